@@ -1,0 +1,93 @@
+// Package backend defines how secscreen talks to a model, and holds what
+// every backend shares: retries, rate limiting and the response cache.
+//
+// A Backend is thin: it sends a rendered Request (messages plus the JSON
+// schema of the answer) and returns the model's raw reply text with usage
+// figures. Rendering prompts and validating answers happen elsewhere
+// (package prompts), so each backend is easy to test against a fake server.
+// Implementations live in subpackages: openai, ollama, baseline.
+package backend
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/secscreen/secscreen/screener/intake"
+)
+
+// Role names the author of a Message.
+type Role string
+
+// Message roles, as chat APIs name them.
+const (
+	System    Role = "system"
+	User      Role = "user"
+	Assistant Role = "assistant"
+)
+
+// Message is one chat message.
+type Message struct {
+	Role    Role   `json:"role"`
+	Content string `json:"content"`
+}
+
+// Request is everything a backend needs for one call.
+type Request struct {
+	// ReportID identifies the report, for logs and errors.
+	ReportID string
+	// Report is the report itself, for backends that classify text
+	// directly instead of reading Messages (the offline baseline).
+	Report *intake.Report
+	// Messages is the rendered conversation: system, user, and for a repair
+	// retry the previous assistant answer and a user correction.
+	Messages []Message
+	// Schema is the JSON Schema the answer must satisfy.
+	Schema json.RawMessage
+	// SchemaName names the schema for APIs that want a name.
+	SchemaName string
+	// Temperature is the sampling temperature; secscreen uses 0.
+	Temperature float64
+	// Seed makes sampling reproducible where the server supports it.
+	Seed int
+	// MaxTokens bounds the answer's length (0: the server's default).
+	MaxTokens int
+	// PromptVersion is "name@version" of the prompt template, recorded in
+	// the cache key and in results.
+	PromptVersion string
+}
+
+// Usage records the cost and timing of one call.
+type Usage struct {
+	// Backend is the backend's name, e.g. "openai".
+	Backend string `json:"backend"`
+	// Model is the model that answered.
+	Model string `json:"model"`
+	// PromptTokens and CompletionTokens are as the server counted them.
+	PromptTokens     int `json:"prompt_tokens"`
+	CompletionTokens int `json:"completion_tokens"`
+	// Latency is the wall time of the call, retries included.
+	Latency time.Duration `json:"latency_ns"`
+	// Attempts counts HTTP attempts, retries included.
+	Attempts int `json:"attempts"`
+	// Cached is true when the reply came from the cache.
+	Cached bool `json:"cached"`
+}
+
+// Reply is a backend's raw answer.
+type Reply struct {
+	// Content is the model's answer text (expected to be JSON).
+	Content string
+	// Usage describes the call.
+	Usage Usage
+}
+
+// Backend sends a Request to a model and returns its Reply.
+type Backend interface {
+	// Name names the backend kind: "openai", "ollama", "baseline".
+	Name() string
+	// Model names the model used.
+	Model() string
+	// Complete performs one call. It must honour ctx cancellation.
+	Complete(ctx context.Context, req Request) (Reply, error)
+}
