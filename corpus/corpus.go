@@ -1,0 +1,155 @@
+// Package corpus loads and checks secscreen's labeled evaluation corpus.
+//
+// A corpus is a directory holding a labels.jsonl file and the report files it
+// names. Each line of labels.jsonl is one JSON object:
+//
+//	{"id":"uaf-ptrace-01","file":"reports/uaf-ptrace-01.eml",
+//	 "verdict":"security","category":"isolation.process",
+//	 "notes":"why this label","source":"where the report came from"}
+//
+// id, file, verdict and category are required; notes and source are
+// optional. file is relative to the corpus directory and names one report: an
+// email (.eml), a plain text file (.txt) or an mbox holding one message
+// (.mbox). The verdict and category must be a pair of the threat model in use
+// (see threatmodel.Model.Check).
+//
+// Load reads the label file strictly: every line must be one JSON object with
+// known fields only, and every error names its line. Check goes further and
+// audits the whole directory (labels against the threat model, files that are
+// missing, outside the directory, duplicated or left unlabeled) so that a
+// corpus can be kept honest by a test and by `secscreen corpus check`.
+package corpus
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// LabelsFile is the name of the label file inside a corpus directory.
+const LabelsFile = "labels.jsonl"
+
+// Label is one line of labels.jsonl: a report file and its expected label.
+type Label struct {
+	// ID names the report in results and metrics; unique in the corpus.
+	ID string `json:"id"`
+	// File is the report's path relative to the corpus directory.
+	File string `json:"file"`
+	// Verdict is the expected verdict (a threatmodel.Verdict).
+	Verdict string `json:"verdict"`
+	// Category is the expected category id of the threat model.
+	Category string `json:"category"`
+	// Notes explains the label for human readers.
+	Notes string `json:"notes,omitempty"`
+	// Source says where the report came from (a list archive, "synthetic").
+	Source string `json:"source,omitempty"`
+	// Line is the 1-based line of labels.jsonl the label was read from.
+	Line int `json:"-"`
+}
+
+// Corpus is a loaded corpus: its directory and its labels in file order.
+type Corpus struct {
+	// Dir is the corpus directory as given to Load.
+	Dir string
+	// Labels are the labels in the order of labels.jsonl.
+	Labels []Label
+}
+
+// Load reads dir/labels.jsonl. Blank lines are skipped; any other line that
+// is not exactly one JSON object with known fields, or that lacks id or file,
+// is an error naming the line. All such errors are reported together.
+func Load(dir string) (*Corpus, error) {
+	path := filepath.Join(dir, LabelsFile)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("load corpus: %w", err)
+	}
+	defer f.Close()
+	labels, lineErrs, err := parseLabels(f)
+	if err != nil {
+		return nil, fmt.Errorf("load corpus %s: %w", path, err)
+	}
+	if len(lineErrs) > 0 {
+		errs := make([]error, len(lineErrs))
+		for i, le := range lineErrs {
+			errs[i] = fmt.Errorf("%s:%d: %w", path, le.line, le.err)
+		}
+		return nil, errors.Join(errs...)
+	}
+	return &Corpus{Dir: dir, Labels: labels}, nil
+}
+
+// Path returns the path of a label's report file (the corpus directory joined
+// with the label's File).
+func (c *Corpus) Path(l Label) string {
+	return filepath.Join(c.Dir, filepath.FromSlash(l.File))
+}
+
+// lineError is a label line that could not be parsed.
+type lineError struct {
+	line int
+	err  error
+}
+
+// maxLineBytes bounds one line of labels.jsonl.
+const maxLineBytes = 1 << 20
+
+// parseLabels reads label lines from r, returning the labels that parsed and
+// an error for each line that did not. The final error is for read failures.
+func parseLabels(r io.Reader) ([]Label, []lineError, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64*1024), maxLineBytes)
+	var labels []Label
+	var bad []lineError
+	n := 0
+	for sc.Scan() {
+		n++
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		l, err := parseLabel(line)
+		if err != nil {
+			bad = append(bad, lineError{line: n, err: err})
+			continue
+		}
+		l.Line = n
+		labels = append(labels, l)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, nil, fmt.Errorf("line %d: %w", n+1, err)
+	}
+	return labels, bad, nil
+}
+
+// parseLabel decodes one line strictly: a single object, known fields only,
+// with the required fields present.
+func parseLabel(line []byte) (Label, error) {
+	var l Label
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&l); err != nil {
+		return Label{}, fmt.Errorf("not a label object: %w", err)
+	}
+	if rest := bytes.TrimSpace(line[dec.InputOffset():]); len(rest) > 0 {
+		return Label{}, errors.New("not a label object: extra data after the object")
+	}
+	var missing []string
+	for _, f := range []struct{ name, val string }{
+		{"id", l.ID}, {"file", l.File}, {"verdict", l.Verdict}, {"category", l.Category},
+	} {
+		if strings.TrimSpace(f.val) == "" {
+			missing = append(missing, f.name)
+		}
+	}
+	if len(missing) > 0 {
+		return Label{}, fmt.Errorf("label lacks %s", strings.Join(missing, ", "))
+	}
+	return l, nil
+}

@@ -1,0 +1,226 @@
+package corpus
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/secscreen/secscreen/screener/threatmodel"
+)
+
+// writeCorpus lays out a corpus in a temporary directory: files maps a
+// relative path to its content, and labels are the lines of labels.jsonl.
+func writeCorpus(t *testing.T, files map[string]string, labels ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for rel, content := range files {
+		p := filepath.Join(dir, filepath.FromSlash(rel))
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, LabelsFile), []byte(strings.Join(labels, "\n")+"\n"), 0o644))
+	return dir
+}
+
+func kinds(r *CheckReport) []Kind {
+	var ks []Kind
+	for _, p := range r.Problems {
+		ks = append(ks, p.Kind)
+	}
+	return ks
+}
+
+func count(cs []Count, name string) int {
+	for _, c := range cs {
+		if c.Name == name {
+			return c.N
+		}
+	}
+	return -1
+}
+
+func TestLoadValid(t *testing.T) {
+	c, err := Load("testdata/valid")
+	require.NoError(t, err)
+	require.Len(t, c.Labels, 3)
+	assert.Equal(t, Label{ID: "ptrace-leak", File: "reports/ptrace-leak.eml", Verdict: "security",
+		Category: "isolation.process", Notes: "unprivileged attacker crosses users", Source: "synthetic", Line: 1}, c.Labels[0])
+	assert.Equal(t, 4, c.Labels[2].Line, "blank line 3 is skipped but counted")
+	assert.Equal(t, filepath.Join("testdata", "valid", "reports", "staging.txt"), c.Path(c.Labels[1]))
+}
+
+func TestLoadRejectsBadLinesNamingThem(t *testing.T) {
+	dir := writeCorpus(t, nil,
+		`{"id":"a","file":"a.txt","verdict":"security","category":"isolation.data"}`,
+		`{"id":"b","file":"b.txt","verdict":"security","category":"isolation.data","colour":"red"}`,
+		`not json`,
+		`{"id":"d","file":"d.txt","verdict":"security","category":"isolation.data"} {"id":"e"}`,
+		`{"id":"f","verdict":"security","category":"isolation.data"}`,
+		`[1,2]`,
+	)
+	_, err := Load(dir)
+	require.Error(t, err)
+	msg := err.Error()
+	for _, want := range []string{":2: ", "colour", ":3: ", ":4: ", "extra data", ":5: ", "lacks file", ":6: "} {
+		assert.Contains(t, msg, want)
+	}
+	assert.NotContains(t, msg, ":1: ")
+}
+
+func TestLoadMissingDir(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "nope"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "load corpus")
+}
+
+func TestCheckValidCorpusPasses(t *testing.T) {
+	r, err := Check("testdata/valid", threatmodel.Kernel())
+	require.NoError(t, err)
+	assert.Empty(t, r.Problems)
+	assert.True(t, r.OK())
+	assert.Equal(t, 3, r.Labels)
+	assert.Equal(t, 1, count(r.Verdicts, "security"))
+	assert.Equal(t, 0, count(r.Verdicts, "invalid"), "absent verdicts are listed with zero")
+	assert.Len(t, r.Verdicts, 4)
+	assert.Len(t, r.Categories, len(threatmodel.Kernel().Clauses), "every category of the model is listed")
+	assert.Equal(t, 1, count(r.Categories, "info.missing"))
+	assert.Equal(t, 0, count(r.Categories, "lab.cost"))
+}
+
+func TestCheckFindsEachKind(t *testing.T) {
+	const body = "Subject: x\n\nsome report text\n"
+	cases := []struct {
+		name   string
+		files  map[string]string
+		labels []string
+		want   Kind
+		line   int
+	}{
+		{"unparseable", map[string]string{"a.txt": "a"}, []string{
+			`{"id":"a","file":"a.txt","verdict":"security","category":"isolation.data"}`, `{oops`}, UnparseableLine, 2},
+		{"unknown verdict", map[string]string{"a.txt": "a"}, []string{
+			`{"id":"a","file":"a.txt","verdict":"bug","category":"isolation.data"}`}, UnknownVerdict, 1},
+		{"unknown category", map[string]string{"a.txt": "a"}, []string{
+			`{"id":"a","file":"a.txt","verdict":"security","category":"isolation.kernel"}`}, UnknownCategory, 1},
+		{"mismatch", map[string]string{"a.txt": "a"}, []string{
+			`{"id":"a","file":"a.txt","verdict":"security","category":"privilege.root"}`}, VerdictMismatch, 1},
+		{"missing file", nil, []string{
+			`{"id":"a","file":"gone.txt","verdict":"security","category":"isolation.data"}`}, MissingFile, 1},
+		{"directory is not a file", map[string]string{"d/x.bin": "x"}, []string{
+			`{"id":"a","file":"d","verdict":"security","category":"isolation.data"}`}, MissingFile, 1},
+		{"outside by dotdot", nil, []string{
+			`{"id":"a","file":"../etc/passwd","verdict":"security","category":"isolation.data"}`}, OutsideDir, 1},
+		{"outside by absolute path", nil, []string{
+			`{"id":"a","file":"/etc/passwd","verdict":"security","category":"isolation.data"}`}, OutsideDir, 1},
+		{"duplicate id", map[string]string{"a.txt": "a", "b.txt": "b"}, []string{
+			`{"id":"a","file":"a.txt","verdict":"security","category":"isolation.data"}`,
+			`{"id":"a","file":"b.txt","verdict":"security","category":"isolation.data"}`}, DuplicateID, 2},
+		{"duplicate bytes", map[string]string{"a.txt": "same", "b.txt": "same"}, []string{
+			`{"id":"a","file":"a.txt","verdict":"security","category":"isolation.data"}`,
+			`{"id":"b","file":"b.txt","verdict":"security","category":"isolation.data"}`}, DuplicateContent, 2},
+		{"same file twice", map[string]string{"a.txt": "a"}, []string{
+			`{"id":"a","file":"a.txt","verdict":"security","category":"isolation.data"}`,
+			`{"id":"b","file":"./a.txt","verdict":"security","category":"isolation.data"}`}, DuplicateContent, 2},
+		{"duplicate body", map[string]string{
+			"a.eml": "Subject: first\nMessage-ID: <1@x>\n\nSome   Report\ntext\n",
+			"b.eml": "Subject: resent\r\nMessage-ID: <2@x>\r\n\r\nsome report text\r\n",
+		}, []string{
+			`{"id":"a","file":"a.eml","verdict":"security","category":"isolation.data"}`,
+			`{"id":"b","file":"b.eml","verdict":"security","category":"isolation.data"}`}, DuplicateContent, 2},
+		{"duplicate body across eml and mbox", map[string]string{
+			"a.eml":  body,
+			"b.mbox": "From x@y Mon Nov  2 10:00:00 2026\nSubject: y\n\nsome report text\n",
+		}, []string{
+			`{"id":"a","file":"a.eml","verdict":"security","category":"isolation.data"}`,
+			`{"id":"b","file":"b.mbox","verdict":"security","category":"isolation.data"}`}, DuplicateContent, 2},
+		{"unlabeled", map[string]string{"a.txt": "a", "reports/extra.eml": body}, []string{
+			`{"id":"a","file":"a.txt","verdict":"security","category":"isolation.data"}`}, UnlabeledFile, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := writeCorpus(t, tc.files, tc.labels...)
+			r, err := Check(dir, threatmodel.Kernel())
+			require.NoError(t, err)
+			require.Equal(t, []Kind{tc.want}, kinds(r), "problems: %+v", r.Problems)
+			assert.Equal(t, tc.line, r.Problems[0].Line)
+			assert.False(t, r.OK())
+		})
+	}
+}
+
+func TestCheckSymlinkOutside(t *testing.T) {
+	outside := filepath.Join(t.TempDir(), "secret.txt")
+	require.NoError(t, os.WriteFile(outside, []byte("secret"), 0o644))
+	dir := writeCorpus(t, nil, `{"id":"a","file":"link.txt","verdict":"security","category":"isolation.data"}`)
+	require.NoError(t, os.Symlink(outside, filepath.Join(dir, "link.txt")))
+	r, err := Check(dir, threatmodel.Kernel())
+	require.NoError(t, err)
+	assert.Equal(t, []Kind{OutsideDir}, kinds(r))
+}
+
+func TestCheckIgnoresOtherFilesAndTestdata(t *testing.T) {
+	dir := writeCorpus(t, map[string]string{
+		"a.txt":                "a",
+		"README.md":            "guide",
+		"corpus.go":            "package corpus",
+		"testdata/x/stray.eml": "Subject: s\n\nstray\n",
+		".git/hooks/x.txt":     "hidden",
+	}, `{"id":"a","file":"a.txt","verdict":"security","category":"isolation.data"}`)
+	r, err := Check(dir, threatmodel.Kernel())
+	require.NoError(t, err)
+	assert.Empty(t, r.Problems)
+}
+
+func TestCheckReportsEveryProblemAtOnce(t *testing.T) {
+	dir := writeCorpus(t, map[string]string{"a.txt": "a", "b.txt": "b", "stray.txt": "s"},
+		`{"id":"a","file":"a.txt","verdict":"sec","category":"isolation.data"}`,
+		`{"id":"b","file":"b.txt","verdict":"invalid","category":"nope"}`,
+		`garbage`,
+	)
+	r, err := Check(dir, threatmodel.Kernel())
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []Kind{UnparseableLine, UnknownVerdict, UnknownCategory, UnlabeledFile}, kinds(r))
+	assert.Equal(t, 2, r.Labels)
+	assert.Equal(t, 1, count(r.Verdicts, "invalid"))
+	assert.Equal(t, 1, count(r.Categories, "isolation.data"))
+}
+
+func TestCheckNoLabelsFile(t *testing.T) {
+	_, err := Check(t.TempDir(), threatmodel.Kernel())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), LabelsFile)
+}
+
+func TestWriteText(t *testing.T) {
+	dir := writeCorpus(t, map[string]string{"a.txt": "a", "stray.txt": "s"},
+		`{"id":"a","file":"a.txt","verdict":"security","category":"privilege.root"}`)
+	r, err := Check(dir, threatmodel.Kernel())
+	require.NoError(t, err)
+	var b bytes.Buffer
+	require.NoError(t, r.WriteText(&b))
+	out := b.String()
+	assert.Contains(t, out, "1 labels, 2 problems")
+	assert.Contains(t, out, "labels.jsonl:1: verdict-category-mismatch: category \"privilege.root\" belongs to verdict \"not-security\"")
+	assert.Contains(t, out, "stray.txt: unlabeled-file")
+	assert.Regexp(t, `(?m)^\s+security\s+1$`, out)
+	assert.Regexp(t, `(?m)^\s+lab\.cost\s+not-security\s+0$`, out)
+}
+
+// TestBundledCorpus keeps the repository's own corpus free of problems.
+func TestBundledCorpus(t *testing.T) {
+	if _, err := os.Stat(LabelsFile); err != nil {
+		t.Skipf("the bundled corpus has no %s yet: %v", LabelsFile, err)
+	}
+	r, err := Check(".", threatmodel.Kernel())
+	require.NoError(t, err)
+	var b bytes.Buffer
+	require.NoError(t, r.WriteText(&b))
+	assert.Empty(t, r.Problems, "%s", b.String())
+	_, err = Load(".")
+	require.NoError(t, err)
+}
