@@ -1,0 +1,261 @@
+package backend
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// CacheMode says how WithCache uses its directory.
+type CacheMode int
+
+const (
+	// CacheReadWrite replays stored replies and stores new ones.
+	CacheReadWrite CacheMode = iota
+	// CacheOffline only replays: a request without a stored reply fails
+	// with an error wrapping ErrCacheMiss, and the model is never called.
+	// This makes a run reproducible without a network or a key.
+	CacheOffline
+	// CacheDisabled bypasses the cache entirely.
+	CacheDisabled
+)
+
+// String names the mode as config files and flags spell it.
+func (m CacheMode) String() string {
+	switch m {
+	case CacheReadWrite:
+		return "readwrite"
+	case CacheOffline:
+		return "offline"
+	case CacheDisabled:
+		return "off"
+	}
+	return fmt.Sprintf("CacheMode(%d)", int(m))
+}
+
+// ParseCacheMode reads "readwrite" (or "" or "on"), "offline" or "off".
+func ParseCacheMode(s string) (CacheMode, error) {
+	switch s {
+	case "", "on", "readwrite":
+		return CacheReadWrite, nil
+	case "offline", "replay":
+		return CacheOffline, nil
+	case "off", "disabled":
+		return CacheDisabled, nil
+	}
+	return 0, fmt.Errorf("unknown cache mode %q (want readwrite, offline or off)", s)
+}
+
+// Cache configures WithCache.
+type Cache struct {
+	// Dir holds the cache files; "" means DefaultCacheDir().
+	Dir string
+	// Mode selects read-write, offline replay, or no caching.
+	Mode CacheMode
+	// Logger, if set, hears about cache files that could not be written or
+	// were corrupt. The cache never fails a call for such reasons.
+	Logger *slog.Logger
+}
+
+// DefaultCacheDir is os.UserCacheDir()/secscreen, e.g.
+// ~/.cache/secscreen on Linux.
+func DefaultCacheDir() (string, error) {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("finding the user cache directory: %w", err)
+	}
+	return filepath.Join(base, "secscreen"), nil
+}
+
+// cacheFormat versions the key derivation and the file layout; changing
+// either must change it so that old entries are simply never found.
+const cacheFormat = "secscreen-cache/v1"
+
+// CacheKeyMaterial is everything that decides a model's reply, and so
+// everything a cache key is derived from. It never holds credentials.
+type CacheKeyMaterial struct {
+	Format        string          `json:"format"`
+	Backend       string          `json:"backend"`
+	Model         string          `json:"model"`
+	PromptVersion string          `json:"prompt_version"`
+	Messages      []Message       `json:"messages"`
+	Schema        json.RawMessage `json:"schema,omitempty"`
+	Temperature   float64         `json:"temperature"`
+	Seed          int             `json:"seed"`
+	MaxTokens     int             `json:"max_tokens"`
+}
+
+// KeyMaterial collects the key material of req sent to backend/model. The
+// schema is compacted so that whitespace changes do not change the key.
+func KeyMaterial(backend, model string, req Request) CacheKeyMaterial {
+	schema := req.Schema
+	if len(schema) > 0 {
+		var buf bytes.Buffer
+		if json.Compact(&buf, schema) == nil {
+			schema = buf.Bytes()
+		} else {
+			// Not JSON: keep the bytes, quoted, so the key still covers them.
+			schema, _ = json.Marshal(string(schema))
+		}
+	}
+	return CacheKeyMaterial{
+		Format:        cacheFormat,
+		Backend:       backend,
+		Model:         model,
+		PromptVersion: req.PromptVersion,
+		Messages:      req.Messages,
+		Schema:        schema,
+		Temperature:   req.Temperature,
+		Seed:          req.Seed,
+		MaxTokens:     req.MaxTokens,
+	}
+}
+
+// Key is the hex SHA-256 of the material's canonical JSON encoding.
+func (m CacheKeyMaterial) Key() string {
+	// Marshal cannot fail: KeyMaterial made Schema valid JSON, and
+	// material built by hand with a broken schema hashes as if it had none.
+	data, err := json.Marshal(m)
+	if err != nil {
+		m.Schema = nil
+		data, _ = json.Marshal(m)
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// cacheEntry is one file of the cache.
+type cacheEntry struct {
+	Key     string           `json:"key"`
+	Request CacheKeyMaterial `json:"request"`
+	Content string           `json:"content"`
+	Usage   Usage            `json:"usage"`
+	Stored  time.Time        `json:"stored"`
+}
+
+// WithCache wraps b with a content-addressed reply cache in c.Dir: each
+// reply is stored in a file named by the SHA-256 of its CacheKeyMaterial
+// (backend name, model, prompt version, messages, schema, temperature,
+// seed, max tokens), so any change to the prompt or the report is a new
+// key. Files are written atomically (temporary file, then rename) and hold
+// the key material and the reply with its usage, never credentials. A
+// replayed reply has Usage.Cached set and Usage.Attempts 0. A corrupt file
+// counts as a miss. In CacheDisabled mode b is returned unchanged.
+//
+// If c.Dir is empty and DefaultCacheDir fails, calls fail with that error.
+func WithCache(b Backend, c Cache) Backend {
+	if c.Mode == CacheDisabled {
+		return b
+	}
+	cb := &caching{Backend: b, c: c}
+	if cb.c.Dir == "" {
+		cb.c.Dir, cb.dirErr = DefaultCacheDir()
+	}
+	return cb
+}
+
+type caching struct {
+	Backend
+	c      Cache
+	dirErr error
+}
+
+func (cb *caching) path(key string) string {
+	return filepath.Join(cb.c.Dir, key[:2], key+".json")
+}
+
+func (cb *caching) logf(msg string, args ...any) {
+	if cb.c.Logger != nil {
+		cb.c.Logger.Warn(msg, args...)
+	}
+}
+
+func (cb *caching) Complete(ctx context.Context, req Request) (Reply, error) {
+	if cb.dirErr != nil {
+		return Reply{}, fmt.Errorf("cache: %w", cb.dirErr)
+	}
+	start := time.Now()
+	km := KeyMaterial(cb.Name(), cb.Model(), req)
+	key := km.Key()
+	if e, ok := cb.load(key); ok {
+		u := e.Usage
+		u.Cached = true
+		u.Attempts = 0
+		u.Latency = time.Since(start)
+		return Reply{Content: e.Content, Usage: u}, nil
+	}
+	if cb.c.Mode == CacheOffline {
+		return Reply{}, fmt.Errorf("cache: report %q, %s %s, prompt %s: %w (offline mode)",
+			req.ReportID, cb.Name(), cb.Model(), req.PromptVersion, ErrCacheMiss)
+	}
+	rep, err := cb.Backend.Complete(ctx, req)
+	if err != nil {
+		return rep, err
+	}
+	if err := cb.store(key, km, rep); err != nil {
+		cb.logf("cache: reply not stored", "report", req.ReportID, "err", err)
+	}
+	return rep, nil
+}
+
+func (cb *caching) load(key string) (cacheEntry, bool) {
+	data, err := os.ReadFile(cb.path(key))
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			cb.logf("cache: unreadable entry, treated as a miss", "key", key, "err", err)
+		}
+		return cacheEntry{}, false
+	}
+	var e cacheEntry
+	if err := json.Unmarshal(data, &e); err != nil || e.Key != key {
+		cb.logf("cache: corrupt entry, treated as a miss", "key", key)
+		return cacheEntry{}, false
+	}
+	return e, true
+}
+
+func (cb *caching) store(key string, km CacheKeyMaterial, rep Reply) error {
+	u := rep.Usage
+	u.Cached = false
+	data, err := json.MarshalIndent(cacheEntry{
+		Key: key, Request: km, Content: rep.Content, Usage: u, Stored: time.Now().UTC(),
+	}, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding entry: %w", err)
+	}
+	return writeFileAtomic(cb.path(key), data)
+}
+
+// writeFileAtomic writes data to a temporary file beside path and renames
+// it into place, so readers see either no file or the whole file.
+func writeFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("creating cache directory: %w", err)
+	}
+	f, err := os.CreateTemp(dir, ".tmp-*")
+	if err != nil {
+		return fmt.Errorf("creating temporary file: %w", err)
+	}
+	tmp := f.Name()
+	_, werr := f.Write(data)
+	cerr := f.Close()
+	if err := errors.Join(werr, cerr); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("renaming into place: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,269 @@
+// Package openai is the backend for OpenAI's chat-completions API and the
+// many servers that speak it: vLLM, llama.cpp's server, LM Studio, Ollama's
+// /v1 endpoint, OpenRouter.
+//
+// It asks for structured output with response_format json_schema (strict).
+// A server that rejects that with a 400 naming response_format or
+// json_schema gets json_object instead, and one that rejects json_object
+// too gets no response_format at all; the client remembers the step down
+// for later calls. The prompt carries the schema as text either way, and
+// package prompts validates the answer.
+//
+// go-openai drops a zero temperature from the JSON it sends (the field is
+// tagged omitempty), which leaves the server's default, often 0.7 or 1.
+// This client rewrites each request body on its way out so that the
+// request's temperature, 0 included, is always present.
+//
+// Usage:
+//
+//	c, err := openai.New(openai.Config{
+//		BaseURL: "http://localhost:8000/v1",
+//		APIKey:  os.Getenv("OPENAI_API_KEY"),
+//		Model:   "qwen2.5-7b-instruct",
+//		Timeout: time.Minute,
+//	})
+//	b := backend.Wrap(c, backend.Layers{RPS: 2})
+//	reply, err := b.Complete(ctx, req)
+package openai
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	goopenai "github.com/sashabaranov/go-openai"
+
+	"github.com/secscreen/secscreen/screener/backend"
+	"github.com/secscreen/secscreen/screener/backend/internal/wire"
+)
+
+// DefaultBaseURL is OpenAI's own API.
+const DefaultBaseURL = "https://api.openai.com/v1"
+
+// DefaultTimeout bounds one attempt when Config.Timeout is zero.
+const DefaultTimeout = 2 * time.Minute
+
+// Config configures New.
+type Config struct {
+	// BaseURL is the API root, ending in /v1 for most servers
+	// (default DefaultBaseURL).
+	BaseURL string
+	// APIKey is sent as a bearer token; empty sends none (local servers).
+	// Read it from the environment; it never appears in errors or logs.
+	APIKey string
+	// Model is the model to ask (required).
+	Model string
+	// Timeout bounds each Complete call (default DefaultTimeout).
+	Timeout time.Duration
+	// HTTPClient is the client to send with; its Transport is wrapped,
+	// not replaced. Nil means a fresh client over http.DefaultTransport.
+	HTTPClient *http.Client
+	// Logger, if set, hears about structured-output fallbacks.
+	Logger *slog.Logger
+}
+
+// Structured-output levels, from best to most tolerated.
+const (
+	levelJSONSchema int32 = iota
+	levelJSONObject
+	levelNone
+)
+
+var levelNames = [...]string{"json_schema", "json_object", "none"}
+
+// Client is a Backend for OpenAI-compatible servers. It is safe for
+// concurrent use.
+type Client struct {
+	cfg   Config
+	api   *goopenai.Client
+	level atomic.Int32
+}
+
+// New returns a Client for cfg. It makes no network call.
+func New(cfg Config) (*Client, error) {
+	if cfg.Model == "" {
+		return nil, errors.New("openai: no model configured")
+	}
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = DefaultBaseURL
+	}
+	if !strings.HasPrefix(cfg.BaseURL, "http://") && !strings.HasPrefix(cfg.BaseURL, "https://") {
+		return nil, fmt.Errorf("openai: base URL %q must start with http:// or https://", cfg.BaseURL)
+	}
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	oc := goopenai.DefaultConfig(cfg.APIKey)
+	oc.BaseURL = cfg.BaseURL
+	oc.HTTPClient = wire.Client(cfg.HTTPClient)
+	return &Client{cfg: cfg, api: goopenai.NewClientWithConfig(oc)}, nil
+}
+
+// Name returns "openai".
+func (c *Client) Name() string { return "openai" }
+
+// Model returns the configured model.
+func (c *Client) Model() string { return c.cfg.Model }
+
+// StructuredOutput names the response_format the client currently sends:
+// "json_schema", "json_object" after a fallback, or "none".
+func (c *Client) StructuredOutput() string { return levelNames[c.level.Load()] }
+
+// Complete sends one chat-completion request. A rejected response_format
+// steps down and resends within this call; everything else (retries, rate
+// limits, caching) is left to the layers of package backend.
+func (c *Client) Complete(ctx context.Context, req backend.Request) (backend.Reply, error) {
+	start := time.Now()
+	for {
+		level := c.level.Load()
+		rep, err := c.once(ctx, req, level)
+		if err == nil {
+			rep.Usage.Latency = time.Since(start)
+			return rep, nil
+		}
+		var he *backend.HTTPError
+		if level < levelNone && errors.As(err, &he) && rejectsFormat(he) {
+			if c.level.CompareAndSwap(level, level+1) && c.cfg.Logger != nil {
+				c.cfg.Logger.Warn("openai: server rejected structured output; stepping down",
+					"from", levelNames[level], "to", levelNames[level+1], "status", he.Status)
+			}
+			continue
+		}
+		return backend.Reply{}, err
+	}
+}
+
+// rejectsFormat reports whether a 400-class error blames response_format.
+func rejectsFormat(he *backend.HTTPError) bool {
+	if he.Status != http.StatusBadRequest && he.Status != http.StatusUnprocessableEntity {
+		return false
+	}
+	b := strings.ToLower(he.Body)
+	return strings.Contains(b, "response_format") || strings.Contains(b, "json_schema") ||
+		strings.Contains(b, "json_object") || strings.Contains(b, "response format")
+}
+
+func (c *Client) once(ctx context.Context, req backend.Request, level int32) (backend.Reply, error) {
+	actx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	actx, ex := wire.Record(actx)
+	ex.Patch = func(body []byte) ([]byte, error) { return setTemperature(body, req.Temperature) }
+
+	resp, err := c.api.CreateChatCompletion(actx, c.request(req, level))
+	if err != nil {
+		return backend.Reply{}, c.classify(ctx, actx, ex, err)
+	}
+	if len(resp.Choices) == 0 {
+		return backend.Reply{}, fmt.Errorf("openai: %s: reply has no choices: %w", c.cfg.Model, backend.ErrBadReply)
+	}
+	msg := resp.Choices[0].Message
+	if msg.Content == "" && msg.Refusal != "" {
+		return backend.Reply{}, fmt.Errorf("openai: %s refused: %s", c.cfg.Model, backend.TrimBody(msg.Refusal, c.cfg.APIKey))
+	}
+	model := resp.Model
+	if model == "" {
+		model = c.cfg.Model
+	}
+	return backend.Reply{
+		Content: msg.Content,
+		Usage: backend.Usage{
+			Backend:          c.Name(),
+			Model:            model,
+			PromptTokens:     resp.Usage.PromptTokens,
+			CompletionTokens: resp.Usage.CompletionTokens,
+			Attempts:         1,
+		},
+	}, nil
+}
+
+func (c *Client) request(req backend.Request, level int32) goopenai.ChatCompletionRequest {
+	msgs := make([]goopenai.ChatCompletionMessage, len(req.Messages))
+	for i, m := range req.Messages {
+		msgs[i] = goopenai.ChatCompletionMessage{Role: string(m.Role), Content: m.Content}
+	}
+	seed := req.Seed
+	r := goopenai.ChatCompletionRequest{
+		Model:       c.cfg.Model,
+		Messages:    msgs,
+		Temperature: float32(req.Temperature), // setTemperature makes 0 survive
+		Seed:        &seed,
+		MaxTokens:   req.MaxTokens,
+	}
+	switch {
+	case level == levelJSONSchema && len(req.Schema) > 0:
+		name := req.SchemaName
+		if name == "" {
+			name = "answer"
+		}
+		r.ResponseFormat = &goopenai.ChatCompletionResponseFormat{
+			Type: goopenai.ChatCompletionResponseFormatTypeJSONSchema,
+			JSONSchema: &goopenai.ChatCompletionResponseFormatJSONSchema{
+				Name:   name,
+				Schema: req.Schema,
+				Strict: true,
+			},
+		}
+	case level <= levelJSONObject:
+		r.ResponseFormat = &goopenai.ChatCompletionResponseFormat{
+			Type: goopenai.ChatCompletionResponseFormatTypeJSONObject,
+		}
+	}
+	return r
+}
+
+// setTemperature puts "temperature": t into a JSON request body, which
+// go-openai leaves out when t is 0.
+func setTemperature(body []byte, t float64) ([]byte, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(body, &m); err != nil {
+		return nil, fmt.Errorf("request body is not a JSON object: %w", err)
+	}
+	v, err := json.Marshal(t)
+	if err != nil {
+		return nil, fmt.Errorf("encoding temperature %v: %w", t, err)
+	}
+	m["temperature"] = v
+	return json.Marshal(m)
+}
+
+// classify turns a failed call into an error that says what happened in
+// one line, never holds the API key, and that backend.IsRetryable judges
+// correctly. ctx is the caller's context, actx the attempt's.
+func (c *Client) classify(ctx, actx context.Context, ex *wire.Exchange, err error) error {
+	key := c.cfg.APIKey
+	switch {
+	case ctx.Err() != nil:
+		return fmt.Errorf("openai: %s: %w", c.cfg.Model, ctx.Err())
+	case errors.Is(actx.Err(), context.DeadlineExceeded):
+		return fmt.Errorf("openai: %s: %w within %s", c.cfg.Model, backend.ErrTimeout, c.cfg.Timeout)
+	case ex.Status >= 400:
+		return fmt.Errorf("openai: %s: %w", c.cfg.Model, backend.NewHTTPError(ex.Status, ex.Header, ex.Body, key))
+	case ex.Status != 0:
+		// A response arrived but go-openai could not decode it.
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			return backend.Transient(fmt.Errorf("openai: %s: reply cut short: %w", c.cfg.Model, backend.ErrBadReply))
+		}
+		return fmt.Errorf("openai: %s: %w (is %s an OpenAI-compatible API?): %s",
+			c.cfg.Model, backend.ErrBadReply, c.cfg.BaseURL, backend.TrimBody(err.Error(), key))
+	}
+	// No response: the connection failed. Keep the cause for IsRetryable,
+	// but print a redacted message.
+	return &transportError{msg: fmt.Sprintf("openai: %s: %s", c.cfg.Model, backend.TrimBody(err.Error(), key)), err: err}
+}
+
+// transportError is a failed connection with a redacted message.
+type transportError struct {
+	msg string
+	err error
+}
+
+func (e *transportError) Error() string { return e.msg }
+func (e *transportError) Unwrap() error { return e.err }
