@@ -1,12 +1,9 @@
-// Package intake turns raw inputs (files, directories, mboxes, Maildirs,
-// JSONL, stdin) into Reports. It decodes MIME, converts charsets to UTF-8,
-// keeps text attachments, lists binary ones, and enforces size limits.
-//
-// Every input yields Items: each Item carries a Report or an error, so that a
-// caller can account for every input it was given.
 package intake
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Report is one security report, decoded and ready for rules and models.
 type Report struct {
@@ -14,9 +11,11 @@ type Report struct {
 	// Source, else a content hash.
 	ID string `json:"id"`
 	// Source says where the report came from: a path, path:index for
-	// messages inside an mbox or JSONL file, or "-" for stdin.
+	// messages inside an mbox, Maildir or JSONL input (1-based), or "-"
+	// ("-:index") for stdin.
 	Source string `json:"source"`
-	// Subject is the decoded Subject header (empty for plain text).
+	// Subject is the decoded Subject header; for plain text, the first
+	// non-empty line (at most 200 characters).
 	Subject string `json:"subject"`
 	// From is the decoded From header.
 	From string `json:"from,omitempty"`
@@ -32,8 +31,20 @@ type Report struct {
 	InReplyTo string `json:"in_reply_to,omitempty"`
 	// References lists the References header's ids without angle brackets.
 	References []string `json:"references,omitempty"`
-	// Hash is the hex SHA-256 of the raw input bytes of this report.
+	// Hash is the hex SHA-256 of the raw input bytes of this report: the
+	// message as stored (after mbox unescaping), the text file, or a JSONL
+	// line's "raw" or "text" value.
 	Hash string `json:"hash"`
+	// Format is the input format the report was read as.
+	Format Format `json:"format,omitempty"`
+	// Notes record what intake had to work around while decoding (unknown
+	// charset, broken MIME, truncated attachment...), one line each.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// note records a decoding problem that did not stop the report.
+func (r *Report) note(format string, args ...any) {
+	r.Notes = append(r.Notes, fmt.Sprintf(format, args...))
 }
 
 // Attachment is a MIME part that is not the body.
@@ -49,6 +60,9 @@ type Attachment struct {
 	Text string `json:"text,omitempty"`
 	// Binary is true when the content is not text and was not kept.
 	Binary bool `json:"binary,omitempty"`
+	// Truncated is true when Text holds only the first
+	// Limits.MaxAttachmentBytes of a longer text attachment.
+	Truncated bool `json:"truncated,omitempty"`
 }
 
 // Part is a named piece of a report's text that rules and prompts read:

@@ -1,0 +1,65 @@
+// Package intake turns raw inputs into Reports: the decoded, UTF-8 form of
+// one security report that rules and models read.
+//
+// # Inputs
+//
+// Read takes a list of inputs. Each is a file, a directory, or "-" for
+// standard input (Options.Stdin). Directories are walked recursively in
+// sorted name order; symlinks to files are read, symlinks to directories
+// are not followed. A directory holding cur/ and new/ is a Maildir (also
+// when met inside a walk): its messages in cur/ and new/ are read, tmp/ and
+// dot files are skipped, and nothing is moved or changed.
+//
+// The format of each file is detected from its content, never its name
+// (Options.Format forces one):
+//
+//   - gzip (magic bytes 1f 8b), whatever the name: decompressed, then
+//     detected again. Any of the formats below may be compressed.
+//   - mbox (FormatMbox): a first line "From <sender> ..." followed by a
+//     header. Both mboxo and mboxrd are read: one '>' is removed from every
+//     line matching ">+From ".
+//   - JSONL (FormatJSONL): the first line is a JSON object. Every non-blank
+//     line is one report: {"id": ..., "text": ...} or {"id": ..., "raw":
+//     "<RFC 5322 message>"}, with optional "subject" and "from" overriding
+//     what the text or message says. A bad line is an error for that line.
+//   - email (FormatEmail): an RFC 5322 header block naming at least one
+//     mail header (From, Subject, Received, ...).
+//   - text (FormatText): anything else that is text. Subject is its first
+//     non-empty line (at most 200 characters) and Body the whole text.
+//     Invalid UTF-8 is decoded as windows-1252.
+//
+// Empty inputs and binary content (NUL or many control bytes) are errors.
+//
+// # Decoding
+//
+// Headers are decoded from RFC 2047 encoded words; bodies from
+// quoted-printable and base64; charsets (ISO-8859-*, windows-125x, KOI8-R,
+// Shift_JIS, ...) are converted to UTF-8. In multipart/alternative the
+// text/plain part wins, else HTML is reduced to text. Inline text parts
+// without a file name form the Body; other parts are Attachments. An
+// attachment whose media type, name and content say it is text (repro.c,
+// .config, dmesg logs, patches, inline text/x-diff) keeps its Text; binary
+// ones are listed by name, type and size with Binary set. Broken MIME
+// degrades rather than fails: what can be read is kept (at worst the raw
+// body as text), and each workaround is recorded in Report.Notes.
+//
+// # Items and identity
+//
+// Every input unit (a file, an mbox or Maildir message, a JSONL line)
+// yields exactly one Item: a Report, or an error naming the unit in Source
+// (a nonexistent path, an unreadable or binary file, an oversized message).
+// Report.ID is a JSONL line's "id" when given, else the Message-ID, else
+// Source ("path" or "path:N" with N counted from 1); for standard input the
+// last fallback is "sha256:" and 16 hex digits of the content hash.
+// Report.Hash is the hex SHA-256 of the unit's raw bytes.
+//
+// # Limits
+//
+// Memory stays bounded whatever the input size (see Limits and
+// DefaultLimits): a message, text file or JSONL line over
+// Limits.MaxMessageBytes (10 MiB) is an error Item naming the limit and the
+// size; a text attachment keeps at most Limits.MaxAttachmentBytes (2 MiB)
+// and is marked Truncated; reading one input stream stops after
+// Limits.MaxInputBytes (4 GiB, counted after decompression); a message
+// walks at most Limits.MaxParts (1000) MIME parts.
+package intake

@@ -1,0 +1,366 @@
+package intake
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"path"
+	"strings"
+
+	"github.com/emersion/go-message"
+	"github.com/emersion/go-message/charset"
+	"github.com/emersion/go-message/mail"
+	"github.com/emersion/go-message/textproto"
+)
+
+// parseEmail decodes one RFC 5322 message into r, which already carries
+// Source and Hash. Broken MIME degrades: what can be read is kept and the
+// problem is noted in r.Notes. It fails only when nothing usable is left.
+func parseEmail(data []byte, r *Report, lim Limits) error {
+	r.Format = FormatEmail
+	rd := bytes.NewReader(data)
+	br := bufio.NewReader(rd)
+	th, err := textproto.ReadHeader(br)
+	if err != nil {
+		// Not even a header block: keep the message as plain text.
+		r.note("header block unreadable (%v); kept the message as plain text", err)
+		return parseText(data, r)
+	}
+	consumed := len(data) - rd.Len() - br.Buffered()
+	body := data[consumed:]
+	h := mail.Header{Header: message.Header{Header: th}}
+
+	readHeaders(h, r)
+
+	p := &partWalker{lim: lim, r: r}
+	ent, err := message.New(h.Header, bytes.NewReader(body))
+	if err != nil {
+		if ent == nil {
+			r.note("message body unreadable: %v", err)
+			ent = &message.Entity{Header: h.Header, Body: bytes.NewReader(body)}
+		} else {
+			r.note("%v; decoded as best effort", err)
+			p.bestEffort = true
+		}
+	}
+	res := p.entity(ent, 0, 1)
+	if res.body == "" && strings.TrimSpace(string(body)) != "" && res.kind == bodyNone && len(r.Attachments) == 0 {
+		// MIME walk found nothing: fall back to the raw body.
+		text, fallback := decodeText(body)
+		if fallback {
+			r.note("raw body is not UTF-8; decoded as windows-1252")
+		}
+		r.note("no readable MIME part; kept the raw body as text")
+		res.body = text
+	}
+	r.Body = normalizeNewlines(res.body)
+	if r.Subject == "" && r.Body == "" && len(r.Attachments) == 0 && r.MessageID == "" && r.From == "" {
+		return errors.New("message has no subject, sender, body or attachments")
+	}
+	return nil
+}
+
+// readHeaders fills the header-derived fields of r. Each header that fails
+// to decode falls back to its raw value, with a note.
+func readHeaders(h mail.Header, r *Report) {
+	subj, err := h.Subject()
+	if err != nil {
+		r.note("Subject: %v; kept undecoded", err)
+		subj = h.Get("Subject")
+	}
+	r.Subject = oneLine(subj)
+	from, err := h.Text("From")
+	if err != nil {
+		r.note("From: %v; kept undecoded", err)
+		from = h.Get("From")
+	}
+	r.From = oneLine(from)
+	if h.Has("Date") {
+		if d, err := h.Date(); err == nil {
+			r.Date = d
+		} else {
+			r.note("Date %q unparseable; left zero", h.Get("Date"))
+		}
+	}
+	if id, err := h.MessageID(); err == nil {
+		r.MessageID = id
+	} else {
+		r.MessageID = looseMsgID(h.Get("Message-Id"))
+	}
+	if ids := msgIDList(h, "In-Reply-To"); len(ids) > 0 {
+		r.InReplyTo = ids[0]
+	}
+	r.References = msgIDList(h, "References")
+}
+
+// msgIDList parses a list of message ids, falling back to splitting on
+// white space when the strict parser fails.
+func msgIDList(h mail.Header, key string) []string {
+	ids, err := h.MsgIDList(key)
+	if err == nil {
+		return ids
+	}
+	var out []string
+	for _, f := range strings.Fields(h.Get(key)) {
+		if id := looseMsgID(f); id != "" {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// looseMsgID trims white space and angle brackets from a malformed id.
+func looseMsgID(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '<'); i >= 0 {
+		s = s[i+1:]
+		if j := strings.IndexByte(s, '>'); j >= 0 {
+			s = s[:j]
+		}
+	}
+	return strings.TrimSpace(strings.Trim(s, "<>"))
+}
+
+// oneLine unfolds a header value into one trimmed line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// bodyKind ranks where a body came from, for multipart/alternative.
+type bodyKind int
+
+const (
+	bodyNone bodyKind = iota
+	bodyOther
+	bodyHTML
+	bodyPlain
+)
+
+// partResult is what walking one entity produced.
+type partResult struct {
+	body string
+	kind bodyKind
+}
+
+// partWalker walks a MIME tree, filling the Report's attachments and notes.
+type partWalker struct {
+	lim        Limits
+	r          *Report
+	parts      int
+	bestEffort bool
+	overParts  bool
+}
+
+// maxDepth bounds multipart nesting.
+const maxDepth = 32
+
+// entity walks one entity. index is its 1-based position in its parent,
+// used to name unnamed attachments.
+func (p *partWalker) entity(e *message.Entity, depth, index int) partResult {
+	p.parts++
+	if p.parts > p.lim.MaxParts {
+		if !p.overParts {
+			p.overParts = true
+			p.r.note("message has more than %d MIME parts (MaxParts); the rest were not decoded", p.lim.MaxParts)
+		}
+		return partResult{}
+	}
+	mt, params, err := e.Header.ContentType()
+	if err != nil {
+		if e.Header.Has("Content-Type") {
+			p.r.note("Content-Type %q unparseable; read as text/plain", e.Header.Get("Content-Type"))
+		}
+		mt, params = "text/plain", map[string]string{}
+	}
+	if mr := e.MultipartReader(); mr != nil {
+		if depth >= maxDepth {
+			p.r.note("multipart nesting deeper than %d; inner parts skipped", maxDepth)
+			return partResult{}
+		}
+		return p.multipart(mr, mt, depth)
+	}
+	return p.leaf(e, mt, params, index)
+}
+
+// multipart walks a multipart entity. For multipart/alternative it keeps
+// the best body (text/plain, else HTML as text); otherwise bodies of inline
+// text parts are joined in order.
+func (p *partWalker) multipart(mr message.MultipartReader, mt string, depth int) partResult {
+	defer mr.Close()
+	alt := mt == "multipart/alternative"
+	var res partResult
+	n := 0
+	for {
+		part, err := mr.NextPart()
+		if err != nil && part == nil {
+			if !errors.Is(err, io.EOF) {
+				p.r.note("%s broken after %d part(s): %v", mt, n, err)
+			}
+			break
+		}
+		if err != nil {
+			p.r.note("part %d: %v; decoded as best effort", n+1, err)
+		}
+		n++
+		sub := p.entity(part, depth+1, n)
+		switch {
+		case sub.kind == bodyNone:
+		case alt:
+			if sub.kind > res.kind {
+				res = sub
+			}
+		case res.body == "":
+			res = sub
+		default:
+			res.body = strings.TrimRight(res.body, "\n") + "\n\n" + sub.body
+		}
+	}
+	if n == 0 {
+		p.r.note("%s holds no readable part (bad or missing boundary?)", mt)
+	}
+	return res
+}
+
+// leaf reads a single-part entity as the body or as an attachment.
+func (p *partWalker) leaf(e *message.Entity, mt string, params map[string]string, index int) partResult {
+	disp, dparams, _ := e.Header.ContentDisposition()
+	name := decodeWords(dparams["filename"])
+	if name == "" {
+		name = decodeWords(params["name"])
+	}
+	name = path.Base(strings.ReplaceAll(name, "\\", "/"))
+	if name == "." || name == "/" {
+		name = ""
+	}
+	isBody := disp != "attachment" && name == "" &&
+		(mt == "text/plain" || mt == "text/html" || mt == "")
+
+	limit := p.lim.MaxAttachmentBytes
+	data, size, readErr := readUpTo(e.Body, limit)
+	if readErr != nil {
+		p.r.note("part %d (%s): read stopped early: %v", index, mt, readErr)
+	}
+	truncated := size > int64(len(data))
+
+	// go-message converts text/* with a known charset. Other types that
+	// name a charset are converted here; unknown charsets fall back.
+	cs := strings.ToLower(params["charset"])
+	if cs != "" && !strings.HasPrefix(mt, "text/") && cs != "utf-8" && cs != "us-ascii" {
+		if conv, err := charset.Reader(cs, bytes.NewReader(data)); err == nil {
+			if out, err := io.ReadAll(conv); err == nil {
+				data = out
+			}
+		}
+	}
+
+	if isBody {
+		text, fallback := decodeText(data)
+		if fallback && !p.bestEffort {
+			p.r.note("body part %d is not valid UTF-8; decoded as windows-1252", index)
+		}
+		if truncated {
+			p.r.note("body part %d is %d bytes; kept the first %d (MaxAttachmentBytes)", index, size, limit)
+		}
+		if mt == "text/html" {
+			return partResult{body: htmlToText(text), kind: bodyHTML}
+		}
+		return partResult{body: text, kind: bodyPlain}
+	}
+
+	if name == "" {
+		name = fmt.Sprintf("part%d%s", index, extensionFor(mt))
+	}
+	a := Attachment{Name: name, ContentType: mt, Size: size}
+	if isTextAttachment(mt, name, data) {
+		text, _ := decodeText(data)
+		a.Text = normalizeNewlines(text)
+		if truncated {
+			a.Truncated = true
+			p.r.note("attachment %q is %d bytes; kept the first %d (MaxAttachmentBytes)", name, size, limit)
+		}
+	} else {
+		a.Binary = true
+	}
+	p.r.Attachments = append(p.r.Attachments, a)
+	return partResult{}
+}
+
+// readUpTo reads at most limit bytes of r and counts (by discarding) the
+// rest, returning the kept bytes, the total size and any read error.
+func readUpTo(r io.Reader, limit int64) ([]byte, int64, error) {
+	data, err := io.ReadAll(io.LimitReader(r, limit))
+	if err != nil {
+		return data, int64(len(data)), err
+	}
+	rest, err := io.Copy(io.Discard, r)
+	return data, int64(len(data)) + rest, err
+}
+
+// decodeWords decodes RFC 2047 encoded words in a parameter value, keeping
+// the raw value when decoding fails.
+func decodeWords(s string) string {
+	if !strings.Contains(s, "=?") {
+		return s
+	}
+	dec := mime.WordDecoder{CharsetReader: charset.Reader}
+	if out, err := dec.DecodeHeader(s); err == nil {
+		return out
+	}
+	return s
+}
+
+// extensionFor picks a file extension for an unnamed part.
+func extensionFor(mt string) string {
+	switch mt {
+	case "text/x-diff", "text/x-patch", "application/x-patch", "application/x-diff":
+		return ".diff"
+	case "text/html":
+		return ".html"
+	case "message/rfc822":
+		return ".eml"
+	}
+	if strings.HasPrefix(mt, "text/") {
+		return ".txt"
+	}
+	return ".bin"
+}
+
+// binaryPrefixes are media type families never read as text.
+var binaryPrefixes = []string{"image/", "audio/", "video/", "font/", "model/"}
+
+// binaryTypes are application types that are binary whatever they contain.
+var binaryTypes = map[string]bool{
+	"application/pdf": true, "application/zip": true, "application/gzip": true,
+	"application/x-gzip": true, "application/x-tar": true, "application/x-xz": true,
+	"application/x-bzip2": true, "application/x-7z-compressed": true,
+	"application/vnd.ms-excel": true, "application/msword": true,
+	"application/x-executable": true, "application/x-sharedlib": true,
+	"application/zstd": true, "application/x-rar-compressed": true,
+}
+
+// isTextAttachment decides whether an attachment is kept as text, by media
+// type and name first, then by sniffing the content. Content with NUL bytes
+// or many control characters is binary whatever the headers claim.
+func isTextAttachment(mt, name string, data []byte) bool {
+	sample := data
+	if len(sample) > sniffBytes {
+		sample = sample[:sniffBytes]
+	}
+	if !looksLikeText(sample) {
+		return false
+	}
+	if binaryTypes[mt] {
+		return false
+	}
+	for _, p := range binaryPrefixes {
+		if strings.HasPrefix(mt, p) {
+			return false
+		}
+	}
+	// text/*, known text types, known text file names, and anything else
+	// (application/octet-stream and friends) that sniffed as text.
+	return true
+}

@@ -1,0 +1,349 @@
+package intake
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"iter"
+	"os"
+	"path/filepath"
+	"strings"
+
+	// Registers the charsets go-message converts to UTF-8 (ISO-8859-*,
+	// windows-125x, KOI8-R, Shift_JIS, GB18030, ...).
+	_ "github.com/emersion/go-message/charset"
+)
+
+// Options control Read.
+type Options struct {
+	// Format forces one input format; FormatAuto (or "") detects it from
+	// each input's content. Directories are walked whatever the Format.
+	Format Format
+	// Limits bound what is read; zero fields take DefaultLimits.
+	Limits Limits
+	// Stdin is read for the input "-"; nil means os.Stdin.
+	Stdin io.Reader
+}
+
+// Read yields one Item per input unit found in inputs, in order: a Report,
+// or an error saying why that unit could not become one. Inputs are paths
+// of files or directories, or "-" for Options.Stdin. Directories are walked
+// recursively in sorted order; a directory holding cur/ and new/ is read as
+// a Maildir. Each file's format is detected from its content (see Format);
+// gzip-compressed files are decompressed first.
+//
+// Read stops promptly, without yielding more, once ctx is done; the caller
+// then sees fewer Items than units and should check ctx.Err().
+func Read(ctx context.Context, inputs []string, opt Options) iter.Seq[Item] {
+	return func(yield func(Item) bool) {
+		rd := &reader{
+			ctx:    ctx,
+			format: opt.Format,
+			lim:    opt.Limits.withDefaults(),
+			stdin:  opt.Stdin,
+			yield:  yield,
+		}
+		if rd.format == "" {
+			rd.format = FormatAuto
+		}
+		if rd.stdin == nil {
+			rd.stdin = os.Stdin
+		}
+		for _, in := range inputs {
+			if !rd.input(in) {
+				return
+			}
+		}
+	}
+}
+
+// reader holds the state of one Read.
+type reader struct {
+	ctx    context.Context
+	format Format
+	lim    Limits
+	stdin  io.Reader
+	yield  func(Item) bool
+	done   bool
+}
+
+// alive reports whether reading should go on.
+func (rd *reader) alive() bool {
+	if !rd.done && rd.ctx.Err() != nil {
+		rd.done = true
+	}
+	return !rd.done
+}
+
+// emit hands an Item to the consumer and reports whether to go on.
+func (rd *reader) emit(it Item) bool {
+	if !rd.alive() {
+		return false
+	}
+	if !rd.yield(it) {
+		rd.done = true
+	}
+	return !rd.done
+}
+
+// fail emits an error Item for source.
+func (rd *reader) fail(source string, err error) bool {
+	return rd.emit(Item{Source: source, Err: err})
+}
+
+// report finishes r's identity and emits it.
+func (rd *reader) report(r *Report, stdin bool) bool {
+	switch {
+	case r.ID != "":
+	case r.MessageID != "":
+		r.ID = r.MessageID
+	case stdin:
+		r.ID = "sha256:" + r.Hash[:16]
+	default:
+		r.ID = r.Source
+	}
+	return rd.emit(Item{Source: r.Source, Report: r})
+}
+
+// newReport starts a Report for the raw bytes of one unit.
+func newReport(source string, raw []byte) *Report {
+	sum := sha256.Sum256(raw)
+	return &Report{Source: source, Hash: hex.EncodeToString(sum[:])}
+}
+
+// input reads one command-line input.
+func (rd *reader) input(in string) bool {
+	if !rd.alive() {
+		return false
+	}
+	if in == "-" {
+		if rd.format == FormatMaildir {
+			return rd.fail(in, errors.New("stdin cannot be a Maildir"))
+		}
+		return rd.stream("-", rd.stdin, rd.format, true)
+	}
+	fi, err := os.Stat(in)
+	if err != nil {
+		return rd.fail(in, fmt.Errorf("read input: %w", err))
+	}
+	if fi.IsDir() {
+		if isMaildir(in) {
+			return rd.maildir(in)
+		}
+		if rd.format == FormatMaildir {
+			return rd.fail(in, errors.New("not a Maildir: want cur/ and new/ directories"))
+		}
+		return rd.walk(in)
+	}
+	return rd.file(in)
+}
+
+// walk reads a directory tree in sorted order.
+func (rd *reader) walk(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		if !rd.fail(dir, fmt.Errorf("read directory: %w", err)) {
+			return false
+		}
+	}
+	for _, e := range entries {
+		if !rd.alive() {
+			return false
+		}
+		p := filepath.Join(dir, e.Name())
+		ok := true
+		switch t := e.Type(); {
+		case t.IsDir():
+			if isMaildir(p) {
+				ok = rd.maildir(p)
+			} else {
+				ok = rd.walk(p)
+			}
+		case t.IsRegular():
+			ok = rd.file(p)
+		case t&fs.ModeSymlink != 0:
+			fi, err := os.Stat(p)
+			switch {
+			case err != nil:
+				ok = rd.fail(p, fmt.Errorf("follow symlink: %w", err))
+			case fi.IsDir():
+				ok = rd.fail(p, errors.New("symlink to a directory: not followed inside a directory walk"))
+			case !fi.Mode().IsRegular():
+				ok = rd.fail(p, fmt.Errorf("symlink to a %s, not a regular file", fi.Mode().Type()))
+			default:
+				ok = rd.file(p)
+			}
+		default:
+			ok = rd.fail(p, fmt.Errorf("not a regular file (%s)", t))
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// file reads one file of any format.
+func (rd *reader) file(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return rd.fail(path, fmt.Errorf("read input: %w", err))
+	}
+	defer f.Close()
+	if rd.format == FormatMaildir {
+		return rd.fail(path, errors.New("not a Maildir: a Maildir is a directory with cur/ and new/"))
+	}
+	return rd.stream(path, f, rd.format, false)
+}
+
+// maxGzipLayers bounds nested gzip decompression.
+const maxGzipLayers = 2
+
+// stream reads one input stream: it unwraps gzip, detects the format unless
+// one is forced, and hands the content to the format's reader.
+func (rd *reader) stream(source string, r io.Reader, format Format, stdin bool) bool {
+	r = &ctxReader{ctx: rd.ctx, r: r}
+	br := bufio.NewReaderSize(&inputLimiter{r: r, max: rd.lim.MaxInputBytes}, 64<<10)
+	for layer := 0; ; layer++ {
+		head, err := br.Peek(sniffBytes)
+		complete := errors.Is(err, io.EOF)
+		if err != nil && !complete {
+			return rd.fail(source, fmt.Errorf("read: %w", err))
+		}
+		kind, detected := detect(head, complete)
+		switch kind {
+		case sniffEmpty:
+			return rd.fail(source, errors.New("empty input"))
+		case sniffBinary:
+			return rd.fail(source, errors.New("binary content (NUL or control bytes): not text, a message, or gzip"))
+		case sniffGzip:
+			if layer >= maxGzipLayers {
+				return rd.fail(source, fmt.Errorf("gzip nested more than %d deep", maxGzipLayers))
+			}
+			zr, err := gzip.NewReader(br)
+			if err != nil {
+				return rd.fail(source, fmt.Errorf("gzip: %w", err))
+			}
+			defer zr.Close()
+			br = bufio.NewReaderSize(&inputLimiter{r: zr, max: rd.lim.MaxInputBytes}, 64<<10)
+			continue
+		}
+		if format == FormatAuto || format == "" {
+			format = detected
+		}
+		break
+	}
+	switch format {
+	case FormatMbox:
+		return rd.mbox(source, br, stdin)
+	case FormatJSONL:
+		return rd.jsonl(source, br, stdin)
+	case FormatEmail, FormatText, FormatMaildir:
+		// FormatMaildir reaches here only for one message of a Maildir.
+		return rd.single(source, br, format, stdin)
+	}
+	return rd.fail(source, fmt.Errorf("format %q cannot be read from a file", format))
+}
+
+// single reads a stream that is one report: an email or a text file.
+func (rd *reader) single(source string, r io.Reader, format Format, stdin bool) bool {
+	data, err := readMessage(r, rd.lim.MaxMessageBytes)
+	if err != nil {
+		return rd.fail(source, err)
+	}
+	rep := newReport(source, data)
+	if format == FormatText {
+		err = parseText(data, rep)
+	} else {
+		err = parseEmail(data, rep, rd.lim)
+	}
+	if err != nil {
+		return rd.fail(source, err)
+	}
+	rep.Format = format
+	return rd.report(rep, stdin)
+}
+
+// parseText fills r from a plain-text report.
+func parseText(data []byte, r *Report) error {
+	if r.Format == "" {
+		r.Format = FormatText
+	}
+	sample := data
+	if len(sample) > sniffBytes {
+		sample = sample[:sniffBytes]
+	}
+	if !looksLikeText(sample) {
+		return errors.New("binary content (NUL or control bytes): not text or a message")
+	}
+	text, fallback := decodeText(data)
+	if strings.TrimSpace(text) == "" {
+		return errors.New("empty input")
+	}
+	if fallback {
+		r.note("text is not valid UTF-8; decoded as windows-1252")
+	}
+	r.Body = normalizeNewlines(text)
+	if r.Subject == "" {
+		r.Subject = textSubject(r.Body)
+	}
+	return nil
+}
+
+// readMessage reads all of r if it fits in max bytes. When it does not, it
+// reads on (discarding) to learn the size and returns a *LimitError.
+func readMessage(r io.Reader, max int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("read: %w", err)
+	}
+	if int64(len(data)) <= max {
+		return data, nil
+	}
+	rest, err := io.Copy(io.Discard, r)
+	return nil, &LimitError{Limit: "MaxMessageBytes", Max: max, Size: int64(len(data)) + rest, AtLeast: err != nil}
+}
+
+// inputLimiter fails reads past max bytes with a *LimitError.
+type inputLimiter struct {
+	r      io.Reader
+	n, max int64
+}
+
+// Read implements io.Reader.
+func (l *inputLimiter) Read(p []byte) (int, error) {
+	if l.n >= l.max {
+		var probe [1]byte
+		n, err := l.r.Read(probe[:])
+		if n == 0 && err != nil {
+			return 0, err
+		}
+		return 0, &LimitError{Limit: "MaxInputBytes", Max: l.max, Size: l.n + 1, AtLeast: true}
+	}
+	if int64(len(p)) > l.max-l.n {
+		p = p[:l.max-l.n]
+	}
+	n, err := l.r.Read(p)
+	l.n += int64(n)
+	return n, err
+}
+
+// ctxReader fails reads once ctx is done, so long reads stop promptly.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+// Read implements io.Reader.
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
