@@ -1,32 +1,89 @@
 // Package prompts holds secscreen's versioned prompt templates and the
 // schema of the answer a model must give, and validates that answer.
+//
+// A Template is a pair of text/template files, NAME/VERSION.system.tmpl and
+// NAME/VERSION.user.tmpl, embedded from templates/ (see List) or read from
+// disk (see LoadFile). Render applies a template to one report:
+//
+//   - the system message holds the threat model (every clause), the
+//     decision rules and the answer's JSON Schema. It depends only on the
+//     template and the threat model, never on the report, so it is
+//     byte-identical across reports and providers' prompt caches apply;
+//   - the user message holds optional labelled examples (Shot) and the
+//     report, each fenced between marker lines that carry a random token,
+//     so that text inside a report cannot pass for instructions or close
+//     the fence early.
+//
+// ParseAnswer checks a model's reply against the schema and the threat
+// model and lists every problem it finds; RepairInstruction turns those
+// problems into a message asking the model for a corrected answer.
 package prompts
 
 import (
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
 	"encoding/json"
-	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"text/template"
 
 	"github.com/secscreen/secscreen/screener/intake"
-	"github.com/secscreen/secscreen/screener/threatmodel"
 )
+
+// DefaultName is the template family Load("") chooses from.
+const DefaultName = "screen"
+
+//go:embed templates
+var embedded embed.FS
 
 // Answer is a model's validated answer about one report.
 type Answer struct {
-	Verdict            string   `json:"verdict"`
-	Category           string   `json:"category"`
-	Confidence         float64  `json:"confidence"`
-	AttackerPrivileges string   `json:"attacker_privileges"`
-	BoundaryCrossed    string   `json:"boundary_crossed"`
+	// Verdict is one of the threat model's verdicts.
+	Verdict string `json:"verdict"`
+	// Category is a category id of the threat model that belongs to Verdict.
+	Category string `json:"category"`
+	// Confidence is the model's probability, in [0, 1], that Verdict is right.
+	Confidence float64 `json:"confidence"`
+	// AttackerPrivileges is the attacker's starting privileges, as the
+	// report establishes them ("unknown" when it does not say).
+	AttackerPrivileges string `json:"attacker_privileges"`
+	// BoundaryCrossed is the trust boundary the report shows crossed
+	// ("none" when none).
+	BoundaryCrossed string `json:"boundary_crossed"`
+	// MissingInformation lists facts the reporter must supply.
 	MissingInformation []string `json:"missing_information"`
-	AIGeneratedSigns   []string `json:"ai_generated_signs"`
-	Rationale          string   `json:"rationale"`
-	CitedClauses       []string `json:"cited_clauses"`
+	// AIGeneratedSigns lists signs of an unverified tool or AI report.
+	AIGeneratedSigns []string `json:"ai_generated_signs"`
+	// Rationale explains the decision in a few sentences.
+	Rationale string `json:"rationale"`
+	// CitedClauses are the category ids the decision rests on.
+	CitedClauses []string `json:"cited_clauses"`
 }
 
-// Template is one version of a prompt.
+// Template is one version of a prompt: a system and a user message
+// template.
 type Template struct {
-	Name    string
+	// Name is the template family, e.g. "screen".
+	Name string
+	// Version is the version within the family, e.g. "v1". Templates read
+	// from disk get "+" and the first 8 hex digits of Hash appended, so a
+	// user's edited copy never shares a cache key with a built-in version.
 	Version string
+	// Source is where the template came from: "built-in" or a file path.
+	Source string
+	// Hash is the hex SHA-256 of the two template texts.
+	Hash string
+
+	system *template.Template
+	user   *template.Template
 }
 
 // ID returns "name@version".
@@ -34,40 +91,194 @@ func (t *Template) ID() string { return t.Name + "@" + t.Version }
 
 // Shot is one labeled example shown to the model before the report.
 type Shot struct {
-	Report   *intake.Report
+	// Report is the example report.
+	Report *intake.Report
+	// Verdict and Category are its label.
 	Verdict  string
 	Category string
-	Note     string
+	// Note says briefly why the label applies (may be empty).
+	Note string
 }
 
 // Options tune rendering.
 type Options struct {
+	// MaxBodyChars bounds the characters (runes) of body plus text
+	// attachments shown for each report; 0 means no limit. Cut text ends
+	// with a visible marker.
 	MaxBodyChars int
-	Shots        []Shot
-	Boundary     string
+	// Shots are examples rendered before the report.
+	Shots []Shot
+	// Boundary is the fence token; empty means a fresh random one. A token
+	// that occurs in the report or an example is replaced by a random one.
+	Boundary string
 }
 
 // Rendered is a template applied to one report.
 type Rendered struct {
-	System     string
-	User       string
-	Schema     json.RawMessage
+	// System is the system message: the same for every report.
+	System string
+	// User is the user message with the fenced report.
+	User string
+	// Schema is the JSON Schema of the answer.
+	Schema json.RawMessage
+	// SchemaName names the schema for APIs that want one.
 	SchemaName string
-	Truncated  bool
+	// Truncated is true when the report's text was cut to MaxBodyChars.
+	Truncated bool
+	// Boundary is the fence token actually used.
+	Boundary string
 }
 
-var errTODO = errors.New("prompts: not implemented yet")
+var versionRe = regexp.MustCompile(`^v(\d+)$`)
 
-// Load returns the template named by spec ("name@version"; "" is the default).
-func Load(spec string) (*Template, error) { return nil, errTODO }
-
-// Render applies the template to a report.
-func (t *Template) Render(tm *threatmodel.Model, r *intake.Report, opt Options) (Rendered, error) {
-	return Rendered{}, errTODO
+// builtins maps each name to its versions, sorted oldest first.
+func builtins() map[string][]string {
+	out := map[string][]string{}
+	names, _ := fs.ReadDir(embedded, "templates")
+	for _, n := range names {
+		if !n.IsDir() {
+			continue
+		}
+		files, _ := fs.ReadDir(embedded, "templates/"+n.Name())
+		for _, f := range files {
+			if v, ok := strings.CutSuffix(f.Name(), ".system.tmpl"); ok {
+				out[n.Name()] = append(out[n.Name()], v)
+			}
+		}
+		slices.SortFunc(out[n.Name()], compareVersions)
+	}
+	return out
 }
 
-// ParseAnswer parses and validates a model's reply.
-func ParseAnswer(content string, tm *threatmodel.Model) (Answer, error) { return Answer{}, errTODO }
+// compareVersions orders "v2" before "v10"; other strings sort after
+// numbered versions, alphabetically.
+func compareVersions(a, b string) int {
+	ma, mb := versionRe.FindStringSubmatch(a), versionRe.FindStringSubmatch(b)
+	switch {
+	case ma != nil && mb != nil:
+		x, _ := strconv.Atoi(ma[1])
+		y, _ := strconv.Atoi(mb[1])
+		return x - y
+	case ma != nil:
+		return -1
+	case mb != nil:
+		return 1
+	}
+	return strings.Compare(a, b)
+}
 
-// RepairInstruction is the user message asking the model to fix an answer.
-func RepairInstruction(err error) string { return "" }
+// List returns the ids ("name@version") of the built-in templates, sorted
+// by name and then version.
+func List() []string {
+	var ids []string
+	b := builtins()
+	names := make([]string, 0, len(b))
+	for n := range b {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		for _, v := range b[n] {
+			ids = append(ids, n+"@"+v)
+		}
+	}
+	return ids
+}
+
+// Load returns the built-in template named by spec: "name@version",
+// "name" (its latest version), or "" (the latest version of DefaultName).
+func Load(spec string) (*Template, error) {
+	name, version, _ := strings.Cut(strings.TrimSpace(spec), "@")
+	if name == "" {
+		name = DefaultName
+	}
+	versions := builtins()[name]
+	if len(versions) == 0 {
+		return nil, fmt.Errorf("unknown prompt template %q (built-in: %s)", spec, strings.Join(List(), ", "))
+	}
+	if version == "" {
+		version = versions[len(versions)-1]
+	}
+	if !slices.Contains(versions, version) {
+		return nil, fmt.Errorf("unknown prompt template %q (built-in: %s)", spec, strings.Join(List(), ", "))
+	}
+	dir := "templates/" + name + "/"
+	sys, err := fs.ReadFile(embedded, dir+version+".system.tmpl")
+	if err != nil {
+		return nil, fmt.Errorf("prompt template %s@%s: %w", name, version, err)
+	}
+	usr, err := fs.ReadFile(embedded, dir+version+".user.tmpl")
+	if err != nil {
+		return nil, fmt.Errorf("prompt template %s@%s: %w", name, version, err)
+	}
+	return newTemplate(name, version, "built-in", string(sys), string(usr))
+}
+
+// LoadFile reads a template from disk. path names either file of the pair
+// (".../NAME/VERSION.system.tmpl" or ".user.tmpl") or their common prefix
+// (".../NAME/VERSION"); both files must exist. The template's name is the
+// directory's base name and its version the prefix's base name plus "+"
+// and a content hash.
+func LoadFile(p string) (*Template, error) {
+	prefix := p
+	for _, suf := range []string{".system.tmpl", ".user.tmpl"} {
+		if s, ok := strings.CutSuffix(prefix, suf); ok {
+			prefix = s
+			break
+		}
+	}
+	sys, err := os.ReadFile(prefix + ".system.tmpl")
+	if err != nil {
+		return nil, fmt.Errorf("read prompt template: %w", err)
+	}
+	usr, err := os.ReadFile(prefix + ".user.tmpl")
+	if err != nil {
+		return nil, fmt.Errorf("read prompt template: %w", err)
+	}
+	name := filepath.Base(filepath.Dir(prefix))
+	if name == "." || name == string(filepath.Separator) {
+		name = "custom"
+	}
+	t, err := newTemplate(name, filepath.Base(prefix), prefix, string(sys), string(usr))
+	if err != nil {
+		return nil, err
+	}
+	t.Version += "+" + t.Hash[:8]
+	return t, nil
+}
+
+// Resolve returns the template a --prompt flag names: a path (anything
+// with a path separator or a ".tmpl" suffix) is read with LoadFile, any
+// other spec with Load.
+func Resolve(spec string) (*Template, error) {
+	if strings.ContainsRune(spec, '/') || strings.ContainsRune(spec, filepath.Separator) || strings.HasSuffix(spec, ".tmpl") {
+		return LoadFile(spec)
+	}
+	return Load(spec)
+}
+
+// funcs are the functions templates may call besides the built-ins.
+func funcs() template.FuncMap {
+	return template.FuncMap{
+		"inc": func(i int) int { return i + 1 },
+	}
+}
+
+func newTemplate(name, version, source, sys, usr string) (*Template, error) {
+	h := sha256.Sum256([]byte(sys + "\x00" + usr))
+	t := &Template{Name: name, Version: version, Source: source, Hash: hex.EncodeToString(h[:])}
+	var err error
+	where := source
+	if source == "built-in" {
+		where = path.Join("built-in", name, version)
+	}
+	t.system, err = template.New("system").Funcs(funcs()).Option("missingkey=error").Parse(sys)
+	if err != nil {
+		return nil, fmt.Errorf("prompt template %s (system): %w", where, err)
+	}
+	t.user, err = template.New("user").Funcs(funcs()).Option("missingkey=error").Parse(usr)
+	if err != nil {
+		return nil, fmt.Errorf("prompt template %s (user): %w", where, err)
+	}
+	return t, nil
+}
