@@ -5,7 +5,27 @@
 // schema of the answer) and returns the model's raw reply text with usage
 // figures. Rendering prompts and validating answers happen elsewhere
 // (package prompts), so each backend is easy to test against a fake server.
-// Implementations live in subpackages: openai, ollama, baseline.
+// Implementations live in subpackages: openai, ollama, baseline; package
+// auto picks one from what the machine offers.
+//
+// Transport concerns are layers around any Backend, applied by Wrap:
+//
+//   - WithCache replays stored replies from a content-addressed directory
+//     (and, in CacheOffline mode, refuses to call the model at all);
+//   - WithRetry repeats transient failures (HTTP 408, 429, 5xx, timeouts,
+//     dropped connections) with jittered exponential backoff, honouring
+//     Retry-After;
+//   - WithRateLimit spaces calls to a requests-per-second budget.
+//
+// Errors are classified, not parsed: backends return *HTTPError for non-2xx
+// answers, wrap ErrTimeout and ErrBadReply, and IsRetryable decides.
+//
+// Usage:
+//
+//	c, _ := openai.New(openai.Config{Model: "gpt-4o-mini", APIKey: os.Getenv("OPENAI_API_KEY")})
+//	b := backend.Wrap(c, backend.Layers{RPS: 2, Burst: 4, Cache: &backend.Cache{}})
+//	reply, err := b.Complete(ctx, backend.Request{Messages: msgs, Schema: schema, Seed: 1})
+//	cost, known := prices.Cost(reply.Usage)
 package backend
 
 import (
