@@ -42,7 +42,7 @@ func parseEmail(data []byte, r *Report, lim Limits) error {
 			r.note("message body unreadable: %v", err)
 			ent = &message.Entity{Header: h.Header, Body: bytes.NewReader(body)}
 		} else {
-			r.note("%v; decoded as best effort", err)
+			r.note("%s; decoded as best effort", describeEntityErr(ent, err))
 			p.bestEffort = true
 		}
 	}
@@ -124,6 +124,19 @@ func looseMsgID(s string) string {
 	return strings.TrimSpace(strings.Trim(s, "<>"))
 }
 
+// describeEntityErr words the error go-message returns with a readable
+// entity: an unknown charset or transfer encoding.
+func describeEntityErr(e *message.Entity, err error) string {
+	_, params, _ := e.Header.ContentType()
+	switch {
+	case message.IsUnknownCharset(err):
+		return fmt.Sprintf("unknown charset %q", params["charset"])
+	case message.IsUnknownEncoding(err):
+		return fmt.Sprintf("unknown Content-Transfer-Encoding %q", e.Header.Get("Content-Transfer-Encoding"))
+	}
+	return err.Error()
+}
+
 // oneLine unfolds a header value into one trimmed line.
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
@@ -196,13 +209,13 @@ func (p *partWalker) multipart(mr message.MultipartReader, mt string, depth int)
 	for {
 		part, err := mr.NextPart()
 		if err != nil && part == nil {
-			if !errors.Is(err, io.EOF) {
+			if !errors.Is(err, io.EOF) && n > 0 {
 				p.r.note("%s broken after %d part(s): %v", mt, n, err)
 			}
 			break
 		}
 		if err != nil {
-			p.r.note("part %d: %v; decoded as best effort", n+1, err)
+			p.r.note("part %d: %s; decoded as best effort", n+1, describeEntityErr(part, err))
 		}
 		n++
 		sub := p.entity(part, depth+1, n)

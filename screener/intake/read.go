@@ -71,6 +71,7 @@ type reader struct {
 	stdin  io.Reader
 	yield  func(Item) bool
 	done   bool
+	count  int // Items emitted so far
 }
 
 // alive reports whether reading should go on.
@@ -86,6 +87,7 @@ func (rd *reader) emit(it Item) bool {
 	if !rd.alive() {
 		return false
 	}
+	rd.count++
 	if !rd.yield(it) {
 		rd.done = true
 	}
@@ -133,13 +135,21 @@ func (rd *reader) input(in string) bool {
 		return rd.fail(in, fmt.Errorf("read input: %w", err))
 	}
 	if fi.IsDir() {
-		if isMaildir(in) {
-			return rd.maildir(in)
-		}
-		if rd.format == FormatMaildir {
+		before := rd.count
+		var ok bool
+		switch {
+		case isMaildir(in):
+			ok = rd.maildir(in)
+		case rd.format == FormatMaildir:
 			return rd.fail(in, errors.New("not a Maildir: want cur/ and new/ directories"))
+		default:
+			ok = rd.walk(in)
 		}
-		return rd.walk(in)
+		if ok && rd.count == before {
+			// An input the user named must show up, even when empty.
+			return rd.fail(in, errors.New("no input files found in directory"))
+		}
+		return ok
 	}
 	return rd.file(in)
 }

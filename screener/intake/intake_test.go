@@ -1,0 +1,577 @@
+package intake
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// readOne reads a single input that must give exactly one Report.
+func readOne(t *testing.T, in string, opt Options) *Report {
+	t.Helper()
+	items := readAll(t, []string{in}, opt)
+	require.Len(t, items, 1)
+	require.NoError(t, items[0].Err)
+	require.NotNil(t, items[0].Report)
+	return items[0].Report
+}
+
+// writeFile writes data under dir and returns the path.
+func writeFile(t *testing.T, dir, name string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+	require.NoError(t, os.WriteFile(p, data, 0o644))
+	return p
+}
+
+// gzipped compresses data.
+func gzipped(t *testing.T, data []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	_, err := zw.Write(data)
+	require.NoError(t, err)
+	require.NoError(t, zw.Close())
+	return buf.Bytes()
+}
+
+// sources lists the Source of each Item.
+func sources(items []Item) []string {
+	var out []string
+	for _, it := range items {
+		out = append(out, it.Source)
+	}
+	return out
+}
+
+func TestParseFormat(t *testing.T) {
+	for in, want := range map[string]Format{
+		"": FormatAuto, "AUTO": FormatAuto, "eml": FormatEmail, "email": FormatEmail,
+		"mboxrd": FormatMbox, "Maildir": FormatMaildir, "ndjson": FormatJSONL, "txt": FormatText,
+	} {
+		got, err := ParseFormat(in)
+		require.NoError(t, err, in)
+		assert.Equal(t, want, got, in)
+	}
+	for _, f := range Formats() {
+		got, err := ParseFormat(string(f))
+		require.NoError(t, err)
+		assert.Equal(t, f, got)
+	}
+	_, err := ParseFormat("pdf")
+	require.ErrorContains(t, err, `"pdf"`)
+}
+
+func TestDetect(t *testing.T) {
+	cases := []struct {
+		name   string
+		head   string
+		kind   sniffResult
+		format Format
+	}{
+		{"empty", "", sniffEmpty, ""},
+		{"blank", " \n\t\n", sniffEmpty, ""},
+		{"gzip", "\x1f\x8b\x08\x00", sniffGzip, ""},
+		{"nul", "abc\x00def", sniffBinary, ""},
+		{"mbox", "From a@b Mon Jun  2 10:00:00 2025\nFrom: a@b\n\nx\n", sniffFormat, FormatMbox},
+		{"prose starting with From", "From the start, the driver was broken.\nIt leaks.\n", sniffFormat, FormatText},
+		{"jsonl", "{\"id\":\"1\",\"text\":\"x\"}\n{\"id\":2}\n", sniffFormat, FormatJSONL},
+		{"pretty json is text", "{\n  \"id\": 1\n}\n", sniffFormat, FormatText},
+		{"email", "Received: from x\n\tby y\nSubject: hi\n\nbody\n", sniffFormat, FormatEmail},
+		{"title line is text", "Title: overflow in foo\n\nDetails follow.\n", sniffFormat, FormatText},
+		{"prose", "Hello,\nI found a bug: it crashes.\n", sniffFormat, FormatText},
+		{"latin1 text", "caf\xe9 cr\xe8me\n", sniffFormat, FormatText},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			kind, format := detect([]byte(c.head), true)
+			assert.Equal(t, c.kind, kind)
+			assert.Equal(t, c.format, format)
+		})
+	}
+}
+
+func TestDecodeQuotedPrintableLatin1AndEncodedWords(t *testing.T) {
+	r := readOne(t, "testdata/email/qp-latin1.eml", Options{})
+	assert.Equal(t, "Überlauf in foo_rx", r.Subject)
+	assert.Equal(t, "Jörg Müller <joerg@example.org>", r.From)
+	assert.Contains(t, r.Body, "Grüße aus Köln.\nThe driver")
+	assert.NotContains(t, r.Body, "=\n")
+	assert.Equal(t, time.Date(2025, 6, 3, 8, 15, 0, 0, time.UTC), r.Date.UTC())
+	assert.Equal(t, "qp-latin1@example.org", r.ID)
+	assert.Equal(t, "qp-latin1@example.org", r.MessageID)
+	assert.Empty(t, r.Notes)
+}
+
+func TestDecodeBase64AndThreading(t *testing.T) {
+	r := readOne(t, "testdata/email/base64-utf8.eml", Options{})
+	assert.Equal(t, "KASAN: use-after-free in ext4_xattr_get — reproducer below.\nЭто тест.\n", r.Body)
+	assert.Equal(t, "parent@example.com", r.InReplyTo)
+	assert.Equal(t, []string{"root@example.com", "parent@example.com"}, r.References)
+	raw, err := os.ReadFile("testdata/email/base64-utf8.eml")
+	require.NoError(t, err)
+	assert.Equal(t, newReport("", raw).Hash, r.Hash)
+	assert.Len(t, r.Hash, 64)
+}
+
+func TestDecodeCharsets(t *testing.T) {
+	koi := readOne(t, "testdata/email/koi8r.eml", Options{})
+	assert.Equal(t, "Ошибка в драйвере", koi.Subject)
+	assert.Equal(t, "Иван Петров <ivan@example.ru>", koi.From)
+	assert.Equal(t, "Привет! Найдена ошибка в драйвере.\n", koi.Body)
+	assert.True(t, koi.Date.IsZero(), "a bad Date is left zero")
+	assert.Contains(t, strings.Join(koi.Notes, "\n"), "Date")
+
+	sjis := readOne(t, "testdata/email/shiftjis.eml", Options{})
+	assert.Equal(t, "バグ報告", sjis.Subject)
+	assert.Equal(t, "カーネルのバグです。\n", sjis.Body)
+
+	unk := readOne(t, "testdata/email/unknown-charset.eml", Options{})
+	assert.Equal(t, "café crème\n", unk.Body, "unknown charset falls back to windows-1252")
+	require.Len(t, unk.Notes, 1)
+	assert.Contains(t, unk.Notes[0], "x-no-such-charset")
+
+	txt := readOne(t, "testdata/text-cp1252.txt", Options{})
+	assert.Equal(t, "Report: “smart quotes” in the driver", txt.Subject)
+	assert.Equal(t, FormatText, txt.Format)
+	assert.Equal(t, "testdata/text-cp1252.txt", txt.ID)
+}
+
+func TestMultipartMixedAttachments(t *testing.T) {
+	r := readOne(t, "testdata/email/mixed-attachments.eml", Options{})
+	assert.Equal(t, "Hello,\n\nsyzbot found the following issue. Reproducer and config attached.", r.Body)
+	require.Len(t, r.Attachments, 4)
+	byName := map[string]Attachment{}
+	for _, a := range r.Attachments {
+		byName[a.Name] = a
+	}
+	repro := byName["repro.c"]
+	assert.False(t, repro.Binary)
+	assert.Equal(t, "text/x-csrc", repro.ContentType)
+	assert.Contains(t, repro.Text, "syscall(999, 0, 0);")
+	assert.Equal(t, int64(len(repro.Text)), repro.Size)
+
+	config := byName[".config"]
+	assert.False(t, config.Binary, "octet-stream that sniffs as text is kept")
+	assert.Equal(t, "CONFIG_KASAN=y\nCONFIG_DEBUG_INFO=y\n", config.Text)
+
+	png := byName["screenshot.png"]
+	assert.True(t, png.Binary)
+	assert.Empty(t, png.Text)
+	assert.Equal(t, "image/png", png.ContentType)
+	assert.Equal(t, int64(33), png.Size)
+
+	diff := byName["part5.diff"]
+	assert.Equal(t, "text/x-diff", diff.ContentType)
+	assert.Contains(t, diff.Text, "+\tif (len >= max)")
+
+	var names []string
+	for _, p := range r.Parts() {
+		names = append(names, p.Name)
+	}
+	assert.Equal(t, []string{"subject", "body", "attachment:repro.c", "attachment:.config", "attachment:part5.diff"}, names)
+}
+
+func TestMultipartAlternative(t *testing.T) {
+	r := readOne(t, "testdata/email/alternative.eml", Options{})
+	assert.Equal(t, "Plain version.", r.Body, "text/plain wins even when HTML comes first")
+	assert.Empty(t, r.Attachments)
+
+	h := readOne(t, "testdata/email/html-only.eml", Options{})
+	assert.Equal(t, "Null deref in foo_ioctl() & café\n\nSecond line\n", h.Body)
+	assert.NotContains(t, h.Body, "color")
+}
+
+func TestMalformedMIME(t *testing.T) {
+	bad := readOne(t, "testdata/email/bad-boundary.eml", Options{})
+	assert.Equal(t, "bad boundary", bad.Subject)
+	assert.Contains(t, bad.Body, "The real text of the report.")
+	assert.Contains(t, strings.Join(bad.Notes, "\n"), "raw body")
+
+	tr := readOne(t, "testdata/email/truncated-multipart.eml", Options{})
+	assert.Equal(t, "First part is complete.", tr.Body)
+	require.Len(t, tr.Attachments, 1)
+	assert.Equal(t, "dmesg.txt", tr.Attachments[0].Name)
+	assert.Contains(t, tr.Attachments[0].Text, "BUG: kernel NULL pointer dereference")
+	assert.NotEmpty(t, tr.Notes)
+
+	// Header block unreadable: the message survives as text.
+	dir := t.TempDir()
+	p := writeFile(t, dir, "x.eml", []byte("Subject: ok\nThis line is not a header\n\nbody\n"))
+	r := readOne(t, p, Options{Format: FormatEmail})
+	assert.Contains(t, r.Body, "body")
+	assert.NotEmpty(t, r.Notes)
+}
+
+func TestMboxEscaping(t *testing.T) {
+	o := readAll(t, []string{"testdata/mbox/mboxo.mbox"}, Options{})
+	require.Len(t, o, 2)
+	require.NoError(t, o[0].Err)
+	require.NoError(t, o[1].Err)
+	assert.Equal(t, "Line one.\nFrom the start this was wrong.\n", o[0].Report.Body)
+	assert.Equal(t, "testdata/mbox/mboxo.mbox:2", o[1].Source)
+	assert.Equal(t, "testdata/mbox/mboxo.mbox:2", o[1].Report.ID, "no Message-ID: ID is path:index")
+	assert.Equal(t, FormatMbox, o[1].Report.Format)
+
+	rd := readOne(t, "testdata/mbox/mboxrd.mbox", Options{})
+	assert.Equal(t, "From here on, it breaks.\n>From there, it was quoted.\n>>From deeper still.\n> From is not escaped with a space.\n", rd.Body)
+	assert.Equal(t, "testdata/mbox/mboxrd.mbox:1", rd.Source)
+}
+
+func TestUnescapeMboxrd(t *testing.T) {
+	in := "a\r\n>>From x\r\n>>>From y\r\n>From z\r\n>>Fromage\r\n>>From"
+	want := "a\r\n>From x\r\n>>From y\r\n>From z\r\n>>Fromage\r\n>>From"
+	assert.Equal(t, want, string(unescapeMboxrd([]byte(in))))
+}
+
+func TestGzipDetectedByMagic(t *testing.T) {
+	dir := t.TempDir()
+	mb, err := os.ReadFile("testdata/mbox/mboxo.mbox")
+	require.NoError(t, err)
+	p := writeFile(t, dir, "notes.txt", gzipped(t, mb))
+	items := readAll(t, []string{p}, Options{})
+	require.Len(t, items, 2)
+	for _, it := range items {
+		require.NoError(t, it.Err)
+		assert.Equal(t, FormatMbox, it.Report.Format)
+	}
+	assert.Equal(t, p+":1", items[0].Source)
+	assert.Equal(t, "first", items[0].Report.Subject)
+
+	// gzip of an email and of plain text, under misleading names too.
+	eml, err := os.ReadFile("testdata/email/koi8r.eml")
+	require.NoError(t, err)
+	q := writeFile(t, dir, "archive.mbox", gzipped(t, eml))
+	r := readOne(t, q, Options{})
+	assert.Equal(t, "Ошибка в драйвере", r.Subject)
+	assert.Equal(t, FormatEmail, r.Format)
+
+	s := writeFile(t, dir, "mail.eml", gzipped(t, []byte("plain words\n")))
+	assert.Equal(t, "plain words", readOne(t, s, Options{}).Subject)
+
+	// gzip that holds nothing.
+	e := writeFile(t, dir, "empty.gz", gzipped(t, nil))
+	items = readAll(t, []string{e}, Options{})
+	require.Len(t, items, 1)
+	require.ErrorContains(t, items[0].Err, "empty")
+
+	// Corrupt gzip: right magic, wrong rest.
+	c := writeFile(t, dir, "bad.gz", []byte("\x1f\x8bnot really gzip"))
+	items = readAll(t, []string{c}, Options{})
+	require.Len(t, items, 1)
+	require.ErrorContains(t, items[0].Err, "gzip")
+}
+
+func TestMaildir(t *testing.T) {
+	items := readAll(t, []string{"testdata/maildir"}, Options{})
+	require.Equal(t, []string{"testdata/maildir:1", "testdata/maildir:2", "testdata/maildir:3"}, sources(items))
+	var subjects []string
+	for _, it := range items {
+		require.NoError(t, it.Err)
+		subjects = append(subjects, it.Report.Subject)
+		assert.Equal(t, FormatMaildir, it.Report.Format)
+	}
+	// Sorted by key: cur's 1700000000 and 1700000001, then new's 1700000002.
+	assert.Equal(t, []string{"maildir no info", "maildir seen", "maildir new"}, subjects)
+	assert.Equal(t, "md1@example.com", items[1].Report.ID)
+
+	// Found inside a directory walk, with tmp/ present and a plain file
+	// beside it; the Maildir is read as one, and nothing is moved.
+	dir := t.TempDir()
+	writeFile(t, dir, "a-report.txt", []byte("first report\n"))
+	md := filepath.Join(dir, "box")
+	writeFile(t, md, "cur/1.x:2,S", []byte("Subject: one\n\nbody one\n"))
+	writeFile(t, md, "new/2.x", []byte("Subject: two\n\nbody two\n"))
+	writeFile(t, md, "tmp/3.x", []byte("Subject: in flight\n\nnot yet delivered\n"))
+	writeFile(t, md, ".Sub/cur/4.x:2,", []byte("Subject: subfolder\n\nbody four\n"))
+	require.NoError(t, os.MkdirAll(filepath.Join(md, ".Sub", "new"), 0o755))
+	writeFile(t, dir, "z-report.txt", []byte("last report\n"))
+	items = readAll(t, []string{dir}, Options{})
+	require.Equal(t, []string{
+		filepath.Join(dir, "a-report.txt"), md + ":1", md + ":2",
+		filepath.Join(md, ".Sub") + ":1", filepath.Join(dir, "z-report.txt"),
+	}, sources(items))
+	for _, it := range items {
+		require.NoError(t, it.Err)
+	}
+	_, err := os.Stat(filepath.Join(md, "new", "2.x"))
+	require.NoError(t, err, "reading must not move new/ messages")
+
+	// Forcing Maildir on a plain directory is an error Item.
+	items = readAll(t, []string{t.TempDir()}, Options{Format: FormatMaildir})
+	require.Len(t, items, 1)
+	require.ErrorContains(t, items[0].Err, "Maildir")
+}
+
+func TestJSONL(t *testing.T) {
+	items := readAll(t, []string{"testdata/jsonl/reports.jsonl"}, Options{})
+	p := "testdata/jsonl/reports.jsonl"
+	require.Equal(t, []string{p + ":1", p + ":2", p + ":3", p + ":5", p + ":6", p + ":7"}, sources(items))
+
+	text := items[0].Report
+	require.NotNil(t, text)
+	assert.Equal(t, "r-1", text.ID)
+	assert.Equal(t, "Title line", text.Subject)
+	assert.Equal(t, "eve@example.com", text.From)
+	assert.Equal(t, "Title line\nThe text body.\n", text.Body)
+	assert.Equal(t, newReport("", []byte("Title line\nThe text body.\n")).Hash, text.Hash)
+
+	raw := items[1].Report
+	require.NotNil(t, raw)
+	assert.Equal(t, "r-2", raw.ID, "the JSON id wins over the Message-ID")
+	assert.Equal(t, "raw1@example.com", raw.MessageID)
+	assert.Equal(t, "raw report", raw.Subject)
+	assert.Equal(t, "Raw body.\n", raw.Body)
+
+	require.Error(t, items[2].Err, "a broken line is an error for that line only")
+	assert.Contains(t, items[2].Err.Error(), "invalid JSON")
+	assert.Equal(t, "4", items[3].Report.ID)
+	assert.Equal(t, "Given subject", items[3].Report.Subject)
+	require.ErrorContains(t, items[4].Err, `"text"`)
+	assert.Equal(t, "raw6@example.com", items[5].Report.ID, "no id: Message-ID")
+
+	// A line over MaxMessageBytes is an error for that line; the next is read.
+	dir := t.TempDir()
+	long := `{"id":"big","text":"` + strings.Repeat("x", 300) + `"}`
+	f := writeFile(t, dir, "r.jsonl", []byte(`{"id":"a","text":"small"}`+"\n"+long+"\n"+`{"id":"b","text":"after"}`))
+	items = readAll(t, []string{f}, Options{Limits: Limits{MaxMessageBytes: 100}})
+	require.Len(t, items, 3)
+	require.NoError(t, items[0].Err)
+	var le *LimitError
+	require.ErrorAs(t, items[1].Err, &le)
+	assert.Equal(t, "MaxMessageBytes", le.Limit)
+	assert.Equal(t, int64(len(long)), le.Size)
+	require.NoError(t, items[2].Err)
+	assert.Equal(t, "b", items[2].Report.ID)
+}
+
+func TestStdin(t *testing.T) {
+	msg := "From: x@example.com\nSubject: via stdin\n\nbody\n"
+	r := readOne(t, "-", Options{Stdin: strings.NewReader(msg)})
+	assert.Equal(t, "-", r.Source)
+	assert.Equal(t, "via stdin", r.Subject)
+	assert.Equal(t, "sha256:"+newReport("", []byte(msg)).Hash[:16], r.ID)
+
+	mb, err := os.ReadFile("testdata/mbox/mboxo.mbox")
+	require.NoError(t, err)
+	items := readAll(t, []string{"-"}, Options{Stdin: bytes.NewReader(gzipped(t, mb))})
+	require.Equal(t, []string{"-:1", "-:2"}, sources(items))
+	assert.Equal(t, "o1@example.com", items[0].Report.ID)
+	assert.True(t, strings.HasPrefix(items[1].Report.ID, "sha256:"))
+
+	// Forced format on stdin.
+	r = readOne(t, "-", Options{Stdin: strings.NewReader("Subject: not parsed\n"), Format: FormatText})
+	assert.Equal(t, "Subject: not parsed", r.Subject)
+}
+
+func TestNonexistentPath(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nope.eml")
+	items := readAll(t, []string{missing, "testdata/text-cp1252.txt"}, Options{})
+	require.Len(t, items, 2)
+	assert.Equal(t, missing, items[0].Source)
+	require.Error(t, items[0].Err)
+	assert.True(t, errors.Is(items[0].Err, os.ErrNotExist))
+	require.NoError(t, items[1].Err, "later inputs are still read")
+}
+
+// TestInEqualsOut checks the guarantee callers rely on: every unit gives
+// exactly one Item with its Source, whatever is wrong with it.
+func TestInEqualsOut(t *testing.T) {
+	dir := t.TempDir()
+	good, err := os.ReadFile("testdata/email/mixed-attachments.eml")
+	require.NoError(t, err)
+	want := map[string]string{} // source -> "ok" or an error fragment
+	add := func(name string, data []byte, outcome string) string {
+		p := writeFile(t, dir, name, data)
+		want[p] = outcome
+		return p
+	}
+	add("01-good.eml", good, "ok")
+	add("02-malformed.eml", []byte("From: a@b\nSubject: broken\nContent-Type: multipart/mixed\n\nno boundary at all\n"), "ok")
+	add("03-empty", nil, "empty")
+	add("04-blank.txt", []byte("\n \n\t\n"), "empty")
+	add("05-binary.bin", []byte("\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x03\x00>\x00"), "binary")
+	add("06-oversized.txt", bytes.Repeat([]byte("A line of a long report.\n"), 100), "MaxMessageBytes")
+	add("07-good.txt", []byte("a plain report\n"), "ok")
+	add("sub/08-junk", []byte{0, 1, 2, 3, 250, 251, 252}, "binary")
+	jp := writeFile(t, dir, "sub/09-good.jsonl", []byte(`{"id":"j","text":"ok"}`+"\n"))
+	want[jp+":1"] = "ok"
+	mbox := "From a Mon Jun  2 10:00:00 2025\nSubject: small\n\nok\n\n" +
+		"From b Mon Jun  2 10:00:00 2025\nSubject: huge\n\n" + strings.Repeat("x", 3000) + "\n\n" +
+		"From c Mon Jun  2 10:00:00 2025\nSubject: small again\n\nok\n"
+	mp := writeFile(t, dir, "10.mbox", []byte(mbox))
+	want[mp+":1"], want[mp+":2"], want[mp+":3"] = "ok", "MaxMessageBytes", "ok"
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "11-emptydir"), 0o755))
+	if os.Geteuid() != 0 {
+		add("12-unreadable.txt", []byte("secret\n"), "permission denied")
+		require.NoError(t, os.Chmod(filepath.Join(dir, "12-unreadable.txt"), 0))
+	}
+	missing := filepath.Join(dir, "does-not-exist")
+	want[missing] = "no such file"
+	emptyDir := t.TempDir()
+	want[emptyDir] = "no input files"
+
+	items := readAll(t, []string{dir, missing, emptyDir}, Options{Limits: Limits{MaxMessageBytes: 2000}})
+	got := map[string]Item{}
+	for _, it := range items {
+		require.NotEmpty(t, it.Source)
+		_, dup := got[it.Source]
+		require.False(t, dup, "two Items for %s", it.Source)
+		require.True(t, (it.Err == nil) != (it.Report == nil), "%s: exactly one of Report and Err", it.Source)
+		got[it.Source] = it
+	}
+	require.Len(t, items, len(want))
+	for src, outcome := range want {
+		it, ok := got[src]
+		require.True(t, ok, "no Item for %s", src)
+		if outcome == "ok" {
+			require.NoError(t, it.Err, src)
+			assert.Equal(t, src, it.Report.Source)
+			continue
+		}
+		require.Error(t, it.Err, src)
+		assert.Contains(t, it.Err.Error(), outcome, src)
+	}
+	// Sorted, deterministic order: a second run gives the same sequence.
+	again := readAll(t, []string{dir, missing, emptyDir}, Options{Limits: Limits{MaxMessageBytes: 2000}})
+	assert.Equal(t, sources(items), sources(again))
+	assert.True(t, slices.IsSorted(sources(items)[:len(items)-2]))
+}
+
+func TestAttachmentLimit(t *testing.T) {
+	log := strings.Repeat("[ 1.0] line of dmesg\n", 100)
+	msg := "From: a@b\nSubject: big log\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n" +
+		"--b\nContent-Type: text/plain\n\nsee log\n" +
+		"--b\nContent-Type: text/plain; name=dmesg.log\nContent-Disposition: attachment; filename=dmesg.log\n\n" + log + "\n--b--\n"
+	p := writeFile(t, t.TempDir(), "m.eml", []byte(msg))
+	r := readOne(t, p, Options{Limits: Limits{MaxAttachmentBytes: 100}})
+	require.Len(t, r.Attachments, 1)
+	a := r.Attachments[0]
+	assert.True(t, a.Truncated)
+	assert.Len(t, a.Text, 100)
+	assert.Equal(t, int64(len(log)), a.Size)
+	assert.Contains(t, strings.Join(r.Notes, "\n"), "MaxAttachmentBytes")
+}
+
+func TestInputLimit(t *testing.T) {
+	var mb strings.Builder
+	for i := range 50 {
+		fmt.Fprintf(&mb, "From x Mon Jun  2 10:00:00 2025\nSubject: m%d\n\nbody %d\n\n", i, i)
+	}
+	p := writeFile(t, t.TempDir(), "big.mbox", []byte(mb.String()))
+	items := readAll(t, []string{p}, Options{Limits: Limits{MaxInputBytes: 500}})
+	require.NotEmpty(t, items)
+	last := items[len(items)-1]
+	require.Error(t, last.Err)
+	assert.Contains(t, last.Err.Error(), "MaxInputBytes")
+	for _, it := range items[:len(items)-1] {
+		require.NoError(t, it.Err)
+	}
+	assert.Less(t, len(items), 50)
+}
+
+func TestMaxParts(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("From: a@b\nSubject: many parts\nContent-Type: multipart/mixed; boundary=b\n\n")
+	for i := range 20 {
+		fmt.Fprintf(&b, "--b\nContent-Type: text/plain; name=f%d.txt\n\npart %d\n", i, i)
+	}
+	b.WriteString("--b--\n")
+	p := writeFile(t, t.TempDir(), "m.eml", []byte(b.String()))
+	r := readOne(t, p, Options{Limits: Limits{MaxParts: 5}})
+	assert.Len(t, r.Attachments, 4, "the multipart itself counts as a part")
+	assert.Contains(t, strings.Join(r.Notes, "\n"), "MaxParts")
+}
+
+// genMbox builds an mbox of n small messages.
+func genMbox(n int) []byte {
+	var b bytes.Buffer
+	for i := range n {
+		fmt.Fprintf(&b, "From sender%d@example.com Mon Jun  2 10:00:00 2025\n", i)
+		fmt.Fprintf(&b, "From: Sender %d <sender%d@example.com>\nSubject: report %d\nMessage-ID: <m%d@example.com>\n", i, i, i, i)
+		b.WriteString("MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\n")
+		fmt.Fprintf(&b, "The driver crashes when fed packet %d.\n>From the log:\nBUG: unable to handle page fault\n\n", i)
+	}
+	return b.Bytes()
+}
+
+func TestContextCancel(t *testing.T) {
+	p := writeFile(t, t.TempDir(), "many.mbox", genMbox(200))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	n := 0
+	for it := range Read(ctx, []string{p, p}, Options{}) {
+		require.NoError(t, it.Err)
+		n++
+		if n == 3 {
+			cancel()
+		}
+	}
+	assert.Equal(t, 3, n, "no Item after cancel")
+
+	done, cancel2 := context.WithCancel(context.Background())
+	cancel2()
+	assert.Empty(t, readAll(t, nil, Options{}))
+	n = 0
+	for range Read(done, []string{p}, Options{}) {
+		n++
+	}
+	assert.Zero(t, n)
+}
+
+func TestEarlyBreak(t *testing.T) {
+	p := writeFile(t, t.TempDir(), "many.mbox", genMbox(10))
+	n := 0
+	for range Read(context.Background(), []string{p, "testdata"}, Options{}) {
+		n++
+		if n == 2 {
+			break
+		}
+	}
+	assert.Equal(t, 2, n)
+}
+
+func TestLimitErrorMessage(t *testing.T) {
+	e := &LimitError{Limit: "MaxMessageBytes", Max: 10, Size: 25}
+	assert.Equal(t, "25 bytes is over the MaxMessageBytes limit of 10 bytes", e.Error())
+	d := Limits{}.withDefaults()
+	assert.Equal(t, DefaultLimits(), d)
+}
+
+func BenchmarkRead(b *testing.B) {
+	dir := b.TempDir()
+	p := filepath.Join(dir, "bench.mbox")
+	if err := os.WriteFile(p, genMbox(3000), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(fi.Size())
+	b.ReportAllocs()
+	for b.Loop() {
+		n := 0
+		for it := range Read(context.Background(), []string{p}, Options{}) {
+			if it.Err != nil {
+				b.Fatal(it.Err)
+			}
+			n++
+		}
+		if n != 3000 {
+			b.Fatalf("read %d messages, want 3000", n)
+		}
+	}
+}
