@@ -28,7 +28,8 @@ import (
 // Other bullets, paragraphs and code blocks are ignored. A clause with no
 // verdict in scope, a duplicate id, a bad verdict or a table row with the
 // wrong number of cells is an error naming the line. The first heading is
-// the model's name when it is the only level-1 heading; titles of ids the
+// the model's name (and left out of sections) when it is the only level-1
+// heading and has subsections; titles of ids the
 // built-in model knows come from it. The report-quality categories are
 // added from the built-in model when the document lacks them.
 func ParseMarkdown(data []byte, source string) (*Model, error) {
@@ -42,13 +43,15 @@ func ParseMarkdown(data []byte, source string) (*Model, error) {
 		return nil, fmt.Errorf("%s: no clauses found (want bullets \"- `id`: text\" or table rows whose first cell is a backticked id)", source)
 	}
 	name := ""
-	ones := 0
+	ones, deeper := 0, false
 	for _, h := range p.headings {
 		if h.level == 1 {
 			ones++
+		} else {
+			deeper = true
 		}
 	}
-	if len(p.headings) > 0 && p.headings[0].level == 1 && ones == 1 {
+	if len(p.headings) > 0 && p.headings[0].level == 1 && ones == 1 && deeper {
 		name = p.headings[0].title
 		for i := range p.clauses {
 			p.clauses[i].Section = strings.TrimPrefix(strings.TrimPrefix(p.clauses[i].Section, name), " / ")

@@ -297,15 +297,18 @@ func parseRSTDoc(text, source string) (*rstDoc, error) {
 	}
 	endTop()
 
-	// A lone top-level title is the document's title, not a section.
+	// A lone top-level title over subsections is the document's title, not
+	// a section.
 	doc := &rstDoc{}
-	ones := 0
+	ones, deeper := 0, false
 	for _, h := range headings {
 		if h.level == 1 {
 			ones++
+		} else {
+			deeper = true
 		}
 	}
-	dropTitle := len(headings) > 0 && headings[0].level == 1 && ones == 1
+	dropTitle := len(headings) > 0 && headings[0].level == 1 && ones == 1 && deeper
 	if dropTitle {
 		doc.title = headings[0].title
 	}
