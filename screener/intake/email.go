@@ -9,6 +9,7 @@ import (
 	"mime"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/charset"
@@ -21,6 +22,14 @@ import (
 // problem is noted in r.Notes. It fails only when nothing usable is left.
 func parseEmail(data []byte, r *Report, lim Limits) error {
 	r.Format = FormatEmail
+	p := &partWalker{lim: lim, r: r}
+	return p.message(data)
+}
+
+// message decodes data as a message into p.r.
+func (p *partWalker) message(data []byte) error {
+	r := p.r
+	data = skipFromLine(data)
 	rd := bytes.NewReader(data)
 	br := bufio.NewReader(rd)
 	th, err := textproto.ReadHeader(br)
@@ -35,7 +44,8 @@ func parseEmail(data []byte, r *Report, lim Limits) error {
 
 	readHeaders(h, r)
 
-	p := &partWalker{lim: lim, r: r}
+	saved := p.bestEffort
+	defer func() { p.bestEffort = saved }()
 	ent, err := message.New(h.Header, bytes.NewReader(body))
 	if err != nil {
 		if ent == nil {
@@ -46,10 +56,15 @@ func parseEmail(data []byte, r *Report, lim Limits) error {
 			p.bestEffort = true
 		}
 	}
+	attachments := len(r.Attachments)
 	res := p.entity(ent, 0, 1)
-	if res.body == "" && strings.TrimSpace(string(body)) != "" && res.kind == bodyNone && len(r.Attachments) == 0 {
-		// MIME walk found nothing: fall back to the raw body.
-		text, fallback := decodeText(body)
+	if strings.TrimSpace(res.body) == "" && len(r.Attachments) == attachments && len(bytes.TrimSpace(body)) > 0 {
+		// Decoding found nothing: fall back to the raw body.
+		raw := body
+		if len(raw) > int(p.lim.MaxMessageBytes) {
+			raw = raw[:p.lim.MaxMessageBytes]
+		}
+		text, fallback := decodeText(raw)
 		if fallback {
 			r.note("raw body is not UTF-8; decoded as windows-1252")
 		}
@@ -57,10 +72,23 @@ func parseEmail(data []byte, r *Report, lim Limits) error {
 		res.body = text
 	}
 	r.Body = normalizeNewlines(res.body)
-	if r.Subject == "" && r.Body == "" && len(r.Attachments) == 0 && r.MessageID == "" && r.From == "" {
+	if r.Subject == "" && strings.TrimSpace(r.Body) == "" && len(r.Attachments) == 0 && r.MessageID == "" && r.From == "" {
 		return errors.New("message has no subject, sender, body or attachments")
 	}
 	return nil
+}
+
+// skipFromLine drops an mbox "From " separator line that opens a single
+// message (a saved .eml, a git format-patch file, a JSONL "raw" value).
+func skipFromLine(data []byte) []byte {
+	if !bytes.HasPrefix(data, []byte("From ")) {
+		return data
+	}
+	line, ok := firstLine(data)
+	if !ok || isHeaderField(line) {
+		return data
+	}
+	return data[bytes.IndexByte(data, '\n')+1:]
 }
 
 // readHeaders fills the header-derived fields of r. Each header that fails
@@ -163,6 +191,7 @@ type partWalker struct {
 	lim        Limits
 	r          *Report
 	parts      int
+	depth      int // message/rfc822 nesting
 	bestEffort bool
 	overParts  bool
 }
@@ -251,7 +280,12 @@ func (p *partWalker) leaf(e *message.Entity, mt string, params map[string]string
 	isBody := disp != "attachment" && name == "" &&
 		(mt == "text/plain" || mt == "text/html" || mt == "")
 
-	limit := p.lim.MaxAttachmentBytes
+	// Body text may be as long as a message; kept attachment text is
+	// bounded more tightly. Either way the message itself is bounded.
+	limit, limitName := p.lim.MaxAttachmentBytes, "MaxAttachmentBytes"
+	if isBody {
+		limit, limitName = p.lim.MaxMessageBytes, "MaxMessageBytes"
+	}
 	data, size, readErr := readUpTo(e.Body, limit)
 	if readErr != nil {
 		p.r.note("part %d (%s): read stopped early: %v", index, mt, readErr)
@@ -275,7 +309,7 @@ func (p *partWalker) leaf(e *message.Entity, mt string, params map[string]string
 			p.r.note("body part %d is not valid UTF-8; decoded as windows-1252", index)
 		}
 		if truncated {
-			p.r.note("body part %d is %d bytes; kept the first %d (MaxAttachmentBytes)", index, size, limit)
+			p.r.note("body part %d is %d bytes; kept the first %d (%s)", index, size, limit, limitName)
 		}
 		if mt == "text/html" {
 			return partResult{body: htmlToText(text), kind: bodyHTML}
@@ -287,6 +321,15 @@ func (p *partWalker) leaf(e *message.Entity, mt string, params map[string]string
 		name = fmt.Sprintf("part%d%s", index, extensionFor(mt))
 	}
 	a := Attachment{Name: name, ContentType: mt, Size: size}
+	if mt == "message/rfc822" && !truncated {
+		// A forwarded message: keep it readable, decoded like the outer one.
+		// It goes in first so that its own attachments follow it.
+		idx := len(p.r.Attachments)
+		p.r.Attachments = append(p.r.Attachments, a)
+		text := p.forwarded(data)
+		p.r.Attachments[idx].Text = text
+		return partResult{}
+	}
 	if isTextAttachment(mt, name, data) {
 		text, _ := decodeText(data)
 		a.Text = normalizeNewlines(text)
@@ -299,6 +342,43 @@ func (p *partWalker) leaf(e *message.Entity, mt string, params map[string]string
 	}
 	p.r.Attachments = append(p.r.Attachments, a)
 	return partResult{}
+}
+
+// forwarded decodes an attached message/rfc822 into text: its main
+// headers, a blank line and its body. Its own attachments join the outer
+// report's, after it.
+func (p *partWalker) forwarded(data []byte) string {
+	inner := &Report{}
+	if p.depth >= maxDepth {
+		text, _ := decodeText(data)
+		return normalizeNewlines(text)
+	}
+	saved := p.r
+	p.r = inner
+	p.depth++
+	err := p.message(data)
+	p.depth--
+	p.r = saved
+	if err != nil {
+		text, _ := decodeText(data)
+		return normalizeNewlines(text)
+	}
+	var b strings.Builder
+	for _, h := range [][2]string{{"From", inner.From}, {"Subject", inner.Subject}, {"Message-ID", inner.MessageID}} {
+		if h[1] != "" {
+			fmt.Fprintf(&b, "%s: %s\n", h[0], h[1])
+		}
+	}
+	if !inner.Date.IsZero() {
+		fmt.Fprintf(&b, "Date: %s\n", inner.Date.Format(time.RFC1123Z))
+	}
+	b.WriteString("\n")
+	b.WriteString(inner.Body)
+	for _, n := range inner.Notes {
+		p.r.note("forwarded message: %s", n)
+	}
+	p.r.Attachments = append(p.r.Attachments, inner.Attachments...)
+	return b.String()
 }
 
 // readUpTo reads at most limit bytes of r and counts (by discarding) the

@@ -575,3 +575,49 @@ func BenchmarkRead(b *testing.B) {
 		}
 	}
 }
+
+func TestForwardedMessage(t *testing.T) {
+	inner := "From: =?UTF-8?Q?Ren=C3=A9?= <rene@example.org>\nSubject: original report\nMessage-ID: <inner@example.org>\n" +
+		"Date: Mon, 2 Jun 2025 10:00:00 +0000\nContent-Type: multipart/mixed; boundary=in\n\n" +
+		"--in\nContent-Type: text/plain\n\nThe original text.\n" +
+		"--in\nContent-Type: text/x-csrc; name=poc.c\nContent-Disposition: attachment; filename=poc.c\n\nint main(void) { return 0; }\n--in--\n"
+	outer := "From: fwd@example.com\nSubject: Fwd: original report\nMessage-ID: <outer@example.com>\n" +
+		"Content-Type: multipart/mixed; boundary=out\n\n" +
+		"--out\nContent-Type: text/plain\n\nForwarding this.\n" +
+		"--out\nContent-Type: message/rfc822\nContent-Disposition: attachment\n\n" + inner + "--out--\n"
+	r := readOne(t, writeFile(t, t.TempDir(), "fwd.eml", []byte(outer)), Options{})
+	assert.Equal(t, "outer@example.com", r.ID)
+	assert.Equal(t, "Forwarding this.", r.Body)
+	require.Len(t, r.Attachments, 2)
+	fwd := r.Attachments[0]
+	assert.Equal(t, "message/rfc822", fwd.ContentType)
+	assert.Equal(t, "part2.eml", fwd.Name)
+	assert.Contains(t, fwd.Text, "From: René <rene@example.org>\nSubject: original report\n")
+	assert.Contains(t, fwd.Text, "\n\nThe original text.")
+	assert.Equal(t, "poc.c", r.Attachments[1].Name)
+	assert.Contains(t, r.Attachments[1].Text, "int main")
+}
+
+func TestUTF16Text(t *testing.T) {
+	// "Bug: ü\n" in UTF-16LE with a byte order mark.
+	data := []byte{0xff, 0xfe, 'B', 0, 'u', 0, 'g', 0, ':', 0, ' ', 0, 0xfc, 0, '\n', 0}
+	r := readOne(t, writeFile(t, t.TempDir(), "r.txt", data), Options{})
+	assert.Equal(t, "Bug: ü", r.Subject)
+	assert.Equal(t, "Bug: ü\n", r.Body)
+}
+
+func TestBrokenTransferEncodingKeepsRawBody(t *testing.T) {
+	msg := "From: a@b\nSubject: bad base64\nContent-Type: text/plain\nContent-Transfer-Encoding: base64\n\n!!!! not base64 at all !!!!\n"
+	r := readOne(t, writeFile(t, t.TempDir(), "b.eml", []byte(msg)), Options{})
+	assert.Contains(t, r.Body, "not base64 at all")
+	assert.Contains(t, strings.Join(r.Notes, "\n"), "raw body")
+}
+
+func TestFromLineBeforeSingleMessage(t *testing.T) {
+	raw := "From 1234abcd Mon Sep 17 00:00:00 2001\nFrom: dev@example.com\nSubject: [PATCH] fix overflow\n\nbody\n"
+	line := fmt.Sprintf(`{"id":"p1","raw":%q}`, raw)
+	r := readOne(t, writeFile(t, t.TempDir(), "x.jsonl", []byte(line+"\n")), Options{})
+	assert.Equal(t, "[PATCH] fix overflow", r.Subject)
+	assert.Equal(t, "dev@example.com", r.From)
+	assert.Equal(t, "body\n", r.Body)
+}

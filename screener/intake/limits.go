@@ -27,8 +27,9 @@ type Limits struct {
 	// Report. A larger unit becomes an error Item naming the limit and size.
 	MaxMessageBytes int64
 	// MaxAttachmentBytes is the most decoded text kept from one text
-	// attachment (and from the body). A longer attachment keeps its first
-	// MaxAttachmentBytes, is marked Truncated, and the Report gets a note.
+	// attachment. A longer attachment keeps its first MaxAttachmentBytes,
+	// is marked Truncated (Size stays the full size), and the Report gets a
+	// note. Body parts are bounded by MaxMessageBytes instead.
 	MaxAttachmentBytes int64
 	// MaxInputBytes is the most read from one input stream, counted after
 	// gzip decompression (so a compression bomb stops here). Reading stops

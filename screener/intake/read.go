@@ -2,6 +2,7 @@ package intake
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
@@ -14,6 +15,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/unicode"
 
 	// Registers the charsets go-message converts to UTF-8 (ISO-8859-*,
 	// windows-125x, KOI8-R, Shift_JIS, GB18030, ...).
@@ -226,6 +230,12 @@ func (rd *reader) stream(source string, r io.Reader, format Format, stdin bool) 
 		if err != nil && !complete {
 			return rd.fail(source, fmt.Errorf("read: %w", err))
 		}
+		if enc := utf16BOM(head); enc != nil && layer <= maxGzipLayers {
+			// UTF-16 text (Windows editors): transcode, then detect again.
+			br = bufio.NewReaderSize(enc.NewDecoder().Reader(br), 64<<10)
+			layer = maxGzipLayers // at most once, and no gzip inside
+			continue
+		}
 		kind, detected := detect(head, complete)
 		switch kind {
 		case sniffEmpty:
@@ -259,6 +269,18 @@ func (rd *reader) stream(source string, r io.Reader, format Format, stdin bool) 
 		return rd.single(source, br, format, stdin)
 	}
 	return rd.fail(source, fmt.Errorf("format %q cannot be read from a file", format))
+}
+
+// utf16BOM returns the UTF-16 encoding that head's byte order mark names,
+// or nil.
+func utf16BOM(head []byte) encoding.Encoding {
+	switch {
+	case bytes.HasPrefix(head, []byte{0xff, 0xfe}):
+		return unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM)
+	case bytes.HasPrefix(head, []byte{0xfe, 0xff}):
+		return unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM)
+	}
+	return nil
 }
 
 // single reads a stream that is one report: an email or a text file.
