@@ -1,10 +1,3 @@
-// Package rules screens a report with deterministic, declarative rules.
-//
-// A Rule is data: an id, a description, the category id it is evidence for,
-// a weight, and matchers over the report's parts. Every rule that fires is
-// reported as a Finding with the exact span it matched. From its findings the
-// Engine derives a rules-only verdict, category and score, and the list of
-// information the report is missing.
 package rules
 
 import "github.com/secscreen/secscreen/screener/threatmodel"

@@ -1,0 +1,367 @@
+package rules
+
+import (
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/secscreen/secscreen/screener/intake"
+)
+
+// Extract reads the Facts of a report. series decides which versions are
+// maintained; nil means the built-in list.
+func Extract(r *intake.Report, series *SeriesList) Facts {
+	if series == nil {
+		if s, err := KernelSeries(); err == nil {
+			series = s
+		}
+	}
+	return extract(r, r.Parts(), series)
+}
+
+func extract(r *intake.Report, parts []intake.Part, series *SeriesList) Facts {
+	var f Facts
+	for _, p := range parts {
+		t := p.Text
+		if t == "" {
+			continue
+		}
+		extractVersions(t, series, &f)
+		extractTrees(t, &f)
+		extractPrivileges(t, &f)
+		for _, m := range reConfig.FindAllString(t, -1) {
+			f.ConfigOptions = addOnce(f.ConfigOptions, m)
+		}
+		for _, m := range reSysctl.FindAllStringSubmatch(t, -1) {
+			f.ConfigOptions = addOnce(f.ConfigOptions, "sysctl:"+strings.ReplaceAll(m[1], "/", "."))
+		}
+		for _, m := range reDebug.FindAllString(t, -1) {
+			f.DebugFeatures = addOnce(f.DebugFeatures, normalizeDebug(m))
+		}
+		f.OutOfTree = addMatches(f.OutOfTree, reOutOfTree, t)
+		f.CraftedImage = addMatches(f.CraftedImage, reCrafted, t)
+		f.HardwareEmulation = addMatches(f.HardwareEmulation, reHWEmu, t)
+		f.PhysicalAccess = addMatches(f.PhysicalAccess, rePhysical, t)
+		extractReproducer(p, t, &f)
+		if reTrace.MatchString(t) {
+			f.HasStackTrace = true
+		}
+		for _, m := range reFile.FindAllStringSubmatch(t, -1) {
+			f.Files = addOnce(f.Files, m[1])
+		}
+		for _, m := range reFunc.FindAllStringSubmatch(t, -1) {
+			name := m[1]
+			if name == "" {
+				name = m[2]
+			}
+			if !userspaceFuncs[name] {
+				f.Functions = addOnce(f.Functions, name)
+			}
+		}
+		for _, m := range reCVSS.FindAllString(t, -1) {
+			f.CVSS = addOnce(f.CVSS, strings.TrimSpace(m))
+		}
+		extractAIMarkers(t, &f)
+		for _, m := range reInjection.FindAllString(t, -1) {
+			f.Injection = addOnce(f.Injection, oneLine(m, 60))
+		}
+		if p.Name == "subject" || p.Name == "body" {
+			f.Words += len(strings.Fields(t))
+		}
+	}
+	for _, a := range r.Attachments {
+		if !a.Binary && reReproName.MatchString(a.Name) && a.Text != "" {
+			f.ReproducerKinds = addOnce(f.ReproducerKinds, "attachment")
+		}
+	}
+	f.HasReproducer = len(f.ReproducerKinds) > 0
+	return f
+}
+
+func addOnce(list []string, s string) []string {
+	if slices.Contains(list, s) {
+		return list
+	}
+	return append(list, s)
+}
+
+func addMatches(list []string, re *regexp.Regexp, t string) []string {
+	for _, m := range re.FindAllString(t, -1) {
+		list = addOnce(list, strings.ToLower(oneLine(m, 60)))
+	}
+	return list
+}
+
+// --- versions -------------------------------------------------------------
+
+var (
+	reVersion = regexp.MustCompile(`(?i)(linux-|v)?\b(\d{1,2})\.(\d{1,2})(?:\.(\d{1,3}))?(-rc\d{1,2})?((?:[-.+~][0-9A-Za-z_]+)*\+?)`)
+	// reVersionContext must occur on the same line as a bare version.
+	reVersionContext = regexp.MustCompile(`(?i)\b(?:kernel|linux|uname|tainted|stable|mainline|longterm|lts|upstream|tree|release[sd]?|version|tested|affect\w*|reproduc\w*|introduced|since|commit|tag|branch|next-\d{8})\b`)
+	// reVersionTool rejects a version right after another program's name.
+	reVersionTool = regexp.MustCompile(`(?i)(?:gcc|clang|llvm|python\d?|glibc|libc|qemu|gdb|binutils|\bld|\bgo|golang|rustc?|openssl|cvss|score|ubuntu|debian|fedora|rhel|centos|android|macos|windows|syzkaller|perl|bash|busybox|systemd|iproute2?|nftables|iptables|libnl|libbpf|util-linux|e2fsprogs|xfsprogs|ssh|tls|http|ipv|version of [a-z]+)[\s:/=v-]*$`)
+	reVendorSuffix   = regexp.MustCompile(`(?i)generic|amd64|arm64|x86_64|aarch64|\bel\d|\.el|fc\d|android|aws|azure|gcp|oracle|uek|lowlatency|\brt\d*\b|default|ubuntu|deb\d|cloud|pve|arch\d|zen|qcom|mtk|^-\d+`)
+	reCVSSLine       = regexp.MustCompile(`(?i)cvss`)
+)
+
+// maxMinor bounds the minor numbers of real kernel series per major.
+var maxMinor = map[int]int{2: 6, 3: 19, 4: 20, 5: 19, 6: 19, 7: 20}
+
+func extractVersions(t string, series *SeriesList, f *Facts) {
+	for _, m := range reVersion.FindAllStringSubmatchIndex(t, -1) {
+		start, end := m[0], m[1]
+		prefix := ""
+		if m[2] >= 0 {
+			prefix = strings.ToLower(t[m[2]:m[3]])
+		}
+		major, _ := strconv.Atoi(t[m[4]:m[5]])
+		minor, _ := strconv.Atoi(t[m[6]:m[7]])
+		hasPatch := m[8] >= 0
+		rc := m[10] >= 0
+		suffix := ""
+		if m[12] >= 0 {
+			suffix = t[m[12]:m[13]]
+		}
+		numStart := m[4]
+		if numStart > 0 {
+			c := t[numStart-1]
+			if prefix == "" && (c == '.' || c == '-' || c == '_' || c == '/' || isAlnum(c)) {
+				continue
+			}
+		}
+		if strings.HasPrefix(suffix, ".") && len(suffix) > 1 && suffix[1] >= '0' && suffix[1] <= '9' {
+			continue // a fourth number: an address or a different scheme
+		}
+		mx, ok := maxMinor[major]
+		if !ok || minor > mx || (major == 2 && (minor != 6 || !hasPatch)) {
+			continue
+		}
+		line := lineAround(t, start)
+		before := t[max(0, strings.LastIndexByte(t[:start], '\n')+1):start]
+		if reVersionTool.MatchString(before) || reCVSSLine.MatchString(line) {
+			continue
+		}
+		if prefix == "" && !rc && !reVersionContext.MatchString(line) {
+			continue
+		}
+		text := strings.TrimRight(t[start:end], ".-+~_")
+		if strings.HasSuffix(t[start:end], "+") {
+			text += "+"
+		}
+		s := strconv.Itoa(major) + "." + strconv.Itoa(minor)
+		v := Version{Text: text, Series: s, Vendor: suffix != "" && reVendorSuffix.MatchString(suffix)}
+		if series != nil {
+			v.Maintained = series.Maintained(s)
+		}
+		if !slices.ContainsFunc(f.Versions, func(x Version) bool { return x.Text == v.Text }) {
+			f.Versions = append(f.Versions, v)
+		}
+	}
+}
+
+func isAlnum(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+func lineAround(t string, i int) string {
+	s := strings.LastIndexByte(t[:i], '\n') + 1
+	e := strings.IndexByte(t[i:], '\n')
+	if e < 0 {
+		return t[s:]
+	}
+	return t[s : i+e]
+}
+
+var reTree = regexp.MustCompile(`(?i)\b(linux-next|net-next|bpf-next|mm-unstable|mainline|torvalds/linux|linus'?s? (?:tree|master)|latest (?:upstream|stable|mainline)|linux-stable|stable tree|upstream (?:master|head|tip))\b`)
+
+func extractTrees(t string, f *Facts) {
+	for _, m := range reTree.FindAllString(t, -1) {
+		m = strings.ToLower(m)
+		switch {
+		case strings.Contains(m, "next"), m == "mm-unstable":
+			f.Trees = addOnce(f.Trees, m)
+		case strings.Contains(m, "stable"):
+			f.Trees = addOnce(f.Trees, "stable")
+		default:
+			f.Trees = addOnce(f.Trees, "mainline")
+		}
+	}
+}
+
+// --- privileges -------------------------------------------------------------
+
+var (
+	reRoot = regexp.MustCompile(`(?i)\b(?:requires?|needs?|needing|only|must be|run(?:ning|s)? as|executed as|performed by|done by|triggered by|as|by) (?:the )?root\b|\broot (?:privileges?|access|permissions?|user) (?:is |are )?(?:required|needed)|\bas uid 0\b|\broot in the init(?:ial)? (?:user )?namespace`)
+	// reRootOutcome rejects "root" named as the result of an attack.
+	reRootOutcome  = regexp.MustCompile(`(?i)(?:gain\w*|obtain\w*|escalat\w*|become|becoming|get|getting|achiev\w*|pop\w*|spawn\w*|to)\s+(?:a |full )?$`)
+	reUnprivileged = regexp.MustCompile(`(?i)\bunprivileged\b|\b(?:normal|regular|ordinary|non-root|low-privileged?|unprivileged local) users?\b|\bany (?:local )?user\b|\bwithout (?:any )?(?:special )?privileges\b|\bno (?:special )?privileges? (?:are |is )?(?:needed|required)`)
+	reUserns       = regexp.MustCompile(`(?i)\buser[ _-]?namespaces?\b|\buserns\b|\bunshare\s+(?:-[a-zA-Z]*U|--user)|\bCLONE_NEWUSER\b`)
+	reCap          = regexp.MustCompile(`\bCAP_[A-Z_]{3,}\b`)
+	reNegation     = regexp.MustCompile(`(?i)(?:\bnot\b|n't\b|\bwithout\b|\bno\b|\bnever\b|\bcannot\b|\black\w*|\binstead of\b|\bdrop\w*|\bunless\b)`)
+)
+
+// negated reports whether the few words before i in t negate what follows.
+func negated(t string, i int) bool {
+	s := max(0, i-40)
+	if nl := strings.LastIndexAny(t[s:i], ".\n;"); nl >= 0 {
+		s += nl + 1
+	}
+	return reNegation.MatchString(t[s:i])
+}
+
+func extractPrivileges(t string, f *Facts) {
+	for _, m := range reRoot.FindAllStringIndex(t, -1) {
+		if negated(t, m[0]) || reRootOutcome.MatchString(t[max(0, m[0]-30):m[0]]) {
+			continue
+		}
+		f.Privileges = addOnce(f.Privileges, "root")
+	}
+	for _, m := range reUnprivileged.FindAllStringIndex(t, -1) {
+		if !negated(t, m[0]) {
+			f.Privileges = addOnce(f.Privileges, "unprivileged")
+		}
+	}
+	for _, m := range reUserns.FindAllStringIndex(t, -1) {
+		if !negated(t, m[0]) {
+			f.Privileges = addOnce(f.Privileges, "userns")
+		}
+	}
+	for _, m := range reCap.FindAllStringIndex(t, -1) {
+		if !negated(t, m[0]) {
+			f.Privileges = addOnce(f.Privileges, t[m[0]:m[1]])
+		}
+	}
+}
+
+// --- configuration, debugging, exposure ------------------------------------
+
+var (
+	reConfig = regexp.MustCompile(`\bCONFIG_[A-Z0-9_]+\b`)
+	reSysctl = regexp.MustCompile(`(?:\bsysctl\s+(?:-w\s+)?|/proc/sys/)([a-z][a-z0-9_./]*[a-z0-9_])`)
+	reDebug  = regexp.MustCompile(`\b(?:CONFIG_)?(?:KASAN|KMSAN|KCSAN|UBSAN|LOCKDEP|lockdep|PROVE_LOCKING|FAULT_INJECTION|FAILSLAB|failslab|fail_nth|fail_page_alloc|fail_usercopy|DEBUG_[A-Z0-9_]+|SLUB_DEBUG|KMEMLEAK|kmemleak)\b`)
+)
+
+func normalizeDebug(m string) string {
+	m = strings.TrimPrefix(m, "CONFIG_")
+	switch m {
+	case "lockdep", "PROVE_LOCKING":
+		return "LOCKDEP"
+	case "failslab", "FAILSLAB", "fail_nth", "fail_page_alloc", "fail_usercopy":
+		return "FAULT_INJECTION"
+	case "kmemleak":
+		return "KMEMLEAK"
+	}
+	return m
+}
+
+var (
+	reOutOfTree = regexp.MustCompile(`(?i)\bdrivers/staging/[\w/.-]+|\bCONFIG_STAGING\b|\bstaging driver|\bout[- ]of[- ]tree\b|\bproprietary (?:kernel )?(?:module|driver)|\bvendor (?:kernel|fork|tree|bsp)\b|\bandroid (?:common )?kernel\b|\bnvidia\.ko\b|\bvboxdrv\b|\bdkms\b|\bTainted: [A-Z ]*\bO\b|\bkernel fork\b|\bmodule verification failed`)
+	reCrafted   = regexp.MustCompile(`(?i)\b(?:crafted|corrupt(?:ed)?|malformed|malicious|fuzzed|manipulated|specially[- ]crafted|invalid|bad) (?:[\w-]+ ){0,3}(?:file ?system|fs|disk|partition|ext[234]|xfs|btrfs|f2fs|ntfs3?|hfs\+?|hfsplus|jfs|udf|squashfs|erofs|ocfs2|gfs2|nilfs2?|reiserfs|vfat|exfat|iso9660) images?\b|\bsyz_mount_image\b|\bmount(?:ing|s|ed)? (?:a |an |the |this )?(?:crafted|corrupt\w*|malformed|malicious|fuzzed)\b`)
+	reHWEmu     = regexp.MustCompile(`(?i)\braw[-_]gadget\b|\bdummy_hcd\b|\bfacedancer\b|\bvhci[-_]hcd\b|\bgadgetfs\b|\bsyz_usb_connect\w*|\bfake (?:usb|hid|pci) device|\bemulated (?:usb|pci|hid) device|\bmalicious usb device|\busb(?: device)? emulat\w+`)
+	rePhysical  = regexp.MustCompile(`(?i)\bphysical(?:ly)? (?:access|present|attacker|proximity)|\bevil[- ]maid\b|\bDMA attacks?\b|\bthunderbolt\b|\bpcileech\b|\bmalicious (?:pci|pcie|thunderbolt|usb) (?:device|peripheral|card)|\bfirewire\b|\blogic analy[sz]er|\bcold[- ]boot attack|\bJTAG\b|\bbadusb\b`)
+)
+
+// --- reproducers and traces ------------------------------------------------
+
+var (
+	reCMain     = regexp.MustCompile(`(?m)\bint\s+main\s*\(|\bvoid\s+main\s*\(|^main\s*\(`)
+	reCInclude  = regexp.MustCompile(`(?m)^\s*#\s*include\s*[<"]`)
+	reSyz       = regexp.MustCompile(`(?m)^(?:r\d+ = )?[a-z_0-9]+\$[\w]+\(|^r\d+ = [a-z_0-9]+\(|\bsyz-execprog\b|\bsyz-repro\b|^# \{"?threaded"?:`)
+	reShellLine = regexp.MustCompile(`(?m)^\s*(?:[$#]|root@[\w-]+:[^\s]*[#$]|\w+@[\w-]+:[^\s]*\$) (?:sudo )?(?:\./\S+|gcc|cc|clang|make|unshare|insmod|modprobe|rmmod|mount|umount|echo|cat|ip|tc|nft|iptables|sysctl|dd|mkfs\S*|losetup|chmod|bash|sh|python3?|perl|taskset|stress-ng|syz-\w+|keyctl|setcap|su|id|truncate|fallocate|mkdir|touch|ln)\b`)
+	reShebang   = regexp.MustCompile(`(?m)^#!\s*/(?:usr/)?bin/(?:env )?(?:ba|da|z)?sh\b`)
+	reSteps     = regexp.MustCompile(`(?im)^\W*(?:steps to reproduce|to reproduce|reproduction(?: steps)?|reproducer|how to reproduce)\b[^\n]*:?\s*\n(?:\s*\n)?\s*(?:1[.)]|-|\*|\$|#)\s*\S`)
+	reReproLink = regexp.MustCompile(`(?i)https?://syzkaller\.appspot\.com/x/repro\.(?:c|syz)\b`)
+	reReproName = regexp.MustCompile(`(?i)(?:^|[/_.-])(?:repro\w*|poc\w*|exploit\w*|trigger\w*)\b|\.(?:c|syz|sh)$`)
+	reTrace     = regexp.MustCompile(`Call Trace:|\bRIP: [0-9a-f]{4}:|\bBUG: (?:KASAN|KMSAN|KCSAN|KFENCE|unable to handle|kernel NULL pointer|sleeping function|soft lockup|scheduling while atomic)|general protection fault|\bOops: |\bUBSAN: |WARNING: CPU: \d+ PID: \d+|kernel BUG at |Kernel panic - not syncing|Unable to handle kernel|WARNING: possible circular locking|INFO: task \S+ blocked for more than`)
+)
+
+func extractReproducer(p intake.Part, t string, f *Facts) {
+	if reCMain.MatchString(t) && reCInclude.MatchString(t) {
+		f.ReproducerKinds = addOnce(f.ReproducerKinds, "c")
+	}
+	if reSyz.MatchString(t) {
+		f.ReproducerKinds = addOnce(f.ReproducerKinds, "syz")
+	}
+	if len(reShellLine.FindAllStringIndex(t, 3)) >= 2 || (reShebang.MatchString(t) && strings.Count(t, "\n") >= 2) {
+		f.ReproducerKinds = addOnce(f.ReproducerKinds, "shell")
+	}
+	if reSteps.MatchString(t) {
+		f.ReproducerKinds = addOnce(f.ReproducerKinds, "steps")
+	}
+	if reReproLink.MatchString(t) {
+		f.ReproducerKinds = addOnce(f.ReproducerKinds, "link")
+	}
+}
+
+// --- citations ---------------------------------------------------------------
+
+var (
+	reFile = regexp.MustCompile(`\b((?:arch|block|crypto|drivers|fs|include|init|io_uring|ipc|kernel|lib|mm|net|rust|security|sound|virt|certs)/[\w./+-]*\.[chS])\b`)
+	reFunc = regexp.MustCompile(`\b([a-z_][a-z0-9_]{2,})\(\)|\b([a-z_][a-z0-9_]{2,})\+0x[0-9a-f]+/0x[0-9a-f]+`)
+	reCVSS = regexp.MustCompile(`(?i)\bCVSS(?:v?[234](?:\.\d)?)?(?:\s+base)?(?:\s+score)?(?:\s+of)?\s*[:=]?\s*(?:\d{1,2}\.\d\b|CVSS:[\d.]+/[A-Z:/]+)|\bCVSS:[34]\.[01]/AV:[NALP]\S*|\bAV:[NALP]/AC:[LH]/\S+`)
+)
+
+// userspaceFuncs are C library calls a reproducer makes; they are not
+// kernel functions a report cites.
+var userspaceFuncs = map[string]bool{
+	"main": true, "printf": true, "fprintf": true, "perror": true, "exit": true, "malloc": true,
+	"free": true, "sizeof": true, "memset": true, "memcpy": true, "strlen": true, "syscall": true,
+	"open": true, "close": true, "read": true, "write": true, "socket": true, "bind": true,
+	"connect": true, "ioctl": true, "mmap": true, "munmap": true, "fork": true, "clone": true,
+	"unshare": true, "pthread_create": true, "sleep": true, "usleep": true, "system": true,
+	"setsockopt": true, "getsockopt": true, "getpid": true, "getuid": true, "geteuid": true,
+}
+
+// --- AI-style markers and injection ---------------------------------------------
+
+var (
+	reHeading  = regexp.MustCompile(`(?m)^#{1,6} +[A-Z*][^\n]*$`)
+	reTableSep = regexp.MustCompile(`(?m)^\|?\s*:?-{3,}:?\s*\|`)
+	reEmoji    = regexp.MustCompile(`[\x{1F300}-\x{1FAFF}\x{2705}\x{274C}\x{26A0}\x{2B50}\x{1F6A8}]`)
+	reBold     = regexp.MustCompile(`\*\*[^*\n]{2,80}\*\*`)
+	reAIPhrase = regexp.MustCompile(`(?i)\bas an AI\b|\bas a large language model\b|\bcertainly!|\bI hope this helps\b|\bhere(?:'s| is) (?:a|the|my) (?:detailed|comprehensive|thorough)\b|\bcomprehensive (?:security )?analysis\b|\bgreat question\b|\bI apologi[sz]e for\b|\b(?:generated|written|found|discovered|identified) (?:with the help of |using |by |with )(?:an? )?(?:AI|LLM|ChatGPT|GPT-?\d\w*|Claude|Gemini|Copilot|large language model)\b|\bAI[- ](?:assisted|powered|driven) (?:analysis|audit|review|scan)`)
+	reImpact   = regexp.MustCompile(`(?im)^\W{0,6}(?:potential |security |overall )?(?:impact|exploitation scenarios?|attack scenarios?|risk assessment)(?: analysis| assessment)?\W{0,4}\s*$`)
+	reSection  = regexp.MustCompile(`(?m)^(?:#{1,6} |\*\*[^*\n]+\*\*:?\s*$|[A-Z][\w ]{2,40}:\s*$)`)
+	// reInjection finds text addressed to a screening model.
+	reInjection = regexp.MustCompile(`(?i)\b(?:ignore|disregard|forget) (?:all |any )?(?:of )?(?:the |your )?(?:previous|prior|above|earlier|preceding|system) (?:instructions|prompts?|rules|guidelines|messages?)\b|\bclassify (?:this|the|it)(?: report| issue| bug)? as\b|\byou are (?:a|an|the) (?:[\w-]+ ){0,3}(?:screening|triage|classification|classifier|security review) (?:model|assistant|bot|system|agent|llm)\b|(?m:^\s*(?:system|assistant)(?: prompt)?\s*:\s*(?:you|ignore|disregard|from now on|new instructions|override))|<\|(?:im_start|system|endoftext)\|>|\[/?INST\]|\b(?:verdict|category)"?\s*[:=]\s*"?(?:security|not-security|needs-info|invalid|capability\.[a-z-]+|isolation\.[a-z]+)\b|\b(?:note|instructions?|message) (?:to|for) (?:the |any )?(?:AI|LLM|language model|model|screener|classifier|bot)\b|\bmark (?:this|it) as (?:a )?(?:security|critical|valid|high)`)
+)
+
+func extractAIMarkers(t string, f *Facts) {
+	if n := len(reHeading.FindAllStringIndex(t, 3)); n >= 2 {
+		f.AIMarkers = addOnce(f.AIMarkers, "heading")
+	}
+	if reTableSep.MatchString(t) {
+		f.AIMarkers = addOnce(f.AIMarkers, "table")
+	}
+	if reEmoji.MatchString(t) {
+		f.AIMarkers = addOnce(f.AIMarkers, "emoji")
+	}
+	if len(reBold.FindAllStringIndex(t, 3)) >= 3 {
+		f.AIMarkers = addOnce(f.AIMarkers, "bold")
+	}
+	if reAIPhrase.MatchString(t) {
+		f.AIMarkers = addOnce(f.AIMarkers, "ai-phrase")
+	}
+	for _, m := range reImpact.FindAllStringIndex(t, -1) {
+		rest := t[m[1]:]
+		if loc := reSection.FindStringIndex(rest); loc != nil && loc[0] > 0 {
+			rest = rest[:loc[0]]
+		}
+		if len(strings.Fields(rest)) > 150 {
+			f.AIMarkers = addOnce(f.AIMarkers, "long-impact")
+			break
+		}
+	}
+}
+
+// oneLine collapses whitespace in s and shortens it to at most n runes,
+// ending with "…" when cut.
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

@@ -1,0 +1,310 @@
+package rules
+
+import (
+	_ "embed"
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+//go:embed kernel.yaml
+var kernelRulesYAML []byte
+
+// Rule is one declarative rule: when any of its Match patterns matches one
+// of its Parts, none of its Unless patterns matches anywhere in the report,
+// and its Requires conditions hold for the report's Facts, it fires and
+// becomes a Finding.
+type Rule struct {
+	// ID names the rule; it is unique within a RuleSet and stable, so that
+	// an override file can replace or disable it.
+	ID string `yaml:"id" json:"id"`
+	// Description says in a few words what the rule looks for.
+	Description string `yaml:"description" json:"description"`
+	// Category is the taxonomy id the rule is evidence for.
+	Category string `yaml:"category" json:"category"`
+	// Weight is how much one firing adds to Category's score; negative
+	// weights count against it.
+	Weight float64 `yaml:"weight" json:"weight"`
+	// Match lists Go regular expressions; the rule matches where the first
+	// of them matches (in list order, then in part order).
+	Match []string `yaml:"match" json:"match"`
+	// Parts restricts matching to "subject", "body" and/or "attachments";
+	// empty means all parts.
+	Parts []string `yaml:"parts,omitempty" json:"parts,omitempty"`
+	// Unless lists regular expressions that veto the rule when any of them
+	// matches any part of the report.
+	Unless []string `yaml:"unless,omitempty" json:"unless,omitempty"`
+	// Requires holds conditions on the extracted Facts.
+	Requires Requires `yaml:"requires,omitempty" json:"requires,omitzero"`
+	// CaseSensitive turns off the default case-insensitive matching of
+	// Match and Unless.
+	CaseSensitive bool `yaml:"case_sensitive,omitempty" json:"case_sensitive,omitempty"`
+	// Signal marks a rule whose firing means more than its category:
+	// "injection" (text aimed at a screening model) or "ai-style" (signs of
+	// unverified tool or AI output).
+	Signal string `yaml:"signal,omitempty" json:"signal,omitempty"`
+	// Disabled, in an override file, removes the rule with the same ID.
+	Disabled bool `yaml:"disabled,omitempty" json:"disabled,omitempty"`
+
+	// Source and Line say where the rule was defined.
+	Source string `yaml:"-" json:"source"`
+	Line   int    `yaml:"-" json:"line"`
+
+	match  []*regexp.Regexp
+	unless []*regexp.Regexp
+}
+
+// Requires holds a rule's conditions on Facts; every condition that is set
+// must hold. The vocabulary is deliberately small:
+//
+//   - has_reproducer, has_stack_trace: the fact must equal the value;
+//   - privileges_include: at least one listed privilege was extracted
+//     ("root", "unprivileged", "userns", or a CAP_* name);
+//   - privileges_exclude: none of the listed privileges was extracted;
+//   - facts: each named fact is non-empty (true for booleans);
+//   - no_facts: each named fact is empty (false for booleans);
+//   - versions: "eol-only" (versions were named and none is maintained),
+//     "maintained" (at least one named version or tree is maintained) or
+//     "none" (no version or tree named).
+//
+// Fact names are listed by FactNames.
+type Requires struct {
+	HasReproducer     *bool    `yaml:"has_reproducer,omitempty" json:"has_reproducer,omitempty"`
+	HasStackTrace     *bool    `yaml:"has_stack_trace,omitempty" json:"has_stack_trace,omitempty"`
+	PrivilegesInclude []string `yaml:"privileges_include,omitempty" json:"privileges_include,omitempty"`
+	PrivilegesExclude []string `yaml:"privileges_exclude,omitempty" json:"privileges_exclude,omitempty"`
+	Facts             []string `yaml:"facts,omitempty" json:"facts,omitempty"`
+	NoFacts           []string `yaml:"no_facts,omitempty" json:"no_facts,omitempty"`
+	Versions          string   `yaml:"versions,omitempty" json:"versions,omitempty"`
+}
+
+// IsZero reports whether no condition is set.
+func (q Requires) IsZero() bool {
+	return q.HasReproducer == nil && q.HasStackTrace == nil && len(q.PrivilegesInclude) == 0 &&
+		len(q.PrivilegesExclude) == 0 && len(q.Facts) == 0 && len(q.NoFacts) == 0 && q.Versions == ""
+}
+
+// RuleSet is an ordered list of rules with unique ids.
+type RuleSet struct {
+	// Source names where the set came from: "built-in" or a file path.
+	Source string
+	// Rules are the rules in definition order.
+	Rules []Rule
+}
+
+// KernelRules returns the built-in rule set for the Linux kernel's threat
+// model (kernel.yaml in this package).
+func KernelRules() (*RuleSet, error) {
+	return Parse(kernelRulesYAML, "built-in kernel.yaml")
+}
+
+// LoadFile reads a rule file. Its rules are meant to be merged over the
+// built-in set with Merge.
+func LoadFile(path string) (*RuleSet, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read rules: %w", err)
+	}
+	return Parse(data, path)
+}
+
+var ruleKeys = []string{"id", "description", "category", "weight", "match", "parts", "unless",
+	"requires", "case_sensitive", "signal", "disabled"}
+
+var requiresKeys = []string{"has_reproducer", "has_stack_trace", "privileges_include",
+	"privileges_exclude", "facts", "no_facts", "versions"}
+
+// Parse reads a rule file's content: a mapping with a "rules" list. source
+// names the file in error messages, which also give the rule id and line.
+// Regular expressions are compiled here; categories are checked later,
+// against a threat model, by NewEngine.
+func Parse(data []byte, source string) (*RuleSet, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %w", source, err)
+	}
+	set := &RuleSet{Source: source}
+	if len(doc.Content) == 0 {
+		return set, nil
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("%s:%d: want a mapping with a \"rules\" list", source, root.Line)
+	}
+	var list *yaml.Node
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		switch k := root.Content[i].Value; k {
+		case "rules":
+			list = root.Content[i+1]
+		case "version", "description":
+		default:
+			return nil, fmt.Errorf("%s:%d: unknown key %q (want rules, version or description)", source, root.Content[i].Line, k)
+		}
+	}
+	if list == nil {
+		return set, nil
+	}
+	if list.Kind != yaml.SequenceNode {
+		return nil, fmt.Errorf("%s:%d: \"rules\" must be a list", source, list.Line)
+	}
+	seen := map[string]int{}
+	for _, n := range list.Content {
+		r, err := parseRule(n, source)
+		if err != nil {
+			return nil, err
+		}
+		if prev, dup := seen[r.ID]; dup {
+			return nil, fmt.Errorf("%s:%d: rule %s: duplicate id (first at line %d)", source, r.Line, r.ID, prev)
+		}
+		seen[r.ID] = r.Line
+		set.Rules = append(set.Rules, r)
+	}
+	return set, nil
+}
+
+func parseRule(n *yaml.Node, source string) (Rule, error) {
+	r := Rule{Source: source, Line: n.Line}
+	if n.Kind != yaml.MappingNode {
+		return r, fmt.Errorf("%s:%d: a rule must be a mapping", source, n.Line)
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == "id" {
+			r.ID = n.Content[i+1].Value
+		}
+	}
+	where := fmt.Sprintf("%s:%d: rule %s", source, n.Line, r.ID)
+	if r.ID == "" {
+		where = fmt.Sprintf("%s:%d: rule without id", source, n.Line)
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		if !slices.Contains(ruleKeys, k.Value) {
+			return r, fmt.Errorf("%s: line %d: unknown key %q", where, k.Line, k.Value)
+		}
+		if k.Value == "requires" {
+			v := n.Content[i+1]
+			for j := 0; j+1 < len(v.Content); j += 2 {
+				if !slices.Contains(requiresKeys, v.Content[j].Value) {
+					return r, fmt.Errorf("%s: line %d: unknown condition %q", where, v.Content[j].Line, v.Content[j].Value)
+				}
+			}
+		}
+	}
+	if err := n.Decode(&r); err != nil {
+		return r, fmt.Errorf("%s: %w", where, err)
+	}
+	r.Source, r.Line = source, n.Line
+	if r.ID == "" {
+		return r, fmt.Errorf("%s: missing id", where)
+	}
+	if r.Disabled {
+		return r, nil
+	}
+	if err := r.compile(); err != nil {
+		return r, fmt.Errorf("%s: %w", where, err)
+	}
+	return r, nil
+}
+
+// compile checks the rule's fields other than its category and compiles its
+// patterns.
+func (r *Rule) compile() error {
+	if r.Category == "" {
+		return fmt.Errorf("missing category")
+	}
+	if len(r.Match) == 0 {
+		return fmt.Errorf("needs at least one match pattern")
+	}
+	for _, p := range r.Parts {
+		if p != "subject" && p != "body" && p != "attachments" {
+			return fmt.Errorf("unknown part %q (want subject, body or attachments)", p)
+		}
+	}
+	if r.Signal != "" && r.Signal != SignalInjection && r.Signal != SignalAIStyle {
+		return fmt.Errorf("unknown signal %q (want %s or %s)", r.Signal, SignalInjection, SignalAIStyle)
+	}
+	if err := r.Requires.check(); err != nil {
+		return err
+	}
+	prefix := "(?i)"
+	if r.CaseSensitive {
+		prefix = ""
+	}
+	r.match, r.unless = nil, nil
+	for _, p := range r.Match {
+		re, err := regexp.Compile(prefix + p)
+		if err != nil {
+			return fmt.Errorf("match pattern %q: %w", p, err)
+		}
+		r.match = append(r.match, re)
+	}
+	for _, p := range r.Unless {
+		re, err := regexp.Compile(prefix + p)
+		if err != nil {
+			return fmt.Errorf("unless pattern %q: %w", p, err)
+		}
+		r.unless = append(r.unless, re)
+	}
+	return nil
+}
+
+func (q Requires) check() error {
+	for _, f := range slices.Concat(q.Facts, q.NoFacts) {
+		if _, ok := factTests[f]; !ok {
+			return fmt.Errorf("unknown fact %q (want one of %s)", f, strings.Join(FactNames(), ", "))
+		}
+	}
+	switch q.Versions {
+	case "", "eol-only", "maintained", "none":
+	default:
+		return fmt.Errorf("unknown versions condition %q (want eol-only, maintained or none)", q.Versions)
+	}
+	return nil
+}
+
+// Signals a rule may carry (see Rule.Signal).
+const (
+	// SignalInjection marks text addressed to a screening model.
+	SignalInjection = "injection"
+	// SignalAIStyle marks signs of unverified tool or AI-written output.
+	SignalAIStyle = "ai-style"
+)
+
+// Merge returns a new set: s's rules, with each of o's rules replacing the
+// rule of the same id in place, or removing it when o's rule is Disabled,
+// or appended when the id is new. Neither input is changed.
+func (s *RuleSet) Merge(o *RuleSet) *RuleSet {
+	out := &RuleSet{Source: s.Source, Rules: slices.Clone(s.Rules)}
+	if o == nil {
+		return out
+	}
+	if o.Source != "" {
+		out.Source = s.Source + " + " + o.Source
+	}
+	for _, r := range o.Rules {
+		i := slices.IndexFunc(out.Rules, func(x Rule) bool { return x.ID == r.ID })
+		switch {
+		case r.Disabled && i >= 0:
+			out.Rules = slices.Delete(out.Rules, i, i+1)
+		case r.Disabled:
+		case i >= 0:
+			out.Rules[i] = r
+		default:
+			out.Rules = append(out.Rules, r)
+		}
+	}
+	return out
+}
+
+// IDs returns the ids of the set's rules in order.
+func (s *RuleSet) IDs() []string {
+	ids := make([]string, len(s.Rules))
+	for i, r := range s.Rules {
+		ids[i] = r.ID
+	}
+	return ids
+}
