@@ -113,6 +113,9 @@ func (c *Client) Name() string { return "openai" }
 // Model returns the configured model.
 func (c *Client) Model() string { return c.cfg.Model }
 
+// BaseURL returns the API root the client sends to.
+func (c *Client) BaseURL() string { return c.cfg.BaseURL }
+
 // StructuredOutput names the response_format the client currently sends:
 // "json_schema", "json_object" after a fallback, or "none".
 func (c *Client) StructuredOutput() string { return levelNames[c.level.Load()] }

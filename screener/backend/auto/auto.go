@@ -1,0 +1,191 @@
+// Package auto picks a model backend from what the machine offers, so that
+// `secscreen screen` works without flags wherever it can:
+//
+//  1. a local Ollama server, if one answers at OLLAMA_HOST (or the
+//     configured host) and has a model to use;
+//  2. else an OpenAI-compatible API, if its key variable (OPENAI_API_KEY
+//     unless configured otherwise) is set or a base URL is configured;
+//  3. else the caller's offline fallback, or no model at all (rules only).
+//
+// The Choice it returns says what was picked and why, in words fit for a
+// log line or a report header.
+//
+// Usage:
+//
+//	b, choice, err := auto.Select(ctx, auto.Options{Offline: newBaseline})
+//	log.Printf("backend: %s (%s)", choice.Backend, choice.Reason)
+//	if b == nil { /* rules only */ }
+package auto
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/secscreen/secscreen/screener/backend"
+	"github.com/secscreen/secscreen/screener/backend/ollama"
+	"github.com/secscreen/secscreen/screener/backend/openai"
+)
+
+// DefaultAPIKeyEnv is the variable read for the API key unless
+// Options.APIKeyEnv names another.
+const DefaultAPIKeyEnv = "OPENAI_API_KEY"
+
+// DefaultOpenAIModel is used against OpenAI's own API when no model is
+// configured. Other OpenAI-compatible servers need Options.Model.
+const DefaultOpenAIModel = "gpt-4o-mini"
+
+// Options configures Select. Every field is optional.
+type Options struct {
+	// Getenv reads environment variables; nil means os.Getenv.
+	Getenv func(string) string
+	// OllamaHost overrides OLLAMA_HOST.
+	OllamaHost string
+	// OllamaModel is the Ollama model. When empty, Model is used if the
+	// server has it, else the first model the server lists.
+	OllamaModel string
+	// Model is the model for an OpenAI-compatible server.
+	Model string
+	// BaseURL is an OpenAI-compatible server's API root; setting it
+	// selects that server even without a key (local servers need none).
+	BaseURL string
+	// APIKeyEnv names the variable holding the API key
+	// (default DefaultAPIKeyEnv).
+	APIKeyEnv string
+	// Timeout bounds one model call (each backend's default when 0).
+	Timeout time.Duration
+	// HTTPClient is passed to the chosen backend.
+	HTTPClient *http.Client
+	// Logger is passed to the chosen backend.
+	Logger *slog.Logger
+	// SkipOllama leaves Ollama out, e.g. when a base URL was given on the
+	// command line.
+	SkipOllama bool
+	// Offline builds the fallback backend when no model server is
+	// available; nil means no backend (rules only).
+	Offline func() (backend.Backend, error)
+}
+
+// AutoOptions is Options under the name the CLI first used.
+type AutoOptions = Options
+
+// Choice reports what Select picked.
+type Choice struct {
+	// Backend is "ollama", "openai", the offline backend's Name(), or
+	// "rules" when there is no backend at all.
+	Backend string
+	// Model is the model to be used ("" for rules only).
+	Model string
+	// Where is the server's URL, if any.
+	Where string
+	// Reason explains the pick and what was passed over, in one line.
+	Reason string
+}
+
+// Select probes for a backend in the order the package doc gives. It
+// returns a nil Backend with a nil error when nothing is available and
+// Options.Offline is nil. Errors come only from building a backend that
+// was picked (a malformed base URL, say), never from a failed probe.
+func Select(ctx context.Context, opts Options) (backend.Backend, Choice, error) {
+	getenv := opts.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	var passed []string
+
+	if !opts.SkipOllama {
+		b, ch, note := tryOllama(ctx, opts, getenv)
+		if b != nil {
+			return b, ch, nil
+		}
+		passed = append(passed, note)
+	}
+
+	keyEnv := opts.APIKeyEnv
+	if keyEnv == "" {
+		keyEnv = DefaultAPIKeyEnv
+	}
+	key := getenv(keyEnv)
+	if key != "" || opts.BaseURL != "" {
+		model := opts.Model
+		if model == "" && opts.BaseURL == "" {
+			model = DefaultOpenAIModel
+		}
+		c, err := openai.New(openai.Config{
+			BaseURL: opts.BaseURL, APIKey: key, Model: model,
+			Timeout: opts.Timeout, HTTPClient: opts.HTTPClient, Logger: opts.Logger,
+		})
+		if err != nil {
+			return nil, Choice{}, fmt.Errorf("auto: %w", err)
+		}
+		why := keyEnv + " is set"
+		if key == "" {
+			why = "a base URL is configured"
+		} else if opts.BaseURL != "" {
+			why += " and a base URL is configured"
+		}
+		return c, Choice{
+			Backend: "openai", Model: model, Where: c.BaseURL(),
+			Reason: join(passed, why),
+		}, nil
+	}
+	passed = append(passed, keyEnv+" is not set")
+
+	if opts.Offline != nil {
+		b, err := opts.Offline()
+		if err != nil {
+			return nil, Choice{}, fmt.Errorf("auto: building the offline backend: %w", err)
+		}
+		return b, Choice{Backend: b.Name(), Model: b.Model(), Reason: join(passed, "using the offline backend")}, nil
+	}
+	return nil, Choice{Backend: "rules", Reason: join(passed, "screening with rules only")}, nil
+}
+
+// tryOllama returns an Ollama backend, or nil and a note saying why not.
+func tryOllama(ctx context.Context, opts Options, getenv func(string) string) (backend.Backend, Choice, string) {
+	cfg := ollama.Config{
+		Host: opts.OllamaHost, Getenv: getenv, Model: "probe",
+		Timeout: opts.Timeout, HTTPClient: opts.HTTPClient, Logger: opts.Logger,
+	}
+	probe, err := ollama.New(cfg)
+	if err != nil {
+		return nil, Choice{}, fmt.Sprintf("Ollama host unusable (%v)", err)
+	}
+	host := probe.Host()
+	version, err := probe.Ping(ctx)
+	if err != nil {
+		return nil, Choice{}, "no Ollama server at " + host
+	}
+	model, how := opts.OllamaModel, "as configured"
+	if model == "" {
+		models, err := probe.Models(ctx)
+		switch {
+		case err != nil:
+			return nil, Choice{}, fmt.Sprintf("Ollama at %s did not list its models", host)
+		case len(models) == 0:
+			return nil, Choice{}, fmt.Sprintf("Ollama at %s has no models (try `ollama pull`)", host)
+		case opts.Model != "" && slices.Contains(models, opts.Model):
+			model = opts.Model
+		default:
+			model, how = models[0], "the first model it lists"
+		}
+	}
+	cfg.Model = model
+	c, err := ollama.New(cfg)
+	if err != nil {
+		return nil, Choice{}, fmt.Sprintf("Ollama unusable (%v)", err)
+	}
+	return c, Choice{
+		Backend: "ollama", Model: model, Where: host,
+		Reason: fmt.Sprintf("Ollama %s answers at %s; model %s %s", version, host, model, how),
+	}, ""
+}
+
+func join(passed []string, why string) string {
+	return strings.Join(append(slices.Clone(passed), why), "; ")
+}
