@@ -1,0 +1,285 @@
+package eval
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// WriteJSON writes the run as indented JSON (the RunJSON document).
+func (r *RunJSON) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(r); err != nil {
+		return fmt.Errorf("write run JSON: %w", err)
+	}
+	return nil
+}
+
+// column is one predictor's scores under a heading.
+type column struct {
+	name string
+	s    *Scores
+}
+
+func (r *RunJSON) columns() []column {
+	cols := []column{{"final", &r.Final}, {"rules", &r.Rules}}
+	if r.Model != nil {
+		cols = append(cols, column{"model", r.Model})
+	}
+	return cols
+}
+
+// metricRow is one line of the headline table.
+type metricRow struct {
+	name string
+	get  func(*Scores) string
+}
+
+var headline = []metricRow{
+	{"reports", func(s *Scores) string { return fmt.Sprint(s.N) }},
+	{"errors", func(s *Scores) string { return fmt.Sprint(s.Errors) }},
+	{"accuracy", func(s *Scores) string { return s.Accuracy.String() + " " + s.AccuracyCI.String() }},
+	{"category accuracy", func(s *Scores) string { return s.CategoryAccuracy.String() }},
+	{"macro-F1", func(s *Scores) string { return s.MacroF1.String() + " " + s.MacroF1CI.String() }},
+	{"Cohen's kappa", func(s *Scores) string { return s.Kappa.String() }},
+	{"security recall", func(s *Scores) string { return s.SecurityRecall.String() + " " + s.SecurityRecallCI.String() }},
+	{"Brier score", func(s *Scores) string { return s.Brier.String() }},
+	{"ECE (10 bins)", func(s *Scores) string { return s.ECE.String() }},
+}
+
+func (r *RunJSON) title() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "corpus %s, backend %s", r.Corpus, r.Backend)
+	if r.ModelName != "" {
+		fmt.Fprintf(&b, " (model %s", r.ModelName)
+		if r.Prompt != "" {
+			fmt.Fprintf(&b, ", prompt %s", r.Prompt)
+		}
+		b.WriteString(")")
+	}
+	if r.Folds > 0 {
+		fmt.Fprintf(&b, ", %d-fold cross-validation", r.Folds)
+	}
+	if r.Repeat > 1 {
+		fmt.Fprintf(&b, ", %d runs per report", r.Repeat)
+	}
+	return b.String()
+}
+
+// WriteText writes a summary for a terminal: the headline metrics of each
+// predictor with 95% bootstrap intervals, per-verdict scores and the
+// confusion matrix of the final decision, the security reports missed, and
+// errors, agreement, consistency, rules and usage.
+func (r *RunJSON) WriteText(w io.Writer) error {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "secscreen eval: %s\n", r.title())
+	fmt.Fprintf(&b, "%d reports; intervals are 95%% bootstrap (%d resamples, seed %d)\n\n", len(r.Rows), r.Resamples, r.Seed)
+
+	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	cols := r.columns()
+	fmt.Fprint(tw, "metric")
+	for _, c := range cols {
+		fmt.Fprintf(tw, "\t%s", c.name)
+	}
+	fmt.Fprintln(tw)
+	for _, m := range headline {
+		fmt.Fprint(tw, m.name)
+		for _, c := range cols {
+			fmt.Fprintf(tw, "\t%s", m.get(c.s))
+		}
+		fmt.Fprintln(tw)
+	}
+	fmt.Fprintln(tw, "\nverdict (final)\tsupport\tpredicted\tprecision\trecall\tF1")
+	for _, s := range r.Final.PerVerdict {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\n", s.Class, s.Support, s.Predicted, s.Precision, s.Recall, s.F1)
+	}
+	fmt.Fprintln(tw, "\ntrue \\ predicted (final)\t"+strings.Join(r.Final.VerdictConfusion.Labels, "\t"))
+	for i, l := range r.Final.VerdictConfusion.Labels {
+		fmt.Fprint(tw, l)
+		for _, n := range r.Final.VerdictConfusion.Counts[i] {
+			fmt.Fprintf(tw, "\t%d", n)
+		}
+		fmt.Fprintln(tw)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+
+	fmt.Fprintf(&b, "\nmissed security reports (final): %s\n", listOrNone(r.Final.MissedSecurity))
+	if r.Agreement != nil {
+		fmt.Fprintf(&b, "rules/model verdict agreement: %s over %d reports; disagreeing: %s\n",
+			r.Agreement.Rate, r.Agreement.N, listOrNone(r.Agreement.Disagreeing))
+	}
+	if c := r.Consistency; c != nil {
+		fmt.Fprintf(&b, "consistency over %d runs: %s (%d of %d); inconsistent: %s\n",
+			c.Runs, c.Rate, c.Consistent, c.N, listOrNone(c.Inconsistent))
+	}
+	if u := r.Usage; u.Calls > 0 {
+		fmt.Fprintf(&b, "model calls: %d (%d cached, %d failed); tokens %d in, %d out; latency p50 %s ms, p95 %s ms; cost %s\n",
+			u.Calls, u.Cached, u.Failures, u.PromptTokens, u.CompletionTokens, u.LatencyP50MS, u.LatencyP95MS, u.Cost)
+	}
+	fmt.Fprintf(&b, "wall time: %.1f s\n", r.WallSeconds)
+
+	var errs []Row
+	for _, row := range r.Rows {
+		if row.Error != "" {
+			errs = append(errs, row)
+		}
+	}
+	if len(errs) > 0 {
+		fmt.Fprintf(&b, "\nerrors (%d, counted as wrong):\n", len(errs))
+		for _, row := range errs {
+			fmt.Fprintf(&b, "  %s: %s\n", row.ID, row.Error)
+		}
+	}
+
+	if len(r.RuleStats) > 0 {
+		fmt.Fprintln(&b)
+		tw = tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "rule\tcategory\thits\tprecision\ttrue categories hit")
+		for _, s := range r.RuleStats {
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", s.Rule, s.Category, s.Hits, s.Precision, byTrue(s.ByTrue))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+func listOrNone(ids []string) string {
+	if len(ids) == 0 {
+		return "none"
+	}
+	return strings.Join(ids, ", ")
+}
+
+// byTrue formats a rule's hits per true category, most first.
+func byTrue(m map[string]int) string {
+	type kv struct {
+		k string
+		v int
+	}
+	var kvs []kv
+	for k, v := range m {
+		kvs = append(kvs, kv{k, v})
+	}
+	sortKV := func(a, b kv) bool {
+		if a.v != b.v {
+			return a.v > b.v
+		}
+		return a.k < b.k
+	}
+	for i := 1; i < len(kvs); i++ {
+		for j := i; j > 0 && sortKV(kvs[j], kvs[j-1]); j-- {
+			kvs[j], kvs[j-1] = kvs[j-1], kvs[j]
+		}
+	}
+	parts := make([]string, len(kvs))
+	for i, e := range kvs {
+		parts[i] = fmt.Sprintf("%s:%d", e.k, e.v)
+	}
+	return strings.Join(parts, " ")
+}
+
+// mdEscape makes text safe inside a Markdown table cell.
+func mdEscape(s string) string {
+	r := strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "<", "&lt;", ">", "&gt;", "`", "\\`", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`)
+	return r.Replace(s)
+}
+
+// WriteMarkdown writes the run as a Markdown document: headline metrics,
+// per-verdict scores, the verdict confusion matrix, missed security reports,
+// rules and every wrong or failed report.
+func (r *RunJSON) WriteMarkdown(w io.Writer) error {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# secscreen evaluation\n\n%s. %d reports; intervals are 95%% bootstrap (%d resamples, seed %d).\n\n",
+		mdEscape(r.title()), len(r.Rows), r.Resamples, r.Seed)
+	cols := r.columns()
+	b.WriteString("| metric |")
+	for _, c := range cols {
+		fmt.Fprintf(&b, " %s |", c.name)
+	}
+	b.WriteString("\n|---|" + strings.Repeat("---|", len(cols)) + "\n")
+	for _, m := range headline {
+		fmt.Fprintf(&b, "| %s |", m.name)
+		for _, c := range cols {
+			fmt.Fprintf(&b, " %s |", m.get(c.s))
+		}
+		b.WriteString("\n")
+	}
+
+	b.WriteString("\n## Per verdict (final)\n\n| verdict | support | predicted | precision | recall | F1 |\n|---|---|---|---|---|---|\n")
+	for _, s := range r.Final.PerVerdict {
+		fmt.Fprintf(&b, "| %s | %d | %d | %s | %s | %s |\n", s.Class, s.Support, s.Predicted, s.Precision, s.Recall, s.F1)
+	}
+
+	m := r.Final.VerdictConfusion
+	b.WriteString("\n## Confusion (final; rows true, columns predicted)\n\n| |")
+	for _, l := range m.Labels {
+		fmt.Fprintf(&b, " %s |", mdEscape(l))
+	}
+	b.WriteString("\n|---|" + strings.Repeat("---|", len(m.Labels)) + "\n")
+	for i, l := range m.Labels {
+		fmt.Fprintf(&b, "| **%s** |", mdEscape(l))
+		for _, n := range m.Counts[i] {
+			fmt.Fprintf(&b, " %d |", n)
+		}
+		b.WriteString("\n")
+	}
+
+	b.WriteString("\n## Missed security reports\n\n")
+	if len(r.Final.MissedSecurity) == 0 {
+		b.WriteString("None.\n")
+	}
+	for _, id := range r.Final.MissedSecurity {
+		fmt.Fprintf(&b, "- %s\n", mdEscape(id))
+	}
+	if r.Agreement != nil {
+		fmt.Fprintf(&b, "\nRules/model verdict agreement: %s over %d reports.\n", r.Agreement.Rate, r.Agreement.N)
+	}
+	if c := r.Consistency; c != nil {
+		fmt.Fprintf(&b, "\nConsistency over %d runs: %s (%d of %d reports).\n", c.Runs, c.Rate, c.Consistent, c.N)
+	}
+	if u := r.Usage; u.Calls > 0 {
+		fmt.Fprintf(&b, "\nModel calls: %d (%d cached, %d failed); tokens %d in, %d out; latency p50 %s ms, p95 %s ms; cost %s.\n",
+			u.Calls, u.Cached, u.Failures, u.PromptTokens, u.CompletionTokens, u.LatencyP50MS, u.LatencyP95MS, u.Cost)
+	}
+
+	if len(r.RuleStats) > 0 {
+		b.WriteString("\n## Rules\n\n| rule | category | hits | precision | true categories hit |\n|---|---|---|---|---|\n")
+		for _, s := range r.RuleStats {
+			fmt.Fprintf(&b, "| %s | %s | %d | %s | %s |\n", mdEscape(s.Rule), mdEscape(s.Category), s.Hits, s.Precision, mdEscape(byTrue(s.ByTrue)))
+		}
+	}
+
+	b.WriteString("\n## Wrong or failed reports\n\n")
+	wrong := 0
+	for _, row := range r.Rows {
+		if row.Correct && row.CategoryCorrect {
+			continue
+		}
+		if wrong == 0 {
+			b.WriteString("| id | subject | label | final | rules | model | error |\n|---|---|---|---|---|---|---|\n")
+		}
+		wrong++
+		model := ""
+		if row.Model != nil {
+			model = row.Model.Verdict + " / " + row.Model.Category
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s / %s | %s / %s | %s / %s | %s | %s |\n",
+			mdEscape(row.ID), mdEscape(row.Subject), row.TrueVerdict, mdEscape(row.TrueCategory),
+			mdEscape(row.Verdict), mdEscape(row.Category), mdEscape(row.Rules.Verdict), mdEscape(row.Rules.Category),
+			mdEscape(model), mdEscape(row.Error))
+	}
+	if wrong == 0 {
+		b.WriteString("None.\n")
+	}
+	_, err := w.Write(b.Bytes())
+	return err
+}

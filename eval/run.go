@@ -1,0 +1,252 @@
+package eval
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"slices"
+	"time"
+
+	"github.com/secscreen/secscreen/corpus"
+	"github.com/secscreen/secscreen/screener"
+	"github.com/secscreen/secscreen/screener/backend"
+	"github.com/secscreen/secscreen/screener/intake"
+	"github.com/secscreen/secscreen/screener/threatmodel"
+)
+
+// Options tune an evaluation.
+type Options struct {
+	// Repeat screens each report this many times (default 1) to measure
+	// answer consistency; the caller should disable the response cache so
+	// that repeats reach the model. Metrics score the first run.
+	Repeat int
+	// Resamples is the number of bootstrap resamples (default 1000).
+	Resamples int
+	// Seed seeds the bootstrap (default 1), and the fold split of
+	// CrossValidate.
+	Seed uint64
+	// Prices, when set, turns token usage into cost.
+	Prices backend.PriceTable
+	// Intake tunes how report files are read.
+	Intake intake.Options
+	// ThreatModel lists the categories for the category confusion matrix;
+	// nil means the built-in kernel model.
+	ThreatModel *threatmodel.Model
+	// MinAccuracy, MinSecurityRecall and MinMacroF1 are the thresholds Gate
+	// enforces on the final decision; zero disables a threshold.
+	MinAccuracy       float64
+	MinSecurityRecall float64
+	MinMacroF1        float64
+	// Now stamps the run (default time.Now); tests fix it.
+	Now func() time.Time
+}
+
+func (o Options) withDefaults() Options {
+	if o.Repeat <= 0 {
+		o.Repeat = 1
+	}
+	if o.Resamples <= 0 {
+		o.Resamples = 1000
+	}
+	if o.Seed == 0 {
+		o.Seed = 1
+	}
+	if o.ThreatModel == nil {
+		o.ThreatModel = threatmodel.Kernel()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// Run is one evaluation: its JSON document and the options that made it.
+type Run struct {
+	RunJSON
+	// Options are the options the run was made with (thresholds for Gate).
+	Options Options `json:"-"`
+}
+
+// LabeledReport is a corpus label with the report read from its file, or
+// the error that kept the file from yielding exactly one report.
+type LabeledReport struct {
+	Label  corpus.Label
+	Report *intake.Report
+	Err    error
+}
+
+// ReadReports reads the report file of every label. Each report's ID is set
+// to its label's id, so that results carry the corpus's ids. A file that
+// does not yield exactly one report gets Err instead.
+func ReadReports(ctx context.Context, c *corpus.Corpus, opt intake.Options) ([]LabeledReport, error) {
+	seen := map[string]bool{}
+	out := make([]LabeledReport, len(c.Labels))
+	for i, l := range c.Labels {
+		if seen[l.ID] {
+			return nil, fmt.Errorf("corpus %s: duplicate id %q (run `secscreen corpus check`)", c.Dir, l.ID)
+		}
+		seen[l.ID] = true
+		out[i].Label = l
+		var reports []*intake.Report
+		var errs []error
+		for it := range intake.Read(ctx, []string{c.Path(l)}, opt) {
+			if it.Err != nil {
+				errs = append(errs, it.Err)
+			} else if it.Report != nil {
+				reports = append(reports, it.Report)
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("read corpus: %w", err)
+		}
+		switch {
+		case len(errs) > 0:
+			out[i].Err = fmt.Errorf("read %s: %w", l.File, errors.Join(errs...))
+		case len(reports) != 1:
+			out[i].Err = fmt.Errorf("read %s: want one report, found %d", l.File, len(reports))
+		default:
+			r := *reports[0]
+			r.ID = l.ID
+			out[i].Report = &r
+		}
+	}
+	return out, nil
+}
+
+// Evaluate screens every labeled report of c with s and scores the results. Every
+// label yields one row: a report that could not be read or screened is an
+// error row, counted as wrong and listed. With opt.Repeat > 1 every report is
+// screened that many times and the agreement of its verdicts is reported.
+func Evaluate(ctx context.Context, c *corpus.Corpus, s *screener.Screener, opt Options) (*Run, error) {
+	opt = opt.withDefaults()
+	start := opt.Now()
+	reports, err := ReadReports(ctx, c, opt.Intake)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := screenAll(ctx, s, reports, opt.Repeat)
+	if err != nil {
+		return nil, err
+	}
+	meta := Meta{Corpus: c.Dir, Backend: s.BackendName(), Repeat: opt.Repeat}
+	return score(rows, meta, opt, start), nil
+}
+
+// screenAll screens the readable reports repeat times and returns one row per
+// report, in corpus order.
+func screenAll(ctx context.Context, s *screener.Screener, reports []LabeledReport, repeat int) ([]Row, error) {
+	rows := make([]Row, len(reports))
+	var todo []int // indexes of readable reports, in order
+	for i, lr := range reports {
+		rows[i] = Row{
+			ID: lr.Label.ID, File: lr.Label.File,
+			TrueVerdict: lr.Label.Verdict, TrueCategory: lr.Label.Category,
+		}
+		if lr.Err != nil {
+			rows[i].Error = lr.Err.Error()
+			continue
+		}
+		rows[i].Source = lr.Report.Source
+		rows[i].Subject = lr.Report.Subject
+		todo = append(todo, i)
+	}
+	for round := range repeat {
+		items := func(yield func(intake.Item) bool) {
+			for _, i := range todo {
+				r := reports[i].Report
+				if !yield(intake.Item{Source: r.Source, Report: r}) {
+					return
+				}
+			}
+		}
+		got := 0
+		s.Run(ctx, iter.Seq[intake.Item](items), func(res screener.Result) {
+			if got >= len(todo) {
+				return
+			}
+			row := &rows[todo[got]]
+			got++
+			if res.ID != "" && res.ID != row.ID {
+				msg := fmt.Sprintf("result for %q arrived in place of %q", res.ID, row.ID)
+				res = screener.Result{ID: row.ID, Error: &msg}
+			}
+			if round == 0 {
+				row.fill(res)
+			}
+			row.Repeats = append(row.Repeats, res.Verdict)
+		})
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("evaluation stopped: %w", err)
+		}
+		for _, i := range todo[got:] {
+			if round == 0 {
+				rows[i].Error = "the screener returned no result"
+			}
+			rows[i].Repeats = append(rows[i].Repeats, "")
+		}
+	}
+	if repeat == 1 {
+		for i := range rows {
+			rows[i].Repeats = nil
+		}
+	}
+	return rows, nil
+}
+
+// fill copies what a Result says into the row.
+func (row *Row) fill(res screener.Result) {
+	if res.Error != nil {
+		row.Error = *res.Error
+		return
+	}
+	row.Verdict, row.Category, row.Confidence = res.Verdict, res.Category, res.Confidence
+	row.Decision = res.Decision
+	row.NeedsReview, row.ReviewReason = res.NeedsReview, res.ReviewReason
+	row.Rules = Prediction{Verdict: res.RulesVerdict.Verdict, Category: res.RulesVerdict.Category, Confidence: res.RulesVerdict.Confidence}
+	seen := map[string]bool{}
+	for _, f := range res.Rules {
+		if !seen[f.RuleID] {
+			seen[f.RuleID] = true
+			row.Fired = append(row.Fired, FiredRule{Rule: f.RuleID, Category: f.Category})
+		}
+	}
+	if m := res.Model; m != nil {
+		row.Model = &ModelRow{
+			Verdict: m.Verdict, Category: m.Category, Confidence: m.Confidence,
+			Error: m.Error, Prompt: m.Prompt, Model: m.Usage.Model,
+			LatencyMS:    float64(m.Usage.Latency) / float64(time.Millisecond),
+			PromptTokens: m.Usage.PromptTokens, CompletionTokens: m.Usage.CompletionTokens,
+			Cached: m.Usage.Cached, usage: m.Usage,
+		}
+		if !m.OK() {
+			row.Model.Verdict, row.Model.Category = "", ""
+			if row.Model.Error == "" {
+				row.Model.Error = "no valid answer"
+			}
+		}
+	}
+}
+
+// consistency measures how often repeated runs gave a report the same
+// verdict; nil unless reports were screened more than once.
+func consistency(rows []Row) *Consistency {
+	if len(rows) == 0 || len(rows[0].Repeats) < 2 {
+		return nil
+	}
+	c := &Consistency{Runs: len(rows[0].Repeats)}
+	for _, r := range rows {
+		if len(r.Repeats) == 0 {
+			continue // unreadable: never screened
+		}
+		c.N++
+		first := r.Repeats[0]
+		if first != "" && !slices.ContainsFunc(r.Repeats, func(v string) bool { return v != first }) {
+			c.Consistent++
+		} else {
+			c.Inconsistent = append(c.Inconsistent, r.ID)
+		}
+	}
+	c.Rate = ratio(c.Consistent, c.N)
+	return c
+}
