@@ -175,10 +175,19 @@ type bodyKind int
 
 const (
 	bodyNone bodyKind = iota
-	bodyOther
+	bodyEmpty
 	bodyHTML
 	bodyPlain
 )
+
+// rank is r's kind, demoted when its text is blank: some mailers send an
+// empty text/plain beside the real HTML.
+func (r partResult) rank() bodyKind {
+	if r.kind != bodyNone && strings.TrimSpace(r.body) == "" {
+		return bodyEmpty
+	}
+	return r.kind
+}
 
 // partResult is what walking one entity produced.
 type partResult struct {
@@ -211,11 +220,17 @@ func (p *partWalker) entity(e *message.Entity, depth, index int) partResult {
 		return partResult{}
 	}
 	mt, params, err := e.Header.ContentType()
+	converted := err == nil // go-message applied the charset of text/*
 	if err != nil {
-		if e.Header.Has("Content-Type") {
-			p.r.note("Content-Type %q unparseable; read as text/plain", e.Header.Get("Content-Type"))
+		raw := e.Header.Get("Content-Type")
+		mt, params = lenientParams(raw)
+		if mt == "" || !strings.Contains(mt, "/") {
+			mt = "text/plain"
 		}
-		mt, params = "text/plain", map[string]string{}
+		p.r.note("Content-Type %q is malformed; read as %s", raw, mt)
+	}
+	if params == nil {
+		params = map[string]string{}
 	}
 	if mr := e.MultipartReader(); mr != nil {
 		if depth >= maxDepth {
@@ -224,7 +239,7 @@ func (p *partWalker) entity(e *message.Entity, depth, index int) partResult {
 		}
 		return p.multipart(mr, mt, depth)
 	}
-	return p.leaf(e, mt, params, index)
+	return p.leaf(e, mt, params, index, converted)
 }
 
 // multipart walks a multipart entity. For multipart/alternative it keeps
@@ -251,7 +266,7 @@ func (p *partWalker) multipart(mr message.MultipartReader, mt string, depth int)
 		switch {
 		case sub.kind == bodyNone:
 		case alt:
-			if sub.kind > res.kind {
+			if sub.rank() > res.rank() {
 				res = sub
 			}
 		case res.body == "":
@@ -267,8 +282,11 @@ func (p *partWalker) multipart(mr message.MultipartReader, mt string, depth int)
 }
 
 // leaf reads a single-part entity as the body or as an attachment.
-func (p *partWalker) leaf(e *message.Entity, mt string, params map[string]string, index int) partResult {
-	disp, dparams, _ := e.Header.ContentDisposition()
+func (p *partWalker) leaf(e *message.Entity, mt string, params map[string]string, index int, converted bool) partResult {
+	disp, dparams, err := e.Header.ContentDisposition()
+	if err != nil && e.Header.Has("Content-Disposition") {
+		disp, dparams = lenientParams(e.Header.Get("Content-Disposition"))
+	}
 	name := decodeWords(dparams["filename"])
 	if name == "" {
 		name = decodeWords(params["name"])
@@ -292,10 +310,12 @@ func (p *partWalker) leaf(e *message.Entity, mt string, params map[string]string
 	}
 	truncated := size > int64(len(data))
 
-	// go-message converts text/* with a known charset. Other types that
-	// name a charset are converted here; unknown charsets fall back.
+	// go-message converts text/* with a known charset when it could parse
+	// the Content-Type. Other cases that name a charset are converted
+	// here; unknown charsets fall back to decodeText.
 	cs := strings.ToLower(params["charset"])
-	if cs != "" && !strings.HasPrefix(mt, "text/") && cs != "utf-8" && cs != "us-ascii" {
+	done := converted && strings.HasPrefix(mt, "text/")
+	if cs != "" && !done && cs != "utf-8" && cs != "us-ascii" {
 		if conv, err := charset.Reader(cs, bytes.NewReader(data)); err == nil {
 			if out, err := io.ReadAll(conv); err == nil {
 				data = out
@@ -379,6 +399,33 @@ func (p *partWalker) forwarded(data []byte) string {
 	}
 	p.r.Attachments = append(p.r.Attachments, inner.Attachments...)
 	return b.String()
+}
+
+// lenientParams reads a malformed "value; key=val; ..." header field as
+// well as it can: the standard parser first (it returns the value even when
+// a parameter is bad), then a plain split on ';' and '='. Keys are
+// lower-cased, quotes around values dropped.
+func lenientParams(raw string) (string, map[string]string) {
+	v, params, err := mime.ParseMediaType(raw)
+	if err == nil {
+		return v, params
+	}
+	fields := strings.Split(raw, ";")
+	if v == "" {
+		v = strings.ToLower(strings.TrimSpace(fields[0]))
+	}
+	params = map[string]string{}
+	for _, f := range fields[1:] {
+		k, val, ok := strings.Cut(f, "=")
+		if !ok {
+			continue
+		}
+		k = strings.ToLower(strings.TrimSpace(k))
+		if k != "" {
+			params[k] = strings.Trim(strings.TrimSpace(val), `"'`)
+		}
+	}
+	return v, params
 }
 
 // readUpTo reads at most limit bytes of r and counts (by discarding) the

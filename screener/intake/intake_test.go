@@ -621,3 +621,26 @@ func TestFromLineBeforeSingleMessage(t *testing.T) {
 	assert.Equal(t, "dev@example.com", r.From)
 	assert.Equal(t, "body\n", r.Body)
 }
+
+func TestAlternativeEmptyPlainPrefersHTML(t *testing.T) {
+	msg := "From: a@b\nSubject: s\nContent-Type: multipart/alternative; boundary=a\n\n" +
+		"--a\nContent-Type: text/plain\n\n \n--a\nContent-Type: text/html\n\n<p>Real&nbsp;text</p>\n--a--\n"
+	r := readOne(t, writeFile(t, t.TempDir(), "a.eml", []byte(msg)), Options{})
+	assert.Equal(t, "Real text\n", r.Body)
+}
+
+func TestBadContentTypeParameters(t *testing.T) {
+	msg := "From: a@b\nSubject: s\nContent-Type: text/plain; charset\n\nhello\n"
+	r := readOne(t, writeFile(t, t.TempDir(), "a.eml", []byte(msg)), Options{})
+	assert.Equal(t, "hello\n", r.Body)
+	assert.Contains(t, strings.Join(r.Notes, "\n"), "malformed")
+
+	// Unquoted file name with spaces, and a charset in a broken field.
+	msg = "From: a@b\nSubject: s\nContent-Type: multipart/mixed; boundary=b\n\n" +
+		"--b\nContent-Type: text/plain; charset=iso-8859-1; format\n\ncaf\xe9\n" +
+		"--b\nContent-Type: text/plain\nContent-Disposition: attachment; filename=my repro.c\n\nint x;\n--b--\n"
+	r = readOne(t, writeFile(t, t.TempDir(), "b.eml", []byte(msg)), Options{})
+	assert.Equal(t, "café", r.Body)
+	require.Len(t, r.Attachments, 1)
+	assert.Equal(t, "my repro.c", r.Attachments[0].Name)
+}
