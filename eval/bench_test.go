@@ -1,0 +1,50 @@
+package eval
+
+import (
+	"fmt"
+	"testing"
+)
+
+// benchRows builds n rows spread over the four verdicts, a quarter of them
+// wrong, with confidences across the range.
+func benchRows(n int) []Row {
+	vs := verdictNames()
+	rows := make([]Row, n)
+	for i := range rows {
+		v := vs[i%len(vs)]
+		pred := v
+		if i%4 == 0 {
+			pred = vs[(i+1)%len(vs)]
+		}
+		rows[i] = Row{ID: fmt.Sprintf("r%03d", i), TrueVerdict: v, TrueCategory: "info.missing",
+			Verdict: pred, Category: "info.missing", Confidence: float64(i%10) / 10,
+			Rules: Prediction{Verdict: v, Category: "info.missing", Confidence: 0.5},
+			Fired: []FiredRule{{Rule: fmt.Sprintf("rule-%d", i%7), Category: "info.missing"}}}
+	}
+	return rows
+}
+
+// BenchmarkScore scores 200 rows with 1000 bootstrap resamples for each of
+// the three intervals of the final decision and of the rules.
+func BenchmarkScore(b *testing.B) {
+	rows := benchRows(200)
+	opt := fixedOptions()
+	opt.Resamples = 1000
+	b.ReportAllocs()
+	for b.Loop() {
+		score(rows, Meta{}, opt, t0)
+	}
+}
+
+// BenchmarkBootstrapAccuracy is one interval: 1000 resamples of 200 pairs.
+func BenchmarkBootstrapAccuracy(b *testing.B) {
+	rows := benchRows(200)
+	ps := make([]Pair, len(rows))
+	for i, r := range rows {
+		ps[i] = Pair{ID: r.ID, True: r.TrueVerdict, Pred: r.Verdict, Confidence: r.Confidence}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		Bootstrap(ps, Accuracy, 1000, 1)
+	}
+}
