@@ -29,6 +29,9 @@ func parseEmail(data []byte, r *Report, lim Limits) error {
 // message decodes data as a message into p.r.
 func (p *partWalker) message(data []byte) error {
 	r := p.r
+	// A BOM or blank lines before the header block come from editors and
+	// copy-paste; the header block starts at the first real line.
+	data = bytes.TrimLeft(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")), "\r\n")
 	data = skipFromLine(data)
 	rd := bytes.NewReader(data)
 	br := bufio.NewReader(rd)

@@ -75,8 +75,8 @@ func detect(head []byte, complete bool) (sniffResult, Format) {
 	if len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b {
 		return sniffGzip, ""
 	}
-	trimmed := bytes.TrimLeft(head, " \t\r\n\f\v")
-	trimmed = bytes.TrimPrefix(trimmed, []byte("\xef\xbb\xbf"))
+	trimmed := bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
+	trimmed = bytes.TrimLeft(trimmed, "\r\n")
 	if len(bytes.TrimSpace(trimmed)) == 0 {
 		if complete || len(head) == 0 {
 			return sniffEmpty, ""

@@ -644,3 +644,12 @@ func TestBadContentTypeParameters(t *testing.T) {
 	require.Len(t, r.Attachments, 1)
 	assert.Equal(t, "my repro.c", r.Attachments[0].Name)
 }
+
+func TestEmailAfterBOMAndBlankLines(t *testing.T) {
+	msg := "\xef\xbb\xbf\r\n\r\nFrom: a@example.com\r\nSubject: pasted\r\n\r\nbody\r\n"
+	r := readOne(t, writeFile(t, t.TempDir(), "p.eml", []byte(msg)), Options{})
+	assert.Equal(t, FormatEmail, r.Format)
+	assert.Equal(t, "pasted", r.Subject)
+	assert.Equal(t, "a@example.com", r.From)
+	assert.Equal(t, "body\n", r.Body)
+}

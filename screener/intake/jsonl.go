@@ -52,6 +52,7 @@ func (rd *reader) jsonl(source string, r io.Reader, stdin bool) bool {
 			}
 			return rd.fail(src, err)
 		}
+		line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf"))
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
