@@ -1,0 +1,66 @@
+package wire
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func echo(t *testing.T, status int) *httptest.Server {
+	t.Helper()
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		w.Header().Set("Retry-After", "3")
+		w.WriteHeader(status)
+		w.Write(body)
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func post(t *testing.T, ctx context.Context, url, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
+	require.NoError(t, err)
+	resp, err := Client(nil).Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	got, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, string(got)
+}
+
+func TestPatchRewritesTheBodyOnTheWire(t *testing.T) {
+	s := echo(t, http.StatusOK)
+	ctx, ex := Record(context.Background())
+	ex.Patch = func(b []byte) ([]byte, error) { return []byte(strings.ToUpper(string(b))), nil }
+	status, got := post(t, ctx, s.URL, `{"a":1}`)
+	assert.Equal(t, 200, status)
+	assert.Equal(t, `{"A":1}`, got, "the server received the patched body")
+	assert.Equal(t, 200, ex.Status)
+	assert.Nil(t, ex.Body, "success bodies are not copied")
+}
+
+func TestErrorBodyIsRecordedAndStillReadable(t *testing.T) {
+	s := echo(t, http.StatusTooManyRequests)
+	ctx, ex := Record(context.Background())
+	long := strings.Repeat("x", MaxErrorBody+100)
+	status, got := post(t, ctx, s.URL, long)
+	assert.Equal(t, 429, status)
+	assert.Equal(t, long, got, "the library still reads the whole body")
+	assert.Equal(t, 429, ex.Status)
+	assert.Equal(t, "3", ex.Header.Get("Retry-After"))
+	assert.Len(t, ex.Body, MaxErrorBody)
+}
+
+func TestWithoutExchangeRequestsPassThrough(t *testing.T) {
+	s := echo(t, http.StatusOK)
+	_, got := post(t, context.Background(), s.URL, "plain")
+	assert.Equal(t, "plain", got)
+}
