@@ -15,6 +15,7 @@
 //
 //   - gzip (magic bytes 1f 8b), whatever the name: decompressed, then
 //     detected again. Any of the formats below may be compressed.
+//   - UTF-16 with a byte order mark: transcoded to UTF-8, then detected.
 //   - mbox (FormatMbox): a first line "From <sender> ..." followed by a
 //     header. Both mboxo and mboxrd are read: one '>' is removed from every
 //     line matching ">+From ".
@@ -23,7 +24,8 @@
 //     "<RFC 5322 message>"}, with optional "subject" and "from" overriding
 //     what the text or message says. A bad line is an error for that line.
 //   - email (FormatEmail): an RFC 5322 header block naming at least one
-//     mail header (From, Subject, Received, ...).
+//     mail header (From, Subject, Received, ...). A leading BOM, blank
+//     lines or an mbox "From " line before the headers are skipped.
 //   - text (FormatText): anything else that is text. Subject is its first
 //     non-empty line (at most 200 characters) and Body the whole text.
 //     Invalid UTF-8 is decoded as windows-1252.
@@ -37,17 +39,23 @@
 // Shift_JIS, ...) are converted to UTF-8. In multipart/alternative the
 // text/plain part wins, else HTML is reduced to text. Inline text parts
 // without a file name form the Body; other parts are Attachments. An
-// attachment whose media type, name and content say it is text (repro.c,
-// .config, dmesg logs, patches, inline text/x-diff) keeps its Text; binary
-// ones are listed by name, type and size with Binary set. Broken MIME
+// attachment keeps its Text (repro.c, .config, dmesg logs, .syz, patches,
+// inline text/x-diff) when its media type is not a binary family (image/,
+// audio/, video/, font/, archives, PDF) and its content sniffs as text (no
+// NUL bytes, few control bytes), whatever type the sender claimed; other
+// attachments are listed by name, type and size with Binary set. A forwarded
+// message (message/rfc822) becomes an attachment whose Text is its decoded
+// headers and body; its own attachments follow it. Broken MIME
 // degrades rather than fails: what can be read is kept (at worst the raw
 // body as text), and each workaround is recorded in Report.Notes.
 //
 // # Items and identity
 //
-// Every input unit (a file, an mbox or Maildir message, a JSONL line)
-// yields exactly one Item: a Report, or an error naming the unit in Source
-// (a nonexistent path, an unreadable or binary file, an oversized message).
+// Every input unit (a file, an mbox or Maildir message, a non-blank JSONL
+// line) yields exactly one Item: a Report, or an error for the unit named
+// in Source (a nonexistent path, an unreadable, empty or binary file, an
+// oversized message, a bad JSONL line). A named directory holding no file
+// yields one error Item too. Errors do not repeat Source; print both.
 // Report.ID is a JSONL line's "id" when given, else the Message-ID, else
 // Source ("path" or "path:N" with N counted from 1); for standard input the
 // last fallback is "sha256:" and 16 hex digits of the content hash.
