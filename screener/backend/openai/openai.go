@@ -14,6 +14,10 @@
 // This client rewrites each request body on its way out so that the
 // request's temperature, 0 included, is always present.
 //
+// Reasoning models refuse max_tokens and any temperature but their own; a
+// 400 saying so switches the client to max_completion_tokens, or to no
+// temperature (with a warning, as answers then vary between runs).
+//
 // Usage:
 //
 //	c, err := openai.New(openai.Config{
@@ -84,6 +88,11 @@ type Client struct {
 	cfg   Config
 	api   *goopenai.Client
 	level atomic.Int32
+	// Quirks learnt from 400s, kept for later calls. Reasoning models
+	// (o1, o3, gpt-5) want max_completion_tokens and refuse any
+	// temperature but their default.
+	maxCompletion atomic.Bool
+	noTemperature atomic.Bool
 }
 
 // New returns a Client for cfg. It makes no network call.
@@ -133,15 +142,46 @@ func (c *Client) Complete(ctx context.Context, req backend.Request) (backend.Rep
 			return rep, nil
 		}
 		var he *backend.HTTPError
-		if level < levelNone && errors.As(err, &he) && rejectsFormat(he) {
-			if c.level.CompareAndSwap(level, level+1) && c.cfg.Logger != nil {
-				c.cfg.Logger.Warn("openai: server rejected structured output; stepping down",
-					"from", levelNames[level], "to", levelNames[level+1], "status", he.Status)
-			}
-			continue
+		if !errors.As(err, &he) {
+			return backend.Reply{}, err
 		}
-		return backend.Reply{}, err
+		switch {
+		case rejects(he, "max_tokens", "max_completion_tokens") && !c.maxCompletion.Load():
+			c.maxCompletion.Store(true)
+			c.warn("openai: server wants max_completion_tokens instead of max_tokens")
+		case rejects(he, "temperature") && !c.noTemperature.Load():
+			c.noTemperature.Store(true)
+			c.warn("openai: model refuses to set temperature; using its default, so answers may vary between runs")
+		case level < levelNone && rejectsFormat(he):
+			if c.level.CompareAndSwap(level, level+1) {
+				c.warn("openai: server rejected structured output; stepping down",
+					"from", levelNames[level], "to", levelNames[level+1])
+			}
+		default:
+			return backend.Reply{}, err
+		}
 	}
+}
+
+func (c *Client) warn(msg string, args ...any) {
+	if c.cfg.Logger != nil {
+		c.cfg.Logger.Warn(msg, args...)
+	}
+}
+
+// rejects reports whether a 400 error's text names every one of words,
+// as servers do when they refuse a parameter.
+func rejects(he *backend.HTTPError, words ...string) bool {
+	if he.Status != http.StatusBadRequest {
+		return false
+	}
+	b := strings.ToLower(he.Body)
+	for _, w := range words {
+		if !strings.Contains(b, w) {
+			return false
+		}
+	}
+	return strings.Contains(b, "unsupported") || strings.Contains(b, "not supported") || strings.Contains(b, "does not support")
 }
 
 // rejectsFormat reports whether a 400-class error blames response_format.
@@ -158,7 +198,9 @@ func (c *Client) once(ctx context.Context, req backend.Request, level int32) (ba
 	actx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	actx, ex := wire.Record(actx)
-	ex.Patch = func(body []byte) ([]byte, error) { return setTemperature(body, req.Temperature) }
+	if !c.noTemperature.Load() {
+		ex.Patch = func(body []byte) ([]byte, error) { return setTemperature(body, req.Temperature) }
+	}
 
 	resp, err := c.api.CreateChatCompletion(actx, c.request(req, level))
 	if err != nil {
@@ -199,6 +241,12 @@ func (c *Client) request(req backend.Request, level int32) goopenai.ChatCompleti
 		Temperature: float32(req.Temperature), // setTemperature makes 0 survive
 		Seed:        &seed,
 		MaxTokens:   req.MaxTokens,
+	}
+	if c.noTemperature.Load() {
+		r.Temperature = 0 // omitted by go-openai, and not patched back in
+	}
+	if c.maxCompletion.Load() {
+		r.MaxTokens, r.MaxCompletionTokens = 0, req.MaxTokens
 	}
 	switch {
 	case level == levelJSONSchema && len(req.Schema) > 0:

@@ -451,3 +451,36 @@ func TestNewValidates(t *testing.T) {
 	assert.Equal(t, "m", c.Model())
 	assert.Equal(t, DefaultBaseURL, c.cfg.BaseURL)
 }
+
+func TestReasoningModelQuirksAreLearnt(t *testing.T) {
+	f := newFake(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		switch n {
+		case 0:
+			w.WriteHeader(http.StatusBadRequest)
+			io.WriteString(w, `{"error":{"message":"Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.","type":"invalid_request_error","param":"max_tokens","code":"unsupported_parameter"}}`)
+		case 1:
+			w.WriteHeader(http.StatusBadRequest)
+			io.WriteString(w, `{"error":{"message":"Unsupported value: 'temperature' does not support 0 with this model. Only the default (1) value is supported.","type":"invalid_request_error","param":"temperature","code":"unsupported_value"}}`)
+		default:
+			okHandler(`{}`)(w, r, n)
+		}
+	})
+	var logs bytes.Buffer
+	c := newClient(t, f.URL, func(c *Config) { c.Logger = slog.New(slog.NewTextHandler(&logs, nil)) })
+	_, err := c.Complete(context.Background(), testRequest())
+	require.NoError(t, err)
+	_, err = c.Complete(context.Background(), testRequest())
+	require.NoError(t, err)
+
+	reqs := f.requests()
+	require.Len(t, reqs, 4)
+	assert.Contains(t, reqs[0].Body, "max_tokens")
+	assert.Contains(t, reqs[0].Body, "temperature")
+	for _, r := range reqs[2:] {
+		assert.NotContains(t, r.Body, "max_tokens")
+		assert.Equal(t, 300.0, r.Body["max_completion_tokens"])
+		assert.NotContains(t, r.Body, "temperature")
+		assert.Equal(t, "json_schema", r.Body["response_format"].(map[string]any)["type"], "structured output is untouched")
+	}
+	assert.Contains(t, logs.String(), "answers may vary")
+}
