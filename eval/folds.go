@@ -1,0 +1,107 @@
+package eval
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+
+	"github.com/secscreen/secscreen/corpus"
+	"github.com/secscreen/secscreen/screener"
+)
+
+// Folds splits labels into k folds stratified by verdict: the labels of each
+// verdict are shuffled with a PCG generator seeded by seed and dealt to the
+// folds in turn, continuing where the previous verdict stopped, so every
+// fold gets its share of each verdict and the folds differ in size by at
+// most one. It returns the label indexes of each fold, each fold in corpus
+// order. The same labels, k and seed always give the same folds.
+func Folds(labels []corpus.Label, k int, seed uint64) ([][]int, error) {
+	if k < 2 {
+		return nil, fmt.Errorf("folds: need at least 2 folds, got %d", k)
+	}
+	if k > len(labels) {
+		return nil, fmt.Errorf("folds: %d folds for %d labels; every fold needs a report", k, len(labels))
+	}
+	rng := rand.New(rand.NewPCG(seed, seed^0x6a09e667f3bcc908))
+	byVerdict := map[string][]int{}
+	var order []string
+	for i, l := range labels {
+		if _, ok := byVerdict[l.Verdict]; !ok {
+			order = append(order, l.Verdict)
+		}
+		byVerdict[l.Verdict] = append(byVerdict[l.Verdict], i)
+	}
+	slices.Sort(order)
+	folds := make([][]int, k)
+	next := 0
+	for _, v := range order {
+		idx := byVerdict[v]
+		rng.Shuffle(len(idx), func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
+		for _, i := range idx {
+			folds[next] = append(folds[next], i)
+			next = (next + 1) % k
+		}
+	}
+	for _, f := range folds {
+		slices.Sort(f)
+	}
+	return folds, nil
+}
+
+// Trainer builds the screener for one fold from the reports it may learn
+// from (every readable report outside the fold).
+type Trainer func(ctx context.Context, train []LabeledReport) (*screener.Screener, error)
+
+// CrossValidate evaluates a trainable predictor by k-fold cross-validation:
+// for each fold of Folds(c.Labels, k, opt.Seed) it trains a screener on the
+// other folds with train, screens the held-out fold, and finally scores all
+// held-out rows together. Each row records its fold. No report is ever
+// screened by a screener trained on it.
+func CrossValidate(ctx context.Context, c *corpus.Corpus, k int, train Trainer, opt Options) (*Run, error) {
+	opt = opt.withDefaults()
+	start := opt.Now()
+	folds, err := Folds(c.Labels, k, opt.Seed)
+	if err != nil {
+		return nil, err
+	}
+	reports, err := ReadReports(ctx, c, opt.Intake)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]Row, len(reports))
+	meta := Meta{Corpus: c.Dir, Repeat: opt.Repeat, Folds: k}
+	for f, held := range folds {
+		out := make(map[int]bool, len(held))
+		for _, i := range held {
+			out[i] = true
+		}
+		var trainSet, testSet []LabeledReport
+		for i, lr := range reports {
+			switch {
+			case out[i]:
+				testSet = append(testSet, lr)
+			case lr.Err == nil:
+				trainSet = append(trainSet, lr)
+			}
+		}
+		s, err := train(ctx, trainSet)
+		if err != nil {
+			return nil, fmt.Errorf("fold %d of %d: train: %w", f+1, k, err)
+		}
+		if s == nil {
+			return nil, errors.New("fold trainer returned no screener")
+		}
+		meta.Backend = s.BackendName()
+		got, err := screenAll(ctx, s, testSet, opt.Repeat)
+		if err != nil {
+			return nil, fmt.Errorf("fold %d of %d: %w", f+1, k, err)
+		}
+		for j, i := range held {
+			rows[i] = got[j]
+			rows[i].Fold = f + 1
+		}
+	}
+	return score(rows, meta, opt, start), nil
+}
