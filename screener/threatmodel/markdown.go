@@ -16,8 +16,8 @@ import (
 // bug" / "not a security bug" sets the verdict for everything under it
 // until a heading of the same or a higher level. Clauses are
 //
-//   - bullets "- `id`: text" (an optional "(verdict)" after the id
-//     overrides the heading), and
+//   - bullets "- `id`: text" or numbered items "1. `id`: text" (an
+//     optional "(verdict)" after the id overrides the heading), and
 //   - table rows whose first cell is a backticked id; a column headed
 //     "verdict" overrides the heading and one headed "title" gives the
 //     title, the other columns are the clause's text.
@@ -83,7 +83,7 @@ var (
 	mdATXRe      = regexp.MustCompile(`^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$`)
 	mdSetextRe   = regexp.MustCompile(`^ {0,3}(=+|-+)[ \t]*$`)
 	mdFenceRe    = regexp.MustCompile("^ {0,3}(```|~~~)")
-	mdBulletRe   = regexp.MustCompile("^(\\s*)[-*+][ \\t]+`([^`]*)`(?:[ \\t]*\\(([^)]*)\\))?[ \\t]*(?:[:—–]|-)?[ \\t]*(.*)$")
+	mdBulletRe   = regexp.MustCompile("^(\\s*)(?:[-*+]|\\d+[.)])[ \\t]+`([^`]*)`(?:[ \\t]*\\(([^)]*)\\))?[ \\t]*(?:[:—–]|-)?[ \\t]*(.*)$")
 	mdAnyBullet  = regexp.MustCompile(`^\s*([-*+]|\d+[.)])[ \t]`)
 	mdRowRe      = regexp.MustCompile(`^\s*\|.*\|\s*$`)
 	mdSepRe      = regexp.MustCompile(`^\s*\|?(\s*:?-+:?\s*\|)+\s*(:?-+:?\s*)?\|?\s*$`)

@@ -118,3 +118,12 @@ func TestHeadingVerdicts(t *testing.T) {
 		assert.Equal(t, want, headingVerdicts(title), title)
 	}
 }
+
+func TestMarkdownNumberedItems(t *testing.T) {
+	m, err := ParseMarkdown([]byte("## Not a security bug\n\n1. `w.one`: first\n2) `w.two` - second\n"), "n.md")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"w.one", "w.two"}, m.IDs()[:2])
+	c, _ := m.Clause("w.two")
+	assert.Equal(t, "second", c.Text)
+	assert.Equal(t, NotSecurity, c.Verdict)
+}

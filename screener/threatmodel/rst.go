@@ -13,7 +13,8 @@ import (
 // The loader understands the subset such documents use: section titles
 // (underlined, or over- and underlined, with any punctuation character;
 // levels follow the order in which styles first appear), paragraphs,
-// bullet lists ("*", "-" or "+") nested by indentation, and explicit markup
+// bullet lists ("*", "-" or "+") and enumerated lists ("1.", "2)", "#.",
+// "(3)") nested by indentation, and explicit markup
 // ("..") which it skips. It is lenient where the kernel's file is: a
 // continuation line may sit at the bullet's own indentation. It is strict
 // where a document is broken: an underline shorter than its title, an
@@ -79,7 +80,7 @@ type rstHeading struct {
 }
 
 var (
-	rstBulletRe  = regexp.MustCompile(`^( *)([*+-])(?: +(.*))?$`)
+	rstBulletRe  = regexp.MustCompile(`^( *)([*+-]|\d+[.)]|#\.|\(\d+\))(?: +(.*))?$`)
 	rstBoldLead  = regexp.MustCompile(`^\*\*([^*]+)\*\*\s*:?\s*(.*)$`)
 	rstLiteralRe = regexp.MustCompile("``([^`]*)``")
 	rstRoleRe    = regexp.MustCompile(":[a-z]+:`([^`<]*?)\\s*(?:<[^>]*>)?`")

@@ -152,3 +152,26 @@ func TestMappingTableIsValid(t *testing.T) {
 	_, err = loadMapping([]byte("verdicts:\n  - verdict: maybe\n"))
 	require.Error(t, err)
 }
+
+func TestRSTEnumeratedLists(t *testing.T) {
+	src := "Not considered security bugs\n" +
+		"============================\n\n" +
+		"1. structure padding reported by a system call\n" +
+		"2) a widget left in the rain\n" +
+		"#. another widget\n" +
+		"(4) a fourth widget\n\n" +
+		"   #. a nested item\n"
+	m, err := ParseRST([]byte(src), "enum.rst")
+	require.NoError(t, err)
+	assert.Equal(t, []string{
+		"rst.not-considered-security-bugs.1", "rst.not-considered-security-bugs.2", "rst.not-considered-security-bugs.3",
+		"rst.a-fourth-widget.1",
+		"info.missing", "info.unverified-tool", "invalid.nonexistent", "invalid.intended",
+	}, m.IDs())
+	c, _ := m.Clause("rst.not-considered-security-bugs.1")
+	assert.Equal(t, NotSecurity, c.Verdict)
+	assert.Equal(t, "structure padding reported by a system call", c.Text, "leak.padding needs a section about leaks, so this stays unmapped")
+	c, _ = m.Clause("rst.a-fourth-widget.1")
+	assert.Equal(t, "a nested item", c.Text)
+	assert.Equal(t, "Not considered security bugs / a fourth widget", c.Section, "a parent item without bold text names its subsection by its text")
+}
