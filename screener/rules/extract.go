@@ -100,9 +100,9 @@ var (
 	// reVersionContext must occur on the same line as a bare version.
 	reVersionContext = regexp.MustCompile(`(?i)\b(?:kernel|linux|uname|tainted|stable|mainline|longterm|lts|upstream|tree|release[sd]?|version|tested|affect\w*|reproduc\w*|introduced|since|commit|tag|branch|next-\d{8})\b`)
 	// reVersionTool rejects a version right after another program's name.
-	reVersionTool = regexp.MustCompile(`(?i)(?:gcc|clang|llvm|python\d?|glibc|libc|qemu|gdb|binutils|\bld|\bgo|golang|rustc?|openssl|cvss|score|ubuntu|debian|fedora|rhel|centos|android|macos|windows|syzkaller|perl|bash|busybox|systemd|iproute2?|nftables|iptables|libnl|libbpf|util-linux|e2fsprogs|xfsprogs|ssh|tls|http|ipv|version of [a-z]+)[\s:/=v-]*$`)
-	reVendorSuffix   = regexp.MustCompile(`(?i)generic|amd64|arm64|x86_64|aarch64|\bel\d|\.el|fc\d|android|aws|azure|gcp|oracle|uek|lowlatency|\brt\d*\b|default|ubuntu|deb\d|cloud|pve|arch\d|zen|qcom|mtk|^-\d+`)
-	reCVSSLine       = regexp.MustCompile(`(?i)cvss`)
+	reVersionTool  = regexp.MustCompile(`(?i)(?:gcc|clang|llvm|python\d?|glibc|libc|qemu|gdb|binutils|\bld|\bgo|golang|rustc?|openssl|cvss|score|ubuntu|debian|fedora|rhel|centos|android|macos|windows|syzkaller|perl|bash|busybox|systemd|iproute2?|nftables|iptables|libnl|libbpf|util-linux|e2fsprogs|xfsprogs|ssh|tls|http|ipv|version of [a-z]+)[\s:/=v-]*$`)
+	reVendorSuffix = regexp.MustCompile(`(?i)generic|amd64|arm64|x86_64|aarch64|\bel\d|\.el|fc\d|android|aws|azure|gcp|oracle|uek|lowlatency|\brt\d*\b|default|ubuntu|deb\d|cloud|pve|arch\d|zen|qcom|mtk|^-\d+`)
+	reCVSSLine     = regexp.MustCompile(`(?i)cvss`)
 )
 
 // maxMinor bounds the minor numbers of real kernel series per major.
@@ -173,7 +173,7 @@ func lineAround(t string, i int) string {
 	return t[s : i+e]
 }
 
-var reTree = regexp.MustCompile(`(?i)\b(linux-next|net-next|bpf-next|mm-unstable|mainline|torvalds/linux|linus'?s? (?:tree|master)|latest (?:upstream|stable|mainline)|linux-stable|stable tree|upstream (?:master|head|tip))\b`)
+var reTree = mustWrapped(`(?i)\b(linux-next|net-next|bpf-next|mm-unstable|mainline|torvalds/linux|linus'?s? (?:tree|master)|latest (?:upstream|stable|mainline)|linux-stable|stable tree|upstream (?:master|head|tip))\b`)
 
 func extractTrees(t string, f *Facts) {
 	for _, m := range reTree.FindAllString(t, -1) {
@@ -192,11 +192,11 @@ func extractTrees(t string, f *Facts) {
 // --- privileges -------------------------------------------------------------
 
 var (
-	reRoot = regexp.MustCompile(`(?i)\b(?:requires?|needs?|needing|only|must be|run(?:ning|s)? as|executed as|performed by|done by|triggered by|as|by) (?:the )?root\b|\broot (?:privileges?|access|permissions?|user) (?:is |are )?(?:required|needed)|\bas uid 0\b|\broot in the init(?:ial)? (?:user )?namespace`)
+	reRoot = mustWrapped(`(?i)\b(?:requires?|needs?|needing|only|must be|run(?:ning|s)? as|executed as|performed by|done by|triggered by|as|by) (?:the )?root\b|\broot (?:privileges?|access|permissions?|user) (?:is |are )?(?:required|needed)|\bas uid 0\b|\broot in the init(?:ial)? (?:user )?namespace`)
 	// reRootOutcome rejects "root" named as the result of an attack.
-	reRootOutcome  = regexp.MustCompile(`(?i)(?:gain\w*|obtain\w*|escalat\w*|become|becoming|get|getting|achiev\w*|pop\w*|spawn\w*|to)\s+(?:a |full )?$`)
-	reUnprivileged = regexp.MustCompile(`(?i)\bunprivileged\b|\b(?:normal|regular|ordinary|non-root|low-privileged?|unprivileged local) users?\b|\bany (?:local )?user\b|\bwithout (?:any )?(?:special )?privileges\b|\bno (?:special )?privileges? (?:are |is )?(?:needed|required)`)
-	reUserns       = regexp.MustCompile(`(?i)\buser[ _-]?namespaces?\b|\buserns\b|\bunshare\s+(?:-[a-zA-Z]*U|--user)|\bCLONE_NEWUSER\b`)
+	reRootOutcome  = mustWrapped(`(?i)(?:gain\w*|obtain\w*|escalat\w*|become|becoming|get|getting|achiev\w*|pop\w*|spawn\w*|to)\s+(?:a |full )?$`)
+	reUnprivileged = mustWrapped(`(?i)\bunprivileged\b|\b(?:normal|regular|ordinary|non-root|low-privileged?|unprivileged local) users?\b|\bany (?:local )?user\b|\bwithout (?:any )?(?:special )?privileges\b|\bno (?:special )?privileges? (?:are |is )?(?:needed|required)`)
+	reUserns       = mustWrapped(`(?i)\buser[ _-]?namespaces?\b|\buserns\b|\bunshare\s+(?:-[a-zA-Z]*U|--user)|\bCLONE_NEWUSER\b`)
 	reCap          = regexp.MustCompile(`\bCAP_[A-Z_]{3,}\b`)
 	reNegation     = regexp.MustCompile(`(?i)(?:\bnot\b|n't\b|\bwithout\b|\bno\b|\bnever\b|\bcannot\b|\black\w*|\binstead of\b|\bdrop\w*|\bunless\b)`)
 )
@@ -256,10 +256,10 @@ func normalizeDebug(m string) string {
 }
 
 var (
-	reOutOfTree = regexp.MustCompile(`(?i)\bdrivers/staging/[\w/.-]+|\bCONFIG_STAGING\b|\bstaging driver|\bout[- ]of[- ]tree\b|\bproprietary (?:kernel )?(?:module|driver)|\bvendor (?:kernel|fork|tree|bsp)\b|\bandroid (?:common )?kernel\b|\bnvidia\.ko\b|\bvboxdrv\b|\bdkms\b|\bTainted: [A-Z ]*\bO\b|\bkernel fork\b|\bmodule verification failed`)
-	reCrafted   = regexp.MustCompile(`(?i)\b(?:crafted|corrupt(?:ed)?|malformed|malicious|fuzzed|manipulated|specially[- ]crafted|invalid|bad) (?:[\w-]+ ){0,3}(?:file ?system|fs|disk|partition|ext[234]|xfs|btrfs|f2fs|ntfs3?|hfs\+?|hfsplus|jfs|udf|squashfs|erofs|ocfs2|gfs2|nilfs2?|reiserfs|vfat|exfat|iso9660) images?\b|\bsyz_mount_image\b|\bmount(?:ing|s|ed)? (?:a |an |the |this )?(?:crafted|corrupt\w*|malformed|malicious|fuzzed)\b`)
-	reHWEmu     = regexp.MustCompile(`(?i)\braw[-_]gadget\b|\bdummy_hcd\b|\bfacedancer\b|\bvhci[-_]hcd\b|\bgadgetfs\b|\bsyz_usb_connect\w*|\bfake (?:usb|hid|pci) device|\bemulated (?:usb|pci|hid) device|\bmalicious usb device|\busb(?: device)? emulat\w+`)
-	rePhysical  = regexp.MustCompile(`(?i)\bphysical(?:ly)? (?:access|present|attacker|proximity)|\bevil[- ]maid\b|\bDMA attacks?\b|\bthunderbolt\b|\bpcileech\b|\bmalicious (?:pci|pcie|thunderbolt|usb) (?:device|peripheral|card)|\bfirewire\b|\blogic analy[sz]er|\bcold[- ]boot attack|\bJTAG\b|\bbadusb\b`)
+	reOutOfTree = mustWrapped(`(?i)\bdrivers/staging/[\w/.-]+|\bCONFIG_STAGING\b|\bstaging driver|\bout[- ]of[- ]tree\b|\bproprietary (?:kernel )?(?:module|driver)|\bvendor (?:kernel|fork|tree|bsp)\b|\bandroid (?:common )?kernel\b|\bnvidia\.ko\b|\bvboxdrv\b|\bdkms\b|\bTainted: [A-Z ]*\bO\b|\bkernel fork\b|\bmodule verification failed`)
+	reCrafted   = mustWrapped(`(?i)\b(?:crafted|corrupt(?:ed)?|malformed|malicious|fuzzed|manipulated|specially[- ]crafted|invalid|bad) (?:[\w-]+ ){0,3}(?:file ?system|fs|disk|partition|ext[234]|xfs|btrfs|f2fs|ntfs3?|hfs\+?|hfsplus|jfs|udf|squashfs|erofs|ocfs2|gfs2|nilfs2?|reiserfs|vfat|exfat|iso9660) images?\b|\bsyz_mount_image\b|\bmount(?:ing|s|ed)? (?:a |an |the |this )?(?:crafted|corrupt\w*|malformed|malicious|fuzzed)\b`)
+	reHWEmu     = mustWrapped(`(?i)\braw[-_]gadget\b|\bdummy_hcd\b|\bfacedancer\b|\bvhci[-_]hcd\b|\bgadgetfs\b|\bsyz_usb_connect\w*|\bfake (?:usb|hid|pci) device|\bemulated (?:usb|pci|hid) device|\bmalicious usb device|\busb(?: device)? emulat\w+`)
+	rePhysical  = mustWrapped(`(?i)\bphysical(?:ly)? (?:access|present|attacker|proximity)|\bevil[- ]maid\b|\bDMA attacks?\b|\bthunderbolt\b|\bpcileech\b|\bmalicious (?:pci|pcie|thunderbolt|usb) (?:device|peripheral|card)|\bfirewire\b|\blogic analy[sz]er|\bcold[- ]boot attack|\bJTAG\b|\bbadusb\b`)
 )
 
 // --- reproducers and traces ------------------------------------------------
@@ -299,7 +299,7 @@ func extractReproducer(p intake.Part, t string, f *Facts) {
 var (
 	reFile = regexp.MustCompile(`\b((?:arch|block|crypto|drivers|fs|include|init|io_uring|ipc|kernel|lib|mm|net|rust|security|sound|virt|certs)/[\w./+-]*\.[chS])\b`)
 	reFunc = regexp.MustCompile(`\b([a-z_][a-z0-9_]{2,})\(\)|\b([a-z_][a-z0-9_]{2,})\+0x[0-9a-f]+/0x[0-9a-f]+`)
-	reCVSS = regexp.MustCompile(`(?i)\bCVSS(?:v?[234](?:\.\d)?)?(?:\s+base)?(?:\s+score)?(?:\s+of)?\s*[:=]?\s*(?:\d{1,2}\.\d\b|CVSS:[\d.]+/[A-Z:/]+)|\bCVSS:[34]\.[01]/AV:[NALP]\S*|\bAV:[NALP]/AC:[LH]/\S+`)
+	reCVSS = mustWrapped(`(?i)\bCVSS(?:v?[234](?:\.\d)?)?(?:\s+base)?(?:\s+score)?(?:\s+of)?\s*[:=]?\s*(?:\d{1,2}\.\d\b|CVSS:[\d.]+/[A-Z:/]+)|\bCVSS:[34]\.[01]/AV:[NALP]\S*|\bAV:[NALP]/AC:[LH]/\S+`)
 )
 
 // userspaceFuncs are C library calls a reproducer makes; they are not
@@ -320,11 +320,11 @@ var (
 	reTableSep = regexp.MustCompile(`(?m)^\|?\s*:?-{3,}:?\s*\|`)
 	reEmoji    = regexp.MustCompile(`[\x{1F300}-\x{1FAFF}\x{2705}\x{274C}\x{26A0}\x{2B50}\x{1F6A8}]`)
 	reBold     = regexp.MustCompile(`\*\*[^*\n]{2,80}\*\*`)
-	reAIPhrase = regexp.MustCompile(`(?i)\bas an AI\b|\bas a large language model\b|\bcertainly!|\bI hope this helps\b|\bhere(?:'s| is) (?:a|the|my) (?:detailed|comprehensive|thorough)\b|\bcomprehensive (?:security )?analysis\b|\bgreat question\b|\bI apologi[sz]e for\b|\b(?:generated|written|found|discovered|identified) (?:with the help of |using |by |with )(?:an? )?(?:AI|LLM|ChatGPT|GPT-?\d\w*|Claude|Gemini|Copilot|large language model)\b|\bAI[- ](?:assisted|powered|driven) (?:analysis|audit|review|scan)`)
+	reAIPhrase = mustWrapped(`(?i)\bas an AI\b|\bas a large language model\b|\bcertainly!|\bI hope this helps\b|\bhere(?:'s| is) (?:a|the|my) (?:detailed|comprehensive|thorough)\b|\bcomprehensive (?:security )?analysis\b|\bgreat question\b|\bI apologi[sz]e for\b|\b(?:generated|written|found|discovered|identified) (?:with the help of |using |by |with )(?:an? )?(?:AI|LLM|ChatGPT|GPT-?\d\w*|Claude|Gemini|Copilot|large language model)\b|\bAI[- ](?:assisted|powered|driven) (?:analysis|audit|review|scan)`)
 	reImpact   = regexp.MustCompile(`(?im)^\W{0,6}(?:potential |security |overall )?(?:impact|exploitation scenarios?|attack scenarios?|risk assessment)(?: analysis| assessment)?\W{0,4}\s*$`)
 	reSection  = regexp.MustCompile(`(?m)^(?:#{1,6} |\*\*[^*\n]+\*\*:?\s*$|[A-Z][\w ]{2,40}:\s*$)`)
 	// reInjection finds text addressed to a screening model.
-	reInjection = regexp.MustCompile(`(?i)\b(?:ignore|disregard|forget) (?:all |any )?(?:of )?(?:the |your )?(?:previous|prior|above|earlier|preceding|system) (?:instructions|prompts?|rules|guidelines|messages?)\b|\bclassify (?:this|the|it)(?: report| issue| bug)? as\b|\byou are (?:a|an|the) (?:[\w-]+ ){0,3}(?:screening|triage|classification|classifier|security review) (?:model|assistant|bot|system|agent|llm)\b|(?m:^\s*(?:system|assistant)(?: prompt)?\s*:\s*(?:you|ignore|disregard|from now on|new instructions|override))|<\|(?:im_start|system|endoftext)\|>|\[/?INST\]|\b(?:verdict|category)"?\s*[:=]\s*"?(?:security|not-security|needs-info|invalid|capability\.[a-z-]+|isolation\.[a-z]+)\b|\b(?:note|instructions?|message) (?:to|for) (?:the |any )?(?:AI|LLM|language model|model|screener|classifier|bot)\b|\bmark (?:this|it) as (?:a )?(?:security|critical|valid|high)`)
+	reInjection = mustWrapped(`(?i)\b(?:ignore|disregard|forget) (?:all |any )?(?:of )?(?:the |your )?(?:previous|prior|above|earlier|preceding|system) (?:instructions|prompts?|rules|guidelines|messages?)\b|\bclassify (?:this|the|it)(?: report| issue| bug)? as\b|\byou are (?:a|an|the) (?:[\w-]+ ){0,3}(?:screening|triage|classification|classifier|security review) (?:model|assistant|bot|system|agent|llm)\b|(?m:^\s*(?:system|assistant)(?: prompt)?\s*:\s*(?:you|ignore|disregard|from now on|new instructions|override))|<\|(?:im_start|system|endoftext)\|>|\[/?INST\]|\b(?:verdict|category)"?\s*[:=]\s*"?(?:security|not-security|needs-info|invalid|capability\.[a-z-]+|isolation\.[a-z]+)\b|\b(?:note|instructions?|message) (?:to|for) (?:the |any )?(?:AI|LLM|language model|model|screener|classifier|bot)\b|\bmark (?:this|it) as (?:a )?(?:security|critical|valid|high)`)
 )
 
 func extractAIMarkers(t string, f *Facts) {
@@ -354,6 +354,10 @@ func extractAIMarkers(t string, f *Facts) {
 		}
 	}
 }
+
+// mustWrapped compiles a prose pattern whose spaces also match line breaks
+// (see wrapSpaces).
+func mustWrapped(p string) *regexp.Regexp { return regexp.MustCompile(wrapSpaces(p)) }
 
 // oneLine collapses whitespace in s and shortens it to at most n runes,
 // ending with "…" when cut.

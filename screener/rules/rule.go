@@ -236,14 +236,14 @@ func (r *Rule) compile() error {
 	}
 	r.match, r.unless = nil, nil
 	for _, p := range r.Match {
-		re, err := regexp.Compile(prefix + p)
+		re, err := regexp.Compile(prefix + wrapSpaces(p))
 		if err != nil {
 			return fmt.Errorf("match pattern %q: %w", p, err)
 		}
 		r.match = append(r.match, re)
 	}
 	for _, p := range r.Unless {
-		re, err := regexp.Compile(prefix + p)
+		re, err := regexp.Compile(prefix + wrapSpaces(p))
 		if err != nil {
 			return fmt.Errorf("unless pattern %q: %w", p, err)
 		}
@@ -307,4 +307,57 @@ func (s *RuleSet) IDs() []string {
 		ids[i] = r.ID
 	}
 	return ids
+}
+
+// wrapSpaces rewrites each literal space outside a character class so that
+// it matches any run of whitespace, line breaks included: reports are wrapped
+// text, and "gives root in\nthe initial namespace" must match like the
+// unwrapped sentence. " ?" and " *" become \s*, " +" becomes \s+.
+func wrapSpaces(p string) string {
+	var b strings.Builder
+	inClass := false
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case c == '\\' && i+1 < len(p):
+			b.WriteByte(c)
+			b.WriteByte(p[i+1])
+			i++
+		case inClass:
+			if c == ']' {
+				inClass = false
+			}
+			b.WriteByte(c)
+		case c == '[':
+			inClass = true
+			b.WriteByte(c)
+			// A ']' right after '[' or '[^' is a literal member.
+			if i+1 < len(p) && p[i+1] == '^' {
+				b.WriteByte('^')
+				i++
+			}
+			if i+1 < len(p) && p[i+1] == ']' {
+				b.WriteByte(']')
+				i++
+			}
+		case c == ' ':
+			next := byte(0)
+			if i+1 < len(p) {
+				next = p[i+1]
+			}
+			switch next {
+			case '?', '*':
+				b.WriteString(`\s*`)
+				i++
+			case '+':
+				b.WriteString(`\s+`)
+				i++
+			default:
+				b.WriteString(`\s+`)
+			}
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }

@@ -128,3 +128,5 @@ func TestLoadFileMergeOverridesDisablesAndAdds(t *testing.T) {
 	_, err = LoadFile(filepath.Join(t.TempDir(), "absent.yaml"))
 	require.Error(t, err)
 }
+
+func bytesReader(b []byte) *strings.Reader { return strings.NewReader(string(b)) }
