@@ -389,3 +389,18 @@ func TestParseCacheMode(t *testing.T) {
 	_, err := ParseCacheMode("sometimes")
 	assert.Error(t, err)
 }
+
+func TestCacheLeavesMessagelessRequestsAlone(t *testing.T) {
+	dir := t.TempDir()
+	b := &scripted{}
+	for _, mode := range []CacheMode{CacheReadWrite, CacheOffline} {
+		c := WithCache(b, Cache{Dir: dir, Mode: mode})
+		for range 2 {
+			rep, err := c.Complete(context.Background(), Request{ReportID: "direct"})
+			require.NoError(t, err, mode)
+			assert.False(t, rep.Usage.Cached, mode)
+		}
+	}
+	assert.Equal(t, 4, b.calls)
+	assert.Empty(t, cacheFiles(t, dir))
+}

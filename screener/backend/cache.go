@@ -151,6 +151,11 @@ type cacheEntry struct {
 // replayed reply has Usage.Cached set and Usage.Attempts 0. A corrupt file
 // counts as a miss. In CacheDisabled mode b is returned unchanged.
 //
+// A request without Messages passes straight through, in every mode: it is
+// meant for a backend that reads Request.Report itself (the offline
+// baseline), which is fast and deterministic, and whose input the key
+// would not cover.
+//
 // If c.Dir is empty and DefaultCacheDir fails, calls fail with that error.
 func WithCache(b Backend, c Cache) Backend {
 	if c.Mode == CacheDisabled {
@@ -182,6 +187,9 @@ func (cb *caching) logf(msg string, args ...any) {
 func (cb *caching) Complete(ctx context.Context, req Request) (Reply, error) {
 	if cb.dirErr != nil {
 		return Reply{}, fmt.Errorf("cache: %w", cb.dirErr)
+	}
+	if len(req.Messages) == 0 {
+		return cb.Backend.Complete(ctx, req)
 	}
 	start := time.Now()
 	km := KeyMaterial(cb.Name(), cb.Model(), req)
