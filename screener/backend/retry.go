@@ -108,7 +108,9 @@ func (r *retrying) Complete(ctx context.Context, req Request) (Reply, error) {
 	for attempt := 1; ; attempt++ {
 		rep, err := r.Backend.Complete(ctx, req)
 		if err == nil {
-			rep.Usage.Attempts = attempt
+			// Failed attempts count one each; the last counts what the
+			// backend reports (e.g. resends after a format fallback).
+			rep.Usage.Attempts = attempt - 1 + max(rep.Usage.Attempts, 1)
 			rep.Usage.Latency = time.Since(start)
 			return rep, nil
 		}

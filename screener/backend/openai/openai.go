@@ -134,11 +134,12 @@ func (c *Client) StructuredOutput() string { return levelNames[c.level.Load()] }
 // limits, caching) is left to the layers of package backend.
 func (c *Client) Complete(ctx context.Context, req backend.Request) (backend.Reply, error) {
 	start := time.Now()
-	for {
+	for sent := 1; ; sent++ {
 		level := c.level.Load()
 		rep, err := c.once(ctx, req, level)
 		if err == nil {
 			rep.Usage.Latency = time.Since(start)
+			rep.Usage.Attempts = sent
 			return rep, nil
 		}
 		var he *backend.HTTPError

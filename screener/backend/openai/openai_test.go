@@ -198,6 +198,7 @@ func TestJSONSchemaRejectedFallsBackToJSONObjectAndRemembers(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, `{"verdict":"x"}`, rep.Content)
 	assert.Equal(t, "json_object", c.StructuredOutput())
+	assert.Equal(t, 2, rep.Usage.Attempts, "the resend is an HTTP attempt")
 	assert.Contains(t, logs.String(), "json_object")
 
 	_, err = c.Complete(context.Background(), testRequest())
