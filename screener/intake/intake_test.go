@@ -418,6 +418,16 @@ func TestInEqualsOut(t *testing.T) {
 		add("12-unreadable.txt", []byte("secret\n"), "permission denied")
 		require.NoError(t, os.Chmod(filepath.Join(dir, "12-unreadable.txt"), 0))
 	}
+	fifo := filepath.Join(dir, "13-fifo")
+	if err := mkfifo(fifo); err == nil {
+		want[fifo] = "not a regular file"
+	}
+	dangling := filepath.Join(dir, "14-dangling")
+	require.NoError(t, os.Symlink(filepath.Join(dir, "gone"), dangling))
+	want[dangling] = "follow symlink"
+	linked := filepath.Join(dir, "15-link.txt")
+	require.NoError(t, os.Symlink(filepath.Join(dir, "07-good.txt"), linked))
+	want[linked] = "ok"
 	missing := filepath.Join(dir, "does-not-exist")
 	want[missing] = "no such file"
 	emptyDir := t.TempDir()
