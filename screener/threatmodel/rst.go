@@ -14,9 +14,10 @@ import (
 // (underlined, or over- and underlined, with any punctuation character;
 // levels follow the order in which styles first appear), paragraphs,
 // bullet lists ("*", "-" or "+") and enumerated lists ("1.", "2)", "#.",
-// "(3)") nested by indentation, and explicit markup
-// ("..") which it skips. It is lenient where the kernel's file is: a
-// continuation line may sit at the bullet's own indentation. It is strict
+// "(3)") nested by indentation, and two things it skips: literal blocks
+// after "::" and explicit markup (".."). It is lenient where the kernel's
+// file is: a continuation line may sit at the bullet's own indentation.
+// It is strict
 // where a document is broken: an underline shorter than its title, an
 // overline that does not match its underline, a title level that skips a
 // level, or a title glued to the paragraph above are errors naming the line.
@@ -184,6 +185,7 @@ func parseRSTDoc(text, source string) (*rstDoc, error) {
 		return nil
 	}
 
+	literalAfter := -1 // indentation of a paragraph that ended with "::"
 	for i := 0; i < len(lines); i++ {
 		line := lines[i]
 		n := i + 1 // 1-based line number
@@ -194,6 +196,24 @@ func parseRSTDoc(text, source string) (*rstDoc, error) {
 		}
 		ind := indentOf(line)
 		trimmed := line[ind:]
+
+		// A literal block (code, traces) follows "::", indented more than
+		// the paragraph that introduced it; it ends at the first line
+		// indented less than its own first line. Skip it.
+		if literalAfter >= 0 && isBlank(at(i-1)) {
+			if ind > literalAfter {
+				for i+1 < len(lines) && (isBlank(lines[i+1]) || indentOf(lines[i+1]) >= ind) {
+					i++
+				}
+				literalAfter = -1
+				continue
+			}
+			literalAfter = -1
+		}
+		literalAfter = -1
+		if strings.HasSuffix(trimmed, "::") && !strings.HasPrefix(trimmed, "..") {
+			literalAfter = ind
+		}
 
 		// Explicit markup (comments, targets, directives): skip the block.
 		if trimmed == ".." || strings.HasPrefix(trimmed, ".. ") {

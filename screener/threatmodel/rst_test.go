@@ -175,3 +175,18 @@ func TestRSTEnumeratedLists(t *testing.T) {
 	assert.Equal(t, "a nested item", c.Text)
 	assert.Equal(t, "Not considered security bugs / a fourth widget", c.Section, "a parent item without bold text names its subsection by its text")
 }
+
+func TestRSTSkipsLiteralBlocks(t *testing.T) {
+	src := "Guarantees\n==========\n\n" +
+		"* a widget leaks, for example::\n\n" +
+		"      * not a bullet, just code\n" +
+		"      more code\n\n" +
+		"  and the item goes on after the code\n" +
+		"* second item\n"
+	m, err := ParseRST([]byte(src), "lit.rst")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"rst.guarantees.1", "rst.guarantees.2"}, m.IDs()[:2])
+	c, _ := m.Clause("rst.guarantees.1")
+	assert.Equal(t, "a widget leaks, for example:: and the item goes on after the code", c.Text)
+	assert.Len(t, m.Clauses, 6)
+}
