@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 )
@@ -142,7 +143,7 @@ func (r *RunJSON) WriteText(w io.Writer) error {
 		tw = tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "rule\tcategory\thits\tprecision\ttrue categories hit")
 		for _, s := range r.RuleStats {
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", s.Rule, s.Category, s.Hits, s.Precision, byTrue(s.ByTrue))
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", s.Rule, s.Category, s.Hits, s.Precision, byTrue(s.ByTrue, 4))
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -159,8 +160,9 @@ func listOrNone(ids []string) string {
 	return strings.Join(ids, ", ")
 }
 
-// byTrue formats a rule's hits per true category, most first.
-func byTrue(m map[string]int) string {
+// byTrue formats a rule's hits per true category, most first; limit > 0
+// keeps that many and counts the rest.
+func byTrue(m map[string]int, limit int) string {
 	type kv struct {
 		k string
 		v int
@@ -169,20 +171,19 @@ func byTrue(m map[string]int) string {
 	for k, v := range m {
 		kvs = append(kvs, kv{k, v})
 	}
-	sortKV := func(a, b kv) bool {
+	slices.SortFunc(kvs, func(a, b kv) int {
 		if a.v != b.v {
-			return a.v > b.v
+			return b.v - a.v
 		}
-		return a.k < b.k
-	}
-	for i := 1; i < len(kvs); i++ {
-		for j := i; j > 0 && sortKV(kvs[j], kvs[j-1]); j-- {
-			kvs[j], kvs[j-1] = kvs[j-1], kvs[j]
-		}
-	}
-	parts := make([]string, len(kvs))
+		return strings.Compare(a.k, b.k)
+	})
+	var parts []string
 	for i, e := range kvs {
-		parts[i] = fmt.Sprintf("%s:%d", e.k, e.v)
+		if limit > 0 && i == limit {
+			parts = append(parts, fmt.Sprintf("(+%d more)", len(kvs)-limit))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s:%d", e.k, e.v))
 	}
 	return strings.Join(parts, " ")
 }
@@ -254,7 +255,7 @@ func (r *RunJSON) WriteMarkdown(w io.Writer) error {
 	if len(r.RuleStats) > 0 {
 		b.WriteString("\n## Rules\n\n| rule | category | hits | precision | true categories hit |\n|---|---|---|---|---|\n")
 		for _, s := range r.RuleStats {
-			fmt.Fprintf(&b, "| %s | %s | %d | %s | %s |\n", mdEscape(s.Rule), mdEscape(s.Category), s.Hits, s.Precision, mdEscape(byTrue(s.ByTrue)))
+			fmt.Fprintf(&b, "| %s | %s | %d | %s | %s |\n", mdEscape(s.Rule), mdEscape(s.Category), s.Hits, s.Precision, mdEscape(byTrue(s.ByTrue, 0)))
 		}
 	}
 
