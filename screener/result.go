@@ -1,0 +1,87 @@
+package screener
+
+import (
+	"github.com/secscreen/secscreen/screener/backend"
+	"github.com/secscreen/secscreen/screener/rules"
+)
+
+// Result is the outcome of screening one input: a decision about a report,
+// or the error that kept it from being screened (Error set, Verdict empty).
+type Result struct {
+	// ID is the report's stable id (or the input's source for an error row).
+	ID string `json:"id"`
+	// Source says where the report came from.
+	Source string `json:"source"`
+	// Subject is the report's subject line.
+	Subject string `json:"subject"`
+	// From is the report's sender.
+	From string `json:"from,omitempty"`
+	// Verdict and Category are the final decision.
+	Verdict  string `json:"verdict"`
+	Category string `json:"category"`
+	// Confidence in [0,1] is the decision's confidence.
+	Confidence float64 `json:"confidence"`
+	// Route says where the report should go next.
+	Route string `json:"route"`
+	// Missing lists what the report lacks ("version", "reproducer", ...).
+	Missing []string `json:"missing"`
+	// Rules lists every rule that fired, with its span.
+	Rules []rules.Finding `json:"rules"`
+	// RulesVerdict is the rules-only opinion.
+	RulesVerdict Opinion `json:"rules_verdict"`
+	// Model is the model's answer; nil when no model was asked.
+	Model *ModelAnswer `json:"model"`
+	// Backend names what produced the model answer ("rules" when none).
+	Backend string `json:"backend"`
+	// Decision names the policy step that produced the final label.
+	Decision string `json:"decision"`
+	// NeedsReview is true when a person should look: model and rules
+	// disagree, the model failed, or the report addresses the model.
+	NeedsReview bool `json:"needs_review"`
+	// ReviewReason says why NeedsReview is set.
+	ReviewReason string `json:"review_reason,omitempty"`
+	// Error is nil for a screened report, else one line saying what failed.
+	Error *string `json:"error"`
+}
+
+// Opinion is one voter's label.
+type Opinion struct {
+	Verdict    string  `json:"verdict"`
+	Category   string  `json:"category"`
+	Confidence float64 `json:"confidence"`
+	// Score is the rules' summed weight behind Category (rules only).
+	Score float64 `json:"score,omitempty"`
+	// Decisive marks rules evidence strong enough to stand alone.
+	Decisive bool `json:"decisive,omitempty"`
+}
+
+// ModelAnswer is the model's validated answer with the call's details.
+type ModelAnswer struct {
+	Verdict            string   `json:"verdict"`
+	Category           string   `json:"category"`
+	Confidence         float64  `json:"confidence"`
+	AttackerPrivileges string   `json:"attacker_privileges,omitempty"`
+	BoundaryCrossed    string   `json:"boundary_crossed,omitempty"`
+	MissingInformation []string `json:"missing_information,omitempty"`
+	AIGeneratedSigns   []string `json:"ai_generated_signs,omitempty"`
+	Rationale          string   `json:"rationale,omitempty"`
+	CitedClauses       []string `json:"cited_clauses,omitempty"`
+	// Prompt is the template used, "name@version".
+	Prompt string `json:"prompt"`
+	// Repaired is true when the first answer failed validation and the
+	// repair retry produced this one.
+	Repaired bool `json:"repaired,omitempty"`
+	// Truncated is true when the report was cut to fit the body limit.
+	Truncated bool `json:"truncated,omitempty"`
+	// Usage records tokens, latency and the model that answered.
+	Usage backend.Usage `json:"usage"`
+	// Error is set when no valid answer was obtained; the label fields are
+	// then empty and the decision falls back to the rules.
+	Error string `json:"error,omitempty"`
+}
+
+// OK reports whether the model gave a valid answer.
+func (m *ModelAnswer) OK() bool { return m != nil && m.Error == "" && m.Verdict != "" }
+
+// Failed reports whether the result is an error row.
+func (r *Result) Failed() bool { return r.Error != nil }

@@ -1,0 +1,33 @@
+package screener
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/secscreen/secscreen/screener/threatmodel"
+)
+
+func TestRoutesCoverEveryVerdict(t *testing.T) {
+	rt := DefaultRoutes()
+	for _, v := range threatmodel.Verdicts {
+		assert.NotEmpty(t, rt.Verdicts[string(v)], "no route for %s", v)
+	}
+	for id := range rt.Categories {
+		_, ok := threatmodel.Kernel().Clause(id)
+		assert.True(t, ok, "route for unknown category %s", id)
+	}
+}
+
+func TestRouteForNeedsInfoNamesWhatIsMissing(t *testing.T) {
+	got := DefaultRoutes().For("needs-info", "info.missing", []string{"version", "reproducer"})
+	assert.Contains(t, got, "version, reproducer")
+	assert.Contains(t, DefaultRoutes().For("security", "isolation.data", nil), "security@kernel.org")
+	assert.Contains(t, DefaultRoutes().For("not-security", "config.out-of-tree", nil), "vendor")
+}
+
+func TestParseRoutesError(t *testing.T) {
+	_, err := ParseRoutes([]byte("verdicts: [oops"))
+	require.Error(t, err)
+}

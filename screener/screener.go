@@ -1,0 +1,259 @@
+// Package screener runs secscreen's pipeline: each report from intake goes
+// through the deterministic rules and, when a backend is configured, through
+// a model; the two opinions are merged by an explicit Policy into a Result.
+//
+//	intake.Item ──► rules.Engine ─┐
+//	            └─► prompts + Backend (+ one repair retry) ─┴─► Policy ──► Result
+//
+// Run works over a bounded pool of workers, emits results in input order,
+// and stops cleanly when its context is cancelled: every item it read
+// yields exactly one Result, an error row when it could not be screened.
+package screener
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"sync"
+
+	"github.com/secscreen/secscreen/prompts"
+	"github.com/secscreen/secscreen/screener/backend"
+	"github.com/secscreen/secscreen/screener/intake"
+	"github.com/secscreen/secscreen/screener/rules"
+	"github.com/secscreen/secscreen/screener/threatmodel"
+)
+
+// Config wires a Screener.
+type Config struct {
+	// ThreatModel validates ids and is the model's context. Required.
+	ThreatModel *threatmodel.Model
+	// Rules is the rule engine. Required.
+	Rules *rules.Engine
+	// Backend asks a model; nil screens with the rules alone.
+	Backend backend.Backend
+	// Prompt is the template rendered for the backend (required with one).
+	Prompt *prompts.Template
+	// Policy merges rules and model; zero means DefaultPolicy().
+	Policy Policy
+	// Routes says where reports go; zero means DefaultRoutes().
+	Routes Routes
+	// Concurrency bounds the reports screened at once (default 4).
+	Concurrency int
+	// SkipModelWhenDecisive skips the model call when the rules alone are
+	// decisive; Summary.CallsSaved counts the calls saved.
+	SkipModelWhenDecisive bool
+	// MaxBodyChars bounds the report text sent to a model (0: no limit).
+	MaxBodyChars int
+	// Seed is sent to the backend for reproducible sampling.
+	Seed int
+	// Shots picks few-shot examples for a report (nil: none). It must never
+	// return the report itself.
+	Shots func(r *intake.Report) []prompts.Shot
+	// Progress, if set, is called after each result with the count so far.
+	Progress func(done int)
+}
+
+// Screener screens reports. It is safe for concurrent use.
+type Screener struct {
+	cfg Config
+}
+
+// New checks cfg and returns a Screener.
+func New(cfg Config) (*Screener, error) {
+	if cfg.ThreatModel == nil {
+		return nil, errors.New("screener: no threat model")
+	}
+	if cfg.Rules == nil {
+		return nil, errors.New("screener: no rule engine")
+	}
+	if cfg.Backend != nil && cfg.Prompt == nil {
+		return nil, errors.New("screener: a backend needs a prompt template")
+	}
+	if cfg.Policy == (Policy{}) {
+		cfg.Policy = DefaultPolicy()
+	}
+	if cfg.Routes.Verdicts == nil {
+		cfg.Routes = DefaultRoutes()
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 4
+	}
+	return &Screener{cfg: cfg}, nil
+}
+
+// BackendName names what answers besides the rules: the backend's name, or
+// "rules" when there is none.
+func (s *Screener) BackendName() string {
+	if s.cfg.Backend == nil {
+		return "rules"
+	}
+	return s.cfg.Backend.Name()
+}
+
+// Screen screens one report.
+func (s *Screener) Screen(ctx context.Context, r *intake.Report) Result {
+	res := Result{ID: r.ID, Source: r.Source, Subject: r.Subject, From: r.From, Backend: s.BackendName()}
+	ev := s.cfg.Rules.Evaluate(r)
+	var ans *ModelAnswer
+	switch {
+	case s.cfg.Backend == nil:
+	case s.cfg.SkipModelWhenDecisive && ev.Decisive && !ev.Injection:
+		// The rules decide alone; a report that addresses the model is
+		// never decided without the model's view and a person's.
+	default:
+		ans = s.ask(ctx, r)
+	}
+	s.cfg.Policy.decide(s.cfg.ThreatModel, ev, ans, &res)
+	if s.cfg.Backend != nil && ans == nil {
+		res.Decision = DecisionSkippedModel
+	}
+	if ans != nil && ctx.Err() != nil && !ans.OK() {
+		return errorResult(res.ID, res.Source, res.Backend, DecisionCancelled, fmt.Errorf("cancelled before the model answered: %w", ctx.Err()))
+	}
+	res.Route = s.cfg.Routes.For(res.Verdict, res.Category, res.Missing)
+	return res
+}
+
+// ask renders the prompt, calls the backend, validates the answer, and
+// makes one repair call that quotes the validation error when needed.
+func (s *Screener) ask(ctx context.Context, r *intake.Report) *ModelAnswer {
+	tpl := s.cfg.Prompt
+	out := &ModelAnswer{Prompt: tpl.ID()}
+	opt := prompts.Options{MaxBodyChars: s.cfg.MaxBodyChars}
+	if s.cfg.Shots != nil {
+		opt.Shots = s.cfg.Shots(r)
+	}
+	rendered, err := tpl.Render(s.cfg.ThreatModel, r, opt)
+	if err != nil {
+		out.Error = fmt.Sprintf("render prompt: %v", err)
+		return out
+	}
+	out.Truncated = rendered.Truncated
+	req := backend.Request{
+		ReportID: r.ID,
+		Report:   r,
+		Messages: []backend.Message{
+			{Role: backend.System, Content: rendered.System},
+			{Role: backend.User, Content: rendered.User},
+		},
+		Schema:        rendered.Schema,
+		SchemaName:    rendered.SchemaName,
+		Seed:          s.cfg.Seed,
+		PromptVersion: tpl.ID(),
+	}
+	reply, err := s.cfg.Backend.Complete(ctx, req)
+	out.Usage = reply.Usage
+	if err != nil {
+		out.Error = err.Error()
+		return out
+	}
+	a, perr := prompts.ParseAnswer(reply.Content, s.cfg.ThreatModel)
+	if perr != nil {
+		req.Messages = append(req.Messages,
+			backend.Message{Role: backend.Assistant, Content: reply.Content},
+			backend.Message{Role: backend.User, Content: prompts.RepairInstruction(perr)})
+		again, err := s.cfg.Backend.Complete(ctx, req)
+		out.Usage = addUsage(out.Usage, again.Usage)
+		if err != nil {
+			out.Error = fmt.Sprintf("invalid answer (%v), and the repair call failed: %v", perr, err)
+			return out
+		}
+		a, err = prompts.ParseAnswer(again.Content, s.cfg.ThreatModel)
+		if err != nil {
+			out.Error = fmt.Sprintf("invalid answer after one repair: %v", err)
+			return out
+		}
+		out.Repaired = true
+	}
+	out.Verdict, out.Category, out.Confidence = a.Verdict, a.Category, a.Confidence
+	out.AttackerPrivileges, out.BoundaryCrossed = a.AttackerPrivileges, a.BoundaryCrossed
+	out.MissingInformation, out.AIGeneratedSigns = a.MissingInformation, a.AIGeneratedSigns
+	out.Rationale, out.CitedClauses = a.Rationale, a.CitedClauses
+	return out
+}
+
+func addUsage(a, b backend.Usage) backend.Usage {
+	a.PromptTokens += b.PromptTokens
+	a.CompletionTokens += b.CompletionTokens
+	a.Latency += b.Latency
+	a.Attempts += b.Attempts
+	a.Cached = a.Cached && b.Cached
+	if b.Model != "" {
+		a.Model = b.Model
+	}
+	return a
+}
+
+// errorResult is the row for an input that was not screened.
+func errorResult(id, source, backendName, decision string, err error) Result {
+	msg := err.Error()
+	if id == "" {
+		id = source
+	}
+	return Result{ID: id, Source: source, Backend: backendName, Decision: decision, Error: &msg}
+}
+
+// Run screens every item and calls emit once per item, in input order, from
+// a single goroutine. It returns when items are exhausted or ctx is
+// cancelled; after a cancellation, items already read are emitted (as
+// results or as "cancelled" error rows) and no more are read.
+func (s *Screener) Run(ctx context.Context, items iter.Seq[intake.Item], emit func(Result)) Summary {
+	type job struct {
+		item intake.Item
+		out  chan Result
+	}
+	n := s.cfg.Concurrency
+	jobs := make(chan job)
+	// order holds each job's future in input order; its capacity bounds how
+	// far screening can run ahead of the slowest report.
+	order := make(chan chan Result, 2*n)
+
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				j.out <- s.screenItem(ctx, j.item)
+			}
+		}()
+	}
+	go func() {
+		defer close(order)
+		defer close(jobs)
+		for it := range items {
+			if ctx.Err() != nil {
+				return
+			}
+			j := job{item: it, out: make(chan Result, 1)}
+			order <- j.out
+			jobs <- j
+		}
+	}()
+
+	sum := newSummary(s.BackendName())
+	for fut := range order {
+		res := <-fut
+		sum.add(res)
+		emit(res)
+		if s.cfg.Progress != nil {
+			s.cfg.Progress(sum.Inputs)
+		}
+	}
+	wg.Wait()
+	sum.Cancelled = ctx.Err() != nil
+	return sum
+}
+
+func (s *Screener) screenItem(ctx context.Context, it intake.Item) Result {
+	switch {
+	case it.Err != nil:
+		return errorResult("", it.Source, s.BackendName(), DecisionInputError, it.Err)
+	case it.Report == nil:
+		return errorResult("", it.Source, s.BackendName(), DecisionInputError, errors.New("no report read"))
+	case ctx.Err() != nil:
+		return errorResult(it.Report.ID, it.Source, s.BackendName(), DecisionCancelled, fmt.Errorf("not screened: %w", ctx.Err()))
+	}
+	return s.Screen(ctx, it.Report)
+}

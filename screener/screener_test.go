@@ -1,0 +1,281 @@
+package screener
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/secscreen/secscreen/prompts"
+	"github.com/secscreen/secscreen/screener/backend"
+	"github.com/secscreen/secscreen/screener/intake"
+	"github.com/secscreen/secscreen/screener/rules"
+	"github.com/secscreen/secscreen/screener/threatmodel"
+)
+
+// scripted is a Backend that answers from a function and records calls. The
+// backends themselves are tested against their real wire protocols; here
+// only the pipeline's handling of replies is under test.
+type scripted struct {
+	answer   func(req backend.Request, call int) (string, error)
+	calls    atomic.Int32
+	inFlight atomic.Int32
+	maxSeen  atomic.Int32
+	gate     chan struct{} // when set, each call waits for a token
+}
+
+func (s *scripted) Name() string  { return "scripted" }
+func (s *scripted) Model() string { return "test-model" }
+func (s *scripted) Complete(ctx context.Context, req backend.Request) (backend.Reply, error) {
+	n := s.calls.Add(1)
+	cur := s.inFlight.Add(1)
+	defer s.inFlight.Add(-1)
+	for {
+		old := s.maxSeen.Load()
+		if cur <= old || s.maxSeen.CompareAndSwap(old, cur) {
+			break
+		}
+	}
+	if s.gate != nil {
+		select {
+		case <-s.gate:
+		case <-ctx.Done():
+			return backend.Reply{}, ctx.Err()
+		}
+	}
+	text, err := s.answer(req, int(n))
+	return backend.Reply{Content: text, Usage: backend.Usage{Backend: "scripted", Model: "test-model", PromptTokens: 10, CompletionTokens: 5, Attempts: 1}}, err
+}
+
+func answerJSON(verdict, category string, conf float64) string {
+	b, _ := json.Marshal(prompts.Answer{
+		Verdict: verdict, Category: category, Confidence: conf,
+		AttackerPrivileges: "unprivileged local user", BoundaryCrossed: "none",
+		MissingInformation: []string{}, AIGeneratedSigns: []string{},
+		Rationale: "test", CitedClauses: []string{category},
+	})
+	return string(b)
+}
+
+func newTestScreener(t *testing.T, b backend.Backend, mutate func(*Config)) *Screener {
+	t.Helper()
+	tm := threatmodel.Kernel()
+	set, err := rules.KernelRules()
+	require.NoError(t, err)
+	eng, err := rules.NewEngine(tm, set, rules.Options{})
+	require.NoError(t, err)
+	cfg := Config{ThreatModel: tm, Rules: eng, Concurrency: 3}
+	if b != nil {
+		cfg.Backend = b
+		cfg.Prompt, err = prompts.Load("")
+		require.NoError(t, err)
+	}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	s, err := New(cfg)
+	require.NoError(t, err)
+	return s
+}
+
+func report(i int, body string) *intake.Report {
+	return &intake.Report{ID: fmt.Sprintf("r%d", i), Source: fmt.Sprintf("test:%d", i), Subject: fmt.Sprintf("report %d", i), Body: body}
+}
+
+func itemsOf(items []intake.Item) iter.Seq[intake.Item] {
+	return func(yield func(intake.Item) bool) {
+		for _, it := range items {
+			if !yield(it) {
+				return
+			}
+		}
+	}
+}
+
+func collect(s *Screener, ctx context.Context, items []intake.Item) ([]Result, Summary) {
+	var out []Result
+	sum := s.Run(ctx, itemsOf(items), func(r Result) { out = append(out, r) })
+	return out, sum
+}
+
+func TestRunYieldsOneRowPerItemInOrder(t *testing.T) {
+	var items []intake.Item
+	for i := range 40 {
+		if i%7 == 3 {
+			items = append(items, intake.Item{Source: fmt.Sprintf("bad:%d", i), Err: errors.New("malformed MIME")})
+			continue
+		}
+		items = append(items, intake.Item{Source: fmt.Sprintf("test:%d", i), Report: report(i, "I think the kernel has a bug.")})
+	}
+	s := newTestScreener(t, nil, nil)
+	out, sum := collect(s, context.Background(), items)
+	require.Len(t, out, len(items))
+	for i, r := range out {
+		assert.Equal(t, items[i].Source, r.Source, "row %d out of order", i)
+		if items[i].Err != nil {
+			require.NotNil(t, r.Error)
+			assert.Contains(t, *r.Error, "malformed MIME")
+			assert.Equal(t, DecisionInputError, r.Decision)
+		} else {
+			assert.Nil(t, r.Error)
+			assert.NotEmpty(t, r.Verdict)
+			assert.NotEmpty(t, r.Route)
+			assert.NoError(t, threatmodel.Kernel().Check(threatmodel.Verdict(r.Verdict), r.Category))
+		}
+	}
+	assert.Equal(t, len(items), sum.Inputs)
+	assert.Equal(t, sum.Inputs, sum.Results+sum.Errors)
+	assert.Equal(t, 6, sum.Errors)
+	assert.Equal(t, "rules", sum.Backend)
+}
+
+func TestRunBoundsConcurrency(t *testing.T) {
+	b := &scripted{answer: func(backend.Request, int) (string, error) {
+		return answerJSON("needs-info", "info.missing", 0.6), nil
+	}}
+	s := newTestScreener(t, b, func(c *Config) { c.Concurrency = 2 })
+	var items []intake.Item
+	for i := range 20 {
+		items = append(items, intake.Item{Source: fmt.Sprint(i), Report: report(i, "no details")})
+	}
+	out, sum := collect(s, context.Background(), items)
+	require.Len(t, out, 20)
+	assert.LessOrEqual(t, b.maxSeen.Load(), int32(2))
+	assert.Equal(t, 20, sum.ModelCalls)
+	assert.Equal(t, 200, sum.PromptTokens)
+}
+
+func TestScreenSendsRenderedPromptAndRecordsAnswer(t *testing.T) {
+	var got backend.Request
+	var mu sync.Mutex
+	b := &scripted{answer: func(req backend.Request, _ int) (string, error) {
+		mu.Lock()
+		got = req
+		mu.Unlock()
+		return answerJSON("not-security", "leak.pointer", 0.9), nil
+	}}
+	s := newTestScreener(t, b, nil)
+	r := s.Screen(context.Background(), report(1, "The file /proc/foo prints a kernel pointer with %px to any user."))
+	require.Nil(t, r.Error)
+	require.NotNil(t, r.Model)
+	assert.Equal(t, "not-security", r.Model.Verdict)
+	assert.Equal(t, "leak.pointer", r.Model.Category)
+	assert.Equal(t, "scripted", r.Backend)
+	assert.NotEmpty(t, r.Model.Prompt)
+	require.Len(t, got.Messages, 2)
+	assert.Equal(t, backend.System, got.Messages[0].Role)
+	assert.Contains(t, got.Messages[0].Content, "capability.sys-admin", "threat model in the system message")
+	assert.Contains(t, got.Messages[1].Content, "%px", "report in the user message")
+	assert.NotEmpty(t, got.Schema)
+}
+
+func TestScreenRepairsAnInvalidAnswerOnce(t *testing.T) {
+	b := &scripted{answer: func(req backend.Request, call int) (string, error) {
+		if call == 1 {
+			return `{"verdict":"security","category":"made.up"}`, nil
+		}
+		// The repair call carries the bad answer and the correction.
+		if len(req.Messages) != 4 || req.Messages[2].Role != backend.Assistant {
+			return "", errors.New("repair call without the previous answer")
+		}
+		return answerJSON("not-security", "privilege.root", 0.8), nil
+	}}
+	s := newTestScreener(t, b, nil)
+	r := s.Screen(context.Background(), report(1, "As root, writing to /dev/port crashes the box."))
+	require.NotNil(t, r.Model)
+	assert.True(t, r.Model.OK(), r.Model.Error)
+	assert.True(t, r.Model.Repaired)
+	assert.Equal(t, int32(2), b.calls.Load())
+	assert.Equal(t, 20, r.Model.Usage.PromptTokens, "usage of both calls is counted")
+}
+
+func TestScreenKeepsRulesWhenRepairFails(t *testing.T) {
+	b := &scripted{answer: func(backend.Request, int) (string, error) { return `{"truncated": `, nil }}
+	s := newTestScreener(t, b, nil)
+	r := s.Screen(context.Background(), report(1, "hello, something crashes"))
+	require.Nil(t, r.Error, "a bad model answer is not an error row")
+	require.NotNil(t, r.Model)
+	assert.False(t, r.Model.OK())
+	assert.Contains(t, r.Model.Error, "after one repair")
+	assert.Equal(t, DecisionModelFailed, r.Decision)
+	assert.Equal(t, r.RulesVerdict.Verdict, r.Verdict)
+	assert.True(t, r.NeedsReview)
+	assert.Equal(t, int32(2), b.calls.Load(), "exactly one repair retry")
+}
+
+func TestScreenBackendErrorKeepsRules(t *testing.T) {
+	b := &scripted{answer: func(backend.Request, int) (string, error) { return "", errors.New("HTTP 503 after 4 attempts") }}
+	s := newTestScreener(t, b, nil)
+	r := s.Screen(context.Background(), report(1, "hello"))
+	require.Nil(t, r.Error)
+	assert.Equal(t, DecisionModelFailed, r.Decision)
+	assert.Contains(t, r.ReviewReason, "HTTP 503")
+}
+
+func TestRunCancelledKeepsWhatIsDone(t *testing.T) {
+	b := &scripted{gate: make(chan struct{}), answer: func(backend.Request, int) (string, error) {
+		return answerJSON("needs-info", "info.missing", 0.6), nil
+	}}
+	s := newTestScreener(t, b, func(c *Config) { c.Concurrency = 1 })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	const total = 50
+	items := func(yield func(intake.Item) bool) {
+		for i := range total {
+			if !yield(intake.Item{Source: fmt.Sprintf("test:%d", i), Report: report(i, "no details")}) {
+				return
+			}
+		}
+	}
+	go func() { // let exactly three calls through; later ones wait for ctx
+		for range 3 {
+			b.gate <- struct{}{}
+		}
+	}()
+	var out []Result
+	sum := s.Run(ctx, items, func(r Result) {
+		out = append(out, r)
+		if len(out) == 3 {
+			cancel()
+		}
+	})
+	require.GreaterOrEqual(t, len(out), 3)
+	for _, r := range out[:3] {
+		assert.Nil(t, r.Error, "the first three were screened")
+	}
+	for _, r := range out[3:] {
+		require.NotNil(t, r.Error, "later rows say they were cancelled")
+		assert.Equal(t, DecisionCancelled, r.Decision)
+	}
+	assert.True(t, sum.Cancelled)
+	assert.Less(t, len(out), total, "reading stops after cancellation")
+	assert.Equal(t, len(out), sum.Inputs, "every item read has a row")
+	for i, r := range out {
+		assert.Equal(t, fmt.Sprintf("test:%d", i), r.Source)
+	}
+}
+
+func TestSkipModelWhenRulesDecide(t *testing.T) {
+	b := &scripted{answer: func(backend.Request, int) (string, error) {
+		return answerJSON("needs-info", "info.missing", 0.6), nil
+	}}
+	s := newTestScreener(t, b, func(c *Config) { c.SkipModelWhenDecisive = true })
+	ev := s.cfg.Rules.Evaluate(report(1, rootOnlyReport))
+	require.True(t, ev.Decisive, "the fixture must be decisive for the rules: %+v", ev)
+	r := s.Screen(context.Background(), report(1, rootOnlyReport))
+	assert.Equal(t, DecisionSkippedModel, r.Decision)
+	assert.Nil(t, r.Model)
+	assert.Zero(t, b.calls.Load())
+}
+
+const rootOnlyReport = `Kernel 6.12.8 oopses when root writes a malformed value to
+/sys/kernel/debug/foo/bar. Steps, as root in the initial namespace:
+  # echo 0xffffffff > /sys/kernel/debug/foo/bar
+Only root can open that file. Call Trace: foo_write+0x12/0x40`

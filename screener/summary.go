@@ -1,0 +1,63 @@
+package screener
+
+// Summary counts what a Run did. Inputs always equals Results + Errors.
+type Summary struct {
+	// Backend names what answered besides the rules.
+	Backend string `json:"backend"`
+	// Inputs counts the items read; each produced one row.
+	Inputs int `json:"inputs"`
+	// Results counts screened reports; Errors counts error rows.
+	Results int `json:"results"`
+	Errors  int `json:"errors"`
+	// ByVerdict counts final verdicts.
+	ByVerdict map[string]int `json:"by_verdict"`
+	// NeedsReview counts results flagged for a person.
+	NeedsReview int `json:"needs_review"`
+	// ModelCalls counts reports for which a model was asked;
+	// ModelFailures those where it gave no valid answer; CallsSaved those
+	// the rules decided alone; Repaired those fixed by the repair retry.
+	ModelCalls    int `json:"model_calls"`
+	ModelFailures int `json:"model_failures"`
+	CallsSaved    int `json:"calls_saved"`
+	Repaired      int `json:"repaired"`
+	CacheHits     int `json:"cache_hits"`
+	// PromptTokens and CompletionTokens add up the model's usage.
+	PromptTokens     int `json:"prompt_tokens"`
+	CompletionTokens int `json:"completion_tokens"`
+	// Cancelled is true when the run was stopped before its inputs ended.
+	Cancelled bool `json:"cancelled"`
+}
+
+func newSummary(backendName string) Summary {
+	return Summary{Backend: backendName, ByVerdict: map[string]int{}}
+}
+
+func (s *Summary) add(r Result) {
+	s.Inputs++
+	if r.Failed() {
+		s.Errors++
+		return
+	}
+	s.Results++
+	s.ByVerdict[r.Verdict]++
+	if r.NeedsReview {
+		s.NeedsReview++
+	}
+	if r.Decision == DecisionSkippedModel {
+		s.CallsSaved++
+	}
+	if m := r.Model; m != nil {
+		s.ModelCalls++
+		if !m.OK() {
+			s.ModelFailures++
+		}
+		if m.Repaired {
+			s.Repaired++
+		}
+		if m.Usage.Cached {
+			s.CacheHits++
+		}
+		s.PromptTokens += m.Usage.PromptTokens
+		s.CompletionTokens += m.Usage.CompletionTokens
+	}
+}
