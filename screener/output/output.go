@@ -1,0 +1,112 @@
+// Package output writes screening results in the formats users read:
+// an aligned text table, JSON, JSON Lines, CSV, Markdown and HTML.
+//
+// A Writer receives results one at a time, as the screener emits them, and
+// a closing Summary. Streaming formats (text, jsonl, csv) write each row at
+// once, so a cancelled run keeps every row already done; the others buffer.
+// Everything that came from a report is escaped for its format.
+package output
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/secscreen/secscreen/screener"
+)
+
+// Format names an output format.
+type Format string
+
+// The supported formats.
+const (
+	Text     Format = "text"
+	JSON     Format = "json"
+	JSONL    Format = "jsonl"
+	CSV      Format = "csv"
+	Markdown Format = "md"
+	HTML     Format = "html"
+)
+
+// Formats lists every format, for help texts.
+var Formats = []Format{Text, JSON, JSONL, CSV, Markdown, HTML}
+
+// ParseFormat returns the format named s.
+func ParseFormat(s string) (Format, error) {
+	f := Format(strings.ToLower(strings.TrimSpace(s)))
+	if slices.Contains(Formats, f) {
+		return f, nil
+	}
+	return "", fmt.Errorf("unknown output format %q (want one of %s)", s, joinFormats())
+}
+
+func joinFormats() string {
+	names := make([]string, len(Formats))
+	for i, f := range Formats {
+		names[i] = string(f)
+	}
+	return strings.Join(names, ", ")
+}
+
+// Writer writes results in one format.
+type Writer interface {
+	// Write writes (or buffers) one result.
+	Write(r screener.Result) error
+	// Close finishes the output; sum is the run's summary.
+	Close(sum screener.Summary) error
+}
+
+// Options tune writers.
+type Options struct {
+	// Width is the terminal width for the text table (0: no limit).
+	Width int
+	// Verbose adds the fired rules under each row of the text table.
+	Verbose bool
+}
+
+// New returns a Writer of format f onto w.
+func New(f Format, w io.Writer, opt Options) (Writer, error) {
+	switch f {
+	case Text:
+		return newTextWriter(w, opt), nil
+	case JSON:
+		return &jsonWriter{w: w}, nil
+	case JSONL:
+		return newJSONLWriter(w), nil
+	case CSV:
+		return newCSVWriter(w), nil
+	case Markdown:
+		return &markdownWriter{w: w}, nil
+	case HTML:
+		return &htmlWriter{w: w}, nil
+	}
+	return nil, fmt.Errorf("unknown output format %q", f)
+}
+
+// ruleIDs lists the ids of the rules that fired, without repeats.
+func ruleIDs(r screener.Result) []string {
+	var ids []string
+	for _, f := range r.Rules {
+		if !slices.Contains(ids, f.RuleID) {
+			ids = append(ids, f.RuleID)
+		}
+	}
+	return ids
+}
+
+// label is "verdict/category", or "ERROR" for an error row.
+func label(r screener.Result) string {
+	if r.Failed() {
+		return "ERROR"
+	}
+	return r.Verdict + "/" + r.Category
+}
+
+// errText is the error message, or "".
+func errText(r screener.Result) string {
+	if r.Error == nil {
+		return ""
+	}
+	return *r.Error
+}

@@ -1,0 +1,155 @@
+package output
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/secscreen/secscreen/screener"
+	"github.com/secscreen/secscreen/screener/rules"
+)
+
+const evil = "<script>alert(1)</script> | *bold* =HYPERLINK(\"x\") \x1b[31mred\x1b[0m\nnext"
+
+func sample() ([]screener.Result, screener.Summary) {
+	msg := "binary file: not a report"
+	rs := []screener.Result{
+		{
+			ID: "a@example.org", Source: "inbox.mbox:1", Subject: evil,
+			Verdict: "not-security", Category: "privilege.root", Confidence: 0.8,
+			Route: "public", Missing: []string{"version"}, Backend: "rules",
+			Rules: []rules.Finding{{RuleID: "ROOT_ONLY", Category: "privilege.root", Weight: 3,
+				Span: rules.Span{Part: "body", Line: 2, Column: 5}, Excerpt: evil}},
+			RulesVerdict: screener.Opinion{Verdict: "not-security", Category: "privilege.root", Confidence: 0.8},
+			NeedsReview:  true, ReviewReason: "report contains instructions aimed at a screening model",
+		},
+		{ID: "junk.bin", Source: "junk.bin", Backend: "rules", Decision: screener.DecisionInputError, Error: &msg},
+	}
+	return rs, screener.Summary{Backend: "rules", Inputs: 2, Results: 1, Errors: 1, NeedsReview: 1, ByVerdict: map[string]int{"not-security": 1}}
+}
+
+func render(t *testing.T, f Format) string {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := New(f, &buf, Options{Verbose: true, Width: 100})
+	require.NoError(t, err)
+	rs, sum := sample()
+	for _, r := range rs {
+		require.NoError(t, w.Write(r))
+	}
+	require.NoError(t, w.Close(sum))
+	return buf.String()
+}
+
+func TestEveryFormatHasEveryRow(t *testing.T) {
+	for _, f := range Formats {
+		out := render(t, f)
+		assert.Contains(t, out, "a@example.org", f)
+		assert.Contains(t, out, "junk.bin", f)
+		assert.Contains(t, out, "binary file: not a report", f)
+	}
+}
+
+func TestJSONIsParseableWithNullError(t *testing.T) {
+	var doc struct {
+		Summary screener.Summary
+		Results []map[string]any
+	}
+	require.NoError(t, json.Unmarshal([]byte(render(t, JSON)), &doc))
+	require.Len(t, doc.Results, 2)
+	assert.Nil(t, doc.Results[0]["error"])
+	assert.Equal(t, "binary file: not a report", doc.Results[1]["error"])
+	for _, key := range []string{"id", "source", "subject", "verdict", "category", "confidence", "route", "missing", "rules", "error"} {
+		assert.Contains(t, doc.Results[0], key)
+	}
+	assert.Equal(t, 2, doc.Summary.Inputs)
+}
+
+func TestJSONLOneObjectPerLine(t *testing.T) {
+	lines := strings.Split(strings.TrimSpace(render(t, JSONL)), "\n")
+	require.Len(t, lines, 2)
+	for _, l := range lines {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(l), &m))
+	}
+}
+
+func TestCSVQuotesAndDefusesFormulas(t *testing.T) {
+	recs, err := csv.NewReader(strings.NewReader(render(t, CSV))).ReadAll()
+	require.NoError(t, err)
+	require.Len(t, recs, 3)
+	assert.Equal(t, csvHeader, recs[0])
+	assert.Equal(t, "ROOT_ONLY", recs[1][8])
+	assert.Equal(t, "binary file: not a report", recs[2][16])
+	assert.Equal(t, "'=x", csvSafe("=x"))
+	assert.Equal(t, "'@SUM(A1)", csvSafe("@SUM(A1)"))
+}
+
+func TestHTMLEscapesReportText(t *testing.T) {
+	out := render(t, HTML)
+	assert.NotContains(t, out, "<script>alert(1)")
+	assert.Contains(t, out, "&lt;script&gt;alert(1)&lt;/script&gt;")
+	assert.NotContains(t, out, "\x1b")
+	assert.NotContains(t, out, "http://", "self-contained: no external assets")
+	assert.NotContains(t, out, "https://")
+}
+
+func TestMarkdownKeepsReportTextInert(t *testing.T) {
+	out := render(t, Markdown)
+	assert.NotContains(t, out, "<script>")
+	assert.Contains(t, out, `&lt;script&gt;`)
+	assert.Contains(t, out, `\|`, "a pipe cannot break the table")
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "| a@example.org") {
+			assert.Equal(t, 8, strings.Count(line, "|")-strings.Count(line, `\|`), "one row, seven cells")
+		}
+	}
+}
+
+func TestTextStripsTerminalEscapes(t *testing.T) {
+	out := render(t, Text)
+	assert.NotContains(t, out, "\x1b")
+	assert.Contains(t, out, "ERROR")
+	assert.Contains(t, out, "rule ROOT_ONLY")
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		if !strings.HasPrefix(l, "    ") {
+			assert.LessOrEqual(t, len([]rune(l)), 100, "rows fit the width: %q", l)
+		}
+	}
+}
+
+func TestEmptyRun(t *testing.T) {
+	for _, f := range Formats {
+		var buf bytes.Buffer
+		w, err := New(f, &buf, Options{})
+		require.NoError(t, err)
+		require.NoError(t, w.Close(screener.Summary{Backend: "rules"}))
+		if f != JSONL { // zero results are zero lines
+			assert.NotEmpty(t, buf.String(), f)
+		}
+	}
+	var doc map[string]any
+	var buf bytes.Buffer
+	w, _ := New(JSON, &buf, Options{})
+	require.NoError(t, w.Close(screener.Summary{}))
+	require.NoError(t, json.Unmarshal(buf.Bytes(), &doc))
+	assert.Equal(t, []any{}, doc["results"])
+}
+
+func TestParseFormat(t *testing.T) {
+	f, err := ParseFormat("JSONL")
+	require.NoError(t, err)
+	assert.Equal(t, JSONL, f)
+	_, err = ParseFormat("xml")
+	assert.ErrorContains(t, err, "text, json, jsonl, csv, md, html")
+}
+
+func TestClean(t *testing.T) {
+	assert.Equal(t, "a b c", Clean("a\x1b[2J\tb\r\n\n c"))
+	assert.Equal(t, "red x", Clean("\x1b[31mred\x1b[0m\x07x"))
+}
