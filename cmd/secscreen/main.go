@@ -1,0 +1,94 @@
+// Command secscreen screens security bug reports against a project's threat
+// model (the Linux kernel's by default), with deterministic rules and,
+// optionally, a language model. Run "secscreen help" for the commands.
+//
+// Exit codes: 0 success; 1 failure (nothing or not everything could run, or
+// an eval gate was missed); 2 usage error; 3 the run finished but some
+// inputs could not be screened (they appear as error rows); 130 interrupted
+// (what was done is kept).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+)
+
+// Exit codes, documented in README.md and in the app's help.
+const (
+	exitOK          = 0
+	exitFailure     = 1
+	exitUsage       = 2
+	exitInputErrors = 3
+	exitInterrupted = 130
+)
+
+// exitError carries an exit code up to main with its message.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func usageErr(format string, args ...any) error {
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
+}
+
+func withCode(code int, err error) error { return &exitError{code: code, err: err} }
+
+const exitCodesHelp = `EXIT CODES:
+   0    success
+   1    failure (could not run, or an eval gate was missed)
+   2    usage error (bad flag, argument or file format)
+   3    finished, but some inputs could not be screened (shown as error rows)
+   130  interrupted by Ctrl-C; results already done were written`
+
+func newApp() *cli.App {
+	return &cli.App{
+		Name:                 "secscreen",
+		Usage:                "screen security bug reports against a threat model",
+		Description:          "secscreen reads reports (email, mbox, Maildir, JSONL, text), checks them with\ndeterministic rules and optionally a model, and says which are security bugs.\n\n" + exitCodesHelp,
+		EnableBashCompletion: true,
+		HideHelpCommand:      false,
+		Commands: []*cli.Command{
+			screenCommand(),
+			threatModelCommand(),
+			rulesCommand(),
+		},
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return &exitError{code: exitUsage, err: err}
+		},
+		ExitErrHandler: func(*cli.Context, error) {}, // main decides
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args))
+}
+
+// run executes the app and maps its error to an exit code, printing one
+// line for the user.
+func run(ctx context.Context, args []string) int {
+	err := newApp().RunContext(ctx, args)
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	code := exitFailure
+	if errors.As(err, &ee) {
+		code = ee.code
+	}
+	if msg := err.Error(); msg != "" {
+		fmt.Fprintf(os.Stderr, "secscreen: %s\n", msg)
+	}
+	return code
+}

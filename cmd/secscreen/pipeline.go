@@ -1,0 +1,97 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/secscreen/secscreen/screener"
+	"github.com/secscreen/secscreen/screener/backend"
+	"github.com/secscreen/secscreen/screener/intake"
+)
+
+// inputFlags are the flags that control reading reports.
+func inputFlags() []cli.Flag {
+	d := intake.DefaultLimits()
+	return []cli.Flag{
+		&cli.StringFlag{Name: "input-format", Value: "auto", Usage: "input `KIND`: auto (detect from content), email, mbox, maildir, jsonl, text"},
+		&cli.Int64Flag{Name: "max-message-bytes", Value: d.MaxMessageBytes, Usage: "largest message or file read as one report; larger ones become error rows"},
+		&cli.Int64Flag{Name: "max-attachment-bytes", Value: d.MaxAttachmentBytes, Usage: "most text kept from one attachment"},
+	}
+}
+
+// intakeOptions reads the input flags.
+func intakeOptions(c *cli.Context) (intake.Options, error) {
+	f, err := intake.ParseFormat(c.String("input-format"))
+	if err != nil {
+		return intake.Options{}, usageErr("%w", err)
+	}
+	return intake.Options{Format: f, Limits: intake.Limits{
+		MaxMessageBytes:    c.Int64("max-message-bytes"),
+		MaxAttachmentBytes: c.Int64("max-attachment-bytes"),
+	}}, nil
+}
+
+// pipelineFlags are the flags that build the screener: threat model,
+// rules, backend and model options.
+func pipelineFlags() []cli.Flag {
+	flags := []cli.Flag{threatModelFlag, rulesFlag, seriesFlag,
+		&cli.IntFlag{Name: "concurrency", Aliases: []string{"j"}, Value: 4, Usage: "reports screened at once"},
+	}
+	return append(flags, backendFlags()...)
+}
+
+// pipeline is a screener with what the summary line needs to know.
+type pipeline struct {
+	screener *screener.Screener
+	choice   string
+	prices   backend.PriceTable
+	closers  []func()
+}
+
+func (p *pipeline) describe() string { return p.choice }
+
+func (p *pipeline) cost(sum screener.Summary) (float64, bool) {
+	if len(p.prices) == 0 {
+		return 0, false
+	}
+	return p.prices.Cost(backend.Usage{Model: p.model(), PromptTokens: sum.PromptTokens, CompletionTokens: sum.CompletionTokens})
+}
+
+func (p *pipeline) model() string { return "" }
+
+func (p *pipeline) close() {
+	for _, f := range p.closers {
+		f()
+	}
+}
+
+// buildPipeline assembles the screener from the flags.
+func buildPipeline(c *cli.Context, progress func(int)) (*pipeline, error) {
+	tm, err := loadThreatModel(c)
+	if err != nil {
+		return nil, err
+	}
+	eng, err := loadRules(c, tm)
+	if err != nil {
+		return nil, err
+	}
+	mb, err := newModelBackend(c, tm, eng)
+	if err != nil {
+		return nil, err
+	}
+	cfg := screener.Config{
+		ThreatModel: tm,
+		Rules:       eng,
+		Backend:     mb.backend,
+		Prompt:      mb.prompt,
+		Concurrency: c.Int("concurrency"),
+		Progress:    progress,
+	}
+	mb.configure(c, &cfg)
+	s, err := screener.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("build screener: %w", err)
+	}
+	return &pipeline{screener: s, choice: mb.choice, prices: mb.prices}, nil
+}

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/secscreen/secscreen/screener"
+	"github.com/secscreen/secscreen/screener/intake"
+	"github.com/secscreen/secscreen/screener/output"
+)
+
+func screenCommand() *cli.Command {
+	flags := []cli.Flag{
+		&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "output `FORMAT`: text, json, jsonl, csv, md, html"},
+		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write results to `FILE` instead of standard output"},
+		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "text format: show route, review reason and every rule that fired"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress line and no summary on standard error"},
+	}
+	flags = append(flags, inputFlags()...)
+	flags = append(flags, pipelineFlags()...)
+	return &cli.Command{
+		Name:      "screen",
+		Usage:     "screen reports and print a verdict for each",
+		ArgsUsage: "INPUT... (files, directories, Maildirs, mbox, JSONL; - for standard input)",
+		Description: "Every input yields exactly one row: a result, or an error saying why it could\n" +
+			"not be screened. A summary line on standard error counts inputs and rows.\n\n" + exitCodesHelp,
+		Flags:  flags,
+		Action: screenAction,
+	}
+}
+
+func screenAction(c *cli.Context) error {
+	if c.NArg() == 0 {
+		return usageErr("screen: name at least one INPUT (a file, a directory, or - for standard input)")
+	}
+	format, err := output.ParseFormat(c.String("format"))
+	if err != nil {
+		return usageErr("%w", err)
+	}
+	inOpt, err := intakeOptions(c)
+	if err != nil {
+		return err
+	}
+	quiet := c.Bool("quiet")
+	// The progress line shares the terminal only when results go elsewhere.
+	tableOnTerminal := c.String("output") == "" && output.IsTerminal(os.Stdout)
+	progress := output.NewProgress(os.Stderr, !quiet && !tableOnTerminal && output.IsTerminal(os.Stderr))
+	p, err := buildPipeline(c, progress.Update)
+	if err != nil {
+		return err
+	}
+	defer p.close()
+
+	out := io.Writer(os.Stdout)
+	toTerminal := output.IsTerminal(os.Stdout)
+	if path := c.String("output"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return fmt.Errorf("open output: %w", err)
+		}
+		defer f.Close()
+		out, toTerminal = f, false
+	}
+	wopt := output.Options{Verbose: c.Bool("verbose")}
+	if toTerminal {
+		wopt.Width = terminalWidth()
+	}
+	w, err := output.New(format, out, wopt)
+	if err != nil {
+		return usageErr("%w", err)
+	}
+
+	var writeErr error
+	sum := p.screener.Run(c.Context, intake.Read(c.Context, c.Args().Slice(), inOpt), func(r screener.Result) {
+		if writeErr == nil {
+			writeErr = w.Write(r)
+		}
+	})
+	progress.Done()
+	if writeErr == nil {
+		writeErr = w.Close(sum)
+	}
+	if !quiet {
+		fmt.Fprintln(os.Stderr, summaryLine(sum, p))
+	}
+	switch {
+	case writeErr != nil:
+		return fmt.Errorf("write results: %w", writeErr)
+	case sum.Cancelled:
+		return withCode(exitInterrupted, errors.New("interrupted: the results above are complete for the inputs read so far"))
+	case sum.Errors > 0:
+		return withCode(exitInputErrors, fmt.Errorf("%d of %d inputs could not be screened (see their error rows)", sum.Errors, sum.Inputs))
+	}
+	return nil
+}
+
+// summaryLine is the one-line account of a run for standard error.
+func summaryLine(sum screener.Summary, p *pipeline) string {
+	s := fmt.Sprintf("%d inputs, %d rows: %d screened, %d errors, %d need review; backend %s",
+		sum.Inputs, sum.Results+sum.Errors, sum.Results, sum.Errors, sum.NeedsReview, p.describe())
+	if sum.ModelCalls > 0 || sum.CallsSaved > 0 {
+		s += fmt.Sprintf("; %d model calls (%d failed, %d repaired, %d cached), %d saved by decisive rules, %d+%d tokens",
+			sum.ModelCalls, sum.ModelFailures, sum.Repaired, sum.CacheHits, sum.CallsSaved, sum.PromptTokens, sum.CompletionTokens)
+		if cost, ok := p.cost(sum); ok {
+			s += fmt.Sprintf(", cost %.4f", cost)
+		}
+	}
+	return s
+}
+
+// terminalWidth reads $COLUMNS, defaulting to 120.
+func terminalWidth() int {
+	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n > 20 {
+		return n
+	}
+	return 120
+}
