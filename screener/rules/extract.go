@@ -96,7 +96,7 @@ func addMatches(list []string, re *regexp.Regexp, t string) []string {
 // --- versions -------------------------------------------------------------
 
 var (
-	reVersion = regexp.MustCompile(`(?i)(linux-|v)?\b(\d{1,2})\.(\d{1,2})(?:\.(\d{1,3}))?(-rc\d{1,2})?((?:[-.+~][0-9A-Za-z_]+)*\+?)`)
+	reVersion = regexp.MustCompile(`(?i)(?:\b(linux-|v)|\b)(\d{1,2})\.(\d{1,2})(?:\.(\d{1,3}))?(-rc\d{1,2})?((?:[-.+~][0-9A-Za-z_]+)*\+?)`)
 	// reVersionContext must occur on the same line as a bare version.
 	reVersionContext = regexp.MustCompile(`(?i)\b(?:kernel|linux|uname|tainted|stable|mainline|longterm|lts|upstream|tree|release[sd]?|version|tested|affect\w*|reproduc\w*|introduced|since|commit|tag|branch|next-\d{8})\b`)
 	// reVersionTool rejects a version right after another program's name.
@@ -299,7 +299,7 @@ func extractReproducer(p intake.Part, t string, f *Facts) {
 var (
 	reFile = regexp.MustCompile(`\b((?:arch|block|crypto|drivers|fs|include|init|io_uring|ipc|kernel|lib|mm|net|rust|security|sound|virt|certs)/[\w./+-]*\.[chS])\b`)
 	reFunc = regexp.MustCompile(`\b([a-z_][a-z0-9_]{2,})\(\)|\b([a-z_][a-z0-9_]{2,})\+0x[0-9a-f]+/0x[0-9a-f]+`)
-	reCVSS = mustWrapped(`(?i)\bCVSS(?:v?[234](?:\.\d)?)?(?:\s+base)?(?:\s+score)?(?:\s+of)?\s*[:=]?\s*(?:\d{1,2}\.\d\b|CVSS:[\d.]+/[A-Z:/]+)|\bCVSS:[34]\.[01]/AV:[NALP]\S*|\bAV:[NALP]/AC:[LH]/\S+`)
+	reCVSS = mustWrapped(`(?i)\bCVSS:[34]\.[01]/AV:[NALP]\S*|\bCVSS(?:v?[234](?:\.\d)?)?(?:\s+base)?(?:\s+score)?(?:\s+of)?\s*[:=]?\s*\d{1,2}\.\d\b|\bAV:[NALP]/AC:[LH]/\S+`)
 )
 
 // userspaceFuncs are C library calls a reproducer makes; they are not
