@@ -5,13 +5,15 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"slices"
 )
 
 //go:embed report.html.tmpl
 var htmlTemplate string
 
 var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
-	"half": func(x float64) float64 { return x / 2 },
+	"half":   func(x float64) float64 { return x / 2 },
+	"byTrue": func(m map[string]int) string { return byTrue(m, 0) },
 }).Parse(htmlTemplate))
 
 // svgText is a label placed in an SVG drawing.
@@ -36,6 +38,7 @@ type heatmap struct {
 	Width, Height float64
 	Cells         []heatCell
 	Labels        []svgText
+	ShowCounts    bool
 }
 
 // reliabilityBar is one bin of the reliability diagram.
@@ -62,6 +65,7 @@ type htmlView struct {
 	Headline []htmlMetric
 	Columns  []string
 	Heatmap  heatmap
+	Category heatmap
 	Plots    []reliabilityPlot
 	Wrong    []Row
 }
@@ -71,20 +75,22 @@ type htmlMetric struct {
 	Values []string
 }
 
-const (
-	cell      = 56.0
-	labelSpan = 120.0
-)
-
-// buildHeatmap lays out m as a grid of cells shaded by each row's share.
-func buildHeatmap(m Matrix) heatmap {
-	n := float64(len(m.Labels))
-	h := heatmap{Width: labelSpan + n*cell + 10, Height: labelSpan + n*cell + 10}
-	for i, l := range m.Labels {
-		y := labelSpan + float64(i)*cell
-		h.Labels = append(h.Labels,
-			svgText{X: labelSpan - 6, Y: y + cell/2 + 4, Text: l, Anchor: "end"},
-			svgText{X: labelSpan + float64(i)*cell + cell/2, Y: labelSpan - 6, Text: l, Anchor: "start", Rotate: true})
+// buildHeatmap lays out m as a grid of square cells of the given size,
+// shaded by each cell's share of its row: the diagonal blue, errors red.
+// The NoAnswer row (always empty: no label is "no answer") is left out;
+// its column stays. Counts are printed when showCounts is set; every cell
+// has a tooltip.
+func buildHeatmap(m Matrix, size, labelSpan float64, showCounts bool) heatmap {
+	rows := displayRows(m)
+	cols := float64(len(m.Labels))
+	h := heatmap{Width: 2*labelSpan + cols*size, Height: labelSpan + float64(len(rows))*size + 10, ShowCounts: showCounts}
+	for j, l := range m.Labels {
+		h.Labels = append(h.Labels, svgText{X: labelSpan + float64(j)*size + size/2, Y: labelSpan - 6, Text: l, Anchor: "start", Rotate: true})
+	}
+	for r, i := range rows {
+		l := m.Labels[i]
+		y := labelSpan + float64(r)*size
+		h.Labels = append(h.Labels, svgText{X: labelSpan - 6, Y: y + size/2 + 4, Text: l, Anchor: "end"})
 		total := 0
 		for _, c := range m.Counts[i] {
 			total += c
@@ -94,9 +100,8 @@ func buildHeatmap(m Matrix) heatmap {
 			if total > 0 {
 				share = float64(c) / float64(total)
 			}
-			cl := heatCell{X: labelSpan + float64(j)*cell, Y: y, W: cell - 2, H: cell - 2, Count: c,
+			cl := heatCell{X: labelSpan + float64(j)*size, Y: y, W: size - 2, H: size - 2, Count: c,
 				Title: fmt.Sprintf("true %s, predicted %s: %d", l, m.Labels[j], c)}
-			// Diagonal cells shade blue, off-diagonal red, by row share.
 			light := 97 - 55*share
 			hue := 10
 			if i == j {
@@ -111,6 +116,19 @@ func buildHeatmap(m Matrix) heatmap {
 		}
 	}
 	return h
+}
+
+// displayRows are the row indexes of m worth showing: all but an empty
+// NoAnswer row.
+func displayRows(m Matrix) []int {
+	var rows []int
+	for i, l := range m.Labels {
+		if l == NoAnswer && slices.Max(append([]int{0}, m.Counts[i]...)) == 0 {
+			continue
+		}
+		rows = append(rows, i)
+	}
+	return rows
 }
 
 // buildReliability draws accuracy per confidence bin against the diagonal
@@ -143,7 +161,8 @@ func buildReliability(name string, bins []Bin) reliabilityPlot {
 // matrix, reliability diagrams, rule statistics and every wrong or failed
 // report. html/template escapes everything that comes from reports.
 func (r *RunJSON) WriteHTML(w io.Writer) error {
-	v := htmlView{Title: r.title(), Run: r, Heatmap: buildHeatmap(r.Final.VerdictConfusion)}
+	v := htmlView{Title: r.title(), Run: r, Heatmap: buildHeatmap(r.Final.VerdictConfusion, 56, 120, true),
+		Category: buildHeatmap(r.Final.CategoryConfusion, 16, 190, false)}
 	cols := r.columns()
 	for _, c := range cols {
 		v.Columns = append(v.Columns, c.name)

@@ -99,8 +99,8 @@ func (r *RunJSON) WriteText(w io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\n", s.Class, s.Support, s.Predicted, s.Precision, s.Recall, s.F1)
 	}
 	fmt.Fprintln(tw, "\ntrue \\ predicted (final)\t"+strings.Join(r.Final.VerdictConfusion.Labels, "\t"))
-	for i, l := range r.Final.VerdictConfusion.Labels {
-		fmt.Fprint(tw, l)
+	for _, i := range displayRows(r.Final.VerdictConfusion) {
+		fmt.Fprint(tw, r.Final.VerdictConfusion.Labels[i])
 		for _, n := range r.Final.VerdictConfusion.Counts[i] {
 			fmt.Fprintf(tw, "\t%d", n)
 		}
@@ -226,12 +226,17 @@ func (r *RunJSON) WriteMarkdown(w io.Writer) error {
 		fmt.Fprintf(&b, " %s |", mdEscape(l))
 	}
 	b.WriteString("\n|---|" + strings.Repeat("---|", len(m.Labels)) + "\n")
-	for i, l := range m.Labels {
-		fmt.Fprintf(&b, "| **%s** |", mdEscape(l))
+	for _, i := range displayRows(m) {
+		fmt.Fprintf(&b, "| **%s** |", mdEscape(m.Labels[i]))
 		for _, n := range m.Counts[i] {
 			fmt.Fprintf(&b, " %d |", n)
 		}
 		b.WriteString("\n")
+	}
+
+	b.WriteString("\n## Per category (final)\n\n| category | support | predicted | precision | recall |\n|---|---|---|---|---|\n")
+	for _, s := range r.Final.PerCategory {
+		fmt.Fprintf(&b, "| %s | %d | %d | %s | %s |\n", mdEscape(s.Class), s.Support, s.Predicted, s.Precision, s.Recall)
 	}
 
 	b.WriteString("\n## Missed security reports\n\n")

@@ -116,6 +116,8 @@ type Scores struct {
 	MacroF1CI  CI           `json:"macro_f1_ci"`
 	Kappa      Num          `json:"kappa"`
 	PerVerdict []ClassStats `json:"per_verdict"`
+	// PerCategory scores each category met, in threat-model order.
+	PerCategory []ClassStats `json:"per_category"`
 	// VerdictConfusion is 4×4 (plus NoAnswer when errors occurred);
 	// CategoryConfusion covers the categories met, in threat-model order.
 	VerdictConfusion  Matrix `json:"verdict_confusion"`
@@ -229,6 +231,7 @@ func ScorePairs(verdicts, categories []Pair, categoryOrder []string, resamples i
 		}
 	}
 	s.CategoryConfusion = Confusion(order, categories)
+	s.PerCategory = PerClass(order, categories)
 	s.SecurityRecall, s.MissedSecurity = RecallOf(string(threatmodel.Security), verdicts)
 	s.SecurityRecallCI = Bootstrap(verdicts, secRecall, resamples, seed+2)
 	s.Brier = Brier(verdicts)

@@ -262,6 +262,9 @@ func TestWriteTextAndMarkdown(t *testing.T) {
 		"errors (1, counted as wrong):", "d: screen: boom", "rules/model verdict agreement: 0.500 over 2 reports; disagreeing: b", "root"} {
 		assert.Contains(t, txt, want)
 	}
+	assert.Contains(t, txt, "true \\ predicted (final)  security  not-security  needs-info  invalid  (none)")
+	assert.NotRegexp(t, `(?m)^\(none\)`, txt, "no report is labelled 'no answer': that row is not shown")
+	assert.Regexp(t, `(?m)^needs-info +0 +0 +0 +0 +1$`, txt)
 	b.Reset()
 	require.NoError(t, r.WriteMarkdown(&b))
 	md := b.String()
