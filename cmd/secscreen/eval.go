@@ -23,7 +23,7 @@ func evalCommand() *cli.Command {
 		&cli.StringFlag{Name: "json", Usage: "write every metric and prediction as JSON to `FILE` (\"-\": stdout), for `eval compare`"},
 		&cli.StringFlag{Name: "md", Usage: "write a Markdown report to `FILE` (\"-\": stdout)"},
 		&cli.StringFlag{Name: "html", Usage: "write a self-contained HTML report to `FILE` (\"-\": stdout)"},
-		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "do not print the text summary"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "do not print the text summary (implied when a report goes to stdout)"},
 		&cli.IntFlag{Name: "repeat", Value: 1, Usage: "screen each report `N` times (cache off) and report answer consistency"},
 		&cli.IntFlag{Name: "folds", Usage: "cross-validate the baseline with `K` stratified folds (train on K-1, test on the held-out fold)"},
 		&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "`SEED` of the fold split and the bootstrap"},
@@ -141,9 +141,11 @@ func evalErr(c *cli.Context, err error) error {
 	return withCode(exitFailure, err)
 }
 
-// writeEvalOutputs prints the summary and writes the requested reports.
+// writeEvalOutputs prints the summary (unless a report goes to stdout) and
+// writes the requested reports.
 func writeEvalOutputs(c *cli.Context, run *eval.Run) error {
-	if !c.Bool("quiet") {
+	toStdout := c.String("json") == "-" || c.String("md") == "-" || c.String("html") == "-"
+	if !c.Bool("quiet") && !toStdout {
 		if err := run.WriteText(c.App.Writer); err != nil {
 			return fmt.Errorf("eval: %w", err)
 		}
