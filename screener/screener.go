@@ -12,6 +12,8 @@ package screener
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"iter"
@@ -120,7 +122,7 @@ func (s *Screener) Screen(ctx context.Context, r *intake.Report) Result {
 func (s *Screener) ask(ctx context.Context, r *intake.Report) *ModelAnswer {
 	tpl := s.cfg.Prompt
 	out := &ModelAnswer{Prompt: tpl.ID()}
-	opt := prompts.Options{MaxBodyChars: s.cfg.MaxBodyChars}
+	opt := prompts.Options{MaxBodyChars: s.cfg.MaxBodyChars, Boundary: fenceToken(r)}
 	if s.cfg.Shots != nil {
 		opt.Shots = s.cfg.Shots(r)
 	}
@@ -171,6 +173,16 @@ func (s *Screener) ask(ctx context.Context, r *intake.Report) *ModelAnswer {
 	out.MissingInformation, out.AIGeneratedSigns = a.MissingInformation, a.AIGeneratedSigns
 	out.Rationale, out.CitedClauses = a.Rationale, a.CitedClauses
 	return out
+}
+
+// fenceToken derives the report's fence token from its content, so that
+// the same report renders the same prompt on every run (and the reply
+// cache can answer it), while a sender cannot know the token without
+// already fixing the content it is hashed from. The prompt renderer picks a
+// random token instead if the report happens to contain this one.
+func fenceToken(r *intake.Report) string {
+	sum := sha256.Sum256([]byte("secscreen fence\x00" + r.Hash + "\x00" + r.ID + "\x00" + r.Subject + "\x00" + r.Body))
+	return "REPORT-" + hex.EncodeToString(sum[:12])
 }
 
 func addUsage(a, b backend.Usage) backend.Usage {

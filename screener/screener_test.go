@@ -279,3 +279,23 @@ const rootOnlyReport = `Kernel 6.12.8 oopses when root writes a malformed value 
 /sys/kernel/debug/foo/bar. Steps, as root in the initial namespace:
   # echo 0xffffffff > /sys/kernel/debug/foo/bar
 Only root can open that file. Call Trace: foo_write+0x12/0x40`
+
+func TestSameReportRendersTheSameRequest(t *testing.T) {
+	// The reply cache is keyed by the rendered messages: a report must render
+	// identically on every run, fence token included.
+	var bodies []string
+	var mu sync.Mutex
+	b := &scripted{answer: func(req backend.Request, _ int) (string, error) {
+		mu.Lock()
+		bodies = append(bodies, req.Messages[1].Content)
+		mu.Unlock()
+		return answerJSON("needs-info", "info.missing", 0.5), nil
+	}}
+	s := newTestScreener(t, b, nil)
+	s.Screen(context.Background(), report(1, "a crash, somewhere"))
+	s.Screen(context.Background(), report(1, "a crash, somewhere"))
+	s.Screen(context.Background(), report(2, "another crash"))
+	require.Len(t, bodies, 3)
+	assert.Equal(t, bodies[0], bodies[1])
+	assert.NotEqual(t, bodies[0], bodies[2])
+}
