@@ -23,6 +23,12 @@
 //
 // Matching is case-insensitive unless the rule sets case_sensitive: true; a
 // pattern may still switch case sensitivity itself with (?i) or (?-i:...).
+// Reports are wrapped mail, so a literal space in a pattern (outside a
+// character class) matches any run of whitespace, line breaks included;
+// " ?" and " *" match optional whitespace. Patterns run paragraph by
+// paragraph: a match never spans a blank line, and ^ and $ without (?m)
+// anchor at a paragraph's start and end. Each pattern is compiled once; a
+// literal prefilter derived from it skips paragraphs that cannot match.
 // The requires conditions are few (see Requires): has_reproducer,
 // has_stack_trace, privileges_include, privileges_exclude, facts and no_facts
 // (named facts present or absent, see FactNames), and versions (eol-only,

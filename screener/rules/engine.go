@@ -169,10 +169,11 @@ func (e *Engine) Series() *SeriesList { return e.series }
 // rules-only label (see the package documentation for the decision).
 func (e *Engine) Evaluate(r *intake.Report) Evaluation {
 	parts := r.Parts()
-	facts := extract(r, parts, e.series)
+	texts := prepare(parts)
+	facts := extract(r, parts, texts, e.series)
 	ev := Evaluation{Facts: facts, Findings: []Finding{}}
 	for i := range e.rules {
-		if f, ok := e.fire(&e.rules[i], parts, &facts); ok {
+		if f, ok := e.fire(&e.rules[i], parts, texts, &facts); ok {
 			ev.Findings = append(ev.Findings, f)
 		}
 	}
@@ -192,22 +193,22 @@ func partAllowed(r *Rule, name string) bool {
 	return false
 }
 
-func (e *Engine) fire(r *Rule, parts []intake.Part, facts *Facts) (Finding, bool) {
+func (e *Engine) fire(r *Rule, parts []intake.Part, texts []*text, facts *Facts) (Finding, bool) {
 	if !r.Requires.Holds(facts) {
 		return Finding{}, false
 	}
-	for _, p := range parts {
+	for i, p := range parts {
 		if !partAllowed(r, p.Name) || p.Text == "" {
 			continue
 		}
-		for _, re := range r.match {
-			loc := re.FindStringIndex(p.Text)
+		for _, m := range r.match {
+			loc := texts[i].first(m)
 			if loc == nil {
 				continue
 			}
-			for _, q := range parts {
+			for _, q := range texts {
 				for _, u := range r.unless {
-					if u.MatchString(q.Text) {
+					if q.first(u) != nil {
 						return Finding{}, false
 					}
 				}

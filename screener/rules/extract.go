@@ -17,40 +17,50 @@ func Extract(r *intake.Report, series *SeriesList) Facts {
 			series = s
 		}
 	}
-	return extract(r, r.Parts(), series)
+	parts := r.Parts()
+	return extract(r, parts, prepare(parts), series)
 }
 
-func extract(r *intake.Report, parts []intake.Part, series *SeriesList) Facts {
+func prepare(parts []intake.Part) []*text {
+	texts := make([]*text, len(parts))
+	for i, p := range parts {
+		texts[i] = newText(p.Text)
+	}
+	return texts
+}
+
+func extract(r *intake.Report, parts []intake.Part, texts []*text, series *SeriesList) Facts {
 	var f Facts
-	for _, p := range parts {
+	for i, p := range parts {
 		t := p.Text
 		if t == "" {
 			continue
 		}
-		extractVersions(t, series, &f)
-		extractTrees(t, &f)
-		extractPrivileges(t, &f)
-		for _, m := range reConfig.FindAllString(t, -1) {
+		ts := texts[i]
+		extractVersions(ts, series, &f)
+		extractTrees(ts, &f)
+		extractPrivileges(ts, &f)
+		for _, m := range ts.findAll(reConfig, -1) {
 			f.ConfigOptions = addOnce(f.ConfigOptions, m)
 		}
-		for _, m := range reSysctl.FindAllStringSubmatch(t, -1) {
+		for _, m := range ts.findAllSub(reSysctl, -1) {
 			f.ConfigOptions = addOnce(f.ConfigOptions, "sysctl:"+strings.ReplaceAll(m[1], "/", "."))
 		}
-		for _, m := range reDebug.FindAllString(t, -1) {
+		for _, m := range ts.findAll(reDebug, -1) {
 			f.DebugFeatures = addOnce(f.DebugFeatures, normalizeDebug(m))
 		}
-		f.OutOfTree = addMatches(f.OutOfTree, reOutOfTree, t)
-		f.CraftedImage = addMatches(f.CraftedImage, reCrafted, t)
-		f.HardwareEmulation = addMatches(f.HardwareEmulation, reHWEmu, t)
-		f.PhysicalAccess = addMatches(f.PhysicalAccess, rePhysical, t)
-		extractReproducer(p, t, &f)
-		if reTrace.MatchString(t) {
+		f.OutOfTree = addMatches(f.OutOfTree, reOutOfTree, ts)
+		f.CraftedImage = addMatches(f.CraftedImage, reCrafted, ts)
+		f.HardwareEmulation = addMatches(f.HardwareEmulation, reHWEmu, ts)
+		f.PhysicalAccess = addMatches(f.PhysicalAccess, rePhysical, ts)
+		extractReproducer(ts, &f)
+		if ts.match(reTrace) {
 			f.HasStackTrace = true
 		}
-		for _, m := range reFile.FindAllStringSubmatch(t, -1) {
+		for _, m := range ts.findAllSub(reFile, -1) {
 			f.Files = addOnce(f.Files, m[1])
 		}
-		for _, m := range reFunc.FindAllStringSubmatch(t, -1) {
+		for _, m := range ts.findAllSub(reFunc, -1) {
 			name := m[1]
 			if name == "" {
 				name = m[2]
@@ -59,11 +69,11 @@ func extract(r *intake.Report, parts []intake.Part, series *SeriesList) Facts {
 				f.Functions = addOnce(f.Functions, name)
 			}
 		}
-		for _, m := range reCVSS.FindAllString(t, -1) {
+		for _, m := range ts.findAll(reCVSS, -1) {
 			f.CVSS = addOnce(f.CVSS, strings.TrimSpace(m))
 		}
-		extractAIMarkers(t, &f)
-		for _, m := range reInjection.FindAllString(t, -1) {
+		extractAIMarkers(ts, &f)
+		for _, m := range ts.findAll(reInjection, -1) {
 			f.Injection = addOnce(f.Injection, oneLine(m, 60))
 		}
 		if p.Name == "subject" || p.Name == "body" {
@@ -86,8 +96,8 @@ func addOnce(list []string, s string) []string {
 	return append(list, s)
 }
 
-func addMatches(list []string, re *regexp.Regexp, t string) []string {
-	for _, m := range re.FindAllString(t, -1) {
+func addMatches(list []string, re *regexp.Regexp, ts *text) []string {
+	for _, m := range ts.findAll(re, -1) {
 		list = addOnce(list, strings.ToLower(oneLine(m, 60)))
 	}
 	return list
@@ -108,8 +118,9 @@ var (
 // maxMinor bounds the minor numbers of real kernel series per major.
 var maxMinor = map[int]int{2: 6, 3: 19, 4: 20, 5: 19, 6: 19, 7: 20}
 
-func extractVersions(t string, series *SeriesList, f *Facts) {
-	for _, m := range reVersion.FindAllStringSubmatchIndex(t, -1) {
+func extractVersions(ts *text, series *SeriesList, f *Facts) {
+	t := ts.t
+	for _, m := range ts.findAllSubIndex(reVersion, -1) {
 		start, end := m[0], m[1]
 		prefix := ""
 		if m[2] >= 0 {
@@ -175,8 +186,8 @@ func lineAround(t string, i int) string {
 
 var reTree = mustWrapped(`(?i)\b(linux-next|net-next|bpf-next|mm-unstable|mainline|torvalds/linux|linus'?s? (?:tree|master)|latest (?:upstream|stable|mainline)|linux-stable|stable tree|upstream (?:master|head|tip))\b`)
 
-func extractTrees(t string, f *Facts) {
-	for _, m := range reTree.FindAllString(t, -1) {
+func extractTrees(ts *text, f *Facts) {
+	for _, m := range ts.findAll(reTree, -1) {
 		m = strings.ToLower(m)
 		switch {
 		case strings.Contains(m, "next"), m == "mm-unstable":
@@ -210,24 +221,25 @@ func negated(t string, i int) bool {
 	return reNegation.MatchString(t[s:i])
 }
 
-func extractPrivileges(t string, f *Facts) {
-	for _, m := range reRoot.FindAllStringIndex(t, -1) {
+func extractPrivileges(ts *text, f *Facts) {
+	t := ts.t
+	for _, m := range ts.findAllIndex(reRoot, -1) {
 		if negated(t, m[0]) || reRootOutcome.MatchString(t[max(0, m[0]-30):m[0]]) {
 			continue
 		}
 		f.Privileges = addOnce(f.Privileges, "root")
 	}
-	for _, m := range reUnprivileged.FindAllStringIndex(t, -1) {
+	for _, m := range ts.findAllIndex(reUnprivileged, -1) {
 		if !negated(t, m[0]) {
 			f.Privileges = addOnce(f.Privileges, "unprivileged")
 		}
 	}
-	for _, m := range reUserns.FindAllStringIndex(t, -1) {
+	for _, m := range ts.findAllIndex(reUserns, -1) {
 		if !negated(t, m[0]) {
 			f.Privileges = addOnce(f.Privileges, "userns")
 		}
 	}
-	for _, m := range reCap.FindAllStringIndex(t, -1) {
+	for _, m := range ts.findAllIndex(reCap, -1) {
 		if !negated(t, m[0]) {
 			f.Privileges = addOnce(f.Privileges, t[m[0]:m[1]])
 		}
@@ -265,7 +277,7 @@ var (
 // --- reproducers and traces ------------------------------------------------
 
 var (
-	reCMain     = regexp.MustCompile(`(?m)\bint\s+main\s*\(|\bvoid\s+main\s*\(|^main\s*\(`)
+	reCMain     = regexp.MustCompile(`(?m)(?:\b(?:int|void)\s+|^)main\s*\(`)
 	reCInclude  = regexp.MustCompile(`(?m)^\s*#\s*include\s*[<"]`)
 	reSyz       = regexp.MustCompile(`(?m)^(?:r\d+ = )?[a-z_0-9]+\$[\w]+\(|^r\d+ = [a-z_0-9]+\(|\bsyz-execprog\b|\bsyz-repro\b|^# \{"?threaded"?:`)
 	reShellLine = regexp.MustCompile(`(?m)^\s*(?:[$#]|root@[\w-]+:[^\s]*[#$]|\w+@[\w-]+:[^\s]*\$) (?:sudo )?(?:\./\S+|gcc|cc|clang|make|unshare|insmod|modprobe|rmmod|mount|umount|echo|cat|ip|tc|nft|iptables|sysctl|dd|mkfs\S*|losetup|chmod|bash|sh|python3?|perl|taskset|stress-ng|syz-\w+|keyctl|setcap|su|id|truncate|fallocate|mkdir|touch|ln)\b`)
@@ -276,20 +288,21 @@ var (
 	reTrace     = regexp.MustCompile(`Call Trace:|\bRIP: [0-9a-f]{4}:|\bBUG: (?:KASAN|KMSAN|KCSAN|KFENCE|unable to handle|kernel NULL pointer|sleeping function|soft lockup|scheduling while atomic)|general protection fault|\bOops: |\bUBSAN: |WARNING: CPU: \d+ PID: \d+|kernel BUG at |Kernel panic - not syncing|Unable to handle kernel|WARNING: possible circular locking|INFO: task \S+ blocked for more than`)
 )
 
-func extractReproducer(p intake.Part, t string, f *Facts) {
-	if reCMain.MatchString(t) && reCInclude.MatchString(t) {
+func extractReproducer(ts *text, f *Facts) {
+	t := ts.t
+	if ts.match(reCMain) && ts.match(reCInclude) {
 		f.ReproducerKinds = addOnce(f.ReproducerKinds, "c")
 	}
-	if reSyz.MatchString(t) {
+	if ts.match(reSyz) {
 		f.ReproducerKinds = addOnce(f.ReproducerKinds, "syz")
 	}
-	if len(reShellLine.FindAllStringIndex(t, 3)) >= 2 || (reShebang.MatchString(t) && strings.Count(t, "\n") >= 2) {
+	if len(ts.findAllIndex(reShellLine, 3)) >= 2 || (ts.match(reShebang) && strings.Count(t, "\n") >= 2) {
 		f.ReproducerKinds = addOnce(f.ReproducerKinds, "shell")
 	}
 	if reSteps.MatchString(t) {
 		f.ReproducerKinds = addOnce(f.ReproducerKinds, "steps")
 	}
-	if reReproLink.MatchString(t) {
+	if ts.match(reReproLink) {
 		f.ReproducerKinds = addOnce(f.ReproducerKinds, "link")
 	}
 }
@@ -327,23 +340,24 @@ var (
 	reInjection = mustWrapped(`(?i)\b(?:ignore|disregard|forget) (?:all |any )?(?:of )?(?:the |your )?(?:previous|prior|above|earlier|preceding|system) (?:instructions|prompts?|rules|guidelines|messages?)\b|\bclassify (?:this|the|it)(?: report| issue| bug)? as\b|\byou are (?:a|an|the) (?:[\w-]+ ){0,3}(?:screening|triage|classification|classifier|security review) (?:model|assistant|bot|system|agent|llm)\b|(?m:^\s*(?:system|assistant)(?: prompt)?\s*:\s*(?:you|ignore|disregard|from now on|new instructions|override))|<\|(?:im_start|system|endoftext)\|>|\[/?INST\]|\b(?:verdict|category)"?\s*[:=]\s*"?(?:security|not-security|needs-info|invalid|capability\.[a-z-]+|isolation\.[a-z]+)\b|\b(?:note|instructions?|message) (?:to|for) (?:the |any )?(?:AI|LLM|language model|model|screener|classifier|bot)\b|\bmark (?:this|it) as (?:a )?(?:security|critical|valid|high)`)
 )
 
-func extractAIMarkers(t string, f *Facts) {
-	if n := len(reHeading.FindAllStringIndex(t, 3)); n >= 2 {
+func extractAIMarkers(ts *text, f *Facts) {
+	t := ts.t
+	if n := len(ts.findAllIndex(reHeading, 3)); n >= 2 {
 		f.AIMarkers = addOnce(f.AIMarkers, "heading")
 	}
-	if reTableSep.MatchString(t) {
+	if ts.match(reTableSep) {
 		f.AIMarkers = addOnce(f.AIMarkers, "table")
 	}
-	if reEmoji.MatchString(t) {
+	if ts.match(reEmoji) {
 		f.AIMarkers = addOnce(f.AIMarkers, "emoji")
 	}
-	if len(reBold.FindAllStringIndex(t, 3)) >= 3 {
+	if len(ts.findAllIndex(reBold, 3)) >= 3 {
 		f.AIMarkers = addOnce(f.AIMarkers, "bold")
 	}
-	if reAIPhrase.MatchString(t) {
+	if ts.match(reAIPhrase) {
 		f.AIMarkers = addOnce(f.AIMarkers, "ai-phrase")
 	}
-	for _, m := range reImpact.FindAllStringIndex(t, -1) {
+	for _, m := range ts.findAllIndex(reImpact, -1) {
 		rest := t[m[1]:]
 		if loc := reSection.FindStringIndex(rest); loc != nil && loc[0] > 0 {
 			rest = rest[:loc[0]]

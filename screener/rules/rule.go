@@ -54,8 +54,8 @@ type Rule struct {
 	Source string `yaml:"-" json:"source"`
 	Line   int    `yaml:"-" json:"line"`
 
-	match  []*regexp.Regexp
-	unless []*regexp.Regexp
+	match  []matcher
+	unless []matcher
 }
 
 // Requires holds a rule's conditions on Facts; every condition that is set
@@ -240,14 +240,14 @@ func (r *Rule) compile() error {
 		if err != nil {
 			return fmt.Errorf("match pattern %q: %w", p, err)
 		}
-		r.match = append(r.match, re)
+		r.match = append(r.match, newMatcher(re))
 	}
 	for _, p := range r.Unless {
 		re, err := regexp.Compile(prefix + wrapSpaces(p))
 		if err != nil {
 			return fmt.Errorf("unless pattern %q: %w", p, err)
 		}
-		r.unless = append(r.unless, re)
+		r.unless = append(r.unless, newMatcher(re))
 	}
 	return nil
 }

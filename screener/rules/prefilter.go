@@ -1,0 +1,247 @@
+package rules
+
+import (
+	"regexp"
+	"regexp/syntax"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// A matcher is a compiled pattern with a literal prefilter: the pattern can
+// only match text that contains (case-insensitively) at least one of need.
+// Go's regexp engine runs an NFA over the whole text for patterns without a
+// literal prefix, which is slow on long reports; a strings.Contains over the
+// lowercased text rules most patterns out at a fraction of the cost.
+type matcher struct {
+	re   *regexp.Regexp
+	need []string // lowercase; empty means always run the regexp
+}
+
+// minNeed is the shortest literal worth filtering on. Even one byte pays:
+// strings.Contains on a paragraph costs far less than running the pattern.
+const minNeed = 1
+
+func newMatcher(re *regexp.Regexp) matcher {
+	m := matcher{re: re}
+	if tree, err := syntax.Parse(re.String(), syntax.Perl); err == nil {
+		if need, ok := required(tree.Simplify()); ok && shortest(need) >= minNeed {
+			m.need = need
+		}
+	}
+	return m
+}
+
+// possible reports whether the pattern may match a text whose
+// ASCII-lowercased form is lower.
+func (m matcher) possible(lower string) bool {
+	if len(m.need) == 0 {
+		return true
+	}
+	for _, n := range m.need {
+		if strings.Contains(lower, n) {
+			return true
+		}
+	}
+	return false
+}
+
+func shortest(set []string) int {
+	n := -1
+	for _, s := range set {
+		if n < 0 || len(s) < n {
+			n = len(s)
+		}
+	}
+	return n
+}
+
+// maxNeed bounds the size of a literal set; beyond it the filter is not
+// worth its cost.
+const maxNeed = 64
+
+// required returns a set of lowercase literals such that every match of re
+// contains at least one of them, or ok=false when no such set is known.
+func required(re *syntax.Regexp) (set []string, ok bool) {
+	switch re.Op {
+	case syntax.OpLiteral:
+		lit := string(re.Rune)
+		for _, r := range lit {
+			if r >= 0x80 && re.Flags&syntax.FoldCase != 0 {
+				return nil, false // non-ASCII case folding: not filtered
+			}
+		}
+		return []string{lowerASCII(lit)}, true
+	case syntax.OpCapture:
+		return required(re.Sub[0])
+	case syntax.OpPlus:
+		return required(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min < 1 {
+			return nil, false
+		}
+		set, ok := required(re.Sub[0])
+		if ok && re.Sub[0].Op == syntax.OpLiteral {
+			// x{3,} needs "xxx".
+			set = []string{strings.Repeat(set[0], min(re.Min, 8))}
+		}
+		return set, ok
+	case syntax.OpCharClass:
+		// A class of non-ASCII runes only (emoji, say) needs one of their
+		// UTF-8 lead bytes, which plain ASCII text never holds.
+		var leads []string
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			lo, hi := re.Rune[i], re.Rune[i+1]
+			if lo < 0x80 {
+				return nil, false
+			}
+			a, b := string(lo)[0], string(hi)[0]
+			for c := a; ; c++ {
+				if !slices.Contains(leads, string([]byte{c})) {
+					leads = append(leads, string([]byte{c}))
+				}
+				if c == b {
+					break
+				}
+			}
+		}
+		return leads, len(leads) > 0
+	case syntax.OpConcat:
+		// Any one child's requirement holds for the whole; pick the most
+		// selective (longest shortest literal).
+		var best []string
+		for _, s := range re.Sub {
+			if set, ok := required(s); ok && shortest(set) > shortest(best) {
+				best = set
+			}
+		}
+		return best, best != nil
+	case syntax.OpAlternate:
+		for _, s := range re.Sub {
+			sub, ok := required(s)
+			if !ok {
+				return nil, false
+			}
+			set = append(set, sub...)
+			if len(set) > maxNeed {
+				return nil, false
+			}
+		}
+		return set, len(set) > 0
+	}
+	return nil, false
+}
+
+// prefilters caches a matcher per extractor pattern.
+var prefilters sync.Map // *regexp.Regexp -> matcher
+
+func matcherFor(re *regexp.Regexp) matcher {
+	m, ok := prefilters.Load(re)
+	if !ok {
+		m, _ = prefilters.LoadOrStore(re, newMatcher(re))
+	}
+	return m.(matcher)
+}
+
+// text is one part's text prepared for matching: an ASCII-lowercased copy
+// with the same byte offsets, and its paragraphs. Patterns run paragraph by
+// paragraph (a blank line ends a paragraph), and only on paragraphs that
+// hold one of the pattern's required literals. Short inputs let Go's regexp
+// use its backtracking engine, many times faster than its NFA on a whole
+// report; the price is that a match never spans a blank line.
+type text struct {
+	t, lower string
+	paras    [][2]int
+}
+
+func newText(t string) *text {
+	x := &text{t: t, lower: lowerASCII(t)}
+	start := 0
+	for start < len(t) {
+		end := strings.Index(t[start:], "\n\n")
+		if end < 0 {
+			x.paras = append(x.paras, [2]int{start, len(t)})
+			break
+		}
+		end += start + 1 // keep the first newline in the paragraph
+		x.paras = append(x.paras, [2]int{start, end})
+		start = end + 1
+	}
+	return x
+}
+
+// lowerASCII lowercases A-Z only, so that offsets stay those of s.
+func lowerASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// findAt returns up to n matches of m (submatch index pairs, offsets in the
+// whole text); n < 0 means all.
+func (x *text) findAt(m matcher, n int) [][]int {
+	var out [][]int
+	for _, p := range x.paras {
+		if !m.possible(x.lower[p[0]:p[1]]) {
+			continue
+		}
+		for _, loc := range m.re.FindAllStringSubmatchIndex(x.t[p[0]:p[1]], n-len(out)) {
+			for i := range loc {
+				if loc[i] >= 0 {
+					loc[i] += p[0]
+				}
+			}
+			out = append(out, loc)
+		}
+		if n >= 0 && len(out) >= n {
+			break
+		}
+	}
+	return out
+}
+
+// first returns the leftmost match of m, or nil.
+func (x *text) first(m matcher) []int {
+	if locs := x.findAt(m, 1); len(locs) > 0 {
+		return locs[0][:2]
+	}
+	return nil
+}
+
+func (x *text) match(re *regexp.Regexp) bool { return x.first(matcherFor(re)) != nil }
+
+func (x *text) findAllSubIndex(re *regexp.Regexp, n int) [][]int { return x.findAt(matcherFor(re), n) }
+
+func (x *text) findAllIndex(re *regexp.Regexp, n int) [][]int {
+	locs := x.findAt(matcherFor(re), n)
+	for i := range locs {
+		locs[i] = locs[i][:2]
+	}
+	return locs
+}
+
+func (x *text) findAll(re *regexp.Regexp, n int) []string {
+	var out []string
+	for _, l := range x.findAt(matcherFor(re), n) {
+		out = append(out, x.t[l[0]:l[1]])
+	}
+	return out
+}
+
+func (x *text) findAllSub(re *regexp.Regexp, n int) [][]string {
+	var out [][]string
+	for _, l := range x.findAt(matcherFor(re), n) {
+		sub := make([]string, len(l)/2)
+		for i := range sub {
+			if l[2*i] >= 0 {
+				sub[i] = x.t[l[2*i]:l[2*i+1]]
+			}
+		}
+		out = append(out, sub)
+	}
+	return out
+}
