@@ -5,12 +5,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/secscreen/secscreen/screener/intake"
 )
 
-// Extract reads the Facts of a report. series decides which versions are
-// maintained; nil means the built-in list.
+// Extract reads the Facts of a report. series decides which versions were
+// maintained on the report's date (the list's AsOf when the report is
+// undated); nil means the built-in list.
 func Extract(r *intake.Report, series *SeriesList) Facts {
 	if series == nil {
 		if s, err := KernelSeries(); err == nil {
@@ -37,7 +39,7 @@ func extract(r *intake.Report, parts []intake.Part, texts []*text, series *Serie
 			continue
 		}
 		ts := texts[i]
-		extractVersions(ts, series, &f)
+		extractVersions(ts, series, r.Date, &f)
 		extractTrees(ts, &f)
 		extractPrivileges(ts, &f)
 		for _, m := range ts.findAll(reConfig, -1) {
@@ -118,7 +120,7 @@ var (
 // maxMinor bounds the minor numbers of real kernel series per major.
 var maxMinor = map[int]int{2: 6, 3: 19, 4: 20, 5: 19, 6: 19, 7: 20}
 
-func extractVersions(ts *text, series *SeriesList, f *Facts) {
+func extractVersions(ts *text, series *SeriesList, at time.Time, f *Facts) {
 	t := ts.t
 	for _, m := range ts.findAllSubIndex(reVersion, -1) {
 		start, end := m[0], m[1]
@@ -163,7 +165,7 @@ func extractVersions(ts *text, series *SeriesList, f *Facts) {
 		s := strconv.Itoa(major) + "." + strconv.Itoa(minor)
 		v := Version{Text: text, Series: s, Vendor: suffix != "" && reVendorSuffix.MatchString(suffix)}
 		if series != nil {
-			v.Maintained = series.Maintained(s)
+			v.Maintained = series.MaintainedAt(s, at)
 		}
 		if !slices.ContainsFunc(f.Versions, func(x Version) bool { return x.Text == v.Text }) {
 			f.Versions = append(f.Versions, v)

@@ -165,7 +165,8 @@ func TestSeriesList(t *testing.T) {
 	}
 	path := filepath.Join(t.TempDir(), "series.yaml")
 	require.NoError(t, os.WriteFile(path, []byte("as_of: 2027-06-01\nsource: test\nseries:\n"+
-		"  - {series: \"6.1\", kind: longterm, eol: 2027-12-31}\n  - {series: \"5.10\", kind: longterm, eol: 2026-12-31}\n"), 0o600))
+		"  - {series: \"6.1\", kind: longterm, released: 2022-12-11, eol: 2027-12-31}\n"+
+		"  - {series: \"5.10\", kind: longterm, released: 2020-12-13, eol: 2026-12-31}\n"), 0o600))
 	o, err := LoadSeries(path)
 	require.NoError(t, err)
 	assert.True(t, o.Maintained("6.1"))
@@ -177,6 +178,7 @@ func TestSeriesList(t *testing.T) {
 		"no date":      "series:\n  - {series: \"6.1\", kind: longterm}\n",
 		"bad series":   "as_of: 2026-01-01\nseries:\n  - {series: \"six\", kind: longterm}\n",
 		"bad kind":     "as_of: 2026-01-01\nseries:\n  - {series: \"6.1\", kind: ancient}\n",
+		"no release":   "as_of: 2026-01-01\nseries:\n  - {series: \"6.1\", kind: stable}\n",
 		"unknown key":  "as_of: 2026-01-01\nlist: []\n",
 		"empty series": "as_of: 2026-01-01\n",
 	} {
@@ -187,10 +189,47 @@ func TestSeriesList(t *testing.T) {
 	assert.Error(t, err)
 }
 
+func TestSeriesHistoryJudgesAtTheReportDate(t *testing.T) {
+	l, err := KernelSeries()
+	require.NoError(t, err)
+	day := func(s string) time.Time {
+		d, err := time.Parse(time.DateOnly, s)
+		require.NoError(t, err)
+		return d
+	}
+	cases := []struct {
+		series, at string
+		want       bool
+	}{
+		{"6.15", "2025-06-10", true},  // the current stable then
+		{"6.15", "2025-05-01", true},  // in -rc then: mainline development
+		{"6.15", "2025-09-30", false}, // closed weeks after 6.16 came out
+		{"6.13", "2025-03-30", true},  // within the grace after 6.14's release
+		{"6.13", "2025-05-01", false},
+		{"4.19", "2024-06-01", true}, // longterm, before its end of life
+		{"4.19", "2025-01-15", false},
+		{"5.4", "2025-06-01", true},
+		{"5.4", "2026-03-01", false},
+		{"4.17", "2018-08-01", false}, // not in the list: treated as EOL
+		{"7.9", "2026-11-01", true},   // newer than all: future mainline
+	}
+	for _, c := range cases {
+		assert.Equal(t, c.want, l.MaintainedAt(c.series, day(c.at)), "%s at %s", c.series, c.at)
+	}
+	// Reports carry their date: the same text is judged per date.
+	e := kernelEngine(t)
+	old := e.Evaluate(&intake.Report{Body: "Tested on kernel 6.15.2.", Date: day("2025-06-20")})
+	now := e.Evaluate(&intake.Report{Body: "Tested on kernel 6.15.2."})
+	require.Len(t, old.Facts.Versions, 1)
+	require.Len(t, now.Facts.Versions, 1)
+	assert.True(t, old.Facts.Versions[0].Maintained)
+	assert.False(t, now.Facts.Versions[0].Maintained)
+}
+
 func TestEngineUsesGivenSeries(t *testing.T) {
 	set, err := KernelRules()
 	require.NoError(t, err)
-	l, err := ParseSeries([]byte("as_of: 2030-01-01\nsource: t\nseries:\n  - {series: \"9.1\", kind: stable}\n"), "t")
+	l, err := ParseSeries([]byte("as_of: 2030-01-01\nsource: t\nseries:\n  - {series: \"9.1\", kind: stable, released: 2029-01-01}\n"), "t")
 	require.NoError(t, err)
 	e, err := NewEngine(kernelEngine(t).tm, set, Options{Series: l})
 	require.NoError(t, err)

@@ -60,7 +60,8 @@ type Version struct {
 	Text string `json:"text"`
 	// Series is the major.minor series, e.g. "6.1".
 	Series string `json:"series"`
-	// Maintained is true when the series is maintained per the series list.
+	// Maintained is true when the series was maintained on the report's date
+	// (the series list's as-of date for undated reports).
 	Maintained bool `json:"maintained"`
 	// Vendor is true when the version carries a distribution or vendor
 	// suffix (e.g. "5.4.0-150-generic"): its maintenance is the vendor's.

@@ -15,23 +15,32 @@ import (
 //go:embed series.yaml
 var seriesYAML []byte
 
-// Series is one kernel series on kernel.org's release page.
+// Series is one kernel series and its lifetime.
 type Series struct {
 	// Series is the major.minor number, e.g. "6.1".
 	Series string `yaml:"series" json:"series"`
-	// Kind is "mainline", "stable" or "longterm".
+	// Kind is "mainline" (in development), "stable" or "longterm".
 	Kind string `yaml:"kind" json:"kind"`
-	// EOL is the projected end of life; zero when none was announced.
+	// Released is the date of the series' first release; zero while it is
+	// in development.
+	Released time.Time `yaml:"released,omitempty" json:"released,omitzero"`
+	// EOL is the (projected) end of life; zero when none was announced, in
+	// which case a stable series ends StableGrace after the next release.
 	EOL time.Time `yaml:"eol,omitempty" json:"eol,omitzero"`
 }
 
-// SeriesList says which kernel series are maintained, as of a date.
+// StableGrace is how long a plain stable series is taken to live on after
+// the next series' release, when its list entry gives no end of life.
+const StableGrace = 28 * 24 * time.Hour
+
+// SeriesList is the history of kernel series: which were maintained when.
 type SeriesList struct {
-	// AsOf is the date the list describes.
+	// AsOf is the date the list was last brought up to date; it stands for
+	// "now" when a report carries no date.
 	AsOf time.Time `yaml:"as_of" json:"as_of"`
-	// Source says where the facts come from.
+	// SourceNote says where the facts come from.
 	SourceNote string `yaml:"source" json:"source"`
-	// Series lists the maintained series, newest first.
+	// Series lists the series, newest first.
 	Series []Series `yaml:"series" json:"series"`
 	// File is the path the list was read from, or "built-in".
 	File string `yaml:"-" json:"file"`
@@ -73,7 +82,11 @@ func ParseSeries(data []byte, file string) (*SeriesList, error) {
 			return nil, fmt.Errorf("series list %s: %q is not a major.minor series", file, s.Series)
 		}
 		switch s.Kind {
-		case "mainline", "stable", "longterm":
+		case "mainline":
+		case "stable", "longterm":
+			if s.Released.IsZero() {
+				return nil, fmt.Errorf("series list %s: series %s: a %s series needs its released date", file, s.Series, s.Kind)
+			}
 		default:
 			return nil, fmt.Errorf("series list %s: series %s: unknown kind %q (want mainline, stable or longterm)", file, s.Series, s.Kind)
 		}
@@ -81,25 +94,61 @@ func ParseSeries(data []byte, file string) (*SeriesList, error) {
 	return l, nil
 }
 
-// Maintained reports whether a major.minor series is maintained as of the
-// list's date: listed with no end of life before AsOf, or newer than every
-// listed series (a release candidate of the next mainline, linux-next).
-func (l *SeriesList) Maintained(series string) bool {
+// Maintained reports whether a major.minor series is maintained on the
+// list's AsOf date; see MaintainedAt.
+func (l *SeriesList) Maintained(series string) bool { return l.MaintainedAt(series, time.Time{}) }
+
+// MaintainedAt reports whether a major.minor series was maintained at time
+// at (AsOf when at is zero): in development then (not yet released, or
+// newer than every listed series), or released and before its end of life.
+// A series missing from the list, or older than all of it, is not.
+func (l *SeriesList) MaintainedAt(series string, at time.Time) bool {
+	if at.IsZero() {
+		at = l.AsOf
+	}
 	maj, min, ok := splitSeries(series)
 	if !ok {
 		return false
 	}
 	newest := true
-	for _, s := range l.Series {
+	for i, s := range l.Series {
 		sm, sn, _ := splitSeries(s.Series)
 		if sm == maj && sn == min {
-			return s.EOL.IsZero() || !s.EOL.Before(l.AsOf)
+			if s.Released.IsZero() || at.Before(s.Released) {
+				return true // mainline development (release candidates)
+			}
+			return at.Before(l.endOfLife(i))
 		}
 		if sm > maj || (sm == maj && sn > min) {
 			newest = false
 		}
 	}
 	return newest
+}
+
+// endOfLife returns the end of life of the i-th series; the zero time
+// stands for "none known", i.e. far in the future.
+func (l *SeriesList) endOfLife(i int) time.Time {
+	s := l.Series[i]
+	if !s.EOL.IsZero() || s.Kind != "stable" {
+		if s.EOL.IsZero() {
+			return time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+		}
+		return s.EOL
+	}
+	var next time.Time
+	maj, min, _ := splitSeries(s.Series)
+	for _, o := range l.Series {
+		om, on, _ := splitSeries(o.Series)
+		newer := om > maj || (om == maj && on > min)
+		if newer && !o.Released.IsZero() && (next.IsZero() || o.Released.Before(next)) {
+			next = o.Released
+		}
+	}
+	if next.IsZero() {
+		return time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	return next.Add(StableGrace)
 }
 
 // Names returns the listed series, in list order.
