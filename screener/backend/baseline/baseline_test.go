@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"slices"
 	"strings"
@@ -185,6 +186,13 @@ func TestTrainingIsDeterministic(t *testing.T) {
 	b, err := Train(handExamples(6, 0), eng, TrainOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, string(saved(t, a)), string(saved(t, b)))
+
+	// The order of the examples does not matter.
+	shuffled := handExamples(6, 0)
+	rand.New(rand.NewPCG(1, 2)).Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+	d, err := Train(shuffled, eng, TrainOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, string(saved(t, a)), string(saved(t, d)))
 
 	// Other data gives another model and fingerprint.
 	c, err := Train(handExamples(6, 1), eng, TrainOptions{})

@@ -2,6 +2,7 @@ package baseline
 
 import (
 	"bufio"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -120,7 +121,8 @@ type Stats struct {
 }
 
 // Model is a trained classifier. Its JSON form (Save, LoadModel) is
-// deterministic: the same examples and options give the same bytes.
+// deterministic: the same examples (in any order) and options give the
+// same bytes. A Model is safe for concurrent use once built.
 type Model struct {
 	// Format is FormatVersion.
 	Format int `json:"format"`
@@ -195,6 +197,17 @@ func Train(ex []Example, eng *rules.Engine, opt TrainOptions) (*Model, error) {
 			return nil, fmt.Errorf("train baseline: example %d (%s): %w", i+1, e.Report.ID, err)
 		}
 	}
+	// Work in a canonical order so that the order of the examples does
+	// not change a single byte of the model.
+	ex = slices.Clone(ex)
+	keys := make(map[*intake.Report]string, len(ex))
+	for _, e := range ex {
+		keys[e.Report] = ReportHash(e.Report)
+	}
+	slices.SortStableFunc(ex, func(a, b Example) int {
+		return cmp.Or(strings.Compare(keys[a.Report], keys[b.Report]),
+			strings.Compare(a.Category, b.Category), strings.Compare(a.Verdict, b.Verdict))
+	})
 
 	// Features of every report, and in how many reports each occurs.
 	docs := make([][]feature, len(ex))
@@ -250,7 +263,7 @@ func Train(ex []Example, eng *rules.Engine, opt TrainOptions) (*Model, error) {
 				m.Classes[c].Total += f.weight
 			}
 		}
-		hashes[i] = ReportHash(e.Report)
+		hashes[i] = keys[e.Report]
 	}
 	for c := range m.Classes {
 		pairs := make([][2]int, 0, len(counts[c]))

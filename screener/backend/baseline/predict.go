@@ -61,8 +61,9 @@ type Prediction struct {
 // MaxEvidence bounds Prediction.Evidence.
 const MaxEvidence = 6
 
-// Predict classifies a report, given the rules' evaluation of it (from the
-// same engine the model was trained with).
+// Predict classifies a report, given the rules' evaluation of it from the
+// engine the model was trained with. A nil ev leaves out the rules'
+// features, which the model expects: use it only to study the words alone.
 func (m *Model) Predict(r *intake.Report, ev *rules.Evaluation) Prediction {
 	nc := len(m.Classes)
 	feats := extract(r, ev, m.Options.MaxFeatures, m.Options.RuleWeight)
