@@ -113,11 +113,11 @@ func (r *RunJSON) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "\nmissed security reports (final): %s\n", listOrNone(r.Final.MissedSecurity))
 	if r.Agreement != nil {
 		fmt.Fprintf(&b, "rules/model verdict agreement: %s over %d reports; disagreeing: %s\n",
-			r.Agreement.Rate, r.Agreement.N, listOrNone(r.Agreement.Disagreeing))
+			r.Agreement.Rate, r.Agreement.N, listUpTo(r.Agreement.Disagreeing, 20))
 	}
 	if c := r.Consistency; c != nil {
 		fmt.Fprintf(&b, "consistency over %d runs: %s (%d of %d); inconsistent: %s\n",
-			c.Runs, c.Rate, c.Consistent, c.N, listOrNone(c.Inconsistent))
+			c.Runs, c.Rate, c.Consistent, c.N, listUpTo(c.Inconsistent, 20))
 	}
 	if u := r.Usage; u.Calls > 0 {
 		fmt.Fprintf(&b, "model calls: %d (%d cached, %d failed); tokens %d in, %d out; latency p50 %s ms, p95 %s ms; cost %s\n",
@@ -158,6 +158,14 @@ func listOrNone(ids []string) string {
 		return "none"
 	}
 	return strings.Join(ids, ", ")
+}
+
+// listUpTo lists at most limit ids and counts the rest.
+func listUpTo(ids []string, limit int) string {
+	if len(ids) <= limit {
+		return listOrNone(ids)
+	}
+	return fmt.Sprintf("%s (+%d more)", strings.Join(ids[:limit], ", "), len(ids)-limit)
 }
 
 // byTrue formats a rule's hits per true category, most first; limit > 0

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,20 +12,21 @@ import (
 
 	"github.com/secscreen/secscreen/corpus"
 	"github.com/secscreen/secscreen/eval"
+	"github.com/secscreen/secscreen/prompts"
 	"github.com/secscreen/secscreen/screener"
+	"github.com/secscreen/secscreen/screener/backend/baseline"
+	"github.com/secscreen/secscreen/screener/intake"
 )
 
 // evalCommand is `secscreen eval`: screen a labeled corpus and score it.
 func evalCommand() *cli.Command {
 	flags := []cli.Flag{
-		&cli.StringFlag{Name: "corpus", Value: "corpus", Usage: "corpus `DIR` holding labels.jsonl and the reports"},
 		&cli.StringFlag{Name: "json", Usage: "write every metric and prediction as JSON to `FILE` (\"-\": stdout), for `eval compare`"},
 		&cli.StringFlag{Name: "md", Usage: "write a Markdown report to `FILE` (\"-\": stdout)"},
 		&cli.StringFlag{Name: "html", Usage: "write a self-contained HTML report to `FILE` (\"-\": stdout)"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "do not print the text summary (implied when a report goes to stdout)"},
 		&cli.IntFlag{Name: "repeat", Value: 1, Usage: "screen each report `N` times (cache off) and report answer consistency"},
 		&cli.IntFlag{Name: "folds", Usage: "cross-validate the baseline with `K` stratified folds (train on K-1, test on the held-out fold)"},
-		&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "`SEED` of the fold split and the bootstrap"},
 		&cli.IntFlag{Name: "resamples", Value: 1000, Usage: "bootstrap resamples for the 95% intervals"},
 		&cli.Float64Flag{Name: "min-accuracy", Usage: "fail (exit 1) when verdict accuracy is below `X`"},
 		&cli.Float64Flag{Name: "min-security-recall", Usage: "fail (exit 1) when security recall is below `X`"},
@@ -37,10 +37,12 @@ func evalCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "eval",
 		Usage: "screen a labeled corpus and measure accuracy, recall, calibration and cost",
-		Description: "Screens every report of --corpus with the same pipeline as `screen` and scores the final\n" +
-			"decision, the rules alone and the model alone against the labels. Prints a summary; --json,\n" +
-			"--md and --html write full reports. --min-* thresholds make the command fail for CI.\n\n" +
-			"The built-in baseline model was trained on the bundled corpus: evaluate it with --folds K.",
+		Description: "Screens every report of --corpus (default: ./corpus) with the same pipeline as `screen`\n" +
+			"and scores the final decision, the rules alone and the model alone against the labels. Prints\n" +
+			"a summary; --json, --md and --html write full reports. --min-* thresholds make the command fail\n" +
+			"for CI. --seed also seeds the bootstrap and the fold split.\n\n" +
+			"A baseline model is never scored on reports it was trained on (the built-in one was trained on\n" +
+			"the bundled corpus): use --folds K to cross-validate it.",
 		Flags:  flags,
 		Action: evalRun,
 		Subcommands: []*cli.Command{{
@@ -54,10 +56,6 @@ func evalCommand() *cli.Command {
 		}},
 	}
 }
-
-// errBaselineOnTrainingData explains why the baseline needs folds.
-var errBaselineOnTrainingData = errors.New("the built-in baseline model was trained on the bundled corpus, " +
-	"so scoring it there measures memory, not skill: use --folds K to cross-validate it")
 
 func evalRun(c *cli.Context) error {
 	if c.NArg() > 0 {
@@ -74,14 +72,18 @@ func evalRun(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	crp, err := corpus.Load(c.String("corpus"))
+	dir := c.String("corpus")
+	if dir == "" {
+		dir = "corpus"
+	}
+	crp, err := corpus.Load(dir)
 	if err != nil {
 		return usageErr("%w", err)
 	}
 	opt := eval.Options{
 		Repeat:            c.Int("repeat"),
 		Resamples:         c.Int("resamples"),
-		Seed:              c.Uint64("seed"),
+		Seed:              uint64(c.Int("seed")),
 		Intake:            in,
 		MinAccuracy:       c.Float64("min-accuracy"),
 		MinSecurityRecall: c.Float64("min-security-recall"),
@@ -109,9 +111,10 @@ func evalRun(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		defer p.close()
-		if p.screener.BackendName() == "baseline" {
-			return usageErr("eval: %w", errBaselineOnTrainingData)
+		if p.screener.BackendName() == baseline.Name {
+			if err := refuseTrainedBaseline(c, crp, in); err != nil {
+				return err
+			}
 		}
 		opt.Prices = p.prices
 		opt.ThreatModel, err = loadThreatModel(c)
@@ -222,13 +225,72 @@ func evalCompare(c *cli.Context) error {
 	return nil
 }
 
+// refuseTrainedBaseline refuses to score a baseline model on reports it
+// was trained on, which would measure its memory, not its skill. A model
+// file given with --baseline-model is checked report by report; the
+// built-in model was trained on the bundled corpus and is always refused.
+func refuseTrainedBaseline(c *cli.Context, crp *corpus.Corpus, in intake.Options) error {
+	const hint = "use --folds K to cross-validate the baseline (train on K-1 folds, score the held-out one)"
+	path := c.String("baseline-model")
+	if path == "" {
+		return usageErr("eval: the built-in baseline model was trained on the bundled corpus, so scoring it measures memory, not skill: %s", hint)
+	}
+	m, err := baseline.LoadModelFile(path)
+	if err != nil {
+		return usageErr("eval: %w", err)
+	}
+	reports, err := eval.ReadReports(c.Context, crp, in)
+	if err != nil {
+		return err
+	}
+	var hashes []string
+	for _, lr := range reports {
+		if lr.Err == nil {
+			hashes = append(hashes, baseline.ReportHash(lr.Report))
+		}
+	}
+	if n := m.Overlap(hashes); n > 0 {
+		return usageErr("eval: baseline model %s was trained on %d of the %d reports of %s: %s", path, n, len(hashes), crp.Dir, hint)
+	}
+	return nil
+}
+
 // foldTrainer returns the trainer --folds uses: the offline baseline
-// classifier, trained afresh on each fold's training reports.
+// classifier, trained afresh on each fold's training reports with the same
+// threat model and rules as the rest of the pipeline.
 func foldTrainer(c *cli.Context) (eval.Trainer, error) {
-	if name := c.String("backend"); name != "baseline" {
+	if name := c.String("backend"); name != baseline.Name {
 		return nil, usageErr("eval: --folds trains the baseline classifier; it cannot train backend %q (use --backend baseline)", name)
 	}
+	tm, err := loadThreatModel(c)
+	if err != nil {
+		return nil, err
+	}
+	eng, err := loadRules(c, tm)
+	if err != nil {
+		return nil, err
+	}
+	tpl, err := prompts.Resolve(c.String("prompt"))
+	if err != nil {
+		return nil, usageErr("prompt: %w", err)
+	}
 	return func(ctx context.Context, train []eval.LabeledReport) (*screener.Screener, error) {
-		return nil, errors.New("the baseline backend is not part of this build yet")
+		ex := make([]baseline.Example, len(train))
+		for i, lr := range train {
+			ex[i] = baseline.Example{Report: lr.Report, Verdict: lr.Label.Verdict, Category: lr.Label.Category}
+		}
+		m, err := baseline.Train(ex, eng, baseline.TrainOptions{ThreatModel: tm})
+		if err != nil {
+			return nil, err
+		}
+		return screener.New(screener.Config{
+			ThreatModel:           tm,
+			Rules:                 eng,
+			Backend:               baseline.NewBackend(m, eng),
+			Prompt:                tpl,
+			Concurrency:           c.Int("concurrency"),
+			Seed:                  c.Int("seed"),
+			SkipModelWhenDecisive: c.Bool("skip-model-when-rules-decide"),
+		})
 	}, nil
 }
