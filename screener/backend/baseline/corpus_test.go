@@ -1,0 +1,90 @@
+package baseline
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/secscreen/secscreen/corpus"
+	"github.com/secscreen/secscreen/screener/intake"
+)
+
+// bundledDir is the bundled corpus, relative to this package.
+var bundledDir = filepath.Join("..", "..", "..", "corpus")
+
+// bundledExamples reads the bundled corpus, skipping the test when it has
+// no merged label file yet.
+func bundledExamples(t testing.TB) []Example {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(bundledDir, corpus.LabelsFile)); err != nil {
+		t.Skipf("no bundled corpus labels: %v", err)
+	}
+	c, err := corpus.Load(bundledDir)
+	require.NoError(t, err)
+	var ex []Example
+	for _, l := range c.Labels {
+		for it := range intake.Read(context.Background(), []string{c.Path(l)}, intake.Options{}) {
+			require.NoError(t, it.Err, l.File)
+			ex = append(ex, Example{Report: it.Report, Verdict: l.Verdict, Category: l.Category})
+		}
+	}
+	return ex
+}
+
+// On the bundled corpus, cross-validated, the baseline must clearly beat
+// always answering the most common verdict, and its confidence must track
+// its accuracy.
+func TestCrossValidatedOnBundledCorpus(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains five models")
+	}
+	ex := bundledExamples(t)
+	eng := kernelEngine(t)
+	const k = 5
+	counts := map[string]int{}
+	for _, e := range ex {
+		counts[e.Verdict]++
+	}
+	majority := 0
+	for _, n := range counts {
+		majority = max(majority, n)
+	}
+	right, secRight := 0, 0
+	conf := 0.0
+	for f := range k {
+		var train []Example
+		for i, e := range ex {
+			if i%k != f {
+				train = append(train, e)
+			}
+		}
+		m, err := Train(train, eng, TrainOptions{})
+		require.NoError(t, err)
+		for i, e := range ex {
+			if i%k != f {
+				continue
+			}
+			require.Zero(t, m.Overlap([]string{ReportHash(e.Report)}), "held-out report %s was trained on", e.Report.ID)
+			ev := eng.Evaluate(e.Report)
+			p := m.Predict(e.Report, &ev)
+			conf += p.Confidence
+			if p.Verdict == e.Verdict {
+				right++
+				if e.Verdict == "security" {
+					secRight++
+				}
+			}
+		}
+	}
+	n := float64(len(ex))
+	acc, base := float64(right)/n, float64(majority)/n
+	meanConf := conf / n
+	t.Logf("%d reports: verdict accuracy %.3f (majority %.3f), security recall %.3f, mean confidence %.3f",
+		len(ex), acc, base, float64(secRight)/float64(counts["security"]), meanConf)
+	require.Greater(t, acc, base+0.1, "the baseline should beat the majority verdict clearly")
+	require.InDelta(t, acc, meanConf, 0.1, "confidence should track accuracy")
+	require.Greater(t, float64(secRight)/float64(counts["security"]), 0.6, "security recall")
+}
