@@ -97,7 +97,7 @@ func (r *CheckReport) OK() bool { return len(r.Problems) == 0 }
 func Check(dir string, tm *threatmodel.Model) (*CheckReport, error) {
 	f, err := os.Open(filepath.Join(dir, LabelsFile))
 	if err != nil {
-		return nil, fmt.Errorf("check corpus: %w", err)
+		return nil, fmt.Errorf("check corpus: %w%s", err, partsHint(dir))
 	}
 	labels, bad, err := parseLabels(f)
 	f.Close()

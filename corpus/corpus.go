@@ -68,7 +68,7 @@ func Load(dir string) (*Corpus, error) {
 	path := filepath.Join(dir, LabelsFile)
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("load corpus: %w", err)
+		return nil, fmt.Errorf("load corpus: %w%s", err, partsHint(dir))
 	}
 	defer f.Close()
 	labels, lineErrs, err := parseLabels(f)
@@ -152,4 +152,18 @@ func parseLabel(line []byte) (Label, error) {
 		return Label{}, fmt.Errorf("label lacks %s", strings.Join(missing, ", "))
 	}
 	return l, nil
+}
+
+// partsHint names label files that look like parts of labels.jsonl, for the
+// error when labels.jsonl itself is missing.
+func partsHint(dir string) string {
+	parts, _ := filepath.Glob(filepath.Join(dir, "labels*.jsonl"))
+	if len(parts) == 0 {
+		return ""
+	}
+	names := make([]string, len(parts))
+	for i, p := range parts {
+		names[i] = filepath.Base(p)
+	}
+	return fmt.Sprintf(" (found %s: a corpus has one %s; concatenate them into it)", strings.Join(names, ", "), LabelsFile)
 }

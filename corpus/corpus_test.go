@@ -191,9 +191,18 @@ func TestCheckReportsEveryProblemAtOnce(t *testing.T) {
 }
 
 func TestCheckNoLabelsFile(t *testing.T) {
-	_, err := Check(t.TempDir(), threatmodel.Kernel())
+	dir := t.TempDir()
+	_, err := Check(dir, threatmodel.Kernel())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), LabelsFile)
+	assert.NotContains(t, err.Error(), "concatenate")
+
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "labels-b.jsonl"), nil, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "labels-a.jsonl"), nil, 0o644))
+	_, err = Check(dir, threatmodel.Kernel())
+	require.ErrorContains(t, err, "found labels-a.jsonl, labels-b.jsonl")
+	_, err = Load(dir)
+	require.ErrorContains(t, err, "concatenate them into it")
 }
 
 func TestWriteText(t *testing.T) {
