@@ -21,6 +21,11 @@
 //	      has_reproducer: true
 //	      privileges_include: [unprivileged, userns]
 //
+// A match right after a negation in the same clause ("does not require
+// CAP_SYS_ADMIN", "no hardware modification": not, no, never, without,
+// cannot, nor, neither or -n't among the four words before) is skipped, and
+// the rule looks for its next match.
+//
 // Matching is case-insensitive unless the rule sets case_sensitive: true; a
 // pattern may still switch case sensitivity itself with (?i) or (?-i:...).
 // Reports are wrapped mail, so a literal space in a pattern (outside a
@@ -49,8 +54,11 @@
 // # Facts
 //
 // Before the rules run, extractors read Facts from the report: kernel
-// versions (judged against a SeriesList of maintained series that is data
-// with an as-of date, series.yaml, replaceable with LoadSeries), trees,
+// versions, judged maintained or not on the report's date (ReportDate)
+// against a SeriesList, the history of kernel series with release and
+// end-of-life dates, which is data with an as-of date (series.yaml,
+// replaceable with LoadSeries); vendor versions such as 6.8.0-51-generic
+// are marked and left out of the end-of-life judgement; trees,
 // privileges ("root", "unprivileged", "userns", CAP_* names, leaving out
 // capabilities the text says are not needed), CONFIG_* options and sysctls,
 // debugging features, signs of out-of-tree code, crafted images, emulated
@@ -82,7 +90,9 @@
 //     needs-info/info.missing.
 //
 // Decisive is set for a hard exclusion or invalidity (score at
-// DecisiveScore or above) and for a hard boundary (score at DecisiveScore or
+// DecisiveScore or above: capabilities needed in the initial namespace, an
+// out-of-tree module, a staging driver, a crafted image, end-of-life
+// versions together with a fix upstream, ...) and for a hard boundary (score at DecisiveScore or
 // above, a reproducer, an unprivileged or user-namespace attacker, no
 // exclusion evidence, no end-of-life-only versions); never when the report
 // tries to instruct a model. Confidence grows with the winning score and

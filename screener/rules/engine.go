@@ -2,9 +2,11 @@ package rules
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/threatmodel"
@@ -66,11 +68,17 @@ func (q Requires) Holds(f *Facts) bool {
 			return false
 		}
 	}
+	// Vendor versions (5.14.0-503.el9, 6.8.0-51-generic) say nothing about
+	// upstream maintenance: their vendor maintains them.
+	upstream := func(v Version) bool { return !v.Vendor }
+	maintained := func(v Version) bool { return !v.Vendor && v.Maintained }
 	switch q.Versions {
 	case "eol-only":
-		return len(f.Versions) > 0 && len(f.Trees) == 0 && !slices.ContainsFunc(f.Versions, func(v Version) bool { return v.Maintained })
+		return slices.ContainsFunc(f.Versions, upstream) && len(f.Trees) == 0 && !slices.ContainsFunc(f.Versions, maintained)
 	case "maintained":
-		return len(f.Trees) > 0 || slices.ContainsFunc(f.Versions, func(v Version) bool { return v.Maintained })
+		return len(f.Trees) > 0 || slices.ContainsFunc(f.Versions, maintained)
+	case "some-eol":
+		return slices.ContainsFunc(f.Versions, func(v Version) bool { return !v.Maintained })
 	case "none":
 		return len(f.Versions) == 0 && len(f.Trees) == 0
 	}
@@ -202,7 +210,13 @@ func (e *Engine) fire(r *Rule, parts []intake.Part, texts []*text, facts *Facts)
 			continue
 		}
 		for _, m := range r.match {
-			loc := texts[i].first(m)
+			var loc []int
+			for _, l := range texts[i].findAt(m, -1) {
+				if !negatedBefore(p.Text, l[0]) {
+					loc = l[:2]
+					break
+				}
+			}
 			if loc == nil {
 				continue
 			}
@@ -242,4 +256,26 @@ func (e *Engine) signal(ev *Evaluation, sig string) bool {
 		}
 	}
 	return false
+}
+
+// reRuleNegation finds a negation among the last words before a match.
+var reRuleNegation = regexp.MustCompile(`(?i)(?:\b(?:not|no|never|without|cannot|nor|neither)|n't)(?:\W+\w+){0,3}\W*$`)
+
+// negatedBefore reports whether one of the (up to) four words before
+// offset i, in the same clause, is a negation: "does not require
+// CAP_SYS_ADMIN" must not fire a rule that looks for "require CAP_SYS_ADMIN",
+// nor "no hardware modification" one that looks for hardware modification.
+func negatedBefore(t string, i int) bool {
+	s := max(0, i-48)
+	for s > 0 && s < i && !utf8.RuneStart(t[s]) {
+		s++
+	}
+	w := t[s:i]
+	if c := strings.LastIndexAny(w, ".;:!?,()"); c >= 0 {
+		w = w[c+1:]
+	}
+	if c := strings.LastIndex(w, "\n\n"); c >= 0 {
+		w = w[c+2:]
+	}
+	return reRuleNegation.MatchString(w)
 }

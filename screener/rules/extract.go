@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"net/mail"
 	"regexp"
 	"slices"
 	"strconv"
@@ -33,13 +34,14 @@ func prepare(parts []intake.Part) []*text {
 
 func extract(r *intake.Report, parts []intake.Part, texts []*text, series *SeriesList) Facts {
 	var f Facts
+	at := ReportDate(r)
 	for i, p := range parts {
 		t := p.Text
 		if t == "" {
 			continue
 		}
 		ts := texts[i]
-		extractVersions(ts, series, r.Date, &f)
+		extractVersions(ts, series, at, &f)
 		extractTrees(ts, &f)
 		extractPrivileges(ts, &f)
 		for _, m := range ts.findAll(reConfig, -1) {
@@ -91,6 +93,46 @@ func extract(r *intake.Report, parts []intake.Part, texts []*text, series *Serie
 	return f
 }
 
+var reDateLine = regexp.MustCompile(`(?m)^Date:[ \t]*(.+?)\s*$`)
+
+// ReportDate returns the report's date: its Date header, or else a
+// "Date:" line among the first lines of a plain-text body (RFC 5322 or
+// YYYY-MM-DD); zero when there is none.
+func ReportDate(r *intake.Report) time.Time {
+	if !r.Date.IsZero() {
+		return r.Date
+	}
+	head := r.Body
+	if n := nthIndex(head, '\n', 30); n >= 0 {
+		head = head[:n]
+	}
+	m := reDateLine.FindStringSubmatch(head)
+	if m == nil {
+		return time.Time{}
+	}
+	if d, err := mail.ParseDate(m[1]); err == nil {
+		return d
+	}
+	for _, layout := range []string{time.DateOnly, time.DateTime, time.RFC3339} {
+		if d, err := time.Parse(layout, m[1]); err == nil {
+			return d
+		}
+	}
+	return time.Time{}
+}
+
+func nthIndex(s string, c byte, n int) int {
+	i := -1
+	for range n {
+		j := strings.IndexByte(s[i+1:], c)
+		if j < 0 {
+			return -1
+		}
+		i += j + 1
+	}
+	return i
+}
+
 func addOnce(list []string, s string) []string {
 	if slices.Contains(list, s) {
 		return list
@@ -110,7 +152,7 @@ func addMatches(list []string, re *regexp.Regexp, ts *text) []string {
 var (
 	reVersion = regexp.MustCompile(`(?i)(?:\b(linux-|v)|\b)(\d{1,2})\.(\d{1,2})(?:\.(\d{1,3}))?(-rc\d{1,2})?((?:[-.+~][0-9A-Za-z_]+)*\+?)`)
 	// reVersionContext must occur on the same line as a bare version.
-	reVersionContext = regexp.MustCompile(`(?i)\b(?:kernel|linux|uname|tainted|stable|mainline|longterm|lts|upstream|tree|release[sd]?|version|tested|affect\w*|reproduc\w*|introduced|since|commit|tag|branch|next-\d{8})\b`)
+	reVersionContext = regexp.MustCompile(`(?i)\b(?:kernels?|linux|uname|tainted|stable|mainline|longterm|lts|upstream|trees?|release[sd]?|versions?|tested|affect\w*|reproduc\w*|introduced|since|commits?|tags?|branch(?:es)?|next-\d{8}|fixed|regressed|bisected|vulnerable|backport\w*)\b`)
 	// reVersionTool rejects a version right after another program's name.
 	reVersionTool  = regexp.MustCompile(`(?i)(?:gcc|clang|llvm|python\d?|glibc|libc|qemu|gdb|binutils|\bld|\bgo|golang|rustc?|openssl|cvss|score|ubuntu|debian|fedora|rhel|centos|android|macos|windows|syzkaller|perl|bash|busybox|systemd|iproute2?|nftables|iptables|libnl|libbpf|util-linux|e2fsprogs|xfsprogs|ssh|tls|http|ipv|version of [a-z]+)[\s:/=v-]*$`)
 	reVendorSuffix = regexp.MustCompile(`(?i)generic|amd64|arm64|x86_64|aarch64|\bel\d|\.el|fc\d|android|aws|azure|gcp|oracle|uek|lowlatency|\brt\d*\b|default|ubuntu|deb\d|cloud|pve|arch\d|zen|qcom|mtk|^-\d+`)
@@ -151,11 +193,12 @@ func extractVersions(ts *text, series *SeriesList, at time.Time, f *Facts) {
 			continue
 		}
 		line := lineAround(t, start)
+		context := linesBefore(t, start, 2) + line
 		before := t[max(0, strings.LastIndexByte(t[:start], '\n')+1):start]
 		if reVersionTool.MatchString(before) || reCVSSLine.MatchString(line) {
 			continue
 		}
-		if prefix == "" && !rc && !reVersionContext.MatchString(line) {
+		if prefix == "" && !rc && !reVersionContext.MatchString(context) {
 			continue
 		}
 		text := strings.TrimRight(t[start:end], ".-+~_")
@@ -175,6 +218,23 @@ func extractVersions(ts *text, series *SeriesList, at time.Time, f *Facts) {
 
 func isAlnum(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+// linesBefore returns up to n whole lines before the line holding i.
+func linesBefore(t string, i, n int) string {
+	end := strings.LastIndexByte(t[:i], '\n')
+	if end < 0 {
+		return ""
+	}
+	start := end
+	for range n {
+		p := strings.LastIndexByte(t[:start], '\n')
+		if p < 0 {
+			return t[:end+1]
+		}
+		start = p
+	}
+	return t[start+1 : end+1]
 }
 
 func lineAround(t string, i int) string {

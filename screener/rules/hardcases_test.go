@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -188,16 +189,34 @@ func TestDecisionInjectionIsFlaggedAndNeverDecisive(t *testing.T) {
 	assert.False(t, ev.Decisive)
 }
 
-func TestDecisionEOLOnlyIsDecisive(t *testing.T) {
-	ev := kernelEngine(t).Evaluate(&intake.Report{
-		Body: "Tested on kernel 4.19.325: any local user triggers a NULL pointer\n" +
-			"dereference in foo_open() (drivers/char/foo.c).\n\n" + cRepro,
-	})
+func TestDecisionEOLOnly(t *testing.T) {
+	e := kernelEngine(t)
+	body := "Tested on kernel 4.19.325: any local user triggers a NULL pointer\n" +
+		"dereference in foo_open() (drivers/char/foo.c).\n\n" + cRepro
+	ev := e.Evaluate(&intake.Report{Body: body})
 	assert.Equal(t, threatmodel.NotSecurity, ev.Verdict)
 	assert.Equal(t, "config.outdated", ev.Category)
-	assert.True(t, ev.Decisive)
+	assert.False(t, ev.Decisive, "an old version alone may just be an old test box")
 	require.Len(t, ev.Facts.Versions, 1)
 	assert.False(t, ev.Facts.Versions[0].Maintained)
+
+	ev = e.Evaluate(&intake.Report{Body: body + "\nIt does not reproduce on mainline; it was fixed in 5.10.2.\n"})
+	assert.Equal(t, "config.outdated", ev.Category)
+	assert.True(t, ev.Decisive)
+
+	// The same text, dated when 4.19 was still a longterm series.
+	ev = e.Evaluate(&intake.Report{Body: body, Date: time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)})
+	assert.NotEqual(t, "config.outdated", ev.Category)
+}
+
+func TestReportDateFromBody(t *testing.T) {
+	assert.Equal(t, time.Date(2023, 12, 12, 0, 0, 0, 0, time.UTC),
+		ReportDate(&intake.Report{Body: "From: a@b\nDate: 2023-12-12\n\nText"}))
+	d := ReportDate(&intake.Report{Body: "Date: Tue, 22 Jul 2025 12:48:03 +0200\n"})
+	assert.Equal(t, 2025, d.Year())
+	assert.True(t, ReportDate(&intake.Report{Body: "No date here.\nDate: soon"}).IsZero())
+	hdr := time.Date(2020, 1, 2, 0, 0, 0, 0, time.UTC)
+	assert.Equal(t, hdr, ReportDate(&intake.Report{Date: hdr, Body: "Date: 2023-12-12\n"}), "the header wins")
 }
 
 func TestDecisionInvalidWhenClaimContradicted(t *testing.T) {

@@ -67,9 +67,13 @@ type Rule struct {
 //   - privileges_exclude: none of the listed privileges was extracted;
 //   - facts: each named fact is non-empty (true for booleans);
 //   - no_facts: each named fact is empty (false for booleans);
-//   - versions: "eol-only" (versions were named and none is maintained),
-//     "maintained" (at least one named version or tree is maintained) or
-//     "none" (no version or tree named).
+//   - versions: "eol-only" (upstream versions were named, none of them
+//     maintained on the report's date, and no tree such as mainline),
+//     "some-eol" (at least one named version, vendor ones included, belongs
+//     to a series that was not maintained on the report's date),
+//     "maintained" (a named upstream version or tree is maintained) or
+//     "none" (no version or tree named). Vendor versions such as
+//     "6.8.0-51-generic" count for neither eol-only nor maintained.
 //
 // Fact names are listed by FactNames.
 type Requires struct {
@@ -259,9 +263,9 @@ func (q Requires) check() error {
 		}
 	}
 	switch q.Versions {
-	case "", "eol-only", "maintained", "none":
+	case "", "eol-only", "some-eol", "maintained", "none":
 	default:
-		return fmt.Errorf("unknown versions condition %q (want eol-only, maintained or none)", q.Versions)
+		return fmt.Errorf("unknown versions condition %q (want eol-only, some-eol, maintained or none)", q.Versions)
 	}
 	return nil
 }
