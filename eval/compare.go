@@ -27,6 +27,7 @@ func ReadJSON(path string) (*RunJSON, error) {
 
 // Delta is one metric in two runs.
 type Delta struct {
+	// Metric names the metric; A and B are its values in the two runs.
 	Metric string `json:"metric"`
 	A      Num    `json:"a"`
 	B      Num    `json:"b"`

@@ -11,6 +11,7 @@ type GateError struct {
 	Missed []string
 }
 
+// Error lists the missed thresholds on one line.
 func (e *GateError) Error() string {
 	return "evaluation below threshold: " + strings.Join(e.Missed, "; ")
 }

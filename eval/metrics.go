@@ -62,9 +62,12 @@ func ratio(num, den int) Num {
 // is empty when the predictor gave no answer (an error), which counts as
 // wrong. Confidence is the predictor's confidence in Pred, in [0,1].
 type Pair struct {
-	ID         string  `json:"id"`
-	True       string  `json:"true"`
-	Pred       string  `json:"pred"`
+	// ID names the report.
+	ID string `json:"id"`
+	// True is the label; Pred the prediction ("" for none).
+	True string `json:"true"`
+	Pred string `json:"pred"`
+	// Confidence is the predictor's stated confidence in Pred.
 	Confidence float64 `json:"confidence"`
 }
 
@@ -85,14 +88,17 @@ func Accuracy(ps []Pair) Num {
 
 // ClassStats holds one class's one-vs-rest counts and scores.
 type ClassStats struct {
+	// Class is the verdict or category scored.
 	Class string `json:"class"`
 	// Support counts reports whose true label is Class.
 	Support int `json:"support"`
 	// Predicted counts reports predicted as Class.
 	Predicted int `json:"predicted"`
-	TP        int `json:"tp"`
-	FP        int `json:"fp"`
-	FN        int `json:"fn"`
+	// TP, FP and FN count true positives, false positives and false
+	// negatives of Class.
+	TP int `json:"tp"`
+	FP int `json:"fp"`
+	FN int `json:"fn"`
 	// Precision is TP/(TP+FP): undefined when Class was never predicted.
 	Precision Num `json:"precision"`
 	// Recall is TP/(TP+FN): undefined when no report is of Class.
@@ -161,6 +167,7 @@ const NoAnswer = "(none)"
 // Matrix is a confusion matrix: Counts[i][j] counts reports whose true label
 // is Labels[i] and whose prediction is Labels[j].
 type Matrix struct {
+	// Labels name the rows (truth) and the columns (prediction).
 	Labels []string `json:"labels"`
 	Counts [][]int  `json:"counts"`
 }
@@ -336,6 +343,7 @@ func Brier(ps []Pair) Num {
 // Bin is one bin of a reliability diagram: the predictions whose confidence
 // lies in [Lo, Hi) (the last bin includes 1).
 type Bin struct {
+	// Lo and Hi bound the bin's confidence; N counts its predictions.
 	Lo float64 `json:"lo"`
 	Hi float64 `json:"hi"`
 	N  int     `json:"n"`
@@ -416,6 +424,7 @@ func quantileSorted(s []float64, q float64) Num {
 
 // CI is a bootstrap confidence interval.
 type CI struct {
+	// Lo and Hi are the interval's bounds.
 	Lo Num `json:"lo"`
 	Hi Num `json:"hi"`
 	// Level is the interval's coverage, e.g. 0.95.
@@ -494,6 +503,7 @@ type RuleHit struct {
 // SpamAssassin's hit-frequencies: how often it fired, on reports of which
 // true categories, and how often its category was the true one.
 type RuleStat struct {
+	// Rule is the rule's id.
 	Rule string `json:"rule"`
 	// Category is the category the rule is evidence for.
 	Category string `json:"category"`

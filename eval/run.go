@@ -71,6 +71,7 @@ type Run struct {
 // LabeledReport is a corpus label with the report read from its file, or
 // the error that kept the file from yielding exactly one report.
 type LabeledReport struct {
+	// Label is the corpus label; Report the report read (nil on error).
 	Label  corpus.Label
 	Report *intake.Report
 	Err    error

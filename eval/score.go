@@ -36,6 +36,7 @@ type Meta struct {
 
 // Prediction is one predictor's label for a report.
 type Prediction struct {
+	// Verdict, Category and Confidence are the predicted label.
 	Verdict    string  `json:"verdict"`
 	Category   string  `json:"category"`
 	Confidence float64 `json:"confidence"`
@@ -44,6 +45,7 @@ type Prediction struct {
 // ModelRow is what the model said about one report. Verdict and Category
 // are empty when it gave no valid answer (Error says why).
 type ModelRow struct {
+	// Verdict, Category and Confidence are the model's label.
 	Verdict          string  `json:"verdict"`
 	Category         string  `json:"category"`
 	Confidence       float64 `json:"confidence"`
@@ -60,12 +62,15 @@ type ModelRow struct {
 
 // FiredRule is a rule that fired on a report, once per rule.
 type FiredRule struct {
+	// Rule is the rule's id; Category the category it is evidence for.
 	Rule     string `json:"rule"`
 	Category string `json:"category"`
 }
 
 // Row is one labeled report with the predictions made for it.
 type Row struct {
+	// ID is the label's id; File the report file; Source and Subject
+	// come from the report.
 	ID      string `json:"id"`
 	File    string `json:"file"`
 	Source  string `json:"source,omitempty"`
