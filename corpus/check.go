@@ -113,7 +113,7 @@ func Check(dir string, tm *threatmodel.Model) (*CheckReport, error) {
 		return nil, fmt.Errorf("check corpus: %w", err)
 	}
 
-	rep := &CheckReport{Dir: dir, Labels: len(labels)}
+	rep := &CheckReport{Dir: dir, Labels: len(labels), Problems: []Problem{}}
 	for _, b := range bad {
 		rep.add(Problem{Line: b.line, Kind: UnparseableLine, Message: b.err.Error()})
 	}
