@@ -238,6 +238,9 @@ func ScorePairs(verdicts, categories []Pair, categoryOrder []string, resamples i
 	s.CategoryConfusion = Confusion(order, categories)
 	s.PerCategory = PerClass(order, categories)
 	s.SecurityRecall, s.MissedSecurity = RecallOf(string(threatmodel.Security), verdicts)
+	if s.MissedSecurity == nil {
+		s.MissedSecurity = []string{} // JSON readers get [] for "none missed"
+	}
 	s.SecurityRecallCI = Bootstrap(verdicts, secRecall, resamples, seed+2)
 	s.Brier = Brier(verdicts)
 	s.Reliability = Reliability(verdicts, 10)

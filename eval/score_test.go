@@ -308,4 +308,5 @@ func TestNumsSurviveJSONInRun(t *testing.T) {
 	data, err := json.Marshal(r.RunJSON)
 	require.NoError(t, err)
 	assert.Contains(t, string(data), `"accuracy":null`)
+	assert.Contains(t, string(data), `"missed_security":[]`)
 }
