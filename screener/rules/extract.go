@@ -345,6 +345,12 @@ var (
 	reShellLine = regexp.MustCompile(`(?m)^\s*(?:[$#]|root@[\w-]+:[^\s]*[#$]|\w+@[\w-]+:[^\s]*\$) (?:sudo )?(?:\./\S+|gcc|cc|clang|make|unshare|insmod|modprobe|rmmod|mount|umount|echo|cat|ip|tc|nft|iptables|sysctl|dd|mkfs\S*|losetup|chmod|bash|sh|python3?|perl|taskset|stress-ng|syz-\w+|keyctl|setcap|su|id|truncate|fallocate|mkdir|touch|ln)\b`)
 	reShebang   = regexp.MustCompile(`(?m)^#!\s*/(?:usr/)?bin/(?:env )?(?:ba|da|z)?sh\b`)
 	reSteps     = regexp.MustCompile(`(?im)^\W*(?:steps to reproduce|to reproduce|reproduction(?: steps)?|reproducer|how to reproduce)\b[^\n]*:?\s*\n(?:\s*\n)?\s*(?:1[.)]|-|\*|\$|#)\s*\S`)
+	// reReproSection finds a "Reproducer:" (or PoC, proof, exploit) section
+	// with content after it: the report describes or inlines one.
+	reReproSection = regexp.MustCompile(`(?im)^[ \t>*#-]*(?:c |syz |the )?(?:reproducers?|repro|poc|proof[- ]of[- ]concept|proof|exploit|test program|trigger program)\b[^:\n]{0,60}:[ \t]*(?:\S|\n[ \t]*\S|\n?\z)`)
+	// reReproNamed finds a reproducer file the report says it attaches or
+	// inlines.
+	reReproNamed = mustWrapped(`(?i)\b[\w-]+\.(?:c|py|sh|syz) (?:\(|\w+ ){0,4}(?:attached|below|inline|included)\b|\b(?:attached|included|below):? (?:\w+ ){0,4}[\w-]+\.(?:c|py|sh|syz)\b`)
 	reReproLink = regexp.MustCompile(`(?i)https?://syzkaller\.appspot\.com/x/repro\.(?:c|syz)\b`)
 	reReproName = regexp.MustCompile(`(?i)(?:^|[/_.-])(?:repro\w*|poc\w*|exploit\w*|trigger\w*)\b|\.(?:c|syz|sh)$`)
 	reTrace     = regexp.MustCompile(`Call Trace:|\bRIP: [0-9a-f]{4}:|\bBUG: (?:KASAN|KMSAN|KCSAN|KFENCE|unable to handle|kernel NULL pointer|sleeping function|soft lockup|scheduling while atomic)|general protection fault|\bOops: |\bUBSAN: |WARNING: CPU: \d+ PID: \d+|kernel BUG at |Kernel panic - not syncing|Unable to handle kernel|WARNING: possible circular locking|INFO: task \S+ blocked for more than`)
@@ -363,6 +369,12 @@ func extractReproducer(ts *text, f *Facts) {
 	}
 	if reSteps.MatchString(t) {
 		f.ReproducerKinds = addOnce(f.ReproducerKinds, "steps")
+	}
+	if ts.match(reReproSection) {
+		f.ReproducerKinds = addOnce(f.ReproducerKinds, "described")
+	}
+	if ts.match(reReproNamed) {
+		f.ReproducerKinds = addOnce(f.ReproducerKinds, "named")
 	}
 	if ts.match(reReproLink) {
 		f.ReproducerKinds = addOnce(f.ReproducerKinds, "link")

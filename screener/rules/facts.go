@@ -32,8 +32,11 @@ type Facts struct {
 	// HasReproducer is true when a reproducer (C source, syz program, shell
 	// steps) is present.
 	HasReproducer bool `json:"has_reproducer"`
-	// ReproducerKinds says which kinds were seen: "c", "syz", "shell",
-	// "steps", "attachment".
+	// ReproducerKinds says which kinds were seen: "c" (C with main()),
+	// "syz" (a syzkaller program), "shell" (a shell session), "steps"
+	// (numbered steps), "described" (a "Reproducer:" section), "named" (a
+	// reproducer file said to be attached or below), "link" (a syzbot
+	// reproducer link), "attachment" (a text attachment named like one).
 	ReproducerKinds []string `json:"reproducer_kinds,omitempty"`
 	// HasStackTrace is true when a kernel stack trace or sanitizer report is
 	// present.
