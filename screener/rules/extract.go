@@ -351,9 +351,9 @@ var (
 	// reReproNamed finds a reproducer file the report says it attaches or
 	// inlines.
 	reReproNamed = mustWrapped(`(?i)\b[\w-]+\.(?:c|py|sh|syz) (?:\(|\w+ ){0,4}(?:attached|below|inline|included)\b|\b(?:attached|included|below):? (?:\w+ ){0,4}[\w-]+\.(?:c|py|sh|syz)\b`)
-	reReproLink = regexp.MustCompile(`(?i)https?://syzkaller\.appspot\.com/x/repro\.(?:c|syz)\b`)
-	reReproName = regexp.MustCompile(`(?i)(?:^|[/_.-])(?:repro\w*|poc\w*|exploit\w*|trigger\w*)\b|\.(?:c|syz|sh)$`)
-	reTrace     = regexp.MustCompile(`Call Trace:|\bRIP: [0-9a-f]{4}:|\bBUG: (?:KASAN|KMSAN|KCSAN|KFENCE|unable to handle|kernel NULL pointer|sleeping function|soft lockup|scheduling while atomic)|general protection fault|\bOops: |\bUBSAN: |WARNING: CPU: \d+ PID: \d+|kernel BUG at |Kernel panic - not syncing|Unable to handle kernel|WARNING: possible circular locking|INFO: task \S+ blocked for more than`)
+	reReproLink  = regexp.MustCompile(`(?i)https?://syzkaller\.appspot\.com/x/repro\.(?:c|syz)\b`)
+	reReproName  = regexp.MustCompile(`(?i)(?:^|[/_.-])(?:repro\w*|poc\w*|exploit\w*|trigger\w*)\b|\.(?:c|syz|sh)$`)
+	reTrace      = regexp.MustCompile(`Call Trace:|\bRIP: [0-9a-f]{4}:|\bBUG: (?:KASAN|KMSAN|KCSAN|KFENCE|unable to handle|kernel NULL pointer|sleeping function|soft lockup|scheduling while atomic)|general protection fault|\bOops: |\bUBSAN: |WARNING: CPU: \d+ PID: \d+|kernel BUG at |Kernel panic - not syncing|Unable to handle kernel|WARNING: possible circular locking|INFO: task \S+ blocked for more than`)
 )
 
 func extractReproducer(ts *text, f *Facts) {
