@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
@@ -130,3 +131,75 @@ func TestLoadFileMergeOverridesDisablesAndAdds(t *testing.T) {
 }
 
 func bytesReader(b []byte) *strings.Reader { return strings.NewReader(string(b)) }
+
+func TestEngineMechanics(t *testing.T) {
+	set, err := Parse([]byte(`rules:
+  - id: t.subject
+    description: subject only
+    category: lab.cost
+    weight: 1
+    match: ['needle']
+    parts: [subject]
+  - id: t.attach
+    description: attachments only
+    category: lab.cost
+    weight: 1
+    match: ['needle']
+    parts: [attachments]
+  - id: t.veto
+    description: vetoed by text in another part
+    category: lab.cost
+    weight: 1
+    match: ['needle']
+    unless: ['haystack']
+  - id: t.case
+    description: case sensitive
+    category: lab.cost
+    weight: 1
+    match: ['NEEDLE']
+    case_sensitive: true
+  - id: t.requires
+    description: needs a reproducer
+    category: lab.cost
+    weight: 1
+    match: ['needle']
+    requires: {has_reproducer: true}
+  - id: t.inject
+    description: injection signal
+    category: info.unverified-tool
+    weight: 0.5
+    signal: injection
+    match: ['needle']
+    parts: [body]
+`), "mech.yaml")
+	require.NoError(t, err)
+	e, err := NewEngine(threatmodel.Kernel(), set, Options{})
+	require.NoError(t, err)
+	r := &intake.Report{
+		Subject: "a needle",
+		Body:    "line one\n  the needle is here",
+		Attachments: []intake.Attachment{
+			{Name: "notes.txt", Text: "needle"},
+			{Name: "blob.bin", Binary: true},
+		},
+	}
+	ev := e.Evaluate(r)
+	byID := map[string]Finding{}
+	for _, f := range ev.Findings {
+		byID[f.RuleID] = f
+	}
+	assert.Equal(t, Span{Part: "subject", Line: 1, Column: 3, Start: 2, End: 8}, byID["t.subject"].Span)
+	assert.Equal(t, "attachment:notes.txt", byID["t.attach"].Span.Part)
+	assert.Equal(t, Span{Part: "body", Line: 2, Column: 7, Start: 15, End: 21}, byID["t.inject"].Span)
+	assert.Contains(t, byID, "t.veto")
+	assert.NotContains(t, byID, "t.case")
+	assert.NotContains(t, byID, "t.requires")
+	assert.True(t, ev.Injection)
+	assert.Equal(t, []string{"t.subject", "t.attach", "t.veto", "t.inject"}, firedIDs(ev), "findings come in rule order")
+
+	r.Attachments[0].Text = "a haystack"
+	r.Body = "NEEDLE"
+	ev = e.Evaluate(r)
+	assert.NotContains(t, firedIDs(ev), "t.veto", "unless looks at every part")
+	assert.Contains(t, firedIDs(ev), "t.case")
+}
