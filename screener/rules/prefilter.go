@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"regexp/syntax"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 )
@@ -152,10 +153,35 @@ func matcherFor(re *regexp.Regexp) matcher {
 type text struct {
 	t, lower string
 	paras    [][2]int
+	// grams is a Bloom-like bitmap of the lowercased text's byte
+	// trigrams: a literal with a trigram missing from it cannot occur, and
+	// that test is much cheaper than a search.
+	grams []uint64
+}
+
+const gramBits = 1 << 16
+
+func gramHash(a, b, c byte) uint32 {
+	return (uint32(a)*0x9E3779B1 ^ uint32(b)*0x85EBCA77 ^ uint32(c)*0xC2B2AE3D) >> 16
+}
+
+// mayContain reports whether lit can occur in the text, by its trigrams.
+func (x *text) mayContain(lit string) bool {
+	for i := 0; i+2 < len(lit); i++ {
+		h := gramHash(lit[i], lit[i+1], lit[i+2])
+		if x.grams[h/64]&(1<<(h%64)) == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func newText(t string) *text {
-	x := &text{t: t, lower: lowerASCII(t)}
+	x := &text{t: t, lower: lowerASCII(t), grams: make([]uint64, gramBits/64)}
+	for i := 0; i+2 < len(x.lower); i++ {
+		h := gramHash(x.lower[i], x.lower[i+1], x.lower[i+2])
+		x.grams[h/64] |= 1 << (h % 64)
+	}
 	start := 0
 	for start < len(t) {
 		end := strings.Index(t[start:], "\n\n")
@@ -185,8 +211,9 @@ func lowerASCII(s string) string {
 // whole text); n < 0 means all.
 func (x *text) findAt(m matcher, n int) [][]int {
 	var out [][]int
-	for _, p := range x.paras {
-		if !m.possible(x.lower[p[0]:p[1]]) {
+	cand := x.candidates(m)
+	for i, p := range x.paras {
+		if cand != nil && !cand[i] {
 			continue
 		}
 		for _, loc := range m.re.FindAllStringSubmatchIndex(x.t[p[0]:p[1]], n-len(out)) {
@@ -202,6 +229,45 @@ func (x *text) findAt(m matcher, n int) [][]int {
 		}
 	}
 	return out
+}
+
+// candidates marks the paragraphs that hold one of m's required literals;
+// nil means every paragraph (m has no prefilter). Each literal is searched
+// once over the whole text, which costs far less than testing every
+// paragraph against every literal.
+func (x *text) candidates(m matcher) []bool {
+	if len(m.need) == 0 {
+		return nil
+	}
+	var cand []bool
+	for _, lit := range m.need {
+		if !x.mayContain(lit) {
+			continue
+		}
+		if cand == nil {
+			cand = make([]bool, len(x.paras))
+		}
+		for off := 0; ; {
+			j := strings.Index(x.lower[off:], lit)
+			if j < 0 {
+				break
+			}
+			at := off + j
+			// The paragraph holding the occurrence: the last one starting at
+			// or before it.
+			k := sort.Search(len(x.paras), func(k int) bool { return x.paras[k][0] > at }) - 1
+			if k >= 0 && at+len(lit) <= x.paras[k][1] {
+				cand[k] = true
+				off = max(at+1, x.paras[k][1]) // the rest of it is decided
+				continue
+			}
+			off = at + 1
+		}
+	}
+	if cand == nil {
+		cand = make([]bool, len(x.paras)) // no literal occurs: nothing to run
+	}
+	return cand
 }
 
 // first returns the leftmost match of m, or nil.

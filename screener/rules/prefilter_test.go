@@ -37,10 +37,12 @@ func TestPrefilterIsConservative(t *testing.T) {
 		}
 		for _, txt := range texts {
 			x := newText(txt)
-			for _, p := range x.paras {
+			cand := x.candidates(m)
+			for i, p := range x.paras {
 				para := txt[p[0]:p[1]]
 				if m.re.MatchString(para) {
 					assert.True(t, m.possible(x.lower[p[0]:p[1]]), "pattern %s matches %q but the prefilter %q rules it out", m.re, para, m.need)
+					assert.True(t, cand == nil || cand[i], "pattern %s matches %q but its paragraph is no candidate", m.re, para)
 				}
 			}
 		}
