@@ -77,13 +77,20 @@ type Rule struct {
 //
 // Fact names are listed by FactNames.
 type Requires struct {
-	HasReproducer     *bool    `yaml:"has_reproducer,omitempty" json:"has_reproducer,omitempty"`
-	HasStackTrace     *bool    `yaml:"has_stack_trace,omitempty" json:"has_stack_trace,omitempty"`
+	// HasReproducer, when set, must equal Facts.HasReproducer.
+	HasReproducer *bool `yaml:"has_reproducer,omitempty" json:"has_reproducer,omitempty"`
+	// HasStackTrace, when set, must equal Facts.HasStackTrace.
+	HasStackTrace *bool `yaml:"has_stack_trace,omitempty" json:"has_stack_trace,omitempty"`
+	// PrivilegesInclude: at least one of these privileges was extracted.
 	PrivilegesInclude []string `yaml:"privileges_include,omitempty" json:"privileges_include,omitempty"`
+	// PrivilegesExclude: none of these privileges was extracted.
 	PrivilegesExclude []string `yaml:"privileges_exclude,omitempty" json:"privileges_exclude,omitempty"`
-	Facts             []string `yaml:"facts,omitempty" json:"facts,omitempty"`
-	NoFacts           []string `yaml:"no_facts,omitempty" json:"no_facts,omitempty"`
-	Versions          string   `yaml:"versions,omitempty" json:"versions,omitempty"`
+	// Facts names facts that must be present.
+	Facts []string `yaml:"facts,omitempty" json:"facts,omitempty"`
+	// NoFacts names facts that must be absent.
+	NoFacts []string `yaml:"no_facts,omitempty" json:"no_facts,omitempty"`
+	// Versions is "", "eol-only", "some-eol", "maintained" or "none".
+	Versions string `yaml:"versions,omitempty" json:"versions,omitempty"`
 }
 
 // IsZero reports whether no condition is set.
