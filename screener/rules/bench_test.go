@@ -60,3 +60,20 @@ func TestBenchReportIsRealisticSize(t *testing.T) {
 		t.Fatalf("benchmark report is %d bytes, want about 10 KB", n)
 	}
 }
+
+// The engine is shared by the screener's workers.
+func TestEvaluateConcurrently(t *testing.T) {
+	e := kernelEngine(t)
+	r := benchReport()
+	want := e.Evaluate(r)
+	done := make(chan Evaluation, 4)
+	for range 4 {
+		go func() { done <- e.Evaluate(r) }()
+	}
+	for range 4 {
+		got := <-done
+		if got.Category != want.Category || len(got.Findings) != len(want.Findings) {
+			t.Fatalf("concurrent evaluation differs: %s/%d vs %s/%d", got.Category, len(got.Findings), want.Category, len(want.Findings))
+		}
+	}
+}
