@@ -1,0 +1,106 @@
+package baseline
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/secscreen/secscreen/prompts"
+	"github.com/secscreen/secscreen/screener/backend"
+	"github.com/secscreen/secscreen/screener/intake"
+	"github.com/secscreen/secscreen/screener/threatmodel"
+)
+
+func TestEmbedded(t *testing.T) {
+	m, err := Embedded()
+	require.NoError(t, err)
+	again, err := Embedded()
+	require.NoError(t, err)
+	assert.Same(t, m, again)
+	assert.Equal(t, "linux-kernel", m.ThreatModel)
+	assert.Greater(t, m.Stats.Examples, 100)
+	tm := threatmodel.Kernel()
+	for _, cl := range m.Classes {
+		require.NoError(t, tm.Check(threatmodel.Verdict(cl.Verdict), cl.ID))
+	}
+	assert.Equal(t, string(embeddedModel), string(saved(t, m)), "the embedded file is in canonical form")
+	// It answers on a report it has never seen.
+	eng := kernelEngine(t)
+	reply, err := NewBackend(m, eng).Complete(context.Background(), backend.Request{Report: handReport(1, 3)})
+	require.NoError(t, err)
+	_, err = prompts.ParseAnswer(reply.Content, tm)
+	require.NoError(t, err)
+}
+
+// benchReport is a report of about 10 KB: prose, a sanitizer trace and a
+// reproducer.
+func benchReport() *intake.Report {
+	var b strings.Builder
+	b.WriteString("An unprivileged user can trigger a use-after-free in foo_release() in net/foo/af_foo.c.\n" +
+		"Tested on 6.12.40 with the Debian config as uid 1000. The reproducer is below.\n\n" +
+		"BUG: KASAN: slab-use-after-free in foo_release+0x1f/0x80\nCall Trace:\n")
+	for i := range 60 {
+		fmt.Fprintf(&b, " foo_frame_%d+0x%x/0x%x\n", i, 16+i, 128+i)
+	}
+	b.WriteString("\n#include <sys/socket.h>\nint main(void)\n{\n")
+	for i := range 120 {
+		fmt.Fprintf(&b, "\tsetsockopt(fd, SOL_FOO, FOO_OPT_%d, &v, sizeof(v)); /* step %d */\n", i, i)
+	}
+	b.WriteString("}\n")
+	return &intake.Report{ID: "bench", Subject: "foo: use-after-free in foo_release", Body: b.String()}
+}
+
+func BenchmarkPredict(b *testing.B) {
+	m, err := Embedded()
+	require.NoError(b, err)
+	eng := kernelEngine(b)
+	r := benchReport()
+	ev := eng.Evaluate(r)
+	b.SetBytes(int64(len(r.Body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		m.Predict(r, &ev)
+	}
+}
+
+func BenchmarkComplete(b *testing.B) {
+	m, err := Embedded()
+	require.NoError(b, err)
+	bk := NewBackend(m, kernelEngine(b))
+	req := backend.Request{Report: benchReport()}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := bk.Complete(context.Background(), req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// The embedded model must be trained on exactly the bundled corpus.
+func TestEmbeddedIsCurrent(t *testing.T) {
+	ex := bundledExamples(t)
+	m, err := Embedded()
+	require.NoError(t, err)
+	hashes := make([]string, len(ex))
+	for i, e := range ex {
+		hashes[i] = ReportHash(e.Report)
+	}
+	slices.Sort(hashes)
+	hashes = slices.Compact(hashes)
+	require.Equal(t, fingerprint(hashes), m.Fingerprint,
+		"the embedded model was not trained on the current corpus: run `go generate ./screener/backend/baseline`")
+}
+
+func TestEmbeddedBackend(t *testing.T) {
+	eng := kernelEngine(t)
+	b, err := EmbeddedBackend(eng)
+	require.NoError(t, err)
+	m, err := Embedded()
+	require.NoError(t, err)
+	assert.Equal(t, "naive-bayes@"+m.Fingerprint[:12], b.Model())
+}
