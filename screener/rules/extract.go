@@ -90,7 +90,43 @@ func extract(r *intake.Report, parts []intake.Part, texts []*text, series *Serie
 		}
 	}
 	f.HasReproducer = len(f.ReproducerKinds) > 0
+	if at.IsZero() && series != nil {
+		// An undated report that tests a release candidate was written
+		// before that series was released: judge its versions then.
+		if d := rcDate(texts, series); !d.IsZero() {
+			for i := range f.Versions {
+				f.Versions[i].Maintained = series.MaintainedAt(f.Versions[i].Series, d)
+			}
+		}
+	}
 	return f
+}
+
+// reHistory marks a line that names a version as history (where a bug
+// came from), not as a kernel the reporter ran.
+var reHistory = regexp.MustCompile(`(?i)\bbisect|\bintroduc|\bsince\b|\bregress|\bcommit|\bfirst bad|\bcaused by|\bfixed|\bmerged`)
+
+// rcDate returns the day before the release of the newest series that
+// texts name as a release candidate they ran ("tested on 6.16-rc3"; not
+// "bisected to v6.8-rc3"), or zero when there is none or the series is not
+// released in the list.
+func rcDate(texts []*text, series *SeriesList) time.Time {
+	var d time.Time
+	for _, ts := range texts {
+		for _, m := range ts.findAllSubIndex(reVersion, -1) {
+			if m[10] < 0 || reHistory.MatchString(lineAround(ts.t, m[0])) {
+				continue
+			}
+			s := ts.t[m[4]:m[5]] + "." + ts.t[m[6]:m[7]]
+			if r := series.released(s); !r.IsZero() && r.After(d) {
+				d = r
+			}
+		}
+	}
+	if d.IsZero() {
+		return d
+	}
+	return d.Add(-24 * time.Hour)
 }
 
 var reDateLine = regexp.MustCompile(`(?m)^Date:[ \t]*(.+?)\s*$`)
@@ -268,10 +304,13 @@ var (
 	reRoot = mustWrapped(`(?i)\b(?:requires?|needs?|needing|only|must be|run(?:ning|s)? as|executed as|performed by|done by|triggered by|as|by) (?:the )?root\b|\broot (?:privileges?|access|permissions?|user) (?:is |are )?(?:required|needed)|\bas uid 0\b|\broot in the init(?:ial)? (?:user )?namespace`)
 	// reRootOutcome rejects "root" named as the result of an attack.
 	reRootOutcome  = mustWrapped(`(?i)(?:gain\w*|obtain\w*|escalat\w*|become|becoming|get|getting|achiev\w*|pop\w*|spawn\w*|to)\s+(?:a |full )?$`)
-	reUnprivileged = mustWrapped(`(?i)\bunprivileged\b|\b(?:normal|regular|ordinary|non-root|low-privileged?|unprivileged local) users?\b|\bany (?:local )?user\b|\bwithout (?:any )?(?:special )?privileges\b|\bno (?:special )?privileges? (?:are |is )?(?:needed|required)`)
-	reUserns       = mustWrapped(`(?i)\buser[ _-]?namespaces?\b|\buserns\b|\bunshare\s+(?:-[a-zA-Z]*U|--user)|\bCLONE_NEWUSER\b`)
-	reCap          = regexp.MustCompile(`\bCAP_[A-Z_]{3,}\b`)
-	reNegation     = regexp.MustCompile(`(?i)(?:\bnot\b|n't\b|\bwithout\b|\bno\b|\bnever\b|\bcannot\b|\black\w*|\binstead of\b|\bdrop\w*|\bunless\b)`)
+	reUnprivileged = mustWrapped(`(?i)\bunprivileged\b|\b(?:normal|regular|ordinary|non-root|low-privileged?|unprivileged local) (?:users?|accounts?|students?|callers?|readers?|principals?)\b|\bany (?:local )?user\b|\bwithout (?:any )?(?:special )?privileges\b|\bno (?:special )?privileges? (?:are |is )?(?:needed|required)` +
+		// An attacker stated as a plain local user, a uid other than 0,
+		// or "no root / no capabilities / privileges: none".
+		`|\blocal (?:users?|attackers?),? (?:with )?no (?:capabilit|privilege|root)|\blocal attackers?\b|\b(?:as|run as|running as|tested as|reproduced as|for) uid [1-9]\d{2,}\b|\bprivileges?: none\b|\bno root,? no (?:capabilities|privileges)\b|\bno (?:special )?(?:capabilities|capability) (?:are |is )?(?:needed|required)\b|\b(?:any|an) (?:installed|untrusted|ordinary) (?:app|application)s?\b`)
+	reUserns   = mustWrapped(`(?i)\buser[ _-]?namespaces?\b|\buserns\b|\bunshare\s+(?:-[a-zA-Z]*[Ur]|--user|--map-root-user)|\bCLONE_NEWUSER\b`)
+	reCap      = regexp.MustCompile(`\bCAP_[A-Z_]{3,}\b`)
+	reNegation = regexp.MustCompile(`(?i)(?:\bnot\b|n't\b|\bwithout\b|\bno\b|\bnever\b|\bcannot\b|\black\w*|\binstead of\b|\bdrop\w*|\bunless\b)`)
 )
 
 // negated reports whether the few words before i in t negate what follows.
@@ -342,18 +381,22 @@ var (
 	reCMain     = regexp.MustCompile(`(?m)(?:\b(?:int|void)\s+|^)main\s*\(`)
 	reCInclude  = regexp.MustCompile(`(?m)^\s*#\s*include\s*[<"]`)
 	reSyz       = regexp.MustCompile(`(?m)^(?:r\d+ = )?[a-z_0-9]+\$[\w]+\(|^r\d+ = [a-z_0-9]+\(|\bsyz-execprog\b|\bsyz-repro\b|^# \{"?threaded"?:`)
-	reShellLine = regexp.MustCompile(`(?m)^\s*(?:[$#]|root@[\w-]+:[^\s]*[#$]|\w+@[\w-]+:[^\s]*\$) (?:sudo )?(?:\./\S+|gcc|cc|clang|make|unshare|insmod|modprobe|rmmod|mount|umount|echo|cat|ip|tc|nft|iptables|sysctl|dd|mkfs\S*|losetup|chmod|bash|sh|python3?|perl|taskset|stress-ng|syz-\w+|keyctl|setcap|su|id|truncate|fallocate|mkdir|touch|ln)\b`)
+	reShellLine = regexp.MustCompile(`(?m)^\s*(?:(?:\$|\w+\$|\w+@[\w-]+:[^\s]*\$) (?:sudo )?[\w./-]+|(?:#|root@[\w-]+:[^\s]*#) (?:sudo )?(?:\./\S+|gcc|cc|clang|make|unshare|insmod|modprobe|rmmod|mount|umount|echo|cat|ip|tc|nft|iptables|sysctl|dd|mkfs\S*|losetup|chmod|bash|sh|python3?|perl|taskset|stress-ng|syz-\w+|keyctl|setcap|su|id|truncate|fallocate|mkdir|touch|ln))\b`)
 	reShebang   = regexp.MustCompile(`(?m)^#!\s*/(?:usr/)?bin/(?:env )?(?:ba|da|z)?sh\b`)
 	reSteps     = regexp.MustCompile(`(?im)^\W*(?:steps to reproduce|to reproduce|reproduction(?: steps)?|reproducer|how to reproduce)\b[^\n]*:?\s*\n(?:\s*\n)?\s*(?:1[.)]|-|\*|\$|#)\s*\S`)
 	// reReproSection finds a "Reproducer:" (or PoC, proof, exploit) section
 	// with content after it: the report describes or inlines one.
-	reReproSection = regexp.MustCompile(`(?im)^[ \t>*#-]*(?:c |syz |the )?(?:reproducers?|repro|poc|proof[- ]of[- ]concept|proof|exploit|test program|trigger program)\b[^:\n]{0,60}:[ \t]*(?:\S|\n[ \t]*\S|\n?\z)`)
+	reReproSection = regexp.MustCompile(`(?im)^[ \t>*#-]*(?:c |syz |the )?(?:reproducers?|repro|reproduction|poc|proof[- ]of[- ]concept|proof|exploit|test program|trigger program)\b[^:\n]{0,60}:[ \t]*(?:\S|\n[ \t]*\S|\n?\z)`)
 	// reReproNamed finds a reproducer file the report says it attaches or
 	// inlines.
 	reReproNamed = mustWrapped(`(?i)\b[\w-]+\.(?:c|py|sh|syz) (?:\(|\w+ ){0,4}(?:attached|below|inline|included)\b|\b(?:attached|included|below):? (?:\w+ ){0,4}[\w-]+\.(?:c|py|sh|syz)\b`)
-	reReproLink  = regexp.MustCompile(`(?i)https?://syzkaller\.appspot\.com/x/repro\.(?:c|syz)\b`)
-	reReproName  = regexp.MustCompile(`(?i)(?:^|[/_.-])(?:repro\w*|poc\w*|exploit\w*|trigger\w*)\b|\.(?:c|syz|sh)$`)
-	reTrace      = regexp.MustCompile(`Call Trace:|\bRIP: [0-9a-f]{4}:|\bBUG: (?:KASAN|KMSAN|KCSAN|KFENCE|unable to handle|kernel NULL pointer|sleeping function|soft lockup|scheduling while atomic)|general protection fault|\bOops: |\bUBSAN: |WARNING: CPU: \d+ PID: \d+|kernel BUG at |Kernel panic - not syncing|Unable to handle kernel|WARNING: possible circular locking|INFO: task \S+ blocked for more than`)
+	// reReproFile finds a reproducer word followed closely by the file
+	// name of a program ("Reproducer: join.c (60 lines)", "exploit file
+	// memexec.c", a "Proof of Concept" heading over `poc.c`).
+	reReproFile = regexp.MustCompile(`(?i)\b(?:reproducers?|repro|reproduction|poc|proof[- ]of[- ]concept|exploit|trigger program|test program)\b[^.]{0,50}?(?:^|[\s\x60'"(])[\w-]+\.(?:c|py|sh|syz)\b`)
+	reReproLink = regexp.MustCompile(`(?i)https?://syzkaller\.appspot\.com/x/repro\.(?:c|syz)\b`)
+	reReproName = regexp.MustCompile(`(?i)(?:^|[/_.-])(?:repro\w*|poc\w*|exploit\w*|trigger\w*)\b|\.(?:c|syz|sh)$`)
+	reTrace     = regexp.MustCompile(`Call Trace:|\bRIP: [0-9a-f]{4}:|\bBUG: (?:KASAN|KMSAN|KCSAN|KFENCE|unable to handle|kernel NULL pointer|sleeping function|soft lockup|scheduling while atomic)|general protection fault|\bOops: |\bUBSAN: |WARNING: CPU: \d+ PID: \d+|kernel BUG at |Kernel panic - not syncing|Unable to handle kernel|WARNING: possible circular locking|INFO: task \S+ blocked for more than`)
 )
 
 func extractReproducer(ts *text, f *Facts) {
@@ -374,6 +417,9 @@ func extractReproducer(ts *text, f *Facts) {
 		f.ReproducerKinds = addOnce(f.ReproducerKinds, "described")
 	}
 	if ts.match(reReproNamed) {
+		f.ReproducerKinds = addOnce(f.ReproducerKinds, "named")
+	}
+	if m := ts.findAllIndex(reReproFile, -1); slices.ContainsFunc(m, func(m []int) bool { return !negated(t, m[0]) }) {
 		f.ReproducerKinds = addOnce(f.ReproducerKinds, "named")
 	}
 	if ts.match(reReproLink) {

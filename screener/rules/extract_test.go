@@ -37,6 +37,7 @@ func TestExtractVersions(t *testing.T) {
 		{"It crashes linux-4.19 too.", []Version{{Text: "linux-4.19", Series: "4.19"}}},
 		{"CPU: 0 PID: 1 Comm: x Not tainted 7.4.0-rc2-next-20261120 #1", []Version{{Text: "7.4.0-rc2-next-20261120", Series: "7.4", Maintained: true}}},
 		{"Kernel 2.6.32 is ancient.", []Version{{Text: "2.6.32", Series: "2.6"}}},
+		{"Tested on 6.16-rc3 and 6.15.3 (undated: judged before that release).", []Version{{Text: "6.16-rc3", Series: "6.16", Maintained: true}, {Text: "6.15.3", Series: "6.15", Maintained: true}}},
 		{"Kernel 7.5-rc1 from the future counts as newer than mainline.", []Version{{Text: "7.5-rc1", Series: "7.5", Maintained: true}}},
 	}
 	for _, c := range cases {
@@ -77,6 +78,11 @@ func TestExtractPrivileges(t *testing.T) {
 		{"$ unshare -Urn ./poc", []string{"userns"}, nil},
 		{"It is not reachable by unprivileged users.", nil, []string{"unprivileged"}},
 		{"The root cause is in the parser.", nil, []string{"root"}},
+		{"Reproduced as uid 1000 with default sysctls.", []string{"unprivileged"}, nil},
+		{"Privileges: none; no namespaces.", []string{"unprivileged"}, nil},
+		{"Attacker: local user, no capabilities.", []string{"unprivileged"}, nil},
+		{"Tested as uid 0 on the console.", nil, []string{"unprivileged"}},
+		{"$ unshare -r\n# id", []string{"userns"}, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.text, func(t *testing.T) {
@@ -116,6 +122,10 @@ func TestExtractReproducerKinds(t *testing.T) {
 		{"described", intake.Report{Body: "Reproducer (liburing 2.9):\n\n  io_uring_prep_futex_wait(sqe, ...);\n"}, []string{"described"}},
 		{"named", intake.Report{Body: "Program race.c (attached as text below) shows it."}, []string{"named"}},
 		{"no reproducer", intake.Report{Body: "No reproducer: the race is too narrow.\nI have no PoC yet."}, nil},
+		{"reproducer file named", intake.Report{Body: "Reproducer\nstack_race.c (two threads) crashes it in a minute"}, []string{"named"}},
+		{"no reproducer file", intake.Report{Body: "There is no reproducer for the bug in race.c yet"}, nil},
+		{"kernel source is not a reproducer", intake.Report{Body: "The exploit path goes through net/unix/garbage.c"}, nil},
+		{"any command in a user session", intake.Report{Body: "$ ls -l /dev/mqueue/jobs\n$ ./mqsteal /jobs\n"}, []string{"shell"}},
 		{"attachment", intake.Report{Body: "see attached", Attachments: []intake.Attachment{{Name: "poc.py", Text: "import os\nos.system('id')\n"}}}, []string{"attachment"}},
 		{"binary attachment is not a reproducer", intake.Report{Body: "see attached", Attachments: []intake.Attachment{{Name: "poc", Binary: true}}}, nil},
 		{"prose only", intake.Report{Body: "I ran the program and it crashed. One line: $ ./poc"}, nil},

@@ -63,8 +63,10 @@ type Version struct {
 	Text string `json:"text"`
 	// Series is the major.minor series, e.g. "6.1".
 	Series string `json:"series"`
-	// Maintained is true when the series was maintained on the report's date
-	// (the series list's as-of date for undated reports).
+	// Maintained is true when the series was maintained on the report's date.
+	// An undated report is judged on the day before the release of the
+	// newest series it names as a release candidate, else on the series
+	// list's as-of date.
 	Maintained bool `json:"maintained"`
 	// Vendor is true when the version carries a distribution or vendor
 	// suffix (e.g. "5.4.0-150-generic"): its maintenance is the vendor's.

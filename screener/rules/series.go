@@ -151,6 +151,17 @@ func (l *SeriesList) endOfLife(i int) time.Time {
 	return next.Add(StableGrace)
 }
 
+// released returns the release date of a major.minor series, zero when it
+// is not listed or not released.
+func (l *SeriesList) released(series string) time.Time {
+	for _, s := range l.Series {
+		if s.Series == series {
+			return s.Released
+		}
+	}
+	return time.Time{}
+}
+
 // Names returns the listed series, in list order.
 func (l *SeriesList) Names() []string {
 	out := make([]string, len(l.Series))
