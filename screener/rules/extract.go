@@ -304,10 +304,17 @@ var (
 	reRoot = mustWrapped(`(?i)\b(?:requires?|needs?|needing|only|must be|run(?:ning|s)? as|executed as|performed by|done by|triggered by|as|by) (?:the )?root\b|\broot (?:privileges?|access|permissions?|user) (?:is |are )?(?:required|needed)|\bas uid 0\b|\broot in the init(?:ial)? (?:user )?namespace`)
 	// reRootOutcome rejects "root" named as the result of an attack.
 	reRootOutcome  = mustWrapped(`(?i)(?:gain\w*|obtain\w*|escalat\w*|become|becoming|get|getting|achiev\w*|pop\w*|spawn\w*|to)\s+(?:a |full )?$`)
-	reUnprivileged = mustWrapped(`(?i)\bunprivileged\b|\b(?:normal|regular|ordinary|non-root|low-privileged?|unprivileged local) (?:users?|accounts?|students?|callers?|readers?|principals?)\b|\bany (?:local )?user\b|\bwithout (?:any )?(?:special )?privileges\b|\bno (?:special )?privileges? (?:are |is )?(?:needed|required)` +
-		// An attacker stated as a plain local user, a uid other than 0,
-		// or "no root / no capabilities / privileges: none".
-		`|\blocal (?:users?|attackers?),? (?:with )?no (?:capabilit|privilege|root)|\blocal attackers?\b|\b(?:as|run as|running as|tested as|reproduced as|for) uid [1-9]\d{2,}\b|\bprivileges?: none\b|\bno root,? no (?:capabilities|privileges)\b|\bno (?:special )?(?:capabilities|capability) (?:are |is )?(?:needed|required)\b|\b(?:any|an) (?:installed|untrusted|ordinary) (?:app|application)s?\b`)
+	reUnprivileged = mustWrapped(`(?i)\bunprivileged\b|\b(?:normal|regular|ordinary|non-root|low-privileged?|unprivileged local) (?:users?|accounts?|students?|callers?|readers?|principals?)\b|\bany (?:local )?user\b|\bwithout (?:any )?(?:special )?privileges\b|\bno (?:special )?privileges? (?:are |is )?(?:needed|required)`)
+	// reUnprivilegedMore finds an attacker stated as a plain local user, a
+	// uid other than 0, or "no root / no capabilities / privileges: none".
+	// They are separate patterns so that each keeps a rare literal for the
+	// prefilter.
+	reUnprivilegedMore = []*regexp.Regexp{
+		mustWrapped(`(?i)\b(?:as|for) uid [1-9]\d{2,}\b`),
+		mustWrapped(`(?i)\blocal (?:users?|attackers?),? (?:with )?no (?:capabilit|privilege|root)|\blocal attackers?\b`),
+		mustWrapped(`(?i)\bprivileges?: none\b|\bno root,? no (?:capabilities|privileges)\b|\bno (?:special )?(?:capabilities|capability) (?:are |is )?(?:needed|required)\b`),
+		mustWrapped(`(?i)\b(?:any|an) (?:installed|untrusted|ordinary) (?:app|application)s?\b`),
+	}
 	reUserns   = mustWrapped(`(?i)\buser[ _-]?namespaces?\b|\buserns\b|\bunshare\s+(?:-[a-zA-Z]*[Ur]|--user|--map-root-user)|\bCLONE_NEWUSER\b`)
 	reCap      = regexp.MustCompile(`\bCAP_[A-Z_]{3,}\b`)
 	reNegation = regexp.MustCompile(`(?i)(?:\bnot\b|n't\b|\bwithout\b|\bno\b|\bnever\b|\bcannot\b|\black\w*|\binstead of\b|\bdrop\w*|\bunless\b)`)
@@ -330,9 +337,11 @@ func extractPrivileges(ts *text, f *Facts) {
 		}
 		f.Privileges = addOnce(f.Privileges, "root")
 	}
-	for _, m := range ts.findAllIndex(reUnprivileged, -1) {
-		if !negated(t, m[0]) {
-			f.Privileges = addOnce(f.Privileges, "unprivileged")
+	for _, re := range append([]*regexp.Regexp{reUnprivileged}, reUnprivilegedMore...) {
+		for _, m := range ts.findAllIndex(re, -1) {
+			if !negated(t, m[0]) {
+				f.Privileges = addOnce(f.Privileges, "unprivileged")
+			}
 		}
 	}
 	for _, m := range ts.findAllIndex(reUserns, -1) {
@@ -392,8 +401,10 @@ var (
 	reReproNamed = mustWrapped(`(?i)\b[\w-]+\.(?:c|py|sh|syz) (?:\(|\w+ ){0,4}(?:attached|below|inline|included)\b|\b(?:attached|included|below):? (?:\w+ ){0,4}[\w-]+\.(?:c|py|sh|syz)\b`)
 	// reReproFile finds a reproducer word followed closely by the file
 	// name of a program ("Reproducer: join.c (60 lines)", "exploit file
-	// memexec.c", a "Proof of Concept" heading over `poc.c`).
-	reReproFile = regexp.MustCompile(`(?i)\b(?:reproducers?|repro|reproduction|poc|proof[- ]of[- ]concept|exploit|trigger program|test program)\b[^.]{0,50}?(?:^|[\s\x60'"(])[\w-]+\.(?:c|py|sh|syz)\b`)
+	// memexec.c", a "Proof of Concept" heading over `poc.c`). Neighbouring
+	// alternatives start with different letters: a shared first letter
+	// would be factored out and cost the prefilter its literals.
+	reReproFile = regexp.MustCompile(`(?i)\b(?:repro\w*|poc|exploit|proof[- ]of[- ]concept|test program|PoC|trigger program)\b[^.]{0,50}?(?:^|[\s\x60'"(])[\w-]+\.(?:c|py|sh|syz)\b`)
 	reReproLink = regexp.MustCompile(`(?i)https?://syzkaller\.appspot\.com/x/repro\.(?:c|syz)\b`)
 	reReproName = regexp.MustCompile(`(?i)(?:^|[/_.-])(?:repro\w*|poc\w*|exploit\w*|trigger\w*)\b|\.(?:c|syz|sh)$`)
 	reTrace     = regexp.MustCompile(`Call Trace:|\bRIP: [0-9a-f]{4}:|\bBUG: (?:KASAN|KMSAN|KCSAN|KFENCE|unable to handle|kernel NULL pointer|sleeping function|soft lockup|scheduling while atomic)|general protection fault|\bOops: |\bUBSAN: |WARNING: CPU: \d+ PID: \d+|kernel BUG at |Kernel panic - not syncing|Unable to handle kernel|WARNING: possible circular locking|INFO: task \S+ blocked for more than`)

@@ -17,6 +17,11 @@ import (
 type matcher struct {
 	re   *regexp.Regexp
 	need []string // lowercase; empty means always run the regexp
+	// also holds further literal sets, one of each must occur too: the
+	// sets of the other parts of a pattern that is a sequence, such as
+	// "(?:error|return value) is (?:ignored|lost)". They cost a search in a
+	// candidate paragraph, far less than running the pattern there.
+	also [][]string
 }
 
 // minNeed is the shortest literal worth filtering on. Even one byte pays:
@@ -26,8 +31,16 @@ const minNeed = 1
 func newMatcher(re *regexp.Regexp) matcher {
 	m := matcher{re: re}
 	if tree, err := syntax.Parse(re.String(), syntax.Perl); err == nil {
-		if need, ok := required(tree.Simplify()); ok && shortest(need) >= minNeed {
+		tree = tree.Simplify()
+		if need, ok := required(tree); ok && shortest(need) >= minNeed {
 			m.need = need
+			if tree.Op == syntax.OpConcat {
+				for _, sub := range tree.Sub {
+					if set, ok := required(sub); ok && !slices.Equal(set, need) {
+						m.also = append(m.also, set)
+					}
+				}
+			}
 		}
 	}
 	return m
@@ -39,8 +52,22 @@ func (m matcher) possible(lower string) bool {
 	if len(m.need) == 0 {
 		return true
 	}
-	for _, n := range m.need {
-		if strings.Contains(lower, n) {
+	return containsAny(lower, m.need) && m.alsoHeld(lower)
+}
+
+// alsoHeld reports whether lower holds a literal of every set of m.also.
+func (m matcher) alsoHeld(lower string) bool {
+	for _, set := range m.also {
+		if !containsAny(lower, set) {
+			return false
+		}
+	}
+	return true
+}
+
+func containsAny(s string, lits []string) bool {
+	for _, l := range lits {
+		if strings.Contains(s, l) {
 			return true
 		}
 	}
@@ -213,7 +240,7 @@ func (x *text) findAt(m matcher, n int) [][]int {
 	var out [][]int
 	cand := x.candidates(m)
 	for i, p := range x.paras {
-		if cand != nil && !cand[i] {
+		if cand != nil && (!cand[i] || !m.alsoHeld(x.lower[p[0]:p[1]])) {
 			continue
 		}
 		for _, loc := range m.re.FindAllStringSubmatchIndex(x.t[p[0]:p[1]], n-len(out)) {

@@ -97,3 +97,15 @@ func TestParagraphsAndOffsets(t *testing.T) {
 	assert.Len(t, x.findAllIndex(regexp.MustCompile(`(?i)line|para|last`), -1), 4)
 	assert.Len(t, x.findAllIndex(regexp.MustCompile(`(?i)line|para|last`), 2), 2)
 }
+
+// A sequence keeps the literal sets of its other parts, so a paragraph
+// holding only the most selective literal is still skipped.
+func TestPrefilterAlsoNeedsTheOtherParts(t *testing.T) {
+	m := newMatcher(regexp.MustCompile(`(?i)\b(?:error|return value) is (?:silently )?(?:ignored|lost)\b`))
+	require.NotEmpty(t, m.need)
+	require.NotEmpty(t, m.also)
+	assert.False(t, m.possible("perror(\"setsockopt\"); the error is fine"))
+	assert.True(t, m.possible("the error is silently ignored"))
+	x := newText("perror(\"x\");\n\nthe return value is lost here\n")
+	assert.Len(t, x.findAt(m, -1), 1)
+}
