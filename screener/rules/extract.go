@@ -301,7 +301,7 @@ func extractTrees(ts *text, f *Facts) {
 // --- privileges -------------------------------------------------------------
 
 var (
-	reRoot = mustWrapped(`(?i)\b(?:requires?|needs?|needing|only|must be|run(?:ning|s)? as|executed as|performed by|done by|triggered by|as|by) (?:the )?root\b|\broot (?:privileges?|access|permissions?|user) (?:is |are )?(?:required|needed)|\bas uid 0\b|\broot in the init(?:ial)? (?:user )?namespace`)
+	reRoot = mustWrapped(`(?i)\b(?:requires?|needs?|needing|only|must be|run(?:ning|s)? as|executed as|performed by|done by|triggered by|as|by) (?:the )?root\b|\broot (?:privileges?|access|permissions?|user) (?:is |are )?(?:required|needed)|\bas uid 0\b|\broot in the init(?:ial)? (?:user )?namespace|\b(?:need|needs|have|has|must) to (?:already )?be root\b|\b(?:is|are) root-only\b`)
 	// reRootOutcome rejects "root" named as the result of an attack.
 	reRootOutcome  = mustWrapped(`(?i)(?:gain\w*|obtain\w*|escalat\w*|become|becoming|get|getting|achiev\w*|pop\w*|spawn\w*|to)\s+(?:a |full )?$`)
 	reUnprivileged = mustWrapped(`(?i)\bunprivileged\b|\b(?:normal|regular|ordinary|non-root|low-privileged?|unprivileged local) (?:users?|accounts?|students?|callers?|readers?|principals?)\b|\bany (?:local )?user\b|\bwithout (?:any )?(?:special )?privileges\b|\bno (?:special )?privileges? (?:are |is )?(?:needed|required)`)
@@ -312,6 +312,7 @@ var (
 	reUnprivilegedMore = []*regexp.Regexp{
 		mustWrapped(`(?i)\b(?:as|for) uid [1-9]\d{2,}\b`),
 		mustWrapped(`(?i)\blocal (?:users?|attackers?),? (?:with )?no (?:capabilit|privilege|root)|\blocal attackers?\b`),
+		mustWrapped(`(?i)\b(?:needs?|requires?) no (?:special )?(?:privileges?|capabilit(?:y|ies))\b`),
 		mustWrapped(`(?i)\bprivileges?: none\b|\bno root,? no (?:capabilities|privileges)\b|\bno (?:special )?(?:capabilities|capability) (?:are |is )?(?:needed|required)\b`),
 		mustWrapped(`(?i)\b(?:any|an) (?:installed|untrusted|ordinary) (?:app|application)s?\b`),
 	}
