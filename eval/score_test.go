@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/secscreen/secscreen/prompts"
 	"github.com/secscreen/secscreen/screener"
 	"github.com/secscreen/secscreen/screener/backend"
 	"github.com/secscreen/secscreen/screener/rules"
@@ -28,7 +29,7 @@ type labelled struct {
 }
 
 func model(verdict, category string, conf float64, ms int, in, out int) *screener.ModelAnswer {
-	return &screener.ModelAnswer{Verdict: verdict, Category: category, Confidence: conf, Prompt: "screen@1",
+	return &screener.ModelAnswer{Answer: prompts.Answer{Verdict: verdict, Category: category, Confidence: conf}, Prompt: "screen@1",
 		Usage: backend.Usage{Backend: "fake", Model: "fake-1", PromptTokens: in, CompletionTokens: out, Latency: time.Duration(ms) * time.Millisecond}}
 }
 

@@ -5,6 +5,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
+	"github.com/secscreen/secscreen/prompts"
 	"github.com/secscreen/secscreen/screener/rules"
 	"github.com/secscreen/secscreen/screener/threatmodel"
 )
@@ -14,7 +15,7 @@ func eval(verdict threatmodel.Verdict, category string, conf float64, decisive b
 }
 
 func model(verdict, category string, conf float64) *ModelAnswer {
-	return &ModelAnswer{Verdict: verdict, Category: category, Confidence: conf, Prompt: "screen@v1"}
+	return &ModelAnswer{Answer: prompts.Answer{Verdict: verdict, Category: category, Confidence: conf}, Prompt: "screen@v1"}
 }
 
 func TestDecidePolicy(t *testing.T) {

@@ -1,6 +1,7 @@
 package screener
 
 import (
+	"github.com/secscreen/secscreen/prompts"
 	"github.com/secscreen/secscreen/screener/backend"
 	"github.com/secscreen/secscreen/screener/rules"
 )
@@ -57,15 +58,8 @@ type Opinion struct {
 
 // ModelAnswer is the model's validated answer with the call's details.
 type ModelAnswer struct {
-	Verdict            string   `json:"verdict"`
-	Category           string   `json:"category"`
-	Confidence         float64  `json:"confidence"`
-	AttackerPrivileges string   `json:"attacker_privileges,omitempty"`
-	BoundaryCrossed    string   `json:"boundary_crossed,omitempty"`
-	MissingInformation []string `json:"missing_information,omitempty"`
-	AIGeneratedSigns   []string `json:"ai_generated_signs,omitempty"`
-	Rationale          string   `json:"rationale,omitempty"`
-	CitedClauses       []string `json:"cited_clauses,omitempty"`
+	// Answer is the validated answer; its fields are empty when Error is set.
+	prompts.Answer
 	// Prompt is the template used, "name@version".
 	Prompt string `json:"prompt"`
 	// Repaired is true when the first answer failed validation and the

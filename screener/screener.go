@@ -168,10 +168,7 @@ func (s *Screener) ask(ctx context.Context, r *intake.Report) *ModelAnswer {
 		}
 		out.Repaired = true
 	}
-	out.Verdict, out.Category, out.Confidence = a.Verdict, a.Category, a.Confidence
-	out.AttackerPrivileges, out.BoundaryCrossed = a.AttackerPrivileges, a.BoundaryCrossed
-	out.MissingInformation, out.AIGeneratedSigns = a.MissingInformation, a.AIGeneratedSigns
-	out.Rationale, out.CitedClauses = a.Rationale, a.CitedClauses
+	out.Answer = a
 	return out
 }
 

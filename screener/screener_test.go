@@ -266,19 +266,34 @@ func TestSkipModelWhenRulesDecide(t *testing.T) {
 	b := &scripted{answer: func(backend.Request, int) (string, error) {
 		return answerJSON("needs-info", "info.missing", 0.6), nil
 	}}
-	s := newTestScreener(t, b, func(c *Config) { c.SkipModelWhenDecisive = true })
-	ev := s.cfg.Rules.Evaluate(report(1, rootOnlyReport))
-	require.True(t, ev.Decisive, "the fixture must be decisive for the rules: %+v", ev)
-	r := s.Screen(context.Background(), report(1, rootOnlyReport))
+	// A rule heavy enough to be decisive on its own, so the test does not
+	// depend on how the kernel rule set is tuned.
+	extra, err := rules.Parse([]byte(`rules:
+  - id: test.root-only-device
+    description: only root can open the device
+    category: privilege.root
+    weight: 20
+    match: ['only root can open /dev/testdev']
+`), "test")
+	require.NoError(t, err)
+	kernel, err := rules.KernelRules()
+	require.NoError(t, err)
+	eng, err := rules.NewEngine(threatmodel.Kernel(), kernel.Merge(extra), rules.Options{})
+	require.NoError(t, err)
+	s := newTestScreener(t, b, func(c *Config) { c.SkipModelWhenDecisive = true; c.Rules = eng })
+	rep := report(1, "On 6.12.8, only root can open /dev/testdev, and a write of 0xffffffff oopses the kernel.")
+	require.True(t, eng.Evaluate(rep).Decisive, "the fixture must be decisive for the rules")
+	r := s.Screen(context.Background(), rep)
 	assert.Equal(t, DecisionSkippedModel, r.Decision)
+	assert.Equal(t, "not-security/privilege.root", r.Verdict+"/"+r.Category)
 	assert.Nil(t, r.Model)
 	assert.Zero(t, b.calls.Load())
-}
 
-const rootOnlyReport = `Kernel 6.12.8 oopses when root writes a malformed value to
-/sys/kernel/debug/foo/bar. Steps, as root in the initial namespace:
-  # echo 0xffffffff > /sys/kernel/debug/foo/bar
-Only root can open that file. Call Trace: foo_write+0x12/0x40`
+	// A report that is not decisive still goes to the model.
+	r = s.Screen(context.Background(), report(2, "something crashes sometimes"))
+	assert.NotNil(t, r.Model)
+	assert.Equal(t, int32(1), b.calls.Load())
+}
 
 func TestSameReportRendersTheSameRequest(t *testing.T) {
 	// The reply cache is keyed by the rendered messages: a report must render
