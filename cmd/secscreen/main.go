@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -50,8 +51,21 @@ const exitCodesHelp = `EXIT CODES:
    3    finished, but some inputs could not be screened (shown as error rows)
    130  interrupted by Ctrl-C; results already done were written`
 
+// onUsageError turns flag parsing errors into exit code 2.
+func onUsageError(_ *cli.Context, err error, _ bool) error {
+	return &exitError{code: exitUsage, err: err}
+}
+
+// setUsageErrors installs onUsageError on every command and subcommand.
+func setUsageErrors(cmds []*cli.Command) {
+	for _, c := range cmds {
+		c.OnUsageError = onUsageError
+		setUsageErrors(c.Subcommands)
+	}
+}
+
 func newApp() *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:                 "secscreen",
 		Usage:                "screen security bug reports against a threat model",
 		Description:          "secscreen reads reports (email, mbox, Maildir, JSONL, text), checks them with\ndeterministic rules and optionally a model, and says which are security bugs.\n\n" + exitCodesHelp,
@@ -59,26 +73,31 @@ func newApp() *cli.App {
 		HideHelpCommand:      false,
 		Commands: []*cli.Command{
 			screenCommand(),
+			evalCommand(),
+			trainCommand(),
+			corpusCommand(),
 			threatModelCommand(),
 			rulesCommand(),
 		},
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return &exitError{code: exitUsage, err: err}
-		},
+		OnUsageError:   onUsageError,
 		ExitErrHandler: func(*cli.Context, error) {}, // main decides
 	}
+	setUsageErrors(app.Commands)
+	return app
 }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(run(ctx, os.Args))
+	os.Exit(run(ctx, os.Args, os.Stdout, os.Stderr))
 }
 
 // run executes the app and maps its error to an exit code, printing one
 // line for the user.
-func run(ctx context.Context, args []string) int {
-	err := newApp().RunContext(ctx, args)
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	app := newApp()
+	app.Writer, app.ErrWriter = stdout, stderr
+	err := app.RunContext(ctx, args)
 	if err == nil {
 		return exitOK
 	}
@@ -88,7 +107,7 @@ func run(ctx context.Context, args []string) int {
 		code = ee.code
 	}
 	if msg := err.Error(); msg != "" {
-		fmt.Fprintf(os.Stderr, "secscreen: %s\n", msg)
+		fmt.Fprintf(stderr, "secscreen: %s\n", msg)
 	}
 	return code
 }

@@ -46,7 +46,8 @@ type pipeline struct {
 	screener *screener.Screener
 	choice   string
 	prices   backend.PriceTable
-	closers  []func()
+	// modelName is the model that answered, for the price table.
+	modelName string
 }
 
 func (p *pipeline) describe() string { return p.choice }
@@ -55,15 +56,7 @@ func (p *pipeline) cost(sum screener.Summary) (float64, bool) {
 	if len(p.prices) == 0 {
 		return 0, false
 	}
-	return p.prices.Cost(backend.Usage{Model: p.model(), PromptTokens: sum.PromptTokens, CompletionTokens: sum.CompletionTokens})
-}
-
-func (p *pipeline) model() string { return "" }
-
-func (p *pipeline) close() {
-	for _, f := range p.closers {
-		f()
-	}
+	return p.prices.Cost(backend.Usage{Model: p.modelName, PromptTokens: sum.PromptTokens, CompletionTokens: sum.CompletionTokens})
 }
 
 // buildPipeline assembles the screener from the flags.
@@ -88,10 +81,12 @@ func buildPipeline(c *cli.Context, progress func(int)) (*pipeline, error) {
 		Concurrency: c.Int("concurrency"),
 		Progress:    progress,
 	}
-	mb.configure(c, &cfg)
+	if err := mb.configure(c, &cfg); err != nil {
+		return nil, err
+	}
 	s, err := screener.New(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("build screener: %w", err)
 	}
-	return &pipeline{screener: s, choice: mb.choice, prices: mb.prices}, nil
+	return &pipeline{screener: s, choice: mb.choice, prices: mb.prices, modelName: mb.model}, nil
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
@@ -46,11 +45,11 @@ func rulesListAction(c *cli.Context) error {
 	}
 	switch c.String("format") {
 	case "json":
-		enc := json.NewEncoder(os.Stdout)
+		enc := json.NewEncoder(c.App.Writer)
 		enc.SetIndent("", "  ")
 		return enc.Encode(eng.Rules())
 	case "text":
-		tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+		tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tCATEGORY\tWEIGHT\tDESCRIPTION")
 		for _, r := range eng.Rules() {
 			fmt.Fprintf(tw, "%s\t%s\t%+.1f\t%s\n", r.ID, r.Category, r.Weight, r.Description)
@@ -76,24 +75,25 @@ func rulesExplainAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	w := c.App.Writer
 	failed := 0
 	for it := range intake.Read(c.Context, c.Args().Slice(), opt) {
-		fmt.Printf("== %s\n", output.Clean(it.Source))
+		fmt.Fprintf(w, "== %s\n", output.Clean(it.Source))
 		if it.Err != nil {
 			failed++
-			fmt.Printf("   error: %v\n", it.Err)
+			fmt.Fprintf(w, "   error: %v\n", it.Err)
 			continue
 		}
 		ev := eng.Evaluate(it.Report)
-		fmt.Printf("   rules verdict: %s/%s (score %.1f, confidence %.2f, decisive %t)\n",
+		fmt.Fprintf(w, "   rules verdict: %s/%s (score %.1f, confidence %.2f, decisive %t)\n",
 			ev.Verdict, ev.Category, ev.Score, ev.Confidence, ev.Decisive)
 		if len(ev.Missing) > 0 {
-			fmt.Printf("   missing: %v\n", ev.Missing)
+			fmt.Fprintf(w, "   missing: %v\n", ev.Missing)
 		}
 		facts, _ := json.Marshal(ev.Facts)
-		fmt.Printf("   facts: %s\n", facts)
+		fmt.Fprintf(w, "   facts: %s\n", facts)
 		for _, f := range ev.Findings {
-			fmt.Printf("   %-28s %-26s %+5.1f  %s:%d:%d  %s\n", f.RuleID, f.Category, f.Weight,
+			fmt.Fprintf(w, "   %-28s %-26s %+5.1f  %s:%d:%d  %s\n", f.RuleID, f.Category, f.Weight,
 				f.Span.Part, f.Span.Line, f.Span.Column, output.Clean(f.Excerpt))
 		}
 	}

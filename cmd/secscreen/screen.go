@@ -48,16 +48,15 @@ func screenAction(c *cli.Context) error {
 	}
 	quiet := c.Bool("quiet")
 	// The progress line shares the terminal only when results go elsewhere.
-	tableOnTerminal := c.String("output") == "" && output.IsTerminal(os.Stdout)
-	progress := output.NewProgress(os.Stderr, !quiet && !tableOnTerminal && output.IsTerminal(os.Stderr))
+	tableOnTerminal := c.String("output") == "" && isTerminal(c.App.Writer)
+	progress := output.NewProgress(c.App.ErrWriter, !quiet && !tableOnTerminal && isTerminal(c.App.ErrWriter))
 	p, err := buildPipeline(c, progress.Update)
 	if err != nil {
 		return err
 	}
-	defer p.close()
 
-	out := io.Writer(os.Stdout)
-	toTerminal := output.IsTerminal(os.Stdout)
+	out := c.App.Writer
+	toTerminal := tableOnTerminal
 	if path := c.String("output"); path != "" {
 		f, err := os.Create(path)
 		if err != nil {
@@ -86,7 +85,7 @@ func screenAction(c *cli.Context) error {
 		writeErr = w.Close(sum)
 	}
 	if !quiet {
-		fmt.Fprintln(os.Stderr, summaryLine(sum, p))
+		fmt.Fprintln(c.App.ErrWriter, summaryLine(sum, p))
 	}
 	switch {
 	case writeErr != nil:
@@ -111,6 +110,12 @@ func summaryLine(sum screener.Summary, p *pipeline) string {
 		}
 	}
 	return s
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && output.IsTerminal(f)
 }
 
 // terminalWidth reads $COLUMNS, defaulting to 120.

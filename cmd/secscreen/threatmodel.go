@@ -1,8 +1,6 @@
 package main
 
 import (
-	"os"
-
 	"github.com/urfave/cli/v2"
 )
 
@@ -24,9 +22,9 @@ func threatModelCommand() *cli.Command {
 				}
 				switch c.String("format") {
 				case "text":
-					return tm.WriteText(os.Stdout)
+					return tm.WriteText(c.App.Writer)
 				case "json":
-					return tm.WriteJSON(os.Stdout)
+					return tm.WriteJSON(c.App.Writer)
 				}
 				return usageErr("threatmodel show: unknown format %q (want text or json)", c.String("format"))
 			},

@@ -1,0 +1,224 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// secscreen runs the command in-process and returns its exit code and
+// output. Tests set the environment so that no model server is probed.
+func secscreen(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), append([]string{"secscreen"}, args...), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// isolate keeps a test away from the user's config, cache, keys and any
+// local model server.
+func isolate(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv("OPENAI_API_KEY", "")
+	t.Setenv("OPENAI_BASE_URL", "")
+	t.Setenv("OLLAMA_HOST", "http://127.0.0.1:1") // nothing listens there
+	t.Setenv("SECSCREEN_BACKEND", "")
+}
+
+func jsonl(t *testing.T, out string) []map[string]any {
+	t.Helper()
+	var rows []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		if line == "" {
+			continue
+		}
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &m), line)
+		rows = append(rows, m)
+	}
+	return rows
+}
+
+func TestScreenExamplesWithRulesOnly(t *testing.T) {
+	isolate(t)
+	code, out, errOut := secscreen(t, "screen", "--backend", "rules", "--format", "jsonl", "../../examples")
+	require.Equal(t, exitOK, code, errOut)
+	rows := jsonl(t, out)
+	entries, err := os.ReadDir("../../examples")
+	require.NoError(t, err)
+	require.Len(t, rows, len(entries))
+	for _, r := range rows {
+		assert.Nil(t, r["error"])
+		assert.NotEmpty(t, r["verdict"])
+		assert.NotEmpty(t, r["route"])
+	}
+	assert.Contains(t, errOut, fmt.Sprintf("%d inputs, %d rows", len(entries), len(entries)))
+}
+
+func TestScreenEveryBadInputIsARow(t *testing.T) {
+	isolate(t)
+	dir := t.TempDir()
+	files := map[string][]byte{
+		"good.eml":      []byte("From: a@example.org\r\nSubject: oops in 6.12.3\r\nMessage-ID: <g@example.org>\r\n\r\nAs root, writing to /dev/mem oopses.\r\n"),
+		"empty.txt":     nil,
+		"junk.bin":      {0x7f, 'E', 'L', 'F', 0, 0, 1, 2, 3, 0, 0xff, 0xfe},
+		"broken.eml":    []byte("From: b@example.org\r\nSubject: broken\r\nContent-Type: multipart/mixed; boundary=\"zz\"\r\n\r\n--zz\r\nContent-Type: text/plain\r\n\r\ntruncated part with no end"),
+		"oversized.txt": bytes.Repeat([]byte("A kernel bug report line.\n"), 200),
+	}
+	for name, data := range files {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), data, 0o644))
+	}
+	code, out, errOut := secscreen(t, "screen", "--backend", "rules", "--format", "jsonl", "--max-message-bytes", "1000", dir)
+	rows := jsonl(t, out)
+	require.Len(t, rows, len(files), "one row per input:\n%s", out)
+	errs := 0
+	for _, r := range rows {
+		if r["error"] != nil {
+			errs++
+		}
+	}
+	assert.GreaterOrEqual(t, errs, 3, "empty, binary and oversized inputs are error rows")
+	assert.Equal(t, exitInputErrors, code, errOut)
+	assert.Contains(t, errOut, fmt.Sprintf("%d inputs, %d rows", len(files), len(files)))
+}
+
+func TestUsageErrorsExitTwo(t *testing.T) {
+	isolate(t)
+	for _, args := range [][]string{
+		{"screen"},
+		{"screen", "--format", "xml", "../../examples"},
+		{"screen", "--backend", "nonesuch", "../../examples"},
+		{"screen", "--no-such-flag", "../../examples"},
+		{"screen", "--threat-model", "/nonexistent.yaml", "../../examples"},
+		{"screen", "--offline", "--no-cache", "../../examples"},
+	} {
+		code, _, errOut := secscreen(t, args...)
+		assert.Equal(t, exitUsage, code, "%v: %s", args, errOut)
+		assert.Contains(t, errOut, "secscreen:", "%v: one clear line", args)
+	}
+}
+
+func TestThreatModelShow(t *testing.T) {
+	isolate(t)
+	code, out, _ := secscreen(t, "threatmodel", "show", "--format", "json")
+	require.Equal(t, exitOK, code)
+	var m struct {
+		Clauses []struct{ ID, Verdict string }
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &m))
+	assert.Len(t, m.Clauses, 38)
+
+	rst := filepath.Join("..", "..", "..", "shared", "seeds", "threat-model.rst")
+	if _, err := os.Stat(rst); err != nil {
+		t.Skip("../shared/seeds/threat-model.rst is not beside this checkout; skipping the RST part")
+	}
+	code, out, errOut := secscreen(t, "threatmodel", "show", "--threat-model", rst)
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, "config.debug-feature")
+}
+
+func TestRulesListAndExplain(t *testing.T) {
+	isolate(t)
+	code, out, _ := secscreen(t, "rules", "list")
+	require.Equal(t, exitOK, code)
+	assert.Contains(t, out, "fs.crafted-image")
+	code, out, errOut := secscreen(t, "rules", "explain", "../../examples/04-crafted-ext4-image.eml")
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, "rules verdict:")
+}
+
+// fakeOpenAI speaks POST /v1/chat/completions and answers every report
+// with the same label; it records the Authorization header it saw.
+func fakeOpenAI(t *testing.T, calls *atomic.Int32) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v1/chat/completions" {
+			http.NotFound(w, r)
+			return
+		}
+		calls.Add(1)
+		body, _ := io.ReadAll(r.Body)
+		if !bytes.Contains(body, []byte(`"temperature":0`)) {
+			http.Error(w, `{"error":{"message":"expected temperature 0"}}`, http.StatusBadRequest)
+			return
+		}
+		answer := `{"verdict":"not-security","category":"fs.crafted-image","confidence":0.9,"attacker_privileges":"root mounts the image","boundary_crossed":"none","missing_information":[],"ai_generated_signs":[],"rationale":"needs a crafted image","cited_clauses":["fs.crafted-image"]}`
+		resp := map[string]any{
+			"id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "test-model",
+			"choices": []any{map[string]any{"index": 0, "finish_reason": "stop",
+				"message": map[string]any{"role": "assistant", "content": answer}}},
+			"usage": map[string]any{"prompt_tokens": 1000, "completion_tokens": 50, "total_tokens": 1050},
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(resp)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestScreenWithOpenAICompatibleServerCachesAndReplaysOffline(t *testing.T) {
+	isolate(t)
+	const key = "sk-test-DO-NOT-LEAK-7f3a9c"
+	t.Setenv("OPENAI_API_KEY", key)
+	var calls atomic.Int32
+	srv := fakeOpenAI(t, &calls)
+	cache := t.TempDir()
+	report := "../../examples/04-crafted-ext4-image.eml"
+	args := []string{"screen", "--backend", "openai", "--base-url", srv.URL + "/v1", "--model", "test-model", "--cache", cache, "--format", "jsonl"}
+
+	code, out, errOut := secscreen(t, append(args, report)...)
+	require.Equal(t, exitOK, code, errOut)
+	rows := jsonl(t, out)
+	require.Len(t, rows, 1)
+	model := rows[0]["model"].(map[string]any)
+	assert.Equal(t, "fs.crafted-image", model["category"])
+	assert.Equal(t, "openai", rows[0]["backend"])
+	assert.Equal(t, int32(1), calls.Load())
+	assert.Contains(t, errOut, "1000+50 tokens")
+
+	// Replay with the server gone: the answer comes from the cache.
+	srv.Close()
+	code, out2, errOut := secscreen(t, append(append([]string{}, args...), "--offline", report)...)
+	require.Equal(t, exitOK, code, errOut)
+	model2 := jsonl(t, out2)[0]["model"].(map[string]any)
+	assert.Equal(t, model["category"], model2["category"])
+	assert.Equal(t, true, model2["usage"].(map[string]any)["cached"])
+
+	// The key is in none of what secscreen wrote.
+	filepath.WalkDir(cache, func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			data, _ := os.ReadFile(path)
+			assert.NotContains(t, string(data), key, path)
+		}
+		return nil
+	})
+	for _, s := range []string{out, out2, errOut} {
+		assert.NotContains(t, s, key)
+	}
+}
+
+func TestScreenOfflineMissIsReported(t *testing.T) {
+	isolate(t)
+	code, out, errOut := secscreen(t, "screen", "--backend", "openai", "--base-url", "http://127.0.0.1:1/v1", "--model", "m",
+		"--offline", "--cache", t.TempDir(), "--format", "jsonl", "../../examples/05-vague-report.txt")
+	require.Equal(t, exitOK, code, errOut)
+	row := jsonl(t, out)[0]
+	model := row["model"].(map[string]any)
+	assert.Contains(t, model["error"], "cache")
+	assert.Equal(t, true, row["needs_review"])
+	assert.Contains(t, errOut, "1 failed")
+}
