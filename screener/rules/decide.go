@@ -67,7 +67,7 @@ func (e *Engine) decide(ev *Evaluation) {
 			cats = append(cats, scored{category: fd.Category, verdict: v, first: i})
 			j = len(cats) - 1
 		}
-		cats[j].score += fd.Weight
+		cats[j].score += fd.Weight - sameWords(ev.Findings[:i], fd)
 	}
 	best := func(v threatmodel.Verdict) scored {
 		var b scored
@@ -132,6 +132,25 @@ func (e *Engine) decide(ev *Evaluation) {
 		ev.Verdict, ev.Category, ev.Score = threatmodel.NeedsInfo, catMissing, 0
 		ev.Confidence = math.Min(0.2+0.1*float64(len(ev.Missing)), 0.7)
 	}
+}
+
+// sameWords returns the weight already counted for the words fd matched:
+// the largest weight among earlier findings of its category whose span
+// covers at least half of the shorter of the two, at most fd's own weight. Two rules that match the same
+// phrase ("other users' files") are one piece of evidence, not two.
+func sameWords(earlier []Finding, fd Finding) float64 {
+	w := 0.0
+	for _, o := range earlier {
+		if o.Category != fd.Category || o.Span.Part != fd.Span.Part {
+			continue
+		}
+		overlap := min(o.Span.End, fd.Span.End) - max(o.Span.Start, fd.Span.Start)
+		shorter := min(o.Span.End-o.Span.Start, fd.Span.End-fd.Span.Start)
+		if overlap > 0 && 2*overlap >= shorter {
+			w = math.Max(w, math.Min(o.Weight, fd.Weight))
+		}
+	}
+	return w
 }
 
 // confidence maps the winning score s and the positive weight o behind other

@@ -70,7 +70,9 @@
 //
 // # The rules-only decision
 //
-// Each category's score is the sum of the weights of its fired rules. Then,
+// Each category's score is the sum of the weights of its fired rules; when
+// two rules of one category matched overlapping text, that text counts once,
+// with the larger weight. Then,
 // in order, with MinScore (default 2) and DecisiveScore (default 4):
 //
 //  1. an invalid category at MinScore or above, not outscored by the best

@@ -256,3 +256,21 @@ func TestThresholdOptions(t *testing.T) {
 	assert.Equal(t, threatmodel.NeedsInfo, ev.Verdict)
 	assert.False(t, ev.Decisive)
 }
+
+// Two rules of one category that match the same words are one piece of
+// evidence: their weights do not add up to a decisive score.
+func TestSameWordsCountOnce(t *testing.T) {
+	set, err := Parse([]byte(`rules:
+  - {id: a.one, description: first reading, category: isolation.data, weight: 2.5, match: ['\bother users'' files\b']}
+  - {id: a.two, description: second reading, category: isolation.data, weight: 2, match: ['\bother users'' (?:files|data)\b']}
+  - {id: a.three, description: another phrase, category: isolation.data, weight: 2, match: ['\bread-only file\b']}
+`), "test")
+	require.NoError(t, err)
+	e, err := NewEngine(threatmodel.Kernel(), set, Options{})
+	require.NoError(t, err)
+	ev := e.Evaluate(&intake.Report{Body: "A normal user reads other users' files."})
+	require.Len(t, ev.Findings, 2)
+	assert.InDelta(t, 2.5, ev.Score, 1e-9, "the same phrase counts once, with the larger weight")
+	ev = e.Evaluate(&intake.Report{Body: "A normal user reads other users' files and writes a read-only file."})
+	assert.InDelta(t, 4.5, ev.Score, 1e-9, "different phrases add up")
+}
