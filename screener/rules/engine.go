@@ -277,5 +277,10 @@ func negatedBefore(t string, i int) bool {
 	if c := strings.LastIndex(w, "\n\n"); c >= 0 {
 		w = w[c+2:]
 	}
-	return reRuleNegation.MatchString(w)
+	return reRuleNegation.MatchString(reNoPrivilege.ReplaceAllString(w, " "))
 }
+
+// reNoPrivilege finds "without root", "no privileges" and the like: they
+// say what the attacker lacks, and do not negate the action that follows
+// ("a user without root can read the file").
+var reNoPrivilege = regexp.MustCompile(`(?i)\b(?:without|with no|no) (?:any )?(?:special )?(?:root|privileges?|capabilit(?:y|ies)|sudo|permissions?|credentials)\b`)

@@ -301,10 +301,10 @@ func extractTrees(ts *text, f *Facts) {
 // --- privileges -------------------------------------------------------------
 
 var (
-	reRoot = mustWrapped(`(?i)\b(?:requires?|needs?|needing|only|must be|run(?:ning|s)? as|executed as|performed by|done by|triggered by|as|by) (?:the )?root\b|\broot (?:privileges?|access|permissions?|user) (?:is |are )?(?:required|needed)|\bas uid 0\b|\broot in the init(?:ial)? (?:user )?namespace|\b(?:need|needs|have|has|must) to (?:already )?be root\b|\b(?:is|are) root-only\b`)
+	reRoot = mustWrapped(`(?i)\b(?:requires?|needs?|needing|only|must be|run(?:ning|s)? as|executed as|performed by|done by|triggered by|as|by) (?:the )?root\b|\broot (?:privileges?|access|permissions?|user) (?:is |are )?(?:required|needed)|\bas uid 0\b|\broot in the init(?:ial)? (?:user )?namespace|\b(?:need|needs|have|has|must) to (?:already )?be root\b|\b(?:is|are) root-only\b|\b(?:ran|run|running|executed?|started)\w* (?:\w+ ){0,3}with sudo\b`)
 	// reRootOutcome rejects "root" named as the result of an attack.
 	reRootOutcome  = mustWrapped(`(?i)(?:gain\w*|obtain\w*|escalat\w*|become|becoming|get|getting|achiev\w*|pop\w*|spawn\w*|to)\s+(?:a |full )?$`)
-	reUnprivileged = mustWrapped(`(?i)\bunprivileged\b|\b(?:normal|regular|ordinary|non-root|low-privileged?|unprivileged local) (?:users?|accounts?|students?|callers?|readers?|principals?)\b|\bany (?:local )?user\b|\bwithout (?:any )?(?:special )?privileges\b|\bno (?:special )?privileges? (?:are |is )?(?:needed|required)`)
+	reUnprivileged = mustWrapped(`(?i)\bunprivileged\b|\b(?:normal|regular|ordinary|non-root|low-privileged?|unprivileged local|logged-in|local) (?:users?|accounts?|students?|callers?|readers?|principals?)\b|\bany (?:local )?user\b|\bwithout (?:any )?(?:special )?privileges\b|\bno (?:special )?(?:privileges?|permissions?) (?:are |is )?(?:needed|required)`)
 	// reUnprivilegedMore finds an attacker stated as a plain local user, a
 	// uid other than 0, or "no root / no capabilities / privileges: none".
 	// They are separate patterns so that each keeps a rare literal for the
@@ -315,8 +315,9 @@ var (
 		mustWrapped(`(?i)\b(?:needs?|requires?) no (?:special )?(?:privileges?|capabilit(?:y|ies))\b`),
 		mustWrapped(`(?i)\bprivileges?: none\b|\bno root,? no (?:capabilities|privileges)\b|\bno (?:special )?(?:capabilities|capability) (?:are |is )?(?:needed|required)\b`),
 		mustWrapped(`(?i)\b(?:any|an) (?:installed|untrusted|ordinary) (?:app|application)s?\b`),
+		mustWrapped(`(?i)\b(?:users?|process(?:es)?|attackers?) without root\b|\bwithout root (?:privileges|access|rights)\b|\b(?:a|an|any) shell account\b`),
 	}
-	reUserns   = mustWrapped(`(?i)\buser[ _-]?namespaces?\b|\buserns\b|\bunshare\s+(?:-[a-zA-Z]*[Ur]|--user|--map-root-user)|\bCLONE_NEWUSER\b`)
+	reUserns   = mustWrapped(`(?i)\buser[ _-]?namespaces?\b|\buserns\b|\bunshare\s+(?:-[a-zA-Z]*[Ur]|--user|--map-root-user)|\bCLONE_NEWUSER\b|\brootless (?:containers?|podman|docker)\b`)
 	reCap      = regexp.MustCompile(`\bCAP_[A-Z_]{3,}\b`)
 	reNegation = regexp.MustCompile(`(?i)(?:\bnot\b|n't\b|\bwithout\b|\bno\b|\bnever\b|\bcannot\b|\black\w*|\binstead of\b|\bdrop\w*|\bunless\b)`)
 )
@@ -327,7 +328,7 @@ func negated(t string, i int) bool {
 	if nl := strings.LastIndexAny(t[s:i], ".\n;"); nl >= 0 {
 		s += nl + 1
 	}
-	return reNegation.MatchString(t[s:i])
+	return reNegation.MatchString(reNoPrivilege.ReplaceAllString(t[s:i], " "))
 }
 
 func extractPrivileges(ts *text, f *Facts) {

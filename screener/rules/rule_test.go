@@ -203,3 +203,10 @@ func TestEngineMechanics(t *testing.T) {
 	assert.NotContains(t, firedIDs(ev), "t.veto", "unless looks at every part")
 	assert.Contains(t, firedIDs(ev), "t.case")
 }
+
+func TestNegationIgnoresWhatTheAttackerLacks(t *testing.T) {
+	assert.False(t, negatedBefore("A user without root can read", len("A user without root can ")))
+	assert.False(t, negatedBefore("needs no privileges and can kill", len("needs no privileges and can ")))
+	assert.True(t, negatedBefore("a user cannot read", len("a user cannot ")))
+	assert.True(t, negatedBefore("without root it does not read", len("without root it does not ")))
+}
