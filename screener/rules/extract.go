@@ -301,7 +301,13 @@ func extractTrees(ts *text, f *Facts) {
 // --- privileges -------------------------------------------------------------
 
 var (
-	reRoot = mustWrapped(`(?i)\b(?:requires?|needs?|needing|only|must be|run(?:ning|s)? as|executed as|performed by|done by|triggered by|as|by) (?:the )?root\b|\broot (?:privileges?|access|permissions?|user) (?:is |are )?(?:required|needed)|\bas uid 0\b|\broot in the init(?:ial)? (?:user )?namespace|\b(?:need|needs|have|has|must) to (?:already )?be root\b|\b(?:is|are) root-only\b|\b(?:ran|run|running|executed?|started)\w* (?:\w+ ){0,3}with sudo\b`)
+	reRoot = mustWrapped(`(?i)\b(?:requires?|needs?|needing|only|must be|run(?:ning|s)? as|executed as|performed by|done by|triggered by|as|by) (?:the )?root\b|\broot (?:privileges?|access|permissions?|user) (?:is |are )?(?:required|needed)|\bas uid 0\b|\broot in the init(?:ial)? (?:user )?namespace`)
+	// reRootMore finds root stated as a requirement in other words, each
+	// pattern with its own literals for the prefilter.
+	reRootMore = []*regexp.Regexp{
+		mustWrapped(`(?i)\b(?:need|needs|have|has|must) to (?:already )?be root\b|\b(?:is|are) root-only\b`),
+		mustWrapped(`(?i)\b(?:ran|run|running|executed?|started)\w* (?:\w+ ){0,3}with sudo\b`),
+	}
 	// reRootOutcome rejects "root" named as the result of an attack.
 	reRootOutcome  = mustWrapped(`(?i)(?:gain\w*|obtain\w*|escalat\w*|become|becoming|get|getting|achiev\w*|pop\w*|spawn\w*|to)\s+(?:a |full )?$`)
 	reUnprivileged = mustWrapped(`(?i)\bunprivileged\b|\b(?:normal|regular|ordinary|non-root|low-privileged?|unprivileged local|logged-in|local) (?:users?|accounts?|students?|callers?|readers?|principals?)\b|\bany (?:local )?user\b|\bwithout (?:any )?(?:special )?privileges\b|\bno (?:special )?(?:privileges?|permissions?) (?:are |is )?(?:needed|required)`)
@@ -333,11 +339,13 @@ func negated(t string, i int) bool {
 
 func extractPrivileges(ts *text, f *Facts) {
 	t := ts.t
-	for _, m := range ts.findAllIndex(reRoot, -1) {
-		if negated(t, m[0]) || reRootOutcome.MatchString(t[max(0, m[0]-30):m[0]]) {
-			continue
+	for _, re := range append([]*regexp.Regexp{reRoot}, reRootMore...) {
+		for _, m := range ts.findAllIndex(re, -1) {
+			if negated(t, m[0]) || reRootOutcome.MatchString(t[max(0, m[0]-30):m[0]]) {
+				continue
+			}
+			f.Privileges = addOnce(f.Privileges, "root")
 		}
-		f.Privileges = addOnce(f.Privileges, "root")
 	}
 	for _, re := range append([]*regexp.Regexp{reUnprivileged}, reUnprivilegedMore...) {
 		for _, m := range ts.findAllIndex(re, -1) {

@@ -27,7 +27,10 @@ func TestPrefilterIsConservative(t *testing.T) {
 	}
 	for _, re := range []*regexp.Regexp{reVersion, reRoot, reUnprivileged, reUserns, reCap, reOutOfTree,
 		reCrafted, reHWEmu, rePhysical, reCMain, reSyz, reShellLine, reTrace, reFile, reFunc, reCVSS,
-		reHeading, reTableSep, reEmoji, reBold, reAIPhrase, reImpact, reInjection, reTree, reConfig, reSysctl, reDebug} {
+		reHeading, reTableSep, reEmoji, reBold, reAIPhrase, reImpact, reInjection, reTree, reConfig, reSysctl, reDebug, reReproFile} {
+		ms = append(ms, matcherFor(re))
+	}
+	for _, re := range append(append([]*regexp.Regexp{}, reRootMore...), reUnprivilegedMore...) {
 		ms = append(ms, matcherFor(re))
 	}
 	filtered := 0
