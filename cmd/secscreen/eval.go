@@ -16,6 +16,7 @@ import (
 	"github.com/secscreen/secscreen/screener"
 	"github.com/secscreen/secscreen/screener/backend/baseline"
 	"github.com/secscreen/secscreen/screener/intake"
+	"github.com/secscreen/secscreen/screener/output"
 )
 
 // evalCommand is `secscreen eval`: screen a labeled corpus and score it.
@@ -107,7 +108,8 @@ func evalRun(c *cli.Context) error {
 			return evalErr(c, err)
 		}
 	} else {
-		p, err := buildPipeline(c, nil)
+		progress := output.NewProgress(c.App.ErrWriter, !c.Bool("quiet") && isTerminal(c.App.ErrWriter))
+		p, err := buildPipeline(c, progress.Update)
 		if err != nil {
 			return err
 		}
@@ -122,6 +124,7 @@ func evalRun(c *cli.Context) error {
 			return err
 		}
 		run, err = eval.Evaluate(c.Context, crp, p.screener, opt)
+		progress.Done()
 		if err != nil {
 			return evalErr(c, err)
 		}
