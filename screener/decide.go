@@ -57,8 +57,9 @@ const (
 )
 
 // decide merges the rules' evaluation and the model's answer (nil when no
-// model was asked) into the final label of r.
-func (p Policy) decide(tm *threatmodel.Model, ev rules.Evaluation, m *ModelAnswer, r *Result) {
+// model was asked) into the final label of r; rt tells whether two
+// categories send a report to different places.
+func (p Policy) decide(tm *threatmodel.Model, rt Routes, ev rules.Evaluation, m *ModelAnswer, r *Result) {
 	r.RulesVerdict = Opinion{
 		Verdict: string(ev.Verdict), Category: ev.Category,
 		Confidence: ev.Confidence, Score: ev.Score, Decisive: ev.Decisive,
@@ -90,7 +91,11 @@ func (p Policy) decide(tm *threatmodel.Model, ev rules.Evaluation, m *ModelAnswe
 		setModel(DecisionAgree, noisyOr(m.Confidence, rv.Confidence))
 	case m.Verdict == rv.Verdict:
 		setModel(DecisionAgreeVerdict, noisyOr(m.Confidence, rv.Confidence))
-		review(fmt.Sprintf("verdicts agree but categories differ: model %s, rules %s", m.Category, rv.Category))
+		// Another category under the same verdict matters to a person only
+		// when it would send the report somewhere else.
+		if rt.For(m.Verdict, m.Category, nil) != rt.For(rv.Verdict, rv.Category, nil) {
+			review(fmt.Sprintf("verdicts agree but the categories route differently: model %s, rules %s", m.Category, rv.Category))
+		}
 	case rv.Decisive && rv.Verdict == string(threatmodel.NotSecurity):
 		setRules(DecisionExclusionWins)
 		review(fmt.Sprintf("model says %s/%s but the rules found the exclusion %s", m.Verdict, m.Category, rv.Category))

@@ -40,8 +40,10 @@ func TestDecidePolicy(t *testing.T) {
 			"needs-info/info.missing", DecisionModelFailed, true},
 		{"full agreement", eval(ns, "leak.pointer", 0.6, false), model("not-security", "leak.pointer", 0.9),
 			"not-security/leak.pointer", DecisionAgree, false},
-		{"same verdict, other category: model's category, review", eval(ns, "config.os-level", 0.6, false), model("not-security", "privilege.already-held", 0.8),
-			"not-security/privilege.already-held", DecisionAgreeVerdict, true},
+		{"same verdict, other category, same route: model's category, no review", eval(ns, "config.os-level", 0.6, false), model("not-security", "privilege.already-held", 0.8),
+			"not-security/privilege.already-held", DecisionAgreeVerdict, false},
+		{"same verdict, categories that route differently: review", eval(ns, "privilege.root", 0.6, false), model("not-security", "config.out-of-tree", 0.8),
+			"not-security/config.out-of-tree", DecisionAgreeVerdict, true},
 		{"decisive exclusion beats a model that says security", eval(ns, "privilege.already-held", 0.9, true), model("security", "capability.sys-admin", 0.95),
 			"not-security/privilege.already-held", DecisionExclusionWins, true},
 		{"decisive boundary is not downgraded by the model", eval(sec, "isolation.memory", 0.9, true), model("not-security", "leak.pointer", 0.95),
@@ -54,7 +56,7 @@ func TestDecidePolicy(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var r Result
-			DefaultPolicy().decide(threatmodel.Kernel(), tc.ev, tc.m, &r)
+			DefaultPolicy().decide(threatmodel.Kernel(), DefaultRoutes(), tc.ev, tc.m, &r)
 			assert.Equal(t, tc.wantLabel, r.Verdict+"/"+r.Category)
 			assert.Equal(t, tc.wantDecision, r.Decision)
 			assert.Equal(t, tc.wantReview, r.NeedsReview, r.ReviewReason)
@@ -69,7 +71,7 @@ func TestDecideFlagsSecurityDowngrade(t *testing.T) {
 	// says not-security. The vote goes to the model, but a person must look,
 	// because calling a real vulnerability not-security is the costly error.
 	var r Result
-	DefaultPolicy().decide(threatmodel.Kernel(), eval(threatmodel.Security, "isolation.data", 0.5, false),
+	DefaultPolicy().decide(threatmodel.Kernel(), DefaultRoutes(), eval(threatmodel.Security, "isolation.data", 0.5, false),
 		model("not-security", "config.os-level", 0.9), &r)
 	assert.Equal(t, "not-security", r.Verdict)
 	assert.True(t, r.NeedsReview)
@@ -81,7 +83,7 @@ func TestDecideInjectionAlwaysReviewed(t *testing.T) {
 	ev.Injection = true
 	for _, m := range []*ModelAnswer{nil, model("needs-info", "info.unverified-tool", 0.9)} {
 		var r Result
-		DefaultPolicy().decide(threatmodel.Kernel(), ev, m, &r)
+		DefaultPolicy().decide(threatmodel.Kernel(), DefaultRoutes(), ev, m, &r)
 		assert.True(t, r.NeedsReview)
 		assert.Contains(t, r.ReviewReason, reasonInjection)
 	}
@@ -89,7 +91,7 @@ func TestDecideInjectionAlwaysReviewed(t *testing.T) {
 
 func TestDecideAgreementRaisesConfidence(t *testing.T) {
 	var r Result
-	DefaultPolicy().decide(threatmodel.Kernel(), eval(threatmodel.NotSecurity, "leak.padding", 0.5, false),
+	DefaultPolicy().decide(threatmodel.Kernel(), DefaultRoutes(), eval(threatmodel.NotSecurity, "leak.padding", 0.5, false),
 		model("not-security", "leak.padding", 0.5), &r)
 	assert.InDelta(t, 0.75, r.Confidence, 1e-9)
 }

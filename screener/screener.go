@@ -106,7 +106,7 @@ func (s *Screener) Screen(ctx context.Context, r *intake.Report) Result {
 	default:
 		ans = s.ask(ctx, r)
 	}
-	s.cfg.Policy.decide(s.cfg.ThreatModel, ev, ans, &res)
+	s.cfg.Policy.decide(s.cfg.ThreatModel, s.cfg.Routes, ev, ans, &res)
 	if s.cfg.Backend != nil && ans == nil {
 		res.Decision = DecisionSkippedModel
 	}
