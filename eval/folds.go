@@ -52,7 +52,7 @@ func Folds(labels []corpus.Label, k int, seed uint64) ([][]int, error) {
 
 // Trainer builds the screener for one fold from the reports it may learn
 // from (every readable report outside the fold).
-type Trainer func(ctx context.Context, train []LabeledReport) (*screener.Screener, error)
+type Trainer func(ctx context.Context, train []corpus.LabeledReport) (*screener.Screener, error)
 
 // CrossValidate evaluates a trainable predictor by k-fold cross-validation:
 // for each fold of Folds(c.Labels, k, opt.Seed) it trains a screener on the
@@ -66,7 +66,7 @@ func CrossValidate(ctx context.Context, c *corpus.Corpus, k int, train Trainer, 
 	if err != nil {
 		return nil, err
 	}
-	reports, err := ReadReports(ctx, c, opt.Intake)
+	reports, err := c.ReadReports(ctx, opt.Intake)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +77,7 @@ func CrossValidate(ctx context.Context, c *corpus.Corpus, k int, train Trainer, 
 		for _, i := range held {
 			out[i] = true
 		}
-		var trainSet, testSet []LabeledReport
+		var trainSet, testSet []corpus.LabeledReport
 		for i, lr := range reports {
 			switch {
 			case out[i]:

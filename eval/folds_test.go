@@ -76,7 +76,7 @@ func TestFoldsRejectsBadK(t *testing.T) {
 func TestCrossValidateNeverTrainsOnHeldOut(t *testing.T) {
 	c := testCorpus(t)
 	var trained [][]string
-	train := func(_ context.Context, set []LabeledReport) (*screener.Screener, error) {
+	train := func(_ context.Context, set []corpus.LabeledReport) (*screener.Screener, error) {
 		var ids []string
 		for _, lr := range set {
 			require.NoError(t, lr.Err, "unreadable reports are not trained on")
@@ -100,7 +100,7 @@ func TestCrossValidateNeverTrainsOnHeldOut(t *testing.T) {
 	}
 	assert.Contains(t, run.Final.ErrorIDs, "r5")
 
-	_, err = CrossValidate(context.Background(), c, 2, func(context.Context, []LabeledReport) (*screener.Screener, error) {
+	_, err = CrossValidate(context.Background(), c, 2, func(context.Context, []corpus.LabeledReport) (*screener.Screener, error) {
 		return nil, fmt.Errorf("no data")
 	}, Options{})
 	require.ErrorContains(t, err, "fold 1 of 2: train: no data")

@@ -2,7 +2,6 @@ package eval
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"iter"
 	"slices"
@@ -68,53 +67,6 @@ type Run struct {
 	Options Options `json:"-"`
 }
 
-// LabeledReport is a corpus label with the report read from its file, or
-// the error that kept the file from yielding exactly one report.
-type LabeledReport struct {
-	// Label is the corpus label; Report the report read (nil on error).
-	Label  corpus.Label
-	Report *intake.Report
-	Err    error
-}
-
-// ReadReports reads the report file of every label. Each report's ID is set
-// to its label's id, so that results carry the corpus's ids. A file that
-// does not yield exactly one report gets Err instead.
-func ReadReports(ctx context.Context, c *corpus.Corpus, opt intake.Options) ([]LabeledReport, error) {
-	seen := map[string]bool{}
-	out := make([]LabeledReport, len(c.Labels))
-	for i, l := range c.Labels {
-		if seen[l.ID] {
-			return nil, fmt.Errorf("corpus %s: duplicate id %q (run `secscreen corpus check`)", c.Dir, l.ID)
-		}
-		seen[l.ID] = true
-		out[i].Label = l
-		var reports []*intake.Report
-		var errs []error
-		for it := range intake.Read(ctx, []string{c.Path(l)}, opt) {
-			if it.Err != nil {
-				errs = append(errs, it.Err)
-			} else if it.Report != nil {
-				reports = append(reports, it.Report)
-			}
-		}
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("read corpus: %w", err)
-		}
-		switch {
-		case len(errs) > 0:
-			out[i].Err = fmt.Errorf("read %s: %w", l.File, errors.Join(errs...))
-		case len(reports) != 1:
-			out[i].Err = fmt.Errorf("read %s: want one report, found %d", l.File, len(reports))
-		default:
-			r := *reports[0]
-			r.ID = l.ID
-			out[i].Report = &r
-		}
-	}
-	return out, nil
-}
-
 // Evaluate screens every labeled report of c with s and scores the results. Every
 // label yields one row: a report that could not be read or screened is an
 // error row, counted as wrong and listed. With opt.Repeat > 1 every report is
@@ -122,7 +74,7 @@ func ReadReports(ctx context.Context, c *corpus.Corpus, opt intake.Options) ([]L
 func Evaluate(ctx context.Context, c *corpus.Corpus, s *screener.Screener, opt Options) (*Run, error) {
 	opt = opt.withDefaults()
 	start := opt.Now()
-	reports, err := ReadReports(ctx, c, opt.Intake)
+	reports, err := c.ReadReports(ctx, opt.Intake)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +88,7 @@ func Evaluate(ctx context.Context, c *corpus.Corpus, s *screener.Screener, opt O
 
 // screenAll screens the readable reports repeat times and returns one row per
 // report, in corpus order.
-func screenAll(ctx context.Context, s *screener.Screener, reports []LabeledReport, repeat int) ([]Row, error) {
+func screenAll(ctx context.Context, s *screener.Screener, reports []corpus.LabeledReport, repeat int) ([]Row, error) {
 	rows := make([]Row, len(reports))
 	var todo []int // indexes of readable reports, in order
 	for i, lr := range reports {

@@ -242,7 +242,7 @@ func refuseTrainedBaseline(c *cli.Context, crp *corpus.Corpus, in intake.Options
 	if err != nil {
 		return usageErr("eval: %w", err)
 	}
-	reports, err := eval.ReadReports(c.Context, crp, in)
+	reports, err := crp.ReadReports(c.Context, in)
 	if err != nil {
 		return err
 	}
@@ -277,7 +277,7 @@ func foldTrainer(c *cli.Context) (eval.Trainer, error) {
 	if err != nil {
 		return nil, usageErr("prompt: %w", err)
 	}
-	return func(ctx context.Context, train []eval.LabeledReport) (*screener.Screener, error) {
+	return func(ctx context.Context, train []corpus.LabeledReport) (*screener.Screener, error) {
 		ex := make([]baseline.Example, len(train))
 		for i, lr := range train {
 			ex[i] = baseline.Example{Report: lr.Report, Verdict: lr.Label.Verdict, Category: lr.Label.Category}

@@ -6,7 +6,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/secscreen/secscreen/corpus"
-	"github.com/secscreen/secscreen/eval"
 	"github.com/secscreen/secscreen/prompts"
 	"github.com/secscreen/secscreen/screener"
 	"github.com/secscreen/secscreen/screener/intake"
@@ -19,7 +18,7 @@ func shotsFromCorpus(c *cli.Context, dir string, n int) (func(*intake.Report) []
 	if err != nil {
 		return nil, usageErr("--corpus: %w", err)
 	}
-	read, err := eval.ReadReports(c.Context, cp, intake.Options{})
+	read, err := cp.ReadReports(c.Context, intake.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("read shots: %w", err)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -76,8 +75,8 @@ func trainRun(c *cli.Context) error {
 		return usageErr("train: %w", err)
 	}
 
-	ex, skipped := readExamples(c, crp)
-	if err := c.Context.Err(); err != nil {
+	ex, skipped, err := readExamples(c, crp)
+	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
 	if len(ex) == 0 {
@@ -107,39 +106,22 @@ func trainRun(c *cli.Context) error {
 
 // readExamples reads the report of every label. A label whose file does
 // not yield exactly one report is reported on stderr and skipped.
-func readExamples(c *cli.Context, crp *corpus.Corpus) ([]baseline.Example, int) {
+func readExamples(c *cli.Context, crp *corpus.Corpus) ([]baseline.Example, int, error) {
+	read, err := crp.ReadReports(c.Context, intake.Options{})
+	if err != nil {
+		return nil, 0, err
+	}
 	var ex []baseline.Example
 	skipped := 0
-	for _, l := range crp.Labels {
-		var reports []*intake.Report
-		var errs []error
-		for it := range intake.Read(c.Context, []string{crp.Path(l)}, intake.Options{}) {
-			if it.Err != nil {
-				errs = append(errs, it.Err)
-			} else if it.Report != nil {
-				reports = append(reports, it.Report)
-			}
-		}
-		if c.Context.Err() != nil {
-			return ex, skipped
-		}
-		var problem error
-		switch {
-		case len(errs) > 0:
-			problem = errors.Join(errs...)
-		case len(reports) != 1:
-			problem = fmt.Errorf("want one report, found %d", len(reports))
-		}
-		if problem != nil {
+	for _, lr := range read {
+		if lr.Err != nil {
 			skipped++
-			fmt.Fprintf(c.App.ErrWriter, "train: skipping %s (%s): %v\n", l.ID, l.File, problem)
+			fmt.Fprintf(c.App.ErrWriter, "train: skipping %s: %v\n", lr.Label.ID, lr.Err)
 			continue
 		}
-		r := reports[0]
-		r.ID = l.ID
-		ex = append(ex, baseline.Example{Report: r, Verdict: l.Verdict, Category: l.Category})
+		ex = append(ex, baseline.Example{Report: lr.Report, Verdict: lr.Label.Verdict, Category: lr.Label.Category})
 	}
-	return ex, skipped
+	return ex, skipped, nil
 }
 
 // printTrainSummary says what was trained, how well it did leaving one out

@@ -24,12 +24,12 @@ func bundledExamples(t testing.TB) []Example {
 	}
 	c, err := corpus.Load(bundledDir)
 	require.NoError(t, err)
+	read, err := c.ReadReports(context.Background(), intake.Options{})
+	require.NoError(t, err)
 	var ex []Example
-	for _, l := range c.Labels {
-		for it := range intake.Read(context.Background(), []string{c.Path(l)}, intake.Options{}) {
-			require.NoError(t, it.Err, l.File)
-			ex = append(ex, Example{Report: it.Report, Verdict: l.Verdict, Category: l.Category})
-		}
+	for _, lr := range read {
+		require.NoError(t, lr.Err, lr.Label.File)
+		ex = append(ex, Example{Report: lr.Report, Verdict: lr.Label.Verdict, Category: lr.Label.Category})
 	}
 	return ex
 }
