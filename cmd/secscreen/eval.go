@@ -265,11 +265,7 @@ func foldTrainer(c *cli.Context) (eval.Trainer, error) {
 	if name := c.String("backend"); name != baseline.Name {
 		return nil, usageErr("eval: --folds trains the baseline classifier; it cannot train backend %q (use --backend baseline)", name)
 	}
-	tm, err := loadThreatModel(c)
-	if err != nil {
-		return nil, err
-	}
-	eng, err := loadRules(c, tm)
+	tm, eng, err := loadThreatModelAndRules(c)
 	if err != nil {
 		return nil, err
 	}

@@ -61,11 +61,7 @@ func (p *pipeline) cost(sum screener.Summary) (float64, bool) {
 
 // buildPipeline assembles the screener from the flags.
 func buildPipeline(c *cli.Context, progress func(int)) (*pipeline, error) {
-	tm, err := loadThreatModel(c)
-	if err != nil {
-		return nil, err
-	}
-	eng, err := loadRules(c, tm)
+	tm, eng, err := loadThreatModelAndRules(c)
 	if err != nil {
 		return nil, err
 	}

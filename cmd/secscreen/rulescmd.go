@@ -35,11 +35,7 @@ func rulesCommand() *cli.Command {
 }
 
 func rulesListAction(c *cli.Context) error {
-	tm, err := loadThreatModel(c)
-	if err != nil {
-		return err
-	}
-	eng, err := loadRules(c, tm)
+	_, eng, err := loadThreatModelAndRules(c)
 	if err != nil {
 		return err
 	}
@@ -63,11 +59,7 @@ func rulesExplainAction(c *cli.Context) error {
 	if c.NArg() == 0 {
 		return usageErr("rules explain: name at least one INPUT")
 	}
-	tm, err := loadThreatModel(c)
-	if err != nil {
-		return err
-	}
-	eng, err := loadRules(c, tm)
+	_, eng, err := loadThreatModelAndRules(c)
 	if err != nil {
 		return err
 	}

@@ -40,6 +40,20 @@ func loadThreatModel(c *cli.Context) (*threatmodel.Model, error) {
 	return tm, nil
 }
 
+// loadThreatModelAndRules loads the threat model and builds the rule
+// engine against it, as every command that reads reports needs both.
+func loadThreatModelAndRules(c *cli.Context) (*threatmodel.Model, *rules.Engine, error) {
+	tm, err := loadThreatModel(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	eng, err := loadRules(c, tm)
+	if err != nil {
+		return nil, nil, err
+	}
+	return tm, eng, nil
+}
+
 // loadRules builds the rule engine from the built-in set, --rules and
 // --series.
 func loadRules(c *cli.Context, tm *threatmodel.Model) (*rules.Engine, error) {

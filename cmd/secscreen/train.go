@@ -61,15 +61,11 @@ func trainRun(c *cli.Context) error {
 	case opt.RuleWeight < 1:
 		return usageErr("train: --rule-weight must be at least 1")
 	}
-	tm, err := loadThreatModel(c)
+	tm, eng, err := loadThreatModelAndRules(c)
 	if err != nil {
 		return err
 	}
 	opt.ThreatModel = tm
-	eng, err := loadRules(c, tm)
-	if err != nil {
-		return err
-	}
 	crp, err := corpus.Load(c.String("corpus"))
 	if err != nil {
 		return usageErr("train: %w", err)
