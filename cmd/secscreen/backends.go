@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
 	"os"
@@ -19,13 +20,17 @@ import (
 	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
+// defaultBackend is used when neither a flag, its environment variable nor
+// the config file names a backend.
+const defaultBackend = "auto"
+
 // backendFlags choose and configure the model backend. Precedence: a flag
 // on the command line, then its environment variable, then the config file,
 // then the default.
 func backendFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "config", Usage: "config `FILE` (default $XDG_CONFIG_HOME/secscreen/config.yaml)", EnvVars: []string{"SECSCREEN_CONFIG"}},
-		&cli.StringFlag{Name: "backend", Aliases: []string{"b"}, Value: "auto", EnvVars: []string{"SECSCREEN_BACKEND"},
+		&cli.StringFlag{Name: "backend", Aliases: []string{"b"}, Value: defaultBackend, EnvVars: []string{"SECSCREEN_BACKEND"},
 			Usage: "`NAME`: auto (Ollama if it answers, else an OpenAI-compatible server if a key or base URL is set, else offline), rules, baseline, openai, ollama"},
 		&cli.StringFlag{Name: "model", Aliases: []string{"m"}, EnvVars: []string{"SECSCREEN_MODEL"}, Usage: "model `NAME` for openai or ollama"},
 		&cli.StringFlag{Name: "base-url", EnvVars: []string{"OPENAI_BASE_URL"}, Usage: "OpenAI-compatible API root `URL` (vLLM, llama.cpp, LM Studio, OpenRouter, Ollama's /v1)"},
@@ -65,14 +70,19 @@ func loadSettings(c *cli.Context) (settings, error) {
 	if err != nil {
 		return settings{}, usageErr("config: %w", err)
 	}
+	// A flag given on the command line or through a non-empty environment
+	// variable wins; then the file; then the flag's default.
 	str := func(flag, fromFile string) string {
-		if c.IsSet(flag) || fromFile == "" {
-			return c.String(flag)
+		if v := c.String(flag); c.IsSet(flag) && v != "" {
+			return v
 		}
-		return fromFile
+		if fromFile != "" {
+			return fromFile
+		}
+		return c.String(flag)
 	}
 	s := settings{
-		backend:    str("backend", file.Backend),
+		backend:    cmp.Or(str("backend", file.Backend), defaultBackend),
 		model:      str("model", file.Model),
 		baseURL:    str("base-url", file.BaseURL),
 		keyEnv:     str("api-key-env", file.APIKeyEnv),

@@ -222,3 +222,34 @@ func TestScreenOfflineMissIsReported(t *testing.T) {
 	assert.Equal(t, true, row["needs_review"])
 	assert.Contains(t, errOut, "1 failed")
 }
+
+func TestConfigFileSetsBackendAndLimitsAndFlagsWin(t *testing.T) {
+	isolate(t)
+	cfgDir := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "secscreen")
+	require.NoError(t, os.MkdirAll(cfgDir, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(cfgDir, "config.yaml"),
+		[]byte("backend: rules\nlimits:\n  message_bytes: 300\n"), 0o644))
+	report := "../../examples/01-pipe-splice-overwrite.eml" // over 300 bytes
+
+	code, out, errOut := secscreen(t, "screen", "-f", "jsonl", report)
+	assert.Equal(t, exitInputErrors, code, errOut)
+	assert.Contains(t, errOut, "backend rules", "the file chose the backend")
+	row := jsonl(t, out)[0]
+	require.NotNil(t, row["error"], "the file's message limit applied")
+
+	code, out, errOut = secscreen(t, "screen", "-f", "jsonl", "--max-message-bytes", "100000", report)
+	assert.Equal(t, exitOK, code, errOut)
+	assert.Nil(t, jsonl(t, out)[0]["error"], "a flag beats the file")
+
+	require.NoError(t, os.WriteFile(filepath.Join(cfgDir, "config.yaml"), []byte("backend: rules\napi_key: sk-123\n"), 0o644))
+	code, _, errOut = secscreen(t, "screen", report)
+	assert.Equal(t, exitUsage, code)
+	assert.NotContains(t, errOut, "sk-123", "a key pasted into the config is refused without being echoed")
+}
+
+func TestEmptyBackendVariableMeansTheDefault(t *testing.T) {
+	isolate(t) // sets SECSCREEN_BACKEND="" and points OLLAMA_HOST nowhere
+	code, _, errOut := secscreen(t, "screen", "-f", "jsonl", "../../examples/05-vague-report.txt")
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, errOut, "backend auto: baseline", "auto falls back to the offline classifier")
+}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/secscreen/secscreen/screener"
 	"github.com/secscreen/secscreen/screener/backend"
+	"github.com/secscreen/secscreen/screener/config"
 	"github.com/secscreen/secscreen/screener/intake"
 )
 
@@ -20,16 +21,28 @@ func inputFlags() []cli.Flag {
 	}
 }
 
-// intakeOptions reads the input flags.
+// intakeOptions reads the input flags; limits not given as flags come
+// from the config file's limits when it sets them.
 func intakeOptions(c *cli.Context) (intake.Options, error) {
 	f, err := intake.ParseFormat(c.String("input-format"))
 	if err != nil {
 		return intake.Options{}, usageErr("%w", err)
 	}
-	return intake.Options{Format: f, Limits: intake.Limits{
+	file, err := config.Load(c.String("config"))
+	if err != nil {
+		return intake.Options{}, usageErr("config: %w", err)
+	}
+	lim := intake.Limits{
 		MaxMessageBytes:    c.Int64("max-message-bytes"),
 		MaxAttachmentBytes: c.Int64("max-attachment-bytes"),
-	}}, nil
+	}
+	if !c.IsSet("max-message-bytes") && file.Limits.MessageBytes > 0 {
+		lim.MaxMessageBytes = file.Limits.MessageBytes
+	}
+	if !c.IsSet("max-attachment-bytes") && file.Limits.AttachmentBytes > 0 {
+		lim.MaxAttachmentBytes = file.Limits.AttachmentBytes
+	}
+	return intake.Options{Format: f, Limits: lim}, nil
 }
 
 // pipelineFlags are the flags that build the screener: threat model,
