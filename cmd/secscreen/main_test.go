@@ -144,6 +144,12 @@ func TestRulesListAndExplain(t *testing.T) {
 // fakeOpenAI speaks POST /v1/chat/completions and answers every report
 // with the same label; it records the Authorization header it saw.
 func fakeOpenAI(t *testing.T, calls *atomic.Int32) *httptest.Server {
+	return fakeOpenAIRecording(t, calls, nil)
+}
+
+// fakeOpenAIRecording is fakeOpenAI that also hands every request body to
+// record.
+func fakeOpenAIRecording(t *testing.T, calls *atomic.Int32, record func([]byte)) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/v1/chat/completions" {
@@ -152,6 +158,9 @@ func fakeOpenAI(t *testing.T, calls *atomic.Int32) *httptest.Server {
 		}
 		calls.Add(1)
 		body, _ := io.ReadAll(r.Body)
+		if record != nil {
+			record(body)
+		}
 		if !bytes.Contains(body, []byte(`"temperature":0`)) {
 			http.Error(w, `{"error":{"message":"expected temperature 0"}}`, http.StatusBadRequest)
 			return
@@ -252,4 +261,38 @@ func TestEmptyBackendVariableMeansTheDefault(t *testing.T) {
 	code, _, errOut := secscreen(t, "screen", "-f", "jsonl", "../../examples/05-vague-report.txt")
 	require.Equal(t, exitOK, code, errOut)
 	assert.Contains(t, errOut, "backend auto: baseline", "auto falls back to the offline classifier")
+}
+
+func TestShotsComeFromTheCorpusAndNeverShowTheReportItself(t *testing.T) {
+	isolate(t)
+	var calls atomic.Int32
+	var user string
+	srv := fakeOpenAIRecording(t, &calls, func(body []byte) {
+		var req struct {
+			Messages []struct{ Role, Content string }
+		}
+		if json.Unmarshal(body, &req) == nil && len(req.Messages) > 1 {
+			user = req.Messages[1].Content
+		}
+	})
+	// Screen a report that is itself in the corpus, with every corpus report
+	// offered as an example: it must not be shown its own text.
+	const self = "../../corpus/reports/misc-069-root-insmod-rootkit.eml"
+	code, _, errOut := secscreen(t, "screen", "--backend", "openai", "--base-url", srv.URL+"/v1", "--model", "m",
+		"--no-cache", "--shots", "300", "--corpus", "../../corpus", "-f", "jsonl", self)
+	require.Equal(t, exitOK, code, errOut)
+	require.Equal(t, int32(1), calls.Load())
+	assert.Equal(t, 244, strings.Count(user, "<<<BEGIN EXAMPLE "), "every other corpus report is an example")
+	assert.Equal(t, 1, strings.Count(user, "<<<BEGIN REPORT "))
+	data, err := os.ReadFile(self)
+	require.NoError(t, err)
+	subject := ""
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "Subject: ") {
+			subject = strings.TrimSpace(strings.TrimPrefix(line, "Subject: "))
+			break
+		}
+	}
+	require.NotEmpty(t, subject)
+	assert.Equal(t, 1, strings.Count(user, subject), "the report appears once, as the report, never as an example")
 }
