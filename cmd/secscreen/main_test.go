@@ -296,3 +296,18 @@ func TestShotsComeFromTheCorpusAndNeverShowTheReportItself(t *testing.T) {
 	require.NotEmpty(t, subject)
 	assert.Equal(t, 1, strings.Count(user, subject), "the report appears once, as the report, never as an example")
 }
+
+func TestPriceTableTurnsTokensIntoCost(t *testing.T) {
+	isolate(t)
+	var calls atomic.Int32
+	srv := fakeOpenAI(t, &calls) // answers with 1000 prompt and 50 completion tokens
+	cfgDir := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "secscreen")
+	require.NoError(t, os.MkdirAll(cfgDir, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(cfgDir, "config.yaml"), []byte(
+		"prices:\n  test-model: {prompt_per_1m: 2, completion_per_1m: 8}\n"), 0o644))
+	code, _, errOut := secscreen(t, "screen", "--backend", "openai", "--base-url", srv.URL+"/v1", "--model", "test-model",
+		"--no-cache", "-f", "jsonl", "../../examples/04-crafted-ext4-image.eml")
+	require.Equal(t, exitOK, code, errOut)
+	// 1000 × 2/1e6 + 50 × 8/1e6 = 0.0024
+	assert.Contains(t, errOut, "cost 0.0024")
+}
