@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
@@ -67,6 +68,7 @@ func setUsageErrors(cmds []*cli.Command) {
 func newApp() *cli.App {
 	app := &cli.App{
 		Name:                 "secscreen",
+		Version:              version(),
 		Usage:                "screen security bug reports against a threat model",
 		Description:          "secscreen reads reports (email, mbox, Maildir, JSONL, text), checks them with\ndeterministic rules and optionally a model, and says which are security bugs.\n\n" + exitCodesHelp,
 		EnableBashCompletion: true,
@@ -84,6 +86,14 @@ func newApp() *cli.App {
 	}
 	setUsageErrors(app.Commands)
 	return app
+}
+
+// version is the module version the binary was built from, or "devel".
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
 }
 
 func main() {
