@@ -104,7 +104,7 @@ func (s *Screener) Screen(ctx context.Context, r *intake.Report) Result {
 		// The rules decide alone; a report that addresses the model is
 		// never decided without the model's view and a person's.
 	default:
-		ans = s.ask(ctx, r)
+		ans = s.ask(ctx, r, &ev)
 	}
 	s.cfg.Policy.decide(s.cfg.ThreatModel, s.cfg.Routes, ev, ans, &res)
 	if s.cfg.Backend != nil && ans == nil {
@@ -119,7 +119,7 @@ func (s *Screener) Screen(ctx context.Context, r *intake.Report) Result {
 
 // ask renders the prompt, calls the backend, validates the answer, and
 // makes one repair call that quotes the validation error when needed.
-func (s *Screener) ask(ctx context.Context, r *intake.Report) *ModelAnswer {
+func (s *Screener) ask(ctx context.Context, r *intake.Report, ev *rules.Evaluation) *ModelAnswer {
 	tpl := s.cfg.Prompt
 	out := &ModelAnswer{Prompt: tpl.ID()}
 	opt := prompts.Options{MaxBodyChars: s.cfg.MaxBodyChars, Boundary: fenceToken(r)}
@@ -135,6 +135,7 @@ func (s *Screener) ask(ctx context.Context, r *intake.Report) *ModelAnswer {
 	req := backend.Request{
 		ReportID: r.ID,
 		Report:   r,
+		Rules:    ev,
 		Messages: []backend.Message{
 			{Role: backend.System, Content: rendered.System},
 			{Role: backend.User, Content: rendered.User},

@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"github.com/secscreen/secscreen/screener/intake"
+	"github.com/secscreen/secscreen/screener/rules"
 )
 
 // Role names the author of a Message.
@@ -59,6 +60,10 @@ type Request struct {
 	// Report is the report itself, for backends that classify text
 	// directly instead of reading Messages (the offline baseline).
 	Report *intake.Report
+	// Rules is the rules' evaluation of Report when the caller has one, so
+	// that a backend using the findings as features (the offline baseline)
+	// need not run the rules a second time. Nil means not available.
+	Rules *rules.Evaluation
 	// Messages is the rendered conversation: system, user, and for a repair
 	// retry the previous assistant answer and a user correction.
 	Messages []Message

@@ -27,7 +27,7 @@ type classifier struct {
 
 // NewBackend returns a Backend that answers from the model instead of a
 // language model: Complete classifies Request.Report (the messages are
-// ignored) and returns an answer that prompts.ParseAnswer accepts for the
+// ignored; Request.Rules is used when set, else eng evaluates the report) and returns an answer that prompts.ParseAnswer accepts for the
 // threat model the model was trained on. Neither argument may be nil, and
 // eng should be built like the engine the model was trained with (same
 // rules and threat model), since the rules' findings are features.
@@ -58,9 +58,13 @@ func (b *classifier) Complete(ctx context.Context, req backend.Request) (backend
 	if req.Report == nil {
 		return backend.Reply{Usage: usage}, errors.New("baseline: the request carries no report (the baseline classifies reports, not messages)")
 	}
-	ev := b.eng.Evaluate(req.Report)
-	p := b.m.Predict(req.Report, &ev)
-	a := b.answer(p, &ev)
+	ev := req.Rules
+	if ev == nil {
+		e := b.eng.Evaluate(req.Report)
+		ev = &e
+	}
+	p := b.m.Predict(req.Report, ev)
+	a := b.answer(p, ev)
 	data, err := json.Marshal(a)
 	if err != nil {
 		return backend.Reply{Usage: usage}, fmt.Errorf("baseline: encode answer: %w", err)

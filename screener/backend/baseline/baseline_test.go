@@ -436,3 +436,24 @@ func TestExtractCapsTextFeatures(t *testing.T) {
 }
 
 func writeFile(path string, data []byte) error { return os.WriteFile(path, data, 0o644) }
+
+// When the caller already ran the rules, Complete uses that evaluation
+// instead of running them again.
+func TestCompleteUsesTheCallersRuleEvaluation(t *testing.T) {
+	m, err := Embedded()
+	require.NoError(t, err)
+	eng := kernelEngine(t)
+	r := &intake.Report{ID: "r1", Subject: "oops", Body: "Writing to /dev/mem as root oopses 6.12.3."}
+	ev := eng.Evaluate(r)
+	ev.Missing = []string{"marker-from-caller"}
+	rep, err := NewBackend(m, eng).Complete(context.Background(), backend.Request{Report: r, Rules: &ev})
+	require.NoError(t, err)
+	var a prompts.Answer
+	require.NoError(t, json.Unmarshal([]byte(rep.Content), &a))
+	assert.Equal(t, []string{"marker-from-caller"}, a.MissingInformation)
+
+	rep, err = NewBackend(m, eng).Complete(context.Background(), backend.Request{Report: r})
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal([]byte(rep.Content), &a))
+	assert.NotContains(t, a.MissingInformation, "marker-from-caller", "without one, the rules run here")
+}
