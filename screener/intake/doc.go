@@ -6,7 +6,9 @@
 // Read takes a list of inputs. Each is a file, a directory, or "-" for
 // standard input (Options.Stdin). Directories are walked recursively in
 // sorted name order; symlinks to files are read, symlinks to directories
-// are not followed. A directory holding cur/ and new/ is a Maildir (also
+// are not followed; hidden entries met in a walk (names starting with ".",
+// such as .git or .DS_Store) are tool metadata, not reports, and are
+// skipped, though a hidden file named as an input is read. A directory holding cur/ and new/ is a Maildir (also
 // when met inside a walk): its messages in cur/ and new/ are read, tmp/ and
 // dot files are skipped, and nothing is moved or changed.
 //

@@ -663,3 +663,27 @@ func TestEmailAfterBOMAndBlankLines(t *testing.T) {
 	assert.Equal(t, "a@example.com", r.From)
 	assert.Equal(t, "body\n", r.Body)
 }
+
+func TestWalkSkipsHiddenEntriesButReadsANamedHiddenFile(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, ".git", "objects"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, ".git", "objects", "ab"), []byte{0x78, 0x01, 0, 0xff}, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, ".DS_Store"), []byte{0, 0, 0, 1, 'B', 'u', 'd', '1'}, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "report.txt"), []byte("A bug in 6.12.3: writing to /dev/port oopses.\n"), 0o644))
+
+	var sources []string
+	for it := range Read(context.Background(), []string{dir}, Options{}) {
+		require.NoError(t, it.Err, it.Source)
+		sources = append(sources, it.Source)
+	}
+	assert.Equal(t, []string{filepath.Join(dir, "report.txt")}, sources)
+
+	hidden := filepath.Join(dir, ".draft-report.txt")
+	require.NoError(t, os.WriteFile(hidden, []byte("A bug in 6.12.3, draft.\n"), 0o644))
+	n := 0
+	for it := range Read(context.Background(), []string{hidden}, Options{}) {
+		require.NoError(t, it.Err)
+		n++
+	}
+	assert.Equal(t, 1, n, "a hidden file named as an input is read")
+}

@@ -170,6 +170,9 @@ func (rd *reader) walk(dir string) bool {
 		if !rd.alive() {
 			return false
 		}
+		if strings.HasPrefix(e.Name(), ".") {
+			continue // .git, .DS_Store and the like: metadata, not reports
+		}
 		p := filepath.Join(dir, e.Name())
 		ok := true
 		switch t := e.Type(); {
