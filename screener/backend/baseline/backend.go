@@ -27,8 +27,9 @@ type classifier struct {
 
 // NewBackend returns a Backend that answers from the model instead of a
 // language model: Complete classifies Request.Report (the messages are
-// ignored; Request.Rules is used when set, else eng evaluates the report) and returns an answer that prompts.ParseAnswer accepts for the
-// threat model the model was trained on. Neither argument may be nil, and
+// ignored; Request.Rules is used when set, else eng evaluates the report)
+// and returns an answer that prompts.ParseAnswer accepts for the threat
+// model the model was trained on. Neither argument may be nil, and
 // eng should be built like the engine the model was trained with (same
 // rules and threat model), since the rules' findings are features.
 func NewBackend(m *Model, eng *rules.Engine) backend.Backend {
