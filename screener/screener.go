@@ -11,6 +11,7 @@
 package screener
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -147,6 +148,9 @@ func (s *Screener) ask(ctx context.Context, r *intake.Report, ev *rules.Evaluati
 	}
 	reply, err := s.cfg.Backend.Complete(ctx, req)
 	out.Usage = reply.Usage
+	// A failed call may return no usage; the result still names who failed.
+	out.Usage.Backend = cmp.Or(out.Usage.Backend, s.cfg.Backend.Name())
+	out.Usage.Model = cmp.Or(out.Usage.Model, s.cfg.Backend.Model())
 	if err != nil {
 		out.Error = err.Error()
 		return out

@@ -52,6 +52,9 @@ func (s *scripted) Complete(ctx context.Context, req backend.Request) (backend.R
 		}
 	}
 	text, err := s.answer(req, int(n))
+	if err != nil {
+		return backend.Reply{}, err // as real backends do: no reply, no usage
+	}
 	return backend.Reply{Content: text, Usage: backend.Usage{Backend: "scripted", Model: "test-model", PromptTokens: 10, CompletionTokens: 5, Attempts: 1}}, err
 }
 
@@ -218,6 +221,8 @@ func TestScreenBackendErrorKeepsRules(t *testing.T) {
 	require.Nil(t, r.Error)
 	assert.Equal(t, DecisionModelFailed, r.Decision)
 	assert.Contains(t, r.ReviewReason, "HTTP 503")
+	assert.Equal(t, "scripted", r.Model.Usage.Backend, "a failed call still names the backend and model")
+	assert.Equal(t, "test-model", r.Model.Usage.Model)
 }
 
 func TestRunCancelledKeepsWhatIsDone(t *testing.T) {
