@@ -15,7 +15,6 @@ import (
 	"github.com/secscreen/secscreen/screener/backend/auto"
 	"github.com/secscreen/secscreen/screener/backend/ollama"
 	"github.com/secscreen/secscreen/screener/backend/openai"
-	"github.com/secscreen/secscreen/screener/config"
 	"github.com/secscreen/secscreen/screener/rules"
 	"github.com/secscreen/secscreen/screener/threatmodel"
 )
@@ -66,9 +65,9 @@ type settings struct {
 // loadSettings merges the command line (and its environment variables)
 // over the config file.
 func loadSettings(c *cli.Context) (settings, error) {
-	file, err := config.Load(c.String("config"))
+	file, err := loadConfigFile(c)
 	if err != nil {
-		return settings{}, usageErr("config: %w", err)
+		return settings{}, err
 	}
 	// A flag given on the command line or through a non-empty environment
 	// variable wins; then the file; then the flag's default.

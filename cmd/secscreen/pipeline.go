@@ -7,7 +7,6 @@ import (
 
 	"github.com/secscreen/secscreen/screener"
 	"github.com/secscreen/secscreen/screener/backend"
-	"github.com/secscreen/secscreen/screener/config"
 	"github.com/secscreen/secscreen/screener/intake"
 )
 
@@ -28,9 +27,9 @@ func intakeOptions(c *cli.Context) (intake.Options, error) {
 	if err != nil {
 		return intake.Options{}, usageErr("%w", err)
 	}
-	file, err := config.Load(c.String("config"))
+	file, err := loadConfigFile(c)
 	if err != nil {
-		return intake.Options{}, usageErr("config: %w", err)
+		return intake.Options{}, err
 	}
 	lim := intake.Limits{
 		MaxMessageBytes:    c.Int64("max-message-bytes"),
