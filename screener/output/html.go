@@ -24,13 +24,8 @@ var htmlPage = template.Must(template.New("results").Funcs(template.FuncMap{
 // htmlWriter writes one self-contained page (no external assets). It uses
 // html/template, so everything that came from a report is escaped.
 type htmlWriter struct {
-	w       io.Writer
-	results []screener.Result
-}
-
-func (h *htmlWriter) Write(r screener.Result) error {
-	h.results = append(h.results, r)
-	return nil
+	w io.Writer
+	collector
 }
 
 func (h *htmlWriter) Close(sum screener.Summary) error {

@@ -10,13 +10,8 @@ import (
 
 // jsonWriter writes one JSON document: {"summary": ..., "results": [...]}.
 type jsonWriter struct {
-	w       io.Writer
-	results []screener.Result
-}
-
-func (j *jsonWriter) Write(r screener.Result) error {
-	j.results = append(j.results, r)
-	return nil
+	w io.Writer
+	collector
 }
 
 func (j *jsonWriter) Close(sum screener.Summary) error {

@@ -10,13 +10,8 @@ import (
 
 // markdownWriter writes a summary and a GitHub-flavoured table.
 type markdownWriter struct {
-	w       io.Writer
-	results []screener.Result
-}
-
-func (m *markdownWriter) Write(r screener.Result) error {
-	m.results = append(m.results, r)
-	return nil
+	w io.Writer
+	collector
 }
 
 func (m *markdownWriter) Close(sum screener.Summary) error {

@@ -84,6 +84,15 @@ func New(f Format, w io.Writer, opt Options) (Writer, error) {
 	return nil, fmt.Errorf("unknown output format %q", f)
 }
 
+// collector keeps every result for the formats that write one document
+// at Close (JSON, Markdown, HTML).
+type collector struct{ results []screener.Result }
+
+func (c *collector) Write(r screener.Result) error {
+	c.results = append(c.results, r)
+	return nil
+}
+
 // ruleIDs lists the ids of the rules that fired, without repeats.
 func ruleIDs(r screener.Result) []string {
 	var ids []string
