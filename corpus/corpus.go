@@ -7,8 +7,9 @@
 //	 "verdict":"security","category":"isolation.process",
 //	 "notes":"why this label","source":"where the report came from"}
 //
-// id, file, verdict and category are required; notes and source are
-// optional. file is relative to the corpus directory and names one report: an
+// id, file, verdict and category are required; notes, source and split
+// ("dev" or "test", default dev) are optional, and other fields are kept and
+// ignored. file is relative to the corpus directory and names one report: an
 // email (.eml), a plain text file (.txt) or an mbox holding one message
 // (.mbox). The verdict and category must be a pair of the threat model in use
 // (see threatmodel.Model.Check).
@@ -49,8 +50,33 @@ type Label struct {
 	Notes string `json:"notes,omitempty"`
 	// Source says where the report came from (a list archive, "synthetic").
 	Source string `json:"source,omitempty"`
+	// Split is the part of the corpus the label belongs to: SplitDev (rules,
+	// weights, the baseline and prompts are tuned on it) or SplitTest (kept
+	// for measuring). Empty means dev.
+	Split string `json:"split,omitempty"`
+	// Extra holds fields of the label line that secscreen does not know.
+	// They are kept, ignored, and listed once by Check as a note.
+	Extra map[string]json.RawMessage `json:"-"`
 	// Line is the 1-based line of labels.jsonl the label was read from.
 	Line int `json:"-"`
+}
+
+// The corpus splits a label may name.
+const (
+	// SplitDev is the part of a corpus that rules, weights, the baseline and
+	// prompts may be tuned on.
+	SplitDev = "dev"
+	// SplitTest is the sealed part of a corpus, for measuring only.
+	SplitTest = "test"
+)
+
+// SplitOf returns the split a label belongs to: its Split, or SplitDev when
+// the label names none.
+func (l Label) SplitOf() string {
+	if l.Split == "" {
+		return SplitDev
+	}
+	return l.Split
 }
 
 // Corpus is a loaded corpus: its directory and its labels in file order.
@@ -61,9 +87,11 @@ type Corpus struct {
 	Labels []Label
 }
 
-// Load reads dir/labels.jsonl. Blank lines are skipped; any other line that
-// is not exactly one JSON object with known fields, or that lacks id or file,
-// is an error naming the line. All such errors are reported together.
+// Load reads dir/labels.jsonl. A leading UTF-8 byte order mark and blank
+// lines are skipped; any other line that is not exactly one JSON object, that
+// lacks a required field or names an unknown split, is an error naming the
+// line. All such errors are reported together. Unknown fields are kept in
+// Label.Extra.
 func Load(dir string) (*Corpus, error) {
 	path := filepath.Join(dir, LabelsFile)
 	f, err := os.Open(path)
@@ -83,6 +111,25 @@ func Load(dir string) (*Corpus, error) {
 		return nil, errors.Join(errs...)
 	}
 	return &Corpus{Dir: dir, Labels: labels}, nil
+}
+
+// OnlySplit returns a corpus holding only the labels of one split (SplitDev
+// or SplitTest; "" or "all" returns c itself). An unknown name is an error.
+func (c *Corpus) OnlySplit(name string) (*Corpus, error) {
+	switch name {
+	case "", "all":
+		return c, nil
+	case SplitDev, SplitTest:
+	default:
+		return nil, fmt.Errorf("unknown split %q (want %s, %s or all)", name, SplitDev, SplitTest)
+	}
+	out := &Corpus{Dir: c.Dir}
+	for _, l := range c.Labels {
+		if l.SplitOf() == name {
+			out.Labels = append(out.Labels, l)
+		}
+	}
+	return out, nil
 }
 
 // Path returns the path of a label's report file (the corpus directory joined
@@ -110,7 +157,11 @@ func parseLabels(r io.Reader) ([]Label, []lineError, error) {
 	n := 0
 	for sc.Scan() {
 		n++
-		line := bytes.TrimSpace(sc.Bytes())
+		line := sc.Bytes()
+		if n == 1 {
+			line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark
+		}
+		line = bytes.TrimSpace(line)
 		if len(line) == 0 {
 			continue
 		}
@@ -128,17 +179,34 @@ func parseLabels(r io.Reader) ([]Label, []lineError, error) {
 	return labels, bad, nil
 }
 
-// parseLabel decodes one line strictly: a single object, known fields only,
-// with the required fields present.
+// knownFields are the JSON names of Label's fields.
+var knownFields = map[string]bool{"id": true, "file": true, "verdict": true, "category": true, "notes": true, "source": true, "split": true}
+
+// parseLabel decodes one line: a single object with the required fields
+// present and a known split; unknown fields go to Extra.
 func parseLabel(line []byte) (Label, error) {
 	var l Label
+	var fields map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(line))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&l); err != nil {
+	if err := dec.Decode(&fields); err != nil {
 		return Label{}, fmt.Errorf("not a label object: %w", err)
 	}
 	if rest := bytes.TrimSpace(line[dec.InputOffset():]); len(rest) > 0 {
 		return Label{}, errors.New("not a label object: extra data after the object")
+	}
+	if err := json.Unmarshal(line[:dec.InputOffset()], &l); err != nil {
+		return Label{}, fmt.Errorf("not a label object: %w", err)
+	}
+	for name, raw := range fields {
+		if !knownFields[name] {
+			if l.Extra == nil {
+				l.Extra = map[string]json.RawMessage{}
+			}
+			l.Extra[name] = raw
+		}
+	}
+	if l.Split != "" && l.Split != SplitDev && l.Split != SplitTest {
+		return Label{}, fmt.Errorf("split %q is not %q or %q", l.Split, SplitDev, SplitTest)
 	}
 	var missing []string
 	for _, f := range []struct{ name, val string }{

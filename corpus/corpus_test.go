@@ -57,7 +57,7 @@ func TestLoadValid(t *testing.T) {
 func TestLoadRejectsBadLinesNamingThem(t *testing.T) {
 	dir := writeCorpus(t, nil,
 		`{"id":"a","file":"a.txt","verdict":"security","category":"isolation.data"}`,
-		`{"id":"b","file":"b.txt","verdict":"security","category":"isolation.data","colour":"red"}`,
+		`{"id":"b","file":"b.txt","verdict":"security","category":"isolation.data","split":"train"}`,
 		`not json`,
 		`{"id":"d","file":"d.txt","verdict":"security","category":"isolation.data"} {"id":"e"}`,
 		`{"id":"f","verdict":"security","category":"isolation.data"}`,
@@ -66,10 +66,39 @@ func TestLoadRejectsBadLinesNamingThem(t *testing.T) {
 	_, err := Load(dir)
 	require.Error(t, err)
 	msg := err.Error()
-	for _, want := range []string{":2: ", "colour", ":3: ", ":4: ", "extra data", ":5: ", "lacks file", ":6: "} {
+	for _, want := range []string{":2: ", `split "train"`, ":3: ", ":4: ", "extra data", ":5: ", "lacks file", ":6: "} {
 		assert.Contains(t, msg, want)
 	}
 	assert.NotContains(t, msg, ":1: ")
+}
+
+func TestLoadKeepsExtraFieldsSplitAndBOM(t *testing.T) {
+	dir := writeCorpus(t, nil,
+		"\ufeff"+`{"id":"a","file":"a.txt","verdict":"security","category":"isolation.data","split":"test","reviewer":"kim","score":3}`,
+		`{"id":"b","file":"b.txt","verdict":"security","category":"isolation.data"}`,
+	)
+	c, err := Load(dir)
+	require.NoError(t, err)
+	require.Len(t, c.Labels, 2)
+	assert.Equal(t, "a", c.Labels[0].ID, "the byte order mark is not part of the first line")
+	assert.Equal(t, SplitTest, c.Labels[0].SplitOf())
+	assert.Equal(t, SplitDev, c.Labels[1].SplitOf(), "no split means dev")
+	assert.JSONEq(t, `"kim"`, string(c.Labels[0].Extra["reviewer"]))
+	assert.Len(t, c.Labels[0].Extra, 2)
+	assert.Nil(t, c.Labels[1].Extra)
+
+	test, err := c.OnlySplit(SplitTest)
+	require.NoError(t, err)
+	require.Len(t, test.Labels, 1)
+	assert.Equal(t, "a", test.Labels[0].ID)
+	dev, err := c.OnlySplit(SplitDev)
+	require.NoError(t, err)
+	assert.Equal(t, "b", dev.Labels[0].ID)
+	all, err := c.OnlySplit("all")
+	require.NoError(t, err)
+	assert.Len(t, all.Labels, 2)
+	_, err = c.OnlySplit("train")
+	assert.ErrorContains(t, err, `unknown split "train"`)
 }
 
 func TestLoadMissingDir(t *testing.T) {
