@@ -104,11 +104,7 @@ func Check(dir string, tm *threatmodel.Model) (*CheckReport, error) {
 	if err != nil {
 		return nil, fmt.Errorf("check corpus %s: %w", dir, err)
 	}
-	root, err := filepath.EvalSymlinks(dir)
-	if err != nil {
-		return nil, fmt.Errorf("check corpus: %w", err)
-	}
-	root, err = filepath.Abs(root)
+	root, err := realRoot(dir)
 	if err != nil {
 		return nil, fmt.Errorf("check corpus: %w", err)
 	}
@@ -225,27 +221,46 @@ type fileProblem struct {
 	msg  string
 }
 
-// readInside reads rel under root, refusing a file whose real location
-// (symbolic links resolved) is outside root.
-func readInside(root, rel string) ([]byte, *fileProblem) {
+// resolveInside returns the real location of rel under root (symbolic
+// links resolved), refusing one that is outside root or not a regular file.
+func resolveInside(root, rel string) (string, *fileProblem) {
 	full := filepath.Join(root, filepath.FromSlash(rel))
 	real, err := filepath.EvalSymlinks(full)
 	if err != nil {
-		return nil, &fileProblem{MissingFile, fmt.Sprintf("file %q does not exist", rel)}
+		return "", &fileProblem{MissingFile, fmt.Sprintf("file %q does not exist", rel)}
 	}
 	inside, err := filepath.Rel(root, real)
 	if err != nil || !filepath.IsLocal(inside) {
-		return nil, &fileProblem{OutsideDir, fmt.Sprintf("file %q leads outside the corpus directory", rel)}
+		return "", &fileProblem{OutsideDir, fmt.Sprintf("file %q leads outside the corpus directory", rel)}
 	}
 	st, err := os.Stat(real)
 	if err != nil || !st.Mode().IsRegular() {
-		return nil, &fileProblem{MissingFile, fmt.Sprintf("file %q is not a regular file", rel)}
+		return "", &fileProblem{MissingFile, fmt.Sprintf("file %q is not a regular file", rel)}
+	}
+	return real, nil
+}
+
+// readInside reads rel under root, refusing a file whose real location
+// (symbolic links resolved) is outside root.
+func readInside(root, rel string) ([]byte, *fileProblem) {
+	real, problem := resolveInside(root, rel)
+	if problem != nil {
+		return nil, problem
 	}
 	data, err := os.ReadFile(real)
 	if err != nil {
 		return nil, &fileProblem{MissingFile, fmt.Sprintf("file %q cannot be read: %v", rel, err)}
 	}
 	return data, nil
+}
+
+// realRoot returns dir with symbolic links resolved, as an absolute path.
+func realRoot(dir string) (string, error) {
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Abs(root)
 }
 
 // unlabeledFiles walks root for report files that no label names. It skips

@@ -17,10 +17,19 @@ type LabeledReport struct {
 	Err    error
 }
 
-// ReadReports reads the report file of every label, in label order. Each report's ID is set
-// to its label's id, so that results carry the corpus's ids. A file that
-// does not yield exactly one report gets Err instead.
+// ReadReports reads the report file of every label, in label order. Each
+// report's ID is set to its label's id, so that results carry the corpus's
+// ids. An mbox holding several messages is one thread, folded into one
+// report by intake.JoinThread. A file that yields no report, that cannot be
+// read, or whose path (symbolic links resolved) leads outside the corpus
+// directory gets Err naming its label instead: every reader of a corpus
+// (eval, train, --shots) goes through here, so no label can make secscreen
+// read, or send to a model, a file the user did not point at.
 func (c *Corpus) ReadReports(ctx context.Context, opt intake.Options) ([]LabeledReport, error) {
+	root, err := realRoot(c.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("read corpus: %w", err)
+	}
 	seen := map[string]bool{}
 	out := make([]LabeledReport, len(c.Labels))
 	for i, l := range c.Labels {
@@ -29,9 +38,14 @@ func (c *Corpus) ReadReports(ctx context.Context, opt intake.Options) ([]Labeled
 		}
 		seen[l.ID] = true
 		out[i].Label = l
+		path, problem := labelPath(root, l)
+		if problem != nil {
+			out[i].Err = fmt.Errorf("label %q: %s", l.ID, problem.msg)
+			continue
+		}
 		var reports []*intake.Report
 		var errs []error
-		for it := range intake.Read(ctx, []string{c.Path(l)}, opt) {
+		for it := range intake.Read(ctx, []string{path}, opt) {
 			if it.Err != nil {
 				errs = append(errs, it.Err)
 			} else if it.Report != nil {
@@ -44,13 +58,29 @@ func (c *Corpus) ReadReports(ctx context.Context, opt intake.Options) ([]Labeled
 		switch {
 		case len(errs) > 0:
 			out[i].Err = fmt.Errorf("read %s: %w", l.File, errors.Join(errs...))
-		case len(reports) != 1:
-			out[i].Err = fmt.Errorf("read %s: want one report, found %d", l.File, len(reports))
+		case len(reports) == 0:
+			out[i].Err = fmt.Errorf("read %s: no report found", l.File)
 		default:
-			r := *reports[0]
+			joined, err := intake.JoinThread(reports)
+			if err != nil {
+				out[i].Err = fmt.Errorf("read %s: %w", l.File, err)
+				continue
+			}
+			r := *joined
 			r.ID = l.ID
 			out[i].Report = &r
 		}
 	}
 	return out, nil
+}
+
+// labelPath returns the real path of a label's file, or the problem that
+// keeps it from being read: a path that climbs out of the corpus directory,
+// a symbolic link that leads out of it, or no regular file there.
+func labelPath(root string, l Label) (string, *fileProblem) {
+	rel, ok := localPath(l.File)
+	if !ok {
+		return "", &fileProblem{OutsideDir, fmt.Sprintf("file %q is not inside the corpus directory", l.File)}
+	}
+	return resolveInside(root, rel)
 }

@@ -37,6 +37,9 @@ type Report struct {
 	Hash string `json:"hash"`
 	// Format is the input format the report was read as.
 	Format Format `json:"format,omitempty"`
+	// ThreadSize is the number of messages JoinThread folded into this
+	// report; 0 for a report read from one message or file.
+	ThreadSize int `json:"thread_size,omitempty"`
 	// Notes record what intake had to work around while decoding (unknown
 	// charset, broken MIME, truncated attachment...), one line each.
 	Notes []string `json:"notes,omitempty"`
