@@ -2,6 +2,7 @@ package corpus
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
@@ -43,7 +45,22 @@ const (
 	// UnlabeledFile: a report file (.eml, .txt, .mbox) in the directory is
 	// named by no label.
 	UnlabeledFile Kind = "unlabeled-file"
+	// UnreadableReport: a labeled file exists but intake cannot make a
+	// report of it (only checked when the shortcut audit runs).
+	UnreadableReport Kind = "unreadable-report"
+	// ShortcutCue: a surface feature (length, a fix line, a subject prefix,
+	// the year...) alone separates security reports from the rest with a
+	// strength at or above CheckOptions.MaxCueAUC.
+	ShortcutCue Kind = "shortcut-cue"
 )
+
+// CheckOptions configures Check.
+type CheckOptions struct {
+	// MaxCueAUC turns the shortcut audit on: every report is read and each
+	// surface cue whose strength (max(AUC, 1-AUC), security against the
+	// rest) reaches it is a problem. 0 leaves the audit off.
+	MaxCueAUC float64
+}
 
 // ReportExts are the file extensions Check treats as report files when it
 // looks for unlabeled ones.
@@ -85,16 +102,24 @@ type CheckReport struct {
 	Verdicts []Count `json:"verdicts"`
 	// Categories counts labels per category, every id of the model listed.
 	Categories []Count `json:"categories"`
+	// Splits counts labels per split (dev, test).
+	Splits []Count `json:"splits"`
+	// Notes are remarks that are not problems, such as label fields
+	// secscreen ignores.
+	Notes []string `json:"notes,omitempty"`
+	// Audit is the shortcut audit, when CheckOptions.MaxCueAUC asked for it.
+	Audit *Audit `json:"audit,omitempty"`
 }
 
 // OK reports whether the corpus has no problems.
 func (r *CheckReport) OK() bool { return len(r.Problems) == 0 }
 
 // Check audits the corpus in dir against the threat model tm: it reports
-// every problem of every Kind together with the label counts per verdict and
-// per category. The error is reserved for failures to read the corpus at all
-// (no directory, no labels.jsonl); defects of its content are Problems.
-func Check(dir string, tm *threatmodel.Model) (*CheckReport, error) {
+// every problem of every Kind together with the label counts per verdict,
+// per category and per split, and, when opt asks for it, the shortcut audit.
+// The error is reserved for failures to read the corpus at all (no
+// directory, no labels.jsonl); defects of its content are Problems.
+func Check(ctx context.Context, dir string, tm *threatmodel.Model, opt CheckOptions) (*CheckReport, error) {
 	f, err := os.Open(filepath.Join(dir, LabelsFile))
 	if err != nil {
 		return nil, fmt.Errorf("check corpus: %w%s", err, partsHint(dir))
@@ -120,8 +145,16 @@ func Check(dir string, tm *threatmodel.Model) (*CheckReport, error) {
 	hashLine := map[string]Label{}
 	bodyLine := map[string]Label{}
 	labeled := map[string]bool{}
+	splitN := map[string]int{}
+	extra := map[string]int{}
+	var readable []Label
+	raws := map[string][]byte{}
 
 	for _, l := range labels {
+		splitN[l.SplitOf()]++
+		for name := range l.Extra {
+			extra[name]++
+		}
 		p := Problem{Line: l.Line, ID: l.ID, File: l.File}
 		if first, dup := idLine[l.ID]; dup {
 			rep.add(p.with(DuplicateID, "id %q is already used on line %d", l.ID, first))
@@ -171,6 +204,25 @@ func Check(dir string, tm *threatmodel.Model) (*CheckReport, error) {
 			}
 			bodyLine[body] = l
 		}
+		if verr == nil && known {
+			readable = append(readable, l)
+			raws[l.ID] = data
+		}
+	}
+	if len(extra) > 0 {
+		names := make([]string, 0, len(extra))
+		for name, n := range extra {
+			names = append(names, fmt.Sprintf("%s (%d labels)", name, n))
+		}
+		slices.Sort(names)
+		rep.Notes = append(rep.Notes, "labels carry fields secscreen keeps and ignores: "+strings.Join(names, ", "))
+	}
+	if opt.MaxCueAUC > 0 {
+		a, err := auditCorpus(ctx, &Corpus{Dir: dir, Labels: readable}, raws, opt.MaxCueAUC, rep)
+		if err != nil {
+			return nil, fmt.Errorf("check corpus %s: %w", dir, err)
+		}
+		rep.Audit = a
 	}
 
 	unlabeled, err := unlabeledFiles(root, labeled)
@@ -187,7 +239,40 @@ func Check(dir string, tm *threatmodel.Model) (*CheckReport, error) {
 	for _, c := range tm.Clauses {
 		rep.Categories = append(rep.Categories, Count{Name: c.ID, Verdict: string(c.Verdict), N: categoryN[c.ID]})
 	}
+	for _, name := range []string{SplitDev, SplitTest} {
+		rep.Splits = append(rep.Splits, Count{Name: name, N: splitN[name]})
+	}
 	return rep, nil
+}
+
+// auditCorpus reads the reports of c and runs the shortcut audit on them,
+// adding a problem for each report intake cannot read and each cue that
+// reaches maxAUC.
+func auditCorpus(ctx context.Context, c *Corpus, raws map[string][]byte, maxAUC float64, rep *CheckReport) (*Audit, error) {
+	read, err := c.ReadReports(ctx, intake.Options{})
+	if err != nil {
+		return nil, err
+	}
+	var in []auditInput
+	for _, lr := range read {
+		if lr.Err != nil {
+			rep.add(Problem{Line: lr.Label.Line, ID: lr.Label.ID, File: lr.Label.File, Kind: UnreadableReport, Message: lr.Err.Error()})
+			continue
+		}
+		in = append(in, auditInput{
+			security: lr.Label.Verdict == string(threatmodel.Security),
+			verdict:  lr.Label.Verdict,
+			report:   lr.Report,
+			raw:      raws[lr.Label.ID],
+		})
+	}
+	a := audit(in, maxAUC)
+	for _, cue := range a.Shortcuts() {
+		rep.add(Problem{Kind: ShortcutCue, Message: fmt.Sprintf(
+			"%s alone separates security from the rest: AUC %.3f (strength %.3f >= %.2f); vary it within every verdict",
+			cue.Name, cue.AUC, cue.Strength, maxAUC)})
+	}
+	return a, nil
 }
 
 func (r *CheckReport) add(p Problem) { r.Problems = append(r.Problems, p) }
@@ -348,8 +433,18 @@ func (r *CheckReport) WriteText(w io.Writer) error {
 	for _, c := range r.Categories {
 		fmt.Fprintf(tw, "  %s\t%s\t%d\n", c.Name, c.Verdict, c.N)
 	}
+	fmt.Fprintln(tw, "\nsplit\tlabels")
+	for _, c := range r.Splits {
+		fmt.Fprintf(tw, "  %s\t%d\n", c.Name, c.N)
+	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(&b, "\nnote: %s\n", n)
+	}
+	if r.Audit != nil {
+		writeAudit(&b, r.Audit)
 	}
 	_, err := w.Write(b.Bytes())
 	return err

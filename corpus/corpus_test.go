@@ -2,6 +2,7 @@ package corpus
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -108,7 +109,7 @@ func TestLoadMissingDir(t *testing.T) {
 }
 
 func TestCheckValidCorpusPasses(t *testing.T) {
-	r, err := Check("testdata/valid", threatmodel.Kernel())
+	r, err := Check(context.Background(), "testdata/valid", threatmodel.Kernel(), CheckOptions{})
 	require.NoError(t, err)
 	assert.Empty(t, r.Problems)
 	assert.True(t, r.OK())
@@ -173,7 +174,7 @@ func TestCheckFindsEachKind(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := writeCorpus(t, tc.files, tc.labels...)
-			r, err := Check(dir, threatmodel.Kernel())
+			r, err := Check(context.Background(), dir, threatmodel.Kernel(), CheckOptions{})
 			require.NoError(t, err)
 			require.Equal(t, []Kind{tc.want}, kinds(r), "problems: %+v", r.Problems)
 			assert.Equal(t, tc.line, r.Problems[0].Line)
@@ -187,7 +188,7 @@ func TestCheckSymlinkOutside(t *testing.T) {
 	require.NoError(t, os.WriteFile(outside, []byte("secret"), 0o644))
 	dir := writeCorpus(t, nil, `{"id":"a","file":"link.txt","verdict":"security","category":"isolation.data"}`)
 	require.NoError(t, os.Symlink(outside, filepath.Join(dir, "link.txt")))
-	r, err := Check(dir, threatmodel.Kernel())
+	r, err := Check(context.Background(), dir, threatmodel.Kernel(), CheckOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, []Kind{OutsideDir}, kinds(r))
 }
@@ -200,7 +201,7 @@ func TestCheckIgnoresOtherFilesAndTestdata(t *testing.T) {
 		"testdata/x/stray.eml": "Subject: s\n\nstray\n",
 		".git/hooks/x.txt":     "hidden",
 	}, `{"id":"a","file":"a.txt","verdict":"security","category":"isolation.data"}`)
-	r, err := Check(dir, threatmodel.Kernel())
+	r, err := Check(context.Background(), dir, threatmodel.Kernel(), CheckOptions{})
 	require.NoError(t, err)
 	assert.Empty(t, r.Problems)
 }
@@ -211,7 +212,7 @@ func TestCheckReportsEveryProblemAtOnce(t *testing.T) {
 		`{"id":"b","file":"b.txt","verdict":"invalid","category":"nope"}`,
 		`garbage`,
 	)
-	r, err := Check(dir, threatmodel.Kernel())
+	r, err := Check(context.Background(), dir, threatmodel.Kernel(), CheckOptions{})
 	require.NoError(t, err)
 	assert.ElementsMatch(t, []Kind{UnparseableLine, UnknownVerdict, UnknownCategory, UnlabeledFile}, kinds(r))
 	assert.Equal(t, 2, r.Labels)
@@ -221,14 +222,14 @@ func TestCheckReportsEveryProblemAtOnce(t *testing.T) {
 
 func TestCheckNoLabelsFile(t *testing.T) {
 	dir := t.TempDir()
-	_, err := Check(dir, threatmodel.Kernel())
+	_, err := Check(context.Background(), dir, threatmodel.Kernel(), CheckOptions{})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), LabelsFile)
 	assert.NotContains(t, err.Error(), "concatenate")
 
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "labels-b.jsonl"), nil, 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "labels-a.jsonl"), nil, 0o644))
-	_, err = Check(dir, threatmodel.Kernel())
+	_, err = Check(context.Background(), dir, threatmodel.Kernel(), CheckOptions{})
 	require.ErrorContains(t, err, "found labels-a.jsonl, labels-b.jsonl")
 	_, err = Load(dir)
 	require.ErrorContains(t, err, "concatenate them into it")
@@ -237,7 +238,7 @@ func TestCheckNoLabelsFile(t *testing.T) {
 func TestWriteText(t *testing.T) {
 	dir := writeCorpus(t, map[string]string{"a.txt": "a", "stray.txt": "s"},
 		`{"id":"a","file":"a.txt","verdict":"security","category":"privilege.root"}`)
-	r, err := Check(dir, threatmodel.Kernel())
+	r, err := Check(context.Background(), dir, threatmodel.Kernel(), CheckOptions{})
 	require.NoError(t, err)
 	var b bytes.Buffer
 	require.NoError(t, r.WriteText(&b))
@@ -251,10 +252,9 @@ func TestWriteText(t *testing.T) {
 
 // TestBundledCorpus keeps the repository's own corpus free of problems.
 func TestBundledCorpus(t *testing.T) {
-	if _, err := os.Stat(LabelsFile); err != nil {
-		t.Skipf("the bundled corpus has no %s yet: %v", LabelsFile, err)
-	}
-	r, err := Check(".", threatmodel.Kernel())
+	_, err := os.Stat(LabelsFile)
+	require.NoError(t, err, "the bundled corpus must be present")
+	r, err := Check(context.Background(), ".", threatmodel.Kernel(), CheckOptions{})
 	require.NoError(t, err)
 	var b bytes.Buffer
 	require.NoError(t, r.WriteText(&b))

@@ -16,13 +16,18 @@ func corpusCommand() *cli.Command {
 		Usage: "work with a labeled evaluation corpus",
 		Subcommands: []*cli.Command{{
 			Name:      "check",
-			Usage:     "audit a corpus: labels against the threat model, missing, escaping, duplicate and unlabeled files",
+			Usage:     "audit a corpus: labels against the threat model, missing, escaping, duplicate and unlabeled files, style shortcuts",
 			ArgsUsage: "DIR",
 			Description: "Reads DIR/labels.jsonl and the report files it names, prints every problem with its\n" +
-				"line and the label counts per verdict and per category, and exits 1 when problems exist.",
+				"line, the label counts per verdict, category and split, and a shortcut audit: for security\n" +
+				"against the rest, the AUC of body length, a fix or patch, a subsystem subject prefix, '->' in the\n" +
+				"subject, the year, attachments and AI-style markup, and each verdict's share of attachments,\n" +
+				"threads, HTML and AI-style mail. Exits 1 when problems exist, a cue at --max-cue-auc included.",
 			Flags: []cli.Flag{
 				threatModelFlag,
 				&cli.BoolFlag{Name: "json", Usage: "print the check report as JSON"},
+				&cli.Float64Flag{Name: "max-cue-auc", Value: corpus.DefaultMaxCueAUC,
+					Usage: "fail when one surface cue (length, fix line, subject prefix, year...) separates security from the rest with this AUC or more; 0 turns the audit off"},
 			},
 			Action: corpusCheck,
 		}},
@@ -30,6 +35,9 @@ func corpusCommand() *cli.Command {
 }
 
 func corpusCheck(c *cli.Context) error {
+	if v := c.Float64("max-cue-auc"); v < 0 || v > 1 {
+		return usageErr("--max-cue-auc: want a number from 0 to 1, got %g", v)
+	}
 	if c.NArg() != 1 {
 		return usageErr("corpus check: want one corpus directory, got %d arguments", c.NArg())
 	}
@@ -37,7 +45,7 @@ func corpusCheck(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	rep, err := corpus.Check(c.Args().First(), tm)
+	rep, err := corpus.Check(c.Context, c.Args().First(), tm, corpus.CheckOptions{MaxCueAUC: c.Float64("max-cue-auc")})
 	if err != nil {
 		return withCode(exitFailure, err)
 	}
