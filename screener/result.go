@@ -34,6 +34,10 @@ type Result struct {
 	Model *ModelAnswer `json:"model"`
 	// Backend names what produced the model answer ("rules" when none).
 	Backend string `json:"backend"`
+	// SentTo says where the report's text was sent: a model server
+	// (scheme://host:port), or backend.NotSent when it stayed on this
+	// machine (rules, an offline backend, a cache replay, an error row).
+	SentTo string `json:"sent_to"`
 	// Decision names the policy step that produced the final label.
 	Decision string `json:"decision"`
 	// NeedsReview is true when a person should look: model and rules

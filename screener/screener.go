@@ -96,7 +96,7 @@ func (s *Screener) BackendName() string {
 
 // Screen screens one report.
 func (s *Screener) Screen(ctx context.Context, r *intake.Report) Result {
-	res := Result{ID: r.ID, Source: r.Source, Subject: r.Subject, From: r.From, Backend: s.BackendName()}
+	res := Result{ID: r.ID, Source: r.Source, Subject: r.Subject, From: r.From, Backend: s.BackendName(), SentTo: backend.NotSent}
 	ev := s.cfg.Rules.Evaluate(r)
 	var ans *ModelAnswer
 	switch {
@@ -111,8 +111,13 @@ func (s *Screener) Screen(ctx context.Context, r *intake.Report) Result {
 	if s.cfg.Backend != nil && ans == nil {
 		res.Decision = DecisionSkippedModel
 	}
+	if ans != nil && ans.Usage.SentTo != "" {
+		res.SentTo = ans.Usage.SentTo
+	}
 	if ans != nil && ctx.Err() != nil && !ans.OK() {
-		return errorResult(res.ID, res.Source, res.Backend, DecisionCancelled, fmt.Errorf("cancelled before the model answered: %w", ctx.Err()))
+		cancelled := errorResult(res.ID, res.Source, res.Backend, DecisionCancelled, fmt.Errorf("cancelled before the model answered: %w", ctx.Err()))
+		cancelled.SentTo = res.SentTo
+		return cancelled
 	}
 	res.Route = s.cfg.Routes.For(res.Verdict, res.Category, res.Missing)
 	return res
@@ -146,8 +151,10 @@ func (s *Screener) ask(ctx context.Context, r *intake.Report, ev *rules.Evaluati
 		Seed:          s.cfg.Seed,
 		PromptVersion: tpl.ID(),
 	}
+	dest := backend.DestinationOf(s.cfg.Backend)
 	reply, err := s.cfg.Backend.Complete(ctx, req)
 	out.Usage = reply.Usage
+	out.Usage.SentTo = sentTo(dest, reply.Usage)
 	// A failed call may return no usage; the result still names who failed.
 	out.Usage.Backend = cmp.Or(out.Usage.Backend, s.cfg.Backend.Name())
 	out.Usage.Model = cmp.Or(out.Usage.Model, s.cfg.Backend.Model())
@@ -162,6 +169,7 @@ func (s *Screener) ask(ctx context.Context, r *intake.Report, ev *rules.Evaluati
 			backend.Message{Role: backend.User, Content: prompts.RepairInstruction(perr)})
 		again, err := s.cfg.Backend.Complete(ctx, req)
 		out.Usage = addUsage(out.Usage, again.Usage)
+		out.Usage.SentTo = cmp.Or(out.Usage.SentTo, sentTo(dest, again.Usage))
 		if err != nil {
 			out.Error = fmt.Sprintf("invalid answer (%v), and the repair call failed: %v", perr, err)
 			return out
@@ -187,6 +195,16 @@ func fenceToken(r *intake.Report) string {
 	return "REPORT-" + hex.EncodeToString(sum[:12])
 }
 
+// sentTo is where one call sent the report: the backend's destination
+// unless the reply came from the cache. A failed call counts as sent: the
+// request may have reached the server before it failed.
+func sentTo(dest string, u backend.Usage) string {
+	if u.Cached {
+		return ""
+	}
+	return dest
+}
+
 func addUsage(a, b backend.Usage) backend.Usage {
 	a.PromptTokens += b.PromptTokens
 	a.CompletionTokens += b.CompletionTokens
@@ -205,7 +223,7 @@ func errorResult(id, source, backendName, decision string, err error) Result {
 	if id == "" {
 		id = source
 	}
-	return Result{ID: id, Source: source, Backend: backendName, Decision: decision, Error: &msg}
+	return Result{ID: id, Source: source, Backend: backendName, SentTo: backend.NotSent, Decision: decision, Error: &msg}
 }
 
 // Run screens every item and calls emit once per item, in input order, from

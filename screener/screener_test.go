@@ -357,3 +357,48 @@ const rootOnlyLikeReport = `Kernel 6.12.8 oopses when root writes a malformed va
   # echo 0xffffffff > /sys/kernel/debug/foo/bar
 Only root can open that file. Call Trace: foo_write+0x12/0x40
 `
+
+// remote is a scripted backend that names a server, as openai and ollama do.
+type remote struct{ *scripted }
+
+func (remote) Destination() string { return "https://models.example:8443" }
+
+func TestResultsSayWhereTheReportWasSent(t *testing.T) {
+	ctx := context.Background()
+	r := &intake.Report{ID: "r1", Subject: "oops", Body: "a report", Hash: "h1"}
+	answer := func(backend.Request, int) (string, error) {
+		return answerJSON("security", "isolation.data", 0.9), nil
+	}
+
+	local := newTestScreener(t, &scripted{answer: answer}, nil).Screen(ctx, r)
+	assert.Equal(t, backend.NotSent, local.SentTo, "a backend that is not Remote keeps reports here")
+
+	rb := remote{&scripted{answer: answer}}
+	sent := newTestScreener(t, rb, nil).Screen(ctx, r)
+	assert.Equal(t, "https://models.example:8443", sent.SentTo)
+
+	failing := remote{&scripted{answer: func(backend.Request, int) (string, error) { return "", errors.New("503") }}}
+	failed := newTestScreener(t, failing, nil).Screen(ctx, r)
+	assert.Equal(t, "https://models.example:8443", failed.SentTo, "a failed call may have reached the server")
+
+	dir := t.TempDir()
+	cached := backend.WithCache(rb, backend.Cache{Dir: dir, Mode: backend.CacheReadWrite})
+	first := newTestScreener(t, cached, nil).Screen(ctx, r)
+	assert.Equal(t, "https://models.example:8443", first.SentTo)
+	again := newTestScreener(t, cached, nil).Screen(ctx, r)
+	require.True(t, again.Model.Usage.Cached)
+	assert.Equal(t, backend.NotSent, again.SentTo, "a cache replay sends nothing")
+	replay := backend.WithCache(rb, backend.Cache{Dir: dir, Mode: backend.CacheOffline})
+	assert.Empty(t, backend.DestinationOf(replay), "an offline cache never calls out")
+
+	rows := newTestScreener(t, rb, nil)
+	items := func(yield func(intake.Item) bool) {
+		_ = yield(intake.Item{Report: r}) && yield(intake.Item{Source: "bad", Err: errors.New("broken")})
+	}
+	sum := rows.Run(ctx, items, func(res Result) {
+		if res.Failed() {
+			assert.Equal(t, backend.NotSent, res.SentTo, "an error row sent nothing")
+		}
+	})
+	assert.Equal(t, map[string]int{"https://models.example:8443": 1}, sum.SentTo)
+}

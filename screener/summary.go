@@ -1,5 +1,7 @@
 package screener
 
+import "github.com/secscreen/secscreen/screener/backend"
+
 // Summary counts what a Run did. Inputs always equals Results + Errors.
 type Summary struct {
 	// Backend names what answered besides the rules.
@@ -24,16 +26,22 @@ type Summary struct {
 	// PromptTokens and CompletionTokens add up the model's usage.
 	PromptTokens     int `json:"prompt_tokens"`
 	CompletionTokens int `json:"completion_tokens"`
+	// SentTo counts, per model server, the reports whose text was sent
+	// there; empty when every report stayed on this machine.
+	SentTo map[string]int `json:"sent_to"`
 	// Cancelled is true when the run was stopped before its inputs ended.
 	Cancelled bool `json:"cancelled"`
 }
 
 func newSummary(backendName string) Summary {
-	return Summary{Backend: backendName, ByVerdict: map[string]int{}}
+	return Summary{Backend: backendName, ByVerdict: map[string]int{}, SentTo: map[string]int{}}
 }
 
 func (s *Summary) add(r Result) {
 	s.Inputs++
+	if r.SentTo != "" && r.SentTo != backend.NotSent {
+		s.SentTo[r.SentTo]++
+	}
 	if r.Failed() {
 		s.Errors++
 		return

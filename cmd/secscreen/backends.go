@@ -172,7 +172,7 @@ func newModelBackend(c *cli.Context, tm *threatmodel.Model, eng *rules.Engine) (
 		}
 		model := s.model
 		if model == "" && s.baseURL == "" {
-			model = auto.DefaultOpenAIModel
+			model = openai.DefaultModel
 		}
 		oc, err := openai.New(openai.Config{BaseURL: s.baseURL, APIKey: key, Model: model, Timeout: s.timeout, Logger: logger})
 		if err != nil {

@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -109,7 +112,21 @@ func summaryLine(sum screener.Summary, p *pipeline) string {
 			s += fmt.Sprintf(", cost %.4f", cost)
 		}
 	}
-	return s
+	return s + "; " + sentToLine(sum.SentTo)
+}
+
+// sentToLine says where reports' text went: every server and how many
+// reports it received, or that nothing left this machine.
+func sentToLine(sentTo map[string]int) string {
+	if len(sentTo) == 0 {
+		return "no report text left this machine"
+	}
+	servers := slices.Sorted(maps.Keys(sentTo))
+	parts := make([]string, len(servers))
+	for i, s := range servers {
+		parts[i] = fmt.Sprintf("%d to %s", sentTo[s], s)
+	}
+	return "report text sent: " + strings.Join(parts, ", ")
 }
 
 // isTerminal reports whether w is a terminal.

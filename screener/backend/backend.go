@@ -97,6 +97,9 @@ type Usage struct {
 	Attempts int `json:"attempts"`
 	// Cached is true when the reply came from the cache.
 	Cached bool `json:"cached"`
+	// SentTo names the server the report's text was sent to for this answer
+	// (see Remote), empty when it stayed on this machine.
+	SentTo string `json:"sent_to,omitempty"`
 }
 
 // Reply is a backend's raw answer.

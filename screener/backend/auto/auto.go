@@ -1,11 +1,20 @@
-// Package auto picks a model backend from what the machine offers, so that
-// `secscreen screen` works without flags wherever it can:
+// Package auto picks a model backend from what this machine offers, so that
+// `secscreen screen` works without flags wherever it can, and never sends a
+// report off the machine unasked: reports are often embargoed
+// vulnerabilities, and a key that happens to be in the environment is no
+// consent to ship them to a hosted provider.
 //
-//  1. a local Ollama server, if one answers at OLLAMA_HOST (or the
-//     configured host) and has a model to use;
-//  2. else an OpenAI-compatible API, if its key variable (OPENAI_API_KEY
-//     unless configured otherwise) is set or a base URL is configured;
+//  1. a local Ollama server, if OLLAMA_HOST (or the configured host) is on
+//     this machine (loopback), answers, and has a model to use;
+//  2. else an OpenAI-compatible server, if a base URL on this machine is
+//     configured (llama.cpp, vLLM or LM Studio on localhost); its key
+//     variable (OPENAI_API_KEY unless configured otherwise) is passed on;
 //  3. else the caller's offline fallback, or no model at all (rules only).
+//
+// A remote Ollama host, a remote base URL or an API key alone is passed
+// over with a note saying how to use it on purpose (--backend openai or
+// ollama, or the config file's backend entry). Remote hosts are not even
+// probed.
 //
 // The Choice it returns says what was picked and why, in words fit for a
 // log line or a report header.
@@ -35,10 +44,6 @@ import (
 // DefaultAPIKeyEnv is the variable read for the API key unless
 // Options.APIKeyEnv names another.
 const DefaultAPIKeyEnv = "OPENAI_API_KEY"
-
-// DefaultOpenAIModel is used against OpenAI's own API when no model is
-// configured. Other OpenAI-compatible servers need Options.Model.
-const DefaultOpenAIModel = "gpt-4o-mini"
 
 // Options configures Select. Every field is optional.
 type Options struct {
@@ -111,11 +116,11 @@ func Select(ctx context.Context, opts Options) (backend.Backend, Choice, error) 
 		keyEnv = DefaultAPIKeyEnv
 	}
 	key := getenv(keyEnv)
-	if key != "" || opts.BaseURL != "" {
+	switch {
+	case opts.BaseURL != "" && !backend.IsLoopback(opts.BaseURL):
+		passed = append(passed, fmt.Sprintf("base URL %s is not on this machine (auto keeps reports here: use --backend openai to send them there)", backend.ServerOf(opts.BaseURL)))
+	case opts.BaseURL != "":
 		model := opts.Model
-		if model == "" && opts.BaseURL == "" {
-			model = DefaultOpenAIModel
-		}
 		c, err := openai.New(openai.Config{
 			BaseURL: opts.BaseURL, APIKey: key, Model: model,
 			Timeout: opts.Timeout, HTTPClient: opts.HTTPClient, Logger: opts.Logger,
@@ -123,18 +128,19 @@ func Select(ctx context.Context, opts Options) (backend.Backend, Choice, error) 
 		if err != nil {
 			return nil, Choice{}, fmt.Errorf("auto: %w", err)
 		}
-		why := keyEnv + " is set"
-		if key == "" {
-			why = "a base URL is configured"
-		} else if opts.BaseURL != "" {
-			why += " and a base URL is configured"
+		why := "a base URL on this machine is configured"
+		if key != "" {
+			why += " (with the key in " + keyEnv + ")"
 		}
 		return c, Choice{
 			Backend: "openai", Model: model, Where: c.BaseURL(),
 			Reason: join(passed, why),
 		}, nil
+	case key != "":
+		passed = append(passed, keyEnv+" is set, but auto never sends reports to a hosted provider (use --backend openai for that)")
+	default:
+		passed = append(passed, "no local OpenAI-compatible base URL")
 	}
-	passed = append(passed, keyEnv+" is not set")
 
 	if opts.Offline != nil {
 		b, err := opts.Offline()
@@ -157,6 +163,9 @@ func tryOllama(ctx context.Context, opts Options, getenv func(string) string) (b
 		return nil, Choice{}, fmt.Sprintf("Ollama host unusable (%v)", err)
 	}
 	host := probe.Host()
+	if !backend.IsLoopback(host) {
+		return nil, Choice{}, fmt.Sprintf("Ollama host %s is not on this machine, so it was not contacted (use --backend ollama to send reports there)", backend.ServerOf(host))
+	}
 	version, err := probe.Ping(ctx)
 	if err != nil {
 		return nil, Choice{}, "no Ollama server at " + host

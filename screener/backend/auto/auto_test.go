@@ -14,7 +14,6 @@ import (
 
 	"github.com/secscreen/secscreen/screener/backend"
 	"github.com/secscreen/secscreen/screener/backend/ollama"
-	"github.com/secscreen/secscreen/screener/backend/openai"
 )
 
 const fakeKey = "sk-auto-LEAKCANARY-0042"
@@ -84,35 +83,66 @@ func TestOllamaUsesTheConfiguredModel(t *testing.T) {
 	assert.Equal(t, "mistral:7b", ch.Model, "an explicit Ollama model is used even if not listed")
 }
 
-func TestOllamaWithoutModelsFallsThroughToOpenAI(t *testing.T) {
+// noContact is an HTTP client that fails the test on any request: auto must
+// not contact a host that is not on this machine, not even to probe it.
+func noContact(t *testing.T) *http.Client {
+	return &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		t.Errorf("auto contacted %s", r.URL)
+		return nil, errors.New("no network in this test")
+	})}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestAnAPIKeyAloneNeverSelectsAHostedProvider(t *testing.T) {
 	host := ollamaServer(t)
 	b, ch, err := Select(context.Background(), Options{
 		OllamaHost: host, Getenv: env(map[string]string{"OPENAI_API_KEY": fakeKey}),
+		Offline: func() (backend.Backend, error) { return offline{}, nil },
 	})
 	require.NoError(t, err)
-	require.IsType(t, &openai.Client{}, b)
-	assert.Equal(t, "openai", ch.Backend)
-	assert.Equal(t, DefaultOpenAIModel, ch.Model)
-	assert.Equal(t, openai.DefaultBaseURL, ch.Where)
+	assert.Equal(t, "baseline", b.Name(), "the offline backend, not the hosted API")
+	assert.Equal(t, "baseline", ch.Backend)
+	assert.Empty(t, ch.Where)
 	assert.Contains(t, ch.Reason, "has no models")
-	assert.Contains(t, ch.Reason, "OPENAI_API_KEY is set")
+	assert.Contains(t, ch.Reason, "OPENAI_API_KEY is set, but auto never sends reports to a hosted provider")
+	assert.Contains(t, ch.Reason, "--backend openai")
 	assert.NotContains(t, ch.Reason, fakeKey)
 }
 
-func TestNoOllamaKeyInCustomVariable(t *testing.T) {
+func TestARemoteBaseURLOrOllamaHostIsNotContacted(t *testing.T) {
 	b, ch, err := Select(context.Background(), Options{
-		APIKeyEnv: "OPENROUTER_API_KEY",
-		BaseURL:   "https://openrouter.example/api/v1",
-		Model:     "meta/llama-3.1-70b",
-		Getenv:    env(map[string]string{"OLLAMA_HOST": deadHost(t), "OPENROUTER_API_KEY": fakeKey}),
+		APIKeyEnv:  "OPENROUTER_API_KEY",
+		BaseURL:    "https://user:tok3n@openrouter.example/api/v1?x=1",
+		Model:      "meta/llama-3.1-70b",
+		HTTPClient: noContact(t),
+		Getenv:     env(map[string]string{"OLLAMA_HOST": "http://gpu-box.example:11434", "OPENROUTER_API_KEY": fakeKey}),
 	})
 	require.NoError(t, err)
-	assert.Equal(t, "openai", b.Name())
-	assert.Equal(t, "meta/llama-3.1-70b", ch.Model)
-	assert.Equal(t, "https://openrouter.example/api/v1", ch.Where)
-	assert.Contains(t, ch.Reason, "no Ollama server at")
-	assert.Contains(t, ch.Reason, "OPENROUTER_API_KEY is set and a base URL is configured")
+	assert.Nil(t, b, "rules only: nothing local answered")
+	assert.Equal(t, "rules", ch.Backend)
+	assert.Contains(t, ch.Reason, "Ollama host http://gpu-box.example:11434 is not on this machine, so it was not contacted")
+	assert.Contains(t, ch.Reason, "base URL https://openrouter.example is not on this machine")
+	assert.NotContains(t, ch.Reason, "tok3n", "credentials in a URL are not repeated")
 	assert.NotContains(t, ch.Reason, fakeKey)
+}
+
+func TestIsLoopback(t *testing.T) {
+	for raw, want := range map[string]bool{
+		"http://127.0.0.1:11434":        true,
+		"http://127.8.9.10":             true,
+		"http://localhost:8000/v1":      true,
+		"http://[::1]:8080":             true,
+		"localhost:11434":               true,
+		"http://api.openai.com/v1":      false,
+		"http://10.0.0.5:11434":         false,
+		"http://localhost.evil.example": false,
+		"https://127.0.0.1.nip.example": false,
+	} {
+		assert.Equal(t, want, backend.IsLoopback(raw), raw)
+	}
 }
 
 func TestBaseURLWithoutKeySelectsLocalServer(t *testing.T) {
@@ -121,7 +151,8 @@ func TestBaseURLWithoutKeySelectsLocalServer(t *testing.T) {
 	})
 	require.NoError(t, err)
 	assert.Equal(t, "openai", b.Name())
-	assert.Equal(t, "a base URL is configured", ch.Reason)
+	assert.Equal(t, "a base URL on this machine is configured", ch.Reason)
+	assert.Equal(t, "http://127.0.0.1:8000", backend.DestinationOf(b))
 }
 
 func TestBaseURLWithoutModelIsAnError(t *testing.T) {
@@ -139,7 +170,7 @@ func TestOfflineFallback(t *testing.T) {
 	assert.True(t, called)
 	assert.Equal(t, "baseline", b.Name())
 	assert.Equal(t, "baseline", ch.Backend)
-	assert.Contains(t, ch.Reason, "OPENAI_API_KEY is not set")
+	assert.Contains(t, ch.Reason, "no local OpenAI-compatible base URL")
 
 	_, _, err = Select(context.Background(), Options{
 		OllamaHost: deadHost(t), Getenv: env(nil),

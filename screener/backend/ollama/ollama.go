@@ -311,3 +311,7 @@ func (c *Client) classify(ctx, actx context.Context, ex *wire.Exchange, err erro
 	}
 	return fmt.Errorf("ollama: %s at %s: %w", c.cfg.Model, c.base, err)
 }
+
+// Destination names the server reports are sent to (scheme://host:port);
+// it implements backend.Remote.
+func (c *Client) Destination() string { return backend.ServerOf(c.base.String()) }

@@ -51,6 +51,10 @@ import (
 // DefaultBaseURL is OpenAI's own API.
 const DefaultBaseURL = "https://api.openai.com/v1"
 
+// DefaultModel is used against OpenAI's own API (DefaultBaseURL) when no
+// model is configured. Other OpenAI-compatible servers need one named.
+const DefaultModel = "gpt-4o-mini"
+
 // DefaultTimeout bounds one attempt when Config.Timeout is zero.
 const DefaultTimeout = 2 * time.Minute
 
@@ -319,3 +323,7 @@ type transportError struct {
 
 func (e *transportError) Error() string { return e.msg }
 func (e *transportError) Unwrap() error { return e.err }
+
+// Destination names the server reports are sent to (scheme://host:port);
+// it implements backend.Remote.
+func (c *Client) Destination() string { return backend.ServerOf(c.cfg.BaseURL) }
