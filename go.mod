@@ -4,7 +4,6 @@ go 1.26.8
 
 require (
 	github.com/emersion/go-maildir v0.6.0
-	github.com/emersion/go-mbox v1.0.4
 	github.com/emersion/go-message v0.18.2
 	github.com/ollama/ollama v0.34.4
 	github.com/sashabaranov/go-openai v1.43.0

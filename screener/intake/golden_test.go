@@ -38,7 +38,8 @@ func TestGolden(t *testing.T) {
 	inputs, err := filepath.Glob("testdata/email/*.eml")
 	require.NoError(t, err)
 	inputs = append(inputs, "testdata/text-cp1252.txt", "testdata/mbox/mboxo.mbox",
-		"testdata/mbox/mboxrd.mbox", "testdata/jsonl/reports.jsonl", "testdata/maildir")
+		"testdata/mbox/mboxrd.mbox", "testdata/mbox/mboxo-unescaped.mbox", "testdata/mbox/format-patch.mbox",
+		"testdata/jsonl/reports.jsonl", "testdata/maildir")
 	require.GreaterOrEqual(t, len(inputs), 14)
 	for _, in := range inputs {
 		name := strings.ReplaceAll(strings.TrimPrefix(in, "testdata/"), "/", "_")

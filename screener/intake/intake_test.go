@@ -230,10 +230,15 @@ func TestMboxEscaping(t *testing.T) {
 	assert.Equal(t, "testdata/mbox/mboxrd.mbox:1", rd.Source)
 }
 
-func TestUnescapeMboxrd(t *testing.T) {
-	in := "a\r\n>>From x\r\n>>>From y\r\n>From z\r\n>>Fromage\r\n>>From"
-	want := "a\r\n>From x\r\n>>From y\r\n>From z\r\n>>Fromage\r\n>>From"
-	assert.Equal(t, want, string(unescapeMboxrd([]byte(in))))
+func TestUnescapeFromLine(t *testing.T) {
+	for in, want := range map[string]string{
+		">>From x\r\n": ">From x\r\n", ">>>From y\n": ">>From y\n", ">From z\n": "From z\n",
+		">>Fromage\n": "", ">>From": "", "a\n": "", "> From x\n": "",
+	} {
+		got, ok := unescapeFromLine([]byte(in))
+		assert.Equal(t, want != "", ok, in)
+		assert.Equal(t, want, string(got), in)
+	}
 }
 
 func TestGzipDetectedByMagic(t *testing.T) {
@@ -686,4 +691,33 @@ func TestWalkSkipsHiddenEntriesButReadsANamedHiddenFile(t *testing.T) {
 		n++
 	}
 	assert.Equal(t, 1, n, "a hidden file named as an input is read")
+}
+
+func TestMboxSplitsOnlyAtRealSeparators(t *testing.T) {
+	o := readAll(t, []string{"testdata/mbox/mboxo-unescaped.mbox"}, Options{})
+	require.Len(t, o, 2, "body lines starting with 'From ' do not open messages")
+	for _, it := range o {
+		require.NoError(t, it.Err)
+	}
+	assert.Contains(t, o[0].Report.Body, "From the log, syzkaller sent a sequence")
+	assert.Contains(t, o[0].Report.Body, "From here the filter chain was freed twice.")
+	assert.Equal(t, "cna-0002@example.org", o[1].Report.MessageID)
+
+	p := readAll(t, []string{"testdata/mbox/format-patch.mbox"}, Options{})
+	require.Len(t, p, 2, "git format-patch separators carry a commit id and a fixed date")
+	assert.Equal(t, "[PATCH 2/2] tun: document the queue limit", p[1].Report.Subject)
+	assert.Equal(t, "From the start the limit was undocumented.\n", p[1].Report.Body, ">From is unescaped")
+
+	for line, want := range map[string]bool{
+		"From a@b Mon Jun  2 10:00:00 2025\n":           true,
+		"From MAILER-DAEMON Fri Jul  8 12:08:34 2011\n": true,
+		"From a@b Mon, 2 Jun 2025 10:00:00 +0000\n":     true,
+		"From 3f2a9c1d0b8e Mon Sep 17 00:00:00 2001\n":  true,
+		"From the log, syzkaller sent a sequence\n":     false,
+		"From here on, it breaks.\n":                    false,
+		"From: a@b\n":                                   false,
+		"From a@b with love, on Mon Jun 2\n":            false,
+	} {
+		assert.Equal(t, want, isMboxSeparator([]byte(line)), line)
+	}
 }
