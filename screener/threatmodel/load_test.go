@@ -12,14 +12,13 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// sharedFile returns the path of a file in the shared directory beside the
-// repository, or skips the test when it is absent.
-func sharedFile(t *testing.T, rel string) string {
+// realDocument returns the path of a real-world document kept in testdata
+// (see testdata/ORIGIN.md); a missing one fails the test.
+func realDocument(t *testing.T, name string) string {
 	t.Helper()
-	p := filepath.Join("..", "..", "..", "shared", rel)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("shared file %s not available here (%v); it lives beside the repository", rel, err)
-	}
+	p := filepath.Join("testdata", name)
+	_, err := os.Stat(p)
+	require.NoError(t, err, "testdata/%s is part of the repository", name)
 	return p
 }
 

@@ -10,7 +10,7 @@ import (
 )
 
 func TestMarkdownSharedTaxonomy(t *testing.T) {
-	p := sharedFile(t, "taxonomy.md")
+	p := realDocument(t, "taxonomy.md")
 	m, err := Load(p)
 	require.NoError(t, err)
 	k := Kernel()

@@ -11,7 +11,7 @@ import (
 )
 
 func TestRSTKernelSeed(t *testing.T) {
-	p := sharedFile(t, filepath.Join("seeds", "threat-model.rst"))
+	p := realDocument(t, "kernel-threat-model.rst")
 	m, err := Load(p)
 	require.NoError(t, err)
 	assert.Equal(t, "The Linux Kernel threat model", m.Name)

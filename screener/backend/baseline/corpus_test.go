@@ -15,13 +15,11 @@ import (
 // bundledDir is the bundled corpus, relative to this package.
 var bundledDir = filepath.Join("..", "..", "..", "corpus")
 
-// bundledExamples reads the bundled corpus, skipping the test when it has
-// no merged label file yet.
+// bundledExamples reads the bundled corpus; a checkout without it fails.
 func bundledExamples(t testing.TB) []Example {
 	t.Helper()
-	if _, err := os.Stat(filepath.Join(bundledDir, corpus.LabelsFile)); err != nil {
-		t.Skipf("no bundled corpus labels: %v", err)
-	}
+	_, err := os.Stat(filepath.Join(bundledDir, corpus.LabelsFile))
+	require.NoError(t, err, "the bundled corpus is part of the repository")
 	c, err := corpus.Load(bundledDir)
 	require.NoError(t, err)
 	read, err := c.ReadReports(context.Background(), intake.Options{})
