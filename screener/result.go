@@ -1,6 +1,8 @@
 package screener
 
 import (
+	"encoding/json"
+
 	"github.com/secscreen/secscreen/prompts"
 	"github.com/secscreen/secscreen/screener/backend"
 	"github.com/secscreen/secscreen/screener/rules"
@@ -49,6 +51,32 @@ type Result struct {
 	Error *string `json:"error"`
 }
 
+// MarshalJSON writes every field on every row, so that tools reading the
+// results see one shape: from and review_reason are null when empty, and
+// missing and rules are [] (never null) on error rows too.
+func (r Result) MarshalJSON() ([]byte, error) {
+	type plain Result // without this method
+	p := plain(r)
+	if p.Missing == nil {
+		p.Missing = []string{}
+	}
+	if p.Rules == nil {
+		p.Rules = []rules.Finding{}
+	}
+	return json.Marshal(struct {
+		plain
+		From         *string `json:"from"`
+		ReviewReason *string `json:"review_reason"`
+	}{p, nullIfEmpty(r.From), nullIfEmpty(r.ReviewReason)})
+}
+
+func nullIfEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
 // Opinion is one voter's label.
 type Opinion struct {
 	Verdict    string  `json:"verdict"`
@@ -76,6 +104,9 @@ type ModelAnswer struct {
 	// Error is set when no valid answer was obtained; the label fields are
 	// then empty and the decision falls back to the rules.
 	Error string `json:"error,omitempty"`
+	// err is the failed call's error, for the screener to tell a cache miss
+	// or a refused key from other failures.
+	err error
 }
 
 // OK reports whether the model gave a valid answer.

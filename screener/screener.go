@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"iter"
 	"sync"
+	"sync/atomic"
 
 	"github.com/secscreen/secscreen/prompts"
 	"github.com/secscreen/secscreen/screener/backend"
@@ -60,7 +61,22 @@ type Config struct {
 // Screener screens reports. It is safe for concurrent use.
 type Screener struct {
 	cfg Config
+	// refused is set once the model server refused the credentials: the
+	// screener asks it no more (every call would be refused the same way).
+	refused atomic.Bool
 }
+
+// DecisionCacheMiss marks the error row of a report that --offline could
+// not replay: the cache holds no answer for it.
+const DecisionCacheMiss = "cache-miss"
+
+// reasonCancelled is the review reason of a report whose model call was
+// cut short by a cancellation.
+const reasonCancelled = "cancelled before the model answered: the label is the rules' alone"
+
+// errRefused is the model error of reports not sent after the server
+// refused the credentials.
+var errRefused = errors.New("not asked: the model server refused the credentials earlier in this run")
 
 // New checks cfg and returns a Screener.
 func New(cfg Config) (*Screener, error) {
@@ -104,8 +120,16 @@ func (s *Screener) Screen(ctx context.Context, r *intake.Report) Result {
 	case s.cfg.SkipModelWhenDecisive && ev.Decisive && !ev.Injection:
 		// The rules decide alone; a report that addresses the model is
 		// never decided without the model's view and a person's.
+	case s.refused.Load():
+		ans = &ModelAnswer{Prompt: s.cfg.Prompt.ID(), Error: errRefused.Error(), err: errRefused}
 	default:
 		ans = s.ask(ctx, r, &ev)
+		if backend.IsAuthError(ans.err) {
+			s.refused.Store(true)
+		}
+	}
+	if ans != nil && errors.Is(ans.err, backend.ErrCacheMiss) {
+		return errorResult(res.ID, r.Source, res.Backend, DecisionCacheMiss, ans.err)
 	}
 	s.cfg.Policy.decide(s.cfg.ThreatModel, s.cfg.Routes, ev, ans, &res)
 	if s.cfg.Backend != nil && ans == nil {
@@ -115,9 +139,10 @@ func (s *Screener) Screen(ctx context.Context, r *intake.Report) Result {
 		res.SentTo = ans.Usage.SentTo
 	}
 	if ans != nil && ctx.Err() != nil && !ans.OK() {
-		cancelled := errorResult(res.ID, res.Source, res.Backend, DecisionCancelled, fmt.Errorf("cancelled before the model answered: %w", ctx.Err()))
-		cancelled.SentTo = res.SentTo
-		return cancelled
+		// The rules' label is known: keep it, marked as cut short.
+		res.Decision = DecisionCancelled
+		res.NeedsReview = true
+		res.ReviewReason = reasonCancelled
 	}
 	res.Route = s.cfg.Routes.For(res.Verdict, res.Category, res.Missing)
 	return res
@@ -160,6 +185,7 @@ func (s *Screener) ask(ctx context.Context, r *intake.Report, ev *rules.Evaluati
 	out.Usage.Model = cmp.Or(out.Usage.Model, s.cfg.Backend.Model())
 	if err != nil {
 		out.Error = err.Error()
+		out.err = err
 		return out
 	}
 	a, perr := prompts.ParseAnswer(reply.Content, s.cfg.ThreatModel)
@@ -172,6 +198,7 @@ func (s *Screener) ask(ctx context.Context, r *intake.Report, ev *rules.Evaluati
 		out.Usage.SentTo = cmp.Or(out.Usage.SentTo, sentTo(dest, again.Usage))
 		if err != nil {
 			out.Error = fmt.Sprintf("invalid answer (%v), and the repair call failed: %v", perr, err)
+			out.err = err
 			return out
 		}
 		a, err = prompts.ParseAnswer(again.Content, s.cfg.ThreatModel)

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -256,10 +257,21 @@ func TestRunCancelledKeepsWhatIsDone(t *testing.T) {
 	for _, r := range out[:3] {
 		assert.Nil(t, r.Error, "the first three were screened")
 	}
+	inFlight := 0
 	for _, r := range out[3:] {
-		require.NotNil(t, r.Error, "later rows say they were cancelled")
-		assert.Equal(t, DecisionCancelled, r.Decision)
+		assert.Equal(t, DecisionCancelled, r.Decision, "later rows say they were cancelled")
+		if r.Error == nil {
+			// Cut short while the model was asked: the rules' label is kept.
+			inFlight++
+			assert.Equal(t, r.RulesVerdict.Verdict, r.Verdict)
+			assert.NotEmpty(t, r.Verdict)
+			assert.True(t, r.NeedsReview)
+			assert.Equal(t, reasonCancelled, r.ReviewReason)
+		} else {
+			assert.Empty(t, r.Verdict, "not screened at all: an error row")
+		}
 	}
+	assert.LessOrEqual(t, inFlight, 1, "with one worker, at most one report was waiting on the model")
 	assert.True(t, sum.Cancelled)
 	assert.Less(t, len(out), total, "reading stops after cancellation")
 	assert.Equal(t, len(out), sum.Inputs, "every item read has a row")
@@ -401,4 +413,73 @@ func TestResultsSayWhereTheReportWasSent(t *testing.T) {
 		}
 	})
 	assert.Equal(t, map[string]int{"https://models.example:8443": 1}, sum.SentTo)
+}
+
+func TestCancelledWhileTheModelIsAskedKeepsTheRulesLabel(t *testing.T) {
+	b := &scripted{gate: make(chan struct{}), answer: func(backend.Request, int) (string, error) {
+		return answerJSON("security", "isolation.data", 0.9), nil
+	}}
+	s := newTestScreener(t, b, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for b.inFlight.Load() == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
+	r := s.Screen(ctx, report(1, "The driver crashes as root when the module loads."))
+	assert.Nil(t, r.Error, "the rules screened it: not an error row")
+	assert.Equal(t, DecisionCancelled, r.Decision)
+	assert.Equal(t, r.RulesVerdict.Verdict, r.Verdict)
+	assert.Equal(t, r.RulesVerdict.Category, r.Category)
+	assert.True(t, r.NeedsReview)
+	assert.Equal(t, reasonCancelled, r.ReviewReason)
+	require.NotNil(t, r.Model)
+	assert.False(t, r.Model.OK())
+}
+
+func TestARefusedKeyStopsTheModelCalls(t *testing.T) {
+	b := &scripted{answer: func(backend.Request, int) (string, error) {
+		return "", backend.NewHTTPError(401, nil, []byte(`{"error":"invalid key"}`))
+	}}
+	s := newTestScreener(t, b, func(c *Config) { c.Concurrency = 1 })
+	items := func(yield func(intake.Item) bool) {
+		for i := range 20 {
+			if !yield(intake.Item{Source: fmt.Sprintf("test:%d", i), Report: report(i, "no details")}) {
+				return
+			}
+		}
+	}
+	var rows []Result
+	sum := s.Run(context.Background(), items, func(r Result) { rows = append(rows, r) })
+	assert.Equal(t, int32(1), b.calls.Load(), "one refusal is enough")
+	require.Len(t, rows, 20, "every input still has a row")
+	for _, r := range rows[1:] {
+		assert.Nil(t, r.Error)
+		assert.Equal(t, DecisionModelFailed, r.Decision)
+		assert.Contains(t, r.Model.Error, "refused the credentials")
+	}
+	assert.Equal(t, 20, sum.ModelFailures)
+	assert.True(t, sum.ModelRefused)
+}
+
+func TestAnOfflineCacheMissIsAnErrorRow(t *testing.T) {
+	b := &scripted{answer: func(backend.Request, int) (string, error) {
+		t.Error("offline mode must not call the backend")
+		return "", nil
+	}}
+	cached := backend.WithCache(b, backend.Cache{Dir: t.TempDir(), Mode: backend.CacheOffline})
+	r := newTestScreener(t, cached, nil).Screen(context.Background(), report(1, "no details"))
+	require.NotNil(t, r.Error)
+	assert.Equal(t, DecisionCacheMiss, r.Decision)
+	assert.Contains(t, *r.Error, "no cached reply")
+	assert.Empty(t, r.Verdict)
+	row, err := json.Marshal(r)
+	require.NoError(t, err)
+	var fields map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(row, &fields))
+	assert.JSONEq(t, `[]`, string(fields["rules"]), "error rows have lists, not null")
+	assert.JSONEq(t, `[]`, string(fields["missing"]))
+	assert.JSONEq(t, `null`, string(fields["from"]), "from is always present")
+	assert.JSONEq(t, `null`, string(fields["review_reason"]), "review_reason is always present")
 }

@@ -29,6 +29,9 @@ type Summary struct {
 	// SentTo counts, per model server, the reports whose text was sent
 	// there; empty when every report stayed on this machine.
 	SentTo map[string]int `json:"sent_to"`
+	// ModelRefused is true when the model server refused the credentials
+	// (HTTP 401 or 403); the reports after it were not sent.
+	ModelRefused bool `json:"model_refused"`
 	// Cancelled is true when the run was stopped before its inputs ended.
 	Cancelled bool `json:"cancelled"`
 }
@@ -58,6 +61,9 @@ func (s *Summary) add(r Result) {
 		s.ModelCalls++
 		if !m.OK() {
 			s.ModelFailures++
+		}
+		if backend.IsAuthError(m.err) || m.err == errRefused {
+			s.ModelRefused = true
 		}
 		if m.Repaired {
 			s.Repaired++

@@ -30,7 +30,7 @@ func backendFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "config", Usage: "config `FILE` (default $XDG_CONFIG_HOME/secscreen/config.yaml)", EnvVars: []string{"SECSCREEN_CONFIG"}},
 		&cli.StringFlag{Name: "backend", Aliases: []string{"b"}, Value: defaultBackend, EnvVars: []string{"SECSCREEN_BACKEND"},
-			Usage: "`NAME`: auto (Ollama if it answers, else an OpenAI-compatible server if a key or base URL is set, else offline), rules, baseline, openai, ollama"},
+			Usage: "`NAME`: auto (stays on this machine: Ollama on loopback, else an OpenAI-compatible server at a loopback --base-url, else baseline), rules, baseline, openai, ollama"},
 		&cli.StringFlag{Name: "model", Aliases: []string{"m"}, EnvVars: []string{"SECSCREEN_MODEL"}, Usage: "model `NAME` for openai or ollama"},
 		&cli.StringFlag{Name: "base-url", EnvVars: []string{"OPENAI_BASE_URL"}, Usage: "OpenAI-compatible API root `URL` (vLLM, llama.cpp, LM Studio, OpenRouter, Ollama's /v1)"},
 		&cli.StringFlag{Name: "api-key-env", Usage: "environment variable `NAME` holding the API key (default OPENAI_API_KEY); the key itself is never a flag"},
@@ -167,7 +167,7 @@ func newModelBackend(c *cli.Context, tm *threatmodel.Model, eng *rules.Engine) (
 		mb.choice = "baseline (offline classifier " + b.Model() + ")"
 	case "openai":
 		key := os.Getenv(keyEnvName(s.keyEnv))
-		if key == "" && s.baseURL == "" {
+		if key == "" && s.baseURL == "" && s.cacheMode != "offline" {
 			return nil, usageErr("backend openai: set %s, or --base-url for a server that needs no key", keyEnvName(s.keyEnv))
 		}
 		model := s.model
@@ -191,6 +191,15 @@ func newModelBackend(c *cli.Context, tm *threatmodel.Model, eng *rules.Engine) (
 		b = oc
 		mb.choice = fmt.Sprintf("ollama (%s at %s)", oc.Model(), oc.Host())
 	case "auto":
+		if s.cacheMode == "offline" {
+			// Replaying contacts no server, so there is nothing to probe;
+			// the cached answers of a named backend need that backend.
+			if b, err = newBaseline(c, eng); err != nil {
+				return nil, err
+			}
+			mb.choice = "auto: baseline (--offline contacts no server; name --backend openai or ollama with --model to replay their cached answers)"
+			break
+		}
 		sel, choice, err := auto.Select(c.Context, auto.Options{
 			OllamaHost: s.ollamaHost, OllamaModel: s.model, Model: s.model, BaseURL: s.baseURL,
 			APIKeyEnv: s.keyEnv, Timeout: s.timeout, Logger: logger, SkipOllama: c.IsSet("base-url"),

@@ -27,6 +27,7 @@ const (
 	exitFailure     = 1
 	exitUsage       = 2
 	exitInputErrors = 3
+	exitModelFailed = 4
 	exitInterrupted = 130
 )
 
@@ -50,6 +51,8 @@ const exitCodesHelp = `EXIT CODES:
    1    failure (could not run, or an eval gate was missed)
    2    usage error (bad flag, argument or file format)
    3    finished, but some inputs could not be screened (shown as error rows)
+   4    finished on the rules alone: the model never gave a valid answer, or its
+        server refused the credentials (401/403) and no more calls were made
    130  interrupted by Ctrl-C; results already done were written`
 
 // onUsageError turns flag parsing errors into exit code 2.

@@ -221,12 +221,28 @@ func TestScreenOfflineMissIsReported(t *testing.T) {
 	isolate(t)
 	code, out, errOut := secscreen(t, "screen", "--backend", "openai", "--base-url", "http://127.0.0.1:1/v1", "--model", "m",
 		"--offline", "--cache", t.TempDir(), "--format", "jsonl", "../../examples/05-vague-report.txt")
-	require.Equal(t, exitOK, code, errOut)
+	require.Equal(t, exitInputErrors, code, "a cache miss is an error row: %s", errOut)
 	row := jsonl(t, out)[0]
-	model := row["model"].(map[string]any)
-	assert.Contains(t, model["error"], "cache")
-	assert.Equal(t, true, row["needs_review"])
-	assert.Contains(t, errOut, "1 failed")
+	assert.Equal(t, "cache-miss", row["decision"])
+	assert.Contains(t, row["error"], "no cached reply")
+	assert.Empty(t, row["verdict"])
+	assert.Equal(t, "not sent", row["sent_to"])
+
+	// Replaying needs no key and no base URL, and auto --offline contacts
+	// no server (OLLAMA_HOST points at a listener that fails the test).
+	t.Setenv("OPENAI_API_KEY", "")
+	code, _, errOut = secscreen(t, "screen", "--backend", "openai", "--model", "m", "--offline", "--cache", t.TempDir(),
+		"--format", "jsonl", "../../examples/05-vague-report.txt")
+	assert.Equal(t, exitInputErrors, code, errOut)
+	assert.NotContains(t, errOut, "set OPENAI_API_KEY")
+	hit := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("auto --offline contacted %s", r.URL)
+	}))
+	defer hit.Close()
+	t.Setenv("OLLAMA_HOST", hit.URL)
+	code, _, errOut = secscreen(t, "screen", "--offline", "--cache", t.TempDir(), "--format", "jsonl", "../../examples/05-vague-report.txt")
+	assert.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, errOut, "--offline")
 }
 
 func TestConfigFileSetsBackendAndLimitsAndFlagsWin(t *testing.T) {
@@ -307,4 +323,36 @@ func TestPriceTableTurnsTokensIntoCost(t *testing.T) {
 	require.Equal(t, exitOK, code, errOut)
 	// 1000 × 2/1e6 + 50 × 8/1e6 = 0.0024
 	assert.Contains(t, errOut, "cost 0.0024")
+}
+
+func TestScreenExitsFourWhenTheModelNeverAnswers(t *testing.T) {
+	isolate(t)
+	var calls atomic.Int32
+	refusing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(w, `{"error":{"message":"Incorrect API key provided","type":"invalid_request_error"}}`)
+	}))
+	defer refusing.Close()
+	t.Setenv("OPENAI_API_KEY", "sk-refused-0001")
+	code, out, errOut := secscreen(t, "screen", "--backend", "openai", "--base-url", refusing.URL+"/v1", "--model", "m",
+		"--no-cache", "-j", "1", "--retries", "3", "--format", "jsonl", "../../examples/")
+	assert.Equal(t, exitModelFailed, code, errOut)
+	assert.Equal(t, int32(1), calls.Load(), "a refused key stops the calls at once")
+	assert.Contains(t, errOut, "refused the credentials")
+	assert.NotContains(t, errOut+out, "sk-refused-0001")
+	assert.Len(t, jsonl(t, out), 5, "every input still has a row, labeled by the rules")
+
+	var errors atomic.Int32
+	broken := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		errors.Add(1)
+		w.WriteHeader(http.StatusBadGateway)
+	}))
+	defer broken.Close()
+	code, out, errOut = secscreen(t, "screen", "--backend", "openai", "--base-url", broken.URL+"/v1", "--model", "m",
+		"--no-cache", "--retries", "1", "--timeout", "5s", "--format", "jsonl", "../../examples/")
+	assert.Equal(t, exitModelFailed, code, errOut)
+	assert.Contains(t, errOut, "no valid answer for any of 5 reports")
+	assert.Len(t, jsonl(t, out), 5)
 }

@@ -95,6 +95,10 @@ func screenAction(c *cli.Context) error {
 		return fmt.Errorf("write results: %w", writeErr)
 	case sum.Cancelled:
 		return withCode(exitInterrupted, errors.New("interrupted: the results above are complete for the inputs read so far"))
+	case sum.ModelRefused:
+		return withCode(exitModelFailed, errors.New("the model server refused the credentials (HTTP 401/403); the reports after the refusal were screened by the rules alone and not sent"))
+	case sum.ModelCalls > 0 && sum.ModelFailures == sum.ModelCalls:
+		return withCode(exitModelFailed, fmt.Errorf("the model gave no valid answer for any of %d reports; every label is the rules' alone (see model.error in the results)", sum.ModelCalls))
 	case sum.Errors > 0:
 		return withCode(exitInputErrors, fmt.Errorf("%d of %d inputs could not be screened (see their error rows)", sum.Errors, sum.Inputs))
 	}

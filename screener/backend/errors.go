@@ -165,3 +165,11 @@ func IsRetryable(err error) bool {
 	var oe *net.OpError
 	return errors.As(err, &oe)
 }
+
+// IsAuthError reports whether err is the server refusing the credentials
+// (HTTP 401 or 403). Every later call of the run would be refused the same
+// way, so callers stop asking instead of repeating it for every report.
+func IsAuthError(err error) bool {
+	var he *HTTPError
+	return errors.As(err, &he) && (he.Status == http.StatusUnauthorized || he.Status == http.StatusForbidden)
+}
