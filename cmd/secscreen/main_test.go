@@ -356,3 +356,13 @@ func TestScreenExitsFourWhenTheModelNeverAnswers(t *testing.T) {
 	assert.Contains(t, errOut, "no valid answer for any of 5 reports")
 	assert.Len(t, jsonl(t, out), 5)
 }
+
+func TestABrokenConfigFileIsNamedOnce(t *testing.T) {
+	isolate(t)
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte("backend: openai\ntimeout: [not a duration\n"), 0o644))
+	code, _, errOut := secscreen(t, "screen", "--config", cfg, "../../examples/05-vague-report.txt")
+	assert.Equal(t, exitUsage, code)
+	assert.Equal(t, 1, strings.Count(errOut, "config:"), errOut)
+	assert.Contains(t, errOut, cfg)
+}

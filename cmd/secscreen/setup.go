@@ -36,7 +36,7 @@ func loadConfigFile(c *cli.Context) (config.Config, error) {
 	}
 	cfg, err := config.Load(c.String("config"))
 	if err != nil {
-		return config.Config{}, usageErr("config: %w", err)
+		return config.Config{}, usageErr("%w", err) // config.Load's errors say "config:" already
 	}
 	if c.App.Metadata == nil {
 		c.App.Metadata = map[string]any{}

@@ -281,7 +281,10 @@ func TestGzipDetectedByMagic(t *testing.T) {
 
 func TestMaildir(t *testing.T) {
 	items := readAll(t, []string{"testdata/maildir"}, Options{})
-	require.Equal(t, []string{"testdata/maildir:1", "testdata/maildir:2", "testdata/maildir:3"}, sources(items))
+	require.Equal(t, []string{"testdata/maildir/cur/1700000000.M0P0.host", "testdata/maildir/cur/1700000001.M1P1.host:2,S",
+		"testdata/maildir/new/1700000002.M2P2.host"}, sources(items), "each row names its message file")
+	assert.Equal(t, "testdata/maildir/1700000000.M0P0.host", items[0].Report.ID, "without a Message-ID the id survives flag changes")
+	assert.Equal(t, "md1@example.com", items[1].Report.ID)
 	var subjects []string
 	for _, it := range items {
 		require.NoError(t, it.Err)
@@ -305,8 +308,8 @@ func TestMaildir(t *testing.T) {
 	writeFile(t, dir, "z-report.txt", []byte("last report\n"))
 	items = readAll(t, []string{dir}, Options{})
 	require.Equal(t, []string{
-		filepath.Join(dir, "a-report.txt"), md + ":1", md + ":2",
-		filepath.Join(md, ".Sub") + ":1", filepath.Join(dir, "z-report.txt"),
+		filepath.Join(dir, "a-report.txt"), filepath.Join(md, "cur", "1.x:2,S"), filepath.Join(md, "new", "2.x"),
+		filepath.Join(md, ".Sub", "cur", "4.x:2,"), filepath.Join(dir, "z-report.txt"),
 	}, sources(items))
 	for _, it := range items {
 		require.NoError(t, it.Err)
@@ -408,7 +411,7 @@ func TestInEqualsOut(t *testing.T) {
 	add("03-empty", nil, "empty")
 	add("04-blank.txt", []byte("\n \n\t\n"), "empty")
 	add("05-binary.bin", []byte("\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x03\x00>\x00"), "binary")
-	add("06-oversized.txt", bytes.Repeat([]byte("A line of a long report.\n"), 100), "MaxMessageBytes")
+	add("06-oversized.txt", bytes.Repeat([]byte("A line of a long report.\n"), 100), "--max-message-bytes")
 	add("07-good.txt", []byte("a plain report\n"), "ok")
 	add("sub/08-junk", []byte{0, 1, 2, 3, 250, 251, 252}, "binary")
 	jp := writeFile(t, dir, "sub/09-good.jsonl", []byte(`{"id":"j","text":"ok"}`+"\n"))
@@ -417,7 +420,7 @@ func TestInEqualsOut(t *testing.T) {
 		"From b Mon Jun  2 10:00:00 2025\nSubject: huge\n\n" + strings.Repeat("x", 3000) + "\n\n" +
 		"From c Mon Jun  2 10:00:00 2025\nSubject: small again\n\nok\n"
 	mp := writeFile(t, dir, "10.mbox", []byte(mbox))
-	want[mp+":1"], want[mp+":2"], want[mp+":3"] = "ok", "MaxMessageBytes", "ok"
+	want[mp+":1"], want[mp+":2"], want[mp+":3"] = "ok", "--max-message-bytes", "ok"
 	require.NoError(t, os.Mkdir(filepath.Join(dir, "11-emptydir"), 0o755))
 	if os.Geteuid() != 0 {
 		add("12-unreadable.txt", []byte("secret\n"), "permission denied")
@@ -490,7 +493,7 @@ func TestInputLimit(t *testing.T) {
 	require.NotEmpty(t, items)
 	last := items[len(items)-1]
 	require.Error(t, last.Err)
-	assert.Contains(t, last.Err.Error(), "MaxInputBytes")
+	assert.Contains(t, last.Err.Error(), "per-input size limit")
 	for _, it := range items[:len(items)-1] {
 		require.NoError(t, it.Err)
 	}
@@ -560,7 +563,7 @@ func TestEarlyBreak(t *testing.T) {
 
 func TestLimitErrorMessage(t *testing.T) {
 	e := &LimitError{Limit: "MaxMessageBytes", Max: 10, Size: 25}
-	assert.Equal(t, "25 bytes is over the MaxMessageBytes limit of 10 bytes", e.Error())
+	assert.Equal(t, "25 bytes is over the --max-message-bytes limit of 10 bytes", e.Error())
 	d := Limits{}.withDefaults()
 	assert.Equal(t, DefaultLimits(), d)
 }
@@ -720,4 +723,37 @@ func TestMboxSplitsOnlyAtRealSeparators(t *testing.T) {
 	} {
 		assert.Equal(t, want, isMboxSeparator([]byte(line)), line)
 	}
+}
+
+func TestErrorsAUserCanActOn(t *testing.T) {
+	dir := t.TempDir()
+
+	// A gzip stream that breaks after a good start says so.
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	_, err := zw.Write(bytes.Repeat([]byte("Subject: x\n\nline of a long report body\n"), 4000))
+	require.NoError(t, err)
+	require.NoError(t, zw.Close())
+	cut := gz.Bytes()[:gz.Len()/2]
+	items := readAll(t, []string{writeFile(t, dir, "cut.eml.gz", cut)}, Options{})
+	require.Len(t, items, 1)
+	require.Error(t, items[0].Err)
+	assert.Contains(t, items[0].Err.Error(), "gzip")
+	assert.NotContains(t, items[0].Err.Error(), "binary content")
+
+	// The size limit names the flag that raises it.
+	big := writeFile(t, dir, "big.eml", append([]byte("Subject: big\n\n"), bytes.Repeat([]byte("a"), 2000)...))
+	items = readAll(t, []string{big}, Options{Limits: Limits{MaxMessageBytes: 1000}})
+	require.Len(t, items, 1)
+	assert.ErrorContains(t, items[0].Err, "--max-message-bytes")
+	assert.NotContains(t, items[0].Err.Error(), "MaxMessageBytes")
+
+	// JSONL lines that are not report objects get their own messages.
+	jl := writeFile(t, dir, "r.jsonl", []byte("{\"id\":\"ok\",\"text\":\"a report\"}\n[1,2]\n{\"id\":\"e\",\"text\":\"   \"}\n\"just a string\"\n"))
+	items = readAll(t, []string{jl}, Options{})
+	require.Len(t, items, 4)
+	assert.NoError(t, items[0].Err)
+	assert.ErrorContains(t, items[1].Err, "JSON line is an array, not an object")
+	assert.ErrorContains(t, items[2].Err, "field text is empty")
+	assert.ErrorContains(t, items[3].Err, "JSON line is a string, not an object")
 }

@@ -74,6 +74,10 @@ func (rd *reader) jsonl(source string, r io.Reader, stdin bool) bool {
 func parseJSONLine(line []byte, src string, lim Limits) (*Report, error) {
 	var jl jsonLine
 	if err := json.Unmarshal(line, &jl); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field == "" {
+			return nil, fmt.Errorf("JSON line is %s %s, not an object with \"id\" and \"text\" or \"raw\"", article(te.Value), te.Value)
+		}
 		return nil, fmt.Errorf("invalid JSON line: %w", err)
 	}
 	var rep *Report
@@ -89,6 +93,8 @@ func parseJSONLine(line []byte, src string, lim Limits) (*Report, error) {
 		if err := parseText([]byte(jl.Text), rep); err != nil {
 			return nil, fmt.Errorf("field text: %w", err)
 		}
+	case jl.Text != "" || hasField(line, "text"):
+		return nil, errors.New(`field text is empty (or only white space): nothing to screen`)
 	default:
 		return nil, errors.New(`JSON line has neither a "text" nor a "raw" field`)
 	}
@@ -152,4 +158,22 @@ func readLine(br *bufio.Reader, max int64) ([]byte, error) {
 		}
 		return bytes.TrimRight(buf, "\r\n"), nil
 	}
+}
+
+// hasField reports whether the JSON object line has a field of that name.
+func hasField(line []byte, name string) bool {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(line, &fields) != nil {
+		return false
+	}
+	_, ok := fields[name]
+	return ok
+}
+
+// article is "an" before a vowel-initial JSON kind ("an array"), else "a".
+func article(kind string) string {
+	if strings.HasPrefix(kind, "a") || strings.HasPrefix(kind, "o") {
+		return "an"
+	}
+	return "a"
 }

@@ -89,5 +89,18 @@ func (e *LimitError) Error() string {
 	if e.AtLeast {
 		more = "at least "
 	}
-	return fmt.Sprintf("%s%d bytes is over the %s limit of %d bytes", more, e.Size, e.Limit, e.Max)
+	return fmt.Sprintf("%s%d bytes is over the %s limit of %d bytes", more, e.Size, limitName(e.Limit), e.Max)
+}
+
+// limitName names a Limits field as a user sets it: the command-line flag.
+func limitName(field string) string {
+	switch field {
+	case "MaxMessageBytes":
+		return "--max-message-bytes"
+	case "MaxAttachmentBytes":
+		return "--max-attachment-bytes"
+	case "MaxInputBytes":
+		return "per-input size"
+	}
+	return field
 }

@@ -65,12 +65,13 @@ func (rd *reader) maildir(dir string) bool {
 	slices.SortFunc(files, func(a, b maildirFile) int {
 		return cmp.Or(cmp.Compare(a.key, b.key), cmp.Compare(a.path, b.path))
 	})
-	for i, f := range files {
+	for _, f := range files {
 		if !rd.alive() {
 			return false
 		}
-		src := fmt.Sprintf("%s:%d", dir, i+1)
-		if !rd.maildirMessage(src, f.path) {
+		// The source names the message's file, so that an error row can
+		// be traced to it.
+		if !rd.maildirMessage(f.path, f.path) {
 			return false
 		}
 	}
@@ -112,4 +113,14 @@ func (rd *reader) maildirMessage(src, path string) bool {
 		return rd.fail(src, fmt.Errorf("Maildir entry %s is a directory", path))
 	}
 	return rd.stream(src, f, FormatMaildir, false)
+}
+
+// maildirID is the stable id of a Maildir message file without a
+// Message-ID: the Maildir and the file's unique name, without the cur/ or
+// new/ directory and the ":2,FLAGS" suffix, which change as the message is
+// read and flagged.
+func maildirID(path string) string {
+	sub := filepath.Dir(path)
+	key, _, _ := strings.Cut(filepath.Base(path), ":")
+	return filepath.Join(filepath.Dir(sub), key)
 }

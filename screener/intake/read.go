@@ -111,6 +111,8 @@ func (rd *reader) report(r *Report, stdin bool) bool {
 		r.ID = r.MessageID
 	case stdin:
 		r.ID = "sha256:" + r.Hash[:16]
+	case r.Format == FormatMaildir:
+		r.ID = maildirID(r.Source)
 	default:
 		r.ID = r.Source
 	}
@@ -254,7 +256,7 @@ func (rd *reader) stream(source string, r io.Reader, format Format, stdin bool) 
 				return rd.fail(source, fmt.Errorf("gzip: %w", err))
 			}
 			defer zr.Close()
-			br = bufio.NewReaderSize(&inputLimiter{r: zr, max: rd.lim.MaxInputBytes}, 64<<10)
+			br = bufio.NewReaderSize(&inputLimiter{r: gzipErrors{zr}, max: rd.lim.MaxInputBytes}, 64<<10)
 			continue
 		}
 		if format == FormatAuto || format == "" {
@@ -381,4 +383,17 @@ func (c *ctxReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return c.r.Read(p)
+}
+
+// gzipErrors names a failure inside a gzip stream as one, so that a file
+// cut short or corrupted midway says so rather than "unexpected EOF".
+type gzipErrors struct{ r io.Reader }
+
+// Read implements io.Reader.
+func (g gzipErrors) Read(p []byte) (int, error) {
+	n, err := g.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		err = fmt.Errorf("gzip stream is truncated or corrupt: %w", err)
+	}
+	return n, err
 }

@@ -12,7 +12,7 @@ import (
 
 var csvHeader = []string{"id", "source", "subject", "verdict", "category", "confidence", "route",
 	"missing", "rules", "rules_verdict", "rules_category", "model_verdict", "model_category",
-	"backend", "needs_review", "review_reason", "error"}
+	"backend", "decision", "sent_to", "needs_review", "review_reason", "error"}
 
 // csvWriter writes RFC 4180 CSV with a header row, one row per result.
 type csvWriter struct {
@@ -37,7 +37,7 @@ func (c *csvWriter) Write(r screener.Result) error {
 		strconv.FormatFloat(r.Confidence, 'f', 3, 64), r.Route,
 		strings.Join(r.Missing, ";"), strings.Join(ruleIDs(r), ";"),
 		r.RulesVerdict.Verdict, r.RulesVerdict.Category, mv, mc,
-		r.Backend, strconv.FormatBool(r.NeedsReview), r.ReviewReason, errText(r)}
+		r.Backend, r.Decision, r.SentTo, strconv.FormatBool(r.NeedsReview), r.ReviewReason, csvSafe(errText(r))}
 	if err := c.w.Write(row); err != nil {
 		return fmt.Errorf("write csv: %w", err)
 	}

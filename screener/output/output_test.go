@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -22,7 +23,7 @@ func sample() ([]screener.Result, screener.Summary) {
 		{
 			ID: "a@example.org", Source: "inbox.mbox:1", Subject: evil,
 			Verdict: "not-security", Category: "privilege.root", Confidence: 0.8,
-			Route: "public", Missing: []string{"version"}, Backend: "rules",
+			Route: "public", Missing: []string{"version"}, Backend: "rules", Decision: screener.DecisionRulesOnly, SentTo: "not sent",
 			Rules: []rules.Finding{{RuleID: "ROOT_ONLY", Category: "privilege.root", Weight: 3,
 				Span: rules.Span{Part: "body", Line: 2, Column: 5}, Excerpt: evil}},
 			RulesVerdict: screener.Opinion{Verdict: "not-security", Category: "privilege.root", Confidence: 0.8},
@@ -85,7 +86,8 @@ func TestCSVQuotesAndDefusesFormulas(t *testing.T) {
 	require.Len(t, recs, 3)
 	assert.Equal(t, csvHeader, recs[0])
 	assert.Equal(t, "ROOT_ONLY", recs[1][8])
-	assert.Equal(t, "binary file: not a report", recs[2][16])
+	assert.Equal(t, "binary file: not a report", recs[2][slices.Index(csvHeader, "error")])
+	assert.NotEmpty(t, recs[1][slices.Index(csvHeader, "decision")], "the decision step is a column")
 	assert.Equal(t, "'=x", csvSafe("=x"))
 	assert.Equal(t, "'@SUM(A1)", csvSafe("@SUM(A1)"))
 }
