@@ -110,7 +110,7 @@ func (rd *reader) maildirMessage(src, path string) bool {
 	}
 	defer f.Close()
 	if fi, err := f.Stat(); err == nil && fi.IsDir() {
-		return rd.fail(src, fmt.Errorf("Maildir entry %s is a directory", path))
+		return rd.fail(src, fmt.Errorf("the Maildir entry %s is a directory", path))
 	}
 	return rd.stream(src, f, FormatMaildir, false)
 }

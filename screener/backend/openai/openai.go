@@ -245,12 +245,14 @@ func (c *Client) request(req backend.Request, level int32) goopenai.ChatCompleti
 		Messages:    msgs,
 		Temperature: float32(req.Temperature), // setTemperature makes 0 survive
 		Seed:        &seed,
-		MaxTokens:   req.MaxTokens,
+		//lint:ignore SA1019 max_tokens is what most OpenAI-compatible servers (vLLM, llama.cpp) read; a 400 naming it switches to max_completion_tokens.
+		MaxTokens: req.MaxTokens,
 	}
 	if c.noTemperature.Load() {
 		r.Temperature = 0 // omitted by go-openai, and not patched back in
 	}
 	if c.maxCompletion.Load() {
+		//lint:ignore SA1019 clearing the deprecated field so that only max_completion_tokens is sent.
 		r.MaxTokens, r.MaxCompletionTokens = 0, req.MaxTokens
 	}
 	switch {
