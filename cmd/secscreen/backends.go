@@ -37,7 +37,7 @@ func backendFlags() []cli.Flag {
 		&cli.StringFlag{Name: "ollama-host", Usage: "Ollama server `URL` (default $OLLAMA_HOST, else http://localhost:11434)"},
 		&cli.StringFlag{Name: "baseline-model", Usage: "baseline model `FILE` from 'secscreen train' (default: the embedded one)"},
 		&cli.StringFlag{Name: "prompt", Usage: "prompt template: NAME@VERSION (e.g. screen@v1) or a template `FILE`"},
-		&cli.DurationFlag{Name: "timeout", Usage: "bound on one model call, retries excluded (default 2m for openai, 5m for ollama)"},
+		&cli.DurationFlag{Name: "timeout", Usage: "bound on one model call, retries excluded", DefaultText: "2m for openai, 5m for ollama"},
 		&cli.IntFlag{Name: "retries", Value: 3, Usage: "retries after a 429, 5xx or timeout (with backoff, honouring Retry-After)"},
 		&cli.Float64Flag{Name: "rps", Usage: "most model calls per second (0: no limit)"},
 		&cli.IntFlag{Name: "burst", Value: 1, Usage: "calls allowed at once above --rps"},

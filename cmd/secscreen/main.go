@@ -69,6 +69,8 @@ func setUsageErrors(cmds []*cli.Command) {
 }
 
 func newApp() *cli.App {
+	// -v means verbose everywhere: the version is --version only.
+	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version"}
 	app := &cli.App{
 		Name:                 "secscreen",
 		Version:              version(),
@@ -84,11 +86,24 @@ func newApp() *cli.App {
 			threatModelCommand(),
 			rulesCommand(),
 		},
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "more detail in the text output (the same as a command's own -v)"},
+		},
 		OnUsageError:   onUsageError,
 		ExitErrHandler: func(*cli.Context, error) {}, // main decides
 	}
 	setUsageErrors(app.Commands)
 	return app
+}
+
+// verbose reports whether -v was given to the command or before it.
+func verbose(c *cli.Context) bool {
+	for _, x := range c.Lineage() {
+		if x.Bool("verbose") {
+			return true
+		}
+	}
+	return false
 }
 
 // version is the module version the binary was built from, or "devel".

@@ -366,3 +366,41 @@ func TestABrokenConfigFileIsNamedOnce(t *testing.T) {
 	assert.Equal(t, 1, strings.Count(errOut, "config:"), errOut)
 	assert.Contains(t, errOut, cfg)
 }
+
+func TestAFailedWriteStopsTheRun(t *testing.T) {
+	isolate(t)
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full on this system")
+	}
+	var calls atomic.Int32
+	srv := fakeOpenAI(t, &calls)
+	dir := t.TempDir()
+	for i := range 40 {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, fmt.Sprintf("r%02d.txt", i)), []byte(fmt.Sprintf("report %d: the driver oopses on a crafted image\n", i)), 0o644))
+	}
+	t.Setenv("OPENAI_API_KEY", "sk-test")
+	code, _, errOut := secscreen(t, "screen", "--backend", "openai", "--base-url", srv.URL+"/v1", "--model", "m",
+		"--no-cache", "-j", "1", "-f", "jsonl", "-o", "/dev/full", dir)
+	assert.Equal(t, exitFailure, code)
+	assert.Contains(t, errOut, "write results")
+	assert.Less(t, calls.Load(), int32(10), "a full disk stops the model calls")
+}
+
+func TestOutputFormatFollowsTheFileNameAndVerboseWorksBeforeTheCommand(t *testing.T) {
+	isolate(t)
+	page := filepath.Join(t.TempDir(), "triage.html")
+	code, _, errOut := secscreen(t, "screen", "--backend", "rules", "-o", page, "../../examples/05-vague-report.txt")
+	require.Equal(t, exitOK, code, errOut)
+	data, err := os.ReadFile(page)
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(strings.TrimSpace(string(data)), "<!DOCTYPE html>"), "-o x.html writes HTML")
+
+	code, out, errOut := secscreen(t, "-v", "screen", "--backend", "rules", "../../examples/05-vague-report.txt")
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, "route:", "a global -v means verbose, not --version")
+	assert.Contains(t, out, "source: ../../examples/05-vague-report.txt")
+
+	code, out, _ = secscreen(t, "--version")
+	assert.Equal(t, exitOK, code)
+	assert.Contains(t, out, "secscreen version")
+}

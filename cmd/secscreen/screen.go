@@ -1,13 +1,13 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -45,6 +45,10 @@ func screenAction(c *cli.Context) error {
 	if err != nil {
 		return usageErr("%w", err)
 	}
+	if path := c.String("output"); path != "" && !c.IsSet("format") {
+		// -o report.html without -f writes HTML, not a text table.
+		format = output.FormatForFile(path, format)
+	}
 	inOpt, err := intakeOptions(c)
 	if err != nil {
 		return err
@@ -68,19 +72,25 @@ func screenAction(c *cli.Context) error {
 		defer f.Close()
 		out, toTerminal = f, false
 	}
-	wopt := output.Options{Verbose: c.Bool("verbose")}
+	wopt := output.Options{Verbose: verbose(c)}
 	if toTerminal {
-		wopt.Width = terminalWidth()
+		wopt.Width = terminalWidth(out)
 	}
 	w, err := output.New(format, out, wopt)
 	if err != nil {
 		return usageErr("%w", err)
 	}
 
+	// A failed write (a full disk) stops the run: every report screened
+	// after it would cost a model call for a row nobody gets.
+	ctx, stopRun := context.WithCancel(c.Context)
+	defer stopRun()
 	var writeErr error
-	sum := p.screener.Run(c.Context, intake.Read(c.Context, c.Args().Slice(), inOpt), func(r screener.Result) {
+	sum := p.screener.Run(ctx, intake.Read(ctx, c.Args().Slice(), inOpt), func(r screener.Result) {
 		if writeErr == nil {
-			writeErr = w.Write(r)
+			if writeErr = w.Write(r); writeErr != nil {
+				stopRun()
+			}
 		}
 	})
 	progress.Done()
@@ -139,10 +149,8 @@ func isTerminal(w io.Writer) bool {
 	return ok && output.IsTerminal(f)
 }
 
-// terminalWidth reads $COLUMNS, defaulting to 120.
-func terminalWidth() int {
-	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n > 20 {
-		return n
-	}
-	return 120
+// terminalWidth is w's width when it is a terminal, else 120.
+func terminalWidth(w io.Writer) int {
+	f, _ := w.(*os.File)
+	return output.TerminalWidth(f, 120)
 }

@@ -10,6 +10,7 @@ package output
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -39,6 +40,26 @@ func ParseFormat(s string) (Format, error) {
 		return f, nil
 	}
 	return "", fmt.Errorf("unknown output format %q (want one of %s)", s, joinFormats())
+}
+
+// FormatForFile returns the format a file name's extension asks for (.html,
+// .htm, .json, .jsonl, .ndjson, .csv, .md, .txt), or def for any other.
+func FormatForFile(path string, def Format) Format {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".html", ".htm":
+		return HTML
+	case ".json":
+		return JSON
+	case ".jsonl", ".ndjson":
+		return JSONL
+	case ".csv":
+		return CSV
+	case ".md", ".markdown":
+		return Markdown
+	case ".txt":
+		return Text
+	}
+	return def
 }
 
 func joinFormats() string {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -154,4 +155,29 @@ func TestParseFormat(t *testing.T) {
 func TestClean(t *testing.T) {
 	assert.Equal(t, "a b c", Clean("a\x1b[2J\tb\r\n\n c"))
 	assert.Equal(t, "red x", Clean("\x1b[31mred\x1b[0m\x07x"))
+}
+
+func TestDevNullIsNotATerminal(t *testing.T) {
+	f, err := os.Open(os.DevNull)
+	require.NoError(t, err)
+	defer f.Close()
+	assert.False(t, IsTerminal(f), "/dev/null is a character device, not a terminal")
+	assert.Equal(t, 77, TerminalWidth(f, 77))
+}
+
+func TestFormatForFile(t *testing.T) {
+	for name, want := range map[string]Format{
+		"out.html": HTML, "OUT.HTM": HTML, "r.json": JSON, "r.jsonl": JSONL, "r.ndjson": JSONL,
+		"r.csv": CSV, "r.md": Markdown, "r.txt": Text, "results": Text, "r.log": Text,
+	} {
+		assert.Equal(t, want, FormatForFile(name, Text), name)
+	}
+}
+
+func TestTextRowsNameTheirInputShortly(t *testing.T) {
+	assert.Equal(t, "inbox.mbox:12", Handle(screener.Result{ID: "<long-message-id@example.org>", Source: "/var/mail/inbox.mbox:12"}))
+	assert.Equal(t, "sha256:abcd", Handle(screener.Result{ID: "sha256:abcd", Source: "-"}))
+	out := render(t, Text)
+	assert.Contains(t, out, "inbox.mbox:1")
+	assert.Contains(t, out, "source: inbox.mbox:1  id: a@example.org", "-v shows the source and the id")
 }

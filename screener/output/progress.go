@@ -2,6 +2,7 @@ package output
 
 import (
 	"fmt"
+	"golang.org/x/term"
 	"io"
 	"os"
 	"sync"
@@ -45,8 +46,20 @@ func (p *Progress) Done() {
 	fmt.Fprint(p.w, "\r\033[K")
 }
 
-// IsTerminal reports whether f is a character device (a terminal).
+// IsTerminal reports whether f is a terminal (not merely a character
+// device: /dev/null is not one).
 func IsTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return f != nil && term.IsTerminal(int(f.Fd()))
+}
+
+// TerminalWidth returns f's width in columns, or def when f is not a
+// terminal or its size cannot be read.
+func TerminalWidth(f *os.File, def int) int {
+	if f == nil {
+		return def
+	}
+	if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 20 {
+		return w
+	}
+	return def
 }

@@ -3,6 +3,7 @@ package output
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -32,7 +33,7 @@ func (t *textWriter) printf(format string, args ...any) {
 func (t *textWriter) Write(r screener.Result) error {
 	if !t.header {
 		t.header = true
-		t.printf(textRow, "ID", "VERDICT", "CATEGORY", "CONF", "REVIEW", "SUBJECT")
+		t.printf(textRow, "REPORT", "VERDICT", "CATEGORY", "CONF", "REVIEW", "SUBJECT")
 	}
 	verdict, category, conf, review := r.Verdict, r.Category, fmt.Sprintf("%.2f", r.Confidence), ""
 	subject := r.Subject
@@ -42,7 +43,7 @@ func (t *textWriter) Write(r screener.Result) error {
 	if r.NeedsReview {
 		review = "yes"
 	}
-	line := fmt.Sprintf(textRow, clip(Clean(r.ID), 28), verdict, category, conf, review, "")
+	line := fmt.Sprintf(textRow, clip(Clean(Handle(r)), 28), verdict, category, conf, review, "")
 	room := 0
 	if t.opt.Width > 0 {
 		room = max(t.opt.Width-utf8.RuneCountInString(line)+1, 10)
@@ -52,6 +53,7 @@ func (t *textWriter) Write(r screener.Result) error {
 		t.printf("    error: %s\n", Clean(errText(r)))
 	}
 	if t.opt.Verbose {
+		t.printf("    source: %s  id: %s\n", Clean(r.Source), Clean(r.ID))
 		if r.ReviewReason != "" {
 			t.printf("    review: %s\n", Clean(r.ReviewReason))
 		}
@@ -71,6 +73,16 @@ func (t *textWriter) Close(sum screener.Summary) error {
 		t.printf("no reports\n")
 	}
 	return t.err
+}
+
+// Handle is a short, stable name for a result's row: the last element of
+// its source, which keeps an mbox, Maildir or JSONL position ("inbox.mbox:12",
+// "reports.jsonl:3") and a file's name; the id when there is no source.
+func Handle(r screener.Result) string {
+	if r.Source == "" || r.Source == "-" {
+		return r.ID
+	}
+	return filepath.Base(r.Source)
 }
 
 // Clean makes text from a report safe to print on a terminal: ANSI escape
