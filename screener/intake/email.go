@@ -170,7 +170,9 @@ func describeEntityErr(e *message.Entity, err error) string {
 
 // oneLine unfolds a header value into one trimmed line.
 func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
+	// A header's encoded words can decode to bytes that are not UTF-8
+	// ("=?utf-8?B?////?="); they become U+FFFD like any other bad text.
+	return strings.Join(strings.Fields(strings.ToValidUTF8(s, "\uFFFD")), " ")
 }
 
 // bodyKind ranks where a body came from, for multipart/alternative.
