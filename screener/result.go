@@ -26,6 +26,9 @@ type Result struct {
 	Confidence float64 `json:"confidence"`
 	// Route says where the report should go next.
 	Route string `json:"route"`
+	// RoutePublic is true when Route puts the report where anyone can read
+	// it (routes.yaml marks such routes public).
+	RoutePublic bool `json:"route_public"`
 	// Missing lists what the report lacks ("version", "reproducer", ...).
 	Missing []string `json:"missing"`
 	// Rules lists every rule that fired, with its span.

@@ -145,6 +145,7 @@ func (s *Screener) Screen(ctx context.Context, r *intake.Report) Result {
 		res.ReviewReason = reasonCancelled
 	}
 	res.Route = s.cfg.Routes.For(res.Verdict, res.Category, res.Missing)
+	res.RoutePublic = s.cfg.Routes.Of(res.Verdict, res.Category).Public
 	return res
 }
 
