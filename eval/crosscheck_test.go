@@ -135,3 +135,24 @@ func TestLeaksComeFirstInEveryOutput(t *testing.T) {
 	assert.Equal(t, r.PublicLeaks, back.PublicLeaks)
 	assert.Equal(t, "dev", back.Split)
 }
+
+func TestCompareListsNewAndFixedLeaks(t *testing.T) {
+	a := score(leakRows(), Meta{Backend: "fake"}, fixedOptions(), t0)
+	rowsB := leakRows()
+	rowsB[1].RoutePublic = false // s2 held private
+	rowsB[2].RoutePublic = true  // s3 leaks
+	b := score(rowsB, Meta{Backend: "fake"}, fixedOptions(), t0)
+	c := Compare(&a.RunJSON, &b.RunJSON)
+	assert.Equal(t, []string{"s3"}, c.NewLeaks)
+	assert.Equal(t, []string{"s2"}, c.FixedLeaks)
+	near(t, 0.25, c.Deltas[0].A)
+	near(t, 0, c.Deltas[0].Diff)
+	var out bytes.Buffer
+	require.NoError(t, c.WriteText(&out))
+	assert.Contains(t, out.String(), "new public leaks (1):\n  s3\n")
+
+	old := a.RunJSON
+	old.PublicLeaks, old.ReviewLoad = Leaks{}, ReviewLoad{}
+	c = Compare(&old, &b.RunJSON)
+	assert.False(t, c.Deltas[0].A.Defined(), "a run saved before leaks were counted has none to compare")
+}
