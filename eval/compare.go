@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"text/tabwriter"
 )
 
@@ -40,8 +41,13 @@ type Comparison struct {
 	// A and B describe the runs ("backend model @ time").
 	A string `json:"a"`
 	B string `json:"b"`
-	// Deltas lists the final decision's metrics in both runs.
+	// Deltas lists the final decision's metrics in both runs, public
+	// leaks and review load first.
 	Deltas []Delta `json:"deltas"`
+	// NewLeaks lists the true security reports routed publicly in B but
+	// not in A; FixedLeaks the reverse.
+	NewLeaks   []string `json:"new_leaks"`
+	FixedLeaks []string `json:"fixed_leaks"`
 	// Paired counts reports present in both runs; BothRight and BothWrong
 	// the concordant ones.
 	Paired    int `json:"paired"`
@@ -82,6 +88,8 @@ func Compare(a, b *RunJSON) *Comparison {
 		}
 		c.Deltas = append(c.Deltas, Delta{Metric: name, A: x, B: y, Diff: d})
 	}
+	add("public leaks (share)", leakShare(a), leakShare(b))
+	add("review load", reviewShare(a), reviewShare(b))
 	add("accuracy", a.Final.Accuracy, b.Final.Accuracy)
 	add("category accuracy", a.Final.CategoryAccuracy, b.Final.CategoryAccuracy)
 	add("macro-F1", a.Final.MacroF1, b.Final.MacroF1)
@@ -121,7 +129,36 @@ func Compare(a, b *RunJSON) *Comparison {
 		}
 	}
 	c.PValue = McNemar(len(c.RightToWrong), len(c.WrongToRight))
+	c.NewLeaks, c.FixedLeaks = []string{}, []string{}
+	for _, id := range b.PublicLeaks.IDs {
+		if inA[id] && !slices.Contains(a.PublicLeaks.IDs, id) {
+			c.NewLeaks = append(c.NewLeaks, id)
+		}
+	}
+	for _, id := range a.PublicLeaks.IDs {
+		if _, ok := inB[id]; ok && !slices.Contains(b.PublicLeaks.IDs, id) {
+			c.FixedLeaks = append(c.FixedLeaks, id)
+		}
+	}
 	return c
+}
+
+// leakShare is a run's share of security reports routed publicly;
+// undefined for a run saved before leaks were counted.
+func leakShare(r *RunJSON) Num {
+	if r.PublicLeaks.SecurityReports == 0 {
+		return NaN()
+	}
+	return r.PublicLeaks.Share
+}
+
+// reviewShare is a run's share of reports flagged for review; undefined
+// for a run saved before the review load was counted.
+func reviewShare(r *RunJSON) Num {
+	if r.ReviewLoad.N == 0 {
+		return NaN()
+	}
+	return r.ReviewLoad.Share
 }
 
 // WriteText writes the comparison for a terminal.
@@ -152,6 +189,8 @@ func (c *Comparison) WriteText(w io.Writer) error {
 			}
 		}
 	}
+	list("new public leaks", c.NewLeaks)
+	list("leaks fixed", c.FixedLeaks)
 	list("right → wrong", c.RightToWrong)
 	list("wrong → right", c.WrongToRight)
 	list("only in A", c.OnlyInA)

@@ -1,10 +1,18 @@
 // Package eval measures how well secscreen screens a labeled corpus.
 //
-// Run screens every report of a corpus.Corpus through the same
-// screener.Screener that `secscreen screen` uses and pairs each Result with
-// the report's label. From those rows it scores three predictors separately:
-// the final decision, the rules alone (Result.RulesVerdict) and, where a
-// model answered, the model alone (Result.Model). Each gets verdict and
+// Run screens every report of a corpus.Corpus (or of one of its splits)
+// through the same screener.Screener that `secscreen screen` uses and pairs
+// each Result with the report's label. A run first counts the public leaks
+// (true security reports whose final route is public: an embargo breach),
+// then compares the final decision with each voter alone ("cross-check
+// value": accuracy, security recall and the leaks each would cause alone),
+// then the review load (the share flagged for a person, by reason); every
+// report format opens with these three.
+//
+// It scores up to four predictors separately: the final decision, the rules
+// alone (Result.RulesVerdict), the model alone (Result.Model) where a model
+// answered, and the baseline alone (Result.Baseline) where it voted beside
+// a model. Each gets verdict and
 // category accuracy, per-verdict precision, recall and F1 with their macro
 // average, confusion matrices, Cohen's kappa, the recall of security reports
 // with the ids of those missed, calibration of the stated confidence (Brier
@@ -22,4 +30,8 @@
 // Compare, which tests the difference in paired correctness with McNemar's
 // exact test and lists the reports that flipped. Gate turns minimum scores
 // into an error for CI.
+//
+// Simulated is a stand-in model that knows the labels and is wrong on a
+// seeded share of the reports, so that the decision policy can be measured
+// on any labeled corpus without a model server.
 package eval

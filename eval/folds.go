@@ -71,7 +71,7 @@ func CrossValidate(ctx context.Context, c *corpus.Corpus, k int, train Trainer, 
 		return nil, err
 	}
 	rows := make([]Row, len(reports))
-	meta := Meta{Corpus: c.Dir, Repeat: opt.Repeat, Folds: k}
+	meta := Meta{Corpus: c.Dir, Split: opt.Split, Repeat: opt.Repeat, Folds: k}
 	for f, held := range folds {
 		out := make(map[int]bool, len(held))
 		for _, i := range held {

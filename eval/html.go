@@ -60,14 +60,21 @@ type reliabilityPlot struct {
 
 // htmlView is what the template renders.
 type htmlView struct {
-	Title    string
-	Run      *RunJSON
-	Headline []htmlMetric
-	Columns  []string
-	Heatmap  heatmap
-	Category heatmap
-	Plots    []reliabilityPlot
-	Wrong    []Row
+	Title      string
+	CrossCheck []htmlCrossCheck
+	Review     string
+	Run        *RunJSON
+	Headline   []htmlMetric
+	Columns    []string
+	Heatmap    heatmap
+	Category   heatmap
+	Plots      []reliabilityPlot
+	Wrong      []Row
+}
+
+type htmlCrossCheck struct {
+	CrossCheckLine
+	Name string
 }
 
 type htmlMetric struct {
@@ -163,6 +170,10 @@ func buildReliability(name string, bins []Bin) reliabilityPlot {
 func (r *RunJSON) WriteHTML(w io.Writer) error {
 	v := htmlView{Title: r.title(), Run: r, Heatmap: buildHeatmap(r.Final.VerdictConfusion, 56, 120, true),
 		Category: buildHeatmap(r.Final.CategoryConfusion, 16, 190, false)}
+	for _, l := range r.CrossCheck {
+		v.CrossCheck = append(v.CrossCheck, htmlCrossCheck{CrossCheckLine: l, Name: r.predictorName(l.Predictor)})
+	}
+	v.Review = r.reviewLine()
 	cols := r.columns()
 	for _, c := range cols {
 		v.Columns = append(v.Columns, c.name)

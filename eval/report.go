@@ -2,6 +2,7 @@ package eval
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -31,6 +32,9 @@ func (r *RunJSON) columns() []column {
 	if r.Model != nil {
 		cols = append(cols, column{"model", r.Model})
 	}
+	if r.Baseline != nil {
+		cols = append(cols, column{"baseline", r.Baseline})
+	}
 	return cols
 }
 
@@ -54,7 +58,7 @@ var headline = []metricRow{
 
 func (r *RunJSON) title() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "corpus %s, backend %s", r.Corpus, r.Backend)
+	fmt.Fprintf(&b, "corpus %s (split %s), backend %s", r.Corpus, cmp.Or(r.Split, "all"), r.Backend)
 	if r.ModelName != "" {
 		fmt.Fprintf(&b, " (model %s", r.ModelName)
 		if r.Prompt != "" {
@@ -80,7 +84,18 @@ func (r *RunJSON) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "secscreen eval: %s\n", r.title())
 	fmt.Fprintf(&b, "%d reports; intervals are 95%% bootstrap (%d resamples, seed %d)\n\n", len(r.Rows), r.Resamples, r.Seed)
 
+	fmt.Fprintf(&b, "public leaks (true security reports routed publicly): %s\n", r.leaksLine())
 	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "cross-check value\treports\taccuracy\tsecurity recall\tpublic leaks alone")
+	for _, l := range r.CrossCheck {
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%d\n", r.predictorName(l.Predictor), l.N, l.Accuracy, l.SecurityRecall, l.PublicLeaks)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(&b, "review load: %s\n\n", r.reviewLine())
+
+	tw = tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 	cols := r.columns()
 	fmt.Fprint(tw, "metric")
 	for _, c := range cols {
@@ -153,6 +168,37 @@ func (r *RunJSON) WriteText(w io.Writer) error {
 	return err
 }
 
+// leaksLine says how many true security reports went public, and which.
+func (r *RunJSON) leaksLine() string {
+	l := r.PublicLeaks
+	return fmt.Sprintf("%d of %d (%s): %s", l.Count, l.SecurityReports, l.Share, listOrNone(l.IDs))
+}
+
+// reviewLine says how many reports were flagged, and why.
+func (r *RunJSON) reviewLine() string {
+	rl := r.ReviewLoad
+	s := fmt.Sprintf("%d of %d flagged for review (%s)", rl.Flagged, rl.N, rl.Share)
+	var parts []string
+	for _, f := range flagNames(rl.ByFlag) {
+		parts = append(parts, fmt.Sprintf("%s %d", f, rl.ByFlag[f]))
+	}
+	if len(parts) > 0 {
+		s += ": " + strings.Join(parts, ", ")
+	}
+	return s
+}
+
+// predictorName names a cross-check line, with the backend for the model.
+func (r *RunJSON) predictorName(p string) string {
+	if p == "model" && r.Backend != "" {
+		return "model alone (" + r.Backend + ")"
+	}
+	if p == "final" {
+		return "final"
+	}
+	return p + " alone"
+}
+
 func listOrNone(ids []string) string {
 	if len(ids) == 0 {
 		return "none"
@@ -209,6 +255,12 @@ func (r *RunJSON) WriteMarkdown(w io.Writer) error {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "# secscreen evaluation\n\n%s. %d reports; intervals are 95%% bootstrap (%d resamples, seed %d).\n\n",
 		mdEscape(r.title()), len(r.Rows), r.Resamples, r.Seed)
+	fmt.Fprintf(&b, "**Public leaks** (true security reports routed publicly): %s\n\n", mdEscape(r.leaksLine()))
+	b.WriteString("## Cross-check value\n\n| predictor | reports | accuracy | security recall | public leaks alone |\n|---|---|---|---|---|\n")
+	for _, l := range r.CrossCheck {
+		fmt.Fprintf(&b, "| %s | %d | %s | %s | %d |\n", mdEscape(r.predictorName(l.Predictor)), l.N, l.Accuracy, l.SecurityRecall, l.PublicLeaks)
+	}
+	fmt.Fprintf(&b, "\n**Review load**: %s.\n\n## Metrics\n\n", mdEscape(r.reviewLine()))
 	cols := r.columns()
 	b.WriteString("| metric |")
 	for _, c := range cols {

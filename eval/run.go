@@ -27,6 +27,13 @@ type Options struct {
 	Seed uint64
 	// Prices, when set, turns token usage into cost.
 	Prices backend.PriceTable
+	// Split names the part of the corpus being scored ("dev", "test" or
+	// "all", the default), for the reports; the caller selects the labels
+	// (corpus.Corpus.OnlySplit).
+	Split string
+	// Routes tell which labels a voter alone would route publicly; zero
+	// means screener.DefaultRoutes().
+	Routes screener.Routes
 	// Intake tunes how report files are read.
 	Intake intake.Options
 	// ThreatModel lists the categories for the category confusion matrix;
@@ -51,8 +58,14 @@ func (o Options) withDefaults() Options {
 	if o.Seed == 0 {
 		o.Seed = 1
 	}
+	if o.Split == "" {
+		o.Split = "all"
+	}
 	if o.ThreatModel == nil {
 		o.ThreatModel = threatmodel.Kernel()
+	}
+	if o.Routes.Verdicts == nil {
+		o.Routes = screener.DefaultRoutes()
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -82,7 +95,7 @@ func Evaluate(ctx context.Context, c *corpus.Corpus, s *screener.Screener, opt O
 	if err != nil {
 		return nil, err
 	}
-	meta := Meta{Corpus: c.Dir, Backend: s.BackendName(), Repeat: opt.Repeat}
+	meta := Meta{Corpus: c.Dir, Split: opt.Split, Backend: s.BackendName(), Repeat: opt.Repeat}
 	return score(rows, meta, opt, start), nil
 }
 
@@ -155,8 +168,13 @@ func (row *Row) fill(res screener.Result) {
 	}
 	row.Verdict, row.Category, row.Confidence = res.Verdict, res.Category, res.Confidence
 	row.Decision = res.Decision
-	row.NeedsReview, row.ReviewReason = res.NeedsReview, res.ReviewReason
-	row.Rules = Prediction{Verdict: res.RulesVerdict.Verdict, Category: res.RulesVerdict.Category, Confidence: res.RulesVerdict.Confidence}
+	row.NeedsReview, row.ReviewReason, row.ReviewFlags = res.NeedsReview, res.ReviewReason, res.ReviewFlags
+	row.Route, row.RoutePublic = res.Route, res.RoutePublic
+	rv := res.RulesVerdict
+	row.Rules = Prediction{Verdict: rv.Verdict, Category: rv.Category, Confidence: rv.Confidence, Decisive: rv.Decisive}
+	if b := res.Baseline; b != nil {
+		row.Baseline = &Prediction{Verdict: b.Verdict, Category: b.Category, Confidence: b.Confidence, Error: b.Error}
+	}
 	seen := map[string]bool{}
 	for _, f := range res.Rules {
 		if !seen[f.RuleID] {

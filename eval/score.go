@@ -15,6 +15,8 @@ const Schema = "secscreen.eval/v1"
 type Meta struct {
 	// Corpus is the corpus directory.
 	Corpus string `json:"corpus"`
+	// Split is the part of the corpus scored: "dev", "test" or "all".
+	Split string `json:"split"`
 	// Backend names what answered besides the rules ("rules" for none).
 	Backend string `json:"backend"`
 	// ModelName and Prompt name the model and prompt template, when one
@@ -40,6 +42,10 @@ type Prediction struct {
 	Verdict    string  `json:"verdict"`
 	Category   string  `json:"category"`
 	Confidence float64 `json:"confidence"`
+	// Decisive is set when the rules called their label decisive.
+	Decisive bool `json:"decisive,omitempty"`
+	// Error says why the predictor gave no label (the baseline voter only).
+	Error string `json:"error,omitempty"`
 }
 
 // ModelRow is what the model said about one report. Verdict and Category
@@ -87,11 +93,18 @@ type Row struct {
 	Correct         bool `json:"correct"`
 	CategoryCorrect bool `json:"category_correct"`
 	// Decision names the policy step behind the final label.
-	Decision     string `json:"decision,omitempty"`
-	NeedsReview  bool   `json:"needs_review,omitempty"`
-	ReviewReason string `json:"review_reason,omitempty"`
+	Decision     string   `json:"decision,omitempty"`
+	NeedsReview  bool     `json:"needs_review,omitempty"`
+	ReviewReason string   `json:"review_reason,omitempty"`
+	ReviewFlags  []string `json:"review_flags,omitempty"`
+	// Route is where the final decision sends the report; RoutePublic is
+	// true when that is a public place.
+	Route       string `json:"route,omitempty"`
+	RoutePublic bool   `json:"route_public,omitempty"`
 	// Rules is the rules-only label.
 	Rules Prediction `json:"rules"`
+	// Baseline is the offline voter's label; nil when it did not vote.
+	Baseline *Prediction `json:"baseline,omitempty"`
 	// Model is the model's answer; nil when no model was asked.
 	Model *ModelRow `json:"model,omitempty"`
 	// Fired lists the rules that fired.
@@ -174,12 +187,22 @@ type UsageStats struct {
 type RunJSON struct {
 	// Schema is always the package's Schema constant.
 	Schema string `json:"schema"`
+	// PublicLeaks lists the true security reports whose final route is
+	// public, the error that matters most; it comes first in every report.
+	PublicLeaks Leaks `json:"public_leaks"`
+	// CrossCheck compares the final decision with each voter alone.
+	CrossCheck []CrossCheckLine `json:"cross_check"`
+	// ReviewLoad is the share of reports flagged for a person.
+	ReviewLoad ReviewLoad `json:"review_load"`
 	Meta
 	// Final scores the final decision; Rules the rules alone; Model the
-	// model alone over the reports it was asked about (nil when none).
-	Final Scores  `json:"final"`
-	Rules Scores  `json:"rules"`
-	Model *Scores `json:"model"`
+	// model alone over the reports it was asked about (nil when none);
+	// Baseline the offline voter alone over the reports it voted on (nil
+	// when it never voted).
+	Final    Scores  `json:"final"`
+	Rules    Scores  `json:"rules"`
+	Model    *Scores `json:"model"`
+	Baseline *Scores `json:"baseline,omitempty"`
 	// Agreement compares the rules' and the model's verdicts where the
 	// model answered (nil when it never did).
 	Agreement *Agreement `json:"rules_model_agreement"`
@@ -255,7 +278,7 @@ func score(rows []Row, meta Meta, opt Options, start time.Time) *Run {
 	meta.WallSeconds = opt.Now().Sub(start).Seconds()
 	order := opt.ThreatModel.IDs()
 
-	var fv, fc, rv, rc, mv, mc []Pair
+	var fv, fc, rv, rc, mv, mc, bv, bc []Pair
 	var ids, rulesV, modelV []string
 	var hits []RuleHit
 	var lat []float64
@@ -271,6 +294,10 @@ func score(rows []Row, meta Meta, opt Options, start time.Time) *Run {
 		rc = append(rc, Pair{ID: r.ID, True: r.TrueCategory, Pred: r.Rules.Category, Confidence: r.Rules.Confidence})
 		for _, f := range r.Fired {
 			hits = append(hits, RuleHit{Rule: f.Rule, Category: f.Category, TrueCategory: r.TrueCategory})
+		}
+		if b := r.Baseline; b != nil {
+			bv = append(bv, Pair{ID: r.ID, True: r.TrueVerdict, Pred: b.Verdict, Confidence: b.Confidence})
+			bc = append(bc, Pair{ID: r.ID, True: r.TrueCategory, Pred: b.Category, Confidence: b.Confidence})
 		}
 		m := r.Model
 		if m == nil {
@@ -326,8 +353,15 @@ func score(rows []Row, meta Meta, opt Options, start time.Time) *Run {
 		g := Agree(ids, rulesV, modelV)
 		run.Agreement = &g
 	}
+	if len(bv) > 0 {
+		bs := ScorePairs(bv, bc, order, opt.Resamples, opt.Seed)
+		run.Baseline = &bs
+	}
 	if run.RuleStats == nil {
 		run.RuleStats = []RuleStat{}
 	}
+	run.PublicLeaks = publicLeaks(rows)
+	run.ReviewLoad = reviewLoad(rows)
+	run.CrossCheck = crossCheck(&run.RunJSON, opt.Routes)
 	return run
 }

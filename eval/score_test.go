@@ -224,10 +224,11 @@ func TestJSONRoundTripAndCompare(t *testing.T) {
 	assert.Equal(t, 1, c.BothWrong) // d
 	assert.InDelta(t, McNemar(2, 1), c.PValue, 1e-12)
 	assert.Equal(t, 1.0, c.PValue) // 2·(1+3)/8 capped
-	require.Equal(t, "accuracy", c.Deltas[0].Metric)
-	near(t, 0.6, c.Deltas[0].A)
-	near(t, 0.4, c.Deltas[0].B)
-	near(t, -0.2, c.Deltas[0].Diff)
+	require.Equal(t, "public leaks (share)", c.Deltas[0].Metric, "leaks come first")
+	require.Equal(t, "accuracy", c.Deltas[2].Metric)
+	near(t, 0.6, c.Deltas[2].A)
+	near(t, 0.4, c.Deltas[2].B)
+	near(t, -0.2, c.Deltas[2].Diff)
 
 	var out bytes.Buffer
 	require.NoError(t, c.WriteText(&out))

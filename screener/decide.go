@@ -1,65 +1,120 @@
 package screener
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/secscreen/secscreen/screener/rules"
 	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
-// Policy holds the weights of the decision between rules and model.
+// Policy decides a report's final label and route from up to three voters:
+// the rules (always), the model (when a backend is configured and asked)
+// and an offline Voter such as the baseline (when one is configured).
 //
-// The model is one voter among the rules, as in SpamAssassin or rspamd:
-// each side votes for its verdict with weight = its confidence × its
-// weight here, and the heavier verdict wins. Strong rule evidence has fixed
-// effects that a vote cannot overturn:
+// The costly error is a real vulnerability routed publicly: a security bug
+// on a public list breaks the embargo. So, in this order:
 //
-//   - a decisive exclusion (the rules found a hard not-security condition,
-//     such as "needs CAP_SYS_ADMIN in the initial namespace") wins over a
-//     model that says security, because the threat model says the exclusion
-//     wins; the result is flagged for review;
-//   - decisive boundary evidence (the rules found an unprivileged path across
-//     a boundary, with a reproducer) is never downgraded by the model,
-//     because calling a real vulnerability not-security is the costly error;
-//     the result is flagged for review;
-//   - whenever either side says security and the final verdict is not
-//     security, the result is flagged for review, whatever the weights;
-//   - a report that contains instructions aimed at a model is always flagged.
+//  1. A decisive rules finding against the model (or, when no model
+//     answered, the baseline) wins, always flagged:
+//     decisive boundary evidence keeps security; a decisive exclusion
+//     turns a model's security verdict into the exclusion, unless the
+//     baseline too says security with confidence ≥ PrivateAt. Decisive
+//     means what rules.Evaluation.Decisive says (the rule pack's own
+//     measure of precision), never a vote.
+//  2. Otherwise the voters vote: each adds weight × confidence to its
+//     verdict (ModelWeight, RulesWeight, BaselineWeight; the baseline's
+//     weight is multiplied by BaselineEcho when it agrees with the rules,
+//     because it learned from the rules' findings and would otherwise
+//     count them twice). The heaviest verdict wins; the label is that of
+//     the first voter backing it, in the order model, baseline, rules.
+//     A model that says security with confidence ≥ PrivateAt is never
+//     outvoted: only step 1 flips its verdict.
+//  3. Whatever the verdict, the route stays private while any voter says
+//     security with confidence ≥ PrivateAt; the verdict may then be
+//     another one, and the result is flagged for review.
+//
+// A result is flagged (NeedsReview, with the reasons) only for what a
+// reviewer can act on: a decisive rule against the model, a voter that
+// says security while the final verdict does not, a report with
+// instructions aimed at a model, and a model that gave no usable answer.
+// Disagreements about the category under one verdict are not flagged.
 type Policy struct {
-	// ModelWeight multiplies the model's confidence in the vote.
-	ModelWeight float64
-	// RulesWeight multiplies the rules' confidence in the vote.
-	RulesWeight float64
+	// ModelWeight, RulesWeight and BaselineWeight multiply each voter's
+	// confidence in the vote.
+	ModelWeight    float64
+	RulesWeight    float64
+	BaselineWeight float64
+	// BaselineEcho (0 to 1) is the share of the baseline's vote that counts
+	// when it backs the rules' verdict.
+	BaselineEcho float64
+	// PrivateAt is the confidence at or above which a voter that says
+	// security keeps the route private and flags a result whose final
+	// verdict is not security. Below it, a security vote only counts in
+	// the vote.
+	PrivateAt float64
 }
 
-// DefaultPolicy weighs the model above non-decisive rules: the model reads
-// the whole report, the rules only patterns.
-func DefaultPolicy() Policy { return Policy{ModelWeight: 1.5, RulesWeight: 1.0} }
+// DefaultPolicy returns the policy's constants as tuned on the dev split of
+// the bundled corpus (see README, "How a verdict is decided").
+func DefaultPolicy() Policy {
+	return Policy{ModelWeight: 1.5, RulesWeight: 1.0, BaselineWeight: 1.0, BaselineEcho: 0.75, PrivateAt: 0.5}
+}
 
 // Decision names the policy step that produced a final label.
 const (
-	DecisionRulesOnly       = "rules-only"      // no model was asked
-	DecisionModelFailed     = "model-failed"    // the model gave no valid answer; rules kept
-	DecisionAgree           = "agree"           // model and rules gave the same label
-	DecisionAgreeVerdict    = "agree-verdict"   // same verdict, model's category kept
-	DecisionExclusionWins   = "rules-exclusion" // a decisive rules exclusion overrode the model
-	DecisionBoundaryStands  = "rules-boundary"  // decisive boundary evidence kept security
-	DecisionVoteModel       = "vote-model"      // the weighted vote went to the model
-	DecisionVoteRules       = "vote-rules"      // the weighted vote went to the rules
-	DecisionSkippedModel    = "rules-decisive"  // rules were decisive; the model was not asked
-	DecisionInputError      = "input-error"     // the input could not be read
-	DecisionCancelled       = "cancelled"       // screening was stopped
-	reasonInjection         = "report contains instructions aimed at a screening model"
-	reasonModelFailed       = "model answer unusable, rules-only verdict kept"
-	reasonSecurityDowngrade = "one voter says security but the final verdict is not"
+	DecisionRulesOnly      = "rules-only"      // neither a model nor a voter was asked
+	DecisionSkippedModel   = "rules-decisive"  // the rules were decisive; the model was not asked
+	DecisionModelFailed    = "model-failed"    // the model gave no valid answer; the other voters decided
+	DecisionAgree          = "agree"           // every voter gave the same verdict
+	DecisionExclusionWins  = "rules-exclusion" // a decisive rules exclusion overrode the model
+	DecisionBoundaryStands = "rules-boundary"  // decisive rules boundary evidence overrode the model
+	DecisionVoteModel      = "vote-model"      // voters disagreed; the model's label won
+	DecisionVoteBaseline   = "vote-baseline"   // voters disagreed; the baseline's label won
+	DecisionVoteRules      = "vote-rules"      // voters disagreed; the rules' label won
+	DecisionInputError     = "input-error"     // the input could not be read
+	DecisionCancelled      = "cancelled"       // screening was stopped
+
+	reasonInjection   = "report contains instructions aimed at a screening model"
+	reasonModelFailed = "model answer unusable, decided without it"
+	// reasonHeldPrivate starts the reason of a result whose route was kept
+	// private because a voter says security.
+	reasonHeldPrivate = "route kept private"
 )
 
-// decide merges the rules' evaluation and the model's answer (nil when no
-// model was asked) into the final label of r; rt tells whether two
-// categories send a report to different places.
-func (p Policy) decide(tm *threatmodel.Model, rt Routes, ev rules.Evaluation, m *ModelAnswer, r *Result) {
+// Review flags: why a result needs a person, one word each (Result.ReviewFlags).
+const (
+	FlagInjection       = "injection"        // the report addresses a screening model
+	FlagModelFailed     = "model-failed"     // the model gave no usable answer
+	FlagDecisiveRule    = "decisive-rule"    // a decisive rule contradicts the model
+	FlagHeldPrivate     = "held-private"     // a voter says security, the verdict does not; the route was kept private
+	FlagUnknownCategory = "unknown-category" // the label names a category the threat model lacks
+	FlagCancelled       = "cancelled"        // the run was stopped before the model answered
+)
+
+// Voter names in ballots and decisions.
+const (
+	voterModel    = "model"
+	voterBaseline = "baseline"
+	voterRules    = "rules"
+)
+
+// ballot is one voter's label and the weight of its vote.
+type ballot struct {
+	voter             string
+	verdict, category string
+	conf, weight      float64
+}
+
+func (b ballot) mass() float64 { return b.weight * clamp01(b.conf) }
+
+// decide merges the rules' evaluation, the model's answer (nil when no
+// model was asked) and the voter's opinion (nil when there is none) into
+// the final label and route of r.
+func (p Policy) decide(tm *threatmodel.Model, rt Routes, ev rules.Evaluation, m *ModelAnswer, b *Opinion, r *Result) {
 	r.RulesVerdict = Opinion{
 		Verdict: string(ev.Verdict), Category: ev.Category,
 		Confidence: ev.Confidence, Score: ev.Score, Decisive: ev.Decisive,
@@ -67,78 +122,173 @@ func (p Policy) decide(tm *threatmodel.Model, rt Routes, ev rules.Evaluation, m 
 	r.Rules = ev.Findings
 	r.Missing = ev.Missing
 	r.Model = m
+	r.Baseline = b
 	rv := r.RulesVerdict
+	const sec = string(threatmodel.Security)
 
-	var reasons []string
-	review := func(reason string) { reasons = append(reasons, reason) }
+	var reasons, flags []string
+	review := func(flag, reason string) {
+		reasons = append(reasons, reason)
+		if !slices.Contains(flags, flag) {
+			flags = append(flags, flag)
+		}
+	}
 	if ev.Injection {
-		review(reasonInjection)
-	}
-	setRules := func(decision string) {
-		r.Verdict, r.Category, r.Confidence, r.Decision = rv.Verdict, rv.Category, rv.Confidence, decision
-	}
-	setModel := func(decision string, conf float64) {
-		r.Verdict, r.Category, r.Confidence, r.Decision = m.Verdict, m.Category, conf, decision
+		review(FlagInjection, reasonInjection)
 	}
 
+	rulesB := ballot{voter: voterRules, verdict: rv.Verdict, category: rv.Category, conf: rv.Confidence, weight: p.RulesWeight}
+	var modelB, baseB *ballot
+	if m.OK() {
+		modelB = &ballot{voter: voterModel, verdict: m.Verdict, category: m.Category, conf: m.Confidence, weight: p.ModelWeight}
+	}
+	if b != nil && b.Error == "" && b.Verdict != "" {
+		w := p.BaselineWeight
+		if b.Verdict == rv.Verdict {
+			w *= p.BaselineEcho
+		}
+		baseB = &ballot{voter: voterBaseline, verdict: b.Verdict, category: b.Category, conf: b.Confidence, weight: w}
+	}
+	// Ballots in priority order: model, baseline, rules.
+	var ballots []ballot
+	for _, x := range []*ballot{modelB, baseB, &rulesB} {
+		if x != nil {
+			ballots = append(ballots, *x)
+		}
+	}
+	set := func(x ballot, decision string, conf float64) {
+		r.Verdict, r.Category, r.Confidence, r.Decision = x.verdict, x.category, conf, decision
+	}
+
+	// The primary voter reads the whole report: the model, or the baseline
+	// when no model answered.
+	primary := modelB
+	if primary == nil {
+		primary = baseB
+	}
 	switch {
-	case m == nil:
-		setRules(DecisionRulesOnly)
-	case !m.OK():
-		setRules(DecisionModelFailed)
-		review(reasonModelFailed + ": " + m.Error)
-	case m.Verdict == rv.Verdict && m.Category == rv.Category:
-		setModel(DecisionAgree, noisyOr(m.Confidence, rv.Confidence))
-	case m.Verdict == rv.Verdict:
-		setModel(DecisionAgreeVerdict, noisyOr(m.Confidence, rv.Confidence))
-		// Another category under the same verdict matters to a person only
-		// when it would send the report somewhere else.
-		if rt.For(m.Verdict, m.Category, nil) != rt.For(rv.Verdict, rv.Category, nil) {
-			review(fmt.Sprintf("verdicts agree but the categories route differently: model %s, rules %s", m.Category, rv.Category))
+	case primary == nil:
+		set(rulesB, DecisionRulesOnly, rv.Confidence)
+	case rv.Decisive && rv.Verdict != primary.verdict:
+		desc := fmt.Sprintf("%s says %s/%s but the rules are decisive for %s/%s", primary.voter, primary.verdict, primary.category, rv.Verdict, rv.Category)
+		switch {
+		case rv.Verdict == sec:
+			set(rulesB, DecisionBoundaryStands, rv.Confidence)
+		case primary == modelB && modelB.verdict == sec && baseB != nil && baseB.verdict == sec && baseB.conf >= p.PrivateAt:
+			set(*modelB, DecisionVoteModel, share(ballots, sec))
+			desc += ", and the baseline says security too: security kept"
+		default:
+			set(rulesB, DecisionExclusionWins, rv.Confidence)
 		}
-	case rv.Decisive && rv.Verdict == string(threatmodel.NotSecurity):
-		setRules(DecisionExclusionWins)
-		review(fmt.Sprintf("model says %s/%s but the rules found the exclusion %s", m.Verdict, m.Category, rv.Category))
-	case rv.Decisive && rv.Verdict == string(threatmodel.Security):
-		setRules(DecisionBoundaryStands)
-		review(fmt.Sprintf("model says %s/%s but the rules found boundary evidence for %s", m.Verdict, m.Category, rv.Category))
+		review(FlagDecisiveRule, desc)
 	default:
-		mw, rw := m.Confidence*p.ModelWeight, rv.Confidence*p.RulesWeight
-		if mw >= rw {
-			setModel(DecisionVoteModel, share(mw, rw))
-		} else {
-			setRules(DecisionVoteRules)
-			r.Confidence = share(rw, mw)
+		w, decision, conf := p.vote(ballots)
+		if modelB != nil && modelB.verdict == sec && modelB.conf >= p.PrivateAt && w.verdict != sec {
+			// Only a decisive exclusion (above) overturns a model that
+			// says security.
+			w, decision, conf = *modelB, DecisionVoteModel, share(ballots, sec)
 		}
-		review(fmt.Sprintf("model says %s/%s, rules say %s/%s", m.Verdict, m.Category, rv.Verdict, rv.Category))
+		set(w, decision, conf)
+	}
+	if m != nil && modelB == nil {
+		r.Decision = DecisionModelFailed
+		review(FlagModelFailed, reasonModelFailed+": "+cmp.Or(m.Error, "no valid answer"))
 	}
 
-	sec := string(threatmodel.Security)
-	if r.Verdict != sec && (rv.Verdict == sec || (m.OK() && m.Verdict == sec)) && r.Decision != DecisionExclusionWins {
-		review(reasonSecurityDowngrade)
+	// The route: private while any voter says security with confidence.
+	r.Route = rt.For(r.Verdict, r.Category, r.Missing)
+	r.RoutePublic = rt.Of(r.Verdict, r.Category).Public
+	if r.Verdict != sec {
+		var who []string
+		for _, x := range ballots {
+			if x.verdict == sec && x.conf >= p.PrivateAt {
+				who = append(who, fmt.Sprintf("%s (%.2f)", x.voter, x.conf))
+			}
+		}
+		if len(who) > 0 {
+			secRoute := rt.Verdicts[sec]
+			r.Route, r.RoutePublic = secRoute.To, secRoute.Public
+			review(FlagHeldPrivate, fmt.Sprintf("%s: %s %s security but the final verdict is %s", reasonHeldPrivate,
+				strings.Join(who, " and "), says(len(who)), r.Verdict))
+		}
+	}
+
+	if _, ok := tm.Clause(r.Category); !ok && r.Category != "" {
+		// Never emit an id the threat model does not know.
+		review(FlagUnknownCategory, "unknown category "+r.Category)
 	}
 	if len(reasons) > 0 {
 		r.NeedsReview = true
-		r.ReviewReason = joinReasons(reasons)
-	}
-	if _, ok := tm.Clause(r.Category); !ok && r.Category != "" {
-		// Never emit an id the threat model does not know.
-		r.NeedsReview = true
-		r.ReviewReason = joinReasons(append(reasons, "unknown category "+r.Category))
+		r.ReviewReason = strings.Join(reasons, "; ")
+		r.ReviewFlags = flags
 	}
 }
 
-// noisyOr combines two agreeing confidences: both would have to be wrong.
-func noisyOr(a, b float64) float64 { return 1 - (1-clamp01(a))*(1-clamp01(b)) }
+// vote adds up the ballots per verdict and returns the winner's ballot (the
+// first ballot that backs the heaviest verdict; a tie goes to the verdict of
+// the earlier ballot), the decision that names it, and its confidence: the
+// noisy-or of the agreeing confidences when all agree, else the winning
+// verdict's share of the total mass.
+func (p Policy) vote(ballots []ballot) (ballot, string, float64) {
+	mass := map[string]float64{}
+	for _, x := range ballots {
+		mass[x.verdict] += x.mass()
+	}
+	best := ballots[0]
+	for _, x := range ballots[1:] {
+		if mass[x.verdict] > mass[best.verdict] {
+			best = x
+		}
+	}
+	if len(mass) == 1 {
+		if len(ballots) == 1 {
+			return best, decisionFor(best.voter), round3(best.conf)
+		}
+		miss := 1.0
+		for _, x := range ballots {
+			c := clamp01(x.conf)
+			if x.voter == voterBaseline && x.weight < p.BaselineWeight {
+				c *= p.BaselineEcho // an echo of the rules adds little
+			}
+			miss *= 1 - c
+		}
+		return best, DecisionAgree, round3(1 - miss)
+	}
+	return best, decisionFor(best.voter), share(ballots, best.verdict)
+}
 
-// share is the winner's part of the total vote weight.
-func share(win, lose float64) float64 {
-	if win+lose == 0 {
+func decisionFor(voter string) string {
+	switch voter {
+	case voterModel:
+		return DecisionVoteModel
+	case voterBaseline:
+		return DecisionVoteBaseline
+	}
+	return DecisionVoteRules
+}
+
+// share is verdict v's part of the total mass of the ballots.
+func share(ballots []ballot, v string) float64 {
+	var win, total float64
+	for _, x := range ballots {
+		total += x.mass()
+		if x.verdict == v {
+			win += x.mass()
+		}
+	}
+	if total == 0 {
 		return 0
 	}
-	return math.Round(win/(win+lose)*1000) / 1000
+	return round3(win / total)
 }
 
-func clamp01(x float64) float64 { return math.Max(0, math.Min(1, x)) }
+func says(n int) string {
+	if n == 1 {
+		return "says"
+	}
+	return "say"
+}
 
-func joinReasons(rs []string) string { return strings.Join(rs, "; ") }
+func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
+
+func clamp01(x float64) float64 { return math.Max(0, math.Min(1, x)) }

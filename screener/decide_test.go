@@ -1,9 +1,12 @@
 package screener
 
 import (
+	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/secscreen/secscreen/prompts"
 	"github.com/secscreen/secscreen/screener/rules"
@@ -18,6 +21,16 @@ func model(verdict, category string, conf float64) *ModelAnswer {
 	return &ModelAnswer{Answer: prompts.Answer{Verdict: verdict, Category: category, Confidence: conf}, Prompt: "screen@v1"}
 }
 
+func base(verdict, category string, conf float64) *Opinion {
+	return &Opinion{Verdict: verdict, Category: category, Confidence: conf}
+}
+
+func decideWith(p Policy, ev rules.Evaluation, m *ModelAnswer, b *Opinion) Result {
+	var r Result
+	p.decide(threatmodel.Kernel(), DefaultRoutes(), ev, m, b, &r)
+	return r
+}
+
 func TestDecidePolicy(t *testing.T) {
 	const (
 		sec = threatmodel.Security
@@ -28,70 +41,182 @@ func TestDecidePolicy(t *testing.T) {
 		name         string
 		ev           rules.Evaluation
 		m            *ModelAnswer
+		b            *Opinion
 		wantLabel    string
 		wantDecision string
-		wantReview   bool
+		wantFlags    []string // nil: not flagged
+		wantPublic   bool
 	}{
-		{"no model: rules decide", eval(ns, "privilege.root", 0.8, true), nil,
-			"not-security/privilege.root", DecisionRulesOnly, false},
-		{"no model, rules say security: no review needed", eval(sec, "capability.sys-admin", 0.7, false), nil,
-			"security/capability.sys-admin", DecisionRulesOnly, false},
-		{"model failed: rules kept, review", eval(ni, "info.missing", 0.5, false), &ModelAnswer{Error: "HTTP 500"},
-			"needs-info/info.missing", DecisionModelFailed, true},
-		{"full agreement", eval(ns, "leak.pointer", 0.6, false), model("not-security", "leak.pointer", 0.9),
-			"not-security/leak.pointer", DecisionAgree, false},
-		{"same verdict, other category, same route: model's category, no review", eval(ns, "config.os-level", 0.6, false), model("not-security", "privilege.already-held", 0.8),
-			"not-security/privilege.already-held", DecisionAgreeVerdict, false},
-		{"same verdict, categories that route differently: review", eval(ns, "privilege.root", 0.6, false), model("not-security", "config.out-of-tree", 0.8),
-			"not-security/config.out-of-tree", DecisionAgreeVerdict, true},
-		{"decisive exclusion beats a model that says security", eval(ns, "privilege.already-held", 0.9, true), model("security", "capability.sys-admin", 0.95),
-			"not-security/privilege.already-held", DecisionExclusionWins, true},
-		{"decisive boundary is not downgraded by the model", eval(sec, "isolation.memory", 0.9, true), model("not-security", "leak.pointer", 0.95),
-			"security/isolation.memory", DecisionBoundaryStands, true},
-		{"vote: confident model beats weak rules", eval(ni, "info.missing", 0.4, false), model("security", "capability.sys-admin", 0.8),
-			"security/capability.sys-admin", DecisionVoteModel, true},
-		{"vote: strong rules beat an unsure model", eval(ns, "fs.crafted-image", 0.9, false), model("needs-info", "info.missing", 0.3),
-			"not-security/fs.crafted-image", DecisionVoteRules, true},
+		// Rules alone.
+		{"no model, no voter: rules decide", eval(ns, "privilege.root", 0.8, true), nil, nil,
+			"not-security/privilege.root", DecisionRulesOnly, nil, true},
+		{"no model, rules say security: private, no review needed", eval(sec, "capability.sys-admin", 0.7, false), nil, nil,
+			"security/capability.sys-admin", DecisionRulesOnly, nil, false},
+
+		// Model failure: the other voters decide, always flagged.
+		{"model failed, no voter: rules kept", eval(ni, "info.missing", 0.5, false), &ModelAnswer{Error: "HTTP 500"}, nil,
+			"needs-info/info.missing", DecisionModelFailed, []string{FlagModelFailed}, false},
+		{"model failed: rules and baseline vote", eval(ni, "info.missing", 0.3, false), &ModelAnswer{Error: "HTTP 500"}, base("not-security", "fs.crafted-image", 0.8),
+			"not-security/fs.crafted-image", DecisionModelFailed, []string{FlagModelFailed}, true},
+
+		// Agreement, and category differences that are not flagged.
+		{"everyone agrees", eval(ns, "leak.pointer", 0.6, false), model("not-security", "leak.pointer", 0.9), base("not-security", "leak.pointer", 0.7),
+			"not-security/leak.pointer", DecisionAgree, nil, true},
+		{"same verdict, categories that route differently: model's category, not flagged", eval(ns, "privilege.root", 0.6, false), model("not-security", "config.out-of-tree", 0.8), nil,
+			"not-security/config.out-of-tree", DecisionAgree, nil, false},
+
+		// Decisive rules against the model.
+		{"decisive exclusion flips a model's security verdict; route stays private", eval(ns, "privilege.already-held", 0.9, true), model("security", "capability.sys-admin", 0.95), nil,
+			"not-security/privilege.already-held", DecisionExclusionWins, []string{FlagDecisiveRule, FlagHeldPrivate}, false},
+		{"decisive exclusion does not flip security the baseline backs", eval(ns, "privilege.already-held", 0.9, true), model("security", "capability.sys-admin", 0.95), base("security", "capability.sys-admin", 0.8),
+			"security/capability.sys-admin", DecisionVoteModel, []string{FlagDecisiveRule}, false},
+		{"decisive exclusion flips security the baseline backs weakly", eval(ns, "privilege.already-held", 0.9, true), model("security", "capability.sys-admin", 0.95), base("security", "capability.sys-admin", 0.4),
+			"not-security/privilege.already-held", DecisionExclusionWins, []string{FlagDecisiveRule, FlagHeldPrivate}, false},
+		{"decisive boundary evidence beats a model that says not-security", eval(sec, "isolation.memory", 0.9, true), model("not-security", "leak.pointer", 0.95), base("not-security", "leak.pointer", 0.9),
+			"security/isolation.memory", DecisionBoundaryStands, []string{FlagDecisiveRule}, false},
+		{"decisive rules against the baseline when no model runs", eval(ns, "privilege.root", 0.8, true), nil, base("security", "isolation.memory", 0.9),
+			"not-security/privilege.root", DecisionExclusionWins, []string{FlagDecisiveRule, FlagHeldPrivate}, false},
+
+		// A non-decisive exclusion never flips a model that says security.
+		{"non-decisive exclusion, even backed by the baseline, does not flip security", eval(ns, "privilege.already-held", 0.9, false), model("security", "capability.sys-admin", 0.6), base("not-security", "privilege.already-held", 0.9),
+			"security/capability.sys-admin", DecisionVoteModel, nil, false},
+
+		// The vote.
+		{"rules and baseline outvote the model together", eval(ni, "info.missing", 0.7, false), model("invalid", "invalid.nonexistent", 0.6), base("needs-info", "info.unverified-tool", 0.9),
+			"needs-info/info.unverified-tool", DecisionVoteBaseline, nil, false},
+		{"the model outweighs the rules alone", eval(ns, "fs.crafted-image", 0.9, false), model("needs-info", "info.missing", 0.7), nil,
+			"needs-info/info.missing", DecisionVoteModel, nil, false},
+		{"strong rules beat an unsure model", eval(ns, "fs.crafted-image", 0.9, false), model("needs-info", "info.missing", 0.3), nil,
+			"not-security/fs.crafted-image", DecisionVoteRules, nil, true},
+		{"an unsure security answer is only a vote", eval(ns, "leak.pointer", 0.8, false), model("security", "isolation.data", 0.4), base("not-security", "leak.pointer", 0.8),
+			"not-security/leak.pointer", DecisionVoteBaseline, nil, true},
+
+		// The route override: a voter that says security keeps the route private.
+		{"baseline says security, the vote says not: private route, flagged", eval(ns, "leak.pointer", 0.6, false), model("not-security", "leak.pointer", 0.9), base("security", "isolation.memory", 0.7),
+			"not-security/leak.pointer", DecisionVoteModel, []string{FlagHeldPrivate}, false},
+		{"rules say security, the model says not: private route, flagged", eval(sec, "isolation.data", 0.6, false), model("not-security", "config.os-level", 0.9), nil,
+			"not-security/config.os-level", DecisionVoteModel, []string{FlagHeldPrivate}, false},
+		{"a security vote below the threshold neither holds nor flags", eval(ns, "leak.pointer", 0.6, false), model("not-security", "leak.pointer", 0.9), base("security", "isolation.memory", 0.45),
+			"not-security/leak.pointer", DecisionVoteModel, nil, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			var r Result
-			DefaultPolicy().decide(threatmodel.Kernel(), DefaultRoutes(), tc.ev, tc.m, &r)
+			r := decideWith(DefaultPolicy(), tc.ev, tc.m, tc.b)
 			assert.Equal(t, tc.wantLabel, r.Verdict+"/"+r.Category)
 			assert.Equal(t, tc.wantDecision, r.Decision)
-			assert.Equal(t, tc.wantReview, r.NeedsReview, r.ReviewReason)
+			assert.Equal(t, tc.wantFlags, r.ReviewFlags, r.ReviewReason)
+			assert.Equal(t, tc.wantFlags != nil, r.NeedsReview, r.ReviewReason)
+			assert.Equal(t, tc.wantPublic, r.RoutePublic, r.Route)
+			assert.NotEmpty(t, r.Route)
 			assert.GreaterOrEqual(t, r.Confidence, 0.0)
 			assert.LessOrEqual(t, r.Confidence, 1.0)
 		})
 	}
 }
 
-func TestDecideFlagsSecurityDowngrade(t *testing.T) {
-	// Rules see a boundary, without decisive evidence; a more confident model
-	// says not-security. The vote goes to the model, but a person must look,
-	// because calling a real vulnerability not-security is the costly error.
-	var r Result
-	DefaultPolicy().decide(threatmodel.Kernel(), DefaultRoutes(), eval(threatmodel.Security, "isolation.data", 0.5, false),
-		model("not-security", "config.os-level", 0.9), &r)
+func TestDecideHeldRouteIsTheSecurityRouteAndSaysWhy(t *testing.T) {
+	r := decideWith(DefaultPolicy(), eval(threatmodel.NotSecurity, "leak.pointer", 0.6, false),
+		model("not-security", "leak.pointer", 0.9), base("security", "isolation.memory", 0.7))
+	assert.Equal(t, DefaultRoutes().Verdicts["security"].To, r.Route)
+	assert.Contains(t, r.ReviewReason, reasonHeldPrivate)
+	assert.Contains(t, r.ReviewReason, "baseline (0.70) says security")
+}
+
+func TestDecideBaselineAgreeingWithTheRulesIsPartlyAnEcho(t *testing.T) {
+	// The model says needs-info (1.5 × 0.6 = 0.9); the rules say
+	// not-security (0.8). The baseline, trained on the rules' findings,
+	// agrees with them: with the default echo share its vote tips the
+	// balance, with none it adds nothing and the model's answer stands.
+	ev := eval(threatmodel.NotSecurity, "leak.pointer", 0.8, false)
+	m := model("needs-info", "info.missing", 0.6)
+	b := base("not-security", "leak.pointer", 0.6)
+	r := decideWith(DefaultPolicy(), ev, m, b)
 	assert.Equal(t, "not-security", r.Verdict)
-	assert.True(t, r.NeedsReview)
-	assert.Contains(t, r.ReviewReason, reasonSecurityDowngrade)
+	assert.Equal(t, DecisionVoteBaseline, r.Decision)
+
+	p := DefaultPolicy()
+	p.BaselineEcho = 0
+	r = decideWith(p, ev, m, b)
+	assert.Equal(t, "needs-info", r.Verdict)
+	assert.Equal(t, DecisionVoteModel, r.Decision)
+
+	// Disagreeing with the rules, the baseline is independent evidence and
+	// counts in full: here it sides with the model against the rules.
+	r = decideWith(p, eval(threatmodel.NotSecurity, "leak.pointer", 0.95, false), model("needs-info", "info.missing", 0.6), base("needs-info", "info.missing", 0.2))
+	assert.Equal(t, "needs-info", r.Verdict)
 }
 
 func TestDecideInjectionAlwaysReviewed(t *testing.T) {
 	ev := eval(threatmodel.NeedsInfo, "info.unverified-tool", 0.7, false)
 	ev.Injection = true
 	for _, m := range []*ModelAnswer{nil, model("needs-info", "info.unverified-tool", 0.9)} {
-		var r Result
-		DefaultPolicy().decide(threatmodel.Kernel(), DefaultRoutes(), ev, m, &r)
+		r := decideWith(DefaultPolicy(), ev, m, base("needs-info", "info.unverified-tool", 0.9))
 		assert.True(t, r.NeedsReview)
+		assert.Equal(t, []string{FlagInjection}, r.ReviewFlags)
 		assert.Contains(t, r.ReviewReason, reasonInjection)
 	}
 }
 
 func TestDecideAgreementRaisesConfidence(t *testing.T) {
-	var r Result
-	DefaultPolicy().decide(threatmodel.Kernel(), DefaultRoutes(), eval(threatmodel.NotSecurity, "leak.padding", 0.5, false),
-		model("not-security", "leak.padding", 0.5), &r)
+	r := decideWith(DefaultPolicy(), eval(threatmodel.NotSecurity, "leak.padding", 0.5, false),
+		model("not-security", "leak.padding", 0.5), nil)
 	assert.InDelta(t, 0.75, r.Confidence, 1e-9)
+}
+
+// TestDecideRouteSafeAndFlagsOnlyActionable checks two promises over many
+// random ballots: a report is never routed publicly while any voter says
+// security with confidence at or above PrivateAt, and a report is flagged
+// only for a reason a reviewer can act on.
+func TestDecideRouteSafeAndFlagsOnlyActionable(t *testing.T) {
+	tm := threatmodel.Kernel()
+	ids := tm.IDs()
+	rng := rand.New(rand.NewPCG(1, 2))
+	label := func() (string, string) {
+		id := ids[rng.IntN(len(ids))]
+		v, _ := tm.VerdictOf(id)
+		return string(v), id
+	}
+	p := DefaultPolicy()
+	actionable := []string{FlagInjection, FlagModelFailed, FlagDecisiveRule, FlagHeldPrivate}
+	for range 5000 {
+		rv, rc := label()
+		ev := eval(threatmodel.Verdict(rv), rc, rng.Float64(), rng.IntN(4) == 0)
+		ev.Injection = rng.IntN(20) == 0
+		var m *ModelAnswer
+		switch rng.IntN(5) {
+		case 0:
+		case 1:
+			m = &ModelAnswer{Error: "timeout"}
+		default:
+			v, c := label()
+			m = model(v, c, rng.Float64())
+		}
+		var b *Opinion
+		if rng.IntN(3) > 0 {
+			v, c := label()
+			b = base(v, c, rng.Float64())
+		}
+		r := decideWith(p, ev, m, b)
+		require.NoError(t, tm.Check(threatmodel.Verdict(r.Verdict), r.Category))
+
+		saysSecurity := rv == "security" && ev.Confidence >= p.PrivateAt ||
+			m.OK() && m.Verdict == "security" && m.Confidence >= p.PrivateAt ||
+			b != nil && b.Verdict == "security" && b.Confidence >= p.PrivateAt
+		if saysSecurity {
+			require.False(t, r.RoutePublic, "a voter says security, the route must stay private: %+v", r)
+		}
+		for _, f := range r.ReviewFlags {
+			require.Contains(t, actionable, f)
+		}
+		decisiveAgainst := ev.Decisive && (m.OK() && m.Verdict != rv || !m.OK() && b != nil && b.Verdict != rv)
+		heldOrDowngraded := saysSecurity && r.Verdict != "security"
+		modelFailed := m != nil && !m.OK()
+		if !ev.Injection && !decisiveAgainst && !heldOrDowngraded && !modelFailed {
+			require.False(t, r.NeedsReview, "flagged without an actionable reason: %s", r.ReviewReason)
+		}
+		require.Equal(t, r.NeedsReview, len(r.ReviewFlags) > 0)
+		if r.NeedsReview {
+			require.True(t, slices.ContainsFunc(actionable, func(f string) bool { return slices.Contains(r.ReviewFlags, f) }))
+		}
+	}
 }

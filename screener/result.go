@@ -26,6 +26,9 @@ type Result struct {
 	Confidence float64 `json:"confidence"`
 	// Route says where the report should go next.
 	Route string `json:"route"`
+	// RoutePublic is true when Route puts the report where anyone can read
+	// it (routes.yaml marks such routes public).
+	RoutePublic bool `json:"route_public"`
 	// Missing lists what the report lacks ("version", "reproducer", ...).
 	Missing []string `json:"missing"`
 	// Rules lists every rule that fired, with its span.
@@ -34,6 +37,9 @@ type Result struct {
 	RulesVerdict Opinion `json:"rules_verdict"`
 	// Model is the model's answer; nil when no model was asked.
 	Model *ModelAnswer `json:"model"`
+	// Baseline is the offline voter's opinion (Config.Voter); nil when
+	// there is none.
+	Baseline *Opinion `json:"baseline"`
 	// Backend names what produced the model answer ("rules" when none).
 	Backend string `json:"backend"`
 	// SentTo says where the report's text was sent: a model server
@@ -42,18 +48,22 @@ type Result struct {
 	SentTo string `json:"sent_to"`
 	// Decision names the policy step that produced the final label.
 	Decision string `json:"decision"`
-	// NeedsReview is true when a person should look: model and rules
-	// disagree, the model failed, or the report addresses the model.
+	// NeedsReview is true when a person should look: a decisive rule
+	// against the model, a voter that says security while the verdict is
+	// not, a model that failed, or a report that addresses the model.
 	NeedsReview bool `json:"needs_review"`
 	// ReviewReason says why NeedsReview is set.
 	ReviewReason string `json:"review_reason,omitempty"`
+	// ReviewFlags names the kinds of reason, one word each (the Flag
+	// constants), so that reviews can be counted and filtered.
+	ReviewFlags []string `json:"review_flags"`
 	// Error is nil for a screened report, else one line saying what failed.
 	Error *string `json:"error"`
 }
 
 // MarshalJSON writes every field on every row, so that tools reading the
 // results see one shape: from and review_reason are null when empty, and
-// missing and rules are [] (never null) on error rows too.
+// missing, rules and review_flags are [] (never null) on error rows too.
 func (r Result) MarshalJSON() ([]byte, error) {
 	type plain Result // without this method
 	p := plain(r)
@@ -62,6 +72,9 @@ func (r Result) MarshalJSON() ([]byte, error) {
 	}
 	if p.Rules == nil {
 		p.Rules = []rules.Finding{}
+	}
+	if p.ReviewFlags == nil {
+		p.ReviewFlags = []string{}
 	}
 	return json.Marshal(struct {
 		plain
@@ -86,6 +99,8 @@ type Opinion struct {
 	Score float64 `json:"score,omitempty"`
 	// Decisive marks rules evidence strong enough to stand alone.
 	Decisive bool `json:"decisive,omitempty"`
+	// Error is set when the voter gave no opinion; the label is then empty.
+	Error string `json:"error,omitempty"`
 }
 
 // ModelAnswer is the model's validated answer with the call's details.

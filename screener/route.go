@@ -2,7 +2,10 @@ package screener
 
 import (
 	_ "embed"
+	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -11,11 +14,20 @@ import (
 //go:embed routes.yaml
 var routesYAML []byte
 
+// Route is one place a report can go next.
+type Route struct {
+	// To says where, in words for the person who forwards the report.
+	To string `yaml:"to"`
+	// Public is true when the place is readable by anyone (a mailing list,
+	// an archive): a real vulnerability must never go there before a fix.
+	Public bool `yaml:"public"`
+}
+
 // Routes says where a report goes next: a route per verdict, overridden per
 // category. It is data (routes.yaml, embedded) so a project can replace it.
 type Routes struct {
-	Verdicts   map[string]string `yaml:"verdicts"`
-	Categories map[string]string `yaml:"categories"`
+	Verdicts   map[string]Route `yaml:"verdicts"`
+	Categories map[string]Route `yaml:"categories"`
 }
 
 // DefaultRoutes returns the kernel's routes.
@@ -27,22 +39,37 @@ func DefaultRoutes() Routes {
 	return r
 }
 
-// ParseRoutes reads routes from YAML.
+// ParseRoutes reads routes from YAML. Every route needs a destination
+// (to); public defaults to false.
 func ParseRoutes(data []byte) (Routes, error) {
 	var r Routes
 	if err := yaml.Unmarshal(data, &r); err != nil {
 		return Routes{}, fmt.Errorf("routes: %w", err)
 	}
-	return r, nil
+	var errs []error
+	for _, m := range []map[string]Route{r.Verdicts, r.Categories} {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			if strings.TrimSpace(m[k].To) == "" {
+				errs = append(errs, fmt.Errorf("routes: %s: no destination (to)", k))
+			}
+		}
+	}
+	return r, errors.Join(errs...)
 }
 
-// For returns the route of a verdict and category; for needs-info it names
-// what to ask for.
-func (rt Routes) For(verdict, category string, missing []string) string {
-	route, ok := rt.Categories[category]
-	if !ok {
-		route = rt.Verdicts[verdict]
+// Of returns the route of a verdict and category: the category's when it
+// has one, else the verdict's.
+func (rt Routes) Of(verdict, category string) Route {
+	if route, ok := rt.Categories[category]; ok {
+		return route
 	}
+	return rt.Verdicts[verdict]
+}
+
+// For returns where a report of that verdict and category goes, in words;
+// for needs-info it names what to ask for.
+func (rt Routes) For(verdict, category string, missing []string) string {
+	route := rt.Of(verdict, category).To
 	if verdict == "needs-info" && len(missing) > 0 {
 		route += " (" + strings.Join(missing, ", ") + ")"
 	}

@@ -12,7 +12,7 @@ import (
 func TestRoutesCoverEveryVerdict(t *testing.T) {
 	rt := DefaultRoutes()
 	for _, v := range threatmodel.Verdicts {
-		assert.NotEmpty(t, rt.Verdicts[string(v)], "no route for %s", v)
+		assert.NotEmpty(t, rt.Verdicts[string(v)].To, "no route for %s", v)
 	}
 	for id := range rt.Categories {
 		_, ok := threatmodel.Kernel().Clause(id)
@@ -27,7 +27,22 @@ func TestRouteForNeedsInfoNamesWhatIsMissing(t *testing.T) {
 	assert.Contains(t, DefaultRoutes().For("not-security", "config.out-of-tree", nil), "vendor")
 }
 
+func TestSecurityNeverRoutesPublicly(t *testing.T) {
+	rt := DefaultRoutes()
+	tm := threatmodel.Kernel()
+	assert.False(t, rt.Verdicts["security"].Public)
+	for _, id := range tm.IDs() {
+		if v, _ := tm.VerdictOf(id); v == threatmodel.Security {
+			assert.False(t, rt.Of("security", id).Public, id)
+		}
+	}
+	assert.True(t, rt.Of("not-security", "leak.pointer").Public, "ordinary bugs go to the public list")
+	assert.False(t, rt.Of("not-security", "config.out-of-tree").Public, "out-of-tree code goes to its vendor")
+}
+
 func TestParseRoutesError(t *testing.T) {
 	_, err := ParseRoutes([]byte("verdicts: [oops"))
 	require.Error(t, err)
+	_, err = ParseRoutes([]byte("verdicts:\n  security: {public: false}\n"))
+	require.ErrorContains(t, err, "security: no destination")
 }

@@ -1,9 +1,11 @@
 // Package screener runs secscreen's pipeline: each report from intake goes
-// through the deterministic rules and, when a backend is configured, through
-// a model; the two opinions are merged by an explicit Policy into a Result.
+// through the deterministic rules and, when configured, through a model and
+// an offline Voter (the baseline); the opinions are merged by an explicit
+// Policy into a Result with its route.
 //
-//	intake.Item ──► rules.Engine ─┐
-//	            └─► prompts + Backend (+ one repair retry) ─┴─► Policy ──► Result
+//	intake.Item ──► rules.Engine ──────────────────────────────┐
+//	            ├─► prompts + Backend (+ one repair retry) ─────┼─► Policy ──► Result
+//	            └─► Voter (the offline baseline) ───────────────┘
 //
 // Run works over a bounded pool of workers, emits results in input order,
 // and stops cleanly when its context is cancelled: every item it read
@@ -38,7 +40,12 @@ type Config struct {
 	Backend backend.Backend
 	// Prompt is the template rendered for the backend (required with one).
 	Prompt *prompts.Template
-	// Policy merges rules and model; zero means DefaultPolicy().
+	// Voter is an offline classifier (the baseline) that votes beside the
+	// rules and the model on every report the model is asked about, or on
+	// every report when there is no Backend; nil: none. It must not be the
+	// Backend itself, or its opinion would count twice.
+	Voter Voter
+	// Policy merges the voters; zero means DefaultPolicy().
 	Policy Policy
 	// Routes says where reports go; zero means DefaultRoutes().
 	Routes Routes
@@ -72,7 +79,7 @@ const DecisionCacheMiss = "cache-miss"
 
 // reasonCancelled is the review reason of a report whose model call was
 // cut short by a cancellation.
-const reasonCancelled = "cancelled before the model answered: the label is the rules' alone"
+const reasonCancelled = "cancelled before the model answered: decided without it"
 
 // errRefused is the model error of reports not sent after the server
 // refused the credentials.
@@ -114,12 +121,15 @@ func (s *Screener) BackendName() string {
 func (s *Screener) Screen(ctx context.Context, r *intake.Report) Result {
 	res := Result{ID: r.ID, Source: r.Source, Subject: r.Subject, From: r.From, Backend: s.BackendName(), SentTo: backend.NotSent}
 	ev := s.cfg.Rules.Evaluate(r)
-	var ans *ModelAnswer
+	var (
+		ans  *ModelAnswer
+		vote *Opinion
+	)
+	skip := s.cfg.Backend != nil && s.cfg.SkipModelWhenDecisive && ev.Decisive && !ev.Injection
 	switch {
-	case s.cfg.Backend == nil:
-	case s.cfg.SkipModelWhenDecisive && ev.Decisive && !ev.Injection:
-		// The rules decide alone; a report that addresses the model is
-		// never decided without the model's view and a person's.
+	case s.cfg.Backend == nil, skip:
+		// No model, or the rules decide alone; a report that addresses the
+		// model is never decided without the model's view and a person's.
 	case s.refused.Load():
 		ans = &ModelAnswer{Prompt: s.cfg.Prompt.ID(), Error: errRefused.Error(), err: errRefused}
 	default:
@@ -131,7 +141,10 @@ func (s *Screener) Screen(ctx context.Context, r *intake.Report) Result {
 	if ans != nil && errors.Is(ans.err, backend.ErrCacheMiss) {
 		return errorResult(res.ID, r.Source, res.Backend, DecisionCacheMiss, ans.err)
 	}
-	s.cfg.Policy.decide(s.cfg.ThreatModel, s.cfg.Routes, ev, ans, &res)
+	if s.cfg.Voter != nil && !skip {
+		vote = s.vote(ctx, r, &ev)
+	}
+	s.cfg.Policy.decide(s.cfg.ThreatModel, s.cfg.Routes, ev, ans, vote, &res)
 	if s.cfg.Backend != nil && ans == nil {
 		res.Decision = DecisionSkippedModel
 	}
@@ -143,9 +156,19 @@ func (s *Screener) Screen(ctx context.Context, r *intake.Report) Result {
 		res.Decision = DecisionCancelled
 		res.NeedsReview = true
 		res.ReviewReason = reasonCancelled
+		res.ReviewFlags = []string{FlagCancelled}
 	}
-	res.Route = s.cfg.Routes.For(res.Verdict, res.Category, res.Missing)
 	return res
+}
+
+// vote asks the voter; a failed vote is kept with its error and counts for
+// nothing.
+func (s *Screener) vote(ctx context.Context, r *intake.Report, ev *rules.Evaluation) *Opinion {
+	op, err := s.cfg.Voter.Vote(ctx, r, ev)
+	if err != nil {
+		return &Opinion{Error: fmt.Sprintf("%s: %v", s.cfg.Voter.Name(), err)}
+	}
+	return &op
 }
 
 // ask renders the prompt, calls the backend, validates the answer, and

@@ -3,25 +3,41 @@ package main
 import (
 	"github.com/urfave/cli/v2"
 
+	"github.com/secscreen/secscreen/screener"
 	"github.com/secscreen/secscreen/screener/backend"
 	"github.com/secscreen/secscreen/screener/backend/baseline"
 	"github.com/secscreen/secscreen/screener/rules"
+	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
-// newBaseline returns the offline classifier: --baseline-model FILE, or the
-// model embedded at build time.
-func newBaseline(c *cli.Context, eng *rules.Engine) (backend.Backend, error) {
-	var (
-		m   *baseline.Model
-		err error
-	)
+// loadBaselineModel returns the offline classifier's model: --baseline-model
+// FILE, or the model embedded at build time.
+func loadBaselineModel(c *cli.Context) (*baseline.Model, error) {
 	if path := c.String("baseline-model"); path != "" {
-		m, err = baseline.LoadModelFile(path)
+		m, err := baseline.LoadModelFile(path)
 		if err != nil {
 			return nil, usageErr("baseline model: %w", err)
 		}
-	} else if m, err = baseline.Embedded(); err != nil {
+		return m, nil
+	}
+	return baseline.Embedded()
+}
+
+// newBaseline returns the offline classifier as a backend.
+func newBaseline(c *cli.Context, eng *rules.Engine) (backend.Backend, error) {
+	m, err := loadBaselineModel(c)
+	if err != nil {
 		return nil, err
 	}
 	return baseline.NewBackend(m, eng), nil
+}
+
+// baselineVoter returns the offline classifier as the third voter beside a
+// model and the rules, or nil when its model was trained for another threat
+// model (its categories would not be tm's).
+func baselineVoter(m *baseline.Model, tm *threatmodel.Model, eng *rules.Engine) screener.Voter {
+	if m.ThreatModel != tm.Name {
+		return nil
+	}
+	return screener.BackendVoter(baseline.NewBackend(m, eng), tm)
 }

@@ -17,6 +17,8 @@ import (
 	"github.com/secscreen/secscreen/screener/backend/baseline"
 	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/output"
+	"github.com/secscreen/secscreen/screener/rules"
+	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
 // evalCommand is `secscreen eval`: screen a labeled corpus and score it.
@@ -26,6 +28,8 @@ func evalCommand() *cli.Command {
 		&cli.StringFlag{Name: "md", Usage: "write a Markdown report to `FILE` (\"-\": stdout)"},
 		&cli.StringFlag{Name: "html", Usage: "write a self-contained HTML report to `FILE` (\"-\": stdout)"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "do not print the text summary (implied when a report goes to stdout)"},
+		&cli.StringFlag{Name: "split", Value: "all", Usage: "score one part of the corpus: `dev`, test or all"},
+		&cli.StringFlag{Name: "simulate", Usage: "replace the model by a simulated one that knows the labels and answers wrong on a share of the reports: `ERROR_RATE[,SEED]` (e.g. 0.25,7); no server, no cache"},
 		&cli.IntFlag{Name: "repeat", Value: 1, Usage: "screen each report `N` times (cache off) and report answer consistency"},
 		&cli.IntFlag{Name: "folds", Usage: "cross-validate the baseline with `K` stratified folds (train on K-1, test on the held-out fold)"},
 		&cli.IntFlag{Name: "resamples", Value: 1000, Usage: "bootstrap resamples for the 95% intervals"},
@@ -41,9 +45,14 @@ func evalCommand() *cli.Command {
 		Description: "Screens every report of --corpus (default: ./corpus) with the same pipeline as `screen`\n" +
 			"and scores the final decision, the rules alone and the model alone against the labels. Prints\n" +
 			"a summary; --json, --md and --html write full reports. --min-* thresholds make the command fail\n" +
-			"for CI. --seed also seeds the bootstrap and the fold split.\n\n" +
+			"for CI. --seed also seeds the bootstrap and the fold split. --split dev|test scores one split.\n\n" +
+			"When a model answers, the offline baseline votes beside it and the rules; the reports start with\n" +
+			"the public leaks (true security reports routed publicly), then the final decision against each\n" +
+			"voter alone, then the share flagged for review. --simulate ERROR_RATE[,SEED] measures the policy\n" +
+			"with a stand-in model that knows the labels and is wrong on that share of the reports.\n\n" +
 			"A baseline model is never scored on reports it was trained on (the built-in one was trained on\n" +
-			"the bundled corpus): use --folds K to cross-validate it.",
+			"the bundled corpus), whether it answers as the backend or votes beside a model: use --folds K to\n" +
+			"cross-validate it (train it on K-1 folds, screen the held-out one).",
 		Flags:  flags,
 		Action: evalRun,
 		Subcommands: []*cli.Command{{
@@ -69,6 +78,17 @@ func evalRun(c *cli.Context) error {
 	if c.IsSet("folds") && folds < 2 {
 		return usageErr("eval: --folds must be at least 2")
 	}
+	var sim *eval.SimulateSpec
+	if c.IsSet("simulate") {
+		spec, err := eval.ParseSimulate(c.String("simulate"))
+		if err != nil {
+			return usageErr("eval: --simulate: %w", err)
+		}
+		if c.IsSet("backend") && c.String("backend") != "" {
+			return usageErr("eval: --simulate replaces the model; it cannot go with --backend (or SECSCREEN_BACKEND)")
+		}
+		sim = &spec
+	}
 	in, err := intakeOptions(c)
 	if err != nil {
 		return err
@@ -81,10 +101,18 @@ func evalRun(c *cli.Context) error {
 	if err != nil {
 		return usageErr("%w", err)
 	}
+	split := c.String("split")
+	if crp, err = crp.OnlySplit(split); err != nil {
+		return usageErr("eval: --split: %w", err)
+	}
+	if len(crp.Labels) == 0 {
+		return usageErr("eval: the %s split of %s holds no reports", split, dir)
+	}
 	opt := eval.Options{
 		Repeat:            c.Int("repeat"),
 		Resamples:         c.Int("resamples"),
 		Seed:              uint64(c.Int("seed")),
+		Split:             split,
 		Intake:            in,
 		MinAccuracy:       c.Float64("min-accuracy"),
 		MinSecurityRecall: c.Float64("min-security-recall"),
@@ -96,10 +124,13 @@ func evalRun(c *cli.Context) error {
 			return fmt.Errorf("eval: turn the cache off for --repeat: %w", err)
 		}
 	}
+	if opt.ThreatModel, err = loadThreatModel(c); err != nil {
+		return err
+	}
 
 	var run *eval.Run
 	if folds > 0 {
-		trainer, err := foldTrainer(c)
+		trainer, err := foldTrainer(c, crp, sim)
 		if err != nil {
 			return err
 		}
@@ -109,20 +140,21 @@ func evalRun(c *cli.Context) error {
 		}
 	} else {
 		progress := output.NewProgress(c.App.ErrWriter, !c.Bool("quiet") && isTerminal(c.App.ErrWriter))
-		p, err := buildPipeline(c, progress.Update)
+		var p *pipeline
+		if sim != nil {
+			p, err = simulatedPipeline(c, crp, *sim, progress.Update)
+		} else {
+			p, err = buildPipeline(c, progress.Update)
+		}
 		if err != nil {
 			return err
 		}
-		if p.screener.BackendName() == baseline.Name {
-			if err := refuseTrainedBaseline(c, crp, in); err != nil {
+		if p.baseline != nil {
+			if err := refuseTrainedBaseline(c, crp, in, p.baseline); err != nil {
 				return err
 			}
 		}
 		opt.Prices = p.prices
-		opt.ThreatModel, err = loadThreatModel(c)
-		if err != nil {
-			return err
-		}
 		run, err = eval.Evaluate(c.Context, crp, p.screener, opt)
 		progress.Done()
 		if err != nil {
@@ -229,19 +261,10 @@ func evalCompare(c *cli.Context) error {
 }
 
 // refuseTrainedBaseline refuses to score a baseline model on reports it
-// was trained on, which would measure its memory, not its skill. A model
-// file given with --baseline-model is checked report by report; the
-// built-in model was trained on the bundled corpus and is always refused.
-func refuseTrainedBaseline(c *cli.Context, crp *corpus.Corpus, in intake.Options) error {
-	const hint = "use --folds K to cross-validate the baseline (train on K-1 folds, score the held-out one)"
-	path := c.String("baseline-model")
-	if path == "" {
-		return usageErr("eval: the built-in baseline model was trained on the bundled corpus, so scoring it measures memory, not skill: %s", hint)
-	}
-	m, err := baseline.LoadModelFile(path)
-	if err != nil {
-		return usageErr("eval: %w", err)
-	}
+// was trained on, which would measure its memory, not its skill, whether it
+// answers as the backend or votes beside a model. The reports are matched
+// by content hash; the built-in model was trained on the bundled corpus.
+func refuseTrainedBaseline(c *cli.Context, crp *corpus.Corpus, in intake.Options, m *baseline.Model) error {
 	reports, err := crp.ReadReports(c.Context, in)
 	if err != nil {
 		return err
@@ -252,26 +275,100 @@ func refuseTrainedBaseline(c *cli.Context, crp *corpus.Corpus, in intake.Options
 			hashes = append(hashes, baseline.ReportHash(lr.Report))
 		}
 	}
-	if n := m.Overlap(hashes); n > 0 {
-		return usageErr("eval: baseline model %s was trained on %d of the %d reports of %s: %s", path, n, len(hashes), crp.Dir, hint)
+	n := m.Overlap(hashes)
+	if n == 0 {
+		return nil
 	}
-	return nil
+	name := "the built-in baseline model"
+	if path := c.String("baseline-model"); path != "" {
+		name = "baseline model " + path
+	}
+	return usageErr("eval: %s was trained on %d of the %d reports screened from %s, so scoring it measures memory, not skill: "+
+		"use --folds K to cross-validate the baseline (train on K-1 folds, score the held-out one)", name, n, len(hashes), crp.Dir)
 }
 
-// foldTrainer returns the trainer --folds uses: the offline baseline
-// classifier, trained afresh on each fold's training reports with the same
-// threat model and rules as the rest of the pipeline.
-func foldTrainer(c *cli.Context) (eval.Trainer, error) {
-	if name := c.String("backend"); name != baseline.Name {
-		return nil, usageErr("eval: --folds trains the baseline classifier; it cannot train backend %q (use --backend baseline)", name)
-	}
+// simulatedPipeline is the pipeline of `eval --simulate`: the rules, the
+// simulated model in place of a backend (no cache, no network), and the
+// offline baseline voting beside them.
+func simulatedPipeline(c *cli.Context, crp *corpus.Corpus, spec eval.SimulateSpec, progress func(int)) (*pipeline, error) {
 	tm, eng, err := loadThreatModelAndRules(c)
 	if err != nil {
 		return nil, err
 	}
+	cfg, err := simulatedConfig(c, crp, spec, tm, eng)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Progress = progress
+	m, err := loadBaselineModel(c)
+	if err != nil {
+		return nil, err
+	}
+	p := &pipeline{choice: "simulated model"}
+	if cfg.Voter = baselineVoter(m, tm, eng); cfg.Voter != nil {
+		p.baseline = m
+	}
+	if p.screener, err = screener.New(cfg); err != nil {
+		return nil, fmt.Errorf("build screener: %w", err)
+	}
+	return p, nil
+}
+
+// simulatedConfig is a screener config whose backend is the simulated
+// model for the labels of crp.
+func simulatedConfig(c *cli.Context, crp *corpus.Corpus, spec eval.SimulateSpec, tm *threatmodel.Model, eng *rules.Engine) (screener.Config, error) {
+	sim, err := eval.NewSimulated(crp.Labels, tm, spec)
+	if err != nil {
+		return screener.Config{}, usageErr("eval: --simulate: %w", err)
+	}
 	tpl, err := prompts.Resolve(c.String("prompt"))
 	if err != nil {
-		return nil, usageErr("prompt: %w", err)
+		return screener.Config{}, usageErr("prompt: %w", err)
+	}
+	return screener.Config{
+		ThreatModel: tm,
+		Rules:       eng,
+		Backend:     sim,
+		Prompt:      tpl,
+		Concurrency: c.Int("concurrency"),
+		Seed:        c.Int("seed"),
+		// The simulated model is free, but a run should measure what
+		// screening would do with the same flags.
+		SkipModelWhenDecisive: c.Bool("skip-model-when-rules-decide"),
+	}, nil
+}
+
+// foldTrainer returns the trainer --folds uses: the offline baseline
+// classifier, trained afresh on each fold's training reports with the same
+// threat model and rules as the rest of the pipeline. It answers as the
+// backend (--backend baseline), or votes beside the model (--simulate, or
+// a model backend).
+func foldTrainer(c *cli.Context, crp *corpus.Corpus, sim *eval.SimulateSpec) (eval.Trainer, error) {
+	tm, eng, err := loadThreatModelAndRules(c)
+	if err != nil {
+		return nil, err
+	}
+	var base screener.Config
+	asBackend := false
+	if sim != nil {
+		if base, err = simulatedConfig(c, crp, *sim, tm, eng); err != nil {
+			return nil, err
+		}
+	} else {
+		mb, err := newModelBackend(c, tm, eng)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case mb.backend == nil:
+			return nil, usageErr("eval: --folds trains the baseline classifier; --backend rules has none (use --backend baseline, a model backend, or --simulate)")
+		case mb.backend.Name() == baseline.Name:
+			asBackend = true
+		}
+		base = screener.Config{ThreatModel: tm, Rules: eng, Backend: mb.backend, Prompt: mb.prompt, Concurrency: c.Int("concurrency")}
+		if err := mb.configure(c, &base); err != nil {
+			return nil, err
+		}
 	}
 	return func(ctx context.Context, train []corpus.LabeledReport) (*screener.Screener, error) {
 		ex := make([]baseline.Example, len(train))
@@ -282,14 +379,12 @@ func foldTrainer(c *cli.Context) (eval.Trainer, error) {
 		if err != nil {
 			return nil, err
 		}
-		return screener.New(screener.Config{
-			ThreatModel:           tm,
-			Rules:                 eng,
-			Backend:               baseline.NewBackend(m, eng),
-			Prompt:                tpl,
-			Concurrency:           c.Int("concurrency"),
-			Seed:                  c.Int("seed"),
-			SkipModelWhenDecisive: c.Bool("skip-model-when-rules-decide"),
-		})
+		cfg := base
+		if asBackend {
+			cfg.Backend = baseline.NewBackend(m, eng)
+		} else {
+			cfg.Voter = baselineVoter(m, tm, eng)
+		}
+		return screener.New(cfg)
 	}, nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/secscreen/secscreen/screener"
 	"github.com/secscreen/secscreen/screener/backend"
+	"github.com/secscreen/secscreen/screener/backend/baseline"
 	"github.com/secscreen/secscreen/screener/intake"
 )
 
@@ -60,6 +61,9 @@ type pipeline struct {
 	prices   backend.PriceTable
 	// modelName is the model that answered, for the price table.
 	modelName string
+	// baseline is the offline classifier's model when it answers, as the
+	// backend or as the voter beside a model (nil otherwise).
+	baseline *baseline.Model
 }
 
 func (p *pipeline) describe() string { return p.choice }
@@ -92,9 +96,29 @@ func buildPipeline(c *cli.Context, progress func(int)) (*pipeline, error) {
 	if err := mb.configure(c, &cfg); err != nil {
 		return nil, err
 	}
-	s, err := screener.New(cfg)
-	if err != nil {
+	p := &pipeline{choice: mb.choice, prices: mb.prices, modelName: mb.model}
+	switch {
+	case mb.backend == nil:
+		// --backend rules: the rules alone.
+	case mb.backend.Name() == baseline.Name:
+		// The baseline answers as the backend; it must not vote twice.
+		if p.baseline, err = loadBaselineModel(c); err != nil {
+			return nil, err
+		}
+	default:
+		// A model answers: the offline baseline votes beside the rules, so
+		// that the two together can catch a wrong model.
+		m, err := loadBaselineModel(c)
+		if err != nil {
+			return nil, err
+		}
+		if cfg.Voter = baselineVoter(m, tm, eng); cfg.Voter != nil {
+			p.baseline = m
+			p.choice += "; the offline baseline votes beside it"
+		}
+	}
+	if p.screener, err = screener.New(cfg); err != nil {
 		return nil, fmt.Errorf("build screener: %w", err)
 	}
-	return &pipeline{screener: s, choice: mb.choice, prices: mb.prices, modelName: mb.model}, nil
+	return p, nil
 }
