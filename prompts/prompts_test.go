@@ -382,7 +382,6 @@ func TestTruncation(t *testing.T) {
 	assert.Contains(t, out.User, r.Body)
 }
 
-
 func TestLoadAcceptsANumericVersion(t *testing.T) {
 	a, err := Load("screen@1")
 	require.NoError(t, err, "the config file's documented example")
