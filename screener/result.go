@@ -5,6 +5,7 @@ import (
 
 	"github.com/secscreen/secscreen/prompts"
 	"github.com/secscreen/secscreen/screener/backend"
+	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/rules"
 )
 
@@ -19,6 +20,13 @@ type Result struct {
 	Subject string `json:"subject"`
 	// From is the report's sender.
 	From string `json:"from,omitempty"`
+	// Hash is the report's content hash (intake.Report.Hash); with ID it
+	// tells a resumed run which reports are done. Empty on an error row
+	// for an input that could not be read.
+	Hash string `json:"hash"`
+	// Replies are the ids of the replies folded into this report by
+	// thread grouping (intake.Options.Threads), in input order.
+	Replies []string `json:"replies"`
 	// Verdict and Category are the final decision.
 	Verdict  string `json:"verdict"`
 	Category string `json:"category"`
@@ -59,11 +67,16 @@ type Result struct {
 	ReviewFlags []string `json:"review_flags"`
 	// Error is nil for a screened report, else one line saying what failed.
 	Error *string `json:"error"`
+	// Report is the report screened, for writers that show its text (the
+	// triage page); nil on an error row for an unread input. It is never
+	// serialised, and writers that keep results drop it.
+	Report *intake.Report `json:"-"`
 }
 
 // MarshalJSON writes every field on every row, so that tools reading the
 // results see one shape: from and review_reason are null when empty, and
-// missing, rules and review_flags are [] (never null) on error rows too.
+// missing, rules, replies and review_flags are [] (never null) on error
+// rows too.
 func (r Result) MarshalJSON() ([]byte, error) {
 	type plain Result // without this method
 	p := plain(r)
@@ -75,6 +88,9 @@ func (r Result) MarshalJSON() ([]byte, error) {
 	}
 	if p.ReviewFlags == nil {
 		p.ReviewFlags = []string{}
+	}
+	if p.Replies == nil {
+		p.Replies = []string{}
 	}
 	return json.Marshal(struct {
 		plain

@@ -62,6 +62,11 @@ type Config struct {
 	// Shots picks few-shot examples for a report (nil: none). It must never
 	// return the report itself.
 	Shots func(r *intake.Report) []prompts.Shot
+	// EmitAsDone makes Run emit each result as soon as it is done rather
+	// than in input order, so that one slow report (a model call that
+	// retries) holds back no other row: the order of a streamed output
+	// (JSONL) then varies between runs, the set of rows does not.
+	EmitAsDone bool
 	// Progress, if set, is called after each result with the run's summary
 	// so far (rows, errors, model calls, cache hits...), from Run's single
 	// emitting goroutine.
@@ -122,7 +127,8 @@ func (s *Screener) BackendName() string {
 
 // Screen screens one report.
 func (s *Screener) Screen(ctx context.Context, r *intake.Report) Result {
-	res := Result{ID: r.ID, Source: r.Source, Subject: r.Subject, From: r.From, Backend: s.BackendName(), SentTo: backend.NotSent}
+	res := Result{ID: r.ID, Source: r.Source, Subject: r.Subject, From: r.From, Hash: r.Hash, Replies: r.Replies,
+		Backend: s.BackendName(), SentTo: backend.NotSent, Report: r}
 	ev := s.cfg.Rules.Evaluate(r)
 	var (
 		ans  *ModelAnswer
@@ -142,7 +148,7 @@ func (s *Screener) Screen(ctx context.Context, r *intake.Report) Result {
 		}
 	}
 	if ans != nil && errors.Is(ans.err, backend.ErrCacheMiss) {
-		return errorResult(res.ID, r.Source, res.Backend, DecisionCacheMiss, ans.err)
+		return reportError(r, res.Backend, DecisionCacheMiss, ans.err)
 	}
 	if s.cfg.Voter != nil && !skip {
 		vote = s.vote(ctx, r, &ev)
@@ -279,11 +285,23 @@ func errorResult(id, source, backendName, decision string, err error) Result {
 	return Result{ID: id, Source: source, Backend: backendName, SentTo: backend.NotSent, Decision: decision, Error: &msg}
 }
 
-// Run screens every item and calls emit once per item, in input order, from
-// a single goroutine. It returns when items are exhausted or ctx is
+// reportError is the error row for a report that was read but not
+// screened: it keeps the report's identity.
+func reportError(r *intake.Report, backendName, decision string, err error) Result {
+	res := errorResult(r.ID, r.Source, backendName, decision, err)
+	res.Hash, res.Replies, res.Subject, res.From, res.Report = r.Hash, r.Replies, r.Subject, r.From, r
+	return res
+}
+
+// Run screens every item and calls emit once per item, from a single
+// goroutine: in input order, or as each result is done when
+// Config.EmitAsDone is set. It returns when items are exhausted or ctx is
 // cancelled; after a cancellation, items already read are emitted (as
 // results or as "cancelled" error rows) and no more are read.
 func (s *Screener) Run(ctx context.Context, items iter.Seq[intake.Item], emit func(Result)) Summary {
+	if s.cfg.EmitAsDone {
+		return s.runAsDone(ctx, items, emit)
+	}
 	start := time.Now()
 	type job struct {
 		item intake.Item
@@ -341,7 +359,54 @@ func (s *Screener) screenItem(ctx context.Context, it intake.Item) Result {
 	case it.Report == nil:
 		return errorResult("", it.Source, s.BackendName(), DecisionInputError, errors.New("no report read"))
 	case ctx.Err() != nil:
-		return errorResult(it.Report.ID, it.Source, s.BackendName(), DecisionCancelled, fmt.Errorf("not screened: %w", ctx.Err()))
+		return reportError(it.Report, s.BackendName(), DecisionCancelled, fmt.Errorf("not screened: %w", ctx.Err()))
 	}
 	return s.Screen(ctx, it.Report)
+}
+
+// runAsDone is Run for Config.EmitAsDone: the workers hand each result to
+// the emitting goroutine as soon as it is done. At most Concurrency reports
+// are in flight, so memory stays bounded whatever the input size.
+func (s *Screener) runAsDone(ctx context.Context, items iter.Seq[intake.Item], emit func(Result)) Summary {
+	start := time.Now()
+	n := s.cfg.Concurrency
+	jobs := make(chan intake.Item)
+	done := make(chan Result, n)
+
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for it := range jobs {
+				done <- s.screenItem(ctx, it)
+			}
+		}()
+	}
+	go func() {
+		defer close(jobs)
+		for it := range items {
+			if ctx.Err() != nil {
+				return
+			}
+			jobs <- it
+		}
+	}()
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+
+	sum := newSummary(s.BackendName())
+	for res := range done {
+		sum.add(res)
+		emit(res)
+		if s.cfg.Progress != nil {
+			sum.Wall = time.Since(start)
+			s.cfg.Progress(sum)
+		}
+	}
+	sum.Cancelled = ctx.Err() != nil
+	sum.Wall = time.Since(start)
+	return sum
 }

@@ -483,3 +483,45 @@ func TestAnOfflineCacheMissIsAnErrorRow(t *testing.T) {
 	assert.JSONEq(t, `null`, string(fields["from"]), "from is always present")
 	assert.JSONEq(t, `null`, string(fields["review_reason"]), "review_reason is always present")
 }
+
+func TestRunEmitAsDoneLetsNoSlowReportHoldBackTheOthers(t *testing.T) {
+	release := make(chan struct{})
+	b := &scripted{answer: func(req backend.Request, _ int) (string, error) {
+		if req.ReportID == "r0" {
+			<-release // the first report is slow
+		}
+		return answerJSON("security", "isolation.data", 0.9), nil
+	}}
+	s := newTestScreener(t, b, func(c *Config) { c.EmitAsDone = true; c.Concurrency = 2 })
+	var items []intake.Item
+	for i := range 20 {
+		r := report(i, "a report")
+		r.Hash = fmt.Sprintf("h%d", i)
+		items = append(items, intake.Item{Source: r.Source, Report: r})
+	}
+	var ids []string
+	sum := s.Run(context.Background(), itemsOf(items), func(r Result) {
+		ids = append(ids, r.ID)
+		if len(ids) == 19 {
+			close(release) // every other report is out before r0 ends
+		}
+	})
+	require.Len(t, ids, 20)
+	assert.Equal(t, "r0", ids[19])
+	assert.ElementsMatch(t, []string{"r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "r16", "r17", "r18", "r19"}, ids)
+	assert.Equal(t, 20, sum.Inputs)
+}
+
+func TestResultsCarryTheHashAndTheReport(t *testing.T) {
+	r := report(1, "a report")
+	r.Hash, r.Replies = "abc", []string{"reply@x"}
+	res := newTestScreener(t, nil, nil).Screen(context.Background(), r)
+	assert.Equal(t, "abc", res.Hash)
+	assert.Equal(t, []string{"reply@x"}, res.Replies)
+	assert.Same(t, r, res.Report)
+	data, err := json.Marshal(res)
+	require.NoError(t, err)
+	assert.Contains(t, string(data), `"hash":"abc"`)
+	assert.Contains(t, string(data), `"replies":["reply@x"]`)
+	assert.NotContains(t, string(data), `"body"`, "the report's text is not written")
+}

@@ -33,6 +33,20 @@ type Options struct {
 	Limits Limits
 	// Stdin is read for the input "-"; nil means os.Stdin.
 	Stdin io.Reader
+	// Threads folds replies into the report they answer, within each
+	// input (one mbox, Maildir, directory or public-inbox): a message whose
+	// In-Reply-To or References names a message of the same input, or whose
+	// "Re:" subject repeats one's, joins it (JoinThread) and is listed in
+	// its Report.Replies instead of being yielded alone. A report waits
+	// for its replies while ThreadWindow more messages are read and while
+	// the waiting text stays under ThreadBytes; replies later than that,
+	// beyond 50 per report, or to a message of another input are yielded
+	// on their own. Items keep the order in which their threads started.
+	Threads bool
+	// ThreadWindow is DefaultThreadWindow when zero.
+	ThreadWindow int
+	// ThreadBytes is DefaultThreadBytes when zero.
+	ThreadBytes int64
 }
 
 // Read yields one Item per input unit found in inputs, in order: a Report,
@@ -60,7 +74,17 @@ func Read(ctx context.Context, inputs []string, opt Options) iter.Seq[Item] {
 			rd.stdin = os.Stdin
 		}
 		for _, in := range inputs {
-			if !rd.input(in) {
+			if !opt.Threads {
+				if !rd.input(in) {
+					return
+				}
+				continue
+			}
+			t := newThreader(func(it Item) bool {
+				return ctx.Err() == nil && yield(it)
+			}, opt.ThreadWindow, opt.ThreadBytes)
+			rd.yield = t.add
+			if !rd.input(in) || !t.flush() {
 				return
 			}
 		}
