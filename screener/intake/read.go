@@ -47,6 +47,10 @@ type Options struct {
 	ThreadWindow int
 	// ThreadBytes is DefaultThreadBytes when zero.
 	ThreadBytes int64
+	// Since, when set, makes public-inbox and Maildir inputs incremental:
+	// only what arrived since the state was saved is read, and what was
+	// read is recorded into it (see SinceState).
+	Since *SinceState
 }
 
 // Read yields one Item per input unit found in inputs, in order: a Report,
@@ -66,6 +70,7 @@ func Read(ctx context.Context, inputs []string, opt Options) iter.Seq[Item] {
 			lim:    opt.Limits.withDefaults(),
 			stdin:  opt.Stdin,
 			yield:  yield,
+			since:  opt.Since,
 		}
 		if rd.format == "" {
 			rd.format = FormatAuto
@@ -98,6 +103,7 @@ type reader struct {
 	lim    Limits
 	stdin  io.Reader
 	yield  func(Item) bool
+	since  *SinceState
 	done   bool
 	count  int // Items emitted so far
 }
@@ -155,9 +161,10 @@ func (rd *reader) input(in string) bool {
 		return false
 	}
 	if in == "-" {
-		if rd.format == FormatMaildir {
-			return rd.fail(in, errors.New("stdin cannot be a Maildir"))
+		if rd.format == FormatMaildir || rd.format == FormatPublicInbox {
+			return rd.fail(in, fmt.Errorf("stdin cannot be a %s", rd.format))
 		}
+		rd.whole(in)
 		return rd.stream("-", rd.stdin, rd.format, true)
 	}
 	fi, err := os.Stat(in)
@@ -167,12 +174,27 @@ func (rd *reader) input(in string) bool {
 	if fi.IsDir() {
 		before := rd.count
 		var ok bool
+		var epochs []string
+		if !isMaildir(in) {
+			epochs = publicInboxEpochs(in)
+		}
 		switch {
 		case isMaildir(in):
 			ok = rd.maildir(in)
+			if ok && rd.count == before && rd.since != nil {
+				return true // nothing new since the last run: no row
+			}
 		case rd.format == FormatMaildir:
 			return rd.fail(in, errors.New("not a Maildir: want cur/ and new/ directories"))
+		case epochs != nil:
+			ok = rd.publicInbox(in, epochs)
+			if ok && rd.count == before {
+				return true // nothing new, or an empty inbox: no row
+			}
+		case rd.format == FormatPublicInbox:
+			return rd.fail(in, errors.New("not a public-inbox repository: want a git repository of messages in \"m\", or git/N.git epochs"))
 		default:
+			rd.whole(in)
 			ok = rd.walk(in)
 		}
 		if ok && rd.count == before {
@@ -181,7 +203,15 @@ func (rd *reader) input(in string) bool {
 		}
 		return ok
 	}
+	rd.whole(in)
 	return rd.file(in)
+}
+
+// whole notes, with Options.Since, an input that is read whole.
+func (rd *reader) whole(in string) {
+	if rd.since != nil {
+		rd.since.Whole = append(rd.since.Whole, in)
+	}
 }
 
 // walk reads a directory tree in sorted order.
@@ -205,6 +235,8 @@ func (rd *reader) walk(dir string) bool {
 		case t.IsDir():
 			if isMaildir(p) {
 				ok = rd.maildir(p)
+			} else if epochs := publicInboxEpochs(p); epochs != nil {
+				ok = rd.publicInbox(p, epochs)
 			} else {
 				ok = rd.walk(p)
 			}
@@ -241,6 +273,9 @@ func (rd *reader) file(path string) bool {
 	defer f.Close()
 	if rd.format == FormatMaildir {
 		return rd.fail(path, errors.New("not a Maildir: a Maildir is a directory with cur/ and new/"))
+	}
+	if rd.format == FormatPublicInbox {
+		return rd.fail(path, errors.New("not a public-inbox repository: that is a directory"))
 	}
 	return rd.stream(path, f, rd.format, false)
 }

@@ -138,6 +138,7 @@ func TestThreadsStopWhenTheConsumerStops(t *testing.T) {
 	}
 	assert.Equal(t, 3, n)
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	n = 0
 	for range Read(ctx, []string{p}, Options{Threads: true, ThreadWindow: 5}) {
 		n++
