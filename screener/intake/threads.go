@@ -46,12 +46,12 @@ type threader struct {
 // far, or an error item or a report that cannot be threaded, which waits
 // only to keep the input's order.
 type thread struct {
-	item  Item
-	msgs  []*Report
-	seq   int
-	keys  []string // byID entries to drop when the thread leaves
-	subj  string   // bySubject entry to drop
-	size  int64
+	item Item
+	msgs []*Report
+	seq  int
+	keys []string // byID entries to drop when the thread leaves
+	subj string   // bySubject entry to drop
+	size int64
 }
 
 func newThreader(out func(Item) bool, window int, maxBytes int64) *threader {
