@@ -144,7 +144,7 @@ func evalRun(c *cli.Context) error {
 		if sim != nil {
 			p, err = simulatedPipeline(c, crp, *sim, progress.Update)
 		} else {
-			p, err = buildPipeline(c, progress.Update)
+			p, err = buildPipeline(c, progress.Update, false)
 		}
 		if err != nil {
 			return err

@@ -75,8 +75,9 @@ func (p *pipeline) cost(sum screener.Summary) (float64, bool) {
 	return p.prices.Cost(backend.Usage{Model: p.modelName, PromptTokens: sum.PromptTokens, CompletionTokens: sum.CompletionTokens})
 }
 
-// buildPipeline assembles the screener from the flags.
-func buildPipeline(c *cli.Context, progress func(screener.Summary)) (*pipeline, error) {
+// buildPipeline assembles the screener from the flags. asDone emits each
+// result as soon as it is done instead of in input order.
+func buildPipeline(c *cli.Context, progress func(screener.Summary), asDone bool) (*pipeline, error) {
 	tm, eng, err := loadThreatModelAndRules(c)
 	if err != nil {
 		return nil, err
@@ -92,6 +93,7 @@ func buildPipeline(c *cli.Context, progress func(screener.Summary)) (*pipeline, 
 		Prompt:      mb.prompt,
 		Concurrency: c.Int("concurrency"),
 		Progress:    progress,
+		EmitAsDone:  asDone,
 	}
 	if err := mb.configure(c, &cfg); err != nil {
 		return nil, err
