@@ -85,4 +85,16 @@
   text.addEventListener("input", filter);
   document.getElementById("filters").addEventListener("submit", function (e) { e.preventDefault(); });
   filter();
+
+  // A link to a row (page.html#r12) opens it.
+  function openLinked() {
+    var tb = location.hash && document.getElementById(location.hash.slice(1));
+    if (tb && tb.classList.contains("report")) {
+      var row = tb.querySelector("tr.summary");
+      if (row.getAttribute("aria-expanded") !== "true") toggle(row);
+      row.scrollIntoView();
+    }
+  }
+  window.addEventListener("hashchange", openLinked);
+  openLinked();
 })();

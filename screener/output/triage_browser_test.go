@@ -198,6 +198,9 @@ func TestTriagePageInARealBrowser(t *testing.T) {
 	assert.Equal(t, "undefined", evaluate[string](t, ctx, `typeof window.__pwned`))
 	assert.Equal(t, 1, evaluate[int](t, ctx, `document.images.length + document.scripts.length`))
 
+	// A link to a row opens it.
+	do(chromedp.Navigate("file://"+page+"#r3"), chromedp.WaitVisible(chromedp.CSS(row("vague@example.org")+"tr.detail")))
+
 	// The policy is in force: an inline script added to the page is refused.
 	assert.Equal(t, "undefined", evaluate[string](t, ctx,
 		`(() => { const s = document.createElement("script"); s.textContent = "window.__inline = 1"; document.body.appendChild(s); return typeof window.__inline })()`),
