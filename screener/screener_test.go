@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/secscreen/secscreen/corpus/synth"
 	"github.com/secscreen/secscreen/prompts"
 	"github.com/secscreen/secscreen/screener/backend"
 	"github.com/secscreen/secscreen/screener/intake"
@@ -524,4 +528,28 @@ func TestResultsCarryTheHashAndTheReport(t *testing.T) {
 	assert.Contains(t, string(data), `"hash":"abc"`)
 	assert.Contains(t, string(data), `"replies":["reply@x"]`)
 	assert.NotContains(t, string(data), `"body"`, "the report's text is not written")
+}
+
+// BenchmarkRunSynth is the whole pipeline with the rules alone: reading a
+// synthetic mbox of ~4 KB reports (intake, thread grouping) and screening
+// it over the worker pool; one op is one report.
+func BenchmarkRunSynth(b *testing.B) {
+	p := filepath.Join(b.TempDir(), "synth.mbox")
+	f, err := os.Create(p)
+	require.NoError(b, err)
+	const n = 200
+	size, err := synth.Write(f, synth.Options{N: n, Seed: 1, Replies: 0.1})
+	require.NoError(b, err)
+	require.NoError(b, f.Close())
+	s := newTestScreener(b, nil, func(c *Config) { c.EmitAsDone = true; c.Concurrency = runtime.GOMAXPROCS(0) })
+	b.SetBytes(size / n)
+	b.ReportAllocs()
+	rows := 0
+	for b.Loop() {
+		if rows == 0 {
+			items := intake.Read(context.Background(), []string{p}, intake.Options{Threads: true})
+			rows = s.Run(context.Background(), items, func(Result) {}).Inputs
+		}
+		rows--
+	}
 }
