@@ -62,6 +62,9 @@ type Config struct {
 	// Shots picks few-shot examples for a report (nil: none). It must never
 	// return the report itself.
 	Shots func(r *intake.Report) []prompts.Shot
+	// EvalCache, when set, keeps the rules' evaluations across runs (see
+	// EvalCache); nil evaluates every report.
+	EvalCache *EvalCache
 	// EmitAsDone makes Run emit each result as soon as it is done rather
 	// than in input order, so that one slow report (a model call that
 	// retries) holds back no other row: the order of a streamed output
@@ -129,7 +132,7 @@ func (s *Screener) BackendName() string {
 func (s *Screener) Screen(ctx context.Context, r *intake.Report) Result {
 	res := Result{ID: r.ID, Source: r.Source, Subject: r.Subject, From: r.From, Hash: r.Hash, Replies: r.Replies,
 		Backend: s.BackendName(), SentTo: backend.NotSent, Report: r}
-	ev := s.cfg.Rules.Evaluate(r)
+	ev := s.cfg.EvalCache.Evaluation(r, s.cfg.Rules.Evaluate)
 	var (
 		ans  *ModelAnswer
 		vote *Opinion

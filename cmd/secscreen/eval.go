@@ -375,7 +375,8 @@ func foldTrainer(c *cli.Context, crp *corpus.Corpus, sim *eval.SimulateSpec) (ev
 		for i, lr := range train {
 			ex[i] = baseline.Example{Report: lr.Report, Verdict: lr.Label.Verdict, Category: lr.Label.Category}
 		}
-		m, err := baseline.Train(ex, eng, baseline.TrainOptions{ThreatModel: tm})
+		m, err := baseline.Train(ex, eng, baseline.TrainOptions{ThreatModel: tm,
+			Evaluate: func(r *intake.Report) rules.Evaluation { return base.EvalCache.Evaluation(r, eng.Evaluate) }})
 		if err != nil {
 			return nil, err
 		}

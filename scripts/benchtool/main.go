@@ -68,7 +68,7 @@ func run(args []string) int {
 	}
 	line := fmt.Sprintf("wall %.3f s  cpu %.3f s  peak RSS %.1f MB", wall.Seconds(), cpu.Seconds(), rss)
 	if *n > 0 {
-		line += fmt.Sprintf("  %.0f reports/s  %.2f ms CPU/report", float64(*n)/wall.Seconds(), cpu.Seconds()*1000/float64(*n))
+		line += fmt.Sprintf("  %.1f reports/s  %.2f ms CPU/report", float64(*n)/wall.Seconds(), cpu.Seconds()*1000/float64(*n))
 	}
 	if *label != "" {
 		line = *label + ": " + line

@@ -1,0 +1,106 @@
+package screener
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/secscreen/secscreen/screener/intake"
+	"github.com/secscreen/secscreen/screener/rules"
+)
+
+// EvalCache keeps the rules' evaluations of reports across runs, beside
+// the model's reply cache, so that a run answered from that cache (an eval
+// re-run, a resumed batch) does not run the rules again on every report:
+// with the model's answer replayed, the rules were most of the CPU left.
+//
+// An entry is found by the SHA-256 of a fingerprint of the rules in force
+// (see NewEvalCache) and the whole report as intake decoded it: a changed
+// report, rule file, series list, threat model or binary is a new key, and
+// an entry is never served for anything else. Entries are JSON files
+// written atomically; an unreadable one counts as a miss. The zero value
+// (no directory) is a cache that keeps nothing.
+type EvalCache struct {
+	dir         string
+	fingerprint string
+}
+
+// NewEvalCache returns a cache in dir for evaluations made by rules whose
+// identity fingerprint names: it must change whenever the evaluation of a
+// report could (the binary's build id, the rule, series and threat model
+// files in force). An empty fingerprint makes a cache that keeps nothing.
+func NewEvalCache(dir, fingerprint string) *EvalCache {
+	if fingerprint == "" {
+		return &EvalCache{}
+	}
+	return &EvalCache{dir: dir, fingerprint: fingerprint}
+}
+
+// Evaluation returns the cached evaluation of r, or evaluates it with eval
+// and stores the result.
+func (c *EvalCache) Evaluation(r *intake.Report, eval func(*intake.Report) rules.Evaluation) rules.Evaluation {
+	if c == nil || c.dir == "" {
+		return eval(r)
+	}
+	key, err := c.key(r)
+	if err != nil {
+		return eval(r)
+	}
+	path := filepath.Join(c.dir, key[:2], key+".json")
+	if data, err := os.ReadFile(path); err == nil {
+		var e evalEntry
+		if json.Unmarshal(data, &e) == nil && e.Key == key {
+			return e.Evaluation
+		}
+	}
+	ev := eval(r)
+	if data, err := json.Marshal(evalEntry{Key: key, Evaluation: ev}); err == nil {
+		_ = writeAtomic(path, data) // a cache that cannot write only misses
+	}
+	return ev
+}
+
+type evalEntry struct {
+	Key        string           `json:"key"`
+	Evaluation rules.Evaluation `json:"evaluation"`
+}
+
+// evalCacheFormat versions the key derivation and the entry layout.
+const evalCacheFormat = "secscreen-rules-cache/v1"
+
+func (c *EvalCache) key(r *intake.Report) (string, error) {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00", evalCacheFormat, c.fingerprint)
+	if err := json.NewEncoder(h).Encode(r); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// writeAtomic writes data to a temporary file beside path and renames it
+// into place.
+func writeAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".tmp-*")
+	if err != nil {
+		return err
+	}
+	_, werr := f.Write(data)
+	cerr := f.Close()
+	if err := errors.Join(werr, cerr); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	return nil
+}
