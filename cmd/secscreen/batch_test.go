@@ -190,6 +190,7 @@ func TestScreenFoldsRepliesUnlessNoThreads(t *testing.T) {
 	assert.Equal(t, "root@x", rows[0]["id"])
 	assert.Equal(t, []any{"reply@x", "reply2@x"}, rows[0]["replies"])
 	assert.NotContains(t, rows[0]["missing"], "version", "the reply's version counts")
+	assert.Contains(t, errOut, "threads: 2 replies folded into 1 reports")
 
 	code, out, errOut = secscreen(t, "screen", "--backend", "rules", "-f", "jsonl", "--no-threads", p)
 	require.Equal(t, exitOK, code, errOut)

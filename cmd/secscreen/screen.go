@@ -224,6 +224,9 @@ func summaryDetail(sum screener.Summary) string {
 	if len(sum.ReviewIDs) > 0 {
 		fmt.Fprintf(&b, "  to review: %s\n", firstOf(sum.ReviewIDs, 10))
 	}
+	if sum.Replies > 0 {
+		fmt.Fprintf(&b, "  threads: %d replies folded into %d reports (--no-threads screens them alone)\n", sum.Replies, sum.Threads)
+	}
 	if len(sum.ErrorSources) > 0 {
 		fmt.Fprintf(&b, "  errors: %s\n", firstOf(sum.ErrorSources, 10))
 	}

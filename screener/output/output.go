@@ -4,7 +4,8 @@
 // A Writer receives results one at a time, as the screener emits them, and
 // a closing Summary. Streaming formats (text, jsonl, csv) write each row at
 // once, so a cancelled run keeps every row already done; the others buffer.
-// Everything that came from a report is escaped for its format.
+// Everything that came from a report is escaped for its format. HTML is the
+// triage page (see htmlWriter); ResumeJSONL continues a JSONL output.
 package output
 
 import (
