@@ -236,3 +236,62 @@ func TestScreenSinceLastOnAMaildir(t *testing.T) {
 	assert.Equal(t, exitUsage, code, "--state without --since-last")
 	_ = strings.TrimSpace
 }
+
+func TestScreenAPublicInboxSinceLast(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not on PATH")
+	}
+	isolate(t)
+	work := filepath.Join(t.TempDir(), "work")
+	git := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", args...)
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=a", "GIT_AUTHOR_EMAIL=a@x", "GIT_COMMITTER_NAME=a", "GIT_COMMITTER_EMAIL=a@x", "GIT_CONFIG_NOSYSTEM=1")
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "git %v: %s", args, out)
+	}
+	n := 0
+	post := func(subject, inReplyTo string) {
+		n++
+		m := fmt.Sprintf("From: r@example.org\nSubject: %s\nMessage-ID: <m%d@lore>\n", subject, n)
+		if inReplyTo != "" {
+			m += fmt.Sprintf("In-Reply-To: <%s>\nReferences: <%s>\n", inReplyTo, inReplyTo)
+		}
+		m += fmt.Sprintf("\nKernel 6.12.%d: a use-after-free, any local user.\n", n)
+		require.NoError(t, os.WriteFile(filepath.Join(work, "m"), []byte(m), 0o644))
+		git("-C", work, "add", "m")
+		git("-C", work, "commit", "-q", "-m", subject)
+	}
+	git("init", "-q", work)
+	post("nf_tables: use-after-free in set GC", "")
+	post("Re: nf_tables: use-after-free in set GC", "m1@lore")
+	inbox := filepath.Join(t.TempDir(), "lkml")
+	require.NoError(t, os.MkdirAll(filepath.Join(inbox, "git"), 0o755))
+	git("clone", "-q", "--mirror", work, filepath.Join(inbox, "git", "0.git"))
+	fetch := func() {
+		git("--git-dir", filepath.Join(inbox, "git", "0.git"), "fetch", "-q", work, "+refs/heads/*:refs/heads/*")
+	}
+
+	state := filepath.Join(t.TempDir(), "state.json")
+	out := filepath.Join(t.TempDir(), "out.jsonl")
+	screen := func() string {
+		code, _, errOut := secscreen(t, "screen", "--backend", "rules", "--since-last", "--state", state, "--resume", "-o", out, inbox)
+		require.Equal(t, exitOK, code, errOut)
+		return errOut
+	}
+	screen()
+	data, _ := os.ReadFile(out)
+	rows := jsonl(t, string(data))
+	require.Len(t, rows, 1, "the reply is folded into its report")
+	assert.Equal(t, "m1@lore", rows[0]["id"])
+	assert.Equal(t, []any{"m2@lore"}, rows[0]["replies"])
+
+	assert.Contains(t, screen(), "0 inputs, 0 rows", "nothing new")
+	post("io_uring: leak on cancel", "")
+	fetch()
+	screen()
+	data, _ = os.ReadFile(out)
+	rows = jsonl(t, string(data))
+	require.Len(t, rows, 2)
+	assert.Equal(t, "m3@lore", rows[1]["id"])
+}
