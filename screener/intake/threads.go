@@ -200,12 +200,18 @@ func (t *threader) flush() bool {
 	return t.drain(true)
 }
 
-// threadable reports whether r is a mail that can start or join a thread.
+// threadable reports whether r can start or join a thread: a mail, or a
+// JSONL line whose raw message has threading headers. A "Re:" subject
+// alone threads mail only: a text file or JSONL text may start with "Re:"
+// without answering anything.
 func threadable(r *Report) bool {
-	if r.Format == FormatText {
+	switch {
+	case r.Format == FormatText:
 		return false
+	case r.MessageID != "" || r.InReplyTo != "" || len(r.References) > 0:
+		return true
 	}
-	return r.MessageID != "" || r.InReplyTo != "" || len(r.References) > 0 || isReplySubject(r.Subject)
+	return r.Format != FormatJSONL && isReplySubject(r.Subject)
 }
 
 func reportSize(r *Report) int64 {

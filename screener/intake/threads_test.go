@@ -154,3 +154,17 @@ func TestNormSubject(t *testing.T) {
 	assert.True(t, isReplySubject("re: x"))
 	assert.False(t, isReplySubject("regression in x"))
 }
+
+func TestThreadsInJSONLNeedHeaders(t *testing.T) {
+	lines := `{"id":"a","text":"a report about a bug in ext4\nbody"}
+{"id":"b","text":"Re: a report about a bug in ext4\nanother report"}
+{"id":"c","raw":"Message-ID: <c@x>\nSubject: a report about xfs\n\nbody"}
+{"id":"d","raw":"Message-ID: <d@x>\nIn-Reply-To: <c@x>\nSubject: Re: a report about xfs\n\nreply"}
+`
+	p := writeFile(t, t.TempDir(), "in.jsonl", []byte(lines))
+	items := readThreads(t, Options{Threads: true}, p)
+	require.Len(t, items, 3)
+	assert.Empty(t, items[0].Report.Replies, "a text line starting with Re: answers nothing")
+	assert.Equal(t, "c", items[2].Report.ID)
+	assert.Equal(t, []string{"d"}, items[2].Report.Replies)
+}
