@@ -213,3 +213,14 @@ func TestPublicInboxFormatForced(t *testing.T) {
 	assert.ErrorContains(t, items[0].Err, "not a public-inbox repository")
 	_ = context.Background
 }
+
+func TestAGitRepositoryWithoutMessagesIsAnErrorRow(t *testing.T) {
+	in := newInbox(t)
+	require.NoError(t, os.WriteFile(filepath.Join(in.dir, "README"), []byte("code, not mail"), 0o644))
+	in.git("-C", in.dir, "add", "README")
+	in.git("-C", in.dir, "commit", "-q", "-m", "code")
+	bare := in.mirror(filepath.Join(t.TempDir(), "code.git"))
+	items := readThreads(t, Options{}, bare)
+	require.Len(t, items, 1)
+	assert.ErrorContains(t, items[0].Err, "not a public-inbox")
+}

@@ -189,7 +189,10 @@ func (rd *reader) input(in string) bool {
 		case epochs != nil:
 			ok = rd.publicInbox(in, epochs)
 			if ok && rd.count == before {
-				return true // nothing new, or an empty inbox: no row
+				if rd.since != nil {
+					return true // nothing new since the last run: no row
+				}
+				return rd.fail(in, errors.New(`no message in this git repository (no commit has a file "m"): not a public-inbox?`))
 			}
 		case rd.format == FormatPublicInbox:
 			return rd.fail(in, errors.New("not a public-inbox repository: want a git repository of messages in \"m\", or git/N.git epochs"))
