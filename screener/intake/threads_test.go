@@ -1,6 +1,7 @@
 package intake
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/secscreen/secscreen/corpus/synth"
 )
 
 // msg is one mbox message with the given headers and body.
@@ -167,4 +170,26 @@ func TestThreadsInJSONLNeedHeaders(t *testing.T) {
 	assert.Empty(t, items[0].Report.Replies, "a text line starting with Re: answers nothing")
 	assert.Equal(t, "c", items[2].Report.ID)
 	assert.Equal(t, []string{"d"}, items[2].Report.Replies)
+}
+
+// BenchmarkReadSynthThreads reads a synthetic mbox of ~4 KB reports, a
+// tenth of them replies, with thread grouping on.
+func BenchmarkReadSynthThreads(b *testing.B) {
+	var buf bytes.Buffer
+	if _, err := synth.Write(&buf, synth.Options{N: 2000, Seed: 1, Replies: 0.1}); err != nil {
+		b.Fatal(err)
+	}
+	p := filepath.Join(b.TempDir(), "synth.mbox")
+	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(buf.Len()))
+	b.ReportAllocs()
+	for b.Loop() {
+		for it := range Read(context.Background(), []string{p}, Options{Threads: true}) {
+			if it.Err != nil {
+				b.Fatal(it.Err)
+			}
+		}
+	}
 }
