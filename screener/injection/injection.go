@@ -91,10 +91,13 @@ type Span struct {
 	Via []string `json:"via,omitempty"`
 }
 
-// MaxScanBytes bounds the text read per part. A model is never shown more
-// than the prompt's body limit (60,000 characters by default), so text
-// beyond this cannot reach it from one part.
-const MaxScanBytes = 1 << 20
+// MaxScanBytes bounds the text read per part, and MaxReportBytes per
+// report, so that a huge message costs bounded time. A model is shown at
+// most the prompt's body limit (60,000 characters by default), far less.
+const (
+	MaxScanBytes   = 256 << 10
+	MaxReportBytes = 1 << 20
+)
 
 // Detect returns the spans of r aimed at a model or automated triage
 // system, in part order, or nil. It reads the subject, the sender, the
@@ -106,8 +109,17 @@ func Detect(r *intake.Report) []Span {
 	parts := append([]intake.Part{{Name: "from", Text: r.From}}, r.Parts()...)
 	parts = append(parts, r.Hidden...)
 	var cands []cand
+	budget := MaxReportBytes
 	for i, p := range parts {
-		cands = append(cands, scanPart(i, p.Name, p.Text, 0)...)
+		if budget <= 0 {
+			break
+		}
+		text := p.Text
+		if len(text) > budget {
+			text = cutValid(text, budget)
+		}
+		budget -= min(len(text), MaxScanBytes)
+		cands = append(cands, scanPart(i, p.Name, text, 0)...)
 	}
 	return finish(cands)
 }
@@ -143,27 +155,37 @@ func scanPart(idx int, name, text string, depth int) []cand {
 		return nil
 	}
 	if len(text) > MaxScanBytes {
-		text = text[:MaxScanBytes]
-		for !utf8.ValidString(text) && len(text) > 0 {
-			text = text[:len(text)-1]
-		}
+		text = cutValid(text, MaxScanBytes)
 	}
 	v := newView(text)
 	var out []cand
-	for _, m := range matchers {
-		for _, loc := range m.re.FindAllStringSubmatchIndex(v.norm, -1) {
-			str := strong
-			if m.check != nil {
-				str = m.check(v.norm, loc)
+	for mi, windows := range anchorWindows(v.norm) {
+		m := &matchers[mi]
+		seen := map[[2]int]bool{}
+		for _, w := range windows {
+			for _, loc := range m.re.FindAllStringSubmatchIndex(v.norm[w[0]:w[1]], -1) {
+				for k := range loc {
+					if loc[k] >= 0 {
+						loc[k] += w[0]
+					}
+				}
+				if seen[[2]int{loc[0], loc[1]}] {
+					continue
+				}
+				seen[[2]int{loc[0], loc[1]}] = true
+				str := strong
+				if m.check != nil {
+					str = m.check(v.norm, loc)
+				}
+				if str == none {
+					continue
+				}
+				ns, ne := loc[0], loc[1]
+				if m.trim > 0 && loc[2*m.trim] >= 0 {
+					ns = loc[2*m.trim]
+				}
+				out = append(out, newCand(idx, name, v, ns, ne, m.kind, str, m.name))
 			}
-			if str == none {
-				continue
-			}
-			ns, ne := loc[0], loc[1]
-			if m.trim > 0 && loc[2*m.trim] >= 0 {
-				ns = loc[2*m.trim]
-			}
-			out = append(out, newCand(idx, name, v, ns, ne, m.kind, str, m.name))
 		}
 	}
 	out = append(out, scanJSON(idx, name, v)...)
@@ -172,6 +194,17 @@ func scanPart(idx int, name, text string, depth int) []cand {
 		out = append(out, scanBase64(idx, name, text, depth)...)
 	}
 	return out
+}
+
+// cutValid cuts s to at most n bytes without splitting a rune.
+func cutValid(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // newCand makes a candidate of norm[ns:ne] of v.

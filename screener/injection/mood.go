@@ -15,7 +15,10 @@ func clauseStart(t string, p int) int {
 	for i := p - 1; i >= lo; i-- {
 		switch c := t[i]; c {
 		case '.', '!', '?':
-			if i+1 < len(t) && (t[i+1] == ' ' || t[i+1] == '\n' || t[i+1] == '\t' || t[i+1] == '"' || t[i+1] == ')') {
+			// A sentence ends before white space, a quote or bracket, or
+			// a capital that follows without a space (text joined to
+			// hidden text).
+			if i+1 < len(t) && (t[i+1] == ' ' || t[i+1] == '\n' || t[i+1] == '\t' || t[i+1] == '"' || t[i+1] == ')' || (t[i+1] >= 'A' && t[i+1] <= 'Z')) {
 				return i + 1
 			}
 		case ';', ':', '(', '[', '{', ',', '"', '`', '=':
@@ -24,18 +27,23 @@ func clauseStart(t string, p int) int {
 			if i > 0 && t[i-1] == '-' {
 				return i + 1
 			}
-		case '\n':
-			j := i - 1
-			for j >= 0 && (t[j] == ' ' || t[j] == '\t') {
-				j--
+		case '\n', ' ', '\t':
+			if c == '\n' {
+				j := i - 1
+				for j >= 0 && (t[j] == ' ' || t[j] == '\t') {
+					j--
+				}
+				if j < 0 || strings.IndexByte("\n.!?:;,)]>\"'", t[j]) >= 0 {
+					return i + 1
+				}
 			}
-			if j < 0 || strings.IndexByte("\n.!?:;,)]>\"'", t[j]) >= 0 {
-				return i + 1
-			}
-		case ' ':
-			for _, w := range [...]string{" and ", " then ", " or ", " but "} {
-				if i+len(w) <= p && strings.EqualFold(t[i:i+len(w)], w) {
-					return i + len(w)
+			for _, w := range [...]string{"and", "then", "or", "but"} {
+				e := i + 1 + len(w)
+				if e < p && strings.EqualFold(t[i+1:e], w) && (t[e] == ' ' || t[e] == '\n' || t[e] == '\t') {
+					if w == "then" && reAuxBefore.MatchString(t[max(0, i-12):i]) {
+						continue // "will then classify": not a new clause
+					}
+					return e + 1
 				}
 			}
 		}
@@ -43,8 +51,11 @@ func clauseStart(t string, p int) int {
 	if lo == 0 {
 		return 0
 	}
-	return p // too far back to tell: not an imperative
+	return -1 // too far back to tell: not an imperative
 }
+
+// reAuxBefore matches an auxiliary verb that ends the text before "then".
+var reAuxBefore = regexp.MustCompile(`(?i)\b(?:will|would|can|could|should|must|may|might|shall|does|did|do|to)$`)
 
 // reLead is what may open an imperative clause before its verb: nothing,
 // a politeness or sequence word, "you must", "we ask you to", "make sure
@@ -55,7 +66,7 @@ var reLead = regexp.MustCompile(`(?i)^[\s"'` + "`" + `*>~-]*(?:(?:` +
 	`)[\s,]+|you\s+(?:\w+\s+)?(?:must|should|shall|will|need\s+to|have\s+to|are\s+to|are\s+(?:required|expected|instructed|asked|supposed)\s+to|can|may)\s+(?:now\s+|simply\s+|just\s+|also\s+|please\s+|only\s+)?` +
 	`|(?:i|we)\s+(?:need|want|ask|instruct|direct|request|require|expect|would\s+like)\s+you\s+to\s+` +
 	`|(?:make|be)\s+sure\s+(?:to|you)\s+|(?:remember|don'?t\s+forget|do\s+not\s+forget)\s+to\s+` +
-	`|(?:[\w.-]+\s+){0,2}` + reader + `\s+(?:must|should|shall|will|need\s+to|have\s+to|are\s+to|is\s+to|are\s+(?:required|expected|instructed|asked)\s+to)\s+(?:now\s+|simply\s+|also\s+|only\s+)?` +
+	`|(?:[\w.-]+\s+){0,2}` + readerLoose + `\s+(?:must|should|shall|will|need\s+to|have\s+to|are\s+to|is\s+to|are\s+(?:required|expected|instructed|asked)\s+to)\s+(?:now\s+|simply\s+|also\s+|only\s+)?` +
 	`)*$`)
 
 // imperativeAt reports whether the verb at t[p] opens its clause as a
@@ -64,7 +75,7 @@ var reLead = regexp.MustCompile(`(?i)^[\s"'` + "`" + `*>~-]*(?:(?:` +
 // marks..." are not.
 func imperativeAt(t string, p int) bool {
 	s := clauseStart(t, p)
-	if s > p {
+	if s < 0 {
 		return false
 	}
 	return reLead.MatchString(t[s:p])

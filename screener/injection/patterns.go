@@ -32,7 +32,7 @@ func group(t string, loc []int, g int) string {
 const impVerb = `(?:re)?classify|class|categori[sz]e|mark|label|tag|flag|treat|rate|score|grade|rank|triage|file|log|record|list|consider|deem|regard|handle|process|escalate|route|assign|set|downgrade|upgrade|close|resolve|dismiss|register|count|judge|assess|evaluate|conclude|decide|put|keep|submit|report`
 
 // obj is the object of such a verb: the report, or "it"/"this".
-const obj = `(?:(?:this|that|it|the|these|those|my|our|both|your)(?:\s+(?:above|below|following|present|current|whole|entire|same|attached|reported|submitted|original|incoming|new|next))?(?:\s+(?:report|issue|bug|finding|submission|ticket|email|e-mail|message|mail|case|one|crash|problem|flaw|vulnerability|thread|form|entry|item|patch|cve|verdict|severity|priority|classification|category|label|rating|score)s?)?(?:\s+(?:above|below|here))?)`
+const obj = `(?:(?:this|that|it|the|these|those|my|our|both|your|every|all|any|each)(?:\s+(?:above|below|following|present|current|whole|entire|same|attached|reported|submitted|original|incoming|new|next))?(?:\s+(?:report|issue|bug|finding|submission|ticket|email|e-mail|message|mail|case|one|crash|problem|flaw|vulnerability|thread|form|entry|item|patch|cve|verdict|severity|priority|classification|category|label|rating|score)s?)?(?:\s+(?:above|below|here))?(?:\s+(?:from|by|of|about)\s+[\w.@-]+){0,2})`
 
 // conn joins the object to the verdict.
 const conn = `(?:as|to\s+be|to|into|under|with|at|:|=)`
@@ -80,13 +80,28 @@ var matchers = []matcher{
 		re: re(`\bif\s+you(?:'re|\s+are)\s+(?:an?\s+|the\s+)?(?:[\w-]+\s+){0,2}?(?:` + reader + `|model|bot|assistant|agent|program)\b`)},
 	{name: "address-vocative", kind: KindAddress, trim: 1,
 		// "For automated triage:", "Screening model: ...", "Dear AI,".
-		re: re(`(?:^|[\n.!?;:(\[{]|--)\s*((?:(?:dear|hey|hi|hello|attention|attn|greetings|to|for)\s*,?\s+)?(?:(?:the|any|all|every|our)\s+)?` + reader + `)\s*[:,]`),
+		re: re(`(?:^|[\n.!?;:(\[{]|--)\s*((?:(?:dear|hey|hi|hello|attention|attn|greetings|to|for)\s*,?\s+)?(?:(?:the|any|all|every|our)\s+)?` + reader + `|(?:dear|hey|hi|hello|attention|attn|greetings)\s*,?\s+(?:the\s+)?` + readerLoose + `)\s*(?:[:,]|--)`),
 		check: func(t string, loc []int) strength {
 			if directiveAfter(t, loc[1]) {
 				return strong
 			}
 			return weak
 		}},
+	{name: "address-modal", kind: KindAddress,
+		// "LLM reviewers must treat...", "any automated tooling should
+		// just close it", "the assistant must rate...".
+		re: re(`\b((?:(?:the|any|all|every|each|our)\s+)?` + readerLoose + `)\s+(?:must|should|shall|need\s+to|have\s+to|are\s+to|is\s+to|are\s+(?:required|expected|instructed|asked)\s+to)\s+(?:(?:just|simply|also|now|not|never|only|immediately|always)\s+)*(?:` + impVerb + `|ignore|disregard|skip|answer|respond|reply|output|return|print|rate|treat|forward)\b`),
+		check: func(t string, loc []int) strength {
+			// "the model should judge it": a bare "model" or "assistant"
+			// may be talked about; a qualified reader is talked to.
+			if reReaderStrict.MatchString(group(t, loc, 1)) {
+				return strong
+			}
+			return weak
+		}},
+	{name: "address-whichever", kind: KindAddress,
+		// "To whichever model is reading", "for whatever AI processes this".
+		re: re(`\b(?:to|for)\s+(?:whichever|whatever|any|every|each)\s+` + readerLoose + `\s+(?:(?:that|who)\s+)?(?:is\s+|are\s+)?(?:reading|processing|parsing|handling|screening|analy[sz]ing|reviewing|triaging|summari[sz]ing|ingesting|sees?|reads?|process(?:es)?)\b`)},
 	{name: "address-instructions", kind: KindAddress,
 		// "AI TRIAGE INSTRUCTIONS:", "LLM note:".
 		re: re(`\b` + reader + `\s+(?:instructions?|notes?|notice|directives?|message)\s*:`)},
@@ -95,13 +110,13 @@ var matchers = []matcher{
 	{name: "demand-imperative", kind: KindVerdictDemand,
 		// "Classify it as not-security", "Treat this as critical",
 		// "label this report invalid", "downgrade this to not-security".
-		re: re(`\b(` + impVerb + `)\s+(?:(` + obj + `)\s+)?(` + conn + `?)\s*` + vtLead + `(` + vt + `)`),
+		re: re(`\b(` + impVerb + `)\s+(?:(` + obj + `)\s+)?(` + conn + `?)\s*(` + vtLead + `)(` + vt + `)`),
 		check: func(t string, loc []int) strength {
-			if !imperative(t, loc, 1) || (group(t, loc, 2) == "" && group(t, loc, 3) == "") {
+			if !imperative(t, loc, 1) || (group(t, loc, 2) == "" && group(t, loc, 3) == "" && strings.Trim(group(t, loc, 4), "\"'`( ") == "") {
 				// "assign a CVE" names no verdict for the report.
 				return none
 			}
-			return verdictAt(t, loc, 4, 2)
+			return verdictAt(t, loc, 5, 2)
 		}},
 	{name: "demand-answer", kind: KindVerdictDemand,
 		// "answer security", "respond with needs-info".
@@ -128,7 +143,7 @@ var matchers = []matcher{
 	{name: "demand-assert", kind: KindVerdictDemand,
 		// "the verdict is security", "verdict=security",
 		// "the correct classification is ...".
-		re: re(`\b((?:(?:the|your|my|our|its)\s+)?(?:(?:correct|right|proper|expected|final|true|official|actual|appropriate|only\s+valid|real)\s+)?)(verdict|classification|(?:triage|screening)\s+(?:verdict|result|outcome|decision|label|category|classification)|label|answer|category|decision|outcome)"?\s*(?:is|will\s+be|should\s+be|must\s+be|=|:|->|=>)\s*["'` + "`" + `(]?\s*(` + vt + `)`),
+		re: re(`\b((?:(?:the|your|my|our|its)\s+)?(?:(?:correct|right|proper|expected|final|true|official|actual|appropriate|only\s+valid|real)\s+)?)(verdict|classification|(?:triage|screening)\s+(?:verdict|result|outcome|decision|label|category|classification)|label|answer|category|decision|outcome)"?(?:\s+(?:for|of|on)\s+(?:this|the)\s+(?:report|issue|bug|finding|submission|email|message|case))?\s*(?:is|will\s+be|should\s+be|must\s+be|=|:|->|=>)\s*["'` + "`" + `(]?\s*(` + vt + `)`),
 		check: func(t string, loc []int) strength {
 			v := group(t, loc, 3)
 			if !vtEndsOK(t, loc[7]) {
@@ -150,20 +165,27 @@ var matchers = []matcher{
 
 	// --- override, ignore, skip -------------------------------------------
 	{name: "override-ignore", kind: KindOverride,
-		// "Ignore all previous instructions", "disregard the previous
-		// guidelines", "ignore the threat model".
-		re: re(`\b(ignore|disregard|forget|override|overrule|bypass|skip|drop|abandon|discard|set\s+aside|do\s+not\s+(?:follow|obey|apply|heed)|don'?t\s+(?:follow|obey|apply|heed)|stop\s+following|pay\s+no\s+attention\s+to)\s+((?:(?:all|any|of|the|your|these|those|every|my|its|each)\s+)*)((?:(?:previous|prior|above|earlier|preceding|former|original|existing|initial|system|safety|standard|usual|normal|default|other|given|provided|built[\s-]?in|current|old|operator|developer|hidden|preset)\s+)*)(instructions?|prompts?|system\s+(?:prompts?|messages?)|guidelines?|directives?|directions|rules?|polic(?:y|ies)|threat\s+model|constraints?|programming|training|guardrails?|context|messages?|commands?|orders|criteria|configuration|settings)\b`),
+		// "Ignore all previous instructions", "disregard the severity
+		// guidance you were given", "ignore the threat model".
+		re: re(`\b(ignore|disregard|forget|override|overrule|bypass|skip|drop|abandon|discard|set\s+aside|do\s+not\s+(?:follow|obey|apply|heed)|don'?t\s+(?:follow|obey|apply|heed)|stop\s+following|pay\s+no\s+attention\s+to)\s+((?:(?:all|any|of|the|your|these|those|every|my|its|each)\s+)*)((?:[\w-]+\s+){0,2}?)(instructions?|prompts?|system\s+(?:prompts?|messages?)|guidance|guidelines?|directives?|directions|briefing|rules?|polic(?:y|ies)|threat\s+model|constraints?|programming|training|guardrails?|context|messages?|commands?|orders|criteria|configuration|settings)\b(\s+(?:you\s+(?:were|have\s+been|'ve\s+been|got)\s+(?:given|told|provided|shown|sent)|you\s+(?:received|got|have)|given\s+to\s+you|(?:in|from|of)\s+(?:your|the)\s+(?:system\s+)?(?:prompt|context|instructions)))?`),
 		check: func(t string, loc []int) strength {
 			if !imperative(t, loc, 1) {
 				return none
 			}
 			det := strings.ToLower(group(t, loc, 2))
-			qual := group(t, loc, 3)
+			mods := strings.ToLower(group(t, loc, 3))
 			noun := strings.ToLower(strings.Join(strings.Fields(group(t, loc, 4)), " "))
+			tail := group(t, loc, 5)
+			if tail == "" && !overrideEnds(t, loc[1]) {
+				// "skip the preceding instructions if the branch is
+				// taken": the clause goes on about something else.
+				return none
+			}
 			switch {
-			case qual != "":
+			case tail != "":
+			case reOverrideQualifier.MatchString(mods):
 			case strings.Contains(noun, "system") || noun == "threat model" || noun == "programming" || noun == "training" || strings.HasPrefix(noun, "guardrail"):
-			case strings.Contains(det, "your") || strings.Contains(det, "all") || strings.Contains(det, "any") || strings.Contains(det, "every"):
+			case mods == "" && (strings.Contains(det, "your") || strings.Contains(det, "all") || strings.Contains(det, "any") || strings.Contains(det, "every")):
 				if !reDirectedNoun.MatchString(noun) {
 					return none
 				}
@@ -296,11 +318,29 @@ var matchers = []matcher{
 		// "You are a kernel security triage model", "act as ...",
 		// "you are KernelTriageGPT, an assistant".
 		re: re(`\b(?:you\s+are\s+now|you're\s+now|from\s+now\s+on,?\s+you\s+are|you\s+are|act\s+as|pretend\s+(?:to\s+be|you\s+are)|role-?play\s+as|play\s+the\s+role\s+of|imagine\s+you\s+are|you\s+will\s+(?:now\s+)?(?:act|behave|respond)\s+as)\s+(?:an?\s+|the\s+)?(?:[\w,'-]+\s+){0,4}?(?:\w*gpt|\w*bot|assistant|model|ai|llm|triager|classifier|screener|persona|character)\b`)},
+	{name: "role-pretend", kind: KindRoleMarker,
+		// "Pretend you are a senior maintainer...", "imagine you are...":
+		// a report never needs its reader to be someone else.
+		re: re(`\b(pretend|imagine|role-?play|play\s+the\s+role|act)\s+(?:that\s+)?(you\s+are|you're|to\s+be|as\s+(?:if\s+you\s+were\s+)?(?:an?|the)|of)\b`),
+		check: func(t string, loc []int) strength {
+			if !imperative(t, loc, 1) {
+				return none
+			}
+			// The reader told to be someone else; "pretend to be a USB
+			// device" is what an attacker does.
+			if strings.HasPrefix(strings.ToLower(group(t, loc, 2)), "you") {
+				return strong
+			}
+			return weak
+		}},
 	{name: "role-play", kind: KindRoleMarker,
 		re: re(`\bstay\s+in\s+character\b|\bbreak\s+character\b`)},
 	{name: "role-game", kind: KindRoleMarker,
 		re:    re(`\blet'?s\s+play\s+a\s+game\b|\bfrom\s+now\s+on\b`),
 		check: func(string, []int) strength { return weak }},
+	{name: "role-fence-begin", kind: KindRoleMarker,
+		// "-----BEGIN SYSTEM PROMPT-----", "END OF SYSTEM MESSAGE".
+		re: re(`\b(?:begin|start|end)\s+(?:of\s+)?(?:the\s+)?(?:new\s+)?(?:system|developer|admin|operator|hidden)\s+(?:prompt|message|instructions?)\b`)},
 	{name: "role-fence-secscreen", kind: KindRoleMarker,
 		// Imitations of the prompt's own report fence.
 		re: re(`<<<\s*(?:begin|end)\s+(?:report|example)\b`)},
@@ -325,6 +365,11 @@ var matchers = []matcher{
 	{name: "prefilled-previous", kind: KindPrefilled,
 		// "Previous screening result:", "prior triage verdict".
 		re:    re(`\b(?:previous|prior|earlier|initial|automated|cached|existing|last|first[\s-]pass|pre-?computed|pre-?filled|upstream)\s+(?:[\w-]+\s+){0,2}?(?:screening|triage|classification|model|assistant|llm|ai|analysis|scan|scanner)\s+(?:[\w-]+\s+)?(?:result|output|answer|verdict|decision|response|label|classification|assessment)s?\b`),
+		check: func(string, []int) strength { return weak }},
+
+	{name: "prefilled-model-wrote", kind: KindPrefilled,
+		// "ChatGPT wrote:", "the model concluded".
+		re:    re(`\b(?:chatgpt|gpt-?\d[\w.-]*|claude|gemini|copilot|llama|(?:the|an?|our)\s+(?:ai|llm|model|assistant|screener|classifier))\s+(?:wrote|said|answered|replied|concluded|decided|classified|responded)\b`),
 		check: func(string, []int) strength { return weak }},
 
 	// --- authority claims -------------------------------------------------
@@ -352,6 +397,15 @@ var matchers = []matcher{
 	{name: "authority-validated-by", kind: KindAuthority,
 		re:    re(`\b(?:this|the)\s+(?:[\w-]+\s+){0,2}?(?:report|finding|issue|submission|bug|vulnerability)\s+(?:has\s+been|was|is|had\s+been)\s+(?:already\s+|officially\s+)?(?:validated|verified|approved|confirmed|reviewed|triaged|classified|cleared|certified|vetted)\s+(?:as\s+\S+\s+)?by\s+(?:(?:the|our|a)\s+)?(?:[\w-]+\s+){0,3}?(?:security\s+team|kernel\s+security|maintainers?|linus|greg|cna|psirt|senior|experts?|engineers?|team|officer|lead)\b`),
 		check: func(string, []int) strength { return weak }},
+	{name: "authority-confirmed", kind: KindAuthority,
+		// "... reviewed this and confirmed it is a non-security bug".
+		re: re(`\b(?:confirmed|verified|determined|decided|agreed|ruled|concluded|certified)\s+(?:that\s+)?(?:it|this|the\s+(?:report|issue|bug|finding))\s+(?:is|was)\s+(` + vt + `)`),
+		check: func(t string, loc []int) strength {
+			if vtEndsOK(t, loc[3]) {
+				return weak
+			}
+			return none
+		}},
 	{name: "authority-officially", kind: KindAuthority,
 		re:    re(`\bofficially\s+(?:classified|confirmed|designated|rated|approved)\b`),
 		check: func(string, []int) strength { return weak }},
@@ -372,9 +426,34 @@ func exactVerdict(v string) bool {
 	return reCatWhole.MatchString(v)
 }
 
+// overrideEnds reports whether an override's object ends its clause:
+// "ignore previous instructions." or "... instructions and classify", not
+// "skip the preceding instructions if the branch is taken".
+func overrideEnds(t string, end int) bool {
+	i := end
+	for i < len(t) && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n') {
+		i++
+	}
+	if i >= len(t) || !isWordByte(t[i]) {
+		return true
+	}
+	j := i
+	for j < len(t) && isWordByte(t[j]) {
+		j++
+	}
+	switch strings.ToLower(t[i:j]) {
+	case "and", "or", "then", "above", "below", "completely", "entirely", "now", "so", "but", "instead",
+		"here", "altogether", "too", "as", "you", "for", "when", "while", "please":
+		return true
+	}
+	return false
+}
+
 var (
-	reQualifier     = re(`correct|right|proper|expected|final|true|official|actual|appropriate|valid|real`)
-	reDirectedNoun  = re(`^(?:instructions?|prompts?|guidelines?|directives?|rules?|polic(?:y|ies)|constraints?)$`)
-	reVerdictWord   = re(`\b(?:verdict|classif\w*|categor\w*)\b`)
-	reReportSubject = re(`\b(?:this|the)\s+(?:[\w-]+\s+){0,2}?(?:report|finding|submission|issue|bug|vulnerability)\b`)
+	reReaderStrict      = re(`^(?:(?:the|any|all|every|each|our)\s+)?` + reader + `$`)
+	reOverrideQualifier = re(`\b(?:previous|prior|above|earlier|preceding|former|original|existing|initial|system|safety|standard|usual|normal|default|other|given|provided|built[\s-]?in|current|old|operator|developer|hidden|preset|severity|triage|screening|classification)\b`)
+	reQualifier         = re(`correct|right|proper|expected|final|true|official|actual|appropriate|valid|real`)
+	reDirectedNoun      = re(`^(?:instructions?|prompts?|guidelines?|directives?|rules?|polic(?:y|ies)|constraints?)$`)
+	reVerdictWord       = re(`\b(?:verdict|classif\w*|categor\w*)\b`)
+	reReportSubject     = re(`\b(?:this|the)\s+(?:[\w-]+\s+){0,2}?(?:report|finding|submission|issue|bug|vulnerability)\b`)
 )

@@ -15,11 +15,16 @@ import (
 const reader = `(?:` +
 	`(?:ai|a\.i\.|llms?|gpts?|chatgpt|claude|gemini|copilot|(?:large\s+)?language\s+models?)(?:[\s-]+(?:based|powered|driven|assisted))?` +
 	`(?:[\s-]+(?:security|triage|screening|code[\s-]+review|review|analysis|classification|kernel))?` +
-	`(?:[\s-]+(?:assistants?|models?|systems?|tools?|bots?|agents?|reviewers?|classifiers?|screeners?|triagers?|pipelines?|readers?))?` +
-	`|(?:automated|automatic|autonomous|machine)(?:[\s-]+[\w-]+){0,2}?[\s-]+(?:assistants?|models?|systems?|tools?|bots?|agents?|reviewers?|classifiers?|screeners?|triage|triagers?|pipelines?|readers?|screening|processing|analy[sz]ers?)` +
+	`(?:[\s-]+(?:assistants?|models?|systems?|tools?|tooling|bots?|agents?|reviewers?|classifiers?|screeners?|triagers?|pipelines?|readers?))?` +
+	`|(?:automated|automatic|autonomous|machine)(?:[\s-]+[\w-]+){0,2}?[\s-]+(?:assistants?|models?|systems?|tools?|tooling|bots?|agents?|reviewers?|classifiers?|screeners?|triage|triagers?|pipelines?|readers?|screening|processing|analy[sz]ers?)` +
 	`|(?:triage|screening|classification)[\s-]+(?:assistants?|models?|systems?|tools?|bots?|agents?|classifiers?|pipelines?|ai|llms?|engines?)` +
-	`|screeners?|triage[\s-]?bots?` +
+	`|screeners?|(?:[\w-]+[\s-]+)?bots?` +
 	`)`
+
+// readerLoose adds the bare nouns a model is called by ("the assistant",
+// "the model"), for places where what follows makes the address plain:
+// a greeting, or an order given to it.
+const readerLoose = `(?:` + reader + `|(?:[\w-]+[\s-]+)?(?:assistants?|models?))`
 
 // catID is a category id of the kernel threat model (the verdicts and
 // categories a screening model answers with).
@@ -103,7 +108,7 @@ var vtFollowers = map[string]bool{
 	"without": true, "rather": true, "instead": true, "per": true, "at": true, "on": true, "when": true,
 	"you": true, "we": true, "i": true, "but": true, "then": true, "no": true, "nothing": true, "asap": true,
 	"only": true, "regardless": true, "despite": true, "here": true, "too": true, "also": true, "right": true,
-	"status": true, "verdict": true, "classification": true, "label": true, "level": true, "queue": true,
+	"status": true, "verdict": true, "of": true, "classification": true, "label": true, "level": true, "queue": true,
 }
 
 func isWordByte(c byte) bool {
