@@ -134,7 +134,16 @@ func (p Policy) decide(tm *threatmodel.Model, rt Routes, ev rules.Evaluation, m 
 		}
 	}
 	if ev.Injection {
-		review(FlagInjection, reasonInjection)
+		reason := reasonInjection
+		if len(r.Injection) > 0 {
+			sp := r.Injection[0]
+			reason += fmt.Sprintf(" (%s at %s:%d:%d", sp.Kind, sp.Part, sp.Line, sp.Column)
+			if n := len(r.Injection) - 1; n > 0 {
+				reason += fmt.Sprintf(", and %d more", n)
+			}
+			reason += ")"
+		}
+		review(FlagInjection, reason)
 	}
 
 	rulesB := ballot{voter: voterRules, verdict: rv.Verdict, category: rv.Category, conf: rv.Confidence, weight: p.RulesWeight}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/secscreen/secscreen/prompts"
 	"github.com/secscreen/secscreen/screener/backend"
+	"github.com/secscreen/secscreen/screener/injection"
 	"github.com/secscreen/secscreen/screener/rules"
 )
 
@@ -33,6 +34,10 @@ type Result struct {
 	Missing []string `json:"missing"`
 	// Rules lists every rule that fired, with its span.
 	Rules []rules.Finding `json:"rules"`
+	// Injection lists the text aimed at a model or an automated triage
+	// system that the injection detector found, with its spans; the rules
+	// may flag a report for injection too (see review_flags).
+	Injection []injection.Span `json:"injection"`
 	// RulesVerdict is the rules-only opinion.
 	RulesVerdict Opinion `json:"rules_verdict"`
 	// Model is the model's answer; nil when no model was asked.
@@ -63,7 +68,8 @@ type Result struct {
 
 // MarshalJSON writes every field on every row, so that tools reading the
 // results see one shape: from and review_reason are null when empty, and
-// missing, rules and review_flags are [] (never null) on error rows too.
+// missing, rules, injection and review_flags are [] (never null) on error
+// rows too.
 func (r Result) MarshalJSON() ([]byte, error) {
 	type plain Result // without this method
 	p := plain(r)
@@ -75,6 +81,9 @@ func (r Result) MarshalJSON() ([]byte, error) {
 	}
 	if p.ReviewFlags == nil {
 		p.ReviewFlags = []string{}
+	}
+	if p.Injection == nil {
+		p.Injection = []injection.Span{}
 	}
 	return json.Marshal(struct {
 		plain

@@ -25,6 +25,7 @@ import (
 
 	"github.com/secscreen/secscreen/prompts"
 	"github.com/secscreen/secscreen/screener/backend"
+	"github.com/secscreen/secscreen/screener/injection"
 	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/rules"
 	"github.com/secscreen/secscreen/screener/threatmodel"
@@ -121,6 +122,12 @@ func (s *Screener) BackendName() string {
 func (s *Screener) Screen(ctx context.Context, r *intake.Report) Result {
 	res := Result{ID: r.ID, Source: r.Source, Subject: r.Subject, From: r.From, Backend: s.BackendName(), SentTo: backend.NotSent}
 	ev := s.cfg.Rules.Evaluate(r)
+	// A report is flagged for injection when the rules or the detector
+	// find text aimed at a model; the detector's spans go in the result.
+	// Its finding does not touch the rules' decisiveness: decisive rules
+	// evidence still stands against a model that obeys the injection.
+	res.Injection = injection.Detect(r)
+	ev.Injection = ev.Injection || len(res.Injection) > 0
 	var (
 		ans  *ModelAnswer
 		vote *Opinion
