@@ -92,34 +92,40 @@ type Span struct {
 }
 
 // MaxScanBytes bounds the text read per part, and MaxReportBytes per
-// report, so that a huge message costs bounded time. A model is shown at
-// most the prompt's body limit (60,000 characters by default), far less.
+// report, so that a huge or hostile message costs bounded time (about a
+// second at worst on a slow core). A model is shown far less: the
+// prompt's body limit is 60,000 characters by default, for the body and
+// the attachments together.
 const (
-	MaxScanBytes   = 256 << 10
-	MaxReportBytes = 1 << 20
+	MaxScanBytes   = 128 << 10
+	MaxReportBytes = 256 << 10
 )
 
 // Detect returns the spans of r aimed at a model or automated triage
-// system, in part order, or nil. It reads the subject, the sender, the
-// body, every text attachment and the hidden parts.
+// system, in part order, or nil. It reads the sender, the subject, the
+// body, every text attachment and the hidden parts; the smaller parts
+// first, so that a huge body cannot use up the budget before the headers
+// and HTML comments are read.
 func Detect(r *intake.Report) []Span {
 	if r == nil {
 		return nil
 	}
 	parts := append([]intake.Part{{Name: "from", Text: r.From}}, r.Parts()...)
 	parts = append(parts, r.Hidden...)
+	order := make([]int, len(parts))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(len(parts[a].Text), len(parts[b].Text)) })
 	var cands []cand
 	budget := MaxReportBytes
-	for i, p := range parts {
+	for _, i := range order {
 		if budget <= 0 {
 			break
 		}
-		text := p.Text
-		if len(text) > budget {
-			text = cutValid(text, budget)
-		}
-		budget -= min(len(text), MaxScanBytes)
-		cands = append(cands, scanPart(i, p.Name, text, 0)...)
+		text := cutValid(parts[i].Text, min(budget, MaxScanBytes))
+		budget -= len(text)
+		cands = append(cands, scanPart(i, parts[i].Name, text, 0)...)
 	}
 	return finish(cands)
 }
