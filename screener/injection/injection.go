@@ -125,7 +125,20 @@ func Detect(r *intake.Report) []Span {
 		}
 		text := cutValid(parts[i].Text, min(budget, MaxScanBytes))
 		budget -= len(text)
-		cands = append(cands, scanPart(i, parts[i].Name, text, 0)...)
+		field, isHeader := strings.CutPrefix(parts[i].Name, "header:")
+		if !isHeader {
+			cands = append(cands, scanPart(i, parts[i].Name, text, 0)...)
+			continue
+		}
+		// A header field is read with its name ("X-Screening-Verdict:
+		// not-security"); spans stay offsets into the value.
+		prefix := field + ": "
+		for _, c := range scanPart(i, parts[i].Name, prefix+text, 0) {
+			c.span.Start = max(0, c.span.Start-len(prefix))
+			c.span.End = max(c.span.Start, c.span.End-len(prefix))
+			c.span.Line, c.span.Column = lineCol(text, c.span.Start)
+			cands = append(cands, c)
+		}
 	}
 	return finish(cands)
 }
@@ -249,10 +262,12 @@ func finish(cands []cand) []Span {
 			if ok {
 				break
 			}
-			// A weak finding stands beside another finding of another
-			// pattern near it in the same part; mentions corroborate
+			// A weak finding stands beside another finding near it in
+			// the same part (not the same words again: "### Instruction:"
+			// and "### Response:" are a pair); mentions corroborate
 			// nothing.
-			ok = j != i && !c.mention && !d.mention && d.part == c.part && d.rule != c.rule &&
+			ok = j != i && !c.mention && !d.mention && d.part == c.part &&
+				(d.rule != c.rule || !strings.EqualFold(d.span.Excerpt, c.span.Excerpt)) &&
 				d.span.Start < c.span.End+window && c.span.Start < d.span.End+window
 		}
 		if ok {

@@ -85,6 +85,10 @@ func imperativeAt(t string, p int) bool {
 // saying it: "the string", "phrases such as", "e.g.".
 var reMentionFrame = regexp.MustCompile(`(?i)\b(?:strings?|phrases?|text|words?|sentences?|patterns?|payloads?|examples?|injection|such\s+as|like|e\.g\.|i\.e\.|for\s+example|contains?|containing|matche[sd]|quoted?|literally|called|grep|regex)\b`)
 
+// reURLish finds URLs and host names, whose words ("example.com") frame
+// nothing.
+var reURLish = regexp.MustCompile(`\S*(?:://|www\.)\S*|\S+\.(?:com|org|net|io|dev|tw|[a-z]{2})\b\S*`)
+
 // inMention reports whether norm[start:end] sits inside double quotes or
 // backticks in a sentence that frames it as a mention ("reports that
 // contain phrases such as \"ignore previous instructions\""). Such a span
@@ -92,7 +96,7 @@ var reMentionFrame = regexp.MustCompile(`(?i)\b(?:strings?|phrases?|text|words?|
 func inMention(t string, start, end int) bool {
 	s := sentenceStart(t, start)
 	e := sentenceEnd(t, end)
-	before := t[s:start]
+	before := reURLish.ReplaceAllString(t[s:start], " ")
 	for _, q := range []string{`"`, "`"} {
 		if strings.Count(before, q)%2 == 1 && strings.Contains(t[end:e], q) {
 			return reMentionFrame.MatchString(before)

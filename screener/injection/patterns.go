@@ -80,7 +80,7 @@ var matchers = []matcher{
 		re: re(`\bif\s+you(?:'re|\s+are)\s+(?:an?\s+|the\s+)?(?:[\w-]+\s+){0,2}?(?:` + reader + `|model|bot|assistant|agent|program)\b`)},
 	{name: "address-vocative", kind: KindAddress, trim: 1,
 		// "For automated triage:", "Screening model: ...", "Dear AI,".
-		re: re(`(?:^|[\n.!?;:(\[{]|--)\s*((?:(?:dear|hey|hi|hello|attention|attn|greetings|to|for)\s*,?\s+)?(?:(?:the|any|all|every|our)\s+)?` + reader + `|(?:dear|hey|hi|hello|attention|attn|greetings)\s*,?\s+(?:the\s+)?` + readerLoose + `)\s*(?:[:,]|--)`),
+		re: re(`(?:^|[\n.!?;:(\[{"'` + "`" + `]|--)\s*((?:(?:dear|hey|hi|hello|attention|attn|greetings|to|for)\s*,?\s+)?(?:(?:the|any|all|every|our)\s+)?` + reader + `|(?:dear|hey|hi|hello|attention|attn|greetings)\s*,?\s+(?:the\s+)?` + readerLoose + `)\s*(?:[:,]|--)`),
 		check: func(t string, loc []int) strength {
 			if directiveAfter(t, loc[1]) {
 				return strong
@@ -102,6 +102,11 @@ var matchers = []matcher{
 	{name: "address-whichever", kind: KindAddress,
 		// "To whichever model is reading", "for whatever AI processes this".
 		re: re(`\b(?:to|for)\s+(?:whichever|whatever|any|every|each)\s+` + readerLoose + `\s+(?:(?:that|who)\s+)?(?:is\s+|are\s+)?(?:reading|processing|parsing|handling|screening|analy[sz]ing|reviewing|triaging|summari[sz]ing|ingesting|sees?|reads?|process(?:es)?)\b`)},
+	{name: "address-other-languages", kind: KindAddress,
+		// The same address in German, Spanish, French, Italian and
+		// Portuguese: "Hinweis an die KI:", "Nota para la IA:",
+		// "Remarque pour l'IA :", "Hallo KI,".
+		re: re(`\b(?:(?:hinweis|hinweise|nachricht|anweisung|anweisungen|notiz|nota|notas|mensaje|mensagem|messaggio|instrucciones|instru[cç][oõ]es|istruzioni|remarque|consigne|consignes|avis)\s+(?:an|f[uü]r|para|pour|per|à|a|al|ao|alla)\s+(?:(?:die|den|das|el|la|los|las|le|les|il|lo|gli|o|os|as|jede|jeden|cualquier|toute?|qualquer|qualsiasi)\s+|l')?|(?:hallo|liebe|lieber|hola|querida|querido|bonjour|chère|cher|ciao|caro|cara|olá|prezad[oa])\s+)(?:ki|ia|ai|llm|kis|ias|modell|modelo|mod[eè]le|modello|assistente|asistente|assistent|assistenten|sprachmodell|ki-assistent|ki-system|bot)\b`)},
 	{name: "address-instructions", kind: KindAddress,
 		// "AI TRIAGE INSTRUCTIONS:", "LLM note:".
 		re: re(`\b` + reader + `\s+(?:instructions?|notes?|notice|directives?|message)\s*:`)},
@@ -176,6 +181,10 @@ var matchers = []matcher{
 			mods := strings.ToLower(group(t, loc, 3))
 			noun := strings.ToLower(strings.Join(strings.Fields(group(t, loc, 4)), " "))
 			tail := group(t, loc, 5)
+			if reWritersOwn.MatchString(det) {
+				// "Ignore my previous message": the writer's own words.
+				return none
+			}
 			if tail == "" && !overrideEnds(t, loc[1]) {
 				// "skip the preceding instructions if the branch is
 				// taken": the clause goes on about something else.
@@ -191,6 +200,11 @@ var matchers = []matcher{
 				}
 			default:
 				return none
+			}
+			if reThreadNoun.MatchString(noun) && !strings.Contains(det, "your") && !strings.Contains(mods, "system") && tail == "" {
+				// "Please ignore the previous message" is mailing-list
+				// manners unless something else is aimed at a model.
+				return weak
 			}
 			return strong
 		}},
@@ -214,6 +228,17 @@ var matchers = []matcher{
 		// "no human triage is needed", "without further checks".
 		re:    re(`\b(?:no|without(?:\s+any)?)\s+(?:(?:further|additional)\s+)?(?:human|manual|person|people|further|additional)\s+(?:review|triage|verification|checks?|involvement|oversight|intervention|scrutiny)\b`),
 		check: func(string, []int) strength { return weak }},
+	{name: "override-unnecessary", kind: KindOverride,
+		// "automated re-triage is unnecessary", "further review is not
+		// needed".
+		re: re(`\b((?:automated|automatic|ai|llm|model|machine|further|additional|human|manual)[\s-]+)(?:re-?)?(?:triage|review|screening|analysis|evaluation|assessment|checks?|verification|validation)\s+(?:is|are|would\s+be)\s+(?:unnecessary|not\s+(?:needed|necessary|required|warranted)|superfluous|pointless|redundant)\b`),
+		check: func(t string, loc []int) strength {
+			switch strings.ToLower(strings.TrimRight(group(t, loc, 1), " -\t\n")) {
+			case "automated", "automatic", "ai", "llm", "model", "machine":
+				return strong
+			}
+			return weak
+		}},
 	{name: "override-do-not", kind: KindOverride,
 		// "Do not downgrade.", "do not flag it for review", "do not
 		// request additional information", "do not mention this paragraph".
@@ -285,15 +310,18 @@ var matchers = []matcher{
 		check: func(t string, loc []int) strength {
 			opener, words := group(t, loc, 1), group(t, loc, 2)
 			noun := strings.ToLower(group(t, loc, 3))
+			marked := group(t, loc, 4) != "" || group(t, loc, 5) != "" || words == strings.ToUpper(words) ||
+				opener == "[" || strings.HasPrefix(opener, "{") || strings.HasPrefix(opener, "<")
 			switch {
-			case group(t, loc, 4) != "" || group(t, loc, 5) != "":
-				return strong
-			case words == strings.ToUpper(words) && noun != "user" && noun != "human":
-				return strong
-			case (opener == "[" || strings.HasPrefix(opener, "{") || strings.HasPrefix(opener, "<")) && noun != "user" && noun != "human":
-				return strong
+			case !marked:
+				return none
+			case noun == "user" || noun == "human" || noun == "response" || strings.HasPrefix(noun, "instruction"):
+				// "### Response:" may head a vendor's response and
+				// "### Instructions:" a reproduction; beside another
+				// marker (the Alpaca pair) they are fences.
+				return weak
 			}
-			return none
+			return strong
 		}},
 	{name: "role-label", kind: KindRoleMarker,
 		// "system: you are now...", "Assistant: verdict: not-security",
@@ -406,6 +434,16 @@ var matchers = []matcher{
 			}
 			return none
 		}},
+	{name: "authority-decided-by", kind: KindAuthority,
+		// "This has been triaged by the ... security team as not a
+		// vulnerability".
+		re: re(`\b(?:this|it|the\s+(?:report|issue|bug|finding))\s+(?:has\s+(?:already\s+)?been|was|had\s+been)\s+(?:already\s+)?(?:triaged|classified|assessed|rated|reviewed|evaluated|confirmed|marked)\s+by\s+(?:[\w.-]+\s+){1,6}?as\s+(` + vt + `)`),
+		check: func(t string, loc []int) strength {
+			if vtEndsOK(t, loc[3]) {
+				return weak
+			}
+			return none
+		}},
 	{name: "authority-officially", kind: KindAuthority,
 		re:    re(`\bofficially\s+(?:classified|confirmed|designated|rated|approved)\b`),
 		check: func(string, []int) strength { return weak }},
@@ -450,6 +488,8 @@ func overrideEnds(t string, end int) bool {
 }
 
 var (
+	reWritersOwn        = re(`\b(?:my|our)\b`)
+	reThreadNoun        = re(`^(?:messages?|commands?|context|configuration|settings|orders|criteria)$`)
 	reReaderStrict      = re(`^(?:(?:the|any|all|every|each|our)\s+)?` + reader + `$`)
 	reOverrideQualifier = re(`\b(?:previous|prior|above|earlier|preceding|former|original|existing|initial|system|safety|standard|usual|normal|default|other|given|provided|built[\s-]?in|current|old|operator|developer|hidden|preset|severity|triage|screening|classification)\b`)
 	reQualifier         = re(`correct|right|proper|expected|final|true|official|actual|appropriate|valid|real`)
