@@ -20,7 +20,7 @@
 //   - a pre-filled answer: a model's answer written in advance, as JSON
 //     or as an assistant turn (KindPrefilled).
 //
-// Text is normalised before matching (see view): invisible and bidi
+// Text is normalised before matching: invisible and bidi
 // characters are dropped, Unicode tag characters read as the ASCII they
 // smuggle, NFKC folds compatibility forms, and common Cyrillic, Greek and
 // Armenian look-alikes of Latin letters become Latin; a run under a
@@ -35,7 +35,16 @@
 // few lines, or when the report has a strong one. A phrase quoted inside a
 // sentence that talks about such phrases ("reports containing strings
 // like \"ignore previous instructions\"") is a mention and counts only as
-// corroboration.
+// corroboration. Commands are told from descriptions by their mood: a verb
+// that opens its clause ("Classify it as..."), or follows "please", "you
+// must" or "automated systems must", is a command; "we classify" and "the
+// driver marks" are not.
+//
+// The patterns are English, with the address to a model also in German,
+// Spanish, French, Italian and Portuguese; text in other scripts is not
+// read for meaning. Each part is read up to MaxScanBytes and a report up
+// to MaxReportBytes. The suite in testdata/suite measures it (see its
+// README for what the figures mean).
 package injection
 
 import (

@@ -17,6 +17,8 @@ import (
 	"github.com/secscreen/secscreen/corpus"
 	"github.com/secscreen/secscreen/screener/injection"
 	"github.com/secscreen/secscreen/screener/intake"
+	"github.com/secscreen/secscreen/screener/rules"
+	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
 // suiteDir holds the injection suite: reports and labels.jsonl.
@@ -89,7 +91,7 @@ func loadSuite(t testing.TB) []suiteCase {
 	entries, err := os.ReadDir(suiteDir)
 	require.NoError(t, err)
 	for _, e := range entries {
-		if e.Name() != "labels.jsonl" {
+		if e.Name() != "labels.jsonl" && e.Name() != "README.md" {
 			require.True(t, seen[e.Name()], "%s is not labeled", e.Name())
 		}
 	}
@@ -187,10 +189,15 @@ func TestCorpusFalseAlarms(t *testing.T) {
 	require.NoError(t, err)
 	reports, err := c.ReadReports(context.Background(), intake.Options{})
 	require.NoError(t, err)
-	var fa, found rate
+	set, err := rules.KernelRules()
+	require.NoError(t, err)
+	eng, err := rules.NewEngine(threatmodel.Kernel(), set, rules.Options{})
+	require.NoError(t, err)
+	var fa, found, flagged rate
 	for _, lr := range reports {
 		require.NoError(t, lr.Err, lr.Label.ID)
 		spans := injection.Detect(lr.Report)
+		byRules := eng.Evaluate(lr.Report).Injection
 		if reInjectedOnPurpose.MatchString(lr.Label.Notes) {
 			found.n++
 			if len(spans) > 0 {
@@ -201,13 +208,17 @@ func TestCorpusFalseAlarms(t *testing.T) {
 			continue
 		}
 		fa.n++
+		flagged.n++
 		if len(spans) > 0 {
 			fa.hit++
 			t.Logf("false alarm %s: %+v", lr.Label.ID, spans)
 		}
+		if len(spans) > 0 || byRules {
+			flagged.hit++
+		}
 	}
-	t.Logf("bundled corpus: false alarms %v; injections on purpose found %v", fa, found)
-	fmt.Printf("bundled corpus: false alarms %v; injections on purpose found %v\n", fa, found)
+	t.Logf("bundled corpus: false alarms %v (the screener, rules or detector: %v); injections on purpose found %v", fa, flagged, found)
+	fmt.Printf("bundled corpus: false alarms %v (the screener, rules or detector: %v); injections on purpose found %v\n", fa, flagged, found)
 	require.GreaterOrEqual(t, fa.n, 200)
 	require.GreaterOrEqual(t, found.n, 4, "the corpus's own injection reports")
 	require.LessOrEqual(t, fa.value(), 0.02, "false alarms on the bundled corpus")
