@@ -22,7 +22,7 @@ var anchorWords = map[string]string{
 	"address-modal":             readerAnchors,
 	"address-whichever":         "whichever whatever any every each",
 	"address-other-languages":   "ki ia ai llm kis ias modell modelo modèle modele modello assistente asistente assistent assistenten sprachmodell bot",
-	"address-instructions":      "instruction instructions note notes notice directive directives message",
+	"address-instructions":      readerAnchors,
 	"demand-imperative":         "classify reclassify class categorize categorise recategorize mark label tag flag treat rate score grade rank triage file log record list consider deem regard handle process escalate route assign set downgrade upgrade close resolve dismiss register count judge assess evaluate conclude decide put keep submit report",
 	"demand-answer":             "answer respond reply return output say print emit give",
 	"demand-passive":            "be",
@@ -60,6 +60,18 @@ var anchorWords = map[string]string{
 	"authority-confirmed":       "confirmed verified determined decided agreed ruled concluded certified",
 	"authority-officially":      "officially",
 }
+
+// leading lists the matchers whose matches start at their anchor word:
+// their windows start there too, and are short.
+var leading = map[string]bool{
+	"demand-imperative": true, "demand-answer": true, "override-ignore": true, "override-skip-review": true,
+	"override-do-not": true, "output-imperative": true, "output-only": true, "role-persona": true,
+	"role-pretend": true, "authority-confirmed": true, "address-if-you-are": true, "override-no-matter": false,
+}
+
+// leadingReach is how far a leading matcher's window reaches past its
+// anchor.
+const leadingReach = 320
 
 // anchorIndex maps an anchor word to the indices of the matchers it
 // anchors.
@@ -106,6 +118,9 @@ func anchorWindows(t string) [][][2]int {
 			w := asciiLower(t[i:j])
 			for _, m := range anchorIndex[w] {
 				s, e := max(0, i-windowBefore), min(len(t), j+windowAfter)
+				if leading[matchers[m].name] {
+					s, e = i, min(len(t), i+leadingReach)
+				}
 				if ws := out[m]; len(ws) > 0 && ws[len(ws)-1][1] >= s {
 					ws[len(ws)-1][1] = max(ws[len(ws)-1][1], e)
 				} else {
@@ -116,8 +131,17 @@ func anchorWindows(t string) [][][2]int {
 		i = j
 	}
 	for m := range out {
-		for k := range out[m] {
-			out[m][k] = widen(t, out[m][k])
+		for k, w := range out[m] {
+			if !leading[matchers[m].name] {
+				out[m][k] = widen(t, w)
+				continue
+			}
+			// Starts at a word; ends after one, so that \b reads
+			// as in t.
+			for w[1] < len(t) && isWordByte(t[w[1]]) {
+				w[1]++
+			}
+			out[m][k] = w
 		}
 	}
 	return out
