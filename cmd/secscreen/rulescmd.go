@@ -82,6 +82,9 @@ func rulesExplainAction(c *cli.Context) error {
 		if len(ev.Missing) > 0 {
 			fmt.Fprintf(w, "   missing: %v\n", ev.Missing)
 		}
+		for _, tr := range ev.Truncated {
+			fmt.Fprintf(w, "   truncated: read the first %d of %d bytes of %s\n", tr.Scanned, tr.Size, output.Clean(tr.Part))
+		}
 		facts, _ := json.Marshal(ev.Facts)
 		fmt.Fprintf(w, "   facts: %s\n", facts)
 		for _, f := range ev.Findings {

@@ -228,7 +228,7 @@ func newText(t string) *text {
 // far shorter; longer ones are logs, traces or code, cut at a line break
 // (or, in a line longer than this, at a rune boundary), so that matching
 // stays linear in the text and Go's fast backtracking engine applies.
-const maxParagraph = 16 << 10
+const maxParagraph = 4 << 10
 
 func (x *text) addParagraph(start, end int) {
 	for end-start > maxParagraph {
