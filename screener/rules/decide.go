@@ -191,6 +191,8 @@ func (e *Engine) decideHand(ev *Evaluation) {
 		}
 	}
 	aiStyle := e.signal(ev, SignalAIStyle)
+	// A pack that extracts no reproducers cannot ask for one.
+	noRepro := !f.HasReproducer && e.seesReproducers
 	set := func(v threatmodel.Verdict, c scored) {
 		ev.Verdict, ev.Category, ev.Score = v, c.category, c.score
 		ev.Confidence = confidence(c.score, positive-math.Max(c.score, 0))
@@ -202,9 +204,9 @@ func (e *Engine) decideHand(ev *Evaluation) {
 	case excl.score >= minS:
 		// The threat model's rule: an exclusion wins over boundary evidence.
 		set(threatmodel.NotSecurity, excl)
-	case unv.score >= minS && !f.HasReproducer:
+	case unv.score >= minS && noRepro:
 		set(threatmodel.NeedsInfo, unv)
-	case bound.score >= minS && !f.HasReproducer:
+	case bound.score >= minS && noRepro:
 		// A boundary claim without a reproducer is not processed.
 		ev.Verdict, ev.Category, ev.Score = threatmodel.NeedsInfo, e.known(catMissing), bound.score
 		if aiStyle {
@@ -213,7 +215,7 @@ func (e *Engine) decideHand(ev *Evaluation) {
 		ev.Confidence = 0.5
 	case bound.score >= minS:
 		set(threatmodel.Security, bound)
-	case (unv.score > 0 || aiStyle) && !f.HasReproducer:
+	case (unv.score > 0 || aiStyle) && noRepro:
 		ev.Verdict, ev.Category, ev.Score = threatmodel.NeedsInfo, e.known(catUnverified), math.Max(unv.score, 0)
 		ev.Confidence = 0.4
 	case info.score >= minS:

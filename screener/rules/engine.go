@@ -150,6 +150,8 @@ type Engine struct {
 	opt    Options
 	series *SeriesList
 	fit    *scorer
+	// seesReproducers is true when the pack extracts the reproducer fact.
+	seesReproducers bool
 }
 
 // NewEngine checks every rule of set against the threat model (each
@@ -157,7 +159,7 @@ type Engine struct {
 // engine extracts) and returns an Engine. Regular expressions were
 // compiled when the set was parsed; rules built in code are compiled here.
 // When set carries fitted weights, they decide (see the package
-// documentation); a weight for a category tm does not know is an error.
+// documentation); weights for categories tm does not know are left out.
 func NewEngine(tm *threatmodel.Model, set *RuleSet, opt Options) (*Engine, error) {
 	if tm == nil {
 		return nil, fmt.Errorf("rules engine: no threat model")
@@ -186,6 +188,7 @@ func NewEngine(tm *threatmodel.Model, set *RuleSet, opt Options) (*Engine, error
 	for _, x := range set.Facts {
 		packFacts[x.Fact] = true
 	}
+	e.seesReproducers = packFacts["reproducer"]
 	known := func(name string) bool { _, ok := factTests[name]; return ok || packFacts[name] }
 	seen := map[string]bool{}
 	for _, r := range set.Rules {
@@ -219,11 +222,7 @@ func NewEngine(tm *threatmodel.Model, set *RuleSet, opt Options) (*Engine, error
 		}
 	}
 	if set.Weights != nil {
-		sc, err := newScorer(tm, set.Weights, e.rules, set.Features)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", set.Source, err)
-		}
-		e.fit = sc
+		e.fit = newScorer(tm, set.Weights, e.rules, set.Features)
 	}
 	return e, nil
 }

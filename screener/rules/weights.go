@@ -255,23 +255,23 @@ type scorer struct {
 // absentBias is the intercept of a category the fit never saw.
 const absentBias = -10
 
-func newScorer(tm *threatmodel.Model, w *Weights, rules []Rule, features []string) (*scorer, error) {
+func newScorer(tm *threatmodel.Model, w *Weights, rules []Rule, features []string) *scorer {
 	s := &scorer{cats: tm.IDs(), index: map[string]int{}, rule: map[string][]float64{}, decisive: map[string]bool{}}
 	for i, c := range s.cats {
 		s.index[c] = i
 		v, _ := tm.VerdictOf(c)
 		s.verdicts = append(s.verdicts, v)
 	}
-	vec := func(m map[string]float64, what string) ([]float64, error) {
+	// A category the threat model lacks is left out: the scorer can only
+	// choose the model's categories.
+	vec := func(m map[string]float64) []float64 {
 		out := make([]float64, len(s.cats))
 		for c, x := range m {
-			i, ok := s.index[c]
-			if !ok {
-				return nil, fmt.Errorf("weights: %s: category %q is not in threat model %s", what, c, tm.Name)
+			if i, ok := s.index[c]; ok {
+				out[i] = x
 			}
-			out[i] = x
 		}
-		return out, nil
+		return out
 	}
 	s.linear = len(w.Bias) > 0
 	s.bias = make([]float64, len(s.cats))
@@ -280,11 +280,9 @@ func newScorer(tm *threatmodel.Model, w *Weights, rules []Rule, features []strin
 			s.bias[i] = absentBias
 		}
 		for c, b := range w.Bias {
-			i, ok := s.index[c]
-			if !ok {
-				return nil, fmt.Errorf("weights: bias: category %q is not in threat model %s", c, tm.Name)
+			if i, ok := s.index[c]; ok {
+				s.bias[i] = b
 			}
-			s.bias[i] = b
 		}
 	}
 	for i := range rules {
@@ -297,24 +295,16 @@ func newScorer(tm *threatmodel.Model, w *Weights, rules []Rule, features []strin
 			s.decisive[r.ID] = true
 		}
 		if s.linear {
-			v, err := vec(rec.Weights, "rule "+r.ID)
-			if err != nil {
-				return nil, err
-			}
-			s.rule[r.ID] = v
+			s.rule[r.ID] = vec(rec.Weights)
 		}
 	}
 	if s.linear {
 		for _, f := range features {
-			v, err := vec(w.Features[f], "feature "+f)
-			if err != nil {
-				return nil, err
-			}
 			s.features = append(s.features, f)
-			s.feat = append(s.feat, v)
+			s.feat = append(s.feat, vec(w.Features[f]))
 		}
 	}
-	return s, nil
+	return s
 }
 
 // Applied reports whether the fitted record of the rule with this id
