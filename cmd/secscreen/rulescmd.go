@@ -7,8 +7,10 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/secscreen/secscreen/corpus"
 	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/output"
+	"github.com/secscreen/secscreen/screener/rules"
 )
 
 func rulesCommand() *cli.Command {
@@ -24,6 +26,18 @@ func rulesCommand() *cli.Command {
 				Action: rulesListAction,
 			},
 			{
+				Name:  "lint",
+				Usage: "measure every rule and every match alternative on a corpus's dev split; fail alternatives that fire on too few reports",
+				Description: "For each rule alternative (each match pattern), counts the distinct dev reports on which it\n" +
+					"alone fires its rule; an alternative that fires on fewer than --min-reports (default 3) fails,\n" +
+					"and the command exits 1 listing them. For each rule it prints hits, precision over categories\n" +
+					"and over verdicts, support and the Wilson 95% lower bound of the verdict precision.\n" +
+					"Rules carrying the injection signal are exempt (an injection suite measures them).",
+				Flags: append([]cli.Flag{threatModelFlag, rulesFlag, seriesFlag}, corpusSplitFlags()...,
+				),
+				Action: rulesLintAction,
+			},
+			{
 				Name:      "explain",
 				Usage:     "show the facts extracted from reports and every rule that fired, with its span",
 				ArgsUsage: "INPUT...",
@@ -32,6 +46,85 @@ func rulesCommand() *cli.Command {
 			},
 		},
 	}
+}
+
+// corpusSplitFlags are the flags of the commands that learn from or
+// measure rules on a corpus: only its dev split may be used.
+func corpusSplitFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "corpus", Usage: "labeled corpus `DIR`", Required: true},
+		&cli.StringFlag{Name: "split", Value: corpus.SplitDev, Usage: "corpus `SPLIT` to use; only dev: the test split is sealed"},
+		&cli.IntFlag{Name: "min-reports", Value: rules.DefaultMinReports, Usage: "least number of distinct reports an alternative must fire on"},
+		&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "`FORMAT`: text or json"},
+	}
+}
+
+// loadExamples reads the dev split of --corpus as labeled examples. Rules
+// are written, linted and fitted on dev only: asking for another split is
+// a usage error.
+func loadExamples(c *cli.Context) ([]rules.Example, string, error) {
+	if split := c.String("split"); split != corpus.SplitDev {
+		return nil, "", usageErr("--split %q: rules are linted and fitted on the dev split only; the test split is sealed for measuring", split)
+	}
+	crp, err := corpus.Load(c.String("corpus"))
+	if err != nil {
+		return nil, "", withCode(exitFailure, err)
+	}
+	dev, err := crp.OnlySplit(corpus.SplitDev)
+	if err != nil {
+		return nil, "", withCode(exitFailure, err)
+	}
+	read, err := dev.ReadReports(c.Context, intake.Options{})
+	if err != nil {
+		return nil, "", withCode(exitFailure, err)
+	}
+	var out []rules.Example
+	for _, lr := range read {
+		if lr.Err != nil {
+			return nil, "", withCode(exitFailure, fmt.Errorf("corpus: %w", lr.Err))
+		}
+		out = append(out, rules.Example{ID: lr.Label.ID, Report: lr.Report, Category: lr.Label.Category})
+	}
+	if len(out) == 0 {
+		return nil, "", withCode(exitFailure, fmt.Errorf("corpus %s has no dev reports", crp.Dir))
+	}
+	return out, crp.Dir, nil
+}
+
+func rulesLintAction(c *cli.Context) error {
+	format := c.String("format")
+	if format != "text" && format != "json" {
+		return usageErr("rules lint: unknown format %q (want text or json)", format)
+	}
+	_, eng, err := loadThreatModelAndRules(c)
+	if err != nil {
+		return err
+	}
+	examples, _, err := loadExamples(c)
+	if err != nil {
+		return err
+	}
+	rep, err := rules.Lint(c.Context, eng, examples, c.Int("min-reports"))
+	if err != nil {
+		if c.Context.Err() != nil {
+			return withCode(exitInterrupted, fmt.Errorf("interrupted: %w", err))
+		}
+		return withCode(exitFailure, err)
+	}
+	if format == "json" {
+		enc := json.NewEncoder(c.App.Writer)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(rep)
+	} else {
+		err = rep.WriteText(c.App.Writer)
+	}
+	if err != nil {
+		return fmt.Errorf("rules lint: %w", err)
+	}
+	if !rep.OK() {
+		return withCode(exitFailure, fmt.Errorf("rules lint: %d match alternatives fire on fewer than %d dev reports", len(rep.Failures), rep.MinReports))
+	}
+	return nil
 }
 
 func rulesListAction(c *cli.Context) error {
