@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -51,4 +52,40 @@ func TestOtherThreatModelWithItsPackAndWithNone(t *testing.T) {
 	require.Len(t, rows, 1)
 	assert.Empty(t, rows[0]["rules"])
 	assert.Nil(t, rows[0]["error"])
+}
+
+// The built-in pack passes its own lint on the bundled corpus's dev split,
+// as .ci/run checks.
+func TestBuiltInPackPassesLint(t *testing.T) {
+	isolate(t)
+	code, out, errOut := secscreen(t, "rules", "lint", "--corpus", "../../corpus", "--split", "dev")
+	require.Equal(t, exitOK, code, "%s\n%s", out, errOut)
+	assert.Contains(t, out, "P(verdict)")
+
+	code, out, errOut = secscreen(t, "rules", "lint", "--corpus", "../../corpus", "--format", "json")
+	require.Equal(t, exitOK, code, errOut)
+	var rep struct {
+		Reports  int
+		Failures []any
+		Rules    []struct{ ID string }
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	assert.Positive(t, rep.Reports)
+	assert.Empty(t, rep.Failures)
+	assert.NotEmpty(t, rep.Rules)
+}
+
+func TestLintFailsAndRefusesTheTestSplit(t *testing.T) {
+	isolate(t)
+	dir := t.TempDir()
+	extra := filepath.Join(dir, "extra.yaml")
+	require.NoError(t, os.WriteFile(extra, []byte("rules:\n  - {id: t.never, description: x, category: lab.cost, weight: 1, match: ['\\bno report says this\\b']}\n"), 0o600))
+	code, out, errOut := secscreen(t, "rules", "lint", "--corpus", "../../corpus", "--rules", extra)
+	assert.Equal(t, exitFailure, code)
+	assert.Contains(t, out, "t.never")
+	assert.Contains(t, errOut, "fire on fewer than 3 dev reports")
+
+	code, _, errOut = secscreen(t, "rules", "lint", "--corpus", "../../corpus", "--split", "test")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "sealed")
 }

@@ -87,7 +87,8 @@ func (q Requires) Holds(f *Facts) bool {
 // versionsHold tests a versions condition. Only versions the reporter ran
 // (Role "") say whether the setup is outdated: the version where a bug was
 // introduced is history, and releases that carry a fix show the bug was
-// real in maintained trees. Vendor versions (5.14.0-503.el9,
+// real in maintained trees (they count for "maintained" and "fixed", and
+// do not make an end-of-life kernel the reporter ran any less so). Vendor versions (5.14.0-503.el9,
 // 6.8.0-51-generic) say nothing about upstream maintenance: their vendor
 // maintains them.
 func versionsHold(cond string, f *Facts) bool {
@@ -96,8 +97,7 @@ func versionsHold(cond string, f *Facts) bool {
 	fixedMaintained := func(v Version) bool { return v.Role == RoleFixed && !v.Vendor && v.Maintained }
 	switch cond {
 	case "eol-only":
-		return slices.ContainsFunc(f.Versions, ran) && len(f.Trees) == 0 &&
-			!slices.ContainsFunc(f.Versions, ranMaintained) && !slices.ContainsFunc(f.Versions, fixedMaintained)
+		return slices.ContainsFunc(f.Versions, ran) && len(f.Trees) == 0 && !slices.ContainsFunc(f.Versions, ranMaintained)
 	case "maintained":
 		return len(f.Trees) > 0 || slices.ContainsFunc(f.Versions, ranMaintained) || slices.ContainsFunc(f.Versions, fixedMaintained)
 	case "some-eol":

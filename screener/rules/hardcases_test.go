@@ -71,10 +71,10 @@ func TestHardCaseKASANDetectedUnprivilegedUAFIsNotDebugFeature(t *testing.T) {
 	assert.NotContains(t, ev.Missing, MissingVersion)
 }
 
-func TestHardCaseOnlyWithKASANIsDebugFeature(t *testing.T) {
+func TestHardCaseOnlyWithFaultInjectionIsDebugFeature(t *testing.T) {
 	ev := handEngine(t).Evaluate(&intake.Report{
-		Body: "A normal user can trigger this splat, but it only shows with KASAN enabled;\n" +
-			"without KASAN nothing happens. Tested on 7.3.2.\n\n" + kasanTrace + "\n" + cRepro,
+		Body: "A normal user can trigger this splat, but only with fault injection (fail_nth)\n" +
+			"making the allocation fail. Tested on 7.3.2.\n\n" + kasanTrace + "\n" + cRepro,
 	})
 	assert.Equal(t, threatmodel.NotSecurity, ev.Verdict)
 	assert.Equal(t, "config.debug-feature", ev.Category)
@@ -197,9 +197,9 @@ func TestDecisionEOLOnly(t *testing.T) {
 	require.Len(t, ev.Facts.Versions, 1)
 	assert.False(t, ev.Facts.Versions[0].Maintained)
 
-	ev = e.Evaluate(&intake.Report{Body: body + "\nIt does not reproduce on mainline; it was fixed in 5.10.2.\n"})
+	ev = e.Evaluate(&intake.Report{Body: body + "\n4.19 is end of life; it was fixed in 5.10.2.\n"})
 	assert.Equal(t, "config.outdated", ev.Category)
-	assert.Contains(t, firedIDs(ev), "cfg.fixed-upstream")
+	assert.Contains(t, firedIDs(ev), "cfg.eol-named")
 	assert.False(t, ev.Decisive, "a hand weight makes nothing decisive")
 
 	// The same text, dated when 4.19 was still a longterm series.
@@ -217,8 +217,20 @@ func TestReportDateFromBody(t *testing.T) {
 	assert.Equal(t, hdr, ReportDate(&intake.Report{Date: hdr, Body: "Date: 2023-12-12\n"}), "the header wins")
 }
 
+// An invalid category that scores wins over exclusions and boundaries.
+// The kernel pack has no rule for invalid reports (the reporter's words
+// do not show that cited code is absent or behaviour intended), so the
+// test adds one.
 func TestDecisionInvalidWhenClaimContradicted(t *testing.T) {
-	ev := handEngine(t).Evaluate(&intake.Report{
+	extra, err := Parse([]byte(`rules:
+  - {id: t.intended, description: documented behaviour, category: invalid.intended, weight: 3, match: ['\bworks as (?:designed|documented)\b']}
+`), "t.yaml")
+	require.NoError(t, err)
+	set, err := KernelRules()
+	require.NoError(t, err)
+	e, err := NewEngine(threatmodel.Kernel(), set.WithoutWeights().Merge(extra), Options{})
+	require.NoError(t, err)
+	ev := e.Evaluate(&intake.Report{
 		Body: "Reading another user's counter through /proc is the documented behaviour;\n" +
 			"it works as designed (see Documentation/filesystems/proc.rst).",
 	})

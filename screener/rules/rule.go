@@ -73,13 +73,17 @@ type Rule struct {
 //   - privileges_exclude: none of the listed privileges was extracted;
 //   - facts: each named fact is non-empty (true for booleans);
 //   - no_facts: each named fact is empty (false for booleans);
-//   - versions: "eol-only" (upstream versions were named, none of them
-//     maintained on the report's date, and no tree such as mainline),
-//     "some-eol" (at least one named version, vendor ones included, belongs
-//     to a series that was not maintained on the report's date),
-//     "maintained" (a named upstream version or tree is maintained) or
-//     "none" (no version or tree named). Vendor versions such as
-//     "6.8.0-51-generic" count for neither eol-only nor maintained.
+//   - versions, about the versions the text names (see Version.Role: a
+//     version the reporter ran, one where the bug was introduced, or a
+//     release carrying the fix): "eol-only" (versions the reporter ran are
+//     named, none of them maintained on the report's date, and no tree
+//     such as mainline), "some-eol" (a version the reporter ran, vendor
+//     ones included, belongs to a series that was not maintained),
+//     "maintained" (a version the reporter ran, or a release carrying the
+//     fix, is maintained, or a tree is named), "fixed" (a release carrying
+//     the fix belongs to a maintained series) or "none" (no version or
+//     tree named). Vendor versions such as "6.8.0-51-generic" count for
+//     neither eol-only nor maintained.
 //
 // Fact names are listed by FactNames.
 type Requires struct {
@@ -95,7 +99,8 @@ type Requires struct {
 	Facts []string `yaml:"facts,omitempty" json:"facts,omitempty"`
 	// NoFacts names facts that must be absent.
 	NoFacts []string `yaml:"no_facts,omitempty" json:"no_facts,omitempty"`
-	// Versions is "", "eol-only", "some-eol", "maintained" or "none".
+	// Versions is "", "eol-only", "some-eol", "maintained", "fixed" or
+	// "none".
 	Versions string `yaml:"versions,omitempty" json:"versions,omitempty"`
 }
 

@@ -42,8 +42,10 @@ func TestKernelRulesLoadAndValidate(t *testing.T) {
 	}
 }
 
-// Every not-security, needs-info and invalid category, and every security
-// category, has at least one rule that is evidence for it.
+// Every security and not-security category has at least one rule that is
+// evidence for it: boundaries and exclusions are what the rules are for.
+// The report-quality categories may have none (whether cited code exists
+// or behaviour is documented is not in the reporter's words).
 func TestEveryCategoryHasARule(t *testing.T) {
 	tm := threatmodel.Kernel()
 	have := map[string]bool{}
@@ -52,7 +54,7 @@ func TestEveryCategoryHasARule(t *testing.T) {
 			have[r.Category] = true
 		}
 	}
-	for _, id := range tm.IDs() {
+	for _, id := range tm.IDs(threatmodel.Security, threatmodel.NotSecurity) {
 		assert.True(t, have[id], "no rule is evidence for %s", id)
 	}
 }

@@ -104,10 +104,13 @@ func TestCNAShapedTextIsNotOutdated(t *testing.T) {
 // end of life: that still is an outdated setup.
 func TestFixListAfterAnEOLKernelIsOutdated(t *testing.T) {
 	ev := handEngine(t).Evaluate(&intake.Report{Body: "Our box runs kernel 4.19.325 and crashes in frob_release().\n\n" +
-		"It does not reproduce on mainline; it was fixed in 6.1.92 and 6.6.32.\n"})
-	assert.Equal(t, map[string]string{"4.19.325": "", "6.1.92": RoleFixed, "6.6.32": RoleFixed}, roles(ev.Facts))
+		"It was fixed in 6.1.92 and 6.6.32; 4.19 is end of life.\n"})
+	assert.Equal(t, map[string]string{"4.19.325": "", "6.1.92": RoleFixed, "6.6.32": RoleFixed, "4.19": ""}, roles(ev.Facts))
 	assert.True(t, (Requires{Versions: "some-eol"}).Holds(&ev.Facts))
-	assert.Contains(t, firedIDs(ev), "cfg.fixed-upstream")
+	assert.True(t, (Requires{Versions: "eol-only"}).Holds(&ev.Facts), "the fix list does not make the reporter's kernel maintained")
+	assert.True(t, (Requires{Versions: "fixed"}).Holds(&ev.Facts))
+	assert.Contains(t, firedIDs(ev), "cfg.eol-named")
+	assert.Equal(t, "config.outdated", ev.Category)
 }
 
 // A CVSS line is a claim about severity, not a fact about the setup: it
