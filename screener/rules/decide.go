@@ -81,8 +81,9 @@ func (e *Engine) known(id string) string {
 // decideLinear scores every category of the threat model with the fitted
 // weights: its bias, plus the weights of the fired rules and of the fact
 // features that hold (a rule without a fitted record adds its own weight
-// to its own category). The best score wins; confidence is its logistic
-// probability's share of all categories' probabilities.
+// to its own category). The best score wins; confidence is the share of
+// the categories of its verdict in the sum of all categories' logistic
+// probabilities: how sure the scores are of the verdict.
 func (e *Engine) decideLinear(ev *Evaluation) {
 	sc := e.fit
 	logit := slices.Clone(sc.bias)
@@ -110,12 +111,16 @@ func (e *Engine) decideLinear(ev *Evaluation) {
 			best = c
 		}
 	}
-	sum := 0.0
-	for _, l := range logit {
-		sum += sigmoid(l)
+	sum, same := 0.0, 0.0
+	for c, l := range logit {
+		p := sigmoid(l)
+		sum += p
+		if sc.verdicts[c] == sc.verdicts[best] {
+			same += p
+		}
 	}
 	ev.Verdict, ev.Category, ev.Score = sc.verdicts[best], sc.cats[best], round4(logit[best])
-	ev.Confidence = math.Round(sigmoid(logit[best])/sum*1000) / 1000
+	ev.Confidence = math.Round(same/sum*1000) / 1000
 }
 
 // decideDecisive makes the evaluation Decisive when decisive rules (see

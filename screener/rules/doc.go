@@ -102,3 +102,5 @@
 // what the facts lack among "version", "reproducer", "conditions",
 // "description" and "privileges" (see MissingInfo).
 package rules
+
+//go:generate go run ../../cmd/secscreen rules fit --corpus ../../corpus --split dev -o kernel.weights.yaml

@@ -258,7 +258,7 @@ func TestDecisionLabelsAreValidPairs(t *testing.T) {
 func TestThresholdOptions(t *testing.T) {
 	set, err := KernelRules()
 	require.NoError(t, err)
-	strict, err := NewEngine(threatmodel.Kernel(), set, Options{MinScore: 10})
+	strict, err := NewEngine(threatmodel.Kernel(), set.WithoutWeights(), Options{MinScore: 10})
 	require.NoError(t, err)
 	r := &intake.Report{Body: "Triggering the bug requires CAP_SYS_ADMIN. Tested on 7.3.1."}
 	assert.Equal(t, "privilege.already-held", handEngine(t).Evaluate(r).Category)

@@ -2,7 +2,9 @@ package rules
 
 import (
 	"embed"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -154,7 +156,12 @@ var kernelPack = sync.OnceValues(func() (*RuleSet, error) {
 		return nil, err
 	}
 	if set.WeightsFile != "" {
+		// A missing file leaves the hand weights (so that `rules fit` can
+		// write it afresh); a broken one is an error.
 		data, err := packFS.ReadFile(set.WeightsFile)
+		if errors.Is(err, fs.ErrNotExist) {
+			return set, nil
+		}
 		if err != nil {
 			return nil, fmt.Errorf("built-in kernel.yaml: weights: %w", err)
 		}
