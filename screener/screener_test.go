@@ -272,14 +272,17 @@ func TestSkipModelWhenRulesDecide(t *testing.T) {
 	b := &scripted{answer: func(backend.Request, int) (string, error) {
 		return answerJSON("needs-info", "info.missing", 0.6), nil
 	}}
-	// A rule heavy enough to be decisive on its own, so the test does not
-	// depend on how the kernel rule set is tuned.
+	// A rule whose fitted record meets the decisive criterion, so the test
+	// does not depend on how the kernel rule set is fitted.
 	extra, err := rules.Parse([]byte(`rules:
   - id: test.root-only-device
     description: only root can open the device
     category: privilege.root
     weight: 20
     match: ['only root can open /dev/testdev']
+weights:
+  rules:
+    test.root-only-device: {hits: 40, correct: 40, decisive: true}
 `), "test")
 	require.NoError(t, err)
 	kernel, err := rules.KernelRules()
