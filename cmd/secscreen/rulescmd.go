@@ -24,7 +24,7 @@ func rulesCommand() *cli.Command {
 		Subcommands: []*cli.Command{
 			{
 				Name:  "list",
-				Usage: "list the rules in force (built-in plus --rules FILE)",
+				Usage: "list the rules in force (the threat model's pack plus --rules FILE), with their hand and fitted weights",
 				Flags: []cli.Flag{threatModelFlag, rulesFlag, seriesFlag,
 					&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "`FORMAT`: text or json"}},
 				Action: rulesListAction,
@@ -199,16 +199,36 @@ func rulesListAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	type listed struct {
+		rules.Rule
+		// Fitted is the rule's fitted weight towards its own category
+		// (null when no fitted weight applies); Decisive says whether
+		// its fitted record makes it decisive.
+		Fitted   *float64 `json:"fitted_weight"`
+		Decisive bool     `json:"decisive"`
+	}
+	var list []listed
+	for _, r := range eng.Rules() {
+		l := listed{Rule: r, Decisive: eng.Decisive(r.ID)}
+		if w, ok := eng.FittedWeight(r.ID, r.Category); ok {
+			l.Fitted = &w
+		}
+		list = append(list, l)
+	}
 	switch c.String("format") {
 	case "json":
 		enc := json.NewEncoder(c.App.Writer)
 		enc.SetIndent("", "  ")
-		return enc.Encode(eng.Rules())
+		return enc.Encode(list)
 	case "text":
 		tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tCATEGORY\tWEIGHT\tDESCRIPTION")
-		for _, r := range eng.Rules() {
-			fmt.Fprintf(tw, "%s\t%s\t%+.1f\t%s\n", r.ID, r.Category, r.Weight, r.Description)
+		fmt.Fprintln(tw, "ID\tCATEGORY\tWEIGHT\tFITTED\tDECISIVE\tDESCRIPTION")
+		for _, l := range list {
+			fitted := "-"
+			if l.Fitted != nil {
+				fitted = fmt.Sprintf("%+.2f", *l.Fitted)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%+.1f\t%s\t%t\t%s\n", l.ID, l.Category, l.Weight, fitted, l.Decisive, l.Description)
 		}
 		return tw.Flush()
 	}

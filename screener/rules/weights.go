@@ -317,6 +317,20 @@ func (e *Engine) Applied(id string) bool {
 	return ok || e.fit.decisive[id]
 }
 
+// FittedWeight returns the fitted weight of the rule with this id towards
+// category, and whether the engine has one (fitted weights apply to it).
+func (e *Engine) FittedWeight(id, category string) (float64, bool) {
+	if e.fit == nil || !e.fit.linear {
+		return 0, false
+	}
+	w, ok := e.fit.rule[id]
+	i, known := e.fit.index[category]
+	if !ok || !known {
+		return 0, false
+	}
+	return w[i], true
+}
+
 // Decisive reports whether the rule with this id is decisive: its fitted
 // record applies and meets the decisive criterion.
 func (e *Engine) Decisive(id string) bool { return e.fit != nil && e.fit.decisive[id] }
