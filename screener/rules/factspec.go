@@ -215,6 +215,9 @@ func (x *FactRule) run(ts *text, f *Facts) {
 			if v, ok := x.value(m.re, t, loc); ok {
 				vals = append(vals, v)
 			}
+			if x.section != nil && count >= max(1, x.MinCount) {
+				break // one long section is enough; each costs a scan
+			}
 		}
 	}
 	if count < max(1, x.MinCount) {

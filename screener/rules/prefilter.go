@@ -343,10 +343,6 @@ func (x *text) first(m matcher) []int {
 	return nil
 }
 
-func (x *text) match(re *regexp.Regexp) bool { return x.first(matcherFor(re)) != nil }
-
-func (x *text) findAllSubIndex(re *regexp.Regexp, n int) [][]int { return x.findAt(matcherFor(re), n) }
-
 func (x *text) findAllIndex(re *regexp.Regexp, n int) [][]int {
 	locs := x.findAt(matcherFor(re), n)
 	for i := range locs {
@@ -359,20 +355,6 @@ func (x *text) findAll(re *regexp.Regexp, n int) []string {
 	var out []string
 	for _, l := range x.findAt(matcherFor(re), n) {
 		out = append(out, x.t[l[0]:l[1]])
-	}
-	return out
-}
-
-func (x *text) findAllSub(re *regexp.Regexp, n int) [][]string {
-	var out [][]string
-	for _, l := range x.findAt(matcherFor(re), n) {
-		sub := make([]string, len(l)/2)
-		for i := range sub {
-			if l[2*i] >= 0 {
-				sub[i] = x.t[l[2*i]:l[2*i+1]]
-			}
-		}
-		out = append(out, sub)
 	}
 	return out
 }
