@@ -280,24 +280,34 @@ func TestRunCancelledKeepsWhatIsDone(t *testing.T) {
 	}
 }
 
-func TestSkipModelWhenRulesDecide(t *testing.T) {
-	b := &scripted{answer: func(backend.Request, int) (string, error) {
-		return answerJSON("needs-info", "info.missing", 0.6), nil
-	}}
-	// A rule heavy enough to be decisive on its own, so the test does not
-	// depend on how the kernel rule set is tuned.
+// decisiveRootEngine is the kernel rules plus one rule whose fitted record
+// meets the decisive criterion (root-only /dev/testdev), so that tests of
+// the decisive path do not depend on how the kernel rule set is fitted.
+func decisiveRootEngine(t *testing.T) *rules.Engine {
+	t.Helper()
 	extra, err := rules.Parse([]byte(`rules:
   - id: test.root-only-device
     description: only root can open the device
     category: privilege.root
     weight: 20
     match: ['only root can open /dev/testdev']
+weights:
+  rules:
+    test.root-only-device: {hits: 40, correct: 40, decisive: true}
 `), "test")
 	require.NoError(t, err)
 	kernel, err := rules.KernelRules()
 	require.NoError(t, err)
 	eng, err := rules.NewEngine(threatmodel.Kernel(), kernel.Merge(extra), rules.Options{})
 	require.NoError(t, err)
+	return eng
+}
+
+func TestSkipModelWhenRulesDecide(t *testing.T) {
+	b := &scripted{answer: func(backend.Request, int) (string, error) {
+		return answerJSON("needs-info", "info.missing", 0.6), nil
+	}}
+	eng := decisiveRootEngine(t)
 	s := newTestScreener(t, b, func(c *Config) { c.SkipModelWhenDecisive = true; c.Rules = eng })
 	rep := report(1, "On 6.12.8, only root can open /dev/testdev, and a write of 0xffffffff oopses the kernel.")
 	require.True(t, eng.Evaluate(rep).Decisive, "the fixture must be decisive for the rules")

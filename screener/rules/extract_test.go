@@ -32,7 +32,7 @@ func TestExtractVersions(t *testing.T) {
 		want []Version
 	}{
 		{"Tested on 6.1.87.", []Version{{Text: "6.1.87", Series: "6.1", Maintained: true}}},
-		{"Bisected to v6.8-rc3.", []Version{{Text: "v6.8-rc3", Series: "6.8"}}},
+		{"Bisected to v6.8-rc3.", []Version{{Text: "v6.8-rc3", Series: "6.8", Role: RoleIntroduced}}},
 		{"uname -r: 5.4.0-150-generic", []Version{{Text: "5.4.0-150-generic", Series: "5.4", Vendor: true}}},
 		{"It crashes linux-4.19 too.", []Version{{Text: "linux-4.19", Series: "4.19"}}},
 		{"CPU: 0 PID: 1 Comm: x Not tainted 7.4.0-rc2-next-20261120 #1", []Version{{Text: "7.4.0-rc2-next-20261120", Series: "7.4", Maintained: true}}},
