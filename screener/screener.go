@@ -123,7 +123,11 @@ func (s *Screener) BackendName() string {
 // Screen screens one report.
 func (s *Screener) Screen(ctx context.Context, r *intake.Report) Result {
 	res := Result{ID: r.ID, Source: r.Source, Subject: r.Subject, From: r.From, Backend: s.BackendName(), SentTo: backend.NotSent}
-	ev := s.cfg.Rules.Evaluate(r)
+	ev, err := s.cfg.Rules.EvaluateContext(ctx, r)
+	if err != nil {
+		return errorResult(res.ID, res.Source, res.Backend, DecisionCancelled, fmt.Errorf("not screened: %w", err))
+	}
+	res.RulesTruncated = ev.Truncated
 	var (
 		ans  *ModelAnswer
 		vote *Opinion

@@ -493,3 +493,19 @@ func TestAnOfflineCacheMissIsAnErrorRow(t *testing.T) {
 	assert.JSONEq(t, `null`, string(fields["from"]), "from is always present")
 	assert.JSONEq(t, `null`, string(fields["review_reason"]), "review_reason is always present")
 }
+
+func TestAHugeReportIsScreenedAndSaysWhatTheRulesSkipped(t *testing.T) {
+	s := newTestScreener(t, nil, nil)
+	body := strings.Repeat("A line of a very long crash log with nothing in it.\n", 200_000) // ~10 MB
+	r := s.Screen(context.Background(), report(1, body))
+	require.Nil(t, r.Error)
+	require.NotEmpty(t, r.RulesTruncated)
+	assert.Equal(t, "body", r.RulesTruncated[0].Part)
+	assert.Less(t, r.RulesTruncated[0].Scanned, r.RulesTruncated[0].Size)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	c := s.Screen(ctx, report(2, body))
+	require.NotNil(t, c.Error, "a cancelled evaluation stops")
+	assert.Equal(t, DecisionCancelled, c.Decision)
+}
