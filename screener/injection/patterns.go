@@ -58,6 +58,22 @@ func verdictAt(t string, loc []int, g, objG int) strength {
 	return weak
 }
 
+// politeness weakens a polite plea for more severity: "Please treat as
+// critical", "please consider it a security vulnerability" are what
+// reporters write to a security team. A bare command ("Treat this as
+// critical."), a plea for less ("please mark it as not a security
+// issue": reporters rarely ask for that) or the screener's own words
+// ("please mark it as needs-info") keep their strength.
+func politeness(t string, verb int, v string, str strength) strength {
+	if str != strong || !rePolite.MatchString(t[max(0, clauseStart(t, verb)):verb]) {
+		return str
+	}
+	if reDowngrade.MatchString(v) || exactVerdict(v) {
+		return str
+	}
+	return weak
+}
+
 // imperative requires the verb at submatch g to be a command.
 func imperative(t string, loc []int, g int) bool { return imperativeAt(t, loc[2*g]) }
 
@@ -121,7 +137,7 @@ var matchers = []matcher{
 				// "assign a CVE" names no verdict for the report.
 				return none
 			}
-			return verdictAt(t, loc, 5, 2)
+			return politeness(t, loc[2], group(t, loc, 5), verdictAt(t, loc, 5, 2))
 		}},
 	{name: "demand-answer", kind: KindVerdictDemand,
 		// "answer security", "respond with needs-info".
@@ -130,7 +146,7 @@ var matchers = []matcher{
 			if !imperative(t, loc, 1) {
 				return none
 			}
-			return verdictAt(t, loc, 2, 0)
+			return politeness(t, loc[2], group(t, loc, 2), verdictAt(t, loc, 2, 0))
 		}},
 	{name: "demand-passive", kind: KindVerdictDemand,
 		// "must be classified as security", "is to be treated as critical".
@@ -488,6 +504,8 @@ func overrideEnds(t string, end int) bool {
 }
 
 var (
+	rePolite            = re(`\b(?:please|kindly|pls|plz)\b`)
+	reDowngrade         = re(`\b(?:not|non|no|harmless|benign|low|informational|invalid|duplicate|won'?t|wont|wontfix|notabug|false|safe|needs?|minor|normal|regular|ordinary|functional|plain|simple|mere)\b|^non|` + catID)
 	reWritersOwn        = re(`\b(?:my|our)\b`)
 	reThreadNoun        = re(`^(?:messages?|commands?|context|configuration|settings|orders|criteria)$`)
 	reReaderStrict      = re(`^(?:(?:the|any|all|every|each|our)\s+)?` + reader + `$`)
