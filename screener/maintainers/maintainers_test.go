@@ -105,13 +105,13 @@ func TestRecipients(t *testing.T) {
 	r := RecipientsOf(f.Match([]string{"net/ipv4/tcp.c"}, ""))
 	assert.Equal(t, []string{"Tcp Maintainer <tcp@example.org>", "Ip Maintainer <ip@example.org>", `"Net Maintainer" <net@example.org>`, "Second Net <net2@example.org>"}, r.Maintainers,
 		"the catch-all section's maintainer is left out when a specific one exists")
-	assert.Equal(t, []string{"netdev@vger.example.org", "linux-kernel@vger.example.org"}, r.Lists)
+	assert.Equal(t, []string{"netdev@vger.example.org", "linux-kernel@vger.kernel.org"}, r.Lists)
 	assert.Empty(t, r.Orphans)
 
 	r = RecipientsOf(f.Match([]string{"drivers/misc/widget.c"}, ""))
 	assert.Equal(t, []string{"Top Maintainer <top@example.org>"}, r.Maintainers, "no specific maintainer: the catch-all's")
 	assert.Equal(t, []string{"OLD WIDGET DRIVER"}, r.Orphans)
-	assert.Equal(t, []string{"linux-kernel@vger.example.org"}, r.Lists)
+	assert.Equal(t, []string{"linux-kernel@vger.kernel.org"}, r.Lists)
 
 	r = RecipientsOf(f.Match([]string{"net/ipv4/netfilter/arp_tables.c"}, ""))
 	assert.Contains(t, r.Lists, "coreteam@netfilter.example.org", "list remarks are dropped")
