@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"mime/quotedprintable"
 	"net/mail"
@@ -440,4 +441,18 @@ func longestLine(s string) int {
 		m = max(m, len(l))
 	}
 	return m
+}
+
+var reFromLine = regexp.MustCompile(`(?m)^(>*From )`)
+
+// WriteMbox appends the draft to w as one mboxrd message: a "From " line
+// with the draft's date, the message with its "From " lines quoted, and a
+// blank line.
+func WriteMbox(w io.Writer, d Draft, date time.Time) error {
+	msg := reFromLine.ReplaceAll(d.Message, []byte(">$1"))
+	if !bytes.HasSuffix(msg, []byte("\n")) {
+		msg = append(msg, '\n')
+	}
+	_, err := fmt.Fprintf(w, "From secscreen %s\n%s\n", date.UTC().Format("Mon Jan _2 15:04:05 2006"), msg)
+	return err
 }

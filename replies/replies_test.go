@@ -296,3 +296,11 @@ func readBody(t *testing.T, msg *mail.Message) string {
 	require.NoError(t, err)
 	return string(b)
 }
+
+func TestWriteMbox(t *testing.T) {
+	var b bytes.Buffer
+	d := Draft{Message: []byte("Subject: x\n\nFrom here on\n>From there\n")}
+	require.NoError(t, WriteMbox(&b, d, now))
+	require.NoError(t, WriteMbox(&b, d, now))
+	assert.Equal(t, strings.Repeat("From secscreen Tue Mar 10 09:30:00 2026\nSubject: x\n\n>From here on\n>>From there\n\n", 2), b.String())
+}

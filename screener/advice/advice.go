@@ -18,6 +18,7 @@
 package advice
 
 import (
+	"math"
 	"slices"
 	"strings"
 
@@ -188,7 +189,7 @@ func Build(res screener.Result, opt Options) Advice {
 	opt = opt.withDefaults()
 	a := Advice{
 		ID: res.ID, Subject: res.Subject,
-		Verdict: res.Verdict, Category: res.Category, Confidence: res.Confidence,
+		Verdict: res.Verdict, Category: res.Category, Confidence: math.Round(res.Confidence*1000) / 1000,
 		SourceCheck: res.SourceCheck,
 		Missing:     []Item{}, Fixes: []string{}, Completeness: []Item{}, AIChecklist: []Item{}, AIStyle: []string{}, Sections: []Section{},
 		Send: Send{To: []string{}, Cc: []string{}, NotTo: []string{}, Notes: []string{}},
