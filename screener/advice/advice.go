@@ -206,9 +206,7 @@ func Build(res screener.Result, opt Options) Advice {
 	}
 	text := reportText(r)
 	a.AIAssisted = opt.AIAssisted || aiDisclosed(text)
-	for _, m := range f.AIMarkers {
-		a.AIStyle = append(a.AIStyle, m)
-	}
+	a.AIStyle = append(a.AIStyle, f.AIMarkers...)
 	if len(f.CVSS) > 0 {
 		a.AIStyle = append(a.AIStyle, "cvss")
 	}
