@@ -2,6 +2,7 @@ package sourcetree
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -258,4 +259,31 @@ func TestWithTheRulesFacts(t *testing.T) {
 	c, err := tree.CheckReport(context.Background(), r, &ev.Facts)
 	require.NoError(t, err)
 	assert.Equal(t, "net/ipv4/tcp_frob.c, tcp_frobnicate(), CONFIG_TCP_FROB", c.MissingText())
+}
+
+// TestConcurrentChecks runs checks at once, as screen's workers do: the
+// index is built once and git answers are cached safely.
+func TestConcurrentChecks(t *testing.T) {
+	dir, _ := gitKernel(t)
+	tree, err := Open(dir)
+	require.NoError(t, err)
+	facts := []rules.Facts{
+		{Functions: []string{"old_helper", "new_helper"}, Versions: []rules.Version{{Text: "6.8"}}},
+		{Functions: []string{"old_helper", "new_helper"}, Versions: []rules.Version{{Text: "6.9"}}},
+		{Functions: []string{"old_helper", "wip_helper"}},
+	}
+	want := []string{"new_helper()", "old_helper()", "old_helper()"}
+	errs := make(chan error, 30)
+	for i := range 30 {
+		go func() {
+			c, err := tree.CheckReport(context.Background(), report(""), &facts[i%3])
+			if err == nil && c.MissingText() != want[i%3] {
+				err = fmt.Errorf("check %d: missing %q, want %q", i, c.MissingText(), want[i%3])
+			}
+			errs <- err
+		}()
+	}
+	for range 30 {
+		require.NoError(t, <-errs)
+	}
 }
