@@ -145,6 +145,7 @@ func TestThresholdReachesTheTargetRecall(t *testing.T) {
 			}
 			argmax, _ := securityAt(m, pvs, truth, 0.5)
 			at, _ := securityAt(m, pvs, truth, m.SecurityThreshold)
+			t.Logf("%s: held-out security recall %.3f by the most probable verdict, %.3f at the threshold", algo, argmax, at)
 			assert.Less(t, argmax, DefaultTargetRecall)
 			assert.Equal(t, m.Stats.CVSecurityRecall, round4(at))
 			above, _ := securityAt(m, pvs, truth, m.SecurityThreshold+0.01)
