@@ -199,6 +199,9 @@ func Load(spec string) (*Template, error) {
 	if version == "" {
 		version = versions[len(versions)-1]
 	}
+	if !slices.Contains(versions, version) && slices.Contains(versions, "v"+version) {
+		version = "v" + version // "screen@1" names screen@v1
+	}
 	if !slices.Contains(versions, version) {
 		return nil, fmt.Errorf("unknown prompt template %q (built-in: %s)", spec, strings.Join(List(), ", "))
 	}

@@ -3,7 +3,6 @@ package prompts
 import (
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -383,20 +382,10 @@ func TestTruncation(t *testing.T) {
 	assert.Contains(t, out.User, r.Body)
 }
 
-func TestEstimateTokens(t *testing.T) {
-	assert.Equal(t, 0, EstimateTokens(""))
-	assert.Equal(t, 1, EstimateTokens("abc"))
-	assert.Equal(t, 2, EstimateTokens("abcd"))
-	assert.Equal(t, 3, EstimateTokens("日本語"))
-	assert.Equal(t, 2, EstimateTokens("é!"))
-	text := "The quick brown fox jumps over the lazy dog. "
-	short, long := EstimateTokens(text), EstimateTokens(strings.Repeat(text, 10))
-	assert.Greater(t, long, 9*short)
-	// Generous: at least as many tokens as whitespace-separated words.
-	assert.GreaterOrEqual(t, short, len(strings.Fields(text)))
-	tpl, err := Load("")
+func TestLoadAcceptsANumericVersion(t *testing.T) {
+	a, err := Load("screen@1")
+	require.NoError(t, err, "the config file's documented example")
+	b, err := Load("screen@v1")
 	require.NoError(t, err)
-	sys, err := tpl.System(threatmodel.Kernel())
-	require.NoError(t, err)
-	assert.Greater(t, EstimateTokens(sys), len(regexp.MustCompile(`\S+`).FindAllString(sys, -1)))
+	assert.Equal(t, b.ID(), a.ID())
 }

@@ -35,6 +35,10 @@ type Result struct {
 	Rules []rules.Finding `json:"rules"`
 	// RulesVerdict is the rules-only opinion.
 	RulesVerdict Opinion `json:"rules_verdict"`
+	// RulesTruncated lists the parts the rules read only in part (a very
+	// long body or attachment); the model and the baseline saw the report
+	// within their own limits.
+	RulesTruncated []rules.Truncation `json:"rules_truncated,omitempty"`
 	// Model is the model's answer; nil when no model was asked.
 	Model *ModelAnswer `json:"model"`
 	// Baseline is the offline voter's opinion (Config.Voter); nil when

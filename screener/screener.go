@@ -22,6 +22,7 @@ import (
 	"iter"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/secscreen/secscreen/prompts"
 	"github.com/secscreen/secscreen/screener/backend"
@@ -61,8 +62,10 @@ type Config struct {
 	// Shots picks few-shot examples for a report (nil: none). It must never
 	// return the report itself.
 	Shots func(r *intake.Report) []prompts.Shot
-	// Progress, if set, is called after each result with the count so far.
-	Progress func(done int)
+	// Progress, if set, is called after each result with the run's summary
+	// so far (rows, errors, model calls, cache hits...), from Run's single
+	// emitting goroutine.
+	Progress func(so Summary)
 }
 
 // Screener screens reports. It is safe for concurrent use.
@@ -120,7 +123,11 @@ func (s *Screener) BackendName() string {
 // Screen screens one report.
 func (s *Screener) Screen(ctx context.Context, r *intake.Report) Result {
 	res := Result{ID: r.ID, Source: r.Source, Subject: r.Subject, From: r.From, Backend: s.BackendName(), SentTo: backend.NotSent}
-	ev := s.cfg.Rules.Evaluate(r)
+	ev, err := s.cfg.Rules.EvaluateContext(ctx, r)
+	if err != nil {
+		return errorResult(res.ID, res.Source, res.Backend, DecisionCancelled, fmt.Errorf("not screened: %w", err))
+	}
+	res.RulesTruncated = ev.Truncated
 	var (
 		ans  *ModelAnswer
 		vote *Opinion
@@ -281,6 +288,7 @@ func errorResult(id, source, backendName, decision string, err error) Result {
 // cancelled; after a cancellation, items already read are emitted (as
 // results or as "cancelled" error rows) and no more are read.
 func (s *Screener) Run(ctx context.Context, items iter.Seq[intake.Item], emit func(Result)) Summary {
+	start := time.Now()
 	type job struct {
 		item intake.Item
 		out  chan Result
@@ -320,11 +328,13 @@ func (s *Screener) Run(ctx context.Context, items iter.Seq[intake.Item], emit fu
 		sum.add(res)
 		emit(res)
 		if s.cfg.Progress != nil {
-			s.cfg.Progress(sum.Inputs)
+			sum.Wall = time.Since(start)
+			s.cfg.Progress(sum)
 		}
 	}
 	wg.Wait()
 	sum.Cancelled = ctx.Err() != nil
+	sum.Wall = time.Since(start)
 	return sum
 }
 

@@ -280,24 +280,34 @@ func TestRunCancelledKeepsWhatIsDone(t *testing.T) {
 	}
 }
 
-func TestSkipModelWhenRulesDecide(t *testing.T) {
-	b := &scripted{answer: func(backend.Request, int) (string, error) {
-		return answerJSON("needs-info", "info.missing", 0.6), nil
-	}}
-	// A rule heavy enough to be decisive on its own, so the test does not
-	// depend on how the kernel rule set is tuned.
+// decisiveRootEngine is the kernel rules plus one rule whose fitted record
+// meets the decisive criterion (root-only /dev/testdev), so that tests of
+// the decisive path do not depend on how the kernel rule set is fitted.
+func decisiveRootEngine(t *testing.T) *rules.Engine {
+	t.Helper()
 	extra, err := rules.Parse([]byte(`rules:
   - id: test.root-only-device
     description: only root can open the device
     category: privilege.root
     weight: 20
     match: ['only root can open /dev/testdev']
+weights:
+  rules:
+    test.root-only-device: {hits: 40, correct: 40, decisive: true}
 `), "test")
 	require.NoError(t, err)
 	kernel, err := rules.KernelRules()
 	require.NoError(t, err)
 	eng, err := rules.NewEngine(threatmodel.Kernel(), kernel.Merge(extra), rules.Options{})
 	require.NoError(t, err)
+	return eng
+}
+
+func TestSkipModelWhenRulesDecide(t *testing.T) {
+	b := &scripted{answer: func(backend.Request, int) (string, error) {
+		return answerJSON("needs-info", "info.missing", 0.6), nil
+	}}
+	eng := decisiveRootEngine(t)
 	s := newTestScreener(t, b, func(c *Config) { c.SkipModelWhenDecisive = true; c.Rules = eng })
 	rep := report(1, "On 6.12.8, only root can open /dev/testdev, and a write of 0xffffffff oopses the kernel.")
 	require.True(t, eng.Evaluate(rep).Decisive, "the fixture must be decisive for the rules")
@@ -482,4 +492,20 @@ func TestAnOfflineCacheMissIsAnErrorRow(t *testing.T) {
 	assert.JSONEq(t, `[]`, string(fields["missing"]))
 	assert.JSONEq(t, `null`, string(fields["from"]), "from is always present")
 	assert.JSONEq(t, `null`, string(fields["review_reason"]), "review_reason is always present")
+}
+
+func TestAHugeReportIsScreenedAndSaysWhatTheRulesSkipped(t *testing.T) {
+	s := newTestScreener(t, nil, nil)
+	body := strings.Repeat("A line of a very long crash log with nothing in it.\n", 200_000) // ~10 MB
+	r := s.Screen(context.Background(), report(1, body))
+	require.Nil(t, r.Error)
+	require.NotEmpty(t, r.RulesTruncated)
+	assert.Equal(t, "body", r.RulesTruncated[0].Part)
+	assert.Less(t, r.RulesTruncated[0].Scanned, r.RulesTruncated[0].Size)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	c := s.Screen(ctx, report(2, body))
+	require.NotNil(t, c.Error, "a cancelled evaluation stops")
+	assert.Equal(t, DecisionCancelled, c.Decision)
 }

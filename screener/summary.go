@@ -1,6 +1,10 @@
 package screener
 
-import "github.com/secscreen/secscreen/screener/backend"
+import (
+	"time"
+
+	"github.com/secscreen/secscreen/screener/backend"
+)
 
 // Summary counts what a Run did. Inputs always equals Results + Errors.
 type Summary struct {
@@ -11,10 +15,15 @@ type Summary struct {
 	// Results counts screened reports; Errors counts error rows.
 	Results int `json:"results"`
 	Errors  int `json:"errors"`
-	// ByVerdict counts final verdicts.
-	ByVerdict map[string]int `json:"by_verdict"`
-	// NeedsReview counts results flagged for a person.
-	NeedsReview int `json:"needs_review"`
+	// ByVerdict counts final verdicts; ByCategory final categories.
+	ByVerdict  map[string]int `json:"by_verdict"`
+	ByCategory map[string]int `json:"by_category"`
+	// NeedsReview counts results flagged for a person; ReviewIDs names them
+	// in input order.
+	NeedsReview int      `json:"needs_review"`
+	ReviewIDs   []string `json:"review_ids"`
+	// ErrorSources names the inputs that became error rows, in input order.
+	ErrorSources []string `json:"error_sources"`
 	// ModelCalls counts reports for which a model was asked;
 	// ModelFailures those where it gave no valid answer; CallsSaved those
 	// the rules decided alone; Repaired those fixed by the repair retry.
@@ -34,10 +43,21 @@ type Summary struct {
 	ModelRefused bool `json:"model_refused"`
 	// Cancelled is true when the run was stopped before its inputs ended.
 	Cancelled bool `json:"cancelled"`
+	// Wall is the run's wall time.
+	Wall time.Duration `json:"wall_ns"`
+}
+
+// Rate is the reports (rows) handled per second of wall time, 0 before any.
+func (s Summary) Rate() float64 {
+	if s.Wall <= 0 {
+		return 0
+	}
+	return float64(s.Inputs) / s.Wall.Seconds()
 }
 
 func newSummary(backendName string) Summary {
-	return Summary{Backend: backendName, ByVerdict: map[string]int{}, SentTo: map[string]int{}}
+	return Summary{Backend: backendName, ByVerdict: map[string]int{}, ByCategory: map[string]int{},
+		ReviewIDs: []string{}, ErrorSources: []string{}, SentTo: map[string]int{}}
 }
 
 func (s *Summary) add(r Result) {
@@ -47,12 +67,15 @@ func (s *Summary) add(r Result) {
 	}
 	if r.Failed() {
 		s.Errors++
+		s.ErrorSources = append(s.ErrorSources, r.Source)
 		return
 	}
 	s.Results++
 	s.ByVerdict[r.Verdict]++
+	s.ByCategory[r.Category]++
 	if r.NeedsReview {
 		s.NeedsReview++
+		s.ReviewIDs = append(s.ReviewIDs, r.ID)
 	}
 	if r.Decision == DecisionSkippedModel {
 		s.CallsSaved++

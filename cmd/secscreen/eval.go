@@ -142,7 +142,7 @@ func evalRun(c *cli.Context) error {
 			return evalErr(c, err)
 		}
 	} else {
-		progress := output.NewProgress(c.App.ErrWriter, !c.Bool("quiet") && isTerminal(c.App.ErrWriter))
+		progress := output.NewProgress(c.App.ErrWriter, !c.Bool("quiet") && isTerminal(c.App.ErrWriter), len(crp.Labels))
 		var p *pipeline
 		if sim != nil {
 			p, err = simulatedPipeline(c, crp, *sim, progress.Update)
@@ -300,7 +300,7 @@ func refuseTrainedBaseline(c *cli.Context, crp *corpus.Corpus, in intake.Options
 // simulatedPipeline is the pipeline of `eval --simulate`: the rules, the
 // simulated model in place of a backend (no cache, no network), and the
 // offline baseline voting beside them.
-func simulatedPipeline(c *cli.Context, crp *corpus.Corpus, spec eval.SimulateSpec, progress func(int)) (*pipeline, error) {
+func simulatedPipeline(c *cli.Context, crp *corpus.Corpus, spec eval.SimulateSpec, progress func(screener.Summary)) (*pipeline, error) {
 	tm, eng, err := loadThreatModelAndRules(c)
 	if err != nil {
 		return nil, err

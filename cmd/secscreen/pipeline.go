@@ -76,7 +76,7 @@ func (p *pipeline) cost(sum screener.Summary) (float64, bool) {
 }
 
 // buildPipeline assembles the screener from the flags.
-func buildPipeline(c *cli.Context, progress func(int)) (*pipeline, error) {
+func buildPipeline(c *cli.Context, progress func(screener.Summary)) (*pipeline, error) {
 	tm, eng, err := loadThreatModelAndRules(c)
 	if err != nil {
 		return nil, err

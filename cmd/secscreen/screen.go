@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -56,7 +57,7 @@ func screenAction(c *cli.Context) error {
 	quiet := c.Bool("quiet")
 	// The progress line shares the terminal only when results go elsewhere.
 	tableOnTerminal := c.String("output") == "" && isTerminal(c.App.Writer)
-	progress := output.NewProgress(c.App.ErrWriter, !quiet && !tableOnTerminal && isTerminal(c.App.ErrWriter))
+	progress := output.NewProgress(c.App.ErrWriter, !quiet && !tableOnTerminal && isTerminal(c.App.ErrWriter), -1)
 	p, err := buildPipeline(c, progress.Update)
 	if err != nil {
 		return err
@@ -99,6 +100,7 @@ func screenAction(c *cli.Context) error {
 	}
 	if !quiet {
 		fmt.Fprintln(c.App.ErrWriter, summaryLine(sum, p))
+		fmt.Fprint(c.App.ErrWriter, summaryDetail(sum))
 	}
 	switch {
 	case writeErr != nil:
@@ -127,6 +129,44 @@ func summaryLine(sum screener.Summary, p *pipeline) string {
 		}
 	}
 	return s + "; " + sentToLine(sum.SentTo)
+}
+
+// summaryDetail is the rest of a run's account, one line each: verdicts and
+// categories, the reports to review and the inputs that failed (the first
+// ten of each), and the wall time and rate.
+func summaryDetail(sum screener.Summary) string {
+	var b strings.Builder
+	if len(sum.ByVerdict) > 0 {
+		fmt.Fprintf(&b, "  verdicts: %s\n", countList(sum.ByVerdict))
+		fmt.Fprintf(&b, "  categories: %s\n", countList(sum.ByCategory))
+	}
+	if len(sum.ReviewIDs) > 0 {
+		fmt.Fprintf(&b, "  to review: %s\n", firstOf(sum.ReviewIDs, 10))
+	}
+	if len(sum.ErrorSources) > 0 {
+		fmt.Fprintf(&b, "  errors: %s\n", firstOf(sum.ErrorSources, 10))
+	}
+	fmt.Fprintf(&b, "  wall time %.2f s, %.1f reports/s\n", sum.Wall.Seconds(), sum.Rate())
+	return b.String()
+}
+
+// countList prints counts largest first, then by name: "a 3, b 1".
+func countList(m map[string]int) string {
+	keys := slices.Collect(maps.Keys(m))
+	slices.SortFunc(keys, func(a, b string) int { return cmp.Or(cmp.Compare(m[b], m[a]), cmp.Compare(a, b)) })
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %d", k, m[k])
+	}
+	return strings.Join(parts, ", ")
+}
+
+// firstOf joins the first n items and says how many more there are.
+func firstOf(items []string, n int) string {
+	if len(items) <= n {
+		return strings.Join(items, ", ")
+	}
+	return fmt.Sprintf("%s (+%d more)", strings.Join(items[:n], ", "), len(items)-n)
 }
 
 // sentToLine says where reports' text went: every server and how many

@@ -22,16 +22,16 @@ func trainCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "train",
 		Usage: "train the offline baseline classifier on a labeled corpus",
-		Description: "Reads the --split part (default dev) of --corpus (labels.jsonl and the reports it names),\n" +
-			"evaluates every report with the rules, fits a classifier over words, word pairs and the rules'\n" +
+		Description: "Reads the dev split of --corpus (labels.jsonl and the reports it names; the test split is\n" +
+			"sealed for measuring), evaluates every report with the rules, fits a classifier over words, word pairs and the rules'\n" +
 			"findings (--algo logreg: L2-regularised logistic regression, the default; nb: naive Bayes),\n" +
 			"calibrates it on --folds held-out folds (a temperature, and the security threshold that reaches\n" +
-			"--target-recall), and writes it to -o. Train on dev only, so that the test split can be scored\n" +
-			"with the model directly. A report file that cannot be read is reported and skipped. The built-in\n" +
+			"--target-recall), and writes it to -o. Trained on dev only, a model scores the test split\n" +
+			"directly. A report file that cannot be read is reported and skipped. The built-in\n" +
 			"model is made with `secscreen train --corpus corpus --split dev -o screener/backend/baseline/model.json`.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "corpus", Value: "corpus", Usage: "corpus `DIR` holding labels.jsonl and the reports"},
-			&cli.StringFlag{Name: "split", Value: corpus.SplitDev, Usage: "train on the `SPLIT` dev, test or all"},
+			&cli.StringFlag{Name: "split", Value: corpus.SplitDev, Usage: "corpus `SPLIT` to train on; only dev: the test split is sealed"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Required: true, Usage: "write the model to `FILE` (\"-\": stdout)"},
 			&cli.StringFlag{Name: "algo", Value: baseline.DefaultAlgo, Usage: "`ALGO`: logreg (logistic regression) or nb (naive Bayes)"},
 			&cli.Float64Flag{Name: "lambda", Usage: "logreg: L2 strength `L` (default: chosen by cross-validation among " + lambdaList() + ")"},
@@ -126,13 +126,16 @@ func trainRun(c *cli.Context) error {
 		return err
 	}
 	opt.ThreatModel = tm
+	if split := c.String("split"); split != corpus.SplitDev {
+		return usageErr("train: --split %q: the baseline is trained on the dev split only; the test split is sealed for measuring", split)
+	}
 	crp, err := corpus.Load(c.String("corpus"))
 	if err != nil {
 		return usageErr("train: %w", err)
 	}
-	split := c.String("split")
+	split := corpus.SplitDev
 	if crp, err = crp.OnlySplit(split); err != nil {
-		return usageErr("train: --split: %w", err)
+		return usageErr("train: %w", err)
 	}
 	if len(crp.Labels) == 0 {
 		return usageErr("train: the %s split of %s holds no reports", split, crp.Dir)

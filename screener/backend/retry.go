@@ -33,9 +33,6 @@ type RetryPolicy struct {
 	OnRetry func(attempt int, delay time.Duration, err error)
 }
 
-// DefaultRetryPolicy returns the policy WithRetry uses for a zero value.
-func DefaultRetryPolicy() RetryPolicy { return RetryPolicy{}.withDefaults() }
-
 func (p RetryPolicy) withDefaults() RetryPolicy {
 	if p.MaxAttempts <= 0 {
 		p.MaxAttempts = 4

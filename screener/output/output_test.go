@@ -181,3 +181,25 @@ func TestTextRowsNameTheirInputShortly(t *testing.T) {
 	assert.Contains(t, out, "inbox.mbox:1")
 	assert.Contains(t, out, "source: inbox.mbox:1  id: a@example.org", "-v shows the source and the id")
 }
+
+func TestProgressDrawsOnlyWhenEnabled(t *testing.T) {
+	var quiet bytes.Buffer
+	p := NewProgress(&quiet, false, 10)
+	p.Update(screener.Summary{Inputs: 3})
+	p.Done()
+	assert.Empty(t, quiet.String(), "a piped or --quiet run draws nothing")
+
+	var tty bytes.Buffer
+	p = NewProgress(&tty, true, 10)
+	p.Update(screener.Summary{Inputs: 3, Errors: 1, ModelCalls: 2, CacheHits: 1})
+	out := tty.String()
+	assert.Contains(t, out, "3/10")
+	assert.Contains(t, out, "1 errors")
+	assert.Contains(t, out, "2 model calls (1 cached, 0 failed)")
+	p.Done()
+
+	var spin bytes.Buffer
+	p = NewProgress(&spin, true, -1)
+	p.Update(screener.Summary{Inputs: 7})
+	assert.Contains(t, spin.String(), "7", "an unknown total still counts")
+}

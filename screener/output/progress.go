@@ -2,48 +2,88 @@ package output
 
 import (
 	"fmt"
-	"golang.org/x/term"
 	"io"
 	"os"
 	"sync"
 	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/secscreen/secscreen/screener"
 )
 
-// Progress redraws one status line ("screened 12 reports") on a terminal.
-// It prints nothing when disabled, so piped runs stay quiet.
+// Progress draws a progress bar for a run on a terminal: rows done (of the
+// total when it is known), rate, time left, errors, model calls and cache
+// hits. A disabled Progress prints nothing, so piped and --quiet runs stay
+// quiet. It is fed the run's summary after each row.
 type Progress struct {
-	mu      sync.Mutex
-	w       io.Writer
-	enabled bool
-	last    time.Time
-	drawn   bool
+	mu   sync.Mutex
+	bar  *progressbar.ProgressBar
+	last time.Time // when the description was last drawn
 }
 
-// NewProgress returns a Progress writing to w when enabled.
-func NewProgress(w io.Writer, enabled bool) *Progress { return &Progress{w: w, enabled: enabled} }
+// NewProgress returns a Progress drawing on w when enabled. total is the
+// number of inputs when it is known, -1 otherwise (a spinner then counts).
+func NewProgress(w io.Writer, enabled bool, total int) *Progress {
+	if !enabled {
+		return &Progress{}
+	}
+	bar := progressbar.NewOptions(total,
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription("screening"),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("reports"),
+		progressbar.OptionSetPredictTime(total > 0),
+		progressbar.OptionClearOnFinish(),
+		progressbar.OptionSetWidth(24),
+		progressbar.OptionSpinnerType(14),
+	)
+	return &Progress{bar: bar}
+}
 
-// Update shows the count done, at most ten times a second.
-func (p *Progress) Update(done int) {
-	if p == nil || !p.enabled {
+// Update shows the run so far. It is safe to call on a nil or disabled
+// Progress.
+func (p *Progress) Update(so screener.Summary) {
+	if p == nil || p.bar == nil {
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	// The bar redraws on every change: at most ten times a second here.
 	if now := time.Now(); now.Sub(p.last) >= 100*time.Millisecond {
 		p.last = now
-		p.drawn = true
-		fmt.Fprintf(p.w, "\r\033[Kscreened %d report(s)…", done)
+		p.bar.Describe(describe(so))
+		_ = p.bar.Set(so.Inputs)
 	}
 }
 
-// Done clears the status line.
+// describe is the bar's text: what a person watching a long run wants to
+// know besides the count.
+func describe(so screener.Summary) string {
+	s := "screening"
+	if so.Errors > 0 {
+		s += fmt.Sprintf(", %d errors", so.Errors)
+	}
+	if so.ModelCalls > 0 {
+		s += fmt.Sprintf(", %d model calls (%d cached, %d failed)", so.ModelCalls, so.CacheHits, so.ModelFailures)
+	}
+	if so.NeedsReview > 0 {
+		s += fmt.Sprintf(", %d to review", so.NeedsReview)
+	}
+	return s
+}
+
+// Done removes the bar.
 func (p *Progress) Done() {
-	if p == nil || !p.enabled || !p.drawn {
+	if p == nil || p.bar == nil {
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	fmt.Fprint(p.w, "\r\033[K")
+	_ = p.bar.Finish()
+	_ = p.bar.Clear()
 }
 
 // IsTerminal reports whether f is a terminal (not merely a character

@@ -26,25 +26,6 @@ const (
 	FormatMarkdown Format = "markdown"
 )
 
-// Formats lists the accepted formats, FormatAuto first.
-var Formats = []Format{FormatAuto, FormatYAML, FormatRST, FormatMarkdown}
-
-// ParseFormat returns the Format named by s. It accepts the constants'
-// names plus the usual aliases ("" and "auto", "yml", "md", "restructuredtext").
-func ParseFormat(s string) (Format, error) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "", "auto":
-		return FormatAuto, nil
-	case "yaml", "yml":
-		return FormatYAML, nil
-	case "rst", "rest", "restructuredtext":
-		return FormatRST, nil
-	case "markdown", "md":
-		return FormatMarkdown, nil
-	}
-	return "", fmt.Errorf("unknown threat model format %q (want auto, yaml, rst or markdown)", s)
-}
-
 // Load reads a threat model file, guessing its format (see Parse).
 func Load(path string) (*Model, error) {
 	data, err := os.ReadFile(path)

@@ -36,20 +36,6 @@ func TestKernelVocabulary(t *testing.T) {
 	}
 }
 
-func TestParseFormat(t *testing.T) {
-	for in, want := range map[string]Format{
-		"": FormatAuto, "auto": FormatAuto, "YAML": FormatYAML, "yml": FormatYAML,
-		"rst": FormatRST, "restructuredtext": FormatRST, "md": FormatMarkdown, " markdown ": FormatMarkdown,
-	} {
-		got, err := ParseFormat(in)
-		require.NoError(t, err, in)
-		assert.Equal(t, want, got, in)
-	}
-	_, err := ParseFormat("docx")
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), `"docx"`)
-}
-
 func TestDetectFormat(t *testing.T) {
 	cases := []struct {
 		name, source, data string

@@ -76,9 +76,6 @@ type Options struct {
 	Offline func() (backend.Backend, error)
 }
 
-// AutoOptions is Options under the name the CLI first used.
-type AutoOptions = Options
-
 // Choice reports what Select picked.
 type Choice struct {
 	// Backend is "ollama", "openai", the offline backend's Name(), or

@@ -189,18 +189,6 @@ func (c *Client) Models(ctx context.Context) ([]string, error) {
 	return names, nil
 }
 
-// Available reports the version of the Ollama server at host (any form
-// ParseHost accepts; "" means DefaultHost), or an error if none answers
-// within DefaultProbeTimeout.
-func Available(ctx context.Context, host string) (string, error) {
-	base, err := ParseHost(host)
-	if err != nil {
-		return "", err
-	}
-	c := &Client{base: base, api: api.NewClient(base, &http.Client{})}
-	return c.Ping(ctx)
-}
-
 // ContextSize returns the num_ctx to request for a prompt of promptChars
 // characters with room for answerTokens: the estimate (characters/4, plus
 // a margin for the chat template, plus the answer) rounded up to a power of
