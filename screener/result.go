@@ -5,7 +5,9 @@ import (
 
 	"github.com/secscreen/secscreen/prompts"
 	"github.com/secscreen/secscreen/screener/backend"
+	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/rules"
+	"github.com/secscreen/secscreen/screener/sourcetree"
 )
 
 // Result is the outcome of screening one input: a decision about a report,
@@ -44,6 +46,9 @@ type Result struct {
 	// Baseline is the offline voter's opinion (Config.Voter); nil when
 	// there is none.
 	Baseline *Opinion `json:"baseline"`
+	// SourceCheck is what the source tree (Config.Source) says about the
+	// code the report cites; nil when no tree was given.
+	SourceCheck *sourcetree.Check `json:"source_check"`
 	// Backend names what produced the model answer ("rules" when none).
 	Backend string `json:"backend"`
 	// SentTo says where the report's text was sent: a model server
@@ -63,7 +68,20 @@ type Result struct {
 	ReviewFlags []string `json:"review_flags"`
 	// Error is nil for a screened report, else one line saying what failed.
 	Error *string `json:"error"`
+
+	// report and facts are what the result was decided from, for the
+	// commands that advise on it or answer it (Report, Facts).
+	report *intake.Report
+	facts  *rules.Facts
 }
+
+// Report returns the report this result was decided about; nil for an
+// error row.
+func (r *Result) Report() *intake.Report { return r.report }
+
+// Facts returns what the rules' extractors read from the report; nil for
+// an error row.
+func (r *Result) Facts() *rules.Facts { return r.facts }
 
 // MarshalJSON writes every field on every row, so that tools reading the
 // results see one shape: from and review_reason are null when empty, and
