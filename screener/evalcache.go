@@ -1,6 +1,7 @@
 package screener
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -40,27 +41,43 @@ func NewEvalCache(dir, fingerprint string) *EvalCache {
 	return &EvalCache{dir: dir, fingerprint: fingerprint}
 }
 
+// Evaluator evaluates a report: rules.Engine.EvaluateContext.
+type Evaluator func(context.Context, *intake.Report) (rules.Evaluation, error)
+
 // Evaluation returns the cached evaluation of r, or evaluates it with eval
-// and stores the result.
-func (c *EvalCache) Evaluation(r *intake.Report, eval func(*intake.Report) rules.Evaluation) rules.Evaluation {
+// and stores the result. A failed evaluation (a cancelled run) is not
+// stored.
+func (c *EvalCache) Evaluation(ctx context.Context, r *intake.Report, eval Evaluator) (rules.Evaluation, error) {
 	if c == nil || c.dir == "" {
-		return eval(r)
+		return eval(ctx, r)
 	}
 	key, err := c.key(r)
 	if err != nil {
-		return eval(r)
+		return eval(ctx, r)
 	}
 	path := filepath.Join(c.dir, key[:2], key+".json")
 	if data, err := os.ReadFile(path); err == nil {
 		var e evalEntry
 		if json.Unmarshal(data, &e) == nil && e.Key == key {
-			return e.Evaluation
+			return e.Evaluation, nil
 		}
 	}
-	ev := eval(r)
+	ev, err := eval(ctx, r)
+	if err != nil {
+		return ev, err
+	}
 	if data, err := json.Marshal(evalEntry{Key: key, Evaluation: ev}); err == nil {
 		_ = writeAtomic(path, data) // a cache that cannot write only misses
 	}
+	return ev, nil
+}
+
+// Evaluate is Evaluation without a context, for code that evaluates
+// outside a run (training the baseline).
+func (c *EvalCache) Evaluate(r *intake.Report, eng *rules.Engine) rules.Evaluation {
+	ev, _ := c.Evaluation(context.Background(), r, func(_ context.Context, r *intake.Report) (rules.Evaluation, error) {
+		return eng.Evaluate(r), nil
+	})
 	return ev
 }
 

@@ -5,8 +5,10 @@ import (
 
 	"github.com/secscreen/secscreen/prompts"
 	"github.com/secscreen/secscreen/screener/backend"
+	"github.com/secscreen/secscreen/screener/injection"
 	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/rules"
+	"github.com/secscreen/secscreen/screener/sourcetree"
 )
 
 // Result is the outcome of screening one input: a decision about a report,
@@ -26,7 +28,7 @@ type Result struct {
 	Hash string `json:"hash"`
 	// Replies are the ids of the replies folded into this report by
 	// thread grouping (intake.Options.Threads), in input order.
-	Replies []string `json:"replies"`
+	Replies []string `json:"thread_replies"`
 	// Verdict and Category are the final decision.
 	Verdict  string `json:"verdict"`
 	Category string `json:"category"`
@@ -41,13 +43,24 @@ type Result struct {
 	Missing []string `json:"missing"`
 	// Rules lists every rule that fired, with its span.
 	Rules []rules.Finding `json:"rules"`
+	// Injection lists the text aimed at a model or an automated triage
+	// system that the injection detector found, with its spans; the rules
+	// may flag a report for injection too (see review_flags).
+	Injection []injection.Span `json:"injection"`
 	// RulesVerdict is the rules-only opinion.
 	RulesVerdict Opinion `json:"rules_verdict"`
+	// RulesTruncated lists the parts the rules read only in part (a very
+	// long body or attachment); the model and the baseline saw the report
+	// within their own limits.
+	RulesTruncated []rules.Truncation `json:"rules_truncated,omitempty"`
 	// Model is the model's answer; nil when no model was asked.
 	Model *ModelAnswer `json:"model"`
 	// Baseline is the offline voter's opinion (Config.Voter); nil when
 	// there is none.
 	Baseline *Opinion `json:"baseline"`
+	// SourceCheck is what the source tree (Config.Source) says about the
+	// code the report cites; nil when no tree was given.
+	SourceCheck *sourcetree.Check `json:"source_check"`
 	// Backend names what produced the model answer ("rules" when none).
 	Backend string `json:"backend"`
 	// SentTo says where the report's text was sent: a model server
@@ -67,16 +80,33 @@ type Result struct {
 	ReviewFlags []string `json:"review_flags"`
 	// Error is nil for a screened report, else one line saying what failed.
 	Error *string `json:"error"`
-	// Report is the report screened, for writers that show its text (the
-	// triage page); nil on an error row for an unread input. It is never
-	// serialised, and writers that keep results drop it.
-	Report *intake.Report `json:"-"`
+
+	// report and facts are what the result was decided from, for the
+	// commands that advise on it or answer it (Report, Facts).
+	report *intake.Report
+	facts  *rules.Facts
 }
+
+// Report returns the report this result was decided about; nil for an
+// error row.
+func (r *Result) Report() *intake.Report { return r.report }
+
+// Facts returns what the rules' extractors read from the report; nil for
+// an error row.
+func (r *Result) Facts() *rules.Facts { return r.facts }
+
+// SetReport attaches the report a result was decided about, for results
+// built outside a Screener (tools, writers' tests).
+func (r *Result) SetReport(rep *intake.Report) { r.report = rep }
+
+// DropReport forgets the report and the facts, for writers that keep many
+// results but never show their text (they would hold the whole input).
+func (r *Result) DropReport() { r.report, r.facts = nil, nil }
 
 // MarshalJSON writes every field on every row, so that tools reading the
 // results see one shape: from and review_reason are null when empty, and
-// missing, rules, replies and review_flags are [] (never null) on error
-// rows too.
+// missing, rules, thread_replies, injection and review_flags are [] (never
+// null) on error rows too.
 func (r Result) MarshalJSON() ([]byte, error) {
 	type plain Result // without this method
 	p := plain(r)
@@ -91,6 +121,9 @@ func (r Result) MarshalJSON() ([]byte, error) {
 	}
 	if p.Replies == nil {
 		p.Replies = []string{}
+	}
+	if p.Injection == nil {
+		p.Injection = []injection.Span{}
 	}
 	return json.Marshal(struct {
 		plain

@@ -67,18 +67,7 @@ func TestVoterVotesWithoutAModelButNotWhenTheRulesDecideAlone(t *testing.T) {
 	assert.Equal(t, int32(1), v.calls.Load())
 	assert.NotNil(t, r.Baseline)
 
-	extra, err := rules.Parse([]byte(`rules:
-  - id: test.root-only-device
-    description: only root can open the device
-    category: privilege.root
-    weight: 20
-    match: ['only root can open /dev/testdev']
-`), "test")
-	require.NoError(t, err)
-	kernel, err := rules.KernelRules()
-	require.NoError(t, err)
-	eng, err := rules.NewEngine(threatmodel.Kernel(), kernel.Merge(extra), rules.Options{})
-	require.NoError(t, err)
+	eng := decisiveRootEngine(t)
 	b := &scripted{answer: func(backend.Request, int) (string, error) { return answerJSON("needs-info", "info.missing", 0.6), nil }}
 	v2 := &fixedVoter{op: Opinion{Verdict: "needs-info", Category: "info.missing", Confidence: 0.9}}
 	s = newTestScreener(t, b, func(c *Config) { c.SkipModelWhenDecisive = true; c.Rules = eng; c.Voter = v2 })

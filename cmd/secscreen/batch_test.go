@@ -20,22 +20,12 @@ import (
 	"github.com/secscreen/secscreen/corpus/synth"
 )
 
-// TestMain lets a test run the command in a child process (to kill it):
-// the test binary acts as secscreen when SECSCREEN_TEST_MAIN is set.
-func TestMain(m *testing.M) {
-	if os.Getenv("SECSCREEN_TEST_MAIN") == "1" {
-		main()
-		return
-	}
-	os.Exit(m.Run())
-}
-
-// child starts secscreen in a child process.
+// child starts secscreen in a child process (to kill it): the test binary
+// acts as secscreen when SECSCREEN_TEST_AS_MAIN is set (see TestMain).
 func child(t *testing.T, args ...string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], append([]string{"secscreen"}, args...)...)
-	cmd.Args = append([]string{os.Args[0]}, args...)
-	cmd.Env = append(os.Environ(), "SECSCREEN_TEST_MAIN=1")
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "SECSCREEN_TEST_AS_MAIN=1")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	require.NoError(t, cmd.Start())
@@ -188,7 +178,7 @@ func TestScreenFoldsRepliesUnlessNoThreads(t *testing.T) {
 	rows := jsonl(t, out)
 	require.Len(t, rows, 1)
 	assert.Equal(t, "root@x", rows[0]["id"])
-	assert.Equal(t, []any{"reply@x", "reply2@x"}, rows[0]["replies"])
+	assert.Equal(t, []any{"reply@x", "reply2@x"}, rows[0]["thread_replies"])
 	assert.NotContains(t, rows[0]["missing"], "version", "the reply's version counts")
 	assert.Contains(t, errOut, "threads: 2 replies folded into 1 reports")
 
@@ -197,7 +187,7 @@ func TestScreenFoldsRepliesUnlessNoThreads(t *testing.T) {
 	rows = jsonl(t, out)
 	require.Len(t, rows, 3)
 	for _, r := range rows {
-		assert.Equal(t, []any{}, r["replies"])
+		assert.Equal(t, []any{}, r["thread_replies"])
 	}
 }
 
@@ -284,7 +274,7 @@ func TestScreenAPublicInboxSinceLast(t *testing.T) {
 	rows := jsonl(t, string(data))
 	require.Len(t, rows, 1, "the reply is folded into its report")
 	assert.Equal(t, "m1@lore", rows[0]["id"])
-	assert.Equal(t, []any{"m2@lore"}, rows[0]["replies"])
+	assert.Equal(t, []any{"m2@lore"}, rows[0]["thread_replies"])
 
 	assert.Contains(t, screen(), "0 inputs, 0 rows", "nothing new")
 	post("io_uring: leak on cancel", "")

@@ -29,6 +29,9 @@ func screenCommand() *cli.Command {
 		&cli.BoolFlag{Name: "no-threads", Usage: "screen every message alone, replies included (by default a reply is folded into the report it answers within the same input)"},
 		&cli.BoolFlag{Name: "since-last", Usage: "public-inbox and Maildir inputs: screen only what arrived since the last --since-last run (see --state)"},
 		&cli.StringFlag{Name: "state", Usage: "the `FILE` --since-last remembers what it read in (default $XDG_STATE_HOME/secscreen/since-last.json)"},
+		sourceFlag,
+		&cli.StringFlag{Name: "replies", Usage: "draft a reply to each report that is not a security bug, one file each in `DIR` (see secscreen reply)"},
+		replyTemplateFlag, maintainersFlag,
 	}
 	flags = append(flags, inputFlags()...)
 	flags = append(flags, pipelineFlags()...)
@@ -112,6 +115,17 @@ func screenAction(c *cli.Context) error {
 	if err != nil {
 		return usageErr("%w", err)
 	}
+	var drafts *draftWriter
+	if dir := c.String("replies"); dir != "" {
+		opt, err := adviceOptions(c, p)
+		if err != nil {
+			return err
+		}
+		if drafts, err = newDraftWriter(c, dir, nil, opt); err != nil {
+			return err
+		}
+		drafts.log = io.Discard // the progress line owns standard error; the summary counts the drafts
+	}
 
 	// A failed write (a full disk) stops the run: every report screened
 	// after it would cost a model call for a row nobody gets.
@@ -124,7 +138,10 @@ func screenAction(c *cli.Context) error {
 	}
 	sum := p.screener.Run(ctx, items, func(r screener.Result) {
 		if writeErr == nil {
-			if writeErr = w.Write(r); writeErr != nil {
+			if writeErr = w.Write(r); writeErr == nil && drafts != nil {
+				writeErr = drafts.add(r)
+			}
+			if writeErr != nil {
 				stopRun()
 			}
 		}
@@ -153,6 +170,9 @@ func screenAction(c *cli.Context) error {
 		}
 		if since != nil && len(since.Whole) > 0 {
 			fmt.Fprintf(c.App.ErrWriter, "  --since-last: read whole (not a public-inbox or Maildir): %s\n", firstOf(since.Whole, 5))
+		}
+		if drafts != nil {
+			fmt.Fprintf(c.App.ErrWriter, "  %s\n", drafts.summary())
 		}
 	}
 	switch {

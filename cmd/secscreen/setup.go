@@ -19,7 +19,7 @@ var (
 	}
 	rulesFlag = &cli.StringFlag{
 		Name:  "rules",
-		Usage: "rule `FILE` (YAML) that adds rules to the built-in set or overrides them by id",
+		Usage: "rule `FILE` (YAML) that adds rules to the threat model's rule pack or overrides them by id",
 	}
 	seriesFlag = &cli.StringFlag{
 		Name:  "series",
@@ -73,12 +73,16 @@ func loadThreatModelAndRules(c *cli.Context) (*threatmodel.Model, *rules.Engine,
 	return tm, eng, nil
 }
 
-// loadRules builds the rule engine from the built-in set, --rules and
-// --series.
+// loadRules builds the rule engine from the threat model's rule pack (see
+// rules.PackFor), --rules and --series. A model other than the built-in
+// one gets a note on standard error saying which pack it screens with.
 func loadRules(c *cli.Context, tm *threatmodel.Model) (*rules.Engine, error) {
-	set, err := rules.KernelRules()
+	set, note, err := rules.PackFor(tm)
 	if err != nil {
-		return nil, fmt.Errorf("built-in rules: %w", err)
+		return nil, usageErr("rules: %w", err)
+	}
+	if tm.Source != "built-in" {
+		fmt.Fprintf(c.App.ErrWriter, "rules: %s\n", note)
 	}
 	if path := c.String(rulesFlag.Name); path != "" {
 		extra, err := rules.LoadFile(path)

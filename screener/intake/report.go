@@ -42,10 +42,16 @@ type Report struct {
 	ThreadSize int `json:"thread_size,omitempty"`
 	// Replies are the ids of the replies that thread grouping
 	// (Options.Threads) folded into this report, in input order.
-	Replies []string `json:"replies,omitempty"`
+	Replies []string `json:"thread_replies,omitempty"`
 	// Notes record what intake had to work around while decoding (unknown
 	// charset, broken MIME, truncated attachment...), one line each.
 	Notes []string `json:"notes,omitempty"`
+	// Hidden holds text a message carries that the fields above do not
+	// show: the other header fields, decoded (Name "header:Field-Name"),
+	// and the comments of HTML parts, which the body drops (Name
+	// "html-comment"). Rules and prompts do not read it; detectors of text
+	// aimed at a screening model do. It is not part of the report's JSON.
+	Hidden []Part `json:"-"`
 }
 
 // note records a decoding problem that did not stop the report.

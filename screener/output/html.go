@@ -103,15 +103,21 @@ func (h *htmlWriter) Write(r screener.Result) error {
 	case r.NeedsReview:
 		row.Flags = "review"
 	}
-	if rep := r.Report; rep != nil {
+	if rep := r.Report(); rep != nil {
+		// The injection detector's spans are marked like the rules'.
+		marks := slices.Clone(r.Rules)
+		for _, sp := range r.Injection {
+			marks = append(marks, rules.Finding{RuleID: "injection:" + string(sp.Kind),
+				Span: rules.Span{Part: sp.Part, Start: sp.Start, End: sp.End}})
+		}
 		for _, p := range rep.Parts() {
-			row.Parts = append(row.Parts, highlight(p.Name, p.Text, r.Rules))
+			row.Parts = append(row.Parts, highlight(p.Name, p.Text, marks))
 		}
 	}
 	for _, f := range r.Rules {
 		row.Rules = append(row.Rules, pageRule{f, fmt.Sprintf("%s:%d:%d", f.Span.Part, f.Span.Line, f.Span.Column)})
 	}
-	r.Report = nil // what the page needs was copied
+	r.DropReport() // what the page needs was copied
 	row.R = r
 	h.rows = append(h.rows, row)
 	return nil

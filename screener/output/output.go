@@ -111,7 +111,7 @@ func New(f Format, w io.Writer, opt Options) (Writer, error) {
 type collector struct{ results []screener.Result }
 
 func (c *collector) Write(r screener.Result) error {
-	r.Report = nil // the text is not written, and would hold the whole input
+	r.DropReport() // the text is not written, and would hold the whole input
 	c.results = append(c.results, r)
 	return nil
 }

@@ -50,8 +50,8 @@ func triageResults() []screener.Result {
 		RulesVerdict: screener.Opinion{Verdict: "security", Category: "isolation.memory", Confidence: 0.7},
 		Model: &screener.ModelAnswer{Answer: prompts.Answer{Verdict: "security", Category: "isolation.memory", Confidence: 0.95,
 			Rationale: "Any local user reaches the freed set element."}, Prompt: "screen@3"},
-		Report: &intake.Report{ID: "root@example.org", Subject: "nf_tables: use-after-free in set GC", Body: body},
 	}
+	security.SetReport(&intake.Report{ID: "root@example.org", Subject: "nf_tables: use-after-free in set GC", Body: body})
 	hostileBody := "<img src=x onerror=\"window.__pwned=3\"> as root only, on 6.7.12.\n"
 	hostile := screener.Result{
 		ID: "evil@example.org", Source: "inbox.mbox:2", Subject: hostileSubject, Hash: "bb22",
@@ -60,14 +60,14 @@ func triageResults() []screener.Result {
 		ReviewFlags: []string{screener.FlagHeldPrivate},
 		Model: &screener.ModelAnswer{Answer: prompts.Answer{Verdict: "security", Category: "isolation.memory", Confidence: 0.55,
 			Rationale: `<script>window.__pwned=4</script>`}, Prompt: "screen@3"},
-		Report: &intake.Report{ID: "evil@example.org", Subject: hostileSubject, Body: hostileBody},
 	}
+	hostile.SetReport(&intake.Report{ID: "evil@example.org", Subject: hostileSubject, Body: hostileBody})
 	info := screener.Result{
 		ID: "vague@example.org", Source: "inbox.mbox:3", Subject: "hello security team", Hash: "cc33",
 		Verdict: "needs-info", Category: "info.missing", Confidence: 0.4, Route: "back to the reporter",
 		Missing: []string{"version", "reproducer"}, Decision: screener.DecisionRulesOnly,
-		Report: &intake.Report{ID: "vague@example.org", Subject: "hello security team", Body: "I found a bug."},
 	}
+	info.SetReport(&intake.Report{ID: "vague@example.org", Subject: "hello security team", Body: "I found a bug."})
 	msg := "binary content"
 	failed := screener.Result{ID: "junk.bin", Source: "junk.bin", Decision: screener.DecisionInputError, Error: &msg}
 	return []screener.Result{security, hostile, info, failed}

@@ -53,12 +53,114 @@ type scored struct {
 	first    int // index of the first finding, for stable tie-breaking
 }
 
-// decide fills in the label of ev from its findings and facts.
+// decide fills in the label of ev from its findings and facts: with the
+// fitted linear scorer when the pack has fitted weights, else with the
+// hand-written procedure; then a decisive rule, if any fired, settles it.
 func (e *Engine) decide(ev *Evaluation) {
 	f := &ev.Facts
 	ev.Missing = MissingInfo(f)
 	ev.Injection = len(f.Injection) > 0 || e.signal(ev, SignalInjection)
+	if e.fit != nil && e.fit.linear {
+		e.decideLinear(ev)
+	} else {
+		e.decideHand(ev)
+	}
+	e.decideDecisive(ev)
+}
 
+// known returns id when the threat model has that category, else "": a
+// pack for a model without the report-quality categories gives needs-info
+// without a category rather than an id the model does not know.
+func (e *Engine) known(id string) string {
+	if _, ok := e.tm.Clause(id); ok {
+		return id
+	}
+	return ""
+}
+
+// decideLinear scores every category of the threat model with the fitted
+// weights: its bias, plus the weights of the fired rules and of the fact
+// features that hold (a rule without a fitted record adds its own weight
+// to its own category). The best score wins; confidence is the share of
+// the categories of its verdict in the sum of all categories' logistic
+// probabilities: how sure the scores are of the verdict.
+func (e *Engine) decideLinear(ev *Evaluation) {
+	sc := e.fit
+	logit := slices.Clone(sc.bias)
+	for i := range ev.Findings {
+		fd := &ev.Findings[i]
+		if w, ok := sc.rule[fd.RuleID]; ok {
+			for c := range logit {
+				logit[c] += w[c]
+			}
+			fd.Weight = round4(w[sc.index[fd.Category]])
+		} else if j, ok := sc.index[fd.Category]; ok {
+			logit[j] += fd.Weight
+		}
+	}
+	for k, name := range sc.features {
+		if featureHolds(name, &ev.Facts) {
+			for c := range logit {
+				logit[c] += sc.feat[k][c]
+			}
+		}
+	}
+	best := 0
+	for c := range logit {
+		if logit[c] > logit[best] {
+			best = c
+		}
+	}
+	sum, same := 0.0, 0.0
+	for c, l := range logit {
+		p := sigmoid(l)
+		sum += p
+		if sc.verdicts[c] == sc.verdicts[best] {
+			same += p
+		}
+	}
+	ev.Verdict, ev.Category, ev.Score = sc.verdicts[best], sc.cats[best], round4(logit[best])
+	ev.Confidence = math.Round(same/sum*1000) / 1000
+}
+
+// decideDecisive makes the evaluation Decisive when decisive rules (see
+// MeetsDecisive) fired and all of them are evidence for one verdict: the
+// label becomes that verdict, with the category of the heaviest of them.
+// A report that addresses a screening model is never decided by the rules
+// alone.
+func (e *Engine) decideDecisive(ev *Evaluation) {
+	if e.fit == nil || ev.Injection {
+		return
+	}
+	var best *Finding
+	verdict := threatmodel.Verdict("")
+	for i := range ev.Findings {
+		fd := &ev.Findings[i]
+		if !e.fit.decisive[fd.RuleID] {
+			continue
+		}
+		v, _ := e.tm.VerdictOf(fd.Category)
+		if verdict != "" && v != verdict {
+			return // decisive rules disagree: nothing is decided
+		}
+		verdict = v
+		if best == nil || fd.Weight > best.Weight {
+			best = fd
+		}
+	}
+	if best == nil {
+		return
+	}
+	if ev.Verdict != verdict {
+		ev.Verdict, ev.Category, ev.Score = verdict, best.Category, best.Weight
+	}
+	ev.Decisive = true
+}
+
+// decideHand is the hand-written decision of a pack without fitted
+// weights (see the package documentation).
+func (e *Engine) decideHand(ev *Evaluation) {
+	f := &ev.Facts
 	var cats []scored
 	for i, fd := range ev.Findings {
 		j := slices.IndexFunc(cats, func(c scored) bool { return c.category == fd.Category })
@@ -82,7 +184,7 @@ func (e *Engine) decide(ev *Evaluation) {
 	for _, c := range cats {
 		positive += math.Max(c.score, 0)
 	}
-	minS, decS := e.opt.MinScore, e.opt.DecisiveScore
+	minS := e.opt.MinScore
 	excl, bound, inval := best(threatmodel.NotSecurity), best(threatmodel.Security), best(threatmodel.Invalid)
 	var unv, info scored
 	for _, c := range cats {
@@ -94,6 +196,8 @@ func (e *Engine) decide(ev *Evaluation) {
 		}
 	}
 	aiStyle := e.signal(ev, SignalAIStyle)
+	// A pack that extracts no reproducers cannot ask for one.
+	noRepro := !f.HasReproducer && e.seesReproducers
 	set := func(v threatmodel.Verdict, c scored) {
 		ev.Verdict, ev.Category, ev.Score = v, c.category, c.score
 		ev.Confidence = confidence(c.score, positive-math.Max(c.score, 0))
@@ -102,34 +206,31 @@ func (e *Engine) decide(ev *Evaluation) {
 	case inval.score >= minS && inval.score >= excl.score && inval.score >= bound.score:
 		// The claim itself is wrong: nothing else matters.
 		set(threatmodel.Invalid, inval)
-		ev.Decisive = inval.score >= decS && !ev.Injection
 	case excl.score >= minS:
 		// The threat model's rule: an exclusion wins over boundary evidence.
 		set(threatmodel.NotSecurity, excl)
-		ev.Decisive = excl.score >= decS && !ev.Injection
-	case unv.score >= minS && !f.HasReproducer:
+	case unv.score >= minS && noRepro:
 		set(threatmodel.NeedsInfo, unv)
-	case bound.score >= minS && !f.HasReproducer:
+	case bound.score >= minS && noRepro:
 		// A boundary claim without a reproducer is not processed.
-		ev.Verdict, ev.Category, ev.Score = threatmodel.NeedsInfo, catMissing, bound.score
+		ev.Verdict, ev.Category, ev.Score = threatmodel.NeedsInfo, e.known(catMissing), bound.score
 		if aiStyle {
-			ev.Category = catUnverified
+			ev.Category = e.known(catUnverified)
 		}
 		ev.Confidence = 0.5
 	case bound.score >= minS:
 		set(threatmodel.Security, bound)
-		hardPriv := slices.Contains(f.Privileges, "unprivileged") || slices.Contains(f.Privileges, "userns")
-		noExclusion := !slices.ContainsFunc(cats, func(c scored) bool { return c.verdict == threatmodel.NotSecurity && c.score > 0 })
-		eol := (Requires{Versions: "eol-only"}).Holds(f)
-		ev.Decisive = bound.score >= decS && hardPriv && noExclusion && !eol && !ev.Injection
-	case (unv.score > 0 || aiStyle) && !f.HasReproducer:
-		ev.Verdict, ev.Category, ev.Score = threatmodel.NeedsInfo, catUnverified, math.Max(unv.score, 0)
+	case (unv.score > 0 || aiStyle) && noRepro:
+		ev.Verdict, ev.Category, ev.Score = threatmodel.NeedsInfo, e.known(catUnverified), math.Max(unv.score, 0)
 		ev.Confidence = 0.4
 	case info.score >= minS:
 		set(threatmodel.NeedsInfo, info)
+	case len(e.rules) == 0:
+		// No pack: the rules have no opinion.
+		ev.Verdict, ev.Category, ev.Score, ev.Confidence = threatmodel.NeedsInfo, e.known(catMissing), 0, 0
 	default:
 		// No category has enough evidence: ask for what is missing.
-		ev.Verdict, ev.Category, ev.Score = threatmodel.NeedsInfo, catMissing, 0
+		ev.Verdict, ev.Category, ev.Score = threatmodel.NeedsInfo, e.known(catMissing), 0
 		ev.Confidence = math.Min(0.2+0.1*float64(len(ev.Missing)), 0.7)
 	}
 }

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"slices"
@@ -12,8 +13,9 @@ import (
 	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
-// factTests maps the fact names that Requires.Facts and Requires.NoFacts
-// accept to a test of whether the fact is present.
+// factTests maps the built-in fact names that Requires.Facts and
+// Requires.NoFacts accept to a test of whether the fact is present. A
+// pack's own facts (Facts.Other) are present when they hold a value.
 var factTests = map[string]func(*Facts) bool{
 	"versions":           func(f *Facts) bool { return len(f.Versions) > 0 },
 	"trees":              func(f *Facts) bool { return len(f.Trees) > 0 },
@@ -33,8 +35,8 @@ var factTests = map[string]func(*Facts) bool{
 	"injection":          func(f *Facts) bool { return len(f.Injection) > 0 },
 }
 
-// FactNames lists the fact names a rule's requires.facts and
-// requires.no_facts accept, sorted.
+// FactNames lists the built-in fact names a rule's requires.facts and
+// requires.no_facts accept, sorted. A pack's extractors may add others.
 func FactNames() []string {
 	names := make([]string, 0, len(factTests))
 	for n := range factTests {
@@ -42,6 +44,14 @@ func FactNames() []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// has reports whether the fact called name is present.
+func (f *Facts) has(name string) bool {
+	if t, ok := factTests[name]; ok {
+		return t(f)
+	}
+	return len(f.Other[name]) > 0
 }
 
 // Holds reports whether the facts satisfy every condition that is set.
@@ -59,67 +69,97 @@ func (q Requires) Holds(f *Facts) bool {
 		return false
 	}
 	for _, n := range q.Facts {
-		if !factTests[n](f) {
+		if !f.has(n) {
 			return false
 		}
 	}
 	for _, n := range q.NoFacts {
-		if factTests[n](f) {
+		if f.has(n) {
 			return false
 		}
 	}
-	// Vendor versions (5.14.0-503.el9, 6.8.0-51-generic) say nothing about
-	// upstream maintenance: their vendor maintains them.
-	upstream := func(v Version) bool { return !v.Vendor }
-	maintained := func(v Version) bool { return !v.Vendor && v.Maintained }
-	switch q.Versions {
-	case "eol-only":
-		return slices.ContainsFunc(f.Versions, upstream) && len(f.Trees) == 0 && !slices.ContainsFunc(f.Versions, maintained)
-	case "maintained":
-		return len(f.Trees) > 0 || slices.ContainsFunc(f.Versions, maintained)
-	case "some-eol":
-		return slices.ContainsFunc(f.Versions, func(v Version) bool { return !v.Maintained })
-	case "none":
-		return len(f.Versions) == 0 && len(f.Trees) == 0
+	if q.Versions != "" {
+		return versionsHold(q.Versions, f)
 	}
 	return true
 }
 
+// versionsHold tests a versions condition. Only versions the reporter ran
+// (Role "") say whether the setup is outdated: the version where a bug was
+// introduced is history, and releases that carry a fix show the bug was
+// real in maintained trees (they count for "maintained" and "fixed", and
+// do not make an end-of-life kernel the reporter ran any less so). Vendor versions (5.14.0-503.el9,
+// 6.8.0-51-generic) say nothing about upstream maintenance: their vendor
+// maintains them.
+func versionsHold(cond string, f *Facts) bool {
+	ran := func(v Version) bool { return v.Role == "" && !v.Vendor }
+	ranMaintained := func(v Version) bool { return ran(v) && v.Maintained }
+	fixedMaintained := func(v Version) bool { return v.Role == RoleFixed && !v.Vendor && v.Maintained }
+	switch cond {
+	case "eol-only":
+		return slices.ContainsFunc(f.Versions, ran) && len(f.Trees) == 0 && !slices.ContainsFunc(f.Versions, ranMaintained)
+	case "maintained":
+		return len(f.Trees) > 0 || slices.ContainsFunc(f.Versions, ranMaintained) || slices.ContainsFunc(f.Versions, fixedMaintained)
+	case "some-eol":
+		return slices.ContainsFunc(f.Versions, func(v Version) bool { return v.Role == "" && !v.Maintained })
+	case "fixed":
+		return slices.ContainsFunc(f.Versions, fixedMaintained)
+	case "none":
+		return len(f.Versions) == 0 && len(f.Trees) == 0
+	}
+	return false
+}
+
 // Options tunes an Engine. The zero value uses the built-in series list and
-// the default thresholds.
+// the default thresholds and limits.
 type Options struct {
 	// Series says which kernel series are maintained; nil means
 	// KernelSeries().
 	Series *SeriesList
-	// MinScore is the summed weight a category needs before the rules-only
-	// decision acts on it; 0 means DefaultMinScore.
+	// MinScore is the summed weight a category needs before the
+	// hand-written decision (a pack without fitted weights) acts on it; 0
+	// means DefaultMinScore.
 	MinScore float64
-	// DecisiveScore is the summed weight above which a hard exclusion or a
-	// hard boundary makes the evaluation Decisive; 0 means
-	// DefaultDecisiveScore.
-	DecisiveScore float64
+	// MaxPartBytes is the most bytes of one part (subject, body, an
+	// attachment) that the rules and extractors read; 0 means
+	// DefaultMaxPartBytes. The rest is not read, and the Evaluation says
+	// so in Truncated.
+	MaxPartBytes int
+	// MaxTotalBytes is the most bytes of all parts together that they
+	// read; 0 means DefaultMaxTotalBytes.
+	MaxTotalBytes int
 }
 
-// Default thresholds of the rules-only decision.
+// Defaults of Options.
 const (
 	// DefaultMinScore is the weight a category needs to be acted on.
 	DefaultMinScore = 2.0
-	// DefaultDecisiveScore is the weight that makes a decision Decisive.
-	DefaultDecisiveScore = 4.0
+	// DefaultMaxPartBytes bounds the text read per part: 256 KiB holds
+	// any report's prose, traces and reproducer; longer parts are logs.
+	DefaultMaxPartBytes = 256 << 10
+	// DefaultMaxTotalBytes bounds the text read per report.
+	DefaultMaxTotalBytes = 1 << 20
 )
 
-// Engine evaluates reports against a validated rule set. It is safe for
+// Engine evaluates reports against a validated rule pack. It is safe for
 // concurrent use.
 type Engine struct {
 	tm     *threatmodel.Model
+	pack   *RuleSet
 	rules  []Rule
 	opt    Options
 	series *SeriesList
+	fit    *scorer
+	// seesReproducers is true when the pack extracts the reproducer fact.
+	seesReproducers bool
 }
 
 // NewEngine checks every rule of set against the threat model (each
-// category must exist in tm) and returns an Engine. Regular expressions were
+// category must exist in tm, each fact a rule requires must be one the
+// engine extracts) and returns an Engine. Regular expressions were
 // compiled when the set was parsed; rules built in code are compiled here.
+// When set carries fitted weights, they decide (see the package
+// documentation); weights for categories tm does not know are left out.
 func NewEngine(tm *threatmodel.Model, set *RuleSet, opt Options) (*Engine, error) {
 	if tm == nil {
 		return nil, fmt.Errorf("rules engine: no threat model")
@@ -127,7 +167,7 @@ func NewEngine(tm *threatmodel.Model, set *RuleSet, opt Options) (*Engine, error
 	if set == nil {
 		return nil, fmt.Errorf("rules engine: no rule set")
 	}
-	e := &Engine{tm: tm, opt: opt, series: opt.Series}
+	e := &Engine{tm: tm, opt: opt, series: opt.Series, pack: set}
 	if e.series == nil {
 		s, err := KernelSeries()
 		if err != nil {
@@ -138,9 +178,18 @@ func NewEngine(tm *threatmodel.Model, set *RuleSet, opt Options) (*Engine, error
 	if e.opt.MinScore == 0 {
 		e.opt.MinScore = DefaultMinScore
 	}
-	if e.opt.DecisiveScore == 0 {
-		e.opt.DecisiveScore = DefaultDecisiveScore
+	if e.opt.MaxPartBytes <= 0 {
+		e.opt.MaxPartBytes = DefaultMaxPartBytes
 	}
+	if e.opt.MaxTotalBytes <= 0 {
+		e.opt.MaxTotalBytes = DefaultMaxTotalBytes
+	}
+	packFacts := map[string]bool{}
+	for _, x := range set.Facts {
+		packFacts[x.Fact] = true
+	}
+	e.seesReproducers = packFacts["reproducer"]
+	known := func(name string) bool { _, ok := factTests[name]; return ok || packFacts[name] }
 	seen := map[string]bool{}
 	for _, r := range set.Rules {
 		where := fmt.Sprintf("%s:%d: rule %s", r.Source, r.Line, r.ID)
@@ -157,6 +206,9 @@ func NewEngine(tm *threatmodel.Model, set *RuleSet, opt Options) (*Engine, error
 		if _, ok := tm.Clause(r.Category); !ok {
 			return nil, fmt.Errorf("%s: category %q is not in threat model %s", where, r.Category, tm.Name)
 		}
+		if err := r.Requires.checkFacts(known); err != nil {
+			return nil, fmt.Errorf("%s: %w", where, err)
+		}
 		if len(r.match) != len(r.Match) || len(r.unless) != len(r.Unless) {
 			if err := r.compile(); err != nil {
 				return nil, fmt.Errorf("%s: %w", where, err)
@@ -164,29 +216,120 @@ func NewEngine(tm *threatmodel.Model, set *RuleSet, opt Options) (*Engine, error
 		}
 		e.rules = append(e.rules, r)
 	}
+	for _, f := range set.Features {
+		if !featureKnown(f, known) {
+			return nil, fmt.Errorf("%s: feature %q is no fact the engine extracts", set.Source, f)
+		}
+	}
+	if set.Weights != nil {
+		e.fit = newScorer(tm, set.Weights, e.rules, set.Features)
+	}
 	return e, nil
 }
 
 // Rules returns the engine's active rules, in evaluation order.
 func (e *Engine) Rules() []Rule { return slices.Clone(e.rules) }
 
+// Pack returns the rule pack the engine was built from.
+func (e *Engine) Pack() *RuleSet { return e.pack }
+
 // Series returns the series list the engine judges versions with.
 func (e *Engine) Series() *SeriesList { return e.series }
 
+// ThreatModel returns the threat model the engine's categories belong to.
+func (e *Engine) ThreatModel() *threatmodel.Model { return e.tm }
+
 // Evaluate extracts the report's facts, runs every rule and derives the
-// rules-only label (see the package documentation for the decision).
+// rules-only label (see the package documentation for the decision). It
+// is EvaluateContext without cancellation.
 func (e *Engine) Evaluate(r *intake.Report) Evaluation {
+	ev, _ := e.EvaluateContext(context.Background(), r)
+	return ev
+}
+
+// EvaluateContext is Evaluate that stops early when ctx is done: it checks
+// ctx between parts while extracting and between rules, and returns
+// ctx.Err() with whatever was evaluated so far (not a usable label). Each
+// part is read up to Options.MaxPartBytes and all parts up to
+// Options.MaxTotalBytes; what was left unread is listed in
+// Evaluation.Truncated. The work is linear in the bytes read.
+func (e *Engine) EvaluateContext(ctx context.Context, r *intake.Report) (Evaluation, error) {
+	ev, _, err := e.evaluate(ctx, r, false)
+	return ev, err
+}
+
+// Truncation says that the rules read only the first Scanned bytes of a
+// part of Size bytes.
+type Truncation struct {
+	Part    string `json:"part"`
+	Scanned int    `json:"scanned"`
+	Size    int    `json:"size"`
+}
+
+// evaluate runs the engine; with alts it also returns, per rule, which of
+// its match alternatives alone would have fired it (for lint).
+func (e *Engine) evaluate(ctx context.Context, r *intake.Report, alts bool) (Evaluation, [][]bool, error) {
 	parts := r.Parts()
-	texts := prepare(parts)
-	facts := extract(r, parts, texts, e.series)
-	ev := Evaluation{Facts: facts, Findings: []Finding{}}
+	texts, trunc := prepare(parts, Limits{Part: e.opt.MaxPartBytes, Total: e.opt.MaxTotalBytes})
+	ev := Evaluation{Findings: []Finding{}, Truncated: trunc}
+	if err := ctx.Err(); err != nil {
+		return ev, nil, err
+	}
+	facts := extract(r, parts, texts, e.pack, e.series)
+	ev.Facts = facts
+	var hits [][]bool
+	if alts {
+		hits = make([][]bool, len(e.rules))
+	}
 	for i := range e.rules {
-		if f, ok := e.fire(&e.rules[i], parts, texts, &facts); ok {
+		if err := ctx.Err(); err != nil {
+			return ev, hits, err
+		}
+		if f, ok := e.fire(&e.rules[i], parts, texts, &facts, -1); ok {
 			ev.Findings = append(ev.Findings, f)
+		}
+		if alts {
+			hits[i] = make([]bool, len(e.rules[i].match))
+			for j := range hits[i] {
+				_, hits[i][j] = e.fire(&e.rules[i], parts, texts, &facts, j)
+			}
 		}
 	}
 	e.decide(&ev)
-	return ev
+	return ev, hits, nil
+}
+
+// Limits bound the text the engine reads of one report.
+type Limits struct {
+	// Part is the most bytes read per part, Total for all parts; 0 means
+	// no bound.
+	Part, Total int
+}
+
+// prepare cuts each part to the limits (at a rune boundary) and prepares
+// it for matching; a part cut short is listed in the truncations.
+func prepare(parts []intake.Part, lim Limits) ([]*text, []Truncation) {
+	texts := make([]*text, len(parts))
+	var trunc []Truncation
+	budget := lim.Total
+	for i, p := range parts {
+		n := len(p.Text)
+		if lim.Part > 0 {
+			n = min(n, lim.Part)
+		}
+		if lim.Total > 0 {
+			n = min(n, max(budget, 0))
+		}
+		for n > 0 && n < len(p.Text) && !utf8.RuneStart(p.Text[n]) {
+			n--
+		}
+		budget -= n
+		if n < len(p.Text) {
+			trunc = append(trunc, Truncation{Part: p.Name, Scanned: n, Size: len(p.Text)})
+		}
+		texts[i] = newText(p.Text[:n])
+	}
+	return texts, trunc
 }
 
 func partAllowed(r *Rule, name string) bool {
@@ -201,18 +344,24 @@ func partAllowed(r *Rule, name string) bool {
 	return false
 }
 
-func (e *Engine) fire(r *Rule, parts []intake.Part, texts []*text, facts *Facts) (Finding, bool) {
+// fire runs rule r over the report; only >= 0 restricts it to that one
+// match alternative.
+func (e *Engine) fire(r *Rule, parts []intake.Part, texts []*text, facts *Facts, only int) (Finding, bool) {
 	if !r.Requires.Holds(facts) {
 		return Finding{}, false
 	}
 	for i, p := range parts {
-		if !partAllowed(r, p.Name) || p.Text == "" {
+		ts := texts[i]
+		if !partAllowed(r, p.Name) || ts.t == "" {
 			continue
 		}
-		for _, m := range r.match {
+		for j, m := range r.match {
+			if only >= 0 && j != only {
+				continue
+			}
 			var loc []int
-			for _, l := range texts[i].findAt(m, -1) {
-				if !negatedBefore(p.Text, l[0]) {
+			for _, l := range ts.findAt(m, maxFactMatches) {
+				if !negatedBefore(ts.t, l[0]) {
 					loc = l[:2]
 					break
 				}

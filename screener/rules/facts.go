@@ -1,5 +1,7 @@
 package rules
 
+import "slices"
+
 // Facts holds what the extractors read from a report; rules (through their
 // requires conditions), the rules-only decision and the outputs share it.
 type Facts struct {
@@ -55,6 +57,59 @@ type Facts struct {
 	Injection []string `json:"injection,omitempty"`
 	// Words is the number of words in the subject and body.
 	Words int `json:"words"`
+	// Other holds the facts of a rule pack's own extractors, by name, for
+	// names that are none of the fields above.
+	Other map[string][]string `json:"other,omitempty"`
+}
+
+// add adds value v to the fact called name, once, keeping at most
+// maxFactValues values per fact.
+func (f *Facts) add(name, v string) {
+	switch name {
+	case "trees":
+		f.Trees = addCapped(f.Trees, v)
+	case "privileges":
+		f.Privileges = addCapped(f.Privileges, v)
+	case "config_options":
+		f.ConfigOptions = addCapped(f.ConfigOptions, v)
+	case "debug_features":
+		f.DebugFeatures = addCapped(f.DebugFeatures, v)
+	case "out_of_tree":
+		f.OutOfTree = addCapped(f.OutOfTree, v)
+	case "crafted_image":
+		f.CraftedImage = addCapped(f.CraftedImage, v)
+	case "hardware_emulation":
+		f.HardwareEmulation = addCapped(f.HardwareEmulation, v)
+	case "physical_access":
+		f.PhysicalAccess = addCapped(f.PhysicalAccess, v)
+	case "reproducer":
+		f.ReproducerKinds = addCapped(f.ReproducerKinds, v)
+		f.HasReproducer = true
+	case "stack_trace":
+		f.HasStackTrace = true
+	case "files":
+		f.Files = addCapped(f.Files, v)
+	case "functions":
+		f.Functions = addCapped(f.Functions, v)
+	case "cvss":
+		f.CVSS = addCapped(f.CVSS, v)
+	case "ai_markers":
+		f.AIMarkers = addCapped(f.AIMarkers, v)
+	case FactInjection:
+		f.Injection = addCapped(f.Injection, v)
+	default:
+		if f.Other == nil {
+			f.Other = map[string][]string{}
+		}
+		f.Other[name] = addCapped(f.Other[name], v)
+	}
+}
+
+func addCapped(list []string, s string) []string {
+	if len(list) >= maxFactValues || slices.Contains(list, s) {
+		return list
+	}
+	return append(list, s)
 }
 
 // Version is one kernel version mentioned in a report.
@@ -71,4 +126,16 @@ type Version struct {
 	// Vendor is true when the version carries a distribution or vendor
 	// suffix (e.g. "5.4.0-150-generic"): its maintenance is the vendor's.
 	Vendor bool `json:"vendor,omitempty"`
+	// Role says what the text uses the version for: "" for a kernel the
+	// reporter ran or names as affected, RoleIntroduced for where the bug
+	// came in ("introduced in 4.14", "Fixes: ... (v5.4)"), RoleFixed for a
+	// release that carries the fix ("fixed in 6.1.92, 6.6.32"). Only
+	// versions the reporter ran say whether the setup is outdated.
+	Role string `json:"role,omitempty"`
 }
+
+// Roles of a Version.
+const (
+	RoleIntroduced = "introduced"
+	RoleFixed      = "fixed"
+)

@@ -45,8 +45,9 @@ type Evaluation struct {
 	// Confidence in [0,1] expresses how strongly the findings support the
 	// label.
 	Confidence float64 `json:"confidence"`
-	// Decisive is true when the evidence is strong enough that a model's
-	// answer need not be asked for (a hard exclusion or a hard boundary).
+	// Decisive is true when a decisive rule fired (one whose fitted,
+	// held-out precision meets MeetsDecisive): the evidence is strong
+	// enough that a model's answer need not be asked for.
 	Decisive bool `json:"decisive"`
 	// Missing lists what the report lacks among "version", "reproducer",
 	// "conditions", "description" and "privileges".
@@ -54,4 +55,7 @@ type Evaluation struct {
 	// Injection is true when the report contains instructions aimed at a
 	// screening model.
 	Injection bool `json:"injection"`
+	// Truncated lists the parts the rules read only in part (see
+	// Options.MaxPartBytes); empty when they read everything.
+	Truncated []Truncation `json:"truncated,omitempty"`
 }

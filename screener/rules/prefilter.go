@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // A matcher is a compiled pattern with a literal prefilter: the pattern can
@@ -213,14 +214,38 @@ func newText(t string) *text {
 	for start < len(t) {
 		end := strings.Index(t[start:], "\n\n")
 		if end < 0 {
-			x.paras = append(x.paras, [2]int{start, len(t)})
-			break
+			end = len(t)
+		} else {
+			end += start + 1 // keep the first newline in the paragraph
 		}
-		end += start + 1 // keep the first newline in the paragraph
-		x.paras = append(x.paras, [2]int{start, end})
+		x.addParagraph(start, end)
 		start = end + 1
 	}
 	return x
+}
+
+// maxParagraph bounds the text one pattern run sees. Prose paragraphs are
+// far shorter; longer ones are logs, traces or code, cut at a line break
+// (or, in a line longer than this, at a rune boundary), so that matching
+// stays linear in the text and Go's fast backtracking engine applies.
+const maxParagraph = 4 << 10
+
+func (x *text) addParagraph(start, end int) {
+	for end-start > maxParagraph {
+		cut := start + maxParagraph
+		if nl := strings.LastIndexByte(x.t[start+maxParagraph/2:cut], '\n'); nl >= 0 {
+			cut = start + maxParagraph/2 + nl + 1
+		} else {
+			for cut > start && !utf8.RuneStart(x.t[cut]) {
+				cut--
+			}
+		}
+		x.paras = append(x.paras, [2]int{start, cut})
+		start = cut
+	}
+	if start < end {
+		x.paras = append(x.paras, [2]int{start, end})
+	}
 }
 
 // lowerASCII lowercases A-Z only, so that offsets stay those of s.
@@ -297,6 +322,19 @@ func (x *text) candidates(m matcher) []bool {
 	return cand
 }
 
+// findWhole returns up to n matches of m over the whole text at once, for
+// patterns that must span a blank line; the literal prefilter still
+// applies.
+func (x *text) findWhole(m matcher, n int) [][]int {
+	if len(m.need) > 0 {
+		if !slices.ContainsFunc(m.need, func(l string) bool { return x.mayContain(l) && strings.Contains(x.lower, l) }) ||
+			!m.alsoHeld(x.lower) {
+			return nil
+		}
+	}
+	return m.re.FindAllStringSubmatchIndex(x.t, n)
+}
+
 // first returns the leftmost match of m, or nil.
 func (x *text) first(m matcher) []int {
 	if locs := x.findAt(m, 1); len(locs) > 0 {
@@ -304,10 +342,6 @@ func (x *text) first(m matcher) []int {
 	}
 	return nil
 }
-
-func (x *text) match(re *regexp.Regexp) bool { return x.first(matcherFor(re)) != nil }
-
-func (x *text) findAllSubIndex(re *regexp.Regexp, n int) [][]int { return x.findAt(matcherFor(re), n) }
 
 func (x *text) findAllIndex(re *regexp.Regexp, n int) [][]int {
 	locs := x.findAt(matcherFor(re), n)
@@ -321,20 +355,6 @@ func (x *text) findAll(re *regexp.Regexp, n int) []string {
 	var out []string
 	for _, l := range x.findAt(matcherFor(re), n) {
 		out = append(out, x.t[l[0]:l[1]])
-	}
-	return out
-}
-
-func (x *text) findAllSub(re *regexp.Regexp, n int) [][]string {
-	var out [][]string
-	for _, l := range x.findAt(matcherFor(re), n) {
-		sub := make([]string, len(l)/2)
-		for i := range sub {
-			if l[2*i] >= 0 {
-				sub[i] = x.t[l[2*i]:l[2*i+1]]
-			}
-		}
-		out = append(out, sub)
 	}
 	return out
 }

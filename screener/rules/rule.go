@@ -1,18 +1,26 @@
 package rules
 
 import (
-	_ "embed"
+	"embed"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
-	"regexp"
+	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 )
 
 //go:embed kernel.yaml
 var kernelRulesYAML []byte
+
+// packFS holds the built-in pack's companion files (its fitted weights).
+//
+//go:embed kernel*.yaml
+var packFS embed.FS
 
 // Rule is one declarative rule: when any of its Match patterns matches one
 // of its Parts, none of its Unless patterns matches anywhere in the report,
@@ -67,13 +75,17 @@ type Rule struct {
 //   - privileges_exclude: none of the listed privileges was extracted;
 //   - facts: each named fact is non-empty (true for booleans);
 //   - no_facts: each named fact is empty (false for booleans);
-//   - versions: "eol-only" (upstream versions were named, none of them
-//     maintained on the report's date, and no tree such as mainline),
-//     "some-eol" (at least one named version, vendor ones included, belongs
-//     to a series that was not maintained on the report's date),
-//     "maintained" (a named upstream version or tree is maintained) or
-//     "none" (no version or tree named). Vendor versions such as
-//     "6.8.0-51-generic" count for neither eol-only nor maintained.
+//   - versions, about the versions the text names (see Version.Role: a
+//     version the reporter ran, one where the bug was introduced, or a
+//     release carrying the fix): "eol-only" (versions the reporter ran are
+//     named, none of them maintained on the report's date, and no tree
+//     such as mainline), "some-eol" (a version the reporter ran, vendor
+//     ones included, belongs to a series that was not maintained),
+//     "maintained" (a version the reporter ran, or a release carrying the
+//     fix, is maintained, or a tree is named), "fixed" (a release carrying
+//     the fix belongs to a maintained series) or "none" (no version or
+//     tree named). Vendor versions such as "6.8.0-51-generic" count for
+//     neither eol-only nor maintained.
 //
 // Fact names are listed by FactNames.
 type Requires struct {
@@ -89,7 +101,8 @@ type Requires struct {
 	Facts []string `yaml:"facts,omitempty" json:"facts,omitempty"`
 	// NoFacts names facts that must be absent.
 	NoFacts []string `yaml:"no_facts,omitempty" json:"no_facts,omitempty"`
-	// Versions is "", "eol-only", "some-eol", "maintained" or "none".
+	// Versions is "", "eol-only", "some-eol", "maintained", "fixed" or
+	// "none".
 	Versions string `yaml:"versions,omitempty" json:"versions,omitempty"`
 }
 
@@ -99,28 +112,110 @@ func (q Requires) IsZero() bool {
 		len(q.PrivilegesExclude) == 0 && len(q.Facts) == 0 && len(q.NoFacts) == 0 && q.Versions == ""
 }
 
-// RuleSet is an ordered list of rules with unique ids.
+// RuleSet is a rule pack: an ordered list of rules with unique ids, the
+// fact extractors they rely on, and optionally the weights fitted for them
+// on a labeled corpus. A pack belongs to a threat model: its categories are
+// the model's ids.
 type RuleSet struct {
 	// Source names where the set came from: "built-in" or a file path.
 	Source string
+	// Name names the pack, e.g. "kernel".
+	Name string
 	// Rules are the rules in definition order.
 	Rules []Rule
+	// Facts are the pack's fact extractors, in order.
+	Facts []FactRule
+	// Versions says how the project's versions are written; nil means the
+	// pack extracts no versions.
+	Versions *VersionSpec
+	// Features names the facts that the fitted scorer weighs besides the
+	// rules (see Weights); empty means none.
+	Features []string
+	// WeightsFile is the file the pack names for its fitted weights,
+	// relative to the pack; LoadFile and KernelRules read it into Weights.
+	WeightsFile string
+	// Weights are the weights fitted on a labeled corpus (see Fit); nil
+	// means the rules' own weights and the hand-written decision apply.
+	Weights *Weights
 }
 
-// KernelRules returns the built-in rule set for the Linux kernel's threat
-// model (kernel.yaml in this package).
+// KernelRules returns the built-in rule pack for the Linux kernel's threat
+// model (kernel.yaml in this package) with its fitted weights
+// (kernel.weights.yaml).
 func KernelRules() (*RuleSet, error) {
-	return Parse(kernelRulesYAML, "built-in kernel.yaml")
+	p, err := kernelPack()
+	if err != nil {
+		return nil, err
+	}
+	return p.clone(), nil
 }
 
-// LoadFile reads a rule file. Its rules are meant to be merged over the
-// built-in set with Merge.
+var kernelPack = sync.OnceValues(func() (*RuleSet, error) {
+	set, err := Parse(kernelRulesYAML, "built-in kernel.yaml")
+	if err != nil {
+		return nil, err
+	}
+	if set.WeightsFile != "" {
+		// A missing file leaves the hand weights (so that `rules fit` can
+		// write it afresh); a broken one is an error.
+		data, err := packFS.ReadFile(set.WeightsFile)
+		if errors.Is(err, fs.ErrNotExist) {
+			return set, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("built-in kernel.yaml: weights: %w", err)
+		}
+		if set.Weights, err = ParseWeights(data, "built-in "+set.WeightsFile); err != nil {
+			return nil, err
+		}
+	}
+	return set, nil
+})
+
+// clone returns a copy of s whose slices may be changed without changing s.
+func (s *RuleSet) clone() *RuleSet {
+	c := *s
+	c.Rules = slices.Clone(s.Rules)
+	c.Facts = slices.Clone(s.Facts)
+	c.Features = slices.Clone(s.Features)
+	return &c
+}
+
+// WithoutWeights returns a copy of s without fitted weights: the rules'
+// own weights and the hand-written decision apply, and no rule is
+// decisive.
+func (s *RuleSet) WithoutWeights() *RuleSet {
+	c := s.clone()
+	c.Weights, c.WeightsFile = nil, ""
+	return c
+}
+
+// LoadFile reads a rule pack file, and the weights file it names (relative
+// to the pack's directory). Its rules are merged over another set with
+// Merge, or used alone as a threat model's pack.
 func LoadFile(path string) (*RuleSet, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read rules: %w", err)
 	}
-	return Parse(data, path)
+	set, err := Parse(data, path)
+	if err != nil {
+		return nil, err
+	}
+	if set.WeightsFile != "" {
+		wp := set.WeightsFile
+		if !filepath.IsAbs(wp) {
+			wp = filepath.Join(filepath.Dir(path), wp)
+		}
+		data, err := os.ReadFile(wp)
+		if err != nil {
+			return nil, fmt.Errorf("%s: weights: %w", path, err)
+		}
+		if set.Weights, err = ParseWeights(data, wp); err != nil {
+			return nil, err
+		}
+	}
+	return set, nil
 }
 
 var ruleKeys = []string{"id", "description", "category", "weight", "match", "parts", "unless",
@@ -129,10 +224,13 @@ var ruleKeys = []string{"id", "description", "category", "weight", "match", "par
 var requiresKeys = []string{"has_reproducer", "has_stack_trace", "privileges_include",
 	"privileges_exclude", "facts", "no_facts", "versions"}
 
-// Parse reads a rule file's content: a mapping with a "rules" list. source
-// names the file in error messages, which also give the rule id and line.
-// Regular expressions are compiled here; categories are checked later,
-// against a threat model, by NewEngine.
+// Parse reads a rule pack's content: a mapping with a "rules" list and
+// optionally name, description, version, facts, versions, features and
+// weights (a file name, or the fitted data inline). source names the file
+// in error messages, which also give the rule id and line. Regular
+// expressions are compiled here; categories and fact names are checked
+// later, against a threat model and the merged pack, by NewEngine. A
+// weights file named by the pack is not read here (see LoadFile).
 func Parse(data []byte, source string) (*RuleSet, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
@@ -148,12 +246,44 @@ func Parse(data []byte, source string) (*RuleSet, error) {
 	}
 	var list *yaml.Node
 	for i := 0; i+1 < len(root.Content); i += 2 {
+		v := root.Content[i+1]
 		switch k := root.Content[i].Value; k {
 		case "rules":
-			list = root.Content[i+1]
+			list = v
+		case "name":
+			set.Name = v.Value
 		case "version", "description":
+		case "facts":
+			facts, err := decodeFactRules(v, source)
+			if err != nil {
+				return nil, err
+			}
+			set.Facts = facts
+		case "versions":
+			spec, err := decodeVersionSpec(v, source)
+			if err != nil {
+				return nil, err
+			}
+			set.Versions = spec
+		case "features":
+			if err := v.Decode(&set.Features); err != nil {
+				return nil, fmt.Errorf("%s:%d: features: %w", source, v.Line, err)
+			}
+		case "weights":
+			switch v.Kind {
+			case yaml.ScalarNode:
+				set.WeightsFile = v.Value
+			case yaml.MappingNode:
+				w, err := decodeWeights(v, source)
+				if err != nil {
+					return nil, err
+				}
+				set.Weights = w
+			default:
+				return nil, fmt.Errorf("%s:%d: weights: want a file name or the fitted weights", source, v.Line)
+			}
 		default:
-			return nil, fmt.Errorf("%s:%d: unknown key %q (want rules, version or description)", source, root.Content[i].Line, k)
+			return nil, fmt.Errorf("%s:%d: unknown key %q (want rules, facts, versions, features, weights, name, version or description)", source, root.Content[i].Line, k)
 		}
 	}
 	if list == nil {
@@ -241,20 +371,16 @@ func (r *Rule) compile() error {
 	if err := r.Requires.check(); err != nil {
 		return err
 	}
-	prefix := "(?i)"
-	if r.CaseSensitive {
-		prefix = ""
-	}
 	r.match, r.unless = nil, nil
 	for _, p := range r.Match {
-		re, err := regexp.Compile(prefix + wrapSpaces(p))
+		re, err := compilePattern(p, r.CaseSensitive, false)
 		if err != nil {
 			return fmt.Errorf("match pattern %q: %w", p, err)
 		}
 		r.match = append(r.match, newMatcher(re))
 	}
 	for _, p := range r.Unless {
-		re, err := regexp.Compile(prefix + wrapSpaces(p))
+		re, err := compilePattern(p, r.CaseSensitive, false)
 		if err != nil {
 			return fmt.Errorf("unless pattern %q: %w", p, err)
 		}
@@ -263,16 +389,24 @@ func (r *Rule) compile() error {
 	return nil
 }
 
+// check checks the conditions' values; fact names are checked by
+// NewEngine, which knows the pack's own facts.
 func (q Requires) check() error {
-	for _, f := range slices.Concat(q.Facts, q.NoFacts) {
-		if _, ok := factTests[f]; !ok {
-			return fmt.Errorf("unknown fact %q (want one of %s)", f, strings.Join(FactNames(), ", "))
-		}
-	}
 	switch q.Versions {
-	case "", "eol-only", "some-eol", "maintained", "none":
+	case "", "eol-only", "some-eol", "maintained", "fixed", "none":
 	default:
-		return fmt.Errorf("unknown versions condition %q (want eol-only, some-eol, maintained or none)", q.Versions)
+		return fmt.Errorf("unknown versions condition %q (want eol-only, some-eol, maintained, fixed or none)", q.Versions)
+	}
+	return nil
+}
+
+// checkFacts reports a fact name that neither the built-in facts nor the
+// pack's extractors provide.
+func (q Requires) checkFacts(known func(string) bool) error {
+	for _, f := range slices.Concat(q.Facts, q.NoFacts) {
+		if !known(f) {
+			return fmt.Errorf("unknown fact %q (want one of %s, or a fact of the pack's extractors)", f, strings.Join(FactNames(), ", "))
+		}
 	}
 	return nil
 }
@@ -287,15 +421,30 @@ const (
 
 // Merge returns a new set: s's rules, with each of o's rules replacing the
 // rule of the same id in place, or removing it when o's rule is Disabled,
-// or appended when the id is new. Neither input is changed.
+// or appended when the id is new. o's fact extractors are appended to s's;
+// o's versions section and features, when given, replace s's. Fitted
+// weights merge by rule id: a rule o replaces keeps no fitted record of s's
+// (its patterns changed) unless o's weights give one. Neither input is
+// changed.
 func (s *RuleSet) Merge(o *RuleSet) *RuleSet {
-	out := &RuleSet{Source: s.Source, Rules: slices.Clone(s.Rules)}
+	out := s.clone()
 	if o == nil {
 		return out
 	}
 	if o.Source != "" {
 		out.Source = s.Source + " + " + o.Source
 	}
+	if o.Name != "" {
+		out.Name = o.Name
+	}
+	out.Facts = append(out.Facts, o.Facts...)
+	if o.Versions != nil {
+		out.Versions = o.Versions
+	}
+	if len(o.Features) > 0 {
+		out.Features = slices.Clone(o.Features)
+	}
+	var replaced []string
 	for _, r := range o.Rules {
 		i := slices.IndexFunc(out.Rules, func(x Rule) bool { return x.ID == r.ID })
 		switch {
@@ -304,10 +453,12 @@ func (s *RuleSet) Merge(o *RuleSet) *RuleSet {
 		case r.Disabled:
 		case i >= 0:
 			out.Rules[i] = r
+			replaced = append(replaced, r.ID)
 		default:
 			out.Rules = append(out.Rules, r)
 		}
 	}
+	out.Weights = s.Weights.merge(o.Weights, replaced)
 	return out
 }
 

@@ -76,9 +76,18 @@ type Model struct {
 	Source string `json:"source" yaml:"-"`
 	// Clauses are the model's clauses in document order.
 	Clauses []Clause `json:"clauses" yaml:"clauses"`
+	// RulePack is the rule pack the model names (a YAML model's "rules"
+	// key): a file path, resolved against the model file's directory, or
+	// NoRulePack. Empty means the model names none (see rules.PackFor for
+	// what is used then).
+	RulePack string `json:"rule_pack,omitempty" yaml:"rules,omitempty"`
 
 	index map[string]int
 }
+
+// NoRulePack, as a model's rules key, says that the model has no rule
+// pack: reports are screened by the model (and the baseline) alone.
+const NoRulePack = "none"
 
 // New builds a Model from clauses, checking that every id is non-empty and
 // unique and that every verdict is one of Verdicts.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -13,12 +14,15 @@ import (
 // yamlDoc is the shape of a YAML threat model file.
 type yamlDoc struct {
 	Name    string   `yaml:"name"`
+	Rules   string   `yaml:"rules"`
 	Clauses []Clause `yaml:"clauses"`
 }
 
-// ParseYAML reads a threat model written as YAML: a name and a list of
-// clauses, each with id, verdict, title, summary and optional section and
-// text. source names the file in messages.
+// ParseYAML reads a threat model written as YAML: a name, optionally the
+// rule pack that belongs to it ("rules": a file name relative to the
+// model's file, or "none"), and a list of clauses, each with id, verdict,
+// title, summary and optional section and text. source names the file in
+// messages.
 //
 // Unknown fields are errors, and every error names the line it is about:
 // syntax and type errors as the YAML decoder reports them, semantic errors
@@ -76,7 +80,21 @@ func ParseYAML(data []byte, source string) (*Model, error) {
 	if name == "" {
 		name = nameFromSource(source)
 	}
-	return New(name, source, doc.Clauses)
+	m, err := New(name, source, doc.Clauses)
+	if err != nil {
+		return nil, err
+	}
+	m.RulePack = resolvePack(strings.TrimSpace(doc.Rules), source)
+	return m, nil
+}
+
+// resolvePack resolves a model's rules key against the model file's
+// directory.
+func resolvePack(pack, source string) string {
+	if pack == "" || pack == NoRulePack || filepath.IsAbs(pack) || source == "built-in" {
+		return pack
+	}
+	return filepath.Join(filepath.Dir(source), pack)
 }
 
 // clauseLines returns the line of each item of the top-level "clauses"

@@ -53,3 +53,16 @@ func TestParseYAMLErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestParseYAMLRulePack(t *testing.T) {
+	const clauses = "clauses:\n  - id: a.b\n    verdict: security\n"
+	m, err := ParseYAML([]byte("rules: curl.rules.yaml\n"+clauses), filepath.Join("models", "curl.yaml"))
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join("models", "curl.rules.yaml"), m.RulePack, "relative to the model's file")
+	m, err = ParseYAML([]byte("rules: none\n"+clauses), "curl.yaml")
+	require.NoError(t, err)
+	assert.Equal(t, NoRulePack, m.RulePack)
+	m, err = ParseYAML([]byte(clauses), "curl.yaml")
+	require.NoError(t, err)
+	assert.Empty(t, m.RulePack)
+}

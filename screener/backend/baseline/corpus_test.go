@@ -15,12 +15,16 @@ import (
 // bundledDir is the bundled corpus, relative to this package.
 var bundledDir = filepath.Join("..", "..", "..", "corpus")
 
-// bundledExamples reads the bundled corpus; a checkout without it fails.
+// bundledExamples reads the dev split of the bundled corpus, the part the
+// embedded model is trained on (the test split is sealed for measuring); a
+// checkout without it fails.
 func bundledExamples(t testing.TB) []Example {
 	t.Helper()
 	_, err := os.Stat(filepath.Join(bundledDir, corpus.LabelsFile))
 	require.NoError(t, err, "the bundled corpus is part of the repository")
 	c, err := corpus.Load(bundledDir)
+	require.NoError(t, err)
+	c, err = c.OnlySplit(corpus.SplitDev)
 	require.NoError(t, err)
 	read, err := c.ReadReports(context.Background(), intake.Options{})
 	require.NoError(t, err)
@@ -32,9 +36,9 @@ func bundledExamples(t testing.TB) []Example {
 	return ex
 }
 
-// On the bundled corpus, cross-validated, the baseline must clearly beat
-// always answering the most common verdict, and its confidence must track
-// its accuracy.
+// On the dev split of the bundled corpus, cross-validated, the baseline
+// must clearly beat always answering the most common verdict, find the
+// security reports, and its confidence must track its accuracy.
 func TestCrossValidatedOnBundledCorpus(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains five models")
@@ -84,5 +88,5 @@ func TestCrossValidatedOnBundledCorpus(t *testing.T) {
 		len(ex), acc, base, float64(secRight)/float64(counts["security"]), meanConf)
 	require.Greater(t, acc, base+0.1, "the baseline should beat the majority verdict clearly")
 	require.InDelta(t, acc, meanConf, 0.1, "confidence should track accuracy")
-	require.Greater(t, float64(secRight)/float64(counts["security"]), 0.6, "security recall")
+	require.Greater(t, float64(secRight)/float64(counts["security"]), 0.9, "security recall")
 }
