@@ -10,11 +10,13 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/secscreen/secscreen/screener/injection"
 	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/rules"
 )
 
-// EvalCache keeps the rules' evaluations of reports across runs, beside
+// EvalCache keeps the rules' evaluations of reports, and the injection
+// detector's findings, across runs, beside
 // the model's reply cache, so that a run answered from that cache (an eval
 // re-run, a resumed batch) does not run the rules again on every report:
 // with the model's answer replayed, the rules were most of the CPU left.
@@ -44,55 +46,73 @@ func NewEvalCache(dir, fingerprint string) *EvalCache {
 // Evaluator evaluates a report: rules.Engine.EvaluateContext.
 type Evaluator func(context.Context, *intake.Report) (rules.Evaluation, error)
 
-// Evaluation returns the cached evaluation of r, or evaluates it with eval
-// and stores the result. A failed evaluation (a cancelled run) is not
-// stored.
-func (c *EvalCache) Evaluation(ctx context.Context, r *intake.Report, eval Evaluator) (rules.Evaluation, error) {
+// Detector finds text aimed at a model: injection.Detect.
+type Detector func(*intake.Report) []injection.Span
+
+// Analysis returns the cached evaluation and injection spans of r, or
+// computes them with eval and detect and stores them. A failed evaluation
+// (a cancelled run) is not stored. The injection detector is cached with
+// the rules: with a model's answer replayed, it was most of what was left.
+func (c *EvalCache) Analysis(ctx context.Context, r *intake.Report, eval Evaluator, detect Detector) (rules.Evaluation, []injection.Span, error) {
+	compute := func() (rules.Evaluation, []injection.Span, error) {
+		ev, err := eval(ctx, r)
+		if err != nil {
+			return ev, nil, err
+		}
+		return ev, detect(r), nil
+	}
 	if c == nil || c.dir == "" {
-		return eval(ctx, r)
+		return compute()
 	}
 	key, err := c.key(r)
 	if err != nil {
-		return eval(ctx, r)
+		return compute()
 	}
 	path := filepath.Join(c.dir, key[:2], key+".json")
 	if data, err := os.ReadFile(path); err == nil {
 		var e evalEntry
 		if json.Unmarshal(data, &e) == nil && e.Key == key {
-			return e.Evaluation, nil
+			return e.Evaluation, e.Injection, nil
 		}
 	}
-	ev, err := eval(ctx, r)
+	ev, spans, err := compute()
 	if err != nil {
-		return ev, err
+		return ev, nil, err
 	}
-	if data, err := json.Marshal(evalEntry{Key: key, Evaluation: ev}); err == nil {
+	if data, err := json.Marshal(evalEntry{Key: key, Evaluation: ev, Injection: spans}); err == nil {
 		_ = writeAtomic(path, data) // a cache that cannot write only misses
 	}
-	return ev, nil
+	return ev, spans, nil
 }
 
-// Evaluate is Evaluation without a context, for code that evaluates
-// outside a run (training the baseline).
+// Evaluate is the cached evaluation of r outside a run (training the
+// baseline); it stores the injection spans too, for the run that follows.
 func (c *EvalCache) Evaluate(r *intake.Report, eng *rules.Engine) rules.Evaluation {
-	ev, _ := c.Evaluation(context.Background(), r, func(_ context.Context, r *intake.Report) (rules.Evaluation, error) {
+	ev, _, _ := c.Analysis(context.Background(), r, func(_ context.Context, r *intake.Report) (rules.Evaluation, error) {
 		return eng.Evaluate(r), nil
-	})
+	}, injection.Detect)
 	return ev
 }
 
 type evalEntry struct {
 	Key        string           `json:"key"`
 	Evaluation rules.Evaluation `json:"evaluation"`
+	Injection  []injection.Span `json:"injection"`
 }
 
 // evalCacheFormat versions the key derivation and the entry layout.
-const evalCacheFormat = "secscreen-rules-cache/v1"
+const evalCacheFormat = "secscreen-rules-cache/v2"
 
+// key hashes the fingerprint and the whole report, the hidden parts (the
+// header fields and HTML comments the injection detector reads) included.
 func (c *EvalCache) key(r *intake.Report) (string, error) {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%s\x00", evalCacheFormat, c.fingerprint)
-	if err := json.NewEncoder(h).Encode(r); err != nil {
+	enc := json.NewEncoder(h)
+	if err := enc.Encode(r); err != nil {
+		return "", err
+	}
+	if err := enc.Encode(r.Hidden); err != nil {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil

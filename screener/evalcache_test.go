@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/secscreen/secscreen/screener/injection"
 	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/rules"
 	"github.com/secscreen/secscreen/screener/threatmodel"
@@ -23,50 +24,58 @@ func TestEvalCacheGivesBackTheSameEvaluationForTheWholeCorpus(t *testing.T) {
 	require.NoError(t, err)
 	c := NewEvalCache(t.TempDir(), "fp1")
 	ctx := context.Background()
-	n := 0
-	for it := range intake.Read(ctx, []string{"../corpus/reports", "../examples"}, intake.Options{}) {
+	n, withSpans := 0, 0
+	for it := range intake.Read(ctx, []string{"../corpus/reports", "../examples", "injection/testdata/suite"}, intake.Options{}) {
 		if it.Report == nil {
 			continue
 		}
 		n++
-		want := eng.Evaluate(it.Report)
-		first, err := c.Evaluation(ctx, it.Report, eng.EvaluateContext)
+		want, wantSpans := eng.Evaluate(it.Report), injection.Detect(it.Report)
+		if len(wantSpans) > 0 {
+			withSpans++
+		}
+		first, spans, err := c.Analysis(ctx, it.Report, eng.EvaluateContext, injection.Detect)
 		require.NoError(t, err)
-		again, err := c.Evaluation(ctx, it.Report, func(context.Context, *intake.Report) (rules.Evaluation, error) {
+		again, againSpans, err := c.Analysis(ctx, it.Report, func(context.Context, *intake.Report) (rules.Evaluation, error) {
 			t.Fatalf("%s: evaluated again: the cache missed", it.Source)
 			return rules.Evaluation{}, nil
-		})
+		}, injection.Detect)
 		require.NoError(t, err)
 		assert.Equal(t, want, first, it.Source)
 		assert.Equal(t, want, again, "%s: the cached evaluation differs from the engine's", it.Source)
+		assert.Equal(t, wantSpans, spans, it.Source)
+		assert.Equal(t, wantSpans, againSpans, "%s: the cached injection spans differ from the detector's", it.Source)
 	}
 	assert.Greater(t, n, 200)
+	assert.Greater(t, withSpans, 20, "the injection suite exercises the spans")
 }
 
 func TestEvalCacheKeysOnTheFingerprintAndTheWholeReport(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
 	calls := 0
-	eval := func(_ context.Context, r *intake.Report) (rules.Evaluation, error) {
+	evaluate := func(_ context.Context, r *intake.Report) (rules.Evaluation, error) {
 		calls++
 		return rules.Evaluation{Category: r.Subject, Findings: []rules.Finding{}}, nil
 	}
+	none := func(*intake.Report) []injection.Span { return nil }
+	eval := func(c *EvalCache, r *intake.Report) { c.Analysis(ctx, r, evaluate, none) }
 	r := &intake.Report{ID: "a", Subject: "one", Body: "body"}
 	a := NewEvalCache(dir, "rules v1")
-	a.Evaluation(ctx, r, eval)
-	a.Evaluation(ctx, r, eval)
+	eval(a, r)
+	eval(a, r)
 	assert.Equal(t, 1, calls)
-	NewEvalCache(dir, "rules v2").Evaluation(ctx, r, eval)
+	eval(NewEvalCache(dir, "rules v2"), r)
 	assert.Equal(t, 2, calls, "other rules: another key")
 	changed := *r
 	changed.Body = "body, edited"
-	a.Evaluation(ctx, &changed, eval)
+	eval(a, &changed)
 	assert.Equal(t, 3, calls, "another report: another key")
-	NewEvalCache(dir, "").Evaluation(ctx, r, eval)
-	NewEvalCache(dir, "").Evaluation(ctx, r, eval)
+	eval(NewEvalCache(dir, ""), r)
+	eval(NewEvalCache(dir, ""), r)
 	assert.Equal(t, 5, calls, "no fingerprint: nothing is kept")
 	var nilCache *EvalCache
-	nilCache.Evaluation(ctx, r, eval)
+	eval(nilCache, r)
 	assert.Equal(t, 6, calls)
 
 	// A corrupt entry is a miss, then repaired.
@@ -76,8 +85,8 @@ func TestEvalCacheKeysOnTheFingerprintAndTheWholeReport(t *testing.T) {
 	for _, e := range entries {
 		require.NoError(t, os.WriteFile(e, []byte("{broken"), 0o600))
 	}
-	a.Evaluation(ctx, r, eval)
-	a.Evaluation(ctx, r, eval)
+	eval(a, r)
+	eval(a, r)
 	assert.Equal(t, 7, calls)
 
 	// A failed evaluation (a cancelled run) is not kept.
@@ -86,8 +95,8 @@ func TestEvalCacheKeysOnTheFingerprintAndTheWholeReport(t *testing.T) {
 		return rules.Evaluation{}, context.Canceled
 	}
 	other := &intake.Report{ID: "b", Body: "x"}
-	_, err = a.Evaluation(ctx, other, failing)
+	_, _, err = a.Analysis(ctx, other, failing, none)
 	assert.ErrorIs(t, err, context.Canceled)
-	a.Evaluation(ctx, other, eval)
+	eval(a, other)
 	assert.Equal(t, 9, calls)
 }

@@ -144,7 +144,7 @@ func (s *Screener) BackendName() string {
 func (s *Screener) Screen(ctx context.Context, r *intake.Report) Result {
 	res := Result{ID: r.ID, Source: r.Source, Subject: r.Subject, From: r.From, Hash: r.Hash, Replies: r.Replies,
 		Backend: s.BackendName(), SentTo: backend.NotSent}
-	ev, err := s.cfg.EvalCache.Evaluation(ctx, r, s.cfg.Rules.EvaluateContext)
+	ev, spans, err := s.cfg.EvalCache.Analysis(ctx, r, s.cfg.Rules.EvaluateContext, injection.Detect)
 	if err != nil {
 		return reportError(r, res.Backend, DecisionCancelled, fmt.Errorf("not screened: %w", err))
 	}
@@ -153,7 +153,7 @@ func (s *Screener) Screen(ctx context.Context, r *intake.Report) Result {
 	// find text aimed at a model; the detector's spans go in the result.
 	// Its finding does not touch the rules' decisiveness: decisive rules
 	// evidence still stands against a model that obeys the injection.
-	res.Injection = injection.Detect(r)
+	res.Injection = spans
 	ev.Injection = ev.Injection || len(res.Injection) > 0
 	var (
 		ans  *ModelAnswer
