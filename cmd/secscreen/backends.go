@@ -130,9 +130,10 @@ type modelBackend struct {
 	prices  backend.PriceTable
 	set     settings
 	shots   func(*screener.Config) error
-	// evalCache keeps the rules' evaluations beside the reply cache; nil
-	// when there is no reply cache.
+	// evalCache keeps the rules' evaluations beside the reply cache, in
+	// cacheRoot; nil when there is no reply cache.
 	evalCache *screener.EvalCache
+	cacheRoot string
 }
 
 // configure copies the model options into the screener's config.
@@ -238,7 +239,10 @@ func newModelBackend(c *cli.Context, tm *threatmodel.Model, eng *rules.Engine) (
 		}
 		layers.Cache = &backend.Cache{Dir: s.cacheDir, Mode: mode, Logger: logger}
 		if mode != backend.CacheDisabled {
-			mb.evalCache = newEvalCache(c, s.cacheDir)
+			mb.cacheRoot = cacheRoot(s.cacheDir)
+			if mb.cacheRoot != "" {
+				mb.evalCache = newEvalCache(c, mb.cacheRoot)
+			}
 		}
 	}
 	mb.backend = backend.Wrap(b, layers)

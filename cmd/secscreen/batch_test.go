@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -284,4 +285,43 @@ func TestScreenAPublicInboxSinceLast(t *testing.T) {
 	rows = jsonl(t, string(data))
 	require.Len(t, rows, 2)
 	assert.Equal(t, "m3@lore", rows[1]["id"])
+}
+
+// A warm-cache eval re-run replays the model, the rules' evaluations and
+// the fold models, and scores exactly as the cold run did.
+func TestEvalWarmCacheReplaysModelsRulesAndFolds(t *testing.T) {
+	isolate(t)
+	dir := evalCorpus(t)
+	var calls atomic.Int32
+	srv := fakeOpenAI(t, &calls)
+	cache := t.TempDir()
+	args := []string{"eval", "--json", "-", "--resamples", "20", "--corpus", dir, "--split", "dev", "--backend", "openai",
+		"--base-url", srv.URL + "/v1", "--model", "m", "--cache", cache, "--folds", "2"}
+	code, cold, errOut := secscreen(t, args...)
+	require.Equal(t, exitOK, code, errOut)
+	n := calls.Load()
+	require.Positive(t, n)
+	rulesEntries, _ := filepath.Glob(filepath.Join(cache, "rules", "*", "*.json"))
+	folds, _ := filepath.Glob(filepath.Join(cache, "baseline", "*.json"))
+	assert.NotEmpty(t, rulesEntries, "the rules' evaluations are kept")
+	assert.Len(t, folds, 2, "one model per fold")
+
+	code, warm, errOut := secscreen(t, args...)
+	require.Equal(t, exitOK, code, errOut)
+	assert.Equal(t, n, calls.Load(), "no model call when warm")
+	var a, b struct {
+		Rows []map[string]any `json:"rows"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(cold), &a))
+	require.NoError(t, json.Unmarshal([]byte(warm), &b))
+	require.Len(t, b.Rows, len(a.Rows))
+	for i := range a.Rows {
+		require.Contains(t, a.Rows[i], "verdict")
+		for k, v := range a.Rows[i] {
+			if strings.Contains(k, "model") || strings.Contains(k, "latency") {
+				continue // the model's usage says cached, and its latency differs
+			}
+			assert.Equal(t, v, b.Rows[i][k], "%v %s", a.Rows[i]["id"], k)
+		}
+	}
 }

@@ -13,22 +13,29 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/secscreen/secscreen/screener"
+	"github.com/secscreen/secscreen/screener/backend"
 )
 
+// cacheRoot is the reply cache's directory: dir, or the default one; ""
+// when there is none.
+func cacheRoot(dir string) string {
+	if dir != "" {
+		return dir
+	}
+	d, err := backend.DefaultCacheDir()
+	if err != nil {
+		return ""
+	}
+	return d
+}
+
 // newEvalCache is the cache of the rules' evaluations kept beside the
-// reply cache in dir (the default cache directory when dir is ""), or
-// nil when the rules in force cannot be fingerprinted.
+// reply cache in dir, or nil when the rules in force cannot be
+// fingerprinted.
 func newEvalCache(c *cli.Context, dir string) *screener.EvalCache {
 	fp := rulesFingerprint(c)
 	if fp == "" {
 		return nil
-	}
-	if dir == "" {
-		base, err := os.UserCacheDir()
-		if err != nil {
-			return nil
-		}
-		dir = filepath.Join(base, "secscreen")
 	}
 	return screener.NewEvalCache(filepath.Join(dir, "rules"), fp)
 }
