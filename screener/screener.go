@@ -62,6 +62,11 @@ type Config struct {
 	// Shots picks few-shot examples for a report (nil: none). It must never
 	// return the report itself.
 	Shots func(r *intake.Report) []prompts.Shot
+	// Duplicates, if set, looks each report up among the earlier ones of
+	// the run (and of a history) before it is screened: a duplicate of a
+	// decided report reuses that decision instead of asking the model
+	// (DecisionDuplicate), and every result lists what it duplicates.
+	Duplicates Duplicates
 	// Progress, if set, is called after each result with the run's summary
 	// so far (rows, errors, model calls, cache hits...), from Run's single
 	// emitting goroutine.
@@ -291,13 +296,15 @@ func (s *Screener) Run(ctx context.Context, items iter.Seq[intake.Item], emit fu
 	start := time.Now()
 	type job struct {
 		item intake.Item
+		seq  int
+		dups []DuplicateOf
 		out  chan Result
 	}
 	n := s.cfg.Concurrency
 	jobs := make(chan job)
-	// order holds each job's future in input order; its capacity bounds how
-	// far screening can run ahead of the slowest report.
-	order := make(chan chan Result, 2*n)
+	// order holds each job in input order; its capacity bounds how far
+	// screening can run ahead of the slowest report.
+	order := make(chan job, 2*n)
 
 	var wg sync.WaitGroup
 	for range n {
@@ -305,26 +312,36 @@ func (s *Screener) Run(ctx context.Context, items iter.Seq[intake.Item], emit fu
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				j.out <- s.screenItem(ctx, j.item)
+				j.out <- s.screenItem(ctx, j.item, j.dups)
 			}
 		}()
 	}
 	go func() {
 		defer close(order)
 		defer close(jobs)
+		seq := 0
 		for it := range items {
 			if ctx.Err() != nil {
 				return
 			}
-			j := job{item: it, out: make(chan Result, 1)}
-			order <- j.out
+			seq++
+			j := job{item: it, seq: seq, out: make(chan Result, 1)}
+			if s.cfg.Duplicates != nil && it.Err == nil && it.Report != nil {
+				// In input order, so that the first of two duplicates is
+				// the one screened, however the workers are scheduled.
+				j.dups = s.cfg.Duplicates.Check(ctx, seq, it.Report)
+			}
+			order <- j
 			jobs <- j
 		}
 	}()
 
 	sum := newSummary(s.BackendName())
-	for fut := range order {
-		res := <-fut
+	for j := range order {
+		res := <-j.out
+		if s.cfg.Duplicates != nil && j.item.Report != nil {
+			s.cfg.Duplicates.Record(ctx, j.seq, j.item.Report, &res)
+		}
 		sum.add(res)
 		emit(res)
 		if s.cfg.Progress != nil {
@@ -338,7 +355,7 @@ func (s *Screener) Run(ctx context.Context, items iter.Seq[intake.Item], emit fu
 	return sum
 }
 
-func (s *Screener) screenItem(ctx context.Context, it intake.Item) Result {
+func (s *Screener) screenItem(ctx context.Context, it intake.Item, dups []DuplicateOf) Result {
 	switch {
 	case it.Err != nil:
 		return errorResult("", it.Source, s.BackendName(), DecisionInputError, it.Err)
@@ -346,6 +363,8 @@ func (s *Screener) screenItem(ctx context.Context, it intake.Item) Result {
 		return errorResult("", it.Source, s.BackendName(), DecisionInputError, errors.New("no report read"))
 	case ctx.Err() != nil:
 		return errorResult(it.Report.ID, it.Source, s.BackendName(), DecisionCancelled, fmt.Errorf("not screened: %w", ctx.Err()))
+	case len(dups) > 0:
+		return s.screenDuplicate(ctx, it.Report, dups)
 	}
 	return s.Screen(ctx, it.Report)
 }
