@@ -44,36 +44,55 @@ func TestMain(m *testing.M) {
 		os.Exit(helperWriter(target))
 	}
 	code := m.Run()
+	for _, f := range exits {
+		f()
+	}
 	stopPostgres()
 	os.Exit(code)
 }
 
 // postgresDSN returns the DSN of a new, empty database on the test server,
-// or skips the test saying why there is none.
+// dropped when the test ends, or skips the test saying why there is none.
 func postgresDSN(t testing.TB) string {
 	t.Helper()
+	dsn, drop, err := newPostgresDatabase()
+	if err != nil {
+		t.Skipf("no PostgreSQL server for this test: %v", err)
+	}
+	t.Cleanup(drop)
+	return dsn
+}
+
+// newPostgresDatabase creates a database on the test server and returns
+// its DSN and a function that drops it.
+func newPostgresDatabase() (string, func(), error) {
 	pg.once.Do(func() { pg.admin, pg.err = startPostgres() })
 	if pg.err != nil {
-		t.Skipf("no PostgreSQL server for this test: %v", pg.err)
+		return "", nil, pg.err
 	}
 	name := fmt.Sprintf("secscreen_test_%d_%d", os.Getpid(), pg.n.Add(1))
 	db, err := sql.Open("pgx", pg.admin)
 	if err != nil {
-		t.Fatal(err)
+		return "", nil, err
 	}
 	defer db.Close()
 	if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatalf("create test database: %v", err)
+		return "", nil, fmt.Errorf("create test database: %w", err)
 	}
-	t.Cleanup(func() {
+	drop := func() {
 		db, err := sql.Open("pgx", pg.admin)
 		if err == nil {
 			db.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
 			db.Close()
 		}
-	})
-	return withDatabase(pg.admin, name)
+	}
+	return withDatabase(pg.admin, name), drop, nil
 }
+
+// exits are run by TestMain before the server stops.
+var exits []func()
+
+func atExit(f func()) { exits = append(exits, f) }
 
 // withDatabase replaces a DSN's database.
 func withDatabase(dsn, name string) string {

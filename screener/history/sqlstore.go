@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/secscreen/secscreen/screener"
@@ -59,30 +60,58 @@ type sqlStore struct {
 	d    *dialect
 	desc string
 	now  func() time.Time
+
+	mu    sync.Mutex
+	stmts map[int]*sql.Stmt // prepared lookups by key count
 }
 
 var _ Store = (*sqlStore)(nil)
 
 func (s *sqlStore) String() string { return s.desc }
 
-func (s *sqlStore) Close() error { return s.db.Close() }
+func (s *sqlStore) Close() error {
+	s.mu.Lock()
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	s.stmts = nil
+	s.mu.Unlock()
+	return s.db.Close()
+}
 
 func (s *sqlStore) Version(ctx context.Context) (int, error) { return version(ctx, s.db, s.d) }
 
 // Record implements dedup.Past: one transaction writes the entry (or
 // updates the entry of the same id and input) and its fingerprint keys.
 func (s *sqlStore) Record(ctx context.Context, r *intake.Report, fp dedup.Fingerprint, res screener.Result) (int64, error) {
-	rep, err := marshal(r)
+	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("history: record %s: %w", r.ID, err)
+	}
+	defer tx.Rollback()
+	id, err := s.insert(ctx, tx, r, fp, res)
+	if err != nil {
+		return 0, fmt.Errorf("history: record %s: %w", r.ID, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("history: record %s: %w", r.ID, err)
+	}
+	return id, nil
+}
+
+// insert writes one entry and its keys within tx.
+func (s *sqlStore) insert(ctx context.Context, tx *sql.Tx, r *intake.Report, fp dedup.Fingerprint, res screener.Result) (int64, error) {
+	rep, err := marshal(r)
+	if err != nil {
+		return 0, err
 	}
 	result, err := marshal(res)
 	if err != nil {
-		return 0, fmt.Errorf("history: record %s: %w", r.ID, err)
+		return 0, err
 	}
 	dups, err := marshal(res.DuplicateOf)
 	if err != nil {
-		return 0, fmt.Errorf("history: record %s: %w", r.ID, err)
+		return 0, err
 	}
 	if res.DuplicateOf == nil {
 		dups = "[]"
@@ -92,11 +121,6 @@ func (s *sqlStore) Record(ctx context.Context, r *intake.Report, fp dedup.Finger
 	if res.NeedsReview {
 		review = 1
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, fmt.Errorf("history: record %s: %w", r.ID, err)
-	}
-	defer tx.Rollback()
 	var id int64
 	err = tx.QueryRowContext(ctx, s.d.rebind(`INSERT INTO reports (report_id, content_hash, source, subject, sender, report_date,
 			verdict, category, decision, confidence, needs_review, report_json, result_json, first_seen, screened_at, screenings, duplicate_of)
@@ -111,13 +135,10 @@ func (s *sqlStore) Record(ctx context.Context, r *intake.Report, fp dedup.Finger
 		r.ID, r.Hash, r.Source, r.Subject, r.From, formatTime(r.Date),
 		res.Verdict, res.Category, res.Decision, res.Confidence, review, rep, result, now, now, dups).Scan(&id)
 	if err != nil {
-		return 0, fmt.Errorf("history: record %s: %w", r.ID, err)
+		return 0, err
 	}
 	if err := writeFingerprint(ctx, tx, s.d, id, fp); err != nil {
-		return 0, fmt.Errorf("history: record %s: %w", r.ID, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("history: record %s: %w", r.ID, err)
+		return 0, err
 	}
 	return id, nil
 }
@@ -132,16 +153,15 @@ func (s *sqlStore) Lookup(ctx context.Context, keys []uint64, limit int) ([]dedu
 	if len(keys) == 0 || limit <= 0 {
 		return nil, nil
 	}
-	var q strings.Builder
+	stmt, err := s.lookupStmt(ctx, len(keys))
+	if err != nil {
+		return nil, fmt.Errorf("history: lookup: %w", err)
+	}
 	args := make([]any, 0, len(keys)+1)
-	for i, k := range keys {
-		if i > 0 {
-			q.WriteString(" UNION ")
-		}
-		fmt.Fprintf(&q, "SELECT rid FROM (SELECT rid FROM dedup_keys WHERE k = ? ORDER BY rid DESC LIMIT %d) AS t%d", perKey, i)
+	for _, k := range keys {
 		args = append(args, int64(k))
 	}
-	rows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT rid FROM (`+q.String()+`) AS c ORDER BY rid DESC LIMIT ?`), append(args, limit)...)
+	rows, err := stmt.QueryContext(ctx, append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("history: lookup: %w", err)
 	}
@@ -174,6 +194,33 @@ func (s *sqlStore) Lookup(ctx context.Context, keys []uint64, limit int) ([]dedu
 		}
 	}
 	return out, nil
+}
+
+// lookupStmt returns the prepared lookup for n keys: the newest perKey
+// entries of each key, the newest limit of them all. Preparing this
+// statement costs more than running it, so each size is prepared once.
+func (s *sqlStore) lookupStmt(ctx context.Context, n int) (*sql.Stmt, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st := s.stmts[n]; st != nil {
+		return st, nil
+	}
+	var q strings.Builder
+	for i := range n {
+		if i > 0 {
+			q.WriteString(" UNION ")
+		}
+		fmt.Fprintf(&q, "SELECT rid FROM (SELECT rid FROM dedup_keys WHERE k = ? ORDER BY rid DESC LIMIT %d) AS t%d", perKey, i)
+	}
+	st, err := s.db.PrepareContext(ctx, s.d.rebind(`SELECT rid FROM (`+q.String()+`) AS c ORDER BY rid DESC LIMIT ?`))
+	if err != nil {
+		return nil, err
+	}
+	if s.stmts == nil {
+		s.stmts = map[int]*sql.Stmt{}
+	}
+	s.stmts[n] = st
+	return st, nil
 }
 
 // Get implements Store.
