@@ -30,7 +30,7 @@ func corpusCommand() *cli.Command {
 					Usage: "fail when one surface cue (length, fix line, subject prefix, year...) separates security from the rest with this AUC or more; 0 turns the audit off"},
 			},
 			Action: corpusCheck,
-		}},
+		}, corpusExportCommand()},
 	}
 }
 

@@ -75,8 +75,9 @@ func (p *pipeline) cost(sum screener.Summary) (float64, bool) {
 	return p.prices.Cost(backend.Usage{Model: p.modelName, PromptTokens: sum.PromptTokens, CompletionTokens: sum.CompletionTokens})
 }
 
-// buildPipeline assembles the screener from the flags.
-func buildPipeline(c *cli.Context, progress func(screener.Summary)) (*pipeline, error) {
+// buildPipeline assembles the screener from the flags; mutate, if given,
+// completes its configuration (screen adds duplicate detection).
+func buildPipeline(c *cli.Context, progress func(screener.Summary), mutate ...func(*screener.Config)) (*pipeline, error) {
 	tm, eng, err := loadThreatModelAndRules(c)
 	if err != nil {
 		return nil, err
@@ -116,6 +117,9 @@ func buildPipeline(c *cli.Context, progress func(screener.Summary)) (*pipeline, 
 			p.baseline = m
 			p.choice += "; the offline baseline votes beside it"
 		}
+	}
+	for _, m := range mutate {
+		m(&cfg)
 	}
 	if p.screener, err = screener.New(cfg); err != nil {
 		return nil, fmt.Errorf("build screener: %w", err)

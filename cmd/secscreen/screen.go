@@ -27,6 +27,7 @@ func screenCommand() *cli.Command {
 	}
 	flags = append(flags, inputFlags()...)
 	flags = append(flags, pipelineFlags()...)
+	flags = append(flags, historyFlags()...)
 	return &cli.Command{
 		Name:      "screen",
 		Usage:     "screen reports and print a verdict for each",
@@ -58,7 +59,14 @@ func screenAction(c *cli.Context) error {
 	// The progress line shares the terminal only when results go elsewhere.
 	tableOnTerminal := c.String("output") == "" && isTerminal(c.App.Writer)
 	progress := output.NewProgress(c.App.ErrWriter, !quiet && !tableOnTerminal && isTerminal(c.App.ErrWriter), -1)
-	p, err := buildPipeline(c, progress.Update)
+	dups, hist, err := duplicatesFor(c)
+	if err != nil {
+		return err
+	}
+	if hist != nil {
+		defer hist.Close()
+	}
+	p, err := buildPipeline(c, progress.Update, func(cfg *screener.Config) { cfg.Duplicates = dups })
 	if err != nil {
 		return err
 	}
@@ -101,10 +109,13 @@ func screenAction(c *cli.Context) error {
 	if !quiet {
 		fmt.Fprintln(c.App.ErrWriter, summaryLine(sum, p))
 		fmt.Fprint(c.App.ErrWriter, summaryDetail(sum))
+		fmt.Fprint(c.App.ErrWriter, historySummary(sum, dups, hist))
 	}
 	switch {
 	case writeErr != nil:
 		return fmt.Errorf("write results: %w", writeErr)
+	case historyError(dups, hist) != nil:
+		return historyError(dups, hist)
 	case sum.Cancelled:
 		return withCode(exitInterrupted, errors.New("interrupted: the results above are complete for the inputs read so far"))
 	case sum.ModelRefused:

@@ -36,8 +36,8 @@ type Earlier struct {
 	Result screener.Result
 	// LabelVerdict and LabelCategory are the team's label, when recorded.
 	LabelVerdict, LabelCategory string
-	// Seen is when it was last screened.
-	Seen time.Time
+	// Seen is when it was last screened; FirstSeen when first.
+	Seen, FirstSeen time.Time
 }
 
 // Tracker finds duplicates for a screening run (it is a
@@ -137,6 +137,9 @@ type candidate struct {
 	dup screener.DuplicateOf
 	// earlier is set for a report of the past, to reuse its decision.
 	earlier *Earlier
+	// firstSeen is when a report of the past was first screened (zero
+	// for one of this run that the past does not hold yet).
+	firstSeen time.Time
 }
 
 // Check implements screener.Duplicates: it fingerprints r, compares it
@@ -149,6 +152,7 @@ func (t *Tracker) Check(ctx context.Context, seq int, r *intake.Report) []screen
 	ident := identity(r.ID, r.Hash)
 
 	var cands []candidate
+	var selfFirst time.Time
 	fromRun := map[int]bool{}
 	t.mu.Lock()
 	for _, k := range keys {
@@ -176,16 +180,29 @@ func (t *Tracker) Check(ctx context.Context, seq int, r *intake.Report) []screen
 				continue // already a candidate from the run's index
 			case ours:
 				fromRun[seqOf] = true
-				cands = append(cands, candidate{fp: x.Fingerprint, dup: screener.DuplicateOf{ID: x.ID, Subject: x.Subject, Batch: seqOf}})
+				cands = append(cands, candidate{fp: x.Fingerprint, firstSeen: x.FirstSeen, dup: screener.DuplicateOf{ID: x.ID, Subject: x.Subject, Batch: seqOf}})
 			case xi == ident:
-				continue // this very report, screened by an earlier run: it is updated, not duplicated
+				// This very report, screened by an earlier run: it is
+				// updated, not duplicated, and only what came before it
+				// the first time is earlier than it.
+				selfFirst = x.FirstSeen
 			default:
-				cands = append(cands, candidate{fp: x.Fingerprint, earlier: x, dup: screener.DuplicateOf{
+				cands = append(cands, candidate{fp: x.Fingerprint, earlier: x, firstSeen: x.FirstSeen, dup: screener.DuplicateOf{
 					ID: x.ID, HistoryID: x.HistoryID, Subject: x.Subject, Seen: x.Seen,
 					Verdict: cmp.Or(x.LabelVerdict, x.Result.Verdict), Category: cmp.Or(x.LabelCategory, x.Result.Category),
 					Labeled: x.LabelVerdict != ""}})
 			}
 		}
+	}
+
+	if !selfFirst.IsZero() {
+		kept := cands[:0]
+		for _, c := range cands {
+			if !c.firstSeen.IsZero() && c.firstSeen.Before(selfFirst) {
+				kept = append(kept, c)
+			}
+		}
+		cands = kept
 	}
 
 	type scored struct {

@@ -234,7 +234,7 @@ func (p *memPast) Record(_ context.Context, r *intake.Report, fp Fingerprint, re
 		}
 	}
 	p.entries = append(p.entries, Earlier{HistoryID: int64(len(p.entries) + 1), ID: r.ID, Hash: r.Hash, Subject: r.Subject,
-		Fingerprint: fp, Result: res, Seen: time.Now()})
+		Fingerprint: fp, Result: res, Seen: time.Now(), FirstSeen: time.Now()})
 	p.keys = append(p.keys, fp.Keys())
 	return int64(len(p.entries)), nil
 }
@@ -261,6 +261,10 @@ func TestDuplicatesAcrossRunsThroughThePast(t *testing.T) {
 	assert.EqualValues(t, 3, m.calls.Load())
 	assert.Equal(t, 1, sum.Reused)
 	assert.Len(t, past.entries, 3, "a9 added, a1 updated")
+
+	// a1 once more: a9 came after it, so a1 duplicates nothing.
+	res, _ = run(newScreener(t, m, NewTracker(past, Options{}, nil)), rep("a1", "foo", textA))
+	assert.Empty(t, res[0].DuplicateOf)
 }
 
 func TestATeamLabelIsTheDecisionReused(t *testing.T) {
