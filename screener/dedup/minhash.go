@@ -61,7 +61,7 @@ func Sign(tokens []string) Signature {
 		base := uint64(fnvOffset)
 		for j := i; j < i+ShingleWords && j < len(tokens); j++ {
 			base = fnvString(base, tokens[j])
-			base = (base ^ 0) * fnvPrime
+			base *= fnvPrime // a 0 byte between tokens
 		}
 		for k := range sig {
 			if v := uint32(mix64(base^seeds[k]) >> 32); v < sig[k] {

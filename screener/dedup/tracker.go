@@ -127,7 +127,7 @@ func (t *Tracker) fail(err error) {
 // identity says which entries are the same report: same id, same input.
 func identity(id, hash string) uint64 {
 	h := fnvString(fnvOffset, id)
-	h = (h ^ 0) * fnvPrime
+	h *= fnvPrime // a 0 byte between the fields
 	return mix64(fnvString(h, hash))
 }
 
