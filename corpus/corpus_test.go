@@ -254,11 +254,46 @@ func TestWriteText(t *testing.T) {
 func TestBundledCorpus(t *testing.T) {
 	_, err := os.Stat(LabelsFile)
 	require.NoError(t, err, "the bundled corpus must be present")
-	r, err := Check(context.Background(), ".", threatmodel.Kernel(), CheckOptions{})
+	r, err := Check(context.Background(), ".", threatmodel.Kernel(), CheckOptions{MaxCueAUC: DefaultMaxCueAUC})
 	require.NoError(t, err)
+	require.NotNil(t, r.Audit, "the shortcut audit runs on the bundled corpus")
 	var b bytes.Buffer
 	require.NoError(t, r.WriteText(&b))
 	assert.Empty(t, r.Problems, "%s", b.String())
 	_, err = Load(".")
 	require.NoError(t, err)
+}
+
+// TestBundledCorpusMeetsTheV2Counts holds the bundled corpus to what issue 8
+// asks of it: at least 450 reports, 120 of them security, every category at
+// least 8 reports, and a test split of about a third in which every
+// category appears.
+func TestBundledCorpusMeetsTheV2Counts(t *testing.T) {
+	c, err := Load(".")
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, len(c.Labels), 450)
+	all, test := map[string]int{}, map[string]int{}
+	security := 0
+	for _, l := range c.Labels {
+		all[l.Category]++
+		if l.SplitOf() == SplitTest {
+			test[l.Category]++
+		}
+		if l.Verdict == string(threatmodel.Security) {
+			security++
+		}
+	}
+	assert.GreaterOrEqual(t, security, 120)
+	ids := threatmodel.Kernel().IDs()
+	require.Len(t, ids, 38)
+	for _, id := range ids {
+		assert.GreaterOrEqual(t, all[id], 8, id)
+		assert.GreaterOrEqual(t, test[id], 3, "%s in the test split", id)
+	}
+	n := 0
+	for _, k := range test {
+		n += k
+	}
+	share := float64(n) / float64(len(c.Labels))
+	assert.InDelta(t, 1.0/3, share, 0.05, "about a third is test")
 }

@@ -11,9 +11,11 @@ import (
 	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
-// Policy decides a report's final label and route from up to three voters:
-// the rules (always), the model (when a backend is configured and asked)
-// and an offline Voter such as the baseline (when one is configured).
+// Policy decides a report's final label and route from up to four voters:
+// the rules (always), the model (when a backend is configured and asked),
+// an offline Voter such as the baseline (when one is configured), and the
+// source tree (Config.Source: when cited code is missing from the tree, it
+// votes for invalid.nonexistent, with sourcetree.Check.Confidence).
 //
 // The costly error is a real vulnerability routed publicly: a security bug
 // on a public list breaks the embargo. So, in this order:
@@ -29,10 +31,12 @@ import (
 //     verdict (ModelWeight, RulesWeight, BaselineWeight; the baseline's
 //     weight is multiplied by BaselineEcho when it agrees with the rules,
 //     because it learned from the rules' findings and would otherwise
-//     count them twice). The heaviest verdict wins; the label is that of
-//     the first voter backing it, in the order model, baseline, rules.
-//     A model that says security with confidence ≥ PrivateAt is never
-//     outvoted: only step 1 flips its verdict.
+//     count them twice; SourceWeight for the source tree). The heaviest
+//     verdict wins; the label is that of the first voter backing it, in
+//     the order model, baseline, rules, source. A model that says
+//     security with confidence ≥ PrivateAt is never outvoted: only step 1
+//     flips its verdict. With neither a model nor a baseline, the source
+//     tree plays the model's part in step 1: decisive rules override it.
 //  3. Whatever the verdict, the route stays private while any voter says
 //     security with confidence ≥ PrivateAt; the verdict may then be
 //     another one, and the result is flagged for review.
@@ -40,7 +44,8 @@ import (
 // A result is flagged (NeedsReview, with the reasons) only for what a
 // reviewer can act on: a decisive rule against the model, a voter that
 // says security while the final verdict does not, a report with
-// instructions aimed at a model, and a model that gave no usable answer.
+// instructions aimed at a model, a model that gave no usable answer, and
+// cited code missing from the source tree while the verdict is not invalid.
 // Disagreements about the category under one verdict are not flagged.
 type Policy struct {
 	// ModelWeight, RulesWeight and BaselineWeight multiply each voter's
@@ -51,6 +56,12 @@ type Policy struct {
 	// BaselineEcho (0 to 1) is the share of the baseline's vote that counts
 	// when it backs the rules' verdict.
 	BaselineEcho float64
+	// SourceWeight multiplies the source tree's confidence that cited code
+	// is missing (0: the source tree does not vote). Its evidence is read
+	// from the code, not from the report's wording, so it weighs more than
+	// the rules and less than a model; it was not tuned on the corpus,
+	// which has no tree to check against.
+	SourceWeight float64
 	// PrivateAt is the confidence at or above which a voter that says
 	// security keeps the route private and flags a result whose final
 	// verdict is not security. Below it, a security vote only counts in
@@ -61,7 +72,7 @@ type Policy struct {
 // DefaultPolicy returns the policy's constants as tuned on the dev split of
 // the bundled corpus (see README, "How a verdict is decided").
 func DefaultPolicy() Policy {
-	return Policy{ModelWeight: 1.5, RulesWeight: 1.0, BaselineWeight: 1.0, BaselineEcho: 0.75, PrivateAt: 0.5}
+	return Policy{ModelWeight: 1.5, RulesWeight: 1.0, BaselineWeight: 1.0, BaselineEcho: 0.75, SourceWeight: 1.25, PrivateAt: 0.5}
 }
 
 // Decision names the policy step that produced a final label.
@@ -75,6 +86,7 @@ const (
 	DecisionVoteModel      = "vote-model"      // voters disagreed; the model's label won
 	DecisionVoteBaseline   = "vote-baseline"   // voters disagreed; the baseline's label won
 	DecisionVoteRules      = "vote-rules"      // voters disagreed; the rules' label won
+	DecisionVoteSource     = "vote-source"     // voters disagreed; the source tree's invalid.nonexistent won
 	DecisionInputError     = "input-error"     // the input could not be read
 	DecisionCancelled      = "cancelled"       // screening was stopped
 
@@ -83,6 +95,9 @@ const (
 	// reasonHeldPrivate starts the reason of a result whose route was kept
 	// private because a voter says security.
 	reasonHeldPrivate = "route kept private"
+	// reasonSourceMissing starts the reason of a result whose cited code is
+	// missing from the source tree while the verdict is not invalid.
+	reasonSourceMissing = "cited code not in the source tree"
 )
 
 // Review flags: why a result needs a person, one word each (Result.ReviewFlags).
@@ -93,6 +108,7 @@ const (
 	FlagHeldPrivate     = "held-private"     // a voter says security, the verdict does not; the route was kept private
 	FlagUnknownCategory = "unknown-category" // the label names a category the threat model lacks
 	FlagCancelled       = "cancelled"        // the run was stopped before the model answered
+	FlagSourceMissing   = "source-missing"   // cited code is missing from the source tree, the verdict is not invalid
 )
 
 // Voter names in ballots and decisions.
@@ -100,6 +116,7 @@ const (
 	voterModel    = "model"
 	voterBaseline = "baseline"
 	voterRules    = "rules"
+	voterSource   = "source"
 )
 
 // ballot is one voter's label and the weight of its vote.
@@ -112,9 +129,10 @@ type ballot struct {
 func (b ballot) mass() float64 { return b.weight * clamp01(b.conf) }
 
 // decide merges the rules' evaluation, the model's answer (nil when no
-// model was asked) and the voter's opinion (nil when there is none) into
-// the final label and route of r.
-func (p Policy) decide(tm *threatmodel.Model, rt Routes, ev rules.Evaluation, m *ModelAnswer, b *Opinion, r *Result) {
+// model was asked), the voter's opinion (nil when there is none) and the
+// source tree's (nil when no tree was read or nothing cited is missing)
+// into the final label and route of r.
+func (p Policy) decide(tm *threatmodel.Model, rt Routes, ev rules.Evaluation, m *ModelAnswer, b, src *Opinion, r *Result) {
 	r.RulesVerdict = Opinion{
 		Verdict: string(ev.Verdict), Category: ev.Category,
 		Confidence: ev.Confidence, Score: ev.Score, Decisive: ev.Decisive,
@@ -134,7 +152,16 @@ func (p Policy) decide(tm *threatmodel.Model, rt Routes, ev rules.Evaluation, m 
 		}
 	}
 	if ev.Injection {
-		review(FlagInjection, reasonInjection)
+		reason := reasonInjection
+		if len(r.Injection) > 0 {
+			sp := r.Injection[0]
+			reason += fmt.Sprintf(" (%s at %s:%d:%d", sp.Kind, sp.Part, sp.Line, sp.Column)
+			if n := len(r.Injection) - 1; n > 0 {
+				reason += fmt.Sprintf(", and %d more", n)
+			}
+			reason += ")"
+		}
+		review(FlagInjection, reason)
 	}
 
 	rulesB := ballot{voter: voterRules, verdict: rv.Verdict, category: rv.Category, conf: rv.Confidence, weight: p.RulesWeight}
@@ -149,9 +176,13 @@ func (p Policy) decide(tm *threatmodel.Model, rt Routes, ev rules.Evaluation, m 
 		}
 		baseB = &ballot{voter: voterBaseline, verdict: b.Verdict, category: b.Category, conf: b.Confidence, weight: w}
 	}
-	// Ballots in priority order: model, baseline, rules.
+	var srcB *ballot
+	if src != nil && src.Verdict != "" && src.Confidence > 0 && p.SourceWeight > 0 {
+		srcB = &ballot{voter: voterSource, verdict: src.Verdict, category: src.Category, conf: src.Confidence, weight: p.SourceWeight}
+	}
+	// Ballots in priority order: model, baseline, rules, source.
 	var ballots []ballot
-	for _, x := range []*ballot{modelB, baseB, &rulesB} {
+	for _, x := range []*ballot{modelB, baseB, &rulesB, srcB} {
 		if x != nil {
 			ballots = append(ballots, *x)
 		}
@@ -161,11 +192,8 @@ func (p Policy) decide(tm *threatmodel.Model, rt Routes, ev rules.Evaluation, m 
 	}
 
 	// The primary voter reads the whole report: the model, or the baseline
-	// when no model answered.
-	primary := modelB
-	if primary == nil {
-		primary = baseB
-	}
+	// when no model answered; else the source tree, when it votes.
+	primary := cmp.Or(modelB, baseB, srcB)
 	switch {
 	case primary == nil:
 		set(rulesB, DecisionRulesOnly, rv.Confidence)
@@ -211,6 +239,10 @@ func (p Policy) decide(tm *threatmodel.Model, rt Routes, ev rules.Evaluation, m 
 			review(FlagHeldPrivate, fmt.Sprintf("%s: %s %s security but the final verdict is %s", reasonHeldPrivate,
 				strings.Join(who, " and "), says(len(who)), r.Verdict))
 		}
+	}
+
+	if srcB != nil && r.Verdict != srcB.verdict {
+		review(FlagSourceMissing, fmt.Sprintf("%s (%.2f) but the verdict is %s", reasonSourceMissing, srcB.conf, r.Verdict))
 	}
 
 	if _, ok := tm.Clause(r.Category); !ok && r.Category != "" {
@@ -263,6 +295,8 @@ func decisionFor(voter string) string {
 		return DecisionVoteModel
 	case voterBaseline:
 		return DecisionVoteBaseline
+	case voterSource:
+		return DecisionVoteSource
 	}
 	return DecisionVoteRules
 }

@@ -27,7 +27,7 @@ func base(verdict, category string, conf float64) *Opinion {
 
 func decideWith(p Policy, ev rules.Evaluation, m *ModelAnswer, b *Opinion) Result {
 	var r Result
-	p.decide(threatmodel.Kernel(), DefaultRoutes(), ev, m, b, &r)
+	p.decide(threatmodel.Kernel(), DefaultRoutes(), ev, m, b, nil, &r)
 	return r
 }
 
@@ -219,4 +219,67 @@ func TestDecideRouteSafeAndFlagsOnlyActionable(t *testing.T) {
 			require.True(t, slices.ContainsFunc(actionable, func(f string) bool { return slices.Contains(r.ReviewFlags, f) }))
 		}
 	}
+}
+
+func srcOpinion(conf float64) *Opinion {
+	return &Opinion{Verdict: "invalid", Category: "invalid.nonexistent", Confidence: conf}
+}
+
+func decideSrc(ev rules.Evaluation, m *ModelAnswer, b, src *Opinion) Result {
+	var r Result
+	DefaultPolicy().decide(threatmodel.Kernel(), DefaultRoutes(), ev, m, b, src, &r)
+	return r
+}
+
+// TestDecideSourceTree checks how the source tree's evidence (cited code
+// missing from the tree) enters the policy: one more voter, never decisive,
+// that never makes a route public while another voter says security.
+func TestDecideSourceTree(t *testing.T) {
+	const (
+		sec = threatmodel.Security
+		ns  = threatmodel.NotSecurity
+		ni  = threatmodel.NeedsInfo
+	)
+	cases := []struct {
+		name         string
+		ev           rules.Evaluation
+		m            *ModelAnswer
+		b, src       *Opinion
+		wantLabel    string
+		wantDecision string
+		wantFlags    []string
+	}{
+		{"rules alone, unsure: the tree's evidence wins the vote", eval(ni, "info.missing", 0.4, false), nil, nil, srcOpinion(0.6),
+			"invalid/invalid.nonexistent", DecisionVoteSource, nil},
+		{"rules alone, sure: the tree only adds a flag", eval(ns, "fs.crafted-image", 0.8, false), nil, nil, srcOpinion(0.5),
+			"not-security/fs.crafted-image", DecisionVoteRules, []string{FlagSourceMissing}},
+		{"decisive rules override the tree", eval(ns, "privilege.root", 0.5, true), nil, nil, srcOpinion(0.9),
+			"not-security/privilege.root", DecisionExclusionWins, []string{FlagDecisiveRule, FlagSourceMissing}},
+		{"rules and tree agree", eval("invalid", "invalid.nonexistent", 0.5, false), nil, nil, srcOpinion(0.5),
+			"invalid/invalid.nonexistent", DecisionAgree, nil},
+		{"the tree sides with the baseline against the model", eval(ni, "info.unverified-tool", 0.3, false), model("needs-info", "info.unverified-tool", 0.5), base("invalid", "invalid.nonexistent", 0.6), srcOpinion(0.6),
+			"invalid/invalid.nonexistent", DecisionVoteBaseline, nil},
+		{"a model that says security is not outvoted by the tree, and the route stays private", eval(sec, "isolation.memory", 0.4, false), model("security", "isolation.memory", 0.8), nil, srcOpinion(0.9),
+			"security/isolation.memory", DecisionVoteModel, []string{FlagSourceMissing}},
+		{"the tree wins, a voter says security: the route stays private", eval(sec, "isolation.memory", 0.5, false), nil, nil, srcOpinion(0.9),
+			"invalid/invalid.nonexistent", DecisionVoteSource, []string{FlagHeldPrivate}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := decideSrc(tc.ev, tc.m, tc.b, tc.src)
+			assert.Equal(t, tc.wantLabel, r.Verdict+"/"+r.Category)
+			assert.Equal(t, tc.wantDecision, r.Decision)
+			assert.Equal(t, tc.wantFlags, r.ReviewFlags, r.ReviewReason)
+			if slices.Contains(r.ReviewFlags, FlagHeldPrivate) || tc.ev.Verdict == sec && tc.ev.Confidence >= 0.5 {
+				assert.False(t, r.RoutePublic)
+			}
+		})
+	}
+	// No tree, or a zero weight: the tree does not vote.
+	p := DefaultPolicy()
+	p.SourceWeight = 0
+	var r Result
+	p.decide(threatmodel.Kernel(), DefaultRoutes(), eval(ni, "info.missing", 0.4, false), nil, nil, srcOpinion(0.9), &r)
+	assert.Equal(t, DecisionRulesOnly, r.Decision)
+	assert.Equal(t, "needs-info", r.Verdict)
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/secscreen/secscreen/screener/backend"
+	"github.com/secscreen/secscreen/screener/injection"
 	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/threatmodel"
 )
@@ -92,9 +93,10 @@ func (s *Screener) reuse(r *intake.Report, ev Opinion, p Prior, dups []Duplicate
 }
 
 // screenDuplicate screens a report that duplicates earlier ones: when an
-// earlier decision can be reused, it is, unless the report's own rules see
-// text aimed at a model or say security while that decision does not (a
-// near-duplicate may add what makes it a vulnerability). Otherwise the
+// earlier decision can be reused, it is, unless the report's own rules or
+// the injection detector see text aimed at a model, or its rules say
+// security while that decision does not (a near-duplicate may add what
+// makes it a vulnerability). Otherwise the
 // report is screened as usual and lists its duplicates.
 func (s *Screener) screenDuplicate(ctx context.Context, r *intake.Report, dups []DuplicateOf) Result {
 	for _, d := range dups {
@@ -108,12 +110,13 @@ func (s *Screener) screenDuplicate(ctx context.Context, r *intake.Report, dups [
 		}
 		const sec = string(threatmodel.Security)
 		rulesSec := string(ev.Verdict) == sec && ev.Confidence >= s.cfg.Policy.PrivateAt
-		if ev.Injection || rulesSec && p.Result.Verdict != sec {
+		if ev.Injection || rulesSec && p.Result.Verdict != sec || len(injection.Detect(r)) > 0 {
 			break
 		}
 		res := s.reuse(r, Opinion{Verdict: string(ev.Verdict), Category: ev.Category, Confidence: ev.Confidence,
 			Score: ev.Score, Decisive: ev.Decisive}, p, dups)
 		res.Rules, res.RulesTruncated, res.Missing = ev.Findings, ev.Truncated, ev.Missing
+		res.report, res.facts = r, &ev.Facts
 		return res
 	}
 	res := s.Screen(ctx, r)

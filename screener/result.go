@@ -5,7 +5,10 @@ import (
 
 	"github.com/secscreen/secscreen/prompts"
 	"github.com/secscreen/secscreen/screener/backend"
+	"github.com/secscreen/secscreen/screener/injection"
+	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/rules"
+	"github.com/secscreen/secscreen/screener/sourcetree"
 )
 
 // Result is the outcome of screening one input: a decision about a report,
@@ -33,6 +36,10 @@ type Result struct {
 	Missing []string `json:"missing"`
 	// Rules lists every rule that fired, with its span.
 	Rules []rules.Finding `json:"rules"`
+	// Injection lists the text aimed at a model or an automated triage
+	// system that the injection detector found, with its spans; the rules
+	// may flag a report for injection too (see review_flags).
+	Injection []injection.Span `json:"injection"`
 	// RulesVerdict is the rules-only opinion.
 	RulesVerdict Opinion `json:"rules_verdict"`
 	// RulesTruncated lists the parts the rules read only in part (a very
@@ -44,6 +51,9 @@ type Result struct {
 	// Baseline is the offline voter's opinion (Config.Voter); nil when
 	// there is none.
 	Baseline *Opinion `json:"baseline"`
+	// SourceCheck is what the source tree (Config.Source) says about the
+	// code the report cites; nil when no tree was given.
+	SourceCheck *sourcetree.Check `json:"source_check"`
 	// Backend names what produced the model answer ("rules" when none).
 	Backend string `json:"backend"`
 	// SentTo says where the report's text was sent: a model server
@@ -66,11 +76,25 @@ type Result struct {
 	DuplicateOf []DuplicateOf `json:"duplicate_of"`
 	// Error is nil for a screened report, else one line saying what failed.
 	Error *string `json:"error"`
+
+	// report and facts are what the result was decided from, for the
+	// commands that advise on it or answer it (Report, Facts).
+	report *intake.Report
+	facts  *rules.Facts
 }
+
+// Report returns the report this result was decided about; nil for an
+// error row.
+func (r *Result) Report() *intake.Report { return r.report }
+
+// Facts returns what the rules' extractors read from the report; nil for
+// an error row.
+func (r *Result) Facts() *rules.Facts { return r.facts }
 
 // MarshalJSON writes every field on every row, so that tools reading the
 // results see one shape: from and review_reason are null when empty, and
-// missing, rules, review_flags and duplicate_of are [] (never null) on error rows too.
+// missing, rules, injection, review_flags and duplicate_of are [] (never
+// null) on error rows too.
 func (r Result) MarshalJSON() ([]byte, error) {
 	type plain Result // without this method
 	p := plain(r)
@@ -82,6 +106,9 @@ func (r Result) MarshalJSON() ([]byte, error) {
 	}
 	if p.ReviewFlags == nil {
 		p.ReviewFlags = []string{}
+	}
+	if p.Injection == nil {
+		p.Injection = []injection.Span{}
 	}
 	if p.DuplicateOf == nil {
 		p.DuplicateOf = []DuplicateOf{}

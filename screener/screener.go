@@ -26,8 +26,10 @@ import (
 
 	"github.com/secscreen/secscreen/prompts"
 	"github.com/secscreen/secscreen/screener/backend"
+	"github.com/secscreen/secscreen/screener/injection"
 	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/rules"
+	"github.com/secscreen/secscreen/screener/sourcetree"
 	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
@@ -50,6 +52,10 @@ type Config struct {
 	Policy Policy
 	// Routes says where reports go; zero means DefaultRoutes().
 	Routes Routes
+	// Source looks the code each report cites up in a source tree
+	// (sourcetree.Tree); nil: no tree. What it finds missing is evidence
+	// for invalid.nonexistent (see Policy), and Result.SourceCheck.
+	Source SourceChecker
 	// Concurrency bounds the reports screened at once (default 4).
 	Concurrency int
 	// SkipModelWhenDecisive skips the model call when the rules alone are
@@ -71,6 +77,12 @@ type Config struct {
 	// so far (rows, errors, model calls, cache hits...), from Run's single
 	// emitting goroutine.
 	Progress func(so Summary)
+}
+
+// SourceChecker looks the code a report cites up in a source tree; f is
+// what the rules extracted from r. *sourcetree.Tree is one.
+type SourceChecker interface {
+	CheckReport(ctx context.Context, r *intake.Report, f *rules.Facts) (*sourcetree.Check, error)
 }
 
 // Screener screens reports. It is safe for concurrent use.
@@ -133,6 +145,12 @@ func (s *Screener) Screen(ctx context.Context, r *intake.Report) Result {
 		return errorResult(res.ID, res.Source, res.Backend, DecisionCancelled, fmt.Errorf("not screened: %w", err))
 	}
 	res.RulesTruncated = ev.Truncated
+	// A report is flagged for injection when the rules or the detector
+	// find text aimed at a model; the detector's spans go in the result.
+	// Its finding does not touch the rules' decisiveness: decisive rules
+	// evidence still stands against a model that obeys the injection.
+	res.Injection = injection.Detect(r)
+	ev.Injection = ev.Injection || len(res.Injection) > 0
 	var (
 		ans  *ModelAnswer
 		vote *Opinion
@@ -156,7 +174,12 @@ func (s *Screener) Screen(ctx context.Context, r *intake.Report) Result {
 	if s.cfg.Voter != nil && !skip {
 		vote = s.vote(ctx, r, &ev)
 	}
-	s.cfg.Policy.decide(s.cfg.ThreatModel, s.cfg.Routes, ev, ans, vote, &res)
+	var src *Opinion
+	if s.cfg.Source != nil {
+		res.SourceCheck, src = s.checkSource(ctx, r, &ev.Facts)
+	}
+	s.cfg.Policy.decide(s.cfg.ThreatModel, s.cfg.Routes, ev, ans, vote, src, &res)
+	res.report, res.facts = r, &ev.Facts
 	if s.cfg.Backend != nil && ans == nil {
 		res.Decision = DecisionSkippedModel
 	}
@@ -171,6 +194,27 @@ func (s *Screener) Screen(ctx context.Context, r *intake.Report) Result {
 		res.ReviewFlags = []string{FlagCancelled}
 	}
 	return res
+}
+
+// categoryNonexistent is the threat model's category for cited code that
+// does not exist; the source tree votes for it when the model has it.
+const categoryNonexistent = "invalid.nonexistent"
+
+// checkSource asks the source tree about the code r cites. It returns the
+// check and, when cited code is missing and the threat model has the
+// category, the opinion that votes for invalid.nonexistent. A failed check
+// is kept as a note and votes for nothing.
+func (s *Screener) checkSource(ctx context.Context, r *intake.Report, f *rules.Facts) (*sourcetree.Check, *Opinion) {
+	c, err := s.cfg.Source.CheckReport(ctx, r, f)
+	if err != nil {
+		return &sourcetree.Check{Cited: []sourcetree.Citation{}, Missing: []sourcetree.Citation{}, Notes: []string{"not checked: " + err.Error()}}, nil
+	}
+	conf := c.Confidence()
+	v, ok := s.cfg.ThreatModel.VerdictOf(categoryNonexistent)
+	if conf == 0 || !ok {
+		return c, nil
+	}
+	return c, &Opinion{Verdict: string(v), Category: categoryNonexistent, Confidence: conf}
 }
 
 // vote asks the voter; a failed vote is kept with its error and counts for

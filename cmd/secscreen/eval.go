@@ -51,7 +51,7 @@ func evalCommand() *cli.Command {
 			"voter alone, then the share flagged for review. --simulate ERROR_RATE[,SEED] measures the policy\n" +
 			"with a stand-in model that knows the labels and is wrong on that share of the reports.\n\n" +
 			"A baseline model is never scored on reports it was trained on (the built-in one was trained on\n" +
-			"the bundled corpus), whether it answers as the backend or votes beside a model: use --folds K to\n" +
+			"the bundled corpus's dev split), whether it answers as the backend or votes beside a model: use --folds K to\n" +
 			"cross-validate it (train it on K-1 folds, screen the held-out one).",
 		Flags:  flags,
 		Action: evalRun,
@@ -263,7 +263,8 @@ func evalCompare(c *cli.Context) error {
 // refuseTrainedBaseline refuses to score a baseline model on reports it
 // was trained on, which would measure its memory, not its skill, whether it
 // answers as the backend or votes beside a model. The reports are matched
-// by content hash; the built-in model was trained on the bundled corpus.
+// by content hash; the built-in model was trained on the bundled corpus's
+// dev split.
 func refuseTrainedBaseline(c *cli.Context, crp *corpus.Corpus, in intake.Options, m *baseline.Model) error {
 	reports, err := crp.ReadReports(c.Context, in)
 	if err != nil {

@@ -5,7 +5,9 @@
 // Exit codes: 0 success; 1 failure (nothing or not everything could run, or
 // an eval gate was missed); 2 usage error; 3 the run finished but some
 // inputs could not be screened (they appear as error rows); 130 interrupted
-// (what was done is kept).
+// (what was done is kept). check has its own codes for scripts and hooks:
+// 0 send to the security team, 3 send as an ordinary bug, 4 needs more
+// information first, 5 not a bug.
 package main
 
 import (
@@ -53,7 +55,9 @@ const exitCodesHelp = `EXIT CODES:
    3    finished, but some inputs could not be screened (shown as error rows)
    4    finished on the rules alone: the model never gave a valid answer, or its
         server refused the credentials (401/403) and no more calls were made
-   130  interrupted by Ctrl-C; results already done were written`
+   130  interrupted by Ctrl-C; results already done were written
+   check has its own codes (0 send to the security team, 3 send as an ordinary
+   bug, 4 needs more information first, 5 not a bug): see secscreen check --help`
 
 // onUsageError turns flag parsing errors into exit code 2.
 func onUsageError(_ *cli.Context, err error, _ bool) error {
@@ -80,6 +84,8 @@ func newApp() *cli.App {
 		HideHelpCommand:      false,
 		Commands: []*cli.Command{
 			screenCommand(),
+			checkCommand(),
+			replyCommand(),
 			evalCommand(),
 			trainCommand(),
 			corpusCommand(),

@@ -294,10 +294,10 @@ func TestShotsComeFromTheCorpusAndNeverShowTheReportItself(t *testing.T) {
 	// offered as an example: it must not be shown its own text.
 	const self = "../../corpus/reports/misc-069-root-insmod-rootkit.eml"
 	code, _, errOut := secscreen(t, "screen", "--backend", "openai", "--base-url", srv.URL+"/v1", "--model", "m",
-		"--no-cache", "--shots", "300", "--corpus", "../../corpus", "-f", "jsonl", self)
+		"--no-cache", "--shots", "500", "--corpus", "../../corpus", "-f", "jsonl", self)
 	require.Equal(t, exitOK, code, errOut)
 	require.Equal(t, int32(1), calls.Load())
-	assert.Equal(t, 244, strings.Count(user, "<<<BEGIN EXAMPLE "), "every other corpus report is an example")
+	assert.Equal(t, 337, strings.Count(user, "<<<BEGIN EXAMPLE "), "every other report of the dev split (none of the sealed test split) is an example")
 	assert.Equal(t, 1, strings.Count(user, "<<<BEGIN REPORT "))
 	data, err := os.ReadFile(self)
 	require.NoError(t, err)

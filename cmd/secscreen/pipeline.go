@@ -9,6 +9,8 @@ import (
 	"github.com/secscreen/secscreen/screener/backend"
 	"github.com/secscreen/secscreen/screener/backend/baseline"
 	"github.com/secscreen/secscreen/screener/intake"
+	"github.com/secscreen/secscreen/screener/sourcetree"
+	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
 // inputFlags are the flags that control reading reports.
@@ -54,6 +56,28 @@ func pipelineFlags() []cli.Flag {
 	return append(flags, backendFlags()...)
 }
 
+// sourceFlag names a kernel tree whose code reports are checked against;
+// screen and check take it.
+var sourceFlag = &cli.StringFlag{
+	Name:  "source",
+	Usage: "kernel source `DIR` (a tree, or a git checkout read at the version a report names): cited files, functions, CONFIG options and syscalls it lacks are evidence for invalid.nonexistent",
+}
+
+// openSource opens the --source tree, when the command has the flag and
+// it is set. An interface holding a nil *Tree would not be nil: the
+// screener's Source stays unset without a tree.
+func openSource(c *cli.Context) (screener.SourceChecker, error) {
+	dir := c.String(sourceFlag.Name)
+	if dir == "" {
+		return nil, nil
+	}
+	tree, err := sourcetree.Open(dir)
+	if err != nil {
+		return nil, usageErr("--source: %w", err)
+	}
+	return tree, nil
+}
+
 // pipeline is a screener with what the summary line needs to know.
 type pipeline struct {
 	screener *screener.Screener
@@ -64,6 +88,8 @@ type pipeline struct {
 	// baseline is the offline classifier's model when it answers, as the
 	// backend or as the voter beside a model (nil otherwise).
 	baseline *baseline.Model
+	// tm is the threat model the screener speaks.
+	tm *threatmodel.Model
 }
 
 func (p *pipeline) describe() string { return p.choice }
@@ -97,7 +123,13 @@ func buildPipeline(c *cli.Context, progress func(screener.Summary), mutate ...fu
 	if err := mb.configure(c, &cfg); err != nil {
 		return nil, err
 	}
-	p := &pipeline{choice: mb.choice, prices: mb.prices, modelName: mb.model}
+	p := &pipeline{choice: mb.choice, prices: mb.prices, modelName: mb.model, tm: tm}
+	if cfg.Source, err = openSource(c); err != nil {
+		return nil, err
+	}
+	if cfg.Source != nil {
+		p.choice += "; cited code looked up in " + c.String(sourceFlag.Name)
+	}
 	switch {
 	case mb.backend == nil:
 		// --backend rules: the rules alone.

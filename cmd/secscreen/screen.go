@@ -24,6 +24,9 @@ func screenCommand() *cli.Command {
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write results to `FILE` instead of standard output"},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "text format: show route, review reason and every rule that fired"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress line and no summary on standard error"},
+		sourceFlag,
+		&cli.StringFlag{Name: "replies", Usage: "draft a reply to each report that is not a security bug, one file each in `DIR` (see secscreen reply)"},
+		replyTemplateFlag, maintainersFlag,
 	}
 	flags = append(flags, inputFlags()...)
 	flags = append(flags, pipelineFlags()...)
@@ -89,6 +92,17 @@ func screenAction(c *cli.Context) error {
 	if err != nil {
 		return usageErr("%w", err)
 	}
+	var drafts *draftWriter
+	if dir := c.String("replies"); dir != "" {
+		opt, err := adviceOptions(c, p)
+		if err != nil {
+			return err
+		}
+		if drafts, err = newDraftWriter(c, dir, nil, opt); err != nil {
+			return err
+		}
+		drafts.log = io.Discard // the progress line owns standard error; the summary counts the drafts
+	}
 
 	// A failed write (a full disk) stops the run: every report screened
 	// after it would cost a model call for a row nobody gets.
@@ -97,7 +111,10 @@ func screenAction(c *cli.Context) error {
 	var writeErr error
 	sum := p.screener.Run(ctx, intake.Read(ctx, c.Args().Slice(), inOpt), func(r screener.Result) {
 		if writeErr == nil {
-			if writeErr = w.Write(r); writeErr != nil {
+			if writeErr = w.Write(r); writeErr == nil && drafts != nil {
+				writeErr = drafts.add(r)
+			}
+			if writeErr != nil {
 				stopRun()
 			}
 		}
@@ -109,6 +126,9 @@ func screenAction(c *cli.Context) error {
 	if !quiet {
 		fmt.Fprintln(c.App.ErrWriter, summaryLine(sum, p))
 		fmt.Fprint(c.App.ErrWriter, summaryDetail(sum))
+		if drafts != nil {
+			fmt.Fprintf(c.App.ErrWriter, "  %s\n", drafts.summary())
+		}
 		fmt.Fprint(c.App.ErrWriter, historySummary(sum, dups, hist))
 	}
 	switch {

@@ -11,11 +11,15 @@ import (
 	"github.com/secscreen/secscreen/screener/intake"
 )
 
-// shotsFromCorpus reads the labeled corpus in dir and returns a picker of
-// n few-shot examples per report.
+// shotsFromCorpus reads the dev split of the labeled corpus in dir and
+// returns a picker of n few-shot examples per report. The test split is
+// sealed for measuring: its reports are never shown to a model.
 func shotsFromCorpus(c *cli.Context, dir string, n int) (func(*intake.Report) []prompts.Shot, error) {
 	cp, err := corpus.Load(dir)
 	if err != nil {
+		return nil, usageErr("--corpus: %w", err)
+	}
+	if cp, err = cp.OnlySplit(corpus.SplitDev); err != nil {
 		return nil, usageErr("--corpus: %w", err)
 	}
 	read, err := cp.ReadReports(c.Context, intake.Options{})

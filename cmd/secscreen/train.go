@@ -22,12 +22,14 @@ func trainCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "train",
 		Usage: "train the offline baseline classifier on a labeled corpus",
-		Description: "Reads --corpus (labels.jsonl and the reports it names), evaluates every report with the\n" +
-			"rules, fits a naive Bayes model over words, word pairs and the rules' findings, and writes it\n" +
+		Description: "Reads the dev split of --corpus (labels.jsonl and the reports it names; the test split is\n" +
+			"sealed for measuring), evaluates every report with the rules, fits a naive Bayes model over\n" +
+			"words, word pairs and the rules' findings, and writes it\n" +
 			"to -o. A report file that cannot be read is reported and skipped. The built-in model is made with\n" +
 			"`secscreen train --corpus corpus -o screener/backend/baseline/model.json`.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "corpus", Value: "corpus", Usage: "corpus `DIR` holding labels.jsonl and the reports"},
+			&cli.StringFlag{Name: "split", Value: corpus.SplitDev, Usage: "corpus `SPLIT` to train on; only dev: the test split is sealed"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Required: true, Usage: "write the model to `FILE` (\"-\": stdout)"},
 			&cli.Float64Flag{Name: "alpha", Value: baseline.DefaultAlpha, Usage: "additive smoothing `ALPHA` of the counts"},
 			&cli.IntFlag{Name: "min-count", Value: baseline.DefaultMinCount, Usage: "keep words found in at least `N` training reports"},
@@ -66,8 +68,14 @@ func trainRun(c *cli.Context) error {
 		return err
 	}
 	opt.ThreatModel = tm
+	if split := c.String("split"); split != corpus.SplitDev {
+		return usageErr("train: --split %q: the baseline is trained on the dev split only; the test split is sealed for measuring", split)
+	}
 	crp, err := corpus.Load(c.String("corpus"))
 	if err != nil {
+		return usageErr("train: %w", err)
+	}
+	if crp, err = crp.OnlySplit(corpus.SplitDev); err != nil {
 		return usageErr("train: %w", err)
 	}
 

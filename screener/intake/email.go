@@ -125,6 +125,20 @@ func readHeaders(h mail.Header, r *Report) {
 		r.InReplyTo = ids[0]
 	}
 	r.References = msgIDList(h, "References")
+	for f := h.Fields(); f.Next(); {
+		if !decodedHeaders[f.Key()] && !strings.HasPrefix(f.Key(), "Arc-") {
+			r.Hidden = append(r.Hidden, Part{Name: "header:" + f.Key(), Text: oneLine(decodeWords(f.Value()))})
+		}
+	}
+}
+
+// decodedHeaders are the header fields that readHeaders decodes into a
+// Report's fields, or that describe transport and MIME structure rather
+// than carry a sender's text; the others are kept in Report.Hidden.
+var decodedHeaders = map[string]bool{
+	"Subject": true, "From": true, "Date": true, "Message-Id": true, "In-Reply-To": true, "References": true,
+	"Mime-Version": true, "Content-Type": true, "Content-Transfer-Encoding": true,
+	"Received": true, "Return-Path": true, "Dkim-Signature": true, "Authentication-Results": true, "Received-Spf": true,
 }
 
 // msgIDList parses a list of message ids, falling back to splitting on
@@ -337,6 +351,9 @@ func (p *partWalker) leaf(e *message.Entity, mt string, params map[string]string
 			p.r.note("body part %d is %d bytes; kept the first %d (%s)", index, size, limit, limitName)
 		}
 		if mt == "text/html" {
+			for _, c := range htmlComments(text) {
+				p.r.Hidden = append(p.r.Hidden, Part{Name: "html-comment", Text: c})
+			}
 			return partResult{body: htmlToText(text), kind: bodyHTML}
 		}
 		return partResult{body: text, kind: bodyPlain}
@@ -403,6 +420,7 @@ func (p *partWalker) forwarded(data []byte) string {
 		p.r.note("forwarded message: %s", n)
 	}
 	p.r.Attachments = append(p.r.Attachments, inner.Attachments...)
+	p.r.Hidden = append(p.r.Hidden, inner.Hidden...)
 	return b.String()
 }
 

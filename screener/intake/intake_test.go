@@ -757,3 +757,24 @@ func TestErrorsAUserCanActOn(t *testing.T) {
 	assert.ErrorContains(t, items[2].Err, "field text is empty")
 	assert.ErrorContains(t, items[3].Err, "JSON line is a string, not an object")
 }
+
+// TestHiddenKeepsHeaderFieldsAndHTMLComments: text a detector of injected
+// instructions must see although the body does not show it.
+func TestHiddenKeepsHeaderFieldsAndHTMLComments(t *testing.T) {
+	dir := t.TempDir()
+	msg := "From: a@example.org\r\nSubject: s\r\nMessage-ID: <1@x>\r\n" +
+		"X-Note: =?utf-8?q?for_the_bot?=\r\nDKIM-Signature: v=1; b=abc\r\n" +
+		"Content-Type: multipart/alternative; boundary=b\r\n\r\n" +
+		"--b\r\nContent-Type: text/plain\r\n\r\nplain body\r\n" +
+		"--b\r\nContent-Type: text/html\r\n\r\n<p>html body<!-- hidden\r\n words --></p><!---->\r\n--b--\r\n"
+	r := readOne(t, writeFile(t, dir, "m.eml", []byte(msg)), Options{})
+	assert.Equal(t, "plain body", r.Body)
+	assert.Equal(t, []Part{{Name: "header:X-Note", Text: "for the bot"}, {Name: "html-comment", Text: "hidden\n words"}}, r.Hidden)
+	assert.NotContains(t, r.Body, "hidden")
+
+	reply := &Report{ID: "2", InReplyTo: "1@x", MessageID: "2@x", Body: "b", Hidden: []Part{{Name: "header:X-Other", Text: "x"}}}
+	joined, err := JoinThread([]*Report{r, reply})
+	require.NoError(t, err)
+	assert.Len(t, joined.Hidden, 3)
+	assert.Len(t, r.Hidden, 2, "joining must not change the root")
+}

@@ -43,6 +43,12 @@ type Report struct {
 	// Notes record what intake had to work around while decoding (unknown
 	// charset, broken MIME, truncated attachment...), one line each.
 	Notes []string `json:"notes,omitempty"`
+	// Hidden holds text a message carries that the fields above do not
+	// show: the other header fields, decoded (Name "header:Field-Name"),
+	// and the comments of HTML parts, which the body drops (Name
+	// "html-comment"). Rules and prompts do not read it; detectors of text
+	// aimed at a screening model do. It is not part of the report's JSON.
+	Hidden []Part `json:"-"`
 }
 
 // note records a decoding problem that did not stop the report.

@@ -63,6 +63,21 @@ var (
 	spaceRunRe  = regexp.MustCompile(`[ \t]+\n`)
 )
 
+// htmlCommentRe finds HTML comments.
+var htmlCommentRe = regexp.MustCompile(`(?s)<!--(.*?)-->`)
+
+// htmlComments returns the non-blank comments of an HTML text, trimmed,
+// with their line breaks normalised.
+func htmlComments(s string) []string {
+	var out []string
+	for _, m := range htmlCommentRe.FindAllStringSubmatch(s, -1) {
+		if c := strings.TrimSpace(normalizeNewlines(m[1])); c != "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // htmlToText reduces an HTML body to readable text: scripts, styles and
 // comments go, block ends become line breaks, tags go, entities are
 // decoded and runs of blank lines shrink to one.

@@ -42,6 +42,7 @@ func JoinThread(msgs []*Report) (*Report, error) {
 	out := *msgs[root]
 	out.Attachments = slices.Clone(out.Attachments)
 	out.Notes = slices.Clone(out.Notes)
+	out.Hidden = slices.Clone(out.Hidden)
 	var body strings.Builder
 	body.WriteString(out.Body)
 	h := sha256.New()
@@ -66,6 +67,7 @@ func JoinThread(msgs []*Report) (*Report, error) {
 		body.WriteString(" -----\n")
 		body.WriteString(m.Body)
 		out.Attachments = append(out.Attachments, m.Attachments...)
+		out.Hidden = append(out.Hidden, m.Hidden...)
 		for _, note := range m.Notes {
 			out.Notes = append(out.Notes, fmt.Sprintf("reply %d: %s", n, note))
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/secscreen/secscreen/screener"
 	"github.com/secscreen/secscreen/screener/rules"
+	"github.com/secscreen/secscreen/screener/sourcetree"
 )
 
 const evil = "<script>alert(1)</script> | *bold* =HYPERLINK(\"x\") \x1b[31mred\x1b[0m\nnext"
@@ -202,4 +203,15 @@ func TestProgressDrawsOnlyWhenEnabled(t *testing.T) {
 	p = NewProgress(&spin, true, -1)
 	p.Update(screener.Summary{Inputs: 7})
 	assert.Contains(t, spin.String(), "7", "an unknown total still counts")
+}
+
+func TestVerboseTextNamesMissingCitedCode(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := New(Text, &buf, Options{Verbose: true})
+	require.NoError(t, err)
+	cited := []sourcetree.Citation{{Kind: sourcetree.KindFunction, Name: "tcp_frob"}, {Kind: sourcetree.KindFile, Name: "net/x.c", Found: true}}
+	require.NoError(t, w.Write(screener.Result{ID: "a", Source: "a.eml", Verdict: "invalid", Category: "invalid.nonexistent",
+		SourceCheck: &sourcetree.Check{At: []string{"v6.8 (0123456789ab)"}, Cited: cited, Missing: cited[:1]}}))
+	require.NoError(t, w.Close(screener.Summary{}))
+	assert.Contains(t, buf.String(), "    source tree: 2 cited, missing: tcp_frob() (v6.8 (0123456789ab))\n")
 }

@@ -60,6 +60,13 @@ func (t *textWriter) Write(r screener.Result) error {
 		if r.Route != "" {
 			t.printf("    route: %s\n", Clean(r.Route))
 		}
+		if c := r.SourceCheck; c != nil && len(c.Cited) > 0 {
+			found := "all found"
+			if len(c.Missing) > 0 {
+				found = "missing: " + c.MissingText()
+			}
+			t.printf("    source tree: %d cited, %s (%s)\n", len(c.Cited), Clean(found), Clean(strings.Join(c.At, ", ")))
+		}
 		for _, f := range r.Rules {
 			t.printf("    rule %s (%s, %+.1f) at %s:%d:%d: %s\n", f.RuleID, f.Category, f.Weight,
 				f.Span.Part, f.Span.Line, f.Span.Column, Clean(f.Excerpt))

@@ -90,11 +90,12 @@ func rcDate(versions []Version, series *SeriesList) time.Time {
 	return d.Add(-24 * time.Hour)
 }
 
-var reDateLine = regexp.MustCompile(`(?m)^Date:[ \t]*(.+?)\s*$`)
+var reDateLine = regexp.MustCompile(`(?mi)^(?:date|submitted):[ \t]*(.+?)\s*$`)
 
 // ReportDate returns the report's date: its Date header, or else a
-// "Date:" line among the first lines of a plain-text body (RFC 5322 or
-// YYYY-MM-DD); zero when there is none.
+// "Date:" or "Submitted:" line (a web form's) among the first lines of a
+// plain-text body (RFC 5322, or starting with YYYY-MM-DD); zero when there
+// is none.
 func ReportDate(r *intake.Report) time.Time {
 	if !r.Date.IsZero() {
 		return r.Date
@@ -113,6 +114,12 @@ func ReportDate(r *intake.Report) time.Time {
 	}
 	for _, layout := range []string{time.DateOnly, time.DateTime, time.RFC3339} {
 		if d, err := time.Parse(layout, m[1]); err == nil {
+			return d
+		}
+	}
+	// "2024-05-21 14:38 UTC": the day is enough to judge a series.
+	if len(m[1]) > len(time.DateOnly) && m[1][len(time.DateOnly)] == ' ' {
+		if d, err := time.Parse(time.DateOnly, m[1][:len(time.DateOnly)]); err == nil {
 			return d
 		}
 	}

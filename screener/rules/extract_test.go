@@ -84,6 +84,9 @@ func TestExtractPrivileges(t *testing.T) {
 		{"The attacker needs no privileges at all.", []string{"unprivileged"}, nil},
 		{"Attacker: local user, no capabilities.", []string{"unprivileged"}, nil},
 		{"Tested as uid 0 on the console.", nil, []string{"unprivileged"}},
+		{"A build job (uid 1000) took the runners down.", []string{"unprivileged"}, nil},
+		{"$ id\nuid=1002(bob) gid=1002(bob) groups=1002(bob)", []string{"unprivileged"}, nil},
+		{"# id\nuid=0(root) gid=0(root)", nil, []string{"unprivileged"}},
 		{"$ unshare -r\n# id", []string{"userns"}, nil},
 	}
 	for _, c := range cases {
@@ -130,6 +133,7 @@ func TestExtractReproducerKinds(t *testing.T) {
 		{"any command in a user session", intake.Report{Body: "$ ls -l /dev/mqueue/jobs\n$ ./mqsteal /jobs\n"}, []string{"shell"}},
 		{"attachment", intake.Report{Body: "see attached", Attachments: []intake.Attachment{{Name: "poc.py", Text: "import os\nos.system('id')\n"}}}, []string{"attachment"}},
 		{"binary attachment is not a reproducer", intake.Report{Body: "see attached", Attachments: []intake.Attachment{{Name: "poc", Binary: true}}}, nil},
+		{"one program run on its own line", intake.Report{Body: "Two copies per CPU:\n\n  ./lockup    # poll, link timeout 0\n"}, []string{"shell"}},
 		{"prose only", intake.Report{Body: "I ran the program and it crashed. One line: $ ./poc"}, nil},
 		{"markdown headings are not root prompts", intake.Report{Body: "# Summary\n# Impact\n"}, nil},
 	}

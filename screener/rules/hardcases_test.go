@@ -197,9 +197,9 @@ func TestDecisionEOLOnly(t *testing.T) {
 	require.Len(t, ev.Facts.Versions, 1)
 	assert.False(t, ev.Facts.Versions[0].Maintained)
 
-	ev = e.Evaluate(&intake.Report{Body: body + "\n4.19 is end of life; it was fixed in 5.10.2.\n"})
+	ev = e.Evaluate(&intake.Report{Body: body + "\nIt does not reproduce on 6.12.40.\n"})
 	assert.Equal(t, "config.outdated", ev.Category)
-	assert.Contains(t, firedIDs(ev), "cfg.eol-named")
+	assert.Contains(t, firedIDs(ev), "cfg.eol-newer-clean")
 	assert.False(t, ev.Decisive, "a hand weight makes nothing decisive")
 
 	// The same text, dated when 4.19 was still a longterm series.
@@ -213,6 +213,11 @@ func TestReportDateFromBody(t *testing.T) {
 	d := ReportDate(&intake.Report{Body: "Date: Tue, 22 Jul 2025 12:48:03 +0200\n"})
 	assert.Equal(t, 2025, d.Year())
 	assert.True(t, ReportDate(&intake.Report{Body: "No date here.\nDate: soon"}).IsZero())
+	assert.Equal(t, time.Date(2024, 5, 21, 0, 0, 0, 0, time.UTC),
+		ReportDate(&intake.Report{Body: "Submitted: 2024-05-21 14:38 UTC\nForm: contact form\n"}), "a web form's line")
+	assert.Equal(t, time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC),
+		ReportDate(&intake.Report{Body: "kernel: 6.12.59\ndate: 2025-12-01\n"}))
+	assert.True(t, ReportDate(&intake.Report{Body: "Submitted: 2024-05-21x\n"}).IsZero())
 	hdr := time.Date(2020, 1, 2, 0, 0, 0, 0, time.UTC)
 	assert.Equal(t, hdr, ReportDate(&intake.Report{Date: hdr, Body: "Date: 2023-12-12\n"}), "the header wins")
 }

@@ -109,7 +109,7 @@ func TestFixListAfterAnEOLKernelIsOutdated(t *testing.T) {
 	assert.True(t, (Requires{Versions: "some-eol"}).Holds(&ev.Facts))
 	assert.True(t, (Requires{Versions: "eol-only"}).Holds(&ev.Facts), "the fix list does not make the reporter's kernel maintained")
 	assert.True(t, (Requires{Versions: "fixed"}).Holds(&ev.Facts))
-	assert.Contains(t, firedIDs(ev), "cfg.eol-named")
+	assert.Contains(t, firedIDs(ev), "cfg.eol-only")
 	assert.Equal(t, "config.outdated", ev.Category)
 }
 

@@ -82,7 +82,8 @@ func BenchmarkComplete(b *testing.B) {
 	}
 }
 
-// The embedded model must be trained on exactly the bundled corpus.
+// The embedded model must be trained on exactly the bundled corpus's dev
+// split.
 func TestEmbeddedIsCurrent(t *testing.T) {
 	ex := bundledExamples(t)
 	m, err := Embedded()

@@ -1,0 +1,172 @@
+// Package replies drafts the answers a security team sends to reports that
+// are not security bugs: a reply email per report, threaded under it
+// (In-Reply-To, References, "Re:" subject), whose short body names the
+// clause of the threat model that applies, where the report should go
+// instead, and, for a report that needs more information, what is missing.
+//
+// The wording is data: versioned text/template files under templates/
+// (reply@v1, ...), embedded, and overridable with a file of the same shape
+// (see Resolve), so that a team can adapt its voice.
+//
+// Nothing from a report reaches a header unescaped: the subject and the
+// reporter's name are stripped of control characters (CR and LF
+// included), encoded as RFC 2047 words when they are not ASCII, and folded;
+// addresses and message ids are parsed and written back only when valid.
+package replies
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"text/template"
+)
+
+// DefaultName is the template family Load("") chooses from.
+const DefaultName = "reply"
+
+//go:embed templates
+var embedded embed.FS
+
+// Template is one version of the reply wording.
+type Template struct {
+	// Name and Version identify it: "reply" and "v1"; a file's version is
+	// its base name plus "+" and a content hash.
+	Name, Version string
+	// Source is "built-in" or the file's path.
+	Source string
+	t      *template.Template
+}
+
+// ID is "name@version".
+func (t *Template) ID() string { return t.Name + "@" + t.Version }
+
+var versionRe = regexp.MustCompile(`^v(\d+)$`)
+
+// builtins maps each name to its versions, oldest first.
+func builtins() map[string][]string {
+	out := map[string][]string{}
+	names, _ := fs.ReadDir(embedded, "templates")
+	for _, n := range names {
+		files, _ := fs.ReadDir(embedded, "templates/"+n.Name())
+		for _, f := range files {
+			if v, ok := strings.CutSuffix(f.Name(), ".tmpl"); ok {
+				out[n.Name()] = append(out[n.Name()], v)
+			}
+		}
+		slices.SortFunc(out[n.Name()], func(a, b string) int {
+			ma, mb := versionRe.FindStringSubmatch(a), versionRe.FindStringSubmatch(b)
+			if ma != nil && mb != nil {
+				x, _ := strconv.Atoi(ma[1])
+				y, _ := strconv.Atoi(mb[1])
+				return x - y
+			}
+			return strings.Compare(a, b)
+		})
+	}
+	return out
+}
+
+// List returns the ids of the built-in templates.
+func List() []string {
+	var ids []string
+	b := builtins()
+	names := make([]string, 0, len(b))
+	for n := range b {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		for _, v := range b[n] {
+			ids = append(ids, n+"@"+v)
+		}
+	}
+	return ids
+}
+
+// Load returns a built-in template: "name@version", "name" (its latest
+// version) or "" (the latest of DefaultName).
+func Load(spec string) (*Template, error) {
+	name, version, _ := strings.Cut(strings.TrimSpace(spec), "@")
+	if name == "" {
+		name = DefaultName
+	}
+	versions := builtins()[name]
+	if version == "" && len(versions) > 0 {
+		version = versions[len(versions)-1]
+	}
+	if !slices.Contains(versions, version) && slices.Contains(versions, "v"+version) {
+		version = "v" + version
+	}
+	if !slices.Contains(versions, version) {
+		return nil, fmt.Errorf("unknown reply template %q (built-in: %s)", spec, strings.Join(List(), ", "))
+	}
+	data, err := fs.ReadFile(embedded, "templates/"+name+"/"+version+".tmpl")
+	if err != nil {
+		return nil, fmt.Errorf("reply template %s@%s: %w", name, version, err)
+	}
+	return parse(name, version, "built-in", string(data))
+}
+
+// LoadFile reads a template from a file; its name is its directory's base
+// name (or "custom"), its version the file's base name without ".tmpl",
+// plus "+" and a hash of its content.
+func LoadFile(path string) (*Template, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read reply template: %w", err)
+	}
+	name := filepath.Base(filepath.Dir(path))
+	if name == "." || name == string(filepath.Separator) {
+		name = "custom"
+	}
+	sum := sha256.Sum256(data)
+	version := strings.TrimSuffix(filepath.Base(path), ".tmpl") + "+" + hex.EncodeToString(sum[:4])
+	return parse(name, version, path, string(data))
+}
+
+// Resolve returns the template a --reply-template flag names: a path
+// (with a separator or a ".tmpl" suffix) is read with LoadFile, anything
+// else with Load.
+func Resolve(spec string) (*Template, error) {
+	if strings.ContainsRune(spec, '/') || strings.ContainsRune(spec, filepath.Separator) || strings.HasSuffix(spec, ".tmpl") {
+		return LoadFile(spec)
+	}
+	return Load(spec)
+}
+
+// requiredBlocks must be defined by every template.
+var requiredBlocks = []string{"from", "not-security", "needs-info", "invalid"}
+
+func parse(name, version, source, text string) (*Template, error) {
+	t, err := template.New(name).Funcs(template.FuncMap{"join": strings.Join}).Option("missingkey=error").Parse(text)
+	if err != nil {
+		return nil, fmt.Errorf("reply template %s: %w", source, err)
+	}
+	for _, b := range requiredBlocks {
+		if t.Lookup(b) == nil {
+			return nil, fmt.Errorf("reply template %s: no {{define %q}} block", source, b)
+		}
+	}
+	return &Template{Name: name, Version: version, Source: source, t: t}, nil
+}
+
+// block renders the named block, or reports false when it is not defined.
+func (t *Template) block(name string, data any) (string, bool, error) {
+	if t.t.Lookup(name) == nil {
+		return "", false, nil
+	}
+	var b bytes.Buffer
+	if err := t.t.ExecuteTemplate(&b, name, data); err != nil {
+		return "", true, fmt.Errorf("reply template %s: %w", t.ID(), err)
+	}
+	return b.String(), true, nil
+}

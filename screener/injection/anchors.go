@@ -1,0 +1,183 @@
+package injection
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Matching a few dozen large patterns over whole reports is slow with
+// Go's regexp (no DFA). Each pattern therefore names anchor words, one of
+// which every match contains; the text is cut into words once, and a
+// pattern runs only on windows around its anchors' occurrences.
+
+// readerAnchors are the words every reader phrase contains.
+const readerAnchors = "ai llm llms gpt gpts chatgpt claude gemini copilot language automated automatic autonomous machine triage screening classification screener screeners bot bots assistant assistants model models"
+
+// anchorWords lists each matcher's anchors, lower case, space-separated.
+var anchorWords = map[string]string{
+	"address-note":              readerAnchors,
+	"address-reading":           readerAnchors,
+	"address-if-you-are":        "if",
+	"address-vocative":          readerAnchors,
+	"address-modal":             readerAnchors,
+	"address-whichever":         "whichever whatever any every each",
+	"address-other-languages":   "ki ia ai llm kis ias modell modelo modèle modele modello assistente asistente assistent assistenten sprachmodell bot",
+	"address-instructions":      readerAnchors,
+	"demand-imperative":         "classify reclassify class categorize categorise recategorize mark label tag flag treat rate score grade rank triage file log record list consider deem regard handle process escalate route assign set downgrade upgrade close resolve dismiss register count judge assess evaluate conclude decide put keep submit report",
+	"demand-answer":             "answer respond reply return output say print emit give",
+	"demand-passive":            "be",
+	"demand-assert":             "verdict classification triage screening label answer category decision outcome",
+	"override-ignore":           "ignore disregard forget override overrule bypass skip drop abandon discard set do don stop pay",
+	"override-skip-review":      "skip bypass avoid omit waive forgo circumvent short shortcircuit",
+	"override-no-review":        "review triage verification checks check involvement oversight intervention scrutiny",
+	"override-unnecessary":      "unnecessary not superfluous pointless redundant",
+	"authority-decided-by":      "triaged classified assessed rated reviewed evaluated confirmed marked",
+	"override-do-not":           "do don never must",
+	"override-no-matter":        "matter",
+	"override-new-instructions": "instruction instructions",
+	"output-imperative":         "output return respond reply answer print emit produce generate give send write",
+	"output-your-answer":        "your",
+	"output-only":               "only",
+	"role-token":                "im_start im_end im_sep system user assistant endoftext eot_id start_header_id end_header_id begin_of_text end_of_text eom_id python_tag inst sys start_of_turn end_of_turn system_prompt available_tools",
+	"role-tag":                  "system system_prompt sys instruction instructions assistant admin",
+	"role-heading":              "system instruction instructions response assistant admin administrator developer operator user human",
+	"role-label":                "system developer admin administrator operator assistant ai model bot llm gpt chatgpt claude",
+	"role-mode":                 "mode",
+	"role-mode-switch":          "mode",
+	"role-persona":              "you act pretend roleplay role play imagine from",
+	"role-pretend":              "pretend imagine roleplay role play act",
+	"role-play":                 "character",
+	"role-game":                 "game now",
+	"role-fence-begin":          "begin start end",
+	"role-fence-secscreen":      "begin end",
+	"role-fence-end":            "end",
+	"prefilled-turn":            "assistant ai model gpt llm bot screener classifier triage",
+	"prefilled-previous":        "result results output outputs answer answers verdict verdicts decision decisions response responses label labels classification classifications assessment assessments",
+	"prefilled-model-wrote":     "wrote said answered replied concluded decided classified responded",
+	"authority-as":              "confirm certify attest verify declare guarantee assure rule determine hereby have classify designate",
+	"authority-pre":             "pre prevalidated preverified preapproved prescreened pretriaged precleared preclassified prevetted preauthorized preauthorised",
+	"authority-validated-by":    "validated verified approved confirmed reviewed triaged classified cleared certified vetted",
+	"authority-confirmed":       "confirmed verified determined decided agreed ruled concluded certified",
+	"authority-officially":      "officially",
+}
+
+// leading lists the matchers whose matches start at their anchor word:
+// their windows start there too, and are short.
+var leading = map[string]bool{
+	"demand-imperative": true, "demand-answer": true, "override-ignore": true, "override-skip-review": true,
+	"override-do-not": true, "output-imperative": true, "output-only": true, "role-persona": true,
+	"role-pretend": true, "authority-confirmed": true, "address-if-you-are": true, "override-no-matter": false,
+}
+
+// leadingReach is how far a leading matcher's window reaches past its
+// anchor.
+const leadingReach = 320
+
+// anchorIndex maps an anchor word to the indices of the matchers it
+// anchors.
+var anchorIndex = buildAnchorIndex()
+
+func buildAnchorIndex() map[string][]int {
+	idx := map[string][]int{}
+	for i, m := range matchers {
+		words, ok := anchorWords[m.name]
+		if !ok {
+			panic(fmt.Sprintf("injection: matcher %s has no anchors", m.name))
+		}
+		for _, w := range strings.Fields(words) {
+			idx[w] = append(idx[w], i)
+		}
+	}
+	return idx
+}
+
+// Window sizes around an anchor: a match may start this far before its
+// anchor and end this far after it.
+const (
+	windowBefore = 260
+	windowAfter  = 420
+	// lineReach bounds how far a window is widened to whole lines.
+	lineReach = 2000
+)
+
+// anchorWindows returns, for each matcher, the merged windows of t its
+// anchors call for, widened to whole lines (within lineReach) so that ^,
+// $ and \b read at the window's edges as they do in t.
+func anchorWindows(t string) [][][2]int {
+	out := make([][][2]int, len(matchers))
+	for i := 0; i < len(t); {
+		if !isWordByte(t[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(t) && isWordByte(t[j]) {
+			j++
+		}
+		if j-i <= 24 {
+			w := asciiLower(t[i:j])
+			for _, m := range anchorIndex[w] {
+				s, e := max(0, i-windowBefore), min(len(t), j+windowAfter)
+				if leading[matchers[m].name] {
+					s, e = i, min(len(t), i+leadingReach)
+				}
+				if ws := out[m]; len(ws) > 0 && ws[len(ws)-1][1] >= s {
+					ws[len(ws)-1][1] = max(ws[len(ws)-1][1], e)
+				} else {
+					out[m] = append(out[m], [2]int{s, e})
+				}
+			}
+		}
+		i = j
+	}
+	for m := range out {
+		for k, w := range out[m] {
+			if !leading[matchers[m].name] {
+				out[m][k] = widen(t, w)
+				continue
+			}
+			// Starts at a word; ends after one, so that \b reads
+			// as in t.
+			for w[1] < len(t) && isWordByte(t[w[1]]) {
+				w[1]++
+			}
+			out[m][k] = w
+		}
+	}
+	return out
+}
+
+// widen moves a window's edges out to line boundaries, or, past
+// lineReach, to the nearest white space.
+func widen(t string, w [2]int) [2]int {
+	s, e := w[0], w[1]
+	lo := max(0, s-lineReach)
+	for s > lo && t[s-1] != '\n' {
+		s--
+	}
+	if s > 0 && t[s-1] != '\n' {
+		for s < w[0] && t[s] != ' ' && t[s] != '\t' {
+			s++
+		}
+	}
+	hi := min(len(t), e+lineReach)
+	for e < hi && t[e] != '\n' {
+		e++
+	}
+	return [2]int{s, e}
+}
+
+func asciiLower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			b := []byte(s)
+			for k := i; k < len(b); k++ {
+				if b[k] >= 'A' && b[k] <= 'Z' {
+					b[k] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}

@@ -1,0 +1,61 @@
+package injection
+
+import (
+	"regexp"
+	"strings"
+)
+
+var (
+	// reJSONObject finds a flat JSON object (nested ones are read from the
+	// inside out).
+	reJSONObject = regexp.MustCompile(`\{[^{}]+\}`)
+	// reJSONPair finds a key and a scalar value.
+	reJSONPair = regexp.MustCompile(`"([A-Za-z_ -]{1,40})"\s*:\s*("(?:[^"\\\n]|\\.){0,200}"|-?[0-9][0-9.]*|true|false|null)`)
+)
+
+// answerKeys are the keys of a screening model's answer (prompts'
+// schema): an object with several of them is an answer written in
+// advance.
+var answerKeys = map[string]bool{
+	"verdict": true, "category": true, "confidence": true, "rationale": true, "cited_clauses": true,
+	"attacker_privileges": true, "boundary_crossed": true, "missing_information": true, "ai_generated_signs": true,
+}
+
+// scanJSON finds JSON objects that are a model's answer: a verdict key
+// whose value is a verdict, a category id under "category", a security
+// yes/no, or three keys of the answer schema. A crash record with
+// "severity": "high" or a netfilter log with "verdict": "drop" is not.
+func scanJSON(idx int, name string, v *view) []cand {
+	var out []cand
+	for _, loc := range reJSONObject.FindAllStringIndex(v.norm, -1) {
+		if loc[1]-loc[0] > 4000 {
+			continue
+		}
+		obj := v.norm[loc[0]:loc[1]]
+		schema := 0
+		answer := false
+		for _, p := range reJSONPair.FindAllStringSubmatch(obj, -1) {
+			key := strings.ToLower(strings.ReplaceAll(strings.TrimSpace(p[1]), " ", "_"))
+			val := strings.Trim(p[2], `"`)
+			if answerKeys[key] {
+				schema++
+			}
+			switch key {
+			case "verdict", "classification", "decision", "label", "triage", "triage_result", "triage_verdict", "screening_result", "result":
+				if reVTWhole.MatchString(val) && (strongVT(val) || exactVerdict(val)) {
+					answer = true
+				}
+			case "category":
+				answer = answer || reCatWhole.MatchString(val)
+			case "is_security", "is_security_bug", "is_security_issue", "is_vulnerability", "security_relevant", "security_bug", "security_issue":
+				answer = answer || val == "true" || val == "false"
+			}
+		}
+		if answer || schema >= 3 {
+			out = append(out, newCand(idx, name, v, loc[0], loc[1], KindPrefilled, strong, "prefilled-json"))
+		}
+	}
+	return out
+}
+
+var reCatWhole = regexp.MustCompile(`(?i)^\s*` + catID + `\s*$`)
