@@ -274,3 +274,30 @@ func BenchmarkFingerprint(b *testing.B) {
 		dedup.Of(rs[i%len(rs)])
 	}
 }
+
+// BenchmarkRecordSQLite is what recording one result costs: a transaction
+// with its fingerprint keys, committed with an fsync.
+func BenchmarkRecordSQLite(b *testing.B) {
+	s, err := openSQLiteAt(context.Background(), filepath.Join(b.TempDir(), "h.db"), 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	g := newGen()
+	type item struct {
+		r  *intake.Report
+		fp dedup.Fingerprint
+	}
+	items := make([]item, 200)
+	for i := range items {
+		r := g.report(i)
+		items[i] = item{r, dedup.Of(r)}
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		it := items[i%len(items)]
+		if _, err := s.Record(context.Background(), it.r, it.fp, benchResult(it.r, i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
