@@ -177,7 +177,9 @@ func (r *RunJSON) WriteHTML(w io.Writer) error {
 	cols := r.columns()
 	for _, c := range cols {
 		v.Columns = append(v.Columns, c.name)
-		v.Plots = append(v.Plots, buildReliability(c.name, c.s.Reliability))
+		// Name the voter (the model column is the backend, e.g. the
+		// baseline) and its calibration error beside its diagram.
+		v.Plots = append(v.Plots, buildReliability(r.predictorName(c.name)+", ECE "+c.s.ECE.String(), c.s.Reliability))
 	}
 	for _, m := range headline {
 		hm := htmlMetric{Name: m.name}

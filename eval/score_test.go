@@ -298,6 +298,7 @@ func TestWriteHTMLEscapesReportText(t *testing.T) {
 	assert.Contains(t, page, "<svg xmlns=\"http://www.w3.org/2000/svg\"")
 	assert.Contains(t, page, "aria-label=\"confusion matrix\"")
 	assert.Contains(t, page, "aria-label=\"reliability diagram\"")
+	assert.Regexp(t, `<figcaption>final, ECE (\d\.\d{3}|n/a)</figcaption>`, page)
 	assert.NotContains(t, page, "src=\"http")
 	assert.NotContains(t, page, "<link")
 	assert.Regexp(t, `<title>true security, predicted not-security: 1</title>`, page)

@@ -31,7 +31,7 @@ func evalCommand() *cli.Command {
 		&cli.StringFlag{Name: "split", Value: "all", Usage: "score one part of the corpus: `dev`, test or all"},
 		&cli.StringFlag{Name: "simulate", Usage: "replace the model by a simulated one that knows the labels and answers wrong on a share of the reports: `ERROR_RATE[,SEED]` (e.g. 0.25,7); no server, no cache"},
 		&cli.IntFlag{Name: "repeat", Value: 1, Usage: "screen each report `N` times (cache off) and report answer consistency"},
-		&cli.IntFlag{Name: "folds", Usage: "cross-validate the baseline with `K` stratified folds (train on K-1, test on the held-out fold)"},
+		&cli.IntFlag{Name: "folds", Usage: "cross-validate the baseline with `K` stratified folds (train one like --baseline-model on K-1, test on the held-out fold)"},
 		&cli.IntFlag{Name: "resamples", Value: 1000, Usage: "bootstrap resamples for the 95% intervals"},
 		&cli.Float64Flag{Name: "min-accuracy", Usage: "fail (exit 1) when verdict accuracy is below `X`"},
 		&cli.Float64Flag{Name: "min-security-recall", Usage: "fail (exit 1) when security recall is below `X`"},
@@ -50,9 +50,12 @@ func evalCommand() *cli.Command {
 			"the public leaks (true security reports routed publicly), then the final decision against each\n" +
 			"voter alone, then the share flagged for review. --simulate ERROR_RATE[,SEED] measures the policy\n" +
 			"with a stand-in model that knows the labels and is wrong on that share of the reports.\n\n" +
-			"A baseline model is never scored on reports it was trained on (the built-in one was trained on\n" +
-			"the bundled corpus's dev split), whether it answers as the backend or votes beside a model: use --folds K to\n" +
-			"cross-validate it (train it on K-1 folds, screen the held-out one).",
+			"A baseline model is never scored on reports it was trained on, whether it answers as the backend\n" +
+			"or votes beside a model: reports are matched by content (normalised body), and a corpus sharing\n" +
+			"any report with the model's training set is refused with the count. The built-in model was trained\n" +
+			"on the dev split of the bundled corpus, so --split test scores it directly; --folds K cross-validates\n" +
+			"instead (trains a baseline like --baseline-model, or the built-in one, on K-1 folds and screens the\n" +
+			"held-out one).",
 		Flags:  flags,
 		Action: evalRun,
 		Subcommands: []*cli.Command{{
@@ -262,9 +265,11 @@ func evalCompare(c *cli.Context) error {
 
 // refuseTrainedBaseline refuses to score a baseline model on reports it
 // was trained on, which would measure its memory, not its skill, whether it
-// answers as the backend or votes beside a model. The reports are matched
-// by content hash; the built-in model was trained on the bundled corpus's
-// dev split.
+// answers as the backend or votes beside a model. Reports are matched by
+// content hash (baseline.ReportHash: the normalised body), so a corpus that
+// shares no report with the training set is scored, and one that shares
+// some is refused with their number. The built-in model was trained on the
+// dev split of the bundled corpus.
 func refuseTrainedBaseline(c *cli.Context, crp *corpus.Corpus, in intake.Options, m *baseline.Model) error {
 	reports, err := crp.ReadReports(c.Context, in)
 	if err != nil {
@@ -284,8 +289,12 @@ func refuseTrainedBaseline(c *cli.Context, crp *corpus.Corpus, in intake.Options
 	if path := c.String("baseline-model"); path != "" {
 		name = "baseline model " + path
 	}
-	return usageErr("eval: %s was trained on %d of the %d reports screened from %s, so scoring it measures memory, not skill: "+
-		"use --folds K to cross-validate the baseline (train on K-1 folds, score the held-out one)", name, n, len(hashes), crp.Dir)
+	hint := "use --folds K to cross-validate the baseline (train on K-1 folds, score the held-out one)"
+	if c.String("split") != corpus.SplitTest {
+		hint = "score the test split (--split test), or " + hint
+	}
+	return usageErr("eval: %s was trained on %d of the %d reports screened from %s (same content), so scoring it there measures memory, not skill: %s",
+		name, n, len(hashes), crp.Dir, hint)
 }
 
 // simulatedPipeline is the pipeline of `eval --simulate`: the rules, the
@@ -340,15 +349,22 @@ func simulatedConfig(c *cli.Context, crp *corpus.Corpus, spec eval.SimulateSpec,
 }
 
 // foldTrainer returns the trainer --folds uses: the offline baseline
-// classifier, trained afresh on each fold's training reports with the same
-// threat model and rules as the rest of the pipeline. It answers as the
-// backend (--backend baseline), or votes beside the model (--simulate, or
-// a model backend).
+// classifier, trained afresh on each fold's training reports with the
+// options of the baseline model in force (--baseline-model, or the
+// built-in one) and the same threat model and rules as the rest of the
+// pipeline. It answers as the backend (--backend baseline), or votes
+// beside the model (--simulate, or a model backend).
 func foldTrainer(c *cli.Context, crp *corpus.Corpus, sim *eval.SimulateSpec) (eval.Trainer, error) {
 	tm, eng, err := loadThreatModelAndRules(c)
 	if err != nil {
 		return nil, err
 	}
+	like, err := loadBaselineModel(c)
+	if err != nil {
+		return nil, err
+	}
+	opt := like.Options
+	opt.ThreatModel = tm
 	var base screener.Config
 	asBackend := false
 	if sim != nil {
@@ -376,7 +392,7 @@ func foldTrainer(c *cli.Context, crp *corpus.Corpus, sim *eval.SimulateSpec) (ev
 		for i, lr := range train {
 			ex[i] = baseline.Example{Report: lr.Report, Verdict: lr.Label.Verdict, Category: lr.Label.Category}
 		}
-		m, err := baseline.Train(ex, eng, baseline.TrainOptions{ThreatModel: tm})
+		m, err := baseline.Train(ex, eng, opt)
 		if err != nil {
 			return nil, err
 		}

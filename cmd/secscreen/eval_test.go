@@ -159,12 +159,119 @@ func TestEvalSimulateUsage(t *testing.T) {
 
 func TestEvalRefusesABaselineVoterTrainedOnTheCorpus(t *testing.T) {
 	isolate(t)
-	// The built-in baseline was trained on the bundled corpus's dev split:
-	// as a voter beside the simulated model it would remember the answers.
+	// The built-in baseline was trained on the dev split of the bundled
+	// corpus: as a voter beside the simulated model it would remember the
+	// answers.
 	code, _, errOut := secscreen(t, "eval", "--corpus", "../../corpus", "--split", "dev", "--simulate", "0")
 	assert.Equal(t, exitUsage, code)
-	assert.Contains(t, errOut, "was trained on 338 of the 338 reports")
+	assert.Regexp(t, `was trained on (\d+) of the \d+ reports screened`, errOut)
 	assert.Contains(t, errOut, "--folds")
+}
+
+// trainOn trains a baseline on the dev split of dir and returns its file.
+func trainOn(t *testing.T, dir string, extra ...string) string {
+	t.Helper()
+	model := filepath.Join(t.TempDir(), "model.json")
+	args := append([]string{"train", "--corpus", dir, "--split", "dev", "--min-count", "1", "--folds", "2", "-o", model}, extra...)
+	code, out, errOut := secscreen(t, args...)
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, "on 11 reports of the dev split")
+	assert.Contains(t, out, "security when P(security) >=")
+	return model
+}
+
+// A baseline trained on the dev split scores the test split directly; a
+// corpus that shares reports with its training set is refused, with their
+// number, and a report re-sent with other headers, case and spacing is
+// still recognised.
+func TestEvalBaselineRefusesOnlyReportsItWasTrainedOn(t *testing.T) {
+	isolate(t)
+	dir := evalCorpus(t)
+	model := trainOn(t, dir)
+
+	doc := evalJSON(t, "--corpus", dir, "--split", "test", "--backend", "baseline", "--baseline-model", model)
+	assert.Equal(t, "test", doc.Split)
+	assert.Len(t, doc.Rows, 5)
+
+	code, _, errOut := secscreen(t, "eval", "--corpus", dir, "--backend", "baseline", "--baseline-model", model)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "was trained on 11 of the 16 reports screened")
+	assert.Contains(t, errOut, "--split test")
+	code, _, errOut = secscreen(t, "eval", "--corpus", dir, "--split", "dev", "--simulate", "0", "--baseline-model", model)
+	assert.Equal(t, exitUsage, code, "the baseline voting beside a model is refused too")
+	assert.Contains(t, errOut, "was trained on 11 of the 11 reports")
+
+	// A new corpus: two unseen reports and one dev report re-sent as an
+	// email, shouted and re-wrapped.
+	other := t.TempDir()
+	text, err := os.ReadFile(filepath.Join(dir, "security-0.txt"))
+	require.NoError(t, err)
+	resent := "From: someone@example.org\nSubject: Fwd: please look again\n\n" + strings.ToUpper(strings.ReplaceAll(string(text), " ", "  \n"))
+	files := map[string]string{
+		"resent.eml": resent,
+		"new-1.txt":  "Reading /proc/self/status as an ordinary user shows my own limits, as the documentation says it should on 6.12.4.\n",
+		"new-2.txt":  "The bpf verifier on 6.12.7 lets an unprivileged user write past a map value; the reproducer gives root as uid 1000.\n",
+	}
+	labels := []string{
+		`{"id":"resent","file":"resent.eml","verdict":"security","category":"isolation.memory","split":"test"}`,
+		`{"id":"new-1","file":"new-1.txt","verdict":"invalid","category":"invalid.intended","split":"test"}`,
+		`{"id":"new-2","file":"new-2.txt","verdict":"security","category":"capability.sys-admin","split":"test"}`,
+	}
+	for name, body := range files {
+		require.NoError(t, os.WriteFile(filepath.Join(other, name), []byte(body), 0o644))
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(other, "labels.jsonl"), []byte(strings.Join(labels, "\n")+"\n"), 0o644))
+	code, _, errOut = secscreen(t, "eval", "--corpus", other, "--split", "test", "--backend", "baseline", "--baseline-model", model)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "was trained on 1 of the 3 reports")
+	assert.NotContains(t, errOut, "--split test", "already the test split")
+
+	// Without the re-sent report, it is scored.
+	require.NoError(t, os.WriteFile(filepath.Join(other, "labels.jsonl"), []byte(strings.Join(labels[1:], "\n")+"\n"), 0o644))
+	require.NoError(t, os.Remove(filepath.Join(other, "resent.eml")))
+	doc = evalJSON(t, "--corpus", other, "--backend", "baseline", "--baseline-model", model)
+	assert.Len(t, doc.Rows, 2)
+}
+
+// eval --folds trains each fold's baseline like the --baseline-model
+// given, so the two algorithms can be cross-validated alike.
+func TestEvalFoldsTrainLikeTheBaselineModel(t *testing.T) {
+	isolate(t)
+	dir := evalCorpus(t)
+	for _, algo := range []string{"nb", "logreg"} {
+		model := trainOn(t, dir, "--algo", algo)
+		code, out, errOut := secscreen(t, "eval", "--json", "-", "--resamples", "20", "--corpus", dir, "--split", "dev", "--backend", "baseline", "--baseline-model", model, "--folds", "2")
+		require.Equal(t, exitOK, code, errOut)
+		var doc struct {
+			Model string `json:"model_name"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(out), &doc))
+		want := map[string]string{"nb": "naive-bayes@", "logreg": "logreg@"}[algo]
+		assert.True(t, strings.HasPrefix(doc.Model, want), "%s: %q", algo, doc.Model)
+	}
+}
+
+func TestTrainUsage(t *testing.T) {
+	isolate(t)
+	dir := evalCorpus(t)
+	out := filepath.Join(t.TempDir(), "m.json")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--algo", "svm"}, `--algo "svm"`},
+		{[]string{"--algo", "nb", "--lambda", "0.1"}, "--lambda does not apply to --algo nb"},
+		{[]string{"--alpha", "0.5"}, "--alpha does not apply to --algo logreg"},
+		{[]string{"--split", "nope"}, "--split"},
+		{[]string{"--folds", "1"}, "--folds must be at least 2"},
+		{[]string{"--target-recall", "1.5"}, "--target-recall"},
+	} {
+		code, _, errOut := secscreen(t, append([]string{"train", "--corpus", dir, "-o", out}, c.args...)...)
+		assert.Equal(t, exitUsage, code, "%v", c.args)
+		assert.Contains(t, errOut, c.want, "%v", c.args)
+	}
+	_, err := os.Stat(out)
+	assert.True(t, os.IsNotExist(err), "no model written")
 }
 
 func TestScreenWithAModelHasTheBaselineVote(t *testing.T) {

@@ -23,18 +23,26 @@ func trainCommand() *cli.Command {
 		Name:  "train",
 		Usage: "train the offline baseline classifier on a labeled corpus",
 		Description: "Reads the dev split of --corpus (labels.jsonl and the reports it names; the test split is\n" +
-			"sealed for measuring), evaluates every report with the rules, fits a naive Bayes model over\n" +
-			"words, word pairs and the rules' findings, and writes it\n" +
-			"to -o. A report file that cannot be read is reported and skipped. The built-in model is made with\n" +
-			"`secscreen train --corpus corpus -o screener/backend/baseline/model.json`.",
+			"sealed for measuring), evaluates every report with the rules, fits a classifier over words, word pairs and the rules'\n" +
+			"findings (--algo logreg: L2-regularised logistic regression, the default; nb: naive Bayes),\n" +
+			"calibrates it on --folds held-out folds (a temperature, and the security threshold that reaches\n" +
+			"--target-recall), and writes it to -o. Trained on dev only, a model scores the test split\n" +
+			"directly. A report file that cannot be read is reported and skipped. The built-in\n" +
+			"model is made with `secscreen train --corpus corpus --split dev -o screener/backend/baseline/model.json`.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "corpus", Value: "corpus", Usage: "corpus `DIR` holding labels.jsonl and the reports"},
 			&cli.StringFlag{Name: "split", Value: corpus.SplitDev, Usage: "corpus `SPLIT` to train on; only dev: the test split is sealed"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Required: true, Usage: "write the model to `FILE` (\"-\": stdout)"},
-			&cli.Float64Flag{Name: "alpha", Value: baseline.DefaultAlpha, Usage: "additive smoothing `ALPHA` of the counts"},
+			&cli.StringFlag{Name: "algo", Value: baseline.DefaultAlgo, Usage: "`ALGO`: logreg (logistic regression) or nb (naive Bayes)"},
+			&cli.Float64Flag{Name: "lambda", Usage: "logreg: L2 strength `L` (default: chosen by cross-validation among " + lambdaList() + ")"},
+			&cli.Float64Flag{Name: "rule-scale", Value: baseline.DefaultRuleScale, Usage: "logreg: length `X` of the rules' block of the feature vector (the words' has length 1)"},
+			&cli.Float64Flag{Name: "alpha", Value: baseline.DefaultAlpha, Usage: "nb: additive smoothing `ALPHA` of the counts"},
+			&cli.IntFlag{Name: "rule-weight", Value: baseline.DefaultRuleWeight, Usage: "nb: count each rule or fact feature `N` times"},
 			&cli.IntFlag{Name: "min-count", Value: baseline.DefaultMinCount, Usage: "keep words found in at least `N` training reports"},
 			&cli.IntFlag{Name: "max-features", Value: baseline.DefaultMaxFeatures, Usage: "read at most `N` distinct words and word pairs per report"},
-			&cli.IntFlag{Name: "rule-weight", Value: baseline.DefaultRuleWeight, Usage: "count each rule or fact feature `N` times"},
+			&cli.IntFlag{Name: "folds", Value: baseline.DefaultFolds, Usage: "calibrate on `K` stratified held-out folds"},
+			&cli.IntFlag{Name: "seed", Value: baseline.DefaultSeed, Usage: "seed `N` of the calibration folds"},
+			&cli.Float64Flag{Name: "target-recall", Value: baseline.DefaultTargetRecall, Usage: "choose the security threshold for held-out security recall `R`"},
 			threatModelFlag,
 			rulesFlag,
 			seriesFlag,
@@ -43,25 +51,75 @@ func trainCommand() *cli.Command {
 	}
 }
 
+func lambdaList() string {
+	var s []string
+	for _, l := range baseline.Lambdas {
+		s = append(s, fmt.Sprint(l))
+	}
+	return strings.Join(s, ", ")
+}
+
+// trainOptions reads the training options from the flags. Flags of the
+// other algorithm are refused when given.
+func trainOptions(c *cli.Context) (baseline.TrainOptions, error) {
+	opt := baseline.TrainOptions{
+		Algo:         c.String("algo"),
+		MinCount:     c.Int("min-count"),
+		MaxFeatures:  c.Int("max-features"),
+		Folds:        c.Int("folds"),
+		Seed:         uint64(c.Int("seed")),
+		TargetRecall: c.Float64("target-recall"),
+	}
+	var other []string
+	switch opt.Algo {
+	case baseline.AlgoLogReg:
+		opt.Lambda, opt.RuleScale = c.Float64("lambda"), c.Float64("rule-scale")
+		other = []string{"alpha", "rule-weight"}
+		switch {
+		case c.IsSet("lambda") && !(opt.Lambda > 0):
+			return opt, usageErr("train: --lambda must be positive")
+		case !(opt.RuleScale > 0):
+			return opt, usageErr("train: --rule-scale must be positive")
+		}
+	case baseline.AlgoNaiveBayes:
+		opt.Alpha, opt.RuleWeight = c.Float64("alpha"), c.Int("rule-weight")
+		other = []string{"lambda", "rule-scale"}
+		switch {
+		case !(opt.Alpha > 0):
+			return opt, usageErr("train: --alpha must be positive")
+		case opt.RuleWeight < 1:
+			return opt, usageErr("train: --rule-weight must be at least 1")
+		}
+	default:
+		return opt, usageErr("train: --algo %q: want %s or %s", opt.Algo, baseline.AlgoLogReg, baseline.AlgoNaiveBayes)
+	}
+	for _, f := range other {
+		if c.IsSet(f) {
+			return opt, usageErr("train: --%s does not apply to --algo %s", f, opt.Algo)
+		}
+	}
+	switch {
+	case opt.MinCount < 1:
+		return opt, usageErr("train: --min-count must be at least 1")
+	case opt.MaxFeatures < 1:
+		return opt, usageErr("train: --max-features must be at least 1")
+	case opt.Folds < 2:
+		return opt, usageErr("train: --folds must be at least 2")
+	case c.Int("seed") < 1:
+		return opt, usageErr("train: --seed must be at least 1")
+	case !(opt.TargetRecall > 0 && opt.TargetRecall <= 1):
+		return opt, usageErr("train: --target-recall must be in (0, 1]")
+	}
+	return opt, nil
+}
+
 func trainRun(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return usageErr("train: unexpected arguments %q (the corpus is given with --corpus)", c.Args().Slice())
 	}
-	opt := baseline.TrainOptions{
-		Alpha:       c.Float64("alpha"),
-		MinCount:    c.Int("min-count"),
-		MaxFeatures: c.Int("max-features"),
-		RuleWeight:  c.Int("rule-weight"),
-	}
-	switch {
-	case !(opt.Alpha > 0):
-		return usageErr("train: --alpha must be positive")
-	case opt.MinCount < 1:
-		return usageErr("train: --min-count must be at least 1")
-	case opt.MaxFeatures < 1:
-		return usageErr("train: --max-features must be at least 1")
-	case opt.RuleWeight < 1:
-		return usageErr("train: --rule-weight must be at least 1")
+	opt, err := trainOptions(c)
+	if err != nil {
+		return err
 	}
 	tm, eng, err := loadThreatModelAndRules(c)
 	if err != nil {
@@ -75,8 +133,12 @@ func trainRun(c *cli.Context) error {
 	if err != nil {
 		return usageErr("train: %w", err)
 	}
-	if crp, err = crp.OnlySplit(corpus.SplitDev); err != nil {
+	split := corpus.SplitDev
+	if crp, err = crp.OnlySplit(split); err != nil {
 		return usageErr("train: %w", err)
+	}
+	if len(crp.Labels) == 0 {
+		return usageErr("train: the %s split of %s holds no reports", split, crp.Dir)
 	}
 
 	ex, skipped, err := readExamples(c, crp)
@@ -104,7 +166,7 @@ func trainRun(c *cli.Context) error {
 	} else if err := writeFileAtomic(out, buf.Bytes()); err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
-	printTrainSummary(summary, m, ex, skipped, tm, out)
+	printTrainSummary(summary, m, ex, skipped, tm, split, out)
 	return nil
 }
 
@@ -128,9 +190,9 @@ func readExamples(c *cli.Context, crp *corpus.Corpus) ([]baseline.Example, int, 
 	return ex, skipped, nil
 }
 
-// printTrainSummary says what was trained, how well it did leaving one out
-// and where it went.
-func printTrainSummary(w io.Writer, m *baseline.Model, ex []baseline.Example, skipped int, tm *threatmodel.Model, out string) {
+// printTrainSummary says what was trained, how well it did on the
+// held-out folds and where it went.
+func printTrainSummary(w io.Writer, m *baseline.Model, ex []baseline.Example, skipped int, tm *threatmodel.Model, split, out string) {
 	perVerdict := map[string]int{}
 	for _, e := range ex {
 		perVerdict[e.Verdict]++
@@ -141,11 +203,21 @@ func printTrainSummary(w io.Writer, m *baseline.Model, ex []baseline.Example, sk
 			parts = append(parts, fmt.Sprintf("%s %d", v, n))
 		}
 	}
-	fmt.Fprintf(w, "trained %s on %d reports (%s), %d skipped\n", baseline.Kind, len(ex), strings.Join(parts, ", "), skipped)
-	fmt.Fprintf(w, "threat model %s: %d of %d categories learned, %d features\n",
-		tm.Name, len(m.Classes), len(tm.Clauses), m.Stats.Features)
-	fmt.Fprintf(w, "leave-one-out on the training data: verdict accuracy %.3f, category accuracy %.3f, log-loss %.3f (temperature %g)\n",
-		m.Stats.LOOVerdictAccuracy, m.Stats.LOOCategoryAccuracy, m.Stats.LOOLogLoss, m.Temperature)
+	fmt.Fprintf(w, "trained %s on %d reports of the %s split (%s), %d skipped\n", m.Kind, len(ex), split, strings.Join(parts, ", "), skipped)
+	fmt.Fprintf(w, "threat model %s: %d of %d categories learned, %d features", tm.Name, len(m.Classes), len(tm.Clauses), m.Stats.Features)
+	if m.Kind == baseline.KindLogReg {
+		fmt.Fprintf(w, ", lambda %g", m.Lambda)
+	}
+	fmt.Fprintln(w)
+	st := m.Stats
+	fmt.Fprintf(w, "held out (%d folds): verdict accuracy %.3f", m.Options.Folds, st.CVVerdictAccuracy)
+	if st.CVCategoryAccuracy > 0 {
+		fmt.Fprintf(w, ", category accuracy %.3f", st.CVCategoryAccuracy)
+	}
+	fmt.Fprintf(w, ", macro-F1 %.3f, security recall %.3f, precision %.3f, log-loss %.3f, ECE %.3f\n",
+		st.CVMacroF1, st.CVSecurityRecall, st.CVSecurityPrecision, st.CVLogLoss, st.CVECE)
+	fmt.Fprintf(w, "calibration: temperature %g; security when P(security) >= %.2f (target recall %.2f)\n",
+		m.Temperature, m.SecurityThreshold, m.Options.TargetRecall)
 	fmt.Fprintf(w, "fingerprint %s\n", m.Fingerprint)
 	if out != "-" {
 		fmt.Fprintf(w, "wrote %s\n", out)

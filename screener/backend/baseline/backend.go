@@ -45,10 +45,8 @@ func NewBackend(m *Model, eng *rules.Engine) backend.Backend {
 func (b *classifier) Name() string { return Name }
 
 // Model names the model by its kind and the first 12 hex digits of its
-// training fingerprint, e.g. "naive-bayes@3f2a9c0d51be".
-func (b *classifier) Model() string {
-	return "naive-bayes@" + b.m.Fingerprint[:min(12, len(b.m.Fingerprint))]
-}
+// training fingerprint, e.g. "logreg@3f2a9c0d51be" (see Model.Name).
+func (b *classifier) Model() string { return b.m.Name() }
 
 func (b *classifier) Complete(ctx context.Context, req backend.Request) (backend.Reply, error) {
 	start := time.Now()
@@ -102,15 +100,23 @@ func (b *classifier) answer(p Prediction, ev *rules.Evaluation) prompts.Answer {
 			a.AIGeneratedSigns = append(a.AIGeneratedSigns, fmt.Sprintf("%s: %q", f.Description, f.Excerpt))
 		}
 	}
-	a.Rationale = rationale(p)
+	a.Rationale = rationale(b.m, p)
 	return a
 }
 
 // rationale says briefly why: the probabilities and the strongest features.
-func rationale(p Prediction) string {
+func rationale(m *Model, p Prediction) string {
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "Naive Bayes over %d known features: P(%s) = %.2f, most probable category %s",
-		p.Features, p.Verdict, p.Confidence, p.Category)
+	method := "Logistic regression"
+	if m.Kind == KindNaiveBayes {
+		method = "Naive Bayes"
+	}
+	fmt.Fprintf(&sb, "%s over %d known features: P(%s) = %.2f, most probable category %s",
+		method, p.Features, p.Verdict, p.Confidence, p.Category)
+	if p.Verdict == string(threatmodel.Security) && p.Verdicts[0].Prob < 0.5 && len(p.Verdicts) > 1 && p.Verdicts[1].Prob > p.Confidence {
+		fmt.Fprintf(&sb, " (security from P(security) >= %.2f, the threshold set for security recall %.2f)",
+			m.SecurityThreshold, m.Options.TargetRecall)
+	}
 	if p.RunnerUp != "" {
 		fmt.Fprintf(&sb, "; runner-up %s", p.RunnerUp)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -110,10 +111,18 @@ func handExamples(n, offset int) []Example {
 	return ex
 }
 
+// algos are the algorithms every behaviour is tested with.
+var algos = []string{AlgoLogReg, AlgoNaiveBayes}
+
 func trainHand(t testing.TB) (*Model, *rules.Engine) {
 	t.Helper()
+	return trainHandWith(t, DefaultAlgo)
+}
+
+func trainHandWith(t testing.TB, algo string) (*Model, *rules.Engine) {
+	t.Helper()
 	eng := kernelEngine(t)
-	m, err := Train(handExamples(6, 0), eng, TrainOptions{})
+	m, err := Train(handExamples(6, 0), eng, TrainOptions{Algo: algo})
 	require.NoError(t, err)
 	return m, eng
 }
@@ -126,7 +135,13 @@ func saved(t testing.TB, m *Model) []byte {
 }
 
 func TestTrainLearnsObviousSeparation(t *testing.T) {
-	m, eng := trainHand(t)
+	for _, algo := range algos {
+		t.Run(algo, func(t *testing.T) { testObviousSeparation(t, algo) })
+	}
+}
+
+func testObviousSeparation(t *testing.T, algo string) {
+	m, eng := trainHandWith(t, algo)
 	require.Len(t, m.Classes, 3)
 	assert.Equal(t, 18, m.Stats.Examples)
 	assert.Equal(t, "linux-kernel", m.ThreatModel)
@@ -140,11 +155,19 @@ func TestTrainLearnsObviousSeparation(t *testing.T) {
 		assert.NotEmpty(t, p.Evidence, e.Report.ID)
 		assert.NotEqual(t, p.Category, p.RunnerUp)
 	}
-	assert.Equal(t, 1.0, m.Stats.LOOVerdictAccuracy)
+	assert.Equal(t, 1.0, m.Stats.CVVerdictAccuracy)
+	assert.Equal(t, 1.0, m.Stats.CVSecurityRecall)
+	assert.Equal(t, 0.5, m.SecurityThreshold, "the most probable verdict already finds every security report")
 }
 
 func TestPredictionIsConsistent(t *testing.T) {
-	m, eng := trainHand(t)
+	for _, algo := range algos {
+		t.Run(algo, func(t *testing.T) { testPredictionIsConsistent(t, algo) })
+	}
+}
+
+func testPredictionIsConsistent(t *testing.T, algo string) {
+	m, eng := trainHandWith(t, algo)
 	r := handReport(1, 9)
 	ev := eng.Evaluate(r)
 	p := m.Predict(r, &ev)
@@ -168,36 +191,57 @@ func TestPredictionIsConsistent(t *testing.T) {
 }
 
 func TestSaveLoadRoundTripsByteForByte(t *testing.T) {
-	m, eng := trainHand(t)
-	first := saved(t, m)
-	loaded, err := LoadModel(bytes.NewReader(first))
-	require.NoError(t, err)
-	assert.Equal(t, string(first), string(saved(t, loaded)))
+	for _, algo := range algos {
+		t.Run(algo, func(t *testing.T) {
+			m, eng := trainHandWith(t, algo)
+			first := saved(t, m)
+			loaded, err := LoadModel(bytes.NewReader(first))
+			require.NoError(t, err)
+			assert.Equal(t, string(first), string(saved(t, loaded)))
+			assert.Equal(t, m.Name(), loaded.Name())
 
-	r := handReport(0, 11)
-	ev := eng.Evaluate(r)
-	assert.Equal(t, m.Predict(r, &ev), loaded.Predict(r, &ev))
+			for k := range kinds {
+				r := handReport(k, 11)
+				ev := eng.Evaluate(r)
+				assert.Equal(t, m.Predict(r, &ev), loaded.Predict(r, &ev))
+			}
+		})
+	}
 }
 
 func TestTrainingIsDeterministic(t *testing.T) {
 	eng := kernelEngine(t)
-	a, err := Train(handExamples(6, 0), eng, TrainOptions{})
-	require.NoError(t, err)
-	b, err := Train(handExamples(6, 0), eng, TrainOptions{})
-	require.NoError(t, err)
-	assert.Equal(t, string(saved(t, a)), string(saved(t, b)))
+	for _, algo := range algos {
+		t.Run(algo, func(t *testing.T) {
+			opt := TrainOptions{Algo: algo}
+			a, err := Train(handExamples(6, 0), eng, opt)
+			require.NoError(t, err)
+			b, err := Train(handExamples(6, 0), eng, opt)
+			require.NoError(t, err)
+			assert.Equal(t, string(saved(t, a)), string(saved(t, b)))
 
-	// The order of the examples does not matter.
-	shuffled := handExamples(6, 0)
-	rand.New(rand.NewPCG(1, 2)).Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
-	d, err := Train(shuffled, eng, TrainOptions{})
-	require.NoError(t, err)
-	assert.Equal(t, string(saved(t, a)), string(saved(t, d)))
+			// The order of the examples does not matter.
+			shuffled := handExamples(6, 0)
+			rand.New(rand.NewPCG(1, 2)).Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+			d, err := Train(shuffled, eng, opt)
+			require.NoError(t, err)
+			assert.Equal(t, string(saved(t, a)), string(saved(t, d)))
 
-	// Other data gives another model and fingerprint.
-	c, err := Train(handExamples(6, 1), eng, TrainOptions{})
-	require.NoError(t, err)
-	assert.NotEqual(t, a.Fingerprint, c.Fingerprint)
+			// Nor does the number of threads fitting the folds.
+			prev := runtime.GOMAXPROCS(1)
+			one, err := Train(handExamples(6, 0), eng, opt)
+			runtime.GOMAXPROCS(prev)
+			require.NoError(t, err)
+			assert.Equal(t, string(saved(t, a)), string(saved(t, one)))
+
+			// Another seed gives other calibration folds, and other data
+			// another model and fingerprint.
+			c, err := Train(handExamples(6, 1), eng, opt)
+			require.NoError(t, err)
+			assert.NotEqual(t, a.Fingerprint, c.Fingerprint)
+			assert.NotEqual(t, string(saved(t, a)), string(saved(t, c)))
+		})
+	}
 }
 
 func TestTrainRejectsBadInput(t *testing.T) {
@@ -209,6 +253,7 @@ func TestTrainRejectsBadInput(t *testing.T) {
 		want string
 	}{
 		"empty":            {nil, eng, "no examples"},
+		"unknown algo":     {ok, eng, `unknown algorithm "svm"`},
 		"no engine":        {ok, nil, "no rules engine"},
 		"no report":        {append(slices.Clone(ok), Example{Verdict: "security", Category: "isolation.data"}), eng, "example 4 has no report"},
 		"unknown category": {append(slices.Clone(ok), Example{Report: handReport(0, 1), Verdict: "security", Category: "isolation.telepathy"}), eng, `unknown category "isolation.telepathy"`},
@@ -217,7 +262,11 @@ func TestTrainRejectsBadInput(t *testing.T) {
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			m, err := Train(c.ex, c.eng, TrainOptions{})
+			opt := TrainOptions{}
+			if name == "unknown algo" {
+				opt.Algo = "svm"
+			}
+			m, err := Train(c.ex, c.eng, opt)
 			require.Error(t, err)
 			assert.Nil(t, m)
 			assert.Contains(t, err.Error(), c.want)
@@ -261,57 +310,102 @@ func TestOverlap(t *testing.T) {
 	assert.Equal(t, 2, m.Overlap(append(unseen, seen[0], seen[5])))
 }
 
-func TestReportHashPrefersIntakeHash(t *testing.T) {
+func TestReportHashIsTheNormalisedBody(t *testing.T) {
 	r := handReport(0, 0)
 	derived := ReportHash(r)
 	assert.Len(t, derived, 64)
-	r2 := handReport(0, 0)
-	r2.ID = "another id"
-	assert.Equal(t, derived, ReportHash(r2), "the derived hash depends on the text only")
-	r2.Body += "x"
-	assert.NotEqual(t, derived, ReportHash(r2))
-	r2.Hash = "ABCDEF"
-	assert.Equal(t, "abcdef", ReportHash(r2))
+	same := handReport(0, 0)
+	same.ID, same.Subject, same.Hash, same.From = "another id", "Re: another subject", "abcdef", "someone@example.org"
+	same.Body = "  " + strings.ToUpper(strings.ReplaceAll(r.Body, "\n", "\r\n\t")) + "\n\n"
+	assert.Equal(t, derived, ReportHash(same), "headers, subject, case and white space do not count")
+	same.Body += "x"
+	assert.NotEqual(t, derived, ReportHash(same), "the words do")
+	att := handReport(0, 0)
+	att.Attachments = []intake.Attachment{{Name: "poc.c", Text: "int main(void) { return 0; }"}}
+	assert.NotEqual(t, derived, ReportHash(att), "text attachments count")
+
+	// A report with no body is known by its subject.
+	a := &intake.Report{Subject: "crash in foo"}
+	b := &intake.Report{Subject: "crash in bar"}
+	assert.NotEqual(t, ReportHash(a), ReportHash(b))
+	assert.Equal(t, ReportHash(a), ReportHash(&intake.Report{Subject: "CRASH  in foo"}))
 }
 
 func TestLoadModelRejectsDamage(t *testing.T) {
-	m, _ := trainHand(t)
-	good := string(saved(t, m))
-	var doc map[string]any
-	require.NoError(t, json.Unmarshal([]byte(good), &doc))
-	edit := func(f func(map[string]any)) string {
-		var d map[string]any
-		require.NoError(t, json.Unmarshal([]byte(good), &d))
-		f(d)
-		out, err := json.Marshal(d)
-		require.NoError(t, err)
-		return string(out)
+	type damage struct {
+		edit func(map[string]any)
+		want string
 	}
-	cases := map[string]struct{ data, want string }{
-		"not json":       {"{", "unexpected EOF"},
-		"future format":  {edit(func(d map[string]any) { d["format"] = 99 }), "format version 99"},
-		"unknown field":  {edit(func(d map[string]any) { d["extra"] = true }), "unknown field"},
-		"no classes":     {edit(func(d map[string]any) { d["classes"] = []any{} }), "no classes"},
-		"bad temp":       {edit(func(d map[string]any) { d["temperature"] = 0 }), "temperature"},
-		"tampered hash":  {edit(func(d map[string]any) { d["reports"].([]any)[0] = strings.Repeat("0", 64) }), "fingerprint"},
-		"unsorted vocab": {edit(func(d map[string]any) { v := d["vocabulary"].([]any); v[0], v[1] = v[1], v[0] }), "vocabulary"},
-		"count out of range": {edit(func(d map[string]any) {
-			cl := d["classes"].([]any)[0].(map[string]any)
-			counts := cl["counts"].([]any)
-			counts[len(counts)-1] = []any{1e6, 1}
-		}), "bad count"},
-		"wrong total": {edit(func(d map[string]any) {
-			d["classes"].([]any)[0].(map[string]any)["total"] = 1
-		}), "total 1"},
+	common := map[string]damage{
+		"future format":  {func(d map[string]any) { d["format"] = 99 }, "format version 99"},
+		"unknown field":  {func(d map[string]any) { d["extra"] = true }, "unknown field"},
+		"unknown kind":   {func(d map[string]any) { d["kind"] = "svm" }, `kind "svm"`},
+		"no classes":     {func(d map[string]any) { d["classes"] = []any{} }, "no classes"},
+		"bad temp":       {func(d map[string]any) { d["temperature"] = 0 }, "temperature"},
+		"bad threshold":  {func(d map[string]any) { d["security_threshold"] = 0.7 }, "security threshold 0.7"},
+		"tampered hash":  {func(d map[string]any) { d["reports"].([]any)[0] = strings.Repeat("0", 64) }, "fingerprint"},
+		"unsorted vocab": {func(d map[string]any) { v := d["vocabulary"].([]any); v[0], v[1] = v[1], v[0] }, "vocabulary"},
+		"bad options":    {func(d map[string]any) { d["options"].(map[string]any)["folds"] = 1 }, "calibration folds"},
 	}
-	for name, c := range cases {
-		t.Run(name, func(t *testing.T) {
-			_, err := LoadModel(strings.NewReader(c.data))
-			require.Error(t, err)
-			assert.Contains(t, err.Error(), c.want)
-			assert.True(t, strings.HasPrefix(err.Error(), "load baseline model: "), err.Error())
-		})
+	specific := map[string]map[string]damage{
+		AlgoNaiveBayes: {
+			"count out of range": {func(d map[string]any) {
+				cl := d["classes"].([]any)[0].(map[string]any)
+				counts := cl["counts"].([]any)
+				counts[len(counts)-1] = []any{1e6, 1}
+			}, "bad count"},
+			"wrong total": {func(d map[string]any) {
+				d["classes"].([]any)[0].(map[string]any)["total"] = 1
+			}, "total 1"},
+			"weights too": {func(d map[string]any) { d["lambda"] = 0.1 }, "holds logistic regression weights"},
+			"other algo":  {func(d map[string]any) { d["kind"] = KindLogReg }, "trained with algorithm"},
+		},
+		AlgoLogReg: {
+			"short row": {func(d map[string]any) {
+				rows := d["verdict_weights"].([]any)
+				rows[0] = rows[0].([]any)[1:]
+			}, "verdict weights: row 0 has"},
+			"missing row": {func(d map[string]any) {
+				rows := d["category_weights"].([]any)
+				d["category_weights"] = rows[1:]
+			}, "category weights:"},
+			"bad idf":     {func(d map[string]any) { d["idf"].([]any)[0] = 0.5 }, "below 1"},
+			"no lambda":   {func(d map[string]any) { delete(d, "lambda") }, "lambda 0 is not positive"},
+			"no verdicts": {func(d map[string]any) { delete(d, "verdicts") }, "without verdicts"},
+			"unknown verdict": {func(d map[string]any) {
+				d["verdicts"].([]any)[0] = "maybe"
+			}, "not among the model's verdicts"},
+			"counts too": {func(d map[string]any) {
+				d["classes"].([]any)[0].(map[string]any)["total"] = 3
+			}, "holds counts"},
+		},
 	}
+	for _, algo := range algos {
+		m, _ := trainHandWith(t, algo)
+		good := string(saved(t, m))
+		cases := map[string]damage{}
+		for name, c := range common {
+			cases[name] = c
+		}
+		for name, c := range specific[algo] {
+			cases[name] = c
+		}
+		for name, c := range cases {
+			t.Run(algo+"/"+name, func(t *testing.T) {
+				var d map[string]any
+				require.NoError(t, json.Unmarshal([]byte(good), &d))
+				c.edit(d)
+				data, err := json.Marshal(d)
+				require.NoError(t, err)
+				_, err = LoadModel(bytes.NewReader(data))
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), c.want)
+				assert.True(t, strings.HasPrefix(err.Error(), "load baseline model: "), err.Error())
+			})
+		}
+	}
+	_, err := LoadModel(strings.NewReader("{"))
+	require.ErrorContains(t, err, "unexpected EOF")
 }
 
 func TestLoadModelFile(t *testing.T) {
@@ -328,10 +422,17 @@ func TestLoadModelFile(t *testing.T) {
 }
 
 func TestBackendAnswersParse(t *testing.T) {
-	m, eng := trainHand(t)
+	for _, algo := range algos {
+		t.Run(algo, func(t *testing.T) { testBackendAnswersParse(t, algo) })
+	}
+}
+
+func testBackendAnswersParse(t *testing.T, algo string) {
+	m, eng := trainHandWith(t, algo)
 	b := NewBackend(m, eng)
 	assert.Equal(t, "baseline", b.Name())
-	assert.Equal(t, "naive-bayes@"+m.Fingerprint[:12], b.Model())
+	want := map[string]string{AlgoLogReg: "logreg@", AlgoNaiveBayes: "naive-bayes@"}[algo]
+	assert.Equal(t, want+m.Fingerprint[:12], b.Model())
 	tm := threatmodel.Kernel()
 	for k := range kinds {
 		r := handReport(k, 13)

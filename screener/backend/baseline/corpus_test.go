@@ -36,9 +36,9 @@ func bundledExamples(t testing.TB) []Example {
 	return ex
 }
 
-// On the bundled corpus, cross-validated, the baseline must clearly beat
-// always answering the most common verdict, and its confidence must track
-// its accuracy.
+// On the dev split of the bundled corpus, cross-validated, the baseline
+// must clearly beat always answering the most common verdict, find the
+// security reports, and its confidence must track its accuracy.
 func TestCrossValidatedOnBundledCorpus(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains five models")
@@ -88,5 +88,5 @@ func TestCrossValidatedOnBundledCorpus(t *testing.T) {
 		len(ex), acc, base, float64(secRight)/float64(counts["security"]), meanConf)
 	require.Greater(t, acc, base+0.1, "the baseline should beat the majority verdict clearly")
 	require.InDelta(t, acc, meanConf, 0.1, "confidence should track accuracy")
-	require.Greater(t, float64(secRight)/float64(counts["security"]), 0.6, "security recall")
+	require.Greater(t, float64(secRight)/float64(counts["security"]), 0.9, "security recall")
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/secscreen/secscreen/screener/rules"
 )
 
-//go:generate go run ../../../cmd/secscreen train --corpus ../../../corpus -o model.json
+//go:generate go run ../../../cmd/secscreen train --corpus ../../../corpus --split dev -o model.json
 
 // embeddedModel is the model trained on the bundled corpus.
 //

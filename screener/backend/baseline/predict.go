@@ -6,7 +6,6 @@ import (
 
 	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/rules"
-	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
 // CategoryScore is one category's probability for a report.
@@ -31,22 +30,26 @@ type Contribution struct {
 	// Feature is the feature's name: a word, a word pair, "rule:ID",
 	// "fact:NAME", "priv:NAME" or "missing:WHAT".
 	Feature string `json:"feature"`
-	// Weight is how much the feature raised the chosen category's log-score
-	// over the runner-up's (before the temperature).
+	// Weight is how much the feature raised the decision's score over the
+	// runner-up's, before the temperature: for naive Bayes, the chosen
+	// category's log-score over RunnerUp's; for logistic regression, the
+	// chosen verdict's logit over RunnerUp's verdict's.
 	Weight float64 `json:"weight"`
 }
 
 // Prediction is the model's judgement of one report.
 type Prediction struct {
-	// Verdict and Category are the decision: the most probable verdict and,
-	// within it, the most probable category.
+	// Verdict and Category are the decision: security when its
+	// probability reaches the model's SecurityThreshold, else the most
+	// probable verdict; within it, the most probable category.
 	Verdict  string `json:"verdict"`
 	Category string `json:"category"`
-	// Confidence is the posterior probability of Verdict.
+	// Confidence is the calibrated probability of Verdict.
 	Confidence float64 `json:"confidence"`
 	// Categories ranks every learned category, most probable first.
 	Categories []CategoryScore `json:"categories"`
-	// Verdicts ranks the verdicts that have learned categories.
+	// Verdicts ranks the verdicts that have learned categories, most
+	// probable first, except that the decision always comes first.
 	Verdicts []VerdictScore `json:"verdicts"`
 	// RunnerUp is the most probable category of another verdict ("" when
 	// the model knows one verdict only).
@@ -64,52 +67,51 @@ const MaxEvidence = 6
 // Predict classifies a report, given the rules' evaluation of it from the
 // engine the model was trained with. A nil ev leaves out the rules'
 // features, which the model expects: use it only to study the words alone.
+//
+// The verdict is security when its calibrated probability reaches
+// SecurityThreshold, else the most probable verdict; the category is the
+// verdict's most probable category, so the pair is always valid.
 func (m *Model) Predict(r *intake.Report, ev *rules.Evaluation) Prediction {
-	nc := len(m.Classes)
-	feats := extract(r, ev, m.Options.MaxFeatures, m.Options.RuleWeight)
-	known := make([][2]int, 0, len(feats))
-	scores := slices.Clone(m.prior)
-	for _, f := range feats {
-		j, ok := m.index[f.name]
-		if !ok {
-			continue
-		}
-		known = append(known, [2]int{j, f.weight})
-		row := m.logp[j*nc : (j+1)*nc]
-		for c, lp := range row {
-			scores[c] += float64(f.weight) * lp
-		}
-	}
-	probs := softmax(scores, m.Temperature)
-	best := m.decide(probs)
+	terms := m.known(extract(r, ev, m.Options.MaxFeatures, m.Options.RuleWeight))
+	raw := m.raw(terms)
+	pv, pc := m.probs(raw, m.Temperature)
+	v := m.decideVerdict(pv, m.SecurityThreshold)
+	best := m.decideCategory(pc, v)
+	vs := m.verdicts()
 
 	p := Prediction{
-		Verdict:  m.Classes[best].Verdict,
-		Category: m.Classes[best].ID,
-		Features: len(known),
+		Verdict:    vs[v],
+		Category:   m.Classes[best].ID,
+		Confidence: round4(pv[v]),
+		Features:   len(terms),
 	}
-	p.Confidence = round4(m.verdictProb(probs, p.Verdict))
 	for c, cl := range m.Classes {
-		p.Categories = append(p.Categories, CategoryScore{Category: cl.ID, Verdict: cl.Verdict, Prob: round4(probs[c])})
+		p.Categories = append(p.Categories, CategoryScore{Category: cl.ID, Verdict: cl.Verdict, Prob: round4(pc[c])})
 	}
 	slices.SortStableFunc(p.Categories, func(a, b CategoryScore) int { return cmp.Compare(b.Prob, a.Prob) })
-	for _, v := range threatmodel.Verdicts {
-		if slices.ContainsFunc(m.Classes, func(cl Class) bool { return cl.Verdict == string(v) }) {
-			p.Verdicts = append(p.Verdicts, VerdictScore{Verdict: string(v), Prob: round4(m.verdictProb(probs, string(v)))})
-		}
+	for i, name := range vs {
+		p.Verdicts = append(p.Verdicts, VerdictScore{Verdict: name, Prob: round4(pv[i])})
 	}
 	slices.SortStableFunc(p.Verdicts, func(a, b VerdictScore) int { return cmp.Compare(b.Prob, a.Prob) })
+	if p.Verdicts[0].Verdict != p.Verdict {
+		// The threshold chose security over a more probable verdict: the
+		// decision leads the ranking.
+		i := slices.IndexFunc(p.Verdicts, func(s VerdictScore) bool { return s.Verdict == p.Verdict })
+		d := p.Verdicts[i]
+		copy(p.Verdicts[1:i+1], p.Verdicts[:i])
+		p.Verdicts[0] = d
+	}
 
 	rival := -1
 	for c, cl := range m.Classes {
-		if cl.Verdict != p.Verdict && (rival < 0 || probs[c] > probs[rival]) {
+		if cl.Verdict != p.Verdict && (rival < 0 || pc[c] > pc[rival]) {
 			rival = c
 		}
 	}
 	if rival < 0 {
 		// One verdict only: explain the choice against the next category.
 		for c := range m.Classes {
-			if c != best && (rival < 0 || probs[c] > probs[rival]) {
+			if c != best && (rival < 0 || pc[c] > pc[rival]) {
 				rival = c
 			}
 		}
@@ -118,19 +120,37 @@ func (m *Model) Predict(r *intake.Report, ev *rules.Evaluation) Prediction {
 		if m.Classes[rival].Verdict != p.Verdict {
 			p.RunnerUp = m.Classes[rival].ID
 		}
-		for _, k := range known {
-			j, w := k[0], k[1]
-			d := float64(w) * (m.logp[j*nc+best] - m.logp[j*nc+rival])
-			if d > 0 {
-				p.Evidence = append(p.Evidence, Contribution{Feature: m.Vocabulary[j], Weight: round4(d)})
-			}
-		}
-		slices.SortStableFunc(p.Evidence, func(a, b Contribution) int {
-			return cmp.Or(cmp.Compare(b.Weight, a.Weight), cmp.Compare(a.Feature, b.Feature))
-		})
-		if len(p.Evidence) > MaxEvidence {
-			p.Evidence = p.Evidence[:MaxEvidence]
-		}
+		p.Evidence = m.evidence(terms, best, rival)
 	}
 	return p
+}
+
+// evidence lists the features that most favour class best over class
+// rival (naive Bayes), or best's verdict over rival's (logistic
+// regression), strongest first, at most MaxEvidence.
+func (m *Model) evidence(terms []term, best, rival int) []Contribution {
+	var out []Contribution
+	if m.Kind == KindNaiveBayes {
+		nc := len(m.Classes)
+		for _, t := range terms {
+			if d := float64(t.weight) * (m.logp[t.j*nc+best] - m.logp[t.j*nc+rival]); d > 0 {
+				out = append(out, Contribution{Feature: m.Vocabulary[t.j], Weight: round4(d)})
+			}
+		}
+	} else {
+		a, b := m.vOf[best], m.vOf[rival]
+		w := m.VerdictWeights
+		if a == b {
+			a, b, w = best, rival, m.CategoryWeights
+		}
+		for _, x := range vector(terms, m.IDF, m.Options.RuleScale) {
+			if d := x.v * (w[x.j][a] - w[x.j][b]); d > 0 {
+				out = append(out, Contribution{Feature: m.Vocabulary[x.j], Weight: round4(d)})
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Contribution) int {
+		return cmp.Or(cmp.Compare(b.Weight, a.Weight), cmp.Compare(a.Feature, b.Feature))
+	})
+	return out[:min(len(out), MaxEvidence)]
 }
