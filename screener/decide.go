@@ -38,8 +38,10 @@ import (
 //     flips its verdict. With neither a model nor a baseline, the source
 //     tree plays the model's part in step 1: decisive rules override it.
 //  3. Whatever the verdict, the route stays private while any voter says
-//     security with confidence ≥ PrivateAt; the verdict may then be
-//     another one, and the result is flagged for review.
+//     security with confidence ≥ PrivateAt, or the baseline says security
+//     at all (its security verdict already comes from a threshold chosen
+//     for security recall, below 0.5); the verdict may then be another
+//     one, and the result is flagged for review.
 //
 // A result is flagged (NeedsReview, with the reasons) only for what a
 // reviewer can act on: a decisive rule against the model, a voter that
@@ -124,6 +126,16 @@ type ballot struct {
 	voter             string
 	verdict, category string
 	conf, weight      float64
+	// thresholded marks a classifier whose security verdict already comes
+	// from a threshold calibrated for security recall (the baseline's,
+	// below 0.5): that verdict holds the route private whatever its
+	// confidence.
+	thresholded bool
+}
+
+// holdsPrivate reports whether b's vote keeps the route private.
+func (b ballot) holdsPrivate(privateAt float64) bool {
+	return b.verdict == string(threatmodel.Security) && (b.conf >= privateAt || b.thresholded)
 }
 
 func (b ballot) mass() float64 { return b.weight * clamp01(b.conf) }
@@ -167,14 +179,16 @@ func (p Policy) decide(tm *threatmodel.Model, rt Routes, ev rules.Evaluation, m 
 	rulesB := ballot{voter: voterRules, verdict: rv.Verdict, category: rv.Category, conf: rv.Confidence, weight: p.RulesWeight}
 	var modelB, baseB *ballot
 	if m.OK() {
-		modelB = &ballot{voter: voterModel, verdict: m.Verdict, category: m.Category, conf: m.Confidence, weight: p.ModelWeight}
+		// --backend baseline answers in the model's place.
+		modelB = &ballot{voter: voterModel, verdict: m.Verdict, category: m.Category, conf: m.Confidence, weight: p.ModelWeight,
+			thresholded: m.Usage.Backend == voterBaseline}
 	}
 	if b != nil && b.Error == "" && b.Verdict != "" {
 		w := p.BaselineWeight
 		if b.Verdict == rv.Verdict {
 			w *= p.BaselineEcho
 		}
-		baseB = &ballot{voter: voterBaseline, verdict: b.Verdict, category: b.Category, conf: b.Confidence, weight: w}
+		baseB = &ballot{voter: voterBaseline, verdict: b.Verdict, category: b.Category, conf: b.Confidence, weight: w, thresholded: true}
 	}
 	var srcB *ballot
 	if src != nil && src.Verdict != "" && src.Confidence > 0 && p.SourceWeight > 0 {
@@ -229,7 +243,7 @@ func (p Policy) decide(tm *threatmodel.Model, rt Routes, ev rules.Evaluation, m 
 	if r.Verdict != sec {
 		var who []string
 		for _, x := range ballots {
-			if x.verdict == sec && x.conf >= p.PrivateAt {
+			if x.holdsPrivate(p.PrivateAt) {
 				who = append(who, fmt.Sprintf("%s (%.2f)", x.voter, x.conf))
 			}
 		}

@@ -96,8 +96,10 @@ func TestDecidePolicy(t *testing.T) {
 			"not-security/leak.pointer", DecisionVoteModel, []string{FlagHeldPrivate}, false},
 		{"rules say security, the model says not: private route, flagged", eval(sec, "isolation.data", 0.6, false), model("not-security", "config.os-level", 0.9), nil,
 			"not-security/config.os-level", DecisionVoteModel, []string{FlagHeldPrivate}, false},
-		{"a security vote below the threshold neither holds nor flags", eval(ns, "leak.pointer", 0.6, false), model("not-security", "leak.pointer", 0.9), base("security", "isolation.memory", 0.45),
-			"not-security/leak.pointer", DecisionVoteModel, nil, true},
+		{"the baseline's security verdict holds the route at any confidence", eval(ns, "leak.pointer", 0.6, false), model("not-security", "leak.pointer", 0.9), base("security", "isolation.memory", 0.45),
+			"not-security/leak.pointer", DecisionVoteModel, []string{FlagHeldPrivate}, false},
+		{"a model's security vote below PrivateAt neither holds nor flags", eval(ns, "leak.pointer", 0.8, false), model("security", "isolation.memory", 0.3), base("not-security", "leak.pointer", 0.9),
+			"not-security/leak.pointer", DecisionVoteBaseline, nil, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -201,7 +203,7 @@ func TestDecideRouteSafeAndFlagsOnlyActionable(t *testing.T) {
 
 		saysSecurity := rv == "security" && ev.Confidence >= p.PrivateAt ||
 			m.OK() && m.Verdict == "security" && m.Confidence >= p.PrivateAt ||
-			b != nil && b.Verdict == "security" && b.Confidence >= p.PrivateAt
+			b != nil && b.Verdict == "security" // the baseline's verdict is thresholded already
 		if saysSecurity {
 			require.False(t, r.RoutePublic, "a voter says security, the route must stay private: %+v", r)
 		}
@@ -282,4 +284,20 @@ func TestDecideSourceTree(t *testing.T) {
 	p.decide(threatmodel.Kernel(), DefaultRoutes(), eval(ni, "info.missing", 0.4, false), nil, nil, srcOpinion(0.9), &r)
 	assert.Equal(t, DecisionRulesOnly, r.Decision)
 	assert.Equal(t, "needs-info", r.Verdict)
+}
+
+// With --backend baseline the baseline answers in the model's place; its
+// security verdict, already thresholded for recall, still holds the route.
+func TestTheBaselineAnsweringAsTheModelHoldsTheRoute(t *testing.T) {
+	m := model("security", "isolation.memory", 0.35)
+	m.Usage.Backend = voterBaseline
+	r := decideWith(DefaultPolicy(), eval(threatmodel.NotSecurity, "privilege.root", 0.9, false), m, nil)
+	assert.Equal(t, "not-security", r.Verdict, "the rules outweigh a 0.35 vote")
+	assert.False(t, r.RoutePublic, r.Route)
+	assert.Contains(t, r.ReviewFlags, FlagHeldPrivate)
+
+	llm := model("security", "isolation.memory", 0.35)
+	llm.Usage.Backend = "openai"
+	r = decideWith(DefaultPolicy(), eval(threatmodel.NotSecurity, "privilege.root", 0.9, false), llm, nil)
+	assert.True(t, r.RoutePublic, "a language model's 0.35 is below PrivateAt")
 }

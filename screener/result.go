@@ -78,6 +78,9 @@ type Result struct {
 	// ReviewFlags names the kinds of reason, one word each (the Flag
 	// constants), so that reviews can be counted and filtered.
 	ReviewFlags []string `json:"review_flags"`
+	// DuplicateOf lists the earlier reports this one duplicates, best
+	// first (Config.Duplicates); empty when none or when not checked.
+	DuplicateOf []DuplicateOf `json:"duplicate_of"`
 	// Error is nil for a screened report, else one line saying what failed.
 	Error *string `json:"error"`
 
@@ -105,8 +108,8 @@ func (r *Result) DropReport() { r.report, r.facts = nil, nil }
 
 // MarshalJSON writes every field on every row, so that tools reading the
 // results see one shape: from and review_reason are null when empty, and
-// missing, rules, thread_replies, injection and review_flags are [] (never
-// null) on error rows too.
+// missing, rules, thread_replies, injection, review_flags and duplicate_of are
+// [] (never null) on error rows too.
 func (r Result) MarshalJSON() ([]byte, error) {
 	type plain Result // without this method
 	p := plain(r)
@@ -124,6 +127,9 @@ func (r Result) MarshalJSON() ([]byte, error) {
 	}
 	if p.Injection == nil {
 		p.Injection = []injection.Span{}
+	}
+	if p.DuplicateOf == nil {
+		p.DuplicateOf = []DuplicateOf{}
 	}
 	return json.Marshal(struct {
 		plain

@@ -76,6 +76,11 @@ type Config struct {
 	// retries) holds back no other row: the order of a streamed output
 	// (JSONL) then varies between runs, the set of rows does not.
 	EmitAsDone bool
+	// Duplicates, if set, looks each report up among the earlier ones of
+	// the run (and of a history) before it is screened: a duplicate of a
+	// decided report reuses that decision instead of asking the model
+	// (DecisionDuplicate), and every result lists what it duplicates.
+	Duplicates Duplicates
 	// Progress, if set, is called after each result with the run's summary
 	// so far (rows, errors, model calls, cache hits...), from Run's single
 	// emitting goroutine.
@@ -356,13 +361,15 @@ func (s *Screener) Run(ctx context.Context, items iter.Seq[intake.Item], emit fu
 	start := time.Now()
 	type job struct {
 		item intake.Item
+		seq  int
+		dups []DuplicateOf
 		out  chan Result
 	}
 	n := s.cfg.Concurrency
 	jobs := make(chan job)
-	// order holds each job's future in input order; its capacity bounds how
-	// far screening can run ahead of the slowest report.
-	order := make(chan chan Result, 2*n)
+	// order holds each job in input order; its capacity bounds how far
+	// screening can run ahead of the slowest report.
+	order := make(chan job, 2*n)
 
 	var wg sync.WaitGroup
 	for range n {
@@ -370,26 +377,36 @@ func (s *Screener) Run(ctx context.Context, items iter.Seq[intake.Item], emit fu
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				j.out <- s.screenItem(ctx, j.item)
+				j.out <- s.screenItem(ctx, j.item, j.dups)
 			}
 		}()
 	}
 	go func() {
 		defer close(order)
 		defer close(jobs)
+		seq := 0
 		for it := range items {
 			if ctx.Err() != nil {
 				return
 			}
-			j := job{item: it, out: make(chan Result, 1)}
-			order <- j.out
+			seq++
+			j := job{item: it, seq: seq, out: make(chan Result, 1)}
+			if s.cfg.Duplicates != nil && it.Err == nil && it.Report != nil {
+				// In input order, so that the first of two duplicates is
+				// the one screened, however the workers are scheduled.
+				j.dups = s.cfg.Duplicates.Check(ctx, seq, it.Report)
+			}
+			order <- j
 			jobs <- j
 		}
 	}()
 
 	sum := newSummary(s.BackendName())
-	for fut := range order {
-		res := <-fut
+	for j := range order {
+		res := <-j.out
+		if s.cfg.Duplicates != nil && j.item.Report != nil {
+			s.cfg.Duplicates.Record(ctx, j.seq, j.item.Report, &res)
+		}
 		sum.add(res)
 		emit(res)
 		if s.cfg.Progress != nil {
@@ -403,7 +420,7 @@ func (s *Screener) Run(ctx context.Context, items iter.Seq[intake.Item], emit fu
 	return sum
 }
 
-func (s *Screener) screenItem(ctx context.Context, it intake.Item) Result {
+func (s *Screener) screenItem(ctx context.Context, it intake.Item, dups []DuplicateOf) Result {
 	switch {
 	case it.Err != nil:
 		return errorResult("", it.Source, s.BackendName(), DecisionInputError, it.Err)
@@ -411,6 +428,8 @@ func (s *Screener) screenItem(ctx context.Context, it intake.Item) Result {
 		return errorResult("", it.Source, s.BackendName(), DecisionInputError, errors.New("no report read"))
 	case ctx.Err() != nil:
 		return reportError(it.Report, s.BackendName(), DecisionCancelled, fmt.Errorf("not screened: %w", ctx.Err()))
+	case len(dups) > 0:
+		return s.screenDuplicate(ctx, it.Report, dups)
 	}
 	return s.Screen(ctx, it.Report)
 }
@@ -418,29 +437,47 @@ func (s *Screener) screenItem(ctx context.Context, it intake.Item) Result {
 // runAsDone is Run for Config.EmitAsDone: the workers hand each result to
 // the emitting goroutine as soon as it is done. At most Concurrency reports
 // are in flight, so memory stays bounded whatever the input size.
+// Duplicates are checked in input order, as Run does, and each result is
+// recorded as it is done: an earlier report of the run may be recorded
+// after a later one (see Duplicates).
 func (s *Screener) runAsDone(ctx context.Context, items iter.Seq[intake.Item], emit func(Result)) Summary {
 	start := time.Now()
+	type job struct {
+		item intake.Item
+		seq  int
+		dups []DuplicateOf
+	}
+	type outcome struct {
+		job
+		res Result
+	}
 	n := s.cfg.Concurrency
-	jobs := make(chan intake.Item)
-	done := make(chan Result, n)
+	jobs := make(chan job)
+	done := make(chan outcome, n)
 
 	var wg sync.WaitGroup
 	for range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for it := range jobs {
-				done <- s.screenItem(ctx, it)
+			for j := range jobs {
+				done <- outcome{j, s.screenItem(ctx, j.item, j.dups)}
 			}
 		}()
 	}
 	go func() {
 		defer close(jobs)
+		seq := 0
 		for it := range items {
 			if ctx.Err() != nil {
 				return
 			}
-			jobs <- it
+			seq++
+			j := job{item: it, seq: seq}
+			if s.cfg.Duplicates != nil && it.Err == nil && it.Report != nil {
+				j.dups = s.cfg.Duplicates.Check(ctx, seq, it.Report)
+			}
+			jobs <- j
 		}
 	}()
 	go func() {
@@ -449,7 +486,11 @@ func (s *Screener) runAsDone(ctx context.Context, items iter.Seq[intake.Item], e
 	}()
 
 	sum := newSummary(s.BackendName())
-	for res := range done {
+	for o := range done {
+		res := o.res
+		if s.cfg.Duplicates != nil && o.item.Report != nil {
+			s.cfg.Duplicates.Record(ctx, o.seq, o.item.Report, &res)
+		}
 		sum.add(res)
 		emit(res)
 		if s.cfg.Progress != nil {

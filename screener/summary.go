@@ -36,6 +36,11 @@ type Summary struct {
 	CallsSaved    int `json:"calls_saved"`
 	Repaired      int `json:"repaired"`
 	CacheHits     int `json:"cache_hits"`
+	// Duplicates counts results that duplicate an earlier report (in this
+	// run or the history); Reused those that took its decision instead of
+	// being screened again.
+	Duplicates int `json:"duplicates"`
+	Reused     int `json:"reused"`
 	// PromptTokens and CompletionTokens add up the model's usage.
 	PromptTokens     int `json:"prompt_tokens"`
 	CompletionTokens int `json:"completion_tokens"`
@@ -87,6 +92,12 @@ func (s *Summary) add(r Result) {
 	}
 	if r.Decision == DecisionSkippedModel {
 		s.CallsSaved++
+	}
+	if len(r.DuplicateOf) > 0 {
+		s.Duplicates++
+	}
+	if r.Decision == DecisionDuplicate {
+		s.Reused++
 	}
 	if m := r.Model; m != nil {
 		s.ModelCalls++

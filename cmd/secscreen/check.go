@@ -65,7 +65,7 @@ func checkAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := buildPipeline(c, nil, false)
+	p, err := buildPipeline(c, nil)
 	if err != nil {
 		return err
 	}

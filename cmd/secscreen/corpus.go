@@ -44,7 +44,7 @@ func corpusCommand() *cli.Command {
 				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to `FILE` (default: standard output)"},
 			},
 			Action: corpusSynth,
-		}},
+		}, corpusExportCommand()},
 	}
 }
 

@@ -152,7 +152,7 @@ func evalRun(c *cli.Context) error {
 		if sim != nil {
 			p, err = simulatedPipeline(c, crp, *sim, progress.Update)
 		} else {
-			p, err = buildPipeline(c, progress.Update, false)
+			p, err = buildPipeline(c, progress.Update)
 		}
 		if err != nil {
 			return err

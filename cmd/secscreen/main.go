@@ -92,6 +92,7 @@ func newApp() *cli.App {
 			corpusCommand(),
 			threatModelCommand(),
 			rulesCommand(),
+			historyCommand(),
 		},
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "more detail in the text output (the same as a command's own -v)"},

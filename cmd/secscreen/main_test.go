@@ -32,6 +32,8 @@ func secscreen(t *testing.T, args ...string) (int, string, string) {
 func isolate(t *testing.T) {
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	t.Setenv("XDG_DATA_HOME", t.TempDir()) // the default history
+	t.Setenv("SECSCREEN_HISTORY", "")
 	t.Setenv("HOME", t.TempDir())
 	t.Setenv("OPENAI_API_KEY", "")
 	t.Setenv("OPENAI_BASE_URL", "")

@@ -101,9 +101,9 @@ func (p *pipeline) cost(sum screener.Summary) (float64, bool) {
 	return p.prices.Cost(backend.Usage{Model: p.modelName, PromptTokens: sum.PromptTokens, CompletionTokens: sum.CompletionTokens})
 }
 
-// buildPipeline assembles the screener from the flags. asDone emits each
-// result as soon as it is done instead of in input order.
-func buildPipeline(c *cli.Context, progress func(screener.Summary), asDone bool) (*pipeline, error) {
+// buildPipeline assembles the screener from the flags; mutate, if given,
+// completes its configuration (screen adds duplicate detection).
+func buildPipeline(c *cli.Context, progress func(screener.Summary), mutate ...func(*screener.Config)) (*pipeline, error) {
 	tm, eng, err := loadThreatModelAndRules(c)
 	if err != nil {
 		return nil, err
@@ -119,7 +119,6 @@ func buildPipeline(c *cli.Context, progress func(screener.Summary), asDone bool)
 		Prompt:      mb.prompt,
 		Concurrency: c.Int("concurrency"),
 		Progress:    progress,
-		EmitAsDone:  asDone,
 	}
 	if err := mb.configure(c, &cfg); err != nil {
 		return nil, err
@@ -150,6 +149,9 @@ func buildPipeline(c *cli.Context, progress func(screener.Summary), asDone bool)
 			p.baseline = m
 			p.choice += "; the offline baseline votes beside it"
 		}
+	}
+	for _, m := range mutate {
+		m(&cfg)
 	}
 	if p.screener, err = screener.New(cfg); err != nil {
 		return nil, fmt.Errorf("build screener: %w", err)

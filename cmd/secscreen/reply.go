@@ -68,7 +68,7 @@ func replyAction(c *cli.Context) error {
 		}
 		p = &pipeline{tm: tm, choice: "rules"}
 	} else {
-		if p, err = buildPipeline(c, nil, false); err != nil {
+		if p, err = buildPipeline(c, nil); err != nil {
 			return err
 		}
 		s = p.screener

@@ -35,6 +35,7 @@ func screenCommand() *cli.Command {
 	}
 	flags = append(flags, inputFlags()...)
 	flags = append(flags, pipelineFlags()...)
+	flags = append(flags, historyFlags()...)
 	return &cli.Command{
 		Name:      "screen",
 		Usage:     "screen reports and print a verdict for each",
@@ -84,9 +85,19 @@ func screenAction(c *cli.Context) error {
 	// The progress line shares the terminal only when results go elsewhere.
 	tableOnTerminal := c.String("output") == "" && isTerminal(c.App.Writer)
 	progress := output.NewProgress(c.App.ErrWriter, !quiet && !tableOnTerminal && isTerminal(c.App.ErrWriter), -1)
+	dups, hist, err := duplicatesFor(c)
+	if err != nil {
+		return err
+	}
+	if hist != nil {
+		defer hist.Close()
+	}
 	// JSONL streams each row as it is done; the other formats keep the
 	// input's order.
-	p, err := buildPipeline(c, progress.Update, format == output.JSONL)
+	p, err := buildPipeline(c, progress.Update, func(cfg *screener.Config) {
+		cfg.Duplicates = dups
+		cfg.EmitAsDone = format == output.JSONL
+	})
 	if err != nil {
 		return err
 	}
@@ -174,10 +185,13 @@ func screenAction(c *cli.Context) error {
 		if drafts != nil {
 			fmt.Fprintf(c.App.ErrWriter, "  %s\n", drafts.summary())
 		}
+		fmt.Fprint(c.App.ErrWriter, historySummary(sum, dups, hist))
 	}
 	switch {
 	case writeErr != nil:
 		return fmt.Errorf("write results: %w", writeErr)
+	case historyError(dups, hist) != nil:
+		return historyError(dups, hist)
 	case sum.Cancelled:
 		return withCode(exitInterrupted, errors.New("interrupted: the results above are complete for the inputs read so far"))
 	case sum.ModelRefused:

@@ -1,0 +1,171 @@
+// Package dedup finds reports that duplicate earlier ones: the same text
+// (exact duplicates), nearly the same text (near-duplicates, by MinHash
+// over the de-quoted, normalised text with an LSH index), and reports of
+// the same bug in other words (same-bug signals: a crash signature, a
+// syzbot-style title, a CVE id, a cited commit, a cited function in its
+// file).
+//
+// A Fingerprint holds all of it for one report; its Keys index it, so that
+// a lookup only compares the reports that share a key: an LSH band, a
+// signal, or the content hash. Tracker applies this to a screening run
+// (screener.Duplicates): within the run and, through a Past such as the
+// history store, against every report screened before.
+package dedup
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/secscreen/secscreen/screener/intake"
+	"github.com/secscreen/secscreen/screener/threatmodel"
+)
+
+// Fingerprint is what duplicate detection knows of one report.
+type Fingerprint struct {
+	// Hash is the report's ContentHash.
+	Hash string `json:"hash"`
+	// Sig is the MinHash signature of its normalised, de-quoted text.
+	Sig Signature `json:"-"`
+	// Signals are its same-bug signals.
+	Signals []Signal `json:"signals"`
+}
+
+// Of computes a report's fingerprint.
+func Of(r *intake.Report) Fingerprint {
+	text := Text(r)
+	canon := Canonical(text)
+	return Fingerprint{
+		Hash:    hashCanonical(canon),
+		Sig:     Sign(Tokens(canon)),
+		Signals: Signals(r.Subject, text),
+	}
+}
+
+// OfText computes the fingerprint of free text (a search query, a file that
+// is not a message).
+func OfText(text string) Fingerprint {
+	return Of(&intake.Report{Body: text})
+}
+
+// Keys returns the fingerprint's index keys: the content hash's, one per
+// LSH band, one per signal.
+func (f Fingerprint) Keys() []uint64 {
+	keys := make([]uint64, 0, 1+Bands+len(f.Signals))
+	if f.Hash != "" {
+		keys = append(keys, Signal{Kind: SignalExact, Value: f.Hash}.key())
+	}
+	keys = append(keys, f.Sig.BandKeys()...)
+	for _, s := range f.Signals {
+		keys = append(keys, s.key())
+	}
+	return keys
+}
+
+// Options tune what counts as a duplicate and when a decision is reused.
+type Options struct {
+	// NearAt is the similarity at or above which two texts are
+	// near-duplicates (default 0.5).
+	NearAt float64
+	// WeakAt is the similarity at or above which a weak signal (a commit,
+	// a function in its file) makes a duplicate (default 0.2); weak signals
+	// of both kinds do without it.
+	WeakAt float64
+	// ReuseAt is the similarity at or above which a near-duplicate reuses
+	// the earlier decision (default 0.9). Exact duplicates always do; a
+	// crash, title or CVE match does when the earlier verdict is security,
+	// so that a second report of an embargoed bug stays private and joins
+	// the first.
+	ReuseAt float64
+	// MaxMatches bounds the earlier reports listed per result (default 5).
+	MaxMatches int
+	// MaxCandidates bounds the stored reports compared per lookup
+	// (default 200), so that a lookup stays fast however common a key is.
+	MaxCandidates int
+}
+
+// DefaultOptions returns the defaults named in Options.
+func DefaultOptions() Options {
+	return Options{NearAt: 0.5, WeakAt: 0.2, ReuseAt: 0.9, MaxMatches: 5, MaxCandidates: 200}
+}
+
+func (o Options) withDefaults() Options {
+	d := DefaultOptions()
+	o.NearAt = cmp.Or(o.NearAt, d.NearAt)
+	o.WeakAt = cmp.Or(o.WeakAt, d.WeakAt)
+	o.ReuseAt = cmp.Or(o.ReuseAt, d.ReuseAt)
+	o.MaxMatches = cmp.Or(o.MaxMatches, d.MaxMatches)
+	o.MaxCandidates = cmp.Or(o.MaxCandidates, d.MaxCandidates)
+	return o
+}
+
+// Match says how a report matches an earlier one.
+type Match struct {
+	// Signal is the strongest evidence (a Signal* kind), Evidence its value.
+	Signal, Evidence string
+	// Similarity is the texts' estimated Jaccard similarity.
+	Similarity float64
+}
+
+// Compare says whether q duplicates the earlier report c, and how.
+func (o Options) Compare(q, c Fingerprint) (Match, bool) {
+	o = o.withDefaults()
+	if q.Hash != "" && q.Hash == c.Hash {
+		return Match{Signal: SignalExact, Similarity: 1}, true
+	}
+	sim := Similarity(q.Sig, c.Sig)
+	shared := sharedSignals(q.Signals, c.Signals)
+	if len(shared) > 0 && strong(shared[0].Kind) {
+		return Match{Signal: shared[0].Kind, Evidence: shared[0].Value, Similarity: sim}, true
+	}
+	if sim >= o.NearAt {
+		return Match{Signal: SignalNear, Similarity: sim}, true
+	}
+	if kinds(shared) >= 2 || len(shared) > 0 && sim >= o.WeakAt {
+		return Match{Signal: shared[0].Kind, Evidence: shared[0].Value, Similarity: sim}, true
+	}
+	return Match{}, false
+}
+
+// kinds counts the kinds of signal in signals.
+func kinds(signals []Signal) int {
+	n := 0
+	for i, s := range signals {
+		if i == 0 || s.Kind != signals[i-1].Kind {
+			n++
+		}
+	}
+	return n
+}
+
+// sharedSignals returns the signals both have, strongest first.
+func sharedSignals(a, b []Signal) []Signal {
+	var out []Signal
+	for _, s := range a {
+		if slices.Contains(b, s) {
+			out = append(out, s)
+		}
+	}
+	slices.SortStableFunc(out, func(x, y Signal) int { return cmp.Compare(strength[x.Kind], strength[y.Kind]) })
+	return out
+}
+
+// better orders matches best first: the stronger signal, then the more
+// similar text.
+func better(a, b Match) int {
+	return cmp.Or(cmp.Compare(strength[a.Signal], strength[b.Signal]), cmp.Compare(b.Similarity, a.Similarity))
+}
+
+// Reusable says whether a match lets a report reuse an earlier decision
+// whose verdict is earlier: exact duplicates and near-duplicates at
+// ReuseAt always, a crash, title or CVE match when the earlier verdict is
+// security.
+func (o Options) Reusable(m Match, earlier string) bool {
+	o = o.withDefaults()
+	switch {
+	case m.Signal == SignalExact, m.Similarity >= o.ReuseAt:
+		return true
+	case m.Signal == SignalCrash, m.Signal == SignalTitle, m.Signal == SignalCVE:
+		return earlier == string(threatmodel.Security)
+	}
+	return false
+}

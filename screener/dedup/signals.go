@@ -1,0 +1,395 @@
+package dedup
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// The kinds of evidence that two reports are about the same bug, strongest
+// first. Exact and near compare the texts; the others are same-bug signals
+// read from them.
+const (
+	// SignalExact: the same canonical text (ContentHash).
+	SignalExact = "exact"
+	// SignalCrash: the same bug type and top stack frames of a crash or
+	// sanitizer report.
+	SignalCrash = "crash"
+	// SignalTitle: the same syzbot-style title, "bug type in function".
+	SignalTitle = "title"
+	// SignalCVE: the same CVE id.
+	SignalCVE = "cve"
+	// SignalNear: similar texts (MinHash estimate of the shingles' Jaccard
+	// similarity at or above Options.NearAt).
+	SignalNear = "near"
+	// SignalCommit: the same commit cited (Fixes: tag or "commit <sha>").
+	SignalCommit = "commit"
+	// SignalFileFunction: the same function cited in the same source file.
+	SignalFileFunction = "file-function"
+)
+
+// strength orders the signals: a lower value is stronger.
+var strength = map[string]int{SignalExact: 0, SignalCrash: 1, SignalTitle: 2, SignalCVE: 3, SignalNear: 4, SignalCommit: 5, SignalFileFunction: 6}
+
+// strong reports whether one signal alone makes two reports duplicates.
+// The weak ones (commit, file-function) need a second signal or some
+// textual similarity: a bad commit often brings several bugs, and a file's
+// function often has more than one.
+func strong(kind string) bool { return strength[kind] <= strength[SignalNear] }
+
+// Signal is one same-bug signal read from a report.
+type Signal struct {
+	Kind  string `json:"kind"`
+	Value string `json:"value"`
+}
+
+// key is the signal's lookup key in an index.
+func (s Signal) key() uint64 {
+	h := fnvString(fnvOffset, s.Kind)
+	h *= fnvPrime // a 0 byte between the fields
+	return mix64(fnvString(h, s.Value))
+}
+
+// logPrefix is what a kernel log puts before a message: a level, a
+// timestamp, a task or CPU id, a syslog "kernel:".
+var logPrefix = regexp.MustCompile(`^\s*(?:<\d>)?(?:\[\s*\d+\.\d+\])?\s*(?:\[\s*[TC]\d+\])?\s*(?:\S+ kernel:\s*)?(?:kernel:\s*)?`)
+
+// crashHeads recognise the first line of a crash or sanitizer report; typ
+// is the bug type, fn the culprit when the line names it.
+var crashHeads = []*regexp.Regexp{
+	regexp.MustCompile(`^BUG: (?P<typ>K(?:ASAN|MSAN|CSAN|FENCE): [\w-]+(?: (?:[Rr]ead|[Ww]rite))?) in (?P<fn>[A-Za-z_][\w.]*)`),
+	regexp.MustCompile(`^(?P<typ>UBSAN: [\w-]+(?: [\w-]+)?) in (?P<fn>[\w./-]+?)(?::\d+)*\s*$`),
+	regexp.MustCompile(`^(?P<typ>WARNING): CPU: \d+ PID: \d+ at \S+ (?P<fn>[A-Za-z_][\w.]*)\+0x`),
+	regexp.MustCompile(`^(?P<typ>kernel BUG) at \S+`),
+	regexp.MustCompile(`^BUG: (?P<typ>kernel NULL pointer dereference|unable to handle page fault|unable to handle kernel paging request|unable to handle kernel NULL pointer dereference|sleeping function called from invalid context|scheduling while atomic|soft lockup|workqueue lockup|Bad page state|Bad page map|spinlock bad magic|stack guard page was hit|corrupted list|memory leak|KASAN: [\w-]+|KMSAN: [\w-]+|KFENCE: [\w-]+)`),
+	regexp.MustCompile(`^(?P<typ>general protection fault|stack segment|divide error|invalid opcode|Unable to handle kernel paging request|Unable to handle kernel NULL pointer dereference|Unable to handle kernel access to user memory)`),
+	regexp.MustCompile(`^WARNING: (?P<typ>possible circular locking dependency detected|possible recursive locking detected|suspicious RCU usage|inconsistent lock state|bad unlock balance detected|held lock freed)`),
+	regexp.MustCompile(`^(?P<typ>unreferenced object)`),
+	regexp.MustCompile(`^(?P<typ>list_(?:add|del) corruption|refcount_t: [\w-]+)`),
+	regexp.MustCompile(`^INFO: (?P<typ>task \S+ blocked for more than|rcu detected stall|rcu_\w+ detected stalls)`),
+}
+
+// rip finds the faulting function in a register dump.
+var rip = regexp.MustCompile(`(?:RIP: \d{4}:|\bpc : |\bepc : |PC is at |NIP \[[0-9a-f]+\] )(?:\[<[0-9a-f]+>\] )?([A-Za-z_][\w.]*)\+0x`)
+
+// frame is one call trace line: "func+0x1a/0x2b0" (optionally after an
+// address or "?"), or a symbolised "func path/file.c:123".
+var (
+	frameOffset = regexp.MustCompile(`^\s*(?:\[<[0-9a-f]+>\]\s*)?(\?\s+)?([A-Za-z_][\w.]*)\+0x[0-9a-f]+/0x[0-9a-f]+`)
+	frameSymbol = regexp.MustCompile(`^\s*([A-Za-z_][\w.]*) ((?:[\w-]+/)*[\w.-]+\.[chS]):\d+`)
+	traceStart  = regexp.MustCompile(`(?i)^\s*call trace:\s*$`)
+)
+
+// genericFrames are frames every crash of a kind shares (the reporting
+// machinery, the syscall entry, the fault handler): they say nothing about
+// which bug it is. Matched by prefix.
+var genericFrames = []string{
+	"dump_stack", "__dump_stack", "show_stack", "show_regs", "print_address_description", "print_report",
+	"kasan_", "__kasan_", "__asan_", "kmsan_", "__msan_", "ubsan_", "__ubsan_", "kcsan_", "__tsan_", "kfence_",
+	"check_memory_region", "__warn", "warn_slowpath", "report_bug", "handle_bug", "exc_", "asm_exc_", "do_error_trap",
+	"do_trap", "die", "__die", "oops_", "panic", "__might_", "___might_", "lockdep_", "__lock_acquire", "lock_acquire",
+	"print_circular_bug", "check_noncircular", "check_prev_add", "validate_chain", "do_syscall_", "entry_SYSCALL",
+	"x64_sys_call", "el0_", "el1_", "invoke_syscall", "ret_from_fork", "kthread", "worker_thread", "process_one_work",
+	"__sanitizer_", "instrument_", "page_fault_oops", "do_user_addr_fault", "kernelmode_fixup_or_oops",
+	"__bad_area", "bad_area", "do_kern_addr_fault", "fixup_exception", "ex_handler_", "__pfx_", "srso_",
+	"kmemleak_", "slab_post_alloc_hook", "refcount_warn_saturate", "__list_add_valid", "__list_del_entry_valid",
+	"__check_object_size", "__fortify_", "fortify_", "bug_handler", "do_bug", "dump_backtrace", "__schedule_bug",
+	// A hung task waits in the scheduler and the locks, whatever the bug.
+	"__schedule", "schedule", "io_schedule", "preempt_schedule", "__mutex_lock", "mutex_lock", "rwsem_down_",
+	"down_read", "down_write", "__down", "wait_for_completion", "__wait_for_common", "do_wait_for_common",
+}
+
+// utilityFrames are library functions a crash is often detected in
+// (string and memory copies, allocator entry points): the culprit of a
+// title is the first frame that is not one of them, as syzbot does.
+var utilityFrames = []string{
+	"strlen", "strnlen", "strcpy", "strscpy", "strncpy", "strcmp", "strncmp", "memcpy", "__memcpy", "memmove",
+	"__memmove", "memset", "__memset", "memcmp", "_copy_to_user", "copy_to_user", "_copy_from_user", "copy_from_user",
+	"copyout", "copyin", "raw_copy_to_user", "raw_copy_from_user", "copy_user_generic", "rep_movs_alternative",
+	"kfree", "kvfree", "__kmalloc", "kmalloc", "kmem_cache_free", "kmem_cache_alloc", "__kmem_cache_free",
+	"kfree_skb", "sk_skb_reason_drop", "consume_skb", "refcount_", "atomic_", "__refcount_", "sprintf", "vsnprintf",
+	"snprintf", "sscanf", "string", "number", "format_decode",
+	"__alloc_skb", "alloc_skb", "kmalloc_reserve", "__kmalloc_node_track_caller", "slab_alloc_node", "kmem_cache_alloc_node",
+	"__do_kmalloc_node", "kmalloc_node", "__kmalloc_node", "kvmalloc", "kvmalloc_node", "__kvmalloc_node", "kzalloc",
+	"__vmalloc", "vmalloc", "alloc_pages", "__alloc_pages", "alloc_pages_mpol", "folio_alloc", "kmemdup", "krealloc",
+}
+
+// utility reports whether fn is a utility frame (see utilityFrames).
+func utility(fn string) bool {
+	for _, p := range utilityFrames {
+		if fn == p || strings.HasSuffix(p, "_") && strings.HasPrefix(fn, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func generic(fn string) bool {
+	for _, p := range genericFrames {
+		if strings.HasPrefix(fn, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// funcName strips the compiler's suffixes: foo.cold, foo.isra.0,
+// foo.constprop.0, foo.part.1.
+func funcName(fn string) string {
+	if i := strings.IndexByte(fn, '.'); i > 0 {
+		return fn[:i]
+	}
+	return fn
+}
+
+// TopFrames is how many stack frames a crash signature keeps.
+const TopFrames = 3
+
+// crash is what was read from a crash or sanitizer report.
+type crash struct {
+	typ, culprit string
+	frames       []string
+}
+
+// headWords are words one of which every crashHeads line contains.
+var headWords = []string{"BUG", "WARNING", "UBSAN", "general protection", "Unable to handle", "unreferenced object",
+	"list_", "refcount_t", "INFO:", "stack segment", "divide error", "invalid opcode"}
+
+// mayHead is a cheap test that line might start a crash report.
+func mayHead(line string) bool {
+	for _, w := range headWords {
+		if strings.Contains(line, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// readCrash finds the first crash report in text: its bug type, its culprit
+// function (from the first line, else the register dump, else the top
+// frame that is not a utility), and the top frames of its call trace. For a
+// kernel-infoleak, where every trace ends in a copy to user space, the
+// frames are those that stored or created the uninitialised memory.
+func readCrash(lines []string) (crash, bool) {
+	var c crash
+	head := -1
+	for i, raw := range lines {
+		if !mayHead(raw) {
+			continue
+		}
+		l := logPrefix.ReplaceAllString(raw, "")
+		for _, re := range crashHeads {
+			if m := re.FindStringSubmatch(l); m != nil {
+				c.typ = normalType(m[re.SubexpIndex("typ")])
+				if k := re.SubexpIndex("fn"); k > 0 {
+					c.culprit = funcName(m[k])
+				}
+				head = i
+				break
+			}
+		}
+		if head >= 0 {
+			break
+		}
+	}
+	if head < 0 {
+		return crash{}, false
+	}
+	rest := lines[head+1:]
+	if c.culprit == "" {
+		for _, raw := range rest[:min(len(rest), maxTraceGap)] {
+			if m := rip.FindStringSubmatch(raw); m != nil && !generic(m[1]) {
+				c.culprit = funcName(m[1])
+				break
+			}
+		}
+	}
+	c.frames = topFrames(rest)
+	if strings.HasSuffix(c.typ, "kernel-infoleak") {
+		for _, mark := range []string{"Uninit was stored to memory at:", "Uninit was created at:"} {
+			for i, raw := range rest {
+				if strings.Contains(raw, mark) {
+					if f := topFrames(rest[i+1:]); len(f) > 0 {
+						c.frames, c.culprit = f, f[0]
+					}
+					break
+				}
+			}
+			if c.culprit != "" && !utility(c.culprit) {
+				break
+			}
+		}
+	}
+	if c.culprit == "" || utility(c.culprit) {
+		c.culprit = ""
+		if len(c.frames) > 0 {
+			c.culprit = c.frames[0]
+		}
+	}
+	return c, true
+}
+
+// maxTraceGap bounds the lines between a crash's first line and its trace.
+const maxTraceGap = 60
+
+// topFrames reads the first call trace in lines: the frames that follow a
+// "Call Trace:" line, or that start within maxTraceGap lines, up to the
+// first line that is not a frame. Stale ("?"), generic and utility frames
+// are skipped; TopFrames are kept.
+func topFrames(lines []string) []string {
+	var frames []string
+	started := false
+	for i, raw := range lines {
+		if !started && i >= maxTraceGap {
+			break
+		}
+		l := logPrefix.ReplaceAllString(raw, "")
+		t := strings.TrimSpace(l)
+		switch {
+		case traceStart.MatchString(l):
+			if started {
+				return frames
+			}
+			continue
+		case t == "<TASK>" || t == "</TASK>" || t == "<IRQ>" || t == "</IRQ>" || t == "<NMI>" || t == "</NMI>":
+			continue
+		}
+		var fn string
+		if m := frameOffset.FindStringSubmatch(l); m != nil && !strings.Contains(l, "RIP:") {
+			if m[1] != "" {
+				started = true
+				continue // "?": a stale return address, not a frame
+			}
+			fn = m[2]
+		} else if m := frameSymbol.FindStringSubmatch(l); m != nil {
+			fn = m[1]
+		} else {
+			if started {
+				return frames
+			}
+			continue
+		}
+		started = true
+		fn = funcName(fn)
+		if generic(fn) || utility(fn) || slices.Contains(frames, fn) {
+			continue
+		}
+		frames = append(frames, fn)
+		if len(frames) == TopFrames {
+			return frames
+		}
+	}
+	return frames
+}
+
+// normalType writes a bug type the way titles compare: lower case, without
+// the access direction ("Read", "Write") syzbot adds to some.
+func normalType(t string) string {
+	t = strings.ToLower(strings.TrimSpace(t))
+	t = strings.TrimSuffix(strings.TrimSuffix(t, " read"), " write")
+	if strings.HasPrefix(t, "task ") && strings.HasSuffix(t, " blocked for more than") {
+		return "task hung"
+	}
+	return t
+}
+
+// syzTitle reads a syzbot-style title from a subject: "KASAN:
+// slab-use-after-free Read in tcp_retransmit_timer", "WARNING in foo",
+// "general protection fault in bar".
+var syzTitle = regexp.MustCompile(`^(?P<typ>(?:KASAN|KMSAN|KCSAN|KFENCE|UBSAN): [\w-]+(?: (?:[Rr]ead|[Ww]rite))?|WARNING|BUG: [\w ,-]+?|kernel BUG|general protection fault|INFO: task hung|possible deadlock|memory leak|divide error|invalid opcode) in (?P<fn>[A-Za-z_][\w.]*)\s*$`)
+
+var (
+	filePath = regexp.MustCompile(`\b((?:[A-Za-z0-9_-]+/)+[A-Za-z0-9_-]+\.[ch])\b`)
+	funcCall = regexp.MustCompile(`\b([A-Za-z_]\w{2,})\(\)`)
+	funcOff  = regexp.MustCompile(`\b([A-Za-z_][\w.]*)\+0x[0-9a-f]+`)
+	cveID    = regexp.MustCompile(`(?i)\bCVE-(\d{4})-(\d{4,7})\b`)
+	commitID = regexp.MustCompile(`(?i)(?:\bfixes:\s*|\bcommit\s+)([0-9a-f]{12,40})\b`)
+)
+
+// functionsIn returns the functions a line cites: "name()", a frame
+// "name+0x1a/0x40", or a symbolised frame "name path/file.c:12".
+func functionsIn(l string) []string {
+	var fns []string
+	for _, m := range funcCall.FindAllStringSubmatch(l, -1) {
+		fns = append(fns, m[1])
+	}
+	for _, m := range funcOff.FindAllStringSubmatch(l, -1) {
+		fns = append(fns, funcName(m[1]))
+	}
+	if m := frameSymbol.FindStringSubmatch(l); m != nil {
+		fns = append(fns, funcName(m[1]))
+	}
+	return fns
+}
+
+// maxFileFunctions bounds the file+function pairs kept per report: the
+// first ones cited are the ones the report is about.
+const maxFileFunctions = 4
+
+// Signals reads the same-bug signals of a report's Text (subject first):
+// its crash signature and syzbot-style title, the CVE ids and commits it
+// cites, and the first functions it cites with their source file. The
+// result is sorted and has no repeats.
+func Signals(subject, text string) []Signal {
+	var out []Signal
+	add := func(kind, value string) {
+		s := Signal{Kind: kind, Value: value}
+		if value != "" && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	if m := syzTitle.FindStringSubmatch(Subject(subject)); m != nil {
+		add(SignalTitle, normalType(m[syzTitle.SubexpIndex("typ")])+" in "+funcName(m[syzTitle.SubexpIndex("fn")]))
+	}
+	lines := strings.Split(text, "\n")
+	if c, ok := readCrash(lines); ok {
+		if c.culprit != "" {
+			add(SignalTitle, c.typ+" in "+c.culprit)
+		}
+		if len(c.frames) > 0 {
+			add(SignalCrash, c.typ+": "+strings.Join(c.frames, " "))
+		}
+	}
+	for _, m := range cveID.FindAllStringSubmatch(text, -1) {
+		add(SignalCVE, "CVE-"+m[1]+"-"+m[2])
+	}
+	for _, m := range commitID.FindAllStringSubmatch(text, -1) {
+		add(SignalCommit, strings.ToLower(m[1][:12]))
+	}
+	pairs := 0
+	for i, l := range lines {
+		if pairs == maxFileFunctions {
+			break
+		}
+		paths := filePath.FindAllString(l, -1)
+		if len(paths) != 1 {
+			continue // none, or several: which function goes with which file is unclear
+		}
+		fns := functionsIn(l)
+		// Prose wraps: "route4_change() in\nnet/sched/cls_route.c frees", or
+		// "... in net/sched/cls_route.c\nroute4_change() frees ...".
+		if len(fns) == 0 && i > 0 && !filePath.MatchString(lines[i-1]) {
+			fns = functionsIn(lines[i-1])
+		}
+		if len(fns) == 0 && i+1 < len(lines) && !filePath.MatchString(lines[i+1]) {
+			fns = functionsIn(lines[i+1])
+		}
+		for _, fn := range fns {
+			if generic(fn) || utility(fn) || pairs == maxFileFunctions {
+				continue
+			}
+			n := len(out)
+			add(SignalFileFunction, paths[0]+":"+fn)
+			if len(out) > n {
+				pairs++
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b Signal) int {
+		if c := strings.Compare(a.Kind, b.Kind); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Value, b.Value)
+	})
+	return out
+}

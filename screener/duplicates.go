@@ -1,0 +1,129 @@
+package screener
+
+import (
+	"context"
+	"time"
+
+	"github.com/secscreen/secscreen/screener/backend"
+	"github.com/secscreen/secscreen/screener/injection"
+	"github.com/secscreen/secscreen/screener/intake"
+	"github.com/secscreen/secscreen/screener/threatmodel"
+)
+
+// DecisionDuplicate marks a result whose label was reused from an earlier
+// report it duplicates (see Config.Duplicates): no model was asked.
+const DecisionDuplicate = "duplicate"
+
+// DuplicateOf names an earlier report that a result duplicates: earlier in
+// the same run, or recorded in the history by an earlier run.
+type DuplicateOf struct {
+	// ID is the earlier report's id.
+	ID string `json:"id"`
+	// HistoryID is its entry in the history (0 when none was kept).
+	HistoryID int64 `json:"history_id,omitempty"`
+	// Subject is its subject line.
+	Subject string `json:"subject,omitempty"`
+	// Similarity estimates how much of the text the two share (the Jaccard
+	// similarity of their word shingles; 1 for the same content).
+	Similarity float64 `json:"similarity"`
+	// Signal is the strongest evidence that matched: exact, crash, title,
+	// cve, near, commit or file-function (see package dedup).
+	Signal string `json:"signal"`
+	// Evidence is what matched for a same-bug signal: the crash signature,
+	// the title, the CVE id, the commit, the file and function.
+	Evidence string `json:"evidence,omitempty"`
+	// Verdict and Category are the decision the earlier report got: the
+	// team's label when one was recorded (Labeled), else its result.
+	Verdict  string `json:"verdict"`
+	Category string `json:"category"`
+	// Labeled is true when Verdict and Category are the team's label.
+	Labeled bool `json:"labeled,omitempty"`
+	// Seen is when the earlier report was screened.
+	Seen time.Time `json:"seen,omitzero"`
+	// Batch is the earlier report's 1-based position in this run, 0 when it
+	// came from the history.
+	Batch int `json:"-"`
+}
+
+// Prior is the decision an earlier report got, for a duplicate to reuse.
+type Prior struct {
+	// Result is the earlier result as recorded; with a team label, its
+	// Verdict and Category are the label's.
+	Result Result
+	// Labeled is true when the team recorded its own decision.
+	Labeled bool
+}
+
+// Duplicates finds, for each report of a run, the earlier reports it
+// duplicates (in this run or in a history of earlier runs), and records
+// each result. Run calls Check and Record in input order, each from a
+// single goroutine; Prior may be called from any worker. With
+// Config.EmitAsDone, Record is called as each result is done instead: an
+// earlier report of the run may then be recorded after a later one (whose
+// DuplicateOf then lacks that report's verdict).
+type Duplicates interface {
+	// Check returns the earlier reports r duplicates, best first. seq is
+	// r's 1-based position in the run.
+	Check(ctx context.Context, seq int, r *intake.Report) []DuplicateOf
+	// Prior returns the decision of the earlier report d names, waiting
+	// while it is still being screened in this run; ok is false when there
+	// is none to reuse for this kind of match.
+	Prior(ctx context.Context, d DuplicateOf) (p Prior, ok bool)
+	// Record is given each result in input order (error rows included); it
+	// completes res.DuplicateOf with the decisions of earlier reports of
+	// this run, and keeps the result for the reports that follow.
+	Record(ctx context.Context, seq int, r *intake.Report, res *Result)
+}
+
+// reuse builds the result of a report that duplicates one already decided:
+// its own identity, rules findings and missing details, the earlier
+// decision, no model. A
+// team label gets its route from the routes; an earlier result keeps its
+// own (held private if it was).
+func (s *Screener) reuse(r *intake.Report, ev Opinion, p Prior, dups []DuplicateOf) Result {
+	pr := p.Result
+	res := Result{ID: r.ID, Source: r.Source, Subject: r.Subject, From: r.From, Hash: r.Hash, Replies: r.Replies,
+		Backend: s.BackendName(), SentTo: backend.NotSent,
+		Verdict: pr.Verdict, Category: pr.Category, Confidence: pr.Confidence, Route: pr.Route, RoutePublic: pr.RoutePublic,
+		RulesVerdict: ev, Decision: DecisionDuplicate, DuplicateOf: dups,
+		NeedsReview: pr.NeedsReview, ReviewReason: pr.ReviewReason, ReviewFlags: pr.ReviewFlags}
+	if p.Labeled {
+		res.Confidence = 1
+		res.Route = s.cfg.Routes.For(pr.Verdict, pr.Category, pr.Missing)
+		res.RoutePublic = s.cfg.Routes.Of(pr.Verdict, pr.Category).Public
+		res.NeedsReview, res.ReviewReason, res.ReviewFlags = false, "", nil
+	}
+	return res
+}
+
+// screenDuplicate screens a report that duplicates earlier ones: when an
+// earlier decision can be reused, it is, unless the report's own rules or
+// the injection detector see text aimed at a model, or its rules say
+// security while that decision does not (a near-duplicate may add what
+// makes it a vulnerability). Otherwise the
+// report is screened as usual and lists its duplicates.
+func (s *Screener) screenDuplicate(ctx context.Context, r *intake.Report, dups []DuplicateOf) Result {
+	for _, d := range dups {
+		p, ok := s.cfg.Duplicates.Prior(ctx, d)
+		if !ok {
+			continue
+		}
+		ev, spans, err := s.cfg.EvalCache.Analysis(ctx, r, s.cfg.Rules.EvaluateContext, injection.Detect)
+		if err != nil {
+			break
+		}
+		const sec = string(threatmodel.Security)
+		rulesSec := string(ev.Verdict) == sec && ev.Confidence >= s.cfg.Policy.PrivateAt
+		if ev.Injection || rulesSec && p.Result.Verdict != sec || len(spans) > 0 {
+			break
+		}
+		res := s.reuse(r, Opinion{Verdict: string(ev.Verdict), Category: ev.Category, Confidence: ev.Confidence,
+			Score: ev.Score, Decisive: ev.Decisive}, p, dups)
+		res.Rules, res.RulesTruncated, res.Missing = ev.Findings, ev.Truncated, ev.Missing
+		res.report, res.facts = r, &ev.Facts
+		return res
+	}
+	res := s.Screen(ctx, r)
+	res.DuplicateOf = dups
+	return res
+}
