@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -96,8 +98,7 @@ func (t *Template) Render(tm *threatmodel.Model, r *intake.Report, opt Options) 
 	if opt.MaxBodyChars < 0 {
 		return Rendered{}, fmt.Errorf("render prompt: negative MaxBodyChars %d", opt.MaxBodyChars)
 	}
-	schema := Schema(tm)
-	system, err := t.System(tm)
+	system, schema, err := t.systemAndSchema(tm)
 	if err != nil {
 		return Rendered{}, err
 	}
@@ -132,6 +133,39 @@ func (t *Template) Render(tm *threatmodel.Model, r *intake.Report, opt Options) 
 		Boundary:   data.Boundary,
 	}, nil
 }
+
+// systemAndSchema is System and Schema for tm, computed once per template
+// and threat model: both are the same for every report, and rendering them
+// (the schema's JSON, the whole threat model) was a tenth of the client's
+// CPU per report at high concurrency. Threat models are not changed once
+// built.
+func (t *Template) systemAndSchema(tm *threatmodel.Model) (string, json.RawMessage, error) {
+	key := memoKey{t, tm}
+	if m, ok := systemMemo.Load(key); ok {
+		v := m.(memoValue)
+		return v.system, v.schema, nil
+	}
+	system, err := t.System(tm)
+	if err != nil {
+		return "", nil, err
+	}
+	v := memoValue{system, Schema(tm)}
+	systemMemo.Store(key, v)
+	return v.system, v.schema, nil
+}
+
+type memoKey struct {
+	t  *Template
+	tm *threatmodel.Model
+}
+
+type memoValue struct {
+	system string
+	schema json.RawMessage
+}
+
+// systemMemo maps memoKey to memoValue.
+var systemMemo sync.Map
 
 // System renders the system message alone: the same bytes for every
 // report under one template and threat model.

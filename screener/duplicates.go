@@ -57,7 +57,10 @@ type Prior struct {
 // Duplicates finds, for each report of a run, the earlier reports it
 // duplicates (in this run or in a history of earlier runs), and records
 // each result. Run calls Check and Record in input order, each from a
-// single goroutine; Prior may be called from any worker.
+// single goroutine; Prior may be called from any worker. With
+// Config.EmitAsDone, Record is called as each result is done instead: an
+// earlier report of the run may then be recorded after a later one (whose
+// DuplicateOf then lacks that report's verdict).
 type Duplicates interface {
 	// Check returns the earlier reports r duplicates, best first. seq is
 	// r's 1-based position in the run.
@@ -79,7 +82,8 @@ type Duplicates interface {
 // own (held private if it was).
 func (s *Screener) reuse(r *intake.Report, ev Opinion, p Prior, dups []DuplicateOf) Result {
 	pr := p.Result
-	res := Result{ID: r.ID, Source: r.Source, Subject: r.Subject, From: r.From, Backend: s.BackendName(), SentTo: backend.NotSent,
+	res := Result{ID: r.ID, Source: r.Source, Subject: r.Subject, From: r.From, Hash: r.Hash, Replies: r.Replies,
+		Backend: s.BackendName(), SentTo: backend.NotSent,
 		Verdict: pr.Verdict, Category: pr.Category, Confidence: pr.Confidence, Route: pr.Route, RoutePublic: pr.RoutePublic,
 		RulesVerdict: ev, Decision: DecisionDuplicate, DuplicateOf: dups,
 		NeedsReview: pr.NeedsReview, ReviewReason: pr.ReviewReason, ReviewFlags: pr.ReviewFlags}
@@ -104,13 +108,13 @@ func (s *Screener) screenDuplicate(ctx context.Context, r *intake.Report, dups [
 		if !ok {
 			continue
 		}
-		ev, err := s.cfg.Rules.EvaluateContext(ctx, r)
+		ev, spans, err := s.cfg.EvalCache.Analysis(ctx, r, s.cfg.Rules.EvaluateContext, injection.Detect)
 		if err != nil {
 			break
 		}
 		const sec = string(threatmodel.Security)
 		rulesSec := string(ev.Verdict) == sec && ev.Confidence >= s.cfg.Policy.PrivateAt
-		if ev.Injection || rulesSec && p.Result.Verdict != sec || len(injection.Detect(r)) > 0 {
+		if ev.Injection || rulesSec && p.Result.Verdict != sec || len(spans) > 0 {
 			break
 		}
 		res := s.reuse(r, Opinion{Verdict: string(ev.Verdict), Category: ev.Category, Confidence: ev.Confidence,

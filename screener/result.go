@@ -22,6 +22,13 @@ type Result struct {
 	Subject string `json:"subject"`
 	// From is the report's sender.
 	From string `json:"from,omitempty"`
+	// Hash is the report's content hash (intake.Report.Hash); with ID it
+	// tells a resumed run which reports are done. Empty on an error row
+	// for an input that could not be read.
+	Hash string `json:"hash"`
+	// Replies are the ids of the replies folded into this report by
+	// thread grouping (intake.Options.Threads), in input order.
+	Replies []string `json:"thread_replies"`
 	// Verdict and Category are the final decision.
 	Verdict  string `json:"verdict"`
 	Category string `json:"category"`
@@ -91,10 +98,18 @@ func (r *Result) Report() *intake.Report { return r.report }
 // an error row.
 func (r *Result) Facts() *rules.Facts { return r.facts }
 
+// SetReport attaches the report a result was decided about, for results
+// built outside a Screener (tools, writers' tests).
+func (r *Result) SetReport(rep *intake.Report) { r.report = rep }
+
+// DropReport forgets the report and the facts, for writers that keep many
+// results but never show their text (they would hold the whole input).
+func (r *Result) DropReport() { r.report, r.facts = nil, nil }
+
 // MarshalJSON writes every field on every row, so that tools reading the
 // results see one shape: from and review_reason are null when empty, and
-// missing, rules, injection, review_flags and duplicate_of are [] (never
-// null) on error rows too.
+// missing, rules, thread_replies, injection, review_flags and duplicate_of are
+// [] (never null) on error rows too.
 func (r Result) MarshalJSON() ([]byte, error) {
 	type plain Result // without this method
 	p := plain(r)
@@ -106,6 +121,9 @@ func (r Result) MarshalJSON() ([]byte, error) {
 	}
 	if p.ReviewFlags == nil {
 		p.ReviewFlags = []string{}
+	}
+	if p.Replies == nil {
+		p.Replies = []string{}
 	}
 	if p.Injection == nil {
 		p.Injection = []injection.Span{}

@@ -68,6 +68,14 @@ type Config struct {
 	// Shots picks few-shot examples for a report (nil: none). It must never
 	// return the report itself.
 	Shots func(r *intake.Report) []prompts.Shot
+	// EvalCache, when set, keeps the rules' evaluations across runs (see
+	// EvalCache); nil evaluates every report.
+	EvalCache *EvalCache
+	// EmitAsDone makes Run emit each result as soon as it is done rather
+	// than in input order, so that one slow report (a model call that
+	// retries) holds back no other row: the order of a streamed output
+	// (JSONL) then varies between runs, the set of rows does not.
+	EmitAsDone bool
 	// Duplicates, if set, looks each report up among the earlier ones of
 	// the run (and of a history) before it is screened: a duplicate of a
 	// decided report reuses that decision instead of asking the model
@@ -139,17 +147,18 @@ func (s *Screener) BackendName() string {
 
 // Screen screens one report.
 func (s *Screener) Screen(ctx context.Context, r *intake.Report) Result {
-	res := Result{ID: r.ID, Source: r.Source, Subject: r.Subject, From: r.From, Backend: s.BackendName(), SentTo: backend.NotSent}
-	ev, err := s.cfg.Rules.EvaluateContext(ctx, r)
+	res := Result{ID: r.ID, Source: r.Source, Subject: r.Subject, From: r.From, Hash: r.Hash, Replies: r.Replies,
+		Backend: s.BackendName(), SentTo: backend.NotSent}
+	ev, spans, err := s.cfg.EvalCache.Analysis(ctx, r, s.cfg.Rules.EvaluateContext, injection.Detect)
 	if err != nil {
-		return errorResult(res.ID, res.Source, res.Backend, DecisionCancelled, fmt.Errorf("not screened: %w", err))
+		return reportError(r, res.Backend, DecisionCancelled, fmt.Errorf("not screened: %w", err))
 	}
 	res.RulesTruncated = ev.Truncated
 	// A report is flagged for injection when the rules or the detector
 	// find text aimed at a model; the detector's spans go in the result.
 	// Its finding does not touch the rules' decisiveness: decisive rules
 	// evidence still stands against a model that obeys the injection.
-	res.Injection = injection.Detect(r)
+	res.Injection = spans
 	ev.Injection = ev.Injection || len(res.Injection) > 0
 	var (
 		ans  *ModelAnswer
@@ -169,7 +178,7 @@ func (s *Screener) Screen(ctx context.Context, r *intake.Report) Result {
 		}
 	}
 	if ans != nil && errors.Is(ans.err, backend.ErrCacheMiss) {
-		return errorResult(res.ID, r.Source, res.Backend, DecisionCacheMiss, ans.err)
+		return reportError(r, res.Backend, DecisionCacheMiss, ans.err)
 	}
 	if s.cfg.Voter != nil && !skip {
 		vote = s.vote(ctx, r, &ev)
@@ -332,11 +341,23 @@ func errorResult(id, source, backendName, decision string, err error) Result {
 	return Result{ID: id, Source: source, Backend: backendName, SentTo: backend.NotSent, Decision: decision, Error: &msg}
 }
 
-// Run screens every item and calls emit once per item, in input order, from
-// a single goroutine. It returns when items are exhausted or ctx is
+// reportError is the error row for a report that was read but not
+// screened: it keeps the report's identity.
+func reportError(r *intake.Report, backendName, decision string, err error) Result {
+	res := errorResult(r.ID, r.Source, backendName, decision, err)
+	res.Hash, res.Replies, res.Subject, res.From, res.report = r.Hash, r.Replies, r.Subject, r.From, r
+	return res
+}
+
+// Run screens every item and calls emit once per item, from a single
+// goroutine: in input order, or as each result is done when
+// Config.EmitAsDone is set. It returns when items are exhausted or ctx is
 // cancelled; after a cancellation, items already read are emitted (as
 // results or as "cancelled" error rows) and no more are read.
 func (s *Screener) Run(ctx context.Context, items iter.Seq[intake.Item], emit func(Result)) Summary {
+	if s.cfg.EmitAsDone {
+		return s.runAsDone(ctx, items, emit)
+	}
 	start := time.Now()
 	type job struct {
 		item intake.Item
@@ -406,9 +427,78 @@ func (s *Screener) screenItem(ctx context.Context, it intake.Item, dups []Duplic
 	case it.Report == nil:
 		return errorResult("", it.Source, s.BackendName(), DecisionInputError, errors.New("no report read"))
 	case ctx.Err() != nil:
-		return errorResult(it.Report.ID, it.Source, s.BackendName(), DecisionCancelled, fmt.Errorf("not screened: %w", ctx.Err()))
+		return reportError(it.Report, s.BackendName(), DecisionCancelled, fmt.Errorf("not screened: %w", ctx.Err()))
 	case len(dups) > 0:
 		return s.screenDuplicate(ctx, it.Report, dups)
 	}
 	return s.Screen(ctx, it.Report)
+}
+
+// runAsDone is Run for Config.EmitAsDone: the workers hand each result to
+// the emitting goroutine as soon as it is done. At most Concurrency reports
+// are in flight, so memory stays bounded whatever the input size.
+// Duplicates are checked in input order, as Run does, and each result is
+// recorded as it is done: an earlier report of the run may be recorded
+// after a later one (see Duplicates).
+func (s *Screener) runAsDone(ctx context.Context, items iter.Seq[intake.Item], emit func(Result)) Summary {
+	start := time.Now()
+	type job struct {
+		item intake.Item
+		seq  int
+		dups []DuplicateOf
+	}
+	type outcome struct {
+		job
+		res Result
+	}
+	n := s.cfg.Concurrency
+	jobs := make(chan job)
+	done := make(chan outcome, n)
+
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				done <- outcome{j, s.screenItem(ctx, j.item, j.dups)}
+			}
+		}()
+	}
+	go func() {
+		defer close(jobs)
+		seq := 0
+		for it := range items {
+			if ctx.Err() != nil {
+				return
+			}
+			seq++
+			j := job{item: it, seq: seq}
+			if s.cfg.Duplicates != nil && it.Err == nil && it.Report != nil {
+				j.dups = s.cfg.Duplicates.Check(ctx, seq, it.Report)
+			}
+			jobs <- j
+		}
+	}()
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+
+	sum := newSummary(s.BackendName())
+	for o := range done {
+		res := o.res
+		if s.cfg.Duplicates != nil && o.item.Report != nil {
+			s.cfg.Duplicates.Record(ctx, o.seq, o.item.Report, &res)
+		}
+		sum.add(res)
+		emit(res)
+		if s.cfg.Progress != nil {
+			sum.Wall = time.Since(start)
+			s.cfg.Progress(sum)
+		}
+	}
+	sum.Cancelled = ctx.Err() != nil
+	sum.Wall = time.Since(start)
+	return sum
 }

@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/secscreen/secscreen/corpus/synth"
 	"github.com/secscreen/secscreen/prompts"
 	"github.com/secscreen/secscreen/screener/backend"
 	"github.com/secscreen/secscreen/screener/intake"
@@ -523,6 +527,72 @@ func TestAnOfflineCacheMissIsAnErrorRow(t *testing.T) {
 	assert.JSONEq(t, `[]`, string(fields["injection"]))
 	assert.JSONEq(t, `null`, string(fields["from"]), "from is always present")
 	assert.JSONEq(t, `null`, string(fields["review_reason"]), "review_reason is always present")
+}
+
+func TestRunEmitAsDoneLetsNoSlowReportHoldBackTheOthers(t *testing.T) {
+	release := make(chan struct{})
+	b := &scripted{answer: func(req backend.Request, _ int) (string, error) {
+		if req.ReportID == "r0" {
+			<-release // the first report is slow
+		}
+		return answerJSON("security", "isolation.data", 0.9), nil
+	}}
+	s := newTestScreener(t, b, func(c *Config) { c.EmitAsDone = true; c.Concurrency = 2 })
+	var items []intake.Item
+	for i := range 20 {
+		r := report(i, "a report")
+		r.Hash = fmt.Sprintf("h%d", i)
+		items = append(items, intake.Item{Source: r.Source, Report: r})
+	}
+	var ids []string
+	sum := s.Run(context.Background(), itemsOf(items), func(r Result) {
+		ids = append(ids, r.ID)
+		if len(ids) == 19 {
+			close(release) // every other report is out before r0 ends
+		}
+	})
+	require.Len(t, ids, 20)
+	assert.Equal(t, "r0", ids[19])
+	assert.ElementsMatch(t, []string{"r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "r16", "r17", "r18", "r19"}, ids)
+	assert.Equal(t, 20, sum.Inputs)
+}
+
+func TestResultsCarryTheHashAndTheReport(t *testing.T) {
+	r := report(1, "a report")
+	r.Hash, r.Replies = "abc", []string{"reply@x"}
+	res := newTestScreener(t, nil, nil).Screen(context.Background(), r)
+	assert.Equal(t, "abc", res.Hash)
+	assert.Equal(t, []string{"reply@x"}, res.Replies)
+	assert.Same(t, r, res.Report())
+	data, err := json.Marshal(res)
+	require.NoError(t, err)
+	assert.Contains(t, string(data), `"hash":"abc"`)
+	assert.Contains(t, string(data), `"thread_replies":["reply@x"]`)
+	assert.NotContains(t, string(data), `"body"`, "the report's text is not written")
+}
+
+// BenchmarkRunSynth is the whole pipeline with the rules alone: reading a
+// synthetic mbox of ~4 KB reports (intake, thread grouping) and screening
+// it over the worker pool; one op is one report.
+func BenchmarkRunSynth(b *testing.B) {
+	p := filepath.Join(b.TempDir(), "synth.mbox")
+	f, err := os.Create(p)
+	require.NoError(b, err)
+	const n = 200
+	size, err := synth.Write(f, synth.Options{N: n, Seed: 1, Replies: 0.1})
+	require.NoError(b, err)
+	require.NoError(b, f.Close())
+	s := newTestScreener(b, nil, func(c *Config) { c.EmitAsDone = true; c.Concurrency = runtime.GOMAXPROCS(0) })
+	b.SetBytes(size / n)
+	b.ReportAllocs()
+	rows := 0
+	for b.Loop() {
+		if rows == 0 {
+			items := intake.Read(context.Background(), []string{p}, intake.Options{Threads: true})
+			rows = s.Run(context.Background(), items, func(Result) {}).Inputs
+		}
+		rows--
+	}
 }
 
 func TestAHugeReportIsScreenedAndSaysWhatTheRulesSkipped(t *testing.T) {

@@ -22,6 +22,10 @@ type Summary struct {
 	// in input order.
 	NeedsReview int      `json:"needs_review"`
 	ReviewIDs   []string `json:"review_ids"`
+	// Replies counts the replies folded into their reports (thread
+	// grouping); Threads the reports that have some.
+	Replies int `json:"replies"`
+	Threads int `json:"threads"`
 	// ErrorSources names the inputs that became error rows, in input order.
 	ErrorSources []string `json:"error_sources"`
 	// ModelCalls counts reports for which a model was asked;
@@ -67,6 +71,10 @@ func newSummary(backendName string) Summary {
 
 func (s *Summary) add(r Result) {
 	s.Inputs++
+	if len(r.Replies) > 0 {
+		s.Replies += len(r.Replies)
+		s.Threads++
+	}
 	if r.SentTo != "" && r.SentTo != backend.NotSent {
 		s.SentTo[r.SentTo]++
 	}

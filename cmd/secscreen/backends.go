@@ -130,6 +130,10 @@ type modelBackend struct {
 	prices  backend.PriceTable
 	set     settings
 	shots   func(*screener.Config) error
+	// evalCache keeps the rules' evaluations beside the reply cache, in
+	// cacheRoot; nil when there is no reply cache.
+	evalCache *screener.EvalCache
+	cacheRoot string
 }
 
 // configure copies the model options into the screener's config.
@@ -137,6 +141,7 @@ func (m *modelBackend) configure(c *cli.Context, cfg *screener.Config) error {
 	cfg.MaxBodyChars = m.set.bodyChars
 	cfg.Seed = c.Int("seed")
 	cfg.SkipModelWhenDecisive = c.Bool("skip-model-when-rules-decide")
+	cfg.EvalCache = m.evalCache
 	if m.set.concurrency > 0 {
 		cfg.Concurrency = m.set.concurrency
 	}
@@ -233,6 +238,12 @@ func newModelBackend(c *cli.Context, tm *threatmodel.Model, eng *rules.Engine) (
 			return nil, usageErr("cache: %w", err)
 		}
 		layers.Cache = &backend.Cache{Dir: s.cacheDir, Mode: mode, Logger: logger}
+		if mode != backend.CacheDisabled {
+			mb.cacheRoot = cacheRoot(s.cacheDir)
+			if mb.cacheRoot != "" {
+				mb.evalCache = newEvalCache(c, mb.cacheRoot)
+			}
+		}
 	}
 	mb.backend = backend.Wrap(b, layers)
 	if n := c.Int("shots"); n > 0 {

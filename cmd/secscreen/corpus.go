@@ -3,10 +3,12 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/secscreen/secscreen/corpus"
+	"github.com/secscreen/secscreen/corpus/synth"
 )
 
 // corpusCommand is `secscreen corpus`: tools for a labeled corpus.
@@ -30,6 +32,18 @@ func corpusCommand() *cli.Command {
 					Usage: "fail when one surface cue (length, fix line, subject prefix, year...) separates security from the rest with this AUC or more; 0 turns the audit off"},
 			},
 			Action: corpusCheck,
+		}, {
+			Name:  "synth",
+			Usage: "write a seeded synthetic mbox of ~4 KB kernel bug reports, for benchmarks",
+			Description: "The same --seed gives the same bytes. The reports carry no labels: they are load for\n" +
+				"benchmarks and tests (scripts/bench), not a corpus to score against.",
+			Flags: []cli.Flag{
+				&cli.IntFlag{Name: "n", Value: 1000, Usage: "number of messages"},
+				&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "generator seed"},
+				&cli.Float64Flag{Name: "replies", Usage: "share of messages (0 to 1) that reply to an earlier one"},
+				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to `FILE` (default: standard output)"},
+			},
+			Action: corpusSynth,
 		}, corpusExportCommand()},
 	}
 }
@@ -63,4 +77,29 @@ func corpusCheck(c *cli.Context) error {
 		return withCode(exitFailure, fmt.Errorf("corpus %s has %d problems", rep.Dir, len(rep.Problems)))
 	}
 	return nil
+}
+
+func corpusSynth(c *cli.Context) error {
+	if c.NArg() != 0 {
+		return usageErr("corpus synth: takes no arguments (use -o FILE)")
+	}
+	opt := synth.Options{N: c.Int("n"), Seed: c.Uint64("seed"), Replies: c.Float64("replies")}
+	if opt.N < 0 || opt.Replies < 0 || opt.Replies > 1 {
+		return usageErr("corpus synth: want --n >= 0 and --replies from 0 to 1")
+	}
+	out := c.App.Writer
+	if path := c.String("output"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return fmt.Errorf("corpus synth: %w", err)
+		}
+		defer f.Close()
+		out = f
+		if _, err := synth.Write(out, opt); err != nil {
+			return err
+		}
+		return f.Close()
+	}
+	_, err := synth.Write(out, opt)
+	return err
 }

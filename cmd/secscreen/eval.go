@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 
 	"github.com/urfave/cli/v2"
@@ -366,6 +371,7 @@ func foldTrainer(c *cli.Context, crp *corpus.Corpus, sim *eval.SimulateSpec) (ev
 	opt := like.Options
 	opt.ThreatModel = tm
 	var base screener.Config
+	var foldCache *modelCache
 	asBackend := false
 	if sim != nil {
 		if base, err = simulatedConfig(c, crp, *sim, tm, eng); err != nil {
@@ -386,13 +392,18 @@ func foldTrainer(c *cli.Context, crp *corpus.Corpus, sim *eval.SimulateSpec) (ev
 		if err := mb.configure(c, &base); err != nil {
 			return nil, err
 		}
+		if mb.evalCache != nil {
+			foldCache = &modelCache{dir: filepath.Join(mb.cacheRoot, "baseline"), fingerprint: rulesFingerprint(c)}
+		}
 	}
 	return func(ctx context.Context, train []corpus.LabeledReport) (*screener.Screener, error) {
 		ex := make([]baseline.Example, len(train))
 		for i, lr := range train {
 			ex[i] = baseline.Example{Report: lr.Report, Verdict: lr.Label.Verdict, Category: lr.Label.Category}
 		}
-		m, err := baseline.Train(ex, eng, opt)
+		opt := opt
+		opt.Evaluate = func(r *intake.Report) rules.Evaluation { return base.EvalCache.Evaluate(r, eng) }
+		m, err := trainCached(ex, eng, opt, foldCache)
 		if err != nil {
 			return nil, err
 		}
@@ -404,4 +415,51 @@ func foldTrainer(c *cli.Context, crp *corpus.Corpus, sim *eval.SimulateSpec) (ev
 		}
 		return screener.New(cfg)
 	}, nil
+}
+
+// modelCache keeps the baseline models eval --folds trains, beside the
+// reply cache: training (about 3 s of CPU a fold) was most of what a
+// warm-cache eval re-run did. A model is found by the rules' fingerprint
+// (binary, rule, series and threat model files), the training options and
+// every training report with its label, so any change trains afresh.
+type modelCache struct {
+	dir, fingerprint string
+}
+
+// trainCached trains a baseline model, or loads the one trained on the
+// same examples before.
+func trainCached(ex []baseline.Example, eng *rules.Engine, opt baseline.TrainOptions, mc *modelCache) (*baseline.Model, error) {
+	if mc == nil || mc.fingerprint == "" {
+		return baseline.Train(ex, eng, opt)
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "secscreen-fold-model/v1\x00%s\x00", mc.fingerprint)
+	enc := json.NewEncoder(h)
+	if err := enc.Encode(opt); err != nil {
+		return baseline.Train(ex, eng, opt)
+	}
+	for _, e := range ex {
+		if enc.Encode(e.Report) != nil || enc.Encode(e.Report.Hidden) != nil {
+			return baseline.Train(ex, eng, opt)
+		}
+		fmt.Fprintf(h, "%s\x00%s\x00", e.Verdict, e.Category)
+	}
+	path := filepath.Join(mc.dir, hex.EncodeToString(h.Sum(nil))+".json")
+	if m, err := baseline.LoadModelFile(path); err == nil {
+		return m, nil
+	}
+	m, err := baseline.Train(ex, eng, opt)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if m.Save(&buf) == nil && os.MkdirAll(mc.dir, 0o700) == nil {
+		if f, err := os.CreateTemp(mc.dir, ".tmp-*"); err == nil {
+			_, werr := f.Write(buf.Bytes())
+			if errors.Join(werr, f.Close()) != nil || os.Rename(f.Name(), path) != nil {
+				os.Remove(f.Name())
+			}
+		}
+	}
+	return m, nil
 }

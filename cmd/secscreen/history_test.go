@@ -47,7 +47,9 @@ func TestScreenRecordsTheHistoryAndFindsDuplicates(t *testing.T) {
 	resend = strings.Replace(resend, "Kenji Sato <ksato@", "Someone Else <else@", 1)
 	dir := writeFiles(t, map[string]string{"a.eml": crashReport, "b.eml": resend,
 		"c.txt": "ext4: a WARN in ext4_xattr_set_entry on a crafted image, root needed to mount.\n"})
-	code, out, errOut := secscreen(t, "screen", "--backend", "rules", "-f", "jsonl", dir)
+	// -j 1: JSONL rows, and the history's records, come in the order the
+	// reports are done; with one worker that is the input's order.
+	code, out, errOut := secscreen(t, "screen", "--backend", "rules", "-j", "1", "-f", "jsonl", dir)
 	require.Equal(t, exitOK, code, errOut)
 	rows := jsonl(t, out)
 	require.Len(t, rows, 3)
@@ -71,7 +73,7 @@ func TestScreenRecordsTheHistoryAndFindsDuplicates(t *testing.T) {
 		"Call Trace:\n <TASK>\n __dump_stack lib/dump_stack.c:94 [inline]\n dump_stack_lvl+0x116/0x1f0 lib/dump_stack.c:120\n" +
 		" nfc_llcp_sock_release+0x6a9/0x7b0 net/nfc/llcp_sock.c:639\n __sock_release+0xae/0x260 net/socket.c:659\n" +
 		" sock_close+0x1c/0x30 net/socket.c:1421\n </TASK>\n"})
-	code, out, errOut = secscreen(t, "screen", "--backend", "rules", "-f", "jsonl", other, dir+"/a.eml")
+	code, out, errOut = secscreen(t, "screen", "--backend", "rules", "-j", "1", "-f", "jsonl", other, dir+"/a.eml")
 	require.Equal(t, exitOK, code, errOut)
 	rows = jsonl(t, out)
 	require.Len(t, rows, 2)

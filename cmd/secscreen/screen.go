@@ -8,6 +8,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -24,6 +25,10 @@ func screenCommand() *cli.Command {
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write results to `FILE` instead of standard output"},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "text format: show route, review reason and every rule that fired"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress line and no summary on standard error"},
+		&cli.BoolFlag{Name: "resume", Usage: "continue into the JSONL output named by -o: skip the reports it already has a row for (same id and content), repair a half-written last line, append the rest"},
+		&cli.BoolFlag{Name: "no-threads", Usage: "screen every message alone, replies included (by default a reply is folded into the report it answers within the same input)"},
+		&cli.BoolFlag{Name: "since-last", Usage: "public-inbox and Maildir inputs: screen only what arrived since the last --since-last run (see --state)"},
+		&cli.StringFlag{Name: "state", Usage: "the `FILE` --since-last remembers what it read in (default $XDG_STATE_HOME/secscreen/since-last.json)"},
 		sourceFlag,
 		&cli.StringFlag{Name: "replies", Usage: "draft a reply to each report that is not a security bug, one file each in `DIR` (see secscreen reply)"},
 		replyTemplateFlag, maintainersFlag,
@@ -58,6 +63,24 @@ func screenAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	inOpt.Threads = !c.Bool("no-threads")
+	resume := c.Bool("resume")
+	if resume && (c.String("output") == "" || format != output.JSONL) {
+		return usageErr("--resume continues a JSONL output: name it with -o FILE (.jsonl, or -f jsonl)")
+	}
+	var since *intake.SinceState
+	if c.Bool("since-last") {
+		path, err := statePath(c)
+		if err != nil {
+			return err
+		}
+		if since, err = intake.LoadSinceState(path); err != nil {
+			return withCode(exitFailure, err)
+		}
+		inOpt.Since = since
+	} else if c.IsSet("state") {
+		return usageErr("--state goes with --since-last")
+	}
 	quiet := c.Bool("quiet")
 	// The progress line shares the terminal only when results go elsewhere.
 	tableOnTerminal := c.String("output") == "" && isTerminal(c.App.Writer)
@@ -69,17 +92,28 @@ func screenAction(c *cli.Context) error {
 	if hist != nil {
 		defer hist.Close()
 	}
-	p, err := buildPipeline(c, progress.Update, func(cfg *screener.Config) { cfg.Duplicates = dups })
+	// JSONL streams each row as it is done; the other formats keep the
+	// input's order.
+	p, err := buildPipeline(c, progress.Update, func(cfg *screener.Config) {
+		cfg.Duplicates = dups
+		cfg.EmitAsDone = format == output.JSONL
+	})
 	if err != nil {
 		return err
 	}
 
 	out := c.App.Writer
 	toTerminal := tableOnTerminal
+	var done *output.Done
 	if path := c.String("output"); path != "" {
-		f, err := os.Create(path)
+		var f *os.File
+		if resume {
+			f, done, err = output.ResumeJSONL(path)
+		} else {
+			f, err = os.Create(path)
+		}
 		if err != nil {
-			return fmt.Errorf("open output: %w", err)
+			return withCode(exitFailure, fmt.Errorf("open output: %w", err))
 		}
 		defer f.Close()
 		out, toTerminal = f, false
@@ -109,7 +143,11 @@ func screenAction(c *cli.Context) error {
 	ctx, stopRun := context.WithCancel(c.Context)
 	defer stopRun()
 	var writeErr error
-	sum := p.screener.Run(ctx, intake.Read(ctx, c.Args().Slice(), inOpt), func(r screener.Result) {
+	items := intake.Read(ctx, c.Args().Slice(), inOpt)
+	if done != nil {
+		items = done.Filter(items)
+	}
+	sum := p.screener.Run(ctx, items, func(r screener.Result) {
 		if writeErr == nil {
 			if writeErr = w.Write(r); writeErr == nil && drafts != nil {
 				writeErr = drafts.add(r)
@@ -123,9 +161,27 @@ func screenAction(c *cli.Context) error {
 	if writeErr == nil {
 		writeErr = w.Close(sum)
 	}
+	if since != nil {
+		for _, w := range since.Warnings {
+			fmt.Fprintf(c.App.ErrWriter, "secscreen: --since-last: %s\n", w)
+		}
+		// The state moves on only after every row of this run was written:
+		// a run stopped halfway reads the same messages again next time.
+		if writeErr == nil && !sum.Cancelled {
+			if err := since.Save(); err != nil {
+				return withCode(exitFailure, err)
+			}
+		}
+	}
 	if !quiet {
 		fmt.Fprintln(c.App.ErrWriter, summaryLine(sum, p))
 		fmt.Fprint(c.App.ErrWriter, summaryDetail(sum))
+		if done != nil {
+			fmt.Fprintf(c.App.ErrWriter, "  resumed %s: %s\n", c.String("output"), resumeLine(done))
+		}
+		if since != nil && len(since.Whole) > 0 {
+			fmt.Fprintf(c.App.ErrWriter, "  --since-last: read whole (not a public-inbox or Maildir): %s\n", firstOf(since.Whole, 5))
+		}
 		if drafts != nil {
 			fmt.Fprintf(c.App.ErrWriter, "  %s\n", drafts.summary())
 		}
@@ -146,6 +202,34 @@ func screenAction(c *cli.Context) error {
 		return withCode(exitInputErrors, fmt.Errorf("%d of %d inputs could not be screened (see their error rows)", sum.Errors, sum.Inputs))
 	}
 	return nil
+}
+
+// resumeLine says what --resume found in the output and skipped.
+func resumeLine(d *output.Done) string {
+	s := fmt.Sprintf("%d rows were there, %d inputs skipped as done", d.Rows, d.Skipped)
+	if d.Redo > 0 {
+		s += fmt.Sprintf(", %d cancelled rows removed and screened again", d.Redo)
+	}
+	if d.Torn > 0 {
+		s += fmt.Sprintf(", a half-written last line (%d bytes) cut off", d.Torn)
+	}
+	return s
+}
+
+// statePath is --state, or the default state file.
+func statePath(c *cli.Context) (string, error) {
+	if p := c.String("state"); p != "" {
+		return p, nil
+	}
+	dir := os.Getenv("XDG_STATE_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", usageErr("--since-last: no --state given and no home directory for the default: %v", err)
+		}
+		dir = filepath.Join(home, ".local", "state")
+	}
+	return filepath.Join(dir, "secscreen", "since-last.json"), nil
 }
 
 // summaryLine is the one-line account of a run for standard error.
@@ -173,6 +257,9 @@ func summaryDetail(sum screener.Summary) string {
 	}
 	if len(sum.ReviewIDs) > 0 {
 		fmt.Fprintf(&b, "  to review: %s\n", firstOf(sum.ReviewIDs, 10))
+	}
+	if sum.Replies > 0 {
+		fmt.Fprintf(&b, "  threads: %d replies folded into %d reports (--no-threads screens them alone)\n", sum.Replies, sum.Threads)
 	}
 	if len(sum.ErrorSources) > 0 {
 		fmt.Fprintf(&b, "  errors: %s\n", firstOf(sum.ErrorSources, 10))

@@ -254,8 +254,11 @@ func TestCacheHitMissAndUsage(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(data, &e))
 	assert.Equal(t, strings.TrimSuffix(filepath.Base(files[0]), ".json"), e.Key)
-	assert.Equal(t, "fake", e.Request.Backend)
-	assert.Equal(t, "screen@1", e.Request.PromptVersion)
+	var km CacheKeyMaterial
+	require.NoError(t, json.Unmarshal(e.Request, &km), "the entry shows the request it answers")
+	assert.Equal(t, "fake", km.Backend)
+	assert.Equal(t, "screen@1", km.PromptVersion)
+	assert.Equal(t, e.Key, km.Key(), "the stored request hashes to the entry's key")
 	assert.False(t, e.Usage.Cached)
 }
 

@@ -122,6 +122,13 @@ func KeyMaterial(backend, model string, req Request) CacheKeyMaterial {
 
 // Key is the hex SHA-256 of the material's canonical JSON encoding.
 func (m CacheKeyMaterial) Key() string {
+	key, _ := m.keyAndJSON()
+	return key
+}
+
+// keyAndJSON is Key and the encoding it hashes, which the cache stores as
+// the entry's request: the ~23 KB prompt is encoded once per call.
+func (m CacheKeyMaterial) keyAndJSON() (string, []byte) {
 	// Marshal cannot fail: KeyMaterial made Schema valid JSON, and
 	// material built by hand with a broken schema hashes as if it had none.
 	data, err := json.Marshal(m)
@@ -130,16 +137,25 @@ func (m CacheKeyMaterial) Key() string {
 		data, _ = json.Marshal(m)
 	}
 	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:])
+	return hex.EncodeToString(sum[:]), data
 }
 
-// cacheEntry is one file of the cache.
+// cacheEntry is one file of the cache. Request is the CacheKeyMaterial's
+// JSON, kept so that a person can see what an entry answers.
 type cacheEntry struct {
-	Key     string           `json:"key"`
-	Request CacheKeyMaterial `json:"request"`
-	Content string           `json:"content"`
-	Usage   Usage            `json:"usage"`
-	Stored  time.Time        `json:"stored"`
+	Key     string          `json:"key"`
+	Request json.RawMessage `json:"request"`
+	Content string          `json:"content"`
+	Usage   Usage           `json:"usage"`
+	Stored  time.Time       `json:"stored"`
+}
+
+// cacheReply is what a lookup reads of an entry: not the request, which
+// the decoder then only skips over.
+type cacheReply struct {
+	Key     string `json:"key"`
+	Content string `json:"content"`
+	Usage   Usage  `json:"usage"`
 }
 
 // WithCache wraps b with a content-addressed reply cache in c.Dir: each
@@ -192,8 +208,7 @@ func (cb *caching) Complete(ctx context.Context, req Request) (Reply, error) {
 		return cb.Backend.Complete(ctx, req)
 	}
 	start := time.Now()
-	km := KeyMaterial(cb.Name(), cb.Model(), req)
-	key := km.Key()
+	key, km := KeyMaterial(cb.Name(), cb.Model(), req).keyAndJSON()
 	if e, ok := cb.load(key); ok {
 		u := e.Usage
 		u.Cached = true
@@ -215,31 +230,43 @@ func (cb *caching) Complete(ctx context.Context, req Request) (Reply, error) {
 	return rep, nil
 }
 
-func (cb *caching) load(key string) (cacheEntry, bool) {
+func (cb *caching) load(key string) (cacheReply, bool) {
 	data, err := os.ReadFile(cb.path(key))
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
 			cb.logf("cache: unreadable entry, treated as a miss", "key", key, "err", err)
 		}
-		return cacheEntry{}, false
+		return cacheReply{}, false
 	}
-	var e cacheEntry
+	var e cacheReply
 	if err := json.Unmarshal(data, &e); err != nil || e.Key != key {
 		cb.logf("cache: corrupt entry, treated as a miss", "key", key)
-		return cacheEntry{}, false
+		return cacheReply{}, false
 	}
 	return e, true
 }
 
-func (cb *caching) store(key string, km CacheKeyMaterial, rep Reply) error {
+// store writes the entry compactly, the request's JSON as it was encoded
+// for the key: indenting the ~23 KB request, or checking it again as a
+// json.RawMessage, cost as much as encoding it.
+func (cb *caching) store(key string, km []byte, rep Reply) error {
 	u := rep.Usage
 	u.Cached = false
-	data, err := json.MarshalIndent(cacheEntry{
-		Key: key, Request: km, Content: rep.Content, Usage: u, Stored: time.Now().UTC(),
-	}, "", "  ")
+	rest, err := json.Marshal(struct {
+		Content string    `json:"content"`
+		Usage   Usage     `json:"usage"`
+		Stored  time.Time `json:"stored"`
+	}{rep.Content, u, time.Now().UTC()})
 	if err != nil {
 		return fmt.Errorf("encoding entry: %w", err)
 	}
+	data := make([]byte, 0, len(km)+len(rest)+len(key)+32)
+	data = append(data, `{"key":"`...)
+	data = append(data, key...) // hex: nothing to escape
+	data = append(data, `","request":`...)
+	data = append(data, km...)
+	data = append(data, ',')
+	data = append(data, rest[1:]...) // the other fields, without their '{'
 	return writeFileAtomic(cb.path(key), data)
 }
 

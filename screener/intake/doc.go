@@ -12,6 +12,11 @@
 // when met inside a walk): its messages in cur/ and new/ are read, tmp/ and
 // dot files are skipped, and nothing is moved or changed.
 //
+// A directory holding a public-inbox repository (a git repository whose
+// commits each add one message in a file "m", or git/N.git epochs of such
+// repositories, as lore.kernel.org's mirrors keep them) is read with git,
+// oldest commit first (FormatPublicInbox).
+//
 // The format of each file is detected from its content, never its name
 // (Options.Format forces one):
 //
@@ -62,6 +67,14 @@
 // Source ("path" or "path:N" with N counted from 1); for standard input the
 // last fallback is "sha256:" and 16 hex digits of the content hash.
 // Report.Hash is the hex SHA-256 of the unit's raw bytes.
+//
+// # Threads and incremental reading
+//
+// With Options.Threads, replies are folded into the report they answer
+// within each input (see Options.Threads and JoinThread): the Item is the
+// joined report, its Replies name the messages folded in. With
+// Options.Since, public-inbox and Maildir inputs yield only what arrived
+// since a SinceState was saved.
 //
 // # Limits
 //

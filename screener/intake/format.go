@@ -26,11 +26,14 @@ const (
 	FormatJSONL Format = "jsonl"
 	// FormatText is a plain-text file that is one report.
 	FormatText Format = "text"
+	// FormatPublicInbox is a public-inbox repository (git, one message
+	// per commit), as lore.kernel.org's mirrors keep them.
+	FormatPublicInbox Format = "public-inbox"
 )
 
 // Formats lists the accepted formats, FormatAuto first.
 func Formats() []Format {
-	return []Format{FormatAuto, FormatEmail, FormatMbox, FormatMaildir, FormatJSONL, FormatText}
+	return []Format{FormatAuto, FormatEmail, FormatMbox, FormatMaildir, FormatJSONL, FormatText, FormatPublicInbox}
 }
 
 // ParseFormat turns a user-given name into a Format. It accepts the Format
@@ -50,8 +53,10 @@ func ParseFormat(s string) (Format, error) {
 		return FormatJSONL, nil
 	case "text", "txt", "plain":
 		return FormatText, nil
+	case "public-inbox", "publicinbox", "lore":
+		return FormatPublicInbox, nil
 	}
-	return "", fmt.Errorf("unknown input format %q (want one of auto, email, mbox, maildir, jsonl, text)", s)
+	return "", fmt.Errorf("unknown input format %q (want one of auto, email, mbox, maildir, jsonl, text, public-inbox)", s)
 }
 
 // sniffBytes is how much of an input detection looks at.

@@ -65,6 +65,20 @@ func (rd *reader) maildir(dir string) bool {
 	slices.SortFunc(files, func(a, b maildirFile) int {
 		return cmp.Or(cmp.Compare(a.key, b.key), cmp.Compare(a.path, b.path))
 	})
+	var keys []string
+	if rd.since != nil {
+		// Only the messages not seen last time; all of them are seen now.
+		seen := rd.since.seen(dir)
+		keys = make([]string, len(files))
+		fresh := files[:0:0]
+		for i, f := range files {
+			keys[i] = f.key
+			if !seen[f.key] {
+				fresh = append(fresh, f)
+			}
+		}
+		files = fresh
+	}
 	for _, f := range files {
 		if !rd.alive() {
 			return false
@@ -74,6 +88,10 @@ func (rd *reader) maildir(dir string) bool {
 		if !rd.maildirMessage(f.path, f.path) {
 			return false
 		}
+	}
+
+	if rd.since != nil {
+		rd.since.setSeen(dir, keys)
 	}
 
 	entries, err := os.ReadDir(dir)

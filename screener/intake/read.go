@@ -33,6 +33,24 @@ type Options struct {
 	Limits Limits
 	// Stdin is read for the input "-"; nil means os.Stdin.
 	Stdin io.Reader
+	// Threads folds replies into the report they answer, within each
+	// input (one mbox, Maildir, directory or public-inbox): a message whose
+	// In-Reply-To or References names a message of the same input, or whose
+	// "Re:" subject repeats one's, joins it (JoinThread) and is listed in
+	// its Report.Replies instead of being yielded alone. A report waits
+	// for its replies while ThreadWindow more messages are read and while
+	// the waiting text stays under ThreadBytes; replies later than that,
+	// beyond 50 per report, or to a message of another input are yielded
+	// on their own. Items keep the order in which their threads started.
+	Threads bool
+	// ThreadWindow is DefaultThreadWindow when zero.
+	ThreadWindow int
+	// ThreadBytes is DefaultThreadBytes when zero.
+	ThreadBytes int64
+	// Since, when set, makes public-inbox and Maildir inputs incremental:
+	// only what arrived since the state was saved is read, and what was
+	// read is recorded into it (see SinceState).
+	Since *SinceState
 }
 
 // Read yields one Item per input unit found in inputs, in order: a Report,
@@ -52,6 +70,7 @@ func Read(ctx context.Context, inputs []string, opt Options) iter.Seq[Item] {
 			lim:    opt.Limits.withDefaults(),
 			stdin:  opt.Stdin,
 			yield:  yield,
+			since:  opt.Since,
 		}
 		if rd.format == "" {
 			rd.format = FormatAuto
@@ -60,7 +79,17 @@ func Read(ctx context.Context, inputs []string, opt Options) iter.Seq[Item] {
 			rd.stdin = os.Stdin
 		}
 		for _, in := range inputs {
-			if !rd.input(in) {
+			if !opt.Threads {
+				if !rd.input(in) {
+					return
+				}
+				continue
+			}
+			t := newThreader(func(it Item) bool {
+				return ctx.Err() == nil && yield(it)
+			}, opt.ThreadWindow, opt.ThreadBytes)
+			rd.yield = t.add
+			if !rd.input(in) || !t.flush() {
 				return
 			}
 		}
@@ -74,6 +103,7 @@ type reader struct {
 	lim    Limits
 	stdin  io.Reader
 	yield  func(Item) bool
+	since  *SinceState
 	done   bool
 	count  int // Items emitted so far
 }
@@ -131,9 +161,10 @@ func (rd *reader) input(in string) bool {
 		return false
 	}
 	if in == "-" {
-		if rd.format == FormatMaildir {
-			return rd.fail(in, errors.New("stdin cannot be a Maildir"))
+		if rd.format == FormatMaildir || rd.format == FormatPublicInbox {
+			return rd.fail(in, fmt.Errorf("stdin cannot be a %s", rd.format))
 		}
+		rd.whole(in)
 		return rd.stream("-", rd.stdin, rd.format, true)
 	}
 	fi, err := os.Stat(in)
@@ -143,12 +174,30 @@ func (rd *reader) input(in string) bool {
 	if fi.IsDir() {
 		before := rd.count
 		var ok bool
+		var epochs []string
+		if !isMaildir(in) {
+			epochs = publicInboxEpochs(in)
+		}
 		switch {
 		case isMaildir(in):
 			ok = rd.maildir(in)
+			if ok && rd.count == before && rd.since != nil {
+				return true // nothing new since the last run: no row
+			}
 		case rd.format == FormatMaildir:
 			return rd.fail(in, errors.New("not a Maildir: want cur/ and new/ directories"))
+		case epochs != nil:
+			ok = rd.publicInbox(in, epochs)
+			if ok && rd.count == before {
+				if rd.since != nil {
+					return true // nothing new since the last run: no row
+				}
+				return rd.fail(in, errors.New(`no message in this git repository (no commit has a file "m"): not a public-inbox?`))
+			}
+		case rd.format == FormatPublicInbox:
+			return rd.fail(in, errors.New("not a public-inbox repository: want a git repository of messages in \"m\", or git/N.git epochs"))
 		default:
+			rd.whole(in)
 			ok = rd.walk(in)
 		}
 		if ok && rd.count == before {
@@ -157,7 +206,15 @@ func (rd *reader) input(in string) bool {
 		}
 		return ok
 	}
+	rd.whole(in)
 	return rd.file(in)
+}
+
+// whole notes, with Options.Since, an input that is read whole.
+func (rd *reader) whole(in string) {
+	if rd.since != nil {
+		rd.since.Whole = append(rd.since.Whole, in)
+	}
 }
 
 // walk reads a directory tree in sorted order.
@@ -181,6 +238,8 @@ func (rd *reader) walk(dir string) bool {
 		case t.IsDir():
 			if isMaildir(p) {
 				ok = rd.maildir(p)
+			} else if epochs := publicInboxEpochs(p); epochs != nil {
+				ok = rd.publicInbox(p, epochs)
 			} else {
 				ok = rd.walk(p)
 			}
@@ -217,6 +276,9 @@ func (rd *reader) file(path string) bool {
 	defer f.Close()
 	if rd.format == FormatMaildir {
 		return rd.fail(path, errors.New("not a Maildir: a Maildir is a directory with cur/ and new/"))
+	}
+	if rd.format == FormatPublicInbox {
+		return rd.fail(path, errors.New("not a public-inbox repository: that is a directory"))
 	}
 	return rd.stream(path, f, rd.format, false)
 }

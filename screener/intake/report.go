@@ -40,6 +40,9 @@ type Report struct {
 	// ThreadSize is the number of messages JoinThread folded into this
 	// report; 0 for a report read from one message or file.
 	ThreadSize int `json:"thread_size,omitempty"`
+	// Replies are the ids of the replies that thread grouping
+	// (Options.Threads) folded into this report, in input order.
+	Replies []string `json:"thread_replies,omitempty"`
 	// Notes record what intake had to work around while decoding (unknown
 	// charset, broken MIME, truncated attachment...), one line each.
 	Notes []string `json:"notes,omitempty"`

@@ -4,7 +4,8 @@
 // A Writer receives results one at a time, as the screener emits them, and
 // a closing Summary. Streaming formats (text, jsonl, csv) write each row at
 // once, so a cancelled run keeps every row already done; the others buffer.
-// Everything that came from a report is escaped for its format.
+// Everything that came from a report is escaped for its format. HTML is the
+// triage page (see htmlWriter); ResumeJSONL continues a JSONL output.
 package output
 
 import (
@@ -110,6 +111,7 @@ func New(f Format, w io.Writer, opt Options) (Writer, error) {
 type collector struct{ results []screener.Result }
 
 func (c *collector) Write(r screener.Result) error {
+	r.DropReport() // the text is not written, and would hold the whole input
 	c.results = append(c.results, r)
 	return nil
 }

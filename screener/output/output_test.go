@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"html"
 	"os"
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -203,6 +205,36 @@ func TestProgressDrawsOnlyWhenEnabled(t *testing.T) {
 	p = NewProgress(&spin, true, -1)
 	p.Update(screener.Summary{Inputs: 7})
 	assert.Contains(t, spin.String(), "7", "an unknown total still counts")
+}
+
+func TestHighlightMarksOverlappingSpans(t *testing.T) {
+	f := func(id string, start, end int) rules.Finding {
+		return rules.Finding{RuleID: id, Span: rules.Span{Part: "body", Start: start, End: end}}
+	}
+	p := highlight("body", "0123456789", []rules.Finding{f("a", 2, 6), f("b", 4, 8), f("c", 1, 3)})
+	var got []string
+	for _, s := range p.Segments {
+		got = append(got, s.Text+"="+s.Rules)
+	}
+	assert.Equal(t, []string{"0=", "1=c", "2=a, c", "3=a", "45=a, b", "67=b", "89="}, got)
+	other := highlight("subject", "xyz", []rules.Finding{f("a", 0, 2)})
+	assert.Equal(t, []segment{{Text: "xyz"}}, other.Segments, "spans of another part do not mark this one")
+
+	long := strings.Repeat("é", maxPageText)
+	cut := highlight("body", long, []rules.Finding{f("a", maxPageText+10, maxPageText+20)})
+	assert.True(t, cut.Truncated)
+	assert.True(t, utf8.ValidString(cut.Segments[0].Text), "cut on a character boundary")
+}
+
+func TestTriagePageHasAStrictPolicyAndNoExternalAsset(t *testing.T) {
+	out := render(t, HTML)
+	assert.Contains(t, out, `http-equiv="Content-Security-Policy"`)
+	assert.Contains(t, out, "default-src &#39;none&#39;")
+	assert.Contains(t, html.UnescapeString(out), cspHash(triageJS))
+	assert.NotContains(t, out, "unsafe-inline")
+	assert.NotContains(t, out, " src=")
+	assert.NotRegexp(t, ` href="[^#]`, out, "links only within the page")
+	assert.Equal(t, 1, strings.Count(out, "<script"), "one script: the page's own")
 }
 
 func TestVerboseTextNamesMissingCitedCode(t *testing.T) {

@@ -1,0 +1,143 @@
+package screener
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/secscreen/secscreen/screener/injection"
+	"github.com/secscreen/secscreen/screener/intake"
+	"github.com/secscreen/secscreen/screener/rules"
+)
+
+// EvalCache keeps the rules' evaluations of reports, and the injection
+// detector's findings, across runs, beside
+// the model's reply cache, so that a run answered from that cache (an eval
+// re-run, a resumed batch) does not run the rules again on every report:
+// with the model's answer replayed, the rules were most of the CPU left.
+//
+// An entry is found by the SHA-256 of a fingerprint of the rules in force
+// (see NewEvalCache) and the whole report as intake decoded it: a changed
+// report, rule file, series list, threat model or binary is a new key, and
+// an entry is never served for anything else. Entries are JSON files
+// written atomically; an unreadable one counts as a miss. The zero value
+// (no directory) is a cache that keeps nothing.
+type EvalCache struct {
+	dir         string
+	fingerprint string
+}
+
+// NewEvalCache returns a cache in dir for evaluations made by rules whose
+// identity fingerprint names: it must change whenever the evaluation of a
+// report could (the binary's build id, the rule, series and threat model
+// files in force). An empty fingerprint makes a cache that keeps nothing.
+func NewEvalCache(dir, fingerprint string) *EvalCache {
+	if fingerprint == "" {
+		return &EvalCache{}
+	}
+	return &EvalCache{dir: dir, fingerprint: fingerprint}
+}
+
+// Evaluator evaluates a report: rules.Engine.EvaluateContext.
+type Evaluator func(context.Context, *intake.Report) (rules.Evaluation, error)
+
+// Detector finds text aimed at a model: injection.Detect.
+type Detector func(*intake.Report) []injection.Span
+
+// Analysis returns the cached evaluation and injection spans of r, or
+// computes them with eval and detect and stores them. A failed evaluation
+// (a cancelled run) is not stored. The injection detector is cached with
+// the rules: with a model's answer replayed, it was most of what was left.
+func (c *EvalCache) Analysis(ctx context.Context, r *intake.Report, eval Evaluator, detect Detector) (rules.Evaluation, []injection.Span, error) {
+	compute := func() (rules.Evaluation, []injection.Span, error) {
+		ev, err := eval(ctx, r)
+		if err != nil {
+			return ev, nil, err
+		}
+		return ev, detect(r), nil
+	}
+	if c == nil || c.dir == "" {
+		return compute()
+	}
+	key, err := c.key(r)
+	if err != nil {
+		return compute()
+	}
+	path := filepath.Join(c.dir, key[:2], key+".json")
+	if data, err := os.ReadFile(path); err == nil {
+		var e evalEntry
+		if json.Unmarshal(data, &e) == nil && e.Key == key {
+			return e.Evaluation, e.Injection, nil
+		}
+	}
+	ev, spans, err := compute()
+	if err != nil {
+		return ev, nil, err
+	}
+	if data, err := json.Marshal(evalEntry{Key: key, Evaluation: ev, Injection: spans}); err == nil {
+		_ = writeAtomic(path, data) // a cache that cannot write only misses
+	}
+	return ev, spans, nil
+}
+
+// Evaluate is the cached evaluation of r outside a run (training the
+// baseline); it stores the injection spans too, for the run that follows.
+func (c *EvalCache) Evaluate(r *intake.Report, eng *rules.Engine) rules.Evaluation {
+	ev, _, _ := c.Analysis(context.Background(), r, func(_ context.Context, r *intake.Report) (rules.Evaluation, error) {
+		return eng.Evaluate(r), nil
+	}, injection.Detect)
+	return ev
+}
+
+type evalEntry struct {
+	Key        string           `json:"key"`
+	Evaluation rules.Evaluation `json:"evaluation"`
+	Injection  []injection.Span `json:"injection"`
+}
+
+// evalCacheFormat versions the key derivation and the entry layout.
+const evalCacheFormat = "secscreen-rules-cache/v2"
+
+// key hashes the fingerprint and the whole report, the hidden parts (the
+// header fields and HTML comments the injection detector reads) included.
+func (c *EvalCache) key(r *intake.Report) (string, error) {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00", evalCacheFormat, c.fingerprint)
+	enc := json.NewEncoder(h)
+	if err := enc.Encode(r); err != nil {
+		return "", err
+	}
+	if err := enc.Encode(r.Hidden); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// writeAtomic writes data to a temporary file beside path and renames it
+// into place.
+func writeAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".tmp-*")
+	if err != nil {
+		return err
+	}
+	_, werr := f.Write(data)
+	cerr := f.Close()
+	if err := errors.Join(werr, cerr); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,102 @@
+package screener
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/secscreen/secscreen/screener/injection"
+	"github.com/secscreen/secscreen/screener/intake"
+	"github.com/secscreen/secscreen/screener/rules"
+	"github.com/secscreen/secscreen/screener/threatmodel"
+)
+
+// A cached evaluation must be the evaluation, to the last field: every
+// report of the bundled corpus goes through the cache and comes back equal.
+func TestEvalCacheGivesBackTheSameEvaluationForTheWholeCorpus(t *testing.T) {
+	set, err := rules.KernelRules()
+	require.NoError(t, err)
+	eng, err := rules.NewEngine(threatmodel.Kernel(), set, rules.Options{})
+	require.NoError(t, err)
+	c := NewEvalCache(t.TempDir(), "fp1")
+	ctx := context.Background()
+	n, withSpans := 0, 0
+	for it := range intake.Read(ctx, []string{"../corpus/reports", "../examples", "injection/testdata/suite"}, intake.Options{}) {
+		if it.Report == nil {
+			continue
+		}
+		n++
+		want, wantSpans := eng.Evaluate(it.Report), injection.Detect(it.Report)
+		if len(wantSpans) > 0 {
+			withSpans++
+		}
+		first, spans, err := c.Analysis(ctx, it.Report, eng.EvaluateContext, injection.Detect)
+		require.NoError(t, err)
+		again, againSpans, err := c.Analysis(ctx, it.Report, func(context.Context, *intake.Report) (rules.Evaluation, error) {
+			t.Fatalf("%s: evaluated again: the cache missed", it.Source)
+			return rules.Evaluation{}, nil
+		}, injection.Detect)
+		require.NoError(t, err)
+		assert.Equal(t, want, first, it.Source)
+		assert.Equal(t, want, again, "%s: the cached evaluation differs from the engine's", it.Source)
+		assert.Equal(t, wantSpans, spans, it.Source)
+		assert.Equal(t, wantSpans, againSpans, "%s: the cached injection spans differ from the detector's", it.Source)
+	}
+	assert.Greater(t, n, 200)
+	assert.Greater(t, withSpans, 20, "the injection suite exercises the spans")
+}
+
+func TestEvalCacheKeysOnTheFingerprintAndTheWholeReport(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	calls := 0
+	evaluate := func(_ context.Context, r *intake.Report) (rules.Evaluation, error) {
+		calls++
+		return rules.Evaluation{Category: r.Subject, Findings: []rules.Finding{}}, nil
+	}
+	none := func(*intake.Report) []injection.Span { return nil }
+	eval := func(c *EvalCache, r *intake.Report) { c.Analysis(ctx, r, evaluate, none) }
+	r := &intake.Report{ID: "a", Subject: "one", Body: "body"}
+	a := NewEvalCache(dir, "rules v1")
+	eval(a, r)
+	eval(a, r)
+	assert.Equal(t, 1, calls)
+	eval(NewEvalCache(dir, "rules v2"), r)
+	assert.Equal(t, 2, calls, "other rules: another key")
+	changed := *r
+	changed.Body = "body, edited"
+	eval(a, &changed)
+	assert.Equal(t, 3, calls, "another report: another key")
+	eval(NewEvalCache(dir, ""), r)
+	eval(NewEvalCache(dir, ""), r)
+	assert.Equal(t, 5, calls, "no fingerprint: nothing is kept")
+	var nilCache *EvalCache
+	eval(nilCache, r)
+	assert.Equal(t, 6, calls)
+
+	// A corrupt entry is a miss, then repaired.
+	entries, err := filepath.Glob(filepath.Join(dir, "*", "*.json"))
+	require.NoError(t, err)
+	require.NotEmpty(t, entries)
+	for _, e := range entries {
+		require.NoError(t, os.WriteFile(e, []byte("{broken"), 0o600))
+	}
+	eval(a, r)
+	eval(a, r)
+	assert.Equal(t, 7, calls)
+
+	// A failed evaluation (a cancelled run) is not kept.
+	failing := func(context.Context, *intake.Report) (rules.Evaluation, error) {
+		calls++
+		return rules.Evaluation{}, context.Canceled
+	}
+	other := &intake.Report{ID: "b", Body: "x"}
+	_, _, err = a.Analysis(ctx, other, failing, none)
+	assert.ErrorIs(t, err, context.Canceled)
+	eval(a, other)
+	assert.Equal(t, 9, calls)
+}
