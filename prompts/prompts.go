@@ -29,12 +29,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
-	"slices"
-	"strconv"
 	"strings"
 	"text/template"
 
+	"github.com/secscreen/secscreen/internal/catalog"
 	"github.com/secscreen/secscreen/screener/intake"
 )
 
@@ -129,80 +127,18 @@ type Rendered struct {
 	Boundary string
 }
 
-var versionRe = regexp.MustCompile(`^v(\d+)$`)
-
-// builtins maps each name to its versions, sorted oldest first.
-func builtins() map[string][]string {
-	out := map[string][]string{}
-	names, _ := fs.ReadDir(embedded, "templates")
-	for _, n := range names {
-		if !n.IsDir() {
-			continue
-		}
-		files, _ := fs.ReadDir(embedded, "templates/"+n.Name())
-		for _, f := range files {
-			if v, ok := strings.CutSuffix(f.Name(), ".system.tmpl"); ok {
-				out[n.Name()] = append(out[n.Name()], v)
-			}
-		}
-		slices.SortFunc(out[n.Name()], compareVersions)
-	}
-	return out
-}
-
-// compareVersions orders "v2" before "v10"; other strings sort after
-// numbered versions, alphabetically.
-func compareVersions(a, b string) int {
-	ma, mb := versionRe.FindStringSubmatch(a), versionRe.FindStringSubmatch(b)
-	switch {
-	case ma != nil && mb != nil:
-		x, _ := strconv.Atoi(ma[1])
-		y, _ := strconv.Atoi(mb[1])
-		return x - y
-	case ma != nil:
-		return -1
-	case mb != nil:
-		return 1
-	}
-	return strings.Compare(a, b)
-}
+// builtins lists the embedded templates' versions, oldest first.
+func builtins() catalog.Catalog { return catalog.Read(embedded, "templates", ".system.tmpl") }
 
 // List returns the ids ("name@version") of the built-in templates, sorted
 // by name and then version.
-func List() []string {
-	var ids []string
-	b := builtins()
-	names := make([]string, 0, len(b))
-	for n := range b {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	for _, n := range names {
-		for _, v := range b[n] {
-			ids = append(ids, n+"@"+v)
-		}
-	}
-	return ids
-}
+func List() []string { return builtins().List() }
 
 // Load returns the built-in template named by spec: "name@version",
 // "name" (its latest version), or "" (the latest version of DefaultName).
 func Load(spec string) (*Template, error) {
-	name, version, _ := strings.Cut(strings.TrimSpace(spec), "@")
-	if name == "" {
-		name = DefaultName
-	}
-	versions := builtins()[name]
-	if len(versions) == 0 {
-		return nil, fmt.Errorf("unknown prompt template %q (built-in: %s)", spec, strings.Join(List(), ", "))
-	}
-	if version == "" {
-		version = versions[len(versions)-1]
-	}
-	if !slices.Contains(versions, version) && slices.Contains(versions, "v"+version) {
-		version = "v" + version // "screen@1" names screen@v1
-	}
-	if !slices.Contains(versions, version) {
+	name, version, ok := builtins().Resolve(spec, DefaultName)
+	if !ok {
 		return nil, fmt.Errorf("unknown prompt template %q (built-in: %s)", spec, strings.Join(List(), ", "))
 	}
 	dir := "templates/" + name + "/"

@@ -47,14 +47,6 @@ func TestListAndLoad(t *testing.T) {
 	}
 }
 
-func TestCompareVersions(t *testing.T) {
-	assert.Negative(t, compareVersions("v2", "v10"))
-	assert.Positive(t, compareVersions("v10", "v9"))
-	assert.Negative(t, compareVersions("v3", "draft"))
-	assert.Positive(t, compareVersions("draft", "v3"))
-	assert.Negative(t, compareVersions("alpha", "beta"))
-}
-
 func writeTemplate(t *testing.T, dir, name, version, sys, usr string) string {
 	t.Helper()
 	d := filepath.Join(dir, name)

@@ -23,11 +23,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
-	"slices"
-	"strconv"
 	"strings"
 	"text/template"
+
+	"github.com/secscreen/secscreen/internal/catalog"
 )
 
 // DefaultName is the template family Load("") chooses from.
@@ -49,64 +48,17 @@ type Template struct {
 // ID is "name@version".
 func (t *Template) ID() string { return t.Name + "@" + t.Version }
 
-var versionRe = regexp.MustCompile(`^v(\d+)$`)
-
-// builtins maps each name to its versions, oldest first.
-func builtins() map[string][]string {
-	out := map[string][]string{}
-	names, _ := fs.ReadDir(embedded, "templates")
-	for _, n := range names {
-		files, _ := fs.ReadDir(embedded, "templates/"+n.Name())
-		for _, f := range files {
-			if v, ok := strings.CutSuffix(f.Name(), ".tmpl"); ok {
-				out[n.Name()] = append(out[n.Name()], v)
-			}
-		}
-		slices.SortFunc(out[n.Name()], func(a, b string) int {
-			ma, mb := versionRe.FindStringSubmatch(a), versionRe.FindStringSubmatch(b)
-			if ma != nil && mb != nil {
-				x, _ := strconv.Atoi(ma[1])
-				y, _ := strconv.Atoi(mb[1])
-				return x - y
-			}
-			return strings.Compare(a, b)
-		})
-	}
-	return out
-}
+// builtins lists the embedded templates' versions, oldest first.
+func builtins() catalog.Catalog { return catalog.Read(embedded, "templates", ".tmpl") }
 
 // List returns the ids of the built-in templates.
-func List() []string {
-	var ids []string
-	b := builtins()
-	names := make([]string, 0, len(b))
-	for n := range b {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	for _, n := range names {
-		for _, v := range b[n] {
-			ids = append(ids, n+"@"+v)
-		}
-	}
-	return ids
-}
+func List() []string { return builtins().List() }
 
 // Load returns a built-in template: "name@version", "name" (its latest
 // version) or "" (the latest of DefaultName).
 func Load(spec string) (*Template, error) {
-	name, version, _ := strings.Cut(strings.TrimSpace(spec), "@")
-	if name == "" {
-		name = DefaultName
-	}
-	versions := builtins()[name]
-	if version == "" && len(versions) > 0 {
-		version = versions[len(versions)-1]
-	}
-	if !slices.Contains(versions, version) && slices.Contains(versions, "v"+version) {
-		version = "v" + version
-	}
-	if !slices.Contains(versions, version) {
+	name, version, ok := builtins().Resolve(spec, DefaultName)
+	if !ok {
 		return nil, fmt.Errorf("unknown reply template %q (built-in: %s)", spec, strings.Join(List(), ", "))
 	}
 	data, err := fs.ReadFile(embedded, "templates/"+name+"/"+version+".tmpl")

@@ -41,18 +41,22 @@ func (rd *reader) mbox(source string, r io.Reader, stdin bool) bool {
 			}
 			continue
 		}
-		rep := newReport(src, data)
-		if err := parseEmail(data, rep, rd.lim); err != nil {
-			if !rd.fail(src, err) {
-				return false
-			}
-			continue
-		}
-		rep.Format = FormatMbox
-		if !rd.report(rep, stdin) {
+		if !rd.message(src, data, FormatMbox, stdin) {
 			return false
 		}
 	}
+}
+
+// message parses one message of a multi-message input (an mbox, a
+// public-inbox repository) and emits its report, or an error row when it
+// does not parse. It returns false when reading must stop.
+func (rd *reader) message(src string, data []byte, format Format, stdin bool) bool {
+	rep := newReport(src, data)
+	if err := parseEmail(data, rep, rd.lim); err != nil {
+		return rd.fail(src, err)
+	}
+	rep.Format = format
+	return rd.report(rep, stdin)
 }
 
 // mboxSeparator matches the start of an mbox "From " line that opens a

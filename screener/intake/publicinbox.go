@@ -189,15 +189,7 @@ func (rd *reader) commits(gitDir, rangeArg string) bool {
 			}
 			continue
 		}
-		rep := newReport(src, data)
-		if err := parseEmail(data, rep, rd.lim); err != nil {
-			if !rd.fail(src, err) {
-				return false
-			}
-			continue
-		}
-		rep.Format = FormatPublicInbox
-		if !rd.report(rep, false) {
+		if !rd.message(src, data, FormatPublicInbox, false) {
 			return false
 		}
 	}
