@@ -26,8 +26,13 @@ func base(verdict, category string, conf float64) *Opinion {
 }
 
 func decideWith(p Policy, ev rules.Evaluation, m *ModelAnswer, b *Opinion) Result {
+	return decideAll(p, ev, m, b, nil)
+}
+
+// decideAll runs the policy over every voter, the source tree's included.
+func decideAll(p Policy, ev rules.Evaluation, m *ModelAnswer, b, src *Opinion) Result {
 	var r Result
-	p.decide(threatmodel.Kernel(), DefaultRoutes(), ev, m, b, nil, &r)
+	p.decide(threatmodel.Kernel(), DefaultRoutes(), ev, m, b, src, &r)
 	return r
 }
 
@@ -228,9 +233,7 @@ func srcOpinion(conf float64) *Opinion {
 }
 
 func decideSrc(ev rules.Evaluation, m *ModelAnswer, b, src *Opinion) Result {
-	var r Result
-	DefaultPolicy().decide(threatmodel.Kernel(), DefaultRoutes(), ev, m, b, src, &r)
-	return r
+	return decideAll(DefaultPolicy(), ev, m, b, src)
 }
 
 // TestDecideSourceTree checks how the source tree's evidence (cited code
