@@ -18,7 +18,7 @@ func replyCommand() *cli.Command {
 		&cli.StringFlag{Name: "category", Usage: "answer with this threat-model `ID` (a person's decision) instead of the screening's label; no model is asked"},
 	}
 	flags = append(flags, inputFlags()...)
-	flags = append(flags, pipelineFlags()...)
+	flags = append(flags, pipelineFlags(shotsCorpusFlag)...)
 	return &cli.Command{
 		Name:      "reply",
 		Usage:     "draft a reply to each report that is not a security bug",
@@ -38,7 +38,11 @@ func replyAction(c *cli.Context) error {
 	if c.NArg() == 0 {
 		return usageErr("reply: name at least one INPUT (a file, a directory, or - for standard input)")
 	}
-	inOpt, err := intakeOptions(c)
+	set, err := resolveSettings(c)
+	if err != nil {
+		return err
+	}
+	inOpt, err := intakeOptions(c, set)
 	if err != nil {
 		return err
 	}
@@ -63,12 +67,12 @@ func replyAction(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		if s, err = screener.New(screener.Config{ThreatModel: tm, Rules: eng, Source: src, Concurrency: c.Int("concurrency")}); err != nil {
+		if s, err = screener.New(screener.Config{ThreatModel: tm, Rules: eng, Source: src, Concurrency: set.Concurrency}); err != nil {
 			return err
 		}
 		p = &pipeline{tm: tm, choice: "rules"}
 	} else {
-		if p, err = buildPipeline(c, nil); err != nil {
+		if p, err = buildPipeline(c, set, nil); err != nil {
 			return err
 		}
 		s = p.screener

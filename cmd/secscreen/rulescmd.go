@@ -243,7 +243,11 @@ func rulesExplainAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	opt, err := intakeOptions(c)
+	set, err := resolveSettings(c)
+	if err != nil {
+		return err
+	}
+	opt, err := intakeOptions(c, set)
 	if err != nil {
 		return err
 	}

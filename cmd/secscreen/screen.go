@@ -34,7 +34,7 @@ func screenCommand() *cli.Command {
 		replyTemplateFlag, maintainersFlag,
 	}
 	flags = append(flags, inputFlags()...)
-	flags = append(flags, pipelineFlags()...)
+	flags = append(flags, pipelineFlags(shotsCorpusFlag)...)
 	flags = append(flags, historyFlags()...)
 	return &cli.Command{
 		Name:      "screen",
@@ -59,7 +59,11 @@ func screenAction(c *cli.Context) error {
 		// -o report.html without -f writes HTML, not a text table.
 		format = output.FormatForFile(path, format)
 	}
-	inOpt, err := intakeOptions(c)
+	set, err := resolveSettings(c)
+	if err != nil {
+		return err
+	}
+	inOpt, err := intakeOptions(c, set)
 	if err != nil {
 		return err
 	}
@@ -94,7 +98,7 @@ func screenAction(c *cli.Context) error {
 	}
 	// JSONL streams each row as it is done; the other formats keep the
 	// input's order.
-	p, err := buildPipeline(c, progress.Update, func(cfg *screener.Config) {
+	p, err := buildPipeline(c, set, progress.Update, func(cfg *screener.Config) {
 		cfg.Duplicates = dups
 		cfg.EmitAsDone = format == output.JSONL
 	})
