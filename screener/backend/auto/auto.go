@@ -84,9 +84,9 @@ type Choice struct {
 	Model string
 	// Where is the server's URL, if any.
 	Where string
-	// Remote says the backend is a model server: report text leaves the
-	// process, and its replies are worth caching. The offline classifier
-	// and the rules are not remote.
+	// Remote says the backend sends reports to a server (it implements
+	// backend.Remote): report text leaves the process, and its replies are
+	// worth caching. The offline classifier and the rules are not remote.
 	Remote bool
 	// Reason explains the pick and what was passed over, in one line.
 	Reason string
@@ -130,7 +130,7 @@ func Select(ctx context.Context, opts Options) (backend.Backend, Choice, error) 
 			why += " (with the key in " + keyEnv + ")"
 		}
 		return c, Choice{
-			Backend: "openai", Model: model, Where: c.BaseURL(), Remote: true,
+			Backend: "openai", Model: model, Where: c.BaseURL(), Remote: backend.DestinationOf(c) != "",
 			Reason: join(passed, why),
 		}, nil
 	case key != "":
@@ -187,7 +187,7 @@ func tryOllama(ctx context.Context, opts Options, getenv func(string) string) (b
 		return nil, Choice{}, fmt.Sprintf("Ollama unusable (%v)", err)
 	}
 	return c, Choice{
-		Backend: "ollama", Model: model, Where: host, Remote: true,
+		Backend: "ollama", Model: model, Where: host, Remote: backend.DestinationOf(c) != "",
 		Reason: fmt.Sprintf("Ollama %s answers at %s; model %s %s", version, host, model, how),
 	}, ""
 }

@@ -89,7 +89,7 @@ func Build(ctx context.Context, s config.Settings, o BuildOptions) (Built, error
 		if err != nil {
 			return Built{}, s.Errorf("backend", "backend openai: %w", err)
 		}
-		b, ch = oc, Choice{Backend: "openai", Model: oc.Model(), Where: oc.BaseURL(), Remote: true, Reason: "as configured"}
+		b, ch = oc, Choice{Backend: "openai", Model: oc.Model(), Where: oc.BaseURL(), Reason: "as configured"}
 		out.Description = fmt.Sprintf("openai (%s at %s)", oc.Model(), oc.BaseURL())
 	case "ollama":
 		if s.Model == "" {
@@ -99,7 +99,7 @@ func Build(ctx context.Context, s config.Settings, o BuildOptions) (Built, error
 		if err != nil {
 			return Built{}, s.Errorf("backend", "backend ollama: %w", err)
 		}
-		b, ch = oc, Choice{Backend: "ollama", Model: oc.Model(), Where: oc.Host(), Remote: true, Reason: "as configured"}
+		b, ch = oc, Choice{Backend: "ollama", Model: oc.Model(), Where: oc.Host(), Reason: "as configured"}
 		out.Description = fmt.Sprintf("ollama (%s at %s)", oc.Model(), oc.Host())
 	case "auto":
 		if s.Cache == backend.CacheOffline {
@@ -132,13 +132,16 @@ func Build(ctx context.Context, s config.Settings, o BuildOptions) (Built, error
 		return Built{}, s.Errorf("backend", "unknown backend %q (want auto, rules, baseline, openai or ollama)", s.Backend)
 	}
 
+	// A backend that sends reports to a server (backend.Remote) is worth
+	// caching; a classifier on this machine is not.
+	ch.Remote = backend.DestinationOf(b) != ""
 	layers := backend.Layers{
 		Retry: backend.RetryPolicy{MaxAttempts: s.Retries + 1, OnRetry: func(attempt int, d time.Duration, err error) {
 			logger.Warn("retrying model call", "attempt", attempt, "wait", d.Round(time.Millisecond), "error", err)
 		}},
 		RPS: s.RPS, Burst: s.Burst,
 	}
-	if ch.Remote { // nothing to save by caching a classifier on this machine
+	if ch.Remote {
 		layers.Cache = &backend.Cache{Dir: s.CacheDir, Mode: s.Cache, Logger: logger}
 		if s.Cache != backend.CacheDisabled {
 			out.CacheDir = s.CacheDir
