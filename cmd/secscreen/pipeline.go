@@ -10,6 +10,7 @@ import (
 	"github.com/secscreen/secscreen/screener/backend/baseline"
 	"github.com/secscreen/secscreen/screener/config"
 	"github.com/secscreen/secscreen/screener/intake"
+	"github.com/secscreen/secscreen/screener/output"
 	"github.com/secscreen/secscreen/screener/sourcetree"
 	"github.com/secscreen/secscreen/screener/threatmodel"
 )
@@ -79,13 +80,14 @@ type pipeline struct {
 	tm *threatmodel.Model
 }
 
-func (p *pipeline) describe() string { return p.choice }
-
-func (p *pipeline) cost(sum screener.Summary) (float64, bool) {
-	if len(p.prices) == 0 {
-		return 0, false
+// summaryLine is the run's one-line account (output.SummaryLine).
+func (p *pipeline) summaryLine(sum screener.Summary) string {
+	var cost float64
+	ok := false
+	if len(p.prices) > 0 {
+		cost, ok = p.prices.Cost(backend.Usage{Model: p.modelName, PromptTokens: sum.PromptTokens, CompletionTokens: sum.CompletionTokens})
 	}
-	return p.prices.Cost(backend.Usage{Model: p.modelName, PromptTokens: sum.PromptTokens, CompletionTokens: sum.CompletionTokens})
+	return output.SummaryLine(sum, p.choice, cost, ok)
 }
 
 // buildPipeline assembles the screener from the settings; mutate, if

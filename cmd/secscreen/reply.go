@@ -81,7 +81,7 @@ func replyAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	w, err := newDraftWriter(c, c.String("dir"), c.App.Writer, opt)
+	w, err := newDrafter(c, c.String("dir"), c.App.Writer, opt)
 	if err != nil {
 		return err
 	}
@@ -98,11 +98,11 @@ func replyAction(c *cli.Context) error {
 			res.Verdict, res.Category = cv, c.String("category")
 			res.NeedsReview, res.ReviewReason, res.ReviewFlags = false, "", nil
 		}
-		if failed = w.add(res); failed != nil {
+		if failed = w.Add(res); failed != nil {
 			stop()
 		}
 	})
-	fmt.Fprintln(c.App.ErrWriter, w.summary())
+	fmt.Fprintln(c.App.ErrWriter, w.Summary())
 	switch {
 	case failed != nil:
 		return failed
