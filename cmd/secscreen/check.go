@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -103,9 +102,7 @@ func checkAction(c *cli.Context) error {
 	}
 	a := advice.Build(res, opt)
 	if format == "json" {
-		enc := json.NewEncoder(c.App.Writer)
-		enc.SetIndent("", "  ")
-		err = enc.Encode(a)
+		err = writeJSON(c, a)
 	} else {
 		err = advice.WriteText(c.App.Writer, a)
 	}

@@ -2,11 +2,9 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
-	"text/tabwriter"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -134,9 +132,7 @@ func rulesLintAction(c *cli.Context) error {
 		return withCode(exitFailure, err)
 	}
 	if format == "json" {
-		enc := json.NewEncoder(c.App.Writer)
-		enc.SetIndent("", "  ")
-		err = enc.Encode(rep)
+		err = writeJSON(c, rep)
 	} else {
 		err = rep.WriteText(c.App.Writer)
 	}
@@ -199,38 +195,11 @@ func rulesListAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	type listed struct {
-		rules.Rule
-		// Fitted is the rule's fitted weight towards its own category
-		// (null when no fitted weight applies); Decisive says whether
-		// its fitted record makes it decisive.
-		Fitted   *float64 `json:"fitted_weight"`
-		Decisive bool     `json:"decisive"`
-	}
-	var list []listed
-	for _, r := range eng.Rules() {
-		l := listed{Rule: r, Decisive: eng.Decisive(r.ID)}
-		if w, ok := eng.FittedWeight(r.ID, r.Category); ok {
-			l.Fitted = &w
-		}
-		list = append(list, l)
-	}
-	switch c.String("format") {
+	switch list := output.ListRules(eng); c.String("format") {
 	case "json":
-		enc := json.NewEncoder(c.App.Writer)
-		enc.SetIndent("", "  ")
-		return enc.Encode(list)
+		return writeJSON(c, list)
 	case "text":
-		tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tCATEGORY\tWEIGHT\tFITTED\tDECISIVE\tDESCRIPTION")
-		for _, l := range list {
-			fitted := "-"
-			if l.Fitted != nil {
-				fitted = fmt.Sprintf("%+.2f", *l.Fitted)
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%+.1f\t%s\t%t\t%s\n", l.ID, l.Category, l.Weight, fitted, l.Decisive, l.Description)
-		}
-		return tw.Flush()
+		return output.WriteRules(c.App.Writer, list)
 	}
 	return usageErr("rules list: unknown format %q (want text or json)", c.String("format"))
 }
@@ -254,26 +223,15 @@ func rulesExplainAction(c *cli.Context) error {
 	w := c.App.Writer
 	failed := 0
 	for it := range intake.Read(c.Context, c.Args().Slice(), opt) {
-		fmt.Fprintf(w, "== %s\n", output.Clean(it.Source))
+		var ev *rules.Evaluation
 		if it.Err != nil {
 			failed++
-			fmt.Fprintf(w, "   error: %v\n", it.Err)
-			continue
+		} else {
+			e := eng.Evaluate(it.Report)
+			ev = &e
 		}
-		ev := eng.Evaluate(it.Report)
-		fmt.Fprintf(w, "   rules verdict: %s/%s (score %.1f, confidence %.2f, decisive %t)\n",
-			ev.Verdict, ev.Category, ev.Score, ev.Confidence, ev.Decisive)
-		if len(ev.Missing) > 0 {
-			fmt.Fprintf(w, "   missing: %v\n", ev.Missing)
-		}
-		for _, tr := range ev.Truncated {
-			fmt.Fprintf(w, "   truncated: read the first %d of %d bytes of %s\n", tr.Scanned, tr.Size, output.Clean(tr.Part))
-		}
-		facts, _ := json.Marshal(ev.Facts)
-		fmt.Fprintf(w, "   facts: %s\n", facts)
-		for _, f := range ev.Findings {
-			fmt.Fprintf(w, "   %-28s %-26s %+5.1f  %s:%d:%d  %s\n", f.RuleID, f.Category, f.Weight,
-				f.Span.Part, f.Span.Line, f.Span.Column, output.Clean(f.Excerpt))
+		if err := output.WriteExplanation(w, it.Source, ev, it.Err); err != nil {
+			return fmt.Errorf("rules explain: %w", err)
 		}
 	}
 	if err := c.Context.Err(); err != nil {

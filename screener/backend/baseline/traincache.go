@@ -1,11 +1,9 @@
 package baseline
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -45,14 +43,8 @@ func TrainCached(ex []Example, eng *rules.Engine, opt TrainOptions, dir, fingerp
 	if err != nil {
 		return nil, err
 	}
-	var buf bytes.Buffer
-	if m.Save(&buf) == nil && os.MkdirAll(dir, 0o700) == nil {
-		if f, err := os.CreateTemp(dir, ".tmp-*"); err == nil {
-			_, werr := f.Write(buf.Bytes())
-			if errors.Join(werr, f.Close()) != nil || os.Rename(f.Name(), path) != nil {
-				os.Remove(f.Name())
-			}
-		}
+	if os.MkdirAll(dir, 0o700) == nil {
+		_ = m.SaveFile(path) // a model not kept is trained again next time
 	}
 	return m, nil
 }
