@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -180,13 +181,8 @@ func rulesListAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	switch list := output.ListRules(eng); c.String("format") {
-	case "json":
-		return writeJSON(c, list)
-	case "text":
-		return output.WriteRules(c.App.Writer, list)
-	}
-	return usageErr("rules list: unknown format %q (want text or json)", c.String("format"))
+	list := output.ListRules(eng)
+	return emit(c, list, func(w io.Writer) error { return output.WriteRules(w, list) })
 }
 
 func rulesExplainAction(c *cli.Context) error {
