@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -113,4 +114,27 @@ func TestDevNullIsNotATerminal(t *testing.T) {
 	assert.Equal(t, 120, terminalWidth(f), "not a terminal: the default width, whatever $COLUMNS says")
 	t.Setenv("COLUMNS", "40")
 	assert.Equal(t, 120, terminalWidth(f))
+}
+
+// eval --repeat asks the model every time: the reply cache is off for the
+// run (the settings say so; no parsed flag is rewritten), and --offline,
+// which could only replay, is refused.
+func TestEvalRepeatAlwaysReachesTheModel(t *testing.T) {
+	isolate(t)
+	dir := evalCorpus(t)
+	var calls atomic.Int32
+	srv := fakeOpenAI(t, &calls)
+	args := []string{"eval", "-q", "--resamples", "10", "--corpus", dir, "--split", "test", "--backend", "openai",
+		"--base-url", srv.URL + "/v1", "--model", "m", "--cache", t.TempDir(), "--repeat", "2"}
+	code, _, errOut := secscreen(t, args...)
+	require.Equal(t, exitOK, code, errOut)
+	first := calls.Load()
+	require.Positive(t, first)
+	code, _, errOut = secscreen(t, args...)
+	require.Equal(t, exitOK, code, errOut)
+	assert.Equal(t, 2*first, calls.Load(), "nothing was cached")
+
+	code, _, errOut = secscreen(t, append(args, "--offline")...)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "cannot go with --offline")
 }
