@@ -138,3 +138,14 @@ func TestEvalRepeatAlwaysReachesTheModel(t *testing.T) {
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, errOut, "cannot go with --offline")
 }
+
+// Every setting flag reaches config.Resolve with the type it expects.
+func TestEverySettingFlagIsAccepted(t *testing.T) {
+	isolate(t)
+	code, _, errOut := secscreen(t, "screen", "--backend", "rules", "--model", "m", "--base-url", "http://127.0.0.1:1/v1",
+		"--api-key-env", "K", "--ollama-host", "http://127.0.0.1:1", "--prompt", "screen@v1", "--timeout", "5s",
+		"--retries", "0", "--rps", "2.5", "--burst", "2", "--cache", t.TempDir(), "--max-body-chars", "100", "--seed", "7",
+		"--skip-model-when-rules-decide", "-j", "2", "--max-message-bytes", "100000", "--max-attachment-bytes", "1000",
+		"--baseline-model", "", "../../examples/05-vague-report.txt")
+	assert.Equal(t, exitOK, code, errOut)
+}
