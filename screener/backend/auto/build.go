@@ -83,21 +83,24 @@ func Build(ctx context.Context, s config.Settings, o BuildOptions) (Built, error
 	case "openai":
 		key := getenv(keyEnv)
 		if key == "" && s.BaseURL == "" && s.Cache != backend.CacheOffline {
-			return Built{}, s.Errorf("backend", "backend openai needs a key: set %s, or --base-url for a server that needs no key", keyEnv)
+			return Built{}, s.Errorf("backend", "openai needs an API key: set %s, or --base-url for a server that needs no key", keyEnv)
+		}
+		if s.Model == "" && s.BaseURL != "" {
+			return Built{}, s.Errorf("backend", "openai at %s needs a model: name one with --model", backend.ServerOf(s.BaseURL))
 		}
 		oc, err := newOpenAI(s.BaseURL, key, s.Model, s.Timeout, o.HTTPClient, logger)
-		if err != nil {
-			return Built{}, s.Errorf("backend", "backend openai: %w", err)
+		if err != nil { // the base URL is malformed
+			return Built{}, s.Errorf("base_url", "%w", err)
 		}
 		b, ch = oc, Choice{Backend: "openai", Model: oc.Model(), Where: oc.BaseURL(), Reason: "as configured"}
 		out.Description = fmt.Sprintf("openai (%s at %s)", oc.Model(), oc.BaseURL())
 	case "ollama":
 		if s.Model == "" {
-			return Built{}, s.Errorf("backend", "backend ollama needs a model: name one with --model (e.g. llama3.1:8b)")
+			return Built{}, s.Errorf("backend", "ollama needs a model: name one with --model (e.g. llama3.1:8b)")
 		}
 		oc, err := ollama.New(ollama.Config{Host: s.OllamaHost, Getenv: getenv, Model: s.Model, Timeout: s.Timeout, HTTPClient: o.HTTPClient, Logger: logger})
 		if err != nil {
-			return Built{}, s.Errorf("backend", "backend ollama: %w", err)
+			return Built{}, s.Errorf("backend", "%w", err)
 		}
 		b, ch = oc, Choice{Backend: "ollama", Model: oc.Model(), Where: oc.Host(), Reason: "as configured"}
 		out.Description = fmt.Sprintf("ollama (%s at %s)", oc.Model(), oc.Host())

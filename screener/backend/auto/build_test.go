@@ -88,11 +88,19 @@ func TestBuildErrorsNameWhereTheBackendCameFrom(t *testing.T) {
 	var ce *config.Error
 	require.True(t, errors.As(err, &ce), "%v", err)
 	assert.Equal(t, config.FromFile, ce.Source.Kind)
-	assert.Contains(t, err.Error(), s.File+": backend: backend openai needs a key: set OPENAI_API_KEY")
+	assert.Contains(t, err.Error(), s.File+": backend: openai needs an API key: set OPENAI_API_KEY")
 
 	s = settings(t, "", map[string]any{"backend": "ollama"}, nil)
 	_, err = Build(context.Background(), s, BuildOptions{Getenv: env(nil)})
-	assert.ErrorContains(t, err, "--backend: backend ollama needs a model")
+	assert.ErrorContains(t, err, "--backend: ollama needs a model")
+
+	s = settings(t, "backend: openai\n", map[string]any{"base-url": "http://127.0.0.1:1/v1"}, nil)
+	_, err = Build(context.Background(), s, BuildOptions{Getenv: env(nil)})
+	assert.ErrorContains(t, err, s.File+": backend: openai at http://127.0.0.1:1 needs a model")
+
+	s = settings(t, "", map[string]any{"backend": "openai", "model": "m", "base-url": "ftp://x"}, nil)
+	_, err = Build(context.Background(), s, BuildOptions{Getenv: env(nil)})
+	assert.ErrorContains(t, err, "--base-url: openai: base URL")
 
 	s = settings(t, "", map[string]any{"backend": "baseline"}, nil)
 	_, err = Build(context.Background(), s, BuildOptions{})
