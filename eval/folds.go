@@ -18,11 +18,8 @@ import (
 // most one. It returns the label indexes of each fold, each fold in corpus
 // order. The same labels, k and seed always give the same folds.
 func Folds(labels []corpus.Label, k int, seed uint64) ([][]int, error) {
-	if k < 2 {
-		return nil, fmt.Errorf("folds: need at least 2 folds, got %d", k)
-	}
-	if k > len(labels) {
-		return nil, fmt.Errorf("folds: %d folds for %d labels; every fold needs a report", k, len(labels))
+	if err := CheckFolds(k, len(labels)); err != nil {
+		return nil, err
 	}
 	rng := rand.New(rand.NewPCG(seed, seed^0x6a09e667f3bcc908))
 	byVerdict := map[string][]int{}

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"cmp"
-	"fmt"
+	"errors"
 	"log/slog"
-	"os"
-	"time"
+	"path/filepath"
 
 	"github.com/urfave/cli/v2"
 
@@ -13,259 +11,164 @@ import (
 	"github.com/secscreen/secscreen/screener"
 	"github.com/secscreen/secscreen/screener/backend"
 	"github.com/secscreen/secscreen/screener/backend/auto"
-	"github.com/secscreen/secscreen/screener/backend/ollama"
-	"github.com/secscreen/secscreen/screener/backend/openai"
+	"github.com/secscreen/secscreen/screener/backend/baseline"
+	"github.com/secscreen/secscreen/screener/config"
 	"github.com/secscreen/secscreen/screener/rules"
-	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
-// defaultBackend is used when neither a flag, its environment variable nor
-// the config file names a backend.
-const defaultBackend = "auto"
+// withEnv names the environment variable that stands for a flag in its
+// help. config.Resolve reads the variables itself (flags > environment >
+// file), so the flags do not.
+func withEnv(flag, usage string) string {
+	if v := config.EnvVar(flag); v != "" {
+		return usage + " [$" + v + "]"
+	}
+	return usage
+}
 
-// backendFlags choose and configure the model backend. Precedence: a flag
-// on the command line, then its environment variable, then the config file,
-// then the default.
+// backendFlags choose and configure the model backend; see config.Resolve
+// for how they merge with the environment and the config file.
 func backendFlags() []cli.Flag {
+	d := config.Defaults()
 	return []cli.Flag{
-		&cli.StringFlag{Name: "config", Usage: "config `FILE` (default $XDG_CONFIG_HOME/secscreen/config.yaml)", EnvVars: []string{"SECSCREEN_CONFIG"}},
-		&cli.StringFlag{Name: "backend", Aliases: []string{"b"}, Value: defaultBackend, EnvVars: []string{"SECSCREEN_BACKEND"},
-			Usage: "`NAME`: auto (stays on this machine: Ollama on loopback, else an OpenAI-compatible server at a loopback --base-url, else baseline), rules, baseline, openai, ollama"},
-		&cli.StringFlag{Name: "model", Aliases: []string{"m"}, EnvVars: []string{"SECSCREEN_MODEL"}, Usage: "model `NAME` for openai or ollama"},
-		&cli.StringFlag{Name: "base-url", EnvVars: []string{"OPENAI_BASE_URL"}, Usage: "OpenAI-compatible API root `URL` (vLLM, llama.cpp, LM Studio, OpenRouter, Ollama's /v1)"},
+		&cli.StringFlag{Name: "config", Usage: withEnv("config", "config `FILE` (default $XDG_CONFIG_HOME/secscreen/config.yaml)")},
+		&cli.StringFlag{Name: "backend", Aliases: []string{"b"}, Value: d.Backend,
+			Usage: withEnv("backend", "`NAME`: auto (stays on this machine: Ollama on loopback, else an OpenAI-compatible server at a loopback --base-url, else baseline), rules, baseline, openai, ollama")},
+		&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: withEnv("model", "model `NAME` for openai or ollama")},
+		&cli.StringFlag{Name: "base-url", Usage: withEnv("base-url", "OpenAI-compatible API root `URL` (vLLM, llama.cpp, LM Studio, OpenRouter, Ollama's /v1)")},
 		&cli.StringFlag{Name: "api-key-env", Usage: "environment variable `NAME` holding the API key (default OPENAI_API_KEY); the key itself is never a flag"},
 		&cli.StringFlag{Name: "ollama-host", Usage: "Ollama server `URL` (default $OLLAMA_HOST, else http://localhost:11434)"},
 		&cli.StringFlag{Name: "baseline-model", Usage: "baseline model `FILE` from 'secscreen train' (default: the embedded one)"},
 		&cli.StringFlag{Name: "prompt", Usage: "prompt template: NAME@VERSION (e.g. screen@v1) or a template `FILE`"},
 		&cli.DurationFlag{Name: "timeout", Usage: "bound on one model call, retries excluded", DefaultText: "2m for openai, 5m for ollama"},
-		&cli.IntFlag{Name: "retries", Value: 3, Usage: "retries after a 429, 5xx or timeout (with backoff, honouring Retry-After)"},
+		&cli.IntFlag{Name: "retries", Value: d.Retries, Usage: "retries after a 429, 5xx or timeout (with backoff, honouring Retry-After)"},
 		&cli.Float64Flag{Name: "rps", Usage: "most model calls per second (0: no limit)"},
-		&cli.IntFlag{Name: "burst", Value: 1, Usage: "calls allowed at once above --rps"},
+		&cli.IntFlag{Name: "burst", Value: d.Burst, Usage: "calls allowed at once above --rps"},
 		&cli.StringFlag{Name: "cache", Usage: "reply cache `DIR` (default: the user cache dir)"},
 		&cli.BoolFlag{Name: "no-cache", Usage: "neither read nor write the reply cache"},
 		&cli.BoolFlag{Name: "offline", Usage: "replay model answers from the cache only; a miss is an error row"},
-		&cli.IntFlag{Name: "max-body-chars", Value: 60000, Usage: "most report characters sent to a model (0: no limit); longer reports are cut with a marker"},
-		&cli.IntFlag{Name: "seed", Value: 42, Usage: "sampling seed sent to the model"},
+		&cli.IntFlag{Name: "max-body-chars", Value: d.BodyChars, Usage: "most report characters sent to a model (0: no limit); longer reports are cut with a marker"},
+		&cli.IntFlag{Name: "seed", Value: d.Seed, Usage: "sampling seed sent to the model"},
 		&cli.BoolFlag{Name: "skip-model-when-rules-decide", Usage: "do not ask the model when the rules alone are decisive (counted as saved calls)"},
 		&cli.IntFlag{Name: "shots", Usage: "few-shot examples from --corpus shown to the model (never the report itself)"},
-		&cli.StringFlag{Name: "corpus", Usage: "labeled corpus `DIR` for --shots"},
 	}
 }
 
-// settings are the backend options after flags, environment and the
-// config file were merged.
-type settings struct {
-	backend, model, baseURL, keyEnv, ollamaHost, prompt, cacheDir, cacheMode string
-	timeout                                                                  time.Duration
-	rps                                                                      float64
-	burst, concurrency, bodyChars                                            int
-	prices                                                                   backend.PriceTable
-}
+// shotsCorpusFlag is the corpus --shots picks from; eval has its own
+// --corpus (the corpus it scores, whose dev split also gives the shots).
+var shotsCorpusFlag = &cli.StringFlag{Name: "corpus", Usage: "labeled corpus `DIR` for --shots"}
 
-// loadSettings merges the command line (and its environment variables)
-// over the config file.
-func loadSettings(c *cli.Context) (settings, error) {
-	file, err := loadConfigFile(c)
+// resolveSettings merges the flags given on the command line with the
+// environment and the config file (config.Resolve), once per command.
+func resolveSettings(c *cli.Context) (config.Settings, error) {
+	given := map[string]any{}
+	for _, f := range c.Command.Flags {
+		name := f.Names()[0]
+		if c.IsSet(name) {
+			given[name] = c.Value(name)
+		}
+	}
+	s, err := config.Resolve(config.Input{Flags: given})
 	if err != nil {
-		return settings{}, err
-	}
-	// A flag given on the command line or through a non-empty environment
-	// variable wins; then the file; then the flag's default.
-	str := func(flag, fromFile string) string {
-		if v := c.String(flag); c.IsSet(flag) && v != "" {
-			return v
-		}
-		if fromFile != "" {
-			return fromFile
-		}
-		return c.String(flag)
-	}
-	s := settings{
-		backend:    cmp.Or(str("backend", file.Backend), defaultBackend),
-		model:      str("model", file.Model),
-		baseURL:    str("base-url", file.BaseURL),
-		keyEnv:     str("api-key-env", file.APIKeyEnv),
-		ollamaHost: str("ollama-host", file.OllamaHost),
-		prompt:     str("prompt", file.Prompt),
-		cacheDir:   str("cache", file.CacheDir),
-		cacheMode:  file.Cache,
-		timeout:    c.Duration("timeout"),
-		rps:        c.Float64("rps"),
-		burst:      c.Int("burst"),
-		bodyChars:  c.Int("max-body-chars"),
-		prices:     file.Prices,
-	}
-	if !c.IsSet("timeout") && file.Timeout > 0 {
-		s.timeout = file.Timeout
-	}
-	if !c.IsSet("rps") && file.RPS > 0 {
-		s.rps = file.RPS
-	}
-	if !c.IsSet("burst") && file.Burst > 0 {
-		s.burst = file.Burst
-	}
-	if !c.IsSet("max-body-chars") && file.Limits.BodyChars > 0 {
-		s.bodyChars = file.Limits.BodyChars
-	}
-	if !c.IsSet("concurrency") && file.Concurrency > 0 {
-		s.concurrency = file.Concurrency
-	}
-	switch {
-	case c.Bool("offline") && c.Bool("no-cache"):
-		return settings{}, usageErr("--offline replays the cache; it cannot go with --no-cache")
-	case c.Bool("offline"):
-		s.cacheMode = "offline"
-	case c.Bool("no-cache"):
-		s.cacheMode = "off"
+		return config.Settings{}, usageErr("%w", err)
 	}
 	return s, nil
 }
 
-// modelBackend is the chosen backend with its prompt and how it was chosen.
+// modelBackend is the backend the settings choose, with its prompt.
 type modelBackend struct {
-	backend backend.Backend
-	prompt  *prompts.Template
-	choice  string
-	model   string
-	prices  backend.PriceTable
-	set     settings
-	shots   func(*screener.Config) error
-	// evalCache keeps the rules' evaluations beside the reply cache, in
-	// cacheRoot; nil when there is no reply cache.
+	auto.Built
+	prompt *prompts.Template
+	// evalCache keeps the rules' evaluations beside the reply cache; nil
+	// when there is no reply cache.
 	evalCache *screener.EvalCache
-	cacheRoot string
 }
 
-// configure copies the model options into the screener's config.
-func (m *modelBackend) configure(c *cli.Context, cfg *screener.Config) error {
-	cfg.MaxBodyChars = m.set.bodyChars
-	cfg.Seed = c.Int("seed")
-	cfg.SkipModelWhenDecisive = c.Bool("skip-model-when-rules-decide")
-	cfg.EvalCache = m.evalCache
-	if m.set.concurrency > 0 {
-		cfg.Concurrency = m.set.concurrency
-	}
-	if m.shots != nil {
-		return m.shots(cfg)
-	}
-	return nil
-}
-
-// newModelBackend builds the backend named by --backend (or the config
-// file) and wraps it with retries, rate limit and cache.
-func newModelBackend(c *cli.Context, tm *threatmodel.Model, eng *rules.Engine) (*modelBackend, error) {
-	s, err := loadSettings(c)
-	if err != nil {
+// newModelBackend builds the backend the settings name (auto.Build).
+func newModelBackend(c *cli.Context, s config.Settings, eng *rules.Engine) (*modelBackend, error) {
+	logger := slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	built, err := auto.Build(c.Context, s, auto.BuildOptions{
+		Logger:  logger,
+		Offline: func() (backend.Backend, error) { return newBaseline(s, eng) },
+	})
+	var ce *config.Error
+	if errors.As(err, &ce) {
+		return nil, usageErr("%w", err)
+	} else if err != nil {
 		return nil, err
 	}
-	logger := slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	mb := &modelBackend{set: s, prices: s.prices}
-	var b backend.Backend
-	switch s.backend {
-	case "rules":
-		mb.choice = "rules (no model)"
+	mb := &modelBackend{Built: built}
+	if built.Backend == nil {
 		return mb, nil
-	case "baseline":
-		if b, err = newBaseline(c, eng); err != nil {
-			return nil, err
-		}
-		mb.choice = "baseline (offline classifier " + b.Model() + ")"
-	case "openai":
-		key := os.Getenv(keyEnvName(s.keyEnv))
-		if key == "" && s.baseURL == "" && s.cacheMode != "offline" {
-			return nil, usageErr("backend openai: set %s, or --base-url for a server that needs no key", keyEnvName(s.keyEnv))
-		}
-		model := s.model
-		if model == "" && s.baseURL == "" {
-			model = openai.DefaultModel
-		}
-		oc, err := openai.New(openai.Config{BaseURL: s.baseURL, APIKey: key, Model: model, Timeout: s.timeout, Logger: logger})
-		if err != nil {
-			return nil, usageErr("backend openai: %w", err)
-		}
-		b = oc
-		mb.choice = fmt.Sprintf("openai (%s at %s)", oc.Model(), oc.BaseURL())
-	case "ollama":
-		if s.model == "" {
-			return nil, usageErr("backend ollama: name a model with --model (e.g. llama3.1:8b)")
-		}
-		oc, err := ollama.New(ollama.Config{Host: s.ollamaHost, Model: s.model, Timeout: s.timeout, Logger: logger})
-		if err != nil {
-			return nil, usageErr("backend ollama: %w", err)
-		}
-		b = oc
-		mb.choice = fmt.Sprintf("ollama (%s at %s)", oc.Model(), oc.Host())
-	case "auto":
-		if s.cacheMode == "offline" {
-			// Replaying contacts no server, so there is nothing to probe;
-			// the cached answers of a named backend need that backend.
-			if b, err = newBaseline(c, eng); err != nil {
-				return nil, err
-			}
-			mb.choice = "auto: baseline (--offline contacts no server; name --backend openai or ollama with --model to replay their cached answers)"
-			break
-		}
-		sel, choice, err := auto.Select(c.Context, auto.Options{
-			OllamaHost: s.ollamaHost, OllamaModel: s.model, Model: s.model, BaseURL: s.baseURL,
-			APIKeyEnv: s.keyEnv, Timeout: s.timeout, Logger: logger, SkipOllama: c.IsSet("base-url"),
-			Offline: func() (backend.Backend, error) { return newBaseline(c, eng) },
-		})
-		if err != nil {
-			return nil, fmt.Errorf("choose a backend: %w", err)
-		}
-		b = sel
-		mb.choice = fmt.Sprintf("auto: %s (%s)", choice.Backend, choice.Reason)
-		if sel == nil {
-			return mb, nil
-		}
-	default:
-		return nil, usageErr("unknown backend %q (want auto, rules, baseline, openai or ollama)", s.backend)
 	}
-	mb.model = b.Model()
-
-	if mb.prompt, err = prompts.Resolve(s.prompt); err != nil {
-		return nil, usageErr("prompt: %w", err)
+	if mb.prompt, err = prompts.Resolve(s.Prompt); err != nil {
+		return nil, usageErr("%w", s.Errorf("prompt", "%w", err))
 	}
-	layers := backend.Layers{
-		Retry: backend.RetryPolicy{MaxAttempts: c.Int("retries") + 1, OnRetry: func(attempt int, d time.Duration, err error) {
-			logger.Warn("retrying model call", "attempt", attempt, "wait", d.Round(time.Millisecond), "error", err)
-		}},
-		RPS: s.rps, Burst: s.burst,
-	}
-	if b.Name() != "baseline" { // nothing to save by caching a local classifier
-		mode, err := backend.ParseCacheMode(s.cacheMode)
-		if err != nil {
-			return nil, usageErr("cache: %w", err)
-		}
-		layers.Cache = &backend.Cache{Dir: s.cacheDir, Mode: mode, Logger: logger}
-		if mode != backend.CacheDisabled {
-			mb.cacheRoot = cacheRoot(s.cacheDir)
-			if mb.cacheRoot != "" {
-				mb.evalCache = newEvalCache(c, mb.cacheRoot)
-			}
-		}
-	}
-	mb.backend = backend.Wrap(b, layers)
-	if n := c.Int("shots"); n > 0 {
-		dir := c.String("corpus")
-		if dir == "" {
-			return nil, usageErr("--shots needs --corpus DIR")
-		}
-		mb.shots = func(cfg *screener.Config) error {
-			pick, err := shotsFromCorpus(c, dir, n)
-			if err != nil {
-				return err
-			}
-			cfg.Shots = pick
-			return nil
-		}
+	if built.CacheDir != "" {
+		mb.evalCache = newEvalCache(c, built.CacheDir)
 	}
 	return mb, nil
 }
 
-func keyEnvName(name string) string {
-	if name == "" {
-		return auto.DefaultAPIKeyEnv
+// configure copies the settings a screener takes into cfg.
+func configure(c *cli.Context, s config.Settings, cfg *screener.Config) error {
+	cfg.MaxBodyChars = s.BodyChars
+	cfg.Seed = s.Seed
+	cfg.SkipModelWhenDecisive = s.SkipModelWhenDecisive
+	cfg.Concurrency = s.Concurrency
+	if s.Shots <= 0 {
+		return nil
 	}
-	return name
+	if s.ShotsCorpus == "" {
+		return usageErr("--shots needs --corpus DIR")
+	}
+	pick, err := shotsFromCorpus(c, s.ShotsCorpus, s.Shots)
+	if err != nil {
+		return err
+	}
+	cfg.Shots = pick
+	return nil
+}
+
+// loadBaselineModel returns the offline classifier's model: the settings'
+// --baseline-model FILE, or the model embedded at build time.
+func loadBaselineModel(s config.Settings) (*baseline.Model, error) {
+	if s.BaselineModel == "" {
+		return baseline.Embedded()
+	}
+	m, err := baseline.LoadModelFile(s.BaselineModel)
+	if err != nil {
+		return nil, usageErr("baseline model: %w", err)
+	}
+	return m, nil
+}
+
+// newBaseline returns the offline classifier as a backend.
+func newBaseline(s config.Settings, eng *rules.Engine) (backend.Backend, error) {
+	m, err := loadBaselineModel(s)
+	if err != nil {
+		return nil, err
+	}
+	return baseline.NewBackend(m, eng), nil
+}
+
+// newEvalCache is the cache of the rules' evaluations kept beside the
+// reply cache in dir, or nil when the rules in force cannot be
+// fingerprinted.
+func newEvalCache(c *cli.Context, dir string) *screener.EvalCache {
+	fp := rulesFingerprint(c)
+	if fp == "" {
+		return nil
+	}
+	return screener.NewEvalCache(filepath.Join(dir, "rules"), fp)
+}
+
+// rulesFingerprint is screener.RulesFingerprint of the files the flags
+// name.
+func rulesFingerprint(c *cli.Context) string {
+	var files []screener.RulesFile
+	for _, f := range []*cli.StringFlag{threatModelFlag, rulesFlag, seriesFlag} {
+		files = append(files, screener.RulesFile{Flag: f.Name, Path: c.String(f.Name)})
+	}
+	return screener.RulesFingerprint(files...)
 }

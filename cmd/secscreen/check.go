@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -37,7 +36,7 @@ func checkCommand() *cli.Command {
 		&cli.BoolFlag{Name: "ai-assisted", Usage: "a tool helped find or write the report: the kernel then treats the bug as public (its reproducer excepted)"},
 	}
 	flags = append(flags, inputFlags()...)
-	flags = append(flags, pipelineFlags()...)
+	flags = append(flags, pipelineFlags(shotsCorpusFlag)...)
 	return &cli.Command{
 		Name:      "check",
 		Usage:     "advise on one report before it is sent: verdict, deciding clause, where to send it, what to fix",
@@ -61,11 +60,15 @@ func checkAction(c *cli.Context) error {
 	if format != "text" && format != "json" {
 		return usageErr("check: unknown format %q (want text or json)", format)
 	}
-	inOpt, err := intakeOptions(c)
+	set, err := resolveSettings(c)
 	if err != nil {
 		return err
 	}
-	p, err := buildPipeline(c, nil)
+	inOpt, err := intakeOptions(c, set)
+	if err != nil {
+		return err
+	}
+	p, err := buildPipeline(c, set, nil)
 	if err != nil {
 		return err
 	}
@@ -99,9 +102,7 @@ func checkAction(c *cli.Context) error {
 	}
 	a := advice.Build(res, opt)
 	if format == "json" {
-		enc := json.NewEncoder(c.App.Writer)
-		enc.SetIndent("", "  ")
-		err = enc.Encode(a)
+		err = writeJSON(c, a)
 	} else {
 		err = advice.WriteText(c.App.Writer, a)
 	}

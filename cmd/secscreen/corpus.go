@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 
@@ -65,9 +64,7 @@ func corpusCheck(c *cli.Context) error {
 	}
 	out := c.App.Writer
 	if c.Bool("json") {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
+		if err := writeJSON(c, rep); err != nil {
 			return fmt.Errorf("corpus check: %w", err)
 		}
 	} else if err := rep.WriteText(out); err != nil {

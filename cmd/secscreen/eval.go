@@ -1,17 +1,13 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"crypto/sha256"
-	"encoding/hex"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 
 	"github.com/urfave/cli/v2"
 
@@ -19,7 +15,9 @@ import (
 	"github.com/secscreen/secscreen/eval"
 	"github.com/secscreen/secscreen/prompts"
 	"github.com/secscreen/secscreen/screener"
+	"github.com/secscreen/secscreen/screener/backend"
 	"github.com/secscreen/secscreen/screener/backend/baseline"
+	"github.com/secscreen/secscreen/screener/config"
 	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/output"
 	"github.com/secscreen/secscreen/screener/rules"
@@ -42,7 +40,7 @@ func evalCommand() *cli.Command {
 		&cli.Float64Flag{Name: "min-security-recall", Usage: "fail (exit 1) when security recall is below `X`"},
 		&cli.Float64Flag{Name: "min-macro-f1", Usage: "fail (exit 1) when macro-F1 over the verdicts is below `X`"},
 	}
-	flags = append(flags, pipelineFlags()...)
+	flags = append(flags, pipelineFlags(&cli.StringFlag{Name: "corpus", Usage: "the labeled corpus `DIR` to score (default ./corpus); its dev split also gives the --shots examples"})...)
 	flags = append(flags, inputFlags()...)
 	return &cli.Command{
 		Name:  "eval",
@@ -86,25 +84,33 @@ func evalRun(c *cli.Context) error {
 	if c.IsSet("folds") && folds < 2 {
 		return usageErr("eval: --folds must be at least 2")
 	}
+	set, err := resolveSettings(c)
+	if err != nil {
+		return err
+	}
 	var sim *eval.SimulateSpec
 	if c.IsSet("simulate") {
 		spec, err := eval.ParseSimulate(c.String("simulate"))
 		if err != nil {
 			return usageErr("eval: --simulate: %w", err)
 		}
-		if c.IsSet("backend") && c.String("backend") != "" {
-			return usageErr("eval: --simulate replaces the model; it cannot go with --backend (or SECSCREEN_BACKEND)")
+		if src := set.Source("backend"); src.Kind >= config.FromEnv {
+			return usageErr("eval: --simulate replaces the model; it cannot go with %s", src)
 		}
 		sim = &spec
 	}
-	in, err := intakeOptions(c)
+	if c.Int("repeat") > 1 {
+		// Repeats must reach the model, or consistency is trivially 1.
+		if set.Cache == backend.CacheOffline {
+			return usageErr("eval: --repeat asks the model again; it cannot go with %s", set.Source("cache"))
+		}
+		set.Cache = backend.CacheDisabled
+	}
+	in, err := intakeOptions(c, set)
 	if err != nil {
 		return err
 	}
-	dir := c.String("corpus")
-	if dir == "" {
-		dir = "corpus"
-	}
+	dir := cmp.Or(c.String("corpus"), "corpus")
 	crp, err := corpus.Load(dir)
 	if err != nil {
 		return usageErr("%w", err)
@@ -116,21 +122,20 @@ func evalRun(c *cli.Context) error {
 	if len(crp.Labels) == 0 {
 		return usageErr("eval: the %s split of %s holds no reports", split, dir)
 	}
+	if folds > 0 {
+		if err := eval.CheckFolds(folds, len(crp.Labels)); err != nil {
+			return usageErr("eval: --folds: %w", err)
+		}
+	}
 	opt := eval.Options{
 		Repeat:            c.Int("repeat"),
 		Resamples:         c.Int("resamples"),
-		Seed:              uint64(c.Int("seed")),
+		Seed:              uint64(set.Seed),
 		Split:             split,
 		Intake:            in,
 		MinAccuracy:       c.Float64("min-accuracy"),
 		MinSecurityRecall: c.Float64("min-security-recall"),
 		MinMacroF1:        c.Float64("min-macro-f1"),
-	}
-	if opt.Repeat > 1 && evalHasFlag(c, "no-cache") {
-		// Repeats must reach the model, or consistency is trivially 1.
-		if err := c.Set("no-cache", "true"); err != nil {
-			return fmt.Errorf("eval: turn the cache off for --repeat: %w", err)
-		}
 	}
 	if opt.ThreatModel, err = loadThreatModel(c); err != nil {
 		return err
@@ -138,7 +143,7 @@ func evalRun(c *cli.Context) error {
 
 	var run *eval.Run
 	if folds > 0 {
-		trainer, err := foldTrainer(c, crp, sim)
+		trainer, err := foldTrainer(c, set, crp, sim)
 		if err != nil {
 			return err
 		}
@@ -150,15 +155,15 @@ func evalRun(c *cli.Context) error {
 		progress := output.NewProgress(c.App.ErrWriter, !c.Bool("quiet") && isTerminal(c.App.ErrWriter), len(crp.Labels))
 		var p *pipeline
 		if sim != nil {
-			p, err = simulatedPipeline(c, crp, *sim, progress.Update)
+			p, err = simulatedPipeline(c, set, crp, *sim, progress.Update)
 		} else {
-			p, err = buildPipeline(c, progress.Update)
+			p, err = buildPipeline(c, set, progress.Update)
 		}
 		if err != nil {
 			return err
 		}
 		if p.baseline != nil {
-			if err := refuseTrainedBaseline(c, crp, in, p.baseline); err != nil {
+			if err := checkNotTrainedOn(c, set, crp, in, p.baseline); err != nil {
 				return err
 			}
 		}
@@ -229,16 +234,6 @@ func evalWriteTo(c *cli.Context, path string, write func(io.Writer) error) error
 	return f.Close()
 }
 
-// evalHasFlag reports whether the command defines a flag called name.
-func evalHasFlag(c *cli.Context, name string) bool {
-	for _, f := range c.Command.Flags {
-		if slices.Contains(f.Names(), name) {
-			return true
-		}
-	}
-	return false
-}
-
 func evalCompare(c *cli.Context) error {
 	if c.NArg() != 2 {
 		return usageErr("eval compare: want two run files (A.json B.json), got %d arguments", c.NArg())
@@ -268,59 +263,44 @@ func evalCompare(c *cli.Context) error {
 	return nil
 }
 
-// refuseTrainedBaseline refuses to score a baseline model on reports it
-// was trained on, which would measure its memory, not its skill, whether it
-// answers as the backend or votes beside a model. Reports are matched by
-// content hash (baseline.ReportHash: the normalised body), so a corpus that
-// shares no report with the training set is scored, and one that shares
-// some is refused with their number. The built-in model was trained on the
-// dev split of the bundled corpus.
-func refuseTrainedBaseline(c *cli.Context, crp *corpus.Corpus, in intake.Options, m *baseline.Model) error {
-	reports, err := crp.ReadReports(c.Context, in)
-	if err != nil {
+// checkNotTrainedOn refuses to score a baseline model on reports it was
+// trained on (eval.CheckNotTrainedOn), with a hint at what to do instead.
+func checkNotTrainedOn(c *cli.Context, s config.Settings, crp *corpus.Corpus, in intake.Options, m *baseline.Model) error {
+	err := eval.CheckNotTrainedOn(c.Context, crp, in, m)
+	var te *eval.TrainedOnError
+	if !errors.As(err, &te) {
 		return err
 	}
-	var hashes []string
-	for _, lr := range reports {
-		if lr.Err == nil {
-			hashes = append(hashes, baseline.ReportHash(lr.Report))
-		}
-	}
-	n := m.Overlap(hashes)
-	if n == 0 {
-		return nil
-	}
 	name := "the built-in baseline model"
-	if path := c.String("baseline-model"); path != "" {
-		name = "baseline model " + path
+	if s.BaselineModel != "" {
+		name = "baseline model " + s.BaselineModel
 	}
 	hint := "use --folds K to cross-validate the baseline (train on K-1 folds, score the held-out one)"
 	if c.String("split") != corpus.SplitTest {
 		hint = "score the test split (--split test), or " + hint
 	}
-	return usageErr("eval: %s was trained on %d of the %d reports screened from %s (same content), so scoring it there measures memory, not skill: %s",
-		name, n, len(hashes), crp.Dir, hint)
+	return usageErr("eval: %s %v: %s", name, err, hint)
 }
 
 // simulatedPipeline is the pipeline of `eval --simulate`: the rules, the
 // simulated model in place of a backend (no cache, no network), and the
 // offline baseline voting beside them.
-func simulatedPipeline(c *cli.Context, crp *corpus.Corpus, spec eval.SimulateSpec, progress func(screener.Summary)) (*pipeline, error) {
+func simulatedPipeline(c *cli.Context, s config.Settings, crp *corpus.Corpus, spec eval.SimulateSpec, progress func(screener.Summary)) (*pipeline, error) {
 	tm, eng, err := loadThreatModelAndRules(c)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := simulatedConfig(c, crp, spec, tm, eng)
+	cfg, err := simulatedConfig(s, crp, spec, tm, eng)
 	if err != nil {
 		return nil, err
 	}
 	cfg.Progress = progress
-	m, err := loadBaselineModel(c)
+	m, err := loadBaselineModel(s)
 	if err != nil {
 		return nil, err
 	}
 	p := &pipeline{choice: "simulated model"}
-	if cfg.Voter = baselineVoter(m, tm, eng); cfg.Voter != nil {
+	if cfg.Voter = baseline.Voter(m, tm, eng); cfg.Voter != nil {
 		p.baseline = m
 	}
 	if p.screener, err = screener.New(cfg); err != nil {
@@ -330,136 +310,65 @@ func simulatedPipeline(c *cli.Context, crp *corpus.Corpus, spec eval.SimulateSpe
 }
 
 // simulatedConfig is a screener config whose backend is the simulated
-// model for the labels of crp.
-func simulatedConfig(c *cli.Context, crp *corpus.Corpus, spec eval.SimulateSpec, tm *threatmodel.Model, eng *rules.Engine) (screener.Config, error) {
+// model for the labels of crp, with the settings' prompt, concurrency and
+// seed.
+func simulatedConfig(s config.Settings, crp *corpus.Corpus, spec eval.SimulateSpec, tm *threatmodel.Model, eng *rules.Engine) (screener.Config, error) {
 	sim, err := eval.NewSimulated(crp.Labels, tm, spec)
 	if err != nil {
 		return screener.Config{}, usageErr("eval: --simulate: %w", err)
 	}
-	tpl, err := prompts.Resolve(c.String("prompt"))
+	tpl, err := prompts.Resolve(s.Prompt)
 	if err != nil {
-		return screener.Config{}, usageErr("prompt: %w", err)
+		return screener.Config{}, usageErr("%w", s.Errorf("prompt", "%w", err))
 	}
 	return screener.Config{
 		ThreatModel: tm,
 		Rules:       eng,
 		Backend:     sim,
 		Prompt:      tpl,
-		Concurrency: c.Int("concurrency"),
-		Seed:        c.Int("seed"),
+		Concurrency: s.Concurrency,
+		Seed:        s.Seed,
 		// The simulated model is free, but a run should measure what
 		// screening would do with the same flags.
-		SkipModelWhenDecisive: c.Bool("skip-model-when-rules-decide"),
+		SkipModelWhenDecisive: s.SkipModelWhenDecisive,
 	}, nil
 }
 
-// foldTrainer returns the trainer --folds uses: the offline baseline
-// classifier, trained afresh on each fold's training reports with the
-// options of the baseline model in force (--baseline-model, or the
-// built-in one) and the same threat model and rules as the rest of the
-// pipeline. It answers as the backend (--backend baseline), or votes
-// beside the model (--simulate, or a model backend).
-func foldTrainer(c *cli.Context, crp *corpus.Corpus, sim *eval.SimulateSpec) (eval.Trainer, error) {
+// foldTrainer is the eval.FoldTrainer for --folds, built from the same
+// settings as every other run: the baseline answers as the backend
+// (--backend baseline, or auto falling back to it) or votes beside the
+// model (--simulate, or a model backend).
+func foldTrainer(c *cli.Context, s config.Settings, crp *corpus.Corpus, sim *eval.SimulateSpec) (eval.Trainer, error) {
 	tm, eng, err := loadThreatModelAndRules(c)
 	if err != nil {
 		return nil, err
 	}
-	like, err := loadBaselineModel(c)
+	like, err := loadBaselineModel(s)
 	if err != nil {
 		return nil, err
 	}
-	opt := like.Options
-	opt.ThreatModel = tm
-	var base screener.Config
-	var foldCache *modelCache
-	asBackend := false
+	o := eval.FoldTrainerOptions{Train: like.Options}
 	if sim != nil {
-		if base, err = simulatedConfig(c, crp, *sim, tm, eng); err != nil {
+		if o.Base, err = simulatedConfig(s, crp, *sim, tm, eng); err != nil {
 			return nil, err
 		}
-	} else {
-		mb, err := newModelBackend(c, tm, eng)
-		if err != nil {
-			return nil, err
-		}
-		switch {
-		case mb.backend == nil:
-			return nil, usageErr("eval: --folds trains the baseline classifier; --backend rules has none (use --backend baseline, a model backend, or --simulate)")
-		case mb.backend.Name() == baseline.Name:
-			asBackend = true
-		}
-		base = screener.Config{ThreatModel: tm, Rules: eng, Backend: mb.backend, Prompt: mb.prompt, Concurrency: c.Int("concurrency")}
-		if err := mb.configure(c, &base); err != nil {
-			return nil, err
-		}
-		if mb.evalCache != nil {
-			foldCache = &modelCache{dir: filepath.Join(mb.cacheRoot, "baseline"), fingerprint: rulesFingerprint(c)}
-		}
+		return eval.FoldTrainer(o), nil
 	}
-	return func(ctx context.Context, train []corpus.LabeledReport) (*screener.Screener, error) {
-		ex := make([]baseline.Example, len(train))
-		for i, lr := range train {
-			ex[i] = baseline.Example{Report: lr.Report, Verdict: lr.Label.Verdict, Category: lr.Label.Category}
-		}
-		opt := opt
-		opt.Evaluate = func(r *intake.Report) rules.Evaluation { return base.EvalCache.Evaluate(r, eng) }
-		m, err := trainCached(ex, eng, opt, foldCache)
-		if err != nil {
-			return nil, err
-		}
-		cfg := base
-		if asBackend {
-			cfg.Backend = baseline.NewBackend(m, eng)
-		} else {
-			cfg.Voter = baselineVoter(m, tm, eng)
-		}
-		return screener.New(cfg)
-	}, nil
-}
-
-// modelCache keeps the baseline models eval --folds trains, beside the
-// reply cache: training (about 3 s of CPU a fold) was most of what a
-// warm-cache eval re-run did. A model is found by the rules' fingerprint
-// (binary, rule, series and threat model files), the training options and
-// every training report with its label, so any change trains afresh.
-type modelCache struct {
-	dir, fingerprint string
-}
-
-// trainCached trains a baseline model, or loads the one trained on the
-// same examples before.
-func trainCached(ex []baseline.Example, eng *rules.Engine, opt baseline.TrainOptions, mc *modelCache) (*baseline.Model, error) {
-	if mc == nil || mc.fingerprint == "" {
-		return baseline.Train(ex, eng, opt)
-	}
-	h := sha256.New()
-	fmt.Fprintf(h, "secscreen-fold-model/v1\x00%s\x00", mc.fingerprint)
-	enc := json.NewEncoder(h)
-	if err := enc.Encode(opt); err != nil {
-		return baseline.Train(ex, eng, opt)
-	}
-	for _, e := range ex {
-		if enc.Encode(e.Report) != nil || enc.Encode(e.Report.Hidden) != nil {
-			return baseline.Train(ex, eng, opt)
-		}
-		fmt.Fprintf(h, "%s\x00%s\x00", e.Verdict, e.Category)
-	}
-	path := filepath.Join(mc.dir, hex.EncodeToString(h.Sum(nil))+".json")
-	if m, err := baseline.LoadModelFile(path); err == nil {
-		return m, nil
-	}
-	m, err := baseline.Train(ex, eng, opt)
+	mb, err := newModelBackend(c, s, eng)
 	if err != nil {
 		return nil, err
 	}
-	var buf bytes.Buffer
-	if m.Save(&buf) == nil && os.MkdirAll(mc.dir, 0o700) == nil {
-		if f, err := os.CreateTemp(mc.dir, ".tmp-*"); err == nil {
-			_, werr := f.Write(buf.Bytes())
-			if errors.Join(werr, f.Close()) != nil || os.Rename(f.Name(), path) != nil {
-				os.Remove(f.Name())
-			}
-		}
+	if mb.Backend == nil {
+		return nil, usageErr("eval: --folds trains the baseline classifier; %s is %q, which has none (use --backend baseline, a model backend, or --simulate)",
+			s.Source("backend"), mb.Choice.Backend)
 	}
-	return m, nil
+	o.AsBackend = !mb.Choice.Remote
+	o.Base = screener.Config{ThreatModel: tm, Rules: eng, Backend: mb.Backend, Prompt: mb.prompt, EvalCache: mb.evalCache}
+	if err := configure(c, s, &o.Base); err != nil {
+		return nil, err
+	}
+	if mb.evalCache != nil {
+		o.CacheDir, o.Fingerprint = filepath.Join(mb.CacheDir, "baseline"), rulesFingerprint(c)
+	}
+	return eval.FoldTrainer(o), nil
 }

@@ -1,9 +1,9 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/user"
 	"strings"
@@ -135,12 +135,6 @@ func withHistory(c *cli.Context, fn func(history.Store) error) error {
 	return fn(s)
 }
 
-func writeJSON(c *cli.Context, v any) error {
-	enc := json.NewEncoder(c.App.Writer)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
-
 func historySearch(c *cli.Context) error {
 	like := c.String("like")
 	if (like == "") == (c.NArg() == 0) {
@@ -155,10 +149,7 @@ func historySearch(c *cli.Context) error {
 			if err != nil {
 				return err
 			}
-			if c.String("format") == "json" {
-				return writeJSON(c, es)
-			}
-			return history.WriteEntries(c.App.Writer, es)
+			return emit(c, es, func(w io.Writer) error { return history.WriteEntries(w, es) })
 		}
 		var hits []history.Hit
 		n := 0
@@ -174,10 +165,7 @@ func historySearch(c *cli.Context) error {
 				return err
 			}
 		}
-		if c.String("format") == "json" {
-			return writeJSON(c, hits)
-		}
-		return history.WriteHits(c.App.Writer, hits)
+		return emit(c, hits, func(w io.Writer) error { return history.WriteHits(w, hits) })
 	})
 }
 
@@ -193,18 +181,17 @@ func historyShow(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		if c.String("format") == "json" {
-			return writeJSON(c, es)
-		}
-		for i, e := range es {
-			if i > 0 {
-				fmt.Fprintln(c.App.Writer)
+		return emit(c, es, func(w io.Writer) error {
+			for i, e := range es {
+				if i > 0 {
+					fmt.Fprintln(w)
+				}
+				if err := history.WriteEntry(w, e); err != nil {
+					return err
+				}
 			}
-			if err := history.WriteEntry(c.App.Writer, e); err != nil {
-				return err
-			}
-		}
-		return nil
+			return nil
+		})
 	})
 }
 
@@ -214,10 +201,7 @@ func historyStats(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		if c.String("format") == "json" {
-			return writeJSON(c, st)
-		}
-		return st.WriteText(c.App.Writer)
+		return emit(c, st, st.WriteText)
 	})
 }
 

@@ -12,6 +12,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -102,6 +103,26 @@ func newApp() *cli.App {
 	}
 	setUsageErrors(app.Commands)
 	return app
+}
+
+// writeJSON writes v to standard output as indented JSON.
+func writeJSON(c *cli.Context, v any) error {
+	enc := json.NewEncoder(c.App.Writer)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// emit writes v as JSON when --format is json, or with text when it is
+// text; another format is a usage error naming the command.
+func emit(c *cli.Context, v any, text func(io.Writer) error) error {
+	switch f := c.String("format"); f {
+	case "json":
+		return writeJSON(c, v)
+	case "text":
+		return text(c.App.Writer)
+	default:
+		return usageErr("%s: unknown format %q (want text or json)", c.Command.FullName(), f)
+	}
 }
 
 // verbose reports whether -v was given to the command or before it.

@@ -107,6 +107,8 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{"screen", "--no-such-flag", "../../examples"},
 		{"screen", "--threat-model", "/nonexistent.yaml", "../../examples"},
 		{"screen", "--offline", "--no-cache", "../../examples"},
+		{"rules", "list", "--format", "xml"},
+		{"history", "stats", "--format", "xml"},
 	} {
 		code, _, errOut := secscreen(t, args...)
 		assert.Equal(t, exitUsage, code, "%v: %s", args, errOut)

@@ -8,52 +8,40 @@ import (
 	"github.com/secscreen/secscreen/screener"
 	"github.com/secscreen/secscreen/screener/backend"
 	"github.com/secscreen/secscreen/screener/backend/baseline"
+	"github.com/secscreen/secscreen/screener/config"
 	"github.com/secscreen/secscreen/screener/intake"
+	"github.com/secscreen/secscreen/screener/output"
 	"github.com/secscreen/secscreen/screener/sourcetree"
 	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
 // inputFlags are the flags that control reading reports.
 func inputFlags() []cli.Flag {
-	d := intake.DefaultLimits()
+	d := config.Defaults()
 	return []cli.Flag{
 		&cli.StringFlag{Name: "input-format", Value: "auto", Usage: "input `KIND`: auto (detect from content), email, mbox, maildir, jsonl, text"},
-		&cli.Int64Flag{Name: "max-message-bytes", Value: d.MaxMessageBytes, Usage: "largest message or file read as one report; larger ones become error rows"},
-		&cli.Int64Flag{Name: "max-attachment-bytes", Value: d.MaxAttachmentBytes, Usage: "most text kept from one attachment"},
+		&cli.Int64Flag{Name: "max-message-bytes", Value: d.MessageBytes, Usage: "largest message or file read as one report; larger ones become error rows"},
+		&cli.Int64Flag{Name: "max-attachment-bytes", Value: d.AttachmentBytes, Usage: "most text kept from one attachment"},
 	}
 }
 
-// intakeOptions reads the input flags; limits not given as flags come
-// from the config file's limits when it sets them.
-func intakeOptions(c *cli.Context) (intake.Options, error) {
+// intakeOptions are the input flags with the limits the settings give.
+func intakeOptions(c *cli.Context, s config.Settings) (intake.Options, error) {
 	f, err := intake.ParseFormat(c.String("input-format"))
 	if err != nil {
 		return intake.Options{}, usageErr("%w", err)
 	}
-	file, err := loadConfigFile(c)
-	if err != nil {
-		return intake.Options{}, err
-	}
-	lim := intake.Limits{
-		MaxMessageBytes:    c.Int64("max-message-bytes"),
-		MaxAttachmentBytes: c.Int64("max-attachment-bytes"),
-	}
-	if !c.IsSet("max-message-bytes") && file.Limits.MessageBytes > 0 {
-		lim.MaxMessageBytes = file.Limits.MessageBytes
-	}
-	if !c.IsSet("max-attachment-bytes") && file.Limits.AttachmentBytes > 0 {
-		lim.MaxAttachmentBytes = file.Limits.AttachmentBytes
-	}
-	return intake.Options{Format: f, Limits: lim}, nil
+	return intake.Options{Format: f, Limits: intake.Limits{MaxMessageBytes: s.MessageBytes, MaxAttachmentBytes: s.AttachmentBytes}}, nil
 }
 
 // pipelineFlags are the flags that build the screener: threat model,
-// rules, backend and model options.
-func pipelineFlags() []cli.Flag {
+// rules, backend and model options, and the corpus --shots picks from
+// (eval has its own --corpus).
+func pipelineFlags(extra ...cli.Flag) []cli.Flag {
 	flags := []cli.Flag{threatModelFlag, rulesFlag, seriesFlag,
-		&cli.IntFlag{Name: "concurrency", Aliases: []string{"j"}, Value: 4, Usage: "reports screened at once"},
+		&cli.IntFlag{Name: "concurrency", Aliases: []string{"j"}, Value: config.Defaults().Concurrency, Usage: "reports screened at once"},
 	}
-	return append(flags, backendFlags()...)
+	return append(append(flags, backendFlags()...), extra...)
 }
 
 // sourceFlag names a kernel tree whose code reports are checked against;
@@ -92,60 +80,49 @@ type pipeline struct {
 	tm *threatmodel.Model
 }
 
-func (p *pipeline) describe() string { return p.choice }
-
-func (p *pipeline) cost(sum screener.Summary) (float64, bool) {
-	if len(p.prices) == 0 {
-		return 0, false
+// summaryLine is the run's one-line account (output.SummaryLine).
+func (p *pipeline) summaryLine(sum screener.Summary) string {
+	var cost float64
+	ok := false
+	if len(p.prices) > 0 {
+		cost, ok = p.prices.Cost(backend.Usage{Model: p.modelName, PromptTokens: sum.PromptTokens, CompletionTokens: sum.CompletionTokens})
 	}
-	return p.prices.Cost(backend.Usage{Model: p.modelName, PromptTokens: sum.PromptTokens, CompletionTokens: sum.CompletionTokens})
+	return output.SummaryLine(sum, p.choice, cost, ok)
 }
 
-// buildPipeline assembles the screener from the flags; mutate, if given,
-// completes its configuration (screen adds duplicate detection).
-func buildPipeline(c *cli.Context, progress func(screener.Summary), mutate ...func(*screener.Config)) (*pipeline, error) {
+// buildPipeline assembles the screener from the settings; mutate, if
+// given, completes its configuration (screen adds duplicate detection).
+func buildPipeline(c *cli.Context, s config.Settings, progress func(screener.Summary), mutate ...func(*screener.Config)) (*pipeline, error) {
 	tm, eng, err := loadThreatModelAndRules(c)
 	if err != nil {
 		return nil, err
 	}
-	mb, err := newModelBackend(c, tm, eng)
+	mb, err := newModelBackend(c, s, eng)
 	if err != nil {
 		return nil, err
 	}
-	cfg := screener.Config{
-		ThreatModel: tm,
-		Rules:       eng,
-		Backend:     mb.backend,
-		Prompt:      mb.prompt,
-		Concurrency: c.Int("concurrency"),
-		Progress:    progress,
-	}
-	if err := mb.configure(c, &cfg); err != nil {
+	cfg := screener.Config{ThreatModel: tm, Rules: eng, Backend: mb.Backend, Prompt: mb.prompt, Progress: progress, EvalCache: mb.evalCache}
+	if err := configure(c, s, &cfg); err != nil {
 		return nil, err
 	}
-	p := &pipeline{choice: mb.choice, prices: mb.prices, modelName: mb.model, tm: tm}
+	p := &pipeline{choice: mb.Description, prices: s.Prices, modelName: mb.Choice.Model, tm: tm}
 	if cfg.Source, err = openSource(c); err != nil {
 		return nil, err
 	}
 	if cfg.Source != nil {
 		p.choice += "; cited code looked up in " + c.String(sourceFlag.Name)
 	}
-	switch {
-	case mb.backend == nil:
-		// --backend rules: the rules alone.
-	case mb.backend.Name() == baseline.Name:
-		// The baseline answers as the backend; it must not vote twice.
-		if p.baseline, err = loadBaselineModel(c); err != nil {
-			return nil, err
-		}
-	default:
-		// A model answers: the offline baseline votes beside the rules, so
-		// that the two together can catch a wrong model.
-		m, err := loadBaselineModel(c)
+	if mb.Backend != nil {
+		m, err := loadBaselineModel(s)
 		if err != nil {
 			return nil, err
 		}
-		if cfg.Voter = baselineVoter(m, tm, eng); cfg.Voter != nil {
+		if !mb.Choice.Remote {
+			// The baseline answers as the backend; it must not vote twice.
+			p.baseline = m
+		} else if cfg.Voter = baseline.Voter(m, tm, eng); cfg.Voter != nil {
+			// A model answers: the offline baseline votes beside the
+			// rules, so that the two together can catch a wrong model.
 			p.baseline = m
 			p.choice += "; the offline baseline votes beside it"
 		}

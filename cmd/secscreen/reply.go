@@ -18,7 +18,7 @@ func replyCommand() *cli.Command {
 		&cli.StringFlag{Name: "category", Usage: "answer with this threat-model `ID` (a person's decision) instead of the screening's label; no model is asked"},
 	}
 	flags = append(flags, inputFlags()...)
-	flags = append(flags, pipelineFlags()...)
+	flags = append(flags, pipelineFlags(shotsCorpusFlag)...)
 	return &cli.Command{
 		Name:      "reply",
 		Usage:     "draft a reply to each report that is not a security bug",
@@ -38,7 +38,11 @@ func replyAction(c *cli.Context) error {
 	if c.NArg() == 0 {
 		return usageErr("reply: name at least one INPUT (a file, a directory, or - for standard input)")
 	}
-	inOpt, err := intakeOptions(c)
+	set, err := resolveSettings(c)
+	if err != nil {
+		return err
+	}
+	inOpt, err := intakeOptions(c, set)
 	if err != nil {
 		return err
 	}
@@ -63,12 +67,12 @@ func replyAction(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		if s, err = screener.New(screener.Config{ThreatModel: tm, Rules: eng, Source: src, Concurrency: c.Int("concurrency")}); err != nil {
+		if s, err = screener.New(screener.Config{ThreatModel: tm, Rules: eng, Source: src, Concurrency: set.Concurrency}); err != nil {
 			return err
 		}
 		p = &pipeline{tm: tm, choice: "rules"}
 	} else {
-		if p, err = buildPipeline(c, nil); err != nil {
+		if p, err = buildPipeline(c, set, nil); err != nil {
 			return err
 		}
 		s = p.screener
@@ -77,7 +81,7 @@ func replyAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	w, err := newDraftWriter(c, c.String("dir"), c.App.Writer, opt)
+	w, err := newDrafter(c, c.String("dir"), c.App.Writer, opt)
 	if err != nil {
 		return err
 	}
@@ -94,11 +98,11 @@ func replyAction(c *cli.Context) error {
 			res.Verdict, res.Category = cv, c.String("category")
 			res.NeedsReview, res.ReviewReason, res.ReviewFlags = false, "", nil
 		}
-		if failed = w.add(res); failed != nil {
+		if failed = w.Add(res); failed != nil {
 			stop()
 		}
 	})
-	fmt.Fprintln(c.App.ErrWriter, w.summary())
+	fmt.Fprintln(c.App.ErrWriter, w.Summary())
 	switch {
 	case failed != nil:
 		return failed

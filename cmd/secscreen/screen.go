@@ -1,19 +1,16 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/secscreen/secscreen/replies"
 	"github.com/secscreen/secscreen/screener"
 	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/output"
@@ -34,7 +31,7 @@ func screenCommand() *cli.Command {
 		replyTemplateFlag, maintainersFlag,
 	}
 	flags = append(flags, inputFlags()...)
-	flags = append(flags, pipelineFlags()...)
+	flags = append(flags, pipelineFlags(shotsCorpusFlag)...)
 	flags = append(flags, historyFlags()...)
 	return &cli.Command{
 		Name:      "screen",
@@ -59,7 +56,11 @@ func screenAction(c *cli.Context) error {
 		// -o report.html without -f writes HTML, not a text table.
 		format = output.FormatForFile(path, format)
 	}
-	inOpt, err := intakeOptions(c)
+	set, err := resolveSettings(c)
+	if err != nil {
+		return err
+	}
+	inOpt, err := intakeOptions(c, set)
 	if err != nil {
 		return err
 	}
@@ -94,7 +95,7 @@ func screenAction(c *cli.Context) error {
 	}
 	// JSONL streams each row as it is done; the other formats keep the
 	// input's order.
-	p, err := buildPipeline(c, progress.Update, func(cfg *screener.Config) {
+	p, err := buildPipeline(c, set, progress.Update, func(cfg *screener.Config) {
 		cfg.Duplicates = dups
 		cfg.EmitAsDone = format == output.JSONL
 	})
@@ -126,16 +127,16 @@ func screenAction(c *cli.Context) error {
 	if err != nil {
 		return usageErr("%w", err)
 	}
-	var drafts *draftWriter
+	var drafts *replies.Drafter
 	if dir := c.String("replies"); dir != "" {
 		opt, err := adviceOptions(c, p)
 		if err != nil {
 			return err
 		}
-		if drafts, err = newDraftWriter(c, dir, nil, opt); err != nil {
+		if drafts, err = newDrafter(c, dir, nil, opt); err != nil {
 			return err
 		}
-		drafts.log = io.Discard // the progress line owns standard error; the summary counts the drafts
+		drafts.Log = nil // the progress line owns standard error; the summary counts the drafts
 	}
 
 	// A failed write (a full disk) stops the run: every report screened
@@ -150,7 +151,7 @@ func screenAction(c *cli.Context) error {
 	sum := p.screener.Run(ctx, items, func(r screener.Result) {
 		if writeErr == nil {
 			if writeErr = w.Write(r); writeErr == nil && drafts != nil {
-				writeErr = drafts.add(r)
+				writeErr = drafts.Add(r)
 			}
 			if writeErr != nil {
 				stopRun()
@@ -174,16 +175,16 @@ func screenAction(c *cli.Context) error {
 		}
 	}
 	if !quiet {
-		fmt.Fprintln(c.App.ErrWriter, summaryLine(sum, p))
-		fmt.Fprint(c.App.ErrWriter, summaryDetail(sum))
+		fmt.Fprintln(c.App.ErrWriter, p.summaryLine(sum))
+		fmt.Fprint(c.App.ErrWriter, output.SummaryDetail(sum))
 		if done != nil {
-			fmt.Fprintf(c.App.ErrWriter, "  resumed %s: %s\n", c.String("output"), resumeLine(done))
+			fmt.Fprintf(c.App.ErrWriter, "  resumed %s: %s\n", c.String("output"), done)
 		}
 		if since != nil && len(since.Whole) > 0 {
-			fmt.Fprintf(c.App.ErrWriter, "  --since-last: read whole (not a public-inbox or Maildir): %s\n", firstOf(since.Whole, 5))
+			fmt.Fprintf(c.App.ErrWriter, "  --since-last: read whole (not a public-inbox or Maildir): %s\n", output.FirstOf(since.Whole, 5))
 		}
 		if drafts != nil {
-			fmt.Fprintf(c.App.ErrWriter, "  %s\n", drafts.summary())
+			fmt.Fprintf(c.App.ErrWriter, "  %s\n", drafts.Summary())
 		}
 		fmt.Fprint(c.App.ErrWriter, historySummary(sum, dups, hist))
 	}
@@ -204,18 +205,6 @@ func screenAction(c *cli.Context) error {
 	return nil
 }
 
-// resumeLine says what --resume found in the output and skipped.
-func resumeLine(d *output.Done) string {
-	s := fmt.Sprintf("%d rows were there, %d inputs skipped as done", d.Rows, d.Skipped)
-	if d.Redo > 0 {
-		s += fmt.Sprintf(", %d cancelled rows removed and screened again", d.Redo)
-	}
-	if d.Torn > 0 {
-		s += fmt.Sprintf(", a half-written last line (%d bytes) cut off", d.Torn)
-	}
-	return s
-}
-
 // statePath is --state, or the default state file.
 func statePath(c *cli.Context) (string, error) {
 	if p := c.String("state"); p != "" {
@@ -230,75 +219,6 @@ func statePath(c *cli.Context) (string, error) {
 		dir = filepath.Join(home, ".local", "state")
 	}
 	return filepath.Join(dir, "secscreen", "since-last.json"), nil
-}
-
-// summaryLine is the one-line account of a run for standard error.
-func summaryLine(sum screener.Summary, p *pipeline) string {
-	s := fmt.Sprintf("%d inputs, %d rows: %d screened, %d errors, %d need review; backend %s",
-		sum.Inputs, sum.Results+sum.Errors, sum.Results, sum.Errors, sum.NeedsReview, p.describe())
-	if sum.ModelCalls > 0 || sum.CallsSaved > 0 {
-		s += fmt.Sprintf("; %d model calls (%d failed, %d repaired, %d cached), %d saved by decisive rules, %d+%d tokens",
-			sum.ModelCalls, sum.ModelFailures, sum.Repaired, sum.CacheHits, sum.CallsSaved, sum.PromptTokens, sum.CompletionTokens)
-		if cost, ok := p.cost(sum); ok {
-			s += fmt.Sprintf(", cost %.4f", cost)
-		}
-	}
-	return s + "; " + sentToLine(sum.SentTo)
-}
-
-// summaryDetail is the rest of a run's account, one line each: verdicts and
-// categories, the reports to review and the inputs that failed (the first
-// ten of each), and the wall time and rate.
-func summaryDetail(sum screener.Summary) string {
-	var b strings.Builder
-	if len(sum.ByVerdict) > 0 {
-		fmt.Fprintf(&b, "  verdicts: %s\n", countList(sum.ByVerdict))
-		fmt.Fprintf(&b, "  categories: %s\n", countList(sum.ByCategory))
-	}
-	if len(sum.ReviewIDs) > 0 {
-		fmt.Fprintf(&b, "  to review: %s\n", firstOf(sum.ReviewIDs, 10))
-	}
-	if sum.Replies > 0 {
-		fmt.Fprintf(&b, "  threads: %d replies folded into %d reports (--no-threads screens them alone)\n", sum.Replies, sum.Threads)
-	}
-	if len(sum.ErrorSources) > 0 {
-		fmt.Fprintf(&b, "  errors: %s\n", firstOf(sum.ErrorSources, 10))
-	}
-	fmt.Fprintf(&b, "  wall time %.2f s, %.1f reports/s\n", sum.Wall.Seconds(), sum.Rate())
-	return b.String()
-}
-
-// countList prints counts largest first, then by name: "a 3, b 1".
-func countList(m map[string]int) string {
-	keys := slices.Collect(maps.Keys(m))
-	slices.SortFunc(keys, func(a, b string) int { return cmp.Or(cmp.Compare(m[b], m[a]), cmp.Compare(a, b)) })
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s %d", k, m[k])
-	}
-	return strings.Join(parts, ", ")
-}
-
-// firstOf joins the first n items and says how many more there are.
-func firstOf(items []string, n int) string {
-	if len(items) <= n {
-		return strings.Join(items, ", ")
-	}
-	return fmt.Sprintf("%s (+%d more)", strings.Join(items[:n], ", "), len(items)-n)
-}
-
-// sentToLine says where reports' text went: every server and how many
-// reports it received, or that nothing left this machine.
-func sentToLine(sentTo map[string]int) string {
-	if len(sentTo) == 0 {
-		return "no report text left this machine"
-	}
-	servers := slices.Sorted(maps.Keys(sentTo))
-	parts := make([]string, len(servers))
-	for i, s := range servers {
-		parts[i] = fmt.Sprintf("%d to %s", sentTo[s], s)
-	}
-	return "report text sent: " + strings.Join(parts, ", ")
 }
 
 // isTerminal reports whether w is a terminal.

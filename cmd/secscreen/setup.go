@@ -5,7 +5,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/secscreen/secscreen/screener/config"
 	"github.com/secscreen/secscreen/screener/rules"
 	"github.com/secscreen/secscreen/screener/threatmodel"
 )
@@ -26,24 +25,6 @@ var (
 		Usage: "maintained kernel series `FILE` (YAML) replacing the built-in list",
 	}
 )
-
-// loadConfigFile reads the config file (--config, else the default path)
-// once per run: the input options and the backend settings both need it.
-func loadConfigFile(c *cli.Context) (config.Config, error) {
-	const key = "secscreen.config"
-	if cfg, ok := c.App.Metadata[key].(config.Config); ok {
-		return cfg, nil
-	}
-	cfg, err := config.Load(c.String("config"))
-	if err != nil {
-		return config.Config{}, usageErr("%w", err) // config.Load's errors say "config:" already
-	}
-	if c.App.Metadata == nil {
-		c.App.Metadata = map[string]any{}
-	}
-	c.App.Metadata[key] = cfg
-	return cfg, nil
-}
 
 // loadThreatModel returns the model named by --threat-model, or the
 // built-in kernel model.

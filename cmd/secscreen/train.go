@@ -1,11 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -13,7 +9,6 @@ import (
 	"github.com/secscreen/secscreen/corpus"
 	"github.com/secscreen/secscreen/screener/backend/baseline"
 	"github.com/secscreen/secscreen/screener/intake"
-	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
 // trainCommand is `secscreen train`: fit the offline baseline classifier
@@ -153,20 +148,21 @@ func trainRun(c *cli.Context) error {
 		return fmt.Errorf("train: %w (run `secscreen corpus check %s`)", err, crp.Dir)
 	}
 
-	var buf bytes.Buffer
-	if err := m.Save(&buf); err != nil {
-		return fmt.Errorf("train: %w", err)
-	}
 	out, summary := c.String("output"), c.App.Writer
 	if out == "-" {
-		if _, err := c.App.Writer.Write(buf.Bytes()); err != nil {
-			return fmt.Errorf("train: write model: %w", err)
-		}
-		summary = c.App.ErrWriter
-	} else if err := writeFileAtomic(out, buf.Bytes()); err != nil {
+		err, summary = m.Save(c.App.Writer), c.App.ErrWriter
+	} else {
+		err = m.SaveFile(out)
+	}
+	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
-	printTrainSummary(summary, m, ex, skipped, tm, split, out)
+	if err := baseline.WriteTrainSummary(summary, m, ex, skipped, tm, split); err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	if out != "-" {
+		fmt.Fprintf(summary, "wrote %s\n", out)
+	}
 	return nil
 }
 
@@ -188,65 +184,4 @@ func readExamples(c *cli.Context, crp *corpus.Corpus) ([]baseline.Example, int, 
 		ex = append(ex, baseline.Example{Report: lr.Report, Verdict: lr.Label.Verdict, Category: lr.Label.Category})
 	}
 	return ex, skipped, nil
-}
-
-// printTrainSummary says what was trained, how well it did on the
-// held-out folds and where it went.
-func printTrainSummary(w io.Writer, m *baseline.Model, ex []baseline.Example, skipped int, tm *threatmodel.Model, split, out string) {
-	perVerdict := map[string]int{}
-	for _, e := range ex {
-		perVerdict[e.Verdict]++
-	}
-	var parts []string
-	for _, v := range threatmodel.Verdicts {
-		if n := perVerdict[string(v)]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%s %d", v, n))
-		}
-	}
-	fmt.Fprintf(w, "trained %s on %d reports of the %s split (%s), %d skipped\n", m.Kind, len(ex), split, strings.Join(parts, ", "), skipped)
-	fmt.Fprintf(w, "threat model %s: %d of %d categories learned, %d features", tm.Name, len(m.Classes), len(tm.Clauses), m.Stats.Features)
-	if m.Kind == baseline.KindLogReg {
-		fmt.Fprintf(w, ", lambda %g", m.Lambda)
-	}
-	fmt.Fprintln(w)
-	st := m.Stats
-	fmt.Fprintf(w, "held out (%d folds): verdict accuracy %.3f", m.Options.Folds, st.CVVerdictAccuracy)
-	if st.CVCategoryAccuracy > 0 {
-		fmt.Fprintf(w, ", category accuracy %.3f", st.CVCategoryAccuracy)
-	}
-	fmt.Fprintf(w, ", macro-F1 %.3f, security recall %.3f, precision %.3f, log-loss %.3f, ECE %.3f\n",
-		st.CVMacroF1, st.CVSecurityRecall, st.CVSecurityPrecision, st.CVLogLoss, st.CVECE)
-	fmt.Fprintf(w, "calibration: temperature %g; security when P(security) >= %.2f (target recall %.2f)\n",
-		m.Temperature, m.SecurityThreshold, m.Options.TargetRecall)
-	fmt.Fprintf(w, "fingerprint %s\n", m.Fingerprint)
-	if out != "-" {
-		fmt.Fprintf(w, "wrote %s\n", out)
-	}
-}
-
-// writeFileAtomic writes data to a temporary file beside path and renames
-// it over path, so a failed run never leaves a half-written model.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("write model: %w", err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write model: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write model: %w", err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write model: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write model: %w", err)
-	}
-	return nil
 }

@@ -23,7 +23,7 @@
 //	  body_chars: 60000
 //	prices:
 //	  gpt-4o-mini: {prompt_per_1m: 0.15, completion_per_1m: 0.60}
-//	prompt: screen@1
+//	prompt: screen@v1
 //
 // Load it with:
 //

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/secscreen/secscreen/prompts"
 	"github.com/secscreen/secscreen/screener/backend"
 )
 
@@ -31,7 +32,7 @@ limits:
   body_chars: 60000
 prices:
   gpt-4o-mini: {prompt_per_1m: 0.15, completion_per_1m: 0.60}
-prompt: screen@1
+prompt: screen@v1
 `
 
 func write(t *testing.T, content string) string {
@@ -58,7 +59,7 @@ func TestLoadFullFile(t *testing.T) {
 		Cache:       "offline",
 		Limits:      Limits{MessageBytes: 10485760, AttachmentBytes: 2097152, BodyChars: 60000},
 		Prices:      backend.PriceTable{"gpt-4o-mini": {PromptPer1M: 0.15, CompletionPer1M: 0.60}},
-		Prompt:      "screen@1",
+		Prompt:      "screen@v1",
 	}, cfg)
 }
 
@@ -128,4 +129,13 @@ func TestErrorsNameFileAndLine(t *testing.T) {
 			assert.NotContains(t, msg, "sk-abc123", "a refused secret is not echoed")
 		})
 	}
+}
+
+// The package doc's example is a file Load accepts, and its prompt is one
+// the prompt catalogue knows (it once said screen@1, which is refused).
+func TestTheDocExampleIsValid(t *testing.T) {
+	cfg, err := Load(write(t, full))
+	require.NoError(t, err)
+	_, err = prompts.Resolve(cfg.Prompt)
+	assert.NoError(t, err)
 }

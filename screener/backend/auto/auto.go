@@ -38,7 +38,6 @@ import (
 
 	"github.com/secscreen/secscreen/screener/backend"
 	"github.com/secscreen/secscreen/screener/backend/ollama"
-	"github.com/secscreen/secscreen/screener/backend/openai"
 )
 
 // DefaultAPIKeyEnv is the variable read for the API key unless
@@ -85,6 +84,10 @@ type Choice struct {
 	Model string
 	// Where is the server's URL, if any.
 	Where string
+	// Remote says the backend sends reports to a server (it implements
+	// backend.Remote): report text leaves the process, and its replies are
+	// worth caching. The offline classifier and the rules are not remote.
+	Remote bool
 	// Reason explains the pick and what was passed over, in one line.
 	Reason string
 }
@@ -118,10 +121,7 @@ func Select(ctx context.Context, opts Options) (backend.Backend, Choice, error) 
 		passed = append(passed, fmt.Sprintf("base URL %s is not on this machine (auto keeps reports here: use --backend openai to send them there)", backend.ServerOf(opts.BaseURL)))
 	case opts.BaseURL != "":
 		model := opts.Model
-		c, err := openai.New(openai.Config{
-			BaseURL: opts.BaseURL, APIKey: key, Model: model,
-			Timeout: opts.Timeout, HTTPClient: opts.HTTPClient, Logger: opts.Logger,
-		})
+		c, err := newOpenAI(opts.BaseURL, key, model, opts.Timeout, opts.HTTPClient, opts.Logger)
 		if err != nil {
 			return nil, Choice{}, fmt.Errorf("auto: %w", err)
 		}
@@ -130,7 +130,7 @@ func Select(ctx context.Context, opts Options) (backend.Backend, Choice, error) 
 			why += " (with the key in " + keyEnv + ")"
 		}
 		return c, Choice{
-			Backend: "openai", Model: model, Where: c.BaseURL(),
+			Backend: "openai", Model: model, Where: c.BaseURL(), Remote: backend.DestinationOf(c) != "",
 			Reason: join(passed, why),
 		}, nil
 	case key != "":
@@ -187,7 +187,7 @@ func tryOllama(ctx context.Context, opts Options, getenv func(string) string) (b
 		return nil, Choice{}, fmt.Sprintf("Ollama unusable (%v)", err)
 	}
 	return c, Choice{
-		Backend: "ollama", Model: model, Where: host,
+		Backend: "ollama", Model: model, Where: host, Remote: backend.DestinationOf(c) != "",
 		Reason: fmt.Sprintf("Ollama %s answers at %s; model %s %s", version, host, model, how),
 	}, ""
 }

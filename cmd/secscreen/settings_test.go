@@ -1,0 +1,151 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// userConfig writes the default config file of an isolated test.
+func userConfig(t *testing.T, content string) string {
+	t.Helper()
+	dir := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "secscreen")
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	path := filepath.Join(dir, "config.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(content), 0o644))
+	return path
+}
+
+// eval --folds reads the backend from the config file as screen does
+// (issue 11: it once read --backend from the flags only and failed with
+// `cannot train backend "auto"`).
+func TestEvalFoldsTakeTheBackendFromTheConfigFile(t *testing.T) {
+	isolate(t)
+	dir := evalCorpus(t)
+	model := trainOn(t, dir, "--algo", "nb")
+	userConfig(t, "backend: baseline\n")
+	code, out, errOut := secscreen(t, "eval", "--json", "-", "--resamples", "20", "--corpus", dir, "--split", "dev",
+		"--baseline-model", model, "--folds", "2")
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, `"model_name": "naive-bayes@`, "the folds' baseline answers as the backend")
+
+	userConfig(t, "backend: rules\n")
+	code, _, errOut = secscreen(t, "eval", "--corpus", dir, "--split", "dev", "--folds", "2")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "config.yaml: backend", "the error names the file that chose the rules")
+}
+
+// Every command takes the prompt from the config file: eval --simulate
+// once read --prompt from the flags only and ignored the file's.
+func TestEveryCommandReadsThePromptFromTheConfigFile(t *testing.T) {
+	isolate(t)
+	dir := evalCorpus(t)
+	path := userConfig(t, "prompt: nosuch@v9\n")
+	for _, args := range [][]string{
+		{"screen", "--backend", "baseline", "../../examples/05-vague-report.txt"},
+		{"eval", "--corpus", dir, "--split", "test", "--simulate", "0.2"},
+		{"eval", "--corpus", dir, "--split", "dev", "--simulate", "0.2", "--folds", "2"},
+	} {
+		code, _, errOut := secscreen(t, args...)
+		assert.Equal(t, exitUsage, code, "%v: %s", args, errOut)
+		assert.Contains(t, errOut, path+": prompt:", "%v: the error names the file and key", args)
+		assert.Equal(t, 1, strings.Count(errOut, "\n"), "%v: one line: %s", args, errOut)
+	}
+	code, _, errOut := secscreen(t, "screen", "--backend", "baseline", "--prompt", "screen@v1", "../../examples/05-vague-report.txt")
+	assert.Equal(t, exitOK, code, "a flag beats the file: %s", errOut)
+}
+
+func TestSettingErrorsNameTheVariable(t *testing.T) {
+	isolate(t)
+	t.Setenv("SECSCREEN_BACKEND", "openai")
+	dir := evalCorpus(t)
+	code, _, errOut := secscreen(t, "eval", "--corpus", dir, "--split", "test", "--simulate", "0.2")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "cannot go with $SECSCREEN_BACKEND")
+
+	t.Setenv("SECSCREEN_BACKEND", "gpt")
+	code, _, errOut = secscreen(t, "screen", "../../examples/05-vague-report.txt")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, `$SECSCREEN_BACKEND: unknown backend "gpt"`)
+}
+
+func TestTooManyFoldsIsAUsageError(t *testing.T) {
+	isolate(t)
+	dir := evalCorpus(t)
+	code, _, errOut := secscreen(t, "eval", "--corpus", dir, "--backend", "baseline", "--folds", "500")
+	assert.Equal(t, exitUsage, code, errOut)
+	assert.Contains(t, errOut, "--folds")
+	assert.Contains(t, errOut, "every fold needs a report")
+}
+
+func TestHelpNamesOneDefaultAndWhatTheCorpusIs(t *testing.T) {
+	isolate(t)
+	_, out, _ := secscreen(t, "screen", "--help")
+	line := lineWith(out, "--timeout")
+	assert.Equal(t, 1, strings.Count(line, "default"), "one default for --timeout: %q", line)
+	assert.Contains(t, lineWith(out, "--corpus DIR"), "for --shots")
+	assert.Contains(t, lineWith(out, "--backend"), "[$SECSCREEN_BACKEND]", "the variable is still named")
+
+	_, out, _ = secscreen(t, "eval", "--help")
+	line = lineWith(out, "--corpus DIR")
+	assert.Contains(t, line, "labeled corpus DIR to score")
+	assert.NotContains(t, line, "DIR for --shots", "eval's corpus is the one it scores")
+}
+
+func lineWith(text, s string) string {
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, s) {
+			return l
+		}
+	}
+	return ""
+}
+
+func TestDevNullIsNotATerminal(t *testing.T) {
+	f, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	require.NoError(t, err)
+	defer f.Close()
+	assert.False(t, isTerminal(f))
+	assert.Equal(t, 120, terminalWidth(f), "not a terminal: the default width, whatever $COLUMNS says")
+	t.Setenv("COLUMNS", "40")
+	assert.Equal(t, 120, terminalWidth(f))
+}
+
+// eval --repeat asks the model every time: the reply cache is off for the
+// run (the settings say so; no parsed flag is rewritten), and --offline,
+// which could only replay, is refused.
+func TestEvalRepeatAlwaysReachesTheModel(t *testing.T) {
+	isolate(t)
+	dir := evalCorpus(t)
+	var calls atomic.Int32
+	srv := fakeOpenAI(t, &calls)
+	args := []string{"eval", "-q", "--resamples", "10", "--corpus", dir, "--split", "test", "--backend", "openai",
+		"--base-url", srv.URL + "/v1", "--model", "m", "--cache", t.TempDir(), "--repeat", "2"}
+	code, _, errOut := secscreen(t, args...)
+	require.Equal(t, exitOK, code, errOut)
+	first := calls.Load()
+	require.Positive(t, first)
+	code, _, errOut = secscreen(t, args...)
+	require.Equal(t, exitOK, code, errOut)
+	assert.Equal(t, 2*first, calls.Load(), "nothing was cached")
+
+	code, _, errOut = secscreen(t, append(args, "--offline")...)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "cannot go with --offline")
+}
+
+// Every setting flag reaches config.Resolve with the type it expects.
+func TestEverySettingFlagIsAccepted(t *testing.T) {
+	isolate(t)
+	code, _, errOut := secscreen(t, "screen", "--backend", "rules", "--model", "m", "--base-url", "http://127.0.0.1:1/v1",
+		"--api-key-env", "K", "--ollama-host", "http://127.0.0.1:1", "--prompt", "screen@v1", "--timeout", "5s",
+		"--retries", "0", "--rps", "2.5", "--burst", "2", "--cache", t.TempDir(), "--max-body-chars", "100", "--seed", "7",
+		"--skip-model-when-rules-decide", "-j", "2", "--max-message-bytes", "100000", "--max-attachment-bytes", "1000",
+		"--baseline-model", "", "../../examples/05-vague-report.txt")
+	assert.Equal(t, exitOK, code, errOut)
+}
