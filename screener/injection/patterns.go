@@ -16,6 +16,14 @@ type matcher struct {
 	// trim, when > 0, is the submatch the span starts at (the match may
 	// begin with the boundary before it).
 	trim int
+	// need is what every match contains (see needOf), set at start.
+	need need
+}
+
+func init() {
+	for i := range matchers {
+		matchers[i].need = needOf(matchers[i].re)
+	}
 }
 
 func re(s string) *regexp.Regexp { return regexp.MustCompile(`(?i)` + s) }
