@@ -186,14 +186,18 @@ func scanPart(idx int, name, text string, depth int) []cand {
 		text = cutValid(text, MaxScanBytes)
 	}
 	v := newView(text)
-	lower := asciiLower(v.norm)
+	lower, ascii := asciiLower(v.norm), isASCII(v.norm)
 	var out []cand
 	for mi, windows := range anchorWindows(v.norm) {
 		m := &matchers[mi]
+		need := m.need
+		if ascii {
+			need = m.needASCII
+		}
 		seen := map[[2]int]bool{}
 		for _, w := range windows {
-			if !m.need.met(lower[w[0]:w[1]]) {
-				continue // no match can be there
+			if !need.met(lower[w[0]:w[1]]) || !m.re.MatchString(v.norm[w[0]:w[1]]) {
+				continue // no match there (MatchString tracks no submatches: far cheaper)
 			}
 			for _, loc := range m.re.FindAllStringSubmatchIndex(v.norm[w[0]:w[1]], -1) {
 				for k := range loc {
@@ -448,6 +452,16 @@ func scanBase64(idx int, name, text string, depth int) []cand {
 		}
 	}
 	return out
+}
+
+// isASCII reports whether s is all ASCII.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // hasBase64Run reports whether text has a run of 24 base64 characters,

@@ -50,7 +50,11 @@ func TestNeedsHoldForEveryMatch(t *testing.T) {
 		for _, s := range texts {
 			for _, loc := range m.re.FindAllStringIndex(s, -1) {
 				matched++
-				require.True(t, m.need.met(asciiLower(s[loc[0]:loc[1]])), "%s: %q", m.name, s[loc[0]:loc[1]])
+				match := s[loc[0]:loc[1]]
+				require.True(t, m.need.met(asciiLower(match)), "%s: %q", m.name, match)
+				if isASCII(match) {
+					require.True(t, m.needASCII.met(asciiLower(match)), "%s (ASCII): %q", m.name, match)
+				}
 			}
 		}
 	}
@@ -70,9 +74,11 @@ func TestNeedOf(t *testing.T) {
 		{`(?i)(?:ok|yes){2}`, need{{"o", "ye"}}}, // k and s fold outside ASCII
 		{`(?i)modèle`, need{{"mod"}}},
 	} {
-		got := needOf(regexp.MustCompile(c.re))
+		got := needOf(regexp.MustCompile(c.re), false)
 		assert.Equal(t, c.want, got, c.re)
 	}
+	assert.Equal(t, need{{"ignore previous instructions"}}, needOf(regexp.MustCompile(`(?i)ignore previous instructions`), true),
+		"in ASCII text, s and k match only themselves")
 	assert.True(t, need{{"ab", "cd"}, {"x"}}.met("..cd..x"))
 	assert.False(t, need{{"ab", "cd"}, {"x"}}.met("..cd.."))
 	assert.True(t, need(nil).met(""))
