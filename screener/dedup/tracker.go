@@ -87,10 +87,33 @@ type Tracker struct {
 }
 
 // exactRef is the first report of the run with some content: its position
-// and, once it has left the window, where its record is in the spill.
+// and, once it has left the window, where its record is in the spill (n > 0:
+// n bytes at off in the file; n < 0: in memory at off; 0: none yet). It is
+// 16 bytes: the run keeps one per content.
 type exactRef struct {
+	off int64
 	seq int32
-	rec spillRef
+	n   int32
+}
+
+// rec returns where the record is.
+func (r exactRef) rec() spillRef {
+	switch {
+	case r.n > 0:
+		return spillRef{off: r.off, n: r.n, ok: true}
+	case r.n < 0:
+		return spillRef{off: r.off, inMem: true, ok: true}
+	}
+	return spillRef{}
+}
+
+// withRec returns r with the record at ref.
+func (r exactRef) withRec(ref spillRef) exactRef {
+	r.off, r.n = ref.off, ref.n
+	if ref.inMem {
+		r.n = -1
+	}
+	return r
 }
 
 // priorSet is what Check found for one report that Prior may be asked for.
@@ -239,7 +262,7 @@ func (t *Tracker) Check(ctx context.Context, seq int, r *intake.Report) []screen
 		if e := t.entries[int(ref.seq)]; e != nil {
 			fromRun[e.seq] = true
 			cands = append(cands, candidate{fp: Fingerprint{Hash: fp.Hash}, live: e, dup: screener.DuplicateOf{ID: e.id, Subject: e.subject, Batch: e.seq}})
-		} else if g, err := t.goneEntry(ref.rec); err == nil {
+		} else if g, err := t.goneEntry(ref.rec()); err == nil {
 			fromRun[int(ref.seq)] = true
 			cands = append(cands, candidate{fp: Fingerprint{Hash: fp.Hash}, gone: &g, dup: screener.DuplicateOf{
 				ID: g.ID, Subject: g.Subject, Batch: int(ref.seq), Seen: g.Seen,
@@ -410,8 +433,7 @@ func (t *Tracker) release(e *entry) {
 	default:
 		b, err := json.Marshal(goneEntry{ID: e.id, Subject: e.subject, Result: e.result, Decided: e.decided, Seen: e.seen})
 		if err == nil {
-			ref.rec = t.gone.add(b)
-			t.exact[e.exactKey] = ref
+			t.exact[e.exactKey] = ref.withRec(t.gone.add(b))
 		}
 	}
 }
