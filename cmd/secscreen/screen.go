@@ -90,6 +90,7 @@ func screenAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	defer dups.Close()
 	if hist != nil {
 		defer hist.Close()
 	}

@@ -78,14 +78,26 @@ type Options struct {
 	ReuseAt float64
 	// MaxMatches bounds the earlier reports listed per result (default 5).
 	MaxMatches int
-	// MaxCandidates bounds the stored reports compared per lookup
-	// (default 200), so that a lookup stays fast however common a key is.
+	// MaxCandidates bounds the earlier reports compared per lookup
+	// (default 200), in the run as in the past, so that a lookup stays
+	// fast however common a key is.
 	MaxCandidates int
+	// Window is how many of a run's most recent reports a Tracker keeps
+	// in its index for near-duplicate and same-bug matches (default
+	// DefaultWindow), so that its memory does not grow with the run. An
+	// exact duplicate is found however far back its first copy is, and
+	// with a past (the history) everything it holds is found too.
+	Window int
 }
+
+// DefaultWindow is Options.Window's default: weeks of a busy security
+// inbox, where near duplicates are close in time (a resend, a follow-up, a
+// second reporter of the same crash), at about 4 KB of memory each.
+const DefaultWindow = 2000
 
 // DefaultOptions returns the defaults named in Options.
 func DefaultOptions() Options {
-	return Options{NearAt: 0.5, WeakAt: 0.2, ReuseAt: 0.9, MaxMatches: 5, MaxCandidates: 200}
+	return Options{NearAt: 0.5, WeakAt: 0.2, ReuseAt: 0.9, MaxMatches: 5, MaxCandidates: 200, Window: DefaultWindow}
 }
 
 func (o Options) withDefaults() Options {
@@ -95,6 +107,7 @@ func (o Options) withDefaults() Options {
 	o.ReuseAt = cmp.Or(o.ReuseAt, d.ReuseAt)
 	o.MaxMatches = cmp.Or(o.MaxMatches, d.MaxMatches)
 	o.MaxCandidates = cmp.Or(o.MaxCandidates, d.MaxCandidates)
+	o.Window = cmp.Or(o.Window, d.Window)
 	return o
 }
 

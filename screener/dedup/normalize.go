@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 
@@ -43,6 +44,34 @@ func Text(r *intake.Report) string {
 // attribution matches the line a mailer writes above a quote.
 var attribution = regexp.MustCompile(`(?i)^\s*(?:on\b.{0,200}\bwrote:|.{0,120}\b(?:wrote|writes|schrieb|a écrit):)\s*$`)
 
+// mayAttribute is a cheap test that attribution may match line: it needs
+// a colon and one of its verbs. The verbs are checked in ASCII lower case,
+// on the letters case folding cannot bring from outside ASCII (the long s
+// folds to s, so "schrieb" is checked as "chrieb").
+func mayAttribute(line string) bool {
+	if strings.IndexByte(line, ':') < 0 {
+		return false
+	}
+	l := asciiLower(line)
+	return strings.Contains(l, "wrote") || strings.Contains(l, "write") || strings.Contains(l, "chrieb") || strings.Contains(l, "crit")
+}
+
+// asciiLower lowers the ASCII letters of s (the length stays the same).
+func asciiLower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			b := []byte(s)
+			for k := i; k < len(b); k++ {
+				if c := b[k]; c >= 'A' && c <= 'Z' {
+					b[k] = c + 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}
+
 // Dequote drops quoted lines (starting with '>'), the attribution line
 // above a quote, and everything from the signature separator ("-- ") on.
 func Dequote(body string) string {
@@ -56,7 +85,7 @@ func Dequote(body string) string {
 		if strings.HasPrefix(strings.TrimLeft(t, " \t"), ">") {
 			continue
 		}
-		if attribution.MatchString(t) && nextQuoted(lines[i+1:]) {
+		if mayAttribute(t) && attribution.MatchString(t) && nextQuoted(lines[i+1:]) {
 			continue
 		}
 		out = append(out, t)
@@ -80,8 +109,36 @@ func nextQuoted(lines []string) bool {
 // Unicode NFKC, lower case, every run of white space one space, no leading
 // or trailing space.
 func Canonical(text string) string {
+	if s, ok := canonicalASCII(text); ok {
+		return s
+	}
 	text = norm.NFKC.String(text)
 	return strings.Join(strings.FieldsFunc(strings.ToLower(text), unicode.IsSpace), " ")
+}
+
+// canonicalASCII is Canonical in one pass for ASCII text (NFKC leaves it
+// as it is); ok is false for any other text.
+func canonicalASCII(text string) (string, bool) {
+	b := make([]byte, 0, len(text))
+	space := false
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		switch {
+		case c >= utf8.RuneSelf:
+			return "", false
+		case c == ' ' || c >= '\t' && c <= '\r':
+			space = len(b) > 0
+			continue
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		if space {
+			b = append(b, ' ')
+			space = false
+		}
+		b = append(b, c)
+	}
+	return string(b), true
 }
 
 // ContentHash is the hex SHA-256 of a report's canonical Text: two reports

@@ -177,7 +177,7 @@ func readCrash(lines []string) (crash, bool) {
 		if !mayHead(raw) {
 			continue
 		}
-		l := logPrefix.ReplaceAllString(raw, "")
+		l := stripLogPrefix(raw)
 		for _, re := range crashHeads {
 			if m := re.FindStringSubmatch(l); m != nil {
 				c.typ = normalType(m[re.SubexpIndex("typ")])
@@ -243,10 +243,10 @@ func topFrames(lines []string) []string {
 		if !started && i >= maxTraceGap {
 			break
 		}
-		l := logPrefix.ReplaceAllString(raw, "")
+		l := stripLogPrefix(raw)
 		t := strings.TrimSpace(l)
 		switch {
-		case traceStart.MatchString(l):
+		case mayTraceStart(l) && traceStart.MatchString(l):
 			if started {
 				return frames
 			}
@@ -255,13 +255,13 @@ func topFrames(lines []string) []string {
 			continue
 		}
 		var fn string
-		if m := frameOffset.FindStringSubmatch(l); m != nil && !strings.Contains(l, "RIP:") {
+		if m := frameOffsetIn(l); m != nil && !strings.Contains(l, "RIP:") {
 			if m[1] != "" {
 				started = true
 				continue // "?": a stale return address, not a frame
 			}
 			fn = m[2]
-		} else if m := frameSymbol.FindStringSubmatch(l); m != nil {
+		} else if m := frameSymbolIn(l); m != nil {
 			fn = m[1]
 		} else {
 			if started {
@@ -310,13 +310,17 @@ var (
 // "name+0x1a/0x40", or a symbolised frame "name path/file.c:12".
 func functionsIn(l string) []string {
 	var fns []string
-	for _, m := range funcCall.FindAllStringSubmatch(l, -1) {
-		fns = append(fns, m[1])
+	if strings.Contains(l, "()") {
+		for _, m := range funcCall.FindAllStringSubmatch(l, -1) {
+			fns = append(fns, m[1])
+		}
 	}
-	for _, m := range funcOff.FindAllStringSubmatch(l, -1) {
-		fns = append(fns, funcName(m[1]))
+	if strings.Contains(l, "+0x") {
+		for _, m := range funcOff.FindAllStringSubmatch(l, -1) {
+			fns = append(fns, funcName(m[1]))
+		}
 	}
-	if m := frameSymbol.FindStringSubmatch(l); m != nil {
+	if m := frameSymbolIn(l); m != nil {
 		fns = append(fns, funcName(m[1]))
 	}
 	return fns
@@ -350,28 +354,33 @@ func Signals(subject, text string) []Signal {
 			add(SignalCrash, c.typ+": "+strings.Join(c.frames, " "))
 		}
 	}
-	for _, m := range cveID.FindAllStringSubmatch(text, -1) {
-		add(SignalCVE, "CVE-"+m[1]+"-"+m[2])
+	lower := asciiLower(text)
+	if strings.Contains(lower, "cve-") {
+		for _, m := range cveID.FindAllStringSubmatch(text, -1) {
+			add(SignalCVE, "CVE-"+m[1]+"-"+m[2])
+		}
 	}
-	for _, m := range commitID.FindAllStringSubmatch(text, -1) {
-		add(SignalCommit, strings.ToLower(m[1][:12]))
+	if strings.Contains(lower, "fixes:") || strings.Contains(lower, "commit") {
+		for _, m := range commitID.FindAllStringSubmatch(text, -1) {
+			add(SignalCommit, strings.ToLower(m[1][:12]))
+		}
 	}
 	pairs := 0
 	for i, l := range lines {
 		if pairs == maxFileFunctions {
 			break
 		}
-		paths := filePath.FindAllString(l, -1)
+		paths := pathsIn(l)
 		if len(paths) != 1 {
 			continue // none, or several: which function goes with which file is unclear
 		}
 		fns := functionsIn(l)
 		// Prose wraps: "route4_change() in\nnet/sched/cls_route.c frees", or
 		// "... in net/sched/cls_route.c\nroute4_change() frees ...".
-		if len(fns) == 0 && i > 0 && !filePath.MatchString(lines[i-1]) {
+		if len(fns) == 0 && i > 0 && !hasPath(lines[i-1]) {
 			fns = functionsIn(lines[i-1])
 		}
-		if len(fns) == 0 && i+1 < len(lines) && !filePath.MatchString(lines[i+1]) {
+		if len(fns) == 0 && i+1 < len(lines) && !hasPath(lines[i+1]) {
 			fns = functionsIn(lines[i+1])
 		}
 		for _, fn := range fns {
@@ -392,4 +401,60 @@ func Signals(subject, text string) []Signal {
 		return strings.Compare(a.Value, b.Value)
 	})
 	return out
+}
+
+// The regular expressions above run on every line of a report; these
+// cheap tests skip the lines they cannot match (each test is a literal
+// every match contains; TestPrefiltersNeverSkipAMatch checks them).
+
+// stripLogPrefix removes logPrefix's match from the start of line. It can
+// only match something at a line that starts with white space, "<" or
+// "[", or that holds "kernel:".
+func stripLogPrefix(line string) string {
+	if line == "" {
+		return line
+	}
+	switch line[0] {
+	case ' ', '\t', '\n', '\v', '\f', '\r', '<', '[':
+	default:
+		if !strings.Contains(line, "kernel:") {
+			return line
+		}
+	}
+	return logPrefix.ReplaceAllString(line, "")
+}
+
+// mayTraceStart: "call trace:" in ASCII lower case.
+func mayTraceStart(l string) bool {
+	return strings.Contains(asciiLower(l), "call trace:")
+}
+
+// frameOffsetIn is frameOffset's submatches in l, nil without "+0x".
+func frameOffsetIn(l string) []string {
+	if !strings.Contains(l, "+0x") {
+		return nil
+	}
+	return frameOffset.FindStringSubmatch(l)
+}
+
+// frameSymbolIn is frameSymbol's submatches in l; a match has a space, a
+// "." and a ":".
+func frameSymbolIn(l string) []string {
+	if strings.IndexByte(l, ':') < 0 || strings.IndexByte(l, '.') < 0 || strings.IndexByte(l, ' ') < 0 {
+		return nil
+	}
+	return frameSymbol.FindStringSubmatch(l)
+}
+
+// pathsIn is filePath's matches in l; a match has a "/" and a ".".
+func pathsIn(l string) []string {
+	if strings.IndexByte(l, '/') < 0 || strings.IndexByte(l, '.') < 0 {
+		return nil
+	}
+	return filePath.FindAllString(l, -1)
+}
+
+// hasPath reports whether l cites a source file (filePath matches).
+func hasPath(l string) bool {
+	return strings.IndexByte(l, '/') >= 0 && strings.IndexByte(l, '.') >= 0 && filePath.MatchString(l)
 }

@@ -3,6 +3,7 @@ package dedup
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"slices"
 	"sync"
 	"time"
@@ -42,7 +43,16 @@ type Earlier struct {
 
 // Tracker finds duplicates for a screening run (it is a
 // screener.Duplicates): among the reports of the run, and among those of a
-// Past when it has one. A Tracker serves one run.
+// Past when it has one. A Tracker serves one run; Close releases it.
+//
+// Its memory does not grow with the run: the fingerprints (MinHash
+// signature, LSH bands, signals) of only the last Options.Window reports
+// are kept for near-duplicate and same-bug matches, and the reports the
+// past holds are looked up there instead. For exact duplicates every
+// report's content hash is kept (a few dozen bytes each), and without a
+// past the id, subject and decision of a report that left the window are
+// written to a temporary file, read back only when a later report repeats
+// its content.
 type Tracker struct {
 	opt   Options
 	past  Past
@@ -50,20 +60,80 @@ type Tracker struct {
 	now   func() time.Time
 
 	mu sync.Mutex
-	// entries are the run's reports by position; once recorded in the past
-	// they keep only their decision.
+	// entries are the run's reports in the window or not recorded yet, by
+	// position; once recorded in the past they keep only their decision.
 	entries map[int]*entry
-	// byKey indexes the run's reports that the past does not hold yet
+	// window holds the entries in the window, oldest first, from head on.
+	window []*entry
+	head   int
+	// byKey indexes the window's reports that the past does not hold yet
 	// (all of them without a past).
 	byKey map[uint64][]*entry
-	// mine maps the identity of each report of this run recorded in the
+	// exact maps each content of the run (its exact key) to the first
+	// report with it, for the exact duplicates of reports that left the
+	// window and that the past does not hold.
+	exact map[uint64]exactRef
+	// gone keeps what is known of those reports, out of memory.
+	gone spill
+	// mine maps the identity of each report of the window recorded in the
 	// past to its position: the past returns it as any other.
 	mine map[uint64]int
-	// priors holds, per position, the earlier recorded reports it could
-	// reuse the decision of, until its result is recorded.
-	priors map[int]map[int64]Earlier
+	// priors holds, per position, the earlier reports (recorded in the
+	// past, or gone from the window) it could reuse the decision of,
+	// until its result is recorded.
+	priors map[int]priorSet
 	err    error
 	stats  Stats
+}
+
+// exactRef is the first report of the run with some content: its position
+// and, once it has left the window, where its record is in the spill (n > 0:
+// n bytes at off in the file; n < 0: in memory at off; 0: none yet). It is
+// 16 bytes: the run keeps one per content.
+type exactRef struct {
+	off int64
+	seq int32
+	n   int32
+}
+
+// rec returns where the record is.
+func (r exactRef) rec() spillRef {
+	switch {
+	case r.n > 0:
+		return spillRef{off: r.off, n: r.n, ok: true}
+	case r.n < 0:
+		return spillRef{off: r.off, inMem: true, ok: true}
+	}
+	return spillRef{}
+}
+
+// withRec returns r with the record at ref.
+func (r exactRef) withRec(ref spillRef) exactRef {
+	r.off, r.n = ref.off, ref.n
+	if ref.inMem {
+		r.n = -1
+	}
+	return r
+}
+
+// priorSet is what Check found for one report that Prior may be asked for.
+type priorSet struct {
+	past map[int64]Earlier
+	run  map[int]goneEntry
+	// live are the matched reports of the run that were in memory: kept
+	// here, so that their decisions are known when this report needs
+	// them, whether or not they left the window since.
+	live map[int]*entry
+}
+
+// goneEntry is what is kept of a report of the run that left the window:
+// enough to name it in a DuplicateOf and to reuse its decision.
+type goneEntry struct {
+	ID      string          `json:"id"`
+	Subject string          `json:"subject,omitempty"`
+	Result  screener.Result `json:"result"`
+	Decided bool            `json:"decided,omitempty"`
+	Seen    time.Time       `json:"seen"`
 }
 
 // Stats counts a Tracker's work.
@@ -79,9 +149,11 @@ type Stats struct {
 type entry struct {
 	seq         int
 	ident       uint64
+	exactKey    uint64 // the key of fp.Hash; 0 for no text
 	id, subject string
 	fp          Fingerprint
 	indexed     bool
+	inWindow    bool
 	done        chan struct{}
 	result      screener.Result // trimmed to the decision, once recorded
 	decided     bool
@@ -95,7 +167,16 @@ type entry struct {
 // on, finding duplicates within itself.
 func NewTracker(past Past, opt Options, onErr func(error)) *Tracker {
 	return &Tracker{opt: opt.withDefaults(), past: past, onErr: onErr, now: time.Now,
-		entries: map[int]*entry{}, byKey: map[uint64][]*entry{}, mine: map[uint64]int{}, priors: map[int]map[int64]Earlier{}}
+		entries: map[int]*entry{}, byKey: map[uint64][]*entry{}, exact: map[uint64]exactRef{},
+		mine: map[uint64]int{}, priors: map[int]priorSet{}}
+}
+
+// Close releases what the Tracker keeps out of memory (a temporary file).
+// A Tracker is not used after Close.
+func (t *Tracker) Close() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.gone.close()
 }
 
 // Err returns the first error the past returned, if any.
@@ -137,6 +218,10 @@ type candidate struct {
 	dup screener.DuplicateOf
 	// earlier is set for a report of the past, to reuse its decision.
 	earlier *Earlier
+	// gone is set for a report of the run that left the window.
+	gone *goneEntry
+	// live is set for a report of the run still in memory.
+	live *entry
 	// firstSeen is when a report of the past was first screened (zero
 	// for one of this run that the past does not hold yet).
 	firstSeen time.Time
@@ -150,17 +235,38 @@ func (t *Tracker) Check(ctx context.Context, seq int, r *intake.Report) []screen
 	fp := Of(r)
 	keys := fp.Keys()
 	ident := identity(r.ID, r.Hash)
+	var exactKey uint64
+	if fp.Hash != "" {
+		exactKey = keys[0]
+	}
 
 	var cands []candidate
 	var selfFirst time.Time
 	fromRun := map[int]bool{}
 	t.mu.Lock()
+	// As from the past: the newest runPerKey reports of each key, the
+	// first MaxCandidates of them all, so that a key most reports share
+	// (a common crash) costs no more than a rare one.
 	for _, k := range keys {
-		for _, e := range t.byKey[k] {
-			if !fromRun[e.seq] {
+		list := t.byKey[k]
+		for i := len(list) - 1; i >= max(0, len(list)-runPerKey) && len(cands) < t.opt.MaxCandidates; i-- {
+			if e := list[i]; !fromRun[e.seq] {
 				fromRun[e.seq] = true
-				cands = append(cands, candidate{fp: e.fp, dup: screener.DuplicateOf{ID: e.id, Subject: e.subject, Batch: e.seq}})
+				cands = append(cands, candidate{fp: e.fp, live: e, dup: screener.DuplicateOf{ID: e.id, Subject: e.subject, Batch: e.seq}})
 			}
+		}
+	}
+	if ref, ok := t.exact[exactKey]; ok && exactKey != 0 && !fromRun[int(ref.seq)] {
+		// The same content as a report that left the window: still being
+		// screened, or spilled.
+		if e := t.entries[int(ref.seq)]; e != nil {
+			fromRun[e.seq] = true
+			cands = append(cands, candidate{fp: Fingerprint{Hash: fp.Hash}, live: e, dup: screener.DuplicateOf{ID: e.id, Subject: e.subject, Batch: e.seq}})
+		} else if g, err := t.goneEntry(ref.rec()); err == nil {
+			fromRun[int(ref.seq)] = true
+			cands = append(cands, candidate{fp: Fingerprint{Hash: fp.Hash}, gone: &g, dup: screener.DuplicateOf{
+				ID: g.ID, Subject: g.Subject, Batch: int(ref.seq), Seen: g.Seen,
+				Verdict: g.Result.Verdict, Category: g.Result.Category}})
 		}
 	}
 	t.mu.Unlock()
@@ -174,17 +280,19 @@ func (t *Tracker) Check(ctx context.Context, seq int, r *intake.Report) []screen
 			xi := identity(x.ID, x.Hash)
 			t.mu.Lock()
 			seqOf, ours := t.mine[xi]
+			mineE := t.entries[seqOf]
 			t.mu.Unlock()
 			switch {
 			case ours && fromRun[seqOf]:
 				continue // already a candidate from the run's index
 			case ours:
 				fromRun[seqOf] = true
-				cands = append(cands, candidate{fp: x.Fingerprint, firstSeen: x.FirstSeen, dup: screener.DuplicateOf{ID: x.ID, Subject: x.Subject, Batch: seqOf}})
+				cands = append(cands, candidate{fp: x.Fingerprint, live: mineE, firstSeen: x.FirstSeen, dup: screener.DuplicateOf{ID: x.ID, Subject: x.Subject, Batch: seqOf}})
 			case xi == ident:
-				// This very report, screened by an earlier run: it is
-				// updated, not duplicated, and only what came before it
-				// the first time is earlier than it.
+				// This very report, screened by an earlier run (or
+				// earlier in this one, before the window): it is updated,
+				// not duplicated, and only what came before it the first
+				// time is earlier than it.
 				selfFirst = x.FirstSeen
 			default:
 				cands = append(cands, candidate{fp: x.Fingerprint, earlier: x, firstSeen: x.FirstSeen, dup: screener.DuplicateOf{
@@ -222,26 +330,50 @@ func (t *Tracker) Check(ctx context.Context, seq int, r *intake.Report) []screen
 		found = found[:t.opt.MaxMatches]
 	}
 	var out []screener.DuplicateOf
-	priors := map[int64]Earlier{}
+	var priors priorSet
 	for _, f := range found {
 		d := f.dup
 		d.Signal, d.Evidence, d.Similarity = f.m.Signal, f.m.Evidence, round3(f.m.Similarity)
-		if f.earlier != nil {
-			priors[d.HistoryID] = *f.earlier
+		switch {
+		case f.earlier != nil:
+			if priors.past == nil {
+				priors.past = map[int64]Earlier{}
+			}
+			priors.past[d.HistoryID] = *f.earlier
+		case f.gone != nil:
+			if priors.run == nil {
+				priors.run = map[int]goneEntry{}
+			}
+			priors.run[d.Batch] = *f.gone
+		case f.live != nil:
+			if priors.live == nil {
+				priors.live = map[int]*entry{}
+			}
+			priors.live[d.Batch] = f.live
 		}
 		out = append(out, d)
 	}
 
-	e := &entry{seq: seq, ident: ident, id: r.ID, subject: r.Subject, fp: fp, done: make(chan struct{})}
+	e := &entry{seq: seq, ident: ident, exactKey: exactKey, id: r.ID, subject: r.Subject, fp: fp, done: make(chan struct{})}
 	t.mu.Lock()
 	t.entries[seq] = e
 	for _, k := range keys {
-		t.byKey[k] = append(t.byKey[k], e)
+		list := t.byKey[k]
+		if len(list) >= runPerKey {
+			// The oldest leaves this key's list (not the others').
+			list = append(list[:0], list[len(list)-runPerKey+1:]...)
+		}
+		t.byKey[k] = append(list, e)
 	}
-	e.indexed = true
-	if len(priors) > 0 {
+	e.indexed, e.inWindow = true, true
+	t.window = append(t.window, e)
+	if _, seen := t.exact[exactKey]; exactKey != 0 && !seen {
+		t.exact[exactKey] = exactRef{seq: int32(seq)}
+	}
+	if priors.past != nil || priors.run != nil || priors.live != nil {
 		t.priors[seq] = priors
 	}
+	t.shrink()
 	t.stats.Checked++
 	if len(out) > 0 {
 		t.stats.Duplicates++
@@ -249,6 +381,61 @@ func (t *Tracker) Check(ctx context.Context, seq int, r *intake.Report) []screen
 	t.stats.LookupTime += time.Since(start)
 	t.mu.Unlock()
 	return out
+}
+
+// runPerKey bounds the reports of the run's index listed under one key,
+// the newest kept, as the history's lookup does.
+const runPerKey = 50
+
+// goneEntry reads the record of a report that left the window.
+func (t *Tracker) goneEntry(ref spillRef) (goneEntry, error) {
+	var g goneEntry
+	b, err := t.gone.get(ref)
+	if err == nil {
+		err = json.Unmarshal(b, &g)
+	}
+	return g, err
+}
+
+// shrink takes the oldest reports out of the window until it holds
+// Options.Window: out of the index at once, out of memory once recorded.
+func (t *Tracker) shrink() {
+	for len(t.window)-t.head > t.opt.Window {
+		e := t.window[t.head]
+		t.window[t.head] = nil
+		t.head++
+		e.inWindow = false
+		t.unindex(e)
+		if e.recorded {
+			t.release(e)
+		}
+	}
+	if t.head > 1024 && t.head*2 > len(t.window) {
+		t.window = append(t.window[:0], t.window[t.head:]...)
+		t.head = 0
+	}
+}
+
+// release forgets a recorded report that left the window. The past holds
+// it, if it has one; else, when it is the first of its content, its record
+// is spilled for the exact duplicates that may still come.
+func (t *Tracker) release(e *entry) {
+	delete(t.entries, e.seq)
+	if s, ok := t.mine[e.ident]; ok && s == e.seq {
+		delete(t.mine, e.ident)
+	}
+	ref, first := t.exact[e.exactKey]
+	first = first && int(ref.seq) == e.seq
+	switch {
+	case !first:
+	case e.historyID != 0:
+		delete(t.exact, e.exactKey) // the past finds it by this key
+	default:
+		b, err := json.Marshal(goneEntry{ID: e.id, Subject: e.subject, Result: e.result, Decided: e.decided, Seen: e.seen})
+		if err == nil {
+			t.exact[e.exactKey] = ref.withRec(t.gone.add(b))
+		}
+	}
 }
 
 // Prior implements screener.Duplicates. A match can reuse the earlier
@@ -263,9 +450,22 @@ func (t *Tracker) Prior(ctx context.Context, d screener.DuplicateOf) (screener.P
 	if d.Batch > 0 {
 		t.mu.Lock()
 		e := t.entries[d.Batch]
+		var g goneEntry
+		found := false
+		for _, ps := range t.priors {
+			if e != nil || found {
+				break
+			}
+			if e = ps.live[d.Batch]; e == nil {
+				g, found = ps.run[d.Batch]
+			}
+		}
 		t.mu.Unlock()
 		if e == nil {
-			return screener.Prior{}, false
+			if !found || !g.Decided || !t.opt.Reusable(m, g.Result.Verdict) {
+				return screener.Prior{}, false
+			}
+			return screener.Prior{Result: g.Result}, true
 		}
 		select {
 		case <-e.done:
@@ -281,7 +481,7 @@ func (t *Tracker) Prior(ctx context.Context, d screener.DuplicateOf) (screener.P
 	var x Earlier
 	found := false
 	for _, ps := range t.priors {
-		if x, found = ps[d.HistoryID]; found {
+		if x, found = ps.past[d.HistoryID]; found {
 			break
 		}
 	}
@@ -308,6 +508,7 @@ func (t *Tracker) Prior(ctx context.Context, d screener.DuplicateOf) (screener.P
 func (t *Tracker) Record(ctx context.Context, seq int, r *intake.Report, res *screener.Result) {
 	t.mu.Lock()
 	e := t.entries[seq]
+	live := t.priors[seq].live
 	delete(t.priors, seq)
 	var same *entry // an earlier report of the run that is this very one
 	for i := range res.DuplicateOf {
@@ -315,7 +516,11 @@ func (t *Tracker) Record(ctx context.Context, seq int, r *intake.Report, res *sc
 		if d.Batch == 0 {
 			continue
 		}
-		if b := t.entries[d.Batch]; b != nil && b.recorded {
+		b := live[d.Batch]
+		if b == nil {
+			b = t.entries[d.Batch]
+		}
+		if b != nil && b.recorded {
 			d.Verdict, d.Category, d.HistoryID, d.Seen = b.result.Verdict, b.result.Category, b.historyID, b.seen
 			if e != nil && b.ident == e.ident && same == nil {
 				same = b
@@ -351,30 +556,37 @@ func (t *Tracker) Record(ctx context.Context, seq int, r *intake.Report, res *sc
 	if t.past != nil && hid != 0 {
 		// The past holds it now: find it there, and free its fingerprint.
 		t.unindex(e)
-		t.mine[e.ident] = seq
+		if e.inWindow {
+			t.mine[e.ident] = seq
+		}
+	}
+	if !e.inWindow {
+		t.unindex(e)
+		t.release(e)
 	}
 	close(e.done)
 }
 
-// unindex removes e from the run's index.
+// unindex removes e from the run's index and frees its fingerprint (kept
+// while a past is still to record it).
 func (t *Tracker) unindex(e *entry) {
-	if !e.indexed {
-		return
-	}
-	for _, k := range e.fp.Keys() {
-		list := t.byKey[k]
-		if i := slices.Index(list, e); i >= 0 {
-			list[i] = list[len(list)-1]
-			list = list[:len(list)-1]
+	if e.indexed {
+		for _, k := range e.fp.Keys() {
+			list := t.byKey[k]
+			if i := slices.Index(list, e); i >= 0 {
+				list = slices.Delete(list, i, i+1) // oldest first
+			}
+			if len(list) == 0 {
+				delete(t.byKey, k)
+			} else {
+				t.byKey[k] = list
+			}
 		}
-		if len(list) == 0 {
-			delete(t.byKey, k)
-		} else {
-			t.byKey[k] = list
-		}
+		e.indexed = false
 	}
-	e.indexed = false
-	e.fp = Fingerprint{}
+	if e.recorded || t.past == nil {
+		e.fp = Fingerprint{}
+	}
 }
 
 // decided reports whether a result is a decision another report can reuse.
@@ -397,4 +609,21 @@ func trim(r screener.Result) screener.Result {
 
 func round3(x float64) float64 {
 	return float64(int(x*1000+0.5)) / 1000
+}
+
+// size counts what the Tracker holds in memory: the entries, the keys of
+// its index and the entries they list, the fingerprints with a signature,
+// and the exact keys.
+func (t *Tracker) size() (entries, keys, listed, signatures, exact int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, l := range t.byKey {
+		listed += len(l)
+	}
+	for _, e := range t.entries {
+		if e.fp.Sig != nil {
+			signatures++
+		}
+	}
+	return len(t.entries), len(t.byKey), listed, signatures, len(t.exact)
 }

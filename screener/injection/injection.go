@@ -186,11 +186,19 @@ func scanPart(idx int, name, text string, depth int) []cand {
 		text = cutValid(text, MaxScanBytes)
 	}
 	v := newView(text)
+	lower, ascii := asciiLower(v.norm), isASCII(v.norm)
 	var out []cand
 	for mi, windows := range anchorWindows(v.norm) {
 		m := &matchers[mi]
+		need := m.need
+		if ascii {
+			need = m.needASCII
+		}
 		seen := map[[2]int]bool{}
 		for _, w := range windows {
+			if !need.met(lower[w[0]:w[1]]) || !m.re.MatchString(v.norm[w[0]:w[1]]) {
+				continue // no match there (MatchString tracks no submatches: far cheaper)
+			}
 			for _, loc := range m.re.FindAllStringSubmatchIndex(v.norm[w[0]:w[1]], -1) {
 				for k := range loc {
 					if loc[k] >= 0 {
@@ -426,6 +434,9 @@ var reBase64 = regexp.MustCompile(`[A-Za-z0-9+/]{24,}={0,2}(?:[ \t]*\n[ \t]*[A-Z
 
 // scanBase64 decodes each base64 blob that holds text and reads it.
 func scanBase64(idx int, name, text string, depth int) []cand {
+	if !hasBase64Run(text) {
+		return nil
+	}
 	var out []cand
 	for _, loc := range reBase64.FindAllStringIndex(text, -1) {
 		blob := strings.Join(strings.Fields(text[loc[0]:loc[1]]), "")
@@ -441,6 +452,34 @@ func scanBase64(idx int, name, text string, depth int) []cand {
 		}
 	}
 	return out
+}
+
+// isASCII reports whether s is all ASCII.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// hasBase64Run reports whether text has a run of 24 base64 characters,
+// which every reBase64 match starts with: most texts have none, and a
+// byte loop is far cheaper than the regular expression.
+func hasBase64Run(text string) bool {
+	n := 0
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '/' {
+			if n++; n >= 24 {
+				return true
+			}
+			continue
+		}
+		n = 0
+	}
+	return false
 }
 
 // looksLikeProse reports whether b is UTF-8 text of words: printable, with

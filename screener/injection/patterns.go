@@ -16,6 +16,16 @@ type matcher struct {
 	// trim, when > 0, is the submatch the span starts at (the match may
 	// begin with the boundary before it).
 	trim int
+	// need is what every match contains (see needOf), in any text and in
+	// ASCII text; set at start.
+	need, needASCII need
+}
+
+func init() {
+	for i := range matchers {
+		matchers[i].need = needOf(matchers[i].re, false)
+		matchers[i].needASCII = needOf(matchers[i].re, true)
+	}
 }
 
 func re(s string) *regexp.Regexp { return regexp.MustCompile(`(?i)` + s) }

@@ -128,10 +128,16 @@ func (rd *reader) epoch(gitDir string) bool {
 	return true
 }
 
-// commits reads the message of every commit in rangeArg, oldest first.
+// commits reads the message of every commit in rangeArg, oldest first,
+// but for the messages a later commit of the range removed (see
+// removedBlobs).
 func (rd *reader) commits(gitDir, rangeArg string) bool {
 	ctx, cancel := context.WithCancel(rd.ctx)
 	defer cancel()
+	removed, err := removedBlobs(ctx, gitDir, rangeArg)
+	if err != nil {
+		return rd.fail(gitDir, err)
+	}
 	list := exec.CommandContext(ctx, "git", "--git-dir", gitDir, "rev-list", "--reverse", "--first-parent", rangeArg)
 	list.Env = gitEnv()
 	listOut, err := list.StdoutPipe()
@@ -177,12 +183,14 @@ func (rd *reader) commits(gitDir, rangeArg string) bool {
 		if _, err := io.WriteString(catIn, commit+":m\n"); err != nil {
 			return rd.fail(src, fmt.Errorf("git cat-file: %w", err))
 		}
-		data, found, err := readBlob(catOut, rd.lim.MaxMessageBytes)
+		oid, data, found, err := readBlob(catOut, rd.lim.MaxMessageBytes)
 		switch {
 		case err != nil && !isLimit(err):
 			return rd.fail(src, fmt.Errorf("git cat-file: %w", err))
 		case !found:
 			continue // a commit that removed a message
+		case removed[oid]:
+			continue // removed later: spam, or purged
 		case err != nil:
 			if !rd.fail(src, err) {
 				return false
@@ -207,39 +215,101 @@ func isLimit(err error) bool {
 	return errors.As(err, &le)
 }
 
-// readBlob reads one answer of git cat-file --batch: the object's
+// readBlob reads one answer of git cat-file --batch: the object's id and
 // content, found false for a missing one, or a *LimitError (the content
 // skipped) when it is over max bytes.
-func readBlob(r *bufio.Reader, max int64) ([]byte, bool, error) {
+func readBlob(r *bufio.Reader, max int64) (oid string, data []byte, found bool, err error) {
 	header, err := r.ReadString('\n')
 	if err != nil {
-		return nil, false, err
+		return "", nil, false, err
 	}
 	fields := strings.Fields(header)
 	if len(fields) == 2 && fields[1] == "missing" {
-		return nil, false, nil
+		return "", nil, false, nil
 	}
 	if len(fields) != 3 {
-		return nil, false, fmt.Errorf("unexpected answer %q", strings.TrimSpace(header))
+		return "", nil, false, fmt.Errorf("unexpected answer %q", strings.TrimSpace(header))
 	}
 	size, err := strconv.ParseInt(fields[2], 10, 64)
 	if err != nil || size < 0 {
-		return nil, false, fmt.Errorf("unexpected answer %q", strings.TrimSpace(header))
+		return "", nil, false, fmt.Errorf("unexpected answer %q", strings.TrimSpace(header))
 	}
 	if fields[1] != "blob" || size > max {
 		if _, err := r.Discard(int(size) + 1); err != nil {
-			return nil, false, err
+			return "", nil, false, err
 		}
 		if fields[1] != "blob" {
-			return nil, false, nil // "m" is a directory: not a message
+			return "", nil, false, nil // "m" is a directory: not a message
 		}
-		return nil, true, &LimitError{Limit: "MaxMessageBytes", Max: max, Size: size}
+		return fields[0], nil, true, &LimitError{Limit: "MaxMessageBytes", Max: max, Size: size}
 	}
-	data := make([]byte, size+1)
+	data = make([]byte, size+1)
 	if _, err := io.ReadFull(r, data); err != nil {
-		return nil, false, err
+		return "", nil, false, err
 	}
-	return data[:size], true, nil
+	return fields[0], data[:size], true, nil
+}
+
+// removedBlobs returns the messages (blob ids) that commits of rangeArg
+// remove, as public-inbox removes spam: a commit whose tree holds "d",
+// the removed message, instead of "m" (v2), or that deletes "m". Reading
+// the range's history once (one short line per file a commit changes) is
+// what it costs; the set holds only the removed messages.
+func removedBlobs(ctx context.Context, gitDir, rangeArg string) (map[string]bool, error) {
+	cmd := exec.CommandContext(ctx, "git", "--git-dir", gitDir, "log", "--first-parent", "--no-renames", "--no-abbrev",
+		"--raw", "--format=commit %H", rangeArg, "--", "m", "d")
+	cmd.Env = gitEnv()
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, fmt.Errorf("git log: %w", err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("git log: %w", err)
+	}
+	removed := map[string]bool{}
+	// Per commit: the "d" it adds names the removed message; without one,
+	// the "m" it deletes is. (A v2 removal deletes "m" too, but that "m"
+	// was the message before, not the one removed.)
+	var dBlob, mGone string
+	flush := func() {
+		if dBlob != "" {
+			removed[dBlob] = true
+		} else if mGone != "" {
+			removed[mGone] = true
+		}
+		dBlob, mGone = "", ""
+	}
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, ":") {
+			flush() // the next commit's line
+			continue
+		}
+		// ":100644 000000 OLD NEW D\tm", ":000000 100644 OLD NEW A\td"
+		meta, path, ok := strings.Cut(line, "\t")
+		f := strings.Fields(meta)
+		if !ok || len(f) != 5 {
+			continue
+		}
+		switch {
+		case path == "m" && f[4] == "D":
+			mGone = f[2]
+		case path == "d" && (f[4] == "A" || f[4] == "M"):
+			dBlob = f[3]
+		}
+	}
+	flush()
+	scanErr := sc.Err()
+	if err := cmd.Wait(); err != nil {
+		return nil, fmt.Errorf("git log %s: %w: %s", rangeArg, err, strings.TrimSpace(stderr.String()))
+	}
+	if scanErr != nil {
+		return nil, fmt.Errorf("git log: %w", scanErr)
+	}
+	return removed, nil
 }
 
 // isAncestor reports whether commit a is an ancestor of b.

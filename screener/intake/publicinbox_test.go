@@ -94,14 +94,52 @@ func TestPublicInboxV1ReadsEveryMessageOldestFirst(t *testing.T) {
 	bare := in.mirror(filepath.Join(t.TempDir(), "lkml.git"))
 
 	items := readThreads(t, Options{}, bare)
-	assert.Equal(t, []string{a, b, c}, ids(items), "a removal commit (no m) yields nothing")
-	require.Len(t, items, 3)
+	assert.Equal(t, []string{a, c}, ids(items), "the removed message is skipped, the removal commit yields nothing")
+	assert.NotContains(t, ids(items), b)
+	require.Len(t, items, 2)
 	assert.Equal(t, FormatPublicInbox, items[0].Report.Format)
 	assert.Regexp(t, `lkml\.git@[0-9a-f]{12}$`, items[0].Source)
 	assert.Contains(t, items[0].Report.Body, "Report 1")
 
 	// The work tree (a non-bare clone) is read the same way.
-	assert.Equal(t, []string{a, b, c}, ids(readThreads(t, Options{}, in.dir)))
+	assert.Equal(t, []string{a, c}, ids(readThreads(t, Options{}, in.dir)))
+}
+
+func TestPublicInboxSkipsMessagesRemovedLater(t *testing.T) {
+	in := newInbox(t)
+	a := in.add("first report")
+	in.add("spam, deleted with git rm")
+	in.git("-C", in.dir, "rm", "-q", "m")
+	in.git("-C", in.dir, "commit", "-q", "-m", "remove spam")
+	c := in.add("third report")
+	in.add("spam again, removed the v2 way much later")
+	spam := in.git("-C", in.dir, "rev-parse", "HEAD:m")
+	e := in.add("fifth report")
+	// public-inbox v2 removes an older message by committing it as "d".
+	require.NoError(t, os.Remove(filepath.Join(in.dir, "m")))
+	blob := in.git("-C", in.dir, "cat-file", "blob", spam)
+	require.NoError(t, os.WriteFile(filepath.Join(in.dir, "d"), []byte(blob+"\n"), 0o644))
+	in.git("-C", in.dir, "add", "-A")
+	in.git("-C", in.dir, "commit", "-q", "-m", "purge")
+	in.git("-C", in.dir, "rm", "-q", "d")
+	g := in.add("seventh report")
+	bare := in.mirror(filepath.Join(t.TempDir(), "inbox.git"))
+
+	assert.Equal(t, []string{a, c, e, g}, ids(readThreads(t, Options{}, bare)))
+
+	// With --since-last, a removal that comes after the message was read
+	// is no error: the next run reads what is new.
+	statePath := filepath.Join(t.TempDir(), "since.json")
+	st, err := LoadSinceState(statePath)
+	require.NoError(t, err)
+	assert.Len(t, readThreads(t, Options{Since: st}, bare), 4)
+	require.NoError(t, st.Save())
+	in.remove()
+	h := in.add("eighth report")
+	in.mirror(bare)
+	st, err = LoadSinceState(statePath)
+	require.NoError(t, err)
+	assert.Equal(t, []string{h}, ids(readThreads(t, Options{Since: st}, bare)))
 }
 
 func TestPublicInboxV2EpochsInOrder(t *testing.T) {

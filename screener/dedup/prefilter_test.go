@@ -1,0 +1,81 @@
+package dedup
+
+import (
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/text/unicode/norm"
+)
+
+// prefilterLines are lines to check the prefilters on: every line of the
+// test reports, and lines made of the fragments the patterns look for, in
+// all cases and with the letters case folding brings from outside ASCII.
+func prefilterLines(t *testing.T) []string {
+	t.Helper()
+	var lines []string
+	files, err := filepath.Glob(filepath.Join("testdata", "pairs", "*"))
+	require.NoError(t, err)
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		require.NoError(t, err)
+		lines = append(lines, strings.Split(string(b), "\n")...)
+	}
+	frags := []string{"On Mon, Bob ", "wrote:", "WROTE:", "Writes:", "ſchrieb:", "Alice a écrit:", "A ÉCRIT:", " ", "\t", "  ",
+		"<4>", "[  12.345678]", "[ T123]", "host kernel: ", "kernel:", "Kernel: ", "Call Trace:", "CALL TRACE:", "call trace:",
+		"? ", "foo_bar+0x1a/0x2b0", "[<ffffffff8100>] ", "RIP: 0010:", "net/sched/cls_route.c", "cls_route.c:123", "fs/ext4/xattr.h",
+		"route4_change()", "CVE-2025-37899", "cve-2024-1234", "Fixes: ", "commit ", "COMMIT ", "1109c00547fcaa", "x", ".", "/", ":", "()"}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 20000 {
+		var b strings.Builder
+		for range 1 + rng.IntN(6) {
+			b.WriteString(frags[rng.IntN(len(frags))])
+		}
+		lines = append(lines, b.String())
+	}
+	return lines
+}
+
+// Each prefilter may only skip lines its pattern cannot match.
+func TestPrefiltersNeverSkipAMatch(t *testing.T) {
+	for _, l := range prefilterLines(t) {
+		if attribution.MatchString(l) {
+			require.True(t, mayAttribute(l), "attribution %q", l)
+		}
+		require.Equal(t, logPrefix.ReplaceAllString(l, ""), stripLogPrefix(l), "log prefix %q", l)
+		if traceStart.MatchString(l) {
+			require.True(t, mayTraceStart(l), "trace start %q", l)
+		}
+		require.Equal(t, frameOffset.FindStringSubmatch(l), frameOffsetIn(l), "frame %q", l)
+		require.Equal(t, frameSymbol.FindStringSubmatch(l), frameSymbolIn(l), "symbol %q", l)
+		require.Equal(t, filePath.FindAllString(l, -1), pathsIn(l), "paths %q", l)
+		require.Equal(t, filePath.MatchString(l), hasPath(l), "path %q", l)
+		if cveID.MatchString(l) {
+			require.Contains(t, asciiLower(l), "cve-", l)
+		}
+		if commitID.MatchString(l) {
+			lower := asciiLower(l)
+			require.True(t, strings.Contains(lower, "fixes:") || strings.Contains(lower, "commit"), l)
+		}
+	}
+}
+
+// Canonical's ASCII path gives what the general one does.
+func TestCanonicalASCIIIsCanonical(t *testing.T) {
+	slow := func(s string) string {
+		return strings.Join(strings.FieldsFunc(strings.ToLower(norm.NFKC.String(s)), unicode.IsSpace), " ")
+	}
+	for _, l := range append(prefilterLines(t), "", " \t\v\f\r\n ", "A\x00B\x7f", " lead and trail \n") {
+		got, ok := canonicalASCII(l)
+		if !ok {
+			assert.Equal(t, slow(l), Canonical(l))
+			continue
+		}
+		require.Equal(t, slow(l), got, "%q", l)
+	}
+}
