@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/secscreen/secscreen/screener/intake"
@@ -152,6 +153,9 @@ type Engine struct {
 	fit    *scorer
 	// seesReproducers is true when the pack extracts the reproducer fact.
 	seesReproducers bool
+	// scanner finds the tokens of every pattern of the engine in one pass
+	// over a text; built on first use.
+	scanner func() *scanner
 }
 
 // NewEngine checks every rule of set against the threat model (each
@@ -224,7 +228,30 @@ func NewEngine(tm *threatmodel.Model, set *RuleSet, opt Options) (*Engine, error
 	if set.Weights != nil {
 		e.fit = newScorer(tm, set.Weights, e.rules, set.Features)
 	}
+	rules := e.rules
+	e.scanner = sync.OnceValue(func() *scanner { return newScanner(packPatterns(set, rules)) })
 	return e, nil
+}
+
+// packPatterns lists the patterns an evaluation with pack and rules runs
+// through text.findAt: the rules' match and unless patterns, the pack's
+// extractors and versions, and the built-in injection pattern.
+func packPatterns(pack *RuleSet, rules []Rule) []*pattern {
+	pats := []*pattern{patInjection}
+	for _, r := range rules {
+		pats = append(pats, r.match...)
+		pats = append(pats, r.unless...)
+	}
+	for _, x := range pack.Facts {
+		if x.Source != "attachment-name" {
+			pats = append(pats, x.match...)
+			pats = append(pats, x.also...)
+		}
+	}
+	if pack.Versions != nil {
+		pats = append(pats, pack.Versions.m)
+	}
+	return pats
 }
 
 // Rules returns the engine's active rules, in evaluation order.
@@ -254,8 +281,16 @@ func (e *Engine) Evaluate(r *intake.Report) Evaluation {
 // Options.MaxTotalBytes; what was left unread is listed in
 // Evaluation.Truncated. The work is linear in the bytes read.
 func (e *Engine) EvaluateContext(ctx context.Context, r *intake.Report) (Evaluation, error) {
-	ev, _, err := e.evaluate(ctx, r, false)
+	ev, _, err := e.evaluate(ctx, r, false, e.scanner())
 	return ev, err
+}
+
+// evaluateReference is Evaluate without the token filter: every pattern
+// runs, whole, on every paragraph. It defines what Evaluate must return,
+// and the tests compare the two.
+func (e *Engine) evaluateReference(r *intake.Report) Evaluation {
+	ev, _, _ := e.evaluate(context.Background(), r, false, nil)
+	return ev
 }
 
 // Truncation says that the rules read only the first Scanned bytes of a
@@ -267,10 +302,11 @@ type Truncation struct {
 }
 
 // evaluate runs the engine; with alts it also returns, per rule, which of
-// its match alternatives alone would have fired it (for lint).
-func (e *Engine) evaluate(ctx context.Context, r *intake.Report, alts bool) (Evaluation, [][]bool, error) {
+// its match alternatives alone would have fired it (for lint). sc filters
+// the paragraphs each pattern runs on; nil runs every pattern everywhere.
+func (e *Engine) evaluate(ctx context.Context, r *intake.Report, alts bool, sc *scanner) (Evaluation, [][]bool, error) {
 	parts := r.Parts()
-	texts, trunc := prepare(parts, Limits{Part: e.opt.MaxPartBytes, Total: e.opt.MaxTotalBytes})
+	texts, trunc := prepare(parts, Limits{Part: e.opt.MaxPartBytes, Total: e.opt.MaxTotalBytes}, sc)
 	ev := Evaluation{Findings: []Finding{}, Truncated: trunc}
 	if err := ctx.Err(); err != nil {
 		return ev, nil, err
@@ -307,8 +343,8 @@ type Limits struct {
 }
 
 // prepare cuts each part to the limits (at a rune boundary) and prepares
-// it for matching; a part cut short is listed in the truncations.
-func prepare(parts []intake.Part, lim Limits) ([]*text, []Truncation) {
+// it for matching with sc; a part cut short is listed in the truncations.
+func prepare(parts []intake.Part, lim Limits, sc *scanner) ([]*text, []Truncation) {
 	texts := make([]*text, len(parts))
 	var trunc []Truncation
 	budget := lim.Total
@@ -327,7 +363,7 @@ func prepare(parts []intake.Part, lim Limits) ([]*text, []Truncation) {
 		if n < len(p.Text) {
 			trunc = append(trunc, Truncation{Part: p.Name, Scanned: n, Size: len(p.Text)})
 		}
-		texts[i] = newText(p.Text[:n])
+		texts[i] = newText(p.Text[:n], sc)
 	}
 	return texts, trunc
 }

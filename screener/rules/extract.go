@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/secscreen/secscreen/screener/intake"
@@ -26,9 +27,23 @@ func Extract(r *intake.Report, series *SeriesList) Facts {
 		pack = &RuleSet{}
 	}
 	parts := r.Parts()
-	texts, _ := prepare(parts, Limits{})
+	texts, _ := prepare(parts, Limits{}, kernelScanner(pack))
 	return extract(r, parts, texts, pack, series)
 }
+
+// kernelScanner returns the scanner of the built-in kernel pack, built
+// once; another pack gets none (its patterns then run on every paragraph).
+func kernelScanner(pack *RuleSet) *scanner {
+	if k, err := kernelPack(); err != nil || k != pack {
+		return nil
+	}
+	return kernelPackScanner()
+}
+
+var kernelPackScanner = sync.OnceValue(func() *scanner {
+	pack, _ := kernelPack()
+	return newScanner(packPatterns(pack, nil))
+})
 
 func extract(r *intake.Report, parts []intake.Part, texts []*text, pack *RuleSet, series *SeriesList) Facts {
 	var f Facts
@@ -46,7 +61,7 @@ func extract(r *intake.Report, parts []intake.Part, texts []*text, pack *RuleSet
 				x.run(ts, &f)
 			}
 		}
-		for _, m := range ts.findAll(reInjection, maxFactMatches) {
+		for _, m := range ts.findAll(patInjection, maxFactMatches) {
 			f.add(FactInjection, oneLine(m, 60))
 		}
 		if p.Name == "subject" || p.Name == "body" {
@@ -276,14 +291,10 @@ func negated(t string, i int) bool {
 
 // --- injection -------------------------------------------------------------------
 
-// reInjection finds text addressed to a screening model. It is not pack
+// patInjection finds text addressed to a screening model. It is not pack
 // data: every threat model needs it, and its findings are the "injection"
 // fact whatever the pack.
-var reInjection = mustWrapped(`(?i)\b(?:ignore|disregard|forget) (?:all |any )?(?:of )?(?:the |your )?(?:previous|prior|above|earlier|preceding|system) (?:instructions|prompts?|rules|guidelines|messages?)\b|\bclassify (?:this|the|it)(?: report| issue| bug)? as\b|\byou are (?:a|an|the) (?:[\w-]+ ){0,3}(?:screening|triage|classification|classifier|security review) (?:model|assistant|bot|system|agent|llm)\b|(?m:^\s*(?:system|assistant)(?: prompt)?\s*:\s*(?:you|ignore|disregard|from now on|new instructions|override))|<\|(?:im_start|system|endoftext)\|>|\[/?INST\]|\b(?:verdict|category)"?\s*[:=]\s*"?(?:security|not-security|needs-info|invalid|capability\.[a-z-]+|isolation\.[a-z]+)\b|\b(?:note|instructions?|message) (?:to|for) (?:the |any )?(?:AI|LLM|language model|model|screener|classifier|bot)\b|\bmark (?:this|it) as (?:a )?(?:security|critical|valid|high)`)
-
-// mustWrapped compiles a prose pattern whose spaces also match line breaks
-// (see wrapSpaces).
-func mustWrapped(p string) *regexp.Regexp { return regexp.MustCompile(wrapSpaces(p)) }
+var patInjection = mustPattern(wrapSpaces(`(?i)\b(?:ignore|disregard|forget) (?:all |any )?(?:of )?(?:the |your )?(?:previous|prior|above|earlier|preceding|system) (?:instructions|prompts?|rules|guidelines|messages?)\b|\bclassify (?:this|the|it)(?: report| issue| bug)? as\b|\byou are (?:a|an|the) (?:[\w-]+ ){0,3}(?:screening|triage|classification|classifier|security review) (?:model|assistant|bot|system|agent|llm)\b|(?m:^\s*(?:system|assistant)(?: prompt)?\s*:\s*(?:you|ignore|disregard|from now on|new instructions|override))|<\|(?:im_start|system|endoftext)\|>|\[/?INST\]|\b(?:verdict|category)"?\s*[:=]\s*"?(?:security|not-security|needs-info|invalid|capability\.[a-z-]+|isolation\.[a-z]+)\b|\b(?:note|instructions?|message) (?:to|for) (?:the |any )?(?:AI|LLM|language model|model|screener|classifier|bot)\b|\bmark (?:this|it) as (?:a )?(?:security|critical|valid|high)`))
 
 // oneLine collapses whitespace in s and shortens it to at most n runes,
 // ending with "…" when cut.

@@ -67,8 +67,8 @@ type FactRule struct {
 	// Line is where the extractor was defined.
 	Line int `yaml:"-" json:"line"`
 
-	match    []matcher
-	also     []matcher
+	match    []*pattern
+	also     []*pattern
 	notAfter *regexp.Regexp
 	section  *regexp.Regexp
 	replacer *strings.Replacer
@@ -87,16 +87,29 @@ const (
 	FactInjection = "injection"
 )
 
-// compilePattern compiles a pattern of a rule or extractor: case-insensitive
-// unless caseSensitive, spaces matching wrapped lines unless exactSpaces.
-func compilePattern(p string, caseSensitive, exactSpaces bool) (*regexp.Regexp, error) {
+// patternSource returns the expression of a pattern of a rule or
+// extractor: case-insensitive unless caseSensitive, spaces matching wrapped
+// lines unless exactSpaces.
+func patternSource(p string, caseSensitive, exactSpaces bool) string {
 	if !exactSpaces {
 		p = wrapSpaces(p)
 	}
 	if !caseSensitive {
 		p = "(?i)" + p
 	}
-	return regexp.Compile(p)
+	return p
+}
+
+// compilePattern compiles a pattern of a rule or extractor (see
+// patternSource) at once, for the few that run on every match.
+func compilePattern(p string, caseSensitive, exactSpaces bool) (*regexp.Regexp, error) {
+	return regexp.Compile(patternSource(p, caseSensitive, exactSpaces))
+}
+
+// parseRulePattern parses a pattern of a rule or extractor (see
+// patternSource); it is compiled when a text first may hold a match.
+func parseRulePattern(p string, caseSensitive, exactSpaces bool) (*pattern, error) {
+	return parsePattern(patternSource(p, caseSensitive, exactSpaces))
 }
 
 func (x *FactRule) compile() error {
@@ -122,18 +135,18 @@ func (x *FactRule) compile() error {
 	}
 	x.match, x.also = nil, nil
 	for _, p := range x.Match {
-		re, err := compilePattern(p, x.CaseSensitive, x.ExactSpaces)
+		m, err := parseRulePattern(p, x.CaseSensitive, x.ExactSpaces)
 		if err != nil {
 			return fmt.Errorf("match pattern %q: %w", p, err)
 		}
-		x.match = append(x.match, newMatcher(re))
+		x.match = append(x.match, m)
 	}
 	for _, p := range x.Also {
-		re, err := compilePattern(p, x.CaseSensitive, x.ExactSpaces)
+		m, err := parseRulePattern(p, x.CaseSensitive, x.ExactSpaces)
 		if err != nil {
 			return fmt.Errorf("also pattern %q: %w", p, err)
 		}
-		x.also = append(x.also, newMatcher(re))
+		x.also = append(x.also, m)
 	}
 	var err error
 	if x.NotAfter != "" {
@@ -212,7 +225,7 @@ func (x *FactRule) run(ts *text, f *Facts) {
 				continue
 			}
 			count++
-			if v, ok := x.value(m.re, t, loc); ok {
+			if v, ok := x.value(m.regexp(), t, loc); ok {
 				vals = append(vals, v)
 			}
 			if x.section != nil && count >= max(1, x.MinCount) {
@@ -245,8 +258,8 @@ func (x *FactRule) runNames(r *intake.Report, f *Facts) {
 			continue
 		}
 		for _, m := range x.match {
-			if loc := m.re.FindStringSubmatchIndex(a.Name); loc != nil {
-				if v, ok := x.value(m.re, a.Name, loc); ok {
+			if loc := m.regexp().FindStringSubmatchIndex(a.Name); loc != nil {
+				if v, ok := x.value(m.regexp(), a.Name, loc); ok {
 					f.add(x.Fact, v)
 				}
 				break
@@ -285,9 +298,9 @@ type VersionSpec struct {
 	Fixed      string `yaml:"fixed,omitempty" json:"fixed,omitempty"`
 	Running    string `yaml:"running,omitempty" json:"running,omitempty"`
 
-	re, context, notAfter, skipLine, vendor, introduced, fixed, running *regexp.Regexp
-	groups                                                              map[string]int
-	m                                                                   matcher
+	context, notAfter, skipLine, vendor, introduced, fixed, running *regexp.Regexp
+	groups                                                          map[string]int
+	m                                                               *pattern
 }
 
 func (v *VersionSpec) compile() error {
@@ -295,13 +308,12 @@ func (v *VersionSpec) compile() error {
 	if v.Pattern == "" {
 		return fmt.Errorf("versions: missing pattern")
 	}
-	if v.re, err = compilePattern(v.Pattern, false, true); err != nil {
+	if v.m, err = parseRulePattern(v.Pattern, false, true); err != nil {
 		return fmt.Errorf("versions: pattern: %w", err)
 	}
-	v.m = newMatcher(v.re)
 	v.groups = map[string]int{}
 	for _, g := range []string{"prefix", "major", "minor", "patch", "rc", "suffix"} {
-		v.groups[g] = v.re.SubexpIndex(g)
+		v.groups[g] = v.m.subexpIndex(g)
 	}
 	if v.groups["major"] < 0 || v.groups["minor"] < 0 {
 		return fmt.Errorf("versions: pattern needs the named groups major and minor")

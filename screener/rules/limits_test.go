@@ -2,7 +2,6 @@ package rules
 
 import (
 	"context"
-	"regexp"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -94,7 +93,7 @@ func BenchmarkEvaluate10MBOneLine(b *testing.B) {
 func TestLongParagraphsAreCutAtLineBreaks(t *testing.T) {
 	line := strings.Repeat("x", 99) + "\n"
 	txt := strings.Repeat(line, 3*maxParagraph/len(line)) + "needle at the end\n"
-	x := newText(txt)
+	x := newText(txt, nil)
 	require.Greater(t, len(x.paras), 2)
 	for i, p := range x.paras {
 		assert.LessOrEqual(t, p[1]-p[0], maxParagraph)
@@ -103,12 +102,12 @@ func TestLongParagraphsAreCutAtLineBreaks(t *testing.T) {
 			assert.Equal(t, byte('\n'), txt[p[0]-1], "a chunk starts after a line break")
 		}
 	}
-	loc := x.first(newMatcher(regexp.MustCompile(`needle`)))
+	loc := x.first(mustPattern(`needle`))
 	require.NotNil(t, loc)
 	assert.Equal(t, "needle", txt[loc[0]:loc[1]])
 
 	// A line longer than a chunk is cut at a rune boundary.
-	x = newText(strings.Repeat("é", maxParagraph))
+	x = newText(strings.Repeat("é", maxParagraph), nil)
 	for _, p := range x.paras {
 		assert.True(t, utf8.RuneStart(x.t[p[0]]))
 	}

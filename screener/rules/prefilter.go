@@ -1,215 +1,739 @@
 package rules
 
 import (
+	"math/bits"
 	"regexp"
 	"regexp/syntax"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"unicode/utf8"
 )
 
-// A matcher is a compiled pattern with a literal prefilter: the pattern can
-// only match text that contains (case-insensitively) at least one of need.
-// Go's regexp engine runs an NFA over the whole text for patterns without a
-// literal prefix, which is slow on long reports; a strings.Contains over the
-// lowercased text rules most patterns out at a fraction of the cost.
-type matcher struct {
+// A pattern is one regular expression of a rule or extractor, parsed once
+// and compiled only when some text may hold a match.
+//
+// Go's regexp runs a backtracker or an NFA over whatever it is given; what
+// makes the engine fast is not giving it text that cannot match. At parse
+// time each pattern yields tokens, literals with the bytes allowed just
+// before and after them ("as" between non-word bytes for `\bas an AI\b`, "."
+// between digits for a version number), arranged as an AND of ORs that
+// every match satisfies. A scanner (one Aho-Corasick pass per text over all
+// the tokens of all the patterns of an engine) marks which paragraphs hold
+// which tokens; a pattern runs only on paragraphs that satisfy its tokens.
+// When the pattern is an alternation of branches (after an optional
+// prefix), each branch has its own tokens, and the pattern runs on a
+// paragraph as a variant in which the branches that cannot match there are
+// replaced by a never-matching node (their capture groups kept): the
+// matches are the same, and the smaller program often lets Go use its
+// backtracker instead of its NFA.
+type pattern struct {
+	src  string         // the expression handed to regexp.Compile
+	tree *syntax.Regexp // src parsed as regexp.Compile parses it; never changed
+
+	once sync.Once
 	re   *regexp.Regexp
-	need []string // lowercase; empty means always run the regexp
-	// also holds further literal sets, one of each must occur too: the
-	// sets of the other parts of a pattern that is a sequence, such as
-	// "(?:error|return value) is (?:ignored|lost)". They cost a search in a
-	// candidate paragraph, far less than running the pattern there.
-	also [][]string
+
+	// common must hold for every match; branches, when alt is set, hold
+	// per branch of alt, the alternation whose branches are pruned.
+	common   [][]token
+	alt      *syntax.Regexp
+	branches [][][]token
+
+	mu       sync.Mutex
+	variants map[uint64]*regexp.Regexp
 }
 
-// minNeed is the shortest literal worth filtering on. Even one byte pays:
-// strings.Contains on a paragraph costs far less than running the pattern.
-const minNeed = 1
+// parsePattern parses expr as regexp.Compile would (so that a pattern
+// that parses also compiles) and analyses its tokens; the regexp itself is
+// compiled on first use.
+func parsePattern(expr string) (*pattern, error) {
+	tree, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return nil, err
+	}
+	p := &pattern{src: expr, tree: tree}
+	p.common = requiredTokens(tree, anyEdge, anyEdge)
+	if alt, l, r := splitPoint(tree); alt != nil && len(alt.Sub) <= 64 {
+		branches := make([][][]token, len(alt.Sub))
+		useful := false
+		for i, b := range alt.Sub {
+			branches[i] = requiredTokens(b, l, r)
+			useful = useful || len(branches[i]) > 0
+		}
+		if useful {
+			p.alt, p.branches = alt, branches
+		}
+	}
+	return p, nil
+}
 
-func newMatcher(re *regexp.Regexp) matcher {
-	m := matcher{re: re}
-	if tree, err := syntax.Parse(re.String(), syntax.Perl); err == nil {
-		tree = tree.Simplify()
-		if need, ok := required(tree); ok && shortest(need) >= minNeed {
-			m.need = need
-			if tree.Op == syntax.OpConcat {
-				for _, sub := range tree.Sub {
-					if set, ok := required(sub); ok && !slices.Equal(set, need) {
-						m.also = append(m.also, set)
-					}
-				}
+// mustPattern is parsePattern for the built-in patterns.
+func mustPattern(expr string) *pattern {
+	p, err := parsePattern(expr)
+	if err != nil {
+		panic("rules: built-in pattern: " + err.Error())
+	}
+	return p
+}
+
+// regexp returns the pattern compiled. A pattern that parsed compiles:
+// regexp.Compile only parses and then builds the program, which cannot
+// fail.
+func (p *pattern) regexp() *regexp.Regexp {
+	p.once.Do(func() { p.re = regexp.MustCompile(p.src) })
+	return p.re
+}
+
+// String returns the expression.
+func (p *pattern) String() string { return p.src }
+
+// maxVariants bounds the pruned programs kept per pattern; a hostile text
+// that asks for more gets the whole pattern, with the same matches.
+const maxVariants = 64
+
+// fullMask is the mask of a pattern's branches that keeps them all.
+func (p *pattern) fullMask() uint64 {
+	if p.alt == nil {
+		return 1
+	}
+	return 1<<len(p.branches) - 1
+}
+
+// variant returns the pattern with the branches of p.alt that are not in
+// mask replaced by a never-matching node. Every match of the pattern that
+// can occur in a text where those branches' tokens are missing is a match
+// of the variant, and the other way round, at the same positions with the
+// same groups: leftmost-first matching prefers among the branches that can
+// match, and the removed ones cannot.
+func (p *pattern) variant(mask uint64) *regexp.Regexp {
+	if p.alt == nil || mask == p.fullMask() {
+		return p.regexp()
+	}
+	p.mu.Lock()
+	re, ok := p.variants[mask]
+	full := len(p.variants) >= maxVariants
+	p.mu.Unlock()
+	if ok {
+		return re
+	}
+	if full {
+		return p.regexp()
+	}
+	re = regexp.MustCompile(pruneBranches(p.tree, p.alt, mask).String())
+	p.mu.Lock()
+	if p.variants == nil {
+		p.variants = map[uint64]*regexp.Regexp{}
+	}
+	p.variants[mask] = re
+	p.mu.Unlock()
+	return re
+}
+
+// pruneBranches copies tree with the branches of alt outside mask replaced
+// by a node that never matches but keeps their capture groups, so that
+// group numbers and names stay those of the whole pattern.
+func pruneBranches(tree, alt *syntax.Regexp, mask uint64) *syntax.Regexp {
+	if tree == alt {
+		c := *tree
+		c.Sub = make([]*syntax.Regexp, len(tree.Sub))
+		for i, b := range tree.Sub {
+			if mask&(1<<i) != 0 {
+				c.Sub[i] = b
+				continue
+			}
+			dead := &syntax.Regexp{Op: syntax.OpConcat, Sub: []*syntax.Regexp{{Op: syntax.OpNoMatch}}}
+			for _, g := range captures(b, nil) {
+				dead.Sub = append(dead.Sub, &syntax.Regexp{Op: syntax.OpCapture, Cap: g.Cap, Name: g.Name,
+					Sub: []*syntax.Regexp{{Op: syntax.OpEmptyMatch}}})
+			}
+			c.Sub[i] = dead
+		}
+		return &c
+	}
+	if len(tree.Sub) == 0 {
+		return tree
+	}
+	c := *tree
+	c.Sub = make([]*syntax.Regexp, len(tree.Sub))
+	for i, s := range tree.Sub {
+		c.Sub[i] = pruneBranches(s, alt, mask)
+	}
+	return &c
+}
+
+func captures(re *syntax.Regexp, out []*syntax.Regexp) []*syntax.Regexp {
+	if re.Op == syntax.OpCapture {
+		out = append(out, re)
+	}
+	for _, s := range re.Sub {
+		out = captures(s, out)
+	}
+	return out
+}
+
+// subexpIndex returns the index of the named group, or -1.
+func (p *pattern) subexpIndex(name string) int {
+	for _, g := range captures(p.tree, nil) {
+		if g.Name == name {
+			return g.Cap
+		}
+	}
+	return -1
+}
+
+// --- tokens ------------------------------------------------------------------
+
+// byteSet is a set of byte values.
+type byteSet [4]uint64
+
+func (s *byteSet) add(c byte)           { s[c>>6] |= 1 << (c & 63) }
+func (s *byteSet) has(c byte) bool      { return s[c>>6]&(1<<(c&63)) != 0 }
+func (s byteSet) or(o byteSet) byteSet  { return byteSet{s[0] | o[0], s[1] | o[1], s[2] | o[2], s[3] | o[3]} }
+func (s byteSet) and(o byteSet) byteSet { return byteSet{s[0] & o[0], s[1] & o[1], s[2] & o[2], s[3] & o[3]} }
+func (s byteSet) count() int {
+	return bits.OnesCount64(s[0]) + bits.OnesCount64(s[1]) + bits.OnesCount64(s[2]) + bits.OnesCount64(s[3])
+}
+
+// addHigh adds every byte of a multi-byte UTF-8 sequence.
+func (s *byteSet) addHigh() { s[2], s[3] = ^uint64(0), ^uint64(0) }
+
+var (
+	allBytes  = byteSet{^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0)}
+	wordBytes = func() byteSet {
+		var s byteSet
+		for c := 0; c < 256; c++ {
+			if isWordByte(byte(c)) {
+				s.add(byte(c))
 			}
 		}
-	}
-	return m
+		return s
+	}()
+	nonWordBytes = byteSet{^wordBytes[0], ^wordBytes[1], ^wordBytes[2], ^wordBytes[3]}
+)
+
+// isWordByte reports whether c is a word character for \b (ASCII only, as
+// in Go's regexp).
+func isWordByte(c byte) bool { return c == '_' || isAlnum(c) }
+
+// A token is a literal (ASCII-lowercased) that a match must contain, with
+// the bytes that may stand right before and after it in the text the
+// pattern runs on (the start and end of that text always qualify).
+type token struct {
+	lit         string
+	left, right byteSet
 }
 
-// possible reports whether the pattern may match a text whose
-// ASCII-lowercased form is lower.
-func (m matcher) possible(lower string) bool {
-	if len(m.need) == 0 {
-		return true
-	}
-	return containsAny(lower, m.need) && m.alsoHeld(lower)
+// edge is what is known of the byte next to a node: any byte, or one of
+// set; wb says that a \b stands right there.
+type edge struct {
+	set byteSet
+	any bool
+	wb  bool
 }
 
-// alsoHeld reports whether lower holds a literal of every set of m.also.
-func (m matcher) alsoHeld(lower string) bool {
-	for _, set := range m.also {
-		if !containsAny(lower, set) {
-			return false
+var anyEdge = edge{any: true}
+
+// resolve returns the bytes allowed next to a literal whose adjacent byte
+// (its first or last) is, or is not, a word byte.
+func (e edge) resolve(word bool) byteSet {
+	s := allBytes
+	if !e.any {
+		s = e.set
+	}
+	if e.wb {
+		if word {
+			s = s.and(nonWordBytes)
+		} else {
+			s = s.and(wordBytes)
 		}
 	}
-	return true
+	return s
 }
 
-func containsAny(s string, lits []string) bool {
-	for _, l := range lits {
-		if strings.Contains(s, l) {
-			return true
+// runeBytes returns the bytes that may end (or start) an occurrence of r.
+// Case folding maps 'k' and 's' to non-ASCII runes too (KELVIN SIGN, LONG
+// S), whose bytes are all non-ASCII.
+func runeBytes(r rune, fold bool) byteSet {
+	var s byteSet
+	if r >= utf8.RuneSelf {
+		s.addHigh()
+		return s
+	}
+	c := byte(r)
+	s.add(c)
+	if fold {
+		switch {
+		case c >= 'a' && c <= 'z':
+			s.add(c - 'a' + 'A')
+		case c >= 'A' && c <= 'Z':
+			s.add(c - 'A' + 'a')
+		}
+		switch c | 0x20 {
+		case 'k', 's':
+			s.addHigh()
 		}
 	}
-	return false
+	return s
 }
 
-func shortest(set []string) int {
+// edgeBytes returns the bytes a match of re may start with (or end with,
+// when last) and whether re may match the empty string. Unknown nodes
+// allow any byte.
+func edgeBytes(re *syntax.Regexp, last bool) (byteSet, bool) {
+	fold := re.Flags&syntax.FoldCase != 0
+	switch re.Op {
+	case syntax.OpLiteral:
+		if len(re.Rune) == 0 {
+			return byteSet{}, true
+		}
+		r := re.Rune[0]
+		if last {
+			r = re.Rune[len(re.Rune)-1]
+		}
+		return runeBytes(r, fold), false
+	case syntax.OpCharClass:
+		var s byteSet
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			lo, hi := re.Rune[i], re.Rune[i+1]
+			for c := lo; c <= hi && c < utf8.RuneSelf; c++ {
+				s.add(byte(c))
+			}
+			if hi >= utf8.RuneSelf {
+				s.addHigh()
+			}
+		}
+		return s, false
+	case syntax.OpAnyCharNotNL:
+		s := allBytes
+		s[0] &^= 1 << '\n'
+		return s, false
+	case syntax.OpAnyChar:
+		return allBytes, false
+	case syntax.OpNoMatch:
+		return byteSet{}, false
+	case syntax.OpEmptyMatch, syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText, syntax.OpEndText,
+		syntax.OpWordBoundary, syntax.OpNoWordBoundary:
+		return byteSet{}, true
+	case syntax.OpCapture, syntax.OpPlus:
+		return edgeBytes(re.Sub[0], last)
+	case syntax.OpStar, syntax.OpQuest:
+		s, _ := edgeBytes(re.Sub[0], last)
+		return s, true
+	case syntax.OpRepeat:
+		s, empty := edgeBytes(re.Sub[0], last)
+		return s, empty || re.Min == 0
+	case syntax.OpConcat:
+		var acc byteSet
+		for i := range re.Sub {
+			c := re.Sub[i]
+			if last {
+				c = re.Sub[len(re.Sub)-1-i]
+			}
+			s, empty := edgeBytes(c, last)
+			acc = acc.or(s)
+			if !empty {
+				return acc, false
+			}
+		}
+		return acc, true
+	case syntax.OpAlternate:
+		var acc byteSet
+		empty := false
+		for _, c := range re.Sub {
+			s, e := edgeBytes(c, last)
+			acc, empty = acc.or(s), empty || e
+		}
+		return acc, empty
+	}
+	return allBytes, true
+}
+
+// childEdges returns the edges of child i of a concatenation whose own
+// edges are l and r.
+func childEdges(re *syntax.Regexp, i int, l, r edge) (edge, edge) {
+	li := edge{wb: i > 0 && re.Sub[i-1].Op == syntax.OpWordBoundary}
+	j := i - 1
+	for ; j >= 0; j-- {
+		s, empty := edgeBytes(re.Sub[j], true)
+		li.set = li.set.or(s)
+		if !empty {
+			break
+		}
+	}
+	if j < 0 {
+		li.any = l.any
+		li.set = li.set.or(l.set)
+		li.wb = li.wb || (i == 0 && l.wb)
+	}
+	ri := edge{wb: i+1 < len(re.Sub) && re.Sub[i+1].Op == syntax.OpWordBoundary}
+	j = i + 1
+	for ; j < len(re.Sub); j++ {
+		s, empty := edgeBytes(re.Sub[j], false)
+		ri.set = ri.set.or(s)
+		if !empty {
+			break
+		}
+	}
+	if j == len(re.Sub) {
+		ri.any = r.any
+		ri.set = ri.set.or(r.set)
+		ri.wb = ri.wb || (i == len(re.Sub)-1 && r.wb)
+	}
+	return li, ri
+}
+
+// Limits of the token analysis: clauses kept per concatenation, tokens per
+// clause, and the least score a clause needs to be worth searching for.
+const (
+	maxClauses   = 4
+	maxClauseLen = 64
+	minScore     = 4
+)
+
+func tokenScore(t token) int {
+	s := 2 * len(t.lit)
+	for _, side := range []byteSet{t.left, t.right} {
+		if side.count() <= 200 {
+			s += 3
+		}
+	}
+	return s
+}
+
+func clauseScore(c []token) int {
 	n := -1
-	for _, s := range set {
-		if n < 0 || len(s) < n {
-			n = len(s)
+	for _, t := range c {
+		if s := tokenScore(t); n < 0 || s < n {
+			n = s
 		}
 	}
 	return n
 }
 
-// maxNeed bounds the size of a literal set; beyond it the filter is not
-// worth its cost.
-const maxNeed = 64
-
-// required returns a set of lowercase literals such that every match of re
-// contains at least one of them, or ok=false when no such set is known.
-func required(re *syntax.Regexp) (set []string, ok bool) {
+// requiredTokens returns clauses (an AND of ORs of tokens) that every match
+// of re, with edges l and r, satisfies; nil when nothing is known.
+func requiredTokens(re *syntax.Regexp, l, r edge) [][]token {
+	fold := re.Flags&syntax.FoldCase != 0
 	switch re.Op {
 	case syntax.OpLiteral:
-		lit := string(re.Rune)
-		for _, r := range lit {
-			if r >= 0x80 && re.Flags&syntax.FoldCase != 0 {
-				return nil, false // non-ASCII case folding: not filtered
+		if len(re.Rune) == 0 {
+			return nil
+		}
+		for _, c := range re.Rune {
+			if c >= utf8.RuneSelf && fold {
+				return nil // non-ASCII case folding: not filtered
 			}
 		}
-		return []string{lowerASCII(lit)}, true
+		lit := lowerASCII(string(re.Rune))
+		t := token{lit: lit, left: l.resolve(isWordByte(lit[0])), right: r.resolve(isWordByte(lit[len(lit)-1]))}
+		return [][]token{{t}}
 	case syntax.OpCapture:
-		return required(re.Sub[0])
+		return requiredTokens(re.Sub[0], l, r)
 	case syntax.OpPlus:
-		return required(re.Sub[0])
+		if re.Sub[0].Op == syntax.OpLiteral {
+			return requiredTokens(re.Sub[0], l, anyEdge)
+		}
+		return requiredTokens(re.Sub[0], anyEdge, anyEdge)
 	case syntax.OpRepeat:
 		if re.Min < 1 {
-			return nil, false
+			return nil
 		}
-		set, ok := required(re.Sub[0])
-		if ok && re.Sub[0].Op == syntax.OpLiteral {
+		sub := re.Sub[0]
+		if sub.Op == syntax.OpLiteral {
 			// x{3,} needs "xxx".
-			set = []string{strings.Repeat(set[0], min(re.Min, 8))}
+			c := *sub
+			c.Rune = slices.Repeat(sub.Rune, min(re.Min, 8))
+			return requiredTokens(&c, l, anyEdge)
 		}
-		return set, ok
+		return requiredTokens(sub, anyEdge, anyEdge)
 	case syntax.OpCharClass:
 		// A class of non-ASCII runes only (emoji, say) needs one of their
 		// UTF-8 lead bytes, which plain ASCII text never holds.
-		var leads []string
+		var clause []token
 		for i := 0; i+1 < len(re.Rune); i += 2 {
 			lo, hi := re.Rune[i], re.Rune[i+1]
-			if lo < 0x80 {
-				return nil, false
+			if lo < utf8.RuneSelf {
+				return nil
 			}
 			a, b := string(lo)[0], string(hi)[0]
 			for c := a; ; c++ {
-				if !slices.Contains(leads, string([]byte{c})) {
-					leads = append(leads, string([]byte{c}))
+				t := token{lit: string([]byte{c}), left: allBytes, right: allBytes}
+				if !slices.Contains(clause, t) {
+					clause = append(clause, t)
 				}
 				if c == b {
 					break
 				}
 			}
 		}
-		return leads, len(leads) > 0
+		if len(clause) == 0 {
+			return nil
+		}
+		return [][]token{clause}
 	case syntax.OpConcat:
-		// Any one child's requirement holds for the whole; pick the most
-		// selective (longest shortest literal).
-		var best []string
-		for _, s := range re.Sub {
-			if set, ok := required(s); ok && shortest(set) > shortest(best) {
-				best = set
+		var all [][]token
+		for i, c := range re.Sub {
+			li, ri := childEdges(re, i, l, r)
+			for _, cl := range requiredTokens(c, li, ri) {
+				if clauseScore(cl) >= minScore {
+					all = append(all, cl)
+				}
 			}
 		}
-		return best, best != nil
+		slices.SortStableFunc(all, func(a, b []token) int { return clauseScore(b) - clauseScore(a) })
+		return all[:min(len(all), maxClauses)]
 	case syntax.OpAlternate:
-		for _, s := range re.Sub {
-			sub, ok := required(s)
-			if !ok {
-				return nil, false
+		var clause []token
+		for _, b := range re.Sub {
+			cls := requiredTokens(b, l, r)
+			if len(cls) == 0 {
+				return nil
 			}
-			set = append(set, sub...)
-			if len(set) > maxNeed {
-				return nil, false
+			best := cls[0]
+			for _, c := range cls[1:] {
+				if clauseScore(c) > clauseScore(best) {
+					best = c
+				}
+			}
+			for _, t := range best {
+				if !slices.Contains(clause, t) {
+					clause = append(clause, t)
+				}
+			}
+			if len(clause) > maxClauseLen {
+				return nil
 			}
 		}
-		return set, len(set) > 0
+		if clauseScore(clause) < minScore {
+			return nil
+		}
+		return [][]token{clause}
 	}
-	return nil, false
+	return nil
 }
 
-// prefilters caches a matcher per extractor pattern.
-var prefilters sync.Map // *regexp.Regexp -> matcher
-
-func matcherFor(re *regexp.Regexp) matcher {
-	m, ok := prefilters.Load(re)
-	if !ok {
-		m, _ = prefilters.LoadOrStore(re, newMatcher(re))
+// splitPoint returns the alternation whose branches a pattern prunes: the
+// pattern itself, or the first alternation in its top concatenation (Go's
+// parser factors a common prefix such as `\b` out of the branches), with
+// its edges.
+func splitPoint(re *syntax.Regexp) (*syntax.Regexp, edge, edge) {
+	for re.Op == syntax.OpCapture {
+		re = re.Sub[0]
 	}
-	return m.(matcher)
+	switch re.Op {
+	case syntax.OpAlternate:
+		return re, anyEdge, anyEdge
+	case syntax.OpConcat:
+		for i, c := range re.Sub {
+			for c.Op == syntax.OpCapture {
+				c = c.Sub[0]
+			}
+			if c.Op == syntax.OpAlternate {
+				l, r := childEdges(re, i, anyEdge, anyEdge)
+				return c, l, r
+			}
+		}
+	}
+	return nil, anyEdge, anyEdge
 }
 
-// text is one part's text prepared for matching: an ASCII-lowercased copy
-// with the same byte offsets, and its paragraphs. Patterns run paragraph by
-// paragraph (a blank line ends a paragraph), and only on paragraphs that
-// hold one of the pattern's required literals. Short inputs let Go's regexp
+// --- scanner -------------------------------------------------------------------
+
+// scanner finds, in one pass over a text, the tokens of a set of patterns.
+// It is built once per engine and shared by its evaluations.
+type scanner struct {
+	ac *automaton
+	// variants lists, per literal of the automaton, its tokens: the
+	// token id and the bytes allowed around it.
+	variants [][]tokenVariant
+	ntok     int
+	needs    map[*pattern]*compiledNeed
+}
+
+type tokenVariant struct {
+	id          int
+	left, right byteSet
+}
+
+// compiledNeed is a pattern's clauses as token ids.
+type compiledNeed struct {
+	common   [][]int
+	branches [][][]int
+}
+
+// newScanner builds the scanner of a set of patterns.
+func newScanner(pats []*pattern) *scanner {
+	sc := &scanner{needs: map[*pattern]*compiledNeed{}}
+	litID := map[string]int{}
+	tokID := map[token]int{}
+	var lits []string
+	ids := func(cls [][]token) [][]int {
+		out := make([][]int, len(cls))
+		for i, cl := range cls {
+			for _, t := range cl {
+				id, ok := tokID[t]
+				if !ok {
+					id = sc.ntok
+					sc.ntok++
+					tokID[t] = id
+					li, ok := litID[t.lit]
+					if !ok {
+						li = len(lits)
+						litID[t.lit] = li
+						lits = append(lits, t.lit)
+						sc.variants = append(sc.variants, nil)
+					}
+					sc.variants[li] = append(sc.variants[li], tokenVariant{id: id, left: t.left, right: t.right})
+				}
+				out[i] = append(out[i], id)
+			}
+		}
+		return out
+	}
+	for _, p := range pats {
+		if p == nil || sc.needs[p] != nil {
+			continue
+		}
+		n := &compiledNeed{common: ids(p.common)}
+		for _, b := range p.branches {
+			n.branches = append(n.branches, ids(b))
+		}
+		sc.needs[p] = n
+	}
+	sc.ac = newAutomaton(lits)
+	return sc
+}
+
+// automaton is an Aho-Corasick automaton over ASCII-lowercased bytes, as a
+// dense table over the byte classes that occur in its literals.
+type automaton struct {
+	class [256]uint8
+	n     int     // classes
+	delta []int32 // state*n + class -> state
+	out   []int32 // the literal that ends at a state, or -1
+	next  []int32 // the next state on the failure chain with a literal, or -1
+	first []int32 // the state itself if it has a literal, else next
+	lens  []int
+}
+
+func newAutomaton(lits []string) *automaton {
+	a := &automaton{n: 1}
+	for _, l := range lits {
+		for i := 0; i < len(l); i++ {
+			if a.class[l[i]] == 0 {
+				a.class[l[i]] = uint8(a.n)
+				a.n++
+			}
+		}
+		a.lens = append(a.lens, len(l))
+	}
+	if a.n > 255 {
+		// Cannot happen for ASCII-lowercased literals with their UTF-8
+		// bytes, but keep the table sound: fold every class into one.
+		panic("rules: too many byte classes")
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		a.class[c] = a.class[c+'a'-'A']
+	}
+	a.delta = make([]int32, a.n)
+	a.out = []int32{-1}
+	for id, l := range lits {
+		s := int32(0)
+		for i := 0; i < len(l); i++ {
+			c := int32(a.class[l[i]])
+			t := a.delta[s*int32(a.n)+c]
+			if t == 0 {
+				t = int32(len(a.out))
+				a.out = append(a.out, -1)
+				a.delta = append(a.delta, make([]int32, a.n)...)
+				a.delta[s*int32(a.n)+c] = t
+			}
+			s = t
+		}
+		a.out[s] = int32(id)
+	}
+	states := len(a.out)
+	fail := make([]int32, states)
+	a.next = make([]int32, states)
+	a.first = make([]int32, states)
+	a.next[0], a.first[0] = -1, -1
+	queue := make([]int32, 0, states)
+	for c := 0; c < a.n; c++ {
+		if t := a.delta[c]; t != 0 {
+			queue = append(queue, t)
+		}
+	}
+	for len(queue) > 0 {
+		s := queue[0]
+		queue = queue[1:]
+		f := fail[s]
+		if a.out[f] >= 0 {
+			a.next[s] = f
+		} else {
+			a.next[s] = a.next[f]
+		}
+		a.first[s] = a.next[s]
+		if a.out[s] >= 0 {
+			a.first[s] = s
+		}
+		row := a.delta[int(s)*a.n : int(s+1)*a.n]
+		frow := a.delta[int(f)*a.n : int(f+1)*a.n]
+		for c := range row {
+			if t := row[c]; t != 0 {
+				fail[t] = frow[c]
+				queue = append(queue, t)
+			} else {
+				row[c] = frow[c]
+			}
+		}
+	}
+	return a
+}
+
+// scan calls hit with each literal id and the end offset of its
+// occurrence in t, in order of end offset.
+func (a *automaton) scan(t string, hit func(lit, end int)) {
+	s := int32(0)
+	n := int32(a.n)
+	for i := 0; i < len(t); i++ {
+		s = a.delta[s*n+int32(a.class[t[i]])]
+		for o := a.first[s]; o >= 0; o = a.next[o] {
+			hit(int(a.out[o]), i+1)
+		}
+	}
+}
+
+// --- texts ---------------------------------------------------------------------
+
+// text is one part's text prepared for matching: its paragraphs and,
+// with a scanner, which of the scanner's tokens each paragraph holds.
+// Patterns run paragraph by paragraph (a blank line ends a paragraph), and
+// only on paragraphs that hold their tokens. Short inputs let Go's regexp
 // use its backtracking engine, many times faster than its NFA on a whole
 // report; the price is that a match never spans a blank line.
 type text struct {
-	t, lower string
-	paras    [][2]int
-	// grams is a Bloom-like bitmap of the lowercased text's byte
-	// trigrams: a literal with a trigram missing from it cannot occur, and
-	// that test is much cheaper than a search.
-	grams []uint64
+	t     string
+	paras [][2]int
+	sc    *scanner // nil: every pattern runs on every paragraph
+	// w is the number of words of a paragraph bit set; bits holds one
+	// such set per token (the paragraphs holding the token), whole one
+	// bit per token (the token occurs with the text's own edges).
+	w     int
+	bits  []uint64
+	whole []uint64
+	// scratch for plan.
+	acc, tmp []uint64
+	masks    []uint64
 }
 
-const gramBits = 1 << 16
+// foldOutsideASCII are the UTF-8 forms of the runes that case-fold to
+// ASCII letters (KELVIN SIGN to k, LONG S to s): a text holding one is
+// matched without the token filter, which reads ASCII-lowercased bytes.
+var foldOutsideASCII = []string{"\u212a", "\u017f"}
 
-func gramHash(a, b, c byte) uint32 {
-	return (uint32(a)*0x9E3779B1 ^ uint32(b)*0x85EBCA77 ^ uint32(c)*0xC2B2AE3D) >> 16
-}
-
-// mayContain reports whether lit can occur in the text, by its trigrams.
-func (x *text) mayContain(lit string) bool {
-	for i := 0; i+2 < len(lit); i++ {
-		h := gramHash(lit[i], lit[i+1], lit[i+2])
-		if x.grams[h/64]&(1<<(h%64)) == 0 {
-			return false
-		}
-	}
-	return true
-}
-
-func newText(t string) *text {
-	x := &text{t: t, lower: lowerASCII(t), grams: make([]uint64, gramBits/64)}
-	for i := 0; i+2 < len(x.lower); i++ {
-		h := gramHash(x.lower[i], x.lower[i+1], x.lower[i+2])
-		x.grams[h/64] |= 1 << (h % 64)
-	}
+func newText(t string, sc *scanner) *text {
+	x := &text{t: t}
 	start := 0
 	for start < len(t) {
 		end := strings.Index(t[start:], "\n\n")
@@ -221,6 +745,31 @@ func newText(t string) *text {
 		x.addParagraph(start, end)
 		start = end + 1
 	}
+	if sc == nil || slices.ContainsFunc(foldOutsideASCII, func(s string) bool { return strings.Contains(t, s) }) {
+		return x
+	}
+	x.sc = sc
+	x.w = (len(x.paras) + 63) / 64
+	x.bits = make([]uint64, sc.ntok*x.w)
+	x.whole = make([]uint64, (sc.ntok+63)/64)
+	k := 0
+	sc.ac.scan(t, func(lit, end int) {
+		s := end - sc.ac.lens[lit]
+		for k < len(x.paras) && x.paras[k][1] < end {
+			k++
+		}
+		in := k < len(x.paras) && x.paras[k][0] <= s
+		for _, v := range sc.variants[lit] {
+			lt := s == 0 || v.left.has(t[s-1])
+			rt := end == len(t) || v.right.has(t[end])
+			if lt && rt {
+				x.whole[v.id/64] |= 1 << (v.id % 64)
+			}
+			if in && (lt || s == x.paras[k][0]) && (rt || end == x.paras[k][1]) {
+				x.bits[v.id*x.w+k/64] |= 1 << (k % 64)
+			}
+		}
+	})
 	return x
 }
 
@@ -259,16 +808,89 @@ func lowerASCII(s string) string {
 	return string(b)
 }
 
-// findAt returns up to n matches of m (submatch index pairs, offsets in the
-// whole text); n < 0 means all.
-func (x *text) findAt(m matcher, n int) [][]int {
-	var out [][]int
-	cand := x.candidates(m)
-	for i, p := range x.paras {
-		if cand != nil && (!cand[i] || !m.alsoHeld(x.lower[p[0]:p[1]])) {
-			continue
+// paraSet returns into dst the paragraphs where every clause holds.
+func (x *text) paraSet(dst []uint64, clauses [][]int) {
+	for i := range dst {
+		dst[i] = ^uint64(0)
+	}
+	for _, cl := range clauses {
+		clear(x.tmp)
+		for _, id := range cl {
+			row := x.bits[id*x.w : (id+1)*x.w]
+			for i := range x.tmp {
+				x.tmp[i] |= row[i]
+			}
 		}
-		for _, loc := range m.re.FindAllStringSubmatchIndex(x.t[p[0]:p[1]], n-len(out)) {
+		for i := range dst {
+			dst[i] &= x.tmp[i]
+		}
+	}
+}
+
+// plan returns, per paragraph, the mask of m's branches that may match in
+// it (0: m cannot match there), or nil when m runs whole everywhere.
+func (x *text) plan(m *pattern) []uint64 {
+	if x.sc == nil {
+		return nil
+	}
+	need := x.sc.needs[m]
+	if need == nil {
+		return nil
+	}
+	if x.acc == nil {
+		x.acc, x.tmp = make([]uint64, x.w), make([]uint64, x.w)
+		x.masks = make([]uint64, len(x.paras))
+	}
+	clear(x.masks)
+	x.paraSet(x.acc, need.common)
+	if len(need.branches) == 0 {
+		for i := range x.masks {
+			if x.acc[i/64]&(1<<(i%64)) != 0 {
+				x.masks[i] = 1
+			}
+		}
+		return x.masks
+	}
+	common := slices.Clone(x.acc)
+	for b, cls := range need.branches {
+		x.paraSet(x.acc, cls)
+		for j := range x.acc {
+			for v := x.acc[j] & common[j]; v != 0; v &= v - 1 {
+				i := j*64 + bits.TrailingZeros64(v)
+				if i < len(x.masks) {
+					x.masks[i] |= 1 << b
+				}
+			}
+		}
+	}
+	return x.masks
+}
+
+// wholeHolds reports whether every clause holds somewhere in the text.
+func (x *text) wholeHolds(clauses [][]int) bool {
+	for _, cl := range clauses {
+		if !slices.ContainsFunc(cl, func(id int) bool { return x.whole[id/64]&(1<<(id%64)) != 0 }) {
+			return false
+		}
+	}
+	return true
+}
+
+// findAt returns up to n matches of m (submatch index pairs, offsets in the
+// whole text), paragraph by paragraph; n < 0 means all.
+func (x *text) findAt(m *pattern, n int) [][]int {
+	var out [][]int
+	plan := x.plan(m)
+	for i, p := range x.paras {
+		var re *regexp.Regexp
+		if plan == nil {
+			re = m.regexp()
+		} else if plan[i] == 0 {
+			continue
+		} else {
+			re = m.variant(plan[i])
+		}
+		for _, loc := range re.FindAllStringSubmatchIndex(x.t[p[0]:p[1]], n-len(out)) {
 			for i := range loc {
 				if loc[i] >= 0 {
 					loc[i] += p[0]
@@ -283,77 +905,44 @@ func (x *text) findAt(m matcher, n int) [][]int {
 	return out
 }
 
-// candidates marks the paragraphs that hold one of m's required literals;
-// nil means every paragraph (m has no prefilter). Each literal is searched
-// once over the whole text, which costs far less than testing every
-// paragraph against every literal.
-func (x *text) candidates(m matcher) []bool {
-	if len(m.need) == 0 {
-		return nil
-	}
-	var cand []bool
-	for _, lit := range m.need {
-		if !x.mayContain(lit) {
-			continue
-		}
-		if cand == nil {
-			cand = make([]bool, len(x.paras))
-		}
-		for off := 0; ; {
-			j := strings.Index(x.lower[off:], lit)
-			if j < 0 {
-				break
-			}
-			at := off + j
-			// The paragraph holding the occurrence: the last one starting at
-			// or before it.
-			k := sort.Search(len(x.paras), func(k int) bool { return x.paras[k][0] > at }) - 1
-			if k >= 0 && at+len(lit) <= x.paras[k][1] {
-				cand[k] = true
-				off = max(at+1, x.paras[k][1]) // the rest of it is decided
-				continue
-			}
-			off = at + 1
-		}
-	}
-	if cand == nil {
-		cand = make([]bool, len(x.paras)) // no literal occurs: nothing to run
-	}
-	return cand
-}
-
 // findWhole returns up to n matches of m over the whole text at once, for
-// patterns that must span a blank line; the literal prefilter still
-// applies.
-func (x *text) findWhole(m matcher, n int) [][]int {
-	if len(m.need) > 0 {
-		if !slices.ContainsFunc(m.need, func(l string) bool { return x.mayContain(l) && strings.Contains(x.lower, l) }) ||
-			!m.alsoHeld(x.lower) {
-			return nil
+// patterns that must span a blank line; the token filter still applies.
+func (x *text) findWhole(m *pattern, n int) [][]int {
+	re := m.regexp()
+	if x.sc != nil {
+		if need := x.sc.needs[m]; need != nil {
+			if !x.wholeHolds(need.common) {
+				return nil
+			}
+			if len(need.branches) > 0 {
+				var mask uint64
+				for b, cls := range need.branches {
+					if x.wholeHolds(cls) {
+						mask |= 1 << b
+					}
+				}
+				if mask == 0 {
+					return nil
+				}
+				re = m.variant(mask)
+			}
 		}
 	}
-	return m.re.FindAllStringSubmatchIndex(x.t, n)
+	return re.FindAllStringSubmatchIndex(x.t, n)
 }
 
 // first returns the leftmost match of m, or nil.
-func (x *text) first(m matcher) []int {
+func (x *text) first(m *pattern) []int {
 	if locs := x.findAt(m, 1); len(locs) > 0 {
 		return locs[0][:2]
 	}
 	return nil
 }
 
-func (x *text) findAllIndex(re *regexp.Regexp, n int) [][]int {
-	locs := x.findAt(matcherFor(re), n)
-	for i := range locs {
-		locs[i] = locs[i][:2]
-	}
-	return locs
-}
-
-func (x *text) findAll(re *regexp.Regexp, n int) []string {
+// findAll returns the text of up to n matches of m.
+func (x *text) findAll(m *pattern, n int) []string {
 	var out []string
-	for _, l := range x.findAt(matcherFor(re), n) {
+	for _, l := range x.findAt(m, n) {
 		out = append(out, x.t[l[0]:l[1]])
 	}
 	return out

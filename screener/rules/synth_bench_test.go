@@ -1,0 +1,80 @@
+package rules
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/secscreen/secscreen/corpus/synth"
+	"github.com/secscreen/secscreen/screener/intake"
+)
+
+// synthReports returns n seeded synthetic reports of about 4 KB each (the
+// shape `secscreen corpus synth` writes, which scripts/bench screens).
+func synthReports(tb testing.TB, n int, seed uint64) []*intake.Report {
+	tb.Helper()
+	var buf bytes.Buffer
+	if _, err := synth.Write(&buf, synth.Options{N: n, Seed: seed}); err != nil {
+		tb.Fatal(err)
+	}
+	p := filepath.Join(tb.TempDir(), "synth.mbox")
+	if err := os.WriteFile(p, buf.Bytes(), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	var out []*intake.Report
+	for it := range intake.Read(context.Background(), []string{p}, intake.Options{}) {
+		if it.Err != nil {
+			tb.Fatal(it.Err)
+		}
+		out = append(out, it.Report)
+	}
+	if len(out) != n {
+		tb.Fatalf("read %d synthetic reports, want %d", len(out), n)
+	}
+	return out
+}
+
+// cpuTime is the process's user and system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU adds cpu-ns/op, the CPU the loop used per iteration: on a
+// shared machine it varies far less than the wall time.
+func reportCPU(b *testing.B, start time.Duration) {
+	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+}
+
+func reportBytes(r *intake.Report) int {
+	n := 0
+	for _, p := range r.Parts() {
+		n += len(p.Text)
+	}
+	return n
+}
+
+// BenchmarkEvaluate4KB evaluates seeded synthetic ~4 KB reports, one per
+// iteration, the load issue 12's 2,000 reports/s target is about.
+func BenchmarkEvaluate4KB(b *testing.B) {
+	e := kernelEngine(b)
+	rs := synthReports(b, 200, 12)
+	total := 0
+	for _, r := range rs {
+		total += reportBytes(r)
+	}
+	b.SetBytes(int64(total / len(rs)))
+	b.ReportAllocs()
+	start := cpuTime()
+	i := 0
+	for b.Loop() {
+		e.Evaluate(rs[i%len(rs)])
+		i++
+	}
+	reportCPU(b, start)
+}
