@@ -187,10 +187,14 @@ func (p *pattern) subexpIndex(name string) int {
 // byteSet is a set of byte values.
 type byteSet [4]uint64
 
-func (s *byteSet) add(c byte)           { s[c>>6] |= 1 << (c & 63) }
-func (s *byteSet) has(c byte) bool      { return s[c>>6]&(1<<(c&63)) != 0 }
-func (s byteSet) or(o byteSet) byteSet  { return byteSet{s[0] | o[0], s[1] | o[1], s[2] | o[2], s[3] | o[3]} }
-func (s byteSet) and(o byteSet) byteSet { return byteSet{s[0] & o[0], s[1] & o[1], s[2] & o[2], s[3] & o[3]} }
+func (s *byteSet) add(c byte)      { s[c>>6] |= 1 << (c & 63) }
+func (s *byteSet) has(c byte) bool { return s[c>>6]&(1<<(c&63)) != 0 }
+func (s byteSet) or(o byteSet) byteSet {
+	return byteSet{s[0] | o[0], s[1] | o[1], s[2] | o[2], s[3] | o[3]}
+}
+func (s byteSet) and(o byteSet) byteSet {
+	return byteSet{s[0] & o[0], s[1] & o[1], s[2] & o[2], s[3] & o[3]}
+}
 func (s byteSet) count() int {
 	return bits.OnesCount64(s[0]) + bits.OnesCount64(s[1]) + bits.OnesCount64(s[2]) + bits.OnesCount64(s[3])
 }
