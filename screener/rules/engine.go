@@ -3,7 +3,6 @@ package rules
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -444,7 +443,7 @@ func (e *Engine) signal(ev *Evaluation, sig string) bool {
 }
 
 // reRuleNegation finds a negation among the last words before a match.
-var reRuleNegation = regexp.MustCompile(`(?i)(?:\b(?:not|no|never|without|cannot|nor|neither)|n't)(?:\W+\w+){0,3}\W*$`)
+var reRuleNegation = mustAuxRe(`(?i)(?:\b(?:not|no|never|without|cannot|nor|neither)|n't)(?:\W+\w+){0,3}\W*$`)
 
 // negatedBefore reports whether one of the (up to) four words before
 // offset i, in the same clause, is a negation: "does not require
@@ -468,4 +467,4 @@ func negatedBefore(t string, i int) bool {
 // reNoPrivilege finds "without root", "no privileges" and the like: they
 // say what the attacker lacks, and do not negate the action that follows
 // ("a user without root can read the file").
-var reNoPrivilege = regexp.MustCompile(`(?i)\b(?:without|with no|no) (?:any )?(?:special )?(?:root|privileges?|capabilit(?:y|ies)|sudo|permissions?|credentials)\b`)
+var reNoPrivilege = mustAuxRe(`(?i)\b(?:without|with no|no) (?:any )?(?:special )?(?:root|privileges?|capabilit(?:y|ies)|sudo|permissions?|credentials)\b`)

@@ -212,7 +212,7 @@ func extractVersions(ts *text, spec *VersionSpec, series *SeriesList, at time.Ti
 // reSentenceEnd ends a sentence or clause for the purpose of a version's
 // role: a full stop, semicolon or other end mark before white space, a
 // blank line, or the start of a list item.
-var reSentenceEnd = regexp.MustCompile(`[.!?;](?:\s|$)|\n[ \t]*\n|\n[ \t]*(?:[-*+]|\d{1,2}[.)])[ \t]`)
+var reSentenceEnd = mustAuxRe(`[.!?;](?:\s|$)|\n[ \t]*\n|\n[ \t]*(?:[-*+]|\d{1,2}[.)])[ \t]`)
 
 // role returns the Role of the version that starts at offset start: the
 // nearest role word before it in the same sentence (within 300 bytes)
@@ -224,7 +224,7 @@ func (v *VersionSpec) role(t string, start int) string {
 	}
 	best, role := -1, ""
 	for _, c := range []struct {
-		re   *regexp.Regexp
+		re   *auxRe
 		role string
 	}{{v.introduced, RoleIntroduced}, {v.fixed, RoleFixed}, {v.running, ""}} {
 		if c.re == nil {
@@ -277,7 +277,7 @@ func lineAround(t string, i int) string {
 
 // --- negation ------------------------------------------------------------------
 
-var reNegation = regexp.MustCompile(`(?i)(?:\bnot\b|n't\b|\bwithout\b|\bno\b|\bnever\b|\bcannot\b|\black\w*|\binstead of\b|\bdrop\w*|\bunless\b)`)
+var reNegation = mustAuxRe(`(?i)(?:\bnot\b|n't\b|\bwithout\b|\bno\b|\bnever\b|\bcannot\b|\black\w*|\binstead of\b|\bdrop\w*|\bunless\b)`)
 
 // negated reports whether the few words before i in t negate what follows
 // (the test of a negatable fact extractor).

@@ -69,8 +69,8 @@ type FactRule struct {
 
 	match    []*pattern
 	also     []*pattern
-	notAfter *regexp.Regexp
-	section  *regexp.Regexp
+	notAfter *auxRe
+	section  *auxRe
 	replacer *strings.Replacer
 }
 
@@ -100,10 +100,10 @@ func patternSource(p string, caseSensitive, exactSpaces bool) string {
 	return p
 }
 
-// compilePattern compiles a pattern of a rule or extractor (see
-// patternSource) at once, for the few that run on every match.
-func compilePattern(p string, caseSensitive, exactSpaces bool) (*regexp.Regexp, error) {
-	return regexp.Compile(patternSource(p, caseSensitive, exactSpaces))
+// compileAux parses a pattern of a rule or extractor (see patternSource)
+// that runs on the short strings around matches.
+func compileAux(p string, caseSensitive, exactSpaces bool) (*auxRe, error) {
+	return newAuxRe(patternSource(p, caseSensitive, exactSpaces))
 }
 
 // parseRulePattern parses a pattern of a rule or extractor (see
@@ -150,12 +150,12 @@ func (x *FactRule) compile() error {
 	}
 	var err error
 	if x.NotAfter != "" {
-		if x.notAfter, err = compilePattern(x.NotAfter+`\s*$`, x.CaseSensitive, false); err != nil {
+		if x.notAfter, err = compileAux(x.NotAfter+`\s*$`, x.CaseSensitive, false); err != nil {
 			return fmt.Errorf("not_after pattern: %w", err)
 		}
 	}
 	if x.Section != "" {
-		if x.section, err = compilePattern(x.Section, x.CaseSensitive, x.ExactSpaces); err != nil {
+		if x.section, err = compileAux(x.Section, x.CaseSensitive, x.ExactSpaces); err != nil {
 			return fmt.Errorf("section pattern: %w", err)
 		}
 	}
@@ -200,6 +200,11 @@ func (x *FactRule) value(re *regexp.Regexp, t string, loc []int) (string, bool) 
 // run applies the extractor to one part's text and adds what it finds.
 func (x *FactRule) run(ts *text, f *Facts) {
 	t := ts.t
+	// Without a possible match there is nothing to add, whatever the also
+	// patterns say: skip them.
+	if !slices.ContainsFunc(x.match, func(m *pattern) bool { return ts.mayMatch(m, x.WholePart) }) {
+		return
+	}
 	for _, a := range x.also {
 		if ts.first(a) == nil {
 			return
@@ -243,7 +248,7 @@ func (x *FactRule) run(ts *text, f *Facts) {
 
 // longSection reports whether the text after offset i, up to the next
 // match of section (at most 64 KiB on), holds more than n words.
-func longSection(t string, i int, section *regexp.Regexp, n int) bool {
+func longSection(t string, i int, section *auxRe, n int) bool {
 	rest := t[i:min(len(t), i+64<<10)]
 	if loc := section.FindStringIndex(rest); loc != nil && loc[0] > 0 {
 		rest = rest[:loc[0]]
@@ -298,7 +303,7 @@ type VersionSpec struct {
 	Fixed      string `yaml:"fixed,omitempty" json:"fixed,omitempty"`
 	Running    string `yaml:"running,omitempty" json:"running,omitempty"`
 
-	context, notAfter, skipLine, vendor, introduced, fixed, running *regexp.Regexp
+	context, notAfter, skipLine, vendor, introduced, fixed, running *auxRe
 	groups                                                          map[string]int
 	m                                                               *pattern
 }
@@ -323,7 +328,7 @@ func (v *VersionSpec) compile() error {
 	}
 	for name, p := range map[string]struct {
 		src string
-		dst **regexp.Regexp
+		dst **auxRe
 	}{
 		"context": {v.Context, &v.context}, "not_after": {v.NotAfter, &v.notAfter},
 		"skip_line": {v.SkipLine, &v.skipLine}, "vendor_suffix": {v.VendorSuffix, &v.vendor},
@@ -337,7 +342,7 @@ func (v *VersionSpec) compile() error {
 		if name == "not_after" {
 			src = "(?:" + src + `)[\s:/=v-]*$`
 		}
-		if *p.dst, err = compilePattern(src, false, false); err != nil {
+		if *p.dst, err = compileAux(src, false, false); err != nil {
 			return fmt.Errorf("versions: %s: %w", name, err)
 		}
 	}

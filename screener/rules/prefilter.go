@@ -39,6 +39,10 @@ type pattern struct {
 	common   [][]token
 	alt      *syntax.Regexp
 	branches [][][]token
+	// maxNL bounds the content line breaks a match can hold (see
+	// maxNewlines), -1 when there is none: a pattern with a bound runs on
+	// the lines around its tokens only.
+	maxNL int
 
 	mu       sync.Mutex
 	variants map[uint64]*regexp.Regexp
@@ -52,13 +56,13 @@ func parsePattern(expr string) (*pattern, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &pattern{src: expr, tree: tree}
-	p.common = requiredTokens(tree, anyEdge, anyEdge)
+	p := &pattern{src: expr, tree: tree, maxNL: maxNewlines(tree)}
+	p.common = worthSearching(requiredTokens(tree, anyEdge, anyEdge))
 	if alt, l, r := splitPoint(tree); alt != nil && len(alt.Sub) <= 64 {
 		branches := make([][][]token, len(alt.Sub))
 		useful := false
 		for i, b := range alt.Sub {
-			branches[i] = requiredTokens(b, l, r)
+			branches[i] = worthSearching(requiredTokens(b, l, r))
 			useful = useful || len(branches[i]) > 0
 		}
 		if useful {
@@ -66,6 +70,99 @@ func parsePattern(expr string) (*pattern, error) {
 		}
 	}
 	return p, nil
+}
+
+// maxNewlines bounds the content line breaks a match of re can hold, or
+// returns -1 when there is no bound. A content line break is one with a
+// byte other than white space between it and the previous line break (or,
+// going back from a token, the next one): a run of white space (\s+, as
+// every space of a prose pattern becomes) may cross any number of blank
+// lines, but only one line break of it can have content on its far side.
+// So a repetition of white space counts 1, a class that holds a line break
+// 1, a literal its line breaks, and a repetition of anything else that
+// can hold one makes the bound -1.
+func maxNewlines(re *syntax.Regexp) int {
+	const unbounded = -1
+	switch re.Op {
+	case syntax.OpLiteral:
+		return strings.Count(string(re.Rune), "\n")
+	case syntax.OpCharClass:
+		if classHasNewline(re) {
+			return 1
+		}
+		return 0
+	case syntax.OpAnyChar:
+		return 1
+	case syntax.OpCapture:
+		return maxNewlines(re.Sub[0])
+	case syntax.OpStar, syntax.OpPlus, syntax.OpQuest, syntax.OpRepeat:
+		sub := re.Sub[0]
+		if isSpaceOnly(sub) {
+			return min(maxNewlines(sub), 1)
+		}
+		n := maxNewlines(sub)
+		switch {
+		case n <= 0 || re.Op == syntax.OpQuest:
+			return n
+		case re.Op == syntax.OpRepeat && re.Max >= 0:
+			return n * re.Max
+		}
+		return unbounded
+	case syntax.OpConcat, syntax.OpAlternate:
+		total := 0
+		for _, c := range re.Sub {
+			n := maxNewlines(c)
+			if n < 0 {
+				return unbounded
+			}
+			if re.Op == syntax.OpConcat {
+				total += n
+			} else {
+				total = max(total, n)
+			}
+		}
+		return total
+	}
+	return 0 // empty-width assertions, empty match, no match, any char but a line break
+}
+
+func classHasNewline(re *syntax.Regexp) bool {
+	for i := 0; i+1 < len(re.Rune); i += 2 {
+		if re.Rune[i] <= '\n' && '\n' <= re.Rune[i+1] {
+			return true
+		}
+	}
+	return false
+}
+
+// isSpaceOnly reports whether re matches one byte of white space (\s:
+// tab, line feed, form feed, carriage return, space) and nothing else.
+func isSpaceOnly(re *syntax.Regexp) bool {
+	switch re.Op {
+	case syntax.OpCharClass:
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			for c := re.Rune[i]; c <= re.Rune[i+1]; c++ {
+				if c >= utf8.RuneSelf || !isSpaceByte(byte(c)) {
+					return false
+				}
+			}
+		}
+		return len(re.Rune) > 0
+	case syntax.OpLiteral:
+		return len(re.Rune) == 1 && re.Rune[0] < utf8.RuneSelf && isSpaceByte(byte(re.Rune[0]))
+	}
+	return false
+}
+
+// isSpaceByte reports whether c is white space for \s.
+func isSpaceByte(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'
+}
+
+// worthSearching keeps the clauses whose tokens are rare enough to be
+// worth a hit at each occurrence.
+func worthSearching(clauses [][]token) [][]token {
+	return slices.DeleteFunc(clauses, func(c []token) bool { return clauseScore(c) < minScore })
 }
 
 // mustPattern is parsePattern for the built-in patterns.
@@ -234,6 +331,10 @@ type edge struct {
 	set byteSet
 	any bool
 	wb  bool
+	// inside says that the byte belongs to the match itself (it comes
+	// from a part of the pattern that cannot be empty), so that a token
+	// may take it in: "c" after `\.` becomes ".c".
+	inside bool
 }
 
 var anyEdge = edge{any: true}
@@ -365,10 +466,12 @@ func childEdges(re *syntax.Regexp, i int, l, r edge) (edge, edge) {
 			break
 		}
 	}
+	li.inside = j >= 0
 	if j < 0 {
 		li.any = l.any
 		li.set = li.set.or(l.set)
 		li.wb = li.wb || (i == 0 && l.wb)
+		li.inside = l.inside
 	}
 	ri := edge{wb: i+1 < len(re.Sub) && re.Sub[i+1].Op == syntax.OpWordBoundary}
 	j = i + 1
@@ -379,10 +482,12 @@ func childEdges(re *syntax.Regexp, i int, l, r edge) (edge, edge) {
 			break
 		}
 	}
+	ri.inside = j < len(re.Sub)
 	if j == len(re.Sub) {
 		ri.any = r.any
 		ri.set = ri.set.or(r.set)
 		ri.wb = ri.wb || (i == len(re.Sub)-1 && r.wb)
+		ri.inside = r.inside
 	}
 	return li, ri
 }
@@ -395,8 +500,28 @@ const (
 	minScore     = 4
 )
 
+// tokenScore rates how rarely a token occurs: longer literals, and
+// literals with constrained edges, are rarer. A lone letter, digit or
+// space occurs everywhere and costs a hit at every occurrence: it scores
+// below minScore unless a few bytes only, and no space, may stand next to
+// it ("b" after [EP] in "PB" and "EB").
 func tokenScore(t token) int {
+	if len(t.lit) == 1 && t.lit[0] == ' ' {
+		return 1
+	}
+	if len(t.lit) == 1 && isAlnum(t.lit[0]) {
+		s := 1
+		for _, side := range []byteSet{t.left, t.right} {
+			if side.count() <= 16 && !side.has(' ') && !side.has('\n') {
+				s += 4
+			}
+		}
+		return s
+	}
 	s := 2 * len(t.lit)
+	if t.lit[0] >= utf8.RuneSelf {
+		s += 4 // a UTF-8 lead byte: rare in mostly ASCII text
+	}
 	for _, side := range []byteSet{t.left, t.right} {
 		if side.count() <= 200 {
 			s += 3
@@ -431,7 +556,7 @@ func requiredTokens(re *syntax.Regexp, l, r edge) [][]token {
 		}
 		lit := lowerASCII(string(re.Rune))
 		t := token{lit: lit, left: l.resolve(isWordByte(lit[0])), right: r.resolve(isWordByte(lit[len(lit)-1]))}
-		return [][]token{{t}}
+		return [][]token{widen(t, l.inside && !l.any, r.inside && !r.any)}
 	case syntax.OpCapture:
 		return requiredTokens(re.Sub[0], l, r)
 	case syntax.OpPlus:
@@ -515,6 +640,62 @@ func requiredTokens(re *syntax.Regexp, l, r edge) [][]token {
 		return [][]token{clause}
 	}
 	return nil
+}
+
+// maxWiden bounds the literals a short token becomes when it takes in the
+// byte next to it.
+const maxWiden = 10
+
+// widen returns the tokens a short token becomes when it takes in the byte
+// before it (when left, a byte of the match itself) or after it: one per
+// byte allowed there, ASCII-lowercased. Each occurrence of the token with
+// such a byte next to it is an occurrence of one of them, and a longer
+// literal is rarer: the scan stops at every occurrence of "c", far less
+// often at ".c".
+func widen(t token, left, right bool) []token {
+	out := []token{t}
+	if len(t.lit) > 3 {
+		return out
+	}
+	for _, side := range []bool{false, true} {
+		if side && !right || !side && !left {
+			continue
+		}
+		var next []token
+		for _, u := range out {
+			set := u.left
+			if side {
+				set = u.right
+			}
+			var bs []byte
+			for c := 0; c < 256 && len(bs) <= maxWiden; c++ {
+				if set.has(byte(c)) {
+					if c >= utf8.RuneSelf {
+						bs = append(bs, make([]byte, maxWiden+1)...) // a rune's byte: too many
+						break
+					}
+					if b := lowerASCII(string(rune(c)))[0]; !slices.Contains(bs, b) {
+						bs = append(bs, b)
+					}
+				}
+			}
+			if len(bs) == 0 || len(bs) > maxWiden {
+				next = append(next, u)
+				continue
+			}
+			for _, b := range bs {
+				w := u
+				if side {
+					w.lit, w.right = u.lit+string(b), allBytes
+				} else {
+					w.lit, w.left = string(b)+u.lit, allBytes
+				}
+				next = append(next, w)
+			}
+		}
+		out = next
+	}
+	return out
 }
 
 // splitPoint returns the alternation whose branches a pattern prunes: the
@@ -726,9 +907,22 @@ type text struct {
 	w     int
 	bits  []uint64
 	whole []uint64
-	// scratch for plan.
+	// hits lists the tokens found in paragraphs, in order of their end;
+	// paraHits[k] is the first of paragraph k's.
+	hits     []hit
+	paraHits []int32
+	// scratch for plan and windows.
 	acc, tmp []uint64
 	masks    []uint64
+	anchors  []uint64
+	wins     [][2]int
+}
+
+// hit is a token found at [start, end), with the edges of its paragraph
+// (inPara) or of the whole text (inWhole).
+type hit struct {
+	tok, start, end int32
+	inPara, inWhole bool
 }
 
 // foldOutsideASCII are the UTF-8 forms of the runes that case-fold to
@@ -756,24 +950,36 @@ func newText(t string, sc *scanner) *text {
 	x.w = (len(x.paras) + 63) / 64
 	x.bits = make([]uint64, sc.ntok*x.w)
 	x.whole = make([]uint64, (sc.ntok+63)/64)
+	x.paraHits = make([]int32, len(x.paras)+1)
 	k := 0
 	sc.ac.scan(t, func(lit, end int) {
 		s := end - sc.ac.lens[lit]
 		for k < len(x.paras) && x.paras[k][1] < end {
 			k++
+			x.paraHits[k] = int32(len(x.hits))
 		}
 		in := k < len(x.paras) && x.paras[k][0] <= s
 		for _, v := range sc.variants[lit] {
 			lt := s == 0 || v.left.has(t[s-1])
 			rt := end == len(t) || v.right.has(t[end])
+			h := hit{tok: int32(v.id), start: int32(s), end: int32(end)}
 			if lt && rt {
 				x.whole[v.id/64] |= 1 << (v.id % 64)
+				h.inWhole = true
 			}
 			if in && (lt || s == x.paras[k][0]) && (rt || end == x.paras[k][1]) {
 				x.bits[v.id*x.w+k/64] |= 1 << (k % 64)
+				h.inPara = true
+			}
+			if h.inPara || h.inWhole {
+				x.hits = append(x.hits, h)
 			}
 		}
 	})
+	for k < len(x.paras) {
+		k++
+		x.paraHits[k] = int32(len(x.hits))
+	}
 	return x
 }
 
@@ -880,6 +1086,19 @@ func (x *text) wholeHolds(clauses [][]int) bool {
 	return true
 }
 
+// mayMatch reports whether m may match in some paragraph of the text (or,
+// with whole, over the whole text): false means it cannot.
+func (x *text) mayMatch(m *pattern, whole bool) bool {
+	if x.sc == nil || x.sc.needs[m] == nil {
+		return true
+	}
+	need := x.sc.needs[m]
+	if whole {
+		return x.wholeHolds(need.common) && (len(need.branches) == 0 || slices.ContainsFunc(need.branches, x.wholeHolds))
+	}
+	return slices.ContainsFunc(x.plan(m), func(mask uint64) bool { return mask != 0 })
+}
+
 // findAt returns up to n matches of m (submatch index pairs, offsets in the
 // whole text), paragraph by paragraph; n < 0 means all.
 func (x *text) findAt(m *pattern, n int) [][]int {
@@ -894,10 +1113,178 @@ func (x *text) findAt(m *pattern, n int) [][]int {
 		} else {
 			re = m.variant(plan[i])
 		}
-		for _, loc := range re.FindAllStringSubmatchIndex(x.t[p[0]:p[1]], n-len(out)) {
+		wins := [][2]int{p}
+		if plan != nil && m.maxNL >= 0 && p[1]-p[0] > minWindowed {
+			if w := x.windows(m, plan[i], i); w != nil {
+				wins = w
+			}
+		}
+		out = append(out, findIn(re, x.t, wins, n-len(out))...)
+		if n >= 0 && len(out) >= n {
+			return out
+		}
+	}
+	return out
+}
+
+// minWindowed is the shortest paragraph worth cutting into windows.
+const minWindowed = 256
+
+// windows returns the parts of paragraph k (or, with k < 0, of the whole
+// text) that m, with the branches of mask, runs on: around each of its
+// anchor tokens (those of one clause every match satisfies), from the
+// (maxNL+1)th content line break before it to the (maxNL+1)th after it
+// (see maxNewlines), merged where they overlap; nil when m has no anchor.
+// A match holds an anchor token and at most maxNL content line breaks, so
+// it lies inside a window, and it cannot reach a window's first or last
+// byte (a line break it would have to hold): the assertions it evaluates
+// (^, $, \b, \A, \z) see the same bytes as in the paragraph. The windows
+// hold every match of the paragraph, in order, and nothing else.
+func (x *text) windows(m *pattern, mask uint64, k int) [][2]int {
+	need := x.sc.needs[m]
+	if x.anchors == nil {
+		x.anchors = make([]uint64, (x.sc.ntok+63)/64)
+	}
+	anchors := x.anchors
+	clear(anchors)
+	switch {
+	case len(need.common) > 0:
+		for _, id := range need.common[0] {
+			anchors[id/64] |= 1 << (id % 64)
+		}
+	case len(need.branches) > 0:
+		for b, cls := range need.branches {
+			if mask&(1<<b) == 0 {
+				continue
+			}
+			if len(cls) == 0 {
+				return nil
+			}
+			for _, id := range cls[0] {
+				anchors[id/64] |= 1 << (id % 64)
+			}
+		}
+	default:
+		return nil
+	}
+	ps, pe, hits := 0, len(x.t), x.hits
+	if k >= 0 {
+		ps, pe, hits = x.paras[k][0], x.paras[k][1], x.hits[x.paraHits[k]:x.paraHits[k+1]]
+	}
+	wins := x.wins[:0]
+	for _, h := range hits {
+		if anchors[h.tok/64]&(1<<(h.tok%64)) == 0 || (k >= 0 && !h.inPara) || (k < 0 && !h.inWhole) {
+			continue
+		}
+		lo := contentBreak(x.t[ps:h.start], m.maxNL+1, true)
+		hi := contentBreak(x.t[h.end:pe], m.maxNL+1, false)
+		lo = ps + lo
+		if hi < 0 {
+			hi = pe
+		} else {
+			hi += int(h.end) + 1
+		}
+		if lo < ps {
+			lo = ps
+		}
+		wins = append(wins, [2]int{lo, hi})
+	}
+	if len(wins) == 0 {
+		return nil
+	}
+	slices.SortFunc(wins, func(a, b [2]int) int { return a[0] - b[0] })
+	merged := wins[:1]
+	for _, w := range wins[1:] {
+		if last := &merged[len(merged)-1]; w[0] < last[1] {
+			last[1] = max(last[1], w[1])
+		} else {
+			merged = append(merged, w)
+		}
+	}
+	x.wins = merged
+	return merged
+}
+
+// contentBreak returns the offset in s of its nth content line break
+// counted from its end (back) or its start: a line break with a byte other
+// than white space between it and the previous one counted (or the end of
+// s it is counted from). It returns -1 when s holds fewer.
+func contentBreak(s string, n int, back bool) int {
+	content := false
+	if back {
+		for j := len(s) - 1; j >= 0; j-- {
+			switch c := s[j]; {
+			case c == '\n':
+				if content {
+					if n--; n == 0 {
+						return j
+					}
+				}
+				content = false
+			case !isSpaceByte(c):
+				content = true
+			}
+		}
+		return -1
+	}
+	for j := 0; j < len(s); j++ {
+		switch c := s[j]; {
+		case c == '\n':
+			if content {
+				if n--; n == 0 {
+					return j
+				}
+			}
+			content = false
+		case !isSpaceByte(c):
+			content = true
+		}
+	}
+	return -1
+}
+
+// findWhole returns up to n matches of m over the whole text at once, for
+// patterns that must span a blank line; the token filter still applies.
+func (x *text) findWhole(m *pattern, n int) [][]int {
+	need := (*compiledNeed)(nil)
+	if x.sc != nil {
+		need = x.sc.needs[m]
+	}
+	if need == nil {
+		return m.regexp().FindAllStringSubmatchIndex(x.t, n)
+	}
+	if !x.wholeHolds(need.common) {
+		return nil
+	}
+	mask := m.fullMask()
+	if len(need.branches) > 0 {
+		mask = 0
+		for b, cls := range need.branches {
+			if x.wholeHolds(cls) {
+				mask |= 1 << b
+			}
+		}
+		if mask == 0 {
+			return nil
+		}
+	}
+	re := m.variant(mask)
+	if m.maxNL >= 0 && len(x.t) > minWindowed {
+		if wins := x.windows(m, mask, -1); wins != nil {
+			return findIn(re, x.t, wins, n)
+		}
+	}
+	return re.FindAllStringSubmatchIndex(x.t, n)
+}
+
+// findIn returns up to n matches of re in the windows of t, offsets in t.
+func findIn(re *regexp.Regexp, t string, wins [][2]int, n int) [][]int {
+	var out [][]int
+	for _, w := range wins {
+		for _, loc := range re.FindAllStringSubmatchIndex(t[w[0]:w[1]], n-len(out)) {
 			for i := range loc {
 				if loc[i] >= 0 {
-					loc[i] += p[0]
+					loc[i] += w[0]
 				}
 			}
 			out = append(out, loc)
@@ -907,32 +1294,6 @@ func (x *text) findAt(m *pattern, n int) [][]int {
 		}
 	}
 	return out
-}
-
-// findWhole returns up to n matches of m over the whole text at once, for
-// patterns that must span a blank line; the token filter still applies.
-func (x *text) findWhole(m *pattern, n int) [][]int {
-	re := m.regexp()
-	if x.sc != nil {
-		if need := x.sc.needs[m]; need != nil {
-			if !x.wholeHolds(need.common) {
-				return nil
-			}
-			if len(need.branches) > 0 {
-				var mask uint64
-				for b, cls := range need.branches {
-					if x.wholeHolds(cls) {
-						mask |= 1 << b
-					}
-				}
-				if mask == 0 {
-					return nil
-				}
-				re = m.variant(mask)
-			}
-		}
-	}
-	return re.FindAllStringSubmatchIndex(x.t, n)
 }
 
 // first returns the leftmost match of m, or nil.
@@ -950,4 +1311,110 @@ func (x *text) findAll(m *pattern, n int) []string {
 		out = append(out, x.t[l[0]:l[1]])
 	}
 	return out
+}
+
+// --- short strings ---------------------------------------------------------------
+
+// An auxRe is a regular expression that runs on short strings around a
+// match (the words before a version, its line, the clause before a rule's
+// match), many times per report. It is tested with its own scanner first:
+// where its tokens are missing it cannot match, and Go's regexp, which
+// would try every start position, is not run. It is compiled on first
+// use.
+type auxRe struct {
+	p  *pattern
+	sc *scanner
+}
+
+// newAuxRe parses expr as regexp.Compile would.
+func newAuxRe(expr string) (*auxRe, error) {
+	p, err := parsePattern(expr)
+	if err != nil {
+		return nil, err
+	}
+	return &auxRe{p: p, sc: newScanner([]*pattern{p})}, nil
+}
+
+// mustAuxRe is newAuxRe for the built-in expressions.
+func mustAuxRe(expr string) *auxRe {
+	a, err := newAuxRe(expr)
+	if err != nil {
+		panic("rules: built-in pattern: " + err.Error())
+	}
+	return a
+}
+
+// String returns the expression.
+func (a *auxRe) String() string { return a.p.src }
+
+// possible reports whether s holds the tokens of some match.
+func (a *auxRe) possible(s string) bool {
+	need := a.sc.needs[a.p]
+	if len(need.common) == 0 && len(need.branches) == 0 {
+		return true
+	}
+	if slices.ContainsFunc(foldOutsideASCII, func(f string) bool { return strings.Contains(s, f) }) {
+		return true
+	}
+	var small [8]uint64
+	found := small[:]
+	if n := (a.sc.ntok + 63) / 64; n > len(small) {
+		found = make([]uint64, n)
+	}
+	ac := a.sc.ac
+	st, n := int32(0), int32(ac.n)
+	for i := 0; i < len(s); i++ {
+		st = ac.delta[st*n+int32(ac.class[s[i]])]
+		for o := ac.first[st]; o >= 0; o = ac.next[o] {
+			lit := int(ac.out[o])
+			end := i + 1
+			start := end - ac.lens[lit]
+			for _, v := range a.sc.variants[lit] {
+				if (start == 0 || v.left.has(s[start-1])) && (end == len(s) || v.right.has(s[end])) {
+					found[v.id/64] |= 1 << (v.id % 64)
+				}
+			}
+		}
+	}
+	holds := func(clauses [][]int) bool {
+		for _, cl := range clauses {
+			if !slices.ContainsFunc(cl, func(id int) bool { return found[id/64]&(1<<(id%64)) != 0 }) {
+				return false
+			}
+		}
+		return true
+	}
+	if !holds(need.common) {
+		return false
+	}
+	return len(need.branches) == 0 || slices.ContainsFunc(need.branches, holds)
+}
+
+// MatchString reports whether s holds a match.
+func (a *auxRe) MatchString(s string) bool {
+	return a.possible(s) && a.p.regexp().MatchString(s)
+}
+
+// FindStringIndex returns the leftmost match in s, or nil.
+func (a *auxRe) FindStringIndex(s string) []int {
+	if !a.possible(s) {
+		return nil
+	}
+	return a.p.regexp().FindStringIndex(s)
+}
+
+// FindAllStringIndex returns up to n matches in s (n < 0: all).
+func (a *auxRe) FindAllStringIndex(s string, n int) [][]int {
+	if !a.possible(s) {
+		return nil
+	}
+	return a.p.regexp().FindAllStringIndex(s, n)
+}
+
+// ReplaceAllString replaces every match in s by repl.
+func (a *auxRe) ReplaceAllString(s, repl string) string {
+	if !a.possible(s) {
+		return s
+	}
+	return a.p.regexp().ReplaceAllString(s, repl)
 }
