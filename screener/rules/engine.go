@@ -395,8 +395,14 @@ func (e *Engine) fire(r *Rule, parts []intake.Part, texts []*text, facts *Facts,
 				continue
 			}
 			var loc []int
-			for _, l := range ts.findAt(m, maxFactMatches) {
-				if !negatedBefore(ts.t, l[0]) {
+			// The first match is most often not negated: look further only
+			// when it is.
+			locs := ts.findAt(m, 1)
+			if len(locs) == 1 && negatedBefore(ts, locs[0][0]) {
+				locs = ts.findAt(m, maxFactMatches)
+			}
+			for _, l := range locs {
+				if !negatedBefore(ts, l[0]) {
 					loc = l[:2]
 					break
 				}
@@ -449,7 +455,8 @@ var reRuleNegation = mustAuxRe(`(?i)(?:\b(?:not|no|never|without|cannot|nor|neit
 // offset i, in the same clause, is a negation: "does not require
 // CAP_SYS_ADMIN" must not fire a rule that looks for "require CAP_SYS_ADMIN",
 // nor "no hardware modification" one that looks for hardware modification.
-func negatedBefore(t string, i int) bool {
+func negatedBefore(ts *text, i int) bool {
+	t := ts.t
 	s := max(0, i-48)
 	for s > 0 && s < i && !utf8.RuneStart(t[s]) {
 		s++
@@ -461,7 +468,7 @@ func negatedBefore(t string, i int) bool {
 	if c := strings.LastIndex(w, "\n\n"); c >= 0 {
 		w = w[c+2:]
 	}
-	return reRuleNegation.MatchString(reNoPrivilege.ReplaceAllString(w, " "))
+	return ts.aux(reRuleNegation).MatchString(ts.aux(reNoPrivilege).ReplaceAllString(w, " "))
 }
 
 // reNoPrivilege finds "without root", "no privileges" and the like: they

@@ -184,13 +184,13 @@ func extractVersions(ts *text, spec *VersionSpec, series *SeriesList, at time.Ti
 		}
 		line := lineAround(t, start)
 		before := t[max(0, strings.LastIndexByte(t[:start], '\n')+1, start-200):start]
-		if spec.notAfter != nil && spec.notAfter.MatchString(before) {
+		if spec.notAfter != nil && ts.aux(spec.notAfter).MatchString(before) {
 			continue
 		}
-		if spec.skipLine != nil && spec.skipLine.MatchString(line) {
+		if spec.skipLine != nil && ts.aux(spec.skipLine).MatchString(line) {
 			continue
 		}
-		if prefix == "" && rc == "" && spec.context != nil && !spec.context.MatchString(linesBefore(t, start, 2)+line) {
+		if prefix == "" && rc == "" && spec.context != nil && !ts.aux(spec.context).MatchString(linesBefore(t, start, 2)+line) {
 			continue
 		}
 		txt := strings.TrimRight(t[start:end], ".-+~_")
@@ -198,8 +198,8 @@ func extractVersions(ts *text, spec *VersionSpec, series *SeriesList, at time.Ti
 			txt += "+"
 		}
 		s := strconv.Itoa(major) + "." + strconv.Itoa(minor)
-		v := Version{Text: txt, Series: s, Vendor: suffix != "" && spec.vendor != nil && spec.vendor.MatchString(suffix),
-			Role: spec.role(t, start)}
+		v := Version{Text: txt, Series: s, Vendor: suffix != "" && spec.vendor != nil && ts.aux(spec.vendor).MatchString(suffix),
+			Role: spec.role(ts, start)}
 		if series != nil {
 			v.Maintained = series.MaintainedAt(s, at)
 		}
@@ -217,9 +217,10 @@ var reSentenceEnd = mustAuxRe(`[.!?;](?:\s|$)|\n[ \t]*\n|\n[ \t]*(?:[-*+]|\d{1,2
 // role returns the Role of the version that starts at offset start: the
 // nearest role word before it in the same sentence (within 300 bytes)
 // decides; a running word, or none, gives "".
-func (v *VersionSpec) role(t string, start int) string {
+func (v *VersionSpec) role(ts *text, start int) string {
+	t := ts.t
 	w := t[max(0, start-300):start]
-	if locs := reSentenceEnd.FindAllStringIndex(w, -1); len(locs) > 0 {
+	if locs := ts.aux(reSentenceEnd).FindAllStringIndex(w, -1); len(locs) > 0 {
 		w = w[locs[len(locs)-1][1]:]
 	}
 	best, role := -1, ""
@@ -232,7 +233,7 @@ func (v *VersionSpec) role(t string, start int) string {
 		}
 		// A later kind wins a tie: "not fixed" is a running word that ends
 		// where "fixed" does.
-		if locs := c.re.FindAllStringIndex(w, -1); len(locs) > 0 && locs[len(locs)-1][1] >= best {
+		if locs := ts.aux(c.re).FindAllStringIndex(w, -1); len(locs) > 0 && locs[len(locs)-1][1] >= best {
 			best, role = locs[len(locs)-1][1], c.role
 		}
 	}
@@ -281,12 +282,13 @@ var reNegation = mustAuxRe(`(?i)(?:\bnot\b|n't\b|\bwithout\b|\bno\b|\bnever\b|\b
 
 // negated reports whether the few words before i in t negate what follows
 // (the test of a negatable fact extractor).
-func negated(t string, i int) bool {
+func negated(ts *text, i int) bool {
+	t := ts.t
 	s := max(0, i-40)
 	if nl := strings.LastIndexAny(t[s:i], ".\n;"); nl >= 0 {
 		s += nl + 1
 	}
-	return reNegation.MatchString(reNoPrivilege.ReplaceAllString(t[s:i], " "))
+	return ts.aux(reNegation).MatchString(ts.aux(reNoPrivilege).ReplaceAllString(t[s:i], " "))
 }
 
 // --- injection -------------------------------------------------------------------

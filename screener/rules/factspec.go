@@ -220,13 +220,13 @@ func (x *FactRule) run(ts *text, f *Facts) {
 			locs = ts.findAt(m, maxFactMatches)
 		}
 		for _, loc := range locs {
-			if x.Negatable && negated(t, loc[0]) {
+			if x.Negatable && negated(ts, loc[0]) {
 				continue
 			}
-			if x.notAfter != nil && x.notAfter.MatchString(t[max(0, loc[0]-30):loc[0]]) {
+			if x.notAfter != nil && ts.aux(x.notAfter).MatchString(t[max(0, loc[0]-30):loc[0]]) {
 				continue
 			}
-			if x.section != nil && !longSection(t, loc[1], x.section, x.MinWords) {
+			if x.section != nil && !longSection(ts, loc[1], x.section, x.MinWords) {
 				continue
 			}
 			count++
@@ -248,9 +248,10 @@ func (x *FactRule) run(ts *text, f *Facts) {
 
 // longSection reports whether the text after offset i, up to the next
 // match of section (at most 64 KiB on), holds more than n words.
-func longSection(t string, i int, section *auxRe, n int) bool {
+func longSection(ts *text, i int, section *auxRe, n int) bool {
+	t := ts.t
 	rest := t[i:min(len(t), i+64<<10)]
-	if loc := section.FindStringIndex(rest); loc != nil && loc[0] > 0 {
+	if loc := ts.aux(section).FindStringIndex(rest); loc != nil && loc[0] > 0 {
 		rest = rest[:loc[0]]
 	}
 	return len(strings.Fields(rest)) > n

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -39,13 +40,17 @@ type pattern struct {
 	common   [][]token
 	alt      *syntax.Regexp
 	branches [][][]token
-	// maxNL bounds the content line breaks a match can hold (see
-	// maxNewlines), -1 when there is none: a pattern with a bound runs on
-	// the lines around its tokens only.
+	// maxNL bounds the content line breaks a match can hold, with runs
+	// the bytes of its runs (see maxNewlines), -1 when there is no bound:
+	// a pattern with a bound runs on the lines around its tokens only.
 	maxNL int
+	runs  byteSet
 
 	mu       sync.Mutex
 	variants map[uint64]*regexp.Regexp
+	// calls counts the calls for a variant: the first few use the whole
+	// pattern, so that one report does not pay for compiling variants.
+	calls atomic.Int32
 }
 
 // parsePattern parses expr as regexp.Compile would (so that a pattern
@@ -56,7 +61,8 @@ func parsePattern(expr string) (*pattern, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &pattern{src: expr, tree: tree, maxNL: maxNewlines(tree)}
+	p := &pattern{src: expr, tree: tree}
+	p.maxNL, p.runs = maxNewlines(tree)
 	p.common = worthSearching(requiredTokens(tree, anyEdge, anyEdge))
 	if alt, l, r := splitPoint(tree); alt != nil && len(alt.Sub) <= 64 {
 		branches := make([][][]token, len(alt.Sub))
@@ -73,57 +79,63 @@ func parsePattern(expr string) (*pattern, error) {
 }
 
 // maxNewlines bounds the content line breaks a match of re can hold, or
-// returns -1 when there is no bound. A content line break is one with a
-// byte other than white space between it and the previous line break (or,
-// going back from a token, the next one): a run of white space (\s+, as
-// every space of a prose pattern becomes) may cross any number of blank
-// lines, but only one line break of it can have content on its far side.
-// So a repetition of white space counts 1, a class that holds a line break
-// 1, a literal its line breaks, and a repetition of anything else that
-// can hold one makes the bound -1.
-func maxNewlines(re *syntax.Regexp) int {
+// returns -1 when there is no bound; runs is the set of bytes of the
+// runs it counts once. A run is a repetition of one class that holds a
+// line break (\s+, as every space of a prose pattern becomes, or \W*): it
+// may cross any number of lines made of its bytes, but only one line
+// break of it can have a byte outside runs between it and the next one
+// (the run's last), which makes it a content line break. So a run counts
+// 1, a class that holds a line break 1, a literal its line breaks, a
+// bounded repetition its count times its body's, and an unbounded
+// repetition of anything else that can hold a line break makes the bound
+// -1. Every match holds at most that many content line breaks: each is
+// the last of a run's, or is held by a part of the pattern counted in
+// full.
+func maxNewlines(re *syntax.Regexp) (int, byteSet) {
 	const unbounded = -1
 	switch re.Op {
 	case syntax.OpLiteral:
-		return strings.Count(string(re.Rune), "\n")
+		return strings.Count(string(re.Rune), "\n"), byteSet{}
 	case syntax.OpCharClass:
 		if classHasNewline(re) {
-			return 1
+			return 1, byteSet{}
 		}
-		return 0
+		return 0, byteSet{}
 	case syntax.OpAnyChar:
-		return 1
+		return 1, byteSet{}
 	case syntax.OpCapture:
 		return maxNewlines(re.Sub[0])
 	case syntax.OpStar, syntax.OpPlus, syntax.OpQuest, syntax.OpRepeat:
 		sub := re.Sub[0]
-		if isSpaceOnly(sub) {
-			return min(maxNewlines(sub), 1)
+		if sub.Op == syntax.OpCharClass && classHasNewline(sub) {
+			set, _ := edgeBytes(sub, false)
+			return 1, set
 		}
-		n := maxNewlines(sub)
+		n, runs := maxNewlines(sub)
 		switch {
 		case n <= 0 || re.Op == syntax.OpQuest:
-			return n
+			return n, runs
 		case re.Op == syntax.OpRepeat && re.Max >= 0:
-			return n * re.Max
+			return n * re.Max, runs
 		}
-		return unbounded
+		return unbounded, runs
 	case syntax.OpConcat, syntax.OpAlternate:
-		total := 0
+		total, runs := 0, byteSet{}
 		for _, c := range re.Sub {
-			n := maxNewlines(c)
+			n, r := maxNewlines(c)
 			if n < 0 {
-				return unbounded
+				return unbounded, runs
 			}
+			runs = runs.or(r)
 			if re.Op == syntax.OpConcat {
 				total += n
 			} else {
 				total = max(total, n)
 			}
 		}
-		return total
+		return total, runs
 	}
-	return 0 // empty-width assertions, empty match, no match, any char but a line break
+	return 0, byteSet{} // empty-width assertions, empty match, no match, any char but a line break
 }
 
 func classHasNewline(re *syntax.Regexp) bool {
@@ -135,29 +147,6 @@ func classHasNewline(re *syntax.Regexp) bool {
 	return false
 }
 
-// isSpaceOnly reports whether re matches one byte of white space (\s:
-// tab, line feed, form feed, carriage return, space) and nothing else.
-func isSpaceOnly(re *syntax.Regexp) bool {
-	switch re.Op {
-	case syntax.OpCharClass:
-		for i := 0; i+1 < len(re.Rune); i += 2 {
-			for c := re.Rune[i]; c <= re.Rune[i+1]; c++ {
-				if c >= utf8.RuneSelf || !isSpaceByte(byte(c)) {
-					return false
-				}
-			}
-		}
-		return len(re.Rune) > 0
-	case syntax.OpLiteral:
-		return len(re.Rune) == 1 && re.Rune[0] < utf8.RuneSelf && isSpaceByte(byte(re.Rune[0]))
-	}
-	return false
-}
-
-// isSpaceByte reports whether c is white space for \s.
-func isSpaceByte(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'
-}
 
 // worthSearching keeps the clauses whose tokens are rare enough to be
 // worth a hit at each occurrence.
@@ -185,6 +174,12 @@ func (p *pattern) regexp() *regexp.Regexp {
 // String returns the expression.
 func (p *pattern) String() string { return p.src }
 
+// variantAfter is how many runs of a pattern use the whole of it before
+// its variants are compiled: building one costs about as much as running
+// the whole pattern a few dozen times on a paragraph, which a batch
+// repays and a single report does not.
+const variantAfter = 16
+
 // maxVariants bounds the pruned programs kept per pattern; a hostile text
 // that asks for more gets the whole pattern, with the same matches.
 const maxVariants = 64
@@ -204,7 +199,7 @@ func (p *pattern) fullMask() uint64 {
 // same groups: leftmost-first matching prefers among the branches that can
 // match, and the removed ones cannot.
 func (p *pattern) variant(mask uint64) *regexp.Regexp {
-	if p.alt == nil || mask == p.fullMask() {
+	if p.alt == nil || mask == p.fullMask() || p.calls.Add(1) <= variantAfter {
 		return p.regexp()
 	}
 	p.mu.Lock()
@@ -454,42 +449,43 @@ func edgeBytes(re *syntax.Regexp, last bool) (byteSet, bool) {
 	return allBytes, true
 }
 
-// childEdges returns the edges of child i of a concatenation whose own
-// edges are l and r.
-func childEdges(re *syntax.Regexp, i int, l, r edge) (edge, edge) {
-	li := edge{wb: i > 0 && re.Sub[i-1].Op == syntax.OpWordBoundary}
-	j := i - 1
-	for ; j >= 0; j-- {
-		s, empty := edgeBytes(re.Sub[j], true)
-		li.set = li.set.or(s)
-		if !empty {
-			break
+// concatEdges returns the edges of every child of a concatenation whose
+// own edges are l and r (childEdges for each, in one pass each way).
+func concatEdges(re *syntax.Regexp, l, r edge) ([]edge, []edge) {
+	n := len(re.Sub)
+	firsts, lasts := make([]byteSet, n), make([]byteSet, n)
+	empties := make([]bool, n)
+	for i, c := range re.Sub {
+		lasts[i], empties[i] = edgeBytes(c, true)
+		firsts[i], _ = edgeBytes(c, false)
+	}
+	ls, rs := make([]edge, n), make([]edge, n)
+	cur := l
+	cur.wb, cur.inside = l.wb, l.inside
+	for i := range n {
+		e := cur
+		e.wb = (i > 0 && re.Sub[i-1].Op == syntax.OpWordBoundary) || (i == 0 && l.wb)
+		ls[i] = e
+		// The edge before child i+1: child i's last bytes, and if it can
+		// be empty, what stood before it too.
+		if empties[i] {
+			cur = edge{set: cur.set.or(lasts[i]), any: cur.any, inside: cur.inside}
+		} else {
+			cur = edge{set: lasts[i], inside: true}
 		}
 	}
-	li.inside = j >= 0
-	if j < 0 {
-		li.any = l.any
-		li.set = li.set.or(l.set)
-		li.wb = li.wb || (i == 0 && l.wb)
-		li.inside = l.inside
-	}
-	ri := edge{wb: i+1 < len(re.Sub) && re.Sub[i+1].Op == syntax.OpWordBoundary}
-	j = i + 1
-	for ; j < len(re.Sub); j++ {
-		s, empty := edgeBytes(re.Sub[j], false)
-		ri.set = ri.set.or(s)
-		if !empty {
-			break
+	cur = r
+	for i := n - 1; i >= 0; i-- {
+		e := cur
+		e.wb = (i+1 < n && re.Sub[i+1].Op == syntax.OpWordBoundary) || (i == n-1 && r.wb)
+		rs[i] = e
+		if empties[i] {
+			cur = edge{set: cur.set.or(firsts[i]), any: cur.any, inside: cur.inside}
+		} else {
+			cur = edge{set: firsts[i], inside: true}
 		}
 	}
-	ri.inside = j < len(re.Sub)
-	if j == len(re.Sub) {
-		ri.any = r.any
-		ri.set = ri.set.or(r.set)
-		ri.wb = ri.wb || (i == len(re.Sub)-1 && r.wb)
-		ri.inside = r.inside
-	}
-	return li, ri
+	return ls, rs
 }
 
 // Limits of the token analysis: clauses kept per concatenation, tokens per
@@ -511,10 +507,11 @@ func tokenScore(t token) int {
 	}
 	if len(t.lit) == 1 && isAlnum(t.lit[0]) {
 		s := 1
-		for _, side := range []byteSet{t.left, t.right} {
-			if side.count() <= 16 && !side.has(' ') && !side.has('\n') {
-				s += 4
-			}
+		if narrow(t.left) {
+			s += 4
+		}
+		if narrow(t.right) {
+			s += 4
 		}
 		return s
 	}
@@ -522,12 +519,18 @@ func tokenScore(t token) int {
 	if t.lit[0] >= utf8.RuneSelf {
 		s += 4 // a UTF-8 lead byte: rare in mostly ASCII text
 	}
-	for _, side := range []byteSet{t.left, t.right} {
-		if side.count() <= 200 {
-			s += 3
-		}
+	if t.left.count() <= 200 {
+		s += 3
+	}
+	if t.right.count() <= 200 {
+		s += 3
 	}
 	return s
+}
+
+// narrow reports whether a few bytes only, and no space, are in side.
+func narrow(side byteSet) bool {
+	return side.count() <= 16 && !side.has(' ') && !side.has('\n')
 }
 
 func clauseScore(c []token) int {
@@ -601,17 +604,31 @@ func requiredTokens(re *syntax.Regexp, l, r edge) [][]token {
 		}
 		return [][]token{clause}
 	case syntax.OpConcat:
-		var all [][]token
+		type scored struct {
+			cl    []token
+			score int
+		}
+		var all []scored
+		ls, rs := concatEdges(re, l, r)
 		for i, c := range re.Sub {
-			li, ri := childEdges(re, i, l, r)
-			for _, cl := range requiredTokens(c, li, ri) {
-				if clauseScore(cl) >= minScore {
-					all = append(all, cl)
+			for _, cl := range requiredTokens(c, ls[i], rs[i]) {
+				if sc := clauseScore(cl); sc >= minScore {
+					all = append(all, scored{cl, sc})
 				}
 			}
 		}
-		slices.SortStableFunc(all, func(a, b []token) int { return clauseScore(b) - clauseScore(a) })
-		return all[:min(len(all), maxClauses)]
+		slices.SortStableFunc(all, func(a, b scored) int { return b.score - a.score })
+		out := make([][]token, 0, min(len(all), maxClauses))
+		for i, a := range all[:min(len(all), maxClauses)] {
+			// A clause beyond the best one narrows the paragraphs a little
+			// more; one with a single byte costs a hit at each of its
+			// occurrences in every text, more than it saves.
+			if i > 0 && slices.ContainsFunc(a.cl, func(t token) bool { return len(t.lit) == 1 }) {
+				continue
+			}
+			out = append(out, a.cl)
+		}
+		return out
 	case syntax.OpAlternate:
 		var clause []token
 		for _, b := range re.Sub {
@@ -715,8 +732,8 @@ func splitPoint(re *syntax.Regexp) (*syntax.Regexp, edge, edge) {
 				c = c.Sub[0]
 			}
 			if c.Op == syntax.OpAlternate {
-				l, r := childEdges(re, i, anyEdge, anyEdge)
-				return c, l, r
+				ls, rs := concatEdges(re, anyEdge, anyEdge)
+				return c, ls[i], rs[i]
 			}
 		}
 	}
@@ -803,7 +820,11 @@ type automaton struct {
 }
 
 func newAutomaton(lits []string) *automaton {
+	// The literals are ASCII-lowercased: they hold at most 230 distinct
+	// byte values, so the classes (0 for bytes no literal holds) fit a
+	// byte.
 	a := &automaton{n: 1}
+	total := 1
 	for _, l := range lits {
 		for i := 0; i < len(l); i++ {
 			if a.class[l[i]] == 0 {
@@ -812,17 +833,14 @@ func newAutomaton(lits []string) *automaton {
 			}
 		}
 		a.lens = append(a.lens, len(l))
-	}
-	if a.n > 255 {
-		// Cannot happen for ASCII-lowercased literals with their UTF-8
-		// bytes, but keep the table sound: fold every class into one.
-		panic("rules: too many byte classes")
+		total += len(l)
 	}
 	for c := 'A'; c <= 'Z'; c++ {
 		a.class[c] = a.class[c+'a'-'A']
 	}
-	a.delta = make([]int32, a.n)
-	a.out = []int32{-1}
+	a.delta = make([]int32, total*a.n)
+	a.out = make([]int32, 1, total)
+	a.out[0] = -1
 	for id, l := range lits {
 		s := int32(0)
 		for i := 0; i < len(l); i++ {
@@ -831,13 +849,13 @@ func newAutomaton(lits []string) *automaton {
 			if t == 0 {
 				t = int32(len(a.out))
 				a.out = append(a.out, -1)
-				a.delta = append(a.delta, make([]int32, a.n)...)
 				a.delta[s*int32(a.n)+c] = t
 			}
 			s = t
 		}
 		a.out[s] = int32(id)
 	}
+	a.delta = a.delta[:len(a.out)*a.n]
 	states := len(a.out)
 	fail := make([]int32, states)
 	a.next = make([]int32, states)
@@ -912,7 +930,7 @@ type text struct {
 	hits     []hit
 	paraHits []int32
 	// scratch for plan and windows.
-	acc, tmp []uint64
+	acc, tmp, common []uint64
 	masks    []uint64
 	anchors  []uint64
 	wins     [][2]int
@@ -951,31 +969,40 @@ func newText(t string, sc *scanner) *text {
 	x.bits = make([]uint64, sc.ntok*x.w)
 	x.whole = make([]uint64, (sc.ntok+63)/64)
 	x.paraHits = make([]int32, len(x.paras)+1)
+	x.hits = make([]hit, 0, len(t)/16)
 	k := 0
-	sc.ac.scan(t, func(lit, end int) {
-		s := end - sc.ac.lens[lit]
-		for k < len(x.paras) && x.paras[k][1] < end {
-			k++
-			x.paraHits[k] = int32(len(x.hits))
+	ac := sc.ac
+	st, ncls := int32(0), int32(ac.n)
+	for i := 0; i < len(t); i++ {
+		st = ac.delta[st*ncls+int32(ac.class[t[i]])]
+		for o := ac.first[st]; o >= 0; o = ac.next[o] {
+			lit, end := ac.out[o], i+1
+			s := end - ac.lens[lit]
+			for k < len(x.paras) && x.paras[k][1] < end {
+				k++
+				x.paraHits[k] = int32(len(x.hits))
+			}
+			in := k < len(x.paras) && x.paras[k][0] <= s
+			vs := sc.variants[lit]
+			for j := range vs {
+				v := &vs[j]
+				lt := s == 0 || v.left.has(t[s-1])
+				rt := end == len(t) || v.right.has(t[end])
+				h := hit{tok: int32(v.id), start: int32(s), end: int32(end)}
+				if lt && rt {
+					x.whole[v.id/64] |= 1 << (v.id % 64)
+					h.inWhole = true
+				}
+				if in && (lt || s == x.paras[k][0]) && (rt || end == x.paras[k][1]) {
+					x.bits[v.id*x.w+k/64] |= 1 << (k % 64)
+					h.inPara = true
+				}
+				if h.inPara || h.inWhole {
+					x.hits = append(x.hits, h)
+				}
+			}
 		}
-		in := k < len(x.paras) && x.paras[k][0] <= s
-		for _, v := range sc.variants[lit] {
-			lt := s == 0 || v.left.has(t[s-1])
-			rt := end == len(t) || v.right.has(t[end])
-			h := hit{tok: int32(v.id), start: int32(s), end: int32(end)}
-			if lt && rt {
-				x.whole[v.id/64] |= 1 << (v.id % 64)
-				h.inWhole = true
-			}
-			if in && (lt || s == x.paras[k][0]) && (rt || end == x.paras[k][1]) {
-				x.bits[v.id*x.w+k/64] |= 1 << (k % 64)
-				h.inPara = true
-			}
-			if h.inPara || h.inWhole {
-				x.hits = append(x.hits, h)
-			}
-		}
-	})
+	}
 	for k < len(x.paras) {
 		k++
 		x.paraHits[k] = int32(len(x.hits))
@@ -1061,7 +1088,11 @@ func (x *text) plan(m *pattern) []uint64 {
 		}
 		return x.masks
 	}
-	common := slices.Clone(x.acc)
+	if x.common == nil {
+		x.common = make([]uint64, x.w)
+	}
+	common := x.common
+	copy(common, x.acc)
 	for b, cls := range need.branches {
 		x.paraSet(x.acc, cls)
 		for j := range x.acc {
@@ -1176,19 +1207,28 @@ func (x *text) windows(m *pattern, mask uint64, k int) [][2]int {
 		if anchors[h.tok/64]&(1<<(h.tok%64)) == 0 || (k >= 0 && !h.inPara) || (k < 0 && !h.inWhole) {
 			continue
 		}
-		lo := contentBreak(x.t[ps:h.start], m.maxNL+1, true)
-		hi := contentBreak(x.t[h.end:pe], m.maxNL+1, false)
-		lo = ps + lo
-		if hi < 0 {
-			hi = pe
-		} else {
-			hi += int(h.end) + 1
-		}
-		if lo < ps {
-			lo = ps
-		}
-		wins = append(wins, [2]int{lo, hi})
+		wins = append(wins, around(x.t, ps, pe, h, m))
 	}
+	x.wins = mergeWindows(wins)
+	return x.wins
+}
+
+// around returns the window of [ps, pe) in t around hit h for m (see
+// windows).
+func around(t string, ps, pe int, h hit, m *pattern) [2]int {
+	lo := max(ps, ps+contentBreak(t[ps:h.start], m.maxNL+1, true, &m.runs))
+	hi := contentBreak(t[h.end:pe], m.maxNL+1, false, &m.runs)
+	if hi < 0 {
+		hi = pe
+	} else {
+		hi += int(h.end) + 1
+	}
+	return [2]int{lo, hi}
+}
+
+// mergeWindows sorts windows and merges those that overlap; nil when there
+// are none.
+func mergeWindows(wins [][2]int) [][2]int {
 	if len(wins) == 0 {
 		return nil
 	}
@@ -1201,15 +1241,14 @@ func (x *text) windows(m *pattern, mask uint64, k int) [][2]int {
 			merged = append(merged, w)
 		}
 	}
-	x.wins = merged
 	return merged
 }
 
 // contentBreak returns the offset in s of its nth content line break
-// counted from its end (back) or its start: a line break with a byte other
-// than white space between it and the previous one counted (or the end of
-// s it is counted from). It returns -1 when s holds fewer.
-func contentBreak(s string, n int, back bool) int {
+// counted from its end (back) or its start: a line break with a byte not
+// in runs between it and the previous one counted (or the end of s it is
+// counted from). It returns -1 when s holds fewer.
+func contentBreak(s string, n int, back bool, runs *byteSet) int {
 	content := false
 	if back {
 		for j := len(s) - 1; j >= 0; j-- {
@@ -1221,7 +1260,7 @@ func contentBreak(s string, n int, back bool) int {
 					}
 				}
 				content = false
-			case !isSpaceByte(c):
+			case !runs.has(c):
 				content = true
 			}
 		}
@@ -1236,7 +1275,7 @@ func contentBreak(s string, n int, back bool) int {
 				}
 			}
 			content = false
-		case !isSpaceByte(c):
+		case !runs.has(c):
 			content = true
 		}
 	}
@@ -1347,20 +1386,29 @@ func mustAuxRe(expr string) *auxRe {
 // String returns the expression.
 func (a *auxRe) String() string { return a.p.src }
 
-// possible reports whether s holds the tokens of some match.
-func (a *auxRe) possible(s string) bool {
+// maxAuxHits bounds the hits an auxRe keeps to cut windows; a string
+// with more is matched whole.
+const maxAuxHits = 16
+
+// find reports whether s holds the tokens of some match (possible) and,
+// when m has a bound on its line breaks, the windows of s that hold every
+// match (nil: all of s). See text.windows for why the matches in the
+// windows are those in s.
+func (a *auxRe) find(s string) (possible bool, wins [][2]int) {
 	need := a.sc.needs[a.p]
 	if len(need.common) == 0 && len(need.branches) == 0 {
-		return true
+		return true, nil
 	}
 	if slices.ContainsFunc(foldOutsideASCII, func(f string) bool { return strings.Contains(s, f) }) {
-		return true
+		return true, nil
 	}
-	var small [8]uint64
+	var small [4]uint64
 	found := small[:]
 	if n := (a.sc.ntok + 63) / 64; n > len(small) {
 		found = make([]uint64, n)
 	}
+	var hitBuf [maxAuxHits]hit
+	hits := hitBuf[:0]
 	ac := a.sc.ac
 	st, n := int32(0), int32(ac.n)
 	for i := 0; i < len(s); i++ {
@@ -1372,49 +1420,127 @@ func (a *auxRe) possible(s string) bool {
 			for _, v := range a.sc.variants[lit] {
 				if (start == 0 || v.left.has(s[start-1])) && (end == len(s) || v.right.has(s[end])) {
 					found[v.id/64] |= 1 << (v.id % 64)
+					if len(hits) < cap(hits) {
+						hits = append(hits, hit{tok: int32(v.id), start: int32(start), end: int32(end)})
+					} else {
+						hits = hits[:0:0] // too many: no windows
+					}
 				}
 			}
 		}
 	}
+	has := func(id int) bool { return found[id/64]&(1<<(id%64)) != 0 }
 	holds := func(clauses [][]int) bool {
 		for _, cl := range clauses {
-			if !slices.ContainsFunc(cl, func(id int) bool { return found[id/64]&(1<<(id%64)) != 0 }) {
+			if !slices.ContainsFunc(cl, has) {
 				return false
 			}
 		}
 		return true
 	}
 	if !holds(need.common) {
-		return false
+		return false, nil
 	}
-	return len(need.branches) == 0 || slices.ContainsFunc(need.branches, holds)
+	var anchors []int
+	switch {
+	case len(need.common) > 0:
+		anchors = need.common[0]
+	case len(need.branches) > 0:
+		alive := false
+		for _, cls := range need.branches {
+			if !holds(cls) {
+				continue
+			}
+			alive = true
+			if len(cls) == 0 {
+				anchors = nil
+				break
+			}
+			anchors = append(anchors, cls[0]...)
+		}
+		if !alive {
+			return false, nil
+		}
+	}
+	if a.p.maxNL < 0 || len(anchors) == 0 || cap(hits) == 0 {
+		return true, nil
+	}
+	var winBuf [maxAuxHits][2]int
+	wins = winBuf[:0]
+	for _, h := range hits {
+		if slices.Contains(anchors, int(h.tok)) {
+			wins = append(wins, around(s, 0, len(s), h, a.p))
+		}
+	}
+	return true, mergeWindows(wins)
+}
+
+// possible reports whether s holds the tokens of some match.
+func (a *auxRe) possible(s string) bool {
+	ok, _ := a.find(s)
+	return ok
+}
+
+// auxView is an auxRe as a text uses it: with its token filter, or plain
+// (every match tried by the regexp alone) for the reference evaluation.
+type auxView struct {
+	a     *auxRe
+	plain bool
+}
+
+// aux returns a as the text uses it: plain when the text has no scanner.
+func (x *text) aux(a *auxRe) auxView { return auxView{a: a, plain: x.sc == nil} }
+
+// find is auxRe.find, or (true, nil) when plain.
+func (v auxView) find(s string) (bool, [][2]int) {
+	if v.plain {
+		return true, nil
+	}
+	return v.a.find(s)
 }
 
 // MatchString reports whether s holds a match.
-func (a *auxRe) MatchString(s string) bool {
-	return a.possible(s) && a.p.regexp().MatchString(s)
+func (v auxView) MatchString(s string) bool {
+	a := v.a
+	ok, wins := v.find(s)
+	if !ok {
+		return false
+	}
+	if wins == nil {
+		return a.p.regexp().MatchString(s)
+	}
+	return slices.ContainsFunc(wins, func(w [2]int) bool { return a.p.regexp().MatchString(s[w[0]:w[1]]) })
 }
 
 // FindStringIndex returns the leftmost match in s, or nil.
-func (a *auxRe) FindStringIndex(s string) []int {
-	if !a.possible(s) {
-		return nil
+func (v auxView) FindStringIndex(s string) []int {
+	if locs := v.FindAllStringIndex(s, 1); len(locs) > 0 {
+		return locs[0][:2]
 	}
-	return a.p.regexp().FindStringIndex(s)
+	return nil
 }
 
 // FindAllStringIndex returns up to n matches in s (n < 0: all).
-func (a *auxRe) FindAllStringIndex(s string, n int) [][]int {
-	if !a.possible(s) {
+func (v auxView) FindAllStringIndex(s string, n int) [][]int {
+	a := v.a
+	ok, wins := v.find(s)
+	if !ok {
 		return nil
 	}
-	return a.p.regexp().FindAllStringIndex(s, n)
+	if wins == nil {
+		return a.p.regexp().FindAllStringIndex(s, n)
+	}
+	locs := findIn(a.p.regexp(), s, wins, n)
+	for i := range locs {
+		locs[i] = locs[i][:2]
+	}
+	return locs
 }
 
 // ReplaceAllString replaces every match in s by repl.
-func (a *auxRe) ReplaceAllString(s, repl string) string {
-	if !a.possible(s) {
+func (v auxView) ReplaceAllString(s, repl string) string {
+	if ok, _ := v.find(s); !ok {
 		return s
 	}
-	return a.p.regexp().ReplaceAllString(s, repl)
+	return v.a.p.regexp().ReplaceAllString(s, repl)
 }

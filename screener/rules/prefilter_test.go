@@ -97,6 +97,8 @@ func TestPrunedBranchesKeepTheirGroups(t *testing.T) {
 	sc := newScanner([]*pattern{m})
 	x := newText("here is beta42", sc)
 	assert.Equal(t, uint64(0b10), x.plan(m)[0])
+	m.calls.Store(variantAfter) // past the runs that use the whole pattern
+	assert.NotEqual(t, m.regexp().String(), m.variant(0b10).String())
 	got := x.findAt(m, -1)
 	require.Len(t, got, 1)
 	assert.Equal(t, m.regexp().FindAllStringSubmatchIndex("here is beta42", -1), got)
@@ -148,4 +150,69 @@ func TestParagraphsAndOffsets(t *testing.T) {
 		assert.Len(t, x.findAll(many, -1), 4)
 		assert.Len(t, x.findAll(many, 2), 2)
 	}
+}
+
+// The expressions that run on the short strings around matches find, with
+// their token scanner and windows, what the regexp alone finds.
+func TestShortStringPatternsEqualPlain(t *testing.T) {
+	pack, err := KernelRules()
+	require.NoError(t, err)
+	v := pack.Versions
+	auxes := []*auxRe{reRuleNegation, reNoPrivilege, reNegation, reSentenceEnd,
+		v.context, v.notAfter, v.skipLine, v.vendor, v.introduced, v.fixed, v.running}
+	for _, x := range pack.Facts {
+		if x.notAfter != nil {
+			auxes = append(auxes, x.notAfter)
+		}
+		if x.section != nil {
+			auxes = append(auxes, x.section)
+		}
+	}
+	var strs []string
+	for _, c := range loadCases(t) {
+		for _, s := range []string{c.Subject, c.Body} {
+			strs = append(strs, s)
+			for i := 0; i < len(s); i += 97 {
+				strs = append(strs, s[i:min(len(s), i+300)], s[max(0, i-48):i])
+			}
+		}
+	}
+	strs = append(strs, "built with gcc 12.2\n  \n  on 6.1", "fixed in\n\n 6.6.2", "not yet fixed; see 5.4", "a\u017f root")
+	for _, a := range auxes {
+		require.NotNil(t, a)
+		fast, plain := auxView{a: a}, auxView{a: a, plain: true}
+		for _, s := range strs {
+			require.Equal(t, plain.FindAllStringIndex(s, -1), fast.FindAllStringIndex(s, -1), "%s on %q", a, s)
+			require.Equal(t, plain.MatchString(s), fast.MatchString(s), "%s on %q", a, s)
+			require.Equal(t, plain.ReplaceAllString(s, " "), fast.ReplaceAllString(s, " "), "%s on %q", a, s)
+		}
+	}
+}
+
+func TestContentLineBreaks(t *testing.T) {
+	cases := map[string]int{
+		`(?i)\bno\s+such\s+crash\b`:         2, // two runs of white space
+		`(?m)^\W*steps\b[^\n]*:?\s*\n\s*\S`: 4, // \W*, \s*, \n, \s*
+		`\b([a-z_][a-z0-9_]{2,})\(\)`:       0,
+		`(?s)foo.*bar`:                      -1, // any byte, repeated
+		`(?:foo\n)+`:                        -1,
+		`\W{0,6}x`:                          1,
+		`(?:\n[ \t]*){2}`:                   2,
+	}
+	for expr, want := range cases {
+		n, _ := maxNewlines(mustPattern(expr).tree)
+		assert.Equal(t, want, n, expr)
+	}
+	// A pattern whose runs cross blank-ish lines still finds its match in
+	// the window around its token.
+	m := mustPattern(`(?i)\bno\s+such\s+crash\b`)
+	sc := newScanner([]*pattern{m})
+	s := strings.Repeat("filler line of text\n", 20) + "no\n \t\n  \nsuch\n \ncrash here\n" + strings.Repeat("more filler text\n", 20)
+	x := newText(s, sc)
+	require.Len(t, x.paras, 1, "\\n \\t\\n holds no blank line")
+	sameMatches(t, []*pattern{m}, sc, s)
+	require.Len(t, x.findAt(m, -1), 1)
+	w := x.windows(m, 1, 0)
+	require.Len(t, w, 1)
+	assert.Less(t, w[0][1]-w[0][0], len(s)/2, "the window is the lines around the token")
 }

@@ -117,3 +117,27 @@ func kernelWeightsYAML(tb testing.TB) []byte {
 	}
 	return data
 }
+
+// BenchmarkParseKernelPack parses the built-in pack and its weights and
+// builds the engine's scanner: the rules' share of every start.
+func BenchmarkParseKernelPack(b *testing.B) {
+	tm := threatmodel.Kernel()
+	weights := kernelWeightsYAML(b)
+	b.ReportAllocs()
+	start := cpuTime()
+	for b.Loop() {
+		set, err := Parse(kernelRulesYAML, "built-in kernel.yaml")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if set.Weights, err = ParseWeights(weights, "built-in kernel.weights.yaml"); err != nil {
+			b.Fatal(err)
+		}
+		e, err := NewEngine(tm, set, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		e.scanner()
+	}
+	reportCPU(b, start)
+}
