@@ -147,7 +147,6 @@ func classHasNewline(re *syntax.Regexp) bool {
 	return false
 }
 
-
 // worthSearching keeps the clauses whose tokens are rare enough to be
 // worth a hit at each occurrence.
 func worthSearching(clauses [][]token) [][]token {
@@ -931,9 +930,9 @@ type text struct {
 	paraHits []int32
 	// scratch for plan and windows.
 	acc, tmp, common []uint64
-	masks    []uint64
-	anchors  []uint64
-	wins     [][2]int
+	masks            []uint64
+	anchors          []uint64
+	wins             [][2]int
 }
 
 // hit is a token found at [start, end), with the edges of its paragraph
