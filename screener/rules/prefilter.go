@@ -924,6 +924,8 @@ type text struct {
 	w     int
 	bits  []uint64
 	whole []uint64
+	// inSome has one bit per token: it is in some paragraph.
+	inSome []uint64
 	// hits lists the tokens found in paragraphs, in order of their end;
 	// paraHits[k] is the first of paragraph k's.
 	hits     []hit
@@ -967,6 +969,7 @@ func newText(t string, sc *scanner) *text {
 	x.w = (len(x.paras) + 63) / 64
 	x.bits = make([]uint64, sc.ntok*x.w)
 	x.whole = make([]uint64, (sc.ntok+63)/64)
+	x.inSome = make([]uint64, (sc.ntok+63)/64)
 	x.paraHits = make([]int32, len(x.paras)+1)
 	x.hits = make([]hit, 0, len(t)/16)
 	k := 0
@@ -994,6 +997,7 @@ func newText(t string, sc *scanner) *text {
 				}
 				if in && (lt || s == x.paras[k][0]) && (rt || end == x.paras[k][1]) {
 					x.bits[v.id*x.w+k/64] |= 1 << (k % 64)
+					x.inSome[v.id/64] |= 1 << (v.id % 64)
 					h.inPara = true
 				}
 				if h.inPara || h.inWhole {
@@ -1078,6 +1082,10 @@ func (x *text) plan(m *pattern) []uint64 {
 		x.masks = make([]uint64, len(x.paras))
 	}
 	clear(x.masks)
+	// Most patterns have a clause no paragraph holds: done.
+	if !holdsIn(x.inSome, need.common) || len(need.branches) > 0 && !slices.ContainsFunc(need.branches, func(cls [][]int) bool { return holdsIn(x.inSome, cls) }) {
+		return x.masks
+	}
 	x.paraSet(x.acc, need.common)
 	if len(need.branches) == 0 {
 		for i := range x.masks {
@@ -1107,9 +1115,19 @@ func (x *text) plan(m *pattern) []uint64 {
 }
 
 // wholeHolds reports whether every clause holds somewhere in the text.
-func (x *text) wholeHolds(clauses [][]int) bool {
+func (x *text) wholeHolds(clauses [][]int) bool { return holdsIn(x.whole, clauses) }
+
+// holdsIn reports whether every clause has a token in the bit set found.
+func holdsIn(found []uint64, clauses [][]int) bool {
 	for _, cl := range clauses {
-		if !slices.ContainsFunc(cl, func(id int) bool { return x.whole[id/64]&(1<<(id%64)) != 0 }) {
+		ok := false
+		for _, id := range cl {
+			if found[id/64]&(1<<(id%64)) != 0 {
+				ok = true
+				break
+			}
+		}
+		if !ok {
 			return false
 		}
 	}
