@@ -670,7 +670,8 @@ const maxWiden = 10
 // often at ".c".
 func widen(t token, left, right bool) []token {
 	out := []token{t}
-	if len(t.lit) > 3 {
+	small := func(set byteSet) bool { return set.count() <= 2*maxWiden && set[2] == 0 && set[3] == 0 }
+	if len(t.lit) > 3 || !(left && small(t.left) || right && small(t.right)) {
 		return out
 	}
 	for _, side := range []bool{false, true} {
@@ -683,14 +684,19 @@ func widen(t token, left, right bool) []token {
 			if side {
 				set = u.right
 			}
+			// Both cases of up to maxWiden letters, and no byte of a
+			// multi-byte rune.
 			var bs []byte
-			for c := 0; c < 256 && len(bs) <= maxWiden; c++ {
-				if set.has(byte(c)) {
-					if c >= utf8.RuneSelf {
-						bs = append(bs, make([]byte, maxWiden+1)...) // a rune's byte: too many
-						break
+			if small(set) {
+				for c := 0; c < utf8.RuneSelf && len(bs) <= maxWiden; c++ {
+					if !set.has(byte(c)) {
+						continue
 					}
-					if b := lowerASCII(string(rune(c)))[0]; !slices.Contains(bs, b) {
+					b := byte(c)
+					if b >= 'A' && b <= 'Z' {
+						b += 'a' - 'A'
+					}
+					if !slices.Contains(bs, b) {
 						bs = append(bs, b)
 					}
 				}
@@ -823,7 +829,6 @@ func newAutomaton(lits []string) *automaton {
 	// byte values, so the classes (0 for bytes no literal holds) fit a
 	// byte.
 	a := &automaton{n: 1}
-	total := 1
 	for _, l := range lits {
 		for i := 0; i < len(l); i++ {
 			if a.class[l[i]] == 0 {
@@ -832,7 +837,21 @@ func newAutomaton(lits []string) *automaton {
 			}
 		}
 		a.lens = append(a.lens, len(l))
-		total += len(l)
+	}
+	// The trie has a state per distinct prefix: count them on the sorted
+	// literals, to allocate the table once.
+	sorted := slices.Clone(lits)
+	slices.Sort(sorted)
+	total := 1
+	for i, l := range sorted {
+		common := 0
+		if i > 0 {
+			p := sorted[i-1]
+			for common < len(p) && common < len(l) && p[common] == l[common] {
+				common++
+			}
+		}
+		total += len(l) - common
 	}
 	for c := 'A'; c <= 'Z'; c++ {
 		a.class[c] = a.class[c+'a'-'A']
