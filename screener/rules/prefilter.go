@@ -63,12 +63,13 @@ func parsePattern(expr string) (*pattern, error) {
 	}
 	p := &pattern{src: expr, tree: tree}
 	p.maxNL, p.runs = maxNewlines(tree)
-	p.common = worthSearching(requiredTokens(tree, anyEdge, anyEdge))
+	an := &analyzer{memo: map[memoKey][][]token{}}
+	p.common = worthSearching(slices.Clone(an.tokens(tree, anyEdge, anyEdge)))
 	if alt, l, r := splitPoint(tree); alt != nil && len(alt.Sub) <= 64 {
 		branches := make([][][]token, len(alt.Sub))
 		useful := false
 		for i, b := range alt.Sub {
-			branches[i] = worthSearching(requiredTokens(b, l, r))
+			branches[i] = worthSearching(slices.Clone(an.tokens(b, l, r)))
 			useful = useful || len(branches[i]) > 0
 		}
 		if useful {
@@ -542,9 +543,35 @@ func clauseScore(c []token) int {
 	return n
 }
 
-// requiredTokens returns clauses (an AND of ORs of tokens) that every match
-// of re, with edges l and r, satisfies; nil when nothing is known.
-func requiredTokens(re *syntax.Regexp, l, r edge) [][]token {
+// analyzer derives a pattern's tokens; it remembers the clauses of each
+// alternation and concatenation with its edges, which the whole pattern's
+// analysis and its branches' share.
+type analyzer struct {
+	memo map[memoKey][][]token
+}
+
+type memoKey struct {
+	re   *syntax.Regexp
+	l, r edge
+}
+
+// tokens returns clauses (an AND of ORs of tokens) that every match of
+// re, with edges l and r, satisfies; nil when nothing is known. Callers
+// must not change them.
+func (an *analyzer) tokens(re *syntax.Regexp, l, r edge) [][]token {
+	if re.Op == syntax.OpAlternate || re.Op == syntax.OpConcat {
+		key := memoKey{re, l, r}
+		if res, ok := an.memo[key]; ok {
+			return res
+		}
+		res := an.compute(re, l, r)
+		an.memo[key] = res
+		return res
+	}
+	return an.compute(re, l, r)
+}
+
+func (an *analyzer) compute(re *syntax.Regexp, l, r edge) [][]token {
 	fold := re.Flags&syntax.FoldCase != 0
 	switch re.Op {
 	case syntax.OpLiteral:
@@ -560,12 +587,12 @@ func requiredTokens(re *syntax.Regexp, l, r edge) [][]token {
 		t := token{lit: lit, left: l.resolve(isWordByte(lit[0])), right: r.resolve(isWordByte(lit[len(lit)-1]))}
 		return [][]token{widen(t, l.inside && !l.any, r.inside && !r.any)}
 	case syntax.OpCapture:
-		return requiredTokens(re.Sub[0], l, r)
+		return an.tokens(re.Sub[0], l, r)
 	case syntax.OpPlus:
 		if re.Sub[0].Op == syntax.OpLiteral {
-			return requiredTokens(re.Sub[0], l, anyEdge)
+			return an.tokens(re.Sub[0], l, anyEdge)
 		}
-		return requiredTokens(re.Sub[0], anyEdge, anyEdge)
+		return an.tokens(re.Sub[0], anyEdge, anyEdge)
 	case syntax.OpRepeat:
 		if re.Min < 1 {
 			return nil
@@ -575,9 +602,9 @@ func requiredTokens(re *syntax.Regexp, l, r edge) [][]token {
 			// x{3,} needs "xxx".
 			c := *sub
 			c.Rune = slices.Repeat(sub.Rune, min(re.Min, 8))
-			return requiredTokens(&c, l, anyEdge)
+			return an.tokens(&c, l, anyEdge)
 		}
-		return requiredTokens(sub, anyEdge, anyEdge)
+		return an.tokens(sub, anyEdge, anyEdge)
 	case syntax.OpCharClass:
 		// A class of non-ASCII runes only (emoji, say) needs one of their
 		// UTF-8 lead bytes, which plain ASCII text never holds.
@@ -610,7 +637,7 @@ func requiredTokens(re *syntax.Regexp, l, r edge) [][]token {
 		var all []scored
 		ls, rs := concatEdges(re, l, r)
 		for i, c := range re.Sub {
-			for _, cl := range requiredTokens(c, ls[i], rs[i]) {
+			for _, cl := range an.tokens(c, ls[i], rs[i]) {
 				if sc := clauseScore(cl); sc >= minScore {
 					all = append(all, scored{cl, sc})
 				}
@@ -631,7 +658,7 @@ func requiredTokens(re *syntax.Regexp, l, r edge) [][]token {
 	case syntax.OpAlternate:
 		var clause []token
 		for _, b := range re.Sub {
-			cls := requiredTokens(b, l, r)
+			cls := an.tokens(b, l, r)
 			if len(cls) == 0 {
 				return nil
 			}
