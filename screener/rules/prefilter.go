@@ -1538,12 +1538,6 @@ func (a *auxRe) find(s string) (possible bool, wins [][2]int) {
 	return true, mergeWindows(wins)
 }
 
-// possible reports whether s holds the tokens of some match.
-func (a *auxRe) possible(s string) bool {
-	ok, _ := a.find(s)
-	return ok
-}
-
 // auxView is an auxRe as a text uses it: with its token filter, or plain
 // (every match tried by the regexp alone) for the reference evaluation.
 type auxView struct {
