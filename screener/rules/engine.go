@@ -306,6 +306,11 @@ type Truncation struct {
 func (e *Engine) evaluate(ctx context.Context, r *intake.Report, alts bool, sc *scanner) (Evaluation, [][]bool, error) {
 	parts := r.Parts()
 	texts, trunc := prepare(parts, Limits{Part: e.opt.MaxPartBytes, Total: e.opt.MaxTotalBytes}, sc)
+	defer func() {
+		for _, x := range texts {
+			x.release()
+		}
+	}()
 	ev := Evaluation{Findings: []Finding{}, Truncated: trunc}
 	if err := ctx.Err(); err != nil {
 		return ev, nil, err

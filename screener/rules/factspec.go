@@ -211,34 +211,54 @@ func (x *FactRule) run(ts *text, f *Facts) {
 		}
 	}
 	var vals []string
-	count := 0
-	for _, m := range x.match {
-		var locs [][]int
+	count, need := 0, max(1, x.MinCount)
+	// An extractor whose value is the same for every match (a constant, or
+	// a fact that only records that it was seen) is done once it has
+	// counted enough matches: more would add nothing. It asks for that many
+	// first, and for the rest only when some were skipped (the first n
+	// matches are the first n of all).
+	enough := x.Fact == "stack_trace" || x.Value != "" && !strings.Contains(x.Value, "$")
+	find := func(m *pattern, n int) [][]int {
 		if x.WholePart {
-			locs = ts.findWhole(m, maxFactMatches)
-		} else {
-			locs = ts.findAt(m, maxFactMatches)
+			return ts.findWhole(m, n)
 		}
-		for _, loc := range locs {
-			if x.Negatable && negated(ts, loc[0]) {
-				continue
+		return ts.findAt(m, n)
+	}
+	for _, m := range x.match {
+		if enough && count >= need {
+			break
+		}
+		limit, done := maxFactMatches, 0
+		if enough {
+			limit = need - count
+		}
+		for {
+			locs := find(m, limit)
+			for _, loc := range locs[done:] {
+				if x.Negatable && negated(ts, loc[0]) {
+					continue
+				}
+				if x.notAfter != nil && ts.aux(x.notAfter).MatchString(t[max(0, loc[0]-30):loc[0]]) {
+					continue
+				}
+				if x.section != nil && !longSection(ts, loc[1], x.section, x.MinWords) {
+					continue
+				}
+				count++
+				if v, ok := x.value(m.regexp(), t, loc); ok {
+					vals = append(vals, v)
+				}
+				if x.section != nil && count >= need {
+					break // one long section is enough; each costs a scan
+				}
 			}
-			if x.notAfter != nil && ts.aux(x.notAfter).MatchString(t[max(0, loc[0]-30):loc[0]]) {
-				continue
+			if !enough || count >= need || len(locs) < limit || limit == maxFactMatches {
+				break
 			}
-			if x.section != nil && !longSection(ts, loc[1], x.section, x.MinWords) {
-				continue
-			}
-			count++
-			if v, ok := x.value(m.regexp(), t, loc); ok {
-				vals = append(vals, v)
-			}
-			if x.section != nil && count >= max(1, x.MinCount) {
-				break // one long section is enough; each costs a scan
-			}
+			limit, done = maxFactMatches, len(locs)
 		}
 	}
-	if count < max(1, x.MinCount) {
+	if count < need {
 		return
 	}
 	for _, v := range vals {

@@ -972,6 +972,7 @@ type text struct {
 	whole []uint64
 	// inSome has one bit per token: it is in some paragraph.
 	inSome []uint64
+	buf    *buffers // where bits, whole, inSome and hits live
 	// hits lists the tokens found in paragraphs, in order of their end;
 	// paraHits[k] is the first of paragraph k's.
 	hits     []hit
@@ -1013,11 +1014,17 @@ func newText(t string, sc *scanner) *text {
 	}
 	x.sc = sc
 	x.w = (len(x.paras) + 63) / 64
-	x.bits = make([]uint64, sc.ntok*x.w)
-	x.whole = make([]uint64, (sc.ntok+63)/64)
-	x.inSome = make([]uint64, (sc.ntok+63)/64)
+	b, _ := textBuffers.Get().(*buffers)
+	if b == nil {
+		b = &buffers{}
+	}
+	x.buf = b
+	words := (sc.ntok + 63) / 64
+	x.bits = b.take(&b.bits, sc.ntok*x.w)
+	x.whole = b.take(&b.whole, words)
+	x.inSome = b.take(&b.inSome, words)
 	x.paraHits = make([]int32, len(x.paras)+1)
-	x.hits = make([]hit, 0, len(t)/16)
+	x.hits = b.hits[:0]
 	k := 0
 	ac := sc.ac
 	st, ncls := int32(0), int32(ac.n)
@@ -1057,6 +1064,37 @@ func newText(t string, sc *scanner) *text {
 		x.paraHits[k] = int32(len(x.hits))
 	}
 	return x
+}
+
+// buffers are a text's token sets and hits, kept for the next text once
+// an evaluation is done with it: they are a few dozen KiB per text, and
+// allocating them for every part of every report cost more than clearing.
+type buffers struct {
+	bits, whole, inSome []uint64
+	hits                []hit
+}
+
+var textBuffers sync.Pool // of *buffers
+
+// take returns (*buf)[:n] cleared, growing *buf when needed.
+func (b *buffers) take(buf *[]uint64, n int) []uint64 {
+	if cap(*buf) < n {
+		*buf = make([]uint64, n)
+	}
+	s := (*buf)[:n]
+	clear(s)
+	return s
+}
+
+// release gives the text's buffers back for another text; the text must
+// not be used after.
+func (x *text) release() {
+	if x.buf == nil {
+		return
+	}
+	x.buf.hits = x.hits[:0]
+	textBuffers.Put(x.buf)
+	x.buf, x.bits, x.whole, x.inSome, x.hits, x.sc = nil, nil, nil, nil, nil, nil
 }
 
 // maxParagraph bounds the text one pattern run sees. Prose paragraphs are
