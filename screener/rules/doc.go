@@ -52,9 +52,12 @@
 // " ?" and " *" match optional whitespace. Patterns run paragraph by
 // paragraph: a match never spans a blank line, and ^ and $ without (?m)
 // anchor at a paragraph's start and end; a paragraph longer than 4 KiB
-// (a log, a trace, code) is cut at a line break. Each pattern is compiled
-// once; a literal prefilter derived from it skips paragraphs that cannot
-// match. The requires conditions are few (see Requires): has_reproducer,
+// (a log, a trace, code) is cut at a line break. Each pattern is parsed
+// once and compiled when first needed; the literals every match must hold
+// (with the bytes around them) are found for all patterns in one scan of
+// each text, and a pattern runs only where they occur, on the lines around
+// them when its matches can hold only a few line breaks: the matches are
+// those of running it on every paragraph. The requires conditions are few (see Requires): has_reproducer,
 // has_stack_trace, privileges_include, privileges_exclude, facts and
 // no_facts (named facts present or absent: FactNames, or a fact of the
 // pack's extractors), and versions (eol-only, some-eol, maintained, fixed,

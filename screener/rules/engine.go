@@ -3,10 +3,10 @@ package rules
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/secscreen/secscreen/screener/intake"
@@ -152,6 +152,9 @@ type Engine struct {
 	fit    *scorer
 	// seesReproducers is true when the pack extracts the reproducer fact.
 	seesReproducers bool
+	// scanner finds the tokens of every pattern of the engine in one pass
+	// over a text; built on first use.
+	scanner func() *scanner
 }
 
 // NewEngine checks every rule of set against the threat model (each
@@ -224,7 +227,30 @@ func NewEngine(tm *threatmodel.Model, set *RuleSet, opt Options) (*Engine, error
 	if set.Weights != nil {
 		e.fit = newScorer(tm, set.Weights, e.rules, set.Features)
 	}
+	rules := e.rules
+	e.scanner = sync.OnceValue(func() *scanner { return newScanner(packPatterns(set, rules)) })
 	return e, nil
+}
+
+// packPatterns lists the patterns an evaluation with pack and rules runs
+// through text.findAt: the rules' match and unless patterns, the pack's
+// extractors and versions, and the built-in injection pattern.
+func packPatterns(pack *RuleSet, rules []Rule) []*pattern {
+	pats := []*pattern{patInjection}
+	for _, r := range rules {
+		pats = append(pats, r.match...)
+		pats = append(pats, r.unless...)
+	}
+	for _, x := range pack.Facts {
+		if x.Source != "attachment-name" {
+			pats = append(pats, x.match...)
+			pats = append(pats, x.also...)
+		}
+	}
+	if pack.Versions != nil {
+		pats = append(pats, pack.Versions.m)
+	}
+	return pats
 }
 
 // Rules returns the engine's active rules, in evaluation order.
@@ -254,8 +280,16 @@ func (e *Engine) Evaluate(r *intake.Report) Evaluation {
 // Options.MaxTotalBytes; what was left unread is listed in
 // Evaluation.Truncated. The work is linear in the bytes read.
 func (e *Engine) EvaluateContext(ctx context.Context, r *intake.Report) (Evaluation, error) {
-	ev, _, err := e.evaluate(ctx, r, false)
+	ev, _, err := e.evaluate(ctx, r, false, e.scanner())
 	return ev, err
+}
+
+// evaluateReference is Evaluate without the token filter: every pattern
+// runs, whole, on every paragraph. It defines what Evaluate must return,
+// and the tests compare the two.
+func (e *Engine) evaluateReference(r *intake.Report) Evaluation {
+	ev, _, _ := e.evaluate(context.Background(), r, false, nil)
+	return ev
 }
 
 // Truncation says that the rules read only the first Scanned bytes of a
@@ -267,10 +301,16 @@ type Truncation struct {
 }
 
 // evaluate runs the engine; with alts it also returns, per rule, which of
-// its match alternatives alone would have fired it (for lint).
-func (e *Engine) evaluate(ctx context.Context, r *intake.Report, alts bool) (Evaluation, [][]bool, error) {
+// its match alternatives alone would have fired it (for lint). sc filters
+// the paragraphs each pattern runs on; nil runs every pattern everywhere.
+func (e *Engine) evaluate(ctx context.Context, r *intake.Report, alts bool, sc *scanner) (Evaluation, [][]bool, error) {
 	parts := r.Parts()
-	texts, trunc := prepare(parts, Limits{Part: e.opt.MaxPartBytes, Total: e.opt.MaxTotalBytes})
+	texts, trunc := prepare(parts, Limits{Part: e.opt.MaxPartBytes, Total: e.opt.MaxTotalBytes}, sc)
+	defer func() {
+		for _, x := range texts {
+			x.release()
+		}
+	}()
 	ev := Evaluation{Findings: []Finding{}, Truncated: trunc}
 	if err := ctx.Err(); err != nil {
 		return ev, nil, err
@@ -307,8 +347,8 @@ type Limits struct {
 }
 
 // prepare cuts each part to the limits (at a rune boundary) and prepares
-// it for matching; a part cut short is listed in the truncations.
-func prepare(parts []intake.Part, lim Limits) ([]*text, []Truncation) {
+// it for matching with sc; a part cut short is listed in the truncations.
+func prepare(parts []intake.Part, lim Limits, sc *scanner) ([]*text, []Truncation) {
 	texts := make([]*text, len(parts))
 	var trunc []Truncation
 	budget := lim.Total
@@ -327,7 +367,7 @@ func prepare(parts []intake.Part, lim Limits) ([]*text, []Truncation) {
 		if n < len(p.Text) {
 			trunc = append(trunc, Truncation{Part: p.Name, Scanned: n, Size: len(p.Text)})
 		}
-		texts[i] = newText(p.Text[:n])
+		texts[i] = newText(p.Text[:n], sc)
 	}
 	return texts, trunc
 }
@@ -360,8 +400,14 @@ func (e *Engine) fire(r *Rule, parts []intake.Part, texts []*text, facts *Facts,
 				continue
 			}
 			var loc []int
-			for _, l := range ts.findAt(m, maxFactMatches) {
-				if !negatedBefore(ts.t, l[0]) {
+			// The first match is most often not negated: look further only
+			// when it is.
+			locs := ts.findAt(m, 1)
+			if len(locs) == 1 && negatedBefore(ts, locs[0][0]) {
+				locs = ts.findAt(m, maxFactMatches)
+			}
+			for _, l := range locs {
+				if !negatedBefore(ts, l[0]) {
 					loc = l[:2]
 					break
 				}
@@ -408,13 +454,14 @@ func (e *Engine) signal(ev *Evaluation, sig string) bool {
 }
 
 // reRuleNegation finds a negation among the last words before a match.
-var reRuleNegation = regexp.MustCompile(`(?i)(?:\b(?:not|no|never|without|cannot|nor|neither)|n't)(?:\W+\w+){0,3}\W*$`)
+var reRuleNegation = mustAuxRe(`(?i)(?:\b(?:not|no|never|without|cannot|nor|neither)|n't)(?:\W+\w+){0,3}\W*$`)
 
 // negatedBefore reports whether one of the (up to) four words before
 // offset i, in the same clause, is a negation: "does not require
 // CAP_SYS_ADMIN" must not fire a rule that looks for "require CAP_SYS_ADMIN",
 // nor "no hardware modification" one that looks for hardware modification.
-func negatedBefore(t string, i int) bool {
+func negatedBefore(ts *text, i int) bool {
+	t := ts.t
 	s := max(0, i-48)
 	for s > 0 && s < i && !utf8.RuneStart(t[s]) {
 		s++
@@ -426,10 +473,10 @@ func negatedBefore(t string, i int) bool {
 	if c := strings.LastIndex(w, "\n\n"); c >= 0 {
 		w = w[c+2:]
 	}
-	return reRuleNegation.MatchString(reNoPrivilege.ReplaceAllString(w, " "))
+	return ts.aux(reRuleNegation).MatchString(ts.aux(reNoPrivilege).ReplaceAllString(w, " "))
 }
 
 // reNoPrivilege finds "without root", "no privileges" and the like: they
 // say what the attacker lacks, and do not negate the action that follows
 // ("a user without root can read the file").
-var reNoPrivilege = regexp.MustCompile(`(?i)\b(?:without|with no|no) (?:any )?(?:special )?(?:root|privileges?|capabilit(?:y|ies)|sudo|permissions?|credentials)\b`)
+var reNoPrivilege = mustAuxRe(`(?i)\b(?:without|with no|no) (?:any )?(?:special )?(?:root|privileges?|capabilit(?:y|ies)|sudo|permissions?|credentials)\b`)

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/secscreen/secscreen/screener/intake"
@@ -26,9 +27,23 @@ func Extract(r *intake.Report, series *SeriesList) Facts {
 		pack = &RuleSet{}
 	}
 	parts := r.Parts()
-	texts, _ := prepare(parts, Limits{})
+	texts, _ := prepare(parts, Limits{}, kernelScanner(pack))
 	return extract(r, parts, texts, pack, series)
 }
+
+// kernelScanner returns the scanner of the built-in kernel pack, built
+// once; another pack gets none (its patterns then run on every paragraph).
+func kernelScanner(pack *RuleSet) *scanner {
+	if k, err := kernelPack(); err != nil || k != pack {
+		return nil
+	}
+	return kernelPackScanner()
+}
+
+var kernelPackScanner = sync.OnceValue(func() *scanner {
+	pack, _ := kernelPack()
+	return newScanner(packPatterns(pack, nil))
+})
 
 func extract(r *intake.Report, parts []intake.Part, texts []*text, pack *RuleSet, series *SeriesList) Facts {
 	var f Facts
@@ -46,7 +61,7 @@ func extract(r *intake.Report, parts []intake.Part, texts []*text, pack *RuleSet
 				x.run(ts, &f)
 			}
 		}
-		for _, m := range ts.findAll(reInjection, maxFactMatches) {
+		for _, m := range ts.findAll(patInjection, maxFactMatches) {
 			f.add(FactInjection, oneLine(m, 60))
 		}
 		if p.Name == "subject" || p.Name == "body" {
@@ -169,13 +184,13 @@ func extractVersions(ts *text, spec *VersionSpec, series *SeriesList, at time.Ti
 		}
 		line := lineAround(t, start)
 		before := t[max(0, strings.LastIndexByte(t[:start], '\n')+1, start-200):start]
-		if spec.notAfter != nil && spec.notAfter.MatchString(before) {
+		if spec.notAfter != nil && ts.aux(spec.notAfter).MatchString(before) {
 			continue
 		}
-		if spec.skipLine != nil && spec.skipLine.MatchString(line) {
+		if spec.skipLine != nil && ts.aux(spec.skipLine).MatchString(line) {
 			continue
 		}
-		if prefix == "" && rc == "" && spec.context != nil && !spec.context.MatchString(linesBefore(t, start, 2)+line) {
+		if prefix == "" && rc == "" && spec.context != nil && !ts.aux(spec.context).MatchString(linesBefore(t, start, 2)+line) {
 			continue
 		}
 		txt := strings.TrimRight(t[start:end], ".-+~_")
@@ -183,8 +198,8 @@ func extractVersions(ts *text, spec *VersionSpec, series *SeriesList, at time.Ti
 			txt += "+"
 		}
 		s := strconv.Itoa(major) + "." + strconv.Itoa(minor)
-		v := Version{Text: txt, Series: s, Vendor: suffix != "" && spec.vendor != nil && spec.vendor.MatchString(suffix),
-			Role: spec.role(t, start)}
+		v := Version{Text: txt, Series: s, Vendor: suffix != "" && spec.vendor != nil && ts.aux(spec.vendor).MatchString(suffix),
+			Role: spec.role(ts, start)}
 		if series != nil {
 			v.Maintained = series.MaintainedAt(s, at)
 		}
@@ -197,19 +212,20 @@ func extractVersions(ts *text, spec *VersionSpec, series *SeriesList, at time.Ti
 // reSentenceEnd ends a sentence or clause for the purpose of a version's
 // role: a full stop, semicolon or other end mark before white space, a
 // blank line, or the start of a list item.
-var reSentenceEnd = regexp.MustCompile(`[.!?;](?:\s|$)|\n[ \t]*\n|\n[ \t]*(?:[-*+]|\d{1,2}[.)])[ \t]`)
+var reSentenceEnd = mustAuxRe(`[.!?;](?:\s|$)|\n[ \t]*\n|\n[ \t]*(?:[-*+]|\d{1,2}[.)])[ \t]`)
 
 // role returns the Role of the version that starts at offset start: the
 // nearest role word before it in the same sentence (within 300 bytes)
 // decides; a running word, or none, gives "".
-func (v *VersionSpec) role(t string, start int) string {
+func (v *VersionSpec) role(ts *text, start int) string {
+	t := ts.t
 	w := t[max(0, start-300):start]
-	if locs := reSentenceEnd.FindAllStringIndex(w, -1); len(locs) > 0 {
+	if locs := ts.aux(reSentenceEnd).FindAllStringIndex(w, -1); len(locs) > 0 {
 		w = w[locs[len(locs)-1][1]:]
 	}
 	best, role := -1, ""
 	for _, c := range []struct {
-		re   *regexp.Regexp
+		re   *auxRe
 		role string
 	}{{v.introduced, RoleIntroduced}, {v.fixed, RoleFixed}, {v.running, ""}} {
 		if c.re == nil {
@@ -217,7 +233,7 @@ func (v *VersionSpec) role(t string, start int) string {
 		}
 		// A later kind wins a tie: "not fixed" is a running word that ends
 		// where "fixed" does.
-		if locs := c.re.FindAllStringIndex(w, -1); len(locs) > 0 && locs[len(locs)-1][1] >= best {
+		if locs := ts.aux(c.re).FindAllStringIndex(w, -1); len(locs) > 0 && locs[len(locs)-1][1] >= best {
 			best, role = locs[len(locs)-1][1], c.role
 		}
 	}
@@ -262,28 +278,25 @@ func lineAround(t string, i int) string {
 
 // --- negation ------------------------------------------------------------------
 
-var reNegation = regexp.MustCompile(`(?i)(?:\bnot\b|n't\b|\bwithout\b|\bno\b|\bnever\b|\bcannot\b|\black\w*|\binstead of\b|\bdrop\w*|\bunless\b)`)
+var reNegation = mustAuxRe(`(?i)(?:\bnot\b|n't\b|\bwithout\b|\bno\b|\bnever\b|\bcannot\b|\black\w*|\binstead of\b|\bdrop\w*|\bunless\b)`)
 
 // negated reports whether the few words before i in t negate what follows
 // (the test of a negatable fact extractor).
-func negated(t string, i int) bool {
+func negated(ts *text, i int) bool {
+	t := ts.t
 	s := max(0, i-40)
 	if nl := strings.LastIndexAny(t[s:i], ".\n;"); nl >= 0 {
 		s += nl + 1
 	}
-	return reNegation.MatchString(reNoPrivilege.ReplaceAllString(t[s:i], " "))
+	return ts.aux(reNegation).MatchString(ts.aux(reNoPrivilege).ReplaceAllString(t[s:i], " "))
 }
 
 // --- injection -------------------------------------------------------------------
 
-// reInjection finds text addressed to a screening model. It is not pack
+// patInjection finds text addressed to a screening model. It is not pack
 // data: every threat model needs it, and its findings are the "injection"
 // fact whatever the pack.
-var reInjection = mustWrapped(`(?i)\b(?:ignore|disregard|forget) (?:all |any )?(?:of )?(?:the |your )?(?:previous|prior|above|earlier|preceding|system) (?:instructions|prompts?|rules|guidelines|messages?)\b|\bclassify (?:this|the|it)(?: report| issue| bug)? as\b|\byou are (?:a|an|the) (?:[\w-]+ ){0,3}(?:screening|triage|classification|classifier|security review) (?:model|assistant|bot|system|agent|llm)\b|(?m:^\s*(?:system|assistant)(?: prompt)?\s*:\s*(?:you|ignore|disregard|from now on|new instructions|override))|<\|(?:im_start|system|endoftext)\|>|\[/?INST\]|\b(?:verdict|category)"?\s*[:=]\s*"?(?:security|not-security|needs-info|invalid|capability\.[a-z-]+|isolation\.[a-z]+)\b|\b(?:note|instructions?|message) (?:to|for) (?:the |any )?(?:AI|LLM|language model|model|screener|classifier|bot)\b|\bmark (?:this|it) as (?:a )?(?:security|critical|valid|high)`)
-
-// mustWrapped compiles a prose pattern whose spaces also match line breaks
-// (see wrapSpaces).
-func mustWrapped(p string) *regexp.Regexp { return regexp.MustCompile(wrapSpaces(p)) }
+var patInjection = mustPattern(wrapSpaces(`(?i)\b(?:ignore|disregard|forget) (?:all |any )?(?:of )?(?:the |your )?(?:previous|prior|above|earlier|preceding|system) (?:instructions|prompts?|rules|guidelines|messages?)\b|\bclassify (?:this|the|it)(?: report| issue| bug)? as\b|\byou are (?:a|an|the) (?:[\w-]+ ){0,3}(?:screening|triage|classification|classifier|security review) (?:model|assistant|bot|system|agent|llm)\b|(?m:^\s*(?:system|assistant)(?: prompt)?\s*:\s*(?:you|ignore|disregard|from now on|new instructions|override))|<\|(?:im_start|system|endoftext)\|>|\[/?INST\]|\b(?:verdict|category)"?\s*[:=]\s*"?(?:security|not-security|needs-info|invalid|capability\.[a-z-]+|isolation\.[a-z]+)\b|\b(?:note|instructions?|message) (?:to|for) (?:the |any )?(?:AI|LLM|language model|model|screener|classifier|bot)\b|\bmark (?:this|it) as (?:a )?(?:security|critical|valid|high)`))
 
 // oneLine collapses whitespace in s and shortens it to at most n runes,
 // ending with "…" when cut.

@@ -67,10 +67,10 @@ type FactRule struct {
 	// Line is where the extractor was defined.
 	Line int `yaml:"-" json:"line"`
 
-	match    []matcher
-	also     []matcher
-	notAfter *regexp.Regexp
-	section  *regexp.Regexp
+	match    []*pattern
+	also     []*pattern
+	notAfter *auxRe
+	section  *auxRe
 	replacer *strings.Replacer
 }
 
@@ -87,16 +87,29 @@ const (
 	FactInjection = "injection"
 )
 
-// compilePattern compiles a pattern of a rule or extractor: case-insensitive
-// unless caseSensitive, spaces matching wrapped lines unless exactSpaces.
-func compilePattern(p string, caseSensitive, exactSpaces bool) (*regexp.Regexp, error) {
+// patternSource returns the expression of a pattern of a rule or
+// extractor: case-insensitive unless caseSensitive, spaces matching wrapped
+// lines unless exactSpaces.
+func patternSource(p string, caseSensitive, exactSpaces bool) string {
 	if !exactSpaces {
 		p = wrapSpaces(p)
 	}
 	if !caseSensitive {
 		p = "(?i)" + p
 	}
-	return regexp.Compile(p)
+	return p
+}
+
+// compileAux parses a pattern of a rule or extractor (see patternSource)
+// that runs on the short strings around matches.
+func compileAux(p string, caseSensitive, exactSpaces bool) (*auxRe, error) {
+	return newAuxRe(patternSource(p, caseSensitive, exactSpaces))
+}
+
+// parseRulePattern parses a pattern of a rule or extractor (see
+// patternSource); it is compiled when a text first may hold a match.
+func parseRulePattern(p string, caseSensitive, exactSpaces bool) (*pattern, error) {
+	return parsePattern(patternSource(p, caseSensitive, exactSpaces))
 }
 
 func (x *FactRule) compile() error {
@@ -122,27 +135,27 @@ func (x *FactRule) compile() error {
 	}
 	x.match, x.also = nil, nil
 	for _, p := range x.Match {
-		re, err := compilePattern(p, x.CaseSensitive, x.ExactSpaces)
+		m, err := parseRulePattern(p, x.CaseSensitive, x.ExactSpaces)
 		if err != nil {
 			return fmt.Errorf("match pattern %q: %w", p, err)
 		}
-		x.match = append(x.match, newMatcher(re))
+		x.match = append(x.match, m)
 	}
 	for _, p := range x.Also {
-		re, err := compilePattern(p, x.CaseSensitive, x.ExactSpaces)
+		m, err := parseRulePattern(p, x.CaseSensitive, x.ExactSpaces)
 		if err != nil {
 			return fmt.Errorf("also pattern %q: %w", p, err)
 		}
-		x.also = append(x.also, newMatcher(re))
+		x.also = append(x.also, m)
 	}
 	var err error
 	if x.NotAfter != "" {
-		if x.notAfter, err = compilePattern(x.NotAfter+`\s*$`, x.CaseSensitive, false); err != nil {
+		if x.notAfter, err = compileAux(x.NotAfter+`\s*$`, x.CaseSensitive, false); err != nil {
 			return fmt.Errorf("not_after pattern: %w", err)
 		}
 	}
 	if x.Section != "" {
-		if x.section, err = compilePattern(x.Section, x.CaseSensitive, x.ExactSpaces); err != nil {
+		if x.section, err = compileAux(x.Section, x.CaseSensitive, x.ExactSpaces); err != nil {
 			return fmt.Errorf("section pattern: %w", err)
 		}
 	}
@@ -187,40 +200,65 @@ func (x *FactRule) value(re *regexp.Regexp, t string, loc []int) (string, bool) 
 // run applies the extractor to one part's text and adds what it finds.
 func (x *FactRule) run(ts *text, f *Facts) {
 	t := ts.t
+	// Without a possible match there is nothing to add, whatever the also
+	// patterns say: skip them.
+	if !slices.ContainsFunc(x.match, func(m *pattern) bool { return ts.mayMatch(m, x.WholePart) }) {
+		return
+	}
 	for _, a := range x.also {
 		if ts.first(a) == nil {
 			return
 		}
 	}
 	var vals []string
-	count := 0
-	for _, m := range x.match {
-		var locs [][]int
+	count, need := 0, max(1, x.MinCount)
+	// An extractor whose value is the same for every match (a constant, or
+	// a fact that only records that it was seen) is done once it has
+	// counted enough matches: more would add nothing. It asks for that many
+	// first, and for the rest only when some were skipped (the first n
+	// matches are the first n of all).
+	enough := x.Fact == "stack_trace" || x.Value != "" && !strings.Contains(x.Value, "$")
+	find := func(m *pattern, n int) [][]int {
 		if x.WholePart {
-			locs = ts.findWhole(m, maxFactMatches)
-		} else {
-			locs = ts.findAt(m, maxFactMatches)
+			return ts.findWhole(m, n)
 		}
-		for _, loc := range locs {
-			if x.Negatable && negated(t, loc[0]) {
-				continue
+		return ts.findAt(m, n)
+	}
+	for _, m := range x.match {
+		if enough && count >= need {
+			break
+		}
+		limit, done := maxFactMatches, 0
+		if enough {
+			limit = need - count
+		}
+		for {
+			locs := find(m, limit)
+			for _, loc := range locs[done:] {
+				if x.Negatable && negated(ts, loc[0]) {
+					continue
+				}
+				if x.notAfter != nil && ts.aux(x.notAfter).MatchString(t[max(0, loc[0]-30):loc[0]]) {
+					continue
+				}
+				if x.section != nil && !longSection(ts, loc[1], x.section, x.MinWords) {
+					continue
+				}
+				count++
+				if v, ok := x.value(m.regexp(), t, loc); ok {
+					vals = append(vals, v)
+				}
+				if x.section != nil && count >= need {
+					break // one long section is enough; each costs a scan
+				}
 			}
-			if x.notAfter != nil && x.notAfter.MatchString(t[max(0, loc[0]-30):loc[0]]) {
-				continue
+			if !enough || count >= need || len(locs) < limit || limit == maxFactMatches {
+				break
 			}
-			if x.section != nil && !longSection(t, loc[1], x.section, x.MinWords) {
-				continue
-			}
-			count++
-			if v, ok := x.value(m.re, t, loc); ok {
-				vals = append(vals, v)
-			}
-			if x.section != nil && count >= max(1, x.MinCount) {
-				break // one long section is enough; each costs a scan
-			}
+			limit, done = maxFactMatches, len(locs)
 		}
 	}
-	if count < max(1, x.MinCount) {
+	if count < need {
 		return
 	}
 	for _, v := range vals {
@@ -230,9 +268,10 @@ func (x *FactRule) run(ts *text, f *Facts) {
 
 // longSection reports whether the text after offset i, up to the next
 // match of section (at most 64 KiB on), holds more than n words.
-func longSection(t string, i int, section *regexp.Regexp, n int) bool {
+func longSection(ts *text, i int, section *auxRe, n int) bool {
+	t := ts.t
 	rest := t[i:min(len(t), i+64<<10)]
-	if loc := section.FindStringIndex(rest); loc != nil && loc[0] > 0 {
+	if loc := ts.aux(section).FindStringIndex(rest); loc != nil && loc[0] > 0 {
 		rest = rest[:loc[0]]
 	}
 	return len(strings.Fields(rest)) > n
@@ -245,8 +284,8 @@ func (x *FactRule) runNames(r *intake.Report, f *Facts) {
 			continue
 		}
 		for _, m := range x.match {
-			if loc := m.re.FindStringSubmatchIndex(a.Name); loc != nil {
-				if v, ok := x.value(m.re, a.Name, loc); ok {
+			if loc := m.regexp().FindStringSubmatchIndex(a.Name); loc != nil {
+				if v, ok := x.value(m.regexp(), a.Name, loc); ok {
 					f.add(x.Fact, v)
 				}
 				break
@@ -285,9 +324,9 @@ type VersionSpec struct {
 	Fixed      string `yaml:"fixed,omitempty" json:"fixed,omitempty"`
 	Running    string `yaml:"running,omitempty" json:"running,omitempty"`
 
-	re, context, notAfter, skipLine, vendor, introduced, fixed, running *regexp.Regexp
-	groups                                                              map[string]int
-	m                                                                   matcher
+	context, notAfter, skipLine, vendor, introduced, fixed, running *auxRe
+	groups                                                          map[string]int
+	m                                                               *pattern
 }
 
 func (v *VersionSpec) compile() error {
@@ -295,13 +334,12 @@ func (v *VersionSpec) compile() error {
 	if v.Pattern == "" {
 		return fmt.Errorf("versions: missing pattern")
 	}
-	if v.re, err = compilePattern(v.Pattern, false, true); err != nil {
+	if v.m, err = parseRulePattern(v.Pattern, false, true); err != nil {
 		return fmt.Errorf("versions: pattern: %w", err)
 	}
-	v.m = newMatcher(v.re)
 	v.groups = map[string]int{}
 	for _, g := range []string{"prefix", "major", "minor", "patch", "rc", "suffix"} {
-		v.groups[g] = v.re.SubexpIndex(g)
+		v.groups[g] = v.m.subexpIndex(g)
 	}
 	if v.groups["major"] < 0 || v.groups["minor"] < 0 {
 		return fmt.Errorf("versions: pattern needs the named groups major and minor")
@@ -311,7 +349,7 @@ func (v *VersionSpec) compile() error {
 	}
 	for name, p := range map[string]struct {
 		src string
-		dst **regexp.Regexp
+		dst **auxRe
 	}{
 		"context": {v.Context, &v.context}, "not_after": {v.NotAfter, &v.notAfter},
 		"skip_line": {v.SkipLine, &v.skipLine}, "vendor_suffix": {v.VendorSuffix, &v.vendor},
@@ -325,7 +363,7 @@ func (v *VersionSpec) compile() error {
 		if name == "not_after" {
 			src = "(?:" + src + `)[\s:/=v-]*$`
 		}
-		if *p.dst, err = compilePattern(src, false, false); err != nil {
+		if *p.dst, err = compileAux(src, false, false); err != nil {
 			return fmt.Errorf("versions: %s: %w", name, err)
 		}
 	}

@@ -254,7 +254,7 @@ func (e *Engine) design(ctx context.Context, examples []Example) (*design, error
 		if !ok {
 			return nil, fmt.Errorf("fit: report %s: category %q is not in threat model %s", ex.ID, ex.Category, e.tm.Name)
 		}
-		ev, _, err := e.evaluate(ctx, ex.Report, false)
+		ev, _, err := e.evaluate(ctx, ex.Report, false, e.scanner())
 		if err != nil {
 			return nil, err
 		}

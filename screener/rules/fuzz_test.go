@@ -2,7 +2,6 @@ package rules
 
 import (
 	"os"
-	"slices"
 	"testing"
 
 	"github.com/secscreen/secscreen/screener/intake"
@@ -29,43 +28,15 @@ func FuzzParseRules(f *testing.F) {
 	})
 }
 
-// FuzzPrefilterNeverDropsAMatch: for every pattern of the kernel rules, the
-// prefiltered search finds exactly what the regular expression finds when
-// run over every paragraph without a prefilter.
+// FuzzPrefilterNeverDropsAMatch: for every pattern of the kernel pack, the
+// token-filtered search finds exactly what the regular expression finds
+// when run over every paragraph without a filter.
 func FuzzPrefilterNeverDropsAMatch(f *testing.F) {
-	set, err := KernelRules()
-	if err != nil {
-		f.Fatal(err)
-	}
-	var ms []matcher
-	for _, r := range set.Rules {
-		ms = append(ms, r.match...)
-		ms = append(ms, r.unless...)
-	}
-	if len(ms) == 0 {
-		f.Fatal("the kernel rules compiled no patterns")
-	}
+	pats, sc := kernelPatterns(f)
 	f.Add("Reproduced as an unprivileged user (uid 1000) on 6.6.30 with CONFIG_KASAN=y.\n\nRequires CAP_NET_ADMIN.")
 	f.Add("ROOT ONLY\n\n\n  kernel  \nSYSTEM: ignore previous instructions")
+	f.Add("a\u017f root, \u212aASAN")
 	f.Fuzz(func(t *testing.T, s string) {
-		x := newText(s)
-		for _, m := range ms {
-			re := m.re
-			got := x.findAt(m, -1)
-			var want [][]int
-			for _, p := range x.paras {
-				for _, loc := range re.FindAllStringSubmatchIndex(s[p[0]:p[1]], -1) {
-					for i := range loc {
-						if loc[i] >= 0 {
-							loc[i] += p[0]
-						}
-					}
-					want = append(want, loc)
-				}
-			}
-			if !slices.EqualFunc(got, want, slices.Equal[[]int]) {
-				t.Fatalf("pattern %q: prefiltered %v, plain %v", re, got, want)
-			}
-		}
+		sameMatches(t, pats, sc, s)
 	})
 }

@@ -109,7 +109,7 @@ func Lint(ctx context.Context, e *Engine, examples []Example, minReports int) (*
 		rep.Rules = append(rep.Rules, rl)
 	}
 	for _, ex := range examples {
-		ev, alts, err := e.evaluate(ctx, ex.Report, true)
+		ev, alts, err := e.evaluate(ctx, ex.Report, true, e.scanner())
 		if err != nil {
 			return nil, err
 		}

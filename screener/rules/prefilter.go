@@ -1,215 +1,1003 @@
 package rules
 
 import (
+	"math/bits"
 	"regexp"
 	"regexp/syntax"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
-// A matcher is a compiled pattern with a literal prefilter: the pattern can
-// only match text that contains (case-insensitively) at least one of need.
-// Go's regexp engine runs an NFA over the whole text for patterns without a
-// literal prefix, which is slow on long reports; a strings.Contains over the
-// lowercased text rules most patterns out at a fraction of the cost.
-type matcher struct {
+// A pattern is one regular expression of a rule or extractor, parsed once
+// and compiled only when some text may hold a match.
+//
+// Go's regexp runs a backtracker or an NFA over whatever it is given; what
+// makes the engine fast is not giving it text that cannot match. At parse
+// time each pattern yields tokens, literals with the bytes allowed just
+// before and after them ("as" between non-word bytes for `\bas an AI\b`, "."
+// between digits for a version number), arranged as an AND of ORs that
+// every match satisfies. A scanner (one Aho-Corasick pass per text over all
+// the tokens of all the patterns of an engine) marks which paragraphs hold
+// which tokens; a pattern runs only on paragraphs that satisfy its tokens.
+// When the pattern is an alternation of branches (after an optional
+// prefix), each branch has its own tokens, and the pattern runs on a
+// paragraph as a variant in which the branches that cannot match there are
+// replaced by a never-matching node (their capture groups kept): the
+// matches are the same, and the smaller program often lets Go use its
+// backtracker instead of its NFA.
+type pattern struct {
+	src  string         // the expression handed to regexp.Compile
+	tree *syntax.Regexp // src parsed as regexp.Compile parses it; never changed
+
+	once sync.Once
 	re   *regexp.Regexp
-	need []string // lowercase; empty means always run the regexp
-	// also holds further literal sets, one of each must occur too: the
-	// sets of the other parts of a pattern that is a sequence, such as
-	// "(?:error|return value) is (?:ignored|lost)". They cost a search in a
-	// candidate paragraph, far less than running the pattern there.
-	also [][]string
+
+	// common must hold for every match; branches, when alt is set, hold
+	// per branch of alt, the alternation whose branches are pruned.
+	common   [][]token
+	alt      *syntax.Regexp
+	branches [][][]token
+	// maxNL bounds the content line breaks a match can hold, with runs
+	// the bytes of its runs (see maxNewlines), -1 when there is no bound:
+	// a pattern with a bound runs on the lines around its tokens only.
+	maxNL int
+	runs  byteSet
+
+	mu       sync.Mutex
+	variants map[uint64]*regexp.Regexp
+	// calls counts the calls for a variant: the first few use the whole
+	// pattern, so that one report does not pay for compiling variants.
+	calls atomic.Int32
 }
 
-// minNeed is the shortest literal worth filtering on. Even one byte pays:
-// strings.Contains on a paragraph costs far less than running the pattern.
-const minNeed = 1
+// parsePattern parses expr as regexp.Compile would (so that a pattern
+// that parses also compiles) and analyses its tokens; the regexp itself is
+// compiled on first use.
+func parsePattern(expr string) (*pattern, error) {
+	tree, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return nil, err
+	}
+	p := &pattern{src: expr, tree: tree}
+	p.maxNL, p.runs = maxNewlines(tree)
+	an := &analyzer{memo: map[memoKey][][]token{}}
+	p.common = worthSearching(slices.Clone(an.tokens(tree, anyEdge, anyEdge)))
+	if alt, l, r := splitPoint(tree); alt != nil && len(alt.Sub) <= 64 {
+		branches := make([][][]token, len(alt.Sub))
+		useful := false
+		for i, b := range alt.Sub {
+			branches[i] = worthSearching(slices.Clone(an.tokens(b, l, r)))
+			useful = useful || len(branches[i]) > 0
+		}
+		if useful {
+			p.alt, p.branches = alt, branches
+		}
+	}
+	return p, nil
+}
 
-func newMatcher(re *regexp.Regexp) matcher {
-	m := matcher{re: re}
-	if tree, err := syntax.Parse(re.String(), syntax.Perl); err == nil {
-		tree = tree.Simplify()
-		if need, ok := required(tree); ok && shortest(need) >= minNeed {
-			m.need = need
-			if tree.Op == syntax.OpConcat {
-				for _, sub := range tree.Sub {
-					if set, ok := required(sub); ok && !slices.Equal(set, need) {
-						m.also = append(m.also, set)
-					}
-				}
+// maxNewlines bounds the content line breaks a match of re can hold, or
+// returns -1 when there is no bound; runs is the set of bytes of the
+// runs it counts once. A run is a repetition of one class that holds a
+// line break (\s+, as every space of a prose pattern becomes, or \W*): it
+// may cross any number of lines made of its bytes, but only one line
+// break of it can have a byte outside runs between it and the next one
+// (the run's last), which makes it a content line break. So a run counts
+// 1, a class that holds a line break 1, a literal its line breaks, a
+// bounded repetition its count times its body's, and an unbounded
+// repetition of anything else that can hold a line break makes the bound
+// -1. Every match holds at most that many content line breaks: each is
+// the last of a run's, or is held by a part of the pattern counted in
+// full.
+func maxNewlines(re *syntax.Regexp) (int, byteSet) {
+	const unbounded = -1
+	switch re.Op {
+	case syntax.OpLiteral:
+		return strings.Count(string(re.Rune), "\n"), byteSet{}
+	case syntax.OpCharClass:
+		if classHasNewline(re) {
+			return 1, byteSet{}
+		}
+		return 0, byteSet{}
+	case syntax.OpAnyChar:
+		return 1, byteSet{}
+	case syntax.OpCapture:
+		return maxNewlines(re.Sub[0])
+	case syntax.OpStar, syntax.OpPlus, syntax.OpQuest, syntax.OpRepeat:
+		sub := re.Sub[0]
+		if sub.Op == syntax.OpCharClass && classHasNewline(sub) {
+			set, _ := edgeBytes(sub, false)
+			return 1, set
+		}
+		n, runs := maxNewlines(sub)
+		switch {
+		case n <= 0 || re.Op == syntax.OpQuest:
+			return n, runs
+		case re.Op == syntax.OpRepeat && re.Max >= 0:
+			return n * re.Max, runs
+		}
+		return unbounded, runs
+	case syntax.OpConcat, syntax.OpAlternate:
+		total, runs := 0, byteSet{}
+		for _, c := range re.Sub {
+			n, r := maxNewlines(c)
+			if n < 0 {
+				return unbounded, runs
+			}
+			runs = runs.or(r)
+			if re.Op == syntax.OpConcat {
+				total += n
+			} else {
+				total = max(total, n)
 			}
 		}
+		return total, runs
 	}
-	return m
+	return 0, byteSet{} // empty-width assertions, empty match, no match, any char but a line break
 }
 
-// possible reports whether the pattern may match a text whose
-// ASCII-lowercased form is lower.
-func (m matcher) possible(lower string) bool {
-	if len(m.need) == 0 {
-		return true
-	}
-	return containsAny(lower, m.need) && m.alsoHeld(lower)
-}
-
-// alsoHeld reports whether lower holds a literal of every set of m.also.
-func (m matcher) alsoHeld(lower string) bool {
-	for _, set := range m.also {
-		if !containsAny(lower, set) {
-			return false
-		}
-	}
-	return true
-}
-
-func containsAny(s string, lits []string) bool {
-	for _, l := range lits {
-		if strings.Contains(s, l) {
+func classHasNewline(re *syntax.Regexp) bool {
+	for i := 0; i+1 < len(re.Rune); i += 2 {
+		if re.Rune[i] <= '\n' && '\n' <= re.Rune[i+1] {
 			return true
 		}
 	}
 	return false
 }
 
-func shortest(set []string) int {
+// worthSearching keeps the clauses whose tokens are rare enough to be
+// worth a hit at each occurrence.
+func worthSearching(clauses [][]token) [][]token {
+	return slices.DeleteFunc(clauses, func(c []token) bool { return clauseScore(c) < minScore })
+}
+
+// mustPattern is parsePattern for the built-in patterns.
+func mustPattern(expr string) *pattern {
+	p, err := parsePattern(expr)
+	if err != nil {
+		panic("rules: built-in pattern: " + err.Error())
+	}
+	return p
+}
+
+// regexp returns the pattern compiled. A pattern that parsed compiles:
+// regexp.Compile only parses and then builds the program, which cannot
+// fail.
+func (p *pattern) regexp() *regexp.Regexp {
+	p.once.Do(func() { p.re = regexp.MustCompile(p.src) })
+	return p.re
+}
+
+// String returns the expression.
+func (p *pattern) String() string { return p.src }
+
+// variantAfter is how many runs of a pattern use the whole of it before
+// its variants are compiled: building one costs about as much as running
+// the whole pattern a few dozen times on a paragraph, which a batch
+// repays and a single report does not.
+const variantAfter = 16
+
+// maxVariants bounds the pruned programs kept per pattern; a hostile text
+// that asks for more gets the whole pattern, with the same matches.
+const maxVariants = 64
+
+// fullMask is the mask of a pattern's branches that keeps them all.
+func (p *pattern) fullMask() uint64 {
+	if p.alt == nil {
+		return 1
+	}
+	return 1<<len(p.branches) - 1
+}
+
+// variant returns the pattern with the branches of p.alt that are not in
+// mask replaced by a never-matching node. Every match of the pattern that
+// can occur in a text where those branches' tokens are missing is a match
+// of the variant, and the other way round, at the same positions with the
+// same groups: leftmost-first matching prefers among the branches that can
+// match, and the removed ones cannot.
+func (p *pattern) variant(mask uint64) *regexp.Regexp {
+	if p.alt == nil || mask == p.fullMask() || p.calls.Add(1) <= variantAfter {
+		return p.regexp()
+	}
+	p.mu.Lock()
+	re, ok := p.variants[mask]
+	full := len(p.variants) >= maxVariants
+	p.mu.Unlock()
+	if ok {
+		return re
+	}
+	if full {
+		return p.regexp()
+	}
+	re = regexp.MustCompile(pruneBranches(p.tree, p.alt, mask).String())
+	p.mu.Lock()
+	if p.variants == nil {
+		p.variants = map[uint64]*regexp.Regexp{}
+	}
+	p.variants[mask] = re
+	p.mu.Unlock()
+	return re
+}
+
+// pruneBranches copies tree with the branches of alt outside mask replaced
+// by a node that never matches but keeps their capture groups, so that
+// group numbers and names stay those of the whole pattern.
+func pruneBranches(tree, alt *syntax.Regexp, mask uint64) *syntax.Regexp {
+	if tree == alt {
+		c := *tree
+		c.Sub = make([]*syntax.Regexp, len(tree.Sub))
+		for i, b := range tree.Sub {
+			if mask&(1<<i) != 0 {
+				c.Sub[i] = b
+				continue
+			}
+			dead := &syntax.Regexp{Op: syntax.OpConcat, Sub: []*syntax.Regexp{{Op: syntax.OpNoMatch}}}
+			for _, g := range captures(b, nil) {
+				dead.Sub = append(dead.Sub, &syntax.Regexp{Op: syntax.OpCapture, Cap: g.Cap, Name: g.Name,
+					Sub: []*syntax.Regexp{{Op: syntax.OpEmptyMatch}}})
+			}
+			c.Sub[i] = dead
+		}
+		return &c
+	}
+	if len(tree.Sub) == 0 {
+		return tree
+	}
+	c := *tree
+	c.Sub = make([]*syntax.Regexp, len(tree.Sub))
+	for i, s := range tree.Sub {
+		c.Sub[i] = pruneBranches(s, alt, mask)
+	}
+	return &c
+}
+
+func captures(re *syntax.Regexp, out []*syntax.Regexp) []*syntax.Regexp {
+	if re.Op == syntax.OpCapture {
+		out = append(out, re)
+	}
+	for _, s := range re.Sub {
+		out = captures(s, out)
+	}
+	return out
+}
+
+// subexpIndex returns the index of the named group, or -1.
+func (p *pattern) subexpIndex(name string) int {
+	for _, g := range captures(p.tree, nil) {
+		if g.Name == name {
+			return g.Cap
+		}
+	}
+	return -1
+}
+
+// --- tokens ------------------------------------------------------------------
+
+// byteSet is a set of byte values.
+type byteSet [4]uint64
+
+func (s *byteSet) add(c byte)      { s[c>>6] |= 1 << (c & 63) }
+func (s *byteSet) has(c byte) bool { return s[c>>6]&(1<<(c&63)) != 0 }
+func (s byteSet) or(o byteSet) byteSet {
+	return byteSet{s[0] | o[0], s[1] | o[1], s[2] | o[2], s[3] | o[3]}
+}
+func (s byteSet) and(o byteSet) byteSet {
+	return byteSet{s[0] & o[0], s[1] & o[1], s[2] & o[2], s[3] & o[3]}
+}
+func (s byteSet) count() int {
+	return bits.OnesCount64(s[0]) + bits.OnesCount64(s[1]) + bits.OnesCount64(s[2]) + bits.OnesCount64(s[3])
+}
+
+// addHigh adds every byte of a multi-byte UTF-8 sequence.
+func (s *byteSet) addHigh() { s[2], s[3] = ^uint64(0), ^uint64(0) }
+
+var (
+	allBytes  = byteSet{^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0)}
+	wordBytes = func() byteSet {
+		var s byteSet
+		for c := 0; c < 256; c++ {
+			if isWordByte(byte(c)) {
+				s.add(byte(c))
+			}
+		}
+		return s
+	}()
+	nonWordBytes = byteSet{^wordBytes[0], ^wordBytes[1], ^wordBytes[2], ^wordBytes[3]}
+)
+
+// isWordByte reports whether c is a word character for \b (ASCII only, as
+// in Go's regexp).
+func isWordByte(c byte) bool { return c == '_' || isAlnum(c) }
+
+// A token is a literal (ASCII-lowercased) that a match must contain, with
+// the bytes that may stand right before and after it in the text the
+// pattern runs on (the start and end of that text always qualify).
+type token struct {
+	lit         string
+	left, right byteSet
+}
+
+// edge is what is known of the byte next to a node: any byte, or one of
+// set; wb says that a \b stands right there.
+type edge struct {
+	set byteSet
+	any bool
+	wb  bool
+	// inside says that the byte belongs to the match itself (it comes
+	// from a part of the pattern that cannot be empty), so that a token
+	// may take it in: "c" after `\.` becomes ".c".
+	inside bool
+}
+
+var anyEdge = edge{any: true}
+
+// resolve returns the bytes allowed next to a literal whose adjacent byte
+// (its first or last) is, or is not, a word byte.
+func (e edge) resolve(word bool) byteSet {
+	s := allBytes
+	if !e.any {
+		s = e.set
+	}
+	if e.wb {
+		if word {
+			s = s.and(nonWordBytes)
+		} else {
+			s = s.and(wordBytes)
+		}
+	}
+	return s
+}
+
+// runeBytes returns the bytes that may end (or start) an occurrence of r.
+// Case folding maps 'k' and 's' to non-ASCII runes too (KELVIN SIGN, LONG
+// S), whose bytes are all non-ASCII.
+func runeBytes(r rune, fold bool) byteSet {
+	var s byteSet
+	if r >= utf8.RuneSelf {
+		s.addHigh()
+		return s
+	}
+	c := byte(r)
+	s.add(c)
+	if fold {
+		switch {
+		case c >= 'a' && c <= 'z':
+			s.add(c - 'a' + 'A')
+		case c >= 'A' && c <= 'Z':
+			s.add(c - 'A' + 'a')
+		}
+		switch c | 0x20 {
+		case 'k', 's':
+			s.addHigh()
+		}
+	}
+	return s
+}
+
+// edgeBytes returns the bytes a match of re may start with (or end with,
+// when last) and whether re may match the empty string. Unknown nodes
+// allow any byte.
+func edgeBytes(re *syntax.Regexp, last bool) (byteSet, bool) {
+	fold := re.Flags&syntax.FoldCase != 0
+	switch re.Op {
+	case syntax.OpLiteral:
+		if len(re.Rune) == 0 {
+			return byteSet{}, true
+		}
+		r := re.Rune[0]
+		if last {
+			r = re.Rune[len(re.Rune)-1]
+		}
+		return runeBytes(r, fold), false
+	case syntax.OpCharClass:
+		var s byteSet
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			lo, hi := re.Rune[i], re.Rune[i+1]
+			for c := lo; c <= hi && c < utf8.RuneSelf; c++ {
+				s.add(byte(c))
+			}
+			if hi >= utf8.RuneSelf {
+				s.addHigh()
+			}
+		}
+		return s, false
+	case syntax.OpAnyCharNotNL:
+		s := allBytes
+		s[0] &^= 1 << '\n'
+		return s, false
+	case syntax.OpAnyChar:
+		return allBytes, false
+	case syntax.OpNoMatch:
+		return byteSet{}, false
+	case syntax.OpEmptyMatch, syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText, syntax.OpEndText,
+		syntax.OpWordBoundary, syntax.OpNoWordBoundary:
+		return byteSet{}, true
+	case syntax.OpCapture, syntax.OpPlus:
+		return edgeBytes(re.Sub[0], last)
+	case syntax.OpStar, syntax.OpQuest:
+		s, _ := edgeBytes(re.Sub[0], last)
+		return s, true
+	case syntax.OpRepeat:
+		s, empty := edgeBytes(re.Sub[0], last)
+		return s, empty || re.Min == 0
+	case syntax.OpConcat:
+		var acc byteSet
+		for i := range re.Sub {
+			c := re.Sub[i]
+			if last {
+				c = re.Sub[len(re.Sub)-1-i]
+			}
+			s, empty := edgeBytes(c, last)
+			acc = acc.or(s)
+			if !empty {
+				return acc, false
+			}
+		}
+		return acc, true
+	case syntax.OpAlternate:
+		var acc byteSet
+		empty := false
+		for _, c := range re.Sub {
+			s, e := edgeBytes(c, last)
+			acc, empty = acc.or(s), empty || e
+		}
+		return acc, empty
+	}
+	return allBytes, true
+}
+
+// concatEdges returns the edges of every child of a concatenation whose
+// own edges are l and r (childEdges for each, in one pass each way).
+func concatEdges(re *syntax.Regexp, l, r edge) ([]edge, []edge) {
+	n := len(re.Sub)
+	firsts, lasts := make([]byteSet, n), make([]byteSet, n)
+	empties := make([]bool, n)
+	for i, c := range re.Sub {
+		lasts[i], empties[i] = edgeBytes(c, true)
+		firsts[i], _ = edgeBytes(c, false)
+	}
+	ls, rs := make([]edge, n), make([]edge, n)
+	cur := l
+	cur.wb, cur.inside = l.wb, l.inside
+	for i := range n {
+		e := cur
+		e.wb = (i > 0 && re.Sub[i-1].Op == syntax.OpWordBoundary) || (i == 0 && l.wb)
+		ls[i] = e
+		// The edge before child i+1: child i's last bytes, and if it can
+		// be empty, what stood before it too.
+		if empties[i] {
+			cur = edge{set: cur.set.or(lasts[i]), any: cur.any, inside: cur.inside}
+		} else {
+			cur = edge{set: lasts[i], inside: true}
+		}
+	}
+	cur = r
+	for i := n - 1; i >= 0; i-- {
+		e := cur
+		e.wb = (i+1 < n && re.Sub[i+1].Op == syntax.OpWordBoundary) || (i == n-1 && r.wb)
+		rs[i] = e
+		if empties[i] {
+			cur = edge{set: cur.set.or(firsts[i]), any: cur.any, inside: cur.inside}
+		} else {
+			cur = edge{set: firsts[i], inside: true}
+		}
+	}
+	return ls, rs
+}
+
+// Limits of the token analysis: clauses kept per concatenation, tokens per
+// clause, and the least score a clause needs to be worth searching for.
+const (
+	maxClauses   = 4
+	maxClauseLen = 64
+	minScore     = 4
+)
+
+// tokenScore rates how rarely a token occurs: longer literals, and
+// literals with constrained edges, are rarer. A lone letter, digit or
+// space occurs everywhere and costs a hit at every occurrence: it scores
+// below minScore unless a few bytes only, and no space, may stand next to
+// it ("b" after [EP] in "PB" and "EB").
+func tokenScore(t token) int {
+	if len(t.lit) == 1 && t.lit[0] == ' ' {
+		return 1
+	}
+	if len(t.lit) == 1 && isAlnum(t.lit[0]) {
+		s := 1
+		if narrow(t.left) {
+			s += 4
+		}
+		if narrow(t.right) {
+			s += 4
+		}
+		return s
+	}
+	s := 2 * len(t.lit)
+	if t.lit[0] >= utf8.RuneSelf {
+		s += 4 // a UTF-8 lead byte: rare in mostly ASCII text
+	}
+	if t.left.count() <= 200 {
+		s += 3
+	}
+	if t.right.count() <= 200 {
+		s += 3
+	}
+	return s
+}
+
+// narrow reports whether a few bytes only, and no space, are in side.
+func narrow(side byteSet) bool {
+	return side.count() <= 16 && !side.has(' ') && !side.has('\n')
+}
+
+func clauseScore(c []token) int {
 	n := -1
-	for _, s := range set {
-		if n < 0 || len(s) < n {
-			n = len(s)
+	for _, t := range c {
+		if s := tokenScore(t); n < 0 || s < n {
+			n = s
 		}
 	}
 	return n
 }
 
-// maxNeed bounds the size of a literal set; beyond it the filter is not
-// worth its cost.
-const maxNeed = 64
+// analyzer derives a pattern's tokens; it remembers the clauses of each
+// alternation and concatenation with its edges, which the whole pattern's
+// analysis and its branches' share.
+type analyzer struct {
+	memo map[memoKey][][]token
+}
 
-// required returns a set of lowercase literals such that every match of re
-// contains at least one of them, or ok=false when no such set is known.
-func required(re *syntax.Regexp) (set []string, ok bool) {
+type memoKey struct {
+	re   *syntax.Regexp
+	l, r edge
+}
+
+// tokens returns clauses (an AND of ORs of tokens) that every match of
+// re, with edges l and r, satisfies; nil when nothing is known. Callers
+// must not change them.
+func (an *analyzer) tokens(re *syntax.Regexp, l, r edge) [][]token {
+	if re.Op == syntax.OpAlternate || re.Op == syntax.OpConcat {
+		key := memoKey{re, l, r}
+		if res, ok := an.memo[key]; ok {
+			return res
+		}
+		res := an.compute(re, l, r)
+		an.memo[key] = res
+		return res
+	}
+	return an.compute(re, l, r)
+}
+
+func (an *analyzer) compute(re *syntax.Regexp, l, r edge) [][]token {
+	fold := re.Flags&syntax.FoldCase != 0
 	switch re.Op {
 	case syntax.OpLiteral:
-		lit := string(re.Rune)
-		for _, r := range lit {
-			if r >= 0x80 && re.Flags&syntax.FoldCase != 0 {
-				return nil, false // non-ASCII case folding: not filtered
+		if len(re.Rune) == 0 {
+			return nil
+		}
+		for _, c := range re.Rune {
+			if c >= utf8.RuneSelf && fold {
+				return nil // non-ASCII case folding: not filtered
 			}
 		}
-		return []string{lowerASCII(lit)}, true
+		lit := lowerASCII(string(re.Rune))
+		t := token{lit: lit, left: l.resolve(isWordByte(lit[0])), right: r.resolve(isWordByte(lit[len(lit)-1]))}
+		return [][]token{widen(t, l.inside && !l.any, r.inside && !r.any)}
 	case syntax.OpCapture:
-		return required(re.Sub[0])
+		return an.tokens(re.Sub[0], l, r)
 	case syntax.OpPlus:
-		return required(re.Sub[0])
+		if re.Sub[0].Op == syntax.OpLiteral {
+			return an.tokens(re.Sub[0], l, anyEdge)
+		}
+		return an.tokens(re.Sub[0], anyEdge, anyEdge)
 	case syntax.OpRepeat:
 		if re.Min < 1 {
-			return nil, false
+			return nil
 		}
-		set, ok := required(re.Sub[0])
-		if ok && re.Sub[0].Op == syntax.OpLiteral {
+		sub := re.Sub[0]
+		if sub.Op == syntax.OpLiteral {
 			// x{3,} needs "xxx".
-			set = []string{strings.Repeat(set[0], min(re.Min, 8))}
+			c := *sub
+			c.Rune = slices.Repeat(sub.Rune, min(re.Min, 8))
+			return an.tokens(&c, l, anyEdge)
 		}
-		return set, ok
+		return an.tokens(sub, anyEdge, anyEdge)
 	case syntax.OpCharClass:
 		// A class of non-ASCII runes only (emoji, say) needs one of their
 		// UTF-8 lead bytes, which plain ASCII text never holds.
-		var leads []string
+		var clause []token
 		for i := 0; i+1 < len(re.Rune); i += 2 {
 			lo, hi := re.Rune[i], re.Rune[i+1]
-			if lo < 0x80 {
-				return nil, false
+			if lo < utf8.RuneSelf {
+				return nil
 			}
 			a, b := string(lo)[0], string(hi)[0]
 			for c := a; ; c++ {
-				if !slices.Contains(leads, string([]byte{c})) {
-					leads = append(leads, string([]byte{c}))
+				t := token{lit: string([]byte{c}), left: allBytes, right: allBytes}
+				if !slices.Contains(clause, t) {
+					clause = append(clause, t)
 				}
 				if c == b {
 					break
 				}
 			}
 		}
-		return leads, len(leads) > 0
+		if len(clause) == 0 {
+			return nil
+		}
+		return [][]token{clause}
 	case syntax.OpConcat:
-		// Any one child's requirement holds for the whole; pick the most
-		// selective (longest shortest literal).
-		var best []string
-		for _, s := range re.Sub {
-			if set, ok := required(s); ok && shortest(set) > shortest(best) {
-				best = set
+		type scored struct {
+			cl    []token
+			score int
+		}
+		var all []scored
+		ls, rs := concatEdges(re, l, r)
+		for i, c := range re.Sub {
+			for _, cl := range an.tokens(c, ls[i], rs[i]) {
+				if sc := clauseScore(cl); sc >= minScore {
+					all = append(all, scored{cl, sc})
+				}
 			}
 		}
-		return best, best != nil
+		slices.SortStableFunc(all, func(a, b scored) int { return b.score - a.score })
+		out := make([][]token, 0, min(len(all), maxClauses))
+		for i, a := range all[:min(len(all), maxClauses)] {
+			// A clause beyond the best one narrows the paragraphs a little
+			// more; one with a single byte costs a hit at each of its
+			// occurrences in every text, more than it saves.
+			if i > 0 && slices.ContainsFunc(a.cl, func(t token) bool { return len(t.lit) == 1 }) {
+				continue
+			}
+			out = append(out, a.cl)
+		}
+		return out
 	case syntax.OpAlternate:
-		for _, s := range re.Sub {
-			sub, ok := required(s)
-			if !ok {
-				return nil, false
+		var clause []token
+		for _, b := range re.Sub {
+			cls := an.tokens(b, l, r)
+			if len(cls) == 0 {
+				return nil
 			}
-			set = append(set, sub...)
-			if len(set) > maxNeed {
-				return nil, false
+			best := cls[0]
+			for _, c := range cls[1:] {
+				if clauseScore(c) > clauseScore(best) {
+					best = c
+				}
+			}
+			for _, t := range best {
+				if !slices.Contains(clause, t) {
+					clause = append(clause, t)
+				}
+			}
+			if len(clause) > maxClauseLen {
+				return nil
 			}
 		}
-		return set, len(set) > 0
+		if clauseScore(clause) < minScore {
+			return nil
+		}
+		return [][]token{clause}
 	}
-	return nil, false
+	return nil
 }
 
-// prefilters caches a matcher per extractor pattern.
-var prefilters sync.Map // *regexp.Regexp -> matcher
+// maxWiden bounds the literals a short token becomes when it takes in the
+// byte next to it.
+const maxWiden = 10
 
-func matcherFor(re *regexp.Regexp) matcher {
-	m, ok := prefilters.Load(re)
-	if !ok {
-		m, _ = prefilters.LoadOrStore(re, newMatcher(re))
+// widen returns the tokens a short token becomes when it takes in the byte
+// before it (when left, a byte of the match itself) or after it: one per
+// byte allowed there, ASCII-lowercased. Each occurrence of the token with
+// such a byte next to it is an occurrence of one of them, and a longer
+// literal is rarer: the scan stops at every occurrence of "c", far less
+// often at ".c".
+func widen(t token, left, right bool) []token {
+	out := []token{t}
+	small := func(set byteSet) bool { return set.count() <= 2*maxWiden && set[2] == 0 && set[3] == 0 }
+	if len(t.lit) > 3 || !(left && small(t.left) || right && small(t.right)) {
+		return out
 	}
-	return m.(matcher)
+	for _, side := range []bool{false, true} {
+		if side && !right || !side && !left {
+			continue
+		}
+		var next []token
+		for _, u := range out {
+			set := u.left
+			if side {
+				set = u.right
+			}
+			// Both cases of up to maxWiden letters, and no byte of a
+			// multi-byte rune.
+			var bs []byte
+			if small(set) {
+				for c := 0; c < utf8.RuneSelf && len(bs) <= maxWiden; c++ {
+					if !set.has(byte(c)) {
+						continue
+					}
+					b := byte(c)
+					if b >= 'A' && b <= 'Z' {
+						b += 'a' - 'A'
+					}
+					if !slices.Contains(bs, b) {
+						bs = append(bs, b)
+					}
+				}
+			}
+			if len(bs) == 0 || len(bs) > maxWiden {
+				next = append(next, u)
+				continue
+			}
+			for _, b := range bs {
+				w := u
+				if side {
+					w.lit, w.right = u.lit+string(b), allBytes
+				} else {
+					w.lit, w.left = string(b)+u.lit, allBytes
+				}
+				next = append(next, w)
+			}
+		}
+		out = next
+	}
+	return out
 }
 
-// text is one part's text prepared for matching: an ASCII-lowercased copy
-// with the same byte offsets, and its paragraphs. Patterns run paragraph by
-// paragraph (a blank line ends a paragraph), and only on paragraphs that
-// hold one of the pattern's required literals. Short inputs let Go's regexp
+// splitPoint returns the alternation whose branches a pattern prunes: the
+// pattern itself, or the first alternation in its top concatenation (Go's
+// parser factors a common prefix such as `\b` out of the branches), with
+// its edges.
+func splitPoint(re *syntax.Regexp) (*syntax.Regexp, edge, edge) {
+	for re.Op == syntax.OpCapture {
+		re = re.Sub[0]
+	}
+	switch re.Op {
+	case syntax.OpAlternate:
+		return re, anyEdge, anyEdge
+	case syntax.OpConcat:
+		for i, c := range re.Sub {
+			for c.Op == syntax.OpCapture {
+				c = c.Sub[0]
+			}
+			if c.Op == syntax.OpAlternate {
+				ls, rs := concatEdges(re, anyEdge, anyEdge)
+				return c, ls[i], rs[i]
+			}
+		}
+	}
+	return nil, anyEdge, anyEdge
+}
+
+// --- scanner -------------------------------------------------------------------
+
+// scanner finds, in one pass over a text, the tokens of a set of patterns.
+// It is built once per engine and shared by its evaluations.
+type scanner struct {
+	ac *automaton
+	// variants lists, per literal of the automaton, its tokens: the
+	// token id and the bytes allowed around it.
+	variants [][]tokenVariant
+	ntok     int
+	needs    map[*pattern]*compiledNeed
+}
+
+type tokenVariant struct {
+	id          int
+	left, right byteSet
+}
+
+// compiledNeed is a pattern's clauses as token ids.
+type compiledNeed struct {
+	common   [][]int
+	branches [][][]int
+}
+
+// newScanner builds the scanner of a set of patterns.
+func newScanner(pats []*pattern) *scanner {
+	sc := &scanner{needs: map[*pattern]*compiledNeed{}}
+	litID := map[string]int{}
+	tokID := map[token]int{}
+	var lits []string
+	ids := func(cls [][]token) [][]int {
+		out := make([][]int, len(cls))
+		for i, cl := range cls {
+			for _, t := range cl {
+				id, ok := tokID[t]
+				if !ok {
+					id = sc.ntok
+					sc.ntok++
+					tokID[t] = id
+					li, ok := litID[t.lit]
+					if !ok {
+						li = len(lits)
+						litID[t.lit] = li
+						lits = append(lits, t.lit)
+						sc.variants = append(sc.variants, nil)
+					}
+					sc.variants[li] = append(sc.variants[li], tokenVariant{id: id, left: t.left, right: t.right})
+				}
+				out[i] = append(out[i], id)
+			}
+		}
+		return out
+	}
+	for _, p := range pats {
+		if p == nil || sc.needs[p] != nil {
+			continue
+		}
+		n := &compiledNeed{common: ids(p.common)}
+		for _, b := range p.branches {
+			n.branches = append(n.branches, ids(b))
+		}
+		sc.needs[p] = n
+	}
+	sc.ac = newAutomaton(lits)
+	return sc
+}
+
+// automaton is an Aho-Corasick automaton over ASCII-lowercased bytes, as a
+// dense table over the byte classes that occur in its literals.
+type automaton struct {
+	class [256]uint8
+	n     int     // classes
+	delta []int32 // state*n + class -> state
+	out   []int32 // the literal that ends at a state, or -1
+	next  []int32 // the next state on the failure chain with a literal, or -1
+	first []int32 // the state itself if it has a literal, else next
+	lens  []int
+}
+
+func newAutomaton(lits []string) *automaton {
+	// The literals are ASCII-lowercased: they hold at most 230 distinct
+	// byte values, so the classes (0 for bytes no literal holds) fit a
+	// byte.
+	a := &automaton{n: 1}
+	for _, l := range lits {
+		for i := 0; i < len(l); i++ {
+			if a.class[l[i]] == 0 {
+				a.class[l[i]] = uint8(a.n)
+				a.n++
+			}
+		}
+		a.lens = append(a.lens, len(l))
+	}
+	// The trie has a state per distinct prefix: count them on the sorted
+	// literals, to allocate the table once.
+	sorted := slices.Clone(lits)
+	slices.Sort(sorted)
+	total := 1
+	for i, l := range sorted {
+		common := 0
+		if i > 0 {
+			p := sorted[i-1]
+			for common < len(p) && common < len(l) && p[common] == l[common] {
+				common++
+			}
+		}
+		total += len(l) - common
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		a.class[c] = a.class[c+'a'-'A']
+	}
+	a.delta = make([]int32, total*a.n)
+	a.out = make([]int32, 1, total)
+	a.out[0] = -1
+	for id, l := range lits {
+		s := int32(0)
+		for i := 0; i < len(l); i++ {
+			c := int32(a.class[l[i]])
+			t := a.delta[s*int32(a.n)+c]
+			if t == 0 {
+				t = int32(len(a.out))
+				a.out = append(a.out, -1)
+				a.delta[s*int32(a.n)+c] = t
+			}
+			s = t
+		}
+		a.out[s] = int32(id)
+	}
+	a.delta = a.delta[:len(a.out)*a.n]
+	states := len(a.out)
+	fail := make([]int32, states)
+	a.next = make([]int32, states)
+	a.first = make([]int32, states)
+	a.next[0], a.first[0] = -1, -1
+	queue := make([]int32, 0, states)
+	for c := 0; c < a.n; c++ {
+		if t := a.delta[c]; t != 0 {
+			queue = append(queue, t)
+		}
+	}
+	for len(queue) > 0 {
+		s := queue[0]
+		queue = queue[1:]
+		f := fail[s]
+		if a.out[f] >= 0 {
+			a.next[s] = f
+		} else {
+			a.next[s] = a.next[f]
+		}
+		a.first[s] = a.next[s]
+		if a.out[s] >= 0 {
+			a.first[s] = s
+		}
+		row := a.delta[int(s)*a.n : int(s+1)*a.n]
+		frow := a.delta[int(f)*a.n : int(f+1)*a.n]
+		for c := range row {
+			if t := row[c]; t != 0 {
+				fail[t] = frow[c]
+				queue = append(queue, t)
+			} else {
+				row[c] = frow[c]
+			}
+		}
+	}
+	return a
+}
+
+// scan calls hit with each literal id and the end offset of its
+// occurrence in t, in order of end offset.
+func (a *automaton) scan(t string, hit func(lit, end int)) {
+	s := int32(0)
+	n := int32(a.n)
+	for i := 0; i < len(t); i++ {
+		s = a.delta[s*n+int32(a.class[t[i]])]
+		for o := a.first[s]; o >= 0; o = a.next[o] {
+			hit(int(a.out[o]), i+1)
+		}
+	}
+}
+
+// --- texts ---------------------------------------------------------------------
+
+// text is one part's text prepared for matching: its paragraphs and,
+// with a scanner, which of the scanner's tokens each paragraph holds.
+// Patterns run paragraph by paragraph (a blank line ends a paragraph), and
+// only on paragraphs that hold their tokens. Short inputs let Go's regexp
 // use its backtracking engine, many times faster than its NFA on a whole
 // report; the price is that a match never spans a blank line.
 type text struct {
-	t, lower string
-	paras    [][2]int
-	// grams is a Bloom-like bitmap of the lowercased text's byte
-	// trigrams: a literal with a trigram missing from it cannot occur, and
-	// that test is much cheaper than a search.
-	grams []uint64
+	t     string
+	paras [][2]int
+	sc    *scanner // nil: every pattern runs on every paragraph
+	// w is the number of words of a paragraph bit set; bits holds one
+	// such set per token (the paragraphs holding the token), whole one
+	// bit per token (the token occurs with the text's own edges).
+	w     int
+	bits  []uint64
+	whole []uint64
+	// inSome has one bit per token: it is in some paragraph.
+	inSome []uint64
+	buf    *buffers // where bits, whole, inSome and hits live
+	// hits lists the tokens found in paragraphs, in order of their end;
+	// paraHits[k] is the first of paragraph k's.
+	hits     []hit
+	paraHits []int32
+	// scratch for plan and windows.
+	acc, tmp, common []uint64
+	masks            []uint64
+	anchors          []uint64
+	wins             [][2]int
 }
 
-const gramBits = 1 << 16
-
-func gramHash(a, b, c byte) uint32 {
-	return (uint32(a)*0x9E3779B1 ^ uint32(b)*0x85EBCA77 ^ uint32(c)*0xC2B2AE3D) >> 16
+// hit is a token found at [start, end), with the edges of its paragraph
+// (inPara) or of the whole text (inWhole).
+type hit struct {
+	tok, start, end int32
+	inPara, inWhole bool
 }
 
-// mayContain reports whether lit can occur in the text, by its trigrams.
-func (x *text) mayContain(lit string) bool {
-	for i := 0; i+2 < len(lit); i++ {
-		h := gramHash(lit[i], lit[i+1], lit[i+2])
-		if x.grams[h/64]&(1<<(h%64)) == 0 {
-			return false
-		}
-	}
-	return true
-}
+// foldOutsideASCII are the UTF-8 forms of the runes that case-fold to
+// ASCII letters (KELVIN SIGN to k, LONG S to s): a text holding one is
+// matched without the token filter, which reads ASCII-lowercased bytes.
+var foldOutsideASCII = []string{"\u212a", "\u017f"}
 
-func newText(t string) *text {
-	x := &text{t: t, lower: lowerASCII(t), grams: make([]uint64, gramBits/64)}
-	for i := 0; i+2 < len(x.lower); i++ {
-		h := gramHash(x.lower[i], x.lower[i+1], x.lower[i+2])
-		x.grams[h/64] |= 1 << (h % 64)
-	}
+func newText(t string, sc *scanner) *text {
+	x := &text{t: t}
 	start := 0
 	for start < len(t) {
 		end := strings.Index(t[start:], "\n\n")
@@ -221,7 +1009,92 @@ func newText(t string) *text {
 		x.addParagraph(start, end)
 		start = end + 1
 	}
+	if sc == nil || slices.ContainsFunc(foldOutsideASCII, func(s string) bool { return strings.Contains(t, s) }) {
+		return x
+	}
+	x.sc = sc
+	x.w = (len(x.paras) + 63) / 64
+	b, _ := textBuffers.Get().(*buffers)
+	if b == nil {
+		b = &buffers{}
+	}
+	x.buf = b
+	words := (sc.ntok + 63) / 64
+	x.bits = b.take(&b.bits, sc.ntok*x.w)
+	x.whole = b.take(&b.whole, words)
+	x.inSome = b.take(&b.inSome, words)
+	x.paraHits = make([]int32, len(x.paras)+1)
+	x.hits = b.hits[:0]
+	k := 0
+	ac := sc.ac
+	st, ncls := int32(0), int32(ac.n)
+	for i := 0; i < len(t); i++ {
+		st = ac.delta[st*ncls+int32(ac.class[t[i]])]
+		for o := ac.first[st]; o >= 0; o = ac.next[o] {
+			lit, end := ac.out[o], i+1
+			s := end - ac.lens[lit]
+			for k < len(x.paras) && x.paras[k][1] < end {
+				k++
+				x.paraHits[k] = int32(len(x.hits))
+			}
+			in := k < len(x.paras) && x.paras[k][0] <= s
+			vs := sc.variants[lit]
+			for j := range vs {
+				v := &vs[j]
+				lt := s == 0 || v.left.has(t[s-1])
+				rt := end == len(t) || v.right.has(t[end])
+				h := hit{tok: int32(v.id), start: int32(s), end: int32(end)}
+				if lt && rt {
+					x.whole[v.id/64] |= 1 << (v.id % 64)
+					h.inWhole = true
+				}
+				if in && (lt || s == x.paras[k][0]) && (rt || end == x.paras[k][1]) {
+					x.bits[v.id*x.w+k/64] |= 1 << (k % 64)
+					x.inSome[v.id/64] |= 1 << (v.id % 64)
+					h.inPara = true
+				}
+				if h.inPara || h.inWhole {
+					x.hits = append(x.hits, h)
+				}
+			}
+		}
+	}
+	for k < len(x.paras) {
+		k++
+		x.paraHits[k] = int32(len(x.hits))
+	}
 	return x
+}
+
+// buffers are a text's token sets and hits, kept for the next text once
+// an evaluation is done with it: they are a few dozen KiB per text, and
+// allocating them for every part of every report cost more than clearing.
+type buffers struct {
+	bits, whole, inSome []uint64
+	hits                []hit
+}
+
+var textBuffers sync.Pool // of *buffers
+
+// take returns (*buf)[:n] cleared, growing *buf when needed.
+func (b *buffers) take(buf *[]uint64, n int) []uint64 {
+	if cap(*buf) < n {
+		*buf = make([]uint64, n)
+	}
+	s := (*buf)[:n]
+	clear(s)
+	return s
+}
+
+// release gives the text's buffers back for another text; the text must
+// not be used after.
+func (x *text) release() {
+	if x.buf == nil {
+		return
+	}
+	x.buf.hits = x.hits[:0]
+	textBuffers.Put(x.buf)
+	x.buf, x.bits, x.whole, x.inSome, x.hits, x.sc = nil, nil, nil, nil, nil, nil
 }
 
 // maxParagraph bounds the text one pattern run sees. Prose paragraphs are
@@ -259,19 +1132,299 @@ func lowerASCII(s string) string {
 	return string(b)
 }
 
+// paraSet returns into dst the paragraphs where every clause holds.
+func (x *text) paraSet(dst []uint64, clauses [][]int) {
+	for i := range dst {
+		dst[i] = ^uint64(0)
+	}
+	for _, cl := range clauses {
+		clear(x.tmp)
+		for _, id := range cl {
+			row := x.bits[id*x.w : (id+1)*x.w]
+			for i := range x.tmp {
+				x.tmp[i] |= row[i]
+			}
+		}
+		for i := range dst {
+			dst[i] &= x.tmp[i]
+		}
+	}
+}
+
+// plan returns, per paragraph, the mask of m's branches that may match in
+// it (0: m cannot match there), or nil when m runs whole everywhere.
+func (x *text) plan(m *pattern) []uint64 {
+	if x.sc == nil {
+		return nil
+	}
+	need := x.sc.needs[m]
+	if need == nil {
+		return nil
+	}
+	if x.acc == nil {
+		x.acc, x.tmp = make([]uint64, x.w), make([]uint64, x.w)
+		x.masks = make([]uint64, len(x.paras))
+	}
+	clear(x.masks)
+	// Most patterns have a clause no paragraph holds: done.
+	if !holdsIn(x.inSome, need.common) || len(need.branches) > 0 && !slices.ContainsFunc(need.branches, func(cls [][]int) bool { return holdsIn(x.inSome, cls) }) {
+		return x.masks
+	}
+	x.paraSet(x.acc, need.common)
+	if len(need.branches) == 0 {
+		for i := range x.masks {
+			if x.acc[i/64]&(1<<(i%64)) != 0 {
+				x.masks[i] = 1
+			}
+		}
+		return x.masks
+	}
+	if x.common == nil {
+		x.common = make([]uint64, x.w)
+	}
+	common := x.common
+	copy(common, x.acc)
+	for b, cls := range need.branches {
+		x.paraSet(x.acc, cls)
+		for j := range x.acc {
+			for v := x.acc[j] & common[j]; v != 0; v &= v - 1 {
+				i := j*64 + bits.TrailingZeros64(v)
+				if i < len(x.masks) {
+					x.masks[i] |= 1 << b
+				}
+			}
+		}
+	}
+	return x.masks
+}
+
+// wholeHolds reports whether every clause holds somewhere in the text.
+func (x *text) wholeHolds(clauses [][]int) bool { return holdsIn(x.whole, clauses) }
+
+// holdsIn reports whether every clause has a token in the bit set found.
+func holdsIn(found []uint64, clauses [][]int) bool {
+	for _, cl := range clauses {
+		ok := false
+		for _, id := range cl {
+			if found[id/64]&(1<<(id%64)) != 0 {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// mayMatch reports whether m may match in some paragraph of the text (or,
+// with whole, over the whole text): false means it cannot.
+func (x *text) mayMatch(m *pattern, whole bool) bool {
+	if x.sc == nil || x.sc.needs[m] == nil {
+		return true
+	}
+	need := x.sc.needs[m]
+	if whole {
+		return x.wholeHolds(need.common) && (len(need.branches) == 0 || slices.ContainsFunc(need.branches, x.wholeHolds))
+	}
+	return slices.ContainsFunc(x.plan(m), func(mask uint64) bool { return mask != 0 })
+}
+
 // findAt returns up to n matches of m (submatch index pairs, offsets in the
-// whole text); n < 0 means all.
-func (x *text) findAt(m matcher, n int) [][]int {
+// whole text), paragraph by paragraph; n < 0 means all.
+func (x *text) findAt(m *pattern, n int) [][]int {
 	var out [][]int
-	cand := x.candidates(m)
+	plan := x.plan(m)
 	for i, p := range x.paras {
-		if cand != nil && (!cand[i] || !m.alsoHeld(x.lower[p[0]:p[1]])) {
+		var re *regexp.Regexp
+		if plan == nil {
+			re = m.regexp()
+		} else if plan[i] == 0 {
+			continue
+		} else {
+			re = m.variant(plan[i])
+		}
+		wins := [][2]int{p}
+		if plan != nil && m.maxNL >= 0 && p[1]-p[0] > minWindowed {
+			if w := x.windows(m, plan[i], i); w != nil {
+				wins = w
+			}
+		}
+		out = append(out, findIn(re, x.t, wins, n-len(out))...)
+		if n >= 0 && len(out) >= n {
+			return out
+		}
+	}
+	return out
+}
+
+// minWindowed is the shortest paragraph worth cutting into windows.
+const minWindowed = 256
+
+// windows returns the parts of paragraph k (or, with k < 0, of the whole
+// text) that m, with the branches of mask, runs on: around each of its
+// anchor tokens (those of one clause every match satisfies), from the
+// (maxNL+1)th content line break before it to the (maxNL+1)th after it
+// (see maxNewlines), merged where they overlap; nil when m has no anchor.
+// A match holds an anchor token and at most maxNL content line breaks, so
+// it lies inside a window, and it cannot reach a window's first or last
+// byte (a line break it would have to hold): the assertions it evaluates
+// (^, $, \b, \A, \z) see the same bytes as in the paragraph. The windows
+// hold every match of the paragraph, in order, and nothing else.
+func (x *text) windows(m *pattern, mask uint64, k int) [][2]int {
+	need := x.sc.needs[m]
+	if x.anchors == nil {
+		x.anchors = make([]uint64, (x.sc.ntok+63)/64)
+	}
+	anchors := x.anchors
+	clear(anchors)
+	switch {
+	case len(need.common) > 0:
+		for _, id := range need.common[0] {
+			anchors[id/64] |= 1 << (id % 64)
+		}
+	case len(need.branches) > 0:
+		for b, cls := range need.branches {
+			if mask&(1<<b) == 0 {
+				continue
+			}
+			if len(cls) == 0 {
+				return nil
+			}
+			for _, id := range cls[0] {
+				anchors[id/64] |= 1 << (id % 64)
+			}
+		}
+	default:
+		return nil
+	}
+	ps, pe, hits := 0, len(x.t), x.hits
+	if k >= 0 {
+		ps, pe, hits = x.paras[k][0], x.paras[k][1], x.hits[x.paraHits[k]:x.paraHits[k+1]]
+	}
+	wins := x.wins[:0]
+	for _, h := range hits {
+		if anchors[h.tok/64]&(1<<(h.tok%64)) == 0 || (k >= 0 && !h.inPara) || (k < 0 && !h.inWhole) {
 			continue
 		}
-		for _, loc := range m.re.FindAllStringSubmatchIndex(x.t[p[0]:p[1]], n-len(out)) {
+		wins = append(wins, around(x.t, ps, pe, h, m))
+	}
+	x.wins = mergeWindows(wins)
+	return x.wins
+}
+
+// around returns the window of [ps, pe) in t around hit h for m (see
+// windows).
+func around(t string, ps, pe int, h hit, m *pattern) [2]int {
+	lo := max(ps, ps+contentBreak(t[ps:h.start], m.maxNL+1, true, &m.runs))
+	hi := contentBreak(t[h.end:pe], m.maxNL+1, false, &m.runs)
+	if hi < 0 {
+		hi = pe
+	} else {
+		hi += int(h.end) + 1
+	}
+	return [2]int{lo, hi}
+}
+
+// mergeWindows sorts windows and merges those that overlap; nil when there
+// are none.
+func mergeWindows(wins [][2]int) [][2]int {
+	if len(wins) == 0 {
+		return nil
+	}
+	slices.SortFunc(wins, func(a, b [2]int) int { return a[0] - b[0] })
+	merged := wins[:1]
+	for _, w := range wins[1:] {
+		if last := &merged[len(merged)-1]; w[0] < last[1] {
+			last[1] = max(last[1], w[1])
+		} else {
+			merged = append(merged, w)
+		}
+	}
+	return merged
+}
+
+// contentBreak returns the offset in s of its nth content line break
+// counted from its end (back) or its start: a line break with a byte not
+// in runs between it and the previous one counted (or the end of s it is
+// counted from). It returns -1 when s holds fewer.
+func contentBreak(s string, n int, back bool, runs *byteSet) int {
+	content := false
+	if back {
+		for j := len(s) - 1; j >= 0; j-- {
+			switch c := s[j]; {
+			case c == '\n':
+				if content {
+					if n--; n == 0 {
+						return j
+					}
+				}
+				content = false
+			case !runs.has(c):
+				content = true
+			}
+		}
+		return -1
+	}
+	for j := 0; j < len(s); j++ {
+		switch c := s[j]; {
+		case c == '\n':
+			if content {
+				if n--; n == 0 {
+					return j
+				}
+			}
+			content = false
+		case !runs.has(c):
+			content = true
+		}
+	}
+	return -1
+}
+
+// findWhole returns up to n matches of m over the whole text at once, for
+// patterns that must span a blank line; the token filter still applies.
+func (x *text) findWhole(m *pattern, n int) [][]int {
+	need := (*compiledNeed)(nil)
+	if x.sc != nil {
+		need = x.sc.needs[m]
+	}
+	if need == nil {
+		return m.regexp().FindAllStringSubmatchIndex(x.t, n)
+	}
+	if !x.wholeHolds(need.common) {
+		return nil
+	}
+	mask := m.fullMask()
+	if len(need.branches) > 0 {
+		mask = 0
+		for b, cls := range need.branches {
+			if x.wholeHolds(cls) {
+				mask |= 1 << b
+			}
+		}
+		if mask == 0 {
+			return nil
+		}
+	}
+	re := m.variant(mask)
+	if m.maxNL >= 0 && len(x.t) > minWindowed {
+		if wins := x.windows(m, mask, -1); wins != nil {
+			return findIn(re, x.t, wins, n)
+		}
+	}
+	return re.FindAllStringSubmatchIndex(x.t, n)
+}
+
+// findIn returns up to n matches of re in the windows of t, offsets in t.
+func findIn(re *regexp.Regexp, t string, wins [][2]int, n int) [][]int {
+	var out [][]int
+	for _, w := range wins {
+		for _, loc := range re.FindAllStringSubmatchIndex(t[w[0]:w[1]], n-len(out)) {
 			for i := range loc {
 				if loc[i] >= 0 {
-					loc[i] += p[0]
+					loc[i] += w[0]
 				}
 			}
 			out = append(out, loc)
@@ -283,78 +1436,206 @@ func (x *text) findAt(m matcher, n int) [][]int {
 	return out
 }
 
-// candidates marks the paragraphs that hold one of m's required literals;
-// nil means every paragraph (m has no prefilter). Each literal is searched
-// once over the whole text, which costs far less than testing every
-// paragraph against every literal.
-func (x *text) candidates(m matcher) []bool {
-	if len(m.need) == 0 {
-		return nil
-	}
-	var cand []bool
-	for _, lit := range m.need {
-		if !x.mayContain(lit) {
-			continue
-		}
-		if cand == nil {
-			cand = make([]bool, len(x.paras))
-		}
-		for off := 0; ; {
-			j := strings.Index(x.lower[off:], lit)
-			if j < 0 {
-				break
-			}
-			at := off + j
-			// The paragraph holding the occurrence: the last one starting at
-			// or before it.
-			k := sort.Search(len(x.paras), func(k int) bool { return x.paras[k][0] > at }) - 1
-			if k >= 0 && at+len(lit) <= x.paras[k][1] {
-				cand[k] = true
-				off = max(at+1, x.paras[k][1]) // the rest of it is decided
-				continue
-			}
-			off = at + 1
-		}
-	}
-	if cand == nil {
-		cand = make([]bool, len(x.paras)) // no literal occurs: nothing to run
-	}
-	return cand
-}
-
-// findWhole returns up to n matches of m over the whole text at once, for
-// patterns that must span a blank line; the literal prefilter still
-// applies.
-func (x *text) findWhole(m matcher, n int) [][]int {
-	if len(m.need) > 0 {
-		if !slices.ContainsFunc(m.need, func(l string) bool { return x.mayContain(l) && strings.Contains(x.lower, l) }) ||
-			!m.alsoHeld(x.lower) {
-			return nil
-		}
-	}
-	return m.re.FindAllStringSubmatchIndex(x.t, n)
-}
-
 // first returns the leftmost match of m, or nil.
-func (x *text) first(m matcher) []int {
+func (x *text) first(m *pattern) []int {
 	if locs := x.findAt(m, 1); len(locs) > 0 {
 		return locs[0][:2]
 	}
 	return nil
 }
 
-func (x *text) findAllIndex(re *regexp.Regexp, n int) [][]int {
-	locs := x.findAt(matcherFor(re), n)
+// findAll returns the text of up to n matches of m.
+func (x *text) findAll(m *pattern, n int) []string {
+	var out []string
+	for _, l := range x.findAt(m, n) {
+		out = append(out, x.t[l[0]:l[1]])
+	}
+	return out
+}
+
+// --- short strings ---------------------------------------------------------------
+
+// An auxRe is a regular expression that runs on short strings around a
+// match (the words before a version, its line, the clause before a rule's
+// match), many times per report. It is tested with its own scanner first:
+// where its tokens are missing it cannot match, and Go's regexp, which
+// would try every start position, is not run. It is compiled on first
+// use.
+type auxRe struct {
+	p  *pattern
+	sc *scanner
+}
+
+// newAuxRe parses expr as regexp.Compile would.
+func newAuxRe(expr string) (*auxRe, error) {
+	p, err := parsePattern(expr)
+	if err != nil {
+		return nil, err
+	}
+	return &auxRe{p: p, sc: newScanner([]*pattern{p})}, nil
+}
+
+// mustAuxRe is newAuxRe for the built-in expressions.
+func mustAuxRe(expr string) *auxRe {
+	a, err := newAuxRe(expr)
+	if err != nil {
+		panic("rules: built-in pattern: " + err.Error())
+	}
+	return a
+}
+
+// String returns the expression.
+func (a *auxRe) String() string { return a.p.src }
+
+// maxAuxHits bounds the hits an auxRe keeps to cut windows; a string
+// with more is matched whole.
+const maxAuxHits = 16
+
+// find reports whether s holds the tokens of some match (possible) and,
+// when m has a bound on its line breaks, the windows of s that hold every
+// match (nil: all of s). See text.windows for why the matches in the
+// windows are those in s.
+func (a *auxRe) find(s string) (possible bool, wins [][2]int) {
+	need := a.sc.needs[a.p]
+	if len(need.common) == 0 && len(need.branches) == 0 {
+		return true, nil
+	}
+	if slices.ContainsFunc(foldOutsideASCII, func(f string) bool { return strings.Contains(s, f) }) {
+		return true, nil
+	}
+	var small [4]uint64
+	found := small[:]
+	if n := (a.sc.ntok + 63) / 64; n > len(small) {
+		found = make([]uint64, n)
+	}
+	var hitBuf [maxAuxHits]hit
+	hits := hitBuf[:0]
+	ac := a.sc.ac
+	st, n := int32(0), int32(ac.n)
+	for i := 0; i < len(s); i++ {
+		st = ac.delta[st*n+int32(ac.class[s[i]])]
+		for o := ac.first[st]; o >= 0; o = ac.next[o] {
+			lit := int(ac.out[o])
+			end := i + 1
+			start := end - ac.lens[lit]
+			for _, v := range a.sc.variants[lit] {
+				if (start == 0 || v.left.has(s[start-1])) && (end == len(s) || v.right.has(s[end])) {
+					found[v.id/64] |= 1 << (v.id % 64)
+					if len(hits) < cap(hits) {
+						hits = append(hits, hit{tok: int32(v.id), start: int32(start), end: int32(end)})
+					} else {
+						hits = hits[:0:0] // too many: no windows
+					}
+				}
+			}
+		}
+	}
+	has := func(id int) bool { return found[id/64]&(1<<(id%64)) != 0 }
+	holds := func(clauses [][]int) bool {
+		for _, cl := range clauses {
+			if !slices.ContainsFunc(cl, has) {
+				return false
+			}
+		}
+		return true
+	}
+	if !holds(need.common) {
+		return false, nil
+	}
+	var anchors []int
+	switch {
+	case len(need.common) > 0:
+		anchors = need.common[0]
+	case len(need.branches) > 0:
+		alive := false
+		for _, cls := range need.branches {
+			if !holds(cls) {
+				continue
+			}
+			alive = true
+			if len(cls) == 0 {
+				anchors = nil
+				break
+			}
+			anchors = append(anchors, cls[0]...)
+		}
+		if !alive {
+			return false, nil
+		}
+	}
+	if a.p.maxNL < 0 || len(anchors) == 0 || cap(hits) == 0 {
+		return true, nil
+	}
+	var winBuf [maxAuxHits][2]int
+	wins = winBuf[:0]
+	for _, h := range hits {
+		if slices.Contains(anchors, int(h.tok)) {
+			wins = append(wins, around(s, 0, len(s), h, a.p))
+		}
+	}
+	return true, mergeWindows(wins)
+}
+
+// auxView is an auxRe as a text uses it: with its token filter, or plain
+// (every match tried by the regexp alone) for the reference evaluation.
+type auxView struct {
+	a     *auxRe
+	plain bool
+}
+
+// aux returns a as the text uses it: plain when the text has no scanner.
+func (x *text) aux(a *auxRe) auxView { return auxView{a: a, plain: x.sc == nil} }
+
+// find is auxRe.find, or (true, nil) when plain.
+func (v auxView) find(s string) (bool, [][2]int) {
+	if v.plain {
+		return true, nil
+	}
+	return v.a.find(s)
+}
+
+// MatchString reports whether s holds a match.
+func (v auxView) MatchString(s string) bool {
+	a := v.a
+	ok, wins := v.find(s)
+	if !ok {
+		return false
+	}
+	if wins == nil {
+		return a.p.regexp().MatchString(s)
+	}
+	return slices.ContainsFunc(wins, func(w [2]int) bool { return a.p.regexp().MatchString(s[w[0]:w[1]]) })
+}
+
+// FindStringIndex returns the leftmost match in s, or nil.
+func (v auxView) FindStringIndex(s string) []int {
+	if locs := v.FindAllStringIndex(s, 1); len(locs) > 0 {
+		return locs[0][:2]
+	}
+	return nil
+}
+
+// FindAllStringIndex returns up to n matches in s (n < 0: all).
+func (v auxView) FindAllStringIndex(s string, n int) [][]int {
+	a := v.a
+	ok, wins := v.find(s)
+	if !ok {
+		return nil
+	}
+	if wins == nil {
+		return a.p.regexp().FindAllStringIndex(s, n)
+	}
+	locs := findIn(a.p.regexp(), s, wins, n)
 	for i := range locs {
 		locs[i] = locs[i][:2]
 	}
 	return locs
 }
 
-func (x *text) findAll(re *regexp.Regexp, n int) []string {
-	var out []string
-	for _, l := range x.findAt(matcherFor(re), n) {
-		out = append(out, x.t[l[0]:l[1]])
+// ReplaceAllString replaces every match in s by repl.
+func (v auxView) ReplaceAllString(s, repl string) string {
+	if ok, _ := v.find(s); !ok {
+		return s
 	}
-	return out
+	return v.a.p.regexp().ReplaceAllString(s, repl)
 }

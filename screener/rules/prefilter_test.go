@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"regexp"
 	"strings"
 	"testing"
 
@@ -9,8 +8,33 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The prefilter must never rule out a paragraph that a pattern matches.
+// kernelPatterns returns every pattern the kernel engine runs through the
+// token filter, and the engine's scanner.
+func kernelPatterns(t testing.TB) ([]*pattern, *scanner) {
+	t.Helper()
+	e := kernelEngine(t)
+	return packPatterns(e.pack, e.rules), e.scanner()
+}
+
+// sameMatches checks that every pattern finds the same matches, paragraph
+// by paragraph and over the whole text, with the token filter as without.
+func sameMatches(t testing.TB, pats []*pattern, sc *scanner, s string) {
+	t.Helper()
+	fast, plain := newText(s, sc), newText(s, nil)
+	require.Equal(t, plain.paras, fast.paras)
+	for _, m := range pats {
+		if got, want := fast.findAt(m, -1), plain.findAt(m, -1); !assert.Equal(t, want, got, "pattern %s on %q", m, s) {
+			return
+		}
+		if got, want := fast.findWhole(m, -1), plain.findWhole(m, -1); !assert.Equal(t, want, got, "pattern %s over the whole of %q", m, s) {
+			return
+		}
+	}
+}
+
+// The token filter must never change what a pattern finds.
 func TestPrefilterIsConservative(t *testing.T) {
+	pats, sc := kernelPatterns(t)
 	var texts []string
 	for _, c := range loadCases(t) {
 		texts = append(texts, c.Subject, c.Body)
@@ -19,95 +43,176 @@ func TestPrefilterIsConservative(t *testing.T) {
 		}
 	}
 	texts = append(texts, benchReport().Body, kasanTrace, cRepro,
-		"MOUNTING A CRAFTED EXT4 IMAGE", "Ignore ALL Previous Instructions", "🚨 ✅ ⚠")
-	var ms []matcher
-	for _, r := range kernelEngine(t).Rules() {
-		ms = append(ms, r.match...)
-		ms = append(ms, r.unless...)
+		"MOUNTING A CRAFTED EXT4 IMAGE", "Ignore ALL Previous Instructions", "🚨 ✅ ⚠",
+		// Runes that case-fold to ASCII letters: the filter steps aside.
+		"Ignore all previous \u212aernel instructions; a\u017f root", "tested on linux-6.1.2\n\nv7.3-rc1")
+	for _, s := range texts {
+		sameMatches(t, pats, sc, s)
 	}
-	pack, err := KernelRules()
-	require.NoError(t, err)
-	for _, x := range pack.Facts {
-		ms = append(ms, x.match...)
-		ms = append(ms, x.also...)
-	}
-	ms = append(ms, pack.Versions.m, matcherFor(reInjection))
 	filtered := 0
-	for _, m := range ms {
-		if len(m.need) > 0 {
+	for _, m := range pats {
+		if len(m.common) > 0 || m.alt != nil {
 			filtered++
 		}
-		for _, txt := range texts {
-			x := newText(txt)
-			cand := x.candidates(m)
-			for i, p := range x.paras {
-				para := txt[p[0]:p[1]]
-				if m.re.MatchString(para) {
-					assert.True(t, m.possible(x.lower[p[0]:p[1]]), "pattern %s matches %q but the prefilter %q rules it out", m.re, para, m.need)
-					assert.True(t, cand == nil || cand[i], "pattern %s matches %q but its paragraph is no candidate", m.re, para)
-				}
-			}
-		}
 	}
-	assert.Greater(t, filtered, len(ms)*3/4, "most patterns should have a literal prefilter")
+	assert.Greater(t, filtered, len(pats)*9/10, "most patterns should have tokens")
 }
 
-func TestRequiredLiterals(t *testing.T) {
-	cases := map[string][]string{
-		`(?i)\bfoo bar\b`:        {"foo bar"},
-		`(?i)\b(?:alpha|beta)x`:  {"alphax", "betax"},
-		`-{3,}`:                  {"---"},
-		`[\x{1F300}-\x{1FAFF}]`:  {"\xf0"},
-		`(?i)(?:ab)?cd+`:         {"cd"},
-		`(?i)Straße`:             nil,
-		`\w+`:                    nil,
-		`(?:foo|\w)`:             nil,
-		`(?i)ignore (?:all )?it`: {"ignore it"},
+func TestTokensAreSelective(t *testing.T) {
+	ai := mustPattern(patternSource(`\bas an AI\b|\bcertainly!|\bI hope this helps\b`, false, false))
+	ver := mustPattern(patternSource(`\b(?P<major>\d{1,2})\.(?P<minor>\d{1,2})`, false, true))
+	unless := mustPattern(patternSource(`\b(?:error|return value) is (?:silently )?(?:ignored|lost)\b`, false, false))
+	pats := []*pattern{ai, ver, unless}
+	sc := newScanner(pats)
+	cases := []struct {
+		m    *pattern
+		text string
+		want bool
+	}{
+		{ai, "The buffer is released in a maintainer's tree again.", false}, // "as" inside "released"
+		{ai, "Speaking as an\nAI, certainly.", true},
+		{ai, "I hope this helps.", true},
+		{ver, "foo.bar and a.b", false},
+		{ver, "on 6.1 only", true},
+		{unless, "perror(\"setsockopt\"); the error is fine", false},
+		{unless, "the return value is silently\nlost here", true},
 	}
-	for pat, want := range cases {
-		m := newMatcher(regexp.MustCompile(pat))
-		if want == nil {
-			assert.Empty(t, m.need, pat)
-			continue
-		}
-		require.NotEmpty(t, m.need, pat)
-		// Every literal needed must occur in some text the pattern matches;
-		// here: each need is a part of one of the wanted strings.
-		for _, n := range m.need {
-			found := false
-			for _, w := range want {
-				found = found || strings.Contains(w, n)
+	for _, c := range cases {
+		x := newText(c.text, sc)
+		plan := x.plan(c.m)
+		require.NotNil(t, plan)
+		assert.Equal(t, c.want, plan[0] != 0, "%s on %q", c.m, c.text)
+		sameMatches(t, pats, sc, c.text)
+	}
+	// Only the branch whose tokens occur runs.
+	x := newText("I hope this helps.", sc)
+	assert.Equal(t, uint64(0b100), x.plan(ai)[0])
+}
+
+// A pruned branch keeps its groups, so that $1 and named groups still
+// mean what they mean in the whole pattern.
+func TestPrunedBranchesKeepTheirGroups(t *testing.T) {
+	m := mustPattern(`(?i)\b(?:(alpha)(\d+)|(?P<b>beta)(\d+))`)
+	require.NotNil(t, m.alt)
+	sc := newScanner([]*pattern{m})
+	x := newText("here is beta42", sc)
+	assert.Equal(t, uint64(0b10), x.plan(m)[0])
+	m.calls.Store(variantAfter) // past the runs that use the whole pattern
+	assert.NotEqual(t, m.regexp().String(), m.variant(0b10).String())
+	got := x.findAt(m, -1)
+	require.Len(t, got, 1)
+	assert.Equal(t, m.regexp().FindAllStringSubmatchIndex("here is beta42", -1), got)
+	assert.Equal(t, 3, m.subexpIndex("b"))
+	assert.Equal(t, m.regexp().SubexpIndex("b"), m.subexpIndex("b"))
+}
+
+func TestAutomatonFindsEveryOccurrence(t *testing.T) {
+	lits := []string{"he", "she", "his", "hers", "a", "ab", "bab"}
+	a := newAutomaton(lits)
+	text := "uSHErs HIS babab"
+	type hit struct{ lit, end int }
+	var got []hit
+	a.scan(text, func(lit, end int) { got = append(got, hit{lit, end}) })
+	var want []hit
+	lower := strings.ToLower(text)
+	for end := 1; end <= len(lower); end++ {
+		for id, l := range lits {
+			if strings.HasSuffix(lower[:end], l) {
+				want = append(want, hit{id, end})
 			}
-			assert.True(t, found, "%s: need %q is in none of %q", pat, n, want)
 		}
+	}
+	assert.ElementsMatch(t, want, got)
+	for i := 1; i < len(got); i++ {
+		assert.LessOrEqual(t, got[i-1].end, got[i].end, "hits come in order of end")
 	}
 }
 
 func TestParagraphsAndOffsets(t *testing.T) {
 	txt := "first line\nsecond line\n\nthird PARA here\n\n\nlast"
-	x := newText(txt)
-	var got []string
-	for _, p := range x.paras {
-		got = append(got, txt[p[0]:p[1]])
+	para := mustPattern(`(?i)para here`)
+	across := mustPattern(`line\s+third`)
+	within := mustPattern(`first line\s+second`)
+	many := mustPattern(`(?i)line|para|last`)
+	sc := newScanner([]*pattern{para, across, within, many})
+	for _, s := range []*scanner{sc, nil} {
+		x := newText(txt, s)
+		var got []string
+		for _, p := range x.paras {
+			got = append(got, txt[p[0]:p[1]])
+		}
+		assert.Equal(t, []string{"first line\nsecond line\n", "third PARA here\n", "\nlast"}, got)
+		loc := x.first(para)
+		require.NotNil(t, loc)
+		assert.Equal(t, "PARA here", txt[loc[0]:loc[1]])
+		assert.Nil(t, x.first(across), "matches do not span a blank line")
+		assert.NotNil(t, x.first(within), "but do span a single line break")
+		assert.Len(t, x.findAll(many, -1), 4)
+		assert.Len(t, x.findAll(many, 2), 2)
 	}
-	assert.Equal(t, []string{"first line\nsecond line\n", "third PARA here\n", "\nlast"}, got)
-	loc := x.first(newMatcher(regexp.MustCompile(`(?i)para here`)))
-	require.NotNil(t, loc)
-	assert.Equal(t, "PARA here", txt[loc[0]:loc[1]])
-	assert.Nil(t, x.first(newMatcher(regexp.MustCompile(`line\s+third`))), "matches do not span a blank line")
-	assert.NotNil(t, x.first(newMatcher(regexp.MustCompile(`first line\s+second`))), "but do span a single line break")
-	assert.Len(t, x.findAllIndex(regexp.MustCompile(`(?i)line|para|last`), -1), 4)
-	assert.Len(t, x.findAllIndex(regexp.MustCompile(`(?i)line|para|last`), 2), 2)
 }
 
-// A sequence keeps the literal sets of its other parts, so a paragraph
-// holding only the most selective literal is still skipped.
-func TestPrefilterAlsoNeedsTheOtherParts(t *testing.T) {
-	m := newMatcher(regexp.MustCompile(`(?i)\b(?:error|return value) is (?:silently )?(?:ignored|lost)\b`))
-	require.NotEmpty(t, m.need)
-	require.NotEmpty(t, m.also)
-	assert.False(t, m.possible("perror(\"setsockopt\"); the error is fine"))
-	assert.True(t, m.possible("the error is silently ignored"))
-	x := newText("perror(\"x\");\n\nthe return value is lost here\n")
-	assert.Len(t, x.findAt(m, -1), 1)
+// The expressions that run on the short strings around matches find, with
+// their token scanner and windows, what the regexp alone finds.
+func TestShortStringPatternsEqualPlain(t *testing.T) {
+	pack, err := KernelRules()
+	require.NoError(t, err)
+	v := pack.Versions
+	auxes := []*auxRe{reRuleNegation, reNoPrivilege, reNegation, reSentenceEnd,
+		v.context, v.notAfter, v.skipLine, v.vendor, v.introduced, v.fixed, v.running}
+	for _, x := range pack.Facts {
+		if x.notAfter != nil {
+			auxes = append(auxes, x.notAfter)
+		}
+		if x.section != nil {
+			auxes = append(auxes, x.section)
+		}
+	}
+	var strs []string
+	for _, c := range loadCases(t) {
+		for _, s := range []string{c.Subject, c.Body} {
+			strs = append(strs, s)
+			for i := 0; i < len(s); i += 97 {
+				strs = append(strs, s[i:min(len(s), i+300)], s[max(0, i-48):i])
+			}
+		}
+	}
+	strs = append(strs, "built with gcc 12.2\n  \n  on 6.1", "fixed in\n\n 6.6.2", "not yet fixed; see 5.4", "a\u017f root")
+	for _, a := range auxes {
+		require.NotNil(t, a)
+		fast, plain := auxView{a: a}, auxView{a: a, plain: true}
+		for _, s := range strs {
+			require.Equal(t, plain.FindAllStringIndex(s, -1), fast.FindAllStringIndex(s, -1), "%s on %q", a, s)
+			require.Equal(t, plain.MatchString(s), fast.MatchString(s), "%s on %q", a, s)
+			require.Equal(t, plain.ReplaceAllString(s, " "), fast.ReplaceAllString(s, " "), "%s on %q", a, s)
+		}
+	}
+}
+
+func TestContentLineBreaks(t *testing.T) {
+	cases := map[string]int{
+		`(?i)\bno\s+such\s+crash\b`:         2, // two runs of white space
+		`(?m)^\W*steps\b[^\n]*:?\s*\n\s*\S`: 4, // \W*, \s*, \n, \s*
+		`\b([a-z_][a-z0-9_]{2,})\(\)`:       0,
+		`(?s)foo.*bar`:                      -1, // any byte, repeated
+		`(?:foo\n)+`:                        -1,
+		`\W{0,6}x`:                          1,
+		`(?:\n[ \t]*){2}`:                   2,
+	}
+	for expr, want := range cases {
+		n, _ := maxNewlines(mustPattern(expr).tree)
+		assert.Equal(t, want, n, expr)
+	}
+	// A pattern whose runs cross blank-ish lines still finds its match in
+	// the window around its token.
+	m := mustPattern(`(?i)\bno\s+such\s+crash\b`)
+	sc := newScanner([]*pattern{m})
+	s := strings.Repeat("filler line of text\n", 20) + "no\n \t\n  \nsuch\n \ncrash here\n" + strings.Repeat("more filler text\n", 20)
+	x := newText(s, sc)
+	require.Len(t, x.paras, 1, "\\n \\t\\n holds no blank line")
+	sameMatches(t, []*pattern{m}, sc, s)
+	require.Len(t, x.findAt(m, -1), 1)
+	w := x.windows(m, 1, 0)
+	require.Len(t, w, 1)
+	assert.Less(t, w[0][1]-w[0][0], len(s)/2, "the window is the lines around the token")
 }

@@ -62,8 +62,8 @@ type Rule struct {
 	Source string `yaml:"-" json:"source"`
 	Line   int    `yaml:"-" json:"line"`
 
-	match  []matcher
-	unless []matcher
+	match  []*pattern
+	unless []*pattern
 }
 
 // Requires holds a rule's conditions on Facts; every condition that is set
@@ -373,18 +373,18 @@ func (r *Rule) compile() error {
 	}
 	r.match, r.unless = nil, nil
 	for _, p := range r.Match {
-		re, err := compilePattern(p, r.CaseSensitive, false)
+		m, err := parseRulePattern(p, r.CaseSensitive, false)
 		if err != nil {
 			return fmt.Errorf("match pattern %q: %w", p, err)
 		}
-		r.match = append(r.match, newMatcher(re))
+		r.match = append(r.match, m)
 	}
 	for _, p := range r.Unless {
-		re, err := compilePattern(p, r.CaseSensitive, false)
+		m, err := parseRulePattern(p, r.CaseSensitive, false)
 		if err != nil {
 			return fmt.Errorf("unless pattern %q: %w", p, err)
 		}
-		r.unless = append(r.unless, newMatcher(re))
+		r.unless = append(r.unless, m)
 	}
 	return nil
 }

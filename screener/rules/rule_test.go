@@ -235,8 +235,8 @@ func TestEngineMechanics(t *testing.T) {
 }
 
 func TestNegationIgnoresWhatTheAttackerLacks(t *testing.T) {
-	assert.False(t, negatedBefore("A user without root can read", len("A user without root can ")))
-	assert.False(t, negatedBefore("needs no privileges and can kill", len("needs no privileges and can ")))
-	assert.True(t, negatedBefore("a user cannot read", len("a user cannot ")))
-	assert.True(t, negatedBefore("without root it does not read", len("without root it does not ")))
+	assert.False(t, negatedBefore(newText("A user without root can read", nil), len("A user without root can ")))
+	assert.False(t, negatedBefore(newText("needs no privileges and can kill", nil), len("needs no privileges and can ")))
+	assert.True(t, negatedBefore(newText("a user cannot read", nil), len("a user cannot ")))
+	assert.True(t, negatedBefore(newText("without root it does not read", nil), len("without root it does not ")))
 }
