@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 
 	"github.com/urfave/cli/v2"
 
@@ -36,7 +37,7 @@ func evalCommand() *cli.Command {
 		&cli.StringFlag{Name: "split", Value: "all", Usage: "score one part of the corpus: `dev`, test or all"},
 		&cli.StringFlag{Name: "simulate", Usage: "replace the model by a simulated one that knows the labels and answers wrong on a share of the reports: `ERROR_RATE[,SEED]` (e.g. 0.25,7); no server, no cache"},
 		&cli.IntFlag{Name: "repeat", Value: 1, Usage: "screen each report `N` times (cache off) and report answer consistency"},
-		&cli.IntFlag{Name: "folds", Usage: "cross-validate the baseline with `K` stratified folds (train one like --baseline-model on K-1, test on the held-out fold)"},
+		&cli.IntFlag{Name: "folds", Usage: "cross-fit with `K` stratified folds: on K-1 folds refit the rules' weights and train a baseline like --baseline-model, screen the held-out fold with them"},
 		&cli.IntFlag{Name: "resamples", Value: 1000, Usage: "bootstrap resamples for the 95% intervals"},
 		&cli.Float64Flag{Name: "min-accuracy", Usage: "fail (exit 1) when verdict accuracy is below `X`"},
 		&cli.Float64Flag{Name: "min-security-recall", Usage: "fail (exit 1) when security recall is below `X`"},
@@ -58,9 +59,10 @@ func evalCommand() *cli.Command {
 			"A baseline model is never scored on reports it was trained on, whether it answers as the backend\n" +
 			"or votes beside a model: reports are matched by content (normalised body), and a corpus sharing\n" +
 			"any report with the model's training set is refused with the count. The built-in model was trained\n" +
-			"on the dev split of the bundled corpus, so --split test scores it directly; --folds K cross-validates\n" +
-			"instead (trains a baseline like --baseline-model, or the built-in one, on K-1 folds and screens the\n" +
-			"held-out one).",
+			"on the dev split of the bundled corpus, so --split test scores it directly; --folds K cross-fits\n" +
+			"instead: for each fold it refits the rules' weights and trains a baseline like --baseline-model (or\n" +
+			"the built-in one) on the other K-1 folds and screens the held-out fold with them, so that no voter\n" +
+			"has seen the reports it is scored on (the weights the rules ship with were fitted on dev).",
 		Flags:  flags,
 		Action: evalRun,
 		Subcommands: []*cli.Command{{
@@ -353,12 +355,20 @@ func simulatedConfig(c *cli.Context, crp *corpus.Corpus, spec eval.SimulateSpec,
 	}, nil
 }
 
-// foldTrainer returns the trainer --folds uses: the offline baseline
-// classifier, trained afresh on each fold's training reports with the
-// options of the baseline model in force (--baseline-model, or the
-// built-in one) and the same threat model and rules as the rest of the
-// pipeline. It answers as the backend (--backend baseline), or votes
-// beside the model (--simulate, or a model backend).
+// foldTrainer returns the trainer --folds uses. It cross-fits every voter
+// that learns from the corpus, so that a held-out report meets only voters
+// that never saw it, as a new report would: on each fold's training
+// reports it refits the rules' weights and decisive records (rules.Fit
+// with its defaults, as `rules fit` and go generate do) and trains the
+// offline baseline classifier with the options of the baseline model in
+// force (--baseline-model, or the built-in one), over the refitted rules.
+// The baseline answers as the backend (--backend baseline) or votes beside
+// the model (--simulate, or a model backend); with --backend rules only
+// the rules are refitted.
+//
+// The rules' findings and facts do not depend on their weights, so each
+// report is evaluated once for every fold's training (the held-out fold is
+// screened afresh, with the fold's weights).
 func foldTrainer(c *cli.Context, crp *corpus.Corpus, sim *eval.SimulateSpec) (eval.Trainer, error) {
 	tm, eng, err := loadThreatModelAndRules(c)
 	if err != nil {
@@ -372,7 +382,7 @@ func foldTrainer(c *cli.Context, crp *corpus.Corpus, sim *eval.SimulateSpec) (ev
 	opt.ThreatModel = tm
 	var base screener.Config
 	var foldCache *modelCache
-	asBackend := false
+	asBackend, rulesOnly := false, false
 	if sim != nil {
 		if base, err = simulatedConfig(c, crp, *sim, tm, eng); err != nil {
 			return nil, err
@@ -384,7 +394,7 @@ func foldTrainer(c *cli.Context, crp *corpus.Corpus, sim *eval.SimulateSpec) (ev
 		}
 		switch {
 		case mb.backend == nil:
-			return nil, usageErr("eval: --folds trains the baseline classifier; --backend rules has none (use --backend baseline, a model backend, or --simulate)")
+			rulesOnly = true
 		case mb.backend.Name() == baseline.Name:
 			asBackend = true
 		}
@@ -392,29 +402,66 @@ func foldTrainer(c *cli.Context, crp *corpus.Corpus, sim *eval.SimulateSpec) (ev
 		if err := mb.configure(c, &base); err != nil {
 			return nil, err
 		}
-		if mb.evalCache != nil {
+		if mb.evalCache != nil && !rulesOnly {
 			foldCache = &modelCache{dir: filepath.Join(mb.cacheRoot, "baseline"), fingerprint: rulesFingerprint(c)}
 		}
 	}
+	// The evaluation cache of the screener holds evaluations by the
+	// engine's own weights: a fold's engine must not be served them.
+	base.EvalCache = nil
+	evaluate := memoEvaluate(eng)
 	return func(ctx context.Context, train []corpus.LabeledReport) (*screener.Screener, error) {
+		rex := make([]rules.Example, len(train))
+		for i, lr := range train {
+			rex[i] = rules.Example{ID: lr.Label.ID, Report: lr.Report, Category: lr.Label.Category}
+		}
+		feng, _, err := eng.Refit(ctx, rex, rules.FitOptions{Seed: rules.DefaultSeed, Evaluate: evaluate})
+		if err != nil {
+			return nil, err
+		}
+		cfg := base
+		cfg.Rules = feng
+		if rulesOnly {
+			return screener.New(cfg)
+		}
 		ex := make([]baseline.Example, len(train))
 		for i, lr := range train {
 			ex[i] = baseline.Example{Report: lr.Report, Verdict: lr.Label.Verdict, Category: lr.Label.Category}
 		}
 		opt := opt
-		opt.Evaluate = func(r *intake.Report) rules.Evaluation { return base.EvalCache.Evaluate(r, eng) }
-		m, err := trainCached(ex, eng, opt, foldCache)
+		opt.Evaluate = evaluate
+		m, err := trainCached(ex, feng, opt, foldCache)
 		if err != nil {
 			return nil, err
 		}
-		cfg := base
 		if asBackend {
-			cfg.Backend = baseline.NewBackend(m, eng)
+			cfg.Backend = baseline.NewBackend(m, feng)
 		} else {
-			cfg.Voter = baselineVoter(m, tm, eng)
+			cfg.Voter = baselineVoter(m, tm, feng)
 		}
 		return screener.New(cfg)
 	}, nil
+}
+
+// memoEvaluate returns eng's evaluation of a report, computed once per
+// report (by identity) and shared by every fold's training. It is safe for
+// concurrent use.
+func memoEvaluate(eng *rules.Engine) func(*intake.Report) rules.Evaluation {
+	var mu sync.Mutex
+	memo := map[*intake.Report]rules.Evaluation{}
+	return func(r *intake.Report) rules.Evaluation {
+		mu.Lock()
+		ev, ok := memo[r]
+		mu.Unlock()
+		if ok {
+			return ev
+		}
+		ev = eng.Evaluate(r)
+		mu.Lock()
+		memo[r] = ev
+		mu.Unlock()
+		return ev
+	}
 }
 
 // modelCache keeps the baseline models eval --folds trains, beside the

@@ -292,3 +292,30 @@ func TestScreenWithAModelHasTheBaselineVote(t *testing.T) {
 		assert.Nil(t, jsonl(t, out)[0]["baseline"], "--backend %s: no third voter", b)
 	}
 }
+
+// eval --folds cross-fits the rules too: with --backend rules (no baseline
+// to train) it refits the rules' weights on each fold's training reports
+// and scores the held-out folds, instead of refusing.
+func TestEvalFoldsCrossFitTheRules(t *testing.T) {
+	isolate(t)
+	dir := evalCorpus(t)
+	code, out, errOut := secscreen(t, "eval", "--json", "-", "--resamples", "20", "--corpus", dir, "--backend", "rules", "--folds", "2")
+	require.Equal(t, exitOK, code, errOut)
+	var doc struct {
+		Folds int `json:"folds"`
+		Rows  []struct {
+			ID    string `json:"id"`
+			Fold  int    `json:"fold"`
+			Rules struct {
+				Verdict string `json:"verdict"`
+			} `json:"rules"`
+		} `json:"rows"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &doc), out)
+	assert.Equal(t, 2, doc.Folds)
+	require.Len(t, doc.Rows, 16)
+	for _, r := range doc.Rows {
+		assert.Contains(t, []int{1, 2}, r.Fold, r.ID)
+		assert.NotEmpty(t, r.Rules.Verdict, r.ID)
+	}
+}
