@@ -40,6 +40,7 @@ func trainCommand() *cli.Command {
 			&cli.IntFlag{Name: "rule-weight", Value: baseline.DefaultRuleWeight, Usage: "nb: count each rule or fact feature `N` times"},
 			&cli.IntFlag{Name: "min-count", Value: baseline.DefaultMinCount, Usage: "keep words found in at least `N` training reports"},
 			&cli.IntFlag{Name: "max-features", Value: baseline.DefaultMaxFeatures, Usage: "read at most `N` distinct words and word pairs per report"},
+			&cli.IntFlag{Name: "char-grams", Value: baseline.DefaultCharGrams, Usage: "also read the character `N`-grams of the words (0: words and word pairs only)"},
 			&cli.IntFlag{Name: "folds", Value: baseline.DefaultFolds, Usage: "calibrate on `K` stratified held-out folds"},
 			&cli.IntFlag{Name: "seed", Value: baseline.DefaultSeed, Usage: "seed `N` of the calibration folds"},
 			&cli.Float64Flag{Name: "target-recall", Value: baseline.DefaultTargetRecall, Usage: "choose the security threshold for held-out security recall `R`"},
@@ -66,6 +67,7 @@ func trainOptions(c *cli.Context) (baseline.TrainOptions, error) {
 		Algo:         c.String("algo"),
 		MinCount:     c.Int("min-count"),
 		MaxFeatures:  c.Int("max-features"),
+		CharGrams:    c.Int("char-grams"),
 		Folds:        c.Int("folds"),
 		Seed:         uint64(c.Int("seed")),
 		TargetRecall: c.Float64("target-recall"),
@@ -103,6 +105,8 @@ func trainOptions(c *cli.Context) (baseline.TrainOptions, error) {
 		return opt, usageErr("train: --min-count must be at least 1")
 	case opt.MaxFeatures < 1:
 		return opt, usageErr("train: --max-features must be at least 1")
+	case opt.CharGrams < 0:
+		return opt, usageErr("train: --char-grams must not be negative")
 	case opt.Folds < 2:
 		return opt, usageErr("train: --folds must be at least 2")
 	case c.Int("seed") < 1:

@@ -51,6 +51,9 @@ const (
 	// DefaultMaxFeatures bounds the distinct text features taken from one
 	// report.
 	DefaultMaxFeatures = 4000
+	// DefaultCharGrams is the length of the character n-grams read beside
+	// the words (0: none).
+	DefaultCharGrams = 0
 	// DefaultRuleWeight is how many times naive Bayes counts a rule or
 	// fact feature against a word's once.
 	DefaultRuleWeight = 2
@@ -102,6 +105,11 @@ type TrainOptions struct {
 	// RuleWeight is how many times naive Bayes counts each rule or fact
 	// feature; 0 means DefaultRuleWeight.
 	RuleWeight int `json:"rule_weight,omitempty"`
+	// CharGrams, when positive, adds the character n-grams of this length
+	// of the report's words to its text features (see charGrams): they
+	// resist phrasing the training reports did not use. 0: words and word
+	// pairs only.
+	CharGrams int `json:"char_grams,omitempty"`
 	// RuleScale is the length of the rules' block of logistic
 	// regression's feature vector; 0 means DefaultRuleScale.
 	RuleScale float64 `json:"rule_scale,omitempty"`
@@ -412,7 +420,7 @@ func newTrainSet(ex []Example, eng *rules.Engine, opt TrainOptions) *trainSet {
 	}
 	for i, e := range ex {
 		ev := evaluate(e.Report)
-		ts.docs[i] = extract(e.Report, &ev, opt.MaxFeatures, opt.RuleWeight)
+		ts.docs[i] = extract(e.Report, &ev, opt.MaxFeatures, opt.RuleWeight, opt.CharGrams)
 		ts.cls[i], _ = slices.BinarySearch(ids, e.Category)
 		ts.hashes[i] = keys[e.Report]
 	}
