@@ -72,6 +72,9 @@ func trainOptions(c *cli.Context) (baseline.TrainOptions, error) {
 		Seed:         uint64(c.Int("seed")),
 		TargetRecall: c.Float64("target-recall"),
 	}
+	if opt.CharGrams == 0 {
+		opt.CharGrams = -1 // none: zero options would take the default
+	}
 	var other []string
 	switch opt.Algo {
 	case baseline.AlgoLogReg:
@@ -105,7 +108,7 @@ func trainOptions(c *cli.Context) (baseline.TrainOptions, error) {
 		return opt, usageErr("train: --min-count must be at least 1")
 	case opt.MaxFeatures < 1:
 		return opt, usageErr("train: --max-features must be at least 1")
-	case opt.CharGrams < 0:
+	case c.Int("char-grams") < 0:
 		return opt, usageErr("train: --char-grams must not be negative")
 	case opt.Folds < 2:
 		return opt, usageErr("train: --folds must be at least 2")

@@ -52,8 +52,11 @@ const (
 	// report.
 	DefaultMaxFeatures = 4000
 	// DefaultCharGrams is the length of the character n-grams read beside
-	// the words (0: none).
-	DefaultCharGrams = 0
+	// the words. Chosen by 5-fold cross-validation on the dev
+	// split: held-out verdict log-loss 0.354 with words and pairs alone,
+	// 0.319, 0.315 and 0.326 with 3-, 4- and 5-grams (logistic regression;
+	// naive Bayes 0.426 and 0.418 at 4).
+	DefaultCharGrams = 4
 	// DefaultRuleWeight is how many times naive Bayes counts a rule or
 	// fact feature against a word's once.
 	DefaultRuleWeight = 2
@@ -107,8 +110,10 @@ type TrainOptions struct {
 	RuleWeight int `json:"rule_weight,omitempty"`
 	// CharGrams, when positive, adds the character n-grams of this length
 	// of the report's words to its text features (see charGrams): they
-	// resist phrasing the training reports did not use. 0: words and word
-	// pairs only.
+	// resist phrasing the training reports did not use. 0 means
+	// DefaultCharGrams when training; negative, words and word pairs
+	// only. A saved model keeps the length it was trained with (0 in
+	// models from before character n-grams: none).
 	CharGrams int `json:"char_grams,omitempty"`
 	// RuleScale is the length of the rules' block of logistic
 	// regression's feature vector; 0 means DefaultRuleScale.
@@ -153,6 +158,9 @@ func (o TrainOptions) withDefaults() TrainOptions {
 	}
 	if o.MaxFeatures <= 0 {
 		o.MaxFeatures = DefaultMaxFeatures
+	}
+	if o.CharGrams == 0 {
+		o.CharGrams = DefaultCharGrams
 	}
 	if o.Folds <= 0 {
 		o.Folds = DefaultFolds
