@@ -15,6 +15,10 @@
 //     TrainOptions.MaxFeatures of them per report, in order of first
 //     occurrence; those found in fewer than TrainOptions.MinCount training
 //     reports are dropped;
+//   - the character n-grams of those words (TrainOptions.CharGrams, 4 by
+//     default, each word framed by '<' and '>': "<unp", "rivi", "ged>"), at
+//     most MaxFeatures more, dropped by the same count, so that words of one
+//     stem written differently share evidence;
 //   - what the rules saw (package rules): "rule:ID" for every rule that
 //     fired, "rulecat:CATEGORY" for the category it supports, "fact:NAME"
 //     for facts such as a reproducer, a stack trace or maintained versions
