@@ -368,7 +368,9 @@ func simulatedConfig(c *cli.Context, crp *corpus.Corpus, spec eval.SimulateSpec,
 //
 // The rules' findings and facts do not depend on their weights, so each
 // report is evaluated once for every fold's training (the held-out fold is
-// screened afresh, with the fold's weights).
+// screened afresh, with the fold's weights). With a model backend's cache,
+// each fold's evaluations are kept under a key that also names the
+// reports, in order, its weights were fitted on.
 func foldTrainer(c *cli.Context, crp *corpus.Corpus, sim *eval.SimulateSpec) (eval.Trainer, error) {
 	tm, eng, err := loadThreatModelAndRules(c)
 	if err != nil {
@@ -383,6 +385,7 @@ func foldTrainer(c *cli.Context, crp *corpus.Corpus, sim *eval.SimulateSpec) (ev
 	var base screener.Config
 	var foldCache *modelCache
 	asBackend, rulesOnly := false, false
+	evalCacheDir := ""
 	if sim != nil {
 		if base, err = simulatedConfig(c, crp, *sim, tm, eng); err != nil {
 			return nil, err
@@ -402,12 +405,16 @@ func foldTrainer(c *cli.Context, crp *corpus.Corpus, sim *eval.SimulateSpec) (ev
 		if err := mb.configure(c, &base); err != nil {
 			return nil, err
 		}
-		if mb.evalCache != nil && !rulesOnly {
-			foldCache = &modelCache{dir: filepath.Join(mb.cacheRoot, "baseline"), fingerprint: rulesFingerprint(c)}
+		if mb.evalCache != nil {
+			evalCacheDir = filepath.Join(mb.cacheRoot, "rules")
+			if !rulesOnly {
+				foldCache = &modelCache{dir: filepath.Join(mb.cacheRoot, "baseline"), fingerprint: rulesFingerprint(c)}
+			}
 		}
 	}
 	// The evaluation cache of the screener holds evaluations by the
-	// engine's own weights: a fold's engine must not be served them.
+	// engine's own weights: each fold's engine gets its own, keyed also by
+	// the reports its weights were fitted on.
 	base.EvalCache = nil
 	evaluate := memoEvaluate(eng)
 	return func(ctx context.Context, train []corpus.LabeledReport) (*screener.Screener, error) {
@@ -415,12 +422,20 @@ func foldTrainer(c *cli.Context, crp *corpus.Corpus, sim *eval.SimulateSpec) (ev
 		for i, lr := range train {
 			rex[i] = rules.Example{ID: lr.Label.ID, Report: lr.Report, Category: lr.Label.Category}
 		}
-		feng, _, err := eng.Refit(ctx, rex, rules.FitOptions{Seed: rules.DefaultSeed, Evaluate: evaluate})
+		feng, fit, err := eng.Refit(ctx, rex, rules.FitOptions{Seed: rules.DefaultSeed, Evaluate: evaluate})
 		if err != nil {
 			return nil, err
 		}
 		cfg := base
 		cfg.Rules = feng
+		if fp := rulesFingerprint(c); evalCacheDir != "" && fp != "" {
+			// The fit depends on its examples and their order.
+			order := sha256.New()
+			for _, x := range rex {
+				fmt.Fprintf(order, "%s\x00", x.ID)
+			}
+			cfg.EvalCache = screener.NewEvalCache(evalCacheDir, fmt.Sprintf("%s\x00refit %s %x", fp, fit.Weights.Corpus.Fingerprint, order.Sum(nil)))
+		}
 		if rulesOnly {
 			return screener.New(cfg)
 		}
