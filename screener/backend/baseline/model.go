@@ -39,8 +39,11 @@ const (
 // Defaults of TrainOptions.
 const (
 	// DefaultAlgo is the algorithm Train uses when none is named: the one
-	// that won the comparison in README ("The offline baseline").
-	DefaultAlgo = AlgoLogReg
+	// that won the comparison in README ("The offline baseline"). Naive
+	// Bayes, by McNemar's exact test on the test split (its own answers,
+	// p = 0.027), the rule set before the test split was scored; logistic
+	// regression had led on dev cross-validation (p = 0.073).
+	DefaultAlgo = AlgoNaiveBayes
 	// DefaultAlpha is the additive (Lidstone) smoothing of naive Bayes'
 	// feature counts.
 	DefaultAlpha = 0.1
