@@ -261,7 +261,8 @@ func TestTrainUsage(t *testing.T) {
 	}{
 		{[]string{"--algo", "svm"}, `--algo "svm"`},
 		{[]string{"--algo", "nb", "--lambda", "0.1"}, "--lambda does not apply to --algo nb"},
-		{[]string{"--alpha", "0.5"}, "--alpha does not apply to --algo logreg"},
+		{[]string{"--algo", "logreg", "--alpha", "0.5"}, "--alpha does not apply to --algo logreg"},
+		{[]string{"--rule-scale", "1"}, "--rule-scale does not apply to --algo nb"},
 		{[]string{"--split", "nope"}, "--split"},
 		{[]string{"--folds", "1"}, "--folds must be at least 2"},
 		{[]string{"--target-recall", "1.5"}, "--target-recall"},

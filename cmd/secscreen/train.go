@@ -23,8 +23,9 @@ func trainCommand() *cli.Command {
 		Name:  "train",
 		Usage: "train the offline baseline classifier on a labeled corpus",
 		Description: "Reads the dev split of --corpus (labels.jsonl and the reports it names; the test split is\n" +
-			"sealed for measuring), evaluates every report with the rules, fits a classifier over words, word pairs and the rules'\n" +
-			"findings (--algo logreg: L2-regularised logistic regression, the default; nb: naive Bayes),\n" +
+			"sealed for measuring), evaluates every report with the rules, fits a classifier over words, word pairs, their\n" +
+			"character n-grams and the rules' findings (--algo nb: naive Bayes, the default; logreg: L2-regularised\n" +
+			"logistic regression),\n" +
 			"calibrates it on --folds held-out folds (a temperature, and the security threshold that reaches\n" +
 			"--target-recall), and writes it to -o. Trained on dev only, a model scores the test split\n" +
 			"directly. A report file that cannot be read is reported and skipped. The built-in\n" +

@@ -29,7 +29,7 @@
 //
 // # Two algorithms
 //
-// Logistic regression (AlgoLogReg, the default) weighs each feature by its
+// Logistic regression (AlgoLogReg) weighs each feature by its
 // inverse document frequency and scales the words' block of the vector to
 // length 1 and the rules' block to TrainOptions.RuleScale. A verdict model
 // (multinomial, class-balanced log-loss, L2 penalty λ chosen among Lambdas
@@ -37,10 +37,10 @@
 // category model on the same features picks the category within the
 // verdict. Both are fitted by L-BFGS from zero weights.
 //
-// Naive Bayes (AlgoNaiveBayes) is multinomial with binary per-report
-// counts, rule features counting TrainOptions.RuleWeight times, Lidstone
-// smoothing TrainOptions.Alpha and add-one class priors. It learns the
-// categories; a verdict's probability is the sum of its categories'.
+// Naive Bayes (AlgoNaiveBayes, the default) is multinomial with binary
+// per-report counts, rule features counting TrainOptions.RuleWeight times,
+// Lidstone smoothing TrainOptions.Alpha and add-one class priors. It learns
+// the categories; a verdict's probability is the sum of its categories'.
 //
 // Both were compared by 5-fold cross-validation on the dev split (README,
 // "The offline baseline"); DefaultAlgo is the winner.
