@@ -2,7 +2,9 @@ package eval
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
+	"sync"
 
 	"github.com/secscreen/secscreen/corpus"
 	"github.com/secscreen/secscreen/screener"
@@ -15,6 +17,8 @@ import (
 type FoldTrainerOptions struct {
 	// Base is the configuration every fold's screener starts from: threat
 	// model, rules, backend (or a simulated model), prompt and the rest.
+	// Its rules are refitted on each fold; its evaluation cache, which
+	// holds evaluations by the shipped weights, is not used.
 	Base screener.Config
 	// Train are the training options of the baseline model in force (the
 	// built-in one, or the one named by --baseline-model), so that a fold's
@@ -23,37 +27,95 @@ type FoldTrainerOptions struct {
 	// AsBackend makes each fold's model answer as the backend; otherwise it
 	// votes beside Base's backend.
 	AsBackend bool
+	// RulesOnly refits only the rules: no baseline is trained (the rules
+	// backend).
+	RulesOnly bool
 	// CacheDir keeps the trained models (baseline.TrainCached) when it and
 	// Fingerprint are set.
 	CacheDir, Fingerprint string
+	// EvalCacheDir keeps each fold's rules evaluations, under a key that
+	// names Fingerprint, the fitted weights and the reports they were
+	// fitted on, when it and Fingerprint are set.
+	EvalCacheDir string
 }
 
-// FoldTrainer returns the Trainer of `eval --folds`: the offline baseline
-// classifier trained afresh on each fold's training reports, with the same
-// threat model and rules as the rest of the pipeline, answering as the
-// backend or voting beside the model.
+// FoldTrainer returns the Trainer of `eval --folds`. It cross-fits every
+// voter that learns from the corpus, so that a held-out report meets only
+// voters that never saw it, as a new report would: on each fold's training
+// reports it refits the rules' weights and decisive records (rules.Fit with
+// its defaults, as `rules fit` and go generate do) and trains the offline
+// baseline classifier over the refitted rules, answering as the backend or
+// voting beside the model.
+//
+// The rules' findings and facts do not depend on their weights, so each
+// report is evaluated once for every fold's training; the held-out fold is
+// screened afresh, with the fold's weights.
 func FoldTrainer(o FoldTrainerOptions) Trainer {
 	eng, tm := o.Base.Rules, o.Base.ThreatModel
 	opt := o.Train
 	opt.ThreatModel = tm
+	base := o.Base
+	base.EvalCache = nil
+	evaluate := memoEvaluate(eng)
 	return func(ctx context.Context, train []corpus.LabeledReport) (*screener.Screener, error) {
+		rex := make([]rules.Example, len(train))
+		for i, lr := range train {
+			rex[i] = rules.Example{ID: lr.Label.ID, Report: lr.Report, Category: lr.Label.Category}
+		}
+		feng, fit, err := eng.Refit(ctx, rex, rules.FitOptions{Seed: rules.DefaultSeed, Evaluate: evaluate})
+		if err != nil {
+			return nil, err
+		}
+		cfg := base
+		cfg.Rules = feng
+		if o.EvalCacheDir != "" && o.Fingerprint != "" {
+			// The fit depends on its examples and their order.
+			order := sha256.New()
+			for _, x := range rex {
+				fmt.Fprintf(order, "%s\x00", x.ID)
+			}
+			cfg.EvalCache = screener.NewEvalCache(o.EvalCacheDir, fmt.Sprintf("%s\x00refit %s %x", o.Fingerprint, fit.Weights.Corpus.Fingerprint, order.Sum(nil)))
+		}
+		if o.RulesOnly {
+			return screener.New(cfg)
+		}
 		ex := make([]baseline.Example, len(train))
 		for i, lr := range train {
 			ex[i] = baseline.Example{Report: lr.Report, Verdict: lr.Label.Verdict, Category: lr.Label.Category}
 		}
 		opt := opt
-		opt.Evaluate = func(r *intake.Report) rules.Evaluation { return o.Base.EvalCache.Evaluate(r, eng) }
-		m, err := baseline.TrainCached(ex, eng, opt, o.CacheDir, o.Fingerprint)
+		opt.Evaluate = evaluate
+		m, err := baseline.TrainCached(ex, feng, opt, o.CacheDir, o.Fingerprint)
 		if err != nil {
 			return nil, err
 		}
-		cfg := o.Base
 		if o.AsBackend {
-			cfg.Backend = baseline.NewBackend(m, eng)
+			cfg.Backend = baseline.NewBackend(m, feng)
 		} else {
-			cfg.Voter = baseline.Voter(m, tm, eng)
+			cfg.Voter = baseline.Voter(m, tm, feng)
 		}
 		return screener.New(cfg)
+	}
+}
+
+// memoEvaluate returns eng's evaluation of a report, computed once per
+// report (by identity) and shared by every fold's training. It is safe for
+// concurrent use.
+func memoEvaluate(eng *rules.Engine) func(*intake.Report) rules.Evaluation {
+	var mu sync.Mutex
+	memo := map[*intake.Report]rules.Evaluation{}
+	return func(r *intake.Report) rules.Evaluation {
+		mu.Lock()
+		ev, ok := memo[r]
+		mu.Unlock()
+		if ok {
+			return ev
+		}
+		ev = eng.Evaluate(r)
+		mu.Lock()
+		memo[r] = ev
+		mu.Unlock()
+		return ev
 	}
 }
 

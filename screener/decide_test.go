@@ -130,27 +130,78 @@ func TestDecideHeldRouteIsTheSecurityRouteAndSaysWhy(t *testing.T) {
 }
 
 func TestDecideBaselineAgreeingWithTheRulesIsPartlyAnEcho(t *testing.T) {
-	// The model says needs-info (1.5 × 0.6 = 0.9); the rules say
-	// not-security (0.8). The baseline, trained on the rules' findings,
-	// agrees with them: with the default echo share its vote tips the
-	// balance, with none it adds nothing and the model's answer stands.
+	// No model: the rules say not-security (0.8), the source tree says the
+	// cited code is missing (1.25 × 0.9 = 1.125). The baseline, trained on
+	// the rules' findings, agrees with them: with the default echo share
+	// (0.75 × 0.6 = 0.45) its vote tips the balance, with none it adds
+	// nothing and the tree's verdict wins.
 	ev := eval(threatmodel.NotSecurity, "leak.pointer", 0.8, false)
-	m := model("needs-info", "info.missing", 0.6)
 	b := base("not-security", "leak.pointer", 0.6)
-	r := decideWith(DefaultPolicy(), ev, m, b)
+	r := decideAll(DefaultPolicy(), ev, nil, b, srcOpinion(0.9))
 	assert.Equal(t, "not-security", r.Verdict)
 	assert.Equal(t, DecisionVoteBaseline, r.Decision)
 
 	p := DefaultPolicy()
 	p.BaselineEcho = 0
-	r = decideWith(p, ev, m, b)
-	assert.Equal(t, "needs-info", r.Verdict)
-	assert.Equal(t, DecisionVoteModel, r.Decision)
+	r = decideAll(p, ev, nil, b, srcOpinion(0.9))
+	assert.Equal(t, "invalid", r.Verdict)
+	assert.Equal(t, DecisionVoteSource, r.Decision)
 
 	// Disagreeing with the rules, the baseline is independent evidence and
-	// counts in full: here it sides with the model against the rules.
-	r = decideWith(p, eval(threatmodel.NotSecurity, "leak.pointer", 0.95, false), model("needs-info", "info.missing", 0.6), base("needs-info", "info.missing", 0.2))
-	assert.Equal(t, "needs-info", r.Verdict)
+	// counts in full: here it sides with the tree against the rules.
+	r = decideAll(p, eval(threatmodel.NotSecurity, "leak.pointer", 0.95, false), nil, base("invalid", "invalid.nonexistent", 0.2), srcOpinion(0.6))
+	assert.Equal(t, "invalid", r.Verdict)
+}
+
+// TestDecideOfflineVotersOverruleTheModel covers step 2: a model sure
+// enough of its answer keeps it, whatever its confidence, unless the rules
+// and the baseline agree on another verdict with the baseline's calibrated
+// confidence at least OverruleAt; a security answer is never overruled.
+func TestDecideOfflineVotersOverruleTheModel(t *testing.T) {
+	ns := threatmodel.NotSecurity
+	p := DefaultPolicy()
+	at := p.OverruleAt
+	require.Greater(t, at, p.PrivateAt)
+	for _, mc := range []float64{p.PrivateAt, 0.7, 0.99} {
+		m := model("invalid", "invalid.intended", mc)
+		r := decideWith(p, eval(ns, "leak.pointer", 0.55, false), m, base("not-security", "privilege.root", at))
+		assert.Equal(t, "not-security/privilege.root", r.Verdict+"/"+r.Category, "model at %.2f: the baseline's label", mc)
+		assert.Equal(t, DecisionVoteBaseline, r.Decision)
+		assert.False(t, r.NeedsReview, r.ReviewReason)
+
+		r = decideWith(p, eval(ns, "leak.pointer", 0.99, false), m, base("not-security", "privilege.root", at-0.01))
+		assert.Equal(t, "invalid/invalid.intended", r.Verdict+"/"+r.Category, "model at %.2f: the baseline below OverruleAt", mc)
+		assert.Equal(t, DecisionVoteModel, r.Decision)
+
+		r = decideWith(p, eval(threatmodel.NeedsInfo, "info.missing", 0.99, false), m, base("not-security", "privilege.root", 0.99))
+		assert.Equal(t, "invalid", r.Verdict, "model at %.2f: the rules and the baseline disagree", mc)
+
+		r = decideWith(p, eval(ns, "leak.pointer", 0.99, false), m, nil)
+		assert.Equal(t, "invalid", r.Verdict, "model at %.2f: the rules alone never overrule", mc)
+	}
+
+	// Towards security: the baseline and the rules overrule a model that
+	// says not-security; the route is private either way.
+	r := decideWith(p, eval(threatmodel.Security, "isolation.memory", 0.6, false), model("not-security", "privilege.root", 0.9), base("security", "isolation.memory", 0.9))
+	assert.Equal(t, "security/isolation.memory", r.Verdict+"/"+r.Category)
+	assert.False(t, r.RoutePublic)
+
+	// A model that says security is never overruled.
+	r = decideWith(p, eval(ns, "privilege.root", 0.99, false), model("security", "isolation.memory", 0.6), base("not-security", "privilege.root", 0.99))
+	assert.Equal(t, "security", r.Verdict)
+	assert.False(t, r.RoutePublic)
+
+	// OverruleAt 0: the offline voters never overrule the model.
+	off := p
+	off.OverruleAt = 0
+	r = decideWith(off, eval(ns, "leak.pointer", 0.99, false), model("invalid", "invalid.intended", 0.6), base("not-security", "privilege.root", 0.99))
+	assert.Equal(t, "invalid", r.Verdict)
+
+	// A model unsure of its answer (below PrivateAt) is one voter in the
+	// weighed vote: the rules alone can outweigh it.
+	r = decideWith(p, eval(ns, "leak.pointer", 0.9, false), model("invalid", "invalid.intended", 0.4), nil)
+	assert.Equal(t, "not-security", r.Verdict)
+	assert.Equal(t, DecisionVoteRules, r.Decision)
 }
 
 func TestDecideInjectionAlwaysReviewed(t *testing.T) {

@@ -34,7 +34,7 @@ func evalCommand() *cli.Command {
 		&cli.StringFlag{Name: "split", Value: "all", Usage: "score one part of the corpus: `dev`, test or all"},
 		&cli.StringFlag{Name: "simulate", Usage: "replace the model by a simulated one that knows the labels and answers wrong on a share of the reports: `ERROR_RATE[,SEED]` (e.g. 0.25,7); no server, no cache"},
 		&cli.IntFlag{Name: "repeat", Value: 1, Usage: "screen each report `N` times (cache off) and report answer consistency"},
-		&cli.IntFlag{Name: "folds", Usage: "cross-validate the baseline with `K` stratified folds (train one like --baseline-model on K-1, test on the held-out fold)"},
+		&cli.IntFlag{Name: "folds", Usage: "cross-fit with `K` stratified folds: on K-1 folds refit the rules' weights and train a baseline like --baseline-model, screen the held-out fold with them"},
 		&cli.IntFlag{Name: "resamples", Value: 1000, Usage: "bootstrap resamples for the 95% intervals"},
 		&cli.Float64Flag{Name: "min-accuracy", Usage: "fail (exit 1) when verdict accuracy is below `X`"},
 		&cli.Float64Flag{Name: "min-security-recall", Usage: "fail (exit 1) when security recall is below `X`"},
@@ -56,9 +56,10 @@ func evalCommand() *cli.Command {
 			"A baseline model is never scored on reports it was trained on, whether it answers as the backend\n" +
 			"or votes beside a model: reports are matched by content (normalised body), and a corpus sharing\n" +
 			"any report with the model's training set is refused with the count. The built-in model was trained\n" +
-			"on the dev split of the bundled corpus, so --split test scores it directly; --folds K cross-validates\n" +
-			"instead (trains a baseline like --baseline-model, or the built-in one, on K-1 folds and screens the\n" +
-			"held-out one).",
+			"on the dev split of the bundled corpus, so --split test scores it directly; --folds K cross-fits\n" +
+			"instead: for each fold it refits the rules' weights and trains a baseline like --baseline-model (or\n" +
+			"the built-in one) on the other K-1 folds and screens the held-out fold with them, so that no voter\n" +
+			"has seen the reports it is scored on (the weights the rules ship with were fitted on dev).",
 		Flags:  flags,
 		Action: evalRun,
 		Subcommands: []*cli.Command{{
@@ -335,9 +336,10 @@ func simulatedConfig(s config.Settings, crp *corpus.Corpus, spec eval.SimulateSp
 }
 
 // foldTrainer is the eval.FoldTrainer for --folds, built from the same
-// settings as every other run: the baseline answers as the backend
-// (--backend baseline, or auto falling back to it) or votes beside the
-// model (--simulate, or a model backend).
+// settings as every other run: each fold refits the rules and trains a
+// baseline, which answers as the backend (--backend baseline, or auto
+// falling back to it) or votes beside the model (--simulate, or a model
+// backend); with --backend rules only the rules are refitted.
 func foldTrainer(c *cli.Context, s config.Settings, crp *corpus.Corpus, sim *eval.SimulateSpec) (eval.Trainer, error) {
 	tm, eng, err := loadThreatModelAndRules(c)
 	if err != nil {
@@ -358,17 +360,18 @@ func foldTrainer(c *cli.Context, s config.Settings, crp *corpus.Corpus, sim *eva
 	if err != nil {
 		return nil, err
 	}
-	if mb.Backend == nil {
-		return nil, usageErr("eval: --folds trains the baseline classifier; %s is %q, which has none (use --backend baseline, a model backend, or --simulate)",
-			s.Source("backend"), mb.Choice.Backend)
-	}
-	o.AsBackend = !mb.Choice.Remote
+	o.RulesOnly = mb.Backend == nil
+	o.AsBackend = mb.Backend != nil && !mb.Choice.Remote
 	o.Base = screener.Config{ThreatModel: tm, Rules: eng, Backend: mb.Backend, Prompt: mb.prompt, EvalCache: mb.evalCache}
 	if err := configure(c, s, &o.Base); err != nil {
 		return nil, err
 	}
 	if mb.evalCache != nil {
-		o.CacheDir, o.Fingerprint = filepath.Join(mb.CacheDir, "baseline"), rulesFingerprint(c)
+		o.Fingerprint = rulesFingerprint(c)
+		o.EvalCacheDir = filepath.Join(mb.CacheDir, "rules")
+		if !o.RulesOnly {
+			o.CacheDir = filepath.Join(mb.CacheDir, "baseline")
+		}
 	}
 	return eval.FoldTrainer(o), nil
 }

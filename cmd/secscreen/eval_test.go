@@ -261,7 +261,8 @@ func TestTrainUsage(t *testing.T) {
 	}{
 		{[]string{"--algo", "svm"}, `--algo "svm"`},
 		{[]string{"--algo", "nb", "--lambda", "0.1"}, "--lambda does not apply to --algo nb"},
-		{[]string{"--alpha", "0.5"}, "--alpha does not apply to --algo logreg"},
+		{[]string{"--algo", "logreg", "--alpha", "0.5"}, "--alpha does not apply to --algo logreg"},
+		{[]string{"--rule-scale", "1"}, "--rule-scale does not apply to --algo nb"},
 		{[]string{"--split", "nope"}, "--split"},
 		{[]string{"--folds", "1"}, "--folds must be at least 2"},
 		{[]string{"--target-recall", "1.5"}, "--target-recall"},
@@ -290,5 +291,32 @@ func TestScreenWithAModelHasTheBaselineVote(t *testing.T) {
 		code, out, errOut = secscreen(t, "screen", "--backend", b, "-f", "jsonl", report)
 		require.Equal(t, exitOK, code, errOut)
 		assert.Nil(t, jsonl(t, out)[0]["baseline"], "--backend %s: no third voter", b)
+	}
+}
+
+// eval --folds cross-fits the rules too: with --backend rules (no baseline
+// to train) it refits the rules' weights on each fold's training reports
+// and scores the held-out folds, instead of refusing.
+func TestEvalFoldsCrossFitTheRules(t *testing.T) {
+	isolate(t)
+	dir := evalCorpus(t)
+	code, out, errOut := secscreen(t, "eval", "--json", "-", "--resamples", "20", "--corpus", dir, "--backend", "rules", "--folds", "2")
+	require.Equal(t, exitOK, code, errOut)
+	var doc struct {
+		Folds int `json:"folds"`
+		Rows  []struct {
+			ID    string `json:"id"`
+			Fold  int    `json:"fold"`
+			Rules struct {
+				Verdict string `json:"verdict"`
+			} `json:"rules"`
+		} `json:"rows"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &doc), out)
+	assert.Equal(t, 2, doc.Folds)
+	require.Len(t, doc.Rows, 16)
+	for _, r := range doc.Rows {
+		assert.Contains(t, []int{1, 2}, r.Fold, r.ID)
+		assert.NotEmpty(t, r.Rules.Verdict, r.ID)
 	}
 }

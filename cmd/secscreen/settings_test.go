@@ -34,10 +34,11 @@ func TestEvalFoldsTakeTheBackendFromTheConfigFile(t *testing.T) {
 	require.Equal(t, exitOK, code, errOut)
 	assert.Contains(t, out, `"model_name": "naive-bayes@`, "the folds' baseline answers as the backend")
 
+	// With the rules from the file, the folds refit the rules alone.
 	userConfig(t, "backend: rules\n")
-	code, _, errOut = secscreen(t, "eval", "--corpus", dir, "--split", "dev", "--folds", "2")
-	assert.Equal(t, exitUsage, code)
-	assert.Contains(t, errOut, "config.yaml: backend", "the error names the file that chose the rules")
+	code, out, errOut = secscreen(t, "eval", "--json", "-", "--resamples", "20", "--corpus", dir, "--split", "dev", "--folds", "2")
+	require.Equal(t, exitOK, code, errOut)
+	assert.NotContains(t, out, `"model_name": "naive-bayes@`, "no baseline is trained for the rules backend")
 }
 
 // Every command takes the prompt from the config file: eval --simulate

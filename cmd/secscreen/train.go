@@ -18,8 +18,9 @@ func trainCommand() *cli.Command {
 		Name:  "train",
 		Usage: "train the offline baseline classifier on a labeled corpus",
 		Description: "Reads the dev split of --corpus (labels.jsonl and the reports it names; the test split is\n" +
-			"sealed for measuring), evaluates every report with the rules, fits a classifier over words, word pairs and the rules'\n" +
-			"findings (--algo logreg: L2-regularised logistic regression, the default; nb: naive Bayes),\n" +
+			"sealed for measuring), evaluates every report with the rules, fits a classifier over words, word pairs, their\n" +
+			"character n-grams and the rules' findings (--algo nb: naive Bayes, the default; logreg: L2-regularised\n" +
+			"logistic regression),\n" +
 			"calibrates it on --folds held-out folds (a temperature, and the security threshold that reaches\n" +
 			"--target-recall), and writes it to -o. Trained on dev only, a model scores the test split\n" +
 			"directly. A report file that cannot be read is reported and skipped. The built-in\n" +
@@ -35,6 +36,7 @@ func trainCommand() *cli.Command {
 			&cli.IntFlag{Name: "rule-weight", Value: baseline.DefaultRuleWeight, Usage: "nb: count each rule or fact feature `N` times"},
 			&cli.IntFlag{Name: "min-count", Value: baseline.DefaultMinCount, Usage: "keep words found in at least `N` training reports"},
 			&cli.IntFlag{Name: "max-features", Value: baseline.DefaultMaxFeatures, Usage: "read at most `N` distinct words and word pairs per report"},
+			&cli.IntFlag{Name: "char-grams", Value: baseline.DefaultCharGrams, Usage: "also read the character `N`-grams of the words (0: words and word pairs only)"},
 			&cli.IntFlag{Name: "folds", Value: baseline.DefaultFolds, Usage: "calibrate on `K` stratified held-out folds"},
 			&cli.IntFlag{Name: "seed", Value: baseline.DefaultSeed, Usage: "seed `N` of the calibration folds"},
 			&cli.Float64Flag{Name: "target-recall", Value: baseline.DefaultTargetRecall, Usage: "choose the security threshold for held-out security recall `R`"},
@@ -61,9 +63,13 @@ func trainOptions(c *cli.Context) (baseline.TrainOptions, error) {
 		Algo:         c.String("algo"),
 		MinCount:     c.Int("min-count"),
 		MaxFeatures:  c.Int("max-features"),
+		CharGrams:    c.Int("char-grams"),
 		Folds:        c.Int("folds"),
 		Seed:         uint64(c.Int("seed")),
 		TargetRecall: c.Float64("target-recall"),
+	}
+	if opt.CharGrams == 0 {
+		opt.CharGrams = -1 // none: zero options would take the default
 	}
 	var other []string
 	switch opt.Algo {
@@ -98,6 +104,8 @@ func trainOptions(c *cli.Context) (baseline.TrainOptions, error) {
 		return opt, usageErr("train: --min-count must be at least 1")
 	case opt.MaxFeatures < 1:
 		return opt, usageErr("train: --max-features must be at least 1")
+	case c.Int("char-grams") < 0:
+		return opt, usageErr("train: --char-grams must not be negative")
 	case opt.Folds < 2:
 		return opt, usageErr("train: --folds must be at least 2")
 	case c.Int("seed") < 1:

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"text/tabwriter"
 
+	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
@@ -28,6 +29,11 @@ type FitOptions struct {
 	// Iterations is the number of optimisation steps per model; 0 means
 	// DefaultIterations.
 	Iterations int
+	// Evaluate, when set, stands in for the engine's own evaluation of an
+	// example: the fit reads only its findings and facts, which fitted
+	// weights do not change, so a caller that already evaluated the
+	// reports (eval --folds refits once per fold) can hand them over.
+	Evaluate func(*intake.Report) Evaluation `json:"-"`
 }
 
 // Defaults of FitOptions. The penalty was chosen by 5-fold
@@ -108,7 +114,7 @@ func Fit(ctx context.Context, e *Engine, examples []Example, opt FitOptions) (*F
 	if len(examples) < opt.Folds {
 		return nil, fmt.Errorf("fit: %d examples for %d folds", len(examples), opt.Folds)
 	}
-	d, err := e.design(ctx, examples)
+	d, err := e.design(ctx, examples, opt.Evaluate)
 	if err != nil {
 		return nil, err
 	}
@@ -233,7 +239,7 @@ type design struct {
 	y           []int
 }
 
-func (e *Engine) design(ctx context.Context, examples []Example) (*design, error) {
+func (e *Engine) design(ctx context.Context, examples []Example, evaluate func(*intake.Report) Evaluation) (*design, error) {
 	d := &design{cats: e.tm.IDs(), features: e.pack.Features}
 	index := map[string]int{}
 	for i, c := range d.cats {
@@ -254,9 +260,17 @@ func (e *Engine) design(ctx context.Context, examples []Example) (*design, error
 		if !ok {
 			return nil, fmt.Errorf("fit: report %s: category %q is not in threat model %s", ex.ID, ex.Category, e.tm.Name)
 		}
-		ev, _, err := e.evaluate(ctx, ex.Report, false, e.scanner())
-		if err != nil {
-			return nil, err
+		var ev Evaluation
+		if evaluate != nil {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			ev = evaluate(ex.Report)
+		} else {
+			var err error
+			if ev, _, err = e.evaluate(ctx, ex.Report, false, e.scanner()); err != nil {
+				return nil, err
+			}
 		}
 		var xs []int
 		for _, f := range ev.Findings {

@@ -510,7 +510,7 @@ func TestTokens(t *testing.T) {
 
 func TestExtractCapsTextFeatures(t *testing.T) {
 	r := &intake.Report{Subject: "alpha beta", Body: "gamma delta epsilon zeta eta theta"}
-	feats := extract(r, nil, 5, 2)
+	feats := extract(r, nil, 5, 2, 0)
 	var names []string
 	for _, f := range feats {
 		names = append(names, f.name)
@@ -520,7 +520,7 @@ func TestExtractCapsTextFeatures(t *testing.T) {
 
 	eng := kernelEngine(t)
 	ev := eng.Evaluate(handReport(0, 0))
-	feats = extract(handReport(0, 0), &ev, 3, 2)
+	feats = extract(handReport(0, 0), &ev, 3, 2, 0)
 	var rulesSeen int
 	for _, f := range feats {
 		if isRuleFeature(f.name) {
@@ -557,4 +557,36 @@ func TestCompleteUsesTheCallersRuleEvaluation(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal([]byte(rep.Content), &a))
 	assert.NotContains(t, a.MissingInformation, "marker-from-caller", "without one, the rules run here")
+}
+
+// Character n-grams: framed words, shared by words of one stem, capped
+// like the words, never mistaken for rule features or words.
+func TestExtractCharGrams(t *testing.T) {
+	assert.Equal(t, []string{"<pri", "priv", "riv>"}, charGrams("priv", 4))
+	assert.Equal(t, []string{"<ab", "abc", "bc>"}, charGrams("abc", 3))
+	assert.Empty(t, charGrams("ab", 4), "the framed word would be the whole gram: the word says it")
+
+	r := &intake.Report{Body: "privileged unprivileged"}
+	names := func(fs []feature) []string {
+		var out []string
+		for _, f := range fs {
+			out = append(out, f.name)
+		}
+		return out
+	}
+	words := names(extract(r, nil, 100, 2, 0))
+	assert.Equal(t, []string{"privileged", "unprivileged", "privileged unprivileged"}, words)
+	got := names(extract(r, nil, 100, 2, 4))
+	assert.Equal(t, words, got[:3], "words first")
+	grams := got[3:]
+	assert.Contains(t, grams, "ileg")
+	assert.Contains(t, grams, "ged>")
+	assert.Contains(t, grams, "<unp")
+	for _, g := range grams {
+		assert.False(t, isRuleFeature(g), g)
+		assert.Len(t, []rune(g), 4, g)
+	}
+	// "privileged" and "unprivileged" share their inner grams: each once.
+	assert.Len(t, grams, len(slices.Compact(slices.Sorted(slices.Values(grams)))))
+	assert.Len(t, names(extract(r, nil, 2, 2, 4)), 4, "at most maxText grams beside at most maxText words")
 }

@@ -15,6 +15,10 @@
 //     TrainOptions.MaxFeatures of them per report, in order of first
 //     occurrence; those found in fewer than TrainOptions.MinCount training
 //     reports are dropped;
+//   - the character n-grams of those words (TrainOptions.CharGrams, 4 by
+//     default, each word framed by '<' and '>': "<unp", "rivi", "ged>"), at
+//     most MaxFeatures more, dropped by the same count, so that words of one
+//     stem written differently share evidence;
 //   - what the rules saw (package rules): "rule:ID" for every rule that
 //     fired, "rulecat:CATEGORY" for the category it supports, "fact:NAME"
 //     for facts such as a reproducer, a stack trace or maintained versions
@@ -25,7 +29,7 @@
 //
 // # Two algorithms
 //
-// Logistic regression (AlgoLogReg, the default) weighs each feature by its
+// Logistic regression (AlgoLogReg) weighs each feature by its
 // inverse document frequency and scales the words' block of the vector to
 // length 1 and the rules' block to TrainOptions.RuleScale. A verdict model
 // (multinomial, class-balanced log-loss, L2 penalty λ chosen among Lambdas
@@ -33,10 +37,10 @@
 // category model on the same features picks the category within the
 // verdict. Both are fitted by L-BFGS from zero weights.
 //
-// Naive Bayes (AlgoNaiveBayes) is multinomial with binary per-report
-// counts, rule features counting TrainOptions.RuleWeight times, Lidstone
-// smoothing TrainOptions.Alpha and add-one class priors. It learns the
-// categories; a verdict's probability is the sum of its categories'.
+// Naive Bayes (AlgoNaiveBayes, the default) is multinomial with binary
+// per-report counts, rule features counting TrainOptions.RuleWeight times,
+// Lidstone smoothing TrainOptions.Alpha and add-one class priors. It learns
+// the categories; a verdict's probability is the sum of its categories'.
 //
 // Both were compared by 5-fold cross-validation on the dev split (README,
 // "The offline baseline"); DefaultAlgo is the winner.

@@ -32,9 +32,10 @@ type feature struct {
 
 // extract returns the distinct features of a report, in a fixed order: the
 // rules' features (findings, then facts), then text features in order of
-// first occurrence, at most maxText of them. Each rule or fact feature
-// weighs ruleWeight, each text feature 1.
-func extract(r *intake.Report, ev *rules.Evaluation, maxText, ruleWeight int) []feature {
+// first occurrence, at most maxText of them, then (when charN > 0) the
+// character charN-grams of the words, at most maxText more. Each rule or
+// fact feature weighs ruleWeight, each text feature 1.
+func extract(r *intake.Report, ev *rules.Evaluation, maxText, ruleWeight, charN int) []feature {
 	seen := map[string]bool{}
 	var out []feature
 	add := func(name string, w int) bool {
@@ -66,6 +67,39 @@ func extract(r *intake.Report, ev *rules.Evaluation, maxText, ruleWeight int) []
 			}
 			prev = tok
 		}
+	}
+	if charN > 0 {
+		n = 0
+		for _, p := range r.Parts() {
+			for tok := range tokens(p.Text) {
+				for _, g := range charGrams(tok, charN) {
+					if n >= maxText {
+						return out
+					}
+					if add(g, 1) {
+						n++
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// charGrams returns the character n-grams of a word framed by '<' and '>'
+// ("<pri", "priv", ..., "ged>" for n 4), so that words sharing a stem or a
+// root (privilege, privileged, unprivileged) share features even when
+// written differently. A word shorter than n-1 characters gives none (it
+// is a feature itself). The frame characters never occur in a token, so a
+// gram cannot be mistaken for a word.
+func charGrams(tok string, n int) []string {
+	rs := []rune("<" + tok + ">")
+	if len(rs) < n+1 {
+		return nil
+	}
+	out := make([]string, 0, len(rs)-n+1)
+	for i := 0; i+n <= len(rs); i++ {
+		out = append(out, string(rs[i:i+n]))
 	}
 	return out
 }

@@ -72,7 +72,7 @@ const MaxEvidence = 6
 // SecurityThreshold, else the most probable verdict; the category is the
 // verdict's most probable category, so the pair is always valid.
 func (m *Model) Predict(r *intake.Report, ev *rules.Evaluation) Prediction {
-	terms := m.known(extract(r, ev, m.Options.MaxFeatures, m.Options.RuleWeight))
+	terms := m.known(extract(r, ev, m.Options.MaxFeatures, m.Options.RuleWeight, m.Options.CharGrams))
 	raw := m.raw(terms)
 	pv, pc := m.probs(raw, m.Temperature)
 	v := m.decideVerdict(pv, m.SecurityThreshold)
