@@ -68,8 +68,9 @@ func newScreener(t *testing.T, b backend.Backend) *screener.Screener {
 	require.NoError(t, err)
 	cfg := screener.Config{ThreatModel: tm, Rules: eng, Concurrency: 2}
 	if b != nil {
-		cfg.Backend = b
-		cfg.Prompt, err = prompts.Load("")
+		tpl, err := prompts.Load("")
+		require.NoError(t, err)
+		cfg.Classifier, err = screener.NewLLM(screener.LLMConfig{Backend: b, Prompt: tpl, ThreatModel: tm})
 		require.NoError(t, err)
 	}
 	s, err := screener.New(cfg)

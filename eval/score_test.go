@@ -29,8 +29,8 @@ type labelled struct {
 }
 
 func model(verdict, category string, conf float64, ms int, in, out int) *screener.ModelAnswer {
-	return &screener.ModelAnswer{Answer: prompts.Answer{Verdict: verdict, Category: category, Confidence: conf}, Prompt: "screen@1",
-		Usage: backend.Usage{Backend: "fake", Model: "fake-1", PromptTokens: in, CompletionTokens: out, Latency: time.Duration(ms) * time.Millisecond}}
+	return &screener.ModelAnswer{Classification: screener.Classification{Answer: prompts.Answer{Verdict: verdict, Category: category, Confidence: conf}, Prompt: "screen@1",
+		Usage: backend.Usage{Backend: "fake", Model: "fake-1", PromptTokens: in, CompletionTokens: out, Latency: time.Duration(ms) * time.Millisecond}}}
 }
 
 func result(verdict, category string, conf float64, rv, rc string, m *screener.ModelAnswer, fired ...rules.Finding) screener.Result {

@@ -18,7 +18,7 @@ func eval(verdict threatmodel.Verdict, category string, conf float64, decisive b
 }
 
 func model(verdict, category string, conf float64) *ModelAnswer {
-	return &ModelAnswer{Answer: prompts.Answer{Verdict: verdict, Category: category, Confidence: conf}, Prompt: "screen@v1"}
+	return &ModelAnswer{Classification: Classification{Answer: prompts.Answer{Verdict: verdict, Category: category, Confidence: conf}, Prompt: "screen@v1"}}
 }
 
 func base(verdict, category string, conf float64) *Opinion {

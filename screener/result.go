@@ -3,8 +3,6 @@ package screener
 import (
 	"encoding/json"
 
-	"github.com/secscreen/secscreen/prompts"
-	"github.com/secscreen/secscreen/screener/backend"
 	"github.com/secscreen/secscreen/screener/injection"
 	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/rules"
@@ -158,19 +156,12 @@ type Opinion struct {
 	Error string `json:"error,omitempty"`
 }
 
-// ModelAnswer is the model's validated answer with the call's details.
+// ModelAnswer is the classifier's validated answer with the call's
+// details: the "model" object of a result.
 type ModelAnswer struct {
-	// Answer is the validated answer; its fields are empty when Error is set.
-	prompts.Answer
-	// Prompt is the template used, "name@version".
-	Prompt string `json:"prompt"`
-	// Repaired is true when the first answer failed validation and the
-	// repair retry produced this one.
-	Repaired bool `json:"repaired,omitempty"`
-	// Truncated is true when the report was cut to fit the body limit.
-	Truncated bool `json:"truncated,omitempty"`
-	// Usage records tokens, latency and the model that answered.
-	Usage backend.Usage `json:"usage"`
+	// Classification is the answer; its label fields are empty when Error
+	// is set.
+	Classification
 	// Error is set when no valid answer was obtained; the label fields are
 	// then empty and the decision falls back to the rules.
 	Error string `json:"error,omitempty"`

@@ -82,8 +82,9 @@ func newTestScreener(t testing.TB, b backend.Backend, mutate func(*Config)) *Scr
 	require.NoError(t, err)
 	cfg := Config{ThreatModel: tm, Rules: eng, Concurrency: 3}
 	if b != nil {
-		cfg.Backend = b
-		cfg.Prompt, err = prompts.Load("")
+		tpl, err := prompts.Load("")
+		require.NoError(t, err)
+		cfg.Classifier, err = NewLLM(LLMConfig{Backend: b, Prompt: tpl, ThreatModel: tm})
 		require.NoError(t, err)
 	}
 	if mutate != nil {

@@ -6,7 +6,7 @@ import (
 	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
-// ShotPicker returns a Config.Shots function that shows the model n labeled
+// ShotPicker returns an LLMConfig.Shots function that shows the model n labeled
 // examples, spread over the verdicts in turn (security, not-security,
 // needs-info, invalid, then again) in the order given, so every report sees
 // the same examples. A report never sees itself: an example with the same

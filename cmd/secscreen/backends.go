@@ -13,10 +13,10 @@ import (
 	"github.com/secscreen/secscreen/screener"
 	"github.com/secscreen/secscreen/screener/backend"
 	"github.com/secscreen/secscreen/screener/backend/auto"
+	"github.com/secscreen/secscreen/screener/backend/baseline"
 	"github.com/secscreen/secscreen/screener/backend/ollama"
 	"github.com/secscreen/secscreen/screener/backend/openai"
-	"github.com/secscreen/secscreen/screener/rules"
-	"github.com/secscreen/secscreen/screener/threatmodel"
+	"github.com/secscreen/secscreen/screener/intake"
 )
 
 // defaultBackend is used when neither a flag, its environment variable nor
@@ -121,39 +121,62 @@ func loadSettings(c *cli.Context) (settings, error) {
 	return s, nil
 }
 
-// modelBackend is the chosen backend with its prompt and how it was chosen.
+// modelBackend is the chosen classifier with its prompt and how it was
+// chosen: a language model's transport (backend), the offline baseline in
+// its place (baseline), or neither (rules only).
 type modelBackend struct {
+	// backend is the model's transport, wrapped with cache, retries and
+	// rate limit; nil for the baseline and for rules only.
 	backend backend.Backend
-	prompt  *prompts.Template
-	choice  string
-	model   string
-	prices  backend.PriceTable
-	set     settings
-	shots   func(*screener.Config) error
+	// baseline is the offline classifier's model when it answers in the
+	// model's place; nil otherwise.
+	baseline *baseline.Model
+	prompt   *prompts.Template
+	choice   string
+	model    string
+	prices   backend.PriceTable
+	set      settings
+	// shots picks the few-shot examples of --shots; nil without.
+	shots func() (func(*intake.Report) []prompts.Shot, error)
 	// evalCache keeps the rules' evaluations beside the reply cache, in
 	// cacheRoot; nil when there is no reply cache.
 	evalCache *screener.EvalCache
 	cacheRoot string
 }
 
-// configure copies the model options into the screener's config.
+// configure copies the model options into the screener's config and sets
+// its classifier.
 func (m *modelBackend) configure(c *cli.Context, cfg *screener.Config) error {
-	cfg.MaxBodyChars = m.set.bodyChars
-	cfg.Seed = c.Int("seed")
 	cfg.SkipModelWhenDecisive = c.Bool("skip-model-when-rules-decide")
 	cfg.EvalCache = m.evalCache
 	if m.set.concurrency > 0 {
 		cfg.Concurrency = m.set.concurrency
 	}
-	if m.shots != nil {
-		return m.shots(cfg)
+	switch {
+	case m.baseline != nil:
+		cfg.Classifier = baseline.NewClassifier(m.baseline, cfg.Rules)
+	case m.backend != nil:
+		lc := screener.LLMConfig{Backend: m.backend, Prompt: m.prompt, ThreatModel: cfg.ThreatModel,
+			MaxBodyChars: m.set.bodyChars, Seed: c.Int("seed")}
+		if m.shots != nil {
+			pick, err := m.shots()
+			if err != nil {
+				return err
+			}
+			lc.Shots = pick
+		}
+		llm, err := screener.NewLLM(lc)
+		if err != nil {
+			return err
+		}
+		cfg.Classifier = llm
 	}
 	return nil
 }
 
 // newModelBackend builds the backend named by --backend (or the config
 // file) and wraps it with retries, rate limit and cache.
-func newModelBackend(c *cli.Context, tm *threatmodel.Model, eng *rules.Engine) (*modelBackend, error) {
+func newModelBackend(c *cli.Context) (*modelBackend, error) {
 	s, err := loadSettings(c)
 	if err != nil {
 		return nil, err
@@ -166,10 +189,10 @@ func newModelBackend(c *cli.Context, tm *threatmodel.Model, eng *rules.Engine) (
 		mb.choice = "rules (no model)"
 		return mb, nil
 	case "baseline":
-		if b, err = newBaseline(c, eng); err != nil {
+		if mb.baseline, err = loadBaselineModel(c); err != nil {
 			return nil, err
 		}
-		mb.choice = "baseline (offline classifier " + b.Model() + ")"
+		mb.choice = "baseline (offline classifier " + mb.baseline.Name() + ")"
 	case "openai":
 		key := os.Getenv(keyEnvName(s.keyEnv))
 		if key == "" && s.baseURL == "" && s.cacheMode != "offline" {
@@ -199,7 +222,7 @@ func newModelBackend(c *cli.Context, tm *threatmodel.Model, eng *rules.Engine) (
 		if s.cacheMode == "offline" {
 			// Replaying contacts no server, so there is nothing to probe;
 			// the cached answers of a named backend need that backend.
-			if b, err = newBaseline(c, eng); err != nil {
+			if mb.baseline, err = loadBaselineModel(c); err != nil {
 				return nil, err
 			}
 			mb.choice = "auto: baseline (--offline contacts no server; name --backend openai or ollama with --model to replay their cached answers)"
@@ -208,18 +231,28 @@ func newModelBackend(c *cli.Context, tm *threatmodel.Model, eng *rules.Engine) (
 		sel, choice, err := auto.Select(c.Context, auto.Options{
 			OllamaHost: s.ollamaHost, OllamaModel: s.model, Model: s.model, BaseURL: s.baseURL,
 			APIKeyEnv: s.keyEnv, Timeout: s.timeout, Logger: logger, SkipOllama: c.IsSet("base-url"),
-			Offline: func() (backend.Backend, error) { return newBaseline(c, eng) },
+			Offline: baseline.Name,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("choose a backend: %w", err)
 		}
 		b = sel
 		mb.choice = fmt.Sprintf("auto: %s (%s)", choice.Backend, choice.Reason)
-		if sel == nil {
-			return mb, nil
+		if sel == nil && choice.Backend == baseline.Name {
+			if mb.baseline, err = loadBaselineModel(c); err != nil {
+				return nil, fmt.Errorf("choose a backend: auto: building the offline backend: %w", err)
+			}
 		}
 	default:
 		return nil, usageErr("unknown backend %q (want auto, rules, baseline, openai or ollama)", s.backend)
+	}
+	if mb.baseline != nil {
+		// A local classifier: no prompt, and nothing to save by caching it.
+		mb.model = mb.baseline.Name()
+		return mb, nil
+	}
+	if b == nil {
+		return mb, nil // auto found nothing: rules only
 	}
 	mb.model = b.Model()
 
@@ -232,17 +265,15 @@ func newModelBackend(c *cli.Context, tm *threatmodel.Model, eng *rules.Engine) (
 		}},
 		RPS: s.rps, Burst: s.burst,
 	}
-	if b.Name() != "baseline" { // nothing to save by caching a local classifier
-		mode, err := backend.ParseCacheMode(s.cacheMode)
-		if err != nil {
-			return nil, usageErr("cache: %w", err)
-		}
-		layers.Cache = &backend.Cache{Dir: s.cacheDir, Mode: mode, Logger: logger}
-		if mode != backend.CacheDisabled {
-			mb.cacheRoot = cacheRoot(s.cacheDir)
-			if mb.cacheRoot != "" {
-				mb.evalCache = newEvalCache(c, mb.cacheRoot)
-			}
+	mode, err := backend.ParseCacheMode(s.cacheMode)
+	if err != nil {
+		return nil, usageErr("cache: %w", err)
+	}
+	layers.Cache = &backend.Cache{Dir: s.cacheDir, Mode: mode, Logger: logger}
+	if mode != backend.CacheDisabled {
+		mb.cacheRoot = cacheRoot(s.cacheDir)
+		if mb.cacheRoot != "" {
+			mb.evalCache = newEvalCache(c, mb.cacheRoot)
 		}
 	}
 	mb.backend = backend.Wrap(b, layers)
@@ -251,14 +282,7 @@ func newModelBackend(c *cli.Context, tm *threatmodel.Model, eng *rules.Engine) (
 		if dir == "" {
 			return nil, usageErr("--shots needs --corpus DIR")
 		}
-		mb.shots = func(cfg *screener.Config) error {
-			pick, err := shotsFromCorpus(c, dir, n)
-			if err != nil {
-				return err
-			}
-			cfg.Shots = pick
-			return nil
-		}
+		mb.shots = func() (func(*intake.Report) []prompts.Shot, error) { return shotsFromCorpus(c, dir, n) }
 	}
 	return mb, nil
 }

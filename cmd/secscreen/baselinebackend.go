@@ -4,7 +4,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/secscreen/secscreen/screener"
-	"github.com/secscreen/secscreen/screener/backend"
 	"github.com/secscreen/secscreen/screener/backend/baseline"
 	"github.com/secscreen/secscreen/screener/rules"
 	"github.com/secscreen/secscreen/screener/threatmodel"
@@ -23,21 +22,12 @@ func loadBaselineModel(c *cli.Context) (*baseline.Model, error) {
 	return baseline.Embedded()
 }
 
-// newBaseline returns the offline classifier as a backend.
-func newBaseline(c *cli.Context, eng *rules.Engine) (backend.Backend, error) {
-	m, err := loadBaselineModel(c)
-	if err != nil {
-		return nil, err
-	}
-	return baseline.NewBackend(m, eng), nil
-}
-
 // baselineVoter returns the offline classifier as the third voter beside a
 // model and the rules, or nil when its model was trained for another threat
 // model (its categories would not be tm's).
-func baselineVoter(m *baseline.Model, tm *threatmodel.Model, eng *rules.Engine) screener.Voter {
+func baselineVoter(m *baseline.Model, tm *threatmodel.Model, eng *rules.Engine) screener.Classifier {
 	if m.ThreatModel != tm.Name {
 		return nil
 	}
-	return screener.BackendVoter(baseline.NewBackend(m, eng), tm)
+	return baseline.NewClassifier(m, eng)
 }

@@ -340,13 +340,15 @@ func simulatedConfig(c *cli.Context, crp *corpus.Corpus, spec eval.SimulateSpec,
 	if err != nil {
 		return screener.Config{}, usageErr("prompt: %w", err)
 	}
+	llm, err := screener.NewLLM(screener.LLMConfig{Backend: sim, Prompt: tpl, ThreatModel: tm, Seed: c.Int("seed")})
+	if err != nil {
+		return screener.Config{}, fmt.Errorf("eval: --simulate: %w", err)
+	}
 	return screener.Config{
 		ThreatModel: tm,
 		Rules:       eng,
-		Backend:     sim,
-		Prompt:      tpl,
+		Classifier:  llm,
 		Concurrency: c.Int("concurrency"),
-		Seed:        c.Int("seed"),
 		// The simulated model is free, but a run should measure what
 		// screening would do with the same flags.
 		SkipModelWhenDecisive: c.Bool("skip-model-when-rules-decide"),
@@ -378,17 +380,17 @@ func foldTrainer(c *cli.Context, crp *corpus.Corpus, sim *eval.SimulateSpec) (ev
 			return nil, err
 		}
 	} else {
-		mb, err := newModelBackend(c, tm, eng)
+		mb, err := newModelBackend(c)
 		if err != nil {
 			return nil, err
 		}
 		switch {
+		case mb.baseline != nil:
+			asBackend = true
 		case mb.backend == nil:
 			return nil, usageErr("eval: --folds trains the baseline classifier; --backend rules has none (use --backend baseline, a model backend, or --simulate)")
-		case mb.backend.Name() == baseline.Name:
-			asBackend = true
 		}
-		base = screener.Config{ThreatModel: tm, Rules: eng, Backend: mb.backend, Prompt: mb.prompt, Concurrency: c.Int("concurrency")}
+		base = screener.Config{ThreatModel: tm, Rules: eng, Concurrency: c.Int("concurrency")}
 		if err := mb.configure(c, &base); err != nil {
 			return nil, err
 		}
@@ -409,7 +411,7 @@ func foldTrainer(c *cli.Context, crp *corpus.Corpus, sim *eval.SimulateSpec) (ev
 		}
 		cfg := base
 		if asBackend {
-			cfg.Backend = baseline.NewBackend(m, eng)
+			cfg.Classifier = baseline.NewClassifier(m, eng)
 		} else {
 			cfg.Voter = baselineVoter(m, tm, eng)
 		}

@@ -108,15 +108,13 @@ func buildPipeline(c *cli.Context, progress func(screener.Summary), mutate ...fu
 	if err != nil {
 		return nil, err
 	}
-	mb, err := newModelBackend(c, tm, eng)
+	mb, err := newModelBackend(c)
 	if err != nil {
 		return nil, err
 	}
 	cfg := screener.Config{
 		ThreatModel: tm,
 		Rules:       eng,
-		Backend:     mb.backend,
-		Prompt:      mb.prompt,
 		Concurrency: c.Int("concurrency"),
 		Progress:    progress,
 	}
@@ -131,13 +129,11 @@ func buildPipeline(c *cli.Context, progress func(screener.Summary), mutate ...fu
 		p.choice += "; cited code looked up in " + c.String(sourceFlag.Name)
 	}
 	switch {
+	case mb.baseline != nil:
+		// The baseline answers in the model's place; it must not vote twice.
+		p.baseline = mb.baseline
 	case mb.backend == nil:
 		// --backend rules: the rules alone.
-	case mb.backend.Name() == baseline.Name:
-		// The baseline answers as the backend; it must not vote twice.
-		if p.baseline, err = loadBaselineModel(c); err != nil {
-			return nil, err
-		}
 	default:
 		// A model answers: the offline baseline votes beside the rules, so
 		// that the two together can catch a wrong model.

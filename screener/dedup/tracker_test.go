@@ -61,7 +61,9 @@ func newScreener(t testing.TB, b backend.Backend, dups screener.Duplicates) *scr
 	require.NoError(t, err)
 	prompt, err := prompts.Load("")
 	require.NoError(t, err)
-	s, err := screener.New(screener.Config{ThreatModel: tm, Rules: eng, Backend: b, Prompt: prompt, Concurrency: 4, Duplicates: dups})
+	llm, err := screener.NewLLM(screener.LLMConfig{Backend: b, Prompt: prompt, ThreatModel: tm})
+	require.NoError(t, err)
+	s, err := screener.New(screener.Config{ThreatModel: tm, Rules: eng, Classifier: llm, Concurrency: 4, Duplicates: dups})
 	require.NoError(t, err)
 	return s
 }

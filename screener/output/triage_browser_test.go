@@ -48,8 +48,8 @@ func triageResults() []screener.Result {
 			Span:    rules.Span{Part: "body", Line: 1, Column: start + 1, Start: start, End: start + len("unprivileged user")},
 			Excerpt: "unprivileged user"}},
 		RulesVerdict: screener.Opinion{Verdict: "security", Category: "isolation.memory", Confidence: 0.7},
-		Model: &screener.ModelAnswer{Answer: prompts.Answer{Verdict: "security", Category: "isolation.memory", Confidence: 0.95,
-			Rationale: "Any local user reaches the freed set element."}, Prompt: "screen@3"},
+		Model: &screener.ModelAnswer{Classification: screener.Classification{Answer: prompts.Answer{Verdict: "security", Category: "isolation.memory", Confidence: 0.95,
+			Rationale: "Any local user reaches the freed set element."}, Prompt: "screen@3"}},
 	}
 	security.SetReport(&intake.Report{ID: "root@example.org", Subject: "nf_tables: use-after-free in set GC", Body: body})
 	hostileBody := "<img src=x onerror=\"window.__pwned=3\"> as root only, on 6.7.12.\n"
@@ -58,8 +58,8 @@ func triageResults() []screener.Result {
 		Verdict: "not-security", Category: "privilege.root", Confidence: 0.6, Route: "public: the subsystem list", RoutePublic: true,
 		Decision: screener.DecisionExclusionWins, NeedsReview: true, ReviewReason: "a voter says security; the route was kept private",
 		ReviewFlags: []string{screener.FlagHeldPrivate},
-		Model: &screener.ModelAnswer{Answer: prompts.Answer{Verdict: "security", Category: "isolation.memory", Confidence: 0.55,
-			Rationale: `<script>window.__pwned=4</script>`}, Prompt: "screen@3"},
+		Model: &screener.ModelAnswer{Classification: screener.Classification{Answer: prompts.Answer{Verdict: "security", Category: "isolation.memory", Confidence: 0.55,
+			Rationale: `<script>window.__pwned=4</script>`}, Prompt: "screen@3"}},
 	}
 	hostile.SetReport(&intake.Report{ID: "evil@example.org", Subject: hostileSubject, Body: hostileBody})
 	info := screener.Result{

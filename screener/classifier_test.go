@@ -9,13 +9,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/secscreen/secscreen/prompts"
 	"github.com/secscreen/secscreen/screener/backend"
 	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/rules"
-	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
-// fixedVoter always gives the same opinion, or err.
+// fixedVoter is a Classifier that always gives the same opinion, or err.
 type fixedVoter struct {
 	op    Opinion
 	err   error
@@ -23,11 +23,11 @@ type fixedVoter struct {
 	sawEv atomic.Bool
 }
 
-func (v *fixedVoter) Name() string { return "baseline" }
-func (v *fixedVoter) Vote(_ context.Context, _ *intake.Report, ev *rules.Evaluation) (Opinion, error) {
+func (v *fixedVoter) Describe() Description { return Description{Name: "baseline", Model: "fixed"} }
+func (v *fixedVoter) Classify(_ context.Context, _ *intake.Report, ev *rules.Evaluation) (Classification, error) {
 	v.calls.Add(1)
 	v.sawEv.Store(ev != nil)
-	return v.op, v.err
+	return Classification{Answer: prompts.Answer{Verdict: v.op.Verdict, Category: v.op.Category, Confidence: v.op.Confidence}}, v.err
 }
 
 func TestVoterVotesBesideTheModel(t *testing.T) {
@@ -77,24 +77,42 @@ func TestVoterVotesWithoutAModelButNotWhenTheRulesDecideAlone(t *testing.T) {
 	assert.Nil(t, r.Baseline)
 }
 
-func TestBackendVoterValidatesTheReply(t *testing.T) {
-	var got backend.Request
-	b := &scripted{answer: func(req backend.Request, call int) (string, error) {
-		got = req
-		if call == 1 {
-			return answerJSON("invalid", "invalid.intended", 0.7), nil
-		}
-		return `{"verdict":"security","category":"made.up"}`, nil
-	}}
-	v := BackendVoter(b, threatmodel.Kernel())
-	assert.Equal(t, "scripted", v.Name())
-	rep := report(1, "text")
-	ev := rules.Evaluation{Verdict: threatmodel.NeedsInfo, Category: "info.missing"}
-	op, err := v.Vote(context.Background(), rep, &ev)
-	require.NoError(t, err)
-	assert.Equal(t, Opinion{Verdict: "invalid", Category: "invalid.intended", Confidence: 0.7}, op)
-	assert.Same(t, rep, got.Report, "the backend classifies the report itself")
-	assert.Same(t, &ev, got.Rules, "and reuses the rules' evaluation")
-	_, err = v.Vote(context.Background(), rep, &ev)
-	assert.Error(t, err, "a reply that does not validate is no opinion")
+// A voter's label is checked like a model's: one the threat model does not
+// know is no opinion, and says why.
+func TestVoterLabelIsChecked(t *testing.T) {
+	for _, op := range []Opinion{
+		{Verdict: "security", Category: "made.up", Confidence: 0.9},
+		{Verdict: "security", Category: "privilege.root", Confidence: 0.9},
+		{Verdict: "security", Category: "isolation.memory", Confidence: 1.5},
+	} {
+		v := &fixedVoter{op: op}
+		s := newTestScreener(t, nil, func(c *Config) { c.Voter = v })
+		r := s.Screen(context.Background(), report(1, "A crash in the scheduler when a task exits."))
+		require.NotNil(t, r.Baseline, op)
+		assert.Contains(t, r.Baseline.Error, "baseline: invalid answer", op)
+		assert.Empty(t, r.Baseline.Verdict, op)
+		assert.Equal(t, DecisionRulesOnly, r.Decision, "an unusable vote counts for nothing")
+	}
+}
+
+// A classifier that is not a language model needs no prompt, and its label
+// is checked against the threat model before the policy counts it.
+func TestClassifierWithoutAPrompt(t *testing.T) {
+	c := &fixedVoter{op: Opinion{Verdict: "invalid", Category: "invalid.intended", Confidence: 0.7}}
+	s := newTestScreener(t, nil, func(cfg *Config) { cfg.Classifier = c })
+	assert.Equal(t, "baseline", s.BackendName())
+	r := s.Screen(context.Background(), report(1, "text"))
+	require.Nil(t, r.Error)
+	require.True(t, r.Model.OK())
+	assert.Empty(t, r.Model.Prompt)
+	assert.Equal(t, "invalid", r.Model.Verdict)
+	assert.True(t, c.sawEv.Load(), "the classifier gets the rules' evaluation")
+	assert.Equal(t, backend.NotSent, r.SentTo)
+
+	bad := &fixedVoter{op: Opinion{Verdict: "security", Category: "made.up", Confidence: 0.7}}
+	s = newTestScreener(t, nil, func(cfg *Config) { cfg.Classifier = bad })
+	r = s.Screen(context.Background(), report(1, "text"))
+	assert.False(t, r.Model.OK())
+	assert.Contains(t, r.Model.Error, "invalid answer")
+	assert.Equal(t, DecisionModelFailed, r.Decision)
 }
