@@ -31,11 +31,6 @@ const (
 	FormatPublicInbox Format = "public-inbox"
 )
 
-// Formats lists the accepted formats, FormatAuto first.
-func Formats() []Format {
-	return []Format{FormatAuto, FormatEmail, FormatMbox, FormatMaildir, FormatJSONL, FormatText, FormatPublicInbox}
-}
-
 // ParseFormat turns a user-given name into a Format. It accepts the Format
 // values case-insensitively, "" for auto, and the aliases "eml", "mail",
 // "txt" and "json".

@@ -11,25 +11,6 @@ import (
 	"github.com/secscreen/secscreen/screener/intake"
 )
 
-// Extract reads the Facts of a report with the built-in kernel pack's
-// extractors. series decides which versions were maintained on the
-// report's date (the list's AsOf when the report is undated); nil means the
-// built-in list.
-func Extract(r *intake.Report, series *SeriesList) Facts {
-	if series == nil {
-		if s, err := KernelSeries(); err == nil {
-			series = s
-		}
-	}
-	pack, err := kernelPack()
-	if err != nil {
-		pack = &RuleSet{}
-	}
-	parts := r.Parts()
-	texts, _ := prepare(parts, Limits{})
-	return extract(r, parts, texts, pack, series)
-}
-
 func extract(r *intake.Report, parts []intake.Part, texts []*text, pack *RuleSet, series *SeriesList) Facts {
 	var f Facts
 	at := ReportDate(r)
