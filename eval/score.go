@@ -3,6 +3,7 @@ package eval
 import (
 	"time"
 
+	"github.com/secscreen/secscreen/screener"
 	"github.com/secscreen/secscreen/screener/backend"
 	"github.com/secscreen/secscreen/screener/threatmodel"
 )
@@ -93,10 +94,10 @@ type Row struct {
 	Correct         bool `json:"correct"`
 	CategoryCorrect bool `json:"category_correct"`
 	// Decision names the policy step behind the final label.
-	Decision     string   `json:"decision,omitempty"`
-	NeedsReview  bool     `json:"needs_review,omitempty"`
-	ReviewReason string   `json:"review_reason,omitempty"`
-	ReviewFlags  []string `json:"review_flags,omitempty"`
+	Decision     screener.Decision `json:"decision,omitempty"`
+	NeedsReview  bool              `json:"needs_review,omitempty"`
+	ReviewReason string            `json:"review_reason,omitempty"`
+	ReviewFlags  []string          `json:"review_flags,omitempty"`
 	// Route is where the final decision sends the report; RoutePublic is
 	// true when that is a public place.
 	Route       string `json:"route,omitempty"`

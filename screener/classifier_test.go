@@ -57,7 +57,7 @@ func TestVoterFailureCountsForNothing(t *testing.T) {
 	assert.Contains(t, r.Baseline.Error, "model file damaged")
 	assert.Empty(t, r.Baseline.Verdict)
 	without := newTestScreener(t, b, nil).Screen(context.Background(), report(1, "A crash in the scheduler when a task exits."))
-	assert.Equal(t, without.Verdict+"/"+without.Category+"/"+without.Decision, r.Verdict+"/"+r.Category+"/"+r.Decision)
+	assert.Equal(t, without.Verdict+"/"+without.Category+"/"+string(without.Decision), r.Verdict+"/"+r.Category+"/"+string(r.Decision))
 }
 
 func TestVoterVotesWithoutAModelButNotWhenTheRulesDecideAlone(t *testing.T) {

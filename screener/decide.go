@@ -77,21 +77,28 @@ func DefaultPolicy() Policy {
 	return Policy{ModelWeight: 1.5, RulesWeight: 1.0, BaselineWeight: 1.0, BaselineEcho: 0.75, SourceWeight: 1.25, PrivateAt: 0.5}
 }
 
-// Decision names the policy step that produced a final label.
-const (
-	DecisionRulesOnly      = "rules-only"      // neither a model nor a voter was asked
-	DecisionSkippedModel   = "rules-decisive"  // the rules were decisive; the model was not asked
-	DecisionModelFailed    = "model-failed"    // the model gave no valid answer; the other voters decided
-	DecisionAgree          = "agree"           // every voter gave the same verdict
-	DecisionExclusionWins  = "rules-exclusion" // a decisive rules exclusion overrode the model
-	DecisionBoundaryStands = "rules-boundary"  // decisive rules boundary evidence overrode the model
-	DecisionVoteModel      = "vote-model"      // voters disagreed; the model's label won
-	DecisionVoteBaseline   = "vote-baseline"   // voters disagreed; the baseline's label won
-	DecisionVoteRules      = "vote-rules"      // voters disagreed; the rules' label won
-	DecisionVoteSource     = "vote-source"     // voters disagreed; the source tree's invalid.nonexistent won
-	DecisionInputError     = "input-error"     // the input could not be read
-	DecisionCancelled      = "cancelled"       // screening was stopped
+// Decision names the policy step that produced a final label (or why there
+// is none: an error row). Results carry it as "decision".
+type Decision string
 
+// The decisions. DecisionDuplicate and DecisionCacheMiss are declared
+// beside the code that makes them.
+const (
+	DecisionRulesOnly      Decision = "rules-only"      // neither a model nor a voter was asked
+	DecisionSkippedModel   Decision = "rules-decisive"  // the rules were decisive; the model was not asked
+	DecisionModelFailed    Decision = "model-failed"    // the model gave no valid answer; the other voters decided
+	DecisionAgree          Decision = "agree"           // every voter gave the same verdict
+	DecisionExclusionWins  Decision = "rules-exclusion" // a decisive rules exclusion overrode the model
+	DecisionBoundaryStands Decision = "rules-boundary"  // decisive rules boundary evidence overrode the model
+	DecisionVoteModel      Decision = "vote-model"      // voters disagreed; the model's label won
+	DecisionVoteBaseline   Decision = "vote-baseline"   // voters disagreed; the baseline's label won
+	DecisionVoteRules      Decision = "vote-rules"      // voters disagreed; the rules' label won
+	DecisionVoteSource     Decision = "vote-source"     // voters disagreed; the source tree's invalid.nonexistent won
+	DecisionInputError     Decision = "input-error"     // the input could not be read
+	DecisionCancelled      Decision = "cancelled"       // screening was stopped
+)
+
+const (
 	reasonInjection   = "report contains instructions aimed at a screening model"
 	reasonModelFailed = "model answer unusable, decided without it"
 	// reasonHeldPrivate starts the reason of a result whose route was kept
@@ -201,7 +208,7 @@ func (p Policy) decide(tm *threatmodel.Model, rt Routes, ev rules.Evaluation, m 
 			ballots = append(ballots, *x)
 		}
 	}
-	set := func(x ballot, decision string, conf float64) {
+	set := func(x ballot, decision Decision, conf float64) {
 		r.Verdict, r.Category, r.Confidence, r.Decision = x.verdict, x.category, conf, decision
 	}
 
@@ -275,7 +282,7 @@ func (p Policy) decide(tm *threatmodel.Model, rt Routes, ev rules.Evaluation, m 
 // the earlier ballot), the decision that names it, and its confidence: the
 // noisy-or of the agreeing confidences when all agree, else the winning
 // verdict's share of the total mass.
-func (p Policy) vote(ballots []ballot) (ballot, string, float64) {
+func (p Policy) vote(ballots []ballot) (ballot, Decision, float64) {
 	mass := map[string]float64{}
 	for _, x := range ballots {
 		mass[x.verdict] += x.mass()
@@ -303,7 +310,7 @@ func (p Policy) vote(ballots []ballot) (ballot, string, float64) {
 	return best, decisionFor(best.voter), share(ballots, best.verdict)
 }
 
-func decisionFor(voter string) string {
+func decisionFor(voter string) Decision {
 	switch voter {
 	case voterModel:
 		return DecisionVoteModel

@@ -48,7 +48,7 @@ func TestDecidePolicy(t *testing.T) {
 		m            *ModelAnswer
 		b            *Opinion
 		wantLabel    string
-		wantDecision string
+		wantDecision Decision
 		wantFlags    []string // nil: not flagged
 		wantPublic   bool
 	}{
@@ -251,7 +251,7 @@ func TestDecideSourceTree(t *testing.T) {
 		m            *ModelAnswer
 		b, src       *Opinion
 		wantLabel    string
-		wantDecision string
+		wantDecision Decision
 		wantFlags    []string
 	}{
 		{"rules alone, unsure: the tree's evidence wins the vote", eval(ni, "info.missing", 0.4, false), nil, nil, srcOpinion(0.6),

@@ -12,7 +12,7 @@ import (
 
 // DecisionDuplicate marks a result whose label was reused from an earlier
 // report it duplicates (see Config.Duplicates): no model was asked.
-const DecisionDuplicate = "duplicate"
+const DecisionDuplicate Decision = "duplicate"
 
 // DuplicateOf names an earlier report that a result duplicates: earlier in
 // the same run, or recorded in the history by an earlier run.

@@ -66,7 +66,7 @@ type Result struct {
 	// machine (rules, an offline backend, a cache replay, an error row).
 	SentTo string `json:"sent_to"`
 	// Decision names the policy step that produced the final label.
-	Decision string `json:"decision"`
+	Decision Decision `json:"decision"`
 	// NeedsReview is true when a person should look: a decisive rule
 	// against the model, a voter that says security while the verdict is
 	// not, a model that failed, or a report that addresses the model.

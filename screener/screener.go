@@ -95,7 +95,7 @@ type Screener struct {
 
 // DecisionCacheMiss marks the error row of a report that --offline could
 // not replay: the cache holds no answer for it.
-const DecisionCacheMiss = "cache-miss"
+const DecisionCacheMiss Decision = "cache-miss"
 
 // reasonCancelled is the review reason of a report whose model call was
 // cut short by a cancellation.
@@ -245,7 +245,7 @@ func (s *Screener) ask(ctx context.Context, r *intake.Report, ev *rules.Evaluati
 }
 
 // errorResult is the row for an input that was not screened.
-func errorResult(id, source, backendName, decision string, err error) Result {
+func errorResult(id, source, backendName string, decision Decision, err error) Result {
 	msg := err.Error()
 	if id == "" {
 		id = source
@@ -255,7 +255,7 @@ func errorResult(id, source, backendName, decision string, err error) Result {
 
 // reportError is the error row for a report that was read but not
 // screened: it keeps the report's identity.
-func reportError(r *intake.Report, backendName, decision string, err error) Result {
+func reportError(r *intake.Report, backendName string, decision Decision, err error) Result {
 	res := errorResult(r.ID, r.Source, backendName, decision, err)
 	res.Hash, res.Replies, res.Subject, res.From, res.report = r.Hash, r.Replies, r.Subject, r.From, r
 	return res

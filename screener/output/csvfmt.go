@@ -37,7 +37,7 @@ func (c *csvWriter) Write(r screener.Result) error {
 		strconv.FormatFloat(r.Confidence, 'f', 3, 64), r.Route,
 		strings.Join(r.Missing, ";"), strings.Join(ruleIDs(r), ";"),
 		r.RulesVerdict.Verdict, r.RulesVerdict.Category, mv, mc,
-		r.Backend, r.Decision, r.SentTo, strconv.FormatBool(r.NeedsReview), r.ReviewReason, csvSafe(errText(r))}
+		r.Backend, string(r.Decision), r.SentTo, strconv.FormatBool(r.NeedsReview), r.ReviewReason, csvSafe(errText(r))}
 	if err := c.w.Write(row); err != nil {
 		return fmt.Errorf("write csv: %w", err)
 	}
