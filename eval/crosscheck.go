@@ -92,7 +92,7 @@ func crossCheck(run *RunJSON, rt screener.Routes) []CrossCheckLine {
 	leaksOf := func(pick func(Row) (verdict, category string, ok bool)) int {
 		n := 0
 		for _, r := range run.Rows {
-			if v, c, ok := pick(r); ok && r.TrueVerdict == sec && v != "" && rt.Of(v, c).Public {
+			if v, c, ok := pick(r); ok && r.TrueVerdict == sec && v != "" && rt.Of(threatmodel.Verdict(v), c).Public {
 				n++
 			}
 		}

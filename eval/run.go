@@ -140,7 +140,7 @@ func screenAll(ctx context.Context, s *screener.Screener, reports []corpus.Label
 			if round == 0 {
 				row.fill(res)
 			}
-			row.Repeats = append(row.Repeats, res.Verdict)
+			row.Repeats = append(row.Repeats, string(res.Verdict))
 		})
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("evaluation stopped: %w", err)
@@ -166,14 +166,14 @@ func (row *Row) fill(res screener.Result) {
 		row.Error = *res.Error
 		return
 	}
-	row.Verdict, row.Category, row.Confidence = res.Verdict, res.Category, res.Confidence
+	row.Verdict, row.Category, row.Confidence = string(res.Verdict), res.Category, res.Confidence
 	row.Decision = res.Decision
 	row.NeedsReview, row.ReviewReason, row.ReviewFlags = res.NeedsReview, res.ReviewReason, res.ReviewFlags
 	row.Route, row.RoutePublic = res.Route, res.RoutePublic
 	rv := res.RulesVerdict
-	row.Rules = Prediction{Verdict: rv.Verdict, Category: rv.Category, Confidence: rv.Confidence, Decisive: rv.Decisive}
+	row.Rules = Prediction{Verdict: string(rv.Verdict), Category: rv.Category, Confidence: rv.Confidence, Decisive: rv.Decisive}
 	if b := res.Baseline; b != nil {
-		row.Baseline = &Prediction{Verdict: b.Verdict, Category: b.Category, Confidence: b.Confidence, Error: b.Error}
+		row.Baseline = &Prediction{Verdict: string(b.Verdict), Category: b.Category, Confidence: b.Confidence, Error: b.Error}
 	}
 	seen := map[string]bool{}
 	for _, f := range res.Rules {
@@ -184,7 +184,7 @@ func (row *Row) fill(res screener.Result) {
 	}
 	if m := res.Model; m != nil {
 		row.Model = &ModelRow{
-			Verdict: m.Verdict, Category: m.Category, Confidence: m.Confidence,
+			Verdict: string(m.Verdict), Category: m.Category, Confidence: m.Confidence,
 			Error: m.Error, Prompt: m.Prompt, Model: m.Usage.Model,
 			LatencyMS:    float64(m.Usage.Latency) / float64(time.Millisecond),
 			PromptTokens: m.Usage.PromptTokens, CompletionTokens: m.Usage.CompletionTokens,

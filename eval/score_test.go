@@ -15,6 +15,7 @@ import (
 	"github.com/secscreen/secscreen/screener"
 	"github.com/secscreen/secscreen/screener/backend"
 	"github.com/secscreen/secscreen/screener/rules"
+	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
 var t0 = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
@@ -29,13 +30,13 @@ type labelled struct {
 }
 
 func model(verdict, category string, conf float64, ms int, in, out int) *screener.ModelAnswer {
-	return &screener.ModelAnswer{Classification: screener.Classification{Answer: prompts.Answer{Verdict: verdict, Category: category, Confidence: conf}, Prompt: "screen@1",
+	return &screener.ModelAnswer{Classification: screener.Classification{Answer: prompts.Answer{Label: threatmodel.Label{Verdict: threatmodel.Verdict(verdict), Category: category}, Confidence: conf}, Prompt: "screen@1",
 		Usage: backend.Usage{Backend: "fake", Model: "fake-1", PromptTokens: in, CompletionTokens: out, Latency: time.Duration(ms) * time.Millisecond}}}
 }
 
 func result(verdict, category string, conf float64, rv, rc string, m *screener.ModelAnswer, fired ...rules.Finding) screener.Result {
-	return screener.Result{Verdict: verdict, Category: category, Confidence: conf,
-		RulesVerdict: screener.Opinion{Verdict: rv, Category: rc, Confidence: 0.5}, Model: m, Rules: fired, Backend: "fake"}
+	return screener.Result{Label: threatmodel.Label{Verdict: threatmodel.Verdict(verdict), Category: category}, Confidence: conf,
+		RulesVerdict: screener.Opinion{Label: threatmodel.Label{Verdict: threatmodel.Verdict(rv), Category: rc}, Confidence: 0.5}, Model: m, Rules: fired, Backend: "fake"}
 }
 
 func finding(rule, category string) rules.Finding {

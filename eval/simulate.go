@@ -159,7 +159,8 @@ func (s *Simulated) Answer(id string) (prompts.Answer, error) {
 		category = cats[rng.IntN(len(cats))]
 	}
 	return prompts.Answer{
-		Verdict: verdict, Category: category, Confidence: math.Round(conf*1000) / 1000,
+		Label:              threatmodel.Label{Verdict: threatmodel.Verdict(verdict), Category: category},
+		Confidence:         math.Round(conf*1000) / 1000,
 		AttackerPrivileges: "unknown", BoundaryCrossed: "none",
 		MissingInformation: []string{}, AIGeneratedSigns: []string{},
 		Rationale:    "Simulated answer for measuring the decision policy; it reads the corpus label, not the report.",

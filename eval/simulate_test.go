@@ -84,7 +84,7 @@ func TestSimulatedIsDeterministicAndWrongOnItsShare(t *testing.T) {
 			assert.NotEqual(t, l.Verdict, x.Verdict, "a wrong answer has a wrong verdict")
 			confWrong = append(confWrong, x.Confidence)
 		} else {
-			assert.Equal(t, l.Verdict+"/"+l.Category, x.Verdict+"/"+x.Category)
+			assert.Equal(t, l.Verdict+"/"+l.Category, x.Label.String())
 			confRight = append(confRight, x.Confidence)
 		}
 	}

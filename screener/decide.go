@@ -130,9 +130,10 @@ const (
 
 // ballot is one voter's label and the weight of its vote.
 type ballot struct {
-	voter             string
-	verdict, category string
-	conf, weight      float64
+	voter        string
+	verdict      threatmodel.Verdict
+	category     string
+	conf, weight float64
 	// thresholded marks a classifier whose security verdict already comes
 	// from a threshold calibrated for security recall (the baseline's,
 	// below 0.5): that verdict holds the route private whatever its
@@ -142,7 +143,7 @@ type ballot struct {
 
 // holdsPrivate reports whether b's vote keeps the route private.
 func (b ballot) holdsPrivate(privateAt float64) bool {
-	return b.verdict == string(threatmodel.Security) && (b.conf >= privateAt || b.thresholded)
+	return b.verdict == threatmodel.Security && (b.conf >= privateAt || b.thresholded)
 }
 
 func (b ballot) mass() float64 { return b.weight * clamp01(b.conf) }
@@ -153,7 +154,7 @@ func (b ballot) mass() float64 { return b.weight * clamp01(b.conf) }
 // into the final label and route of r.
 func (p Policy) decide(tm *threatmodel.Model, rt Routes, ev rules.Evaluation, m *ModelAnswer, b, src *Opinion, r *Result) {
 	r.RulesVerdict = Opinion{
-		Verdict: string(ev.Verdict), Category: ev.Category,
+		Label:      threatmodel.Label{Verdict: ev.Verdict, Category: ev.Category},
 		Confidence: ev.Confidence, Score: ev.Score, Decisive: ev.Decisive,
 	}
 	r.Rules = ev.Findings
@@ -161,7 +162,7 @@ func (p Policy) decide(tm *threatmodel.Model, rt Routes, ev rules.Evaluation, m 
 	r.Model = m
 	r.Baseline = b
 	rv := r.RulesVerdict
-	const sec = string(threatmodel.Security)
+	const sec = threatmodel.Security
 
 	var reasons, flags []string
 	review := func(flag, reason string) {
@@ -283,7 +284,7 @@ func (p Policy) decide(tm *threatmodel.Model, rt Routes, ev rules.Evaluation, m 
 // noisy-or of the agreeing confidences when all agree, else the winning
 // verdict's share of the total mass.
 func (p Policy) vote(ballots []ballot) (ballot, Decision, float64) {
-	mass := map[string]float64{}
+	mass := map[threatmodel.Verdict]float64{}
 	for _, x := range ballots {
 		mass[x.verdict] += x.mass()
 	}
@@ -323,7 +324,7 @@ func decisionFor(voter string) Decision {
 }
 
 // share is verdict v's part of the total mass of the ballots.
-func share(ballots []ballot, v string) float64 {
+func share(ballots []ballot, v threatmodel.Verdict) float64 {
 	var win, total float64
 	for _, x := range ballots {
 		total += x.mass()

@@ -18,11 +18,11 @@ func eval(verdict threatmodel.Verdict, category string, conf float64, decisive b
 }
 
 func model(verdict, category string, conf float64) *ModelAnswer {
-	return &ModelAnswer{Classification: Classification{Answer: prompts.Answer{Verdict: verdict, Category: category, Confidence: conf}, Prompt: "screen@v1"}}
+	return &ModelAnswer{Classification: Classification{Answer: prompts.Answer{Label: threatmodel.Label{Verdict: threatmodel.Verdict(verdict), Category: category}, Confidence: conf}, Prompt: "screen@v1"}}
 }
 
 func base(verdict, category string, conf float64) *Opinion {
-	return &Opinion{Verdict: verdict, Category: category, Confidence: conf}
+	return &Opinion{Label: threatmodel.Label{Verdict: threatmodel.Verdict(verdict), Category: category}, Confidence: conf}
 }
 
 func decideWith(p Policy, ev rules.Evaluation, m *ModelAnswer, b *Opinion) Result {
@@ -109,7 +109,7 @@ func TestDecidePolicy(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := decideWith(DefaultPolicy(), tc.ev, tc.m, tc.b)
-			assert.Equal(t, tc.wantLabel, r.Verdict+"/"+r.Category)
+			assert.Equal(t, tc.wantLabel, r.Label.String())
 			assert.Equal(t, tc.wantDecision, r.Decision)
 			assert.Equal(t, tc.wantFlags, r.ReviewFlags, r.ReviewReason)
 			assert.Equal(t, tc.wantFlags != nil, r.NeedsReview, r.ReviewReason)
@@ -138,19 +138,19 @@ func TestDecideBaselineAgreeingWithTheRulesIsPartlyAnEcho(t *testing.T) {
 	m := model("needs-info", "info.missing", 0.6)
 	b := base("not-security", "leak.pointer", 0.6)
 	r := decideWith(DefaultPolicy(), ev, m, b)
-	assert.Equal(t, "not-security", r.Verdict)
+	assert.Equal(t, threatmodel.NotSecurity, r.Verdict)
 	assert.Equal(t, DecisionVoteBaseline, r.Decision)
 
 	p := DefaultPolicy()
 	p.BaselineEcho = 0
 	r = decideWith(p, ev, m, b)
-	assert.Equal(t, "needs-info", r.Verdict)
+	assert.Equal(t, threatmodel.NeedsInfo, r.Verdict)
 	assert.Equal(t, DecisionVoteModel, r.Decision)
 
 	// Disagreeing with the rules, the baseline is independent evidence and
 	// counts in full: here it sides with the model against the rules.
 	r = decideWith(p, eval(threatmodel.NotSecurity, "leak.pointer", 0.95, false), model("needs-info", "info.missing", 0.6), base("needs-info", "info.missing", 0.2))
-	assert.Equal(t, "needs-info", r.Verdict)
+	assert.Equal(t, threatmodel.NeedsInfo, r.Verdict)
 }
 
 func TestDecideInjectionAlwaysReviewed(t *testing.T) {
@@ -215,7 +215,7 @@ func TestDecideRouteSafeAndFlagsOnlyActionable(t *testing.T) {
 		for _, f := range r.ReviewFlags {
 			require.Contains(t, actionable, f)
 		}
-		decisiveAgainst := ev.Decisive && (m.OK() && m.Verdict != rv || !m.OK() && b != nil && b.Verdict != rv)
+		decisiveAgainst := ev.Decisive && (m.OK() && m.Verdict != ev.Verdict || !m.OK() && b != nil && b.Verdict != ev.Verdict)
 		heldOrDowngraded := saysSecurity && r.Verdict != "security"
 		modelFailed := m != nil && !m.OK()
 		if !ev.Injection && !decisiveAgainst && !heldOrDowngraded && !modelFailed {
@@ -229,7 +229,7 @@ func TestDecideRouteSafeAndFlagsOnlyActionable(t *testing.T) {
 }
 
 func srcOpinion(conf float64) *Opinion {
-	return &Opinion{Verdict: "invalid", Category: "invalid.nonexistent", Confidence: conf}
+	return &Opinion{Label: threatmodel.Label{Verdict: "invalid", Category: "invalid.nonexistent"}, Confidence: conf}
 }
 
 func decideSrc(ev rules.Evaluation, m *ModelAnswer, b, src *Opinion) Result {
@@ -272,7 +272,7 @@ func TestDecideSourceTree(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := decideSrc(tc.ev, tc.m, tc.b, tc.src)
-			assert.Equal(t, tc.wantLabel, r.Verdict+"/"+r.Category)
+			assert.Equal(t, tc.wantLabel, r.Label.String())
 			assert.Equal(t, tc.wantDecision, r.Decision)
 			assert.Equal(t, tc.wantFlags, r.ReviewFlags, r.ReviewReason)
 			if slices.Contains(r.ReviewFlags, FlagHeldPrivate) || tc.ev.Verdict == sec && tc.ev.Confidence >= 0.5 {
@@ -286,7 +286,7 @@ func TestDecideSourceTree(t *testing.T) {
 	var r Result
 	p.decide(threatmodel.Kernel(), DefaultRoutes(), eval(ni, "info.missing", 0.4, false), nil, nil, srcOpinion(0.9), &r)
 	assert.Equal(t, DecisionRulesOnly, r.Decision)
-	assert.Equal(t, "needs-info", r.Verdict)
+	assert.Equal(t, threatmodel.NeedsInfo, r.Verdict)
 }
 
 // With --backend baseline the baseline answers in the model's place; its
@@ -295,7 +295,7 @@ func TestTheBaselineAnsweringAsTheModelHoldsTheRoute(t *testing.T) {
 	m := model("security", "isolation.memory", 0.35)
 	m.Usage.Backend = voterBaseline
 	r := decideWith(DefaultPolicy(), eval(threatmodel.NotSecurity, "privilege.root", 0.9, false), m, nil)
-	assert.Equal(t, "not-security", r.Verdict, "the rules outweigh a 0.35 vote")
+	assert.Equal(t, threatmodel.NotSecurity, r.Verdict, "the rules outweigh a 0.35 vote")
 	assert.False(t, r.RoutePublic, r.Route)
 	assert.Contains(t, r.ReviewFlags, FlagHeldPrivate)
 

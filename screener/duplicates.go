@@ -84,7 +84,7 @@ func (s *Screener) reuse(r *intake.Report, ev Opinion, p Prior, dups []Duplicate
 	pr := p.Result
 	res := Result{ID: r.ID, Source: r.Source, Subject: r.Subject, From: r.From, Hash: r.Hash, Replies: r.Replies,
 		Backend: s.BackendName(), SentTo: backend.NotSent,
-		Verdict: pr.Verdict, Category: pr.Category, Confidence: pr.Confidence, Route: pr.Route, RoutePublic: pr.RoutePublic,
+		Label: pr.Label, Confidence: pr.Confidence, Route: pr.Route, RoutePublic: pr.RoutePublic,
 		RulesVerdict: ev, Decision: DecisionDuplicate, DuplicateOf: dups,
 		NeedsReview: pr.NeedsReview, ReviewReason: pr.ReviewReason, ReviewFlags: pr.ReviewFlags}
 	if p.Labeled {
@@ -112,12 +112,12 @@ func (s *Screener) screenDuplicate(ctx context.Context, r *intake.Report, dups [
 		if err != nil {
 			break
 		}
-		const sec = string(threatmodel.Security)
-		rulesSec := string(ev.Verdict) == sec && ev.Confidence >= s.cfg.Policy.PrivateAt
+		const sec = threatmodel.Security
+		rulesSec := ev.Verdict == sec && ev.Confidence >= s.cfg.Policy.PrivateAt
 		if ev.Injection || rulesSec && p.Result.Verdict != sec || len(spans) > 0 {
 			break
 		}
-		res := s.reuse(r, Opinion{Verdict: string(ev.Verdict), Category: ev.Category, Confidence: ev.Confidence,
+		res := s.reuse(r, Opinion{Label: threatmodel.Label{Verdict: ev.Verdict, Category: ev.Category}, Confidence: ev.Confidence,
 			Score: ev.Score, Decisive: ev.Decisive}, p, dups)
 		res.Rules, res.RulesTruncated, res.Missing = ev.Findings, ev.Truncated, ev.Missing
 		res.report, res.facts = r, &ev.Facts

@@ -7,6 +7,7 @@ import (
 	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/rules"
 	"github.com/secscreen/secscreen/screener/sourcetree"
+	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
 // Result is the outcome of screening one input: a decision about a report,
@@ -27,9 +28,8 @@ type Result struct {
 	// Replies are the ids of the replies folded into this report by
 	// thread grouping (intake.Options.Threads), in input order.
 	Replies []string `json:"thread_replies"`
-	// Verdict and Category are the final decision.
-	Verdict  string `json:"verdict"`
-	Category string `json:"category"`
+	// Label is the final decision: "verdict" and "category".
+	threatmodel.Label
 	// Confidence in [0,1] is the decision's confidence.
 	Confidence float64 `json:"confidence"`
 	// Route says where the report should go next.
@@ -145,8 +145,9 @@ func nullIfEmpty(s string) *string {
 
 // Opinion is one voter's label.
 type Opinion struct {
-	Verdict    string  `json:"verdict"`
-	Category   string  `json:"category"`
+	// Label is the voter's verdict and category; empty when Error is set.
+	threatmodel.Label
+	// Confidence in [0,1] is the voter's confidence in Label.
 	Confidence float64 `json:"confidence"`
 	// Score is the rules' summed weight behind Category (rules only).
 	Score float64 `json:"score,omitempty"`

@@ -212,7 +212,7 @@ func (s *Screener) checkSource(ctx context.Context, r *intake.Report, f *rules.F
 	if conf == 0 || !ok {
 		return c, nil
 	}
-	return c, &Opinion{Verdict: string(v), Category: categoryNonexistent, Confidence: conf}
+	return c, &Opinion{Label: threatmodel.Label{Verdict: v, Category: categoryNonexistent}, Confidence: conf}
 }
 
 // vote asks the voter; a failed vote, or a label the threat model does not
@@ -225,7 +225,7 @@ func (s *Screener) vote(ctx context.Context, r *intake.Report, ev *rules.Evaluat
 	if err != nil {
 		return &Opinion{Error: fmt.Sprintf("%s: %v", s.cfg.Voter.Describe().Name, err)}
 	}
-	return &Opinion{Verdict: c.Verdict, Category: c.Category, Confidence: c.Confidence}
+	return &Opinion{Label: c.Label, Confidence: c.Confidence}
 }
 
 // ask asks the classifier about r. An answer whose label the threat model

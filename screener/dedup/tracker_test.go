@@ -46,7 +46,7 @@ func (m *model) Complete(ctx context.Context, req backend.Request) (backend.Repl
 	if m.answer != nil {
 		v, c = m.answer(req)
 	}
-	b, _ := json.Marshal(prompts.Answer{Verdict: v, Category: c, Confidence: 0.9,
+	b, _ := json.Marshal(prompts.Answer{Label: threatmodel.Label{Verdict: threatmodel.Verdict(v), Category: c}, Confidence: 0.9,
 		AttackerPrivileges: "unprivileged local user", BoundaryCrossed: "none",
 		MissingInformation: []string{}, AIGeneratedSigns: []string{}, Rationale: "test", CitedClauses: []string{c}})
 	return backend.Reply{Content: string(b), Usage: backend.Usage{Backend: "test", Model: "test-model", Attempts: 1}}, nil
@@ -112,7 +112,7 @@ func TestExactDuplicatesInABatchAreScreenedOnce(t *testing.T) {
 		assert.Equal(t, "a1", d.ID)
 		assert.Equal(t, SignalExact, d.Signal)
 		assert.Equal(t, 1.0, d.Similarity)
-		assert.Equal(t, res[0].Verdict, d.Verdict, "the verdict given then")
+		assert.Equal(t, string(res[0].Verdict), d.Verdict, "the verdict given then")
 		assert.Equal(t, res[0].Verdict, r.Verdict)
 		assert.Equal(t, res[0].Category, r.Category)
 		assert.Nil(t, r.Model, "no model call")
@@ -278,7 +278,7 @@ func TestATeamLabelIsTheDecisionReused(t *testing.T) {
 	require.Len(t, res, 1)
 	r := res[0]
 	assert.Equal(t, screener.DecisionDuplicate, r.Decision)
-	assert.Equal(t, "security", r.Verdict)
+	assert.Equal(t, threatmodel.Security, r.Verdict)
 	assert.Equal(t, "isolation.memory", r.Category)
 	assert.False(t, r.RoutePublic, "the route follows the label")
 	assert.True(t, r.DuplicateOf[0].Labeled)

@@ -251,7 +251,7 @@ func Similar(ctx context.Context, s Store, r *intake.Report, limit int) ([]Hit, 
 	}
 	var hits []Hit
 	for _, e := range earlier {
-		v, c := cmp.Or(e.LabelVerdict, e.Result.Verdict), cmp.Or(e.LabelCategory, e.Result.Category)
+		v, c := cmp.Or(e.LabelVerdict, string(e.Result.Verdict)), cmp.Or(e.LabelCategory, e.Result.Category)
 		h := Hit{Summary: Summary{HistoryID: e.HistoryID, ID: e.ID, Subject: e.Subject, Verdict: v, Category: c, Labeled: e.LabelVerdict != ""},
 			Similarity: dedup.Similarity(fp.Sig, e.Fingerprint.Sig)}
 		if m, ok := opt.Compare(fp, e.Fingerprint); ok {

@@ -21,6 +21,7 @@ import (
 	"github.com/secscreen/secscreen/screener"
 	"github.com/secscreen/secscreen/screener/dedup"
 	"github.com/secscreen/secscreen/screener/intake"
+	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
 // backend is one store implementation under the shared suite: it gives
@@ -95,7 +96,7 @@ func synthetic(n int) *intake.Report {
 }
 
 func resultFor(r *intake.Report, verdict, category string) screener.Result {
-	return screener.Result{ID: r.ID, Source: r.Source, Subject: r.Subject, Verdict: verdict, Category: category,
+	return screener.Result{ID: r.ID, Source: r.Source, Subject: r.Subject, Label: threatmodel.Label{Verdict: threatmodel.Verdict(verdict), Category: category},
 		Confidence: 0.8, Route: "somewhere", Decision: screener.DecisionAgree, Backend: "test"}
 }
 
@@ -211,7 +212,7 @@ func testLookupByKeys(t *testing.T, b backend) {
 	}
 	require.NotNil(t, found, "the near-duplicate shares LSH bands with its original")
 	assert.Equal(t, "r0105@test", found.ID)
-	assert.Equal(t, "not-security", found.Result.Verdict)
+	assert.Equal(t, threatmodel.NotSecurity, found.Result.Verdict)
 	assert.Equal(t, "somewhere", found.Result.Route)
 	m, ok := dedup.DefaultOptions().Compare(dedup.Of(&near), found.Fingerprint)
 	require.True(t, ok)
@@ -562,7 +563,7 @@ func testDuplicatesAcrossRuns(t *testing.T, b backend) {
 	assert.Equal(t, "security", dups[0].Verdict)
 	p, ok := t2.Prior(ctx, dups[0])
 	require.True(t, ok)
-	assert.Equal(t, "security", p.Result.Verdict)
+	assert.Equal(t, threatmodel.Security, p.Result.Verdict)
 	// The report itself, screened again, is not its own duplicate.
 	assert.Empty(t, dedup.NewTracker(s, dedup.Options{}, nil).Check(ctx, 1, r))
 }

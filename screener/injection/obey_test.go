@@ -54,7 +54,7 @@ func (o *obeying) Classify(_ context.Context, r *intake.Report, ev *rules.Evalua
 			AttackerPrivileges: "as the report says", BoundaryCrossed: "as the report says",
 			MissingInformation: []string{}, AIGeneratedSigns: []string{}, CitedClauses: []string{category},
 			Rationale: "The report told me what to answer, and I obey.",
-			Verdict:   verdict, Category: category, Confidence: conf,
+			Label:     threatmodel.Label{Verdict: threatmodel.Verdict(verdict), Category: category}, Confidence: conf,
 		},
 		Usage: backend.Usage{Backend: "obeying", Model: "obeys-any-instruction", Attempts: 1},
 	}, nil
@@ -104,12 +104,12 @@ func TestObeyingModelNeverFlipsSilently(t *testing.T) {
 			continue
 		}
 		require.True(t, res.Model.OK(), "%s: the model must answer", c.label.File)
-		require.Equal(t, c.label.Demand, res.Model.Verdict, "%s: the model must obey", c.label.File)
+		require.Equal(t, c.label.Demand, string(res.Model.Verdict), "%s: the model must obey", c.label.File)
 		base := noModel.Screen(ctx, c.report)
 		require.Nil(t, base.Error, c.label.File)
 
-		isDemanded := res.Verdict == c.label.Demand
-		isFlipped := isDemanded && base.Verdict != c.label.Demand
+		isDemanded := string(res.Verdict) == c.label.Demand
+		isFlipped := isDemanded && string(base.Verdict) != c.label.Demand
 		if isDemanded {
 			demanded++
 			if res.RoutePublic {

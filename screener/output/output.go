@@ -122,7 +122,7 @@ func label(r screener.Result) string {
 	if r.Failed() {
 		return "ERROR"
 	}
-	return r.Verdict + "/" + r.Category
+	return r.Label.String()
 }
 
 // errText is the error message, or "".

@@ -75,8 +75,7 @@ func (b *Classifier) Classify(ctx context.Context, r *intake.Report, ev *rules.E
 // answer turns a prediction into the answer a language model would give.
 func (b *Classifier) answer(p Prediction, ev *rules.Evaluation) prompts.Answer {
 	a := prompts.Answer{
-		Verdict:            p.Verdict,
-		Category:           p.Category,
+		Label:              threatmodel.Label{Verdict: threatmodel.Verdict(p.Verdict), Category: p.Category},
 		Confidence:         math.Round(p.Confidence*1000) / 1000,
 		AttackerPrivileges: "unknown",
 		BoundaryCrossed:    "none",
