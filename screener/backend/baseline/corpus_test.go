@@ -31,7 +31,7 @@ func bundledExamples(t testing.TB) []Example {
 	var ex []Example
 	for _, lr := range read {
 		require.NoError(t, lr.Err, lr.Label.File)
-		ex = append(ex, Example{Report: lr.Report, Verdict: lr.Label.Verdict, Category: lr.Label.Category})
+		ex = append(ex, Example{Report: lr.Report, Verdict: string(lr.Label.Verdict), Category: lr.Label.Category})
 	}
 	return ex
 }
