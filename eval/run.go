@@ -107,7 +107,7 @@ func screenAll(ctx context.Context, s *screener.Screener, reports []corpus.Label
 	for i, lr := range reports {
 		rows[i] = Row{
 			ID: lr.Label.ID, File: lr.Label.File,
-			TrueVerdict: string(lr.Label.Verdict), TrueCategory: lr.Label.Category,
+			TrueVerdict: lr.Label.Verdict, TrueCategory: lr.Label.Category,
 		}
 		if lr.Err != nil {
 			rows[i].Error = lr.Err.Error()
@@ -140,7 +140,7 @@ func screenAll(ctx context.Context, s *screener.Screener, reports []corpus.Label
 			if round == 0 {
 				row.fill(res)
 			}
-			row.Repeats = append(row.Repeats, string(res.Verdict))
+			row.Repeats = append(row.Repeats, res.Verdict)
 		})
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("evaluation stopped: %w", err)
@@ -166,14 +166,14 @@ func (row *Row) fill(res screener.Result) {
 		row.Error = *res.Error
 		return
 	}
-	row.Verdict, row.Category, row.Confidence = string(res.Verdict), res.Category, res.Confidence
+	row.Label, row.Confidence = res.Label, res.Confidence
 	row.Decision = res.Decision
 	row.NeedsReview, row.ReviewReason, row.ReviewFlags = res.NeedsReview, res.ReviewReason, res.ReviewFlags
 	row.Route, row.RoutePublic = res.Route, res.RoutePublic
 	rv := res.RulesVerdict
-	row.Rules = Prediction{Verdict: string(rv.Verdict), Category: rv.Category, Confidence: rv.Confidence, Decisive: rv.Decisive}
+	row.Rules = Prediction{Label: rv.Label, Confidence: rv.Confidence, Decisive: rv.Decisive}
 	if b := res.Baseline; b != nil {
-		row.Baseline = &Prediction{Verdict: string(b.Verdict), Category: b.Category, Confidence: b.Confidence, Error: b.Error}
+		row.Baseline = &Prediction{Label: b.Label, Confidence: b.Confidence, Error: b.Error}
 	}
 	seen := map[string]bool{}
 	for _, f := range res.Rules {
@@ -184,7 +184,7 @@ func (row *Row) fill(res screener.Result) {
 	}
 	if m := res.Model; m != nil {
 		row.Model = &ModelRow{
-			Verdict: string(m.Verdict), Category: m.Category, Confidence: m.Confidence,
+			Label: m.Label, Confidence: m.Confidence,
 			Error: m.Error, Prompt: m.Prompt, Model: m.Usage.Model,
 			LatencyMS:    float64(m.Usage.Latency) / float64(time.Millisecond),
 			PromptTokens: m.Usage.PromptTokens, CompletionTokens: m.Usage.CompletionTokens,
@@ -212,7 +212,7 @@ func consistency(rows []Row) *Consistency {
 		}
 		c.N++
 		first := r.Repeats[0]
-		if first != "" && !slices.ContainsFunc(r.Repeats, func(v string) bool { return v != first }) {
+		if first != "" && !slices.ContainsFunc(r.Repeats, func(v threatmodel.Verdict) bool { return v != first }) {
 			c.Consistent++
 		} else {
 			c.Inconsistent = append(c.Inconsistent, r.ID)

@@ -131,7 +131,7 @@ func TestEvaluateWithModel(t *testing.T) {
 	assert.Equal(t, 5, run.Final.N)
 
 	// The model's own answers are recorded as it gave them.
-	for i, want := range []string{"security", "not-security", "needs-info"} {
+	for i, want := range []threatmodel.Verdict{threatmodel.Security, threatmodel.NotSecurity, threatmodel.NeedsInfo} {
 		m := run.Rows[i].Model
 		if m == nil {
 			continue // rules were decisive and the model was skipped

@@ -66,7 +66,7 @@ func fixtureRows() []Row {
 	}
 	rows := make([]Row, len(in))
 	for i, l := range in {
-		rows[i] = Row{ID: l.id, File: l.id + ".eml", TrueVerdict: l.verdict, TrueCategory: l.category}
+		rows[i] = Row{ID: l.id, File: l.id + ".eml", TrueVerdict: threatmodel.Verdict(l.verdict), TrueCategory: l.category}
 		rows[i].fill(l.res)
 	}
 	return rows
@@ -159,9 +159,9 @@ func TestScoreUnpricedModelHasNoCost(t *testing.T) {
 
 func TestConsistency(t *testing.T) {
 	rows := []Row{
-		{ID: "a", Repeats: []string{"security", "security", "security"}},
-		{ID: "b", Repeats: []string{"security", "invalid", "security"}},
-		{ID: "c", Repeats: []string{"", "", ""}},
+		{ID: "a", Repeats: []threatmodel.Verdict{"security", "security", "security"}},
+		{ID: "b", Repeats: []threatmodel.Verdict{"security", "invalid", "security"}},
+		{ID: "c", Repeats: []threatmodel.Verdict{"", "", ""}},
 		{ID: "d"}, // unreadable, never screened
 	}
 	c := consistency(rows)
@@ -171,7 +171,7 @@ func TestConsistency(t *testing.T) {
 	assert.Equal(t, 1, c.Consistent)
 	near(t, 1.0/3, c.Rate)
 	assert.Equal(t, []string{"b", "c"}, c.Inconsistent)
-	assert.Nil(t, consistency([]Row{{ID: "a", Repeats: []string{"x"}}}))
+	assert.Nil(t, consistency([]Row{{ID: "a", Repeats: []threatmodel.Verdict{"x"}}}))
 }
 
 func TestGate(t *testing.T) {
