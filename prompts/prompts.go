@@ -91,9 +91,8 @@ func (t *Template) ID() string { return t.Name + "@" + t.Version }
 type Shot struct {
 	// Report is the example report.
 	Report *intake.Report
-	// Verdict and Category are its label.
-	Verdict  string
-	Category string
+	// Label is its label.
+	threatmodel.Label
 	// Note says briefly why the label applies (may be empty).
 	Note string
 }

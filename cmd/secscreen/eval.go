@@ -401,7 +401,7 @@ func foldTrainer(c *cli.Context, crp *corpus.Corpus, sim *eval.SimulateSpec) (ev
 	return func(ctx context.Context, train []corpus.LabeledReport) (*screener.Screener, error) {
 		ex := make([]baseline.Example, len(train))
 		for i, lr := range train {
-			ex[i] = baseline.Example{Report: lr.Report, Verdict: string(lr.Label.Verdict), Category: lr.Label.Category}
+			ex[i] = baseline.Example{Report: lr.Report, Label: lr.Label.Label}
 		}
 		opt := opt
 		opt.Evaluate = func(r *intake.Report) rules.Evaluation { return base.EvalCache.Evaluate(r, eng) }

@@ -185,7 +185,7 @@ func readExamples(c *cli.Context, crp *corpus.Corpus) ([]baseline.Example, int, 
 			fmt.Fprintf(c.App.ErrWriter, "train: skipping %s: %v\n", lr.Label.ID, lr.Err)
 			continue
 		}
-		ex = append(ex, baseline.Example{Report: lr.Report, Verdict: string(lr.Label.Verdict), Category: lr.Label.Category})
+		ex = append(ex, baseline.Example{Report: lr.Report, Label: lr.Label.Label})
 	}
 	return ex, skipped, nil
 }
@@ -195,7 +195,7 @@ func readExamples(c *cli.Context, crp *corpus.Corpus) ([]baseline.Example, int, 
 func printTrainSummary(w io.Writer, m *baseline.Model, ex []baseline.Example, skipped int, tm *threatmodel.Model, split, out string) {
 	perVerdict := map[string]int{}
 	for _, e := range ex {
-		perVerdict[e.Verdict]++
+		perVerdict[string(e.Verdict)]++
 	}
 	var parts []string
 	for _, v := range threatmodel.Verdicts {

@@ -105,7 +105,7 @@ func handExamples(n, offset int) []Example {
 	var ex []Example
 	for i := range n {
 		for k, kind := range kinds {
-			ex = append(ex, Example{Report: handReport(k, i+offset), Verdict: kind.verdict, Category: kind.category})
+			ex = append(ex, Example{Report: handReport(k, i+offset), Label: threatmodel.Label{Verdict: threatmodel.Verdict(kind.verdict), Category: kind.category}})
 		}
 	}
 	return ex
@@ -181,7 +181,7 @@ func testPredictionIsConsistent(t *testing.T, algo string) {
 		}
 	}
 	assert.InDelta(t, 1, sum, 1e-3)
-	assert.Equal(t, p.Verdict, p.Verdicts[0].Verdict)
+	assert.Equal(t, string(p.Verdict), p.Verdicts[0].Verdict)
 	assert.Equal(t, p.Confidence, p.Verdicts[0].Prob)
 	require.NoError(t, threatmodel.Kernel().Check(threatmodel.Verdict(p.Verdict), p.Category))
 	for i := 1; i < len(p.Evidence); i++ {
@@ -255,10 +255,10 @@ func TestTrainRejectsBadInput(t *testing.T) {
 		"empty":            {nil, eng, "no examples"},
 		"unknown algo":     {ok, eng, `unknown algorithm "svm"`},
 		"no engine":        {ok, nil, "no rules engine"},
-		"no report":        {append(slices.Clone(ok), Example{Verdict: "security", Category: "isolation.data"}), eng, "example 4 has no report"},
-		"unknown category": {append(slices.Clone(ok), Example{Report: handReport(0, 1), Verdict: "security", Category: "isolation.telepathy"}), eng, `unknown category "isolation.telepathy"`},
-		"unknown verdict":  {append(slices.Clone(ok), Example{Report: handReport(0, 1), Verdict: "maybe", Category: "isolation.data"}), eng, `unknown verdict "maybe"`},
-		"mismatched pair":  {append(slices.Clone(ok), Example{Report: handReport(0, 1), Verdict: "invalid", Category: "isolation.data"}), eng, "belongs to verdict"},
+		"no report":        {append(slices.Clone(ok), Example{Label: threatmodel.Label{Verdict: "security", Category: "isolation.data"}}), eng, "example 4 has no report"},
+		"unknown category": {append(slices.Clone(ok), Example{Report: handReport(0, 1), Label: threatmodel.Label{Verdict: "security", Category: "isolation.telepathy"}}), eng, `unknown category "isolation.telepathy"`},
+		"unknown verdict":  {append(slices.Clone(ok), Example{Report: handReport(0, 1), Label: threatmodel.Label{Verdict: "maybe", Category: "isolation.data"}}), eng, `unknown verdict "maybe"`},
+		"mismatched pair":  {append(slices.Clone(ok), Example{Report: handReport(0, 1), Label: threatmodel.Label{Verdict: "invalid", Category: "isolation.data"}}), eng, "belongs to verdict"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -280,13 +280,13 @@ func TestTrainUsesTheGivenThreatModel(t *testing.T) {
 		{ID: "fine.thing", Verdict: threatmodel.NotSecurity, Title: "a fine thing"},
 	})
 	require.NoError(t, err)
-	ex := []Example{{Report: handReport(0, 0), Verdict: "security", Category: "bad.thing"}}
+	ex := []Example{{Report: handReport(0, 0), Label: threatmodel.Label{Verdict: "security", Category: "bad.thing"}}}
 	m, err := Train(ex, kernelEngine(t), TrainOptions{ThreatModel: tm})
 	require.NoError(t, err)
 	assert.Equal(t, "tiny", m.ThreatModel)
 	assert.Equal(t, "a bad thing", m.Classes[0].Title)
 	// The kernel's categories are not this model's.
-	_, err = Train([]Example{{Report: handReport(0, 0), Verdict: "security", Category: "isolation.data"}}, kernelEngine(t), TrainOptions{ThreatModel: tm})
+	_, err = Train([]Example{{Report: handReport(0, 0), Label: threatmodel.Label{Verdict: "security", Category: "isolation.data"}}}, kernelEngine(t), TrainOptions{ThreatModel: tm})
 	require.Error(t, err)
 }
 

@@ -75,7 +75,7 @@ func (b *Classifier) Classify(ctx context.Context, r *intake.Report, ev *rules.E
 // answer turns a prediction into the answer a language model would give.
 func (b *Classifier) answer(p Prediction, ev *rules.Evaluation) prompts.Answer {
 	a := prompts.Answer{
-		Label:              threatmodel.Label{Verdict: threatmodel.Verdict(p.Verdict), Category: p.Category},
+		Label:              p.Label,
 		Confidence:         math.Round(p.Confidence*1000) / 1000,
 		AttackerPrivileges: "unknown",
 		BoundaryCrossed:    "none",
@@ -86,7 +86,7 @@ func (b *Classifier) answer(p Prediction, ev *rules.Evaluation) prompts.Answer {
 	if len(ev.Facts.Privileges) > 0 {
 		a.AttackerPrivileges = strings.Join(ev.Facts.Privileges, ", ")
 	}
-	if p.Verdict == string(threatmodel.Security) {
+	if p.Verdict == threatmodel.Security {
 		a.BoundaryCrossed = p.Category
 		for _, cl := range b.m.Classes {
 			if cl.ID == p.Category && cl.Title != "" {
@@ -112,7 +112,7 @@ func rationale(m *Model, p Prediction) string {
 	}
 	fmt.Fprintf(&sb, "%s over %d known features: P(%s) = %.2f, most probable category %s",
 		method, p.Features, p.Verdict, p.Confidence, p.Category)
-	if p.Verdict == string(threatmodel.Security) && p.Verdicts[0].Prob < 0.5 && len(p.Verdicts) > 1 && p.Verdicts[1].Prob > p.Confidence {
+	if p.Verdict == threatmodel.Security && p.Verdicts[0].Prob < 0.5 && len(p.Verdicts) > 1 && p.Verdicts[1].Prob > p.Confidence {
 		fmt.Fprintf(&sb, " (security from P(security) >= %.2f, the threshold set for security recall %.2f)",
 			m.SecurityThreshold, m.Options.TargetRecall)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/secscreen/secscreen/corpus"
 	"github.com/secscreen/secscreen/screener/intake"
+	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
 // bundledDir is the bundled corpus, relative to this package.
@@ -31,7 +32,7 @@ func bundledExamples(t testing.TB) []Example {
 	var ex []Example
 	for _, lr := range read {
 		require.NoError(t, lr.Err, lr.Label.File)
-		ex = append(ex, Example{Report: lr.Report, Verdict: string(lr.Label.Verdict), Category: lr.Label.Category})
+		ex = append(ex, Example{Report: lr.Report, Label: threatmodel.Label{Verdict: threatmodel.Verdict(string(lr.Label.Verdict)), Category: lr.Label.Category}})
 	}
 	return ex
 }
@@ -48,7 +49,7 @@ func TestCrossValidatedOnBundledCorpus(t *testing.T) {
 	const k = 5
 	counts := map[string]int{}
 	for _, e := range ex {
-		counts[e.Verdict]++
+		counts[string(e.Verdict)]++
 	}
 	majority := 0
 	for _, n := range counts {

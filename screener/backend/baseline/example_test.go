@@ -24,12 +24,12 @@ func Example() {
 	for _, fs := range []string{"ext4", "xfs", "btrfs", "f2fs"} {
 		ex = append(ex,
 			baseline.Example{
-				Report:  report("crash mounting a crafted "+fs+" image", "Mounting a fuzzed, corrupted "+fs+" image as root crashes the kernel."),
-				Verdict: "not-security", Category: "fs.crafted-image",
+				Report: report("crash mounting a crafted "+fs+" image", "Mounting a fuzzed, corrupted "+fs+" image as root crashes the kernel."),
+				Label:  threatmodel.Label{Verdict: "not-security", Category: "fs.crafted-image"},
 			},
 			baseline.Example{
-				Report:  report(fs+" stat output shows my own quota", "The documented behaviour of "+fs+" is to show users their own quota; is this intended?"),
-				Verdict: "invalid", Category: "invalid.intended",
+				Report: report(fs+" stat output shows my own quota", "The documented behaviour of "+fs+" is to show users their own quota; is this intended?"),
+				Label:  threatmodel.Label{Verdict: "invalid", Category: "invalid.intended"},
 			})
 	}
 	// So few reports need every word (the default keeps words found in
