@@ -45,7 +45,7 @@ func simLabels(n int) []corpus.Label {
 	for i := range out {
 		c := ids[i%len(ids)]
 		v, _ := tm.VerdictOf(c)
-		out[i] = corpus.Label{ID: fmt.Sprintf("r%03d", i), Label: threatmodel.Label{Verdict: threatmodel.Verdict(string(v)), Category: c}}
+		out[i] = corpus.Label{ID: fmt.Sprintf("r%03d", i), Label: threatmodel.Label{Verdict: v, Category: c}}
 	}
 	return out
 }

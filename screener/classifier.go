@@ -68,7 +68,7 @@ type Classification struct {
 // checkLabel reports whether c's label is one tm knows, with a confidence
 // in [0, 1]: the policy never counts a label it could not route.
 func checkLabel(tm *threatmodel.Model, c Classification) error {
-	if err := tm.Check(threatmodel.Verdict(c.Verdict), c.Category); err != nil {
+	if err := tm.Check(c.Verdict, c.Category); err != nil {
 		return fmt.Errorf("invalid answer: %w", err)
 	}
 	if c.Confidence < 0 || c.Confidence > 1 {

@@ -28,7 +28,7 @@ func (v *fixedVoter) Describe() Description { return Description{Name: "baseline
 func (v *fixedVoter) Classify(_ context.Context, _ *intake.Report, ev *rules.Evaluation) (Classification, error) {
 	v.calls.Add(1)
 	v.sawEv.Store(ev != nil)
-	return Classification{Answer: prompts.Answer{Label: threatmodel.Label{Verdict: threatmodel.Verdict(v.op.Verdict), Category: v.op.Category}, Confidence: v.op.Confidence}}, v.err
+	return Classification{Answer: prompts.Answer{Label: v.op.Label, Confidence: v.op.Confidence}}, v.err
 }
 
 func TestVoterVotesBesideTheModel(t *testing.T) {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/secscreen/secscreen/corpus"
 	"github.com/secscreen/secscreen/screener/intake"
-	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
 // bundledDir is the bundled corpus, relative to this package.
@@ -32,7 +31,7 @@ func bundledExamples(t testing.TB) []Example {
 	var ex []Example
 	for _, lr := range read {
 		require.NoError(t, lr.Err, lr.Label.File)
-		ex = append(ex, Example{Report: lr.Report, Label: threatmodel.Label{Verdict: threatmodel.Verdict(string(lr.Label.Verdict)), Category: lr.Label.Category}})
+		ex = append(ex, Example{Report: lr.Report, Label: lr.Label.Label})
 	}
 	return ex
 }

@@ -32,7 +32,7 @@ func TestEmbedded(t *testing.T) {
 	eng := kernelEngine(t)
 	c, err := NewClassifier(m, eng).Classify(context.Background(), handReport(1, 3), nil)
 	require.NoError(t, err)
-	require.NoError(t, tm.Check(threatmodel.Verdict(c.Verdict), c.Category))
+	require.NoError(t, tm.Check(c.Verdict, c.Category))
 	assert.Equal(t, m.Name(), c.Usage.Model)
 }
 
