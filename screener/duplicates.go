@@ -32,11 +32,10 @@ type DuplicateOf struct {
 	// Evidence is what matched for a same-bug signal: the crash signature,
 	// the title, the CVE id, the commit, the file and function.
 	Evidence string `json:"evidence,omitempty"`
-	// Verdict and Category are the decision the earlier report got: the
-	// team's label when one was recorded (Labeled), else its result.
-	Verdict  string `json:"verdict"`
-	Category string `json:"category"`
-	// Labeled is true when Verdict and Category are the team's label.
+	// Label is the decision the earlier report got: the team's label when
+	// one was recorded (Labeled), else its result.
+	threatmodel.Label
+	// Labeled is true when Label is the team's label.
 	Labeled bool `json:"labeled,omitempty"`
 	// Seen is when the earlier report was screened.
 	Seen time.Time `json:"seen,omitzero"`

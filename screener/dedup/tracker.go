@@ -190,7 +190,7 @@ func (t *Tracker) Check(ctx context.Context, seq int, r *intake.Report) []screen
 			default:
 				cands = append(cands, candidate{fp: x.Fingerprint, earlier: x, firstSeen: x.FirstSeen, dup: screener.DuplicateOf{
 					ID: x.ID, HistoryID: x.HistoryID, Subject: x.Subject, Seen: x.Seen,
-					Verdict: cmp.Or(x.LabelVerdict, string(x.Result.Verdict)), Category: cmp.Or(x.LabelCategory, x.Result.Category),
+					Label:   threatmodel.Label{Verdict: cmp.Or(threatmodel.Verdict(x.LabelVerdict), x.Result.Verdict), Category: cmp.Or(x.LabelCategory, x.Result.Category)},
 					Labeled: x.LabelVerdict != ""}})
 			}
 		}
@@ -317,7 +317,7 @@ func (t *Tracker) Record(ctx context.Context, seq int, r *intake.Report, res *sc
 			continue
 		}
 		if b := t.entries[d.Batch]; b != nil && b.recorded {
-			d.Verdict, d.Category, d.HistoryID, d.Seen = string(b.result.Verdict), b.result.Category, b.historyID, b.seen
+			d.Label, d.HistoryID, d.Seen = b.result.Label, b.historyID, b.seen
 			if e != nil && b.ident == e.ident && same == nil {
 				same = b
 			}

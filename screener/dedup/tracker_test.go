@@ -112,7 +112,7 @@ func TestExactDuplicatesInABatchAreScreenedOnce(t *testing.T) {
 		assert.Equal(t, "a1", d.ID)
 		assert.Equal(t, SignalExact, d.Signal)
 		assert.Equal(t, 1.0, d.Similarity)
-		assert.Equal(t, string(res[0].Verdict), d.Verdict, "the verdict given then")
+		assert.Equal(t, res[0].Verdict, d.Verdict, "the verdict given then")
 		assert.Equal(t, res[0].Verdict, r.Verdict)
 		assert.Equal(t, res[0].Category, r.Category)
 		assert.Nil(t, r.Model, "no model call")
@@ -142,7 +142,7 @@ func TestSameCrashFromTwoSendersReusesOnlyASecurityVerdict(t *testing.T) {
 			d := res[1].DuplicateOf[0]
 			assert.Equal(t, SignalCrash, d.Signal)
 			assert.Equal(t, a.ID, d.ID)
-			assert.Equal(t, verdict, d.Verdict)
+			assert.Equal(t, verdict, string(d.Verdict))
 			if verdict == "security" {
 				// A second report of an embargoed bug joins the first,
 				// privately, without another model call.

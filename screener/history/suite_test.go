@@ -114,7 +114,7 @@ func testRecordAndGet(t *testing.T, b backend) {
 	r.Attachments = []intake.Attachment{{Name: "repro.c", ContentType: "text/x-csrc", Size: 12, Text: "int main(){}"}}
 	res := resultFor(r, "security", "isolation.memory")
 	res.NeedsReview = true
-	res.DuplicateOf = []screener.DuplicateOf{{ID: "older@x", HistoryID: 7, Similarity: 0.6, Signal: "near", Verdict: "security", Category: "isolation.memory"}}
+	res.DuplicateOf = []screener.DuplicateOf{{ID: "older@x", HistoryID: 7, Similarity: 0.6, Signal: "near", Label: threatmodel.Label{Verdict: "security", Category: "isolation.memory"}}}
 	id, err := s.Record(ctx, r, dedup.Of(r), res)
 	require.NoError(t, err)
 	assert.Positive(t, id)
@@ -560,7 +560,7 @@ func testDuplicatesAcrossRuns(t *testing.T, b backend) {
 	require.Len(t, dups, 1)
 	assert.Equal(t, r.ID, dups[0].ID)
 	assert.Equal(t, dedup.SignalExact, dups[0].Signal)
-	assert.Equal(t, "security", dups[0].Verdict)
+	assert.Equal(t, threatmodel.Security, dups[0].Verdict)
 	p, ok := t2.Prior(ctx, dups[0])
 	require.True(t, ok)
 	assert.Equal(t, threatmodel.Security, p.Result.Verdict)
