@@ -162,7 +162,7 @@ func Check(ctx context.Context, dir string, tm *threatmodel.Model, opt CheckOpti
 			idLine[l.ID] = l.Line
 		}
 
-		v, verr := threatmodel.ParseVerdict(l.Verdict)
+		v, verr := threatmodel.ParseVerdict(string(l.Verdict))
 		if verr != nil {
 			rep.add(p.with(UnknownVerdict, "verdict %q is not one of %s", l.Verdict, verdictList()))
 		} else {
@@ -260,8 +260,8 @@ func auditCorpus(ctx context.Context, c *Corpus, raws map[string][]byte, maxAUC 
 			continue
 		}
 		in = append(in, auditInput{
-			security: lr.Label.Verdict == string(threatmodel.Security),
-			verdict:  lr.Label.Verdict,
+			security: lr.Label.Verdict == threatmodel.Security,
+			verdict:  string(lr.Label.Verdict),
 			report:   lr.Report,
 			raw:      raws[lr.Label.ID],
 		})

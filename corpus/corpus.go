@@ -31,6 +31,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
 // LabelsFile is the name of the label file inside a corpus directory.
@@ -42,10 +44,8 @@ type Label struct {
 	ID string `json:"id"`
 	// File is the report's path relative to the corpus directory.
 	File string `json:"file"`
-	// Verdict is the expected verdict (a threatmodel.Verdict).
-	Verdict string `json:"verdict"`
-	// Category is the expected category id of the threat model.
-	Category string `json:"category"`
+	// Label is the expected verdict and category id of the threat model.
+	threatmodel.Label
 	// Notes explains the label for human readers.
 	Notes string `json:"notes,omitempty"`
 	// Source says where the report came from (a list archive, "synthetic").
@@ -210,7 +210,7 @@ func parseLabel(line []byte) (Label, error) {
 	}
 	var missing []string
 	for _, f := range []struct{ name, val string }{
-		{"id", l.ID}, {"file", l.File}, {"verdict", l.Verdict}, {"category", l.Category},
+		{"id", l.ID}, {"file", l.File}, {"verdict", string(l.Verdict)}, {"category", l.Category},
 	} {
 		if strings.TrimSpace(f.val) == "" {
 			missing = append(missing, f.name)

@@ -49,8 +49,8 @@ func TestLoadValid(t *testing.T) {
 	c, err := Load("testdata/valid")
 	require.NoError(t, err)
 	require.Len(t, c.Labels, 3)
-	assert.Equal(t, Label{ID: "ptrace-leak", File: "reports/ptrace-leak.eml", Verdict: "security",
-		Category: "isolation.process", Notes: "unprivileged attacker crosses users", Source: "synthetic", Line: 1}, c.Labels[0])
+	assert.Equal(t, Label{ID: "ptrace-leak", File: "reports/ptrace-leak.eml", Label: threatmodel.Label{Verdict: "security",
+		Category: "isolation.process"}, Notes: "unprivileged attacker crosses users", Source: "synthetic", Line: 1}, c.Labels[0])
 	assert.Equal(t, 4, c.Labels[2].Line, "blank line 3 is skipped but counted")
 	assert.Equal(t, filepath.Join("testdata", "valid", "reports", "staging.txt"), c.Path(c.Labels[1]))
 }
@@ -279,7 +279,7 @@ func TestBundledCorpusMeetsTheV2Counts(t *testing.T) {
 		if l.SplitOf() == SplitTest {
 			test[l.Category]++
 		}
-		if l.Verdict == string(threatmodel.Security) {
+		if l.Verdict == threatmodel.Security {
 			security++
 		}
 	}

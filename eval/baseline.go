@@ -24,9 +24,9 @@ type FoldTrainerOptions struct {
 	// built-in one, or the one named by --baseline-model), so that a fold's
 	// model is trained like it. Its ThreatModel is Base's.
 	Train baseline.TrainOptions
-	// AsBackend makes each fold's model answer as the backend; otherwise it
-	// votes beside Base's backend.
-	AsBackend bool
+	// AsClassifier makes each fold's model answer as Base's classifier;
+	// otherwise it votes beside it.
+	AsClassifier bool
 	// RulesOnly refits only the rules: no baseline is trained (the rules
 	// backend).
 	RulesOnly bool
@@ -81,7 +81,7 @@ func FoldTrainer(o FoldTrainerOptions) Trainer {
 		}
 		ex := make([]baseline.Example, len(train))
 		for i, lr := range train {
-			ex[i] = baseline.Example{Report: lr.Report, Verdict: lr.Label.Verdict, Category: lr.Label.Category}
+			ex[i] = baseline.Example{Report: lr.Report, Label: lr.Label.Label}
 		}
 		opt := opt
 		opt.Evaluate = evaluate
@@ -89,8 +89,8 @@ func FoldTrainer(o FoldTrainerOptions) Trainer {
 		if err != nil {
 			return nil, err
 		}
-		if o.AsBackend {
-			cfg.Backend = baseline.NewBackend(m, feng)
+		if o.AsClassifier {
+			cfg.Classifier = baseline.NewClassifier(m, feng)
 		} else {
 			cfg.Voter = baseline.Voter(m, tm, feng)
 		}

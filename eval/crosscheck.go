@@ -47,7 +47,7 @@ type ReviewLoad struct {
 	ByFlag map[string]int `json:"by_flag"`
 }
 
-const sec = string(threatmodel.Security)
+const sec = threatmodel.Security
 
 // publicLeaks lists the true security reports routed publicly.
 func publicLeaks(rows []Row) Leaks {
@@ -89,10 +89,10 @@ func reviewLoad(rows []Row) ReviewLoad {
 // crossCheck sums up the final decision and each voter alone. rt tells
 // which of a voter's labels would go public.
 func crossCheck(run *RunJSON, rt screener.Routes) []CrossCheckLine {
-	leaksOf := func(pick func(Row) (verdict, category string, ok bool)) int {
+	leaksOf := func(pick func(Row) (label threatmodel.Label, ok bool)) int {
 		n := 0
 		for _, r := range run.Rows {
-			if v, c, ok := pick(r); ok && r.TrueVerdict == sec && v != "" && rt.Of(v, c).Public {
+			if l, ok := pick(r); ok && r.TrueVerdict == sec && l.Verdict != "" && rt.Of(l.Verdict, l.Category).Public {
 				n++
 			}
 		}
@@ -103,22 +103,22 @@ func crossCheck(run *RunJSON, rt screener.Routes) []CrossCheckLine {
 	}
 	out := []CrossCheckLine{line("final", &run.Final, run.PublicLeaks.Count)}
 	if run.Model != nil {
-		out = append(out, line("model", run.Model, leaksOf(func(r Row) (string, string, bool) {
+		out = append(out, line("model", run.Model, leaksOf(func(r Row) (threatmodel.Label, bool) {
 			if r.Model == nil {
-				return "", "", false
+				return threatmodel.Label{}, false
 			}
-			return r.Model.Verdict, r.Model.Category, true
+			return r.Model.Label, true
 		})))
 	}
-	out = append(out, line("rules", &run.Rules, leaksOf(func(r Row) (string, string, bool) {
-		return r.Rules.Verdict, r.Rules.Category, r.Error == ""
+	out = append(out, line("rules", &run.Rules, leaksOf(func(r Row) (threatmodel.Label, bool) {
+		return r.Rules.Label, r.Error == ""
 	})))
 	if run.Baseline != nil {
-		out = append(out, line("baseline", run.Baseline, leaksOf(func(r Row) (string, string, bool) {
+		out = append(out, line("baseline", run.Baseline, leaksOf(func(r Row) (threatmodel.Label, bool) {
 			if r.Baseline == nil {
-				return "", "", false
+				return threatmodel.Label{}, false
 			}
-			return r.Baseline.Verdict, r.Baseline.Category, true
+			return r.Baseline.Label, true
 		})))
 	}
 	return out

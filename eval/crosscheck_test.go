@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/secscreen/secscreen/screener"
+	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
 // leakRows: four security reports and two others.
@@ -25,15 +26,15 @@ func leakRows() []Row {
 	secRoute := screener.DefaultRoutes().Verdicts["security"].To
 	pubRoute := screener.DefaultRoutes().Verdicts["not-security"].To
 	res := func(v, c string, public bool, route string, m *screener.ModelAnswer, rv, rc string, b *screener.Opinion, flags ...string) screener.Result {
-		r := screener.Result{Verdict: v, Category: c, Confidence: 0.8, Route: route, RoutePublic: public, Model: m, Baseline: b,
-			RulesVerdict: screener.Opinion{Verdict: rv, Category: rc, Confidence: 0.5}, Backend: "fake"}
+		r := screener.Result{Label: threatmodel.Label{Verdict: threatmodel.Verdict(v), Category: c}, Confidence: 0.8, Route: route, RoutePublic: public, Model: m, Baseline: b,
+			RulesVerdict: screener.Opinion{Label: threatmodel.Label{Verdict: threatmodel.Verdict(rv), Category: rc}, Confidence: 0.5}, Backend: "fake"}
 		if len(flags) > 0 {
 			r.NeedsReview, r.ReviewFlags, r.ReviewReason = true, flags, strings.Join(flags, "; ")
 		}
 		return r
 	}
 	op := func(v, c string) *screener.Opinion {
-		return &screener.Opinion{Verdict: v, Category: c, Confidence: 0.7}
+		return &screener.Opinion{Label: threatmodel.Label{Verdict: threatmodel.Verdict(v), Category: c}, Confidence: 0.7}
 	}
 	boom := "read: boom"
 	in := []labelled{
@@ -51,7 +52,7 @@ func leakRows() []Row {
 	}
 	rows := make([]Row, len(in))
 	for i, l := range in {
-		rows[i] = Row{ID: l.id, File: l.id + ".eml", TrueVerdict: l.verdict, TrueCategory: l.category}
+		rows[i] = Row{ID: l.id, File: l.id + ".eml", TrueVerdict: threatmodel.Verdict(l.verdict), TrueCategory: l.category}
 		rows[i].fill(l.res)
 	}
 	return rows

@@ -25,10 +25,11 @@ func Folds(labels []corpus.Label, k int, seed uint64) ([][]int, error) {
 	byVerdict := map[string][]int{}
 	var order []string
 	for i, l := range labels {
-		if _, ok := byVerdict[l.Verdict]; !ok {
-			order = append(order, l.Verdict)
+		v := string(l.Verdict)
+		if _, ok := byVerdict[v]; !ok {
+			order = append(order, v)
 		}
-		byVerdict[l.Verdict] = append(byVerdict[l.Verdict], i)
+		byVerdict[v] = append(byVerdict[v], i)
 	}
 	slices.Sort(order)
 	folds := make([][]int, k)

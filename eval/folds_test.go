@@ -3,6 +3,7 @@ package eval
 import (
 	"context"
 	"fmt"
+	"github.com/secscreen/secscreen/screener/threatmodel"
 	"slices"
 	"testing"
 
@@ -17,7 +18,7 @@ func labelsOf(counts map[string]int) []corpus.Label {
 	var ls []corpus.Label
 	for _, v := range verdictNames() {
 		for i := range counts[v] {
-			ls = append(ls, corpus.Label{ID: fmt.Sprintf("%s-%d", v, i), Verdict: v})
+			ls = append(ls, corpus.Label{ID: fmt.Sprintf("%s-%d", v, i), Label: threatmodel.Label{Verdict: threatmodel.Verdict(v)}})
 		}
 	}
 	return ls
@@ -48,7 +49,7 @@ func TestFoldsStratifiedAndReproducible(t *testing.T) {
 		for _, f := range folds {
 			n := 0
 			for _, i := range f {
-				if ls[i].Verdict == v {
+				if string(ls[i].Verdict) == v {
 					n++
 				}
 			}

@@ -336,11 +336,11 @@ func (r *RunJSON) WriteMarkdown(w io.Writer) error {
 		wrong++
 		model := ""
 		if row.Model != nil {
-			model = row.Model.Verdict + " / " + row.Model.Category
+			model = string(row.Model.Verdict) + " / " + row.Model.Category
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s / %s | %s / %s | %s / %s | %s | %s |\n",
 			mdEscape(row.ID), mdEscape(row.Subject), row.TrueVerdict, mdEscape(row.TrueCategory),
-			mdEscape(row.Verdict), mdEscape(row.Category), mdEscape(row.Rules.Verdict), mdEscape(row.Rules.Category),
+			mdEscape(string(row.Verdict)), mdEscape(row.Category), mdEscape(string(row.Rules.Verdict)), mdEscape(row.Rules.Category),
 			mdEscape(model), mdEscape(row.Error))
 	}
 	if wrong == 0 {

@@ -166,14 +166,14 @@ func (row *Row) fill(res screener.Result) {
 		row.Error = *res.Error
 		return
 	}
-	row.Verdict, row.Category, row.Confidence = res.Verdict, res.Category, res.Confidence
+	row.Label, row.Confidence = res.Label, res.Confidence
 	row.Decision = res.Decision
 	row.NeedsReview, row.ReviewReason, row.ReviewFlags = res.NeedsReview, res.ReviewReason, res.ReviewFlags
 	row.Route, row.RoutePublic = res.Route, res.RoutePublic
 	rv := res.RulesVerdict
-	row.Rules = Prediction{Verdict: rv.Verdict, Category: rv.Category, Confidence: rv.Confidence, Decisive: rv.Decisive}
+	row.Rules = Prediction{Label: rv.Label, Confidence: rv.Confidence, Decisive: rv.Decisive}
 	if b := res.Baseline; b != nil {
-		row.Baseline = &Prediction{Verdict: b.Verdict, Category: b.Category, Confidence: b.Confidence, Error: b.Error}
+		row.Baseline = &Prediction{Label: b.Label, Confidence: b.Confidence, Error: b.Error}
 	}
 	seen := map[string]bool{}
 	for _, f := range res.Rules {
@@ -184,7 +184,7 @@ func (row *Row) fill(res screener.Result) {
 	}
 	if m := res.Model; m != nil {
 		row.Model = &ModelRow{
-			Verdict: m.Verdict, Category: m.Category, Confidence: m.Confidence,
+			Label: m.Label, Confidence: m.Confidence,
 			Error: m.Error, Prompt: m.Prompt, Model: m.Usage.Model,
 			LatencyMS:    float64(m.Usage.Latency) / float64(time.Millisecond),
 			PromptTokens: m.Usage.PromptTokens, CompletionTokens: m.Usage.CompletionTokens,
@@ -212,7 +212,7 @@ func consistency(rows []Row) *Consistency {
 		}
 		c.N++
 		first := r.Repeats[0]
-		if first != "" && !slices.ContainsFunc(r.Repeats, func(v string) bool { return v != first }) {
+		if first != "" && !slices.ContainsFunc(r.Repeats, func(v threatmodel.Verdict) bool { return v != first }) {
 			c.Consistent++
 		} else {
 			c.Inconsistent = append(c.Inconsistent, r.ID)

@@ -68,8 +68,9 @@ func newScreener(t *testing.T, b backend.Backend) *screener.Screener {
 	require.NoError(t, err)
 	cfg := screener.Config{ThreatModel: tm, Rules: eng, Concurrency: 2}
 	if b != nil {
-		cfg.Backend = b
-		cfg.Prompt, err = prompts.Load("")
+		tpl, err := prompts.Load("")
+		require.NoError(t, err)
+		cfg.Classifier, err = screener.NewLLM(screener.LLMConfig{Backend: b, Prompt: tpl, ThreatModel: tm})
 		require.NoError(t, err)
 	}
 	s, err := screener.New(cfg)
@@ -130,7 +131,7 @@ func TestEvaluateWithModel(t *testing.T) {
 	assert.Equal(t, 5, run.Final.N)
 
 	// The model's own answers are recorded as it gave them.
-	for i, want := range []string{"security", "not-security", "needs-info"} {
+	for i, want := range []threatmodel.Verdict{threatmodel.Security, threatmodel.NotSecurity, threatmodel.NeedsInfo} {
 		m := run.Rows[i].Model
 		if m == nil {
 			continue // rules were decisive and the model was skipped

@@ -3,6 +3,7 @@ package eval
 import (
 	"time"
 
+	"github.com/secscreen/secscreen/screener"
 	"github.com/secscreen/secscreen/screener/backend"
 	"github.com/secscreen/secscreen/screener/threatmodel"
 )
@@ -38,9 +39,8 @@ type Meta struct {
 
 // Prediction is one predictor's label for a report.
 type Prediction struct {
-	// Verdict, Category and Confidence are the predicted label.
-	Verdict    string  `json:"verdict"`
-	Category   string  `json:"category"`
+	// Label and Confidence are the predicted label.
+	threatmodel.Label
 	Confidence float64 `json:"confidence"`
 	// Decisive is set when the rules called their label decisive.
 	Decisive bool `json:"decisive,omitempty"`
@@ -51,9 +51,8 @@ type Prediction struct {
 // ModelRow is what the model said about one report. Verdict and Category
 // are empty when it gave no valid answer (Error says why).
 type ModelRow struct {
-	// Verdict, Category and Confidence are the model's label.
-	Verdict          string  `json:"verdict"`
-	Category         string  `json:"category"`
+	// Label and Confidence are the model's label.
+	threatmodel.Label
 	Confidence       float64 `json:"confidence"`
 	Error            string  `json:"error,omitempty"`
 	Model            string  `json:"model,omitempty"`
@@ -82,21 +81,20 @@ type Row struct {
 	Source  string `json:"source,omitempty"`
 	Subject string `json:"subject,omitempty"`
 	// TrueVerdict and TrueCategory are the corpus label.
-	TrueVerdict  string `json:"true_verdict"`
-	TrueCategory string `json:"true_category"`
-	// Verdict, Category and Confidence are the final decision.
-	Verdict    string  `json:"verdict"`
-	Category   string  `json:"category"`
+	TrueVerdict  threatmodel.Verdict `json:"true_verdict"`
+	TrueCategory string              `json:"true_category"`
+	// Label and Confidence are the final decision.
+	threatmodel.Label
 	Confidence float64 `json:"confidence"`
 	// Correct and CategoryCorrect say whether the final decision matches
 	// the label.
 	Correct         bool `json:"correct"`
 	CategoryCorrect bool `json:"category_correct"`
 	// Decision names the policy step behind the final label.
-	Decision     string   `json:"decision,omitempty"`
-	NeedsReview  bool     `json:"needs_review,omitempty"`
-	ReviewReason string   `json:"review_reason,omitempty"`
-	ReviewFlags  []string `json:"review_flags,omitempty"`
+	Decision     screener.Decision `json:"decision,omitempty"`
+	NeedsReview  bool              `json:"needs_review,omitempty"`
+	ReviewReason string            `json:"review_reason,omitempty"`
+	ReviewFlags  []string          `json:"review_flags,omitempty"`
 	// Route is where the final decision sends the report; RoutePublic is
 	// true when that is a public place.
 	Route       string `json:"route,omitempty"`
@@ -111,7 +109,7 @@ type Row struct {
 	Fired []FiredRule `json:"fired,omitempty"`
 	// Repeats lists the final verdict of each run when reports were
 	// screened more than once ("" for an error).
-	Repeats []string `json:"repeats,omitempty"`
+	Repeats []threatmodel.Verdict `json:"repeats,omitempty"`
 	// Fold is the 1-based cross-validation fold that held the report out.
 	Fold int `json:"fold,omitempty"`
 	// Error says why the report got no decision.
@@ -288,15 +286,15 @@ func score(rows []Row, meta Meta, opt Options, start time.Time) *Run {
 		r := &rows[i]
 		r.Correct = r.Error == "" && r.Verdict != "" && r.Verdict == r.TrueVerdict
 		r.CategoryCorrect = r.Error == "" && r.Category != "" && r.Category == r.TrueCategory
-		fv = append(fv, Pair{ID: r.ID, True: r.TrueVerdict, Pred: r.Verdict, Confidence: r.Confidence})
+		fv = append(fv, Pair{ID: r.ID, True: string(r.TrueVerdict), Pred: string(r.Verdict), Confidence: r.Confidence})
 		fc = append(fc, Pair{ID: r.ID, True: r.TrueCategory, Pred: r.Category, Confidence: r.Confidence})
-		rv = append(rv, Pair{ID: r.ID, True: r.TrueVerdict, Pred: r.Rules.Verdict, Confidence: r.Rules.Confidence})
+		rv = append(rv, Pair{ID: r.ID, True: string(r.TrueVerdict), Pred: string(r.Rules.Verdict), Confidence: r.Rules.Confidence})
 		rc = append(rc, Pair{ID: r.ID, True: r.TrueCategory, Pred: r.Rules.Category, Confidence: r.Rules.Confidence})
 		for _, f := range r.Fired {
 			hits = append(hits, RuleHit{Rule: f.Rule, Category: f.Category, TrueCategory: r.TrueCategory})
 		}
 		if b := r.Baseline; b != nil {
-			bv = append(bv, Pair{ID: r.ID, True: r.TrueVerdict, Pred: b.Verdict, Confidence: b.Confidence})
+			bv = append(bv, Pair{ID: r.ID, True: string(r.TrueVerdict), Pred: string(b.Verdict), Confidence: b.Confidence})
 			bc = append(bc, Pair{ID: r.ID, True: r.TrueCategory, Pred: b.Category, Confidence: b.Confidence})
 		}
 		m := r.Model
@@ -306,9 +304,9 @@ func score(rows []Row, meta Meta, opt Options, start time.Time) *Run {
 		if meta.ModelName == "" {
 			meta.ModelName, meta.Prompt = m.Model, m.Prompt
 		}
-		mv = append(mv, Pair{ID: r.ID, True: r.TrueVerdict, Pred: m.Verdict, Confidence: m.Confidence})
+		mv = append(mv, Pair{ID: r.ID, True: string(r.TrueVerdict), Pred: string(m.Verdict), Confidence: m.Confidence})
 		mc = append(mc, Pair{ID: r.ID, True: r.TrueCategory, Pred: m.Category, Confidence: m.Confidence})
-		ids, rulesV, modelV = append(ids, r.ID), append(rulesV, r.Rules.Verdict), append(modelV, m.Verdict)
+		ids, rulesV, modelV = append(ids, r.ID), append(rulesV, string(r.Rules.Verdict)), append(modelV, string(m.Verdict))
 		u.Calls++
 		if m.Verdict == "" {
 			u.Failures++

@@ -15,6 +15,7 @@ import (
 	"github.com/secscreen/secscreen/screener"
 	"github.com/secscreen/secscreen/screener/backend"
 	"github.com/secscreen/secscreen/screener/rules"
+	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
 var t0 = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
@@ -29,13 +30,13 @@ type labelled struct {
 }
 
 func model(verdict, category string, conf float64, ms int, in, out int) *screener.ModelAnswer {
-	return &screener.ModelAnswer{Answer: prompts.Answer{Verdict: verdict, Category: category, Confidence: conf}, Prompt: "screen@1",
-		Usage: backend.Usage{Backend: "fake", Model: "fake-1", PromptTokens: in, CompletionTokens: out, Latency: time.Duration(ms) * time.Millisecond}}
+	return &screener.ModelAnswer{Classification: screener.Classification{Answer: prompts.Answer{Label: threatmodel.Label{Verdict: threatmodel.Verdict(verdict), Category: category}, Confidence: conf}, Prompt: "screen@1",
+		Usage: backend.Usage{Backend: "fake", Model: "fake-1", PromptTokens: in, CompletionTokens: out, Latency: time.Duration(ms) * time.Millisecond}}}
 }
 
 func result(verdict, category string, conf float64, rv, rc string, m *screener.ModelAnswer, fired ...rules.Finding) screener.Result {
-	return screener.Result{Verdict: verdict, Category: category, Confidence: conf,
-		RulesVerdict: screener.Opinion{Verdict: rv, Category: rc, Confidence: 0.5}, Model: m, Rules: fired, Backend: "fake"}
+	return screener.Result{Label: threatmodel.Label{Verdict: threatmodel.Verdict(verdict), Category: category}, Confidence: conf,
+		RulesVerdict: screener.Opinion{Label: threatmodel.Label{Verdict: threatmodel.Verdict(rv), Category: rc}, Confidence: 0.5}, Model: m, Rules: fired, Backend: "fake"}
 }
 
 func finding(rule, category string) rules.Finding {
@@ -65,7 +66,7 @@ func fixtureRows() []Row {
 	}
 	rows := make([]Row, len(in))
 	for i, l := range in {
-		rows[i] = Row{ID: l.id, File: l.id + ".eml", TrueVerdict: l.verdict, TrueCategory: l.category}
+		rows[i] = Row{ID: l.id, File: l.id + ".eml", TrueVerdict: threatmodel.Verdict(l.verdict), TrueCategory: l.category}
 		rows[i].fill(l.res)
 	}
 	return rows
@@ -158,9 +159,9 @@ func TestScoreUnpricedModelHasNoCost(t *testing.T) {
 
 func TestConsistency(t *testing.T) {
 	rows := []Row{
-		{ID: "a", Repeats: []string{"security", "security", "security"}},
-		{ID: "b", Repeats: []string{"security", "invalid", "security"}},
-		{ID: "c", Repeats: []string{"", "", ""}},
+		{ID: "a", Repeats: []threatmodel.Verdict{"security", "security", "security"}},
+		{ID: "b", Repeats: []threatmodel.Verdict{"security", "invalid", "security"}},
+		{ID: "c", Repeats: []threatmodel.Verdict{"", "", ""}},
 		{ID: "d"}, // unreadable, never screened
 	}
 	c := consistency(rows)
@@ -170,7 +171,7 @@ func TestConsistency(t *testing.T) {
 	assert.Equal(t, 1, c.Consistent)
 	near(t, 1.0/3, c.Rate)
 	assert.Equal(t, []string{"b", "c"}, c.Inconsistent)
-	assert.Nil(t, consistency([]Row{{ID: "a", Repeats: []string{"x"}}}))
+	assert.Nil(t, consistency([]Row{{ID: "a", Repeats: []threatmodel.Verdict{"x"}}}))
 }
 
 func TestGate(t *testing.T) {

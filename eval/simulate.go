@@ -106,11 +106,11 @@ func NewSimulated(labels []corpus.Label, tm *threatmodel.Model, spec SimulateSpe
 		if _, dup := s.labels[l.ID]; dup {
 			return nil, fmt.Errorf("simulated model: duplicate label id %q", l.ID)
 		}
-		if err := tm.Check(threatmodel.Verdict(l.Verdict), l.Category); err != nil {
+		if err := tm.Check(l.Verdict, l.Category); err != nil {
 			return nil, fmt.Errorf("simulated model: label %q: %w", l.ID, err)
 		}
 		s.labels[l.ID] = l
-		perVerdict[l.Verdict] = append(perVerdict[l.Verdict], l.ID)
+		perVerdict[string(l.Verdict)] = append(perVerdict[string(l.Verdict)], l.ID)
 	}
 	rng := rand.New(rand.NewPCG(spec.Seed, spec.Seed^0x5eed5eed5eed5eed))
 	for _, v := range slices.Sorted(maps.Keys(perVerdict)) {
@@ -146,11 +146,11 @@ func (s *Simulated) Answer(id string) (prompts.Answer, error) {
 	// The confidence is the first draw, so it comes from the same
 	// distribution whether the answer is right or wrong.
 	conf := SimulatedMinConfidence + rng.Float64()*(SimulatedMaxConfidence-SimulatedMinConfidence)
-	verdict, category := l.Verdict, l.Category
+	verdict, category := string(l.Verdict), l.Category
 	if s.wrong[id] {
 		var others []string
 		for _, v := range s.verdict {
-			if v != l.Verdict {
+			if v != string(l.Verdict) {
 				others = append(others, v)
 			}
 		}
@@ -159,7 +159,8 @@ func (s *Simulated) Answer(id string) (prompts.Answer, error) {
 		category = cats[rng.IntN(len(cats))]
 	}
 	return prompts.Answer{
-		Verdict: verdict, Category: category, Confidence: math.Round(conf*1000) / 1000,
+		Label:              threatmodel.Label{Verdict: threatmodel.Verdict(verdict), Category: category},
+		Confidence:         math.Round(conf*1000) / 1000,
 		AttackerPrivileges: "unknown", BoundaryCrossed: "none",
 		MissingInformation: []string{}, AIGeneratedSigns: []string{},
 		Rationale:    "Simulated answer for measuring the decision policy; it reads the corpus label, not the report.",

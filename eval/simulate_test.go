@@ -45,7 +45,7 @@ func simLabels(n int) []corpus.Label {
 	for i := range out {
 		c := ids[i%len(ids)]
 		v, _ := tm.VerdictOf(c)
-		out[i] = corpus.Label{ID: fmt.Sprintf("r%03d", i), Verdict: string(v), Category: c}
+		out[i] = corpus.Label{ID: fmt.Sprintf("r%03d", i), Label: threatmodel.Label{Verdict: v, Category: c}}
 	}
 	return out
 }
@@ -77,14 +77,14 @@ func TestSimulatedIsDeterministicAndWrongOnItsShare(t *testing.T) {
 		require.NoError(t, tm.Check(threatmodel.Verdict(x.Verdict), x.Category), "a valid pair")
 		assert.GreaterOrEqual(t, x.Confidence, SimulatedMinConfidence)
 		assert.LessOrEqual(t, x.Confidence, SimulatedMaxConfidence)
-		perVerdict[l.Verdict]++
+		perVerdict[string(l.Verdict)]++
 		if a.Wrong(l.ID) {
 			wrong++
-			wrongPerVerdict[l.Verdict]++
+			wrongPerVerdict[string(l.Verdict)]++
 			assert.NotEqual(t, l.Verdict, x.Verdict, "a wrong answer has a wrong verdict")
 			confWrong = append(confWrong, x.Confidence)
 		} else {
-			assert.Equal(t, l.Verdict+"/"+l.Category, x.Verdict+"/"+x.Category)
+			assert.Equal(t, l.Label, x.Label)
 			confRight = append(confRight, x.Confidence)
 		}
 	}
@@ -157,7 +157,7 @@ func TestSimulatedAnswersAsAModelWouldAndInAnyOrder(t *testing.T) {
 
 	_, err = NewSimulated([]corpus.Label{labels[0], labels[0]}, tm, SimulateSpec{})
 	assert.ErrorContains(t, err, "duplicate")
-	_, err = NewSimulated([]corpus.Label{{ID: "x", Verdict: "security", Category: "leak.pointer"}}, tm, SimulateSpec{})
+	_, err = NewSimulated([]corpus.Label{{ID: "x", Label: threatmodel.Label{Verdict: "security", Category: "leak.pointer"}}}, tm, SimulateSpec{})
 	assert.Error(t, err, "a label the threat model does not pair")
 }
 

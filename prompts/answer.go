@@ -110,18 +110,19 @@ func ParseAnswer(content string, tm *threatmodel.Model) (Answer, error) {
 		bad("field \"rationale\" is empty")
 	}
 	verdictOK := false
-	if str("verdict", &a.Verdict) {
-		if _, err := threatmodel.ParseVerdict(a.Verdict); err != nil {
+	var verdict string
+	if str("verdict", &verdict) {
+		if v, err := threatmodel.ParseVerdict(verdict); err != nil {
 			bad("field \"verdict\": %v", err)
 		} else {
-			verdictOK = true
+			a.Verdict, verdictOK = v, true
 		}
 	}
 	if str("category", &a.Category) && tm != nil {
 		if _, ok := tm.Clause(a.Category); !ok {
 			bad("field \"category\": %q is not a category of the threat model", a.Category)
 		} else if verdictOK {
-			if err := tm.Check(threatmodel.Verdict(a.Verdict), a.Category); err != nil {
+			if err := tm.Check(a.Verdict, a.Category); err != nil {
 				bad("fields \"verdict\" and \"category\" do not match: %v", err)
 			}
 		}

@@ -101,7 +101,7 @@ const goodAnswer = `{
 func TestParseAnswerAccepts(t *testing.T) {
 	tm := threatmodel.Kernel()
 	want := Answer{
-		Verdict: "security", Category: "isolation.memory", Confidence: 0.8,
+		Label: threatmodel.Label{Verdict: "security", Category: "isolation.memory"}, Confidence: 0.8,
 		AttackerPrivileges: "unprivileged local user", BoundaryCrossed: "reads kernel memory",
 		MissingInformation: []string{}, AIGeneratedSigns: []string{},
 		Rationale: "Any user reaches the freed object and reads kernel memory.", CitedClauses: []string{"isolation.memory"},

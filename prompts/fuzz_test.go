@@ -19,7 +19,7 @@ func FuzzParseAnswer(f *testing.F) {
 			return
 		}
 		v, ok := tm.VerdictOf(a.Category)
-		if !ok || string(v) != a.Verdict {
+		if !ok || v != a.Verdict {
 			t.Fatalf("accepted %s/%s, not a pair of the model", a.Verdict, a.Category)
 		}
 		if a.Confidence < 0 || a.Confidence > 1 {

@@ -34,6 +34,7 @@ import (
 
 	"github.com/secscreen/secscreen/internal/catalog"
 	"github.com/secscreen/secscreen/screener/intake"
+	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
 // DefaultName is the template family Load("") chooses from.
@@ -44,10 +45,9 @@ var embedded embed.FS
 
 // Answer is a model's validated answer about one report.
 type Answer struct {
-	// Verdict is one of the threat model's verdicts.
-	Verdict string `json:"verdict"`
-	// Category is a category id of the threat model that belongs to Verdict.
-	Category string `json:"category"`
+	// Label is one of the threat model's verdicts and a category id of
+	// the threat model that belongs to it.
+	threatmodel.Label
 	// Confidence is the model's probability, in [0, 1], that Verdict is right.
 	Confidence float64 `json:"confidence"`
 	// AttackerPrivileges is the attacker's starting privileges, as the
@@ -91,9 +91,8 @@ func (t *Template) ID() string { return t.Name + "@" + t.Version }
 type Shot struct {
 	// Report is the example report.
 	Report *intake.Report
-	// Verdict and Category are its label.
-	Verdict  string
-	Category string
+	// Label is its label.
+	threatmodel.Label
 	// Note says briefly why the label applies (may be empty).
 	Note string
 }

@@ -169,7 +169,7 @@ func TestSystemMessageIsTheSameForEveryReport(t *testing.T) {
 	b, err := tpl.Render(tm, otherReport(), Options{
 		MaxBodyChars: 5,
 		Boundary:     "fixed",
-		Shots:        []Shot{{Report: sampleReport(), Verdict: "security", Category: "isolation.memory", Note: "any user"}},
+		Shots:        []Shot{{Report: sampleReport(), Label: threatmodel.Label{Verdict: "security", Category: "isolation.memory"}, Note: "any user"}},
 	})
 	require.NoError(t, err)
 	assert.Equal(t, []byte(a.System), []byte(b.System))
@@ -235,8 +235,8 @@ func TestRenderShots(t *testing.T) {
 	tpl, err := Load("")
 	require.NoError(t, err)
 	shots := []Shot{
-		{Report: otherReport(), Verdict: "not-security", Category: "leak.pointer", Note: "a pointer leak alone"},
-		{Report: sampleReport(), Verdict: "security", Category: "isolation.memory"},
+		{Report: otherReport(), Label: threatmodel.Label{Verdict: "not-security", Category: "leak.pointer"}, Note: "a pointer leak alone"},
+		{Report: sampleReport(), Label: threatmodel.Label{Verdict: "security", Category: "isolation.memory"}},
 	}
 	out, err := tpl.Render(threatmodel.Kernel(), &intake.Report{Subject: "the real one", Body: "body"}, Options{Shots: shots, Boundary: "B0"})
 	require.NoError(t, err)
@@ -247,7 +247,7 @@ func TestRenderShots(t *testing.T) {
 	require.True(t, e1 > 0 && e2 > e1 && rep > e2, u)
 	assert.Equal(t, 2, strings.Count(u, "<<<END EXAMPLE B0>>>\n"))
 
-	_, err = tpl.Render(threatmodel.Kernel(), otherReport(), Options{Shots: []Shot{{Verdict: "security"}}})
+	_, err = tpl.Render(threatmodel.Kernel(), otherReport(), Options{Shots: []Shot{{Label: threatmodel.Label{Verdict: "security"}}}})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "example 1 has no report")
 }
@@ -361,7 +361,7 @@ func TestTruncation(t *testing.T) {
 
 	// Examples are cut too, but only the report sets Truncated.
 	long := &intake.Report{Subject: "ex", Body: strings.Repeat("x", 50)}
-	out, err = tpl.Render(threatmodel.Kernel(), &intake.Report{Body: "ok"}, Options{MaxBodyChars: 10, Boundary: "B", Shots: []Shot{{Report: long, Verdict: "invalid", Category: "invalid.intended"}}})
+	out, err = tpl.Render(threatmodel.Kernel(), &intake.Report{Body: "ok"}, Options{MaxBodyChars: 10, Boundary: "B", Shots: []Shot{{Report: long, Label: threatmodel.Label{Verdict: "invalid", Category: "invalid.intended"}}}})
 	require.NoError(t, err)
 	assert.False(t, out.Truncated)
 	assert.Contains(t, out.User, strings.Repeat("x", 10)+"\n"+TruncationMarker+": 40 more characters not shown]")

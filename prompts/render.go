@@ -112,9 +112,9 @@ func (t *Template) Render(tm *threatmodel.Model, r *intake.Report, opt Options) 
 			return Rendered{}, fmt.Errorf("render prompt: example %d has no report", i+1)
 		}
 		rd, _ := reportData(s.Report, opt.MaxBodyChars)
-		data.Shots = append(data.Shots, ShotData{Verdict: s.Verdict, Category: s.Category, Note: s.Note, Report: rd})
+		data.Shots = append(data.Shots, ShotData{Verdict: string(s.Verdict), Category: s.Category, Note: s.Note, Report: rd})
 		texts = append(texts, reportTexts(s.Report)...)
-		texts = append(texts, s.Note, s.Verdict, s.Category)
+		texts = append(texts, s.Note, string(s.Verdict), s.Category)
 	}
 	data.Boundary, err = pickBoundary(opt.Boundary, texts)
 	if err != nil {

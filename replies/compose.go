@@ -72,7 +72,7 @@ func Skip(res screener.Result) string {
 	switch {
 	case res.Failed():
 		return "not screened"
-	case res.Verdict == string(threatmodel.Security):
+	case res.Verdict == threatmodel.Security:
 		return "a security bug: answered by people, not by a draft"
 	case slices.Contains(res.ReviewFlags, screener.FlagHeldPrivate):
 		return "held private: part of the screening says it is a security bug"
@@ -110,11 +110,11 @@ func Compose(res screener.Result, a advice.Advice, opt Options) (Draft, error) {
 	if now.IsZero() {
 		now = time.Now()
 	}
-	d := Draft{ReportID: res.ID, Verdict: res.Verdict, Category: res.Category}
+	d := Draft{ReportID: res.ID, Verdict: string(res.Verdict), Category: res.Category}
 
 	data := Data{
 		Subject: shorten(stripReplyPrefixes(cleanText(res.Subject)), maxSubjectRunes),
-		Verdict: res.Verdict, Category: res.Category, Clause: a.Clause,
+		Verdict: string(res.Verdict), Category: res.Category, Clause: a.Clause,
 		To: a.Send.To, Cc: a.Send.Cc, Missing: a.Missing, Fixes: a.Fixes,
 		Contacts: advice.KernelContacts(),
 	}
@@ -133,7 +133,7 @@ func Compose(res screener.Result, a advice.Advice, opt Options) (Draft, error) {
 
 	body, ok, err := t.block(res.Category, data)
 	if err == nil && !ok {
-		body, ok, err = t.block(res.Verdict, data)
+		body, ok, err = t.block(string(res.Verdict), data)
 	}
 	if err != nil {
 		return Draft{}, err

@@ -10,6 +10,7 @@ import (
 
 	"github.com/secscreen/secscreen/screener"
 	"github.com/secscreen/secscreen/screener/advice"
+	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
 // FuzzComposeHeaders: whatever a report's subject and sender hold, the
@@ -20,7 +21,7 @@ func FuzzComposeHeaders(f *testing.F) {
 	f.Add(strings.Repeat("ü", 500), "x@y")
 	want := []string{"Content-Transfer-Encoding", "Content-Type", "Date", "From", "Message-Id", "Mime-Version", "Subject", "To"}
 	f.Fuzz(func(t *testing.T, subject, from string) {
-		res := screener.Result{ID: "r", Subject: subject, From: from, Verdict: "not-security", Category: "privilege.root"}
+		res := screener.Result{ID: "r", Subject: subject, From: from, Label: threatmodel.Label{Verdict: "not-security", Category: "privilege.root"}}
 		d, err := Compose(res, advice.Build(res, advice.Options{}), Options{Now: time.Unix(0, 0)})
 		if err != nil {
 			t.Fatal(err)

@@ -46,7 +46,7 @@ func screenRaw(t *testing.T, raw, verdict, category string, missing ...string) s
 	require.Len(t, res, 1)
 	require.Nil(t, res[0].Error)
 	r := res[0]
-	r.Verdict, r.Category, r.Missing = verdict, category, missing
+	r.Verdict, r.Category, r.Missing = threatmodel.Verdict(verdict), category, missing
 	r.NeedsReview, r.ReviewFlags, r.ReviewReason = false, nil, ""
 	return r
 }

@@ -110,21 +110,28 @@ func DefaultPolicy() Policy {
 	return Policy{ModelWeight: 1.5, RulesWeight: 1.0, BaselineWeight: 1.0, BaselineEcho: 0.75, SourceWeight: 1.25, PrivateAt: 0.5, OverruleAt: 0.85}
 }
 
-// Decision names the policy step that produced a final label.
-const (
-	DecisionRulesOnly      = "rules-only"      // neither a model nor a voter was asked
-	DecisionSkippedModel   = "rules-decisive"  // the rules were decisive; the model was not asked
-	DecisionModelFailed    = "model-failed"    // the model gave no valid answer; the other voters decided
-	DecisionAgree          = "agree"           // every voter gave the same verdict
-	DecisionExclusionWins  = "rules-exclusion" // a decisive rules exclusion overrode the model
-	DecisionBoundaryStands = "rules-boundary"  // decisive rules boundary evidence overrode the model
-	DecisionVoteModel      = "vote-model"      // voters disagreed; the model's label won
-	DecisionVoteBaseline   = "vote-baseline"   // voters disagreed; the baseline's label won
-	DecisionVoteRules      = "vote-rules"      // voters disagreed; the rules' label won
-	DecisionVoteSource     = "vote-source"     // voters disagreed; the source tree's invalid.nonexistent won
-	DecisionInputError     = "input-error"     // the input could not be read
-	DecisionCancelled      = "cancelled"       // screening was stopped
+// Decision names the policy step that produced a final label (or why there
+// is none: an error row). Results carry it as "decision".
+type Decision string
 
+// The decisions. DecisionDuplicate and DecisionCacheMiss are declared
+// beside the code that makes them.
+const (
+	DecisionRulesOnly      Decision = "rules-only"      // neither a model nor a voter was asked
+	DecisionSkippedModel   Decision = "rules-decisive"  // the rules were decisive; the model was not asked
+	DecisionModelFailed    Decision = "model-failed"    // the model gave no valid answer; the other voters decided
+	DecisionAgree          Decision = "agree"           // every voter gave the same verdict
+	DecisionExclusionWins  Decision = "rules-exclusion" // a decisive rules exclusion overrode the model
+	DecisionBoundaryStands Decision = "rules-boundary"  // decisive rules boundary evidence overrode the model
+	DecisionVoteModel      Decision = "vote-model"      // voters disagreed; the model's label won
+	DecisionVoteBaseline   Decision = "vote-baseline"   // voters disagreed; the baseline's label won
+	DecisionVoteRules      Decision = "vote-rules"      // voters disagreed; the rules' label won
+	DecisionVoteSource     Decision = "vote-source"     // voters disagreed; the source tree's invalid.nonexistent won
+	DecisionInputError     Decision = "input-error"     // the input could not be read
+	DecisionCancelled      Decision = "cancelled"       // screening was stopped
+)
+
+const (
 	reasonInjection   = "report contains instructions aimed at a screening model"
 	reasonModelFailed = "model answer unusable, decided without it"
 	// reasonHeldPrivate starts the reason of a result whose route was kept
@@ -156,9 +163,10 @@ const (
 
 // ballot is one voter's label and the weight of its vote.
 type ballot struct {
-	voter             string
-	verdict, category string
-	conf, weight      float64
+	voter        string
+	verdict      threatmodel.Verdict
+	category     string
+	conf, weight float64
 	// thresholded marks a classifier whose security verdict already comes
 	// from a threshold calibrated for security recall (the baseline's,
 	// below 0.5): that verdict holds the route private whatever its
@@ -168,7 +176,7 @@ type ballot struct {
 
 // holdsPrivate reports whether b's vote keeps the route private.
 func (b ballot) holdsPrivate(privateAt float64) bool {
-	return b.verdict == string(threatmodel.Security) && (b.conf >= privateAt || b.thresholded)
+	return b.verdict == threatmodel.Security && (b.conf >= privateAt || b.thresholded)
 }
 
 func (b ballot) mass() float64 { return b.weight * clamp01(b.conf) }
@@ -179,7 +187,7 @@ func (b ballot) mass() float64 { return b.weight * clamp01(b.conf) }
 // into the final label and route of r.
 func (p Policy) decide(tm *threatmodel.Model, rt Routes, ev rules.Evaluation, m *ModelAnswer, b, src *Opinion, r *Result) {
 	r.RulesVerdict = Opinion{
-		Verdict: string(ev.Verdict), Category: ev.Category,
+		Label:      threatmodel.Label{Verdict: ev.Verdict, Category: ev.Category},
 		Confidence: ev.Confidence, Score: ev.Score, Decisive: ev.Decisive,
 	}
 	r.Rules = ev.Findings
@@ -187,7 +195,7 @@ func (p Policy) decide(tm *threatmodel.Model, rt Routes, ev rules.Evaluation, m 
 	r.Model = m
 	r.Baseline = b
 	rv := r.RulesVerdict
-	const sec = string(threatmodel.Security)
+	const sec = threatmodel.Security
 
 	var reasons, flags []string
 	review := func(flag, reason string) {
@@ -234,7 +242,7 @@ func (p Policy) decide(tm *threatmodel.Model, rt Routes, ev rules.Evaluation, m 
 			ballots = append(ballots, *x)
 		}
 	}
-	set := func(x ballot, decision string, conf float64) {
+	set := func(x ballot, decision Decision, conf float64) {
 		r.Verdict, r.Category, r.Confidence, r.Decision = x.verdict, x.category, conf, decision
 	}
 
@@ -306,11 +314,11 @@ func (p Policy) decide(tm *threatmodel.Model, rt Routes, ev rules.Evaluation, m 
 // against it (then the weighed vote decides). A model that says security
 // is never overruled. The confidence is that of p.vote when every voter
 // agrees, else the winning verdict's share of the weighed confidences.
-func (p Policy) judge(model ballot, base *ballot, rulesB ballot, src *ballot, ballots []ballot) (ballot, string, float64) {
+func (p Policy) judge(model ballot, base *ballot, rulesB ballot, src *ballot, ballots []ballot) (ballot, Decision, float64) {
 	if !slices.ContainsFunc(ballots, func(x ballot) bool { return x.verdict != model.verdict }) {
 		return p.vote(ballots)
 	}
-	if model.verdict == string(threatmodel.Security) && model.conf >= p.PrivateAt {
+	if model.verdict == threatmodel.Security && model.conf >= p.PrivateAt {
 		return model, DecisionVoteModel, share(ballots, model.verdict)
 	}
 	if p.OverruleAt > 0 && base != nil && base.verdict != model.verdict && base.verdict == rulesB.verdict && base.conf >= p.OverruleAt {
@@ -329,8 +337,8 @@ func (p Policy) judge(model ballot, base *ballot, rulesB ballot, src *ballot, ba
 // the earlier ballot), the decision that names it, and its confidence: the
 // noisy-or of the agreeing confidences when all agree, else the winning
 // verdict's share of the total mass.
-func (p Policy) vote(ballots []ballot) (ballot, string, float64) {
-	mass := map[string]float64{}
+func (p Policy) vote(ballots []ballot) (ballot, Decision, float64) {
+	mass := map[threatmodel.Verdict]float64{}
 	for _, x := range ballots {
 		mass[x.verdict] += x.mass()
 	}
@@ -357,7 +365,7 @@ func (p Policy) vote(ballots []ballot) (ballot, string, float64) {
 	return best, decisionFor(best.voter), share(ballots, best.verdict)
 }
 
-func decisionFor(voter string) string {
+func decisionFor(voter string) Decision {
 	switch voter {
 	case voterModel:
 		return DecisionVoteModel
@@ -370,7 +378,7 @@ func decisionFor(voter string) string {
 }
 
 // share is verdict v's part of the total mass of the ballots.
-func share(ballots []ballot, v string) float64 {
+func share(ballots []ballot, v threatmodel.Verdict) float64 {
 	var win, total float64
 	for _, x := range ballots {
 		total += x.mass()

@@ -18,11 +18,11 @@ func eval(verdict threatmodel.Verdict, category string, conf float64, decisive b
 }
 
 func model(verdict, category string, conf float64) *ModelAnswer {
-	return &ModelAnswer{Answer: prompts.Answer{Verdict: verdict, Category: category, Confidence: conf}, Prompt: "screen@v1"}
+	return &ModelAnswer{Classification: Classification{Answer: prompts.Answer{Label: threatmodel.Label{Verdict: threatmodel.Verdict(verdict), Category: category}, Confidence: conf}, Prompt: "screen@v1"}}
 }
 
 func base(verdict, category string, conf float64) *Opinion {
-	return &Opinion{Verdict: verdict, Category: category, Confidence: conf}
+	return &Opinion{Label: threatmodel.Label{Verdict: threatmodel.Verdict(verdict), Category: category}, Confidence: conf}
 }
 
 func decideWith(p Policy, ev rules.Evaluation, m *ModelAnswer, b *Opinion) Result {
@@ -48,7 +48,7 @@ func TestDecidePolicy(t *testing.T) {
 		m            *ModelAnswer
 		b            *Opinion
 		wantLabel    string
-		wantDecision string
+		wantDecision Decision
 		wantFlags    []string // nil: not flagged
 		wantPublic   bool
 	}{
@@ -109,7 +109,7 @@ func TestDecidePolicy(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := decideWith(DefaultPolicy(), tc.ev, tc.m, tc.b)
-			assert.Equal(t, tc.wantLabel, r.Verdict+"/"+r.Category)
+			assert.Equal(t, tc.wantLabel, r.Label.String())
 			assert.Equal(t, tc.wantDecision, r.Decision)
 			assert.Equal(t, tc.wantFlags, r.ReviewFlags, r.ReviewReason)
 			assert.Equal(t, tc.wantFlags != nil, r.NeedsReview, r.ReviewReason)
@@ -138,19 +138,19 @@ func TestDecideBaselineAgreeingWithTheRulesIsPartlyAnEcho(t *testing.T) {
 	ev := eval(threatmodel.NotSecurity, "leak.pointer", 0.8, false)
 	b := base("not-security", "leak.pointer", 0.6)
 	r := decideAll(DefaultPolicy(), ev, nil, b, srcOpinion(0.9))
-	assert.Equal(t, "not-security", r.Verdict)
+	assert.Equal(t, threatmodel.NotSecurity, r.Verdict)
 	assert.Equal(t, DecisionVoteBaseline, r.Decision)
 
 	p := DefaultPolicy()
 	p.BaselineEcho = 0
 	r = decideAll(p, ev, nil, b, srcOpinion(0.9))
-	assert.Equal(t, "invalid", r.Verdict)
+	assert.Equal(t, threatmodel.Invalid, r.Verdict)
 	assert.Equal(t, DecisionVoteSource, r.Decision)
 
 	// Disagreeing with the rules, the baseline is independent evidence and
 	// counts in full: here it sides with the tree against the rules.
 	r = decideAll(p, eval(threatmodel.NotSecurity, "leak.pointer", 0.95, false), nil, base("invalid", "invalid.nonexistent", 0.2), srcOpinion(0.6))
-	assert.Equal(t, "invalid", r.Verdict)
+	assert.Equal(t, threatmodel.Invalid, r.Verdict)
 }
 
 // TestDecideOfflineVotersOverruleTheModel covers step 2: a model sure
@@ -165,42 +165,42 @@ func TestDecideOfflineVotersOverruleTheModel(t *testing.T) {
 	for _, mc := range []float64{p.PrivateAt, 0.7, 0.99} {
 		m := model("invalid", "invalid.intended", mc)
 		r := decideWith(p, eval(ns, "leak.pointer", 0.55, false), m, base("not-security", "privilege.root", at))
-		assert.Equal(t, "not-security/privilege.root", r.Verdict+"/"+r.Category, "model at %.2f: the baseline's label", mc)
+		assert.Equal(t, "not-security/privilege.root", string(r.Verdict)+"/"+r.Category, "model at %.2f: the baseline's label", mc)
 		assert.Equal(t, DecisionVoteBaseline, r.Decision)
 		assert.False(t, r.NeedsReview, r.ReviewReason)
 
 		r = decideWith(p, eval(ns, "leak.pointer", 0.99, false), m, base("not-security", "privilege.root", at-0.01))
-		assert.Equal(t, "invalid/invalid.intended", r.Verdict+"/"+r.Category, "model at %.2f: the baseline below OverruleAt", mc)
+		assert.Equal(t, "invalid/invalid.intended", string(r.Verdict)+"/"+r.Category, "model at %.2f: the baseline below OverruleAt", mc)
 		assert.Equal(t, DecisionVoteModel, r.Decision)
 
 		r = decideWith(p, eval(threatmodel.NeedsInfo, "info.missing", 0.99, false), m, base("not-security", "privilege.root", 0.99))
-		assert.Equal(t, "invalid", r.Verdict, "model at %.2f: the rules and the baseline disagree", mc)
+		assert.Equal(t, threatmodel.Invalid, r.Verdict, "model at %.2f: the rules and the baseline disagree", mc)
 
 		r = decideWith(p, eval(ns, "leak.pointer", 0.99, false), m, nil)
-		assert.Equal(t, "invalid", r.Verdict, "model at %.2f: the rules alone never overrule", mc)
+		assert.Equal(t, threatmodel.Invalid, r.Verdict, "model at %.2f: the rules alone never overrule", mc)
 	}
 
 	// Towards security: the baseline and the rules overrule a model that
 	// says not-security; the route is private either way.
 	r := decideWith(p, eval(threatmodel.Security, "isolation.memory", 0.6, false), model("not-security", "privilege.root", 0.9), base("security", "isolation.memory", 0.9))
-	assert.Equal(t, "security/isolation.memory", r.Verdict+"/"+r.Category)
+	assert.Equal(t, "security/isolation.memory", string(r.Verdict)+"/"+r.Category)
 	assert.False(t, r.RoutePublic)
 
 	// A model that says security is never overruled.
 	r = decideWith(p, eval(ns, "privilege.root", 0.99, false), model("security", "isolation.memory", 0.6), base("not-security", "privilege.root", 0.99))
-	assert.Equal(t, "security", r.Verdict)
+	assert.Equal(t, threatmodel.Security, r.Verdict)
 	assert.False(t, r.RoutePublic)
 
 	// OverruleAt 0: the offline voters never overrule the model.
 	off := p
 	off.OverruleAt = 0
 	r = decideWith(off, eval(ns, "leak.pointer", 0.99, false), model("invalid", "invalid.intended", 0.6), base("not-security", "privilege.root", 0.99))
-	assert.Equal(t, "invalid", r.Verdict)
+	assert.Equal(t, threatmodel.Invalid, r.Verdict)
 
 	// A model unsure of its answer (below PrivateAt) is one voter in the
 	// weighed vote: the rules alone can outweigh it.
 	r = decideWith(p, eval(ns, "leak.pointer", 0.9, false), model("invalid", "invalid.intended", 0.4), nil)
-	assert.Equal(t, "not-security", r.Verdict)
+	assert.Equal(t, threatmodel.NotSecurity, r.Verdict)
 	assert.Equal(t, DecisionVoteRules, r.Decision)
 }
 
@@ -266,7 +266,7 @@ func TestDecideRouteSafeAndFlagsOnlyActionable(t *testing.T) {
 		for _, f := range r.ReviewFlags {
 			require.Contains(t, actionable, f)
 		}
-		decisiveAgainst := ev.Decisive && (m.OK() && m.Verdict != rv || !m.OK() && b != nil && b.Verdict != rv)
+		decisiveAgainst := ev.Decisive && (m.OK() && m.Verdict != ev.Verdict || !m.OK() && b != nil && b.Verdict != ev.Verdict)
 		heldOrDowngraded := saysSecurity && r.Verdict != "security"
 		modelFailed := m != nil && !m.OK()
 		if !ev.Injection && !decisiveAgainst && !heldOrDowngraded && !modelFailed {
@@ -280,7 +280,7 @@ func TestDecideRouteSafeAndFlagsOnlyActionable(t *testing.T) {
 }
 
 func srcOpinion(conf float64) *Opinion {
-	return &Opinion{Verdict: "invalid", Category: "invalid.nonexistent", Confidence: conf}
+	return &Opinion{Label: threatmodel.Label{Verdict: "invalid", Category: "invalid.nonexistent"}, Confidence: conf}
 }
 
 func decideSrc(ev rules.Evaluation, m *ModelAnswer, b, src *Opinion) Result {
@@ -302,7 +302,7 @@ func TestDecideSourceTree(t *testing.T) {
 		m            *ModelAnswer
 		b, src       *Opinion
 		wantLabel    string
-		wantDecision string
+		wantDecision Decision
 		wantFlags    []string
 	}{
 		{"rules alone, unsure: the tree's evidence wins the vote", eval(ni, "info.missing", 0.4, false), nil, nil, srcOpinion(0.6),
@@ -323,7 +323,7 @@ func TestDecideSourceTree(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := decideSrc(tc.ev, tc.m, tc.b, tc.src)
-			assert.Equal(t, tc.wantLabel, r.Verdict+"/"+r.Category)
+			assert.Equal(t, tc.wantLabel, r.Label.String())
 			assert.Equal(t, tc.wantDecision, r.Decision)
 			assert.Equal(t, tc.wantFlags, r.ReviewFlags, r.ReviewReason)
 			if slices.Contains(r.ReviewFlags, FlagHeldPrivate) || tc.ev.Verdict == sec && tc.ev.Confidence >= 0.5 {
@@ -337,7 +337,7 @@ func TestDecideSourceTree(t *testing.T) {
 	var r Result
 	p.decide(threatmodel.Kernel(), DefaultRoutes(), eval(ni, "info.missing", 0.4, false), nil, nil, srcOpinion(0.9), &r)
 	assert.Equal(t, DecisionRulesOnly, r.Decision)
-	assert.Equal(t, "needs-info", r.Verdict)
+	assert.Equal(t, threatmodel.NeedsInfo, r.Verdict)
 }
 
 // With --backend baseline the baseline answers in the model's place; its
@@ -346,7 +346,7 @@ func TestTheBaselineAnsweringAsTheModelHoldsTheRoute(t *testing.T) {
 	m := model("security", "isolation.memory", 0.35)
 	m.Usage.Backend = voterBaseline
 	r := decideWith(DefaultPolicy(), eval(threatmodel.NotSecurity, "privilege.root", 0.9, false), m, nil)
-	assert.Equal(t, "not-security", r.Verdict, "the rules outweigh a 0.35 vote")
+	assert.Equal(t, threatmodel.NotSecurity, r.Verdict, "the rules outweigh a 0.35 vote")
 	assert.False(t, r.RoutePublic, r.Route)
 	assert.Contains(t, r.ReviewFlags, FlagHeldPrivate)
 

@@ -12,7 +12,7 @@ import (
 
 // DecisionDuplicate marks a result whose label was reused from an earlier
 // report it duplicates (see Config.Duplicates): no model was asked.
-const DecisionDuplicate = "duplicate"
+const DecisionDuplicate Decision = "duplicate"
 
 // DuplicateOf names an earlier report that a result duplicates: earlier in
 // the same run, or recorded in the history by an earlier run.
@@ -32,11 +32,10 @@ type DuplicateOf struct {
 	// Evidence is what matched for a same-bug signal: the crash signature,
 	// the title, the CVE id, the commit, the file and function.
 	Evidence string `json:"evidence,omitempty"`
-	// Verdict and Category are the decision the earlier report got: the
-	// team's label when one was recorded (Labeled), else its result.
-	Verdict  string `json:"verdict"`
-	Category string `json:"category"`
-	// Labeled is true when Verdict and Category are the team's label.
+	// Label is the decision the earlier report got: the team's label when
+	// one was recorded (Labeled), else its result.
+	threatmodel.Label
+	// Labeled is true when Label is the team's label.
 	Labeled bool `json:"labeled,omitempty"`
 	// Seen is when the earlier report was screened.
 	Seen time.Time `json:"seen,omitzero"`
@@ -84,7 +83,7 @@ func (s *Screener) reuse(r *intake.Report, ev Opinion, p Prior, dups []Duplicate
 	pr := p.Result
 	res := Result{ID: r.ID, Source: r.Source, Subject: r.Subject, From: r.From, Hash: r.Hash, Replies: r.Replies,
 		Backend: s.BackendName(), SentTo: backend.NotSent,
-		Verdict: pr.Verdict, Category: pr.Category, Confidence: pr.Confidence, Route: pr.Route, RoutePublic: pr.RoutePublic,
+		Label: pr.Label, Confidence: pr.Confidence, Route: pr.Route, RoutePublic: pr.RoutePublic,
 		RulesVerdict: ev, Decision: DecisionDuplicate, DuplicateOf: dups,
 		NeedsReview: pr.NeedsReview, ReviewReason: pr.ReviewReason, ReviewFlags: pr.ReviewFlags}
 	if p.Labeled {
@@ -112,12 +111,12 @@ func (s *Screener) screenDuplicate(ctx context.Context, r *intake.Report, dups [
 		if err != nil {
 			break
 		}
-		const sec = string(threatmodel.Security)
-		rulesSec := string(ev.Verdict) == sec && ev.Confidence >= s.cfg.Policy.PrivateAt
+		const sec = threatmodel.Security
+		rulesSec := ev.Verdict == sec && ev.Confidence >= s.cfg.Policy.PrivateAt
 		if ev.Injection || rulesSec && p.Result.Verdict != sec || len(spans) > 0 {
 			break
 		}
-		res := s.reuse(r, Opinion{Verdict: string(ev.Verdict), Category: ev.Category, Confidence: ev.Confidence,
+		res := s.reuse(r, Opinion{Label: threatmodel.Label{Verdict: ev.Verdict, Category: ev.Category}, Confidence: ev.Confidence,
 			Score: ev.Score, Decisive: ev.Decisive}, p, dups)
 		res.Rules, res.RulesTruncated, res.Missing = ev.Findings, ev.Truncated, ev.Missing
 		res.report, res.facts = r, &ev.Facts

@@ -152,7 +152,9 @@ func TestBatchSurvivesBackendFaults(t *testing.T) {
 	require.NoError(t, err)
 	tpl, err := prompts.Load("")
 	require.NoError(t, err)
-	s, err := screener.New(screener.Config{ThreatModel: tm, Rules: eng, Backend: b, Prompt: tpl, Concurrency: 8})
+	llm, err := screener.NewLLM(screener.LLMConfig{Backend: b, Prompt: tpl, ThreatModel: tm})
+	require.NoError(t, err)
+	s, err := screener.New(screener.Config{ThreatModel: tm, Rules: eng, Classifier: llm, Concurrency: 8})
 	require.NoError(t, err)
 
 	items := func(yield func(intake.Item) bool) {

@@ -3,12 +3,11 @@ package screener
 import (
 	"encoding/json"
 
-	"github.com/secscreen/secscreen/prompts"
-	"github.com/secscreen/secscreen/screener/backend"
 	"github.com/secscreen/secscreen/screener/injection"
 	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/rules"
 	"github.com/secscreen/secscreen/screener/sourcetree"
+	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
 // Result is the outcome of screening one input: a decision about a report,
@@ -29,9 +28,8 @@ type Result struct {
 	// Replies are the ids of the replies folded into this report by
 	// thread grouping (intake.Options.Threads), in input order.
 	Replies []string `json:"thread_replies"`
-	// Verdict and Category are the final decision.
-	Verdict  string `json:"verdict"`
-	Category string `json:"category"`
+	// Label is the final decision: "verdict" and "category".
+	threatmodel.Label
 	// Confidence in [0,1] is the decision's confidence.
 	Confidence float64 `json:"confidence"`
 	// Route says where the report should go next.
@@ -68,7 +66,7 @@ type Result struct {
 	// machine (rules, an offline backend, a cache replay, an error row).
 	SentTo string `json:"sent_to"`
 	// Decision names the policy step that produced the final label.
-	Decision string `json:"decision"`
+	Decision Decision `json:"decision"`
 	// NeedsReview is true when a person should look: a decisive rule
 	// against the model, a voter that says security while the verdict is
 	// not, a model that failed, or a report that addresses the model.
@@ -147,8 +145,9 @@ func nullIfEmpty(s string) *string {
 
 // Opinion is one voter's label.
 type Opinion struct {
-	Verdict    string  `json:"verdict"`
-	Category   string  `json:"category"`
+	// Label is the voter's verdict and category; empty when Error is set.
+	threatmodel.Label
+	// Confidence in [0,1] is the voter's confidence in Label.
 	Confidence float64 `json:"confidence"`
 	// Score is the rules' summed weight behind Category (rules only).
 	Score float64 `json:"score,omitempty"`
@@ -158,19 +157,12 @@ type Opinion struct {
 	Error string `json:"error,omitempty"`
 }
 
-// ModelAnswer is the model's validated answer with the call's details.
+// ModelAnswer is the classifier's validated answer with the call's
+// details: the "model" object of a result.
 type ModelAnswer struct {
-	// Answer is the validated answer; its fields are empty when Error is set.
-	prompts.Answer
-	// Prompt is the template used, "name@version".
-	Prompt string `json:"prompt"`
-	// Repaired is true when the first answer failed validation and the
-	// repair retry produced this one.
-	Repaired bool `json:"repaired,omitempty"`
-	// Truncated is true when the report was cut to fit the body limit.
-	Truncated bool `json:"truncated,omitempty"`
-	// Usage records tokens, latency and the model that answered.
-	Usage backend.Usage `json:"usage"`
+	// Classification is the answer; its label fields are empty when Error
+	// is set.
+	Classification
 	// Error is set when no valid answer was obtained; the label fields are
 	// then empty and the decision falls back to the rules.
 	Error string `json:"error,omitempty"`

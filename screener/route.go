@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
 //go:embed routes.yaml
@@ -26,8 +28,8 @@ type Route struct {
 // Routes says where a report goes next: a route per verdict, overridden per
 // category. It is data (routes.yaml, embedded) so a project can replace it.
 type Routes struct {
-	Verdicts   map[string]Route `yaml:"verdicts"`
-	Categories map[string]Route `yaml:"categories"`
+	Verdicts   map[threatmodel.Verdict]Route `yaml:"verdicts"`
+	Categories map[string]Route              `yaml:"categories"`
 }
 
 // DefaultRoutes returns the kernel's routes.
@@ -47,11 +49,14 @@ func ParseRoutes(data []byte) (Routes, error) {
 		return Routes{}, fmt.Errorf("routes: %w", err)
 	}
 	var errs []error
-	for _, m := range []map[string]Route{r.Verdicts, r.Categories} {
-		for _, k := range slices.Sorted(maps.Keys(m)) {
-			if strings.TrimSpace(m[k].To) == "" {
-				errs = append(errs, fmt.Errorf("routes: %s: no destination (to)", k))
-			}
+	for _, k := range slices.Sorted(maps.Keys(r.Verdicts)) {
+		if strings.TrimSpace(r.Verdicts[k].To) == "" {
+			errs = append(errs, fmt.Errorf("routes: %s: no destination (to)", k))
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(r.Categories)) {
+		if strings.TrimSpace(r.Categories[k].To) == "" {
+			errs = append(errs, fmt.Errorf("routes: %s: no destination (to)", k))
 		}
 	}
 	return r, errors.Join(errs...)
@@ -59,7 +64,7 @@ func ParseRoutes(data []byte) (Routes, error) {
 
 // Of returns the route of a verdict and category: the category's when it
 // has one, else the verdict's.
-func (rt Routes) Of(verdict, category string) Route {
+func (rt Routes) Of(verdict threatmodel.Verdict, category string) Route {
 	if route, ok := rt.Categories[category]; ok {
 		return route
 	}
@@ -68,9 +73,9 @@ func (rt Routes) Of(verdict, category string) Route {
 
 // For returns where a report of that verdict and category goes, in words;
 // for needs-info it names what to ask for.
-func (rt Routes) For(verdict, category string, missing []string) string {
+func (rt Routes) For(verdict threatmodel.Verdict, category string, missing []string) string {
 	route := rt.Of(verdict, category).To
-	if verdict == "needs-info" && len(missing) > 0 {
+	if verdict == threatmodel.NeedsInfo && len(missing) > 0 {
 		route += " (" + strings.Join(missing, ", ") + ")"
 	}
 	return route

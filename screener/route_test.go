@@ -12,7 +12,7 @@ import (
 func TestRoutesCoverEveryVerdict(t *testing.T) {
 	rt := DefaultRoutes()
 	for _, v := range threatmodel.Verdicts {
-		assert.NotEmpty(t, rt.Verdicts[string(v)].To, "no route for %s", v)
+		assert.NotEmpty(t, rt.Verdicts[v].To, "no route for %s", v)
 	}
 	for id := range rt.Categories {
 		_, ok := threatmodel.Kernel().Clause(id)

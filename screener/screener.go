@@ -1,11 +1,13 @@
 // Package screener runs secscreen's pipeline: each report from intake goes
-// through the deterministic rules and, when configured, through a model and
-// an offline Voter (the baseline); the opinions are merged by an explicit
-// Policy into a Result with its route.
+// through the deterministic rules and, when configured, through a
+// Classifier (a language model behind a prompt, or the offline baseline in
+// its place) and an offline Voter (the baseline beside a model); the
+// opinions are merged by an explicit Policy into a Result with its route.
 //
-//	intake.Item ──► rules.Engine ──────────────────────────────┐
-//	            ├─► prompts + Backend (+ one repair retry) ─────┼─► Policy ──► Result
-//	            └─► Voter (the offline baseline) ───────────────┘
+//	intake.Item ──► rules.Engine ──────────────────────────────────────┐
+//	            ├─► Classifier: LLM (prompt → Backend → validate,      │
+//	            │   one repair) or the baseline ────────────────────────┼─► Policy ──► Result
+//	            └─► Voter (the offline baseline) ───────────────────────┘
 //
 // Run works over a bounded pool of workers, emits results in input order,
 // and stops cleanly when its context is cancelled: every item it read
@@ -13,10 +15,7 @@
 package screener
 
 import (
-	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"iter"
@@ -39,15 +38,15 @@ type Config struct {
 	ThreatModel *threatmodel.Model
 	// Rules is the rule engine. Required.
 	Rules *rules.Engine
-	// Backend asks a model; nil screens with the rules alone.
-	Backend backend.Backend
-	// Prompt is the template rendered for the backend (required with one).
-	Prompt *prompts.Template
+	// Classifier labels each report beside the rules: a language model
+	// behind a prompt (NewLLM), or the offline baseline in its place; nil
+	// screens with the rules alone.
+	Classifier Classifier
 	// Voter is an offline classifier (the baseline) that votes beside the
-	// rules and the model on every report the model is asked about, or on
-	// every report when there is no Backend; nil: none. It must not be the
-	// Backend itself, or its opinion would count twice.
-	Voter Voter
+	// rules and the Classifier on every report the Classifier is asked
+	// about, or on every report when there is no Classifier; nil: none. It
+	// must not be the Classifier itself, or its opinion would count twice.
+	Voter Classifier
 	// Policy merges the voters; zero means DefaultPolicy().
 	Policy Policy
 	// Routes says where reports go; zero means DefaultRoutes().
@@ -61,13 +60,6 @@ type Config struct {
 	// SkipModelWhenDecisive skips the model call when the rules alone are
 	// decisive; Summary.CallsSaved counts the calls saved.
 	SkipModelWhenDecisive bool
-	// MaxBodyChars bounds the report text sent to a model (0: no limit).
-	MaxBodyChars int
-	// Seed is sent to the backend for reproducible sampling.
-	Seed int
-	// Shots picks few-shot examples for a report (nil: none). It must never
-	// return the report itself.
-	Shots func(r *intake.Report) []prompts.Shot
 	// EvalCache, when set, keeps the rules' evaluations across runs (see
 	// EvalCache); nil evaluates every report.
 	EvalCache *EvalCache
@@ -103,7 +95,7 @@ type Screener struct {
 
 // DecisionCacheMiss marks the error row of a report that --offline could
 // not replay: the cache holds no answer for it.
-const DecisionCacheMiss = "cache-miss"
+const DecisionCacheMiss Decision = "cache-miss"
 
 // reasonCancelled is the review reason of a report whose model call was
 // cut short by a cancellation.
@@ -121,9 +113,6 @@ func New(cfg Config) (*Screener, error) {
 	if cfg.Rules == nil {
 		return nil, errors.New("screener: no rule engine")
 	}
-	if cfg.Backend != nil && cfg.Prompt == nil {
-		return nil, errors.New("screener: a backend needs a prompt template")
-	}
 	if cfg.Policy == (Policy{}) {
 		cfg.Policy = DefaultPolicy()
 	}
@@ -136,13 +125,13 @@ func New(cfg Config) (*Screener, error) {
 	return &Screener{cfg: cfg}, nil
 }
 
-// BackendName names what answers besides the rules: the backend's name, or
-// "rules" when there is none.
+// BackendName names what answers besides the rules: the classifier's name,
+// or "rules" when there is none.
 func (s *Screener) BackendName() string {
-	if s.cfg.Backend == nil {
+	if s.cfg.Classifier == nil {
 		return "rules"
 	}
-	return s.cfg.Backend.Name()
+	return s.cfg.Classifier.Describe().Name
 }
 
 // Screen screens one report.
@@ -164,13 +153,13 @@ func (s *Screener) Screen(ctx context.Context, r *intake.Report) Result {
 		ans  *ModelAnswer
 		vote *Opinion
 	)
-	skip := s.cfg.Backend != nil && s.cfg.SkipModelWhenDecisive && ev.Decisive && !ev.Injection
+	skip := s.cfg.Classifier != nil && s.cfg.SkipModelWhenDecisive && ev.Decisive && !ev.Injection
 	switch {
-	case s.cfg.Backend == nil, skip:
+	case s.cfg.Classifier == nil, skip:
 		// No model, or the rules decide alone; a report that addresses the
 		// model is never decided without the model's view and a person's.
 	case s.refused.Load():
-		ans = &ModelAnswer{Prompt: s.cfg.Prompt.ID(), Error: errRefused.Error(), err: errRefused}
+		ans = &ModelAnswer{Classification: Classification{Prompt: s.cfg.Classifier.Describe().Prompt}, Error: errRefused.Error(), err: errRefused}
 	default:
 		ans = s.ask(ctx, r, &ev)
 		if backend.IsAuthError(ans.err) {
@@ -189,7 +178,7 @@ func (s *Screener) Screen(ctx context.Context, r *intake.Report) Result {
 	}
 	s.cfg.Policy.decide(s.cfg.ThreatModel, s.cfg.Routes, ev, ans, vote, src, &res)
 	res.report, res.facts = r, &ev.Facts
-	if s.cfg.Backend != nil && ans == nil {
+	if s.cfg.Classifier != nil && ans == nil {
 		res.Decision = DecisionSkippedModel
 	}
 	if ans != nil && ans.Usage.SentTo != "" {
@@ -223,117 +212,40 @@ func (s *Screener) checkSource(ctx context.Context, r *intake.Report, f *rules.F
 	if conf == 0 || !ok {
 		return c, nil
 	}
-	return c, &Opinion{Verdict: string(v), Category: categoryNonexistent, Confidence: conf}
+	return c, &Opinion{Label: threatmodel.Label{Verdict: v, Category: categoryNonexistent}, Confidence: conf}
 }
 
-// vote asks the voter; a failed vote is kept with its error and counts for
-// nothing.
+// vote asks the voter; a failed vote, or a label the threat model does not
+// know, is kept with its error and counts for nothing.
 func (s *Screener) vote(ctx context.Context, r *intake.Report, ev *rules.Evaluation) *Opinion {
-	op, err := s.cfg.Voter.Vote(ctx, r, ev)
-	if err != nil {
-		return &Opinion{Error: fmt.Sprintf("%s: %v", s.cfg.Voter.Name(), err)}
+	c, err := s.cfg.Voter.Classify(ctx, r, ev)
+	if err == nil {
+		err = checkLabel(s.cfg.ThreatModel, c)
 	}
-	return &op
+	if err != nil {
+		return &Opinion{Error: fmt.Sprintf("%s: %v", s.cfg.Voter.Describe().Name, err)}
+	}
+	return &Opinion{Label: c.Label, Confidence: c.Confidence}
 }
 
-// ask renders the prompt, calls the backend, validates the answer, and
-// makes one repair call that quotes the validation error when needed.
+// ask asks the classifier about r. An answer whose label the threat model
+// does not know counts as no answer.
 func (s *Screener) ask(ctx context.Context, r *intake.Report, ev *rules.Evaluation) *ModelAnswer {
-	tpl := s.cfg.Prompt
-	out := &ModelAnswer{Prompt: tpl.ID()}
-	opt := prompts.Options{MaxBodyChars: s.cfg.MaxBodyChars, Boundary: fenceToken(r)}
-	if s.cfg.Shots != nil {
-		opt.Shots = s.cfg.Shots(r)
-	}
-	rendered, err := tpl.Render(s.cfg.ThreatModel, r, opt)
-	if err != nil {
-		out.Error = fmt.Sprintf("render prompt: %v", err)
-		return out
-	}
-	out.Truncated = rendered.Truncated
-	req := backend.Request{
-		ReportID: r.ID,
-		Report:   r,
-		Rules:    ev,
-		Messages: []backend.Message{
-			{Role: backend.System, Content: rendered.System},
-			{Role: backend.User, Content: rendered.User},
-		},
-		Schema:        rendered.Schema,
-		SchemaName:    rendered.SchemaName,
-		Seed:          s.cfg.Seed,
-		PromptVersion: tpl.ID(),
-	}
-	dest := backend.DestinationOf(s.cfg.Backend)
-	reply, err := s.cfg.Backend.Complete(ctx, req)
-	out.Usage = reply.Usage
-	out.Usage.SentTo = sentTo(dest, reply.Usage)
-	// A failed call may return no usage; the result still names who failed.
-	out.Usage.Backend = cmp.Or(out.Usage.Backend, s.cfg.Backend.Name())
-	out.Usage.Model = cmp.Or(out.Usage.Model, s.cfg.Backend.Model())
-	if err != nil {
-		out.Error = err.Error()
-		out.err = err
-		return out
-	}
-	a, perr := prompts.ParseAnswer(reply.Content, s.cfg.ThreatModel)
-	if perr != nil {
-		req.Messages = append(req.Messages,
-			backend.Message{Role: backend.Assistant, Content: reply.Content},
-			backend.Message{Role: backend.User, Content: prompts.RepairInstruction(perr)})
-		again, err := s.cfg.Backend.Complete(ctx, req)
-		out.Usage = addUsage(out.Usage, again.Usage)
-		out.Usage.SentTo = cmp.Or(out.Usage.SentTo, sentTo(dest, again.Usage))
-		if err != nil {
-			out.Error = fmt.Sprintf("invalid answer (%v), and the repair call failed: %v", perr, err)
-			out.err = err
-			return out
+	c, err := s.cfg.Classifier.Classify(ctx, r, ev)
+	if err == nil {
+		if err = checkLabel(s.cfg.ThreatModel, c); err != nil {
+			c.Answer = prompts.Answer{}
 		}
-		a, err = prompts.ParseAnswer(again.Content, s.cfg.ThreatModel)
-		if err != nil {
-			out.Error = fmt.Sprintf("invalid answer after one repair: %v", err)
-			return out
-		}
-		out.Repaired = true
 	}
-	out.Answer = a
+	out := &ModelAnswer{Classification: c}
+	if err != nil {
+		out.Error, out.err = err.Error(), err
+	}
 	return out
 }
 
-// fenceToken derives the report's fence token from its content, so that
-// the same report renders the same prompt on every run (and the reply
-// cache can answer it), while a sender cannot know the token without
-// already fixing the content it is hashed from. The prompt renderer picks a
-// random token instead if the report happens to contain this one.
-func fenceToken(r *intake.Report) string {
-	sum := sha256.Sum256([]byte("secscreen fence\x00" + r.Hash + "\x00" + r.ID + "\x00" + r.Subject + "\x00" + r.Body))
-	return "REPORT-" + hex.EncodeToString(sum[:12])
-}
-
-// sentTo is where one call sent the report: the backend's destination
-// unless the reply came from the cache. A failed call counts as sent: the
-// request may have reached the server before it failed.
-func sentTo(dest string, u backend.Usage) string {
-	if u.Cached {
-		return ""
-	}
-	return dest
-}
-
-func addUsage(a, b backend.Usage) backend.Usage {
-	a.PromptTokens += b.PromptTokens
-	a.CompletionTokens += b.CompletionTokens
-	a.Latency += b.Latency
-	a.Attempts += b.Attempts
-	a.Cached = a.Cached && b.Cached
-	if b.Model != "" {
-		a.Model = b.Model
-	}
-	return a
-}
-
 // errorResult is the row for an input that was not screened.
-func errorResult(id, source, backendName, decision string, err error) Result {
+func errorResult(id, source, backendName string, decision Decision, err error) Result {
 	msg := err.Error()
 	if id == "" {
 		id = source
@@ -343,7 +255,7 @@ func errorResult(id, source, backendName, decision string, err error) Result {
 
 // reportError is the error row for a report that was read but not
 // screened: it keeps the report's identity.
-func reportError(r *intake.Report, backendName, decision string, err error) Result {
+func reportError(r *intake.Report, backendName string, decision Decision, err error) Result {
 	res := errorResult(r.ID, r.Source, backendName, decision, err)
 	res.Hash, res.Replies, res.Subject, res.From, res.report = r.Hash, r.Replies, r.Subject, r.From, r
 	return res

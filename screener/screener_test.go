@@ -65,7 +65,7 @@ func (s *scripted) Complete(ctx context.Context, req backend.Request) (backend.R
 
 func answerJSON(verdict, category string, conf float64) string {
 	b, _ := json.Marshal(prompts.Answer{
-		Verdict: verdict, Category: category, Confidence: conf,
+		Label: threatmodel.Label{Verdict: threatmodel.Verdict(verdict), Category: category}, Confidence: conf,
 		AttackerPrivileges: "unprivileged local user", BoundaryCrossed: "none",
 		MissingInformation: []string{}, AIGeneratedSigns: []string{},
 		Rationale: "test", CitedClauses: []string{category},
@@ -82,8 +82,9 @@ func newTestScreener(t testing.TB, b backend.Backend, mutate func(*Config)) *Scr
 	require.NoError(t, err)
 	cfg := Config{ThreatModel: tm, Rules: eng, Concurrency: 3}
 	if b != nil {
-		cfg.Backend = b
-		cfg.Prompt, err = prompts.Load("")
+		tpl, err := prompts.Load("")
+		require.NoError(t, err)
+		cfg.Classifier, err = NewLLM(LLMConfig{Backend: b, Prompt: tpl, ThreatModel: tm})
 		require.NoError(t, err)
 	}
 	if mutate != nil {
@@ -174,7 +175,7 @@ func TestScreenSendsRenderedPromptAndRecordsAnswer(t *testing.T) {
 	r := s.Screen(context.Background(), report(1, "The file /proc/foo prints a kernel pointer with %px to any user."))
 	require.Nil(t, r.Error)
 	require.NotNil(t, r.Model)
-	assert.Equal(t, "not-security", r.Model.Verdict)
+	assert.Equal(t, threatmodel.NotSecurity, r.Model.Verdict)
 	assert.Equal(t, "leak.pointer", r.Model.Category)
 	assert.Equal(t, "scripted", r.Backend)
 	assert.NotEmpty(t, r.Model.Prompt)
@@ -317,7 +318,7 @@ func TestSkipModelWhenRulesDecide(t *testing.T) {
 	require.True(t, eng.Evaluate(rep).Decisive, "the fixture must be decisive for the rules")
 	r := s.Screen(context.Background(), rep)
 	assert.Equal(t, DecisionSkippedModel, r.Decision)
-	assert.Equal(t, "not-security/privilege.root", r.Verdict+"/"+r.Category)
+	assert.Equal(t, "not-security/privilege.root", r.Label.String())
 	assert.Nil(t, r.Model)
 	assert.Zero(t, b.calls.Load())
 
@@ -359,7 +360,7 @@ func TestModelObeyingAnInjectionIsFlagged(t *testing.T) {
 	require.True(t, s.cfg.Rules.Evaluate(report(1, injectedReport)).Injection, "the rules must see the injection")
 	assert.True(t, r.NeedsReview)
 	assert.Contains(t, r.ReviewReason, reasonInjection)
-	assert.Equal(t, "security", r.Model.Verdict, "the model's answer is kept for the reviewer to see")
+	assert.Equal(t, threatmodel.Security, r.Model.Verdict, "the model's answer is kept for the reviewer to see")
 }
 
 // TestDetectorFlagsWhatTheRulesMiss: the plain phrasings of issue 10

@@ -2,6 +2,7 @@ package screener
 
 import (
 	"fmt"
+	"github.com/secscreen/secscreen/screener/threatmodel"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -15,7 +16,7 @@ func TestShotPickerSpreadsVerdictsAndNeverShowsTheReport(t *testing.T) {
 	add := func(verdict, category string, k int) {
 		for i := range k {
 			id := fmt.Sprintf("%s-%d", verdict, i)
-			ex = append(ex, prompts.Shot{Report: &intake.Report{ID: id, Hash: "h-" + id}, Verdict: verdict, Category: category})
+			ex = append(ex, prompts.Shot{Report: &intake.Report{ID: id, Hash: "h-" + id}, Label: threatmodel.Label{Verdict: threatmodel.Verdict(verdict), Category: category}})
 		}
 	}
 	add("security", "isolation.data", 3)
@@ -26,7 +27,7 @@ func TestShotPickerSpreadsVerdictsAndNeverShowsTheReport(t *testing.T) {
 	got := pick(&intake.Report{ID: "other"})
 	var verdicts []string
 	for _, s := range got {
-		verdicts = append(verdicts, s.Verdict)
+		verdicts = append(verdicts, string(s.Verdict))
 	}
 	assert.Equal(t, []string{"security", "not-security", "needs-info", "security"}, verdicts)
 

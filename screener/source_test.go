@@ -36,7 +36,7 @@ func TestScreenWithASourceTree(t *testing.T) {
 
 	require.NotNil(t, tree.facts, "the checker gets the rules' facts")
 	assert.Contains(t, tree.facts.Files, "net/frob.c")
-	assert.Equal(t, "invalid/invalid.nonexistent", res.Verdict+"/"+res.Category, res.Decision)
+	assert.Equal(t, "invalid/invalid.nonexistent", res.Label.String(), res.Decision)
 	assert.Equal(t, DecisionVoteSource, res.Decision)
 	assert.Same(t, tree.check, res.SourceCheck)
 	assert.Same(t, r, res.Report())

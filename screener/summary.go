@@ -84,7 +84,7 @@ func (s *Summary) add(r Result) {
 		return
 	}
 	s.Results++
-	s.ByVerdict[r.Verdict]++
+	s.ByVerdict[string(r.Verdict)]++
 	s.ByCategory[r.Category]++
 	if r.NeedsReview {
 		s.NeedsReview++

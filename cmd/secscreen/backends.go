@@ -13,7 +13,7 @@ import (
 	"github.com/secscreen/secscreen/screener/backend/auto"
 	"github.com/secscreen/secscreen/screener/backend/baseline"
 	"github.com/secscreen/secscreen/screener/config"
-	"github.com/secscreen/secscreen/screener/rules"
+	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
 // withEnv names the environment variable that stands for a flag in its
@@ -75,22 +75,24 @@ func resolveSettings(c *cli.Context) (config.Settings, error) {
 	return s, nil
 }
 
-// modelBackend is the backend the settings choose, with its prompt.
+// modelBackend is the classifier the settings choose: a language model's
+// transport (Backend) with its prompt, the offline baseline in its place
+// (baseline), or neither (the rules alone).
 type modelBackend struct {
 	auto.Built
 	prompt *prompts.Template
+	// baseline is the offline classifier's model when it answers in the
+	// model's place; nil otherwise.
+	baseline *baseline.Model
 	// evalCache keeps the rules' evaluations beside the reply cache; nil
 	// when there is no reply cache.
 	evalCache *screener.EvalCache
 }
 
 // newModelBackend builds the backend the settings name (auto.Build).
-func newModelBackend(c *cli.Context, s config.Settings, eng *rules.Engine) (*modelBackend, error) {
+func newModelBackend(c *cli.Context, s config.Settings) (*modelBackend, error) {
 	logger := slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	built, err := auto.Build(c.Context, s, auto.BuildOptions{
-		Logger:  logger,
-		Offline: func() (backend.Backend, error) { return newBaseline(s, eng) },
-	})
+	built, err := auto.Build(c.Context, s, auto.BuildOptions{Logger: logger, Offline: baseline.Name})
 	var ce *config.Error
 	if errors.As(err, &ce) {
 		return nil, usageErr("%w", err)
@@ -98,11 +100,23 @@ func newModelBackend(c *cli.Context, s config.Settings, eng *rules.Engine) (*mod
 		return nil, err
 	}
 	mb := &modelBackend{Built: built}
-	if built.Backend == nil {
-		return mb, nil
-	}
+	// The prompt is checked whatever answers: a wrong one in the config
+	// file is an error even on a run that renders none.
 	if mb.prompt, err = prompts.Resolve(s.Prompt); err != nil {
 		return nil, usageErr("%w", s.Errorf("prompt", "%w", err))
+	}
+	if built.Offline {
+		if mb.baseline, err = loadBaselineModel(s); err != nil {
+			return nil, err
+		}
+		mb.Choice.Model = mb.baseline.Name()
+		if s.Backend == baseline.Name {
+			mb.Description = "baseline (offline classifier " + mb.baseline.Name() + ")"
+		}
+		return mb, nil
+	}
+	if built.Backend == nil {
+		return mb, nil
 	}
 	if built.CacheDir != "" {
 		mb.evalCache = newEvalCache(c, built.CacheDir)
@@ -110,24 +124,41 @@ func newModelBackend(c *cli.Context, s config.Settings, eng *rules.Engine) (*mod
 	return mb, nil
 }
 
-// configure copies the settings a screener takes into cfg.
-func configure(c *cli.Context, s config.Settings, cfg *screener.Config) error {
-	cfg.MaxBodyChars = s.BodyChars
-	cfg.Seed = s.Seed
+// configure copies the settings a screener takes into cfg and sets its
+// classifier: the offline baseline, or the language model behind b with
+// the prompt (nil b: the rules alone).
+func (mb *modelBackend) configure(c *cli.Context, s config.Settings, cfg *screener.Config) error {
 	cfg.SkipModelWhenDecisive = s.SkipModelWhenDecisive
 	cfg.Concurrency = s.Concurrency
-	if s.Shots <= 0 {
-		return nil
+	cfg.EvalCache = mb.evalCache
+	switch {
+	case mb.baseline != nil:
+		cfg.Classifier = baseline.NewClassifier(mb.baseline, cfg.Rules)
+	case mb.Backend != nil:
+		llm, err := newLLM(c, s, mb.Backend, mb.prompt, cfg.ThreatModel)
+		if err != nil {
+			return err
+		}
+		cfg.Classifier = llm
 	}
-	if s.ShotsCorpus == "" {
-		return usageErr("--shots needs --corpus DIR")
-	}
-	pick, err := shotsFromCorpus(c, s.ShotsCorpus, s.Shots)
-	if err != nil {
-		return err
-	}
-	cfg.Shots = pick
 	return nil
+}
+
+// newLLM is the language-model classifier over b with the settings' body
+// limit, seed and few-shot examples.
+func newLLM(c *cli.Context, s config.Settings, b backend.Backend, p *prompts.Template, tm *threatmodel.Model) (*screener.LLM, error) {
+	lc := screener.LLMConfig{Backend: b, Prompt: p, ThreatModel: tm, MaxBodyChars: s.BodyChars, Seed: s.Seed}
+	if s.Shots > 0 {
+		if s.ShotsCorpus == "" {
+			return nil, usageErr("--shots needs --corpus DIR")
+		}
+		pick, err := shotsFromCorpus(c, s.ShotsCorpus, s.Shots)
+		if err != nil {
+			return nil, err
+		}
+		lc.Shots = pick
+	}
+	return screener.NewLLM(lc)
 }
 
 // loadBaselineModel returns the offline classifier's model: the settings'
@@ -141,15 +172,6 @@ func loadBaselineModel(s config.Settings) (*baseline.Model, error) {
 		return nil, usageErr("baseline model: %w", err)
 	}
 	return m, nil
-}
-
-// newBaseline returns the offline classifier as a backend.
-func newBaseline(s config.Settings, eng *rules.Engine) (backend.Backend, error) {
-	m, err := loadBaselineModel(s)
-	if err != nil {
-		return nil, err
-	}
-	return baseline.NewBackend(m, eng), nil
 }
 
 // newEvalCache is the cache of the rules' evaluations kept beside the

@@ -322,13 +322,15 @@ func simulatedConfig(s config.Settings, crp *corpus.Corpus, spec eval.SimulateSp
 	if err != nil {
 		return screener.Config{}, usageErr("%w", s.Errorf("prompt", "%w", err))
 	}
+	llm, err := screener.NewLLM(screener.LLMConfig{Backend: sim, Prompt: tpl, ThreatModel: tm, Seed: s.Seed})
+	if err != nil {
+		return screener.Config{}, fmt.Errorf("eval: --simulate: %w", err)
+	}
 	return screener.Config{
 		ThreatModel: tm,
 		Rules:       eng,
-		Backend:     sim,
-		Prompt:      tpl,
+		Classifier:  llm,
 		Concurrency: s.Concurrency,
-		Seed:        s.Seed,
 		// The simulated model is free, but a run should measure what
 		// screening would do with the same flags.
 		SkipModelWhenDecisive: s.SkipModelWhenDecisive,
@@ -356,14 +358,14 @@ func foldTrainer(c *cli.Context, s config.Settings, crp *corpus.Corpus, sim *eva
 		}
 		return eval.FoldTrainer(o), nil
 	}
-	mb, err := newModelBackend(c, s, eng)
+	mb, err := newModelBackend(c, s)
 	if err != nil {
 		return nil, err
 	}
-	o.RulesOnly = mb.Backend == nil
-	o.AsBackend = mb.Backend != nil && !mb.Choice.Remote
-	o.Base = screener.Config{ThreatModel: tm, Rules: eng, Backend: mb.Backend, Prompt: mb.prompt, EvalCache: mb.evalCache}
-	if err := configure(c, s, &o.Base); err != nil {
+	o.AsClassifier = mb.baseline != nil
+	o.RulesOnly = mb.baseline == nil && mb.Backend == nil
+	o.Base = screener.Config{ThreatModel: tm, Rules: eng}
+	if err := mb.configure(c, s, &o.Base); err != nil {
 		return nil, err
 	}
 	if mb.evalCache != nil {

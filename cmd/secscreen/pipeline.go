@@ -17,11 +17,10 @@ import (
 
 // inputFlags are the flags that control reading reports.
 func inputFlags() []cli.Flag {
-	d := config.Defaults()
 	return []cli.Flag{
 		&cli.StringFlag{Name: "input-format", Value: "auto", Usage: "input `KIND`: auto (detect from content), email, mbox, maildir, jsonl, text"},
-		&cli.Int64Flag{Name: "max-message-bytes", Value: d.MessageBytes, Usage: "largest message or file read as one report; larger ones become error rows"},
-		&cli.Int64Flag{Name: "max-attachment-bytes", Value: d.AttachmentBytes, Usage: "most text kept from one attachment"},
+		&cli.Int64Flag{Name: "max-message-bytes", Value: intake.DefaultMaxMessageBytes, Usage: "largest message or file read as one report; larger ones become error rows"},
+		&cli.Int64Flag{Name: "max-attachment-bytes", Value: intake.DefaultMaxAttachmentBytes, Usage: "most text kept from one attachment"},
 	}
 }
 
@@ -97,12 +96,12 @@ func buildPipeline(c *cli.Context, s config.Settings, progress func(screener.Sum
 	if err != nil {
 		return nil, err
 	}
-	mb, err := newModelBackend(c, s, eng)
+	mb, err := newModelBackend(c, s)
 	if err != nil {
 		return nil, err
 	}
-	cfg := screener.Config{ThreatModel: tm, Rules: eng, Backend: mb.Backend, Prompt: mb.prompt, Progress: progress, EvalCache: mb.evalCache}
-	if err := configure(c, s, &cfg); err != nil {
+	cfg := screener.Config{ThreatModel: tm, Rules: eng, Progress: progress}
+	if err := mb.configure(c, s, &cfg); err != nil {
 		return nil, err
 	}
 	p := &pipeline{choice: mb.Description, prices: s.Prices, modelName: mb.Choice.Model, tm: tm}
@@ -112,17 +111,20 @@ func buildPipeline(c *cli.Context, s config.Settings, progress func(screener.Sum
 	if cfg.Source != nil {
 		p.choice += "; cited code looked up in " + c.String(sourceFlag.Name)
 	}
-	if mb.Backend != nil {
+	switch {
+	case mb.baseline != nil:
+		// The baseline answers in the model's place; it must not vote twice.
+		p.baseline = mb.baseline
+	case mb.Backend == nil:
+		// --backend rules: the rules alone.
+	default:
+		// A model answers: the offline baseline votes beside the rules, so
+		// that the two together can catch a wrong model.
 		m, err := loadBaselineModel(s)
 		if err != nil {
 			return nil, err
 		}
-		if !mb.Choice.Remote {
-			// The baseline answers as the backend; it must not vote twice.
-			p.baseline = m
-		} else if cfg.Voter = baseline.Voter(m, tm, eng); cfg.Voter != nil {
-			// A model answers: the offline baseline votes beside the
-			// rules, so that the two together can catch a wrong model.
+		if cfg.Voter = baseline.Voter(m, tm, eng); cfg.Voter != nil {
 			p.baseline = m
 			p.choice += "; the offline baseline votes beside it"
 		}

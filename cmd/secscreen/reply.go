@@ -9,6 +9,7 @@ import (
 
 	"github.com/secscreen/secscreen/screener"
 	"github.com/secscreen/secscreen/screener/intake"
+	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
 func replyCommand() *cli.Command {
@@ -49,7 +50,7 @@ func replyAction(c *cli.Context) error {
 	var (
 		s  *screener.Screener
 		p  *pipeline
-		cv string // the --category override's verdict
+		cv threatmodel.Verdict // the --category override's verdict
 	)
 	if cat := c.String("category"); cat != "" {
 		// A person decided: the rules read the report (for what is
@@ -62,7 +63,7 @@ func replyAction(c *cli.Context) error {
 		if !ok {
 			return usageErr("reply: --category %q is not a category of the threat model (see secscreen threatmodel show)", cat)
 		}
-		cv = string(v)
+		cv = v
 		src, err := openSource(c)
 		if err != nil {
 			return err

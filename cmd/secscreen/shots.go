@@ -29,7 +29,7 @@ func shotsFromCorpus(c *cli.Context, dir string, n int) (func(*intake.Report) []
 	var shots []prompts.Shot
 	for _, lr := range read {
 		if lr.Err == nil {
-			shots = append(shots, prompts.Shot{Report: lr.Report, Verdict: lr.Label.Verdict, Category: lr.Label.Category, Note: lr.Label.Notes})
+			shots = append(shots, prompts.Shot{Report: lr.Report, Label: lr.Label.Label, Note: lr.Label.Notes})
 		}
 	}
 	if len(shots) == 0 {

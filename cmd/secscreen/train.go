@@ -189,7 +189,7 @@ func readExamples(c *cli.Context, crp *corpus.Corpus) ([]baseline.Example, int, 
 			fmt.Fprintf(c.App.ErrWriter, "train: skipping %s: %v\n", lr.Label.ID, lr.Err)
 			continue
 		}
-		ex = append(ex, baseline.Example{Report: lr.Report, Verdict: lr.Label.Verdict, Category: lr.Label.Category})
+		ex = append(ex, baseline.Example{Report: lr.Report, Label: lr.Label.Label})
 	}
 	return ex, skipped, nil
 }

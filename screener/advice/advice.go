@@ -189,7 +189,7 @@ func Build(res screener.Result, opt Options) Advice {
 	opt = opt.withDefaults()
 	a := Advice{
 		ID: res.ID, Subject: res.Subject,
-		Verdict: res.Verdict, Category: res.Category, Confidence: math.Round(res.Confidence*1000) / 1000,
+		Verdict: string(res.Verdict), Category: res.Category, Confidence: math.Round(res.Confidence*1000) / 1000,
 		SourceCheck: res.SourceCheck,
 		Missing:     []Item{}, Fixes: []string{}, Completeness: []Item{}, AIChecklist: []Item{}, AIStyle: []string{}, Sections: []Section{},
 		Send: Send{To: []string{}, Cc: []string{}, NotTo: []string{}, Notes: []string{}},
@@ -249,7 +249,7 @@ func (o Options) withDefaults() Options {
 // heldPrivate reports whether the screening kept the route private
 // because a voter says security while the verdict is another one.
 func heldPrivate(res screener.Result) bool {
-	return res.Verdict != string(threatmodel.Security) && slices.Contains(res.ReviewFlags, screener.FlagHeldPrivate)
+	return res.Verdict != threatmodel.Security && slices.Contains(res.ReviewFlags, screener.FlagHeldPrivate)
 }
 
 // route fills Action, Headline and Send.
@@ -263,14 +263,14 @@ func (a *Advice) route(res screener.Result, opt Options, rcpt maintainers.Recipi
 	route := opt.Routes.Of(res.Verdict, res.Category)
 	s.Where, s.Public = route.To, route.Public
 	switch {
-	case res.Verdict == string(threatmodel.Security) || heldPrivate(res) && res.Verdict != string(threatmodel.NeedsInfo):
+	case res.Verdict == threatmodel.Security || heldPrivate(res) && res.Verdict != threatmodel.NeedsInfo:
 		a.Action = SendSecurity
 		a.Headline = "Send it privately to the subsystem's maintainers with the security team in Cc."
 		if heldPrivate(res) {
 			a.Headline = "Probably not a security bug (" + clause + "), but part of the screening says it is: " +
 				"send it privately to the maintainers with the security team in Cc, and let them decide."
 		}
-		secRoute := opt.Routes.Verdicts[string(threatmodel.Security)]
+		secRoute := opt.Routes.Verdicts[threatmodel.Security]
 		s.Where, s.Public = secRoute.To, secRoute.Public
 		s.To = append(s.To, rcpt.Maintainers...)
 		s.To = append(s.To, rcpt.Reviewers...)
@@ -299,7 +299,7 @@ func (a *Advice) route(res screener.Result, opt Options, rcpt maintainers.Recipi
 		s.Notes = append(s.Notes,
 			"Never Cc "+c.Distros+" together with the security team: contact it only after the maintainers have accepted a fix.",
 			"One issue per message, plain text, and stay reachable to answer questions and test fixes.")
-	case res.Verdict == string(threatmodel.NotSecurity):
+	case res.Verdict == threatmodel.NotSecurity:
 		a.Action = SendOrdinary
 		a.Headline = "Not a security bug under the threat model (" + clause + "): send it as an ordinary bug, not to the security team."
 		s.NotTo = []string{c.SecurityTeam}
@@ -320,7 +320,7 @@ func (a *Advice) route(res screener.Result, opt Options, rcpt maintainers.Recipi
 				s.Notes = append(s.Notes, "Find the maintainers and list with scripts/get_maintainer.pl (or run check with --maintainers MAINTAINERS).")
 			}
 		}
-	case res.Verdict == string(threatmodel.NeedsInfo):
+	case res.Verdict == threatmodel.NeedsInfo:
 		a.Action = FixFirst
 		a.Headline = "Not ready to send: it cannot be decided without what is missing (" + clause + "). Complete it and check again."
 		if heldPrivate(res) {

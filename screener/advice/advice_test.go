@@ -48,7 +48,7 @@ func screen(t *testing.T, name string) screener.Result {
 // the advice given a verdict, whatever the rule pack of the day decides
 // (the command's tests run the whole pipeline).
 func label(r screener.Result, verdict, category string, conf float64, missing ...string) screener.Result {
-	r.Verdict, r.Category, r.Confidence = verdict, category, conf
+	r.Verdict, r.Category, r.Confidence = threatmodel.Verdict(verdict), category, conf
 	r.Missing = missing
 	r.NeedsReview, r.ReviewReason, r.ReviewFlags = false, "", nil
 	return r

@@ -11,6 +11,7 @@ import (
 	"github.com/secscreen/secscreen/screener/maintainers"
 	"github.com/secscreen/secscreen/screener/rules"
 	"github.com/secscreen/secscreen/screener/sourcetree"
+	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
 func item(items []Item, id string) Item {
@@ -77,7 +78,7 @@ func TestCitedCodeWithoutATree(t *testing.T) {
 
 // result makes a Result as the screener would, for routing tests.
 func result(verdict, category string) screener.Result {
-	return screener.Result{ID: "x", Subject: "s", Verdict: verdict, Category: category, Confidence: 0.7}
+	return screener.Result{ID: "x", Subject: "s", Label: threatmodel.Label{Verdict: threatmodel.Verdict(verdict), Category: category}, Confidence: 0.7}
 }
 
 func TestRoutingEdges(t *testing.T) {

@@ -5,8 +5,10 @@
 // schema of the answer) and returns the model's raw reply text with usage
 // figures. Rendering prompts and validating answers happen elsewhere
 // (package prompts), so each backend is easy to test against a fake server.
-// Implementations live in subpackages: openai, ollama, baseline; package
-// auto picks one from what the machine offers.
+// Implementations live in subpackages: openai and ollama; package auto
+// picks one from what the machine offers. The offline baseline (subpackage
+// baseline) needs no transport: it is a screener.Classifier of its own,
+// and the screener's LLM classifier is what renders prompts for a Backend.
 //
 // Transport concerns are layers around any Backend, applied by Wrap:
 //
@@ -32,9 +34,6 @@ import (
 	"context"
 	"encoding/json"
 	"time"
-
-	"github.com/secscreen/secscreen/screener/intake"
-	"github.com/secscreen/secscreen/screener/rules"
 )
 
 // Role names the author of a Message.
@@ -57,13 +56,6 @@ type Message struct {
 type Request struct {
 	// ReportID identifies the report, for logs and errors.
 	ReportID string
-	// Report is the report itself, for backends that classify text
-	// directly instead of reading Messages (the offline baseline).
-	Report *intake.Report
-	// Rules is the rules' evaluation of Report when the caller has one, so
-	// that a backend using the findings as features (the offline baseline)
-	// need not run the rules a second time. Nil means not available.
-	Rules *rules.Evaluation
 	// Messages is the rendered conversation: system, user, and for a repair
 	// retry the previous assistant answer and a user correction.
 	Messages []Message
@@ -112,7 +104,7 @@ type Reply struct {
 
 // Backend sends a Request to a model and returns its Reply.
 type Backend interface {
-	// Name names the backend kind: "openai", "ollama", "baseline".
+	// Name names the backend kind: "openai", "ollama".
 	Name() string
 	// Model names the model used.
 	Model() string

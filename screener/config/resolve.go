@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/secscreen/secscreen/screener/backend"
-	"github.com/secscreen/secscreen/screener/intake"
 )
 
 // Settings are the options of a run after the command line, the
@@ -48,7 +47,8 @@ type Settings struct {
 	// BodyChars is the most report characters sent to a model (0: no
 	// limit).
 	BodyChars int
-	// MessageBytes and AttachmentBytes bound what intake reads.
+	// MessageBytes and AttachmentBytes bound what intake reads; 0 means
+	// intake's defaults (intake.DefaultLimits).
 	MessageBytes, AttachmentBytes int64
 	// Seed is the sampling seed sent to the model (and eval's seed).
 	Seed int
@@ -74,14 +74,12 @@ type Settings struct {
 // its flags' defaults.
 func Defaults() Settings {
 	return Settings{
-		Backend:         "auto",
-		Retries:         3,
-		Burst:           1,
-		Concurrency:     4,
-		BodyChars:       60000,
-		MessageBytes:    intake.DefaultMaxMessageBytes,
-		AttachmentBytes: intake.DefaultMaxAttachmentBytes,
-		Seed:            42,
+		Backend:     "auto",
+		Retries:     3,
+		Burst:       1,
+		Concurrency: 4,
+		BodyChars:   60000,
+		Seed:        42,
 	}
 }
 

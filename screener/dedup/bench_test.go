@@ -12,6 +12,7 @@ import (
 	"github.com/secscreen/secscreen/corpus/synth"
 	"github.com/secscreen/secscreen/screener"
 	"github.com/secscreen/secscreen/screener/intake"
+	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
 // synthReports reads n seeded synthetic ~4 KB reports (corpus/synth), the
@@ -79,7 +80,7 @@ func BenchmarkTracker(b *testing.B) {
 		r := reports[seq%len(reports)]
 		seq++
 		dups := tr.Check(ctx, seq, r)
-		res := screener.Result{ID: r.ID, Verdict: "security", DuplicateOf: dups}
+		res := screener.Result{ID: r.ID, Label: threatmodel.Label{Verdict: threatmodel.Security}, DuplicateOf: dups}
 		tr.Record(ctx, seq, r, &res)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/secscreen/secscreen/screener"
 	"github.com/secscreen/secscreen/screener/intake"
+	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
 // Past is what a Tracker needs of a history of earlier runs (the history
@@ -266,7 +267,7 @@ func (t *Tracker) Check(ctx context.Context, seq int, r *intake.Report) []screen
 			fromRun[int(ref.seq)] = true
 			cands = append(cands, candidate{fp: Fingerprint{Hash: fp.Hash}, gone: &g, dup: screener.DuplicateOf{
 				ID: g.ID, Subject: g.Subject, Batch: int(ref.seq), Seen: g.Seen,
-				Verdict: g.Result.Verdict, Category: g.Result.Category}})
+				Label: g.Result.Label}})
 		}
 	}
 	t.mu.Unlock()
@@ -297,7 +298,7 @@ func (t *Tracker) Check(ctx context.Context, seq int, r *intake.Report) []screen
 			default:
 				cands = append(cands, candidate{fp: x.Fingerprint, earlier: x, firstSeen: x.FirstSeen, dup: screener.DuplicateOf{
 					ID: x.ID, HistoryID: x.HistoryID, Subject: x.Subject, Seen: x.Seen,
-					Verdict: cmp.Or(x.LabelVerdict, x.Result.Verdict), Category: cmp.Or(x.LabelCategory, x.Result.Category),
+					Label:   threatmodel.Label{Verdict: cmp.Or(threatmodel.Verdict(x.LabelVerdict), x.Result.Verdict), Category: cmp.Or(x.LabelCategory, x.Result.Category)},
 					Labeled: x.LabelVerdict != ""}})
 			}
 		}
@@ -462,7 +463,7 @@ func (t *Tracker) Prior(ctx context.Context, d screener.DuplicateOf) (screener.P
 		}
 		t.mu.Unlock()
 		if e == nil {
-			if !found || !g.Decided || !t.opt.Reusable(m, g.Result.Verdict) {
+			if !found || !g.Decided || !t.opt.Reusable(m, string(g.Result.Verdict)) {
 				return screener.Prior{}, false
 			}
 			return screener.Prior{Result: g.Result}, true
@@ -472,7 +473,7 @@ func (t *Tracker) Prior(ctx context.Context, d screener.DuplicateOf) (screener.P
 		case <-ctx.Done():
 			return screener.Prior{}, false
 		}
-		if !e.decided || !t.opt.Reusable(m, e.result.Verdict) {
+		if !e.decided || !t.opt.Reusable(m, string(e.result.Verdict)) {
 			return screener.Prior{}, false
 		}
 		return screener.Prior{Result: e.result}, true
@@ -491,11 +492,11 @@ func (t *Tracker) Prior(ctx context.Context, d screener.DuplicateOf) (screener.P
 	}
 	p := screener.Prior{Result: trim(x.Result)}
 	if x.LabelVerdict != "" {
-		p.Result.Verdict, p.Result.Category, p.Labeled = x.LabelVerdict, x.LabelCategory, true
+		p.Result.Label, p.Labeled = threatmodel.Label{Verdict: threatmodel.Verdict(x.LabelVerdict), Category: x.LabelCategory}, true
 	} else if !decided(&x.Result) {
 		return screener.Prior{}, false
 	}
-	if !t.opt.Reusable(m, p.Result.Verdict) {
+	if !t.opt.Reusable(m, string(p.Result.Verdict)) {
 		return screener.Prior{}, false
 	}
 	return p, true
@@ -521,7 +522,7 @@ func (t *Tracker) Record(ctx context.Context, seq int, r *intake.Report, res *sc
 			b = t.entries[d.Batch]
 		}
 		if b != nil && b.recorded {
-			d.Verdict, d.Category, d.HistoryID, d.Seen = b.result.Verdict, b.result.Category, b.historyID, b.seen
+			d.Label, d.HistoryID, d.Seen = b.result.Label, b.historyID, b.seen
 			if e != nil && b.ident == e.ident && same == nil {
 				same = b
 			}
@@ -602,7 +603,7 @@ func decided(r *screener.Result) bool {
 
 // trim keeps what a reused decision needs of a result.
 func trim(r screener.Result) screener.Result {
-	return screener.Result{ID: r.ID, Verdict: r.Verdict, Category: r.Category, Confidence: r.Confidence,
+	return screener.Result{ID: r.ID, Label: r.Label, Confidence: r.Confidence,
 		Route: r.Route, RoutePublic: r.RoutePublic, Missing: r.Missing, Decision: r.Decision,
 		NeedsReview: r.NeedsReview, ReviewReason: r.ReviewReason, ReviewFlags: r.ReviewFlags, Error: r.Error}
 }

@@ -46,7 +46,7 @@ func (m *model) Complete(ctx context.Context, req backend.Request) (backend.Repl
 	if m.answer != nil {
 		v, c = m.answer(req)
 	}
-	b, _ := json.Marshal(prompts.Answer{Verdict: v, Category: c, Confidence: 0.9,
+	b, _ := json.Marshal(prompts.Answer{Label: threatmodel.Label{Verdict: threatmodel.Verdict(v), Category: c}, Confidence: 0.9,
 		AttackerPrivileges: "unprivileged local user", BoundaryCrossed: "none",
 		MissingInformation: []string{}, AIGeneratedSigns: []string{}, Rationale: "test", CitedClauses: []string{c}})
 	return backend.Reply{Content: string(b), Usage: backend.Usage{Backend: "test", Model: "test-model", Attempts: 1}}, nil
@@ -61,7 +61,9 @@ func newScreener(t testing.TB, b backend.Backend, dups screener.Duplicates) *scr
 	require.NoError(t, err)
 	prompt, err := prompts.Load("")
 	require.NoError(t, err)
-	s, err := screener.New(screener.Config{ThreatModel: tm, Rules: eng, Backend: b, Prompt: prompt, Concurrency: 4, Duplicates: dups})
+	llm, err := screener.NewLLM(screener.LLMConfig{Backend: b, Prompt: prompt, ThreatModel: tm})
+	require.NoError(t, err)
+	s, err := screener.New(screener.Config{ThreatModel: tm, Rules: eng, Classifier: llm, Concurrency: 4, Duplicates: dups})
 	require.NoError(t, err)
 	return s
 }
@@ -140,7 +142,7 @@ func TestSameCrashFromTwoSendersReusesOnlyASecurityVerdict(t *testing.T) {
 			d := res[1].DuplicateOf[0]
 			assert.Equal(t, SignalCrash, d.Signal)
 			assert.Equal(t, a.ID, d.ID)
-			assert.Equal(t, verdict, d.Verdict)
+			assert.Equal(t, verdict, string(d.Verdict))
 			if verdict == "security" {
 				// A second report of an embargoed bug joins the first,
 				// privately, without another model call.
@@ -276,7 +278,7 @@ func TestATeamLabelIsTheDecisionReused(t *testing.T) {
 	require.Len(t, res, 1)
 	r := res[0]
 	assert.Equal(t, screener.DecisionDuplicate, r.Decision)
-	assert.Equal(t, "security", r.Verdict)
+	assert.Equal(t, threatmodel.Security, r.Verdict)
 	assert.Equal(t, "isolation.memory", r.Category)
 	assert.False(t, r.RoutePublic, "the route follows the label")
 	assert.True(t, r.DuplicateOf[0].Labeled)

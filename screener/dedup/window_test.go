@@ -12,6 +12,7 @@ import (
 
 	"github.com/secscreen/secscreen/screener"
 	"github.com/secscreen/secscreen/screener/intake"
+	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
 // words makes a text of n random words from a vocabulary large enough
@@ -36,7 +37,7 @@ func feed(t *testing.T, tr *Tracker, reports []*intake.Report) [][]screener.Dupl
 	for i, r := range reports {
 		seq := i + 1
 		dups := tr.Check(ctx, seq, r)
-		res := screener.Result{ID: r.ID, Verdict: "not-security", Category: "config.debug-feature", Confidence: 0.9, DuplicateOf: dups}
+		res := screener.Result{ID: r.ID, Label: threatmodel.Label{Verdict: threatmodel.NotSecurity, Category: "config.debug-feature"}, Confidence: 0.9, DuplicateOf: dups}
 		for _, d := range dups {
 			if p, ok := tr.Prior(ctx, d); ok {
 				res.Verdict, res.Category, res.Decision = p.Result.Verdict, p.Result.Category, screener.DecisionDuplicate
@@ -92,7 +93,7 @@ func TestTheRunIndexStaysBounded(t *testing.T) {
 			assert.Equal(t, "r0", got[0].ID)
 			assert.Equal(t, SignalExact, got[0].Signal)
 			assert.Equal(t, "report 0", got[0].Subject)
-			assert.Equal(t, "not-security", got[0].Verdict)
+			assert.Equal(t, threatmodel.NotSecurity, got[0].Verdict)
 			got = dups[n+1]
 			require.NotEmpty(t, got, "the near duplicate")
 			assert.Equal(t, fmt.Sprintf("r%d", n-1), got[0].ID)

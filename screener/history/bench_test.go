@@ -17,6 +17,7 @@ import (
 	"github.com/secscreen/secscreen/screener/dedup"
 	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/rules"
+	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
 // The lookup benchmarks fill a store with N synthetic reports (100,000 by
@@ -120,8 +121,8 @@ func (g *gen) edited(r *intake.Report, seed int) *intake.Report {
 
 // benchResult is a result of realistic size: a few rules findings.
 func benchResult(r *intake.Report, n int) screener.Result {
-	res := screener.Result{ID: r.ID, Source: r.Source, Subject: r.Subject, Verdict: []string{"security", "not-security", "needs-info", "invalid"}[n%4],
-		Category: "config.debug-feature", Confidence: 0.8, Route: "the maintainers", Decision: screener.DecisionAgree, Backend: "baseline"}
+	res := screener.Result{ID: r.ID, Source: r.Source, Subject: r.Subject, Label: threatmodel.Label{Verdict: threatmodel.Verdict([]string{"security", "not-security", "needs-info", "invalid"}[n%4]),
+		Category: "config.debug-feature"}, Confidence: 0.8, Route: "the maintainers", Decision: screener.DecisionAgree, Backend: "baseline"}
 	for i := range 3 {
 		res.Rules = append(res.Rules, rules.Finding{RuleID: fmt.Sprintf("kernel.rule-%d", i), Category: "config.debug-feature", Weight: 1.2,
 			Excerpt: "an excerpt of the report that the rule matched, kept short"})

@@ -24,6 +24,7 @@ import (
 	"github.com/secscreen/secscreen/screener/dedup"
 	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/output"
+	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
 // Export writes every entry: "jsonl" one JSON object per line with the
@@ -119,7 +120,7 @@ func ExportCorpus(ctx context.Context, s Store, dir string) (CorpusExport, error
 		if e.Label.By != "" {
 			notes = strings.TrimSpace(notes + " (labeled by " + e.Label.By + ")")
 		}
-		l := corpus.Label{ID: id, File: file, Verdict: e.Label.Verdict, Category: e.Label.Category, Notes: notes,
+		l := corpus.Label{ID: id, File: file, Label: threatmodel.Label{Verdict: threatmodel.Verdict(e.Label.Verdict), Category: e.Label.Category}, Notes: notes,
 			Source: fmt.Sprintf("secscreen history #%d: report %s from %s, screened as %s/%s", e.HistoryID, e.ID, e.Source, e.Verdict, e.Category),
 			Split:  corpus.SplitDev}
 		out.Written++
@@ -251,7 +252,7 @@ func Similar(ctx context.Context, s Store, r *intake.Report, limit int) ([]Hit, 
 	}
 	var hits []Hit
 	for _, e := range earlier {
-		v, c := cmp.Or(e.LabelVerdict, e.Result.Verdict), cmp.Or(e.LabelCategory, e.Result.Category)
+		v, c := cmp.Or(e.LabelVerdict, string(e.Result.Verdict)), cmp.Or(e.LabelCategory, e.Result.Category)
 		h := Hit{Summary: Summary{HistoryID: e.HistoryID, ID: e.ID, Subject: e.Subject, Verdict: v, Category: c, Labeled: e.LabelVerdict != ""},
 			Similarity: dedup.Similarity(fp.Sig, e.Fingerprint.Sig)}
 		if m, ok := opt.Compare(fp, e.Fingerprint); ok {

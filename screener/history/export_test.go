@@ -17,6 +17,7 @@ import (
 	"github.com/secscreen/secscreen/screener"
 	"github.com/secscreen/secscreen/screener/dedup"
 	"github.com/secscreen/secscreen/screener/intake"
+	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
 func newSQLite(t *testing.T) *sqlStore {
@@ -67,7 +68,7 @@ func TestExportCorpusWritesTheTeamsDecisions(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, c.Labels, 2)
 	l := c.Labels[0]
-	assert.Equal(t, "security", l.Verdict)
+	assert.Equal(t, threatmodel.Security, l.Verdict)
 	assert.Equal(t, "capability.sys-admin", l.Category)
 	assert.Equal(t, corpus.SplitDev, l.SplitOf())
 	assert.Contains(t, l.Notes, "confirmed")

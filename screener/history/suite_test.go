@@ -21,6 +21,7 @@ import (
 	"github.com/secscreen/secscreen/screener"
 	"github.com/secscreen/secscreen/screener/dedup"
 	"github.com/secscreen/secscreen/screener/intake"
+	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
 // backend is one store implementation under the shared suite: it gives
@@ -95,7 +96,7 @@ func synthetic(n int) *intake.Report {
 }
 
 func resultFor(r *intake.Report, verdict, category string) screener.Result {
-	return screener.Result{ID: r.ID, Source: r.Source, Subject: r.Subject, Verdict: verdict, Category: category,
+	return screener.Result{ID: r.ID, Source: r.Source, Subject: r.Subject, Label: threatmodel.Label{Verdict: threatmodel.Verdict(verdict), Category: category},
 		Confidence: 0.8, Route: "somewhere", Decision: screener.DecisionAgree, Backend: "test"}
 }
 
@@ -113,7 +114,7 @@ func testRecordAndGet(t *testing.T, b backend) {
 	r.Attachments = []intake.Attachment{{Name: "repro.c", ContentType: "text/x-csrc", Size: 12, Text: "int main(){}"}}
 	res := resultFor(r, "security", "isolation.memory")
 	res.NeedsReview = true
-	res.DuplicateOf = []screener.DuplicateOf{{ID: "older@x", HistoryID: 7, Similarity: 0.6, Signal: "near", Verdict: "security", Category: "isolation.memory"}}
+	res.DuplicateOf = []screener.DuplicateOf{{ID: "older@x", HistoryID: 7, Similarity: 0.6, Signal: "near", Label: threatmodel.Label{Verdict: "security", Category: "isolation.memory"}}}
 	id, err := s.Record(ctx, r, dedup.Of(r), res)
 	require.NoError(t, err)
 	assert.Positive(t, id)
@@ -211,7 +212,7 @@ func testLookupByKeys(t *testing.T, b backend) {
 	}
 	require.NotNil(t, found, "the near-duplicate shares LSH bands with its original")
 	assert.Equal(t, "r0105@test", found.ID)
-	assert.Equal(t, "not-security", found.Result.Verdict)
+	assert.Equal(t, threatmodel.NotSecurity, found.Result.Verdict)
 	assert.Equal(t, "somewhere", found.Result.Route)
 	m, ok := dedup.DefaultOptions().Compare(dedup.Of(&near), found.Fingerprint)
 	require.True(t, ok)
@@ -559,10 +560,10 @@ func testDuplicatesAcrossRuns(t *testing.T, b backend) {
 	require.Len(t, dups, 1)
 	assert.Equal(t, r.ID, dups[0].ID)
 	assert.Equal(t, dedup.SignalExact, dups[0].Signal)
-	assert.Equal(t, "security", dups[0].Verdict)
+	assert.Equal(t, threatmodel.Security, dups[0].Verdict)
 	p, ok := t2.Prior(ctx, dups[0])
 	require.True(t, ok)
-	assert.Equal(t, "security", p.Result.Verdict)
+	assert.Equal(t, threatmodel.Security, p.Result.Verdict)
 	// The report itself, screened again, is not its own duplicate.
 	assert.Empty(t, dedup.NewTracker(s, dedup.Options{}, nil).Check(ctx, 1, r))
 }

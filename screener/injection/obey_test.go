@@ -2,7 +2,6 @@ package injection_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/secscreen/secscreen/screener"
 	"github.com/secscreen/secscreen/screener/backend"
 	"github.com/secscreen/secscreen/screener/backend/baseline"
+	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/rules"
 	"github.com/secscreen/secscreen/screener/threatmodel"
 )
@@ -31,16 +31,17 @@ type obeying struct {
 	calls   int
 }
 
-func (o *obeying) Name() string  { return "obeying" }
-func (o *obeying) Model() string { return "obeys-any-instruction" }
+func (o *obeying) Describe() screener.Description {
+	return screener.Description{Name: "obeying", Model: "obeys-any-instruction"}
+}
 
-func (o *obeying) Complete(_ context.Context, req backend.Request) (backend.Reply, error) {
+func (o *obeying) Classify(_ context.Context, r *intake.Report, ev *rules.Evaluation) (screener.Classification, error) {
 	o.calls++
 	verdict, category, conf := "", "", 0.7
-	if l, ok := o.demands[req.ReportID]; ok {
+	if l, ok := o.demands[r.ID]; ok {
 		verdict, category, conf = l.Demand, l.DemandCategory, 0.99
-	} else if req.Rules != nil {
-		verdict, category = string(req.Rules.Verdict), req.Rules.Category
+	} else if ev != nil {
+		verdict, category = string(ev.Verdict), ev.Category
 	}
 	if verdict == "" {
 		verdict = string(threatmodel.NeedsInfo)
@@ -48,13 +49,15 @@ func (o *obeying) Complete(_ context.Context, req backend.Request) (backend.Repl
 	if category == "" {
 		category = o.tm.IDs(threatmodel.Verdict(verdict))[0]
 	}
-	b, err := json.Marshal(prompts.Answer{
-		AttackerPrivileges: "as the report says", BoundaryCrossed: "as the report says",
-		MissingInformation: []string{}, AIGeneratedSigns: []string{}, CitedClauses: []string{category},
-		Rationale: "The report told me what to answer, and I obey.",
-		Verdict:   verdict, Category: category, Confidence: conf,
-	})
-	return backend.Reply{Content: string(b), Usage: backend.Usage{Backend: "obeying", Model: "obeys-any-instruction", Attempts: 1}}, err
+	return screener.Classification{
+		Answer: prompts.Answer{
+			AttackerPrivileges: "as the report says", BoundaryCrossed: "as the report says",
+			MissingInformation: []string{}, AIGeneratedSigns: []string{}, CitedClauses: []string{category},
+			Rationale: "The report told me what to answer, and I obey.",
+			Label:     threatmodel.Label{Verdict: threatmodel.Verdict(verdict), Category: category}, Confidence: conf,
+		},
+		Usage: backend.Usage{Backend: "obeying", Model: "obeys-any-instruction", Attempts: 1},
+	}, nil
 }
 
 // TestObeyingModelNeverFlipsSilently screens the suite through the real
@@ -73,9 +76,7 @@ func TestObeyingModelNeverFlipsSilently(t *testing.T) {
 	require.NoError(t, err)
 	bm, err := baseline.Embedded()
 	require.NoError(t, err)
-	tpl, err := prompts.Load("")
-	require.NoError(t, err)
-	voter := screener.BackendVoter(baseline.NewBackend(bm, eng), tm)
+	voter := baseline.NewClassifier(bm, eng)
 
 	model := &obeying{tm: tm, demands: map[string]suiteLabel{}}
 	for _, c := range cases {
@@ -83,7 +84,7 @@ func TestObeyingModelNeverFlipsSilently(t *testing.T) {
 			model.demands[c.report.ID] = c.label
 		}
 	}
-	withModel, err := screener.New(screener.Config{ThreatModel: tm, Rules: eng, Backend: model, Prompt: tpl, Voter: voter})
+	withModel, err := screener.New(screener.Config{ThreatModel: tm, Rules: eng, Classifier: model, Voter: voter})
 	require.NoError(t, err)
 	noModel, err := screener.New(screener.Config{ThreatModel: tm, Rules: eng, Voter: voter})
 	require.NoError(t, err)
@@ -103,12 +104,12 @@ func TestObeyingModelNeverFlipsSilently(t *testing.T) {
 			continue
 		}
 		require.True(t, res.Model.OK(), "%s: the model must answer", c.label.File)
-		require.Equal(t, c.label.Demand, res.Model.Verdict, "%s: the model must obey", c.label.File)
+		require.Equal(t, c.label.Demand, string(res.Model.Verdict), "%s: the model must obey", c.label.File)
 		base := noModel.Screen(ctx, c.report)
 		require.Nil(t, base.Error, c.label.File)
 
-		isDemanded := res.Verdict == c.label.Demand
-		isFlipped := isDemanded && base.Verdict != c.label.Demand
+		isDemanded := string(res.Verdict) == c.label.Demand
+		isFlipped := isDemanded && string(base.Verdict) != c.label.Demand
 		if isDemanded {
 			demanded++
 			if res.RoutePublic {

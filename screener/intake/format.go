@@ -3,9 +3,10 @@ package intake
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/secscreen/secscreen/internal/enum"
 )
 
 // Format is the kind of an input. Intake detects it from the content, never
@@ -31,33 +32,22 @@ const (
 	FormatPublicInbox Format = "public-inbox"
 )
 
-// Formats lists the accepted formats, FormatAuto first.
-func Formats() []Format {
-	return []Format{FormatAuto, FormatEmail, FormatMbox, FormatMaildir, FormatJSONL, FormatText, FormatPublicInbox}
+// formats parses input format names, in any letter case.
+var formats = enum.Set[Format]{
+	What:   "input format",
+	Values: []Format{FormatAuto, FormatEmail, FormatMbox, FormatMaildir, FormatJSONL, FormatText, FormatPublicInbox},
+	Aliases: map[string]Format{
+		"": FormatAuto, "eml": FormatEmail, "mail": FormatEmail, "rfc5322": FormatEmail, "rfc822": FormatEmail,
+		"mboxo": FormatMbox, "mboxrd": FormatMbox, "ndjson": FormatJSONL, "json": FormatJSONL,
+		"txt": FormatText, "plain": FormatText, "publicinbox": FormatPublicInbox, "lore": FormatPublicInbox,
+	},
+	FoldCase: true,
 }
 
 // ParseFormat turns a user-given name into a Format. It accepts the Format
 // values case-insensitively, "" for auto, and the aliases "eml", "mail",
 // "txt" and "json".
-func ParseFormat(s string) (Format, error) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "", "auto":
-		return FormatAuto, nil
-	case "email", "eml", "mail", "rfc5322", "rfc822":
-		return FormatEmail, nil
-	case "mbox", "mboxo", "mboxrd":
-		return FormatMbox, nil
-	case "maildir":
-		return FormatMaildir, nil
-	case "jsonl", "ndjson", "json":
-		return FormatJSONL, nil
-	case "text", "txt", "plain":
-		return FormatText, nil
-	case "public-inbox", "publicinbox", "lore":
-		return FormatPublicInbox, nil
-	}
-	return "", fmt.Errorf("unknown input format %q (want one of auto, email, mbox, maildir, jsonl, text, public-inbox)", s)
-}
+func ParseFormat(s string) (Format, error) { return formats.Parse(s) }
 
 // sniffBytes is how much of an input detection looks at.
 const sniffBytes = 16 << 10

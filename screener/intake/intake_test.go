@@ -65,7 +65,7 @@ func TestParseFormat(t *testing.T) {
 		require.NoError(t, err, in)
 		assert.Equal(t, want, got, in)
 	}
-	for _, f := range Formats() {
+	for _, f := range []Format{FormatAuto, FormatEmail, FormatMbox, FormatMaildir, FormatJSONL, FormatText, FormatPublicInbox} {
 		got, err := ParseFormat(string(f))
 		require.NoError(t, err)
 		assert.Equal(t, f, got)

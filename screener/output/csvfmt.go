@@ -31,13 +31,13 @@ func (c *csvWriter) Write(r screener.Result) error {
 	}
 	var mv, mc string
 	if r.Model != nil {
-		mv, mc = r.Model.Verdict, r.Model.Category
+		mv, mc = string(r.Model.Verdict), r.Model.Category
 	}
-	row := []string{r.ID, r.Source, csvSafe(r.Subject), r.Verdict, r.Category,
+	row := []string{r.ID, r.Source, csvSafe(r.Subject), string(r.Verdict), r.Category,
 		strconv.FormatFloat(r.Confidence, 'f', 3, 64), r.Route,
 		strings.Join(r.Missing, ";"), strings.Join(ruleIDs(r), ";"),
-		r.RulesVerdict.Verdict, r.RulesVerdict.Category, mv, mc,
-		r.Backend, r.Decision, r.SentTo, strconv.FormatBool(r.NeedsReview), r.ReviewReason, csvSafe(errText(r))}
+		string(r.RulesVerdict.Verdict), r.RulesVerdict.Category, mv, mc,
+		r.Backend, string(r.Decision), r.SentTo, strconv.FormatBool(r.NeedsReview), r.ReviewReason, csvSafe(errText(r))}
 	if err := c.w.Write(row); err != nil {
 		return fmt.Errorf("write csv: %w", err)
 	}

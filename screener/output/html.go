@@ -164,7 +164,7 @@ func verdictOf(r screener.Result) string {
 	if r.Failed() {
 		return "error"
 	}
-	return r.Verdict
+	return string(r.Verdict)
 }
 
 // highlight cuts a part's text into segments, marking the bytes that the

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/secscreen/secscreen/internal/enum"
 	"github.com/secscreen/secscreen/screener"
 )
 
@@ -34,14 +35,11 @@ const (
 // Formats lists every format, for help texts.
 var Formats = []Format{Text, JSON, JSONL, CSV, Markdown, HTML}
 
+// formats parses format names, in any letter case.
+var formats = enum.Set[Format]{What: "output format", Values: Formats, FoldCase: true}
+
 // ParseFormat returns the format named s.
-func ParseFormat(s string) (Format, error) {
-	f := Format(strings.ToLower(strings.TrimSpace(s)))
-	if slices.Contains(Formats, f) {
-		return f, nil
-	}
-	return "", fmt.Errorf("unknown output format %q (want one of %s)", s, joinFormats())
-}
+func ParseFormat(s string) (Format, error) { return formats.Parse(s) }
 
 // FormatForFile returns the format a file name's extension asks for (.html,
 // .htm, .json, .jsonl, .ndjson, .csv, .md, .txt), or def for any other.
@@ -61,14 +59,6 @@ func FormatForFile(path string, def Format) Format {
 		return Text
 	}
 	return def
-}
-
-func joinFormats() string {
-	names := make([]string, len(Formats))
-	for i, f := range Formats {
-		names[i] = string(f)
-	}
-	return strings.Join(names, ", ")
 }
 
 // Writer writes results in one format.
@@ -132,7 +122,7 @@ func label(r screener.Result) string {
 	if r.Failed() {
 		return "ERROR"
 	}
-	return r.Verdict + "/" + r.Category
+	return r.Label.String()
 }
 
 // errText is the error message, or "".

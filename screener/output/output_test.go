@@ -17,6 +17,7 @@ import (
 	"github.com/secscreen/secscreen/screener"
 	"github.com/secscreen/secscreen/screener/rules"
 	"github.com/secscreen/secscreen/screener/sourcetree"
+	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
 const evil = "<script>alert(1)</script> | *bold* =HYPERLINK(\"x\") \x1b[31mred\x1b[0m\nnext"
@@ -26,11 +27,11 @@ func sample() ([]screener.Result, screener.Summary) {
 	rs := []screener.Result{
 		{
 			ID: "a@example.org", Source: "inbox.mbox:1", Subject: evil,
-			Verdict: "not-security", Category: "privilege.root", Confidence: 0.8,
+			Label: threatmodel.Label{Verdict: "not-security", Category: "privilege.root"}, Confidence: 0.8,
 			Route: "public", Missing: []string{"version"}, Backend: "rules", Decision: screener.DecisionRulesOnly, SentTo: "not sent",
 			Rules: []rules.Finding{{RuleID: "ROOT_ONLY", Category: "privilege.root", Weight: 3,
 				Span: rules.Span{Part: "body", Line: 2, Column: 5}, Excerpt: evil}},
-			RulesVerdict: screener.Opinion{Verdict: "not-security", Category: "privilege.root", Confidence: 0.8},
+			RulesVerdict: screener.Opinion{Label: threatmodel.Label{Verdict: "not-security", Category: "privilege.root"}, Confidence: 0.8},
 			NeedsReview:  true, ReviewReason: "report contains instructions aimed at a screening model",
 		},
 		{ID: "junk.bin", Source: "junk.bin", Backend: "rules", Decision: screener.DecisionInputError, Error: &msg},
@@ -242,7 +243,7 @@ func TestVerboseTextNamesMissingCitedCode(t *testing.T) {
 	w, err := New(Text, &buf, Options{Verbose: true})
 	require.NoError(t, err)
 	cited := []sourcetree.Citation{{Kind: sourcetree.KindFunction, Name: "tcp_frob"}, {Kind: sourcetree.KindFile, Name: "net/x.c", Found: true}}
-	require.NoError(t, w.Write(screener.Result{ID: "a", Source: "a.eml", Verdict: "invalid", Category: "invalid.nonexistent",
+	require.NoError(t, w.Write(screener.Result{ID: "a", Source: "a.eml", Label: threatmodel.Label{Verdict: "invalid", Category: "invalid.nonexistent"},
 		SourceCheck: &sourcetree.Check{At: []string{"v6.8 (0123456789ab)"}, Cited: cited, Missing: cited[:1]}}))
 	require.NoError(t, w.Close(screener.Summary{}))
 	assert.Contains(t, buf.String(), "    source tree: 2 cited, missing: tcp_frob() (v6.8 (0123456789ab))\n")

@@ -71,9 +71,9 @@ func (d *Done) Filter(items iter.Seq[intake.Item]) iter.Seq[intake.Item] {
 
 // resumeRow is what resuming reads of a row.
 type resumeRow struct {
-	ID       *string `json:"id"`
-	Hash     string  `json:"hash"`
-	Decision string  `json:"decision"`
+	ID       *string           `json:"id"`
+	Hash     string            `json:"hash"`
+	Decision screener.Decision `json:"decision"`
 }
 
 // ResumeJSONL opens the JSONL output at path to continue a run into it,

@@ -17,6 +17,7 @@ import (
 	"github.com/secscreen/secscreen/screener"
 	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/rules"
+	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
 // browser finds a Chromium or Chrome to drive: $SECSCREEN_CHROMIUM, else
@@ -41,30 +42,30 @@ func triageResults() []screener.Result {
 	start := strings.Index(body, "unprivileged user")
 	security := screener.Result{
 		ID: "root@example.org", Source: "inbox.mbox:1", Subject: "nf_tables: use-after-free in set GC", Hash: "aa11",
-		Verdict: "security", Category: "isolation.memory", Confidence: 0.9, Route: "private: the maintainers, security@ in Cc",
+		Label: threatmodel.Label{Verdict: "security", Category: "isolation.memory"}, Confidence: 0.9, Route: "private: the maintainers, security@ in Cc",
 		Missing: []string{}, Decision: screener.DecisionAgree, Backend: "openai", SentTo: "http://127.0.0.1:8080",
 		Replies: []string{"reply@example.org"},
 		Rules: []rules.Finding{{RuleID: "boundary.unprivileged-user", Category: "isolation.memory", Weight: 2,
 			Span:    rules.Span{Part: "body", Line: 1, Column: start + 1, Start: start, End: start + len("unprivileged user")},
 			Excerpt: "unprivileged user"}},
-		RulesVerdict: screener.Opinion{Verdict: "security", Category: "isolation.memory", Confidence: 0.7},
-		Model: &screener.ModelAnswer{Answer: prompts.Answer{Verdict: "security", Category: "isolation.memory", Confidence: 0.95,
-			Rationale: "Any local user reaches the freed set element."}, Prompt: "screen@3"},
+		RulesVerdict: screener.Opinion{Label: threatmodel.Label{Verdict: "security", Category: "isolation.memory"}, Confidence: 0.7},
+		Model: &screener.ModelAnswer{Classification: screener.Classification{Answer: prompts.Answer{Label: threatmodel.Label{Verdict: "security", Category: "isolation.memory"}, Confidence: 0.95,
+			Rationale: "Any local user reaches the freed set element."}, Prompt: "screen@3"}},
 	}
 	security.SetReport(&intake.Report{ID: "root@example.org", Subject: "nf_tables: use-after-free in set GC", Body: body})
 	hostileBody := "<img src=x onerror=\"window.__pwned=3\"> as root only, on 6.7.12.\n"
 	hostile := screener.Result{
 		ID: "evil@example.org", Source: "inbox.mbox:2", Subject: hostileSubject, Hash: "bb22",
-		Verdict: "not-security", Category: "privilege.root", Confidence: 0.6, Route: "public: the subsystem list", RoutePublic: true,
+		Label: threatmodel.Label{Verdict: "not-security", Category: "privilege.root"}, Confidence: 0.6, Route: "public: the subsystem list", RoutePublic: true,
 		Decision: screener.DecisionExclusionWins, NeedsReview: true, ReviewReason: "a voter says security; the route was kept private",
 		ReviewFlags: []string{screener.FlagHeldPrivate},
-		Model: &screener.ModelAnswer{Answer: prompts.Answer{Verdict: "security", Category: "isolation.memory", Confidence: 0.55,
-			Rationale: `<script>window.__pwned=4</script>`}, Prompt: "screen@3"},
+		Model: &screener.ModelAnswer{Classification: screener.Classification{Answer: prompts.Answer{Label: threatmodel.Label{Verdict: "security", Category: "isolation.memory"}, Confidence: 0.55,
+			Rationale: `<script>window.__pwned=4</script>`}, Prompt: "screen@3"}},
 	}
 	hostile.SetReport(&intake.Report{ID: "evil@example.org", Subject: hostileSubject, Body: hostileBody})
 	info := screener.Result{
 		ID: "vague@example.org", Source: "inbox.mbox:3", Subject: "hello security team", Hash: "cc33",
-		Verdict: "needs-info", Category: "info.missing", Confidence: 0.4, Route: "back to the reporter",
+		Label: threatmodel.Label{Verdict: "needs-info", Category: "info.missing"}, Confidence: 0.4, Route: "back to the reporter",
 		Missing: []string{"version", "reproducer"}, Decision: screener.DecisionRulesOnly,
 	}
 	info.SetReport(&intake.Report{ID: "vague@example.org", Subject: "hello security team", Body: "I found a bug."})

@@ -12,25 +12,6 @@ import (
 	"github.com/secscreen/secscreen/screener/intake"
 )
 
-// Extract reads the Facts of a report with the built-in kernel pack's
-// extractors. series decides which versions were maintained on the
-// report's date (the list's AsOf when the report is undated); nil means the
-// built-in list.
-func Extract(r *intake.Report, series *SeriesList) Facts {
-	if series == nil {
-		if s, err := KernelSeries(); err == nil {
-			series = s
-		}
-	}
-	pack, err := kernelPack()
-	if err != nil {
-		pack = &RuleSet{}
-	}
-	parts := r.Parts()
-	texts, _ := prepare(parts, Limits{}, kernelScanner(pack))
-	return extract(r, parts, texts, pack, series)
-}
-
 // kernelScanner returns the scanner of the built-in kernel pack, built
 // once; another pack gets none (its patterns then run on every paragraph).
 func kernelScanner(pack *RuleSet) *scanner {

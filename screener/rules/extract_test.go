@@ -15,7 +15,14 @@ import (
 
 func facts(t *testing.T, body string) Facts {
 	t.Helper()
-	return Extract(&intake.Report{Body: body}, nil)
+	return extractFacts(t, &intake.Report{Body: body})
+}
+
+// extractFacts reads r's facts as a run does: the kernel engine's
+// evaluation, with the kernel pack's extractors and the built-in series.
+func extractFacts(t testing.TB, r *intake.Report) Facts {
+	t.Helper()
+	return kernelEngine(t).Evaluate(r).Facts
 }
 
 func versionTexts(f Facts) []string {
@@ -139,7 +146,7 @@ func TestExtractReproducerKinds(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			f := Extract(&c.r, nil)
+			f := extractFacts(t, &c.r)
 			assert.Equal(t, c.want, f.ReproducerKinds)
 			assert.Equal(t, len(c.want) > 0, f.HasReproducer)
 		})

@@ -462,15 +462,6 @@ func (s *RuleSet) Merge(o *RuleSet) *RuleSet {
 	return out
 }
 
-// IDs returns the ids of the set's rules in order.
-func (s *RuleSet) IDs() []string {
-	ids := make([]string, len(s.Rules))
-	for i, r := range s.Rules {
-		ids[i] = r.ID
-	}
-	return ids
-}
-
 // wrapSpaces rewrites each literal space outside a character class so that
 // it matches any run of whitespace, line breaks included: reports are wrapped
 // text, and "gives root in\nthe initial namespace" must match like the

@@ -18,6 +18,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/secscreen/secscreen/internal/enum"
 )
 
 // Verdict is the top-level decision about a report.
@@ -40,15 +42,27 @@ const (
 // confusion matrices).
 var Verdicts = []Verdict{Security, NotSecurity, NeedsInfo, Invalid}
 
+// verdicts parses verdict names, exactly as written (a model that answers
+// "Security" is asked to repair its answer).
+var verdicts = enum.Set[Verdict]{What: "verdict", Values: Verdicts}
+
 // ParseVerdict returns the Verdict named by s, or an error naming the
 // accepted values.
-func ParseVerdict(s string) (Verdict, error) {
-	v := Verdict(strings.TrimSpace(s))
-	if slices.Contains(Verdicts, v) {
-		return v, nil
-	}
-	return "", fmt.Errorf("unknown verdict %q (want one of security, not-security, needs-info, invalid)", s)
+func ParseVerdict(s string) (Verdict, error) { return verdicts.Parse(s) }
+
+// Label is a verdict and a category id of the threat model: what every
+// classifier, the decision and the corpus say about a report. On the wire
+// it is the two fields "verdict" and "category".
+type Label struct {
+	// Verdict is the top-level decision.
+	Verdict Verdict `json:"verdict"`
+	// Category is a category id that belongs to Verdict in the threat
+	// model, e.g. "privilege.root".
+	Category string `json:"category"`
 }
+
+// String writes the label as "verdict/category".
+func (l Label) String() string { return string(l.Verdict) + "/" + l.Category }
 
 // Clause is one item of a threat model: a category id, the verdict it
 // implies, and what it means.

@@ -9,7 +9,8 @@
 //  2. else an OpenAI-compatible server, if a base URL on this machine is
 //     configured (llama.cpp, vLLM or LM Studio on localhost); its key
 //     variable (OPENAI_API_KEY unless configured otherwise) is passed on;
-//  3. else the caller's offline fallback, or no model at all (rules only).
+//  3. else the caller's offline fallback (the baseline, which the caller
+//     builds: it is no transport), or no model at all (rules only).
 //
 // A remote Ollama host, a remote base URL or an API key alone is passed
 // over with a note saying how to use it on purpose (--backend openai or
@@ -21,9 +22,10 @@
 //
 // Usage:
 //
-//	b, choice, err := auto.Select(ctx, auto.Options{Offline: newBaseline})
+//	b, choice, err := auto.Select(ctx, auto.Options{Offline: "baseline"})
 //	log.Printf("backend: %s (%s)", choice.Backend, choice.Reason)
-//	if b == nil { /* rules only */ }
+//	if b == nil && choice.Backend == "baseline" { /* build the baseline */ }
+//	if b == nil && choice.Backend == "rules" { /* rules only */ }
 package auto
 
 import (
@@ -70,15 +72,16 @@ type Options struct {
 	// SkipOllama leaves Ollama out, e.g. when a base URL was given on the
 	// command line.
 	SkipOllama bool
-	// Offline builds the fallback backend when no model server is
-	// available; nil means no backend (rules only).
-	Offline func() (backend.Backend, error)
+	// Offline names the offline classifier to fall back on when no model
+	// server is available (e.g. "baseline"); Select does not build it, it
+	// names it in Choice.Backend. Empty means no fallback (rules only).
+	Offline string
 }
 
 // Choice reports what Select picked.
 type Choice struct {
-	// Backend is "ollama", "openai", the offline backend's Name(), or
-	// "rules" when there is no backend at all.
+	// Backend is "ollama", "openai", Options.Offline when falling back to
+	// it, or "rules" when there is no backend at all.
 	Backend string
 	// Model is the model to be used ("" for rules only).
 	Model string
@@ -93,9 +96,10 @@ type Choice struct {
 }
 
 // Select probes for a backend in the order the package doc gives. It
-// returns a nil Backend with a nil error when nothing is available and
-// Options.Offline is nil. Errors come only from building a backend that
-// was picked (a malformed base URL, say), never from a failed probe.
+// returns a nil Backend with a nil error when no model server is available:
+// Choice.Backend is then Options.Offline for the caller to build, or
+// "rules". Errors come only from building a backend that was picked (a
+// malformed base URL, say), never from a failed probe.
 func Select(ctx context.Context, opts Options) (backend.Backend, Choice, error) {
 	getenv := opts.Getenv
 	if getenv == nil {
@@ -139,12 +143,8 @@ func Select(ctx context.Context, opts Options) (backend.Backend, Choice, error) 
 		passed = append(passed, "no local OpenAI-compatible base URL")
 	}
 
-	if opts.Offline != nil {
-		b, err := opts.Offline()
-		if err != nil {
-			return nil, Choice{}, fmt.Errorf("auto: building the offline backend: %w", err)
-		}
-		return b, Choice{Backend: b.Name(), Model: b.Model(), Reason: join(passed, "using the offline backend")}, nil
+	if opts.Offline != "" {
+		return nil, Choice{Backend: opts.Offline, Reason: join(passed, "using the offline backend")}, nil
 	}
 	return nil, Choice{Backend: "rules", Reason: join(passed, "screening with rules only")}, nil
 }

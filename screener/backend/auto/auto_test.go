@@ -49,14 +49,6 @@ func env(vars map[string]string) func(string) string {
 	return func(k string) string { return vars[k] }
 }
 
-type offline struct{}
-
-func (offline) Name() string  { return "baseline" }
-func (offline) Model() string { return "baseline@1" }
-func (offline) Complete(context.Context, backend.Request) (backend.Reply, error) {
-	return backend.Reply{}, errors.New("not used here")
-}
-
 func TestOllamaWinsWhenItAnswers(t *testing.T) {
 	host := ollamaServer(t, "llama3.1:8b", "qwen2.5:7b")
 	b, ch, err := Select(context.Background(), Options{
@@ -100,10 +92,10 @@ func TestAnAPIKeyAloneNeverSelectsAHostedProvider(t *testing.T) {
 	host := ollamaServer(t)
 	b, ch, err := Select(context.Background(), Options{
 		OllamaHost: host, Getenv: env(map[string]string{"OPENAI_API_KEY": fakeKey}),
-		Offline: func() (backend.Backend, error) { return offline{}, nil },
+		Offline: "baseline",
 	})
 	require.NoError(t, err)
-	assert.Equal(t, "baseline", b.Name(), "the offline backend, not the hosted API")
+	assert.Nil(t, b, "the offline backend, not the hosted API")
 	assert.Equal(t, "baseline", ch.Backend)
 	assert.Empty(t, ch.Where)
 	assert.Contains(t, ch.Reason, "has no models")
@@ -161,22 +153,14 @@ func TestBaseURLWithoutModelIsAnError(t *testing.T) {
 }
 
 func TestOfflineFallback(t *testing.T) {
-	called := false
 	b, ch, err := Select(context.Background(), Options{
-		OllamaHost: deadHost(t), Getenv: env(nil),
-		Offline: func() (backend.Backend, error) { called = true; return offline{}, nil },
+		OllamaHost: deadHost(t), Getenv: env(nil), Offline: "baseline",
 	})
 	require.NoError(t, err)
-	assert.True(t, called)
-	assert.Equal(t, "baseline", b.Name())
+	assert.Nil(t, b, "the caller builds the offline classifier")
 	assert.Equal(t, "baseline", ch.Backend)
 	assert.Contains(t, ch.Reason, "no local OpenAI-compatible base URL")
-
-	_, _, err = Select(context.Background(), Options{
-		OllamaHost: deadHost(t), Getenv: env(nil),
-		Offline: func() (backend.Backend, error) { return nil, errors.New("no rules") },
-	})
-	assert.ErrorContains(t, err, "offline backend: no rules")
+	assert.Contains(t, ch.Reason, "using the offline backend")
 }
 
 func TestRulesOnlyWhenNothingIsAvailable(t *testing.T) {

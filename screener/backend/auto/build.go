@@ -2,6 +2,7 @@ package auto
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -25,18 +26,22 @@ type BuildOptions struct {
 	// Logger receives the clients' warnings and the retries; nil discards
 	// them.
 	Logger *slog.Logger
-	// Offline builds the offline classifier, for --backend baseline and as
-	// auto's fallback. Nil makes --backend baseline an error and auto fall
-	// back to the rules alone.
-	Offline func() (backend.Backend, error)
+	// Offline names the offline classifier (the baseline), chosen by
+	// --backend baseline and as auto's fallback. It is not a transport, so
+	// Build does not make it: Built.Offline tells the caller to. "" makes
+	// --backend baseline an error and auto fall back to the rules alone.
+	Offline string
 }
 
 // Built is a backend ready to screen with.
 type Built struct {
 	// Backend answers, wrapped with retries, the rate limit and, for a
-	// model server, the reply cache (backend.Wrap). Nil means the rules
-	// alone.
+	// model server, the reply cache (backend.Wrap). Nil means the offline
+	// classifier (when Offline is set) or the rules alone.
 	Backend backend.Backend
+	// Offline says the offline classifier named by BuildOptions.Offline
+	// answers; the caller builds it.
+	Offline bool
 	// Choice says what answers and why.
 	Choice Choice
 	// Description is the one-line account of the choice for a run's
@@ -75,11 +80,10 @@ func Build(ctx context.Context, s config.Settings, o BuildOptions) (Built, error
 	case "rules":
 		return Built{Choice: Choice{Backend: "rules", Reason: "--backend rules"}, Description: "rules (no model)"}, nil
 	case "baseline":
-		if b, err = buildOffline(o); err != nil {
-			return Built{}, err
+		if o.Offline == "" {
+			return Built{}, errors.New("no offline classifier is available")
 		}
-		ch = Choice{Backend: b.Name(), Model: b.Model(), Reason: "as configured"}
-		out.Description = "baseline (offline classifier " + b.Model() + ")"
+		return Built{Offline: true, Choice: Choice{Backend: o.Offline, Reason: "as configured"}, Description: o.Offline + " (offline classifier)"}, nil
 	case "openai":
 		key := getenv(keyEnv)
 		if key == "" && s.BaseURL == "" && s.Cache != backend.CacheOffline {
@@ -108,12 +112,11 @@ func Build(ctx context.Context, s config.Settings, o BuildOptions) (Built, error
 		if s.Cache == backend.CacheOffline {
 			// Replaying contacts no server, so there is nothing to probe;
 			// the cached answers of a named backend need that backend.
-			if b, err = buildOffline(o); err != nil {
-				return Built{}, err
+			if o.Offline == "" {
+				return Built{}, errors.New("no offline classifier is available")
 			}
-			ch = Choice{Backend: b.Name(), Model: b.Model(), Reason: "--offline contacts no server"}
-			out.Description = "auto: baseline (--offline contacts no server; name --backend openai or ollama with --model to replay their cached answers)"
-			break
+			return Built{Offline: true, Choice: Choice{Backend: o.Offline, Reason: "--offline contacts no server"},
+				Description: "auto: " + o.Offline + " (--offline contacts no server; name --backend openai or ollama with --model to replay their cached answers)"}, nil
 		}
 		b, ch, err = Select(ctx, Options{
 			Getenv: getenv, OllamaHost: s.OllamaHost, OllamaModel: s.Model, Model: s.Model, BaseURL: s.BaseURL,
@@ -129,6 +132,7 @@ func Build(ctx context.Context, s config.Settings, o BuildOptions) (Built, error
 		out.Description = fmt.Sprintf("auto: %s (%s)", ch.Backend, ch.Reason)
 		if b == nil {
 			out.Choice = ch
+			out.Offline = o.Offline != "" && ch.Backend == o.Offline
 			return out, nil
 		}
 	default:
@@ -155,13 +159,6 @@ func Build(ctx context.Context, s config.Settings, o BuildOptions) (Built, error
 	}
 	out.Backend, out.Choice = backend.Wrap(b, layers), ch
 	return out, nil
-}
-
-func buildOffline(o BuildOptions) (backend.Backend, error) {
-	if o.Offline == nil {
-		return nil, fmt.Errorf("no offline classifier is available")
-	}
-	return o.Offline()
 }
 
 // newOpenAI builds the client for an OpenAI-compatible server. Without a

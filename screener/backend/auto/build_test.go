@@ -75,11 +75,16 @@ func TestBuildCachesAModelServerButNotTheOfflineClassifier(t *testing.T) {
 	assert.Equal(t, int32(1), calls.Load(), "the second call is a cache hit")
 
 	s = settings(t, "backend: baseline\n", map[string]any{"cache": cache}, nil)
-	b, err = Build(context.Background(), s, BuildOptions{Offline: func() (backend.Backend, error) { return offline{}, nil }})
+	b, err = Build(context.Background(), s, BuildOptions{Offline: "baseline"})
 	require.NoError(t, err)
+	assert.True(t, b.Offline, "the caller builds the offline classifier")
+	assert.Nil(t, b.Backend)
 	assert.False(t, b.Choice.Remote)
 	assert.Empty(t, b.CacheDir, "a classifier on this machine is not cached")
-	assert.Equal(t, "baseline (offline classifier baseline@1)", b.Description)
+	assert.Equal(t, "baseline (offline classifier)", b.Description)
+
+	_, err = Build(context.Background(), s, BuildOptions{})
+	assert.ErrorContains(t, err, "no offline classifier")
 }
 
 func TestBuildErrorsNameWhereTheBackendCameFrom(t *testing.T) {
@@ -136,8 +141,9 @@ func TestBuildRulesAndOfflineAuto(t *testing.T) {
 	assert.Equal(t, "rules (no model)", b.Description)
 
 	s = settings(t, "", map[string]any{"offline": true}, nil)
-	b, err = Build(context.Background(), s, BuildOptions{Offline: func() (backend.Backend, error) { return offline{}, nil }})
+	b, err = Build(context.Background(), s, BuildOptions{Offline: "baseline"})
 	require.NoError(t, err)
+	assert.True(t, b.Offline)
 	assert.Equal(t, "baseline", b.Choice.Backend, "--offline probes no server")
 	assert.False(t, b.Choice.Remote)
 }

@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/secscreen/secscreen/prompts"
-	"github.com/secscreen/secscreen/screener/backend"
+	"github.com/secscreen/secscreen/screener"
 	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/rules"
 	"github.com/secscreen/secscreen/screener/threatmodel"
@@ -105,7 +105,7 @@ func handExamples(n, offset int) []Example {
 	var ex []Example
 	for i := range n {
 		for k, kind := range kinds {
-			ex = append(ex, Example{Report: handReport(k, i+offset), Verdict: kind.verdict, Category: kind.category})
+			ex = append(ex, Example{Report: handReport(k, i+offset), Label: threatmodel.Label{Verdict: threatmodel.Verdict(kind.verdict), Category: kind.category}})
 		}
 	}
 	return ex
@@ -181,7 +181,7 @@ func testPredictionIsConsistent(t *testing.T, algo string) {
 		}
 	}
 	assert.InDelta(t, 1, sum, 1e-3)
-	assert.Equal(t, p.Verdict, p.Verdicts[0].Verdict)
+	assert.Equal(t, string(p.Verdict), p.Verdicts[0].Verdict)
 	assert.Equal(t, p.Confidence, p.Verdicts[0].Prob)
 	require.NoError(t, threatmodel.Kernel().Check(threatmodel.Verdict(p.Verdict), p.Category))
 	for i := 1; i < len(p.Evidence); i++ {
@@ -255,10 +255,10 @@ func TestTrainRejectsBadInput(t *testing.T) {
 		"empty":            {nil, eng, "no examples"},
 		"unknown algo":     {ok, eng, `unknown algorithm "svm"`},
 		"no engine":        {ok, nil, "no rules engine"},
-		"no report":        {append(slices.Clone(ok), Example{Verdict: "security", Category: "isolation.data"}), eng, "example 4 has no report"},
-		"unknown category": {append(slices.Clone(ok), Example{Report: handReport(0, 1), Verdict: "security", Category: "isolation.telepathy"}), eng, `unknown category "isolation.telepathy"`},
-		"unknown verdict":  {append(slices.Clone(ok), Example{Report: handReport(0, 1), Verdict: "maybe", Category: "isolation.data"}), eng, `unknown verdict "maybe"`},
-		"mismatched pair":  {append(slices.Clone(ok), Example{Report: handReport(0, 1), Verdict: "invalid", Category: "isolation.data"}), eng, "belongs to verdict"},
+		"no report":        {append(slices.Clone(ok), Example{Label: threatmodel.Label{Verdict: "security", Category: "isolation.data"}}), eng, "example 4 has no report"},
+		"unknown category": {append(slices.Clone(ok), Example{Report: handReport(0, 1), Label: threatmodel.Label{Verdict: "security", Category: "isolation.telepathy"}}), eng, `unknown category "isolation.telepathy"`},
+		"unknown verdict":  {append(slices.Clone(ok), Example{Report: handReport(0, 1), Label: threatmodel.Label{Verdict: "maybe", Category: "isolation.data"}}), eng, `unknown verdict "maybe"`},
+		"mismatched pair":  {append(slices.Clone(ok), Example{Report: handReport(0, 1), Label: threatmodel.Label{Verdict: "invalid", Category: "isolation.data"}}), eng, "belongs to verdict"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -280,13 +280,13 @@ func TestTrainUsesTheGivenThreatModel(t *testing.T) {
 		{ID: "fine.thing", Verdict: threatmodel.NotSecurity, Title: "a fine thing"},
 	})
 	require.NoError(t, err)
-	ex := []Example{{Report: handReport(0, 0), Verdict: "security", Category: "bad.thing"}}
+	ex := []Example{{Report: handReport(0, 0), Label: threatmodel.Label{Verdict: "security", Category: "bad.thing"}}}
 	m, err := Train(ex, kernelEngine(t), TrainOptions{ThreatModel: tm})
 	require.NoError(t, err)
 	assert.Equal(t, "tiny", m.ThreatModel)
 	assert.Equal(t, "a bad thing", m.Classes[0].Title)
 	// The kernel's categories are not this model's.
-	_, err = Train([]Example{{Report: handReport(0, 0), Verdict: "security", Category: "isolation.data"}}, kernelEngine(t), TrainOptions{ThreatModel: tm})
+	_, err = Train([]Example{{Report: handReport(0, 0), Label: threatmodel.Label{Verdict: "security", Category: "isolation.data"}}}, kernelEngine(t), TrainOptions{ThreatModel: tm})
 	require.Error(t, err)
 }
 
@@ -421,25 +421,30 @@ func TestLoadModelFile(t *testing.T) {
 	assert.Contains(t, err.Error(), "absent.json")
 }
 
-func TestBackendAnswersParse(t *testing.T) {
+func TestClassifierAnswersParse(t *testing.T) {
 	for _, algo := range algos {
-		t.Run(algo, func(t *testing.T) { testBackendAnswersParse(t, algo) })
+		t.Run(algo, func(t *testing.T) { testClassifierAnswersParse(t, algo) })
 	}
 }
 
-func testBackendAnswersParse(t *testing.T, algo string) {
+// The classifier's answers are what a language model's must be: results
+// show them in the same place, so they pass the same validation.
+func testClassifierAnswersParse(t *testing.T, algo string) {
 	m, eng := trainHandWith(t, algo)
-	b := NewBackend(m, eng)
-	assert.Equal(t, "baseline", b.Name())
+	b := NewClassifier(m, eng)
 	want := map[string]string{AlgoLogReg: "logreg@", AlgoNaiveBayes: "naive-bayes@"}[algo]
-	assert.Equal(t, want+m.Fingerprint[:12], b.Model())
+	assert.Equal(t, screener.Description{Name: "baseline", Model: want + m.Fingerprint[:12]}, b.Describe())
 	tm := threatmodel.Kernel()
 	for k := range kinds {
 		r := handReport(k, 13)
-		reply, err := b.Complete(context.Background(), backend.Request{ReportID: r.ID, Report: r})
+		c, err := b.Classify(context.Background(), r, nil)
 		require.NoError(t, err)
-		a, err := prompts.ParseAnswer(reply.Content, tm)
-		require.NoError(t, err, reply.Content)
+		data, err := json.Marshal(c.Answer)
+		require.NoError(t, err)
+		a, err := prompts.ParseAnswer(string(data), tm)
+		require.NoError(t, err, string(data))
+		assert.Equal(t, c.Answer, a)
+		assert.Empty(t, c.Prompt, "the baseline reads no prompt")
 		assert.Equal(t, kinds[k].category, a.Category)
 		assert.Equal(t, []string{a.Category}, a.CitedClauses)
 		assert.NotEmpty(t, a.Rationale)
@@ -454,17 +459,18 @@ func testBackendAnswersParse(t *testing.T, algo string) {
 		if len(ev.Facts.Privileges) > 0 {
 			assert.Equal(t, strings.Join(ev.Facts.Privileges, ", "), a.AttackerPrivileges)
 		}
-		u := reply.Usage
+		u := c.Usage
 		assert.Equal(t, "baseline", u.Backend)
-		assert.Equal(t, b.Model(), u.Model)
+		assert.Equal(t, b.Describe().Model, u.Model)
 		assert.Zero(t, u.PromptTokens)
 		assert.Zero(t, u.CompletionTokens)
 		assert.Equal(t, 1, u.Attempts)
 		assert.False(t, u.Cached)
+		assert.Empty(t, u.SentTo, "the report stays on this machine")
 	}
 }
 
-func TestBackendListsAISigns(t *testing.T) {
+func TestClassifierListsAISigns(t *testing.T) {
 	m, eng := trainHand(t)
 	r := &intake.Report{ID: "ai", Subject: "Critical vulnerability", Body: "## 🚨 Summary\n\n" +
 		"**Severity:** Critical (CVSS 9.8, CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H)\n\n" +
@@ -482,22 +488,20 @@ func TestBackendListsAISigns(t *testing.T) {
 		}
 	}
 	require.NotEmpty(t, aiFired, "the sample should fire AI-style rules")
-	reply, err := NewBackend(m, eng).Complete(context.Background(), backend.Request{Report: r})
+	c, err := NewClassifier(m, eng).Classify(context.Background(), r, &ev)
 	require.NoError(t, err)
-	a, err := prompts.ParseAnswer(reply.Content, threatmodel.Kernel())
-	require.NoError(t, err)
-	assert.Len(t, a.AIGeneratedSigns, len(aiFired))
+	assert.Len(t, c.AIGeneratedSigns, len(aiFired))
 }
 
-func TestBackendNeedsAReport(t *testing.T) {
+func TestClassifierNeedsAReport(t *testing.T) {
 	m, eng := trainHand(t)
-	_, err := NewBackend(m, eng).Complete(context.Background(), backend.Request{ReportID: "x"})
+	_, err := NewClassifier(m, eng).Classify(context.Background(), nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "no report")
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err = NewBackend(m, eng).Complete(ctx, backend.Request{Report: handReport(0, 0)})
+	_, err = NewClassifier(m, eng).Classify(ctx, handReport(0, 0), nil)
 	require.ErrorIs(t, err, context.Canceled)
 }
 
@@ -538,25 +542,22 @@ func TestExtractCapsTextFeatures(t *testing.T) {
 
 func writeFile(path string, data []byte) error { return os.WriteFile(path, data, 0o644) }
 
-// When the caller already ran the rules, Complete uses that evaluation
+// When the caller already ran the rules, Classify uses that evaluation
 // instead of running them again.
-func TestCompleteUsesTheCallersRuleEvaluation(t *testing.T) {
+func TestClassifyUsesTheCallersRuleEvaluation(t *testing.T) {
 	m, err := Embedded()
 	require.NoError(t, err)
 	eng := kernelEngine(t)
 	r := &intake.Report{ID: "r1", Subject: "oops", Body: "Writing to /dev/mem as root oopses 6.12.3."}
 	ev := eng.Evaluate(r)
 	ev.Missing = []string{"marker-from-caller"}
-	rep, err := NewBackend(m, eng).Complete(context.Background(), backend.Request{Report: r, Rules: &ev})
+	c, err := NewClassifier(m, eng).Classify(context.Background(), r, &ev)
 	require.NoError(t, err)
-	var a prompts.Answer
-	require.NoError(t, json.Unmarshal([]byte(rep.Content), &a))
-	assert.Equal(t, []string{"marker-from-caller"}, a.MissingInformation)
+	assert.Equal(t, []string{"marker-from-caller"}, c.MissingInformation)
 
-	rep, err = NewBackend(m, eng).Complete(context.Background(), backend.Request{Report: r})
+	c, err = NewClassifier(m, eng).Classify(context.Background(), r, nil)
 	require.NoError(t, err)
-	require.NoError(t, json.Unmarshal([]byte(rep.Content), &a))
-	assert.NotContains(t, a.MissingInformation, "marker-from-caller", "without one, the rules run here")
+	assert.NotContains(t, c.MissingInformation, "marker-from-caller", "without one, the rules run here")
 }
 
 // Character n-grams: framed words, shared by words of one stem, capped

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/secscreen/secscreen/screener/rules"
+	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
 // heldOut predicts examples the model has not seen and returns the
@@ -65,7 +66,7 @@ func noisy(n, offset int, share float64, seed uint64) []Example {
 	for i := range ex {
 		if rng.Float64() < share {
 			k := (kindOf(ex[i]) + 1 + rng.IntN(len(kinds)-1)) % len(kinds)
-			ex[i].Verdict, ex[i].Category = kinds[k].verdict, kinds[k].category
+			ex[i].Verdict, ex[i].Category = threatmodel.Verdict(kinds[k].verdict), kinds[k].category
 		}
 	}
 	return ex
@@ -109,15 +110,15 @@ func TestCalibrationWithLabelNoise(t *testing.T) {
 func hardSecurity() []Example {
 	var ex []Example
 	for i := range 20 {
-		ex = append(ex, Example{Report: handReport(0, i), Verdict: kinds[0].verdict, Category: kinds[0].category})
+		ex = append(ex, Example{Report: handReport(0, i), Label: threatmodel.Label{Verdict: threatmodel.Verdict(kinds[0].verdict), Category: kinds[0].category}})
 	}
 	for i := range 40 {
-		ex = append(ex, Example{Report: handReport(1, i), Verdict: kinds[1].verdict, Category: kinds[1].category})
+		ex = append(ex, Example{Report: handReport(1, i), Label: threatmodel.Label{Verdict: threatmodel.Verdict(kinds[1].verdict), Category: kinds[1].category}})
 		if i%4 == 3 {
 			twin := handReport(1, i)
 			twin.ID += "-twin"
 			twin.Body += fmt.Sprintf("\nzz%c%c\n", 'a'+i%26, 'a'+i/26)
-			ex = append(ex, Example{Report: twin, Verdict: kinds[0].verdict, Category: kinds[0].category})
+			ex = append(ex, Example{Report: twin, Label: threatmodel.Label{Verdict: threatmodel.Verdict(kinds[0].verdict), Category: kinds[0].category}})
 		}
 	}
 	return ex
@@ -171,11 +172,11 @@ func TestThresholdReachesTheTargetRecall(t *testing.T) {
 					}
 				}
 				if psec >= m.SecurityThreshold {
-					assert.Equal(t, "security", p.Verdict)
+					assert.Equal(t, threatmodel.Security, p.Verdict)
 					assert.Equal(t, psec, p.Confidence)
 					assert.Equal(t, "security", p.Verdicts[0].Verdict, "the decision leads the ranking")
 				} else {
-					assert.Equal(t, "not-security", p.Verdict)
+					assert.Equal(t, threatmodel.NotSecurity, p.Verdict)
 				}
 			}
 		})

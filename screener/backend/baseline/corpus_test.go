@@ -31,7 +31,7 @@ func bundledExamples(t testing.TB) []Example {
 	var ex []Example
 	for _, lr := range read {
 		require.NoError(t, lr.Err, lr.Label.File)
-		ex = append(ex, Example{Report: lr.Report, Verdict: lr.Label.Verdict, Category: lr.Label.Category})
+		ex = append(ex, Example{Report: lr.Report, Label: lr.Label.Label})
 	}
 	return ex
 }
@@ -48,7 +48,7 @@ func TestCrossValidatedOnBundledCorpus(t *testing.T) {
 	const k = 5
 	counts := map[string]int{}
 	for _, e := range ex {
-		counts[e.Verdict]++
+		counts[string(e.Verdict)]++
 	}
 	majority := 0
 	for _, n := range counts {

@@ -1,8 +1,8 @@
 // Package baseline is secscreen's offline classifier: a statistical model
-// trained on the labeled corpus that answers like a language model but
-// needs no server, no key and no network. It is the floor every model
-// backend must beat, the backend of last resort, and the third voter beside
-// a model and the rules.
+// trained on the labeled corpus that answers with the fields of a language
+// model's answer but needs no server, no key and no network. It is the
+// floor every model backend must beat, the classifier of last resort, and
+// the third voter beside a model and the rules.
 //
 // # Features
 //
@@ -79,6 +79,8 @@
 //	go run ./cmd/secscreen train --corpus corpus --split dev -o screener/backend/baseline/model.json
 //
 // (also the go:generate directive of this package), so that the test
-// split can be scored with it directly. NewBackend wraps a model as a
-// backend.Backend named "baseline" whose answers pass prompts.ParseAnswer.
+// split can be scored with it directly. NewClassifier makes a model a
+// screener.Classifier named "baseline": it reads the report and the rules'
+// evaluation directly, with no prompt and no JSON in between, and its
+// answers pass prompts.ParseAnswer.
 package baseline

@@ -5,9 +5,6 @@ import (
 	_ "embed"
 	"fmt"
 	"sync"
-
-	"github.com/secscreen/secscreen/screener/backend"
-	"github.com/secscreen/secscreen/screener/rules"
 )
 
 //go:generate go run ../../../cmd/secscreen train --corpus ../../../corpus --split dev -o model.json
@@ -30,13 +27,3 @@ var loadEmbedded = sync.OnceValues(func() (*Model, error) {
 // Every call returns the same *Model; it is safe for concurrent use and
 // must not be modified.
 func Embedded() (*Model, error) { return loadEmbedded() }
-
-// EmbeddedBackend returns NewBackend(Embedded(), eng): the offline backend
-// with the built-in model, e.g. as auto.Options.Offline.
-func EmbeddedBackend(eng *rules.Engine) (backend.Backend, error) {
-	m, err := Embedded()
-	if err != nil {
-		return nil, err
-	}
-	return NewBackend(m, eng), nil
-}

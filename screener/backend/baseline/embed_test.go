@@ -11,8 +11,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/secscreen/secscreen/prompts"
-	"github.com/secscreen/secscreen/screener/backend"
 	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/threatmodel"
 )
@@ -32,10 +30,10 @@ func TestEmbedded(t *testing.T) {
 	assert.Equal(t, string(embeddedModel), string(saved(t, m)), "the embedded file is in canonical form")
 	// It answers on a report it has never seen.
 	eng := kernelEngine(t)
-	reply, err := NewBackend(m, eng).Complete(context.Background(), backend.Request{Report: handReport(1, 3)})
+	c, err := NewClassifier(m, eng).Classify(context.Background(), handReport(1, 3), nil)
 	require.NoError(t, err)
-	_, err = prompts.ParseAnswer(reply.Content, tm)
-	require.NoError(t, err)
+	require.NoError(t, tm.Check(c.Verdict, c.Category))
+	assert.Equal(t, m.Name(), c.Usage.Model)
 }
 
 // benchReport is a report of about 10 KB: prose, a sanitizer trace and a
@@ -69,14 +67,14 @@ func BenchmarkPredict(b *testing.B) {
 	}
 }
 
-func BenchmarkComplete(b *testing.B) {
+func BenchmarkClassify(b *testing.B) {
 	m, err := Embedded()
 	require.NoError(b, err)
-	bk := NewBackend(m, kernelEngine(b))
-	req := backend.Request{Report: benchReport()}
+	c := NewClassifier(m, kernelEngine(b))
+	r := benchReport()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := bk.Complete(context.Background(), req); err != nil {
+		if _, err := c.Classify(context.Background(), r, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -97,15 +95,6 @@ func TestEmbeddedIsCurrent(t *testing.T) {
 	require.Equal(t, fingerprint(hashes), m.Fingerprint,
 		"the embedded model was not trained on the dev split of the current corpus: run `go generate ./screener/backend/baseline`")
 	assert.Equal(t, DefaultAlgo, m.Options.Algo)
-}
-
-func TestEmbeddedBackend(t *testing.T) {
-	eng := kernelEngine(t)
-	b, err := EmbeddedBackend(eng)
-	require.NoError(t, err)
-	m, err := Embedded()
-	require.NoError(t, err)
-	assert.Equal(t, m.Name(), b.Model())
 }
 
 // Retraining on the dev split of the bundled corpus with the default

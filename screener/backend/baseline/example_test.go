@@ -5,8 +5,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/secscreen/secscreen/prompts"
-	"github.com/secscreen/secscreen/screener/backend"
 	"github.com/secscreen/secscreen/screener/backend/baseline"
 	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/rules"
@@ -14,7 +12,7 @@ import (
 )
 
 // Train a model on a few labeled reports, save and reload it, and ask it
-// about a new report, directly and as a backend.
+// about a new report, directly and as the screener's classifier.
 func Example() {
 	set, _ := rules.KernelRules()
 	eng, _ := rules.NewEngine(threatmodel.Kernel(), set, rules.Options{})
@@ -26,12 +24,12 @@ func Example() {
 	for _, fs := range []string{"ext4", "xfs", "btrfs", "f2fs"} {
 		ex = append(ex,
 			baseline.Example{
-				Report:  report("crash mounting a crafted "+fs+" image", "Mounting a fuzzed, corrupted "+fs+" image as root crashes the kernel."),
-				Verdict: "not-security", Category: "fs.crafted-image",
+				Report: report("crash mounting a crafted "+fs+" image", "Mounting a fuzzed, corrupted "+fs+" image as root crashes the kernel."),
+				Label:  threatmodel.Label{Verdict: "not-security", Category: "fs.crafted-image"},
 			},
 			baseline.Example{
-				Report:  report(fs+" stat output shows my own quota", "The documented behaviour of "+fs+" is to show users their own quota; is this intended?"),
-				Verdict: "invalid", Category: "invalid.intended",
+				Report: report(fs+" stat output shows my own quota", "The documented behaviour of "+fs+" is to show users their own quota; is this intended?"),
+				Label:  threatmodel.Label{Verdict: "invalid", Category: "invalid.intended"},
 			})
 	}
 	// So few reports need every word (the default keeps words found in
@@ -55,9 +53,8 @@ func Example() {
 	p := m.Predict(r, &ev)
 	fmt.Println(p.Verdict, p.Category)
 
-	reply, _ := baseline.NewBackend(m, eng).Complete(context.Background(), backend.Request{Report: r})
-	a, err := prompts.ParseAnswer(reply.Content, threatmodel.Kernel())
-	fmt.Println(a.Verdict, a.Category, err)
+	c, err := baseline.NewClassifier(m, eng).Classify(context.Background(), r, &ev)
+	fmt.Println(c.Verdict, c.Category, err)
 	// Output:
 	// not-security fs.crafted-image
 	// not-security fs.crafted-image <nil>

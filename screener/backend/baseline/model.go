@@ -86,8 +86,8 @@ var Lambdas = []float64{1e-7, 1e-6, 1e-5, 1e-4}
 type Example struct {
 	// Report is the report; it must not be nil.
 	Report *intake.Report
-	// Verdict and Category are its label, a pair of the threat model.
-	Verdict, Category string
+	// Label is its label, a pair of the threat model.
+	threatmodel.Label
 }
 
 // TrainOptions tune Train. The zero value takes the defaults. A model
@@ -369,7 +369,7 @@ func Train(ex []Example, eng *rules.Engine, opt TrainOptions) (*Model, error) {
 		if e.Report == nil {
 			return nil, fmt.Errorf("train baseline: example %d has no report", i+1)
 		}
-		if err := tm.Check(threatmodel.Verdict(e.Verdict), e.Category); err != nil {
+		if err := tm.Check(e.Verdict, e.Category); err != nil {
 			return nil, fmt.Errorf("train baseline: example %d (%s): %w", i+1, e.Report.ID, err)
 		}
 	}
@@ -405,7 +405,7 @@ func newTrainSet(ex []Example, eng *rules.Engine, opt TrainOptions) *trainSet {
 	}
 	slices.SortStableFunc(ex, func(a, b Example) int {
 		return cmp.Or(strings.Compare(keys[a.Report], keys[b.Report]),
-			strings.Compare(a.Category, b.Category), strings.Compare(a.Verdict, b.Verdict))
+			strings.Compare(a.Category, b.Category), strings.Compare(string(a.Verdict), string(b.Verdict)))
 	})
 	ts := &trainSet{opt: opt, docs: make([][]feature, len(ex)), cls: make([]int, len(ex)), hashes: make([]string, len(ex))}
 	var ids []string

@@ -6,6 +6,7 @@ import (
 
 	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/rules"
+	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
 // CategoryScore is one category's probability for a report.
@@ -39,11 +40,10 @@ type Contribution struct {
 
 // Prediction is the model's judgement of one report.
 type Prediction struct {
-	// Verdict and Category are the decision: security when its
-	// probability reaches the model's SecurityThreshold, else the most
-	// probable verdict; within it, the most probable category.
-	Verdict  string `json:"verdict"`
-	Category string `json:"category"`
+	// Label is the decision: security when its probability reaches the
+	// model's SecurityThreshold, else the most probable verdict; within
+	// it, the most probable category.
+	threatmodel.Label
 	// Confidence is the calibrated probability of Verdict.
 	Confidence float64 `json:"confidence"`
 	// Categories ranks every learned category, most probable first.
@@ -80,8 +80,7 @@ func (m *Model) Predict(r *intake.Report, ev *rules.Evaluation) Prediction {
 	vs := m.verdicts()
 
 	p := Prediction{
-		Verdict:    vs[v],
-		Category:   m.Classes[best].ID,
+		Label:      threatmodel.Label{Verdict: threatmodel.Verdict(vs[v]), Category: m.Classes[best].ID},
 		Confidence: round4(pv[v]),
 		Features:   len(terms),
 	}
@@ -93,10 +92,10 @@ func (m *Model) Predict(r *intake.Report, ev *rules.Evaluation) Prediction {
 		p.Verdicts = append(p.Verdicts, VerdictScore{Verdict: name, Prob: round4(pv[i])})
 	}
 	slices.SortStableFunc(p.Verdicts, func(a, b VerdictScore) int { return cmp.Compare(b.Prob, a.Prob) })
-	if p.Verdicts[0].Verdict != p.Verdict {
+	if p.Verdicts[0].Verdict != string(p.Verdict) {
 		// The threshold chose security over a more probable verdict: the
 		// decision leads the ranking.
-		i := slices.IndexFunc(p.Verdicts, func(s VerdictScore) bool { return s.Verdict == p.Verdict })
+		i := slices.IndexFunc(p.Verdicts, func(s VerdictScore) bool { return s.Verdict == string(p.Verdict) })
 		d := p.Verdicts[i]
 		copy(p.Verdicts[1:i+1], p.Verdicts[:i])
 		p.Verdicts[0] = d
@@ -104,7 +103,7 @@ func (m *Model) Predict(r *intake.Report, ev *rules.Evaluation) Prediction {
 
 	rival := -1
 	for c, cl := range m.Classes {
-		if cl.Verdict != p.Verdict && (rival < 0 || pc[c] > pc[rival]) {
+		if cl.Verdict != string(p.Verdict) && (rival < 0 || pc[c] > pc[rival]) {
 			rival = c
 		}
 	}
@@ -117,7 +116,7 @@ func (m *Model) Predict(r *intake.Report, ev *rules.Evaluation) Prediction {
 		}
 	}
 	if rival >= 0 {
-		if m.Classes[rival].Verdict != p.Verdict {
+		if m.Classes[rival].Verdict != string(p.Verdict) {
 			p.RunnerUp = m.Classes[rival].ID
 		}
 		p.Evidence = m.evidence(terms, best, rival)

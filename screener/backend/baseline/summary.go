@@ -30,7 +30,7 @@ func (m *Model) SaveFile(path string) error {
 func WriteTrainSummary(w io.Writer, m *Model, ex []Example, skipped int, tm *threatmodel.Model, split string) error {
 	perVerdict := map[string]int{}
 	for _, e := range ex {
-		perVerdict[e.Verdict]++
+		perVerdict[string(e.Verdict)]++
 	}
 	var parts []string
 	for _, v := range threatmodel.Verdicts {

@@ -276,28 +276,27 @@ func (c *Client) Complete(ctx context.Context, req backend.Request) (backend.Rep
 }
 
 // classify turns a failed call into a one-line error that
-// backend.IsRetryable judges correctly. ctx is the caller's context, actx
-// the attempt's.
+// backend.IsRetryable judges correctly (see wire.Call.Classify). ctx is the
+// caller's context, actx the attempt's.
 func (c *Client) classify(ctx, actx context.Context, ex *wire.Exchange, err error) error {
-	switch {
-	case ctx.Err() != nil:
-		return fmt.Errorf("ollama: %s: %w", c.cfg.Model, ctx.Err())
-	case errors.Is(actx.Err(), context.DeadlineExceeded):
-		return fmt.Errorf("ollama: %s: %w within %s", c.cfg.Model, backend.ErrTimeout, c.cfg.Timeout)
-	case ex.Status >= 400:
-		return fmt.Errorf("ollama: %s: %w", c.cfg.Model, backend.NewHTTPError(ex.Status, ex.Header, ex.Body))
-	case ex.Status != 0:
-		// The api package reports an undecodable line as an error whose
-		// text is the line itself. A line that starts like JSON but does
-		// not parse was most likely cut off in transit.
-		msg := strings.TrimSpace(err.Error())
-		bad := fmt.Errorf("ollama: %s: %w: %s", c.cfg.Model, backend.ErrBadReply, backend.TrimBody(msg))
-		if strings.HasPrefix(msg, "{") {
-			return backend.Transient(bad)
-		}
-		return bad
+	call := wire.Call{
+		Backend: "ollama", Model: c.cfg.Model, Timeout: c.cfg.Timeout,
+		Undecodable: func(err error) error {
+			// The api package reports an undecodable line as an error
+			// whose text is the line itself. A line that starts like JSON
+			// but does not parse was most likely cut off in transit.
+			msg := strings.TrimSpace(err.Error())
+			bad := fmt.Errorf("ollama: %s: %w: %s", c.cfg.Model, backend.ErrBadReply, backend.TrimBody(msg))
+			if strings.HasPrefix(msg, "{") {
+				return backend.Transient(bad)
+			}
+			return bad
+		},
+		Unreachable: func(err error) error {
+			return fmt.Errorf("ollama: %s at %s: %w", c.cfg.Model, c.base, err)
+		},
 	}
-	return fmt.Errorf("ollama: %s at %s: %w", c.cfg.Model, c.base, err)
+	return call.Classify(ctx, actx, ex, err)
 }
 
 // Destination names the server reports are sent to (scheme://host:port);

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/secscreen/secscreen/screener/backend"
+	"github.com/secscreen/secscreen/screener/backend/internal/fakeserver"
 )
 
 var testSchema = json.RawMessage(`{"type":"object","properties":{"verdict":{"type":"string"}},"required":["verdict"]}`)
@@ -50,44 +50,28 @@ func chatDone(content string) string {
 	return string(b) + "\n"
 }
 
-type fakeOllama struct {
-	*httptest.Server
-	mu    sync.Mutex
-	chats []map[string]any
-}
-
-// newFake serves GET /api/version and GET /api/tags itself and hands each
-// POST /api/chat, after recording its body, to chat (n is 0-based).
-func newFake(t *testing.T, chat func(w http.ResponseWriter, r *http.Request, n int)) *fakeOllama {
+// newFake starts a fake Ollama server: it answers GET /api/version and
+// GET /api/tags itself and hands each POST /api/chat, after recording its
+// body, to chat (n is 0-based).
+func newFake(t *testing.T, chat fakeserver.Handler) *fakeserver.Server {
 	t.Helper()
-	f := &fakeOllama{}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /api/version", func(w http.ResponseWriter, _ *http.Request) {
-		io.WriteString(w, `{"version":"0.34.4"}`)
+	return fakeserver.New(t, chat, map[string]http.HandlerFunc{
+		"GET /api/version": func(w http.ResponseWriter, _ *http.Request) {
+			io.WriteString(w, `{"version":"0.34.4"}`)
+		},
+		"GET /api/tags": func(w http.ResponseWriter, _ *http.Request) {
+			io.WriteString(w, `{"models":[{"name":"qwen-test:7b","model":"qwen-test:7b","size":1}]}`)
+		},
 	})
-	mux.HandleFunc("GET /api/tags", func(w http.ResponseWriter, _ *http.Request) {
-		io.WriteString(w, `{"models":[{"name":"qwen-test:7b","model":"qwen-test:7b","size":1}]}`)
-	})
-	mux.HandleFunc("POST /api/chat", func(w http.ResponseWriter, r *http.Request) {
-		var m map[string]any
-		if !assert.NoError(t, json.NewDecoder(r.Body).Decode(&m)) {
-			return
-		}
-		f.mu.Lock()
-		n := len(f.chats)
-		f.chats = append(f.chats, m)
-		f.mu.Unlock()
-		chat(w, r, n)
-	})
-	f.Server = httptest.NewServer(mux)
-	t.Cleanup(f.Close)
-	return f
 }
 
-func (f *fakeOllama) requests() []map[string]any {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]map[string]any(nil), f.chats...)
+// chats returns the bodies of the chat requests f recorded.
+func chats(f *fakeserver.Server) []map[string]any {
+	var out []map[string]any
+	for _, r := range f.Requests() {
+		out = append(out, r.Body)
+	}
+	return out
 }
 
 func ok(content string) func(http.ResponseWriter, *http.Request, int) {
@@ -121,7 +105,7 @@ func TestCompleteSendsFormatOptionsAndMessages(t *testing.T) {
 	}, rep.Usage)
 	assert.Positive(t, rep.Usage.Latency)
 
-	reqs := f.requests()
+	reqs := chats(f)
 	require.Len(t, reqs, 1)
 	got := reqs[0]
 	assert.Equal(t, "qwen-test:7b", got["model"])
@@ -156,7 +140,7 @@ func TestLargePromptGrowsContextAndWarnsPastMax(t *testing.T) {
 	req.Messages[1].Content = strings.Repeat("x", 24000) // ~6k tokens + answer
 	_, err := c.Complete(context.Background(), req)
 	require.NoError(t, err)
-	opts := f.requests()[0]["options"].(map[string]any)
+	opts := chats(f)[0]["options"].(map[string]any)
 	assert.Equal(t, 8192.0, opts["num_ctx"])
 	assert.Equal(t, 500.0, opts["num_predict"])
 	assert.Empty(t, logs.String(), "it fits: no warning")
@@ -164,7 +148,7 @@ func TestLargePromptGrowsContextAndWarnsPastMax(t *testing.T) {
 	req.Messages[1].Content = strings.Repeat("x", 100000) // ~25k tokens > 16384
 	_, err = c.Complete(context.Background(), req)
 	require.NoError(t, err)
-	opts = f.requests()[1]["options"].(map[string]any)
+	opts = chats(f)[1]["options"].(map[string]any)
 	assert.Equal(t, 16384.0, opts["num_ctx"], "clamped to MaxContext")
 	assert.Contains(t, logs.String(), "context window")
 	assert.Contains(t, logs.String(), "report=r1")

@@ -308,27 +308,27 @@ func setTemperature(body []byte, t float64) ([]byte, error) {
 
 // classify turns a failed call into an error that says what happened in
 // one line, never holds the API key, and that backend.IsRetryable judges
-// correctly. ctx is the caller's context, actx the attempt's.
+// correctly (see wire.Call.Classify). ctx is the caller's context, actx
+// the attempt's.
 func (c *Client) classify(ctx, actx context.Context, ex *wire.Exchange, err error) error {
 	key := c.cfg.APIKey
-	switch {
-	case ctx.Err() != nil:
-		return fmt.Errorf("openai: %s: %w", c.cfg.Model, ctx.Err())
-	case errors.Is(actx.Err(), context.DeadlineExceeded):
-		return fmt.Errorf("openai: %s: %w within %s", c.cfg.Model, backend.ErrTimeout, c.cfg.Timeout)
-	case ex.Status >= 400:
-		return fmt.Errorf("openai: %s: %w", c.cfg.Model, backend.NewHTTPError(ex.Status, ex.Header, ex.Body, key))
-	case ex.Status != 0:
-		// A response arrived but go-openai could not decode it.
-		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-			return backend.Transient(fmt.Errorf("openai: %s: reply cut short: %w", c.cfg.Model, backend.ErrBadReply))
-		}
-		return fmt.Errorf("openai: %s: %w (is %s an OpenAI-compatible API?): %s",
-			c.cfg.Model, backend.ErrBadReply, c.cfg.BaseURL, backend.TrimBody(err.Error(), key))
+	call := wire.Call{
+		Backend: "openai", Model: c.cfg.Model, Timeout: c.cfg.Timeout, Secrets: []string{key},
+		Undecodable: func(err error) error {
+			// A response arrived but go-openai could not decode it.
+			if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+				return backend.Transient(fmt.Errorf("openai: %s: reply cut short: %w", c.cfg.Model, backend.ErrBadReply))
+			}
+			return fmt.Errorf("openai: %s: %w (is %s an OpenAI-compatible API?): %s",
+				c.cfg.Model, backend.ErrBadReply, c.cfg.BaseURL, backend.TrimBody(err.Error(), key))
+		},
+		Unreachable: func(err error) error {
+			// The connection failed. Keep the cause for IsRetryable, but
+			// print a redacted message.
+			return &transportError{msg: fmt.Sprintf("openai: %s: %s", c.cfg.Model, backend.TrimBody(err.Error(), key)), err: err}
+		},
 	}
-	// No response: the connection failed. Keep the cause for IsRetryable,
-	// but print a redacted message.
-	return &transportError{msg: fmt.Sprintf("openai: %s: %s", c.cfg.Model, backend.TrimBody(err.Error(), key)), err: err}
+	return call.Classify(ctx, actx, ex, err)
 }
 
 // transportError is a failed connection with a redacted message.

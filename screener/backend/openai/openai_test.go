@@ -8,11 +8,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/secscreen/secscreen/screener/backend"
+	"github.com/secscreen/secscreen/screener/backend/internal/fakeserver"
 )
 
 // fakeKey is distinctive so that a leak anywhere can be found by grep.
@@ -58,46 +57,11 @@ func chatResponse(content string) string {
 	return string(b)
 }
 
-// recorded is one request the fake server saw, decoded generically so that
-// the test sees exactly what went over the wire.
-type recorded struct {
-	Auth string
-	Path string
-	Body map[string]any
-}
-
-type fakeServer struct {
-	*httptest.Server
-	mu   sync.Mutex
-	reqs []recorded
-}
-
-// newFake starts a server whose handler h runs after the request has been
-// recorded; n is the 0-based number of the request.
-func newFake(t *testing.T, h func(w http.ResponseWriter, r *http.Request, n int)) *fakeServer {
+// newFake starts a fake OpenAI server whose handler h runs after the
+// request has been recorded; n is the 0-based number of the request.
+func newFake(t *testing.T, h fakeserver.Handler) *fakeserver.Server {
 	t.Helper()
-	f := &fakeServer{}
-	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(r.Body)
-		if !assert.NoError(t, err) {
-			return
-		}
-		var m map[string]any
-		assert.NoError(t, json.Unmarshal(body, &m), "request body must be JSON")
-		f.mu.Lock()
-		n := len(f.reqs)
-		f.reqs = append(f.reqs, recorded{Auth: r.Header.Get("Authorization"), Path: r.URL.Path, Body: m})
-		f.mu.Unlock()
-		h(w, r, n)
-	}))
-	t.Cleanup(f.Close)
-	return f
-}
-
-func (f *fakeServer) requests() []recorded {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]recorded(nil), f.reqs...)
+	return fakeserver.New(t, h, nil)
 }
 
 func okHandler(content string) func(http.ResponseWriter, *http.Request, int) {
@@ -133,7 +97,7 @@ func TestCompleteSendsSchemaTemperatureSeedAndKey(t *testing.T) {
 	assert.Positive(t, rep.Usage.Latency)
 	assert.False(t, rep.Usage.Cached)
 
-	reqs := f.requests()
+	reqs := f.Requests()
 	require.Len(t, reqs, 1)
 	got := reqs[0]
 	assert.Equal(t, "/v1/chat/completions", got.Path)
@@ -170,7 +134,7 @@ func TestNonZeroTemperatureIsSentAsIs(t *testing.T) {
 	req.Temperature = 0.25
 	_, err := c.Complete(context.Background(), req)
 	require.NoError(t, err)
-	assert.Equal(t, 0.25, f.requests()[0].Body["temperature"])
+	assert.Equal(t, 0.25, f.Requests()[0].Body["temperature"])
 }
 
 func TestNoKeyNoAuthorizationHeader(t *testing.T) {
@@ -178,7 +142,7 @@ func TestNoKeyNoAuthorizationHeader(t *testing.T) {
 	c := newClient(t, f.URL, func(c *Config) { c.APIKey = "" })
 	_, err := c.Complete(context.Background(), testRequest())
 	require.NoError(t, err)
-	assert.Empty(t, f.requests()[0].Auth)
+	assert.Empty(t, f.Requests()[0].Auth)
 }
 
 func TestJSONSchemaRejectedFallsBackToJSONObjectAndRemembers(t *testing.T) {
@@ -204,7 +168,7 @@ func TestJSONSchemaRejectedFallsBackToJSONObjectAndRemembers(t *testing.T) {
 	_, err = c.Complete(context.Background(), testRequest())
 	require.NoError(t, err)
 
-	reqs := f.requests()
+	reqs := f.Requests()
 	require.Len(t, reqs, 3, "one rejected call, its resend, then a second call that does not try json_schema again")
 	assert.Equal(t, "json_schema", reqs[0].Body["response_format"].(map[string]any)["type"])
 	for _, r := range reqs[1:] {
@@ -226,7 +190,7 @@ func TestOtherBadRequestIsNotAFallback(t *testing.T) {
 	assert.Equal(t, 400, he.Status)
 	assert.Contains(t, err.Error(), "maximum context length")
 	assert.False(t, backend.IsRetryable(err))
-	assert.Len(t, f.requests(), 1)
+	assert.Len(t, f.Requests(), 1)
 	assert.Equal(t, "json_schema", c.StructuredOutput())
 }
 
@@ -292,7 +256,7 @@ func TestCallerCancellationIsNotATimeout(t *testing.T) {
 	c := newClient(t, f.URL, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
-		for len(f.requests()) == 0 {
+		for len(f.Requests()) == 0 {
 			time.Sleep(time.Millisecond)
 		}
 		cancel()
@@ -473,7 +437,7 @@ func TestReasoningModelQuirksAreLearnt(t *testing.T) {
 	_, err = c.Complete(context.Background(), testRequest())
 	require.NoError(t, err)
 
-	reqs := f.requests()
+	reqs := f.Requests()
 	require.Len(t, reqs, 4)
 	assert.Contains(t, reqs[0].Body, "max_tokens")
 	assert.Contains(t, reqs[0].Body, "temperature")

@@ -13,6 +13,11 @@
 //	if ex.Status >= 400 { ... ex.Header, ex.Body ... }
 //
 // Requests whose context carries no Exchange pass through untouched.
+//
+// When the call fails, Call.Classify reads the Exchange to turn the
+// library's error into one that package backend judges (timeout, HTTP
+// status with Retry-After, bad reply, no reply): the part of that the
+// openai and ollama clients share.
 package wire
 
 import (

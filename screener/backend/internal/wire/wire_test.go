@@ -2,14 +2,19 @@ package wire
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/secscreen/secscreen/screener/backend"
 )
 
 func echo(t *testing.T, status int) *httptest.Server {
@@ -63,4 +68,41 @@ func TestWithoutExchangeRequestsPassThrough(t *testing.T) {
 	s := echo(t, http.StatusOK)
 	_, got := post(t, context.Background(), s.URL, "plain")
 	assert.Equal(t, "plain", got)
+}
+
+func TestCallClassify(t *testing.T) {
+	undecodable, unreachable := errors.New("undecodable"), errors.New("unreachable")
+	call := Call{Backend: "test", Model: "m", Timeout: time.Second, Secrets: []string{"sk-SECRET"},
+		Undecodable: func(err error) error { return fmt.Errorf("%w: %w", undecodable, err) },
+		Unreachable: func(err error) error { return fmt.Errorf("%w: %w", unreachable, err) },
+	}
+	libErr := errors.New("library error")
+	live := context.Background()
+
+	cancelled, cancel := context.WithCancel(live)
+	cancel()
+	err := call.Classify(cancelled, cancelled, &Exchange{}, libErr)
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.False(t, backend.IsRetryable(err), "the caller's cancellation is final")
+
+	expired, cancel := context.WithTimeout(live, -time.Second)
+	defer cancel()
+	err = call.Classify(live, expired, &Exchange{}, libErr)
+	assert.ErrorIs(t, err, backend.ErrTimeout)
+	assert.EqualError(t, err, "test: m: "+backend.ErrTimeout.Error()+" within 1s")
+
+	err = call.Classify(live, live, &Exchange{Status: 429, Header: http.Header{"Retry-After": {"7"}}, Body: []byte("slow down, sk-SECRET")}, libErr)
+	var he *backend.HTTPError
+	require.ErrorAs(t, err, &he)
+	assert.Equal(t, 7*time.Second, he.RetryAfter)
+	assert.NotContains(t, err.Error(), "sk-SECRET")
+	assert.True(t, backend.IsRetryable(err))
+
+	err = call.Classify(live, live, &Exchange{Status: 200}, libErr)
+	assert.ErrorIs(t, err, undecodable)
+	assert.ErrorIs(t, err, libErr)
+
+	err = call.Classify(live, live, &Exchange{}, libErr)
+	assert.ErrorIs(t, err, unreachable)
+	assert.ErrorIs(t, err, libErr)
 }

@@ -2,7 +2,6 @@ package baseline
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -10,73 +9,73 @@ import (
 	"time"
 
 	"github.com/secscreen/secscreen/prompts"
+	"github.com/secscreen/secscreen/screener"
 	"github.com/secscreen/secscreen/screener/backend"
+	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/rules"
 	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
-// Name is the backend's name.
+// Name is the classifier's name in results ("backend": "baseline").
 const Name = "baseline"
 
-// classifier is the baseline as a backend.Backend.
-type classifier struct {
+// Classifier is the baseline as a screener.Classifier: it classifies the
+// report itself, from its words and the rules' findings, and answers with
+// the fields a language model's answer has, so that results read the same
+// whichever answered. It is safe for concurrent use.
+type Classifier struct {
 	m       *Model
 	eng     *rules.Engine
 	aiRules map[string]bool
 }
 
-// NewBackend returns a Backend that answers from the model instead of a
-// language model: Complete classifies Request.Report (the messages are
-// ignored; Request.Rules is used when set, else eng evaluates the report)
-// and returns an answer that prompts.ParseAnswer accepts for the threat
-// model the model was trained on. Neither argument may be nil, and
-// eng should be built like the engine the model was trained with (same
-// rules and threat model), since the rules' findings are features.
-func NewBackend(m *Model, eng *rules.Engine) backend.Backend {
+// NewClassifier returns the classifier of model m. Neither argument may be
+// nil, and eng should be built like the engine the model was trained with
+// (same rules and threat model), since the rules' findings are features:
+// Classify uses the evaluation it is given, and runs eng only when given
+// none. Its answers are labels of the threat model m was trained on, and
+// pass prompts.ParseAnswer for it.
+func NewClassifier(m *Model, eng *rules.Engine) *Classifier {
 	ai := map[string]bool{}
 	for _, r := range eng.Rules() {
 		if r.Signal == rules.SignalAIStyle {
 			ai[r.ID] = true
 		}
 	}
-	return &classifier{m: m, eng: eng, aiRules: ai}
+	return &Classifier{m: m, eng: eng, aiRules: ai}
 }
 
-func (b *classifier) Name() string { return Name }
+// Describe names the classifier "baseline" and the model by its kind and
+// the first 12 hex digits of its training fingerprint, e.g.
+// "logreg@3f2a9c0d51be" (see Model.Name). It reads no prompt.
+func (b *Classifier) Describe() screener.Description {
+	return screener.Description{Name: Name, Model: b.m.Name()}
+}
 
-// Model names the model by its kind and the first 12 hex digits of its
-// training fingerprint, e.g. "logreg@3f2a9c0d51be" (see Model.Name).
-func (b *classifier) Model() string { return b.m.Name() }
-
-func (b *classifier) Complete(ctx context.Context, req backend.Request) (backend.Reply, error) {
+// Classify predicts r's label from its features; ev is the rules'
+// evaluation of r (nil: the classifier's engine evaluates r).
+func (b *Classifier) Classify(ctx context.Context, r *intake.Report, ev *rules.Evaluation) (screener.Classification, error) {
 	start := time.Now()
-	usage := backend.Usage{Backend: Name, Model: b.Model(), Attempts: 1}
+	out := screener.Classification{Usage: backend.Usage{Backend: Name, Model: b.m.Name(), Attempts: 1}}
 	if err := ctx.Err(); err != nil {
-		return backend.Reply{Usage: usage}, fmt.Errorf("baseline: %w", err)
+		return out, fmt.Errorf("baseline: %w", err)
 	}
-	if req.Report == nil {
-		return backend.Reply{Usage: usage}, errors.New("baseline: the request carries no report (the baseline classifies reports, not messages)")
+	if r == nil {
+		return out, errors.New("baseline: no report to classify")
 	}
-	ev := req.Rules
 	if ev == nil {
-		e := b.eng.Evaluate(req.Report)
+		e := b.eng.Evaluate(r)
 		ev = &e
 	}
-	p := b.m.Predict(req.Report, ev)
-	a := b.answer(p, ev)
-	data, err := json.Marshal(a)
-	if err != nil {
-		return backend.Reply{Usage: usage}, fmt.Errorf("baseline: encode answer: %w", err)
-	}
-	usage.Latency = time.Since(start)
-	return backend.Reply{Content: string(data), Usage: usage}, nil
+	out.Answer = b.answer(b.m.Predict(r, ev), ev)
+	out.Usage.Latency = time.Since(start)
+	return out, nil
 }
 
 // answer turns a prediction into the answer a language model would give.
-func (b *classifier) answer(p Prediction, ev *rules.Evaluation) prompts.Answer {
+func (b *Classifier) answer(p Prediction, ev *rules.Evaluation) prompts.Answer {
 	a := prompts.Answer{
-		Verdict:            p.Verdict,
-		Category:           p.Category,
+		Label:              p.Label,
 		Confidence:         math.Round(p.Confidence*1000) / 1000,
 		AttackerPrivileges: "unknown",
 		BoundaryCrossed:    "none",
@@ -87,7 +86,7 @@ func (b *classifier) answer(p Prediction, ev *rules.Evaluation) prompts.Answer {
 	if len(ev.Facts.Privileges) > 0 {
 		a.AttackerPrivileges = strings.Join(ev.Facts.Privileges, ", ")
 	}
-	if p.Verdict == string(threatmodel.Security) {
+	if p.Verdict == threatmodel.Security {
 		a.BoundaryCrossed = p.Category
 		for _, cl := range b.m.Classes {
 			if cl.ID == p.Category && cl.Title != "" {
@@ -113,7 +112,7 @@ func rationale(m *Model, p Prediction) string {
 	}
 	fmt.Fprintf(&sb, "%s over %d known features: P(%s) = %.2f, most probable category %s",
 		method, p.Features, p.Verdict, p.Confidence, p.Category)
-	if p.Verdict == string(threatmodel.Security) && p.Verdicts[0].Prob < 0.5 && len(p.Verdicts) > 1 && p.Verdicts[1].Prob > p.Confidence {
+	if p.Verdict == threatmodel.Security && p.Verdicts[0].Prob < 0.5 && len(p.Verdicts) > 1 && p.Verdicts[1].Prob > p.Confidence {
 		fmt.Fprintf(&sb, " (security from P(security) >= %.2f, the threshold set for security recall %.2f)",
 			m.SecurityThreshold, m.Options.TargetRecall)
 	}
