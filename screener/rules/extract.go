@@ -6,25 +6,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/secscreen/secscreen/screener/intake"
 )
-
-// kernelScanner returns the scanner of the built-in kernel pack, built
-// once; another pack gets none (its patterns then run on every paragraph).
-func kernelScanner(pack *RuleSet) *scanner {
-	if k, err := kernelPack(); err != nil || k != pack {
-		return nil
-	}
-	return kernelPackScanner()
-}
-
-var kernelPackScanner = sync.OnceValue(func() *scanner {
-	pack, _ := kernelPack()
-	return newScanner(packPatterns(pack, nil))
-})
 
 func extract(r *intake.Report, parts []intake.Part, texts []*text, pack *RuleSet, series *SeriesList) Facts {
 	var f Facts
