@@ -71,7 +71,9 @@ type Config struct {
 	// Timeout bounds each Complete call (default DefaultTimeout).
 	Timeout time.Duration
 	// HTTPClient is the client to send with; its Transport is wrapped,
-	// not replaced. Nil means a fresh client over http.DefaultTransport.
+	// not replaced. Nil (or a nil Transport) means http.DefaultTransport's
+	// settings with an idle connection kept for every call in flight, so
+	// that concurrent calls reuse their connections.
 	HTTPClient *http.Client
 	// Logger, if set, hears about structured-output fallbacks.
 	Logger *slog.Logger
