@@ -237,15 +237,14 @@ func ScorePairs(verdicts, categories []Pair, categoryOrder []string, resamples i
 		}
 	}
 	vn := verdictNames()
-	macro := func(ps []Pair) Num { return MacroF1(PerClass(vn, ps)) }
-	secRecall := func(ps []Pair) Num { r, _ := RecallOf(string(threatmodel.Security), ps); return r }
+	// The intervals of Bootstrap with Accuracy (seed), MacroF1 over the
+	// verdicts (seed+1) and the security recall (seed+2).
+	s.AccuracyCI, s.MacroF1CI, s.SecurityRecallCI = verdictIntervals(verdicts, vn, string(threatmodel.Security), resamples, seed)
 
 	s.Accuracy = Accuracy(verdicts)
-	s.AccuracyCI = Bootstrap(verdicts, Accuracy, resamples, seed)
 	s.CategoryAccuracy = Accuracy(categories)
 	s.PerVerdict = PerClass(vn, verdicts)
 	s.MacroF1 = MacroF1(s.PerVerdict)
-	s.MacroF1CI = Bootstrap(verdicts, macro, resamples, seed+1)
 	s.VerdictConfusion = Confusion(vn, verdicts)
 	s.Kappa = s.VerdictConfusion.Kappa()
 	met := map[string]bool{}
@@ -264,7 +263,6 @@ func ScorePairs(verdicts, categories []Pair, categoryOrder []string, resamples i
 	if s.MissedSecurity == nil {
 		s.MissedSecurity = []string{} // JSON readers get [] for "none missed"
 	}
-	s.SecurityRecallCI = Bootstrap(verdicts, secRecall, resamples, seed+2)
 	s.Brier = Brier(verdicts)
 	s.Reliability = Reliability(verdicts, 10)
 	s.ECE = ECE(s.Reliability)
