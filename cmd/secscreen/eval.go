@@ -403,7 +403,7 @@ func foldTrainer(c *cli.Context, crp *corpus.Corpus, sim *eval.SimulateSpec) (ev
 		}
 		opt := opt
 		opt.Evaluate = func(r *intake.Report) rules.Evaluation { return base.EvalCache.Evaluate(r, eng) }
-		m, err := trainCached(ex, eng, opt, foldCache)
+		m, id, err := trainCached(ex, eng, opt, foldCache)
 		if err != nil {
 			return nil, err
 		}
@@ -411,7 +411,9 @@ func foldTrainer(c *cli.Context, crp *corpus.Corpus, sim *eval.SimulateSpec) (ev
 		if asBackend {
 			cfg.Backend = baseline.NewBackend(m, eng)
 		} else {
-			cfg.Voter = baselineVoter(m, tm, eng)
+			// Its votes are kept with the rules' evaluations, by the
+			// fold model's cache key.
+			cfg.Voter = base.EvalCache.Voter(baselineVoter(m, tm, eng), id)
 		}
 		return screener.New(cfg)
 	}, nil
@@ -454,33 +456,37 @@ func (mc *modelCache) digest(r *intake.Report) ([sha256.Size]byte, error) {
 }
 
 // trainCached trains a baseline model, or loads the one trained on the
-// same examples before.
-func trainCached(ex []baseline.Example, eng *rules.Engine, opt baseline.TrainOptions, mc *modelCache) (*baseline.Model, error) {
+// same examples before. id is the model's cache key, which names
+// everything the model was made from ("" without a cache).
+func trainCached(ex []baseline.Example, eng *rules.Engine, opt baseline.TrainOptions, mc *modelCache) (m *baseline.Model, id string, err error) {
 	if mc == nil || mc.fingerprint == "" {
-		return baseline.Train(ex, eng, opt)
+		m, err = baseline.Train(ex, eng, opt)
+		return m, "", err
 	}
 	h := sha256.New()
 	fmt.Fprintf(h, "secscreen-fold-model/v2\x00%s\x00", mc.fingerprint)
 	if err := json.NewEncoder(h).Encode(opt); err != nil {
-		return baseline.Train(ex, eng, opt)
+		m, err = baseline.Train(ex, eng, opt)
+		return m, "", err
 	}
 	for _, e := range ex {
 		d, err := mc.digest(e.Report)
 		if err != nil {
-			return baseline.Train(ex, eng, opt)
+			m, err = baseline.Train(ex, eng, opt)
+			return m, "", err
 		}
 		fmt.Fprintf(h, "%x\x00%s\x00%s\x00", d, e.Verdict, e.Category)
 	}
-	path := filepath.Join(mc.dir, hex.EncodeToString(h.Sum(nil))+".bin")
+	id = hex.EncodeToString(h.Sum(nil))
+	path := filepath.Join(mc.dir, id+".bin")
 	if data, err := os.ReadFile(path); err == nil {
-		var m baseline.Model
-		if m.UnmarshalBinary(data) == nil {
-			return &m, nil
+		var loaded baseline.Model
+		if loaded.UnmarshalBinary(data) == nil {
+			return &loaded, id, nil
 		}
 	}
-	m, err := baseline.Train(ex, eng, opt)
-	if err != nil {
-		return nil, err
+	if m, err = baseline.Train(ex, eng, opt); err != nil {
+		return nil, "", err
 	}
 	data, err := m.MarshalBinary()
 	if err == nil && os.MkdirAll(mc.dir, 0o700) == nil {
@@ -491,5 +497,5 @@ func trainCached(ex []baseline.Example, eng *rules.Engine, opt baseline.TrainOpt
 			}
 		}
 	}
-	return m, nil
+	return m, id, nil
 }
