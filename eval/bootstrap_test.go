@@ -6,6 +6,9 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
@@ -68,6 +71,30 @@ func TestVerdictIntervalsAreBootstrapsIntervals(t *testing.T) {
 		if !sameCI(a, want) || !sameCI(m, want) || !sameCI(r, want) {
 			t.Errorf("%d pairs, %d resamples: %+v %+v %+v, want %+v", len(c.ps), c.resamples, a, m, r, want)
 		}
+	}
+}
+
+// Predictors scored together, some over as many reports as others, get
+// each the intervals Bootstrap gives it alone.
+func TestVerdictIntervalsOfSeveralPredictors(t *testing.T) {
+	vn := verdictNames()
+	sec := string(threatmodel.Security)
+	rng := rand.New(rand.NewPCG(9, 10))
+	labels := append(append([]string{}, vn...), "")
+	set := func(n int) []Pair {
+		ps := make([]Pair, n)
+		for i := range ps {
+			ps[i] = Pair{ID: fmt.Sprint(i), True: vn[rng.IntN(len(vn))], Pred: labels[rng.IntN(len(labels))]}
+		}
+		return ps
+	}
+	sets := [][]Pair{set(80), set(80), set(53), nil, set(80), set(1)}
+	got := verdictIntervalsOf(sets, vn, sec, 200, 77)
+	require.Len(t, got, len(sets))
+	for s, ps := range sets {
+		a, m, r := verdictIntervals(ps, vn, sec, 200, 77)
+		assert.True(t, sameCI(got[s][0], a) && sameCI(got[s][1], m) && sameCI(got[s][2], r), "set %d", s)
+		assert.True(t, sameCI(got[s][0], Bootstrap(ps, Accuracy, 200, 77)), "set %d", s)
 	}
 }
 
