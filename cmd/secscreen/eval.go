@@ -364,11 +364,18 @@ func foldTrainer(c *cli.Context, crp *corpus.Corpus, sim *eval.SimulateSpec) (ev
 	if err != nil {
 		return nil, err
 	}
-	like, err := loadBaselineModel(c)
-	if err != nil {
+	// Only the options of the model in force are needed: the built-in
+	// model's are read without decoding its weights.
+	var opt baseline.TrainOptions
+	if c.String("baseline-model") != "" {
+		like, err := loadBaselineModel(c)
+		if err != nil {
+			return nil, err
+		}
+		opt = like.Options
+	} else if opt, err = baseline.EmbeddedOptions(); err != nil {
 		return nil, err
 	}
-	opt := like.Options
 	opt.ThreatModel = tm
 	var base screener.Config
 	var foldCache *modelCache

@@ -61,3 +61,11 @@ func BenchmarkLoadModel(b *testing.B) {
 		}
 	})
 }
+
+func TestEmbeddedOptionsAreTheEmbeddedModels(t *testing.T) {
+	m, err := Embedded()
+	require.NoError(t, err)
+	o, err := EmbeddedOptions()
+	require.NoError(t, err)
+	assert.Equal(t, m.Options, o)
+}
