@@ -96,3 +96,19 @@ func TestReadReportsFoldsAThreadIntoOneReport(t *testing.T) {
 	assert.Contains(t, r.Body, "6.12.17, as uid 1000", "the answer that decides the label is screened")
 	assert.Less(t, strings.Index(r.Body, "Which version"), strings.Index(r.Body, "6.12.17"), "replies keep their order")
 }
+
+// The bundled corpus read on several goroutines is the corpus read one
+// label at a time, in label order.
+func TestReadReportsInParallelIsInLabelOrder(t *testing.T) {
+	c, err := Load(filepath.Join("..", "corpus"))
+	require.NoError(t, err)
+	got, err := c.ReadReports(context.Background(), intake.Options{})
+	require.NoError(t, err)
+	require.Len(t, got, len(c.Labels))
+	root, err := realRoot(c.Dir)
+	require.NoError(t, err)
+	for i, l := range c.Labels {
+		want := readLabel(context.Background(), root, l, intake.Options{})
+		require.Equal(t, want, got[i], l.ID)
+	}
+}

@@ -30,7 +30,7 @@ type FoldTrainerOptions struct {
 	// RulesOnly refits only the rules: no baseline is trained (the rules
 	// backend).
 	RulesOnly bool
-	// CacheDir keeps the trained models (baseline.TrainCached) when it and
+	// CacheDir keeps the trained models (baseline.TrainCache) when it and
 	// Fingerprint are set.
 	CacheDir, Fingerprint string
 	// EvalCacheDir keeps each fold's rules evaluations, under a key that
@@ -57,6 +57,7 @@ func FoldTrainer(o FoldTrainerOptions) Trainer {
 	base := o.Base
 	base.EvalCache = nil
 	evaluate := memoEvaluate(eng)
+	models := &baseline.TrainCache{Dir: o.CacheDir, Fingerprint: o.Fingerprint}
 	return func(ctx context.Context, train []corpus.LabeledReport) (*screener.Screener, error) {
 		rex := make([]rules.Example, len(train))
 		for i, lr := range train {
@@ -85,14 +86,16 @@ func FoldTrainer(o FoldTrainerOptions) Trainer {
 		}
 		opt := opt
 		opt.Evaluate = evaluate
-		m, err := baseline.TrainCached(ex, feng, opt, o.CacheDir, o.Fingerprint)
+		m, id, err := models.Train(ex, feng, opt)
 		if err != nil {
 			return nil, err
 		}
 		if o.AsClassifier {
 			cfg.Classifier = baseline.NewClassifier(m, feng)
 		} else {
-			cfg.Voter = baseline.Voter(m, tm, feng)
+			// Its votes are kept with the fold's rules evaluations, by
+			// the fold model's cache key.
+			cfg.Voter = cfg.EvalCache.Voter(baseline.Voter(m, tm, feng), id)
 		}
 		return screener.New(cfg)
 	}

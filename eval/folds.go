@@ -57,6 +57,13 @@ type Trainer func(ctx context.Context, train []corpus.LabeledReport) (*screener.
 // other folds with train, screens the held-out fold, and finally scores all
 // held-out rows together. Each row records its fold. No report is ever
 // screened by a screener trained on it.
+//
+// The folds are trained one after another in the background while the
+// held-out folds are screened in order: training is CPU work and screening
+// with a model mostly waits on it, so the next fold's screener is ready
+// when the current fold is done instead of being trained only then. train
+// must be safe to call from another goroutine than CrossValidate's; it is
+// never called twice at once.
 func CrossValidate(ctx context.Context, c *corpus.Corpus, k int, train Trainer, opt Options) (*Run, error) {
 	opt = opt.withDefaults()
 	start := opt.Now()
@@ -70,29 +77,59 @@ func CrossValidate(ctx context.Context, c *corpus.Corpus, k int, train Trainer, 
 	}
 	rows := make([]Row, len(reports))
 	meta := Meta{Corpus: c.Dir, Split: opt.Split, Repeat: opt.Repeat, Folds: k}
+	trainSets := make([][]corpus.LabeledReport, len(folds))
+	testSets := make([][]corpus.LabeledReport, len(folds))
 	for f, held := range folds {
 		out := make(map[int]bool, len(held))
 		for _, i := range held {
 			out[i] = true
 		}
-		var trainSet, testSet []corpus.LabeledReport
 		for i, lr := range reports {
 			switch {
 			case out[i]:
-				testSet = append(testSet, lr)
+				testSets[f] = append(testSets[f], lr)
 			case lr.Err == nil:
-				trainSet = append(trainSet, lr)
+				trainSets[f] = append(trainSets[f], lr)
 			}
 		}
-		s, err := train(ctx, trainSet)
-		if err != nil {
-			return nil, fmt.Errorf("fold %d of %d: train: %w", f+1, k, err)
+	}
+
+	type trained struct {
+		s   *screener.Screener
+		err error
+	}
+	tctx, stop := context.WithCancel(ctx)
+	defer stop() // a failed fold stops the training of the next ones
+	ready := make([]chan trained, len(folds))
+	for f := range ready {
+		ready[f] = make(chan trained, 1)
+	}
+	go func() {
+		for f := range folds {
+			if err := tctx.Err(); err != nil {
+				ready[f] <- trained{err: err}
+				continue
+			}
+			s, err := train(tctx, trainSets[f])
+			ready[f] <- trained{s, err}
 		}
-		if s == nil {
+	}()
+
+	for f, held := range folds {
+		var t trained
+		select {
+		case t = <-ready[f]:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("fold %d of %d: %w", f+1, k, ctx.Err())
+		}
+		if t.err != nil {
+			return nil, fmt.Errorf("fold %d of %d: train: %w", f+1, k, t.err)
+		}
+		if t.s == nil {
 			return nil, errors.New("fold trainer returned no screener")
 		}
-		meta.Backend = s.BackendName()
-		got, err := screenAll(ctx, s, testSet, opt.Repeat)
+		meta.Backend = t.s.BackendName()
+		got, err := screenAll(ctx, t.s, testSets[f], opt.Repeat)
 		if err != nil {
 			return nil, fmt.Errorf("fold %d of %d: %w", f+1, k, err)
 		}

@@ -2,16 +2,20 @@ package eval
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"github.com/secscreen/secscreen/screener/threatmodel"
 	"slices"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/secscreen/secscreen/corpus"
 	"github.com/secscreen/secscreen/screener"
+	"github.com/secscreen/secscreen/screener/backend"
 )
 
 func labelsOf(counts map[string]int) []corpus.Label {
@@ -80,7 +84,7 @@ func TestCrossValidateNeverTrainsOnHeldOut(t *testing.T) {
 	train := func(_ context.Context, set []corpus.LabeledReport) (*screener.Screener, error) {
 		var ids []string
 		for _, lr := range set {
-			require.NoError(t, lr.Err, "unreadable reports are not trained on")
+			assert.NoError(t, lr.Err, "unreadable reports are not trained on") // not require: train runs in another goroutine
 			ids = append(ids, lr.Label.ID)
 		}
 		trained = append(trained, ids)
@@ -105,4 +109,58 @@ func TestCrossValidateNeverTrainsOnHeldOut(t *testing.T) {
 		return nil, fmt.Errorf("no data")
 	}, Options{})
 	require.ErrorContains(t, err, "fold 1 of 2: train: no data")
+}
+
+// waitingBackend answers nothing until ch is closed, and tells whether it
+// had to give up waiting.
+type waitingBackend struct {
+	ch      <-chan struct{}
+	gaveUp  atomic.Bool
+	answers atomic.Int32
+}
+
+func (*waitingBackend) Name() string  { return "fake" }
+func (*waitingBackend) Model() string { return "fake-model" }
+func (w *waitingBackend) Complete(ctx context.Context, _ backend.Request) (backend.Reply, error) {
+	select {
+	case <-w.ch:
+	case <-time.After(5 * time.Second):
+		w.gaveUp.Store(true)
+	}
+	w.answers.Add(1)
+	return backend.Reply{}, errors.New("no answer")
+}
+
+// The next fold is trained while the current one is screened, never two
+// trainings at once, and the folds still come out in their order.
+func TestCrossValidateTrainsTheNextFoldWhileScreening(t *testing.T) {
+	c := testCorpus(t)
+	secondTraining := make(chan struct{})
+	first := &waitingBackend{ch: secondTraining}
+	screeners := []*screener.Screener{newScreener(t, first), newScreener(t, nil), newScreener(t, nil)}
+	var calls, inFlight, most atomic.Int32
+	train := func(context.Context, []corpus.LabeledReport) (*screener.Screener, error) {
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		if n > most.Load() {
+			most.Store(n)
+		}
+		call := calls.Add(1)
+		if call == 2 {
+			close(secondTraining)
+		}
+		return screeners[call-1], nil
+	}
+	run, err := CrossValidate(context.Background(), c, 3, train, Options{Resamples: 20, Seed: 5})
+	require.NoError(t, err)
+	assert.Positive(t, first.answers.Load(), "the first fold asked its model")
+	assert.False(t, first.gaveUp.Load(), "the second fold was trained while the first was screened")
+	assert.EqualValues(t, 3, calls.Load())
+	assert.EqualValues(t, 1, most.Load(), "one training at a time")
+	for _, row := range run.Rows {
+		if row.Fold == 1 && row.Error == "" {
+			require.NotNil(t, row.Model, row.ID)
+			assert.NotEmpty(t, row.Model.Error, "fold 1 was screened by the first screener")
+		}
+	}
 }

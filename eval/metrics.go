@@ -125,22 +125,27 @@ func PerClass(classes []string, ps []Pair) []ClassStats {
 				s.FP++
 			}
 		}
-		s.Support = s.TP + s.FN
-		s.Predicted = s.TP + s.FP
-		s.Precision = ratio(s.TP, s.TP+s.FP)
-		s.Recall = ratio(s.TP, s.TP+s.FN)
-		switch {
-		case !s.Precision.Defined() && !s.Recall.Defined():
-			s.F1 = NaN()
-		case !s.Precision.Defined() || !s.Recall.Defined() || s.TP == 0:
-			s.F1 = 0
-		default:
-			p, r := float64(s.Precision), float64(s.Recall)
-			s.F1 = Num(2 * p * r / (p + r))
-		}
+		s.fill()
 		out[i] = s
 	}
 	return out
+}
+
+// fill computes the scores of s from its TP, FP and FN counts.
+func (s *ClassStats) fill() {
+	s.Support = s.TP + s.FN
+	s.Predicted = s.TP + s.FP
+	s.Precision = ratio(s.TP, s.TP+s.FP)
+	s.Recall = ratio(s.TP, s.TP+s.FN)
+	switch {
+	case !s.Precision.Defined() && !s.Recall.Defined():
+		s.F1 = NaN()
+	case !s.Precision.Defined() || !s.Recall.Defined() || s.TP == 0:
+		s.F1 = 0
+	default:
+		p, r := float64(s.Precision), float64(s.Recall)
+		s.F1 = Num(2 * p * r / (p + r))
+	}
 }
 
 // MacroF1 is the unweighted mean of the defined F1 scores; classes absent
@@ -446,7 +451,7 @@ func Bootstrap(ps []Pair, stat func([]Pair) Num, resamples int, seed uint64) CI 
 	if len(ps) == 0 || resamples <= 0 {
 		return ci
 	}
-	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	rng := bootstrapRNG(seed)
 	sample := make([]Pair, len(ps))
 	vals := make([]float64, 0, resamples)
 	for range resamples {
@@ -457,6 +462,17 @@ func Bootstrap(ps []Pair, stat func([]Pair) Num, resamples int, seed uint64) CI 
 			vals = append(vals, float64(v))
 		}
 	}
+	return percentileCI(ci, vals)
+}
+
+// bootstrapRNG is the generator Bootstrap draws its resamples from.
+func bootstrapRNG(seed uint64) *rand.Rand {
+	return rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+}
+
+// percentileCI fills ci with the 95% percentile interval of vals, the
+// defined values of the resamples' statistic.
+func percentileCI(ci CI, vals []float64) CI {
 	ci.Resamples = len(vals)
 	if len(vals) == 0 {
 		return ci

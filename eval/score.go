@@ -227,6 +227,14 @@ func verdictNames() []string {
 // matching category pairs (same reports, same order). categories orders the
 // category confusion matrix; only categories met in the pairs are kept.
 func ScorePairs(verdicts, categories []Pair, categoryOrder []string, resamples int, seed uint64) Scores {
+	cis := verdictIntervalsOf([][]Pair{verdicts}, verdictNames(), string(threatmodel.Security), resamples, seed)[0]
+	return scorePairs(verdicts, categories, categoryOrder, cis)
+}
+
+// scorePairs is ScorePairs with the verdicts' bootstrap intervals already
+// drawn (verdictIntervalsOf): Bootstrap's with Accuracy (seed), MacroF1
+// over the verdicts (seed+1) and the security recall (seed+2).
+func scorePairs(verdicts, categories []Pair, categoryOrder []string, cis [3]CI) Scores {
 	s := Scores{N: len(verdicts)}
 	for _, p := range verdicts {
 		if p.Pred == "" {
@@ -235,15 +243,12 @@ func ScorePairs(verdicts, categories []Pair, categoryOrder []string, resamples i
 		}
 	}
 	vn := verdictNames()
-	macro := func(ps []Pair) Num { return MacroF1(PerClass(vn, ps)) }
-	secRecall := func(ps []Pair) Num { r, _ := RecallOf(string(threatmodel.Security), ps); return r }
+	s.AccuracyCI, s.MacroF1CI, s.SecurityRecallCI = cis[0], cis[1], cis[2]
 
 	s.Accuracy = Accuracy(verdicts)
-	s.AccuracyCI = Bootstrap(verdicts, Accuracy, resamples, seed)
 	s.CategoryAccuracy = Accuracy(categories)
 	s.PerVerdict = PerClass(vn, verdicts)
 	s.MacroF1 = MacroF1(s.PerVerdict)
-	s.MacroF1CI = Bootstrap(verdicts, macro, resamples, seed+1)
 	s.VerdictConfusion = Confusion(vn, verdicts)
 	s.Kappa = s.VerdictConfusion.Kappa()
 	met := map[string]bool{}
@@ -262,7 +267,6 @@ func ScorePairs(verdicts, categories []Pair, categoryOrder []string, resamples i
 	if s.MissedSecurity == nil {
 		s.MissedSecurity = []string{} // JSON readers get [] for "none missed"
 	}
-	s.SecurityRecallCI = Bootstrap(verdicts, secRecall, resamples, seed+2)
 	s.Brier = Brier(verdicts)
 	s.Reliability = Reliability(verdicts, 10)
 	s.ECE = ECE(s.Reliability)
@@ -335,24 +339,27 @@ func score(rows []Row, meta Meta, opt Options, start time.Time) *Run {
 		u.Cost = Num(cost)
 	}
 
+	// Every predictor's intervals at once: those over the same number of
+	// reports share their draws.
+	cis := verdictIntervalsOf([][]Pair{fv, rv, mv, bv}, verdictNames(), string(threatmodel.Security), opt.Resamples, opt.Seed)
 	run := &Run{Options: opt, RunJSON: RunJSON{
 		Schema:      Schema,
 		Meta:        meta,
-		Final:       ScorePairs(fv, fc, order, opt.Resamples, opt.Seed),
-		Rules:       ScorePairs(rv, rc, order, opt.Resamples, opt.Seed),
+		Final:       scorePairs(fv, fc, order, cis[0]),
+		Rules:       scorePairs(rv, rc, order, cis[1]),
 		Consistency: consistency(rows),
 		RuleStats:   RuleStats(hits),
 		Usage:       u,
 		Rows:        rows,
 	}}
 	if len(mv) > 0 {
-		ms := ScorePairs(mv, mc, order, opt.Resamples, opt.Seed)
+		ms := scorePairs(mv, mc, order, cis[2])
 		run.Model = &ms
 		g := Agree(ids, rulesV, modelV)
 		run.Agreement = &g
 	}
 	if len(bv) > 0 {
-		bs := ScorePairs(bv, bc, order, opt.Resamples, opt.Seed)
+		bs := scorePairs(bv, bc, order, cis[3])
 		run.Baseline = &bs
 	}
 	if run.RuleStats == nil {

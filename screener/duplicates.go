@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/secscreen/secscreen/screener/backend"
-	"github.com/secscreen/secscreen/screener/injection"
 	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/threatmodel"
 )
@@ -107,7 +106,7 @@ func (s *Screener) screenDuplicate(ctx context.Context, r *intake.Report, dups [
 		if !ok {
 			continue
 		}
-		ev, spans, err := s.cfg.EvalCache.Analysis(ctx, r, s.cfg.Rules.EvaluateContext, injection.Detect)
+		ev, spans, err := s.analysis(ctx, r)
 		if err != nil {
 			break
 		}

@@ -94,6 +94,59 @@ func (c *EvalCache) Evaluate(r *intake.Report, eng *rules.Engine) rules.Evaluati
 	return ev
 }
 
+// Voter returns v with its classifications kept in the cache, so that a re-run
+// (a warm eval) does not classify every report again: a fold's baseline
+// vote was the largest cost left once the model's answers, the rules and
+// the fold models came from the cache. An opinion is found by id, which
+// must name everything v's opinions depend on besides the report and the
+// rules in force (for a trained baseline: its training set, labels and
+// options), and by the whole report as Analysis finds it. Failed votes
+// are not kept. With no directory, an empty id or a nil v, v is returned.
+func (c *EvalCache) Voter(v Classifier, id string) Classifier {
+	if c == nil || c.dir == "" || id == "" || v == nil {
+		return v
+	}
+	return &cachedVoter{Classifier: v, c: c, id: id}
+}
+
+type cachedVoter struct {
+	Classifier
+	c  *EvalCache
+	id string
+}
+
+type voteEntry struct {
+	Key  string         `json:"key"`
+	Vote Classification `json:"vote"`
+}
+
+func (v *cachedVoter) Classify(ctx context.Context, r *intake.Report, ev *rules.Evaluation) (Classification, error) {
+	rk, err := v.c.key(r)
+	if err != nil {
+		return v.Classifier.Classify(ctx, r, ev)
+	}
+	sum := sha256.Sum256([]byte(voteCacheFormat + "\x00" + v.id + "\x00" + rk))
+	key := hex.EncodeToString(sum[:])
+	path := filepath.Join(v.c.dir, key[:2], key+".json")
+	if data, err := os.ReadFile(path); err == nil {
+		var e voteEntry
+		if json.Unmarshal(data, &e) == nil && e.Key == key {
+			return e.Vote, nil
+		}
+	}
+	op, err := v.Classifier.Classify(ctx, r, ev)
+	if err != nil {
+		return op, err
+	}
+	if data, err := json.Marshal(voteEntry{Key: key, Vote: op}); err == nil {
+		_ = writeAtomic(path, data) // a cache that cannot write only misses
+	}
+	return op, nil
+}
+
+// voteCacheFormat versions the vote entries' key and layout.
+const voteCacheFormat = "secscreen-vote-cache/v2"
+
 type evalEntry struct {
 	Key        string           `json:"key"`
 	Evaluation rules.Evaluation `json:"evaluation"`

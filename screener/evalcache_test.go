@@ -2,13 +2,16 @@ package screener
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/secscreen/secscreen/prompts"
 	"github.com/secscreen/secscreen/screener/injection"
 	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/rules"
@@ -99,4 +102,59 @@ func TestEvalCacheKeysOnTheFingerprintAndTheWholeReport(t *testing.T) {
 	assert.ErrorIs(t, err, context.Canceled)
 	eval(a, other)
 	assert.Equal(t, 9, calls)
+}
+
+// countingVoter votes by the report's subject and counts its votes.
+type countingVoter struct {
+	calls atomic.Int32
+	fail  bool
+}
+
+func (*countingVoter) Describe() Description { return Description{Name: "counting"} }
+func (v *countingVoter) Classify(_ context.Context, r *intake.Report, _ *rules.Evaluation) (Classification, error) {
+	v.calls.Add(1)
+	if v.fail {
+		return Classification{}, errors.New("no opinion")
+	}
+	return Classification{Answer: prompts.Answer{Label: threatmodel.Label{Verdict: threatmodel.Security, Category: r.Subject}, Confidence: 1.0 / 3}}, nil
+}
+
+func TestEvalCacheKeepsVotesByVoterIDAndReport(t *testing.T) {
+	dir := t.TempDir()
+	v := &countingVoter{}
+	c := NewEvalCache(dir, "fp")
+	r1 := &intake.Report{ID: "a", Subject: "memory.uaf", Body: "one"}
+	r2 := &intake.Report{ID: "b", Subject: "memory.oob", Body: "two"}
+	cv := c.Voter(v, "model-1")
+	assert.Equal(t, "counting", cv.Describe().Name)
+	first, err := cv.Classify(context.Background(), r1, nil)
+	require.NoError(t, err)
+	again, err := NewEvalCache(dir, "fp").Voter(v, "model-1").Classify(context.Background(), r1, nil)
+	require.NoError(t, err)
+	assert.Equal(t, first, again, "replayed exactly, float included")
+	assert.EqualValues(t, 1, v.calls.Load())
+
+	for _, other := range []struct {
+		c  *EvalCache
+		id string
+		r  *intake.Report
+	}{{c, "model-2", r1}, {c, "model-1", r2}, {NewEvalCache(dir, "fp2"), "model-1", r1}} {
+		before := v.calls.Load()
+		_, err := other.c.Voter(v, other.id).Classify(context.Background(), other.r, nil)
+		require.NoError(t, err)
+		assert.Equal(t, before+1, v.calls.Load(), "another model, report or rules fingerprint votes afresh")
+	}
+
+	failing := &countingVoter{fail: true}
+	for range 2 {
+		_, err := c.Voter(failing, "model-3").Classify(context.Background(), r1, nil)
+		require.Error(t, err)
+	}
+	assert.EqualValues(t, 2, failing.calls.Load(), "a failed vote is not kept")
+
+	assert.Same(t, Classifier(v), NewEvalCache(dir, "").Voter(v, "model-1"), "no fingerprint: nothing kept")
+	assert.Same(t, Classifier(v), c.Voter(v, ""), "no id: nothing kept")
+	assert.Nil(t, c.Voter(nil, "model-1"))
+	var none *EvalCache
+	assert.Same(t, Classifier(v), none.Voter(v, "model-1"))
 }

@@ -25,7 +25,6 @@ import (
 
 	"github.com/secscreen/secscreen/prompts"
 	"github.com/secscreen/secscreen/screener/backend"
-	"github.com/secscreen/secscreen/screener/injection"
 	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/rules"
 	"github.com/secscreen/secscreen/screener/sourcetree"
@@ -138,7 +137,7 @@ func (s *Screener) BackendName() string {
 func (s *Screener) Screen(ctx context.Context, r *intake.Report) Result {
 	res := Result{ID: r.ID, Source: r.Source, Subject: r.Subject, From: r.From, Hash: r.Hash, Replies: r.Replies,
 		Backend: s.BackendName(), SentTo: backend.NotSent}
-	ev, spans, err := s.cfg.EvalCache.Analysis(ctx, r, s.cfg.Rules.EvaluateContext, injection.Detect)
+	ev, spans, err := s.analysis(ctx, r)
 	if err != nil {
 		return reportError(r, res.Backend, DecisionCancelled, fmt.Errorf("not screened: %w", err))
 	}
@@ -276,12 +275,16 @@ func (s *Screener) Run(ctx context.Context, items iter.Seq[intake.Item], emit fu
 		seq  int
 		dups []DuplicateOf
 		out  chan Result
+		ctx  context.Context // carries the analysis prepared ahead
 	}
 	n := s.cfg.Concurrency
-	jobs := make(chan job)
+	// jobs queues up to n reports whose rules are evaluated ahead (see
+	// prepare.go) while the workers wait on the model.
+	jobs := make(chan job, n)
 	// order holds each job in input order; its capacity bounds how far
 	// screening can run ahead of the slowest report.
 	order := make(chan job, 2*n)
+	prep := s.newPreparer(ctx, n)
 
 	var wg sync.WaitGroup
 	for range n {
@@ -289,7 +292,7 @@ func (s *Screener) Run(ctx context.Context, items iter.Seq[intake.Item], emit fu
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				j.out <- s.screenItem(ctx, j.item, j.dups)
+				j.out <- s.screenItem(j.ctx, j.item, j.dups)
 			}
 		}()
 	}
@@ -302,11 +305,14 @@ func (s *Screener) Run(ctx context.Context, items iter.Seq[intake.Item], emit fu
 				return
 			}
 			seq++
-			j := job{item: it, seq: seq, out: make(chan Result, 1)}
+			j := job{item: it, seq: seq, out: make(chan Result, 1), ctx: ctx}
 			if s.cfg.Duplicates != nil && it.Err == nil && it.Report != nil {
 				// In input order, so that the first of two duplicates is
 				// the one screened, however the workers are scheduled.
 				j.dups = s.cfg.Duplicates.Check(ctx, seq, it.Report)
+			}
+			if it.Err == nil && it.Report != nil {
+				j.ctx = prep.start(ctx, it.Report)
 			}
 			order <- j
 			jobs <- j
@@ -327,6 +333,7 @@ func (s *Screener) Run(ctx context.Context, items iter.Seq[intake.Item], emit fu
 		}
 	}
 	wg.Wait()
+	prep.stop()
 	sum.Cancelled = ctx.Err() != nil
 	sum.Wall = time.Since(start)
 	return sum
@@ -358,14 +365,18 @@ func (s *Screener) runAsDone(ctx context.Context, items iter.Seq[intake.Item], e
 		item intake.Item
 		seq  int
 		dups []DuplicateOf
+		ctx  context.Context // carries the analysis prepared ahead
 	}
 	type outcome struct {
 		job
 		res Result
 	}
 	n := s.cfg.Concurrency
-	jobs := make(chan job)
+	// jobs queues up to n reports whose rules are evaluated ahead (see
+	// prepare.go) while the workers wait on the model.
+	jobs := make(chan job, n)
 	done := make(chan outcome, n)
+	prep := s.newPreparer(ctx, n)
 
 	var wg sync.WaitGroup
 	for range n {
@@ -373,7 +384,7 @@ func (s *Screener) runAsDone(ctx context.Context, items iter.Seq[intake.Item], e
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				done <- outcome{j, s.screenItem(ctx, j.item, j.dups)}
+				done <- outcome{j, s.screenItem(j.ctx, j.item, j.dups)}
 			}
 		}()
 	}
@@ -385,15 +396,19 @@ func (s *Screener) runAsDone(ctx context.Context, items iter.Seq[intake.Item], e
 				return
 			}
 			seq++
-			j := job{item: it, seq: seq}
+			j := job{item: it, seq: seq, ctx: ctx}
 			if s.cfg.Duplicates != nil && it.Err == nil && it.Report != nil {
 				j.dups = s.cfg.Duplicates.Check(ctx, seq, it.Report)
+			}
+			if it.Err == nil && it.Report != nil {
+				j.ctx = prep.start(ctx, it.Report)
 			}
 			jobs <- j
 		}
 	}()
 	go func() {
 		wg.Wait()
+		prep.stop()
 		close(done)
 	}()
 

@@ -302,7 +302,7 @@ func TestEvalWarmCacheReplaysModelsRulesAndFolds(t *testing.T) {
 	n := calls.Load()
 	require.Positive(t, n)
 	rulesEntries, _ := filepath.Glob(filepath.Join(cache, "rules", "*", "*.json"))
-	folds, _ := filepath.Glob(filepath.Join(cache, "baseline", "*.json"))
+	folds, _ := filepath.Glob(filepath.Join(cache, "baseline", "*.bin"))
 	assert.NotEmpty(t, rulesEntries, "the rules' evaluations are kept")
 	assert.Len(t, folds, 2, "one model per fold")
 

@@ -347,11 +347,18 @@ func foldTrainer(c *cli.Context, s config.Settings, crp *corpus.Corpus, sim *eva
 	if err != nil {
 		return nil, err
 	}
-	like, err := loadBaselineModel(s)
-	if err != nil {
+	// Only the options of the model in force are needed: the built-in
+	// model's are read without decoding its weights.
+	var o eval.FoldTrainerOptions
+	if s.BaselineModel != "" {
+		like, err := loadBaselineModel(s)
+		if err != nil {
+			return nil, err
+		}
+		o.Train = like.Options
+	} else if o.Train, err = baseline.EmbeddedOptions(); err != nil {
 		return nil, err
 	}
-	o := eval.FoldTrainerOptions{Train: like.Options}
 	if sim != nil {
 		if o.Base, err = simulatedConfig(s, crp, *sim, tm, eng); err != nil {
 			return nil, err

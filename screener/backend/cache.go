@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -141,21 +142,70 @@ func (m CacheKeyMaterial) keyAndJSON() (string, []byte) {
 }
 
 // cacheEntry is one file of the cache. Request is the CacheKeyMaterial's
-// JSON, kept so that a person can see what an entry answers.
+// JSON, kept so that a person can see what an entry answers. It is written
+// last, so that a lookup reads the reply and stops before the ~23 KB
+// request (see decodeReply).
 type cacheEntry struct {
 	Key     string          `json:"key"`
-	Request json.RawMessage `json:"request"`
 	Content string          `json:"content"`
 	Usage   Usage           `json:"usage"`
 	Stored  time.Time       `json:"stored"`
+	Request json.RawMessage `json:"request"`
 }
 
-// cacheReply is what a lookup reads of an entry: not the request, which
-// the decoder then only skips over.
+// cacheReply is what a lookup reads of an entry: not the request.
 type cacheReply struct {
 	Key     string `json:"key"`
 	Content string `json:"content"`
 	Usage   Usage  `json:"usage"`
+}
+
+// errCorruptEntry is a cache file that holds no whole reply.
+var errCorruptEntry = errors.New("not a cache entry")
+
+// decodeReply reads the reply of an entry from r, field by field, and
+// stops at the request once the key, the content and the usage are read:
+// decoding the whole file scanned the request twice (validation, then
+// skipping), most of a cache hit's time. Entries written with the request
+// first, as earlier versions did, are read too (the request is skipped).
+// Whatever follows the fields read is not checked: the file was written
+// whole and renamed into place, and the key is checked by the caller.
+func decodeReply(r io.Reader) (cacheReply, error) {
+	var e cacheReply
+	dec := json.NewDecoder(r)
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return e, errCorruptEntry
+	}
+	var key, content, usage bool
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return e, fmt.Errorf("%w: %w", errCorruptEntry, err)
+		}
+		var v any
+		switch t {
+		case "key":
+			v, key = &e.Key, true
+		case "content":
+			v, content = &e.Content, true
+		case "usage":
+			v, usage = &e.Usage, true
+		case "request":
+			if key && content && usage {
+				return e, nil
+			}
+			v = &json.RawMessage{}
+		default:
+			v = &json.RawMessage{}
+		}
+		if err := dec.Decode(v); err != nil {
+			return e, fmt.Errorf("%w: %w", errCorruptEntry, err)
+		}
+	}
+	if _, err := dec.Token(); err != nil || !(key && content && usage) {
+		return e, errCorruptEntry
+	}
+	return e, nil
 }
 
 // WithCache wraps b with a content-addressed reply cache in c.Dir: each
@@ -188,6 +238,7 @@ type caching struct {
 	Backend
 	c      Cache
 	dirErr error
+	heads  keyHeads
 }
 
 func (cb *caching) path(key string) string {
@@ -208,7 +259,8 @@ func (cb *caching) Complete(ctx context.Context, req Request) (Reply, error) {
 		return cb.Backend.Complete(ctx, req)
 	}
 	start := time.Now()
-	key, km := KeyMaterial(cb.Name(), cb.Model(), req).keyAndJSON()
+	material := KeyMaterial(cb.Name(), cb.Model(), req)
+	key, encoding := cb.heads.key(material)
 	if e, ok := cb.load(key); ok {
 		u := e.Usage
 		u.Cached = true
@@ -224,49 +276,49 @@ func (cb *caching) Complete(ctx context.Context, req Request) (Reply, error) {
 	if err != nil {
 		return rep, err
 	}
-	if err := cb.store(key, km, rep); err != nil {
+	if err := cb.store(key, encoding(), rep); err != nil {
 		cb.logf("cache: reply not stored", "report", req.ReportID, "err", err)
 	}
 	return rep, nil
 }
 
 func (cb *caching) load(key string) (cacheReply, bool) {
-	data, err := os.ReadFile(cb.path(key))
+	f, err := os.Open(cb.path(key))
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
 			cb.logf("cache: unreadable entry, treated as a miss", "key", key, "err", err)
 		}
 		return cacheReply{}, false
 	}
-	var e cacheReply
-	if err := json.Unmarshal(data, &e); err != nil || e.Key != key {
+	defer f.Close()
+	e, err := decodeReply(f)
+	if err != nil || e.Key != key {
 		cb.logf("cache: corrupt entry, treated as a miss", "key", key)
 		return cacheReply{}, false
 	}
 	return e, true
 }
 
-// store writes the entry compactly, the request's JSON as it was encoded
-// for the key: indenting the ~23 KB request, or checking it again as a
-// json.RawMessage, cost as much as encoding it.
+// store writes the entry compactly, the request's JSON last and as it was
+// encoded for the key: indenting the ~23 KB request, or checking it again
+// as a json.RawMessage, cost as much as encoding it.
 func (cb *caching) store(key string, km []byte, rep Reply) error {
 	u := rep.Usage
 	u.Cached = false
-	rest, err := json.Marshal(struct {
+	head, err := json.Marshal(struct {
+		Key     string    `json:"key"`
 		Content string    `json:"content"`
 		Usage   Usage     `json:"usage"`
 		Stored  time.Time `json:"stored"`
-	}{rep.Content, u, time.Now().UTC()})
+	}{key, rep.Content, u, time.Now().UTC()})
 	if err != nil {
 		return fmt.Errorf("encoding entry: %w", err)
 	}
-	data := make([]byte, 0, len(km)+len(rest)+len(key)+32)
-	data = append(data, `{"key":"`...)
-	data = append(data, key...) // hex: nothing to escape
-	data = append(data, `","request":`...)
+	data := make([]byte, 0, len(head)+len(km)+16)
+	data = append(data, head[:len(head)-1]...) // without its '}'
+	data = append(data, `,"request":`...)
 	data = append(data, km...)
-	data = append(data, ',')
-	data = append(data, rest[1:]...) // the other fields, without their '{'
+	data = append(data, '}')
 	return writeFileAtomic(cb.path(key), data)
 }
 

@@ -63,6 +63,8 @@ type Config struct {
 	// no MaxTokens (default DefaultAnswerTokens).
 	AnswerTokens int
 	// HTTPClient is the client to send with; its Transport is wrapped.
+	// Nil (or a nil Transport) means http.DefaultTransport's settings with
+	// an idle connection kept for every call in flight.
 	HTTPClient *http.Client
 	// Logger, if set, hears about prompts too large for MaxContext.
 	Logger *slog.Logger

@@ -12,7 +12,8 @@
 // go-openai drops a zero temperature from the JSON it sends (the field is
 // tagged omitempty), which leaves the server's default, often 0.7 or 1.
 // This client rewrites each request body on its way out so that the
-// request's temperature, 0 included, is always present.
+// request's temperature, 0 included, is always present; on the same pass
+// it splices in the messages, which it encodes itself (see splice.go).
 //
 // Reasoning models refuse max_tokens and any temperature but their own; a
 // 400 saying so switches the client to max_completion_tokens, or to no
@@ -31,7 +32,6 @@
 package openai
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -71,7 +71,9 @@ type Config struct {
 	// Timeout bounds each Complete call (default DefaultTimeout).
 	Timeout time.Duration
 	// HTTPClient is the client to send with; its Transport is wrapped,
-	// not replaced. Nil means a fresh client over http.DefaultTransport.
+	// not replaced. Nil (or a nil Transport) means http.DefaultTransport's
+	// settings with an idle connection kept for every call in flight, so
+	// that concurrent calls reuse their connections.
 	HTTPClient *http.Client
 	// Logger, if set, hears about structured-output fallbacks.
 	Logger *slog.Logger
@@ -97,6 +99,9 @@ type Client struct {
 	// temperature but their default.
 	maxCompletion atomic.Bool
 	noTemperature atomic.Bool
+	// contents stands in for the messages' text in what go-openai
+	// encodes (see splice.go).
+	contents *placeholders
 }
 
 // New returns a Client for cfg. It makes no network call.
@@ -117,7 +122,11 @@ func New(cfg Config) (*Client, error) {
 	oc := goopenai.DefaultConfig(cfg.APIKey)
 	oc.BaseURL = cfg.BaseURL
 	oc.HTTPClient = wire.Client(cfg.HTTPClient)
-	return &Client{cfg: cfg, api: goopenai.NewClientWithConfig(oc)}, nil
+	ph, err := newPlaceholders()
+	if err != nil {
+		return nil, fmt.Errorf("openai: %w", err)
+	}
+	return &Client{cfg: cfg, api: goopenai.NewClientWithConfig(oc), contents: ph}, nil
 }
 
 // Name returns "openai".
@@ -203,9 +212,12 @@ func (c *Client) once(ctx context.Context, req backend.Request, level int32) (ba
 	actx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	actx, ex := wire.Record(actx)
-	if !c.noTemperature.Load() && req.Temperature == 0 {
-		ex.Patch = func(body []byte) ([]byte, error) { return setTemperature(body, 0) }
+	contents := make([]string, len(req.Messages))
+	for i, m := range req.Messages {
+		contents[i] = m.Content
 	}
+	zero := !c.noTemperature.Load() && req.Temperature == 0
+	ex.Patch = func(body []byte) ([]byte, error) { return c.contents.splice(body, contents, zero) }
 
 	resp, err := c.api.CreateChatCompletion(actx, c.request(req, level))
 	if err != nil {
@@ -237,13 +249,16 @@ func (c *Client) once(ctx context.Context, req backend.Request, level int32) (ba
 func (c *Client) request(req backend.Request, level int32) goopenai.ChatCompletionRequest {
 	msgs := make([]goopenai.ChatCompletionMessage, len(req.Messages))
 	for i, m := range req.Messages {
-		msgs[i] = goopenai.ChatCompletionMessage{Role: string(m.Role), Content: m.Content}
+		msgs[i] = goopenai.ChatCompletionMessage{Role: string(m.Role)}
+		if m.Content != "" {
+			msgs[i].Content = c.contents.of(i) // spliced back by once's patch
+		}
 	}
 	seed := req.Seed
 	r := goopenai.ChatCompletionRequest{
 		Model:       c.cfg.Model,
 		Messages:    msgs,
-		Temperature: float32(req.Temperature), // setTemperature makes 0 survive
+		Temperature: float32(req.Temperature), // once's patch makes 0 survive
 		Seed:        &seed,
 		//lint:ignore SA1019 max_tokens is what most OpenAI-compatible servers (vLLM, llama.cpp) read; a 400 naming it switches to max_completion_tokens.
 		MaxTokens: req.MaxTokens,
@@ -275,35 +290,6 @@ func (c *Client) request(req backend.Request, level int32) goopenai.ChatCompleti
 		}
 	}
 	return r
-}
-
-// setTemperature puts "temperature": t into a JSON request body, which
-// go-openai leaves out when t is 0 (its field is omitempty); any other t
-// go-openai writes itself, and the body is returned as it is. The key is
-// spliced in after the opening brace, without decoding the body: the
-// request holds the whole prompt (~23 KB), and decoding and re-encoding it
-// on every call cost a quarter of the client's time at high concurrency.
-func setTemperature(body []byte, t float64) ([]byte, error) {
-	if t != 0 {
-		return body, nil
-	}
-	i := 0
-	for i < len(body) && (body[i] == ' ' || body[i] == '\t' || body[i] == '\n' || body[i] == '\r') {
-		i++
-	}
-	if i == len(body) || body[i] != '{' {
-		return nil, errors.New("request body is not a JSON object")
-	}
-	rest := body[i+1:]
-	sep := ","
-	if len(bytes.TrimSpace(rest)) > 0 && bytes.TrimSpace(rest)[0] == '}' {
-		sep = "" // an empty object
-	}
-	out := make([]byte, 0, len(body)+len(`"temperature":0,`))
-	out = append(out, body[:i+1]...)
-	out = append(out, `"temperature":0`...)
-	out = append(out, sep...)
-	return append(out, rest...), nil
 }
 
 // classify turns a failed call into an error that says what happened in

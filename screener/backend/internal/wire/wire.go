@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 )
 
 // MaxErrorBody bounds how much of an error response is kept in memory.
@@ -53,14 +54,38 @@ func Record(ctx context.Context) (context.Context, *Exchange) {
 	return context.WithValue(ctx, key{}, ex), ex
 }
 
-// Transport wraps Base (http.DefaultTransport when nil) to serve the
-// Exchange found in each request's context.
+// MaxIdlePerHost is how many idle connections Pooled keeps to one server.
+// Idle connections are those a burst of concurrent calls opened, so the
+// pool follows the caller's concurrency up to this bound.
+const MaxIdlePerHost = 1024
+
+// Pooled is the transport a Client without one of its own sends with:
+// http.DefaultTransport's settings (proxy from the environment, dial and
+// TLS timeouts), except that it keeps idle connections to a server for
+// every call made at once. http.DefaultTransport keeps two per host, so
+// with 64 calls in flight 62 of them opened and closed a connection for
+// every call, and with a 200 ms model the client spent its time dialling.
+// It is shared by every client of the process, as http.DefaultTransport is.
+var Pooled = sync.OnceValue(func() http.RoundTripper {
+	t, ok := http.DefaultTransport.(*http.Transport)
+	if !ok {
+		return http.DefaultTransport // replaced by the program: keep its choice
+	}
+	t = t.Clone()
+	t.MaxIdleConns = 0 // no bound across servers; MaxIdleConnsPerHost bounds each
+	t.MaxIdleConnsPerHost = MaxIdlePerHost
+	return t
+})
+
+// Transport wraps Base (Pooled() when nil) to serve the Exchange found in
+// each request's context.
 type Transport struct {
 	Base http.RoundTripper
 }
 
 // Client returns an http.Client that uses a Transport over base's own
-// transport, keeping base's other settings. base may be nil.
+// transport (Pooled() when base or its Transport is nil), keeping base's
+// other settings.
 func Client(base *http.Client) *http.Client {
 	c := &http.Client{}
 	if base != nil {
@@ -74,7 +99,7 @@ func Client(base *http.Client) *http.Client {
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	base := t.Base
 	if base == nil {
-		base = http.DefaultTransport
+		base = Pooled()
 	}
 	ex, _ := req.Context().Value(key{}).(*Exchange)
 	if ex == nil {

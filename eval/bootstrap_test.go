@@ -1,0 +1,114 @@
+package eval
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/secscreen/secscreen/screener/threatmodel"
+)
+
+// sameCI compares two intervals bit for bit (NaN equals NaN).
+func sameCI(a, b CI) bool {
+	return math.Float64bits(float64(a.Lo)) == math.Float64bits(float64(b.Lo)) &&
+		math.Float64bits(float64(a.Hi)) == math.Float64bits(float64(b.Hi)) &&
+		a.Level == b.Level && a.Resamples == b.Resamples
+}
+
+// The counted intervals are Bootstrap's, bit for bit, on pair sets with
+// errors (no prediction), labels outside the verdicts, missing classes and
+// no security report at all.
+func TestVerdictIntervalsAreBootstrapsIntervals(t *testing.T) {
+	vn := verdictNames()
+	sec := string(threatmodel.Security)
+	macro := func(ps []Pair) Num { return MacroF1(PerClass(vn, ps)) }
+	secRecall := func(ps []Pair) Num { r, _ := RecallOf(sec, ps); return r }
+	labels := append(append([]string{}, vn...), "", "other")
+	rng := rand.New(rand.NewPCG(7, 8))
+	for trial := range 40 {
+		n := 1 + rng.IntN(60)
+		if trial == 0 {
+			n = 497
+		}
+		ps := make([]Pair, n)
+		for i := range ps {
+			tl := vn[rng.IntN(len(vn))]
+			if trial%5 == 1 && tl == sec {
+				tl = vn[0] // no security report: recall undefined
+			}
+			if trial%7 == 2 && rng.IntN(10) == 0 {
+				tl = "other"
+			}
+			pred := tl
+			if rng.IntN(3) == 0 {
+				pred = labels[rng.IntN(len(labels))]
+			}
+			ps[i] = Pair{ID: fmt.Sprint(i), True: tl, Pred: pred, Confidence: rng.Float64()}
+		}
+		resamples := 1 + rng.IntN(300)
+		seed := rng.Uint64()
+		acc, mac, rec := verdictIntervals(ps, vn, sec, resamples, seed)
+		if want := Bootstrap(ps, Accuracy, resamples, seed); !sameCI(acc, want) {
+			t.Errorf("trial %d: accuracy %+v, Bootstrap %+v", trial, acc, want)
+		}
+		if want := Bootstrap(ps, macro, resamples, seed+1); !sameCI(mac, want) {
+			t.Errorf("trial %d: macro F1 %+v, Bootstrap %+v", trial, mac, want)
+		}
+		if want := Bootstrap(ps, secRecall, resamples, seed+2); !sameCI(rec, want) {
+			t.Errorf("trial %d: security recall %+v, Bootstrap %+v", trial, rec, want)
+		}
+	}
+	for _, c := range []struct {
+		ps        []Pair
+		resamples int
+	}{{nil, 100}, {[]Pair{{True: sec, Pred: sec}}, 0}} {
+		a, m, r := verdictIntervals(c.ps, vn, sec, c.resamples, 1)
+		want := Bootstrap(c.ps, Accuracy, c.resamples, 1)
+		if !sameCI(a, want) || !sameCI(m, want) || !sameCI(r, want) {
+			t.Errorf("%d pairs, %d resamples: %+v %+v %+v, want %+v", len(c.ps), c.resamples, a, m, r, want)
+		}
+	}
+}
+
+// Predictors scored together, some over as many reports as others, get
+// each the intervals Bootstrap gives it alone.
+func TestVerdictIntervalsOfSeveralPredictors(t *testing.T) {
+	vn := verdictNames()
+	sec := string(threatmodel.Security)
+	rng := rand.New(rand.NewPCG(9, 10))
+	labels := append(append([]string{}, vn...), "")
+	set := func(n int) []Pair {
+		ps := make([]Pair, n)
+		for i := range ps {
+			ps[i] = Pair{ID: fmt.Sprint(i), True: vn[rng.IntN(len(vn))], Pred: labels[rng.IntN(len(labels))]}
+		}
+		return ps
+	}
+	sets := [][]Pair{set(80), set(80), set(53), nil, set(80), set(1)}
+	got := verdictIntervalsOf(sets, vn, sec, 200, 77)
+	require.Len(t, got, len(sets))
+	for s, ps := range sets {
+		a, m, r := verdictIntervals(ps, vn, sec, 200, 77)
+		assert.True(t, sameCI(got[s][0], a) && sameCI(got[s][1], m) && sameCI(got[s][2], r), "set %d", s)
+		assert.True(t, sameCI(got[s][0], Bootstrap(ps, Accuracy, 200, 77)), "set %d", s)
+	}
+}
+
+// BenchmarkVerdictIntervals is the three intervals of one predictor over
+// 497 reports, as a corpus eval scores them.
+func BenchmarkVerdictIntervals(b *testing.B) {
+	rows := benchRows(497)
+	ps := make([]Pair, len(rows))
+	for i, r := range rows {
+		ps[i] = Pair{ID: r.ID, True: string(r.TrueVerdict), Pred: string(r.Verdict), Confidence: r.Confidence}
+	}
+	vn := verdictNames()
+	b.ReportAllocs()
+	for b.Loop() {
+		verdictIntervals(ps, vn, string(threatmodel.Security), 1000, 1)
+	}
+}

@@ -1,0 +1,71 @@
+package baseline
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// A model read back from its binary encoding is the model: the same JSON
+// byte for byte, the same predictions; damage is refused as LoadModel
+// refuses it.
+func TestBinaryRoundTripIsTheModel(t *testing.T) {
+	for _, algo := range algos {
+		t.Run(algo, func(t *testing.T) {
+			m, eng := trainHandWith(t, algo)
+			data, err := m.MarshalBinary()
+			require.NoError(t, err)
+			var back Model
+			require.NoError(t, back.UnmarshalBinary(data))
+			assert.Equal(t, string(saved(t, m)), string(saved(t, &back)))
+			for k := range kinds {
+				r := handReport(k, 11)
+				ev := eng.Evaluate(r)
+				assert.Equal(t, m.Predict(r, &ev), back.Predict(r, &ev))
+			}
+
+			var bad Model
+			assert.ErrorContains(t, bad.UnmarshalBinary(saved(t, m)), "not a", "JSON is not the binary form")
+			assert.Error(t, bad.UnmarshalBinary(data[:len(data)/2]), "cut short")
+			m2 := *m
+			m2.Format = FormatVersion + 1
+			other, err := m2.MarshalBinary()
+			require.NoError(t, err)
+			assert.ErrorContains(t, bad.UnmarshalBinary(other), "format version", "checked as LoadModel checks")
+		})
+	}
+}
+
+// BenchmarkLoadModel compares reading a trained model from Save's JSON and
+// from its binary encoding.
+func BenchmarkLoadModel(b *testing.B) {
+	m, _ := trainHandWith(b, algos[0])
+	js := saved(b, m)
+	bin, err := m.MarshalBinary()
+	require.NoError(b, err)
+	b.Run("json", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := LoadModel(bytes.NewReader(js)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("binary", func(b *testing.B) {
+		for b.Loop() {
+			var back Model
+			if err := back.UnmarshalBinary(bin); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func TestEmbeddedOptionsAreTheEmbeddedModels(t *testing.T) {
+	m, err := Embedded()
+	require.NoError(t, err)
+	o, err := EmbeddedOptions()
+	require.NoError(t, err)
+	assert.Equal(t, m.Options, o)
+}

@@ -1,0 +1,81 @@
+package backend
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// tricky are strings json.Marshal escapes: HTML, control and quote
+// characters, U+2028, invalid UTF-8.
+var tricky = []string{"", "plain", "<script>&amp;</script>", "quote \" back \\ slash", "tab\tnl\n\x00\x1f",
+	"line\u2028sep\u2029", "bad \xff\xfe utf-8", "é 日本 🙂", strings.Repeat("The threat model. ", 900)}
+
+// The key and the bytes that the head cache splices together are those of
+// json.Marshal over the whole material, for every kind of input, whether
+// the head is computed afresh or reused, and from many goroutines at once.
+func TestSplicedKeyIsTheMarshalledKey(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	pick := func() string { return tricky[rng.IntN(len(tricky))] }
+	var h keyHeads
+	schemas := []json.RawMessage{nil, json.RawMessage(`{"type":"object","description":"<b>"}`), json.RawMessage(`not json`)}
+	var cases []CacheKeyMaterial
+	for i := range 300 {
+		req := Request{PromptVersion: pick(), Schema: schemas[rng.IntN(len(schemas))], Temperature: []float64{0, 0.7, 1e-7}[rng.IntN(3)],
+			Seed: rng.IntN(5) - 2, MaxTokens: rng.IntN(3) * 500}
+		sys := tricky[8]
+		if i%10 == 0 {
+			sys = pick() // a new head now and then
+		}
+		req.Messages = []Message{{Role: System, Content: sys}}
+		for range rng.IntN(4) {
+			req.Messages = append(req.Messages, Message{Role: []Role{User, Assistant}[rng.IntN(2)], Content: pick() + fmt.Sprint(i)})
+		}
+		m := KeyMaterial(pick(), pick(), req)
+		if i%17 == 0 {
+			m.Schema = json.RawMessage(`{broken`) // material built by hand
+		}
+		cases = append(cases, m)
+	}
+	check := func(m CacheKeyMaterial) {
+		wantKey, wantJSON := m.keyAndJSON()
+		key, enc := h.key(m)
+		require.Equal(t, wantKey, key, "%+v", m)
+		require.Equal(t, string(wantJSON), string(enc()))
+	}
+	for _, m := range cases {
+		check(m)
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := g; i < len(cases); i += 4 {
+				check(cases[i])
+			}
+		})
+	}
+	wg.Wait()
+	empty := CacheKeyMaterial{Format: cacheFormat}
+	key, enc := h.key(empty)
+	assert.Equal(t, empty.Key(), key, "no messages: the whole material is marshalled")
+	assert.JSONEq(t, `{"format":"secscreen-cache/v1","backend":"","model":"","prompt_version":"","messages":null,"temperature":0,"seed":0,"max_tokens":0}`, string(enc()))
+}
+
+// BenchmarkCacheKey is the key of a ~23 KB request whose system message
+// was seen before, as every call of a run after the first.
+func BenchmarkCacheKey(b *testing.B) {
+	var h keyHeads
+	m := KeyMaterial("fake", "m", bigRequest(1))
+	h.key(m)
+	b.ReportAllocs()
+	defer reportCPU(b, cpuTime())
+	for b.Loop() {
+		h.key(m)
+	}
+}

@@ -1,0 +1,97 @@
+package screener
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/secscreen/secscreen/screener/injection"
+	"github.com/secscreen/secscreen/screener/intake"
+	"github.com/secscreen/secscreen/screener/rules"
+)
+
+// A run evaluates each report's rules (and runs the injection detector)
+// ahead of the worker that screens it, on a pool of one goroutine per
+// CPU, as the report is queued. Without it a worker spent the rules' CPU
+// time between two model calls: at -j 1 every report cost the rules and
+// then the model's latency, one after the other. Now the next reports'
+// rules are evaluated while the workers wait on the model, so the -j
+// slots are spent waiting on the model only, as long as the CPUs keep up.
+//
+// The evaluation reaches the worker through the context of its call
+// (Screen and screenDuplicate ask analysis, which takes it from there);
+// it is used once, by the first analysis of that report, and a report
+// without one (Screen called outside Run) is evaluated by its worker.
+
+// prepared is one report's analysis, started ahead.
+type prepared struct {
+	r     *intake.Report
+	done  chan struct{}
+	taken atomic.Bool
+	ev    rules.Evaluation
+	spans []injection.Span
+	err   error
+}
+
+type preparedKey struct{}
+
+// preparer runs analyses ahead of the workers.
+type preparer struct {
+	queue chan *prepared
+	wg    sync.WaitGroup
+}
+
+// newPreparer starts one goroutine per CPU; ahead bounds the analyses
+// queued and not yet taken by a worker.
+func (s *Screener) newPreparer(ctx context.Context, ahead int) *preparer {
+	p := &preparer{queue: make(chan *prepared, ahead)}
+	for range max(runtime.GOMAXPROCS(0), 1) {
+		p.wg.Go(func() {
+			for pr := range p.queue {
+				if err := ctx.Err(); err != nil {
+					pr.err = err
+				} else {
+					pr.ev, pr.spans, pr.err = s.cfg.EvalCache.Analysis(ctx, pr.r, s.cfg.Rules.EvaluateContext, injection.Detect)
+				}
+				close(pr.done)
+			}
+		})
+	}
+	return p
+}
+
+// start queues r's analysis and returns ctx carrying it. It waits while
+// the queue is full: the pool's goroutines wait on nothing else, so the
+// queue always moves, and a report queued behind it could not be screened
+// sooner anyway with every CPU busy. When ctx ends first it returns ctx
+// itself (the worker then makes the cancelled row as before).
+func (p *preparer) start(ctx context.Context, r *intake.Report) context.Context {
+	pr := &prepared{r: r, done: make(chan struct{})}
+	select {
+	case p.queue <- pr:
+		return context.WithValue(ctx, preparedKey{}, pr)
+	case <-ctx.Done():
+		return ctx
+	}
+}
+
+// stop lets the pool finish what is queued and waits for it.
+func (p *preparer) stop() {
+	close(p.queue)
+	p.wg.Wait()
+}
+
+// analysis is r's rules evaluation and injection spans: the one prepared
+// ahead for it if ctx carries one not yet taken, else computed now.
+func (s *Screener) analysis(ctx context.Context, r *intake.Report) (rules.Evaluation, []injection.Span, error) {
+	if pr, ok := ctx.Value(preparedKey{}).(*prepared); ok && pr.r == r && pr.taken.CompareAndSwap(false, true) {
+		select {
+		case <-pr.done:
+			return pr.ev, pr.spans, pr.err
+		case <-ctx.Done():
+			return rules.Evaluation{}, nil, ctx.Err()
+		}
+	}
+	return s.cfg.EvalCache.Analysis(ctx, r, s.cfg.Rules.EvaluateContext, injection.Detect)
+}
