@@ -1,0 +1,67 @@
+package rules
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+)
+
+//go:generate go test -run ^TestKernelPackGenerated$ -args -update
+
+// The built-in pack is read at every start. Its YAML (kernel.yaml and
+// kernel.weights.yaml) stays the source of truth, but go generate also
+// writes its decoded form as Go (kernel_gen.go), so that a process does
+// not decode some 140 KB of YAML (about 25 ms of CPU) before its first
+// report. The generated form is used only while its hash matches the
+// embedded YAML's; otherwise the YAML is decoded as before, and
+// TestKernelPackGenerated fails until go generate is run again.
+
+// kernelYAMLHash returns the hash of the built-in pack's files: kernel.yaml
+// and the weights file it names ("" for none).
+func kernelYAMLHash(weightsFile string) (string, error) {
+	h := sha256.New()
+	h.Write(kernelRulesYAML)
+	if weightsFile != "" {
+		data, err := packFS.ReadFile(weightsFile)
+		if err != nil {
+			return "", fmt.Errorf("built-in kernel.yaml: weights: %w", err)
+		}
+		h.Write([]byte{0})
+		h.Write(data)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// kernelFromGenerated returns the built-in pack from kernel_gen.go, with
+// its patterns parsed, or false when that file is stale.
+func kernelFromGenerated() (*RuleSet, bool, error) {
+	set := generatedKernelPack()
+	if set == nil {
+		return nil, false, nil
+	}
+	sum, err := kernelYAMLHash(set.WeightsFile)
+	if err != nil || sum != generatedKernelHash {
+		return nil, false, nil //nolint:nilerr // stale or missing: decode the YAML instead
+	}
+	for i := range set.Rules {
+		r := &set.Rules[i]
+		if r.Disabled {
+			continue
+		}
+		if err := r.compile(); err != nil {
+			return nil, false, fmt.Errorf("%s:%d: rule %s: %w", r.Source, r.Line, r.ID, err)
+		}
+	}
+	for i := range set.Facts {
+		x := &set.Facts[i]
+		if err := x.compile(); err != nil {
+			return nil, false, fmt.Errorf("%s:%d: fact extractor %s: %w", set.Source, x.Line, x.Fact, err)
+		}
+	}
+	if set.Versions != nil {
+		if err := set.Versions.compile(); err != nil {
+			return nil, false, fmt.Errorf("%s: %w", set.Source, err)
+		}
+	}
+	return set, true, nil
+}
