@@ -4,9 +4,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"sync"
 )
 
-//go:generate go test -run ^TestKernelPackGenerated$ -args -update
+//go:generate go test -run ^(TestKernelPackGenerated|TestPatternAnalysisGenerated)$ -args -update
 
 // The built-in pack is read at every start. Its YAML (kernel.yaml and
 // kernel.weights.yaml) stays the source of truth, but go generate also
@@ -15,6 +16,50 @@ import (
 // report. The generated form is used only while its hash matches the
 // embedded YAML's; otherwise the YAML is decoded as before, and
 // TestKernelPackGenerated fails until go generate is run again.
+
+// The analysis of the pack's patterns (their tokens, the branches to
+// prune, their line bounds: about 20 ms of CPU) is generated too
+// (analysis_gen.go), keyed by the expression: a pattern whose expression
+// is in the table takes its analysis from there and parses its syntax only
+// when it needs it (for a variant, or a group's index); any other pattern,
+// a user's pack's say, is analysed at run time. TestPatternAnalysisGenerated
+// fails when the table is not what the analyser gives today.
+
+// generatedAnalysis returns the generated analyses by expression.
+var generatedAnalysis = sync.OnceValue(generatedAnalysisTable)
+
+// genAnalysis makes an analysis of the generated table from token ids
+// into generatedTokens; branches is nil for a pattern without branches to
+// prune.
+func genAnalysis(common [][]uint16, branches [][][]uint16, maxNL int, runs byteSet) *analysis {
+	a := &analysis{common: genClauses(common), maxNL: maxNL, runs: runs}
+	if branches != nil {
+		a.branches = make([][][]token, len(branches))
+		for i, b := range branches {
+			a.branches[i] = genClauses(b)
+		}
+	}
+	return a
+}
+
+func genClauses(ids [][]uint16) [][]token {
+	out := make([][]token, len(ids))
+	for i, c := range ids {
+		out[i] = make([]token, len(c))
+		for j, id := range c {
+			g := &generatedTokens[id]
+			out[i][j] = token{lit: g.lit, left: generatedByteSets[g.left], right: generatedByteSets[g.right]}
+		}
+	}
+	return out
+}
+
+// genToken is a token of the generated table, its byte sets as indices
+// into generatedByteSets.
+type genToken struct {
+	lit         string
+	left, right uint16
+}
 
 // kernelYAMLHash returns the hash of the built-in pack's files: kernel.yaml
 // and the weights file it names ("" for none).
