@@ -4,7 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"sync"
+	"slices"
+	"strings"
 )
 
 //go:generate go test -run ^(TestKernelPackGenerated|TestPatternAnalysisGenerated)$ -args -update
@@ -25,33 +26,32 @@ import (
 // a user's pack's say, is analysed at run time. TestPatternAnalysisGenerated
 // fails when the table is not what the analyser gives today.
 
-// generatedAnalysis returns the generated analyses by expression.
-var generatedAnalysis = sync.OnceValue(generatedAnalysisTable)
+// genAnalysis is an analysis of the generated table (analysis_gen.go),
+// with tokens as ids into generatedTokens: the table is static data, and
+// a pattern's analysis is made when the pattern is.
+type genAnalysis struct {
+	expr     string
+	common   [][]uint16
+	branches [][][]uint16 // nil: no branches to prune
+	maxNL    int
+	runs     byteSet
+}
 
-// genAnalysis makes an analysis of the generated table from token ids
-// into generatedTokens; branches is nil for a pattern without branches to
-// prune.
-func genAnalysis(common [][]uint16, branches [][][]uint16, maxNL int, runs byteSet) *analysis {
-	a := &analysis{common: genClauses(common), maxNL: maxNL, runs: runs}
-	if branches != nil {
-		a.branches = make([][][]token, len(branches))
-		for i, b := range branches {
+// lookupAnalysis returns the generated analysis of expr, if it has one.
+func lookupAnalysis(expr string) (*analysis, bool) {
+	i, ok := slices.BinarySearchFunc(generatedAnalyses[:], expr, func(g genAnalysis, e string) int { return strings.Compare(g.expr, e) })
+	if !ok {
+		return nil, false
+	}
+	g := &generatedAnalyses[i]
+	a := &analysis{common: genClauses(g.common), maxNL: g.maxNL, runs: g.runs}
+	if g.branches != nil {
+		a.branches = make([][][]token, len(g.branches))
+		for i, b := range g.branches {
 			a.branches[i] = genClauses(b)
 		}
 	}
-	return a
-}
-
-func genClauses(ids [][]uint16) [][]token {
-	out := make([][]token, len(ids))
-	for i, c := range ids {
-		out[i] = make([]token, len(c))
-		for j, id := range c {
-			g := &generatedTokens[id]
-			out[i][j] = token{lit: g.lit, left: generatedByteSets[g.left], right: generatedByteSets[g.right]}
-		}
-	}
-	return out
+	return a, true
 }
 
 // genToken is a token of the generated table, its byte sets as indices
@@ -109,4 +109,17 @@ func kernelFromGenerated() (*RuleSet, bool, error) {
 		}
 	}
 	return set, true, nil
+}
+
+// genClauses makes clauses of tokens from clauses of generated token ids.
+func genClauses(ids [][]uint16) [][]token {
+	out := make([][]token, len(ids))
+	for i, c := range ids {
+		out[i] = make([]token, len(c))
+		for j, id := range c {
+			g := &generatedTokens[id]
+			out[i][j] = token{lit: g.lit, left: generatedByteSets[g.left], right: generatedByteSets[g.right]}
+		}
+	}
+	return out
 }

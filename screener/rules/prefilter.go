@@ -68,7 +68,7 @@ type pattern struct {
 func parsePattern(expr string) (*pattern, error) {
 	if recordPattern != nil {
 		recordPattern(expr)
-	} else if a, ok := generatedAnalysis()[expr]; ok {
+	} else if a, ok := lookupAnalysis(expr); ok {
 		return &pattern{src: expr, common: a.common, branches: a.branches, hasAlt: a.branches != nil, maxNL: a.maxNL, runs: a.runs}, nil
 	}
 	tree, err := syntax.Parse(expr, syntax.Perl)
