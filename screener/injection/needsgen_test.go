@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"go/format"
 	"os"
+	"regexp"
 	"strconv"
 	"testing"
 )
@@ -22,7 +23,7 @@ func TestNeedsGenerated(t *testing.T) {
 	b.WriteString("// generatedNeeds holds each matcher's need, in the order of matchers.\n")
 	b.WriteString("var generatedNeeds = []neededBy{\n")
 	for _, m := range matchers {
-		fmt.Fprintf(&b, "{src: %s,\nneed: %s,\nascii: %s},\n", strconv.Quote(m.re.src), needLiteral(needOf(m.re.src, false)), needLiteral(needOf(m.re.src, true)))
+		fmt.Fprintf(&b, "{src: %s,\nneed: %s,\nascii: %s},\n", strconv.Quote(m.re.String()), needLiteral(needOf(m.re.String(), false)), needLiteral(needOf(m.re.String(), true)))
 	}
 	b.WriteString("}\n")
 	src, err := format.Source(b.Bytes())
@@ -66,4 +67,14 @@ func needLiteral(n need) string {
 	}
 	b.WriteString("}")
 	return b.String()
+}
+
+// TestMatchersCompile compiles every matcher's pattern, which the package
+// otherwise compiles only when a text first needs it.
+func TestMatchersCompile(t *testing.T) {
+	for _, m := range matchers {
+		if _, err := regexp.Compile(m.re.String()); err != nil {
+			t.Errorf("%s: %v", m.name, err)
+		}
+	}
 }

@@ -2,13 +2,15 @@ package injection
 
 import (
 	"strings"
+
+	"github.com/secscreen/secscreen/internal/lazyre"
 )
 
 // matcher is one pattern over the normalised text of a part.
 type matcher struct {
 	name string
 	kind Kind
-	re   *lazyRE
+	re   *lazyre.Regexp
 	// check decides how much a match counts (nil: strong). loc is the
 	// match's submatch index pairs.
 	check func(t string, loc []int) strength
@@ -27,16 +29,16 @@ type matcher struct {
 func init() {
 	for i := range matchers {
 		m := &matchers[i]
-		if i < len(generatedNeeds) && generatedNeeds[i].src == m.re.src {
+		if i < len(generatedNeeds) && generatedNeeds[i].src == m.re.String() {
 			m.need, m.needASCII = generatedNeeds[i].need, generatedNeeds[i].ascii
 			continue
 		}
-		m.need = needOf(m.re.src, false)
-		m.needASCII = needOf(m.re.src, true)
+		m.need = needOf(m.re.String(), false)
+		m.needASCII = needOf(m.re.String(), true)
 	}
 }
 
-func re(s string) *lazyRE { return lazy(`(?i)` + s) }
+func re(s string) *lazyre.Regexp { return lazyre.New(`(?i)` + s) }
 
 // group returns submatch g of loc in t ("" when it did not take part).
 func group(t string, loc []int, g int) string {
