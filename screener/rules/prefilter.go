@@ -852,26 +852,34 @@ type compiledNeed struct {
 
 // newScanner builds the scanner of a set of patterns.
 func newScanner(pats []*pattern) *scanner {
-	sc := &scanner{needs: map[*pattern]*compiledNeed{}}
+	sc := &scanner{needs: make(map[*pattern]*compiledNeed, len(pats))}
+	// A token is found by its literal, then among the literal's few
+	// variants (hashing whole tokens, byte sets and all, cost a third of
+	// building the kernel pack's scanner).
 	litID := map[string]int{}
-	tokID := map[token]int{}
 	var lits []string
 	ids := func(cls [][]token) [][]int {
 		out := make([][]int, len(cls))
 		for i, cl := range cls {
+			out[i] = make([]int, 0, len(cl))
 			for _, t := range cl {
-				id, ok := tokID[t]
+				li, ok := litID[t.lit]
 				if !ok {
+					li = len(lits)
+					litID[t.lit] = li
+					lits = append(lits, t.lit)
+					sc.variants = append(sc.variants, nil)
+				}
+				id := -1
+				for _, v := range sc.variants[li] {
+					if v.left == t.left && v.right == t.right {
+						id = v.id
+						break
+					}
+				}
+				if id < 0 {
 					id = sc.ntok
 					sc.ntok++
-					tokID[t] = id
-					li, ok := litID[t.lit]
-					if !ok {
-						li = len(lits)
-						litID[t.lit] = li
-						lits = append(lits, t.lit)
-						sc.variants = append(sc.variants, nil)
-					}
 					sc.variants[li] = append(sc.variants[li], tokenVariant{id: id, left: t.left, right: t.right})
 				}
 				out[i] = append(out[i], id)
