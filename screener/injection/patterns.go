@@ -20,6 +20,9 @@ type matcher struct {
 	// need is what every match contains (see needOf), in any text and in
 	// ASCII text; set at start.
 	need, needASCII need
+	// gate, when not nil, rules out windows where no match can start
+	// (see gate.go); set at start.
+	gate *gate
 }
 
 // init sets each matcher's need from the table go generate wrote
