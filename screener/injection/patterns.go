@@ -32,6 +32,7 @@ type matcher struct {
 func init() {
 	for i := range matchers {
 		m := &matchers[i]
+		m.gate = newGate(m.re.String())
 		if i < len(generatedNeeds) && generatedNeeds[i].src == m.re.String() {
 			m.need, m.needASCII = generatedNeeds[i].need, generatedNeeds[i].ascii
 			continue
