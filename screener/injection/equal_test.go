@@ -155,8 +155,8 @@ func TestGateExact(t *testing.T) {
 // match's start depend on the rune before it, to their patterns on every
 // window of short texts.
 func TestGateContext(t *testing.T) {
-	pats := []string{`\b-x`, `(?i)\bkeep\s+it`, `(?m)^\s*end$`, `(?:^|[.:])\s*ai:`, `\Bx`, `(?i)(?:^|\b)set\b`, `\s*^y`}
-	texts := []string{"a-x -x", "\u212Aeep it; KEEP it", "x\n  end\nend", "ai: x. ai:", "xx x", "reset set Set", "é-x", " \ny"}
+	pats := []string{`\b-x`, `(?i)\bkeep\s+it`, `(?m)^\s*end$`, `(?:^|[.:])\s*ai:`, `\Bx`, `(?i)(?:^|\b)set\b`, `\s*^y`, `(?i)\b(?:mar\w|set|class|classify)\s+it`, `(?i)\b(?:ask|set|class|classify)\s+it`}
+	texts := []string{"a-x -x", "\u212Aeep it; KEEP it", "x\n  end\nend", "ai: x. ai:", "xx x", "reset set Set", "é-x", " \ny", "MARK it maR\u212A it", "classify it, class it, classifyit, \u017Fet it", "as\u212A it"}
 	for _, src := range pats {
 		g := newGate(src)
 		re := regexp.MustCompile(src)

@@ -38,6 +38,12 @@ type gate struct {
 	// atStart: a match may start at the window's start whatever its byte
 	// (\A); atLine: at the start of any line in it (multi-line ^).
 	atStart, atLine bool
+	// words, when not nil, are the ASCII words (lower case) that every
+	// match opens with, whole: a match starting at an ASCII word that is
+	// followed by an ASCII byte or the window's end opens with one of
+	// them; maxWord is the longest.
+	words   map[string]bool
+	maxWord int
 	// at0 is the pattern anchored at the start of its input; at1 is it
 	// anchored after the first rune of its input, which gives the
 	// assertions their context.
@@ -66,6 +72,7 @@ func (g *gate) init() {
 	if !ok || empty {
 		return
 	}
+	g.words, g.maxWord = openingWords(rest)
 	g.at0 = lazyre.New(`\A(?:` + src + `)`)
 	g.at1 = lazyre.New(`\A(?s:.)(?:` + src + `)`)
 	g.ok = true
@@ -145,6 +152,44 @@ func (g *gate) addFirst(re *syntax.Regexp) (empty, ok bool) {
 	return false, false // any character, or an operator not read here
 }
 
+// openingWords returns the words every match of re (read after a \b)
+// opens with, when re opens with one of a few ASCII words (in ASCII text,
+// see exact) and what follows cannot start with an ASCII word byte: then
+// the word is the whole run of word bytes at the match's start. It
+// returns nil otherwise.
+func openingWords(re *syntax.Regexp) (map[string]bool, int) {
+	if re.Op != syntax.OpConcat || len(re.Sub) < 2 {
+		return nil, 0
+	}
+	set := exact(re.Sub[0], true)
+	if len(set) == 0 {
+		return nil, 0
+	}
+	var next gate
+	if empty, ok := next.addFirst(&syntax.Regexp{Op: syntax.OpConcat, Sub: re.Sub[1:]}); empty || !ok || next.atStart || next.atLine {
+		return nil, 0
+	}
+	for c := range next.first {
+		if next.first[c] && isASCIIWord(byte(c)) {
+			return nil, 0
+		}
+	}
+	words, longest := map[string]bool{}, 0
+	for _, w := range set {
+		if w == "" {
+			return nil, 0
+		}
+		for i := 0; i < len(w); i++ {
+			if !isASCIIWord(w[i]) {
+				return nil, 0
+			}
+		}
+		words[w] = true
+		longest = max(longest, len(w))
+	}
+	return words, longest
+}
+
 // addRune adds r, and when fold its case variants, to the first set.
 func (g *gate) addRune(r rune, fold bool) {
 	add := func(r rune) {
@@ -183,6 +228,9 @@ func (g *gate) mayMatch(t string, s, e int) bool {
 			if g.boundary && (q > s && isASCIIWord(t[q-1])) == isASCIIWord(c) {
 				continue // no word boundary at q
 			}
+			if g.words != nil && g.boundary && isASCIIWord(c) && !g.opensWithWord(t[q:e]) {
+				continue
+			}
 		}
 		if q == s {
 			if g.at0.MatchString(t[q:e]) {
@@ -202,4 +250,30 @@ func (g *gate) mayMatch(t string, s, e int) bool {
 // letter, digit or underscore (any other byte is not).
 func isASCIIWord(c byte) bool {
 	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+// opensWithWord reports whether a match may start at the start of t, an
+// ASCII word byte, by the gate's opening words: false when the run of
+// ASCII word bytes there, followed by an ASCII byte or the end of t, is
+// not one of them.
+func (g *gate) opensWithWord(t string) bool {
+	var buf [32]byte
+	j := 0
+	for j < len(t) && isASCIIWord(t[j]) {
+		j++
+	}
+	if j < len(t) && t[j] >= utf8.RuneSelf {
+		return true // the word may go on in a rune that folds to ASCII
+	}
+	if j > g.maxWord || j > len(buf) {
+		return false
+	}
+	for i := range j {
+		c := t[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return g.words[string(buf[:j])]
 }
