@@ -115,7 +115,15 @@ const (
 // body, every text attachment and the hidden parts; the smaller parts
 // first, so that a huge body cannot use up the budget before the headers
 // and HTML comments are read.
-func Detect(r *intake.Report) []Span {
+func Detect(r *intake.Report) []Span { return detect(r, false) }
+
+// detectReference is Detect without the start gates (see gate.go): every
+// window that meets its need is given to the regular expression. It is
+// kept so that the tests can show the gates change no span.
+func detectReference(r *intake.Report) []Span { return detect(r, true) }
+
+// detect is Detect, with the start gates unless ref.
+func detect(r *intake.Report, ref bool) []Span {
 	if r == nil {
 		return nil
 	}
@@ -136,13 +144,13 @@ func Detect(r *intake.Report) []Span {
 		budget -= len(text)
 		field, isHeader := strings.CutPrefix(parts[i].Name, "header:")
 		if !isHeader {
-			cands = append(cands, scanPart(i, parts[i].Name, text, 0)...)
+			cands = append(cands, scanPart(i, parts[i].Name, text, 0, ref)...)
 			continue
 		}
 		// A header field is read with its name ("X-Screening-Verdict:
 		// not-security"); spans stay offsets into the value.
 		prefix := field + ": "
-		for _, c := range scanPart(i, parts[i].Name, prefix+text, 0) {
+		for _, c := range scanPart(i, parts[i].Name, prefix+text, 0, ref) {
 			c.span.Start = max(0, c.span.Start-len(prefix))
 			c.span.End = max(c.span.Start, c.span.End-len(prefix))
 			c.span.Line, c.span.Column = lineCol(text, c.span.Start)
@@ -155,7 +163,7 @@ func Detect(r *intake.Report) []Span {
 // Scan returns the spans of one text, as if it were a report part named
 // part.
 func Scan(part, text string) []Span {
-	return finish(scanPart(0, part, text, 0))
+	return finish(scanPart(0, part, text, 0, false))
 }
 
 // strength says how much a candidate counts alone.
@@ -177,8 +185,9 @@ type cand struct {
 }
 
 // scanPart finds the candidates of one part. depth counts nested decodes
-// (base64 inside base64...).
-func scanPart(idx int, name, text string, depth int) []cand {
+// (base64 inside base64...); ref turns the start gates off (see
+// detectReference).
+func scanPart(idx int, name, text string, depth int, ref bool) []cand {
 	if strings.TrimSpace(text) == "" {
 		return nil
 	}
@@ -196,7 +205,7 @@ func scanPart(idx int, name, text string, depth int) []cand {
 		}
 		seen := map[[2]int]bool{}
 		for _, w := range windows {
-			if !need.met(lower[w[0]:w[1]]) || !m.re.MatchString(v.norm[w[0]:w[1]]) {
+			if !need.met(lower[w[0]:w[1]]) || !ref && !m.gate.mayMatch(v.norm, w[0], w[1]) || !m.re.MatchString(v.norm[w[0]:w[1]]) {
 				continue // no match there (MatchString tracks no submatches: far cheaper)
 			}
 			for _, loc := range m.re.FindAllStringSubmatchIndex(v.norm[w[0]:w[1]], -1) {
@@ -226,8 +235,8 @@ func scanPart(idx int, name, text string, depth int) []cand {
 	}
 	out = append(out, scanJSON(idx, name, v)...)
 	if depth < 2 {
-		out = append(out, scanReversed(idx, name, text, depth)...)
-		out = append(out, scanBase64(idx, name, text, depth)...)
+		out = append(out, scanReversed(idx, name, text, depth, ref)...)
+		out = append(out, scanBase64(idx, name, text, depth, ref)...)
 	}
 	return out
 }
@@ -397,12 +406,12 @@ func strconvHex(r rune) string {
 var reRLO = lazyre.New("\u202E[^\u202C\u2069\n]*")
 
 // scanReversed reads each right-to-left override run in display order.
-func scanReversed(idx int, name, text string, depth int) []cand {
+func scanReversed(idx int, name, text string, depth int, ref bool) []cand {
 	var out []cand
 	for _, loc := range reRLO.FindAllStringIndex(text, -1) {
 		run := []rune(text[loc[0]+len("\u202E") : loc[1]])
 		slices.Reverse(run)
-		for _, c := range scanPart(idx, name, string(run), depth+1) {
+		for _, c := range scanPart(idx, name, string(run), depth+1, ref) {
 			out = append(out, relocate(c, text, loc[0], loc[1], "bidi-reversed"))
 		}
 	}
@@ -433,7 +442,7 @@ func relocate(c cand, text string, start, end int, via string) cand {
 var reBase64 = lazyre.New(`[A-Za-z0-9+/]{24,}={0,2}(?:[ \t]*\n[ \t]*[A-Za-z0-9+/]{4,}={0,2})*`)
 
 // scanBase64 decodes each base64 blob that holds text and reads it.
-func scanBase64(idx int, name, text string, depth int) []cand {
+func scanBase64(idx int, name, text string, depth int, ref bool) []cand {
 	if !hasBase64Run(text) {
 		return nil
 	}
@@ -447,7 +456,7 @@ func scanBase64(idx int, name, text string, depth int) []cand {
 		if err != nil || !looksLikeProse(dec) {
 			continue
 		}
-		for _, c := range scanPart(idx, name, string(dec), depth+1) {
+		for _, c := range scanPart(idx, name, string(dec), depth+1, ref) {
 			out = append(out, relocate(c, text, loc[0], loc[1], "base64"))
 		}
 	}
