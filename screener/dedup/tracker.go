@@ -37,7 +37,8 @@ type Earlier struct {
 	// Result is its result as recorded.
 	Result screener.Result
 	// LabelVerdict and LabelCategory are the team's label, when recorded.
-	LabelVerdict, LabelCategory string
+	LabelVerdict  threatmodel.Verdict
+	LabelCategory string
 	// Seen is when it was last screened; FirstSeen when first.
 	Seen, FirstSeen time.Time
 }
@@ -298,7 +299,7 @@ func (t *Tracker) Check(ctx context.Context, seq int, r *intake.Report) []screen
 			default:
 				cands = append(cands, candidate{fp: x.Fingerprint, earlier: x, firstSeen: x.FirstSeen, dup: screener.DuplicateOf{
 					ID: x.ID, HistoryID: x.HistoryID, Subject: x.Subject, Seen: x.Seen,
-					Label:   threatmodel.Label{Verdict: cmp.Or(threatmodel.Verdict(x.LabelVerdict), x.Result.Verdict), Category: cmp.Or(x.LabelCategory, x.Result.Category)},
+					Label:   threatmodel.Label{Verdict: cmp.Or(x.LabelVerdict, x.Result.Verdict), Category: cmp.Or(x.LabelCategory, x.Result.Category)},
 					Labeled: x.LabelVerdict != ""}})
 			}
 		}
@@ -492,7 +493,7 @@ func (t *Tracker) Prior(ctx context.Context, d screener.DuplicateOf) (screener.P
 	}
 	p := screener.Prior{Result: trim(x.Result)}
 	if x.LabelVerdict != "" {
-		p.Result.Label, p.Labeled = threatmodel.Label{Verdict: threatmodel.Verdict(x.LabelVerdict), Category: x.LabelCategory}, true
+		p.Result.Label, p.Labeled = threatmodel.Label{Verdict: x.LabelVerdict, Category: x.LabelCategory}, true
 	} else if !decided(&x.Result) {
 		return screener.Prior{}, false
 	}
