@@ -61,6 +61,10 @@ func ratio(num, den int) Num {
 // Pair is one report's true label and one predictor's answer for it. Pred
 // is empty when the predictor gave no answer (an error), which counts as
 // wrong. Confidence is the predictor's confidence in Pred, in [0,1].
+//
+// True and Pred are plain strings on purpose: the same metrics score both
+// levels of the taxonomy, verdicts and category ids (which are strings
+// everywhere), so a Pair holds a label of either level.
 type Pair struct {
 	// ID names the report.
 	ID string `json:"id"`

@@ -181,7 +181,7 @@ func testPredictionIsConsistent(t *testing.T, algo string) {
 		}
 	}
 	assert.InDelta(t, 1, sum, 1e-3)
-	assert.Equal(t, string(p.Verdict), p.Verdicts[0].Verdict)
+	assert.Equal(t, p.Verdict, p.Verdicts[0].Verdict)
 	assert.Equal(t, p.Confidence, p.Verdicts[0].Prob)
 	require.NoError(t, threatmodel.Kernel().Check(threatmodel.Verdict(p.Verdict), p.Category))
 	for i := 1; i < len(p.Evidence); i++ {
