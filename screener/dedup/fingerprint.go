@@ -41,12 +41,6 @@ func Of(r *intake.Report) Fingerprint {
 	}
 }
 
-// OfText computes the fingerprint of free text (a search query, a file that
-// is not a message).
-func OfText(text string) Fingerprint {
-	return Of(&intake.Report{Body: text})
-}
-
 // Keys returns the fingerprint's index keys: the content hash's, one per
 // LSH band, one per signal.
 func (f Fingerprint) Keys() []uint64 {

@@ -553,9 +553,6 @@ func (m *Model) Overlap(hashes []string) int {
 	return n
 }
 
-// TrainedOn reports whether the model saw any of the given report hashes.
-func (m *Model) TrainedOn(hashes []string) bool { return m.Overlap(hashes) > 0 }
-
 // Name names the model by its kind and the first 12 hex digits of its
 // training fingerprint, e.g. "logreg@3f2a9c0d51be".
 func (m *Model) Name() string {

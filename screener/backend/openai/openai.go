@@ -137,9 +137,9 @@ func (c *Client) Model() string { return c.cfg.Model }
 // BaseURL returns the API root the client sends to.
 func (c *Client) BaseURL() string { return c.cfg.BaseURL }
 
-// StructuredOutput names the response_format the client currently sends:
+// structuredOutput names the response_format the client currently sends:
 // "json_schema", "json_object" after a fallback, or "none".
-func (c *Client) StructuredOutput() string { return levelNames[c.level.Load()] }
+func (c *Client) structuredOutput() string { return levelNames[c.level.Load()] }
 
 // Complete sends one chat-completion request. A rejected response_format
 // steps down and resends within this call; everything else (retries, rate

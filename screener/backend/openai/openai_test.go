@@ -124,7 +124,7 @@ func TestCompleteSendsSchemaTemperatureSeedAndKey(t *testing.T) {
 	var want any
 	require.NoError(t, json.Unmarshal(testSchema, &want))
 	assert.Equal(t, want, js["schema"])
-	assert.Equal(t, "json_schema", c.StructuredOutput())
+	assert.Equal(t, "json_schema", c.structuredOutput())
 }
 
 func TestNonZeroTemperatureIsSentAsIs(t *testing.T) {
@@ -161,7 +161,7 @@ func TestJSONSchemaRejectedFallsBackToJSONObjectAndRemembers(t *testing.T) {
 	rep, err := c.Complete(context.Background(), testRequest())
 	require.NoError(t, err)
 	assert.Equal(t, `{"verdict":"x"}`, rep.Content)
-	assert.Equal(t, "json_object", c.StructuredOutput())
+	assert.Equal(t, "json_object", c.structuredOutput())
 	assert.Equal(t, 2, rep.Usage.Attempts, "the resend is an HTTP attempt")
 	assert.Contains(t, logs.String(), "json_object")
 
@@ -191,7 +191,7 @@ func TestOtherBadRequestIsNotAFallback(t *testing.T) {
 	assert.Contains(t, err.Error(), "maximum context length")
 	assert.False(t, backend.IsRetryable(err))
 	assert.Len(t, f.Requests(), 1)
-	assert.Equal(t, "json_schema", c.StructuredOutput())
+	assert.Equal(t, "json_schema", c.structuredOutput())
 }
 
 func TestTooManyRequestsCarriesRetryAfter(t *testing.T) {
