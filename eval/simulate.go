@@ -78,6 +78,13 @@ func (s SimulateSpec) String() string {
 // depend only on the labels, the report id and the seed, never on the order
 // or concurrency of calls. It never touches the network; its usage has no
 // tokens and the latency of the call.
+//
+// Simulated is a backend.Backend, not a screener.Classifier, on purpose:
+// it marshals its answer to JSON and the screener's LLM adapter renders
+// the prompt, parses, validates and (when needed) repairs that answer as
+// it does a real model's. A measured policy then runs through the very
+// path a model's answers take, and eval exercises that adapter on every
+// corpus report without a server.
 type Simulated struct {
 	spec    SimulateSpec
 	tm      *threatmodel.Model
