@@ -166,13 +166,13 @@ func better(a, b Match) int {
 // whose verdict is earlier: exact duplicates and near-duplicates at
 // ReuseAt always, a crash, title or CVE match when the earlier verdict is
 // security.
-func (o Options) Reusable(m Match, earlier string) bool {
+func (o Options) Reusable(m Match, earlier threatmodel.Verdict) bool {
 	o = o.withDefaults()
 	switch {
 	case m.Signal == SignalExact, m.Similarity >= o.ReuseAt:
 		return true
 	case m.Signal == SignalCrash, m.Signal == SignalTitle, m.Signal == SignalCVE:
-		return earlier == string(threatmodel.Security)
+		return earlier == threatmodel.Security
 	}
 	return false
 }

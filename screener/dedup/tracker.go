@@ -446,7 +446,7 @@ func (t *Tracker) release(e *entry) {
 // one was asked (not model-failed or cancelled), or labeled by the team.
 func (t *Tracker) Prior(ctx context.Context, d screener.DuplicateOf) (screener.Prior, bool) {
 	m := Match{Signal: d.Signal, Evidence: d.Evidence, Similarity: d.Similarity}
-	if !t.opt.Reusable(m, "security") {
+	if !t.opt.Reusable(m, threatmodel.Security) {
 		return screener.Prior{}, false // not reusable whatever the earlier verdict
 	}
 	if d.Batch > 0 {
@@ -464,7 +464,7 @@ func (t *Tracker) Prior(ctx context.Context, d screener.DuplicateOf) (screener.P
 		}
 		t.mu.Unlock()
 		if e == nil {
-			if !found || !g.Decided || !t.opt.Reusable(m, string(g.Result.Verdict)) {
+			if !found || !g.Decided || !t.opt.Reusable(m, g.Result.Verdict) {
 				return screener.Prior{}, false
 			}
 			return screener.Prior{Result: g.Result}, true
@@ -474,7 +474,7 @@ func (t *Tracker) Prior(ctx context.Context, d screener.DuplicateOf) (screener.P
 		case <-ctx.Done():
 			return screener.Prior{}, false
 		}
-		if !e.decided || !t.opt.Reusable(m, string(e.result.Verdict)) {
+		if !e.decided || !t.opt.Reusable(m, e.result.Verdict) {
 			return screener.Prior{}, false
 		}
 		return screener.Prior{Result: e.result}, true
@@ -497,7 +497,7 @@ func (t *Tracker) Prior(ctx context.Context, d screener.DuplicateOf) (screener.P
 	} else if !decided(&x.Result) {
 		return screener.Prior{}, false
 	}
-	if !t.opt.Reusable(m, string(p.Result.Verdict)) {
+	if !t.opt.Reusable(m, p.Result.Verdict) {
 		return screener.Prior{}, false
 	}
 	return p, true
