@@ -3,10 +3,15 @@ package eval
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 
 	"github.com/secscreen/secscreen/corpus"
+	"github.com/secscreen/secscreen/internal/atomicfile"
 	"github.com/secscreen/secscreen/screener"
 	"github.com/secscreen/secscreen/screener/backend/baseline"
 	"github.com/secscreen/secscreen/screener/intake"
@@ -33,6 +38,9 @@ type FoldTrainerOptions struct {
 	// CacheDir keeps the trained models (baseline.TrainCache) when it and
 	// Fingerprint are set.
 	CacheDir, Fingerprint string
+	// RefitCacheDir keeps each fold's refitted rules' weights when it and
+	// Fingerprint are set.
+	RefitCacheDir string
 	// EvalCacheDir keeps each fold's rules evaluations, under a key that
 	// names Fingerprint, the fitted weights and the reports they were
 	// fitted on, when it and Fingerprint are set.
@@ -56,26 +64,32 @@ func FoldTrainer(o FoldTrainerOptions) Trainer {
 	opt.ThreatModel = tm
 	base := o.Base
 	base.EvalCache = nil
-	evaluate := memoEvaluate(eng)
+	// Training reads findings and facts only, which the weights do not
+	// change: the evaluations by the shipped weights (cached when a cache
+	// is on) serve every fold.
+	evaluate := memoEvaluate(func(r *intake.Report) rules.Evaluation { return o.Base.EvalCache.Evaluate(r, eng) })
 	models := &baseline.TrainCache{Dir: o.CacheDir, Fingerprint: o.Fingerprint}
 	return func(ctx context.Context, train []corpus.LabeledReport) (*screener.Screener, error) {
 		rex := make([]rules.Example, len(train))
 		for i, lr := range train {
 			rex[i] = rules.Example{ID: lr.Label.ID, Report: lr.Report, Category: lr.Label.Category}
 		}
-		feng, fit, err := eng.Refit(ctx, rex, rules.FitOptions{Seed: rules.DefaultSeed, Evaluate: evaluate})
+		fitOpt := rules.FitOptions{Seed: rules.DefaultSeed, Evaluate: evaluate}
+		// The fit depends on its examples and their order.
+		order := sha256.New()
+		for _, x := range rex {
+			fmt.Fprintf(order, "%s\x00", x.ID)
+		}
+		corpusFP := rules.CorpusFingerprint(rex)
+		key := fmt.Sprintf("%s\x00refit %s %x", o.Fingerprint, corpusFP, order.Sum(nil))
+		feng, err := refitCached(ctx, eng, rex, fitOpt, o.RefitCacheDir, o.Fingerprint, key)
 		if err != nil {
 			return nil, err
 		}
 		cfg := base
 		cfg.Rules = feng
 		if o.EvalCacheDir != "" && o.Fingerprint != "" {
-			// The fit depends on its examples and their order.
-			order := sha256.New()
-			for _, x := range rex {
-				fmt.Fprintf(order, "%s\x00", x.ID)
-			}
-			cfg.EvalCache = screener.NewEvalCache(o.EvalCacheDir, fmt.Sprintf("%s\x00refit %s %x", o.Fingerprint, fit.Weights.Corpus.Fingerprint, order.Sum(nil)))
+			cfg.EvalCache = screener.NewEvalCache(o.EvalCacheDir, key)
 		}
 		if o.RulesOnly {
 			return screener.New(cfg)
@@ -101,10 +115,45 @@ func FoldTrainer(o FoldTrainerOptions) Trainer {
 	}
 }
 
-// memoEvaluate returns eng's evaluation of a report, computed once per
+// refitCached is eng.Refit on examples, or the engine with the weights the
+// same refit produced in an earlier run, kept in dir under key (which must
+// name the rules in force, the examples and their order): refitting the
+// rules was nine tenths of a warm `eval --folds` re-run's CPU. With an
+// empty dir or fingerprint nothing is kept; a refit that cannot be kept is
+// still returned.
+func refitCached(ctx context.Context, eng *rules.Engine, examples []rules.Example, opt rules.FitOptions, dir, fingerprint, key string) (*rules.Engine, error) {
+	if dir == "" || fingerprint == "" {
+		feng, _, err := eng.Refit(ctx, examples, opt)
+		return feng, err
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "secscreen-refit/v1\x00%s\x00", key)
+	if err := json.NewEncoder(h).Encode(opt); err != nil {
+		return nil, fmt.Errorf("refit cache key: %w", err)
+	}
+	path := filepath.Join(dir, hex.EncodeToString(h.Sum(nil))+".json")
+	if data, err := os.ReadFile(path); err == nil {
+		var w rules.Weights
+		if json.Unmarshal(data, &w) == nil {
+			if feng, err := eng.WithWeights(&w); err == nil {
+				return feng, nil
+			}
+		}
+	}
+	feng, fit, err := eng.Refit(ctx, examples, opt)
+	if err != nil {
+		return nil, err
+	}
+	if data, err := json.Marshal(fit.Weights); err == nil && os.MkdirAll(dir, 0o700) == nil {
+		_ = atomicfile.WriteFile(path, data, 0o600) // a refit not kept is done again next time
+	}
+	return feng, nil
+}
+
+// memoEvaluate returns evaluate's result for a report, computed once per
 // report (by identity) and shared by every fold's training. It is safe for
 // concurrent use.
-func memoEvaluate(eng *rules.Engine) func(*intake.Report) rules.Evaluation {
+func memoEvaluate(evaluate func(*intake.Report) rules.Evaluation) func(*intake.Report) rules.Evaluation {
 	var mu sync.Mutex
 	memo := map[*intake.Report]rules.Evaluation{}
 	return func(r *intake.Report) rules.Evaluation {
@@ -114,7 +163,7 @@ func memoEvaluate(eng *rules.Engine) func(*intake.Report) rules.Evaluation {
 		if ok {
 			return ev
 		}
-		ev = eng.Evaluate(r)
+		ev = evaluate(r)
 		mu.Lock()
 		memo[r] = ev
 		mu.Unlock()

@@ -378,6 +378,7 @@ func foldTrainer(c *cli.Context, s config.Settings, crp *corpus.Corpus, sim *eva
 	if mb.evalCache != nil {
 		o.Fingerprint = rulesFingerprint(c)
 		o.EvalCacheDir = filepath.Join(mb.CacheDir, "rules")
+		o.RefitCacheDir = filepath.Join(mb.CacheDir, "refit")
 		if !o.RulesOnly {
 			o.CacheDir = filepath.Join(mb.CacheDir, "baseline")
 		}

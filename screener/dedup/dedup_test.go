@@ -205,3 +205,21 @@ func TestKeysShareABandForNearDuplicates(t *testing.T) {
 	}
 	assert.Greater(t, shared, 10, "near-duplicates share many LSH bands")
 }
+
+// A report longer than MaxSignedBytes is signed by its head, so that its
+// cost is bounded, while the exact hash still tells two tails apart.
+func TestLongReportsAreSignedByTheirHead(t *testing.T) {
+	var b strings.Builder
+	for i := 0; b.Len() < MaxSignedBytes+1000; i++ {
+		fmt.Fprintf(&b, "line %d of a long trace in drivers/net/foo.c\n", i)
+	}
+	head := b.String()
+	long1 := head + strings.Repeat("tail one differs here\n", 20000)
+	long2 := head + strings.Repeat("tail two is not the same\n", 20000)
+	f1, f2 := Of(&intake.Report{Body: long1}), Of(&intake.Report{Body: long2})
+	assert.NotEqual(t, f1.Hash, f2.Hash, "the exact hash reads the whole text")
+	assert.Equal(t, f1.Sig, f2.Sig, "the signature reads only the head")
+	assert.Equal(t, f1.Signals, f2.Signals)
+	short := Of(&intake.Report{Body: "a short report about drivers/net/foo.c\n"})
+	assert.Equal(t, short.Sig, Sign(Tokens(Canonical(Text(&intake.Report{Body: "a short report about drivers/net/foo.c\n"})))), "a short report is signed whole")
+}

@@ -15,6 +15,7 @@ package dedup
 import (
 	"cmp"
 	"slices"
+	"strings"
 
 	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/threatmodel"
@@ -30,15 +31,36 @@ type Fingerprint struct {
 	Signals []Signal `json:"signals"`
 }
 
+// MaxSignedBytes bounds the text a fingerprint's MinHash signature and
+// same-bug signals read: 256 KiB, as the rules read of each part. A report
+// longer than that (a 10 MB log pasted into a mail) is compared by its
+// first 256 KiB, which is where a report's own words are, so duplicate
+// detection stays linear in what it reads and bounded per report; the
+// exact-duplicate hash still covers the whole text.
+const MaxSignedBytes = 256 << 10
+
 // Of computes a report's fingerprint.
 func Of(r *intake.Report) Fingerprint {
 	text := Text(r)
 	canon := Canonical(text)
 	return Fingerprint{
 		Hash:    hashCanonical(canon),
-		Sig:     Sign(Tokens(canon)),
-		Signals: Signals(r.Subject, text),
+		Sig:     Sign(Tokens(head(canon, MaxSignedBytes))),
+		Signals: Signals(r.Subject, head(text, MaxSignedBytes)),
 	}
+}
+
+// head returns s cut to at most n bytes at the last line break or space
+// before the cut, so that no token or line is read half.
+func head(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n]
+	if i := strings.LastIndexAny(s, "\n "); i > 0 {
+		s = s[:i]
+	}
+	return s
 }
 
 // Keys returns the fingerprint's index keys: the content hash's, one per

@@ -3,19 +3,19 @@ package dedup
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/secscreen/secscreen/internal/lazyre"
 	"github.com/secscreen/secscreen/screener/intake"
 )
 
 // subjectTags strips what mailers and tools put before a subject: Re:,
 // Fwd:, AW:, and bracketed tags such as [PATCH v2 1/3] or [syzbot].
-var subjectTags = regexp.MustCompile(`(?i)^\s*(?:(?:re|fwd?|aw|sv|antw)\s*(?:\[\d+\])?\s*:\s*|\[[^\]]{0,60}\]\s*)+`)
+var subjectTags = lazyre.New(`(?i)^\s*(?:(?:re|fwd?|aw|sv|antw)\s*(?:\[\d+\])?\s*:\s*|\[[^\]]{0,60}\]\s*)+`)
 
 // Subject returns a subject without its reply prefixes and bracketed tags.
 func Subject(s string) string {
@@ -42,7 +42,7 @@ func Text(r *intake.Report) string {
 }
 
 // attribution matches the line a mailer writes above a quote.
-var attribution = regexp.MustCompile(`(?i)^\s*(?:on\b.{0,200}\bwrote:|.{0,120}\b(?:wrote|writes|schrieb|a écrit):)\s*$`)
+var attribution = lazyre.New(`(?i)^\s*(?:on\b.{0,200}\bwrote:|.{0,120}\b(?:wrote|writes|schrieb|a écrit):)\s*$`)
 
 // mayAttribute is a cheap test that attribution may match line: it needs
 // a colon and one of its verbs. The verbs are checked in ASCII lower case,

@@ -1,9 +1,10 @@
 package dedup
 
 import (
-	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/secscreen/secscreen/internal/lazyre"
 )
 
 // The kinds of evidence that two reports are about the same bug, strongest
@@ -52,32 +53,32 @@ func (s Signal) key() uint64 {
 
 // logPrefix is what a kernel log puts before a message: a level, a
 // timestamp, a task or CPU id, a syslog "kernel:".
-var logPrefix = regexp.MustCompile(`^\s*(?:<\d>)?(?:\[\s*\d+\.\d+\])?\s*(?:\[\s*[TC]\d+\])?\s*(?:\S+ kernel:\s*)?(?:kernel:\s*)?`)
+var logPrefix = lazyre.New(`^\s*(?:<\d>)?(?:\[\s*\d+\.\d+\])?\s*(?:\[\s*[TC]\d+\])?\s*(?:\S+ kernel:\s*)?(?:kernel:\s*)?`)
 
 // crashHeads recognise the first line of a crash or sanitizer report; typ
 // is the bug type, fn the culprit when the line names it.
-var crashHeads = []*regexp.Regexp{
-	regexp.MustCompile(`^BUG: (?P<typ>K(?:ASAN|MSAN|CSAN|FENCE): [\w-]+(?: (?:[Rr]ead|[Ww]rite))?) in (?P<fn>[A-Za-z_][\w.]*)`),
-	regexp.MustCompile(`^(?P<typ>UBSAN: [\w-]+(?: [\w-]+)?) in (?P<fn>[\w./-]+?)(?::\d+)*\s*$`),
-	regexp.MustCompile(`^(?P<typ>WARNING): CPU: \d+ PID: \d+ at \S+ (?P<fn>[A-Za-z_][\w.]*)\+0x`),
-	regexp.MustCompile(`^(?P<typ>kernel BUG) at \S+`),
-	regexp.MustCompile(`^BUG: (?P<typ>kernel NULL pointer dereference|unable to handle page fault|unable to handle kernel paging request|unable to handle kernel NULL pointer dereference|sleeping function called from invalid context|scheduling while atomic|soft lockup|workqueue lockup|Bad page state|Bad page map|spinlock bad magic|stack guard page was hit|corrupted list|memory leak|KASAN: [\w-]+|KMSAN: [\w-]+|KFENCE: [\w-]+)`),
-	regexp.MustCompile(`^(?P<typ>general protection fault|stack segment|divide error|invalid opcode|Unable to handle kernel paging request|Unable to handle kernel NULL pointer dereference|Unable to handle kernel access to user memory)`),
-	regexp.MustCompile(`^WARNING: (?P<typ>possible circular locking dependency detected|possible recursive locking detected|suspicious RCU usage|inconsistent lock state|bad unlock balance detected|held lock freed)`),
-	regexp.MustCompile(`^(?P<typ>unreferenced object)`),
-	regexp.MustCompile(`^(?P<typ>list_(?:add|del) corruption|refcount_t: [\w-]+)`),
-	regexp.MustCompile(`^INFO: (?P<typ>task \S+ blocked for more than|rcu detected stall|rcu_\w+ detected stalls)`),
+var crashHeads = []*lazyre.Regexp{
+	lazyre.New(`^BUG: (?P<typ>K(?:ASAN|MSAN|CSAN|FENCE): [\w-]+(?: (?:[Rr]ead|[Ww]rite))?) in (?P<fn>[A-Za-z_][\w.]*)`),
+	lazyre.New(`^(?P<typ>UBSAN: [\w-]+(?: [\w-]+)?) in (?P<fn>[\w./-]+?)(?::\d+)*\s*$`),
+	lazyre.New(`^(?P<typ>WARNING): CPU: \d+ PID: \d+ at \S+ (?P<fn>[A-Za-z_][\w.]*)\+0x`),
+	lazyre.New(`^(?P<typ>kernel BUG) at \S+`),
+	lazyre.New(`^BUG: (?P<typ>kernel NULL pointer dereference|unable to handle page fault|unable to handle kernel paging request|unable to handle kernel NULL pointer dereference|sleeping function called from invalid context|scheduling while atomic|soft lockup|workqueue lockup|Bad page state|Bad page map|spinlock bad magic|stack guard page was hit|corrupted list|memory leak|KASAN: [\w-]+|KMSAN: [\w-]+|KFENCE: [\w-]+)`),
+	lazyre.New(`^(?P<typ>general protection fault|stack segment|divide error|invalid opcode|Unable to handle kernel paging request|Unable to handle kernel NULL pointer dereference|Unable to handle kernel access to user memory)`),
+	lazyre.New(`^WARNING: (?P<typ>possible circular locking dependency detected|possible recursive locking detected|suspicious RCU usage|inconsistent lock state|bad unlock balance detected|held lock freed)`),
+	lazyre.New(`^(?P<typ>unreferenced object)`),
+	lazyre.New(`^(?P<typ>list_(?:add|del) corruption|refcount_t: [\w-]+)`),
+	lazyre.New(`^INFO: (?P<typ>task \S+ blocked for more than|rcu detected stall|rcu_\w+ detected stalls)`),
 }
 
 // rip finds the faulting function in a register dump.
-var rip = regexp.MustCompile(`(?:RIP: \d{4}:|\bpc : |\bepc : |PC is at |NIP \[[0-9a-f]+\] )(?:\[<[0-9a-f]+>\] )?([A-Za-z_][\w.]*)\+0x`)
+var rip = lazyre.New(`(?:RIP: \d{4}:|\bpc : |\bepc : |PC is at |NIP \[[0-9a-f]+\] )(?:\[<[0-9a-f]+>\] )?([A-Za-z_][\w.]*)\+0x`)
 
 // frame is one call trace line: "func+0x1a/0x2b0" (optionally after an
 // address or "?"), or a symbolised "func path/file.c:123".
 var (
-	frameOffset = regexp.MustCompile(`^\s*(?:\[<[0-9a-f]+>\]\s*)?(\?\s+)?([A-Za-z_][\w.]*)\+0x[0-9a-f]+/0x[0-9a-f]+`)
-	frameSymbol = regexp.MustCompile(`^\s*([A-Za-z_][\w.]*) ((?:[\w-]+/)*[\w.-]+\.[chS]):\d+`)
-	traceStart  = regexp.MustCompile(`(?i)^\s*call trace:\s*$`)
+	frameOffset = lazyre.New(`^\s*(?:\[<[0-9a-f]+>\]\s*)?(\?\s+)?([A-Za-z_][\w.]*)\+0x[0-9a-f]+/0x[0-9a-f]+`)
+	frameSymbol = lazyre.New(`^\s*([A-Za-z_][\w.]*) ((?:[\w-]+/)*[\w.-]+\.[chS]):\d+`)
+	traceStart  = lazyre.New(`(?i)^\s*call trace:\s*$`)
 )
 
 // genericFrames are frames every crash of a kind shares (the reporting
@@ -296,14 +297,14 @@ func normalType(t string) string {
 // syzTitle reads a syzbot-style title from a subject: "KASAN:
 // slab-use-after-free Read in tcp_retransmit_timer", "WARNING in foo",
 // "general protection fault in bar".
-var syzTitle = regexp.MustCompile(`^(?P<typ>(?:KASAN|KMSAN|KCSAN|KFENCE|UBSAN): [\w-]+(?: (?:[Rr]ead|[Ww]rite))?|WARNING|BUG: [\w ,-]+?|kernel BUG|general protection fault|INFO: task hung|possible deadlock|memory leak|divide error|invalid opcode) in (?P<fn>[A-Za-z_][\w.]*)\s*$`)
+var syzTitle = lazyre.New(`^(?P<typ>(?:KASAN|KMSAN|KCSAN|KFENCE|UBSAN): [\w-]+(?: (?:[Rr]ead|[Ww]rite))?|WARNING|BUG: [\w ,-]+?|kernel BUG|general protection fault|INFO: task hung|possible deadlock|memory leak|divide error|invalid opcode) in (?P<fn>[A-Za-z_][\w.]*)\s*$`)
 
 var (
-	filePath = regexp.MustCompile(`\b((?:[A-Za-z0-9_-]+/)+[A-Za-z0-9_-]+\.[ch])\b`)
-	funcCall = regexp.MustCompile(`\b([A-Za-z_]\w{2,})\(\)`)
-	funcOff  = regexp.MustCompile(`\b([A-Za-z_][\w.]*)\+0x[0-9a-f]+`)
-	cveID    = regexp.MustCompile(`(?i)\bCVE-(\d{4})-(\d{4,7})\b`)
-	commitID = regexp.MustCompile(`(?i)(?:\bfixes:\s*|\bcommit\s+)([0-9a-f]{12,40})\b`)
+	filePath = lazyre.New(`\b((?:[A-Za-z0-9_-]+/)+[A-Za-z0-9_-]+\.[ch])\b`)
+	funcCall = lazyre.New(`\b([A-Za-z_]\w{2,})\(\)`)
+	funcOff  = lazyre.New(`\b([A-Za-z_][\w.]*)\+0x[0-9a-f]+`)
+	cveID    = lazyre.New(`(?i)\bCVE-(\d{4})-(\d{4,7})\b`)
+	commitID = lazyre.New(`(?i)(?:\bfixes:\s*|\bcommit\s+)([0-9a-f]{12,40})\b`)
 )
 
 // functionsIn returns the functions a line cites: "name()", a frame

@@ -50,12 +50,12 @@ package injection
 import (
 	"cmp"
 	"encoding/base64"
-	"regexp"
 	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/secscreen/secscreen/internal/lazyre"
 	"github.com/secscreen/secscreen/screener/intake"
 )
 
@@ -394,7 +394,7 @@ func strconvHex(r rune) string {
 
 // reRLO finds a run under a right-to-left override: it displays in the
 // reverse of the order a model reads it.
-var reRLO = regexp.MustCompile("\u202E[^\u202C\u2069\n]*")
+var reRLO = lazyre.New("\u202E[^\u202C\u2069\n]*")
 
 // scanReversed reads each right-to-left override run in display order.
 func scanReversed(idx int, name, text string, depth int) []cand {
@@ -430,7 +430,7 @@ func relocate(c cand, text string, start, end int, via string) cand {
 
 // reBase64 finds base64 blobs of at least 24 characters, possibly wrapped
 // over several lines.
-var reBase64 = regexp.MustCompile(`[A-Za-z0-9+/]{24,}={0,2}(?:[ \t]*\n[ \t]*[A-Za-z0-9+/]{4,}={0,2})*`)
+var reBase64 = lazyre.New(`[A-Za-z0-9+/]{24,}={0,2}(?:[ \t]*\n[ \t]*[A-Za-z0-9+/]{4,}={0,2})*`)
 
 // scanBase64 decodes each base64 blob that holds text and reads it.
 func scanBase64(idx int, name, text string, depth int) []cand {

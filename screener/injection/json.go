@@ -1,16 +1,17 @@
 package injection
 
 import (
-	"regexp"
 	"strings"
+
+	"github.com/secscreen/secscreen/internal/lazyre"
 )
 
 var (
 	// reJSONObject finds a flat JSON object (nested ones are read from the
 	// inside out).
-	reJSONObject = regexp.MustCompile(`\{[^{}]+\}`)
+	reJSONObject = lazyre.New(`\{[^{}]+\}`)
 	// reJSONPair finds a key and a scalar value.
-	reJSONPair = regexp.MustCompile(`"([A-Za-z_ -]{1,40})"\s*:\s*("(?:[^"\\\n]|\\.){0,200}"|-?[0-9][0-9.]*|true|false|null)`)
+	reJSONPair = lazyre.New(`"([A-Za-z_ -]{1,40})"\s*:\s*("(?:[^"\\\n]|\\.){0,200}"|-?[0-9][0-9.]*|true|false|null)`)
 )
 
 // answerKeys are the keys of a screening model's answer (prompts'
@@ -58,4 +59,4 @@ func scanJSON(idx int, name string, v *view) []cand {
 	return out
 }
 
-var reCatWhole = regexp.MustCompile(`(?i)^\s*` + catID + `\s*$`)
+var reCatWhole = lazyre.New(`(?i)^\s*` + catID + `\s*$`)

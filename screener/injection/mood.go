@@ -1,8 +1,9 @@
 package injection
 
 import (
-	"regexp"
 	"strings"
+
+	"github.com/secscreen/secscreen/internal/lazyre"
 )
 
 // clauseStart returns where the clause holding t[p] starts: after the
@@ -55,13 +56,13 @@ func clauseStart(t string, p int) int {
 }
 
 // reAuxBefore matches an auxiliary verb that ends the text before "then".
-var reAuxBefore = regexp.MustCompile(`(?i)\b(?:will|would|can|could|should|must|may|might|shall|does|did|do|to)$`)
+var reAuxBefore = lazyre.New(`(?i)\b(?:will|would|can|could|should|must|may|might|shall|does|did|do|to)$`)
 
 // reLead is what may open an imperative clause before its verb: nothing,
 // a politeness or sequence word, "you must", "we ask you to", "make sure
 // to", or an automated reader told what it must do ("automated systems
 // must", "AI assistants should").
-var reLead = regexp.MustCompile(`(?i)^[\s"'` + "`" + `*>~-]*(?:(?:` +
+var reLead = lazyre.New(`(?i)^[\s"'` + "`" + `*>~-]*(?:(?:` +
 	`please|kindly|just|simply|also|now|then|so|therefore|thus|hence|immediately|finally|instead|always|only|and|or|but|p\.\s?s\.?|ps|nb` +
 	`)[\s,]+|you\s+(?:\w+\s+)?(?:must|should|shall|will|need\s+to|have\s+to|are\s+to|are\s+(?:required|expected|instructed|asked|supposed)\s+to|can|may)\s+(?:now\s+|simply\s+|just\s+|also\s+|please\s+|only\s+)?` +
 	`|(?:i|we)\s+(?:need|want|ask|instruct|direct|request|require|expect|would\s+like)\s+you\s+to\s+` +
@@ -83,11 +84,11 @@ func imperativeAt(t string, p int) bool {
 
 // reMentionFrame marks a sentence that talks about text rather than
 // saying it: "the string", "phrases such as", "e.g.".
-var reMentionFrame = regexp.MustCompile(`(?i)\b(?:strings?|phrases?|text|words?|sentences?|patterns?|payloads?|examples?|injection|such\s+as|like|e\.g\.|i\.e\.|for\s+example|contains?|containing|matche[sd]|quoted?|literally|called|grep|regex)\b`)
+var reMentionFrame = lazyre.New(`(?i)\b(?:strings?|phrases?|text|words?|sentences?|patterns?|payloads?|examples?|injection|such\s+as|like|e\.g\.|i\.e\.|for\s+example|contains?|containing|matche[sd]|quoted?|literally|called|grep|regex)\b`)
 
 // reURLish finds URLs and host names, whose words ("example.com") frame
 // nothing.
-var reURLish = regexp.MustCompile(`\S*(?:://|www\.)\S*|\S+\.(?:com|org|net|io|dev|tw|[a-z]{2})\b\S*`)
+var reURLish = lazyre.New(`\S*(?:://|www\.)\S*|\S+\.(?:com|org|net|io|dev|tw|[a-z]{2})\b\S*`)
 
 // inMention reports whether norm[start:end] sits inside double quotes or
 // backticks in a sentence that frames it as a mention ("reports that

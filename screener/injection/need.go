@@ -2,7 +2,6 @@ package injection
 
 import (
 	"cmp"
-	"regexp"
 	"regexp/syntax"
 	"slices"
 	"strings"
@@ -23,10 +22,10 @@ type need [][]string
 // be worth it.
 const maxNeedSet = 64
 
-// needOf reads re's need: for any text, or (ascii) for ASCII text, where
-// k and s match only themselves in either case.
-func needOf(re *regexp.Regexp, ascii bool) need {
-	sre, err := syntax.Parse(re.String(), syntax.Perl)
+// needOf reads the need of the pattern src: for any text, or (ascii) for
+// ASCII text, where k and s match only themselves in either case.
+func needOf(src string, ascii bool) need {
+	sre, err := syntax.Parse(src, syntax.Perl)
 	if err != nil {
 		return nil
 	}

@@ -3,7 +3,6 @@ package injection
 import (
 	"context"
 	"math/rand/v2"
-	"regexp"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -74,10 +73,10 @@ func TestNeedOf(t *testing.T) {
 		{`(?i)(?:ok|yes){2}`, need{{"o", "ye"}}}, // k and s fold outside ASCII
 		{`(?i)modèle`, need{{"mod"}}},
 	} {
-		got := needOf(regexp.MustCompile(c.re), false)
+		got := needOf(c.re, false)
 		assert.Equal(t, c.want, got, c.re)
 	}
-	assert.Equal(t, need{{"ignore previous instructions"}}, needOf(regexp.MustCompile(`(?i)ignore previous instructions`), true),
+	assert.Equal(t, need{{"ignore previous instructions"}}, needOf(`(?i)ignore previous instructions`, true),
 		"in ASCII text, s and k match only themselves")
 	assert.True(t, need{{"ab", "cd"}, {"x"}}.met("..cd..x"))
 	assert.False(t, need{{"ab", "cd"}, {"x"}}.met("..cd.."))

@@ -1,15 +1,16 @@
 package injection
 
 import (
-	"regexp"
 	"strings"
+
+	"github.com/secscreen/secscreen/internal/lazyre"
 )
 
 // matcher is one pattern over the normalised text of a part.
 type matcher struct {
 	name string
 	kind Kind
-	re   *regexp.Regexp
+	re   *lazyre.Regexp
 	// check decides how much a match counts (nil: strong). loc is the
 	// match's submatch index pairs.
 	check func(t string, loc []int) strength
@@ -21,14 +22,23 @@ type matcher struct {
 	need, needASCII need
 }
 
+// init sets each matcher's need from the table go generate wrote
+// (needs_gen.go), so that start-up parses no pattern; a matcher whose
+// pattern changed since then (the table is stale: TestNeedsGenerated
+// fails) has its need read from the pattern here instead.
 func init() {
 	for i := range matchers {
-		matchers[i].need = needOf(matchers[i].re, false)
-		matchers[i].needASCII = needOf(matchers[i].re, true)
+		m := &matchers[i]
+		if i < len(generatedNeeds) && generatedNeeds[i].src == m.re.String() {
+			m.need, m.needASCII = generatedNeeds[i].need, generatedNeeds[i].ascii
+			continue
+		}
+		m.need = needOf(m.re.String(), false)
+		m.needASCII = needOf(m.re.String(), true)
 	}
 }
 
-func re(s string) *regexp.Regexp { return regexp.MustCompile(`(?i)` + s) }
+func re(s string) *lazyre.Regexp { return lazyre.New(`(?i)` + s) }
 
 // group returns submatch g of loc in t ("" when it did not take part).
 func group(t string, loc []int, g int) string {

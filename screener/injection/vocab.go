@@ -1,8 +1,9 @@
 package injection
 
 import (
-	"regexp"
 	"strings"
+
+	"github.com/secscreen/secscreen/internal/lazyre"
 )
 
 // The vocabulary the patterns are built from. Every pattern reads the
@@ -57,16 +58,16 @@ var (
 	// decision uses: the threat model's verdicts and categories, and
 	// security or severity words. "invalid", "duplicate", "safe" or
 	// "high" alone are common in code and prose.
-	reStrongVT = regexp.MustCompile(`(?i)secur|vulnerab|vuln\b|exploit|` + catID + `|need.{0,6}info|not[\s_-]+(?:an?[\s_-]+)?bug|notabug|severity|priority|critical|urgent|\bp[0-4]\b|\bsev`)
+	reStrongVT = lazyre.New(`(?i)secur|vulnerab|vuln\b|exploit|` + catID + `|need.{0,6}info|not[\s_-]+(?:an?[\s_-]+)?bug|notabug|severity|priority|critical|urgent|\bp[0-4]\b|\bsev`)
 	// reVerdictVT is the part of it that names a verdict rather than a
 	// severity.
-	reVerdictVT = regexp.MustCompile(`(?i)secur|vulnerab|vuln\b|exploit|` + catID + `|need.{0,6}info|not[\s_-]+(?:an?[\s_-]+)?bug|notabug`)
+	reVerdictVT = lazyre.New(`(?i)secur|vulnerab|vuln\b|exploit|` + catID + `|need.{0,6}info|not[\s_-]+(?:an?[\s_-]+)?bug|notabug`)
 	// reVTWhole matches a whole value that is a verdict.
-	reVTWhole = regexp.MustCompile(`(?i)^\s*` + vt + `\s*$`)
+	reVTWhole = lazyre.New(`(?i)^\s*` + vt + `\s*$`)
 	// reReportNoun names the report itself.
-	reReportNoun = regexp.MustCompile(`(?i)\b(?:this|report|issue|bug|finding|submission|ticket|e-?mail|message|case|vulnerability|thread|cve)\b`)
+	reReportNoun = lazyre.New(`(?i)\b(?:this|report|issue|bug|finding|submission|ticket|e-?mail|message|case|vulnerability|thread|cve)\b`)
 	// reAnyVT finds a verdict anywhere.
-	reAnyVT = regexp.MustCompile(`(?i)\b` + vt)
+	reAnyVT = lazyre.New(`(?i)\b` + vt)
 )
 
 // strongVT reports whether a matched verdict phrase is one a person would

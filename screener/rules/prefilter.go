@@ -29,16 +29,25 @@ import (
 // matches are the same, and the smaller program often lets Go use its
 // backtracker instead of its NFA.
 type pattern struct {
-	src  string         // the expression handed to regexp.Compile
-	tree *syntax.Regexp // src parsed as regexp.Compile parses it; never changed
+	src string // the expression handed to regexp.Compile
+
+	// parsed guards parsedTree, src parsed as regexp.Compile parses it
+	// (never changed), and parsedAlt, the alternation in it whose
+	// branches are pruned (set when hasAlt); see tree and alt. A pattern
+	// whose analysis was generated parses src only when a variant or a
+	// group index is asked for.
+	parsed     sync.Once
+	parsedTree *syntax.Regexp
+	parsedAlt  *syntax.Regexp
+	hasAlt     bool
 
 	once sync.Once
 	re   *regexp.Regexp
 
-	// common must hold for every match; branches, when alt is set, hold
-	// per branch of alt, the alternation whose branches are pruned.
+	// common must hold for every match; branches, when hasAlt is set,
+	// hold per branch of alt, the alternation whose branches are pruned.
+	// Both are shared by the patterns of one source: never changed.
 	common   [][]token
-	alt      *syntax.Regexp
 	branches [][][]token
 	// maxNL bounds the content line breaks a match can hold, with runs
 	// the bytes of its runs (see maxNewlines), -1 when there is no bound:
@@ -57,11 +66,17 @@ type pattern struct {
 // that parses also compiles) and analyses its tokens; the regexp itself is
 // compiled on first use.
 func parsePattern(expr string) (*pattern, error) {
+	if recordPattern != nil {
+		recordPattern(expr)
+	} else if a, ok := lookupAnalysis(expr); ok {
+		return &pattern{src: expr, common: a.common, branches: a.branches, hasAlt: a.branches != nil, maxNL: a.maxNL, runs: a.runs}, nil
+	}
 	tree, err := syntax.Parse(expr, syntax.Perl)
 	if err != nil {
 		return nil, err
 	}
-	p := &pattern{src: expr, tree: tree}
+	p := &pattern{src: expr}
+	p.parsed.Do(func() { p.parsedTree = tree })
 	p.maxNL, p.runs = maxNewlines(tree)
 	an := &analyzer{memo: map[memoKey][][]token{}}
 	p.common = worthSearching(slices.Clone(an.tokens(tree, anyEdge, anyEdge)))
@@ -73,10 +88,49 @@ func parsePattern(expr string) (*pattern, error) {
 			useful = useful || len(branches[i]) > 0
 		}
 		if useful {
-			p.alt, p.branches = alt, branches
+			p.parsedAlt, p.branches, p.hasAlt = alt, branches, true
 		}
 	}
 	return p, nil
+}
+
+// analysis is what parsePattern reads from a pattern's syntax: what
+// go generate writes for the built-in pack's patterns (analysis_gen.go).
+type analysis struct {
+	common   [][]token
+	branches [][][]token
+	maxNL    int
+	runs     byteSet
+}
+
+// recordPattern, when set (by the generator of analysis_gen.go), is told
+// every expression parsePattern parses, and the generated analyses are
+// not used.
+var recordPattern func(expr string)
+
+// tree returns the pattern's syntax tree, parsing it on first use.
+func (p *pattern) tree() *syntax.Regexp {
+	p.parsed.Do(func() {
+		tree, err := syntax.Parse(p.src, syntax.Perl)
+		if err != nil {
+			// The generated analyses are of expressions that parsed.
+			panic("rules: pattern with a generated analysis does not parse: " + err.Error())
+		}
+		p.parsedTree = tree
+		if p.hasAlt {
+			p.parsedAlt, _, _ = splitPoint(tree)
+		}
+	})
+	return p.parsedTree
+}
+
+// alt returns the alternation whose branches are pruned, or nil.
+func (p *pattern) alt() *syntax.Regexp {
+	if !p.hasAlt {
+		return nil
+	}
+	p.tree()
+	return p.parsedAlt
 }
 
 // maxNewlines bounds the content line breaks a match of re can hold, or
@@ -186,7 +240,7 @@ const maxVariants = 64
 
 // fullMask is the mask of a pattern's branches that keeps them all.
 func (p *pattern) fullMask() uint64 {
-	if p.alt == nil {
+	if !p.hasAlt {
 		return 1
 	}
 	return 1<<len(p.branches) - 1
@@ -199,7 +253,7 @@ func (p *pattern) fullMask() uint64 {
 // same groups: leftmost-first matching prefers among the branches that can
 // match, and the removed ones cannot.
 func (p *pattern) variant(mask uint64) *regexp.Regexp {
-	if p.alt == nil || mask == p.fullMask() || p.calls.Add(1) <= variantAfter {
+	if !p.hasAlt || mask == p.fullMask() || p.calls.Add(1) <= variantAfter {
 		return p.regexp()
 	}
 	p.mu.Lock()
@@ -212,7 +266,7 @@ func (p *pattern) variant(mask uint64) *regexp.Regexp {
 	if full {
 		return p.regexp()
 	}
-	re = regexp.MustCompile(pruneBranches(p.tree, p.alt, mask).String())
+	re = regexp.MustCompile(pruneBranches(p.tree(), p.alt(), mask).String())
 	p.mu.Lock()
 	if p.variants == nil {
 		p.variants = map[uint64]*regexp.Regexp{}
@@ -266,7 +320,7 @@ func captures(re *syntax.Regexp, out []*syntax.Regexp) []*syntax.Regexp {
 
 // subexpIndex returns the index of the named group, or -1.
 func (p *pattern) subexpIndex(name string) int {
-	for _, g := range captures(p.tree, nil) {
+	for _, g := range captures(p.tree(), nil) {
 		if g.Name == name {
 			return g.Cap
 		}
@@ -798,26 +852,34 @@ type compiledNeed struct {
 
 // newScanner builds the scanner of a set of patterns.
 func newScanner(pats []*pattern) *scanner {
-	sc := &scanner{needs: map[*pattern]*compiledNeed{}}
+	sc := &scanner{needs: make(map[*pattern]*compiledNeed, len(pats))}
+	// A token is found by its literal, then among the literal's few
+	// variants (hashing whole tokens, byte sets and all, cost a third of
+	// building the kernel pack's scanner).
 	litID := map[string]int{}
-	tokID := map[token]int{}
 	var lits []string
 	ids := func(cls [][]token) [][]int {
 		out := make([][]int, len(cls))
 		for i, cl := range cls {
+			out[i] = make([]int, 0, len(cl))
 			for _, t := range cl {
-				id, ok := tokID[t]
+				li, ok := litID[t.lit]
 				if !ok {
+					li = len(lits)
+					litID[t.lit] = li
+					lits = append(lits, t.lit)
+					sc.variants = append(sc.variants, nil)
+				}
+				id := -1
+				for _, v := range sc.variants[li] {
+					if v.left == t.left && v.right == t.right {
+						id = v.id
+						break
+					}
+				}
+				if id < 0 {
 					id = sc.ntok
 					sc.ntok++
-					tokID[t] = id
-					li, ok := litID[t.lit]
-					if !ok {
-						li = len(lits)
-						litID[t.lit] = li
-						lits = append(lits, t.lit)
-						sc.variants = append(sc.variants, nil)
-					}
 					sc.variants[li] = append(sc.variants[li], tokenVariant{id: id, left: t.left, right: t.right})
 				}
 				out[i] = append(out[i], id)

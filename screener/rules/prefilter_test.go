@@ -51,7 +51,7 @@ func TestPrefilterIsConservative(t *testing.T) {
 	}
 	filtered := 0
 	for _, m := range pats {
-		if len(m.common) > 0 || m.alt != nil {
+		if len(m.common) > 0 || m.alt() != nil {
 			filtered++
 		}
 	}
@@ -93,7 +93,7 @@ func TestTokensAreSelective(t *testing.T) {
 // mean what they mean in the whole pattern.
 func TestPrunedBranchesKeepTheirGroups(t *testing.T) {
 	m := mustPattern(`(?i)\b(?:(alpha)(\d+)|(?P<b>beta)(\d+))`)
-	require.NotNil(t, m.alt)
+	require.NotNil(t, m.alt())
 	sc := newScanner([]*pattern{m})
 	x := newText("here is beta42", sc)
 	assert.Equal(t, uint64(0b10), x.plan(m)[0])
@@ -200,7 +200,7 @@ func TestContentLineBreaks(t *testing.T) {
 		`(?:\n[ \t]*){2}`:                   2,
 	}
 	for expr, want := range cases {
-		n, _ := maxNewlines(mustPattern(expr).tree)
+		n, _ := maxNewlines(mustPattern(expr).tree())
 		assert.Equal(t, want, n, expr)
 	}
 	// A pattern whose runs cross blank-ish lines still finds its match in

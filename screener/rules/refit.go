@@ -20,11 +20,19 @@ func (e *Engine) Refit(ctx context.Context, examples []Example, opt FitOptions) 
 		return nil, nil, fmt.Errorf("refit the rules' weights: %w", err)
 	}
 	res.Weights.Corpus = &CorpusInfo{Reports: len(examples), Fingerprint: CorpusFingerprint(examples)}
-	set := e.pack.WithoutWeights()
-	set.Weights = res.Weights
-	ne, err := NewEngine(e.tm, set, e.opt)
+	ne, err := e.WithWeights(res.Weights)
 	if err != nil {
 		return nil, nil, fmt.Errorf("refit the rules' weights: %w", err)
 	}
 	return ne, res, nil
+}
+
+// WithWeights returns an engine with e's rules, series and options and w
+// in place of the weights e carries: a refit kept from an earlier run
+// (eval --folds caches each fold's Refit by what it was fitted on) builds
+// the same engine Refit did.
+func (e *Engine) WithWeights(w *Weights) (*Engine, error) {
+	set := e.pack.WithoutWeights()
+	set.Weights = w
+	return NewEngine(e.tm, set, e.opt)
 }

@@ -151,6 +151,14 @@ func KernelRules() (*RuleSet, error) {
 }
 
 var kernelPack = sync.OnceValues(func() (*RuleSet, error) {
+	if set, ok, err := kernelFromGenerated(); ok || err != nil {
+		return set, err
+	}
+	return parseKernelYAML()
+})
+
+// parseKernelYAML decodes the built-in pack from its YAML files.
+func parseKernelYAML() (*RuleSet, error) {
 	set, err := Parse(kernelRulesYAML, "built-in kernel.yaml")
 	if err != nil {
 		return nil, err
@@ -170,7 +178,7 @@ var kernelPack = sync.OnceValues(func() (*RuleSet, error) {
 		}
 	}
 	return set, nil
-})
+}
 
 // clone returns a copy of s whose slices may be changed without changing s.
 func (s *RuleSet) clone() *RuleSet {

@@ -110,6 +110,27 @@ func BenchmarkEvaluateFirstReport(b *testing.B) {
 	reportCPU(b, start)
 }
 
+// BenchmarkEvaluateFirstReportGenerated is BenchmarkEvaluateFirstReport
+// the way a process starts: the pack from kernel_gen.go, no YAML.
+func BenchmarkEvaluateFirstReportGenerated(b *testing.B) {
+	rs := synthReports(b, 1, 3)
+	tm := threatmodel.Kernel()
+	b.ReportAllocs()
+	start := cpuTime()
+	for b.Loop() {
+		set, ok, err := kernelFromGenerated()
+		if err != nil || !ok {
+			b.Fatalf("generated pack: ok=%v err=%v", ok, err)
+		}
+		e, err := NewEngine(tm, set, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		e.Evaluate(rs[0])
+	}
+	reportCPU(b, start)
+}
+
 func kernelWeightsYAML(tb testing.TB) []byte {
 	data, err := packFS.ReadFile("kernel.weights.yaml")
 	if err != nil {

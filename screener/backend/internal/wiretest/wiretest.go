@@ -75,3 +75,21 @@ func ConcurrentRounds(t testing.TB, rounds, n int, reply http.HandlerFunc, clien
 // Discard reads a request's body to its end, as a server does before
 // answering.
 func Discard(r *http.Request) { _, _ = io.Copy(io.Discard, r.Body) }
+
+// PoolFollowsConcurrency fails t unless a client keeps a connection for
+// every call in flight between rounds: ConcurrentRounds with 3 rounds of
+// 24 calls, each answered with the JSON body, must open between 24 and 30
+// connections (http.DefaultTransport keeps two idle per host, and opened
+// about 68).
+func PoolFollowsConcurrency(t testing.TB, body string, client func(url string) func(context.Context) error) {
+	t.Helper()
+	const n, rounds = 24, 3
+	got := ConcurrentRounds(t, rounds, n, func(w http.ResponseWriter, r *http.Request) {
+		Discard(r)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, body)
+	}, client)
+	if got < n || got > n+n/4 {
+		t.Errorf("%d connections opened for %d rounds of %d calls at once; want %d to %d", got, rounds, n, n, n+n/4)
+	}
+}
