@@ -32,6 +32,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/secscreen/secscreen/internal/enum"
 	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
@@ -68,6 +69,13 @@ const (
 	SplitDev = "dev"
 	// SplitTest is the sealed part of a corpus, for measuring only.
 	SplitTest = "test"
+)
+
+// labelSplits parses a label's split; corpusSplits the split a command
+// selects, which may also be "all".
+var (
+	labelSplits  = enum.Set[string]{What: "split", Values: []string{SplitDev, SplitTest}}
+	corpusSplits = enum.Set[string]{What: "split", Values: []string{SplitDev, SplitTest, "all"}}
 )
 
 // SplitOf returns the split a label belongs to: its Split, or SplitDev when
@@ -116,12 +124,15 @@ func Load(dir string) (*Corpus, error) {
 // OnlySplit returns a corpus holding only the labels of one split (SplitDev
 // or SplitTest; "" or "all" returns c itself). An unknown name is an error.
 func (c *Corpus) OnlySplit(name string) (*Corpus, error) {
-	switch name {
-	case "", "all":
+	if name == "" {
 		return c, nil
-	case SplitDev, SplitTest:
-	default:
-		return nil, fmt.Errorf("unknown split %q (want %s, %s or all)", name, SplitDev, SplitTest)
+	}
+	name, err := corpusSplits.Parse(name)
+	if err != nil {
+		return nil, err
+	}
+	if name == "all" {
+		return c, nil
 	}
 	out := &Corpus{Dir: c.Dir}
 	for _, l := range c.Labels {
@@ -205,8 +216,12 @@ func parseLabel(line []byte) (Label, error) {
 			l.Extra[name] = raw
 		}
 	}
-	if l.Split != "" && l.Split != SplitDev && l.Split != SplitTest {
-		return Label{}, fmt.Errorf("split %q is not %q or %q", l.Split, SplitDev, SplitTest)
+	if l.Split != "" {
+		split, err := labelSplits.Parse(l.Split)
+		if err != nil {
+			return Label{}, err
+		}
+		l.Split = split
 	}
 	var missing []string
 	for _, f := range []struct{ name, val string }{

@@ -67,7 +67,7 @@ func TestLoadRejectsBadLinesNamingThem(t *testing.T) {
 	_, err := Load(dir)
 	require.Error(t, err)
 	msg := err.Error()
-	for _, want := range []string{":2: ", `split "train"`, ":3: ", ":4: ", "extra data", ":5: ", "lacks file", ":6: "} {
+	for _, want := range []string{":2: ", `unknown split "train" (want one of dev, test)`, ":3: ", ":4: ", "extra data", ":5: ", "lacks file", ":6: "} {
 		assert.Contains(t, msg, want)
 	}
 	assert.NotContains(t, msg, ":1: ")
@@ -99,7 +99,7 @@ func TestLoadKeepsExtraFieldsSplitAndBOM(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, all.Labels, 2)
 	_, err = c.OnlySplit("train")
-	assert.ErrorContains(t, err, `unknown split "train"`)
+	assert.EqualError(t, err, `unknown split "train" (want one of dev, test, all)`)
 }
 
 func TestLoadMissingDir(t *testing.T) {

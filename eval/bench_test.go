@@ -47,6 +47,6 @@ func BenchmarkBootstrapAccuracy(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		Bootstrap(ps, Accuracy, 1000, 1)
+		bootstrap(ps, Accuracy, 1000, 1)
 	}
 }

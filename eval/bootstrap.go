@@ -5,11 +5,12 @@ import (
 	"sync"
 )
 
-// verdictIntervals returns the three bootstrap intervals ScorePairs gives a
-// predictor's verdicts: of accuracy (seed), of the macro F1 over classes
-// (seed+1) and of the recall of class security (seed+2). Each is the very
-// interval Bootstrap computes with that statistic and seed: the same
-// draws, and the statistic from the same counts with the same arithmetic.
+// verdictIntervals returns the three 95% percentile bootstrap intervals
+// Scores gives a predictor's verdicts: of accuracy (seed), of the macro F1
+// over classes (seed+1) and of the recall of class security (seed+2). Each
+// is the very interval the plain resample-and-recompute bootstrap (kept in
+// bootstrap_test.go as the reference) computes with that statistic and
+// seed: the same draws, and the statistic from the same counts with the same arithmetic.
 // Only the counting differs: the pairs are numbered once, and a resample
 // adds up counts by number instead of copying pairs and comparing their
 // strings again (12 intervals of 1,000 resamples were a tenth of a warm
@@ -20,7 +21,7 @@ func verdictIntervals(ps []Pair, classes []string, security string, resamples in
 }
 
 // verdictIntervalsOf is verdictIntervals for several predictors at once.
-// Bootstrap's draws depend only on the seed and the number of pairs, so
+// The draws depend only on the seed and the number of pairs, so
 // predictors scored over the same number of reports (the final decision,
 // the rules, and usually the model and the baseline) share one stream of
 // draws per interval: the generator, most of the cost, runs once for them

@@ -19,7 +19,7 @@ func sameCI(a, b CI) bool {
 		a.Level == b.Level && a.Resamples == b.Resamples
 }
 
-// The counted intervals are Bootstrap's, bit for bit, on pair sets with
+// The counted intervals are bootstrap's, bit for bit, on pair sets with
 // errors (no prediction), labels outside the verdicts, missing classes and
 // no security report at all.
 func TestVerdictIntervalsAreBootstrapsIntervals(t *testing.T) {
@@ -52,13 +52,13 @@ func TestVerdictIntervalsAreBootstrapsIntervals(t *testing.T) {
 		resamples := 1 + rng.IntN(300)
 		seed := rng.Uint64()
 		acc, mac, rec := verdictIntervals(ps, vn, sec, resamples, seed)
-		if want := Bootstrap(ps, Accuracy, resamples, seed); !sameCI(acc, want) {
+		if want := bootstrap(ps, Accuracy, resamples, seed); !sameCI(acc, want) {
 			t.Errorf("trial %d: accuracy %+v, Bootstrap %+v", trial, acc, want)
 		}
-		if want := Bootstrap(ps, macro, resamples, seed+1); !sameCI(mac, want) {
+		if want := bootstrap(ps, macro, resamples, seed+1); !sameCI(mac, want) {
 			t.Errorf("trial %d: macro F1 %+v, Bootstrap %+v", trial, mac, want)
 		}
-		if want := Bootstrap(ps, secRecall, resamples, seed+2); !sameCI(rec, want) {
+		if want := bootstrap(ps, secRecall, resamples, seed+2); !sameCI(rec, want) {
 			t.Errorf("trial %d: security recall %+v, Bootstrap %+v", trial, rec, want)
 		}
 	}
@@ -67,7 +67,7 @@ func TestVerdictIntervalsAreBootstrapsIntervals(t *testing.T) {
 		resamples int
 	}{{nil, 100}, {[]Pair{{True: sec, Pred: sec}}, 0}} {
 		a, m, r := verdictIntervals(c.ps, vn, sec, c.resamples, 1)
-		want := Bootstrap(c.ps, Accuracy, c.resamples, 1)
+		want := bootstrap(c.ps, Accuracy, c.resamples, 1)
 		if !sameCI(a, want) || !sameCI(m, want) || !sameCI(r, want) {
 			t.Errorf("%d pairs, %d resamples: %+v %+v %+v, want %+v", len(c.ps), c.resamples, a, m, r, want)
 		}
@@ -75,7 +75,7 @@ func TestVerdictIntervalsAreBootstrapsIntervals(t *testing.T) {
 }
 
 // Predictors scored together, some over as many reports as others, get
-// each the intervals Bootstrap gives it alone.
+// each the intervals bootstrap gives it alone.
 func TestVerdictIntervalsOfSeveralPredictors(t *testing.T) {
 	vn := verdictNames()
 	sec := string(threatmodel.Security)
@@ -94,7 +94,7 @@ func TestVerdictIntervalsOfSeveralPredictors(t *testing.T) {
 	for s, ps := range sets {
 		a, m, r := verdictIntervals(ps, vn, sec, 200, 77)
 		assert.True(t, sameCI(got[s][0], a) && sameCI(got[s][1], m) && sameCI(got[s][2], r), "set %d", s)
-		assert.True(t, sameCI(got[s][0], Bootstrap(ps, Accuracy, 200, 77)), "set %d", s)
+		assert.True(t, sameCI(got[s][0], bootstrap(ps, Accuracy, 200, 77)), "set %d", s)
 	}
 }
 
@@ -111,4 +111,29 @@ func BenchmarkVerdictIntervals(b *testing.B) {
 	for b.Loop() {
 		verdictIntervals(ps, vn, string(threatmodel.Security), 1000, 1)
 	}
+}
+
+// bootstrap is the reference the counted intervals of bootstrap.go are
+// checked against, bit for bit. It estimates a 95% percentile confidence interval of stat over ps:
+// it draws resamples samples of len(ps) pairs with replacement from a PCG
+// generator seeded with seed (so the interval is reproducible), computes
+// stat on each, and takes the 2.5% and 97.5% quantiles of the defined
+// values. Undefined when ps is empty or no resample gives a defined value.
+func bootstrap(ps []Pair, stat func([]Pair) Num, resamples int, seed uint64) CI {
+	ci := CI{Lo: NaN(), Hi: NaN(), Level: 0.95}
+	if len(ps) == 0 || resamples <= 0 {
+		return ci
+	}
+	rng := bootstrapRNG(seed)
+	sample := make([]Pair, len(ps))
+	vals := make([]float64, 0, resamples)
+	for range resamples {
+		for i := range sample {
+			sample[i] = ps[rng.IntN(len(ps))]
+		}
+		if v := stat(sample); v.Defined() {
+			vals = append(vals, float64(v))
+		}
+	}
+	return percentileCI(ci, vals)
 }

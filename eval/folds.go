@@ -9,6 +9,7 @@ import (
 
 	"github.com/secscreen/secscreen/corpus"
 	"github.com/secscreen/secscreen/screener"
+	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
 // Folds splits labels into k folds stratified by verdict: the labels of each
@@ -22,10 +23,10 @@ func Folds(labels []corpus.Label, k int, seed uint64) ([][]int, error) {
 		return nil, err
 	}
 	rng := rand.New(rand.NewPCG(seed, seed^0x6a09e667f3bcc908))
-	byVerdict := map[string][]int{}
-	var order []string
+	byVerdict := map[threatmodel.Verdict][]int{}
+	var order []threatmodel.Verdict
 	for i, l := range labels {
-		v := string(l.Verdict)
+		v := l.Verdict
 		if _, ok := byVerdict[v]; !ok {
 			order = append(order, v)
 		}

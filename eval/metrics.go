@@ -61,6 +61,10 @@ func ratio(num, den int) Num {
 // Pair is one report's true label and one predictor's answer for it. Pred
 // is empty when the predictor gave no answer (an error), which counts as
 // wrong. Confidence is the predictor's confidence in Pred, in [0,1].
+//
+// True and Pred are plain strings on purpose: the same metrics score both
+// levels of the taxonomy, verdicts and category ids (which are strings
+// everywhere), so a Pair holds a label of either level.
 type Pair struct {
 	// ID names the report.
 	ID string `json:"id"`
@@ -441,31 +445,8 @@ type CI struct {
 // String formats the interval as "[lo, hi]".
 func (c CI) String() string { return fmt.Sprintf("[%s, %s]", c.Lo, c.Hi) }
 
-// Bootstrap estimates a 95% percentile confidence interval of stat over ps:
-// it draws resamples samples of len(ps) pairs with replacement from a PCG
-// generator seeded with seed (so the interval is reproducible), computes
-// stat on each, and takes the 2.5% and 97.5% quantiles of the defined
-// values. Undefined when ps is empty or no resample gives a defined value.
-func Bootstrap(ps []Pair, stat func([]Pair) Num, resamples int, seed uint64) CI {
-	ci := CI{Lo: NaN(), Hi: NaN(), Level: 0.95}
-	if len(ps) == 0 || resamples <= 0 {
-		return ci
-	}
-	rng := bootstrapRNG(seed)
-	sample := make([]Pair, len(ps))
-	vals := make([]float64, 0, resamples)
-	for range resamples {
-		for i := range sample {
-			sample[i] = ps[rng.IntN(len(ps))]
-		}
-		if v := stat(sample); v.Defined() {
-			vals = append(vals, float64(v))
-		}
-	}
-	return percentileCI(ci, vals)
-}
-
-// bootstrapRNG is the generator Bootstrap draws its resamples from.
+// bootstrapRNG is the generator the bootstrap intervals draw their
+// resamples from.
 func bootstrapRNG(seed uint64) *rand.Rand {
 	return rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 }

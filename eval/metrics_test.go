@@ -176,8 +176,8 @@ func TestQuantile(t *testing.T) {
 
 func TestBootstrap(t *testing.T) {
 	ps := sample()
-	a := Bootstrap(ps, Accuracy, 1000, 7)
-	b := Bootstrap(ps, Accuracy, 1000, 7)
+	a := bootstrap(ps, Accuracy, 1000, 7)
+	b := bootstrap(ps, Accuracy, 1000, 7)
 	assert.Equal(t, a, b, "same seed, same interval")
 	assert.Equal(t, 1000, a.Resamples)
 	assert.LessOrEqual(t, float64(a.Lo), 3.0/7)
@@ -185,23 +185,23 @@ func TestBootstrap(t *testing.T) {
 	assert.Less(t, float64(a.Lo), float64(a.Hi))
 	assert.GreaterOrEqual(t, float64(a.Lo), 0.0)
 	assert.LessOrEqual(t, float64(a.Hi), 1.0)
-	c := Bootstrap(ps, Accuracy, 1000, 8)
+	c := bootstrap(ps, Accuracy, 1000, 8)
 	assert.NotEqual(t, a, c, "another seed draws other resamples")
 
 	allRight := []Pair{{True: "a", Pred: "a"}, {True: "b", Pred: "b"}}
-	ci := Bootstrap(allRight, Accuracy, 200, 1)
+	ci := bootstrap(allRight, Accuracy, 200, 1)
 	near(t, 1, ci.Lo)
 	near(t, 1, ci.Hi)
 
 	// Resamples with an undefined statistic are skipped: security recall
 	// is undefined in resamples that hold no security report.
 	rec := func(ps []Pair) Num { r, _ := RecallOf("security", ps); return r }
-	ci = Bootstrap([]Pair{{True: "security", Pred: "security"}, {True: "x", Pred: "x"}}, rec, 500, 3)
+	ci = bootstrap([]Pair{{True: "security", Pred: "security"}, {True: "x", Pred: "x"}}, rec, 500, 3)
 	assert.Less(t, ci.Resamples, 500)
 	assert.Greater(t, ci.Resamples, 0)
 	near(t, 1, ci.Lo)
 
-	empty := Bootstrap(nil, Accuracy, 100, 1)
+	empty := bootstrap(nil, Accuracy, 100, 1)
 	assert.False(t, empty.Lo.Defined())
 	assert.False(t, empty.Hi.Defined())
 }

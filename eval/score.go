@@ -223,17 +223,11 @@ func verdictNames() []string {
 	return out
 }
 
-// ScorePairs computes every Scores metric from verdict pairs and the
-// matching category pairs (same reports, same order). categories orders the
-// category confusion matrix; only categories met in the pairs are kept.
-func ScorePairs(verdicts, categories []Pair, categoryOrder []string, resamples int, seed uint64) Scores {
-	cis := verdictIntervalsOf([][]Pair{verdicts}, verdictNames(), string(threatmodel.Security), resamples, seed)[0]
-	return scorePairs(verdicts, categories, categoryOrder, cis)
-}
-
-// scorePairs is ScorePairs with the verdicts' bootstrap intervals already
-// drawn (verdictIntervalsOf): Bootstrap's with Accuracy (seed), MacroF1
-// over the verdicts (seed+1) and the security recall (seed+2).
+// scorePairs computes every Scores metric from verdict pairs and the
+// matching category pairs (same reports, same order), with the verdicts'
+// bootstrap intervals already drawn (verdictIntervalsOf): those of
+// Accuracy (seed), MacroF1 over the verdicts (seed+1) and the security
+// recall (seed+2).
 func scorePairs(verdicts, categories []Pair, categoryOrder []string, cis [3]CI) Scores {
 	s := Scores{N: len(verdicts)}
 	for _, p := range verdicts {

@@ -78,13 +78,20 @@ func (s SimulateSpec) String() string {
 // depend only on the labels, the report id and the seed, never on the order
 // or concurrency of calls. It never touches the network; its usage has no
 // tokens and the latency of the call.
+//
+// Simulated is a backend.Backend, not a screener.Classifier, on purpose:
+// it marshals its answer to JSON and the screener's LLM adapter renders
+// the prompt, parses, validates and (when needed) repairs that answer as
+// it does a real model's. A measured policy then runs through the very
+// path a model's answers take, and eval exercises that adapter on every
+// corpus report without a server.
 type Simulated struct {
 	spec    SimulateSpec
 	tm      *threatmodel.Model
 	labels  map[string]corpus.Label
 	wrong   map[string]bool
-	byVerd  map[string][]string // categories of each verdict, in threat-model order
-	verdict []string            // verdicts with categories, in threat-model order
+	byVerd  map[threatmodel.Verdict][]string // categories of each verdict, in threat-model order
+	verdict []threatmodel.Verdict            // verdicts with categories, in threat-model order
 }
 
 // NewSimulated returns the simulated model for labels (ids must be unique)
@@ -93,15 +100,15 @@ func NewSimulated(labels []corpus.Label, tm *threatmodel.Model, spec SimulateSpe
 	if spec.ErrorRate < 0 || spec.ErrorRate > 1 {
 		return nil, fmt.Errorf("simulated model: error rate %v outside [0, 1]", spec.ErrorRate)
 	}
-	s := &Simulated{spec: spec, tm: tm, labels: map[string]corpus.Label{}, wrong: map[string]bool{}, byVerd: map[string][]string{}}
+	s := &Simulated{spec: spec, tm: tm, labels: map[string]corpus.Label{}, wrong: map[string]bool{}, byVerd: map[threatmodel.Verdict][]string{}}
 	for _, id := range tm.IDs() {
 		v, _ := tm.VerdictOf(id)
-		if len(s.byVerd[string(v)]) == 0 {
-			s.verdict = append(s.verdict, string(v))
+		if len(s.byVerd[v]) == 0 {
+			s.verdict = append(s.verdict, v)
 		}
-		s.byVerd[string(v)] = append(s.byVerd[string(v)], id)
+		s.byVerd[v] = append(s.byVerd[v], id)
 	}
-	perVerdict := map[string][]string{}
+	perVerdict := map[threatmodel.Verdict][]string{}
 	for _, l := range labels {
 		if _, dup := s.labels[l.ID]; dup {
 			return nil, fmt.Errorf("simulated model: duplicate label id %q", l.ID)
@@ -110,7 +117,7 @@ func NewSimulated(labels []corpus.Label, tm *threatmodel.Model, spec SimulateSpe
 			return nil, fmt.Errorf("simulated model: label %q: %w", l.ID, err)
 		}
 		s.labels[l.ID] = l
-		perVerdict[string(l.Verdict)] = append(perVerdict[string(l.Verdict)], l.ID)
+		perVerdict[l.Verdict] = append(perVerdict[l.Verdict], l.ID)
 	}
 	rng := rand.New(rand.NewPCG(spec.Seed, spec.Seed^0x5eed5eed5eed5eed))
 	for _, v := range slices.Sorted(maps.Keys(perVerdict)) {
@@ -146,11 +153,11 @@ func (s *Simulated) Answer(id string) (prompts.Answer, error) {
 	// The confidence is the first draw, so it comes from the same
 	// distribution whether the answer is right or wrong.
 	conf := SimulatedMinConfidence + rng.Float64()*(SimulatedMaxConfidence-SimulatedMinConfidence)
-	verdict, category := string(l.Verdict), l.Category
+	verdict, category := l.Verdict, l.Category
 	if s.wrong[id] {
-		var others []string
+		var others []threatmodel.Verdict
 		for _, v := range s.verdict {
-			if v != string(l.Verdict) {
+			if v != l.Verdict {
 				others = append(others, v)
 			}
 		}
@@ -159,7 +166,7 @@ func (s *Simulated) Answer(id string) (prompts.Answer, error) {
 		category = cats[rng.IntN(len(cats))]
 	}
 	return prompts.Answer{
-		Label:              threatmodel.Label{Verdict: threatmodel.Verdict(verdict), Category: category},
+		Label:              threatmodel.Label{Verdict: verdict, Category: category},
 		Confidence:         math.Round(conf*1000) / 1000,
 		AttackerPrivileges: "unknown", BoundaryCrossed: "none",
 		MissingInformation: []string{}, AIGeneratedSigns: []string{},

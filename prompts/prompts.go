@@ -149,7 +149,11 @@ func Load(spec string) (*Template, error) {
 	if err != nil {
 		return nil, fmt.Errorf("prompt template %s@%s: %w", name, version, err)
 	}
-	return newTemplate(name, version, "built-in", string(sys), string(usr))
+	t, err := newTemplate(name, version, "built-in", string(sys), string(usr))
+	if err != nil {
+		return nil, fmt.Errorf("built-in %s%s.{system,user}.tmpl: %w", dir, version, err)
+	}
+	return t, nil
 }
 
 // LoadFile reads a template from disk. path names either file of the pair

@@ -33,7 +33,8 @@ type Data struct {
 	// Subject is the report's subject, without "Re:" prefixes.
 	Subject string
 	// Verdict and Category are the decision the reply answers.
-	Verdict, Category string
+	Verdict  threatmodel.Verdict
+	Category string
 	// Clause is the threat model's clause for Category.
 	Clause advice.Clause
 	// To and Cc are where the report should go instead, when MAINTAINERS
@@ -55,7 +56,8 @@ type Draft struct {
 	// ReportID is the id of the report it answers.
 	ReportID string
 	// Verdict and Category are the decision it answers.
-	Verdict, Category string
+	Verdict  threatmodel.Verdict
+	Category string
 	// File is the file name WriteDir uses.
 	File string
 	// Message is the whole email: headers, a blank line, the body.
@@ -110,11 +112,11 @@ func Compose(res screener.Result, a advice.Advice, opt Options) (Draft, error) {
 	if now.IsZero() {
 		now = time.Now()
 	}
-	d := Draft{ReportID: res.ID, Verdict: string(res.Verdict), Category: res.Category}
+	d := Draft{ReportID: res.ID, Verdict: res.Verdict, Category: res.Category}
 
 	data := Data{
 		Subject: shorten(stripReplyPrefixes(cleanText(res.Subject)), maxSubjectRunes),
-		Verdict: string(res.Verdict), Category: res.Category, Clause: a.Clause,
+		Verdict: res.Verdict, Category: res.Category, Clause: a.Clause,
 		To: a.Send.To, Cc: a.Send.Cc, Missing: a.Missing, Fixes: a.Fixes,
 		Contacts: advice.KernelContacts(),
 	}

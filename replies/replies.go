@@ -61,11 +61,16 @@ func Load(spec string) (*Template, error) {
 	if !ok {
 		return nil, fmt.Errorf("unknown reply template %q (built-in: %s)", spec, strings.Join(List(), ", "))
 	}
-	data, err := fs.ReadFile(embedded, "templates/"+name+"/"+version+".tmpl")
+	file := "templates/" + name + "/" + version + ".tmpl"
+	data, err := fs.ReadFile(embedded, file)
 	if err != nil {
 		return nil, fmt.Errorf("reply template %s@%s: %w", name, version, err)
 	}
-	return parse(name, version, "built-in", string(data))
+	t, err := parse(name, version, "built-in", string(data))
+	if err != nil {
+		return nil, fmt.Errorf("built-in %s: %w", file, err)
+	}
+	return t, nil
 }
 
 // LoadFile reads a template from a file; its name is its directory's base

@@ -187,7 +187,7 @@ func (b ballot) mass() float64 { return b.weight * clamp01(b.conf) }
 // into the final label and route of r.
 func (p Policy) decide(tm *threatmodel.Model, rt Routes, ev rules.Evaluation, m *ModelAnswer, b, src *Opinion, r *Result) {
 	r.RulesVerdict = Opinion{
-		Label:      threatmodel.Label{Verdict: ev.Verdict, Category: ev.Category},
+		Label:      ev.Label,
 		Confidence: ev.Confidence, Score: ev.Score, Decisive: ev.Decisive,
 	}
 	r.Rules = ev.Findings

@@ -14,7 +14,7 @@ import (
 )
 
 func eval(verdict threatmodel.Verdict, category string, conf float64, decisive bool) rules.Evaluation {
-	return rules.Evaluation{Verdict: verdict, Category: category, Confidence: conf, Decisive: decisive}
+	return rules.Evaluation{Label: threatmodel.Label{Verdict: verdict, Category: category}, Confidence: conf, Decisive: decisive}
 }
 
 func model(verdict, category string, conf float64) *ModelAnswer {

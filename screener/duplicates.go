@@ -115,7 +115,7 @@ func (s *Screener) screenDuplicate(ctx context.Context, r *intake.Report, dups [
 		if ev.Injection || rulesSec && p.Result.Verdict != sec || len(spans) > 0 {
 			break
 		}
-		res := s.reuse(r, Opinion{Label: threatmodel.Label{Verdict: ev.Verdict, Category: ev.Category}, Confidence: ev.Confidence,
+		res := s.reuse(r, Opinion{Label: ev.Label, Confidence: ev.Confidence,
 			Score: ev.Score, Decisive: ev.Decisive}, p, dups)
 		res.Rules, res.RulesTruncated, res.Missing = ev.Findings, ev.Truncated, ev.Missing
 		res.report, res.facts = r, &ev.Facts

@@ -59,7 +59,7 @@ func TestEvalCacheKeysOnTheFingerprintAndTheWholeReport(t *testing.T) {
 	calls := 0
 	evaluate := func(_ context.Context, r *intake.Report) (rules.Evaluation, error) {
 		calls++
-		return rules.Evaluation{Category: r.Subject, Findings: []rules.Finding{}}, nil
+		return rules.Evaluation{Label: threatmodel.Label{Category: r.Subject}, Findings: []rules.Finding{}}, nil
 	}
 	none := func(*intake.Report) []injection.Span { return nil }
 	eval := func(c *EvalCache, r *intake.Report) { c.Analysis(ctx, r, evaluate, none) }

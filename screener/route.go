@@ -32,11 +32,13 @@ type Routes struct {
 	Categories map[string]Route              `yaml:"categories"`
 }
 
-// DefaultRoutes returns the kernel's routes.
+// DefaultRoutes returns the kernel's routes. Like threatmodel.Kernel, it
+// fills zero options and panics (naming routes.yaml) rather than return an
+// error if the embedded file is broken, which tests catch.
 func DefaultRoutes() Routes {
 	r, err := ParseRoutes(routesYAML)
 	if err != nil {
-		panic("screener: built-in routes do not load: " + err.Error())
+		panic("screener: built-in routes.yaml does not load: " + err.Error())
 	}
 	return r
 }

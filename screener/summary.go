@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/secscreen/secscreen/screener/backend"
+	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
 // Summary counts what a Run did. Inputs always equals Results + Errors.
@@ -16,8 +17,8 @@ type Summary struct {
 	Results int `json:"results"`
 	Errors  int `json:"errors"`
 	// ByVerdict counts final verdicts; ByCategory final categories.
-	ByVerdict  map[string]int `json:"by_verdict"`
-	ByCategory map[string]int `json:"by_category"`
+	ByVerdict  map[threatmodel.Verdict]int `json:"by_verdict"`
+	ByCategory map[string]int              `json:"by_category"`
 	// NeedsReview counts results flagged for a person; ReviewIDs names them
 	// in input order.
 	NeedsReview int      `json:"needs_review"`
@@ -65,7 +66,7 @@ func (s Summary) Rate() float64 {
 }
 
 func newSummary(backendName string) Summary {
-	return Summary{Backend: backendName, ByVerdict: map[string]int{}, ByCategory: map[string]int{},
+	return Summary{Backend: backendName, ByVerdict: map[threatmodel.Verdict]int{}, ByCategory: map[string]int{},
 		ReviewIDs: []string{}, ErrorSources: []string{}, SentTo: map[string]int{}}
 }
 
@@ -84,7 +85,7 @@ func (s *Summary) add(r Result) {
 		return
 	}
 	s.Results++
-	s.ByVerdict[string(r.Verdict)]++
+	s.ByVerdict[r.Verdict]++
 	s.ByCategory[r.Category]++
 	if r.NeedsReview {
 		s.NeedsReview++

@@ -232,8 +232,8 @@ func historyLabel(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	v, cat := c.String("verdict"), c.String("category")
-	if err := tm.Check(threatmodel.Verdict(v), cat); err != nil {
+	v, cat := threatmodel.Verdict(c.String("verdict")), c.String("category")
+	if err := tm.Check(v, cat); err != nil {
 		return usageErr("history label: %v", err)
 	}
 	by := c.String("by")

@@ -91,9 +91,9 @@ const (
 type Advice struct {
 	ID      string `json:"id"`
 	Subject string `json:"subject"`
-	// Verdict, Category and Confidence are the screening's decision.
-	Verdict    string  `json:"verdict"`
-	Category   string  `json:"category"`
+	// Label and Confidence are the screening's decision ("verdict",
+	// "category" and "confidence" on the wire).
+	threatmodel.Label
 	Confidence float64 `json:"confidence"`
 	// Clause is the threat model's clause that decides it.
 	Clause Clause `json:"clause"`
@@ -189,7 +189,7 @@ func Build(res screener.Result, opt Options) Advice {
 	opt = opt.withDefaults()
 	a := Advice{
 		ID: res.ID, Subject: res.Subject,
-		Verdict: string(res.Verdict), Category: res.Category, Confidence: math.Round(res.Confidence*1000) / 1000,
+		Label: res.Label, Confidence: math.Round(res.Confidence*1000) / 1000,
 		SourceCheck: res.SourceCheck,
 		Missing:     []Item{}, Fixes: []string{}, Completeness: []Item{}, AIChecklist: []Item{}, AIStyle: []string{}, Sections: []Section{},
 		Send: Send{To: []string{}, Cc: []string{}, NotTo: []string{}, Notes: []string{}},

@@ -6,14 +6,15 @@ import (
 	"strings"
 
 	"github.com/secscreen/secscreen/screener/output"
+	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
 // verdictWords says a verdict for a person.
-var verdictWords = map[string]string{
-	"security":     "a security bug",
-	"not-security": "not a security bug",
-	"needs-info":   "cannot be decided yet",
-	"invalid":      "not a bug",
+var verdictWords = map[threatmodel.Verdict]string{
+	threatmodel.Security:    "a security bug",
+	threatmodel.NotSecurity: "not a security bug",
+	threatmodel.NeedsInfo:   "cannot be decided yet",
+	threatmodel.Invalid:     "not a bug",
 }
 
 // width is the text output's line width.

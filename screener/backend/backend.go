@@ -67,8 +67,6 @@ type Request struct {
 	Temperature float64
 	// Seed makes sampling reproducible where the server supports it.
 	Seed int
-	// MaxTokens bounds the answer's length (0: the server's default).
-	MaxTokens int
 	// PromptVersion is "name@version" of the prompt template, recorded in
 	// the cache key and in results.
 	PromptVersion string

@@ -334,7 +334,6 @@ func TestCacheKeyCoversEveryInput(t *testing.T) {
 		"schema":      func(r *Request) { r.Schema = json.RawMessage(`{"type":"array"}`) },
 		"temperature": func(r *Request) { r.Temperature = 0.5 },
 		"seed":        func(r *Request) { r.Seed = 2 },
-		"max tokens":  func(r *Request) { r.MaxTokens = 10 },
 		"prompt":      func(r *Request) { r.PromptVersion = "screen@2" },
 		"bad schema":  func(r *Request) { r.Schema = json.RawMessage(`{not json`) },
 	}

@@ -92,7 +92,10 @@ type CacheKeyMaterial struct {
 	Schema        json.RawMessage `json:"schema,omitempty"`
 	Temperature   float64         `json:"temperature"`
 	Seed          int             `json:"seed"`
-	MaxTokens     int             `json:"max_tokens"`
+	// MaxTokens is always 0: requests leave the answer's length to the
+	// server. It stays in the material so that every key of format v1,
+	// and so every cached answer, is unchanged.
+	MaxTokens int `json:"max_tokens"`
 }
 
 // KeyMaterial collects the key material of req sent to backend/model. The
@@ -117,7 +120,6 @@ func KeyMaterial(backend, model string, req Request) CacheKeyMaterial {
 		Schema:        schema,
 		Temperature:   req.Temperature,
 		Seed:          req.Seed,
-		MaxTokens:     req.MaxTokens,
 	}
 }
 

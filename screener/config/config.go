@@ -44,6 +44,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/secscreen/secscreen/internal/enum"
 	"github.com/secscreen/secscreen/screener/backend"
 )
 
@@ -91,6 +92,13 @@ type Limits struct {
 
 // Backends lists the accepted values of Config.Backend.
 var Backends = []string{"auto", "openai", "ollama", "baseline", "rules"}
+
+// backends parses backend names, exactly as Backends spells them.
+var backends = enum.Set[string]{What: "backend", Values: Backends}
+
+// ParseBackend returns the backend s names (one of Backends), or an error
+// listing them: unknown backend "gpt" (want one of auto, openai, ...).
+func ParseBackend(s string) (string, error) { return backends.Parse(s) }
 
 // DefaultPath is os.UserConfigDir()/secscreen/config.yaml, i.e.
 // $XDG_CONFIG_HOME/secscreen/config.yaml or ~/.config/secscreen/config.yaml
@@ -244,8 +252,12 @@ func (c *Config) validate(doc *yaml.Node) error {
 		}
 		return doc.Line
 	}
-	if c.Backend != "" && !contains(Backends, c.Backend) {
-		return lineError(line("backend"), fmt.Sprintf("backend %q is not one of %s", c.Backend, strings.Join(Backends, ", ")))
+	if c.Backend != "" {
+		b, err := ParseBackend(c.Backend)
+		if err != nil {
+			return lineError(line("backend"), err.Error())
+		}
+		c.Backend = b
 	}
 	if c.APIKeyEnv != "" && !envName.MatchString(c.APIKeyEnv) {
 		return lineError(line("api_key_env"), "api_key_env must be the NAME of an environment variable (like OPENAI_API_KEY), not a key")
@@ -278,15 +290,6 @@ func (c *Config) validate(doc *yaml.Node) error {
 		}
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // lineRe finds the line number yaml puts in its messages.

@@ -109,7 +109,7 @@ func TestErrorsNameFileAndLine(t *testing.T) {
 		{"key in api_key_env", "api_key_env: sk-proj-abc123-def\n", ":1:", "NAME of an environment variable"},
 		{"bad type", "model: m\nconcurrency: many\n", ":2:", "cannot unmarshal"},
 		{"bare number timeout", "timeout: 90\n", ":1:", "time.Duration"},
-		{"bad backend", "backend: gpt\n", ":1:", `backend "gpt" is not one of`},
+		{"bad backend", "backend: gpt\n", ":1:", `unknown backend "gpt" (want one of auto, openai, ollama, baseline, rules)`},
 		{"bad cache", "cache: sometimes\n", ":1:", "unknown cache mode"},
 		{"negative", "model: m\nrps: -1\n", ":2:", "rps must not be negative"},
 		{"negative price", "prices:\n  m: {prompt_per_1m: -1}\n", ":1:", "must not be negative"},

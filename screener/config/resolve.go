@@ -277,19 +277,12 @@ func Resolve(in Input) (Settings, error) {
 	case noCache:
 		s.Cache, s.sources["cache"] = backend.CacheDisabled, Source{Kind: FromFlag, Name: "no-cache"}
 	}
-	if !knownBackend(s.Backend) {
-		return Settings{}, s.Errorf("backend", "unknown backend %q (want auto, rules, baseline, openai or ollama)", s.Backend)
+	b, err := ParseBackend(s.Backend)
+	if err != nil {
+		return Settings{}, s.Errorf("backend", "%w", err)
 	}
+	s.Backend = b
 	return s, nil
-}
-
-func knownBackend(name string) bool {
-	for _, b := range Backends {
-		if b == name {
-			return true
-		}
-	}
-	return false
 }
 
 func isZero(v any) bool {

@@ -216,10 +216,10 @@ func TestLongReportsAreSignedByTheirHead(t *testing.T) {
 	head := b.String()
 	long1 := head + strings.Repeat("tail one differs here\n", 20000)
 	long2 := head + strings.Repeat("tail two is not the same\n", 20000)
-	f1, f2 := OfText(long1), OfText(long2)
+	f1, f2 := Of(&intake.Report{Body: long1}), Of(&intake.Report{Body: long2})
 	assert.NotEqual(t, f1.Hash, f2.Hash, "the exact hash reads the whole text")
 	assert.Equal(t, f1.Sig, f2.Sig, "the signature reads only the head")
 	assert.Equal(t, f1.Signals, f2.Signals)
-	short := OfText("a short report about drivers/net/foo.c\n")
+	short := Of(&intake.Report{Body: "a short report about drivers/net/foo.c\n"})
 	assert.Equal(t, short.Sig, Sign(Tokens(Canonical(Text(&intake.Report{Body: "a short report about drivers/net/foo.c\n"})))), "a short report is signed whole")
 }

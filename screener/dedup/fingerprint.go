@@ -63,12 +63,6 @@ func head(s string, n int) string {
 	return s
 }
 
-// OfText computes the fingerprint of free text (a search query, a file that
-// is not a message).
-func OfText(text string) Fingerprint {
-	return Of(&intake.Report{Body: text})
-}
-
 // Keys returns the fingerprint's index keys: the content hash's, one per
 // LSH band, one per signal.
 func (f Fingerprint) Keys() []uint64 {
@@ -194,13 +188,13 @@ func better(a, b Match) int {
 // whose verdict is earlier: exact duplicates and near-duplicates at
 // ReuseAt always, a crash, title or CVE match when the earlier verdict is
 // security.
-func (o Options) Reusable(m Match, earlier string) bool {
+func (o Options) Reusable(m Match, earlier threatmodel.Verdict) bool {
 	o = o.withDefaults()
 	switch {
 	case m.Signal == SignalExact, m.Similarity >= o.ReuseAt:
 		return true
 	case m.Signal == SignalCrash, m.Signal == SignalTitle, m.Signal == SignalCVE:
-		return earlier == string(threatmodel.Security)
+		return earlier == threatmodel.Security
 	}
 	return false
 }

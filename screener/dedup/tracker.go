@@ -37,7 +37,8 @@ type Earlier struct {
 	// Result is its result as recorded.
 	Result screener.Result
 	// LabelVerdict and LabelCategory are the team's label, when recorded.
-	LabelVerdict, LabelCategory string
+	LabelVerdict  threatmodel.Verdict
+	LabelCategory string
 	// Seen is when it was last screened; FirstSeen when first.
 	Seen, FirstSeen time.Time
 }
@@ -298,7 +299,7 @@ func (t *Tracker) Check(ctx context.Context, seq int, r *intake.Report) []screen
 			default:
 				cands = append(cands, candidate{fp: x.Fingerprint, earlier: x, firstSeen: x.FirstSeen, dup: screener.DuplicateOf{
 					ID: x.ID, HistoryID: x.HistoryID, Subject: x.Subject, Seen: x.Seen,
-					Label:   threatmodel.Label{Verdict: cmp.Or(threatmodel.Verdict(x.LabelVerdict), x.Result.Verdict), Category: cmp.Or(x.LabelCategory, x.Result.Category)},
+					Label:   threatmodel.Label{Verdict: cmp.Or(x.LabelVerdict, x.Result.Verdict), Category: cmp.Or(x.LabelCategory, x.Result.Category)},
 					Labeled: x.LabelVerdict != ""}})
 			}
 		}
@@ -445,7 +446,7 @@ func (t *Tracker) release(e *entry) {
 // one was asked (not model-failed or cancelled), or labeled by the team.
 func (t *Tracker) Prior(ctx context.Context, d screener.DuplicateOf) (screener.Prior, bool) {
 	m := Match{Signal: d.Signal, Evidence: d.Evidence, Similarity: d.Similarity}
-	if !t.opt.Reusable(m, "security") {
+	if !t.opt.Reusable(m, threatmodel.Security) {
 		return screener.Prior{}, false // not reusable whatever the earlier verdict
 	}
 	if d.Batch > 0 {
@@ -463,7 +464,7 @@ func (t *Tracker) Prior(ctx context.Context, d screener.DuplicateOf) (screener.P
 		}
 		t.mu.Unlock()
 		if e == nil {
-			if !found || !g.Decided || !t.opt.Reusable(m, string(g.Result.Verdict)) {
+			if !found || !g.Decided || !t.opt.Reusable(m, g.Result.Verdict) {
 				return screener.Prior{}, false
 			}
 			return screener.Prior{Result: g.Result}, true
@@ -473,7 +474,7 @@ func (t *Tracker) Prior(ctx context.Context, d screener.DuplicateOf) (screener.P
 		case <-ctx.Done():
 			return screener.Prior{}, false
 		}
-		if !e.decided || !t.opt.Reusable(m, string(e.result.Verdict)) {
+		if !e.decided || !t.opt.Reusable(m, e.result.Verdict) {
 			return screener.Prior{}, false
 		}
 		return screener.Prior{Result: e.result}, true
@@ -492,11 +493,11 @@ func (t *Tracker) Prior(ctx context.Context, d screener.DuplicateOf) (screener.P
 	}
 	p := screener.Prior{Result: trim(x.Result)}
 	if x.LabelVerdict != "" {
-		p.Result.Label, p.Labeled = threatmodel.Label{Verdict: threatmodel.Verdict(x.LabelVerdict), Category: x.LabelCategory}, true
+		p.Result.Label, p.Labeled = threatmodel.Label{Verdict: x.LabelVerdict, Category: x.LabelCategory}, true
 	} else if !decided(&x.Result) {
 		return screener.Prior{}, false
 	}
-	if !t.opt.Reusable(m, string(p.Result.Verdict)) {
+	if !t.opt.Reusable(m, p.Result.Verdict) {
 		return screener.Prior{}, false
 	}
 	return p, true

@@ -44,14 +44,14 @@ func Export(ctx context.Context, s Store, format string, w io.Writer) error {
 		err := s.Each(ctx, false, func(e Entry) error {
 			var lv, lc, ln, lby, lat string
 			if l := e.Label; l != nil {
-				lv, lc, ln, lby, lat = l.Verdict, l.Category, l.Note, l.By, formatTime(l.At)
+				lv, lc, ln, lby, lat = string(l.Verdict), l.Category, l.Note, l.By, formatTime(l.At)
 			}
 			var dups []string
 			for _, d := range e.DuplicateOf {
 				dups = append(dups, fmt.Sprintf("%s (%s %.2f)", d.ID, d.Signal, d.Similarity))
 			}
 			return cw.Write([]string{strconv.FormatInt(e.HistoryID, 10), csvSafe(e.ID), csvSafe(e.Source), csvSafe(e.Subject),
-				csvSafe(e.From), formatTime(e.Date), e.Verdict, e.Category, e.Decision, strconv.FormatFloat(e.Confidence, 'f', 3, 64),
+				csvSafe(e.From), formatTime(e.Date), string(e.Verdict), e.Category, string(e.Decision), strconv.FormatFloat(e.Confidence, 'f', 3, 64),
 				strconv.FormatBool(e.NeedsReview), lv, lc, csvSafe(ln), csvSafe(lby), lat, csvSafe(strings.Join(dups, "; ")),
 				formatTime(e.FirstSeen), formatTime(e.Screened), strconv.Itoa(e.Screenings)})
 		})
@@ -120,7 +120,7 @@ func ExportCorpus(ctx context.Context, s Store, dir string) (CorpusExport, error
 		if e.Label.By != "" {
 			notes = strings.TrimSpace(notes + " (labeled by " + e.Label.By + ")")
 		}
-		l := corpus.Label{ID: id, File: file, Label: threatmodel.Label{Verdict: threatmodel.Verdict(e.Label.Verdict), Category: e.Label.Category}, Notes: notes,
+		l := corpus.Label{ID: id, File: file, Label: threatmodel.Label{Verdict: e.Label.Verdict, Category: e.Label.Category}, Notes: notes,
 			Source: fmt.Sprintf("secscreen history #%d: report %s from %s, screened as %s/%s", e.HistoryID, e.ID, e.Source, e.Verdict, e.Category),
 			Split:  corpus.SplitDev}
 		out.Written++
@@ -252,7 +252,7 @@ func Similar(ctx context.Context, s Store, r *intake.Report, limit int) ([]Hit, 
 	}
 	var hits []Hit
 	for _, e := range earlier {
-		v, c := cmp.Or(e.LabelVerdict, string(e.Result.Verdict)), cmp.Or(e.LabelCategory, e.Result.Category)
+		v, c := cmp.Or(e.LabelVerdict, e.Result.Verdict), cmp.Or(e.LabelCategory, e.Result.Category)
 		h := Hit{Summary: Summary{HistoryID: e.HistoryID, ID: e.ID, Subject: e.Subject, Verdict: v, Category: c, Labeled: e.LabelVerdict != ""},
 			Similarity: dedup.Similarity(fp.Sig, e.Fingerprint.Sig)}
 		if m, ok := opt.Compare(fp, e.Fingerprint); ok {

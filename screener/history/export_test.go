@@ -160,15 +160,15 @@ func TestStatsCountsWeeksAndClusters(t *testing.T) {
 	assert.Equal(t, "2025-W10", st.Weeks[0].Week)
 	assert.Equal(t, day.Truncate(24*time.Hour), st.Weeks[0].Start)
 	assert.Equal(t, 3, st.Weeks[0].Total)
-	assert.Equal(t, map[string]int{"security": 2, "invalid": 1}, st.Weeks[0].ByVerdict)
-	assert.Equal(t, map[string]int{"security": 1, "invalid": 1, "not-security": 1}, st.Weeks[1].ByVerdict, "the label counts")
+	assert.Equal(t, map[threatmodel.Verdict]int{"security": 2, "invalid": 1}, st.Weeks[0].ByVerdict)
+	assert.Equal(t, map[threatmodel.Verdict]int{"security": 1, "invalid": 1, "not-security": 1}, st.Weeks[1].ByVerdict, "the label counts")
 	require.Len(t, st.Clusters, 2)
 	assert.Equal(t, 3, st.Clusters[0].Size)
 	assert.Equal(t, a, st.Clusters[0].First.HistoryID)
-	assert.Equal(t, map[string]int{"security": 3}, st.Clusters[0].Verdicts)
+	assert.Equal(t, map[threatmodel.Verdict]int{"security": 3}, st.Clusters[0].Verdicts)
 	assert.Equal(t, map[string]int{dedup.SignalCrash: 2}, st.Clusters[0].Signals)
 	assert.Equal(t, 2, st.Clusters[1].Size)
-	assert.Equal(t, map[string]int{"invalid": 2}, st.Clusters[1].Verdicts)
+	assert.Equal(t, map[threatmodel.Verdict]int{"invalid": 2}, st.Clusters[1].Verdicts)
 
 	var out bytes.Buffer
 	require.NoError(t, st.WriteText(&out))
@@ -195,7 +195,7 @@ func TestSimilarFindsNearAndSameBug(t *testing.T) {
 	assert.Equal(t, id, hits[0].HistoryID)
 	assert.True(t, hits[0].Duplicate)
 	assert.Equal(t, dedup.SignalNear, hits[0].Signal)
-	assert.Equal(t, "security", hits[0].Verdict)
+	assert.Equal(t, threatmodel.Security, hits[0].Verdict)
 	var out bytes.Buffer
 	require.NoError(t, WriteHits(&out, hits))
 	assert.Contains(t, out.String(), "duplicate: near")

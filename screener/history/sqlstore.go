@@ -14,6 +14,7 @@ import (
 	"github.com/secscreen/secscreen/screener"
 	"github.com/secscreen/secscreen/screener/dedup"
 	"github.com/secscreen/secscreen/screener/intake"
+	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
 // dialect is what differs between the two stores; the SQL is otherwise
@@ -343,7 +344,8 @@ func (s *sqlStore) query(ctx context.Context, full bool, tail string, args ...an
 			date, first, screened, sigs, dups string
 			review                            int
 			minhash                           []byte
-			lv, lc, ln, lby, lat              sql.NullString
+			lv                                sql.Null[threatmodel.Verdict]
+			lc, ln, lby, lat                  sql.NullString
 			resultJSON, reportJSON            string
 			dest                              = []any{&e.HistoryID, &e.ID, &e.Hash, &e.Source, &e.Subject, &e.From, &date, &e.Verdict, &e.Category, &e.Decision, &e.Confidence, &review, &first, &screened, &e.Screenings, &e.Fingerprint.Hash, &minhash, &sigs, &dups, &lv, &lc, &ln, &lby, &lat, &resultJSON}
 		)
@@ -365,7 +367,7 @@ func (s *sqlStore) query(ctx context.Context, full bool, tail string, args ...an
 			return nil, fmt.Errorf("entry %d: duplicate_of: %w", e.HistoryID, err)
 		}
 		if lv.Valid {
-			e.Label = &Label{Verdict: lv.String, Category: lc.String, Note: ln.String, By: lby.String, At: parseTime(lat.String)}
+			e.Label = &Label{Verdict: lv.V, Category: lc.String, Note: ln.String, By: lby.String, At: parseTime(lat.String)}
 		}
 		var res screener.Result
 		if err := json.Unmarshal([]byte(resultJSON), &res); err != nil {

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
 // Stats sums a history up: entries per week by verdict and category, and
@@ -30,11 +32,11 @@ type Stats struct {
 
 // Week is one ISO week's counts.
 type Week struct {
-	Week       string         `json:"week"` // "2025-W09"
-	Start      time.Time      `json:"start"`
-	Total      int            `json:"total"`
-	ByVerdict  map[string]int `json:"by_verdict"`
-	ByCategory map[string]int `json:"by_category"`
+	Week       string                      `json:"week"` // "2025-W09"
+	Start      time.Time                   `json:"start"`
+	Total      int                         `json:"total"`
+	ByVerdict  map[threatmodel.Verdict]int `json:"by_verdict"`
+	ByCategory map[string]int              `json:"by_category"`
 }
 
 // Cluster is a group of reports about one bug, as duplicate detection
@@ -47,19 +49,19 @@ type Cluster struct {
 	// Members are the history ids of its reports, oldest first.
 	Members []int64 `json:"members"`
 	// Verdicts counts the members' final verdicts.
-	Verdicts map[string]int `json:"verdicts"`
+	Verdicts map[threatmodel.Verdict]int `json:"verdicts"`
 	// Signals counts how the links were found (exact, crash, near...).
 	Signals map[string]int `json:"signals"`
 }
 
 // Summary names an entry in one line.
 type Summary struct {
-	HistoryID int64  `json:"history_id"`
-	ID        string `json:"id"`
-	Subject   string `json:"subject"`
-	Verdict   string `json:"verdict"`
-	Category  string `json:"category"`
-	Labeled   bool   `json:"labeled,omitempty"`
+	HistoryID int64               `json:"history_id"`
+	ID        string              `json:"id"`
+	Subject   string              `json:"subject"`
+	Verdict   threatmodel.Verdict `json:"verdict"`
+	Category  string              `json:"category"`
+	Labeled   bool                `json:"labeled,omitempty"`
 }
 
 func summaryOf(e Entry) Summary {
@@ -107,7 +109,7 @@ func ComputeStats(ctx context.Context, s Store, maxClusters int) (Stats, error) 
 		key := fmt.Sprintf("%04d-W%02d", y, w)
 		wk := weeks[key]
 		if wk == nil {
-			wk = &Week{Week: key, Start: weekStart(e.FirstSeen), ByVerdict: map[string]int{}, ByCategory: map[string]int{}}
+			wk = &Week{Week: key, Start: weekStart(e.FirstSeen), ByVerdict: map[threatmodel.Verdict]int{}, ByCategory: map[string]int{}}
 			weeks[key] = wk
 		}
 		wk.Total++
@@ -152,7 +154,7 @@ func ComputeStats(ctx context.Context, s Store, maxClusters int) (Stats, error) 
 			continue
 		}
 		slices.Sort(members)
-		c := Cluster{Size: len(members), First: info[root], Members: members, Verdicts: map[string]int{}, Signals: map[string]int{}}
+		c := Cluster{Size: len(members), First: info[root], Members: members, Verdicts: map[threatmodel.Verdict]int{}, Signals: map[string]int{}}
 		for _, m := range members {
 			c.Verdicts[info[m].Verdict]++
 			for _, sig := range linkSignals[m] {
@@ -201,9 +203,9 @@ func (st Stats) WriteText(w io.Writer) error {
 }
 
 // countList prints counts largest first, then by name: "a 3, b 1".
-func countList(m map[string]int) string {
+func countList[K ~string](m map[K]int) string {
 	keys := slices.Collect(maps.Keys(m))
-	slices.SortFunc(keys, func(a, b string) int { return cmp.Or(cmp.Compare(m[b], m[a]), cmp.Compare(a, b)) })
+	slices.SortFunc(keys, func(a, b K) int { return cmp.Or(cmp.Compare(m[b], m[a]), cmp.Compare(a, b)) })
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		name := k

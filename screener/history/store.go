@@ -29,6 +29,7 @@ import (
 	"github.com/secscreen/secscreen/screener"
 	"github.com/secscreen/secscreen/screener/dedup"
 	"github.com/secscreen/secscreen/screener/intake"
+	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
 // Store is a history of screened reports. Both implementations (SQLite and
@@ -73,11 +74,11 @@ type Entry struct {
 	Date    time.Time `json:"date,omitzero"`
 	// Verdict, Category, Decision, Confidence and NeedsReview are the
 	// result of the latest screening.
-	Verdict     string  `json:"verdict"`
-	Category    string  `json:"category"`
-	Decision    string  `json:"decision"`
-	Confidence  float64 `json:"confidence"`
-	NeedsReview bool    `json:"needs_review"`
+	Verdict     threatmodel.Verdict `json:"verdict"`
+	Category    string              `json:"category"`
+	Decision    screener.Decision   `json:"decision"`
+	Confidence  float64             `json:"confidence"`
+	NeedsReview bool                `json:"needs_review"`
 	// Label is the team's decision, nil until one is recorded.
 	Label *Label `json:"label"`
 	// DuplicateOf is what the latest screening found it duplicates.
@@ -97,7 +98,7 @@ type Entry struct {
 
 // Final returns the entry's decision: the team's label when there is one,
 // else the screening's.
-func (e Entry) Final() (verdict, category string, labeled bool) {
+func (e Entry) Final() (verdict threatmodel.Verdict, category string, labeled bool) {
 	if e.Label != nil {
 		return e.Label.Verdict, e.Label.Category, true
 	}
@@ -106,11 +107,11 @@ func (e Entry) Final() (verdict, category string, labeled bool) {
 
 // Label is the team's final decision about a report.
 type Label struct {
-	Verdict  string    `json:"verdict"`
-	Category string    `json:"category"`
-	Note     string    `json:"note,omitempty"`
-	By       string    `json:"by,omitempty"`
-	At       time.Time `json:"at"`
+	Verdict  threatmodel.Verdict `json:"verdict"`
+	Category string              `json:"category"`
+	Note     string              `json:"note,omitempty"`
+	By       string              `json:"by,omitempty"`
+	At       time.Time           `json:"at"`
 }
 
 // DefaultPath is where the history lives when none is named:

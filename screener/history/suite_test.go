@@ -130,7 +130,7 @@ func testRecordAndGet(t *testing.T, b backend) {
 		assert.Equal(t, r.Subject, e.Subject)
 		assert.Equal(t, r.From, e.From)
 		assert.True(t, r.Date.Equal(e.Date))
-		assert.Equal(t, "security", e.Verdict)
+		assert.Equal(t, threatmodel.Security, e.Verdict)
 		assert.Equal(t, "isolation.memory", e.Category)
 		assert.True(t, e.NeedsReview)
 		assert.Equal(t, 1, e.Screenings)
@@ -167,7 +167,7 @@ func testRecordingAgainUpdates(t *testing.T, b backend) {
 	es, err := s.Get(ctx, r.ID)
 	require.NoError(t, err)
 	require.Len(t, es, 1)
-	assert.Equal(t, "security", es[0].Verdict)
+	assert.Equal(t, threatmodel.Security, es[0].Verdict)
 	assert.Equal(t, 2, es[0].Screenings)
 	assert.Equal(t, first[0].FirstSeen, es[0].FirstSeen)
 	assert.True(t, es[0].Screened.After(first[0].Screened))
@@ -250,25 +250,25 @@ func testLabels(t *testing.T, b backend) {
 	require.NotNil(t, es[0].Label)
 	assert.Equal(t, Label{Verdict: "security", Category: "isolation.memory", Note: "reachable unprivileged", By: "alice", At: at}, *es[0].Label)
 	v, c, labeled := es[0].Final()
-	assert.Equal(t, []any{"security", "isolation.memory", true}, []any{v, c, labeled})
+	assert.Equal(t, []any{threatmodel.Security, "isolation.memory", true}, []any{v, c, labeled})
 
 	got, err := s.Lookup(ctx, dedup.Of(r).Keys(), 5)
 	require.NoError(t, err)
 	require.Len(t, got, 1)
-	assert.Equal(t, "security", got[0].LabelVerdict)
+	assert.Equal(t, threatmodel.Security, got[0].LabelVerdict)
 
 	require.NoError(t, s.SetLabel(ctx, id, Label{Verdict: "invalid", Category: "invalid.intended"}))
 	es, err = s.Get(ctx, r.ID)
 	require.NoError(t, err)
-	assert.Equal(t, "invalid", es[0].Label.Verdict, "a new label replaces the old")
+	assert.Equal(t, threatmodel.Invalid, es[0].Label.Verdict, "a new label replaces the old")
 	assert.False(t, es[0].Label.At.IsZero())
 
 	// A screening again keeps the team's label.
 	record(t, s, r, "needs-info", "info.missing")
 	es, err = s.Get(ctx, r.ID)
 	require.NoError(t, err)
-	assert.Equal(t, "invalid", es[0].Label.Verdict)
-	assert.Equal(t, "needs-info", es[0].Verdict)
+	assert.Equal(t, threatmodel.Invalid, es[0].Label.Verdict)
+	assert.Equal(t, threatmodel.NeedsInfo, es[0].Verdict)
 
 	assert.ErrorIs(t, s.SetLabel(ctx, 9999, Label{Verdict: "invalid", Category: "invalid.intended"}), ErrNotFound)
 }

@@ -36,7 +36,7 @@ func sample() ([]screener.Result, screener.Summary) {
 		},
 		{ID: "junk.bin", Source: "junk.bin", Backend: "rules", Decision: screener.DecisionInputError, Error: &msg},
 	}
-	return rs, screener.Summary{Backend: "rules", Inputs: 2, Results: 1, Errors: 1, NeedsReview: 1, ByVerdict: map[string]int{"not-security": 1}}
+	return rs, screener.Summary{Backend: "rules", Inputs: 2, Results: 1, Errors: 1, NeedsReview: 1, ByVerdict: map[threatmodel.Verdict]int{threatmodel.NotSecurity: 1}}
 }
 
 func render(t *testing.T, f Format) string {

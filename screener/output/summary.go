@@ -63,9 +63,9 @@ func (d *Done) String() string {
 }
 
 // countList prints counts largest first, then by name: "a 3, b 1".
-func countList(m map[string]int) string {
+func countList[K ~string](m map[K]int) string {
 	keys := slices.Collect(maps.Keys(m))
-	slices.SortFunc(keys, func(a, b string) int { return cmp.Or(cmp.Compare(m[b], m[a]), cmp.Compare(a, b)) })
+	slices.SortFunc(keys, func(a, b K) int { return cmp.Or(cmp.Compare(m[b], m[a]), cmp.Compare(a, b)) })
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		parts[i] = fmt.Sprintf("%s %d", k, m[k])

@@ -7,11 +7,12 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/secscreen/secscreen/screener"
+	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
 func TestSummaryLineAndDetail(t *testing.T) {
 	sum := screener.Summary{Inputs: 3, Results: 2, Errors: 1, NeedsReview: 1, ModelCalls: 2, PromptTokens: 10, CompletionTokens: 4,
-		SentTo: map[string]int{"http://127.0.0.1:8080": 2}, ByVerdict: map[string]int{"security": 1, "invalid": 1},
+		SentTo: map[string]int{"http://127.0.0.1:8080": 2}, ByVerdict: map[threatmodel.Verdict]int{threatmodel.Security: 1, threatmodel.Invalid: 1},
 		ByCategory: map[string]int{"a": 1, "b": 1}, ReviewIDs: []string{"r1"}, Wall: 2 * time.Second}
 	assert.Equal(t, "3 inputs, 3 rows: 2 screened, 1 errors, 1 need review; backend openai (m at u); 2 model calls (0 failed, 0 repaired, 0 cached), 0 saved by decisive rules, 10+4 tokens, cost 0.5000; report text sent: 2 to http://127.0.0.1:8080",
 		SummaryLine(sum, "openai (m at u)", 0.5, true))

@@ -256,9 +256,6 @@ func packPatterns(pack *RuleSet, rules []Rule) []*pattern {
 // Rules returns the engine's active rules, in evaluation order.
 func (e *Engine) Rules() []Rule { return slices.Clone(e.rules) }
 
-// Pack returns the rule pack the engine was built from.
-func (e *Engine) Pack() *RuleSet { return e.pack }
-
 // Series returns the series list the engine judges versions with.
 func (e *Engine) Series() *SeriesList { return e.series }
 

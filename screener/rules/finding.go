@@ -37,9 +37,9 @@ type Evaluation struct {
 	Findings []Finding `json:"findings"`
 	// Facts holds what the extractors found.
 	Facts Facts `json:"facts"`
-	// Verdict and Category are the rules-only label.
-	Verdict  threatmodel.Verdict `json:"verdict"`
-	Category string              `json:"category"`
+	// Label is the rules-only label ("verdict" and "category" on the
+	// wire).
+	threatmodel.Label
 	// Score is the summed weight behind Category.
 	Score float64 `json:"score"`
 	// Confidence in [0,1] expresses how strongly the findings support the

@@ -49,9 +49,9 @@ func (l *LintReport) OK() bool { return len(l.Failures) == 0 }
 // which is what routes a report); LowerBound is the Wilson 95% lower bound
 // of the verdict precision.
 type RuleLint struct {
-	ID       string `json:"id"`
-	Category string `json:"category"`
-	Verdict  string `json:"verdict"`
+	ID       string              `json:"id"`
+	Category string              `json:"category"`
+	Verdict  threatmodel.Verdict `json:"verdict"`
 	// Hits counts the reports the rule fired on.
 	Hits int `json:"hits"`
 	// CategoryHits and VerdictHits count those whose true category, or
@@ -99,7 +99,7 @@ func Lint(ctx context.Context, e *Engine, examples []Example, minReports int) (*
 	rep := &LintReport{Reports: len(examples), MinReports: minReports, Failures: []AltLint{}}
 	for _, r := range e.rules {
 		v, _ := e.tm.VerdictOf(r.Category)
-		rl := RuleLint{ID: r.ID, Category: r.Category, Verdict: string(v)}
+		rl := RuleLint{ID: r.ID, Category: r.Category, Verdict: v}
 		if r.Signal == SignalInjection {
 			rl.Exempt = exemptInjection
 		}
@@ -131,7 +131,7 @@ func Lint(ctx context.Context, e *Engine, examples []Example, minReports int) (*
 				if rl.Category == ex.Category {
 					rl.CategoryHits++
 				}
-				if rl.Verdict == string(trueVerdict) {
+				if rl.Verdict == trueVerdict {
 					rl.VerdictHits++
 				}
 			}

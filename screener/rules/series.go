@@ -47,7 +47,11 @@ type SeriesList struct {
 }
 
 var kernelSeries = sync.OnceValues(func() (*SeriesList, error) {
-	return ParseSeries(seriesYAML, "built-in")
+	l, err := ParseSeries(seriesYAML, "built-in")
+	if err != nil {
+		return nil, fmt.Errorf("built-in series.yaml: %w", err)
+	}
+	return l, nil
 })
 
 // KernelSeries returns the built-in list of maintained kernel series

@@ -74,9 +74,6 @@ func Open(dir string) (*Tree, error) {
 // Dir is the tree's absolute path.
 func (t *Tree) Dir() string { return t.dir }
 
-// Git reports whether the tree is read as a git checkout.
-func (t *Tree) Git() bool { return t.git }
-
 // Check is what a tree says about the code one report cites.
 type Check struct {
 	// Tree is the directory read.

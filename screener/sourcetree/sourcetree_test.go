@@ -58,7 +58,7 @@ func TestWorkingTree(t *testing.T) {
 	writeTree(t, dir, tinyKernel)
 	tree, err := Open(dir)
 	require.NoError(t, err)
-	assert.False(t, tree.Git())
+	assert.False(t, tree.git)
 
 	f := rules.Facts{
 		Files:         []string{"net/ipv4/tcp.c", "net/ipv4/tcp_frob.c", "b/fs/ext4/inode.c"},
@@ -188,7 +188,7 @@ func TestGitCheckoutAtTheVersionTheReportNames(t *testing.T) {
 	dir, head := gitKernel(t)
 	tree, err := Open(dir)
 	require.NoError(t, err)
-	require.True(t, tree.Git())
+	require.True(t, tree.git)
 	f := rules.Facts{
 		Files:         []string{"net/core/old.c", "net/core/new.c", "net/core/dev.c"},
 		Functions:     []string{"old_helper", "new_helper", "dev_queue_xmit", "wip_helper"},

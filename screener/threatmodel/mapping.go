@@ -66,7 +66,7 @@ func loadMapping(data []byte) (*docMapping, error) {
 var builtinMapping = sync.OnceValue(func() *docMapping {
 	m, err := loadMapping(rstMapYAML)
 	if err != nil {
-		panic("threatmodel: built-in " + err.Error())
+		panic("threatmodel: built-in rstmap.yaml does not load: " + err.Error())
 	}
 	return m
 })

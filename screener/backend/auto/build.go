@@ -136,7 +136,12 @@ func Build(ctx context.Context, s config.Settings, o BuildOptions) (Built, error
 			return out, nil
 		}
 	default:
-		return Built{}, s.Errorf("backend", "unknown backend %q (want auto, rules, baseline, openai or ollama)", s.Backend)
+		// Settings made by hand skip Resolve's check: the same error.
+		_, err := config.ParseBackend(s.Backend)
+		if err == nil {
+			err = fmt.Errorf("backend %q has no factory", s.Backend)
+		}
+		return Built{}, s.Errorf("backend", "%w", err)
 	}
 
 	// A backend that sends reports to a server (backend.Remote) is worth

@@ -147,3 +147,11 @@ func TestBuildRulesAndOfflineAuto(t *testing.T) {
 	assert.Equal(t, "baseline", b.Choice.Backend, "--offline probes no server")
 	assert.False(t, b.Choice.Remote)
 }
+
+// Settings made by hand, without Resolve's check, get Resolve's error.
+func TestBuildRejectsAnUnknownBackendLikeResolve(t *testing.T) {
+	s := config.Defaults()
+	s.Backend = "gpt"
+	_, err := Build(context.Background(), s, BuildOptions{Getenv: env(nil)})
+	assert.ErrorContains(t, err, `unknown backend "gpt" (want one of auto, openai, ollama, baseline, rules)`)
+}

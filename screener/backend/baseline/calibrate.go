@@ -10,15 +10,6 @@ import (
 	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
-// verdictOrder is threatmodel.Verdicts as strings.
-var verdictOrder = func() []string {
-	out := make([]string, len(threatmodel.Verdicts))
-	for i, v := range threatmodel.Verdicts {
-		out[i] = string(v)
-	}
-	return out
-}()
-
 // term is one known feature of a report: its vocabulary index, its naive
 // Bayes count and whether it comes from the rules.
 type term struct {
@@ -98,7 +89,7 @@ func (m *Model) probs(r rawScores, t float64) (pv, pc []float64) {
 // to the earlier verdict of threatmodel.Verdicts).
 func (m *Model) decideVerdict(pv []float64, thr float64) int {
 	vs := m.verdicts()
-	if s := slices.Index(vs, string(threatmodel.Security)); s >= 0 && pv[s] >= thr {
+	if s := slices.Index(vs, threatmodel.Security); s >= 0 && pv[s] >= thr {
 		return s
 	}
 	best := 0
@@ -134,7 +125,7 @@ func stratifiedFolds(ts *trainSet, k int, seed uint64) [][]int {
 	rng := rand.New(rand.NewPCG(seed, 0x5ec5c2ee4ba5e11e))
 	folds := make([][]int, k)
 	next := 0
-	for _, v := range verdictOrder {
+	for _, v := range threatmodel.Verdicts {
 		var idx []int
 		for i, c := range ts.cls {
 			if ts.classes[c].Verdict == v {
@@ -424,7 +415,7 @@ func (m *Model) calibrate(ts *trainSet, oof []rawScores) {
 // over the reports with verdict probabilities pvs (nil: not scored) and
 // true verdicts truth, when security is called at threshold thr.
 func securityAt(m *Model, pvs [][]float64, truth []int, thr float64) (recall, precision float64) {
-	sec := slices.Index(m.verdicts(), string(threatmodel.Security))
+	sec := slices.Index(m.verdicts(), threatmodel.Security)
 	tp, fn, fp := 0, 0, 0
 	for i, pv := range pvs {
 		if pv == nil {
@@ -449,7 +440,7 @@ func securityAt(m *Model, pvs [][]float64, truth []int, thr float64) (recall, pr
 // threshold above 0.5 would only take security calls away, so the most
 // probable verdict decides from there on.
 func chooseThreshold(m *Model, pvs [][]float64, truth []int, target float64) float64 {
-	if !slices.Contains(m.verdicts(), string(threatmodel.Security)) {
+	if !slices.Contains(m.verdicts(), threatmodel.Security) {
 		return 0.5
 	}
 	for k := 50; k > 1; k-- {

@@ -174,7 +174,7 @@ func TestThresholdReachesTheTargetRecall(t *testing.T) {
 				if psec >= m.SecurityThreshold {
 					assert.Equal(t, threatmodel.Security, p.Verdict)
 					assert.Equal(t, psec, p.Confidence)
-					assert.Equal(t, "security", p.Verdicts[0].Verdict, "the decision leads the ranking")
+					assert.Equal(t, threatmodel.Security, p.Verdicts[0].Verdict, "the decision leads the ranking")
 				} else {
 					assert.Equal(t, threatmodel.NotSecurity, p.Verdict)
 				}

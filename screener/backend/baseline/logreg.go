@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
 // Logistic regression reads a report as a sparse vector of its known
@@ -337,7 +339,7 @@ func (m *Model) checkLR() error {
 	}
 	last := -1
 	for _, v := range m.Verdicts {
-		i := slices.IndexFunc(verdictOrder, func(x string) bool { return x == v })
+		i := slices.Index(threatmodel.Verdicts, v)
 		if i <= last {
 			return fmt.Errorf("verdicts %v are not distinct verdicts in order", m.Verdicts)
 		}

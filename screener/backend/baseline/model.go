@@ -205,7 +205,7 @@ type Class struct {
 	// ID is the category id.
 	ID string `json:"id"`
 	// Verdict is the verdict the category belongs to.
-	Verdict string `json:"verdict"`
+	Verdict threatmodel.Verdict `json:"verdict"`
 	// Title is the clause's title in the threat model.
 	Title string `json:"title"`
 	// Docs is the number of training reports labeled with the category.
@@ -287,11 +287,11 @@ type Model struct {
 	// document frequency of each vocabulary feature; VerdictWeights and
 	// CategoryWeights hold, for each vocabulary feature and then the bias,
 	// one weight per verdict (per class): row j is feature j.
-	Lambda          float64     `json:"lambda,omitempty"`
-	Verdicts        []string    `json:"verdicts,omitempty"`
-	IDF             []float64   `json:"idf,omitempty"`
-	VerdictWeights  [][]float64 `json:"verdict_weights,omitempty"`
-	CategoryWeights [][]float64 `json:"category_weights,omitempty"`
+	Lambda          float64               `json:"lambda,omitempty"`
+	Verdicts        []threatmodel.Verdict `json:"verdicts,omitempty"`
+	IDF             []float64             `json:"idf,omitempty"`
+	VerdictWeights  [][]float64           `json:"verdict_weights,omitempty"`
+	CategoryWeights [][]float64           `json:"category_weights,omitempty"`
 
 	index  map[string]int // feature name → vocabulary index
 	report map[string]bool
@@ -343,8 +343,8 @@ func fingerprint(hashes []string) string {
 // extracted once.
 type trainSet struct {
 	opt     TrainOptions
-	classes []Class  // every category met, sorted by id, with Docs
-	verdict []string // verdicts met, in threatmodel.Verdicts order
+	classes []Class               // every category met, sorted by id, with Docs
+	verdict []threatmodel.Verdict // verdicts met, in threatmodel.Verdicts order
 	docs    [][]feature
 	cls     []int // class of each doc
 	hashes  []string
@@ -405,7 +405,7 @@ func newTrainSet(ex []Example, eng *rules.Engine, opt TrainOptions) *trainSet {
 	}
 	slices.SortStableFunc(ex, func(a, b Example) int {
 		return cmp.Or(strings.Compare(keys[a.Report], keys[b.Report]),
-			strings.Compare(a.Category, b.Category), strings.Compare(string(a.Verdict), string(b.Verdict)))
+			strings.Compare(a.Category, b.Category), cmp.Compare(a.Verdict, b.Verdict))
 	})
 	ts := &trainSet{opt: opt, docs: make([][]feature, len(ex)), cls: make([]int, len(ex)), hashes: make([]string, len(ex))}
 	var ids []string
@@ -418,11 +418,11 @@ func newTrainSet(ex []Example, eng *rules.Engine, opt TrainOptions) *trainSet {
 	tm := opt.ThreatModel
 	for _, id := range ids {
 		cl, _ := tm.Clause(id)
-		ts.classes = append(ts.classes, Class{ID: id, Verdict: string(cl.Verdict), Title: cl.Title})
+		ts.classes = append(ts.classes, Class{ID: id, Verdict: cl.Verdict, Title: cl.Title})
 	}
 	for _, v := range threatmodel.Verdicts {
-		if slices.ContainsFunc(ts.classes, func(c Class) bool { return c.Verdict == string(v) }) {
-			ts.verdict = append(ts.verdict, string(v))
+		if slices.ContainsFunc(ts.classes, func(c Class) bool { return c.Verdict == v }) {
+			ts.verdict = append(ts.verdict, v)
 		}
 	}
 	evaluate := opt.Evaluate
@@ -486,14 +486,14 @@ func isRuleFeature(name string) bool {
 
 // verdicts returns the verdicts the model decides between, in
 // threatmodel.Verdicts order.
-func (m *Model) verdicts() []string {
+func (m *Model) verdicts() []threatmodel.Verdict {
 	if m.Kind == KindLogReg {
 		return m.Verdicts
 	}
-	var out []string
+	var out []threatmodel.Verdict
 	for _, v := range threatmodel.Verdicts {
-		if slices.ContainsFunc(m.Classes, func(c Class) bool { return c.Verdict == string(v) }) {
-			out = append(out, string(v))
+		if slices.ContainsFunc(m.Classes, func(c Class) bool { return c.Verdict == v }) {
+			out = append(out, v)
 		}
 	}
 	return out
@@ -552,9 +552,6 @@ func (m *Model) Overlap(hashes []string) int {
 	}
 	return n
 }
-
-// TrainedOn reports whether the model saw any of the given report hashes.
-func (m *Model) TrainedOn(hashes []string) bool { return m.Overlap(hashes) > 0 }
 
 // Name names the model by its kind and the first 12 hex digits of its
 // training fingerprint, e.g. "logreg@3f2a9c0d51be".
@@ -643,7 +640,7 @@ func (m *Model) check() error {
 		if c > 0 && m.Classes[c-1].ID >= cl.ID {
 			return errors.New("classes are not sorted and distinct")
 		}
-		if _, err := threatmodel.ParseVerdict(cl.Verdict); err != nil {
+		if _, err := threatmodel.ParseVerdict(string(cl.Verdict)); err != nil {
 			return fmt.Errorf("class %s: %w", cl.ID, err)
 		}
 		if cl.Docs < 1 {

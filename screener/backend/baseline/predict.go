@@ -12,8 +12,8 @@ import (
 // CategoryScore is one category's probability for a report.
 type CategoryScore struct {
 	// Category is the category id and Verdict its verdict.
-	Category string `json:"category"`
-	Verdict  string `json:"verdict"`
+	Category string              `json:"category"`
+	Verdict  threatmodel.Verdict `json:"verdict"`
 	// Prob is the calibrated posterior probability.
 	Prob float64 `json:"prob"`
 }
@@ -21,7 +21,7 @@ type CategoryScore struct {
 // VerdictScore is one verdict's probability: the sum over its categories.
 type VerdictScore struct {
 	// Verdict is the verdict.
-	Verdict string `json:"verdict"`
+	Verdict threatmodel.Verdict `json:"verdict"`
 	// Prob is the summed posterior of its categories.
 	Prob float64 `json:"prob"`
 }
@@ -80,7 +80,7 @@ func (m *Model) Predict(r *intake.Report, ev *rules.Evaluation) Prediction {
 	vs := m.verdicts()
 
 	p := Prediction{
-		Label:      threatmodel.Label{Verdict: threatmodel.Verdict(vs[v]), Category: m.Classes[best].ID},
+		Label:      threatmodel.Label{Verdict: vs[v], Category: m.Classes[best].ID},
 		Confidence: round4(pv[v]),
 		Features:   len(terms),
 	}
@@ -92,10 +92,10 @@ func (m *Model) Predict(r *intake.Report, ev *rules.Evaluation) Prediction {
 		p.Verdicts = append(p.Verdicts, VerdictScore{Verdict: name, Prob: round4(pv[i])})
 	}
 	slices.SortStableFunc(p.Verdicts, func(a, b VerdictScore) int { return cmp.Compare(b.Prob, a.Prob) })
-	if p.Verdicts[0].Verdict != string(p.Verdict) {
+	if p.Verdicts[0].Verdict != p.Verdict {
 		// The threshold chose security over a more probable verdict: the
 		// decision leads the ranking.
-		i := slices.IndexFunc(p.Verdicts, func(s VerdictScore) bool { return s.Verdict == string(p.Verdict) })
+		i := slices.IndexFunc(p.Verdicts, func(s VerdictScore) bool { return s.Verdict == p.Verdict })
 		d := p.Verdicts[i]
 		copy(p.Verdicts[1:i+1], p.Verdicts[:i])
 		p.Verdicts[0] = d
@@ -103,7 +103,7 @@ func (m *Model) Predict(r *intake.Report, ev *rules.Evaluation) Prediction {
 
 	rival := -1
 	for c, cl := range m.Classes {
-		if cl.Verdict != string(p.Verdict) && (rival < 0 || pc[c] > pc[rival]) {
+		if cl.Verdict != p.Verdict && (rival < 0 || pc[c] > pc[rival]) {
 			rival = c
 		}
 	}
@@ -116,7 +116,7 @@ func (m *Model) Predict(r *intake.Report, ev *rules.Evaluation) Prediction {
 		}
 	}
 	if rival >= 0 {
-		if m.Classes[rival].Verdict != string(p.Verdict) {
+		if m.Classes[rival].Verdict != p.Verdict {
 			p.RunnerUp = m.Classes[rival].ID
 		}
 		p.Evidence = m.evidence(terms, best, rival)

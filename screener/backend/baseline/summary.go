@@ -28,13 +28,13 @@ func (m *Model) SaveFile(path string) error {
 // features learned, the held-out figures of calibration and the model's
 // fingerprint.
 func WriteTrainSummary(w io.Writer, m *Model, ex []Example, skipped int, tm *threatmodel.Model, split string) error {
-	perVerdict := map[string]int{}
+	perVerdict := map[threatmodel.Verdict]int{}
 	for _, e := range ex {
-		perVerdict[string(e.Verdict)]++
+		perVerdict[e.Verdict]++
 	}
 	var parts []string
 	for _, v := range threatmodel.Verdicts {
-		if n := perVerdict[string(v)]; n > 0 {
+		if n := perVerdict[v]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", v, n))
 		}
 	}

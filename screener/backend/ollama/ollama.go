@@ -59,8 +59,8 @@ type Config struct {
 	// MinContext and MaxContext bound the num_ctx sent (defaults
 	// DefaultMinContext, DefaultMaxContext).
 	MinContext, MaxContext int
-	// AnswerTokens is the room kept for the answer when the request sets
-	// no MaxTokens (default DefaultAnswerTokens).
+	// AnswerTokens is the room kept in the context window for the answer
+	// (default DefaultAnswerTokens).
 	AnswerTokens int
 	// HTTPClient is the client to send with; its Transport is wrapped.
 	// Nil (or a nil Transport) means http.DefaultTransport's settings with
@@ -219,11 +219,7 @@ func (c *Client) Complete(ctx context.Context, req backend.Request) (backend.Rep
 		msgs[i] = api.Message{Role: string(m.Role), Content: m.Content}
 		chars += len(m.Content)
 	}
-	answer := c.cfg.AnswerTokens
-	if req.MaxTokens > 0 {
-		answer = req.MaxTokens
-	}
-	numCtx, estimate, fits := ContextSize(chars, answer, c.cfg.MinContext, c.cfg.MaxContext)
+	numCtx, estimate, fits := ContextSize(chars, c.cfg.AnswerTokens, c.cfg.MinContext, c.cfg.MaxContext)
 	if !fits && c.cfg.Logger != nil {
 		c.cfg.Logger.Warn("ollama: prompt larger than the context window; the server will cut it",
 			"report", req.ReportID, "estimated_tokens", estimate, "num_ctx", numCtx)
@@ -232,9 +228,6 @@ func (c *Client) Complete(ctx context.Context, req backend.Request) (backend.Rep
 		"temperature": req.Temperature,
 		"seed":        req.Seed,
 		"num_ctx":     numCtx,
-	}
-	if req.MaxTokens > 0 {
-		opts["num_predict"] = req.MaxTokens
 	}
 	stream := false
 	creq := &api.ChatRequest{Model: c.cfg.Model, Messages: msgs, Stream: &stream, Options: opts}

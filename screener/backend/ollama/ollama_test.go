@@ -120,7 +120,7 @@ func TestCompleteSendsFormatOptionsAndMessages(t *testing.T) {
 	assert.Equal(t, 0.0, temp)
 	assert.Equal(t, 7.0, opts["seed"])
 	assert.Equal(t, float64(DefaultMinContext), opts["num_ctx"])
-	assert.NotContains(t, opts, "num_predict", "no MaxTokens, no num_predict")
+	assert.NotContains(t, opts, "num_predict", "the answer's length is the server's")
 
 	msgs := got["messages"].([]any)
 	require.Len(t, msgs, 2)
@@ -133,16 +133,15 @@ func TestLargePromptGrowsContextAndWarnsPastMax(t *testing.T) {
 	var logs bytes.Buffer
 	c := newClient(t, f.URL, func(c *Config) {
 		c.MaxContext = 16384
+		c.AnswerTokens = 500
 		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	})
 	req := testRequest()
-	req.MaxTokens = 500
 	req.Messages[1].Content = strings.Repeat("x", 24000) // ~6k tokens + answer
 	_, err := c.Complete(context.Background(), req)
 	require.NoError(t, err)
 	opts := chats(f)[0]["options"].(map[string]any)
 	assert.Equal(t, 8192.0, opts["num_ctx"])
-	assert.Equal(t, 500.0, opts["num_predict"])
 	assert.Empty(t, logs.String(), "it fits: no warning")
 
 	req.Messages[1].Content = strings.Repeat("x", 100000) // ~25k tokens > 16384

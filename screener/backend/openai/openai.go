@@ -15,9 +15,10 @@
 // request's temperature, 0 included, is always present; on the same pass
 // it splices in the messages, which it encodes itself (see splice.go).
 //
-// Reasoning models refuse max_tokens and any temperature but their own; a
-// 400 saying so switches the client to max_completion_tokens, or to no
-// temperature (with a warning, as answers then vary between runs).
+// Reasoning models refuse any temperature but their own; a 400 saying so
+// switches the client to no temperature (with a warning, as answers then
+// vary between runs). No token limit is sent: the answer's length is left
+// to the server.
 //
 // Usage:
 //
@@ -94,10 +95,8 @@ type Client struct {
 	cfg   Config
 	api   *goopenai.Client
 	level atomic.Int32
-	// Quirks learnt from 400s, kept for later calls. Reasoning models
-	// (o1, o3, gpt-5) want max_completion_tokens and refuse any
-	// temperature but their default.
-	maxCompletion atomic.Bool
+	// A quirk learnt from 400s, kept for later calls: reasoning models
+	// (o1, o3, gpt-5) refuse any temperature but their default.
 	noTemperature atomic.Bool
 	// contents stands in for the messages' text in what go-openai
 	// encodes (see splice.go).
@@ -138,9 +137,9 @@ func (c *Client) Model() string { return c.cfg.Model }
 // BaseURL returns the API root the client sends to.
 func (c *Client) BaseURL() string { return c.cfg.BaseURL }
 
-// StructuredOutput names the response_format the client currently sends:
+// structuredOutput names the response_format the client currently sends:
 // "json_schema", "json_object" after a fallback, or "none".
-func (c *Client) StructuredOutput() string { return levelNames[c.level.Load()] }
+func (c *Client) structuredOutput() string { return levelNames[c.level.Load()] }
 
 // Complete sends one chat-completion request. A rejected response_format
 // steps down and resends within this call; everything else (retries, rate
@@ -160,9 +159,6 @@ func (c *Client) Complete(ctx context.Context, req backend.Request) (backend.Rep
 			return backend.Reply{}, err
 		}
 		switch {
-		case rejects(he, "max_tokens", "max_completion_tokens") && !c.maxCompletion.Load():
-			c.maxCompletion.Store(true)
-			c.warn("openai: server wants max_completion_tokens instead of max_tokens")
 		case rejects(he, "temperature") && !c.noTemperature.Load():
 			c.noTemperature.Store(true)
 			c.warn("openai: model refuses to set temperature; using its default, so answers may vary between runs")
@@ -260,15 +256,9 @@ func (c *Client) request(req backend.Request, level int32) goopenai.ChatCompleti
 		Messages:    msgs,
 		Temperature: float32(req.Temperature), // once's patch makes 0 survive
 		Seed:        &seed,
-		//lint:ignore SA1019 max_tokens is what most OpenAI-compatible servers (vLLM, llama.cpp) read; a 400 naming it switches to max_completion_tokens.
-		MaxTokens: req.MaxTokens,
 	}
 	if c.noTemperature.Load() {
 		r.Temperature = 0 // omitted by go-openai, and not patched back in
-	}
-	if c.maxCompletion.Load() {
-		//lint:ignore SA1019 clearing the deprecated field so that only max_completion_tokens is sent.
-		r.MaxTokens, r.MaxCompletionTokens = 0, req.MaxTokens
 	}
 	switch {
 	case level == levelJSONSchema && len(req.Schema) > 0:

@@ -37,7 +37,6 @@ func testRequest() backend.Request {
 		SchemaName:    "screening_answer",
 		Temperature:   0,
 		Seed:          42,
-		MaxTokens:     300,
 		PromptVersion: "screen@1",
 	}
 }
@@ -108,7 +107,8 @@ func TestCompleteSendsSchemaTemperatureSeedAndKey(t *testing.T) {
 	require.True(t, present, "temperature 0 must be on the wire, not omitted")
 	assert.Equal(t, 0.0, temp)
 	assert.Equal(t, 42.0, got.Body["seed"])
-	assert.Equal(t, 300.0, got.Body["max_tokens"])
+	assert.NotContains(t, got.Body, "max_tokens", "no token limit: the answer's length is the server's")
+	assert.NotContains(t, got.Body, "max_completion_tokens")
 
 	msgs := got.Body["messages"].([]any)
 	require.Len(t, msgs, 2)
@@ -124,7 +124,7 @@ func TestCompleteSendsSchemaTemperatureSeedAndKey(t *testing.T) {
 	var want any
 	require.NoError(t, json.Unmarshal(testSchema, &want))
 	assert.Equal(t, want, js["schema"])
-	assert.Equal(t, "json_schema", c.StructuredOutput())
+	assert.Equal(t, "json_schema", c.structuredOutput())
 }
 
 func TestNonZeroTemperatureIsSentAsIs(t *testing.T) {
@@ -161,7 +161,7 @@ func TestJSONSchemaRejectedFallsBackToJSONObjectAndRemembers(t *testing.T) {
 	rep, err := c.Complete(context.Background(), testRequest())
 	require.NoError(t, err)
 	assert.Equal(t, `{"verdict":"x"}`, rep.Content)
-	assert.Equal(t, "json_object", c.StructuredOutput())
+	assert.Equal(t, "json_object", c.structuredOutput())
 	assert.Equal(t, 2, rep.Usage.Attempts, "the resend is an HTTP attempt")
 	assert.Contains(t, logs.String(), "json_object")
 
@@ -191,7 +191,7 @@ func TestOtherBadRequestIsNotAFallback(t *testing.T) {
 	assert.Contains(t, err.Error(), "maximum context length")
 	assert.False(t, backend.IsRetryable(err))
 	assert.Len(t, f.Requests(), 1)
-	assert.Equal(t, "json_schema", c.StructuredOutput())
+	assert.Equal(t, "json_schema", c.structuredOutput())
 }
 
 func TestTooManyRequestsCarriesRetryAfter(t *testing.T) {
@@ -422,9 +422,6 @@ func TestReasoningModelQuirksAreLearnt(t *testing.T) {
 		switch n {
 		case 0:
 			w.WriteHeader(http.StatusBadRequest)
-			io.WriteString(w, `{"error":{"message":"Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.","type":"invalid_request_error","param":"max_tokens","code":"unsupported_parameter"}}`)
-		case 1:
-			w.WriteHeader(http.StatusBadRequest)
 			io.WriteString(w, `{"error":{"message":"Unsupported value: 'temperature' does not support 0 with this model. Only the default (1) value is supported.","type":"invalid_request_error","param":"temperature","code":"unsupported_value"}}`)
 		default:
 			okHandler(`{}`)(w, r, n)
@@ -438,12 +435,9 @@ func TestReasoningModelQuirksAreLearnt(t *testing.T) {
 	require.NoError(t, err)
 
 	reqs := f.Requests()
-	require.Len(t, reqs, 4)
-	assert.Contains(t, reqs[0].Body, "max_tokens")
+	require.Len(t, reqs, 3)
 	assert.Contains(t, reqs[0].Body, "temperature")
-	for _, r := range reqs[2:] {
-		assert.NotContains(t, r.Body, "max_tokens")
-		assert.Equal(t, 300.0, r.Body["max_completion_tokens"])
+	for _, r := range reqs[1:] {
 		assert.NotContains(t, r.Body, "temperature")
 		assert.Equal(t, "json_schema", r.Body["response_format"].(map[string]any)["type"], "structured output is untouched")
 	}
