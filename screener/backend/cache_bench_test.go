@@ -3,24 +3,10 @@ package backend
 import (
 	"context"
 	"fmt"
+	"github.com/secscreen/secscreen/internal/benchsupport"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 )
-
-// cpuTime is the process's user and system CPU time so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// reportCPU adds cpu-ns/op, the CPU the loop used per iteration: on a
-// shared machine it varies far less than the wall time.
-func reportCPU(b *testing.B, start time.Duration) {
-	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
-}
 
 // bigRequest is a request of the size secscreen sends (~23 KB of prompt).
 func bigRequest(i int) Request {
@@ -48,7 +34,7 @@ func BenchmarkCacheMiss(b *testing.B) {
 	ctx := context.Background()
 	i := 0
 	b.ReportAllocs()
-	defer reportCPU(b, cpuTime())
+	defer benchsupport.ReportCPU(b, benchsupport.CPUTime())
 	for b.Loop() {
 		i++
 		if _, err := c.Complete(ctx, bigRequest(i)); err != nil {
@@ -66,7 +52,7 @@ func BenchmarkCacheHit(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
-	defer reportCPU(b, cpuTime())
+	defer benchsupport.ReportCPU(b, benchsupport.CPUTime())
 	for b.Loop() {
 		rep, err := c.Complete(ctx, req)
 		if err != nil || !rep.Usage.Cached {

@@ -3,6 +3,7 @@ package backend
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/secscreen/secscreen/internal/benchsupport"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -75,7 +76,7 @@ func BenchmarkCacheKey(b *testing.B) {
 	m := KeyMaterial("fake", "m", bigRequest(1))
 	h.key(m)
 	b.ReportAllocs()
-	defer reportCPU(b, cpuTime())
+	defer benchsupport.ReportCPU(b, benchsupport.CPUTime())
 	for b.Loop() {
 		h.key(m)
 	}

@@ -1,16 +1,11 @@
 package injection_test
 
 import (
-	"bytes"
 	"context"
-	"os"
-	"path/filepath"
-	"syscall"
+	"github.com/secscreen/secscreen/internal/benchsupport"
 	"testing"
-	"time"
 
 	"github.com/secscreen/secscreen/corpus"
-	"github.com/secscreen/secscreen/corpus/synth"
 	"github.com/secscreen/secscreen/screener/injection"
 	"github.com/secscreen/secscreen/screener/intake"
 )
@@ -45,34 +40,14 @@ func BenchmarkDetectCorpus(b *testing.B) {
 	}
 }
 
-// cpuTime is the process's user and system CPU time so far: on a shared
-// machine, CPU per op varies far less than the wall time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // synthReports reads n seeded synthetic ~4 KB reports (corpus/synth), the
 // reports the inbox-scale figures are measured on.
 func synthReports(b *testing.B, n int) ([]*intake.Report, int64) {
 	b.Helper()
-	var buf bytes.Buffer
-	if _, err := synth.Write(&buf, synth.Options{N: n, Seed: 1}); err != nil {
-		b.Fatal(err)
-	}
-	path := filepath.Join(b.TempDir(), "synth.mbox")
-	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
-		b.Fatal(err)
-	}
-	var reports []*intake.Report
+	reports := benchsupport.SynthReports(b, n, 1)
 	var size int64
-	for it := range intake.Read(context.Background(), []string{path}, intake.Options{}) {
-		if it.Err != nil {
-			b.Fatal(it.Err)
-		}
-		reports = append(reports, it.Report)
-		for _, p := range it.Report.Parts() {
+	for _, r := range reports {
+		for _, p := range r.Parts() {
 			size += int64(len(p.Text))
 		}
 	}
@@ -85,11 +60,11 @@ func BenchmarkDetectSynth(b *testing.B) {
 	reports, size := synthReports(b, 200)
 	b.SetBytes(size / int64(len(reports)))
 	b.ResetTimer()
-	start := cpuTime()
+	start := benchsupport.CPUTime()
 	i := 0
 	for b.Loop() {
 		injection.Detect(reports[i%len(reports)])
 		i++
 	}
-	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(benchsupport.CPUTime()-start)/float64(b.N), "cpu-ns/op")
 }

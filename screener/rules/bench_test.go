@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"github.com/secscreen/secscreen/internal/benchsupport"
 	"strings"
 	"testing"
 
@@ -50,11 +51,11 @@ func BenchmarkEvaluate(b *testing.B) {
 	b.SetBytes(int64(len(r.Body)))
 	b.ReportAllocs()
 	e.Evaluate(r)
-	start := cpuTime()
+	start := benchsupport.CPUTime()
 	for b.Loop() {
 		e.Evaluate(r)
 	}
-	reportCPU(b, start)
+	benchsupport.ReportCPU(b, start)
 }
 
 func TestBenchReportIsRealisticSize(t *testing.T) {

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"context"
+	"github.com/secscreen/secscreen/internal/benchsupport"
 	"os"
 	"path/filepath"
 	"testing"
@@ -53,7 +54,7 @@ func equalityReports(t *testing.T) []*intake.Report {
 		rs = append(rs, c.report())
 	}
 	rs = append(rs, benchReport())
-	rs = append(rs, synthReports(t, 150, 7)...)
+	rs = append(rs, benchsupport.SynthReports(t, 150, 7)...)
 	return rs
 }
 

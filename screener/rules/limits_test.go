@@ -2,6 +2,7 @@ package rules
 
 import (
 	"context"
+	"github.com/secscreen/secscreen/internal/benchsupport"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -76,11 +77,11 @@ func BenchmarkEvaluate10MB(b *testing.B) {
 	r := hugeReport()
 	b.SetBytes(int64(len(r.Body)))
 	b.ReportAllocs()
-	start := cpuTime()
+	start := benchsupport.CPUTime()
 	for b.Loop() {
 		e.Evaluate(r)
 	}
-	reportCPU(b, start)
+	benchsupport.ReportCPU(b, start)
 }
 
 // BenchmarkEvaluate10MBWhole reads the whole 10 MB message (no part or
@@ -97,11 +98,11 @@ func BenchmarkEvaluate10MBWhole(b *testing.B) {
 	r := hugeReport()
 	b.SetBytes(int64(len(r.Body)))
 	b.ReportAllocs()
-	start := cpuTime()
+	start := benchsupport.CPUTime()
 	for b.Loop() {
 		e.Evaluate(r)
 	}
-	reportCPU(b, start)
+	benchsupport.ReportCPU(b, start)
 }
 
 // A 10 MB body made of one paragraph with no line breaks at all: the
@@ -110,11 +111,11 @@ func BenchmarkEvaluate10MBOneLine(b *testing.B) {
 	e := kernelEngine(b)
 	r := &intake.Report{Subject: "x", Body: strings.Repeat("requires CAP_SYS_ADMIN on 6.1.2 as root ", 10<<20/40)}
 	b.SetBytes(int64(len(r.Body)))
-	start := cpuTime()
+	start := benchsupport.CPUTime()
 	for b.Loop() {
 		e.Evaluate(r)
 	}
-	reportCPU(b, start)
+	benchsupport.ReportCPU(b, start)
 }
 
 func TestLongParagraphsAreCutAtLineBreaks(t *testing.T) {

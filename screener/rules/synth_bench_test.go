@@ -1,56 +1,12 @@
 package rules
 
 import (
-	"bytes"
-	"context"
-	"os"
-	"path/filepath"
-	"syscall"
+	"github.com/secscreen/secscreen/internal/benchsupport"
 	"testing"
-	"time"
 
-	"github.com/secscreen/secscreen/corpus/synth"
 	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/threatmodel"
 )
-
-// synthReports returns n seeded synthetic reports of about 4 KB each (the
-// shape `secscreen corpus synth` writes, which scripts/bench screens).
-func synthReports(tb testing.TB, n int, seed uint64) []*intake.Report {
-	tb.Helper()
-	var buf bytes.Buffer
-	if _, err := synth.Write(&buf, synth.Options{N: n, Seed: seed}); err != nil {
-		tb.Fatal(err)
-	}
-	p := filepath.Join(tb.TempDir(), "synth.mbox")
-	if err := os.WriteFile(p, buf.Bytes(), 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	var out []*intake.Report
-	for it := range intake.Read(context.Background(), []string{p}, intake.Options{}) {
-		if it.Err != nil {
-			tb.Fatal(it.Err)
-		}
-		out = append(out, it.Report)
-	}
-	if len(out) != n {
-		tb.Fatalf("read %d synthetic reports, want %d", len(out), n)
-	}
-	return out
-}
-
-// cpuTime is the process's user and system CPU time so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// reportCPU adds cpu-ns/op, the CPU the loop used per iteration: on a
-// shared machine it varies far less than the wall time.
-func reportCPU(b *testing.B, start time.Duration) {
-	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
-}
 
 func reportBytes(r *intake.Report) int {
 	n := 0
@@ -67,7 +23,7 @@ func reportBytes(r *intake.Report) int {
 // when first needed; BenchmarkEvaluateFirstReport measures that).
 func BenchmarkEvaluate4KB(b *testing.B) {
 	e := kernelEngine(b)
-	rs := synthReports(b, 200, 12)
+	rs := benchsupport.SynthReports(b, 200, 12)
 	total := 0
 	for _, r := range rs {
 		total += reportBytes(r)
@@ -75,13 +31,13 @@ func BenchmarkEvaluate4KB(b *testing.B) {
 	}
 	b.SetBytes(int64(total / len(rs)))
 	b.ReportAllocs()
-	start := cpuTime()
+	start := benchsupport.CPUTime()
 	i := 0
 	for b.Loop() {
 		e.Evaluate(rs[i%len(rs)])
 		i++
 	}
-	reportCPU(b, start)
+	benchsupport.ReportCPU(b, start)
 }
 
 // BenchmarkEvaluateFirstReport is what one `secscreen screen` or `check`
@@ -89,10 +45,10 @@ func BenchmarkEvaluate4KB(b *testing.B) {
 // engine and its scanner, and evaluate one report (compiling the patterns
 // it needs).
 func BenchmarkEvaluateFirstReport(b *testing.B) {
-	rs := synthReports(b, 1, 3)
+	rs := benchsupport.SynthReports(b, 1, 3)
 	tm := threatmodel.Kernel()
 	b.ReportAllocs()
-	start := cpuTime()
+	start := benchsupport.CPUTime()
 	for b.Loop() {
 		set, err := Parse(kernelRulesYAML, "built-in kernel.yaml")
 		if err != nil {
@@ -107,16 +63,16 @@ func BenchmarkEvaluateFirstReport(b *testing.B) {
 		}
 		e.Evaluate(rs[0])
 	}
-	reportCPU(b, start)
+	benchsupport.ReportCPU(b, start)
 }
 
 // BenchmarkEvaluateFirstReportGenerated is BenchmarkEvaluateFirstReport
 // the way a process starts: the pack from kernel_gen.go, no YAML.
 func BenchmarkEvaluateFirstReportGenerated(b *testing.B) {
-	rs := synthReports(b, 1, 3)
+	rs := benchsupport.SynthReports(b, 1, 3)
 	tm := threatmodel.Kernel()
 	b.ReportAllocs()
-	start := cpuTime()
+	start := benchsupport.CPUTime()
 	for b.Loop() {
 		set, ok, err := kernelFromGenerated()
 		if err != nil || !ok {
@@ -128,7 +84,7 @@ func BenchmarkEvaluateFirstReportGenerated(b *testing.B) {
 		}
 		e.Evaluate(rs[0])
 	}
-	reportCPU(b, start)
+	benchsupport.ReportCPU(b, start)
 }
 
 func kernelWeightsYAML(tb testing.TB) []byte {
@@ -145,7 +101,7 @@ func BenchmarkParseKernelPack(b *testing.B) {
 	tm := threatmodel.Kernel()
 	weights := kernelWeightsYAML(b)
 	b.ReportAllocs()
-	start := cpuTime()
+	start := benchsupport.CPUTime()
 	for b.Loop() {
 		set, err := Parse(kernelRulesYAML, "built-in kernel.yaml")
 		if err != nil {
@@ -160,5 +116,5 @@ func BenchmarkParseKernelPack(b *testing.B) {
 		}
 		e.scanner()
 	}
-	reportCPU(b, start)
+	benchsupport.ReportCPU(b, start)
 }

@@ -2,13 +2,12 @@ package openai
 
 import (
 	"context"
+	"github.com/secscreen/secscreen/internal/benchsupport"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/secscreen/secscreen/screener/backend"
 )
@@ -38,8 +37,8 @@ func BenchmarkComplete(b *testing.B) {
 	b.SetBytes(int64(len(req.Messages[0].Content) + len(req.Messages[1].Content)))
 	b.ReportAllocs()
 	ctx := context.Background()
-	start := cpuTime()
-	defer func() { b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op") }()
+	start := benchsupport.CPUTime()
+	defer func() { b.ReportMetric(float64(benchsupport.CPUTime()-start)/float64(b.N), "cpu-ns/op") }()
 	for b.Loop() {
 		if _, err := c.Complete(ctx, req); err != nil {
 			b.Fatal(err)
@@ -65,11 +64,4 @@ func BenchmarkSplice(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-}
-
-// cpuTime is the process's user and system CPU time so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
