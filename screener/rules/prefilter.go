@@ -1412,24 +1412,12 @@ func mergeWindows(wins [][2]int) [][2]int {
 // in runs between it and the previous one counted (or the end of s it is
 // counted from). It returns -1 when s holds fewer.
 func contentBreak(s string, n int, back bool, runs *byteSet) int {
-	content := false
+	j, end, step := 0, len(s), 1
 	if back {
-		for j := len(s) - 1; j >= 0; j-- {
-			switch c := s[j]; {
-			case c == '\n':
-				if content {
-					if n--; n == 0 {
-						return j
-					}
-				}
-				content = false
-			case !runs.has(c):
-				content = true
-			}
-		}
-		return -1
+		j, end, step = len(s)-1, -1, -1
 	}
-	for j := 0; j < len(s); j++ {
+	content := false
+	for ; j != end; j += step {
 		switch c := s[j]; {
 		case c == '\n':
 			if content {
