@@ -40,6 +40,7 @@ func corpusCommand() *cli.Command {
 				&cli.IntFlag{Name: "n", Value: 1000, Usage: "number of messages"},
 				&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "generator seed"},
 				&cli.Float64Flag{Name: "replies", Usage: "share of messages (0 to 1) that reply to an earlier one"},
+				&cli.BoolFlag{Name: "distinct-crashes", Usage: "give every report a crash stack of its own, so that none reuses another's decision (for benchmarks of the model path)"},
 				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to `FILE` (default: standard output)"},
 			},
 			Action: corpusSynth,
@@ -80,7 +81,7 @@ func corpusSynth(c *cli.Context) error {
 	if c.NArg() != 0 {
 		return usageErr("corpus synth: takes no arguments (use -o FILE)")
 	}
-	opt := synth.Options{N: c.Int("n"), Seed: c.Uint64("seed"), Replies: c.Float64("replies")}
+	opt := synth.Options{N: c.Int("n"), Seed: c.Uint64("seed"), Replies: c.Float64("replies"), DistinctCrashes: c.Bool("distinct-crashes")}
 	if opt.N < 0 || opt.Replies < 0 || opt.Replies > 1 {
 		return usageErr("corpus synth: want --n >= 0 and --replies from 0 to 1")
 	}

@@ -36,6 +36,12 @@ type Options struct {
 	// Size is the body size to aim for in bytes (default 3600, which with
 	// the headers makes messages of about 4 KB).
 	Size int
+	// DistinctCrashes gives every message's crash splats function names of
+	// their own, so that no two reports share a crash signature. By default
+	// a subsystem's reports share their stack, as reports of one bug do,
+	// and duplicate detection reuses one decision for many of them; a
+	// benchmark of the model path wants every report to reach the model.
+	DistinctCrashes bool
 }
 
 // Write writes opt.N messages to w as an mboxrd and returns the bytes
@@ -85,6 +91,8 @@ type gen struct {
 	opt Options
 	// recent are the last messages written, for replies to answer.
 	recent []sent
+	// seq is the index of the message being written.
+	seq int
 }
 
 type sent struct {
@@ -97,6 +105,7 @@ var base = time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC)
 func (g *gen) pick(xs []string) string { return xs[g.rng.IntN(len(xs))] }
 
 func (g *gen) message(w *countWriter, i int) {
+	g.seq = i
 	date := base.Add(time.Duration(i)*97*time.Second + time.Duration(g.rng.IntN(60))*time.Second)
 	first, last := g.pick(firstNames), g.pick(lastNames)
 	domain := g.pick(domains)
@@ -201,12 +210,18 @@ func (g *gen) replyBody() string {
 }
 
 func (g *gen) splat(b *strings.Builder, sub subsystem, fn string) {
-	fmt.Fprintf(b, "  BUG: KASAN: %s in %s+0x%x/0x%x\n", g.pick(kasanKinds), fn, g.rng.IntN(0x400), 0x400+g.rng.IntN(0x400))
+	name := func(f string) string {
+		if g.opt.DistinctCrashes {
+			return fmt.Sprintf("%s_%d", f, g.seq)
+		}
+		return f
+	}
+	fmt.Fprintf(b, "  BUG: KASAN: %s in %s+0x%x/0x%x\n", g.pick(kasanKinds), name(fn), g.rng.IntN(0x400), 0x400+g.rng.IntN(0x400))
 	fmt.Fprintf(b, "  Read of size %d at addr ffff88810%07x by task %s/%d\n\n", 1<<g.rng.IntN(4), g.rng.IntN(1<<28), g.pick(tasks), 100+g.rng.IntN(30000))
 	fmt.Fprintf(b, "  CPU: %d PID: %d Comm: %s Not tainted %s #1\n", g.rng.IntN(8), 100+g.rng.IntN(30000), g.pick(tasks), g.version())
 	b.WriteString("  Call Trace:\n   <TASK>\n   dump_stack_lvl+0x4d/0x70\n   print_report+0xcf/0x620\n   kasan_report+0xb5/0xe0\n")
 	for _, f := range sub.funcs {
-		fmt.Fprintf(b, "   %s+0x%x/0x%x\n", f, g.rng.IntN(0x300), 0x300+g.rng.IntN(0x300))
+		fmt.Fprintf(b, "   %s+0x%x/0x%x\n", name(f), g.rng.IntN(0x300), 0x300+g.rng.IntN(0x300))
 	}
 	b.WriteString("   do_syscall_64+0x5d/0x170\n   entry_SYSCALL_64_after_hwframe+0x76/0x7e\n   </TASK>\n\n")
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -50,4 +51,26 @@ func TestBadOptions(t *testing.T) {
 	assert.Error(t, err)
 	_, err = Write(&bytes.Buffer{}, Options{N: 1, Replies: 2})
 	assert.Error(t, err)
+}
+
+// DistinctCrashes changes only the crash stacks' function names, so that no
+// two reports share a crash signature; without it the output is as before.
+func TestDistinctCrashesGiveEveryReportItsOwnStack(t *testing.T) {
+	var plain, distinct bytes.Buffer
+	_, err := Write(&plain, Options{N: 40, Seed: 5})
+	require.NoError(t, err)
+	_, err = Write(&distinct, Options{N: 40, Seed: 5, DistinctCrashes: true})
+	require.NoError(t, err)
+	assert.NotEqual(t, plain.String(), distinct.String())
+	frames := regexp.MustCompile(`(?m)^   ([a-z_0-9]+)\+0x`).FindAllStringSubmatch(distinct.String(), -1)
+	require.NotEmpty(t, frames)
+	stacks := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^  BUG: KASAN: [a-z-]+ in ([a-z_0-9]+)\+`).FindAllStringSubmatch(distinct.String(), -1) {
+		stacks[m[1]] = true
+	}
+	plainTops := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^  BUG: KASAN: [a-z-]+ in ([a-z_0-9]+)\+`).FindAllStringSubmatch(plain.String(), -1) {
+		plainTops[m[1]] = true
+	}
+	assert.Greater(t, len(stacks), len(plainTops), "distinct crash sites")
 }
