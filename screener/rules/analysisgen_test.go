@@ -3,8 +3,6 @@ package rules
 import (
 	"bytes"
 	"fmt"
-	"go/format"
-	"os"
 	"reflect"
 	"slices"
 	"strconv"
@@ -106,22 +104,8 @@ func TestPatternAnalysisGenerated(t *testing.T) {
 	b.WriteString("var generatedAnalyses = [...]genAnalysis{\n")
 	b.Write(entries.Bytes())
 	b.WriteString("}\n")
-	src, err := format.Source(b.Bytes())
-	if err != nil {
-		t.Fatalf("format generated analysis: %v", err)
-	}
-	if *updateKernelGen {
-		if err := os.WriteFile("analysis_gen.go", src, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	if writeOrCheckGenerated(t, "analysis_gen.go", b.Bytes()) {
 		return
-	}
-	old, err := os.ReadFile("analysis_gen.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(old, src) {
-		t.Fatal("analysis_gen.go is stale: run go generate ./screener/rules")
 	}
 	for expr, want := range fresh {
 		got, err := parsePattern(expr)

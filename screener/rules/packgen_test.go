@@ -38,22 +38,8 @@ func TestKernelPackGenerated(t *testing.T) {
 	b.WriteString("func generatedKernelPack() *RuleSet {\nreturn ")
 	goLiteral(&b, reflect.ValueOf(set))
 	b.WriteString("\n}\n")
-	src, err := format.Source(b.Bytes())
-	if err != nil {
-		t.Fatalf("format generated pack: %v", err)
-	}
-	if *updateKernelGen {
-		if err := os.WriteFile("kernel_gen.go", src, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	if writeOrCheckGenerated(t, "kernel_gen.go", b.Bytes()) {
 		return
-	}
-	old, err := os.ReadFile("kernel_gen.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(old, src) {
-		t.Fatal("kernel_gen.go is stale: run go generate ./screener/rules")
 	}
 	gen, ok, err := kernelFromGenerated()
 	if err != nil || !ok {
@@ -144,4 +130,29 @@ func goLiteral(b *bytes.Buffer, v reflect.Value) {
 	default:
 		panic(fmt.Sprintf("goLiteral: unsupported kind %s", v.Kind()))
 	}
+}
+
+// writeOrCheckGenerated formats the generated Go code and, with
+// -update-kernel-gen (go generate), writes it to name and returns true;
+// otherwise it fails t unless name holds exactly that code.
+func writeOrCheckGenerated(t *testing.T, name string, code []byte) bool {
+	t.Helper()
+	src, err := format.Source(code)
+	if err != nil {
+		t.Fatalf("format generated %s: %v", name, err)
+	}
+	if *updateKernelGen {
+		if err := os.WriteFile(name, src, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return true
+	}
+	old, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(old, src) {
+		t.Fatalf("%s is stale: run go generate ./screener/rules", name)
+	}
+	return false
 }
