@@ -13,7 +13,7 @@ import (
 	"github.com/secscreen/secscreen/corpus"
 	"github.com/secscreen/secscreen/internal/atomicfile"
 	"github.com/secscreen/secscreen/screener"
-	"github.com/secscreen/secscreen/screener/backend/baseline"
+	"github.com/secscreen/secscreen/screener/baseline"
 	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/rules"
 )

@@ -10,7 +10,7 @@ import (
 	"github.com/secscreen/secscreen/replies"
 	"github.com/secscreen/secscreen/screener"
 	"github.com/secscreen/secscreen/screener/advice"
-	"github.com/secscreen/secscreen/screener/backend/baseline"
+	"github.com/secscreen/secscreen/screener/baseline"
 	"github.com/secscreen/secscreen/screener/rules"
 	"github.com/secscreen/secscreen/screener/threatmodel"
 )

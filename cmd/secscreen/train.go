@@ -7,7 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/secscreen/secscreen/corpus"
-	"github.com/secscreen/secscreen/screener/backend/baseline"
+	"github.com/secscreen/secscreen/screener/baseline"
 	"github.com/secscreen/secscreen/screener/intake"
 )
 
@@ -24,7 +24,7 @@ func trainCommand() *cli.Command {
 			"calibrates it on --folds held-out folds (a temperature, and the security threshold that reaches\n" +
 			"--target-recall), and writes it to -o. Trained on dev only, a model scores the test split\n" +
 			"directly. A report file that cannot be read is reported and skipped. The built-in\n" +
-			"model is made with `secscreen train --corpus corpus --split dev -o screener/backend/baseline/model.json`.",
+			"model is made with `secscreen train --corpus corpus --split dev -o screener/baseline/model.json`.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "corpus", Value: "corpus", Usage: "corpus `DIR` holding labels.jsonl and the reports"},
 			&cli.StringFlag{Name: "split", Value: corpus.SplitDev, Usage: "corpus `SPLIT` to train on; only dev: the test split is sealed"},

@@ -30,7 +30,7 @@ func TestTransportDependsOnNoPipelinePackage(t *testing.T) {
 		mod + "screener/rules",
 		mod + "screener/threatmodel",
 		mod + "prompts",
-		mod + "screener/backend/baseline",
+		mod + "screener/baseline",
 	}
 	for _, pkg := range transport {
 		args := []string{"list", "-deps", "-f", "{{.ImportPath}}", pkg}

@@ -76,7 +76,7 @@
 // Embedded returns the model trained on the dev split of the bundled
 // corpus, built with
 //
-//	go run ./cmd/secscreen train --corpus corpus --split dev -o screener/backend/baseline/model.json
+//	go run ./cmd/secscreen train --corpus corpus --split dev -o screener/baseline/model.json
 //
 // (also the go:generate directive of this package), so that the test
 // split can be scored with it directly. NewClassifier makes a model a

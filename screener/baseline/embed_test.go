@@ -93,7 +93,7 @@ func TestEmbeddedIsCurrent(t *testing.T) {
 	slices.Sort(hashes)
 	hashes = slices.Compact(hashes)
 	require.Equal(t, fingerprint(hashes), m.Fingerprint,
-		"the embedded model was not trained on the dev split of the current corpus: run `go generate ./screener/backend/baseline`")
+		"the embedded model was not trained on the dev split of the current corpus: run `go generate ./screener/baseline`")
 	assert.Equal(t, DefaultAlgo, m.Options.Algo)
 }
 
@@ -109,5 +109,5 @@ func TestEmbeddedMatchesARetrain(t *testing.T) {
 	var buf bytes.Buffer
 	require.NoError(t, m.Save(&buf))
 	require.True(t, bytes.Equal(embeddedModel, buf.Bytes()),
-		"the embedded model differs from one trained on the current corpus and rules: run `go generate ./screener/backend/baseline`")
+		"the embedded model differs from one trained on the current corpus and rules: run `go generate ./screener/baseline`")
 }

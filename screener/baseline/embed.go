@@ -9,7 +9,7 @@ import (
 	"sync"
 )
 
-//go:generate go run ../../../cmd/secscreen train --corpus ../../../corpus --split dev -o model.json
+//go:generate go run ../../cmd/secscreen train --corpus ../../corpus --split dev -o model.json
 
 // embeddedModel is the model trained on the bundled corpus.
 //
@@ -19,7 +19,7 @@ var embeddedModel []byte
 var loadEmbedded = sync.OnceValues(func() (*Model, error) {
 	m, err := LoadModel(bytes.NewReader(embeddedModel))
 	if err != nil {
-		return nil, fmt.Errorf("embedded baseline model.json (rebuild it with `go generate ./screener/backend/baseline`): %w", err)
+		return nil, fmt.Errorf("embedded baseline model.json (rebuild it with `go generate ./screener/baseline`): %w", err)
 	}
 	return m, nil
 })
@@ -38,7 +38,7 @@ func Embedded() (*Model, error) { return loadEmbedded() }
 func EmbeddedOptions() (TrainOptions, error) {
 	dec := json.NewDecoder(bytes.NewReader(embeddedModel))
 	fail := func(err error) (TrainOptions, error) {
-		return TrainOptions{}, fmt.Errorf("embedded baseline model.json (rebuild it with `go generate ./screener/backend/baseline`): %w", err)
+		return TrainOptions{}, fmt.Errorf("embedded baseline model.json (rebuild it with `go generate ./screener/baseline`): %w", err)
 	}
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
 		return fail(errors.New("not a JSON object"))

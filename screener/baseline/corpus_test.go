@@ -13,7 +13,7 @@ import (
 )
 
 // bundledDir is the bundled corpus, relative to this package.
-var bundledDir = filepath.Join("..", "..", "..", "corpus")
+var bundledDir = filepath.Join("..", "..", "corpus")
 
 // bundledExamples reads the dev split of the bundled corpus, the part the
 // embedded model is trained on (the test split is sealed for measuring); a
