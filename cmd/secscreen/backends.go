@@ -1,9 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"log/slog"
 	"path/filepath"
+	"slices"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -13,50 +16,70 @@ import (
 	"github.com/secscreen/secscreen/screener/backend/auto"
 	"github.com/secscreen/secscreen/screener/baseline"
 	"github.com/secscreen/secscreen/screener/config"
+	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
-// withEnv names the environment variable that stands for a flag in its
-// help. config.Resolve reads the variables itself (flags > environment >
-// file), so the flags do not.
-func withEnv(flag, usage string) string {
-	if v := config.EnvVar(flag); v != "" {
-		return usage + " [$" + v + "]"
+// settingFlags are the flags of config's settings in group g, named,
+// typed, defaulted and explained as config.Table says, with the variable
+// that stands for each in its help: config.Resolve reads the variables
+// itself (flags > environment > file), so the flags do not.
+func settingFlags(g config.Group) []cli.Flag {
+	var flags []cli.Flag
+	for _, st := range config.Table() {
+		if st.Flag == "" || st.Group != g {
+			continue
+		}
+		n, a, u, dt := st.Flag, st.Aliases, st.Usage, st.DefaultText
+		if st.Env != "" {
+			u += " [$" + st.Env + "]"
+		}
+		switch v := cmp.Or(intakeDefaults[n], st.Default).(type) {
+		case string:
+			flags = append(flags, &cli.StringFlag{Name: n, Aliases: a, Usage: u, DefaultText: dt, Value: v})
+		case bool:
+			flags = append(flags, &cli.BoolFlag{Name: n, Aliases: a, Usage: u, DefaultText: dt, Value: v})
+		case int:
+			flags = append(flags, &cli.IntFlag{Name: n, Aliases: a, Usage: u, DefaultText: dt, Value: v})
+		case int64:
+			flags = append(flags, &cli.Int64Flag{Name: n, Aliases: a, Usage: u, DefaultText: dt, Value: v})
+		case float64:
+			flags = append(flags, &cli.Float64Flag{Name: n, Aliases: a, Usage: u, DefaultText: dt, Value: v})
+		case time.Duration:
+			flags = append(flags, &cli.DurationFlag{Name: n, Aliases: a, Usage: u, DefaultText: dt, Value: v})
+		default:
+			panic("no flag type for --" + n) // TestGeneratedFlagsAgreeWithResolve catches it
+		}
 	}
-	return usage
+	return flags
 }
 
-// backendFlags choose and configure the model backend; see config.Resolve
-// for how they merge with the environment and the config file.
-func backendFlags() []cli.Flag {
-	d := config.Defaults()
-	return []cli.Flag{
-		&cli.StringFlag{Name: "config", Usage: withEnv("config", "config `FILE` (default $XDG_CONFIG_HOME/secscreen/config.yaml)")},
-		&cli.StringFlag{Name: "backend", Aliases: []string{"b"}, Value: d.Backend,
-			Usage: withEnv("backend", "`NAME`: auto (stays on this machine: Ollama on loopback, else an OpenAI-compatible server at a loopback --base-url, else baseline), rules, baseline, openai, ollama")},
-		&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: withEnv("model", "model `NAME` for openai or ollama")},
-		&cli.StringFlag{Name: "base-url", Usage: withEnv("base-url", "OpenAI-compatible API root `URL` (vLLM, llama.cpp, LM Studio, OpenRouter, Ollama's /v1)")},
-		&cli.StringFlag{Name: "api-key-env", Usage: "environment variable `NAME` holding the API key (default OPENAI_API_KEY); the key itself is never a flag"},
-		&cli.StringFlag{Name: "ollama-host", Usage: "Ollama server `URL` (default $OLLAMA_HOST, else http://localhost:11434)"},
-		&cli.StringFlag{Name: "baseline-model", Usage: "baseline model `FILE` from 'secscreen train' (default: the embedded one)"},
-		&cli.StringFlag{Name: "prompt", Usage: "prompt template: NAME@VERSION (e.g. screen@v1) or a template `FILE`"},
-		&cli.DurationFlag{Name: "timeout", Usage: "bound on one model call, retries excluded", DefaultText: "2m for openai, 5m for ollama"},
-		&cli.IntFlag{Name: "retries", Value: d.Retries, Usage: "retries after a 429, 5xx or timeout (with backoff, honouring Retry-After)"},
-		&cli.Float64Flag{Name: "rps", Usage: "most model calls per second (0: no limit)"},
-		&cli.IntFlag{Name: "burst", Value: d.Burst, Usage: "calls allowed at once above --rps"},
-		&cli.StringFlag{Name: "cache", Usage: "reply cache `DIR` (default: the user cache dir)"},
-		&cli.BoolFlag{Name: "no-cache", Usage: "neither read nor write the reply cache"},
-		&cli.BoolFlag{Name: "offline", Usage: "replay model answers from the cache only; a miss is an error row"},
-		&cli.IntFlag{Name: "max-body-chars", Value: d.BodyChars, Usage: "most report characters sent to a model (0: no limit); longer reports are cut with a marker"},
-		&cli.IntFlag{Name: "seed", Value: d.Seed, Usage: "sampling seed sent to the model"},
-		&cli.BoolFlag{Name: "skip-model-when-rules-decide", Usage: "do not ask the model when the rules alone are decisive (counted as saved calls)"},
-		&cli.IntFlag{Name: "shots", Usage: "few-shot examples from --corpus shown to the model (never the report itself)"},
-	}
+// intakeDefaults are the limits the settings' 0 stands for, shown as the
+// flags' defaults.
+var intakeDefaults = map[string]any{"max-message-bytes": intake.DefaultMaxMessageBytes, "max-attachment-bytes": intake.DefaultMaxAttachmentBytes}
+
+// inputFlags are the flags that control reading reports.
+func inputFlags() []cli.Flag {
+	return append([]cli.Flag{&cli.StringFlag{Name: "input-format", Value: "auto",
+		Usage: "input `KIND`: auto (detect from content), email, mbox, maildir, jsonl, text"}}, settingFlags(config.InputGroup)...)
 }
 
-// shotsCorpusFlag is the corpus --shots picks from; eval has its own
-// --corpus (the corpus it scores, whose dev split also gives the shots).
-var shotsCorpusFlag = &cli.StringFlag{Name: "corpus", Usage: "labeled corpus `DIR` for --shots"}
+// pipelineFlags are the flags that build the screener: threat model,
+// rules, and the settings' model and run options. A flag of own replaces
+// the setting's flag of the same name (eval's --corpus is the corpus it
+// scores, not only the one --shots picks from).
+func pipelineFlags(own ...cli.Flag) []cli.Flag {
+	flags := append([]cli.Flag{threatModelFlag, rulesFlag, seriesFlag}, settingFlags(config.ScreeningGroup)...)
+	for _, f := range own {
+		i := slices.IndexFunc(flags, func(g cli.Flag) bool { return g.Names()[0] == f.Names()[0] })
+		if i < 0 {
+			flags = append(flags, f)
+		} else {
+			flags[i] = f
+		}
+	}
+	return flags
+}
 
 // resolveSettings merges the flags given on the command line with the
 // environment and the config file (config.Resolve), once per command.

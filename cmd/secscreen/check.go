@@ -36,7 +36,7 @@ func checkCommand() *cli.Command {
 		&cli.BoolFlag{Name: "ai-assisted", Usage: "a tool helped find or write the report: the kernel then treats the bug as public (its reproducer excepted)"},
 	}
 	flags = append(flags, inputFlags()...)
-	flags = append(flags, pipelineFlags(shotsCorpusFlag)...)
+	flags = append(flags, pipelineFlags()...)
 	return &cli.Command{
 		Name:      "check",
 		Usage:     "advise on one report before it is sent: verdict, deciding clause, where to send it, what to fix",

@@ -15,15 +15,6 @@ import (
 	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
-// inputFlags are the flags that control reading reports.
-func inputFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.StringFlag{Name: "input-format", Value: "auto", Usage: "input `KIND`: auto (detect from content), email, mbox, maildir, jsonl, text"},
-		&cli.Int64Flag{Name: "max-message-bytes", Value: intake.DefaultMaxMessageBytes, Usage: "largest message or file read as one report; larger ones become error rows"},
-		&cli.Int64Flag{Name: "max-attachment-bytes", Value: intake.DefaultMaxAttachmentBytes, Usage: "most text kept from one attachment"},
-	}
-}
-
 // intakeOptions are the input flags with the limits the settings give.
 func intakeOptions(c *cli.Context, s config.Settings) (intake.Options, error) {
 	f, err := intake.ParseFormat(c.String("input-format"))
@@ -31,16 +22,6 @@ func intakeOptions(c *cli.Context, s config.Settings) (intake.Options, error) {
 		return intake.Options{}, usageErr("%w", err)
 	}
 	return intake.Options{Format: f, Limits: intake.Limits{MaxMessageBytes: s.MessageBytes, MaxAttachmentBytes: s.AttachmentBytes}}, nil
-}
-
-// pipelineFlags are the flags that build the screener: threat model,
-// rules, backend and model options, and the corpus --shots picks from
-// (eval has its own --corpus).
-func pipelineFlags(extra ...cli.Flag) []cli.Flag {
-	flags := []cli.Flag{threatModelFlag, rulesFlag, seriesFlag,
-		&cli.IntFlag{Name: "concurrency", Aliases: []string{"j"}, Value: config.Defaults().Concurrency, Usage: "reports screened at once"},
-	}
-	return append(append(flags, backendFlags()...), extra...)
 }
 
 // sourceFlag names a kernel tree whose code reports are checked against;

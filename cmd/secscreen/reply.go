@@ -19,7 +19,7 @@ func replyCommand() *cli.Command {
 		&cli.StringFlag{Name: "category", Usage: "answer with this threat-model `ID` (a person's decision) instead of the screening's label; no model is asked"},
 	}
 	flags = append(flags, inputFlags()...)
-	flags = append(flags, pipelineFlags(shotsCorpusFlag)...)
+	flags = append(flags, pipelineFlags()...)
 	return &cli.Command{
 		Name:      "reply",
 		Usage:     "draft a reply to each report that is not a security bug",

@@ -31,7 +31,7 @@ func screenCommand() *cli.Command {
 		replyTemplateFlag, maintainersFlag,
 	}
 	flags = append(flags, inputFlags()...)
-	flags = append(flags, pipelineFlags(shotsCorpusFlag)...)
+	flags = append(flags, pipelineFlags()...)
 	flags = append(flags, historyFlags()...)
 	return &cli.Command{
 		Name:      "screen",
