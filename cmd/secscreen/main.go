@@ -13,7 +13,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -23,32 +22,23 @@ import (
 	"syscall"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/secscreen/secscreen/internal/exit"
 )
 
-// Exit codes, documented in README.md and in the app's help.
+// Exit codes (internal/exit), documented in README.md and in the app's help.
 const (
-	exitOK          = 0
-	exitFailure     = 1
-	exitUsage       = 2
-	exitInputErrors = 3
-	exitModelFailed = 4
-	exitInterrupted = 130
+	exitOK          = exit.OK
+	exitFailure     = exit.Failure
+	exitUsage       = exit.Usage
+	exitInputErrors = exit.InputErrors
+	exitModelFailed = exit.ModelFailed
+	exitInterrupted = exit.Interrupted
 )
 
-// exitError carries an exit code up to main with its message.
-type exitError struct {
-	code int
-	err  error
-}
+func usageErr(format string, args ...any) error { return exit.Usagef(format, args...) }
 
-func (e *exitError) Error() string { return e.err.Error() }
-func (e *exitError) Unwrap() error { return e.err }
-
-func usageErr(format string, args ...any) error {
-	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
-}
-
-func withCode(code int, err error) error { return &exitError{code: code, err: err} }
+func withCode(code int, err error) error { return exit.With(code, err) }
 
 const exitCodesHelp = `EXIT CODES:
    0    success
@@ -62,9 +52,7 @@ const exitCodesHelp = `EXIT CODES:
    bug, 4 needs more information first, 5 not a bug): see secscreen check --help`
 
 // onUsageError turns flag parsing errors into exit code 2.
-func onUsageError(_ *cli.Context, err error, _ bool) error {
-	return &exitError{code: exitUsage, err: err}
-}
+func onUsageError(_ *cli.Context, err error, _ bool) error { return withCode(exitUsage, err) }
 
 // setUsageErrors installs onUsageError on every command and subcommand.
 func setUsageErrors(cmds []*cli.Command) {
@@ -165,16 +153,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app := newApp()
 	app.Writer, app.ErrWriter = stdout, stderr
 	err := app.RunContext(ctx, flagsFirst(app, args))
-	if err == nil {
-		return exitOK
+	if err != nil && err.Error() != "" {
+		fmt.Fprintf(stderr, "secscreen: %s\n", err)
 	}
-	var ee *exitError
-	code := exitFailure
-	if errors.As(err, &ee) {
-		code = ee.code
-	}
-	if msg := err.Error(); msg != "" {
-		fmt.Fprintf(stderr, "secscreen: %s\n", msg)
-	}
-	return code
+	return exit.Code(err)
 }

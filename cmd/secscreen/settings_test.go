@@ -114,16 +114,6 @@ func lineWith(text, s string) string {
 	return ""
 }
 
-func TestDevNullIsNotATerminal(t *testing.T) {
-	f, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
-	require.NoError(t, err)
-	defer f.Close()
-	assert.False(t, isTerminal(f))
-	assert.Equal(t, 120, terminalWidth(f), "not a terminal: the default width, whatever $COLUMNS says")
-	t.Setenv("COLUMNS", "40")
-	assert.Equal(t, 120, terminalWidth(f))
-}
-
 // eval --repeat asks the model every time: the reply cache is off for the
 // run (the settings say so; no parsed flag is rewritten), and --offline,
 // which could only replay, is refused.
