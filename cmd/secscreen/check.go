@@ -3,9 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/secscreen/secscreen/internal/cliapp"
 	"github.com/secscreen/secscreen/screener/advice"
 )
 
@@ -28,6 +30,7 @@ func checkCommand() *cli.Command {
 			"--source DIR, cited code the kernel tree lacks is named, and counts against the report.\n" +
 			"Works as git's sendemail-validate hook (see README).\n\n" + advice.ExitCodesHelp,
 		Flags:  flags,
+		Before: cliapp.CheckFormat,
 		Action: checkAction,
 	}
 }
@@ -35,10 +38,6 @@ func checkCommand() *cli.Command {
 func checkAction(c *cli.Context) error {
 	if c.NArg() != 1 {
 		return usageErr("check: name one report (a FILE, or - for standard input)")
-	}
-	format := c.String("format")
-	if format != "text" && format != "json" {
-		return usageErr("check: unknown format %q (want text or json)", format)
 	}
 	j, err := job(c)
 	if err != nil {
@@ -58,13 +57,8 @@ func checkAction(c *cli.Context) error {
 	} else if err != nil {
 		return fmt.Errorf("check: %w", err)
 	}
-	if format == "json" {
-		err = writeJSON(c, a)
-	} else {
-		err = advice.WriteText(c.App.Writer, a)
-	}
-	if err != nil {
-		return fmt.Errorf("check: write: %w", err)
+	if err := emit(c, a, func(w io.Writer) error { return advice.WriteText(w, a) }); err != nil {
+		return err
 	}
 	if code := a.Action.ExitCode(); code != 0 {
 		return withCode(code, errors.New(""))

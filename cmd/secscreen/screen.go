@@ -3,6 +3,8 @@ package main
 import (
 	"github.com/urfave/cli/v2"
 
+	"github.com/secscreen/secscreen/internal/cliapp"
+	"github.com/secscreen/secscreen/internal/exit"
 	"github.com/secscreen/secscreen/screener/batch"
 )
 
@@ -28,7 +30,7 @@ func screenCommand() *cli.Command {
 		Usage:     "screen reports and print a verdict for each",
 		ArgsUsage: "INPUT... (files, directories, Maildirs, mbox, JSONL; - for standard input)",
 		Description: "Every input yields exactly one row: a result, or an error saying why it could\n" +
-			"not be screened. A summary line on standard error counts inputs and rows.\n\n" + exitCodesHelp,
+			"not be screened. A summary line on standard error counts inputs and rows.\n\n" + exit.Help,
 		Flags:  flags,
 		Action: screenAction,
 	}
@@ -45,6 +47,6 @@ func screenAction(c *cli.Context) error {
 	j.Intake.Threads = !c.Bool("no-threads")
 	return batch.Screen{Job: j, Format: c.String("format"), FormatGiven: c.IsSet("format"), Output: c.String("output"),
 		Resume: c.Bool("resume"), SinceLast: c.Bool("since-last"), State: c.String("state"),
-		Verbose: verbose(c), Quiet: c.Bool("quiet"), Replies: c.String("replies"),
+		Verbose: cliapp.Verbose(c), Quiet: c.Bool("quiet"), Replies: c.String("replies"),
 		History: c.String(historyFlag.Name), NoHistory: c.Bool("no-history")}.Run(c.Context)
 }
