@@ -133,25 +133,16 @@ func (o Screen) Run(ctx context.Context) error {
 		return err
 	}
 
-	out, width := o.Stdout, 0
+	out, done, err := o.openOutput()
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	wopt := output.Options{Verbose: o.Verbose}
 	if tableOnTerminal {
-		width = output.TerminalWidth(out, 120)
+		wopt.Width = output.TerminalWidth(o.Stdout, 120)
 	}
-	var done *output.Done
-	if o.Output != "" {
-		var f *os.File
-		if o.Resume {
-			f, done, err = output.ResumeJSONL(o.Output)
-		} else {
-			f, err = os.Create(o.Output)
-		}
-		if err != nil {
-			return exit.With(exit.Failure, fmt.Errorf("open output: %w", err))
-		}
-		defer f.Close()
-		out = f
-	}
-	w, err := output.New(format, out, output.Options{Verbose: o.Verbose, Width: width})
+	w, err := output.New(format, out, wopt)
 	if err != nil {
 		return exit.With(exit.Usage, err)
 	}
@@ -224,6 +215,29 @@ func (o Screen) Run(ctx context.Context) error {
 	}
 	return outcome(sum)
 }
+
+// openOutput opens where the rows go: the Output file, created or (with
+// Resume) continued, with done holding the rows it already has; else
+// Stdout.
+func (o Screen) openOutput() (out io.WriteCloser, done *output.Done, err error) {
+	if o.Output == "" {
+		return nopCloser{o.Stdout}, nil, nil
+	}
+	var f *os.File
+	if o.Resume {
+		f, done, err = output.ResumeJSONL(o.Output)
+	} else {
+		f, err = os.Create(o.Output)
+	}
+	if err != nil {
+		return nil, nil, exit.With(exit.Failure, fmt.Errorf("open output: %w", err))
+	}
+	return f, done, nil
+}
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
 
 // outcome is the error a finished screening run's summary calls for, or
 // nil: interrupted, the model's failure, or inputs that could not be
