@@ -15,20 +15,22 @@ import (
 	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
-func rulesScreener(t *testing.T) (*screener.Screener, *threatmodel.Model) {
+// rulesScreener screens with the kernel's rules and, when src is not nil,
+// looks the cited code up in it.
+func rulesScreener(t *testing.T, src screener.SourceChecker) (*screener.Screener, *threatmodel.Model) {
 	t.Helper()
 	tm := threatmodel.Kernel()
 	set, err := rules.KernelRules()
 	require.NoError(t, err)
 	eng, err := rules.NewEngine(tm, set, rules.Options{})
 	require.NoError(t, err)
-	s, err := screener.New(screener.Config{ThreatModel: tm, Rules: eng})
+	s, err := screener.New(screener.Config{ThreatModel: tm, Rules: eng, Source: src})
 	require.NoError(t, err)
 	return s, tm
 }
 
 func TestCheckAdvisesOnTheWholeThread(t *testing.T) {
-	s, tm := rulesScreener(t)
+	s, tm := rulesScreener(t, nil)
 	report, err := os.ReadFile("testdata/reports/security.eml")
 	require.NoError(t, err)
 	// The report and a reply to it, in one mbox: one report, the thread's
@@ -46,7 +48,7 @@ func TestCheckAdvisesOnTheWholeThread(t *testing.T) {
 }
 
 func TestCheckFails(t *testing.T) {
-	s, tm := rulesScreener(t)
+	s, tm := rulesScreener(t, nil)
 	opt := Options{ThreatModel: tm}
 	_, err := Check(context.Background(), s, []string{"testdata/reports/missing.eml"}, intake.Options{}, opt)
 	assert.ErrorContains(t, err, "missing.eml")
