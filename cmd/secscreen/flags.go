@@ -132,8 +132,11 @@ func job(c *cli.Context) (batch.Job, error) {
 		return batch.Job{}, err
 	}
 	in, err := intakeOptions(c, set)
+	if err != nil {
+		return batch.Job{}, err
+	}
 	return batch.Job{Settings: set, Files: files(c), Inputs: c.Args().Slice(), Intake: in, Stdout: c.App.Writer, Stderr: c.App.ErrWriter,
-		Maintainers: c.String(maintainersFlag.Name), ReplyTemplate: c.String(replyTemplateFlag.Name)}, err
+		Maintainers: c.String(maintainersFlag.Name), ReplyTemplate: c.String(replyTemplateFlag.Name)}, nil
 }
 
 // loadThreatModel returns the model --threat-model names, or the built-in
