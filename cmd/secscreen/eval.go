@@ -21,6 +21,7 @@ import (
 	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/output"
 	"github.com/secscreen/secscreen/screener/rules"
+	"github.com/secscreen/secscreen/screener/setup"
 	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
@@ -153,8 +154,8 @@ func evalRun(c *cli.Context) error {
 			return evalErr(c, err)
 		}
 	} else {
-		progress := output.NewProgress(c.App.ErrWriter, !c.Bool("quiet") && isTerminal(c.App.ErrWriter), len(crp.Labels))
-		var p *pipeline
+		progress := output.NewProgress(c.App.ErrWriter, !c.Bool("quiet") && output.IsTerminal(c.App.ErrWriter), len(crp.Labels))
+		var p *setup.Pipeline
 		if sim != nil {
 			p, err = simulatedPipeline(c, set, crp, *sim, progress.Update)
 		} else {
@@ -163,13 +164,13 @@ func evalRun(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		if p.baseline != nil {
-			if err := checkNotTrainedOn(c, set, crp, in, p.baseline); err != nil {
+		if p.Baseline != nil {
+			if err := checkNotTrainedOn(c, set, crp, in, p.Baseline); err != nil {
 				return err
 			}
 		}
-		opt.Prices = p.prices
-		run, err = eval.Evaluate(c.Context, crp, p.screener, opt)
+		opt.Prices = p.Prices
+		run, err = eval.Evaluate(c.Context, crp, p.Screener, opt)
 		progress.Done()
 		if err != nil {
 			return evalErr(c, err)
@@ -286,7 +287,7 @@ func checkNotTrainedOn(c *cli.Context, s config.Settings, crp *corpus.Corpus, in
 // simulatedPipeline is the pipeline of `eval --simulate`: the rules, the
 // simulated model in place of a backend (no cache, no network), and the
 // offline baseline voting beside them.
-func simulatedPipeline(c *cli.Context, s config.Settings, crp *corpus.Corpus, spec eval.SimulateSpec, progress func(screener.Summary)) (*pipeline, error) {
+func simulatedPipeline(c *cli.Context, s config.Settings, crp *corpus.Corpus, spec eval.SimulateSpec, progress func(screener.Summary)) (*setup.Pipeline, error) {
 	tm, eng, err := loadThreatModelAndRules(c)
 	if err != nil {
 		return nil, err
@@ -296,15 +297,15 @@ func simulatedPipeline(c *cli.Context, s config.Settings, crp *corpus.Corpus, sp
 		return nil, err
 	}
 	cfg.Progress = progress
-	m, err := loadBaselineModel(s)
+	m, err := setup.LoadBaseline(s)
 	if err != nil {
 		return nil, err
 	}
-	p := &pipeline{choice: "simulated model"}
+	p := &setup.Pipeline{Choice: "simulated model"}
 	if cfg.Voter = baseline.Voter(m, tm, eng); cfg.Voter != nil {
-		p.baseline = m
+		p.Baseline = m
 	}
-	if p.screener, err = screener.New(cfg); err != nil {
+	if p.Screener, err = screener.New(cfg); err != nil {
 		return nil, fmt.Errorf("build screener: %w", err)
 	}
 	return p, nil
@@ -351,7 +352,7 @@ func foldTrainer(c *cli.Context, s config.Settings, crp *corpus.Corpus, sim *eva
 	// model's are read without decoding its weights.
 	var o eval.FoldTrainerOptions
 	if s.BaselineModel != "" {
-		like, err := loadBaselineModel(s)
+		like, err := setup.LoadBaseline(s)
 		if err != nil {
 			return nil, err
 		}
@@ -365,18 +366,18 @@ func foldTrainer(c *cli.Context, s config.Settings, crp *corpus.Corpus, sim *eva
 		}
 		return eval.FoldTrainer(o), nil
 	}
-	mb, err := newModelBackend(c, s)
+	mb, err := setup.NewBackend(c.Context, s, files(c), c.App.ErrWriter)
 	if err != nil {
 		return nil, err
 	}
-	o.AsClassifier = mb.baseline != nil
-	o.RulesOnly = mb.baseline == nil && mb.Backend == nil
+	o.AsClassifier = mb.Baseline != nil
+	o.RulesOnly = mb.Baseline == nil && mb.Backend == nil
 	o.Base = screener.Config{ThreatModel: tm, Rules: eng}
-	if err := mb.configure(c, s, &o.Base); err != nil {
+	if err := mb.Configure(c.Context, s, &o.Base); err != nil {
 		return nil, err
 	}
-	if mb.evalCache != nil {
-		o.Fingerprint = rulesFingerprint(c)
+	if mb.EvalCache != nil {
+		o.Fingerprint = files(c).Fingerprint()
 		o.EvalCacheDir = filepath.Join(mb.CacheDir, "rules")
 		o.RefitCacheDir = filepath.Join(mb.CacheDir, "refit")
 		if !o.RulesOnly {

@@ -10,8 +10,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/secscreen/secscreen/screener"
-	"github.com/secscreen/secscreen/screener/dedup"
 	"github.com/secscreen/secscreen/screener/history"
 	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/threatmodel"
@@ -38,36 +36,6 @@ func openHistory(c *cli.Context) (history.Store, error) {
 		return nil, withCode(exitFailure, fmt.Errorf("%w (--no-history screens without one)", err))
 	}
 	return s, nil
-}
-
-// duplicatesFor returns the duplicate tracker for a screening run and the
-// history behind it (nil with --no-history).
-func duplicatesFor(c *cli.Context) (*dedup.Tracker, history.Store, error) {
-	if c.Bool("no-history") {
-		return dedup.NewTracker(nil, dedup.Options{}, nil), nil, nil
-	}
-	s, err := openHistory(c)
-	if err != nil {
-		return nil, nil, err
-	}
-	return dedup.NewTracker(s, dedup.Options{}, nil), s, nil
-}
-
-// historySummary is the run's line about duplicates and the history.
-func historySummary(sum screener.Summary, t *dedup.Tracker, s history.Store) string {
-	line := fmt.Sprintf("  duplicates: %d of earlier reports, %d decisions reused without a model call", sum.Duplicates, sum.Reused)
-	if s != nil {
-		line += fmt.Sprintf("; history %s: %d recorded", s, t.Stats().Recorded)
-	}
-	return line + "\n"
-}
-
-// historyError is the run's error when the history failed part way.
-func historyError(t *dedup.Tracker, s history.Store) error {
-	if err := t.Err(); err != nil {
-		return withCode(exitFailure, fmt.Errorf("history %s failed part way (%v): the results are complete, the history is not", s, err))
-	}
-	return nil
 }
 
 func historyCommand() *cli.Command {

@@ -408,3 +408,10 @@ func TestOutputFormatFollowsTheFileNameAndVerboseWorksBeforeTheCommand(t *testin
 	assert.Equal(t, exitOK, code)
 	assert.Contains(t, out, "secscreen version")
 }
+
+func TestScreenAcceptsFlagsAfterInputs(t *testing.T) {
+	isolate(t)
+	code, out, errOut := secscreen(t, "screen", "../../examples/05-vague-report.txt", "--backend", "rules", "-f", "jsonl")
+	assert.Equal(t, exitOK, code, errOut)
+	assert.Len(t, jsonl(t, out), 1)
+}

@@ -1,14 +1,21 @@
 package main
 
 import (
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/urfave/cli/v2"
+
+	"github.com/secscreen/secscreen/screener/config"
 )
 
 // userConfig writes the default config file of an isolated test.
@@ -107,16 +114,6 @@ func lineWith(text, s string) string {
 	return ""
 }
 
-func TestDevNullIsNotATerminal(t *testing.T) {
-	f, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
-	require.NoError(t, err)
-	defer f.Close()
-	assert.False(t, isTerminal(f))
-	assert.Equal(t, 120, terminalWidth(f), "not a terminal: the default width, whatever $COLUMNS says")
-	t.Setenv("COLUMNS", "40")
-	assert.Equal(t, 120, terminalWidth(f))
-}
-
 // eval --repeat asks the model every time: the reply cache is off for the
 // run (the settings say so; no parsed flag is rewritten), and --offline,
 // which could only replay, is refused.
@@ -149,4 +146,122 @@ func TestEverySettingFlagIsAccepted(t *testing.T) {
 		"--skip-model-when-rules-decide", "-j", "2", "--max-message-bytes", "100000", "--max-attachment-bytes", "1000",
 		"--baseline-model", "", "../../examples/05-vague-report.txt")
 	assert.Equal(t, exitOK, code, errOut)
+}
+
+// samples are three values of a setting's type (for the file, the
+// environment and the flag, in that order) as the command line spells
+// them; a few settings accept only some values.
+func samples(st config.Setting) [3]string {
+	switch st.Key {
+	case "backend":
+		return [3]string{"rules", "ollama", "openai"}
+	case "base_url":
+		return [3]string{"http://file", "http://env", "http://flag"}
+	case "cache":
+		return [3]string{"offline"}
+	}
+	switch st.Default.(type) {
+	case bool:
+		return [3]string{"true", "true", "true"}
+	case int, int64:
+		return [3]string{"7", "8", "9"}
+	case float64:
+		return [3]string{"1.5", "2.5", "3.5"}
+	case time.Duration:
+		return [3]string{"7s", "8s", "9s"}
+	}
+	return [3]string{"file_val", "env_val", "flag_val"}
+}
+
+// yamlAt writes value at the dotted key.
+func yamlAt(key, value string) string {
+	parent, leaf, nested := strings.Cut(key, ".")
+	if nested {
+		return parent + ":\n  " + leaf + ": " + value + "\n"
+	}
+	return key + ": " + value + "\n"
+}
+
+// Every setting of config.Table has its flag, with its aliases, type and
+// default, on the commands that screen; the help names its variable; and
+// its value comes from the flag, else the variable, else the config file,
+// else the default, whatever its type.
+func TestGeneratedFlagsAgreeWithResolve(t *testing.T) {
+	isolate(t)
+	flags := append(pipelineFlags(), inputFlags()...)
+	byName := map[string]cli.Flag{}
+	for _, f := range flags {
+		byName[f.Names()[0]] = f
+	}
+	var got config.Settings
+	app := &cli.App{Writer: io.Discard, ErrWriter: io.Discard, Commands: []*cli.Command{{Name: "x", Flags: flags, Action: func(c *cli.Context) (err error) {
+		got, err = resolveSettings(c)
+		return err
+	}}}}
+	resolve := func(args ...string) config.Settings {
+		t.Helper()
+		got = config.Settings{}
+		require.NoError(t, app.Run(append([]string{"secscreen", "x"}, args...)))
+		return got
+	}
+
+	for _, st := range config.Table() {
+		if st.Flag != "" {
+			f := byName[st.Flag]
+			require.NotNil(t, f, "--%s is generated", st.Flag)
+			assert.Equal(t, append([]string{st.Flag}, st.Aliases...), f.Names())
+			if st.Env != "" {
+				assert.Contains(t, f.String(), "[$"+st.Env+"]", "the help names the variable")
+			}
+			if st.DefaultText != "" {
+				assert.Contains(t, f.String(), "(default: "+st.DefaultText+")")
+			}
+		}
+		if st.Key == "" {
+			continue // --config, --offline, --no-cache: config's tests and the commands' own
+		}
+		if st.Key != "limits.message_bytes" && st.Key != "limits.attachment_bytes" && st.Flag != "" {
+			assert.Equal(t, st.Default, reflect.ValueOf(byName[st.Flag]).Elem().FieldByName("Value").Interface(),
+				"--%s has the setting's type and default", st.Flag)
+		}
+		s := resolve()
+		assert.Equal(t, config.FromDefault, s.Source(st.Key).Kind, st.Key)
+		assert.Equal(t, st.Value(config.Defaults()), st.Value(s), st.Key)
+
+		vals := samples(st)
+		layers := []struct {
+			kind config.SourceKind
+			set  func()
+			args []string
+		}{
+			{config.FromFile, func() { userConfig(t, yamlAt(st.Key, vals[0])) }, nil},
+			{config.FromEnv, func() { t.Setenv(st.Env, vals[1]) }, nil},
+			{config.FromFlag, func() {}, []string{"--" + st.Flag + "=" + vals[2]}},
+		}
+		var args []string
+		applied := 0
+		for i, l := range layers {
+			switch {
+			case i == 0 && !st.InFile():
+				continue
+			case i == 1 && st.Env == "":
+				continue
+			case i == 2 && st.Flag == "":
+				continue
+			}
+			l.set()
+			args = append(args, l.args...)
+			s := resolve(args...)
+			assert.Equal(t, l.kind, s.Source(st.Key).Kind, "%s from layer %d", st.Key, i)
+			if st.Key != "cache" {
+				assert.Equal(t, vals[i], fmt.Sprint(st.Value(s)), "%s from layer %d", st.Key, i)
+			}
+			applied++
+		}
+		assert.Positive(t, applied, "%s can be set somewhere", st.Key)
+		userConfig(t, "")
+		if st.Env != "" {
+			t.Setenv(st.Env, "")
+		}
+	}
 }

@@ -20,13 +20,7 @@ func threatModelCommand() *cli.Command {
 				if err != nil {
 					return err
 				}
-				switch c.String("format") {
-				case "text":
-					return tm.WriteText(c.App.Writer)
-				case "json":
-					return tm.WriteJSON(c.App.Writer)
-				}
-				return usageErr("threatmodel show: unknown format %q (want text or json)", c.String("format"))
+				return emit(c, tm, tm.WriteText)
 			},
 		}},
 	}

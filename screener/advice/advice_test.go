@@ -16,7 +16,6 @@ import (
 	"github.com/secscreen/secscreen/screener"
 	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/maintainers"
-	"github.com/secscreen/secscreen/screener/rules"
 	"github.com/secscreen/secscreen/screener/sourcetree"
 	"github.com/secscreen/secscreen/screener/threatmodel"
 )
@@ -27,15 +26,9 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 // the tiny source tree in testdata/tree, as check does.
 func screen(t *testing.T, name string) screener.Result {
 	t.Helper()
-	tm := threatmodel.Kernel()
-	set, err := rules.KernelRules()
-	require.NoError(t, err)
-	eng, err := rules.NewEngine(tm, set, rules.Options{})
-	require.NoError(t, err)
 	tree, err := sourcetree.Open("testdata/tree")
 	require.NoError(t, err)
-	s, err := screener.New(screener.Config{ThreatModel: tm, Rules: eng, Source: tree})
-	require.NoError(t, err)
+	s, _ := rulesScreener(t, tree)
 	var res []screener.Result
 	s.Run(context.Background(), intake.Read(context.Background(), []string{filepath.Join("testdata/reports", name)}, intake.Options{}),
 		func(r screener.Result) { res = append(res, r) })

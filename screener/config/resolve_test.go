@@ -2,6 +2,8 @@ package config
 
 import (
 	"errors"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -103,9 +105,75 @@ func TestResolveFileErrorsNameTheFile(t *testing.T) {
 	assert.Contains(t, err.Error(), path+":1:")
 }
 
-func TestEnvVarNamesTheVariableOfAFlag(t *testing.T) {
-	assert.Equal(t, "SECSCREEN_BACKEND", EnvVar("backend"))
-	assert.Equal(t, "OPENAI_BASE_URL", EnvVar("base-url"))
-	assert.Equal(t, ConfigEnv, EnvVar("config"))
-	assert.Empty(t, EnvVar("retries"))
+func TestDefaultsAreTheTablesDefaults(t *testing.T) {
+	d := Defaults()
+	assert.Equal(t, "auto", d.Backend)
+	assert.Equal(t, 3, d.Retries)
+	assert.Equal(t, 4, d.Concurrency)
+	assert.Equal(t, 60000, d.BodyChars)
+	assert.Equal(t, 42, d.Seed)
+	assert.Equal(t, backend.CacheReadWrite, d.Cache)
+	for _, st := range Table() {
+		if st.Key != "" {
+			if st.Key == "cache" {
+				continue // the file spells the mode
+			}
+			assert.Equal(t, st.Default, st.Value(d), st.Key)
+		} else {
+			assert.Nil(t, st.Value(d), "%s is no setting of its own", st.Flag)
+		}
+	}
+}
+
+// Every key of the file is a setting of the table (prices aside, which no
+// flag sets), and the table names each key, flag and variable once.
+func TestTableCoversTheFile(t *testing.T) {
+	keys, flags, envs := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for _, st := range Table() {
+		once := func(set map[string]bool, names ...string) {
+			for _, name := range names {
+				if name != "" {
+					assert.False(t, set[name], "%q named twice", name)
+					set[name] = true
+				}
+			}
+		}
+		once(keys, st.Key)
+		once(flags, append([]string{st.Flag}, st.Aliases...)...)
+		once(envs, st.Env)
+		assert.True(t, st.Key != "" || st.Flag != "", "a row names a key or a flag")
+		assert.True(t, st.Flag == "" || st.Usage != "", "--%s has help", st.Flag)
+	}
+	var walk func(reflect.Type, string)
+	walk = func(tp reflect.Type, prefix string) {
+		for i := range tp.NumField() {
+			f := tp.Field(i)
+			key := prefix + strings.Split(f.Tag.Get("yaml"), ",")[0]
+			switch {
+			case key == "prices":
+			case f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeOf(time.Duration(0)):
+				walk(f.Type, key+".")
+			default:
+				assert.True(t, keys[key], "the file's %q has no row in the table", key)
+			}
+		}
+	}
+	walk(reflect.TypeOf(Config{}), "")
+}
+
+func TestEnvironmentValuesAreReadAsTheSettingsType(t *testing.T) {
+	for _, c := range []struct {
+		def  any
+		text string
+		want any
+	}{
+		{"", "x", "x"}, {false, "true", true}, {0, "7", 7}, {int64(0), "8", int64(8)},
+		{0.0, "2.5", 2.5}, {time.Duration(0), "90s", 90 * time.Second},
+	} {
+		got, err := Setting{Default: c.def}.parse(c.text)
+		require.NoError(t, err)
+		assert.Equal(t, c.want, got)
+	}
+	_, err := Setting{Default: 0}.parse("four")
+	assert.Error(t, err)
 }

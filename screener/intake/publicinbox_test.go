@@ -262,3 +262,16 @@ func TestAGitRepositoryWithoutMessagesIsAnErrorRow(t *testing.T) {
 	require.Len(t, items, 1)
 	assert.ErrorContains(t, items[0].Err, "not a public-inbox")
 }
+
+func TestDefaultSinceStatePathFollowsXDG(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", "/state")
+	p, err := DefaultSinceStatePath()
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join("/state", "secscreen", "since-last.json"), p)
+
+	t.Setenv("XDG_STATE_HOME", "")
+	t.Setenv("HOME", "/home/me")
+	p, err = DefaultSinceStatePath()
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join("/home/me", ".local", "state", "secscreen", "since-last.json"), p)
+}

@@ -52,6 +52,21 @@ type SinceInput struct {
 
 const sinceVersion = 1
 
+// DefaultSinceStatePath is the state file used when none is named:
+// $XDG_STATE_HOME/secscreen/since-last.json, or
+// ~/.local/state/secscreen/since-last.json without that variable.
+func DefaultSinceStatePath() (string, error) {
+	dir := os.Getenv("XDG_STATE_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("no home directory for the default state file: %w", err)
+		}
+		dir = filepath.Join(home, ".local", "state")
+	}
+	return filepath.Join(dir, "secscreen", "since-last.json"), nil
+}
+
 // LoadSinceState reads the state file at path; a missing file is an empty
 // state (the first run reads everything).
 func LoadSinceState(path string) (*SinceState, error) {

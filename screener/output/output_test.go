@@ -167,6 +167,11 @@ func TestDevNullIsNotATerminal(t *testing.T) {
 	defer f.Close()
 	assert.False(t, IsTerminal(f), "/dev/null is a character device, not a terminal")
 	assert.Equal(t, 77, TerminalWidth(f, 77))
+	t.Setenv("COLUMNS", "40")
+	assert.Equal(t, 77, TerminalWidth(f, 77), "not a terminal: the default width, whatever $COLUMNS says")
+	var b strings.Builder
+	assert.False(t, IsTerminal(&b), "not a file")
+	assert.Equal(t, 77, TerminalWidth(&b, 77))
 }
 
 func TestFormatForFile(t *testing.T) {

@@ -86,20 +86,20 @@ func (p *Progress) Done() {
 	_ = p.bar.Clear()
 }
 
-// IsTerminal reports whether f is a terminal (not merely a character
-// device: /dev/null is not one).
-func IsTerminal(f *os.File) bool {
-	return f != nil && term.IsTerminal(int(f.Fd()))
+// IsTerminal reports whether w is a file that is a terminal (not merely a
+// character device: /dev/null is not one).
+func IsTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && f != nil && term.IsTerminal(int(f.Fd()))
 }
 
-// TerminalWidth returns f's width in columns, or def when f is not a
-// terminal or its size cannot be read.
-func TerminalWidth(f *os.File, def int) int {
-	if f == nil {
-		return def
-	}
-	if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 20 {
-		return w
+// TerminalWidth returns w's width in columns, or def when w is not a
+// terminal or its size cannot be read ($COLUMNS is not read).
+func TerminalWidth(w io.Writer, def int) int {
+	if f, ok := w.(*os.File); ok && f != nil {
+		if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 20 {
+			return w
+		}
 	}
 	return def
 }

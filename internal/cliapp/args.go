@@ -1,4 +1,4 @@
-package main
+package cliapp
 
 import (
 	"strings"
@@ -6,13 +6,13 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// flagsFirst moves the flags a user wrote after the inputs of a command
+// FlagsFirst moves the flags a user wrote after the inputs of a command
 // ("screen inbox/ -f json") in front of them, because urfave/cli stops
 // reading flags at the first argument and would take "-f" and "json" for
 // inputs. It knows which flags take a value from the command's own flag
 // definitions. "--" ends flags as usual, and "-" (standard input) is an
 // input, not a flag.
-func flagsFirst(app *cli.App, args []string) []string {
+func FlagsFirst(app *cli.App, args []string) []string {
 	if len(args) < 2 {
 		return args
 	}

@@ -1,0 +1,105 @@
+// Package cliapp holds what secscreen's urfave/cli commands share and
+// urfave/cli lacks: flags after the arguments ("screen inbox/ -f json"),
+// exit code 2 on every usage error, one --format text|json for the
+// commands that print either, and -v given before or after the command.
+package cliapp
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/secscreen/secscreen/internal/enum"
+	"github.com/secscreen/secscreen/internal/exit"
+)
+
+// UsageErrors makes the flag errors of app and of each of its commands and
+// subcommands usage errors (exit code 2).
+func UsageErrors(app *cli.App) {
+	app.OnUsageError = onUsageError
+	var set func([]*cli.Command)
+	set = func(cmds []*cli.Command) {
+		for _, c := range cmds {
+			c.OnUsageError = onUsageError
+			set(c.Subcommands)
+		}
+	}
+	set(app.Commands)
+}
+
+func onUsageError(_ *cli.Context, err error, _ bool) error { return exit.With(exit.Usage, err) }
+
+// WriteJSON writes v to the app's standard output as indented JSON.
+func WriteJSON(c *cli.Context, v any) error {
+	enc := json.NewEncoder(c.App.Writer)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// textOrJSON is the --format of the commands that print a text or JSON.
+var textOrJSON = enum.Set[string]{What: "format", Values: []string{"text", "json"}}
+
+// CheckFormat refuses a --format other than text or json with a usage
+// error naming the command. It fits a command's Before.
+func CheckFormat(c *cli.Context) error {
+	if _, err := textOrJSON.Parse(c.String("format")); err != nil {
+		return exit.Usagef("%s: %w", commandName(c), err)
+	}
+	return nil
+}
+
+// Emit writes v as JSON (WriteJSON) when --format is json, or with text
+// when it is text; another format is a usage error (CheckFormat).
+func Emit(c *cli.Context, v any, text func(io.Writer) error) error {
+	if err := CheckFormat(c); err != nil {
+		return err
+	}
+	var err error
+	if c.String("format") == "json" {
+		err = WriteJSON(c, v)
+	} else {
+		err = text(c.App.Writer)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: write: %w", commandName(c), err)
+	}
+	return nil
+}
+
+// commandName is the command's name below the app's, "history stats"
+// (cli.Command.FullName leaves the parent out once the subcommand runs).
+func commandName(c *cli.Context) string {
+	var names []string
+	for _, x := range c.Lineage() {
+		if x.Command != nil {
+			names = append([]string{x.Command.Name}, names...)
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	return strings.Join(names[1:], " ") // the first is the app's own
+}
+
+// Verbose reports whether -v (--verbose) was given to the command or
+// before it.
+func Verbose(c *cli.Context) bool {
+	for _, x := range c.Lineage() {
+		if x.Bool("verbose") {
+			return true
+		}
+	}
+	return false
+}
+
+// Version is the module version the binary was built from, or "devel".
+func Version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
+}
