@@ -84,8 +84,9 @@ type Problem struct {
 type Count struct {
 	// Name is the verdict or the category id.
 	Name string `json:"name"`
-	// Verdict is the verdict a category belongs to (empty for verdicts).
-	Verdict string `json:"verdict,omitempty"`
+	// Verdict is the verdict a category belongs to (empty for verdicts
+	// and splits).
+	Verdict threatmodel.Verdict `json:"verdict,omitempty"`
 	// N is the number of labels.
 	N int `json:"n"`
 }
@@ -237,7 +238,7 @@ func Check(ctx context.Context, dir string, tm *threatmodel.Model, opt CheckOpti
 		rep.Verdicts = append(rep.Verdicts, Count{Name: string(v), N: verdictN[v]})
 	}
 	for _, c := range tm.Clauses {
-		rep.Categories = append(rep.Categories, Count{Name: c.ID, Verdict: string(c.Verdict), N: categoryN[c.ID]})
+		rep.Categories = append(rep.Categories, Count{Name: c.ID, Verdict: c.Verdict, N: categoryN[c.ID]})
 	}
 	for _, name := range []string{SplitDev, SplitTest} {
 		rep.Splits = append(rep.Splits, Count{Name: name, N: splitN[name]})
@@ -261,7 +262,7 @@ func auditCorpus(ctx context.Context, c *Corpus, raws map[string][]byte, maxAUC 
 		}
 		in = append(in, auditInput{
 			security: lr.Label.Verdict == threatmodel.Security,
-			verdict:  string(lr.Label.Verdict),
+			verdict:  lr.Label.Verdict,
 			report:   lr.Report,
 			raw:      raws[lr.Label.ID],
 		})
