@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/secscreen/secscreen/internal/exit"
 	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/threatmodel"
 )
@@ -118,9 +120,13 @@ func (r *CheckReport) OK() bool { return len(r.Problems) == 0 }
 // Check audits the corpus in dir against the threat model tm: it reports
 // every problem of every Kind together with the label counts per verdict,
 // per category and per split, and, when opt asks for it, the shortcut audit.
-// The error is reserved for failures to read the corpus at all (no
-// directory, no labels.jsonl); defects of its content are Problems.
+// The error is reserved for options out of range (a usage error) and for
+// failures to read the corpus at all (no directory, no labels.jsonl);
+// defects of its content are Problems.
 func Check(ctx context.Context, dir string, tm *threatmodel.Model, opt CheckOptions) (*CheckReport, error) {
+	if v := opt.MaxCueAUC; !(v >= 0 && v <= 1) {
+		return nil, exit.Usagef("--max-cue-auc: want a number from 0 to 1, got %g", v)
+	}
 	f, err := os.Open(filepath.Join(dir, LabelsFile))
 	if err != nil {
 		return nil, fmt.Errorf("check corpus: %w%s", err, partsHint(dir))
@@ -407,6 +413,30 @@ func dropHeaders(msg []byte) []byte {
 	msg = bytes.ReplaceAll(msg, []byte("\r\n"), []byte("\n"))
 	if i := bytes.Index(msg, []byte("\n\n")); i >= 0 {
 		return msg[i+2:]
+	}
+	return nil
+}
+
+// WriteCheck checks the corpus in dir as Check does and writes the report
+// to w: as indented JSON when asJSON is set, else as text. A corpus with
+// problems is an error, after the report, that counts them.
+func WriteCheck(ctx context.Context, w io.Writer, dir string, tm *threatmodel.Model, opt CheckOptions, asJSON bool) error {
+	rep, err := Check(ctx, dir, tm, opt)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(rep)
+	} else {
+		err = rep.WriteText(w)
+	}
+	if err != nil {
+		return fmt.Errorf("corpus check: %w", err)
+	}
+	if !rep.OK() {
+		return fmt.Errorf("corpus %s has %d problems", rep.Dir, len(rep.Problems))
 	}
 	return nil
 }
