@@ -6,6 +6,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/secscreen/secscreen/internal/docformat"
 	"github.com/secscreen/secscreen/screener/history"
 	"github.com/secscreen/secscreen/screener/threatmodel"
 )
@@ -52,7 +53,7 @@ func historyCommand() *cli.Command {
 					&cli.StringFlag{Name: "like", Usage: "list the reports most like the one in `FILE` (email, text...) and say which are duplicates"},
 					&cli.IntFlag{Name: "limit", Value: 20, Usage: "most reports listed"}},
 				Action: historyAction(func(c *cli.Context) (history.Request, error) {
-					return &history.SearchRequest{Words: c.Args().Slice(), Like: c.String("like"), Limit: c.Int("limit"), Format: history.Format(c.String("format"))}, nil
+					return &history.SearchRequest{Words: c.Args().Slice(), Like: c.String("like"), Limit: c.Int("limit"), Format: docformat.Format(c.String("format"))}, nil
 				}),
 			},
 			{
@@ -62,7 +63,7 @@ func historyCommand() *cli.Command {
 				Flags:     []cli.Flag{historyFlag, format("text", "text", "json")},
 				Action: historyAction(func(c *cli.Context) (history.Request, error) {
 					id, err := oneID(c)
-					return &history.ShowRequest{ID: id, Format: history.Format(c.String("format"))}, err
+					return &history.ShowRequest{ID: id, Format: docformat.Format(c.String("format"))}, err
 				}),
 			},
 			{
@@ -70,7 +71,7 @@ func historyCommand() *cli.Command {
 				Usage: "counts per week by verdict and category, and the largest duplicate clusters",
 				Flags: []cli.Flag{historyFlag, format("text", "text", "json"), &cli.IntFlag{Name: "clusters", Value: 10, Usage: "largest clusters listed"}},
 				Action: historyAction(func(c *cli.Context) (history.Request, error) {
-					return &history.StatsRequest{Clusters: c.Int("clusters"), Format: history.Format(c.String("format"))}, nil
+					return &history.StatsRequest{Clusters: c.Int("clusters"), Format: docformat.Format(c.String("format"))}, nil
 				}),
 			},
 			{

@@ -2,13 +2,13 @@ package history
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/user"
 
+	"github.com/secscreen/secscreen/internal/docformat"
 	"github.com/secscreen/secscreen/internal/enum"
 	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/threatmodel"
@@ -25,36 +25,15 @@ type Request interface {
 	Run(ctx context.Context, s Store, w io.Writer) error
 }
 
-// Format is how search, show and stats write: text for a person, JSON for
-// tools.
-type Format string
-
-// The formats of search, show and stats.
-const (
-	FormatText Format = "text"
-	FormatJSON Format = "json"
-)
-
-var formats = enum.Set[Format]{What: "format", Values: []Format{FormatText, FormatJSON}}
-
-// check parses f in place; op names the request in the error.
-func (f *Format) check(op string) error {
-	v, err := formats.Parse(string(*f))
+// checkFormat parses a request's --format (docformat); op names the
+// request in the error.
+func checkFormat(f *docformat.Format, op string) error {
+	v, err := docformat.Parse(string(*f))
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	*f = v
 	return nil
-}
-
-// write writes v as indented JSON, or for a person with text.
-func (f Format) write(w io.Writer, v any, text func(io.Writer) error) error {
-	if f != FormatJSON {
-		return text(w)
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }
 
 // ExportFormat is how Export writes the entries.
@@ -80,7 +59,7 @@ type SearchRequest struct {
 	Like string
 	// Limit bounds the entries listed.
 	Limit  int
-	Format Format
+	Format docformat.Format
 	// like is the report read from Like.
 	like *intake.Report
 }
@@ -90,7 +69,7 @@ func (q *SearchRequest) Check(ctx context.Context) error {
 	if (q.Like == "") == (len(q.Words) == 0) {
 		return errors.New("history search: give words to look for, or --like FILE (not both)")
 	}
-	if err := q.Format.check("history search"); err != nil {
+	if err := checkFormat(&q.Format, "history search"); err != nil {
 		return err
 	}
 	if q.Like == "" {
@@ -116,7 +95,7 @@ func (q *SearchRequest) Run(ctx context.Context, s Store, w io.Writer) error {
 		if err != nil {
 			return err
 		}
-		return q.Format.write(w, es, func(w io.Writer) error { return WriteEntries(w, es) })
+		return docformat.Write(w, q.Format, es, func(w io.Writer) error { return WriteEntries(w, es) })
 	}
 	var hits []Hit
 	if q.like != nil {
@@ -125,18 +104,18 @@ func (q *SearchRequest) Run(ctx context.Context, s Store, w io.Writer) error {
 			return err
 		}
 	}
-	return q.Format.write(w, hits, func(w io.Writer) error { return WriteHits(w, hits) })
+	return docformat.Write(w, q.Format, hits, func(w io.Writer) error { return WriteHits(w, hits) })
 }
 
 // ShowRequest shows the entries ID names (Store.Get) in full, a blank line
 // between two.
 type ShowRequest struct {
 	ID     string
-	Format Format
+	Format docformat.Format
 }
 
 // Check parses the format.
-func (q *ShowRequest) Check(context.Context) error { return q.Format.check("history show") }
+func (q *ShowRequest) Check(context.Context) error { return checkFormat(&q.Format, "history show") }
 
 // Run writes the entries; an ID that names none is ErrNotFound.
 func (q *ShowRequest) Run(ctx context.Context, s Store, w io.Writer) error {
@@ -144,7 +123,7 @@ func (q *ShowRequest) Run(ctx context.Context, s Store, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return q.Format.write(w, es, func(w io.Writer) error {
+	return docformat.Write(w, q.Format, es, func(w io.Writer) error {
 		for i, e := range es {
 			if i > 0 {
 				if _, err := fmt.Fprintln(w); err != nil {
@@ -162,11 +141,11 @@ func (q *ShowRequest) Run(ctx context.Context, s Store, w io.Writer) error {
 // StatsRequest writes the history's Stats, with at most Clusters clusters.
 type StatsRequest struct {
 	Clusters int
-	Format   Format
+	Format   docformat.Format
 }
 
 // Check parses the format.
-func (q *StatsRequest) Check(context.Context) error { return q.Format.check("history stats") }
+func (q *StatsRequest) Check(context.Context) error { return checkFormat(&q.Format, "history stats") }
 
 // Run computes and writes the stats.
 func (q *StatsRequest) Run(ctx context.Context, s Store, w io.Writer) error {
@@ -174,7 +153,7 @@ func (q *StatsRequest) Run(ctx context.Context, s Store, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return q.Format.write(w, st, st.WriteText)
+	return docformat.Write(w, q.Format, st, st.WriteText)
 }
 
 // ExportRequest writes every entry (Export) to Output, a file readable by

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/secscreen/secscreen/internal/docformat"
 	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
@@ -33,11 +34,11 @@ func TestRequestsAreCheckedBeforeAnyStore(t *testing.T) {
 		q    Request
 		want string
 	}{
-		{&SearchRequest{Format: FormatText}, "give words to look for, or --like FILE (not both)"},
-		{&SearchRequest{Words: []string{"x"}, Like: two, Format: FormatText}, "not both"},
+		{&SearchRequest{Format: docformat.Text}, "give words to look for, or --like FILE (not both)"},
+		{&SearchRequest{Words: []string{"x"}, Like: two, Format: docformat.Text}, "not both"},
 		{&SearchRequest{Words: []string{"x"}, Format: "csv"}, `history search: unknown format "csv" (want one of text, json)`},
-		{&SearchRequest{Like: filepath.Join(dir, "none.eml"), Format: FormatText}, "history search --like: "},
-		{&SearchRequest{Like: two, Format: FormatText}, "holds more than one report; give one"},
+		{&SearchRequest{Like: filepath.Join(dir, "none.eml"), Format: docformat.Text}, "history search --like: "},
+		{&SearchRequest{Like: two, Format: docformat.Text}, "holds more than one report; give one"},
 		{&ShowRequest{ID: "#1", Format: "xml"}, `history show: unknown format "xml"`},
 		{&StatsRequest{Format: "xml"}, `history stats: unknown format "xml"`},
 		{&ExportRequest{Format: "json"}, `history export: unknown format "json" (want one of jsonl, csv)`},
@@ -57,20 +58,20 @@ func TestSearchRequestByWordsAndByLikeness(t *testing.T) {
 	record(t, s, orig, "security", "isolation.memory")
 	record(t, s, synthetic(2), "invalid", "invalid.intended")
 
-	out := run(t, s, &SearchRequest{Words: []string{strings.Fields(orig.Body)[0]}, Limit: 10, Format: FormatText})
+	out := run(t, s, &SearchRequest{Words: []string{strings.Fields(orig.Body)[0]}, Limit: 10, Format: docformat.Text})
 	assert.Contains(t, out, orig.ID)
-	out = run(t, s, &SearchRequest{Words: []string{"no-such-word-anywhere"}, Limit: 10, Format: FormatJSON})
+	out = run(t, s, &SearchRequest{Words: []string{"no-such-word-anywhere"}, Limit: 10, Format: docformat.JSON})
 	assert.Equal(t, "null\n", out, "JSON for nothing found")
 
 	like := filepath.Join(t.TempDir(), "like.eml")
 	require.NoError(t, os.WriteFile(like, []byte("Subject: "+orig.Subject+"\n\n"+orig.Body+" and a few more words\n"), 0o600))
-	out = run(t, s, &SearchRequest{Like: like, Limit: 5, Format: FormatJSON})
+	out = run(t, s, &SearchRequest{Like: like, Limit: 5, Format: docformat.JSON})
 	var hits []Hit
 	require.NoError(t, json.Unmarshal([]byte(out), &hits), out)
 	require.NotEmpty(t, hits)
 	assert.Equal(t, orig.ID, hits[0].ID)
 	assert.True(t, hits[0].Duplicate)
-	assert.Contains(t, run(t, s, &SearchRequest{Like: like, Limit: 5, Format: FormatText}), "duplicate: ")
+	assert.Contains(t, run(t, s, &SearchRequest{Like: like, Limit: 5, Format: docformat.Text}), "duplicate: ")
 }
 
 func TestShowRequestWritesEveryVersionApart(t *testing.T) {
@@ -81,16 +82,16 @@ func TestShowRequestWritesEveryVersionApart(t *testing.T) {
 	v2.Hash, v2.Body = "raw-v2", r.Body+" (v2)"
 	record(t, s, &v2, "invalid", "invalid.intended")
 
-	out := run(t, s, &ShowRequest{ID: r.ID, Format: FormatText})
+	out := run(t, s, &ShowRequest{ID: r.ID, Format: docformat.Text})
 	assert.True(t, strings.HasPrefix(out, "#2 "), "newest first")
 	assert.Contains(t, out, "\n\n#1 ", "a blank line, then the older version")
 
 	var es []Entry
-	require.NoError(t, json.Unmarshal([]byte(run(t, s, &ShowRequest{ID: "#1", Format: FormatJSON})), &es))
+	require.NoError(t, json.Unmarshal([]byte(run(t, s, &ShowRequest{ID: "#1", Format: docformat.JSON})), &es))
 	require.Len(t, es, 1)
 	assert.Equal(t, threatmodel.Security, es[0].Verdict)
 
-	q := &ShowRequest{ID: "nobody@nowhere", Format: FormatText}
+	q := &ShowRequest{ID: "nobody@nowhere", Format: docformat.Text}
 	require.NoError(t, q.Check(context.Background()))
 	assert.ErrorIs(t, q.Run(context.Background(), s, &bytes.Buffer{}), ErrNotFound)
 }
@@ -123,10 +124,10 @@ func TestStatsExportAndCorpusExportRequests(t *testing.T) {
 	require.NoError(t, s.SetLabel(context.Background(), id, Label{Verdict: threatmodel.Security, Category: "isolation.memory"}))
 
 	var st Stats
-	require.NoError(t, json.Unmarshal([]byte(run(t, s, &StatsRequest{Clusters: 3, Format: FormatJSON})), &st))
+	require.NoError(t, json.Unmarshal([]byte(run(t, s, &StatsRequest{Clusters: 3, Format: docformat.JSON})), &st))
 	assert.Equal(t, 2, st.Entries)
 	assert.Equal(t, 1, st.Labeled)
-	assert.Contains(t, run(t, s, &StatsRequest{Clusters: 3, Format: FormatText}), "2 reports, 1 labeled by the team")
+	assert.Contains(t, run(t, s, &StatsRequest{Clusters: 3, Format: docformat.Text}), "2 reports, 1 labeled by the team")
 
 	path := filepath.Join(t.TempDir(), "all.csv")
 	assert.Empty(t, run(t, s, &ExportRequest{Format: ExportCSV, Output: path}))
