@@ -1,14 +1,10 @@
 package main
 
 import (
-	"fmt"
-	"io"
-	"time"
-
 	"github.com/urfave/cli/v2"
 
 	"github.com/secscreen/secscreen/corpus"
-	"github.com/secscreen/secscreen/screener/intake"
+	"github.com/secscreen/secscreen/internal/docformat"
 	"github.com/secscreen/secscreen/screener/output"
 	"github.com/secscreen/secscreen/screener/rules"
 )
@@ -77,70 +73,13 @@ func corpusSplitFlags() []cli.Flag {
 	}
 }
 
-// loadExamples reads the dev split of --corpus as labeled examples. Rules
-// are written, linted and fitted on dev only: asking for another split is
-// a usage error.
-func loadExamples(c *cli.Context) ([]rules.Example, string, error) {
-	if split := c.String("split"); split != corpus.SplitDev {
-		return nil, "", usageErr("--split %q: rules are linted and fitted on the dev split only; the test split is sealed for measuring", split)
-	}
-	crp, err := corpus.Load(c.String("corpus"))
-	if err != nil {
-		return nil, "", withCode(exitFailure, err)
-	}
-	dev, err := crp.OnlySplit(corpus.SplitDev)
-	if err != nil {
-		return nil, "", withCode(exitFailure, err)
-	}
-	read, err := dev.ReadReports(c.Context, intake.Options{})
-	if err != nil {
-		return nil, "", withCode(exitFailure, err)
-	}
-	var out []rules.Example
-	for _, lr := range read {
-		if lr.Err != nil {
-			return nil, "", withCode(exitFailure, fmt.Errorf("corpus: %w", lr.Err))
-		}
-		out = append(out, rules.Example{ID: lr.Label.ID, Report: lr.Report, Category: lr.Label.Category})
-	}
-	if len(out) == 0 {
-		return nil, "", withCode(exitFailure, fmt.Errorf("corpus %s has no dev reports", crp.Dir))
-	}
-	return out, crp.Dir, nil
-}
-
 func rulesLintAction(c *cli.Context) error {
-	format := c.String("format")
-	if format != "text" && format != "json" {
-		return usageErr("rules lint: unknown format %q (want text or json)", format)
-	}
 	_, eng, err := loadThreatModelAndRules(c)
 	if err != nil {
 		return err
 	}
-	examples, _, err := loadExamples(c)
-	if err != nil {
-		return err
-	}
-	rep, err := rules.Lint(c.Context, eng, examples, c.Int("min-reports"))
-	if err != nil {
-		if c.Context.Err() != nil {
-			return withCode(exitInterrupted, fmt.Errorf("interrupted: %w", err))
-		}
-		return withCode(exitFailure, err)
-	}
-	if format == "json" {
-		err = writeJSON(c, rep)
-	} else {
-		err = rep.WriteText(c.App.Writer)
-	}
-	if err != nil {
-		return fmt.Errorf("rules lint: %w", err)
-	}
-	if !rep.OK() {
-		return withCode(exitFailure, fmt.Errorf("rules lint: %d match alternatives fire on fewer than %d dev reports", len(rep.Failures), rep.MinReports))
-	}
-	return nil
+	return rules.LintCorpus(c.Context, c.App.Writer, eng, rules.LintCorpusOptions{CorpusOptions: corpusOptions(c),
+		MinReports: c.Int("min-reports"), Format: docformat.Format(c.String("format"))})
 }
 
 func rulesFitAction(c *cli.Context) error {
@@ -148,32 +87,13 @@ func rulesFitAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	examples, dir, err := loadExamples(c)
-	if err != nil {
-		return err
-	}
-	opt := rules.FitOptions{Lambda: c.Float64("lambda"), Folds: c.Int("folds"), Seed: c.Int64("seed")}
-	res, err := rules.Fit(c.Context, eng, examples, opt)
-	if err != nil {
-		if c.Context.Err() != nil {
-			return withCode(exitInterrupted, fmt.Errorf("interrupted: %w", err))
-		}
-		return withCode(exitFailure, err)
-	}
-	res.Stamp(dir, corpus.SplitDev, examples, c.Float64("lambda"), time.Now())
-	if err := res.WriteText(c.App.Writer); err != nil {
-		return fmt.Errorf("rules fit: %w", err)
-	}
-	out := c.String("output")
-	if out == "" {
-		fmt.Fprintln(c.App.ErrWriter, "rules fit: weights not written (give -o FILE)")
-		return nil
-	}
-	if err := res.Weights.WriteFile(out); err != nil {
-		return withCode(exitFailure, fmt.Errorf("rules fit: %w", err))
-	}
-	fmt.Fprintf(c.App.ErrWriter, "rules fit: wrote %s\n", out)
-	return nil
+	return rules.FitCorpus(c.Context, c.App.Writer, c.App.ErrWriter, eng, rules.FitCorpusOptions{CorpusOptions: corpusOptions(c),
+		FitOptions: rules.FitOptions{Lambda: c.Float64("lambda"), Folds: c.Int("folds"), Seed: c.Int64("seed")}, Output: c.String("output")})
+}
+
+// corpusOptions are the --corpus and --split of rules lint and fit.
+func corpusOptions(c *cli.Context) rules.CorpusOptions {
+	return rules.CorpusOptions{Corpus: c.String("corpus"), Split: c.String("split")}
 }
 
 func rulesListAction(c *cli.Context) error {
@@ -181,8 +101,7 @@ func rulesListAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	list := output.ListRules(eng)
-	return emit(c, list, func(w io.Writer) error { return output.WriteRules(w, list) })
+	return output.WriteRuleList(c.App.Writer, eng, docformat.Format(c.String("format")))
 }
 
 func rulesExplainAction(c *cli.Context) error {
@@ -201,25 +120,5 @@ func rulesExplainAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	w := c.App.Writer
-	failed := 0
-	for it := range intake.Read(c.Context, c.Args().Slice(), opt) {
-		var ev *rules.Evaluation
-		if it.Err != nil {
-			failed++
-		} else {
-			e := eng.Evaluate(it.Report)
-			ev = &e
-		}
-		if err := output.WriteExplanation(w, it.Source, ev, it.Err); err != nil {
-			return fmt.Errorf("rules explain: %w", err)
-		}
-	}
-	if err := c.Context.Err(); err != nil {
-		return withCode(exitInterrupted, fmt.Errorf("interrupted: %w", err))
-	}
-	if failed > 0 {
-		return withCode(exitInputErrors, fmt.Errorf("%d inputs could not be read", failed))
-	}
-	return nil
+	return output.Explain(c.Context, c.App.Writer, eng, c.Args().Slice(), opt)
 }
