@@ -24,16 +24,6 @@ func historyFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "no-history", Usage: "neither look reports up in the history nor record them (duplicates within the run are still found)"}}
 }
 
-// openHistory opens the store --history names (the default one when not
-// named).
-func openHistory(c *cli.Context) (history.Store, error) {
-	s, err := history.Open(c.Context, c.String(historyFlag.Name))
-	if err != nil {
-		return nil, withCode(exitFailure, fmt.Errorf("%w (--no-history screens without one)", err))
-	}
-	return s, nil
-}
-
 func historyCommand() *cli.Command {
 	format := func(def string, values ...string) cli.Flag {
 		return &cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: def, Usage: "`FORMAT`: " + strings.Join(values, ", ")}
@@ -107,23 +97,14 @@ func historyCommand() *cli.Command {
 }
 
 // historyAction is the action of a history subcommand: the request made
-// from its flags is checked (a usage error), then run on the history
-// --history names.
+// from its flags, run on the history --history names (history.Do).
 func historyAction(request func(*cli.Context) (history.Request, error)) cli.ActionFunc {
 	return func(c *cli.Context) error {
 		q, err := request(c)
-		if err == nil {
-			err = q.Check(c.Context)
-		}
 		if err != nil {
 			return usageErr("%w", err)
 		}
-		s, err := openHistory(c)
-		if err != nil {
-			return err
-		}
-		defer s.Close()
-		return q.Run(c.Context, s, c.App.Writer)
+		return history.Do(c.Context, c.String(historyFlag.Name), q, c.App.Writer)
 	}
 }
 

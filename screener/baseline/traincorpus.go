@@ -94,3 +94,72 @@ func readExamples(ctx context.Context, log io.Writer, crp *corpus.Corpus) ([]Exa
 	}
 	return ex, skipped, nil
 }
+
+// TrainFlags are the training options as `secscreen train`'s flags give
+// them, before they are checked and made TrainOptions: each field is the
+// flag of the same name, and the options of the algorithm not chosen are
+// ignored unless given, which is refused.
+type TrainFlags struct {
+	Algo                              string
+	Lambda, RuleScale, Alpha          float64
+	RuleWeight, MinCount, MaxFeatures int
+	// CharGrams 0 reads words and word pairs only.
+	CharGrams, Folds, Seed int
+	TargetRecall           float64
+	// Given reports whether the user set the flag name; nil means none.
+	Given func(name string) bool
+}
+
+// Options checks the flags and returns the training options they give.
+// What is wrong is a usage error naming the flag.
+func (f TrainFlags) Options() (TrainOptions, error) {
+	opt := TrainOptions{Algo: f.Algo, MinCount: f.MinCount, MaxFeatures: f.MaxFeatures, CharGrams: f.CharGrams,
+		Folds: f.Folds, Seed: uint64(f.Seed), TargetRecall: f.TargetRecall}
+	if opt.CharGrams == 0 {
+		opt.CharGrams = -1 // none: zero options would take the default
+	}
+	other := map[string][]string{AlgoLogReg: {"alpha", "rule-weight"}, AlgoNaiveBayes: {"lambda", "rule-scale"}}[f.Algo]
+	logreg, nb := f.Algo == AlgoLogReg, f.Algo == AlgoNaiveBayes
+	if logreg {
+		opt.Lambda, opt.RuleScale = f.Lambda, f.RuleScale
+	} else {
+		opt.Alpha, opt.RuleWeight = f.Alpha, f.RuleWeight
+	}
+	isSet := func(name string) bool { return f.Given != nil && f.Given(name) }
+	given := ""
+	for _, name := range other {
+		if isSet(name) && given == "" {
+			given = name
+		}
+	}
+	why := ""
+	switch {
+	case other == nil:
+		why = fmt.Sprintf("--algo %q: want %s or %s", f.Algo, AlgoLogReg, AlgoNaiveBayes)
+	case logreg && isSet("lambda") && !(f.Lambda > 0):
+		why = "--lambda must be positive"
+	case logreg && !(f.RuleScale > 0):
+		why = "--rule-scale must be positive"
+	case nb && !(f.Alpha > 0):
+		why = "--alpha must be positive"
+	case nb && f.RuleWeight < 1:
+		why = "--rule-weight must be at least 1"
+	case given != "":
+		why = fmt.Sprintf("--%s does not apply to --algo %s", given, f.Algo)
+	case f.MinCount < 1:
+		why = "--min-count must be at least 1"
+	case f.MaxFeatures < 1:
+		why = "--max-features must be at least 1"
+	case f.CharGrams < 0:
+		why = "--char-grams must not be negative"
+	case f.Folds < 2:
+		why = "--folds must be at least 2"
+	case f.Seed < 1:
+		why = "--seed must be at least 1"
+	case !(f.TargetRecall > 0 && f.TargetRecall <= 1):
+		why = "--target-recall must be in (0, 1]"
+	default:
+		return opt, nil
+	}
+	return opt, exit.Usagef("train: %s", why)
+}

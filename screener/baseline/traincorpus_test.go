@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -74,6 +75,56 @@ func TestTrainCorpusRefusesWhatTheUserNamedWrongly(t *testing.T) {
 		err := TrainCorpus(context.Background(), &bytes.Buffer{}, &bytes.Buffer{}, kernelEngine(t),
 			TrainCorpusOptions{Corpus: c.corpus, Split: c.split, Output: filepath.Join(t.TempDir(), "m.json")})
 		assert.ErrorContains(t, err, c.want)
+		assert.Equal(t, exit.Usage, exit.Code(err), c.want)
+	}
+}
+
+// defaultFlags are train's flags at their defaults, for algo.
+func defaultFlags(algo string) TrainFlags {
+	return TrainFlags{Algo: algo, RuleScale: DefaultRuleScale, Alpha: DefaultAlpha, RuleWeight: DefaultRuleWeight, MinCount: DefaultMinCount,
+		MaxFeatures: DefaultMaxFeatures, CharGrams: DefaultCharGrams, Folds: DefaultFolds, Seed: DefaultSeed, TargetRecall: DefaultTargetRecall}
+}
+
+func TestTrainFlagsGiveTheOptionsOfTheChosenAlgorithm(t *testing.T) {
+	f := defaultFlags(AlgoLogReg)
+	f.Lambda, f.CharGrams = 0.5, 0
+	opt, err := f.Options()
+	require.NoError(t, err)
+	assert.Equal(t, TrainOptions{Algo: AlgoLogReg, Lambda: 0.5, RuleScale: DefaultRuleScale, MinCount: DefaultMinCount, MaxFeatures: DefaultMaxFeatures,
+		CharGrams: -1, Folds: DefaultFolds, Seed: DefaultSeed, TargetRecall: DefaultTargetRecall}, opt, "--char-grams 0: none; naive Bayes' options left out")
+	opt, err = defaultFlags(AlgoNaiveBayes).Options()
+	require.NoError(t, err)
+	assert.Equal(t, DefaultAlpha, opt.Alpha)
+	assert.Equal(t, DefaultRuleWeight, opt.RuleWeight)
+	assert.Zero(t, opt.RuleScale)
+}
+
+func TestTrainFlagsRefuseWhatIsOutOfRangeOrOfTheOtherAlgorithm(t *testing.T) {
+	given := func(names ...string) func(string) bool {
+		return func(n string) bool { return slices.Contains(names, n) }
+	}
+	for _, c := range []struct {
+		change func(*TrainFlags)
+		want   string
+	}{
+		{func(f *TrainFlags) { f.Algo = "svm" }, `--algo "svm": want logreg or nb`},
+		{func(f *TrainFlags) { f.Given = given("lambda") }, "--lambda does not apply to --algo nb"},
+		{func(f *TrainFlags) { f.Algo, f.Given = AlgoLogReg, given("alpha") }, "--alpha does not apply to --algo logreg"},
+		{func(f *TrainFlags) { f.Algo, f.Given = AlgoLogReg, given("lambda") }, "--lambda must be positive"},
+		{func(f *TrainFlags) { f.Algo, f.RuleScale = AlgoLogReg, 0 }, "--rule-scale must be positive"},
+		{func(f *TrainFlags) { f.Alpha = 0 }, "--alpha must be positive"},
+		{func(f *TrainFlags) { f.RuleWeight = 0 }, "--rule-weight must be at least 1"},
+		{func(f *TrainFlags) { f.MinCount = 0 }, "--min-count must be at least 1"},
+		{func(f *TrainFlags) { f.MaxFeatures = 0 }, "--max-features must be at least 1"},
+		{func(f *TrainFlags) { f.CharGrams = -1 }, "--char-grams must not be negative"},
+		{func(f *TrainFlags) { f.Folds = 1 }, "--folds must be at least 2"},
+		{func(f *TrainFlags) { f.Seed = -1 }, "--seed must be at least 1"},
+		{func(f *TrainFlags) { f.TargetRecall = 1.5 }, "--target-recall must be in (0, 1]"},
+	} {
+		f := defaultFlags(AlgoNaiveBayes)
+		c.change(&f)
+		_, err := f.Options()
+		assert.EqualError(t, err, "train: "+c.want)
 		assert.Equal(t, exit.Usage, exit.Code(err), c.want)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/secscreen/secscreen/internal/docformat"
 	"github.com/secscreen/secscreen/internal/enum"
+	"github.com/secscreen/secscreen/internal/exit"
 	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/threatmodel"
 )
@@ -23,6 +24,20 @@ import (
 type Request interface {
 	Check(ctx context.Context) error
 	Run(ctx context.Context, s Store, w io.Writer) error
+}
+
+// Do checks q (its error is a usage error, exit code 2), opens the store
+// target names (Open), runs q on it writing to w, and closes it.
+func Do(ctx context.Context, target string, q Request, w io.Writer) error {
+	if err := q.Check(ctx); err != nil {
+		return exit.With(exit.Usage, err)
+	}
+	s, err := Open(ctx, target)
+	if err != nil {
+		return fmt.Errorf("%w (--no-history screens without one)", err)
+	}
+	defer s.Close()
+	return q.Run(ctx, s, w)
 }
 
 // checkFormat parses a request's --format (docformat); op names the

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/secscreen/secscreen/internal/docformat"
+	"github.com/secscreen/secscreen/internal/exit"
 	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
@@ -143,4 +144,25 @@ func TestStatsExportAndCorpusExportRequests(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "team")
 	assert.Empty(t, run(t, s, &CorpusExportRequest{Dir: dir, Log: &log}))
 	assert.Equal(t, "1 labeled reports written to "+dir+" (0 exact duplicates left out); check it with 'secscreen corpus check "+dir+"'\n", log.String())
+}
+
+func TestDoChecksOpensAndRuns(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "h.db")
+	s, err := Open(ctx, path)
+	require.NoError(t, err)
+	record(t, s, synthetic(1), "security", "isolation.memory")
+	require.NoError(t, s.Close())
+
+	var out bytes.Buffer
+	require.NoError(t, Do(ctx, path, &StatsRequest{Clusters: 1, Format: docformat.Text}, &out))
+	assert.Contains(t, out.String(), "1 reports, 0 labeled")
+
+	err = Do(ctx, path, &StatsRequest{Format: "xml"}, &out)
+	assert.Equal(t, exit.Usage, exit.Code(err))
+	notADir := filepath.Join(t.TempDir(), "file")
+	require.NoError(t, os.WriteFile(notADir, nil, 0o600))
+	err = Do(ctx, filepath.Join(notADir, "h.db"), &StatsRequest{Format: docformat.Text}, &out)
+	assert.ErrorContains(t, err, "(--no-history screens without one)")
+	assert.Equal(t, exit.Failure, exit.Code(err))
 }
