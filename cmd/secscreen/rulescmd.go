@@ -19,7 +19,9 @@ func rulesCommand() *cli.Command {
 				Usage: "list the rules in force (the threat model's pack plus --rules FILE), with their hand and fitted weights",
 				Flags: []cli.Flag{threatModelFlag, rulesFlag, seriesFlag,
 					&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "`FORMAT`: text or json"}},
-				Action: rulesListAction,
+				Action: withRules(func(c *cli.Context, eng *rules.Engine) error {
+					return output.WriteRuleList(c.App.Writer, eng, docformat.Format(c.String("format")))
+				}),
 			},
 			{
 				Name:  "lint",
@@ -29,9 +31,15 @@ func rulesCommand() *cli.Command {
 					"and the command exits 1 listing them. For each rule it prints hits, precision over categories\n" +
 					"and over verdicts, support and the Wilson 95% lower bound of the verdict precision.\n" +
 					"Rules carrying the injection signal are exempt (an injection suite measures them).",
-				Flags: append([]cli.Flag{threatModelFlag, rulesFlag, seriesFlag}, corpusSplitFlags()...,
-				),
-				Action: rulesLintAction,
+				Flags: []cli.Flag{threatModelFlag, rulesFlag, seriesFlag,
+					&cli.StringFlag{Name: "corpus", Usage: "labeled corpus `DIR`", Required: true},
+					&cli.StringFlag{Name: "split", Value: corpus.SplitDev, Usage: "corpus `SPLIT` to use; only dev: the test split is sealed"},
+					&cli.IntFlag{Name: "min-reports", Value: rules.DefaultMinReports, Usage: "least number of distinct reports an alternative must fire on"},
+					&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "`FORMAT`: text or json"}},
+				Action: withRules(func(c *cli.Context, eng *rules.Engine) error {
+					return rules.LintCorpus(c.Context, c.App.Writer, eng, rules.LintCorpusOptions{CorpusOptions: corpusOptions(c),
+						MinReports: c.Int("min-reports"), Format: docformat.Format(c.String("format"))})
+				}),
 			},
 			{
 				Name:  "fit",
@@ -49,76 +57,44 @@ func rulesCommand() *cli.Command {
 					&cli.Float64Flag{Name: "lambda", Value: rules.DefaultLambda, Usage: "L2 penalty on the weights"},
 					&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the weights to `FILE`"},
 				},
-				Action: rulesFitAction,
+				Action: withRules(func(c *cli.Context, eng *rules.Engine) error {
+					return rules.FitCorpus(c.Context, c.App.Writer, c.App.ErrWriter, eng, rules.FitCorpusOptions{CorpusOptions: corpusOptions(c),
+						FitOptions: rules.FitOptions{Lambda: c.Float64("lambda"), Folds: c.Int("folds"), Seed: c.Int64("seed")}, Output: c.String("output")})
+				}),
 			},
 			{
 				Name:      "explain",
 				Usage:     "show the facts extracted from reports and every rule that fired, with its span",
 				ArgsUsage: "INPUT...",
 				Flags:     append([]cli.Flag{threatModelFlag, rulesFlag, seriesFlag}, inputFlags()...),
-				Action:    rulesExplainAction,
+				Action: withRules(func(c *cli.Context, eng *rules.Engine) error {
+					if c.NArg() == 0 {
+						return usageErr("rules explain: name at least one INPUT")
+					}
+					j, err := job(c)
+					if err != nil {
+						return err
+					}
+					return output.Explain(c.Context, c.App.Writer, eng, j.Inputs, j.Intake)
+				}),
 			},
 		},
 	}
 }
 
-// corpusSplitFlags are the flags of the commands that learn from or
-// measure rules on a corpus: only its dev split may be used.
-func corpusSplitFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.StringFlag{Name: "corpus", Usage: "labeled corpus `DIR`", Required: true},
-		&cli.StringFlag{Name: "split", Value: corpus.SplitDev, Usage: "corpus `SPLIT` to use; only dev: the test split is sealed"},
-		&cli.IntFlag{Name: "min-reports", Value: rules.DefaultMinReports, Usage: "least number of distinct reports an alternative must fire on"},
-		&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "`FORMAT`: text or json"},
+// withRules is the action of a rules subcommand: fn with the rule engine
+// the flags name.
+func withRules(fn func(*cli.Context, *rules.Engine) error) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		_, eng, err := loadThreatModelAndRules(c)
+		if err != nil {
+			return err
+		}
+		return fn(c, eng)
 	}
-}
-
-func rulesLintAction(c *cli.Context) error {
-	_, eng, err := loadThreatModelAndRules(c)
-	if err != nil {
-		return err
-	}
-	return rules.LintCorpus(c.Context, c.App.Writer, eng, rules.LintCorpusOptions{CorpusOptions: corpusOptions(c),
-		MinReports: c.Int("min-reports"), Format: docformat.Format(c.String("format"))})
-}
-
-func rulesFitAction(c *cli.Context) error {
-	_, eng, err := loadThreatModelAndRules(c)
-	if err != nil {
-		return err
-	}
-	return rules.FitCorpus(c.Context, c.App.Writer, c.App.ErrWriter, eng, rules.FitCorpusOptions{CorpusOptions: corpusOptions(c),
-		FitOptions: rules.FitOptions{Lambda: c.Float64("lambda"), Folds: c.Int("folds"), Seed: c.Int64("seed")}, Output: c.String("output")})
 }
 
 // corpusOptions are the --corpus and --split of rules lint and fit.
 func corpusOptions(c *cli.Context) rules.CorpusOptions {
 	return rules.CorpusOptions{Corpus: c.String("corpus"), Split: c.String("split")}
-}
-
-func rulesListAction(c *cli.Context) error {
-	_, eng, err := loadThreatModelAndRules(c)
-	if err != nil {
-		return err
-	}
-	return output.WriteRuleList(c.App.Writer, eng, docformat.Format(c.String("format")))
-}
-
-func rulesExplainAction(c *cli.Context) error {
-	if c.NArg() == 0 {
-		return usageErr("rules explain: name at least one INPUT")
-	}
-	_, eng, err := loadThreatModelAndRules(c)
-	if err != nil {
-		return err
-	}
-	set, err := resolveSettings(c)
-	if err != nil {
-		return err
-	}
-	opt, err := intakeOptions(c, set)
-	if err != nil {
-		return err
-	}
-	return output.Explain(c.Context, c.App.Writer, eng, c.Args().Slice(), opt)
 }
