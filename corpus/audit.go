@@ -36,8 +36,8 @@ type Cue struct {
 // real-mail shape. Shapes that appear for one verdict only are cues too.
 type Shares struct {
 	// Verdict is the verdict; N the number of its reports read.
-	Verdict string `json:"verdict"`
-	N       int    `json:"n"`
+	Verdict threatmodel.Verdict `json:"verdict"`
+	N       int                 `json:"n"`
 	// Attachments, Threads, HTML and AIStyle are shares in [0, 1] of reports
 	// with a MIME attachment, with several messages (a thread), with an HTML
 	// part, and with AI-style markup (Markdown headings or tables, a CVSS
@@ -109,7 +109,7 @@ func aiStyle(text string) bool {
 // auditInput is one report as the audit sees it.
 type auditInput struct {
 	security bool
-	verdict  string
+	verdict  threatmodel.Verdict
 	report   *intake.Report
 	raw      []byte
 }
@@ -158,9 +158,9 @@ func audit(in []auditInput, maxAUC float64) *Audit {
 		a.Cues = append(a.Cues, Cue{Name: c.name, AUC: auc, Strength: max(auc, 1-auc), N: len(pos) + len(neg)})
 	}
 	for _, v := range threatmodel.Verdicts {
-		s := Shares{Verdict: string(v)}
+		s := Shares{Verdict: v}
 		for _, x := range in {
-			if x.verdict != string(v) {
+			if x.verdict != v {
 				continue
 			}
 			s.N++

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/secscreen/secscreen/internal/exit"
 	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/threatmodel"
 )
@@ -84,8 +86,9 @@ type Problem struct {
 type Count struct {
 	// Name is the verdict or the category id.
 	Name string `json:"name"`
-	// Verdict is the verdict a category belongs to (empty for verdicts).
-	Verdict string `json:"verdict,omitempty"`
+	// Verdict is the verdict a category belongs to (empty for verdicts
+	// and splits).
+	Verdict threatmodel.Verdict `json:"verdict,omitempty"`
 	// N is the number of labels.
 	N int `json:"n"`
 }
@@ -117,9 +120,13 @@ func (r *CheckReport) OK() bool { return len(r.Problems) == 0 }
 // Check audits the corpus in dir against the threat model tm: it reports
 // every problem of every Kind together with the label counts per verdict,
 // per category and per split, and, when opt asks for it, the shortcut audit.
-// The error is reserved for failures to read the corpus at all (no
-// directory, no labels.jsonl); defects of its content are Problems.
+// The error is reserved for options out of range (a usage error) and for
+// failures to read the corpus at all (no directory, no labels.jsonl);
+// defects of its content are Problems.
 func Check(ctx context.Context, dir string, tm *threatmodel.Model, opt CheckOptions) (*CheckReport, error) {
+	if v := opt.MaxCueAUC; !(v >= 0 && v <= 1) {
+		return nil, exit.Usagef("--max-cue-auc: want a number from 0 to 1, got %g", v)
+	}
 	f, err := os.Open(filepath.Join(dir, LabelsFile))
 	if err != nil {
 		return nil, fmt.Errorf("check corpus: %w%s", err, partsHint(dir))
@@ -237,7 +244,7 @@ func Check(ctx context.Context, dir string, tm *threatmodel.Model, opt CheckOpti
 		rep.Verdicts = append(rep.Verdicts, Count{Name: string(v), N: verdictN[v]})
 	}
 	for _, c := range tm.Clauses {
-		rep.Categories = append(rep.Categories, Count{Name: c.ID, Verdict: string(c.Verdict), N: categoryN[c.ID]})
+		rep.Categories = append(rep.Categories, Count{Name: c.ID, Verdict: c.Verdict, N: categoryN[c.ID]})
 	}
 	for _, name := range []string{SplitDev, SplitTest} {
 		rep.Splits = append(rep.Splits, Count{Name: name, N: splitN[name]})
@@ -261,7 +268,7 @@ func auditCorpus(ctx context.Context, c *Corpus, raws map[string][]byte, maxAUC 
 		}
 		in = append(in, auditInput{
 			security: lr.Label.Verdict == threatmodel.Security,
-			verdict:  string(lr.Label.Verdict),
+			verdict:  lr.Label.Verdict,
 			report:   lr.Report,
 			raw:      raws[lr.Label.ID],
 		})
@@ -406,6 +413,30 @@ func dropHeaders(msg []byte) []byte {
 	msg = bytes.ReplaceAll(msg, []byte("\r\n"), []byte("\n"))
 	if i := bytes.Index(msg, []byte("\n\n")); i >= 0 {
 		return msg[i+2:]
+	}
+	return nil
+}
+
+// WriteCheck checks the corpus in dir as Check does and writes the report
+// to w: as indented JSON when asJSON is set, else as text. A corpus with
+// problems is an error, after the report, that counts them.
+func WriteCheck(ctx context.Context, w io.Writer, dir string, tm *threatmodel.Model, opt CheckOptions, asJSON bool) error {
+	rep, err := Check(ctx, dir, tm, opt)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(rep)
+	} else {
+		err = rep.WriteText(w)
+	}
+	if err != nil {
+		return fmt.Errorf("corpus check: %w", err)
+	}
+	if !rep.OK() {
+		return fmt.Errorf("corpus %s has %d problems", rep.Dir, len(rep.Problems))
 	}
 	return nil
 }

@@ -3,14 +3,17 @@ package corpus
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/secscreen/secscreen/internal/exit"
 	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
@@ -248,6 +251,30 @@ func TestWriteText(t *testing.T) {
 	assert.Contains(t, out, "stray.txt: unlabeled-file")
 	assert.Regexp(t, `(?m)^\s+security\s+1$`, out)
 	assert.Regexp(t, `(?m)^\s+lab\.cost\s+not-security\s+0$`, out)
+}
+
+func TestWriteCheckWritesTextOrJSONAndFailsOnProblems(t *testing.T) {
+	ctx := context.Background()
+	var text, js bytes.Buffer
+	require.NoError(t, WriteCheck(ctx, &text, "testdata/valid", threatmodel.Kernel(), CheckOptions{}, false))
+	assert.Contains(t, text.String(), "3 labels, 0 problems")
+	require.NoError(t, WriteCheck(ctx, &js, "testdata/valid", threatmodel.Kernel(), CheckOptions{}, true))
+	var rep CheckReport
+	require.NoError(t, json.Unmarshal(js.Bytes(), &rep))
+	assert.Equal(t, 3, rep.Labels)
+	assert.Equal(t, threatmodel.NotSecurity, rep.Categories[slices.IndexFunc(rep.Categories, func(c Count) bool { return c.Name == "lab.cost" })].Verdict)
+
+	dir := writeCorpus(t, map[string]string{"a.txt": "a", "stray.txt": "s"},
+		`{"id":"a","file":"a.txt","verdict":"security","category":"isolation.data"}`)
+	text.Reset()
+	err := WriteCheck(ctx, &text, dir, threatmodel.Kernel(), CheckOptions{}, false)
+	assert.EqualError(t, err, "corpus "+dir+" has 1 problems")
+	assert.Equal(t, exit.Failure, exit.Code(err))
+	assert.Contains(t, text.String(), "stray.txt: unlabeled-file", "the report comes first")
+
+	err = WriteCheck(ctx, &text, dir, threatmodel.Kernel(), CheckOptions{MaxCueAUC: 1.5}, false)
+	assert.EqualError(t, err, "--max-cue-auc: want a number from 0 to 1, got 1.5")
+	assert.Equal(t, exit.Usage, exit.Code(err))
 }
 
 // TestBundledCorpus keeps the repository's own corpus free of problems.

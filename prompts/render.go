@@ -55,12 +55,12 @@ type UserData struct {
 	Truncated bool
 }
 
-// ShotData is one example as a template sees it.
+// ShotData is one example as a template sees it: its label (.Verdict,
+// .Category), why it applies (.Note) and the report.
 type ShotData struct {
-	Verdict  string
-	Category string
-	Note     string
-	Report   ReportData
+	threatmodel.Label
+	Note   string
+	Report ReportData
 }
 
 // ReportData is a report prepared for a template: fields as display
@@ -112,7 +112,7 @@ func (t *Template) Render(tm *threatmodel.Model, r *intake.Report, opt Options) 
 			return Rendered{}, fmt.Errorf("render prompt: example %d has no report", i+1)
 		}
 		rd, _ := reportData(s.Report, opt.MaxBodyChars)
-		data.Shots = append(data.Shots, ShotData{Verdict: string(s.Verdict), Category: s.Category, Note: s.Note, Report: rd})
+		data.Shots = append(data.Shots, ShotData{Label: s.Label, Note: s.Note, Report: rd})
 		texts = append(texts, reportTexts(s.Report)...)
 		texts = append(texts, s.Note, string(s.Verdict), s.Category)
 	}

@@ -1,9 +1,6 @@
 package main
 
 import (
-	"fmt"
-	"os"
-
 	"github.com/urfave/cli/v2"
 
 	"github.com/secscreen/secscreen/corpus"
@@ -49,9 +46,6 @@ func corpusCommand() *cli.Command {
 }
 
 func corpusCheck(c *cli.Context) error {
-	if v := c.Float64("max-cue-auc"); v < 0 || v > 1 {
-		return usageErr("--max-cue-auc: want a number from 0 to 1, got %g", v)
-	}
 	if c.NArg() != 1 {
 		return usageErr("corpus check: want one corpus directory, got %d arguments", c.NArg())
 	}
@@ -59,45 +53,19 @@ func corpusCheck(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	rep, err := corpus.Check(c.Context, c.Args().First(), tm, corpus.CheckOptions{MaxCueAUC: c.Float64("max-cue-auc")})
-	if err != nil {
-		return withCode(exitFailure, err)
-	}
-	out := c.App.Writer
-	if c.Bool("json") {
-		if err := writeJSON(c, rep); err != nil {
-			return fmt.Errorf("corpus check: %w", err)
-		}
-	} else if err := rep.WriteText(out); err != nil {
-		return fmt.Errorf("corpus check: %w", err)
-	}
-	if !rep.OK() {
-		return withCode(exitFailure, fmt.Errorf("corpus %s has %d problems", rep.Dir, len(rep.Problems)))
-	}
-	return nil
+	return corpus.WriteCheck(c.Context, c.App.Writer, c.Args().First(), tm, corpus.CheckOptions{MaxCueAUC: c.Float64("max-cue-auc")}, c.Bool("json"))
 }
 
 func corpusSynth(c *cli.Context) error {
+	opt := synth.Options{N: c.Int("n"), Seed: c.Uint64("seed"), Replies: c.Float64("replies"), DistinctCrashes: c.Bool("distinct-crashes")}
 	if c.NArg() != 0 {
 		return usageErr("corpus synth: takes no arguments (use -o FILE)")
-	}
-	opt := synth.Options{N: c.Int("n"), Seed: c.Uint64("seed"), Replies: c.Float64("replies"), DistinctCrashes: c.Bool("distinct-crashes")}
-	if opt.N < 0 || opt.Replies < 0 || opt.Replies > 1 {
+	} else if opt.N < 0 || opt.Replies < 0 || opt.Replies > 1 {
 		return usageErr("corpus synth: want --n >= 0 and --replies from 0 to 1")
+	} else if path := c.String("output"); path != "" {
+		_, err := synth.WriteFile(path, opt)
+		return err
 	}
-	out := c.App.Writer
-	if path := c.String("output"); path != "" {
-		f, err := os.Create(path)
-		if err != nil {
-			return fmt.Errorf("corpus synth: %w", err)
-		}
-		defer f.Close()
-		out = f
-		if _, err := synth.Write(out, opt); err != nil {
-			return err
-		}
-		return f.Close()
-	}
-	_, err := synth.Write(out, opt)
+	_, err := synth.Write(c.App.Writer, opt)
 	return err
 }

@@ -36,7 +36,7 @@ func usageErr(format string, args ...any) error { return exit.Usagef(format, arg
 func withCode(code int, err error) error { return exit.With(code, err) }
 
 // Shared with the commands' files: the text-or-JSON output (cliapp).
-var emit, writeJSON = cliapp.Emit, cliapp.WriteJSON
+var emit = cliapp.Emit
 
 func newApp() *cli.App {
 	// -v means verbose everywhere: the version is --version only.

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
 	"strings"
 	"time"
 )
@@ -68,6 +69,20 @@ func Write(w io.Writer, opt Options) (int64, error) {
 		return cw.n, fmt.Errorf("synth: %w", err)
 	}
 	return cw.n, nil
+}
+
+// WriteFile writes opt.N messages to the file path, created or truncated,
+// as Write does.
+func WriteFile(path string, opt Options) (int64, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return 0, fmt.Errorf("synth: %w", err)
+	}
+	n, err := Write(f, opt)
+	if cerr := f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("synth: %w", cerr)
+	}
+	return n, err
 }
 
 type countWriter struct {

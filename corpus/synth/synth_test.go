@@ -46,6 +46,22 @@ func TestSameSeedSameBytesAndEveryMessageReads(t *testing.T) {
 	assert.InDelta(t, 40, replies, 20)
 }
 
+func TestWriteFileWritesWhatWriteWrites(t *testing.T) {
+	var want bytes.Buffer
+	_, err := Write(&want, Options{N: 5, Seed: 3})
+	require.NoError(t, err)
+	p := filepath.Join(t.TempDir(), "s.mbox")
+	require.NoError(t, os.WriteFile(p, bytes.Repeat([]byte("older, longer content\n"), 10000), 0o644))
+	n, err := WriteFile(p, Options{N: 5, Seed: 3})
+	require.NoError(t, err)
+	got, err := os.ReadFile(p)
+	require.NoError(t, err)
+	assert.Equal(t, want.Bytes(), got)
+	assert.Equal(t, int64(len(got)), n)
+	_, err = WriteFile(filepath.Join(t.TempDir(), "no", "such", "dir"), Options{N: 1})
+	assert.ErrorContains(t, err, "synth: ")
+}
+
 func TestBadOptions(t *testing.T) {
 	_, err := Write(&bytes.Buffer{}, Options{N: -1})
 	assert.Error(t, err)

@@ -5,7 +5,6 @@
 package cliapp
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"runtime/debug"
@@ -13,7 +12,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/secscreen/secscreen/internal/enum"
+	"github.com/secscreen/secscreen/internal/docformat"
 	"github.com/secscreen/secscreen/internal/exit"
 )
 
@@ -33,38 +32,31 @@ func UsageErrors(app *cli.App) {
 
 func onUsageError(_ *cli.Context, err error, _ bool) error { return exit.With(exit.Usage, err) }
 
-// WriteJSON writes v to the app's standard output as indented JSON.
-func WriteJSON(c *cli.Context, v any) error {
-	enc := json.NewEncoder(c.App.Writer)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+// format is the command's --format, text or json (docformat); another
+// is a usage error naming the command.
+func format(c *cli.Context) (docformat.Format, error) {
+	f, err := docformat.Parse(c.String("format"))
+	if err != nil {
+		return f, exit.Usagef("%s: %w", commandName(c), err)
+	}
+	return f, nil
 }
-
-// textOrJSON is the --format of the commands that print a text or JSON.
-var textOrJSON = enum.Set[string]{What: "format", Values: []string{"text", "json"}}
 
 // CheckFormat refuses a --format other than text or json with a usage
 // error naming the command. It fits a command's Before.
 func CheckFormat(c *cli.Context) error {
-	if _, err := textOrJSON.Parse(c.String("format")); err != nil {
-		return exit.Usagef("%s: %w", commandName(c), err)
-	}
-	return nil
+	_, err := format(c)
+	return err
 }
 
-// Emit writes v as JSON (WriteJSON) when --format is json, or with text
-// when it is text; another format is a usage error (CheckFormat).
+// Emit writes v as JSON when --format is json, or with text when it is
+// text (docformat.Write); another format is a usage error (CheckFormat).
 func Emit(c *cli.Context, v any, text func(io.Writer) error) error {
-	if err := CheckFormat(c); err != nil {
+	f, err := format(c)
+	if err != nil {
 		return err
 	}
-	var err error
-	if c.String("format") == "json" {
-		err = WriteJSON(c, v)
-	} else {
-		err = text(c.App.Writer)
-	}
-	if err != nil {
+	if err := docformat.Write(c.App.Writer, f, v, text); err != nil {
 		return fmt.Errorf("%s: write: %w", commandName(c), err)
 	}
 	return nil

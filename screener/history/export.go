@@ -27,38 +27,37 @@ import (
 	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
-// Export writes every entry: "jsonl" one JSON object per line with the
-// report and the latest result in full, "csv" one row per entry without
-// the text.
-func Export(ctx context.Context, s Store, format string, w io.Writer) error {
-	switch format {
-	case "jsonl":
+// Export writes every entry in the format f (ExportJSONL, ExportCSV).
+func Export(ctx context.Context, s Store, f ExportFormat, w io.Writer) error {
+	f, err := exportFormats.Parse(string(f))
+	if err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	if f == ExportJSONL {
 		enc := json.NewEncoder(w)
 		enc.SetEscapeHTML(false)
 		return s.Each(ctx, true, func(e Entry) error { return enc.Encode(e) })
-	case "csv":
-		cw := csv.NewWriter(w)
-		if err := cw.Write(csvHeader); err != nil {
-			return err
-		}
-		err := s.Each(ctx, false, func(e Entry) error {
-			var lv, lc, ln, lby, lat string
-			if l := e.Label; l != nil {
-				lv, lc, ln, lby, lat = string(l.Verdict), l.Category, l.Note, l.By, formatTime(l.At)
-			}
-			var dups []string
-			for _, d := range e.DuplicateOf {
-				dups = append(dups, fmt.Sprintf("%s (%s %.2f)", d.ID, d.Signal, d.Similarity))
-			}
-			return cw.Write([]string{strconv.FormatInt(e.HistoryID, 10), csvSafe(e.ID), csvSafe(e.Source), csvSafe(e.Subject),
-				csvSafe(e.From), formatTime(e.Date), string(e.Verdict), e.Category, string(e.Decision), strconv.FormatFloat(e.Confidence, 'f', 3, 64),
-				strconv.FormatBool(e.NeedsReview), lv, lc, csvSafe(ln), csvSafe(lby), lat, csvSafe(strings.Join(dups, "; ")),
-				formatTime(e.FirstSeen), formatTime(e.Screened), strconv.Itoa(e.Screenings)})
-		})
-		cw.Flush()
-		return cmp.Or(err, cw.Error())
 	}
-	return fmt.Errorf("history: unknown export format %q (want jsonl or csv)", format)
+	cw := csv.NewWriter(w)
+	if err := cw.Write(csvHeader); err != nil {
+		return err
+	}
+	err = s.Each(ctx, false, func(e Entry) error {
+		var lv, lc, ln, lby, lat string
+		if l := e.Label; l != nil {
+			lv, lc, ln, lby, lat = string(l.Verdict), l.Category, l.Note, l.By, formatTime(l.At)
+		}
+		var dups []string
+		for _, d := range e.DuplicateOf {
+			dups = append(dups, fmt.Sprintf("%s (%s %.2f)", d.ID, d.Signal, d.Similarity))
+		}
+		return cw.Write([]string{strconv.FormatInt(e.HistoryID, 10), csvSafe(e.ID), csvSafe(e.Source), csvSafe(e.Subject),
+			csvSafe(e.From), formatTime(e.Date), string(e.Verdict), e.Category, string(e.Decision), strconv.FormatFloat(e.Confidence, 'f', 3, 64),
+			strconv.FormatBool(e.NeedsReview), lv, lc, csvSafe(ln), csvSafe(lby), lat, csvSafe(strings.Join(dups, "; ")),
+			formatTime(e.FirstSeen), formatTime(e.Screened), strconv.Itoa(e.Screenings)})
+	})
+	cw.Flush()
+	return cmp.Or(err, cw.Error())
 }
 
 var csvHeader = []string{"history_id", "id", "source", "subject", "from", "date", "verdict", "category", "decision",

@@ -1,11 +1,15 @@
 package output
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"text/tabwriter"
 
+	"github.com/secscreen/secscreen/internal/docformat"
+	"github.com/secscreen/secscreen/internal/exit"
+	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/rules"
 )
 
@@ -45,6 +49,45 @@ func WriteRules(w io.Writer, list []ListedRule) error {
 		fmt.Fprintf(tw, "%s\t%s\t%+.1f\t%s\t%t\t%s\n", l.ID, l.Category, l.Weight, fitted, l.Decisive, l.Description)
 	}
 	return tw.Flush()
+}
+
+// WriteRuleList writes the rules in force in eng (ListRules): as a table
+// (WriteRules) or as JSON. A format other than text or json is a usage
+// error.
+func WriteRuleList(w io.Writer, eng *rules.Engine, f docformat.Format) error {
+	f, err := docformat.Parse(string(f))
+	if err != nil {
+		return exit.Usagef("rules list: %w", err)
+	}
+	list := ListRules(eng)
+	return docformat.Write(w, f, list, func(w io.Writer) error { return WriteRules(w, list) })
+}
+
+// Explain reads the reports of inputs and writes what eng makes of each
+// (WriteExplanation), or why it could not be read. Inputs that could not
+// be read are an error after all were written (exit code 3, as for
+// screen); a cancelled ctx is an interrupted run.
+func Explain(ctx context.Context, w io.Writer, eng *rules.Engine, inputs []string, opt intake.Options) error {
+	failed := 0
+	for it := range intake.Read(ctx, inputs, opt) {
+		var ev *rules.Evaluation
+		if it.Err != nil {
+			failed++
+		} else {
+			e := eng.Evaluate(it.Report)
+			ev = &e
+		}
+		if err := WriteExplanation(w, it.Source, ev, it.Err); err != nil {
+			return fmt.Errorf("rules explain: %w", err)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return exit.With(exit.Interrupted, fmt.Errorf("interrupted: %w", err))
+	}
+	if failed > 0 {
+		return exit.With(exit.InputErrors, fmt.Errorf("%d inputs could not be read", failed))
+	}
+	return nil
 }
 
 // WriteExplanation writes what the rules made of one report read from
