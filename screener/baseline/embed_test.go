@@ -3,6 +3,8 @@ package baseline
 import (
 	"bytes"
 	"context"
+	"flag"
+	"os"
 	"fmt"
 	"slices"
 	"strings"
@@ -27,7 +29,9 @@ func TestEmbedded(t *testing.T) {
 	for _, cl := range m.Classes {
 		require.NoError(t, tm.Check(threatmodel.Verdict(cl.Verdict), cl.ID))
 	}
-	assert.Equal(t, string(embeddedModel), string(saved(t, m)), "the embedded file is in canonical form")
+	js, err := os.ReadFile("model.json")
+	require.NoError(t, err)
+	assert.Equal(t, string(js), string(saved(t, m)), "the embedded model is model.json")
 	// It answers on a report it has never seen.
 	eng := kernelEngine(t)
 	c, err := NewClassifier(m, eng).Classify(context.Background(), handReport(1, 3), nil)
@@ -108,6 +112,45 @@ func TestEmbeddedMatchesARetrain(t *testing.T) {
 	require.NoError(t, err)
 	var buf bytes.Buffer
 	require.NoError(t, m.Save(&buf))
-	require.True(t, bytes.Equal(embeddedModel, buf.Bytes()),
-		"the embedded model differs from one trained on the current corpus and rules: run `go generate ./screener/baseline`")
+	js, err := os.ReadFile("model.json")
+	require.NoError(t, err)
+	require.True(t, bytes.Equal(js, buf.Bytes()),
+		"model.json differs from a model trained on the current corpus and rules: run `go generate ./screener/baseline`")
+	bin, err := m.MarshalBinary()
+	require.NoError(t, err)
+	require.True(t, bytes.Equal([]byte(embeddedModel), bin),
+		"the embedded model.bin differs from a model trained on the current corpus and rules: run `go generate ./screener/baseline`")
+}
+
+var updateEmbedded = flag.Bool("update", false, "TestEmbeddedBinary: write model.bin from model.json")
+
+// model.bin, which the binary embeds, must be model.json's binary
+// encoding, and decode to the same model: the same JSON byte for byte and
+// the same predictions on the bundled corpus's reports. `go generate`
+// runs this with -update to write it.
+func TestEmbeddedBinary(t *testing.T) {
+	js, err := os.ReadFile("model.json")
+	require.NoError(t, err)
+	fromJSON, err := LoadModel(bytes.NewReader(js))
+	require.NoError(t, err)
+	bin, err := fromJSON.MarshalBinary()
+	require.NoError(t, err)
+	if *updateEmbedded {
+		require.NoError(t, os.WriteFile("model.bin", bin, 0o644))
+		return
+	}
+	require.True(t, bytes.Equal([]byte(embeddedModel), bin),
+		"model.bin is not model.json's binary encoding: run `go generate ./screener/baseline`")
+	m, err := Embedded()
+	require.NoError(t, err)
+	require.Equal(t, string(js), string(saved(t, m)))
+	eng := kernelEngine(t)
+	ex := bundledExamples(t)
+	if testing.Short() {
+		ex = ex[:40]
+	}
+	for _, e := range ex {
+		ev := eng.Evaluate(e.Report)
+		require.Equal(t, fromJSON.Predict(e.Report, &ev), m.Predict(e.Report, &ev), e.Report.ID)
+	}
 }
