@@ -154,3 +154,27 @@ func TestEmbeddedBinary(t *testing.T) {
 		require.Equal(t, fromJSON.Predict(e.Report, &ev), m.Predict(e.Report, &ev), e.Report.ID)
 	}
 }
+
+// The byte-per-count table of naive Bayes (the bundled model's counts all
+// fit) scores every report exactly as the float64 table does.
+func TestCompactLogProbsEqualDense(t *testing.T) {
+	compact, err := Embedded()
+	require.NoError(t, err)
+	require.NotNil(t, compact.counts, "the bundled model's counts fit in a byte")
+	defer func(n int) { compactMaxCount = n }(compactMaxCount)
+	compactMaxCount = -1
+	var dense Model
+	require.NoError(t, dense.decodeBinary(embeddedModel))
+	require.NotNil(t, dense.logp)
+	eng := kernelEngine(t)
+	ex := bundledExamples(t)
+	if testing.Short() {
+		ex = ex[:40]
+	}
+	for _, e := range ex {
+		ev := eng.Evaluate(e.Report)
+		terms := compact.known(extract(e.Report, &ev, compact.Options.MaxFeatures, compact.Options.RuleWeight, compact.Options.CharGrams))
+		require.Equal(t, dense.rawNB(terms), compact.rawNB(terms), e.Report.ID)
+		require.Equal(t, dense.Predict(e.Report, &ev), compact.Predict(e.Report, &ev), e.Report.ID)
+	}
+}

@@ -297,8 +297,14 @@ type Model struct {
 	report map[string]bool
 	vOf    []int // class → index of its verdict in verdicts()
 	// naive Bayes
-	logp  []float64 // log P(feature | class), at [feature*len(Classes)+class]
 	prior []float64 // log P(class), smoothed
+	// log P(feature | class) (see prepareNB and logProb): either logp at
+	// [feature*len(Classes)+class], or the count there in counts and
+	// logpOf[class*stride+count].
+	logp   []float64
+	counts []uint8
+	logpOf []float64
+	stride int
 }
 
 // ReportHash returns the hash that identifies a report's content to the

@@ -39,54 +39,94 @@ func fitNB(ts *trainSet, idx []int) *Model {
 	return m
 }
 
-// prepareNB computes the log-probabilities from the counts. Counts
-// repeat (most are small), so each class's log-probability of a count is
-// computed once: the values are those of computing every one afresh, and
-// preparing the bundled model takes a fraction of the time.
+// compactMaxCount is the largest count prepareNB keeps in a byte; tests
+// lower it to compare the two tables.
+var compactMaxCount = math.MaxUint8
+
+// prepareNB computes the log-probabilities from the counts.
+//
+// log P(feature | class) depends on the class and the feature's count in
+// it alone, and counts are small (at most 48 in the bundled model), so
+// when every count fits in a byte the model keeps each feature's counts
+// (one byte per class) and a table of each class's log-probability of
+// every count up to the largest: a third of a megabyte to build and touch
+// where a float64 per feature and class was 2.8 MB, most of what loading
+// the bundled model cost. Larger counts keep the float64 table. Either
+// way each value is the same log of the same quotient.
 func (m *Model) prepareNB() {
 	nc, nv := len(m.Classes), len(m.Vocabulary)
 	alpha := m.Options.Alpha
-	n := 0
+	n, maxCount := 0, 0
 	for _, cl := range m.Classes {
 		n += cl.Docs
-	}
-	m.prior = make([]float64, nc)
-	m.logp = make([]float64, nv*nc)
-	unseen := make([]float64, nc)
-	for c, cl := range m.Classes {
-		m.prior[c] = math.Log(float64(cl.Docs+1) / float64(n+nc))
-		unseen[c] = math.Log(alpha / (float64(cl.Total) + alpha*float64(nv)))
-	}
-	for j := range nv {
-		copy(m.logp[j*nc:(j+1)*nc], unseen)
-	}
-	const memoCounts = 64
-	var memo [memoCounts]float64
-	for c, cl := range m.Classes {
-		denom := float64(cl.Total) + alpha*float64(nv)
-		clear(memo[:])
 		for _, p := range cl.Counts {
-			k := p[1]
-			if k >= memoCounts {
-				m.logp[p[0]*nc+c] = math.Log((float64(k) + alpha) / denom)
-				continue
-			}
-			if memo[k] == 0 {
-				memo[k] = math.Log((float64(k) + alpha) / denom)
-			}
-			m.logp[p[0]*nc+c] = memo[k]
+			maxCount = max(maxCount, p[1])
 		}
 	}
+	m.prior = make([]float64, nc)
+	denom := make([]float64, nc)
+	for c, cl := range m.Classes {
+		m.prior[c] = math.Log(float64(cl.Docs+1) / float64(n+nc))
+		denom[c] = float64(cl.Total) + alpha*float64(nv)
+	}
+	logp := func(c, k int) float64 { return math.Log((float64(k) + alpha) / denom[c]) }
+	m.logp, m.counts, m.logpOf = nil, nil, nil
+	if maxCount <= compactMaxCount {
+		m.stride = maxCount + 1
+		m.logpOf = make([]float64, nc*m.stride)
+		for c := range nc {
+			for k := range m.stride {
+				m.logpOf[c*m.stride+k] = logp(c, k)
+			}
+		}
+		m.counts = make([]uint8, nv*nc)
+		for c, cl := range m.Classes {
+			for _, p := range cl.Counts {
+				m.counts[p[0]*nc+c] = uint8(p[1])
+			}
+		}
+		return
+	}
+	m.logp = make([]float64, nv*nc)
+	for c := range nc {
+		unseen := logp(c, 0)
+		for j := range nv {
+			m.logp[j*nc+c] = unseen
+		}
+	}
+	for c, cl := range m.Classes {
+		for _, p := range cl.Counts {
+			m.logp[p[0]*nc+c] = logp(c, p[1])
+		}
+	}
+}
+
+// logProb returns log P(feature j | class c).
+func (m *Model) logProb(j, c int) float64 {
+	nc := len(m.Classes)
+	if m.logp != nil {
+		return m.logp[j*nc+c]
+	}
+	return m.logpOf[c*m.stride+int(m.counts[j*nc+c])]
 }
 
 // rawNB returns the log joint probability of each class.
 func (m *Model) rawNB(terms []term) []float64 {
 	nc := len(m.Classes)
 	s := slices.Clone(m.prior)
+	if m.logp != nil {
+		for _, t := range terms {
+			row := m.logp[t.j*nc : (t.j+1)*nc]
+			for c, lp := range row {
+				s[c] += float64(t.weight) * lp
+			}
+		}
+		return s
+	}
 	for _, t := range terms {
-		row := m.logp[t.j*nc : (t.j+1)*nc]
-		for c, lp := range row {
-			s[c] += float64(t.weight) * lp
+		row := m.counts[t.j*nc : (t.j+1)*nc]
+		for c, k := range row {
+			s[c] += float64(t.weight) * m.logpOf[c*m.stride+int(k)]
 		}
 	}
 	return s
