@@ -293,7 +293,7 @@ type Model struct {
 	VerdictWeights  [][]float64           `json:"verdict_weights,omitempty"`
 	CategoryWeights [][]float64           `json:"category_weights,omitempty"`
 
-	index  map[string]int // feature name → vocabulary index
+	index  vocabIndex // feature name → vocabulary index
 	report map[string]bool
 	vOf    []int // class → index of its verdict in verdicts()
 	// naive Bayes
@@ -508,10 +508,7 @@ func (m *Model) verdicts() []threatmodel.Verdict {
 // prepare builds the lookup tables that Predict uses from the exported
 // fields.
 func (m *Model) prepare() {
-	m.index = make(map[string]int, len(m.Vocabulary))
-	for i, name := range m.Vocabulary {
-		m.index[name] = i
-	}
+	m.index = newVocabIndex(m.Vocabulary)
 	m.report = make(map[string]bool, len(m.Reports))
 	for _, h := range m.Reports {
 		m.report[h] = true
