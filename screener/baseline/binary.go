@@ -48,12 +48,12 @@ func (m *Model) MarshalBinary() ([]byte, error) {
 		b = binary.AppendUvarint(b, uint64(len(cl.Counts)))
 		last := -1
 		for _, p := range cl.Counts {
-			if p[0] <= last || p[1] < 0 {
+			if int(p[0]) <= last || p[1] < 0 {
 				return nil, fmt.Errorf("encode baseline model: class %s: counts %v not by increasing index", cl.ID, p)
 			}
-			b = binary.AppendUvarint(b, uint64(p[0]-last))
+			b = binary.AppendUvarint(b, uint64(int(p[0])-last))
 			b = binary.AppendUvarint(b, uint64(p[1]))
-			last = p[0]
+			last = int(p[0])
 		}
 	}
 	b = appendFloats(b, m.IDF)
@@ -96,7 +96,7 @@ func (m *Model) decodeBinary(data string) error {
 	w.Reports = d.strings()
 	// The counts of all classes share one array: the bundled model has
 	// ~110,000 of them.
-	all := make([][2]int, 0, d.count())
+	all := make([][2]int32, 0, d.count())
 	for c := range w.Classes {
 		n, last := d.count(), -1
 		for range n {
@@ -106,7 +106,11 @@ func (m *Model) decodeBinary(data string) error {
 				return fail(d.err)
 			}
 			last += int(delta)
-			all = append(all, [2]int{last, int(count)})
+			if last > math.MaxInt32 {
+				d.fail()
+				return fail(d.err)
+			}
+			all = append(all, [2]int32{int32(last), int32(count)})
 		}
 		if n > 0 {
 			w.Classes[c].Counts = all[len(all)-n : len(all) : len(all)]

@@ -215,7 +215,7 @@ type Class struct {
 	// Counts pairs a vocabulary index with the feature's weighted count in
 	// this category, by increasing index; features never seen are left
 	// out (naive Bayes only).
-	Counts [][2]int `json:"counts,omitempty"`
+	Counts [][2]int32 `json:"counts,omitempty"`
 }
 
 // Stats describe the training run. The CV figures are out-of-fold: each
@@ -369,6 +369,11 @@ func Train(ex []Example, eng *rules.Engine, opt TrainOptions) (*Model, error) {
 	opt = opt.withDefaults()
 	if err := opt.check(); err != nil {
 		return nil, fmt.Errorf("train baseline: %w", err)
+	}
+	if opt.Algo == AlgoNaiveBayes && int64(len(ex))*int64(opt.RuleWeight) > math.MaxInt32 {
+		// A feature's count in a class is at most the reports times the
+		// rule weight, and counts are kept in 32 bits.
+		return nil, fmt.Errorf("train baseline: %d examples at rule weight %d overflow the model's counts", len(ex), opt.RuleWeight)
 	}
 	tm := opt.ThreatModel
 	for i, e := range ex {

@@ -1,6 +1,7 @@
 package baseline
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -28,11 +29,11 @@ func fitNB(ts *trainSet, idx []int) *Model {
 		}
 	}
 	for c := range m.Classes {
-		pairs := make([][2]int, 0, len(counts[c]))
+		pairs := make([][2]int32, 0, len(counts[c]))
 		for j, n := range counts[c] {
-			pairs = append(pairs, [2]int{j, n})
+			pairs = append(pairs, [2]int32{int32(j), int32(n)}) // Train checked that counts fit
 		}
-		slices.SortFunc(pairs, func(a, b [2]int) int { return a[0] - b[0] })
+		slices.SortFunc(pairs, func(a, b [2]int32) int { return cmp.Compare(a[0], b[0]) })
 		m.Classes[c].Counts = pairs
 	}
 	m.prepare()
@@ -60,7 +61,7 @@ func (m *Model) prepareNB() {
 	for _, cl := range m.Classes {
 		n += cl.Docs
 		for _, p := range cl.Counts {
-			maxCount = max(maxCount, p[1])
+			maxCount = max(maxCount, int(p[1]))
 		}
 	}
 	m.prior = make([]float64, nc)
@@ -82,7 +83,7 @@ func (m *Model) prepareNB() {
 		m.counts = make([]uint8, nv*nc)
 		for c, cl := range m.Classes {
 			for _, p := range cl.Counts {
-				m.counts[p[0]*nc+c] = uint8(p[1])
+				m.counts[int(p[0])*nc+c] = uint8(p[1])
 			}
 		}
 		return
@@ -96,7 +97,7 @@ func (m *Model) prepareNB() {
 	}
 	for c, cl := range m.Classes {
 		for _, p := range cl.Counts {
-			m.logp[p[0]*nc+c] = logp(c, p[1])
+			m.logp[int(p[0])*nc+c] = logp(c, int(p[1]))
 		}
 	}
 }
@@ -140,11 +141,11 @@ func (m *Model) checkNB() error {
 	for _, cl := range m.Classes {
 		total, last := 0, -1
 		for _, p := range cl.Counts {
-			if p[0] <= last || p[0] >= len(m.Vocabulary) || p[1] < 1 {
+			if int(p[0]) <= last || int(p[0]) >= len(m.Vocabulary) || p[1] < 1 {
 				return fmt.Errorf("class %s: bad count %v", cl.ID, p)
 			}
-			last = p[0]
-			total += p[1]
+			last = int(p[0])
+			total += int(p[1])
 		}
 		if total != cl.Total {
 			return fmt.Errorf("class %s: total %d, counts sum to %d", cl.ID, cl.Total, total)

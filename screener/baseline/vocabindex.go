@@ -1,7 +1,7 @@
 package baseline
 
 // vocabIndex finds a feature's index in a sorted, distinct vocabulary.
-// It is an open-addressing table (linear probing, at most half full) of
+// It is an open-addressing table (linear probing, at most 3/4 full) of
 // 64-bit slots, each the high half of the feature's FNV-1a hash and its
 // index plus one (0: empty), so that a probe compares strings only when
 // the hashes agree. Building it for the bundled model's 9,150 features
@@ -15,7 +15,7 @@ type vocabIndex struct {
 
 func newVocabIndex(vocab []string) vocabIndex {
 	n := 1
-	for n < 2*len(vocab) {
+	for 3*n < 4*len(vocab) {
 		n <<= 1
 	}
 	x := vocabIndex{vocab: vocab, slots: make([]uint64, n), mask: uint64(n - 1)}
