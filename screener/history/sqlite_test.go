@@ -95,6 +95,20 @@ func TestSQLiteLookupEachKeyEqualsUnion(t *testing.T) {
 			require.Equal(t, union, each, "key set %d, limit %d", i, limit)
 		}
 	}
+	// Lookup is the per-key one: the union is never prepared.
+	s.mu.Lock()
+	for n, st := range s.stmts {
+		require.NoError(t, st.Close())
+		delete(s.stmts, n)
+	}
+	require.NoError(t, s.keyStmt.Close())
+	s.keyStmt = nil
+	s.mu.Unlock()
+	_, err = s.Lookup(ctx, keySets[2], 10)
+	require.NoError(t, err)
+	require.Empty(t, s.stmts, "SQLite prepared the union of every key")
+	require.NotNil(t, s.keyStmt)
+
 	both, err := s.lookupEachKey(ctx, keySets[1], 200)
 	require.NoError(t, err)
 	require.Len(t, both, perKey+5, "the crowded key's newest perKey and the early key's 5")
