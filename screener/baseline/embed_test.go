@@ -5,6 +5,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"iter"
 	"os"
 	"slices"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/secscreen/secscreen/screener/intake"
+	"github.com/secscreen/secscreen/screener/rules"
 	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
@@ -144,14 +146,26 @@ func TestEmbeddedBinary(t *testing.T) {
 	m, err := Embedded()
 	require.NoError(t, err)
 	require.Equal(t, string(js), string(saved(t, m)))
+	for r, ev := range bundledEvaluations(t) {
+		require.Equal(t, fromJSON.Predict(r, ev), m.Predict(r, ev), r.ID)
+	}
+}
+
+// bundledEvaluations yields the bundled corpus's dev reports (the first
+// 40 with -short) with the kernel engine's evaluation of each.
+func bundledEvaluations(t *testing.T) iter.Seq2[*intake.Report, *rules.Evaluation] {
 	eng := kernelEngine(t)
 	ex := bundledExamples(t)
 	if testing.Short() {
 		ex = ex[:40]
 	}
-	for _, e := range ex {
-		ev := eng.Evaluate(e.Report)
-		require.Equal(t, fromJSON.Predict(e.Report, &ev), m.Predict(e.Report, &ev), e.Report.ID)
+	return func(yield func(*intake.Report, *rules.Evaluation) bool) {
+		for _, e := range ex {
+			ev := eng.Evaluate(e.Report)
+			if !yield(e.Report, &ev) {
+				return
+			}
+		}
 	}
 }
 
@@ -166,15 +180,9 @@ func TestCompactLogProbsEqualDense(t *testing.T) {
 	var dense Model
 	require.NoError(t, dense.decodeBinary(embeddedModel))
 	require.NotNil(t, dense.logp)
-	eng := kernelEngine(t)
-	ex := bundledExamples(t)
-	if testing.Short() {
-		ex = ex[:40]
-	}
-	for _, e := range ex {
-		ev := eng.Evaluate(e.Report)
-		terms := compact.known(extract(e.Report, &ev, compact.Options.MaxFeatures, compact.Options.RuleWeight, compact.Options.CharGrams))
-		require.Equal(t, dense.rawNB(terms), compact.rawNB(terms), e.Report.ID)
-		require.Equal(t, dense.Predict(e.Report, &ev), compact.Predict(e.Report, &ev), e.Report.ID)
+	for r, ev := range bundledEvaluations(t) {
+		terms := compact.known(extract(r, ev, compact.Options.MaxFeatures, compact.Options.RuleWeight, compact.Options.CharGrams))
+		require.Equal(t, dense.rawNB(terms), compact.rawNB(terms), r.ID)
+		require.Equal(t, dense.Predict(r, ev), compact.Predict(r, ev), r.ID)
 	}
 }
