@@ -3,11 +3,11 @@ package corpus
 import (
 	"bytes"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"unicode"
 
+	"github.com/secscreen/secscreen/internal/lazyre"
 	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/threatmodel"
 )
@@ -61,15 +61,15 @@ type Audit struct {
 var (
 	// fixLine: a line introducing a fix or patch ("Fix:", "Suggested fix:",
 	// "## Proposed patch"), or a unified diff.
-	fixLine = regexp.MustCompile(`(?im)^[\s#*>_-]*(?:(?:suggested|proposed|possible|recommended|candidate|potential)\s+)?(?:fix|fixes|patch|remediation)\b[^\n:]{0,20}:|^#{1,6}\s+(?:\w+\s+){0,2}(?:fix|patch|remediation)\b|^diff --git |^--- a/\S|^\+\+\+ b/\S|^@@ -\d+(?:,\d+)? \+\d+`)
+	fixLine = lazyre.New(`(?im)^[\s#*>_-]*(?:(?:suggested|proposed|possible|recommended|candidate|potential)\s+)?(?:fix|fixes|patch|remediation)\b[^\n:]{0,20}:|^#{1,6}\s+(?:\w+\s+){0,2}(?:fix|patch|remediation)\b|^diff --git |^--- a/\S|^\+\+\+ b/\S|^@@ -\d+(?:,\d+)? \+\d+`)
 	// replyTags strips "Re:", "Fwd:" and bracketed tags before a subject.
-	replyTags = regexp.MustCompile(`^(?:\s*(?:(?i:re|fwd?|aw|sv|wg)\s*:|\[[^\]]*\]))*\s*`)
+	replyTags = lazyre.New(`^(?:\s*(?:(?i:re|fwd?|aw|sv|wg)\s*:|\[[^\]]*\]))*\s*`)
 	// subsystemPrefix: a lower-case "subsys: " or "net/sched: " prefix.
-	subsystemPrefix = regexp.MustCompile(`^[a-z0-9][a-z0-9_./+-]*(?:\s*[,/]\s*[a-z0-9_.+-]+)*:\s`)
-	mdHeading       = regexp.MustCompile(`(?m)^#{1,4} \S`)
-	mdTable         = regexp.MustCompile(`(?m)^\s*\|[^\n]*\|\s*\n\s*\|[\s:|-]*-{3,}`)
-	cvssVector      = regexp.MustCompile(`(?i)CVSS:[234]\.\d/|\bCVSS\s*(?:v?[234](?:\.\d)?)?\s*(?:base\s*)?score`)
-	htmlPart        = regexp.MustCompile(`(?i)content-type:\s*text/html`)
+	subsystemPrefix = lazyre.New(`^[a-z0-9][a-z0-9_./+-]*(?:\s*[,/]\s*[a-z0-9_.+-]+)*:\s`)
+	mdHeading       = lazyre.New(`(?m)^#{1,4} \S`)
+	mdTable         = lazyre.New(`(?m)^\s*\|[^\n]*\|\s*\n\s*\|[\s:|-]*-{3,}`)
+	cvssVector      = lazyre.New(`(?i)CVSS:[234]\.\d/|\bCVSS\s*(?:v?[234](?:\.\d)?)?\s*(?:base\s*)?score`)
+	htmlPart        = lazyre.New(`(?i)content-type:\s*text/html`)
 )
 
 // hasFix reports whether a report proposes a fix: a fix line or a diff in

@@ -6,15 +6,20 @@ import (
 	"html/template"
 	"io"
 	"slices"
+	"sync"
 )
 
 //go:embed report.html.tmpl
 var htmlTemplate string
 
-var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
-	"half":   func(x float64) float64 { return x / 2 },
-	"byTrue": func(m map[string]int) string { return byTrue(m, 0) },
-}).Parse(htmlTemplate))
+// reportTemplate is parsed on first use, so that a run writing no HTML
+// report pays nothing for it.
+var reportTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("report").Funcs(template.FuncMap{
+		"half":   func(x float64) float64 { return x / 2 },
+		"byTrue": func(m map[string]int) string { return byTrue(m, 0) },
+	}).Parse(htmlTemplate))
+})
 
 // svgText is a label placed in an SVG drawing.
 type svgText struct {
@@ -193,7 +198,7 @@ func (r *RunJSON) WriteHTML(w io.Writer) error {
 			v.Wrong = append(v.Wrong, row)
 		}
 	}
-	if err := reportTemplate.Execute(w, v); err != nil {
+	if err := reportTemplate().Execute(w, v); err != nil {
 		return fmt.Errorf("write HTML report: %w", err)
 	}
 	return nil

@@ -12,13 +12,13 @@ import (
 	"net/mail"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/secscreen/secscreen/internal/lazyre"
 	"github.com/secscreen/secscreen/screener"
 	"github.com/secscreen/secscreen/screener/advice"
 	"github.com/secscreen/secscreen/screener/threatmodel"
@@ -247,7 +247,7 @@ func WriteDir(dir string, d Draft) (string, error) {
 	return path, nil
 }
 
-var reUnsafeName = regexp.MustCompile(`[^A-Za-z0-9._@+-]+`)
+var reUnsafeName = lazyre.New(`[^A-Za-z0-9._@+-]+`)
 
 // FileName is a safe, stable file name for the reply to report id: its
 // readable characters and a hash of the whole id, so that two ids never
@@ -327,7 +327,7 @@ func cleanText(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-var reReplyPrefix = regexp.MustCompile(`(?i)^(?:(?:re|aw|sv|antw)\s*(?:\[\d+\])?\s*:\s*)+`)
+var reReplyPrefix = lazyre.New(`(?i)^(?:(?:re|aw|sv|antw)\s*(?:\[\d+\])?\s*:\s*)+`)
 
 func stripReplyPrefixes(s string) string {
 	return strings.TrimSpace(reReplyPrefix.ReplaceAllString(s, ""))
@@ -342,7 +342,7 @@ func shorten(s string, n int) string {
 }
 
 // reMsgID is an RFC 5322 msg-id's inside, in its common dot-atom form.
-var reMsgID = regexp.MustCompile(`^[A-Za-z0-9!#$%&'*+/=?^_` + "`" + `{|}~.-]{1,200}@[A-Za-z0-9!#$%&'*+/=?^_` + "`" + `{|}~.\[\]:-]{1,120}$`)
+var reMsgID = lazyre.New(`^[A-Za-z0-9!#$%&'*+/=?^_` + "`" + `{|}~.-]{1,200}@[A-Za-z0-9!#$%&'*+/=?^_` + "`" + `{|}~.\[\]:-]{1,120}$`)
 
 // msgID returns id, without angle brackets, when it is a usable message id.
 func msgID(id string) (string, bool) {
@@ -351,7 +351,7 @@ func msgID(id string) (string, bool) {
 }
 
 // reAddr is a plain addr-spec, checked before it is written back.
-var reAddr = regexp.MustCompile(`^[A-Za-z0-9!#$%&'*+/=?^_` + "`" + `{|}~.-]{1,64}@[A-Za-z0-9.-]{1,253}$`)
+var reAddr = lazyre.New(`^[A-Za-z0-9!#$%&'*+/=?^_` + "`" + `{|}~.-]{1,64}@[A-Za-z0-9.-]{1,253}$`)
 
 // reporterAddress parses the report's From for the reply's To.
 func reporterAddress(from string) (*mail.Address, bool) {
@@ -398,7 +398,7 @@ func tidy(s string) string {
 
 // reListMarker is the start of a list item or an indented line, which
 // continuation lines are indented under.
-var reListMarker = regexp.MustCompile(`^(\s*(?:[-*]|\d+\.|(?:To|Cc):)?\s*)`)
+var reListMarker = lazyre.New(`^(\s*(?:[-*]|\d+\.|(?:To|Cc):)?\s*)`)
 
 // wrapBody wraps lines longer than width at spaces, indenting continuation
 // lines under the line's text.
@@ -445,7 +445,7 @@ func longestLine(s string) int {
 	return m
 }
 
-var reFromLine = regexp.MustCompile(`(?m)^(>*From )`)
+var reFromLine = lazyre.New(`(?m)^(>*From )`)
 
 // WriteMbox appends the draft to w as one mboxrd message: a "From " line
 // with the draft's date, the message with its "From " lines quoted, and a

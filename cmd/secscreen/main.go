@@ -19,6 +19,7 @@ import (
 
 	"github.com/secscreen/secscreen/internal/cliapp"
 	"github.com/secscreen/secscreen/internal/exit"
+	"github.com/secscreen/secscreen/internal/gcstart"
 )
 
 // Exit codes (internal/exit), documented in README.md and in the app's help.
@@ -69,6 +70,7 @@ func newApp() *cli.App {
 }
 
 func main() {
+	gcstart.Begin(gcstart.Window, gcstart.Limit) // a short run ends before a collection is worth it
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// SECSCREEN_CPUPROFILE=FILE writes a CPU profile of the run, for

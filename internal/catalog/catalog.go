@@ -6,10 +6,11 @@ package catalog
 
 import (
 	"io/fs"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/secscreen/secscreen/internal/lazyre"
 )
 
 // Catalog maps each template name to its versions, oldest first.
@@ -35,7 +36,7 @@ func Read(fsys fs.FS, dir, suffix string) Catalog {
 	return out
 }
 
-var versionRe = regexp.MustCompile(`^v(\d+)$`)
+var versionRe = lazyre.New(`^v(\d+)$`)
 
 // CompareVersions orders "v2" before "v10"; other strings sort after
 // numbered versions, alphabetically.

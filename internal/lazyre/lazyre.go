@@ -65,3 +65,12 @@ func (l *Regexp) FindAllStringSubmatchIndex(s string, n int) [][]int {
 func (l *Regexp) ReplaceAllString(src, repl string) string {
 	return l.Get().ReplaceAllString(src, repl)
 }
+
+// Match is regexp.Regexp.Match.
+func (l *Regexp) Match(b []byte) bool { return l.Get().Match(b) }
+
+// FindString is regexp.Regexp.FindString.
+func (l *Regexp) FindString(s string) string { return l.Get().FindString(s) }
+
+// ReplaceAll is regexp.Regexp.ReplaceAll.
+func (l *Regexp) ReplaceAll(src, repl []byte) []byte { return l.Get().ReplaceAll(src, repl) }

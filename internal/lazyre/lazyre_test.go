@@ -15,6 +15,10 @@ func TestSameAsRegexp(t *testing.T) {
 		l.SubexpIndex("w") != re.SubexpIndex("w") || l.ReplaceAllString(text, "-") != re.ReplaceAllString(text, "-") {
 		t.Fatal("lazy pattern differs from regexp")
 	}
+	if l.Match([]byte(text)) != re.Match([]byte(text)) || l.FindString(text) != re.FindString(text) ||
+		string(l.ReplaceAll([]byte(text), []byte("<$w>"))) != string(re.ReplaceAll([]byte(text), []byte("<$w>"))) {
+		t.Fatal("lazy pattern's byte and FindString methods differ from regexp")
+	}
 }
 
 func TestCompiledOnce(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"runtime"
@@ -259,12 +260,16 @@ func TestTrainRejectsBadInput(t *testing.T) {
 		"unknown category": {append(slices.Clone(ok), Example{Report: handReport(0, 1), Label: threatmodel.Label{Verdict: "security", Category: "isolation.telepathy"}}), eng, `unknown category "isolation.telepathy"`},
 		"unknown verdict":  {append(slices.Clone(ok), Example{Report: handReport(0, 1), Label: threatmodel.Label{Verdict: "maybe", Category: "isolation.data"}}), eng, `unknown verdict "maybe"`},
 		"mismatched pair":  {append(slices.Clone(ok), Example{Report: handReport(0, 1), Label: threatmodel.Label{Verdict: "invalid", Category: "isolation.data"}}), eng, "belongs to verdict"},
+		"count overflow":   {ok, eng, "overflow the model's counts"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			opt := TrainOptions{}
-			if name == "unknown algo" {
+			switch name {
+			case "unknown algo":
 				opt.Algo = "svm"
+			case "count overflow":
+				opt.RuleWeight = math.MaxInt32
 			}
 			m, err := Train(c.ex, c.eng, opt)
 			require.Error(t, err)

@@ -2,6 +2,7 @@ package baseline
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -28,7 +29,21 @@ func TestBinaryRoundTripIsTheModel(t *testing.T) {
 
 			var bad Model
 			assert.ErrorContains(t, bad.UnmarshalBinary(saved(t, m)), "not a", "JSON is not the binary form")
-			assert.Error(t, bad.UnmarshalBinary(data[:len(data)/2]), "cut short")
+			for cut := 0; cut < len(data); cut += 1 + cut/16 {
+				require.Error(t, bad.UnmarshalBinary(data[:cut]), "cut short at %d of %d bytes", cut, len(data))
+			}
+			require.Error(t, bad.UnmarshalBinary(append(slices.Clone(data), 0)), "trailing bytes")
+			// Damage anywhere is refused or decodes to a model that
+			// passes LoadModel's checks; it never panics.
+			for i := len(binaryMagic); i < len(data); i += 1 + i/64 {
+				damaged := slices.Clone(data)
+				damaged[i] ^= 0x55
+				var d Model
+				if d.UnmarshalBinary(damaged) == nil {
+					_, err := LoadModel(bytes.NewReader(saved(t, &d)))
+					require.NoError(t, err, "damage at byte %d", i)
+				}
+			}
 			m2 := *m
 			m2.Format = FormatVersion + 1
 			other, err := m2.MarshalBinary()

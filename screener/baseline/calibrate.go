@@ -22,7 +22,7 @@ type term struct {
 func (m *Model) known(feats []feature) []term {
 	out := make([]term, 0, len(feats))
 	for _, f := range feats {
-		if j, ok := m.index[f.name]; ok {
+		if j, ok := m.index.lookup(f.name); ok {
 			out = append(out, term{j: j, weight: f.weight, rule: isRuleFeature(f.name)})
 		}
 	}

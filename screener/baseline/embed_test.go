@@ -3,7 +3,10 @@ package baseline
 import (
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
+	"iter"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/secscreen/secscreen/screener/intake"
+	"github.com/secscreen/secscreen/screener/rules"
 	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
@@ -27,7 +31,9 @@ func TestEmbedded(t *testing.T) {
 	for _, cl := range m.Classes {
 		require.NoError(t, tm.Check(threatmodel.Verdict(cl.Verdict), cl.ID))
 	}
-	assert.Equal(t, string(embeddedModel), string(saved(t, m)), "the embedded file is in canonical form")
+	js, err := os.ReadFile("model.json")
+	require.NoError(t, err)
+	assert.Equal(t, string(js), string(saved(t, m)), "the embedded model is model.json")
 	// It answers on a report it has never seen.
 	eng := kernelEngine(t)
 	c, err := NewClassifier(m, eng).Classify(context.Background(), handReport(1, 3), nil)
@@ -108,6 +114,75 @@ func TestEmbeddedMatchesARetrain(t *testing.T) {
 	require.NoError(t, err)
 	var buf bytes.Buffer
 	require.NoError(t, m.Save(&buf))
-	require.True(t, bytes.Equal(embeddedModel, buf.Bytes()),
-		"the embedded model differs from one trained on the current corpus and rules: run `go generate ./screener/baseline`")
+	js, err := os.ReadFile("model.json")
+	require.NoError(t, err)
+	require.True(t, bytes.Equal(js, buf.Bytes()),
+		"model.json differs from a model trained on the current corpus and rules: run `go generate ./screener/baseline`")
+	bin, err := m.MarshalBinary()
+	require.NoError(t, err)
+	require.True(t, bytes.Equal([]byte(embeddedModel), bin),
+		"the embedded model.bin differs from a model trained on the current corpus and rules: run `go generate ./screener/baseline`")
+}
+
+var updateEmbedded = flag.Bool("update", false, "TestEmbeddedBinary: write model.bin from model.json")
+
+// model.bin, which the binary embeds, must be model.json's binary
+// encoding, and decode to the same model: the same JSON byte for byte and
+// the same predictions on the bundled corpus's reports. `go generate`
+// runs this with -update to write it.
+func TestEmbeddedBinary(t *testing.T) {
+	js, err := os.ReadFile("model.json")
+	require.NoError(t, err)
+	fromJSON, err := LoadModel(bytes.NewReader(js))
+	require.NoError(t, err)
+	bin, err := fromJSON.MarshalBinary()
+	require.NoError(t, err)
+	if *updateEmbedded {
+		require.NoError(t, os.WriteFile("model.bin", bin, 0o644))
+		return
+	}
+	require.True(t, bytes.Equal([]byte(embeddedModel), bin),
+		"model.bin is not model.json's binary encoding: run `go generate ./screener/baseline`")
+	m, err := Embedded()
+	require.NoError(t, err)
+	require.Equal(t, string(js), string(saved(t, m)))
+	for r, ev := range bundledEvaluations(t) {
+		require.Equal(t, fromJSON.Predict(r, ev), m.Predict(r, ev), r.ID)
+	}
+}
+
+// bundledEvaluations yields the bundled corpus's dev reports (the first
+// 40 with -short) with the kernel engine's evaluation of each.
+func bundledEvaluations(t *testing.T) iter.Seq2[*intake.Report, *rules.Evaluation] {
+	eng := kernelEngine(t)
+	ex := bundledExamples(t)
+	if testing.Short() {
+		ex = ex[:40]
+	}
+	return func(yield func(*intake.Report, *rules.Evaluation) bool) {
+		for _, e := range ex {
+			ev := eng.Evaluate(e.Report)
+			if !yield(e.Report, &ev) {
+				return
+			}
+		}
+	}
+}
+
+// The byte-per-count table of naive Bayes (the bundled model's counts all
+// fit) scores every report exactly as the float64 table does.
+func TestCompactLogProbsEqualDense(t *testing.T) {
+	compact, err := Embedded()
+	require.NoError(t, err)
+	require.NotNil(t, compact.counts, "the bundled model's counts fit in a byte")
+	defer func(n int) { compactMaxCount = n }(compactMaxCount)
+	compactMaxCount = -1
+	var dense Model
+	require.NoError(t, dense.decodeBinary(embeddedModel))
+	require.NotNil(t, dense.logp)
+	for r, ev := range bundledEvaluations(t) {
+		terms := compact.known(extract(r, ev, compact.Options.MaxFeatures, compact.Options.RuleWeight, compact.Options.CharGrams))
+		require.Equal(t, dense.rawNB(terms), compact.rawNB(terms), r.ID)
+		require.Equal(t, dense.Predict(r, ev), compact.Predict(r, ev), r.ID)
+	}
 }

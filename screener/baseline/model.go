@@ -215,7 +215,7 @@ type Class struct {
 	// Counts pairs a vocabulary index with the feature's weighted count in
 	// this category, by increasing index; features never seen are left
 	// out (naive Bayes only).
-	Counts [][2]int `json:"counts,omitempty"`
+	Counts [][2]int32 `json:"counts,omitempty"`
 }
 
 // Stats describe the training run. The CV figures are out-of-fold: each
@@ -293,12 +293,18 @@ type Model struct {
 	VerdictWeights  [][]float64           `json:"verdict_weights,omitempty"`
 	CategoryWeights [][]float64           `json:"category_weights,omitempty"`
 
-	index  map[string]int // feature name → vocabulary index
+	index  vocabIndex // feature name → vocabulary index
 	report map[string]bool
 	vOf    []int // class → index of its verdict in verdicts()
 	// naive Bayes
-	logp  []float64 // log P(feature | class), at [feature*len(Classes)+class]
 	prior []float64 // log P(class), smoothed
+	// log P(feature | class) (see prepareNB and logProb): either logp at
+	// [feature*len(Classes)+class], or the count there in counts and
+	// logpOf[class*stride+count].
+	logp   []float64
+	counts []uint8
+	logpOf []float64
+	stride int
 }
 
 // ReportHash returns the hash that identifies a report's content to the
@@ -363,6 +369,11 @@ func Train(ex []Example, eng *rules.Engine, opt TrainOptions) (*Model, error) {
 	opt = opt.withDefaults()
 	if err := opt.check(); err != nil {
 		return nil, fmt.Errorf("train baseline: %w", err)
+	}
+	if opt.Algo == AlgoNaiveBayes && int64(len(ex))*int64(opt.RuleWeight) > math.MaxInt32 {
+		// A feature's count in a class is at most the reports times the
+		// rule weight, and counts are kept in 32 bits.
+		return nil, fmt.Errorf("train baseline: %d examples at rule weight %d overflow the model's counts", len(ex), opt.RuleWeight)
 	}
 	tm := opt.ThreatModel
 	for i, e := range ex {
@@ -502,10 +513,7 @@ func (m *Model) verdicts() []threatmodel.Verdict {
 // prepare builds the lookup tables that Predict uses from the exported
 // fields.
 func (m *Model) prepare() {
-	m.index = make(map[string]int, len(m.Vocabulary))
-	for i, name := range m.Vocabulary {
-		m.index[name] = i
-	}
+	m.index = newVocabIndex(m.Vocabulary)
 	m.report = make(map[string]bool, len(m.Reports))
 	for _, h := range m.Reports {
 		m.report[h] = true

@@ -130,9 +130,8 @@ func (m *Model) Predict(r *intake.Report, ev *rules.Evaluation) Prediction {
 func (m *Model) evidence(terms []term, best, rival int) []Contribution {
 	var out []Contribution
 	if m.Kind == KindNaiveBayes {
-		nc := len(m.Classes)
 		for _, t := range terms {
-			if d := float64(t.weight) * (m.logp[t.j*nc+best] - m.logp[t.j*nc+rival]); d > 0 {
+			if d := float64(t.weight) * (m.logProb(t.j, best) - m.logProb(t.j, rival)); d > 0 {
 				out = append(out, Contribution{Feature: m.Vocabulary[t.j], Weight: round4(d)})
 			}
 		}

@@ -37,7 +37,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -45,6 +44,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/secscreen/secscreen/internal/enum"
+	"github.com/secscreen/secscreen/internal/lazyre"
 	"github.com/secscreen/secscreen/screener/backend"
 )
 
@@ -193,7 +193,7 @@ func Parse(data []byte) (Config, error) {
 }
 
 // secretKey matches key names that would hold a credential itself.
-var secretKey = regexp.MustCompile(`(?i)(^|_)(api_?key|key|token|secret|password|passwd|bearer)$`)
+var secretKey = lazyre.New(`(?i)(^|_)(api_?key|key|token|secret|password|passwd|bearer)$`)
 
 // checkKeys walks a mapping against the yaml tags of struct type t,
 // refusing unknown keys and literal secrets. prefix is the dotted path.
@@ -240,7 +240,7 @@ func checkKeys(n *yaml.Node, t reflect.Type, prefix string) error {
 }
 
 // envName is what an environment variable's name looks like.
-var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var envName = lazyre.New(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // validate checks values that decode fine but make no sense.
 func (c *Config) validate(doc *yaml.Node) error {
@@ -293,7 +293,7 @@ func (c *Config) validate(doc *yaml.Node) error {
 }
 
 // lineRe finds the line number yaml puts in its messages.
-var lineRe = regexp.MustCompile(`line (\d+)`)
+var lineRe = lazyre.New(`line (\d+)`)
 
 func yamlErrLine(err error) int {
 	var n int
@@ -325,4 +325,4 @@ func oneLine(err error) string {
 	return msg
 }
 
-var linePrefix = regexp.MustCompile(`^line \d+: `)
+var linePrefix = lazyre.New(`^line \d+: `)

@@ -96,9 +96,22 @@ func SchemaVersion() int { return migrations[len(migrations)-1].version }
 // by its write lock (transactions begin immediate), PostgreSQL by an
 // advisory lock; each step re-reads the version under the lock, so two
 // processes opening a new store at once apply each step once.
+//
+// A store already at upTo or later is read once and left alone: the steps'
+// write transactions cost every run that opened the history.
 func migrate(ctx context.Context, db *sql.DB, d *dialect, upTo int) error {
 	if upTo == 0 {
 		upTo = SchemaVersion()
+	}
+	v, err := version(ctx, db, d)
+	if err != nil {
+		return err
+	}
+	if v > SchemaVersion() {
+		return newerSchema(v)
+	}
+	if v >= upTo {
+		return nil
 	}
 	for _, m := range migrations {
 		if m.version > upTo {
@@ -108,14 +121,19 @@ func migrate(ctx context.Context, db *sql.DB, d *dialect, upTo int) error {
 			return fmt.Errorf("history: migrate to schema %d (%s): %w", m.version, m.name, err)
 		}
 	}
-	v, err := version(ctx, db, d)
-	if err != nil {
+	if v, err = version(ctx, db, d); err != nil {
 		return err
 	}
 	if v > SchemaVersion() {
-		return fmt.Errorf("history: the store is at schema %d, newer than this secscreen knows (%d): upgrade secscreen", v, SchemaVersion())
+		return newerSchema(v)
 	}
 	return nil
+}
+
+// newerSchema is the error for a store at schema v, which this secscreen
+// does not know.
+func newerSchema(v int) error {
+	return fmt.Errorf("history: the store is at schema %d, newer than this secscreen knows (%d): upgrade secscreen", v, SchemaVersion())
 }
 
 func step(ctx context.Context, db *sql.DB, d *dialect, m migration) error {

@@ -15,6 +15,7 @@ import (
 
 var sqliteDialect = &dialect{
 	name: "sqlite", id: "INTEGER PRIMARY KEY", blob: "BLOB", real: "REAL", withoutRowid: " WITHOUT ROWID", like: "LIKE",
+	perKeyLookup: true,
 }
 
 // sqlitePragmas: WAL lets readers go on while one process writes; a busy

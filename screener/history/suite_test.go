@@ -63,6 +63,7 @@ func runSuite(t *testing.T, b backend) {
 		{"MigrateFromEmpty", testMigrateFromEmpty},
 		{"MigrateFromOlderSchema", testMigrateFromOlderSchema},
 		{"RefuseNewerSchema", testRefuseNewerSchema},
+		{"OpenCurrentWhileWriting", testOpenCurrentWhileWriting},
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"KillDuringBatchThenResume", testKillDuringBatchThenResume},
 		{"DuplicatesAcrossRuns", testDuplicatesAcrossRuns},
@@ -412,6 +413,29 @@ func testRefuseNewerSchema(t *testing.T, b backend) {
 	_, err = b.open(ctx, target, 0)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "newer than this secscreen knows")
+}
+
+// Opening a store already at the latest schema only reads its version: it
+// does not wait for a writer that holds the store's write lock (SQLite)
+// or the migration lock (PostgreSQL), as the migration steps' write
+// transactions did on every open.
+func testOpenCurrentWhileWriting(t *testing.T, b backend) {
+	s, target := openNew(t, b)
+	ctx := context.Background()
+	tx, err := s.db.BeginTx(ctx, nil)
+	require.NoError(t, err)
+	defer tx.Rollback()
+	if s.d.lock != "" {
+		_, err = tx.ExecContext(ctx, s.d.lock)
+	} else {
+		_, err = tx.ExecContext(ctx, `UPDATE reports SET screenings = screenings + 1`)
+	}
+	require.NoError(t, err)
+	ctx2, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	s2, err := b.open(ctx2, target, 0)
+	require.NoError(t, err, "a current store opens while another process writes")
+	require.NoError(t, s2.Close())
 }
 
 func testConcurrentWriters(t *testing.T, b backend) {

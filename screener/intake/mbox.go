@@ -6,7 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
+
+	"github.com/secscreen/secscreen/internal/lazyre"
 )
 
 // mbox reads every message of an mbox stream (mboxo or mboxrd) and emits
@@ -66,7 +67,7 @@ func (rd *reader) message(src string, data []byte, format Format, stdin bool) bo
 // Checking the date, as mutt and the mbox(5) readers do, keeps a body line
 // such as "From the log, syzkaller sent..." (unescaped by mboxo writers)
 // from splitting a message.
-var mboxSeparator = regexp.MustCompile(`^From \S*[ \t]+` +
+var mboxSeparator = lazyre.New(`^From \S*[ \t]+` +
 	`(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),?[ \t]+)?` +
 	`(?:(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[ \t]+\d{1,2}` +
 	`|\d{1,2}[ \t]+(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[ \t]+\d{2,4})` +

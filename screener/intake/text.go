@@ -3,11 +3,12 @@ package intake
 import (
 	"bytes"
 	"html"
-	"regexp"
 	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/charmap"
+
+	"github.com/secscreen/secscreen/internal/lazyre"
 )
 
 // maxSubjectRunes bounds the subject taken from a plain-text report.
@@ -56,15 +57,15 @@ func normalizeNewlines(s string) string {
 }
 
 var (
-	htmlDropRe  = regexp.MustCompile(`(?is)<(script|style|head|title)\b[^>]*>.*?</(script|style|head|title)\s*>|<!--.*?-->`)
-	htmlBreakRe = regexp.MustCompile(`(?i)<\s*(br|/p|p|/div|/li|li|/tr|/h[1-6]|/pre|/blockquote|hr)\b[^>]*>`)
-	htmlTagRe   = regexp.MustCompile(`(?s)<[^>]*>`)
-	blankRunRe  = regexp.MustCompile(`\n[ \t]*(\n[ \t]*){2,}`)
-	spaceRunRe  = regexp.MustCompile(`[ \t]+\n`)
+	htmlDropRe  = lazyre.New(`(?is)<(script|style|head|title)\b[^>]*>.*?</(script|style|head|title)\s*>|<!--.*?-->`)
+	htmlBreakRe = lazyre.New(`(?i)<\s*(br|/p|p|/div|/li|li|/tr|/h[1-6]|/pre|/blockquote|hr)\b[^>]*>`)
+	htmlTagRe   = lazyre.New(`(?s)<[^>]*>`)
+	blankRunRe  = lazyre.New(`\n[ \t]*(\n[ \t]*){2,}`)
+	spaceRunRe  = lazyre.New(`[ \t]+\n`)
 )
 
 // htmlCommentRe finds HTML comments.
-var htmlCommentRe = regexp.MustCompile(`(?s)<!--(.*?)-->`)
+var htmlCommentRe = lazyre.New(`(?s)<!--(.*?)-->`)
 
 // htmlComments returns the non-blank comments of an HTML text, trimmed,
 // with their line breaks normalised.

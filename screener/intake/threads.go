@@ -1,8 +1,9 @@
 package intake
 
 import (
-	"regexp"
 	"strings"
+
+	"github.com/secscreen/secscreen/internal/lazyre"
 )
 
 // Thread grouping defaults (see Options.Threads).
@@ -224,7 +225,7 @@ func reportSize(r *Report) int64 {
 
 // replyPrefix matches the reply markers mail programs put before a
 // subject, in several languages, repeated or counted ("Re[2]:").
-var replyPrefix = regexp.MustCompile(`(?i)^\s*(?:(?:re|aw|sv|vs|antw|odp|r|ynt)(?:\[\d+\])?\s*:\s*)+`)
+var replyPrefix = lazyre.New(`(?i)^\s*(?:(?:re|aw|sv|vs|antw|odp|r|ynt)(?:\[\d+\])?\s*:\s*)+`)
 
 func isReplySubject(s string) bool { return replyPrefix.MatchString(s) }
 

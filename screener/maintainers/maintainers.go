@@ -37,6 +37,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/secscreen/secscreen/internal/lazyre"
 )
 
 // Section is one entry of MAINTAINERS.
@@ -110,7 +112,7 @@ func Load(path string) (*File, error) {
 }
 
 // reEntry is one entry line: a capital letter, a colon, the value.
-var reEntry = regexp.MustCompile(`^([A-Z]):\s*(.*?)\s*$`)
+var reEntry = lazyre.New(`^([A-Z]):\s*(.*?)\s*$`)
 
 // Parse reads a MAINTAINERS file. It fails only when no section is found.
 func Parse(r io.Reader) (*File, error) {

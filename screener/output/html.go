@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/secscreen/secscreen/screener"
@@ -30,25 +31,30 @@ var triageCSS string
 // nothing else: no other script (inline or not), no network, no form, no
 // frame, no base URL. The script and the style are allowed by their
 // SHA-256, so text from a report that somehow became markup still could
-// not run.
-var contentSecurityPolicy = fmt.Sprintf(
-	"default-src 'none'; script-src '%s'; style-src '%s'; img-src 'none'; connect-src 'none'; "+
-		"font-src 'none'; object-src 'none'; frame-src 'none'; base-uri 'none'; form-action 'none'",
-	cspHash(triageJS), cspHash(triageCSS))
+// not run. It and the page's template are made on first use: a run that
+// writes no page pays nothing for them.
+var contentSecurityPolicy = sync.OnceValue(func() string {
+	return fmt.Sprintf(
+		"default-src 'none'; script-src '%s'; style-src '%s'; img-src 'none'; connect-src 'none'; "+
+			"font-src 'none'; object-src 'none'; frame-src 'none'; base-uri 'none'; form-action 'none'",
+		cspHash(triageJS), cspHash(triageCSS))
+})
 
 func cspHash(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return "sha256-" + base64.StdEncoding.EncodeToString(sum[:])
 }
 
-var htmlPage = template.Must(template.New("results").Funcs(template.FuncMap{
-	"label":   label,
-	"clean":   Clean,
-	"errtext": errText,
-	"pct":     func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
-	"conf":    func(f float64) string { return fmt.Sprintf("%.3f", f) },
-	"join":    strings.Join,
-}).Parse(resultsHTML))
+var htmlPage = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("results").Funcs(template.FuncMap{
+		"label":   label,
+		"clean":   Clean,
+		"errtext": errText,
+		"pct":     func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
+		"conf":    func(f float64) string { return fmt.Sprintf("%.3f", f) },
+		"join":    strings.Join,
+	}).Parse(resultsHTML))
+})
 
 // Limits of the triage page, so that one huge report cannot make the page
 // unusable: each part's text is cut at maxPageText bytes.
@@ -146,14 +152,14 @@ func (h *htmlWriter) Close(sum screener.Summary) error {
 		Flags      []string
 		Routes     []string
 	}{
-		Summary: sum, Rows: h.rows, CSP: contentSecurityPolicy,
+		Summary: sum, Rows: h.rows, CSP: contentSecurityPolicy(),
 		Script: template.JS(triageJS), Style: template.CSS(triageCSS),
 		Verdicts:   values(func(r pageRow) []string { return []string{verdictOf(r.R)} }),
 		Categories: values(func(r pageRow) []string { return []string{r.R.Category} }),
 		Flags:      values(func(r pageRow) []string { return r.R.ReviewFlags }),
 		Routes:     values(func(r pageRow) []string { return []string{r.R.Route} }),
 	}
-	if err := htmlPage.Execute(h.w, data); err != nil {
+	if err := htmlPage().Execute(h.w, data); err != nil {
 		return fmt.Errorf("write html: %w", err)
 	}
 	return nil

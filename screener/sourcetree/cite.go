@@ -1,10 +1,10 @@
 package sourcetree
 
 import (
-	"regexp"
 	"slices"
 	"strings"
 
+	"github.com/secscreen/secscreen/internal/lazyre"
 	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/rules"
 )
@@ -46,16 +46,16 @@ func (c Citation) String() string {
 const MaxCitations = 48
 
 var (
-	reIdent = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{1,127}$`)
-	rePath  = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_./+-]{0,255}$`)
+	reIdent = lazyre.New(`^[A-Za-z_][A-Za-z0-9_]{1,127}$`)
+	rePath  = lazyre.New(`^[A-Za-z0-9_][A-Za-z0-9_./+-]{0,255}$`)
 
 	// Syscalls named the ways that leave no doubt: __NR_x, SYS_x,
 	// x(2) (the manual section of system calls), sys_x(, and "x() syscall".
-	reSyscallNR   = regexp.MustCompile(`\b__NR_([a-z][a-z0-9_]{1,40})\b`)
-	reSyscallSYS  = regexp.MustCompile(`\bSYS_([a-z][a-z0-9_]{1,40})\b`)
-	reSyscallMan  = regexp.MustCompile(`\b([a-z_][a-z0-9_]{1,40})\(2\)`)
-	reSyscallSys  = regexp.MustCompile(`\bsys_([a-z][a-z0-9_]{1,40})\(`)
-	reSyscallWord = regexp.MustCompile(`\b([a-z_][a-z0-9_]{2,40})\(\)\s+(?:syscall|system call)\b`)
+	reSyscallNR   = lazyre.New(`\b__NR_([a-z][a-z0-9_]{1,40})\b`)
+	reSyscallSYS  = lazyre.New(`\bSYS_([a-z][a-z0-9_]{1,40})\b`)
+	reSyscallMan  = lazyre.New(`\b([a-z_][a-z0-9_]{1,40})\(2\)`)
+	reSyscallSys  = lazyre.New(`\bsys_([a-z][a-z0-9_]{1,40})\(`)
+	reSyscallWord = lazyre.New(`\b([a-z_][a-z0-9_]{2,40})\(\)\s+(?:syscall|system call)\b`)
 
 	// generatedSyscall are prefixes the SYSCALL_DEFINE macros give the
 	// functions of a syscall: the stack trace shows them, the source does
@@ -118,7 +118,7 @@ func Cite(r *intake.Report, f *rules.Facts) ([]Citation, bool) {
 			add(KindConfig, opt)
 		}
 	}
-	for _, re := range []*regexp.Regexp{reSyscallNR, reSyscallSYS, reSyscallMan, reSyscallSys, reSyscallWord} {
+	for _, re := range []*lazyre.Regexp{reSyscallNR, reSyscallSYS, reSyscallMan, reSyscallSys, reSyscallWord} {
 		for _, m := range re.FindAllStringSubmatch(text, 64) {
 			name := strings.ToLower(m[1])
 			if re == reSyscallMan && slices.Contains(manNotSyscall, name) {
@@ -162,7 +162,7 @@ func reportText(r *intake.Report) string {
 
 // reDefinition finds a C function definition or declaration "type name(":
 // a reproducer's own helpers, which no kernel tree has.
-var reDefinition = regexp.MustCompile(`(?m)^[ \t]*(?:static[ \t]+)?(?:inline[ \t]+)?(?:const[ \t]+)?(?:void|int|long|char|bool|size_t|ssize_t|unsigned(?:[ \t]+(?:int|long|char))?|u?int(?:8|16|32|64)_t|__u(?:8|16|32|64)|u(?:8|16|32|64)|struct[ \t]+\w+|uintptr_t)[ \t*]+(\w+)[ \t]*\(`)
+var reDefinition = lazyre.New(`(?m)^[ \t]*(?:static[ \t]+)?(?:inline[ \t]+)?(?:const[ \t]+)?(?:void|int|long|char|bool|size_t|ssize_t|unsigned(?:[ \t]+(?:int|long|char))?|u?int(?:8|16|32|64)_t|__u(?:8|16|32|64)|u(?:8|16|32|64)|struct[ \t]+\w+|uintptr_t)[ \t*]+(\w+)[ \t]*\(`)
 
 // definedIn reports whether text defines or declares function name.
 func definedIn(text, name string) bool {

@@ -26,11 +26,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 
+	"github.com/secscreen/secscreen/internal/lazyre"
 	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/rules"
 )
@@ -243,8 +243,8 @@ type Wanted struct {
 }
 
 var (
-	reBaseCommit = regexp.MustCompile(`(?m)^base-commit:[ \t]*([0-9a-f]{7,40})[ \t]*$`)
-	reKernelVer  = regexp.MustCompile(`^(?:v|linux-)?(\d{1,2})\.(\d{1,2})(?:\.(\d{1,3}))?(-rc\d{1,2})?`)
+	reBaseCommit = lazyre.New(`(?m)^base-commit:[ \t]*([0-9a-f]{7,40})[ \t]*$`)
+	reKernelVer  = lazyre.New(`^(?:v|linux-)?(\d{1,2})\.(\d{1,2})(?:\.(\d{1,3}))?(-rc\d{1,2})?`)
 )
 
 // Revisions lists the revisions r names, in order: its base-commit lines

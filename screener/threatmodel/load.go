@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
+
+	"github.com/secscreen/secscreen/internal/lazyre"
 )
 
 // Format names the notation a threat model file is written in.
@@ -59,8 +60,8 @@ func Parse(data []byte, format Format, source string) (*Model, error) {
 }
 
 var (
-	yamlKeyRe       = regexp.MustCompile(`(?m)^clauses:\s*$`)
-	markdownMarksRe = regexp.MustCompile("(?m)^(#{1,6} \\S|\\s*[-*] `[^`]+`|\\|\\s*`[^`]+`\\s*\\|)")
+	yamlKeyRe       = lazyre.New(`(?m)^clauses:\s*$`)
+	markdownMarksRe = lazyre.New("(?m)^(#{1,6} \\S|\\s*[-*] `[^`]+`|\\|\\s*`[^`]+`\\s*\\|)")
 )
 
 // DetectFormat guesses the format of a threat model: first from the

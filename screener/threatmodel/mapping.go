@@ -4,11 +4,12 @@ import (
 	"bytes"
 	_ "embed"
 	"fmt"
-	"regexp"
 	"strings"
 	"sync"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/secscreen/secscreen/internal/lazyre"
 )
 
 //go:embed rstmap.yaml
@@ -111,14 +112,14 @@ func containsAny(s string, subs []string) bool {
 	return false
 }
 
-var spaceRe = regexp.MustCompile(`\s+`)
+var spaceRe = lazyre.New(`\s+`)
 
 // normalise lower-cases s and collapses white space, for matching.
 func normalise(s string) string {
 	return strings.TrimSpace(spaceRe.ReplaceAllString(strings.ToLower(s), " "))
 }
 
-var slugRe = regexp.MustCompile(`[^a-z0-9]+`)
+var slugRe = lazyre.New(`[^a-z0-9]+`)
 
 // slug turns a title into a lower-case, dash-separated id part.
 func slug(s string) string {

@@ -2,9 +2,10 @@ package threatmodel
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/secscreen/secscreen/internal/lazyre"
 )
 
 // ParseMarkdown reads a threat model written in Markdown, such as
@@ -80,18 +81,18 @@ type mdParser struct {
 }
 
 var (
-	mdATXRe      = regexp.MustCompile(`^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$`)
-	mdSetextRe   = regexp.MustCompile(`^ {0,3}(=+|-+)[ \t]*$`)
-	mdFenceRe    = regexp.MustCompile("^ {0,3}(```|~~~)")
-	mdBulletRe   = regexp.MustCompile("^(\\s*)(?:[-*+]|\\d+[.)])[ \\t]+`([^`]*)`(?:[ \\t]*\\(([^)]*)\\))?[ \\t]*(?:[:—–]|-)?[ \\t]*(.*)$")
-	mdAnyBullet  = regexp.MustCompile(`^\s*([-*+]|\d+[.)])[ \t]`)
-	mdRowRe      = regexp.MustCompile(`^\s*\|.*\|\s*$`)
-	mdSepRe      = regexp.MustCompile(`^\s*\|?(\s*:?-+:?\s*\|)+\s*(:?-+:?\s*)?\|?\s*$`)
-	mdTickedRe   = regexp.MustCompile("^`([^`]+)`$")
-	mdTickWordRe = regexp.MustCompile("`([a-z-]+)`")
-	mdBareRe     = regexp.MustCompile(`(?i)(^|[^a-z-])(not-security|needs-info)($|[^a-z-])`)
-	mdNotSecRe   = regexp.MustCompile(`(?i)\bnot\s+(considered\s+(as\s+)?|constitute\s+)?(a\s+)?security\s+bugs?\b`)
-	mdSecRe      = regexp.MustCompile(`(?i)\b(is|are|constitutes?)\s+(a\s+)?security\s+bugs?\b`)
+	mdATXRe      = lazyre.New(`^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$`)
+	mdSetextRe   = lazyre.New(`^ {0,3}(=+|-+)[ \t]*$`)
+	mdFenceRe    = lazyre.New("^ {0,3}(```|~~~)")
+	mdBulletRe   = lazyre.New("^(\\s*)(?:[-*+]|\\d+[.)])[ \\t]+`([^`]*)`(?:[ \\t]*\\(([^)]*)\\))?[ \\t]*(?:[:—–]|-)?[ \\t]*(.*)$")
+	mdAnyBullet  = lazyre.New(`^\s*([-*+]|\d+[.)])[ \t]`)
+	mdRowRe      = lazyre.New(`^\s*\|.*\|\s*$`)
+	mdSepRe      = lazyre.New(`^\s*\|?(\s*:?-+:?\s*\|)+\s*(:?-+:?\s*)?\|?\s*$`)
+	mdTickedRe   = lazyre.New("^`([^`]+)`$")
+	mdTickWordRe = lazyre.New("`([a-z-]+)`")
+	mdBareRe     = lazyre.New(`(?i)(^|[^a-z-])(not-security|needs-info)($|[^a-z-])`)
+	mdNotSecRe   = lazyre.New(`(?i)\bnot\s+(considered\s+(as\s+)?|constitute\s+)?(a\s+)?security\s+bugs?\b`)
+	mdSecRe      = lazyre.New(`(?i)\b(is|are|constitutes?)\s+(a\s+)?security\s+bugs?\b`)
 )
 
 // headingVerdicts returns the verdicts a heading names.

@@ -2,9 +2,10 @@ package threatmodel
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/secscreen/secscreen/internal/lazyre"
 )
 
 // ParseRST reads a threat model written in reStructuredText, such as the
@@ -81,11 +82,11 @@ type rstHeading struct {
 }
 
 var (
-	rstBulletRe  = regexp.MustCompile(`^( *)([*+-]|\d+[.)]|#\.|\(\d+\))(?: +(.*))?$`)
-	rstBoldLead  = regexp.MustCompile(`^\*\*([^*]+)\*\*\s*:?\s*(.*)$`)
-	rstLiteralRe = regexp.MustCompile("``([^`]*)``")
-	rstRoleRe    = regexp.MustCompile(":[a-z]+:`([^`<]*?)\\s*(?:<[^>]*>)?`")
-	rstStrongRe  = regexp.MustCompile(`\*\*([^*]+)\*\*`)
+	rstBulletRe  = lazyre.New(`^( *)([*+-]|\d+[.)]|#\.|\(\d+\))(?: +(.*))?$`)
+	rstBoldLead  = lazyre.New(`^\*\*([^*]+)\*\*\s*:?\s*(.*)$`)
+	rstLiteralRe = lazyre.New("``([^`]*)``")
+	rstRoleRe    = lazyre.New(":[a-z]+:`([^`<]*?)\\s*(?:<[^>]*>)?`")
+	rstStrongRe  = lazyre.New(`\*\*([^*]+)\*\*`)
 )
 
 // isAdornment reports whether s is a line of one repeated punctuation

@@ -39,14 +39,20 @@ func ParseYAML(data []byte, source string) (*Model, error) {
 		}
 		return nil, fmt.Errorf("%s: %w", source, err)
 	}
-	// Decode a second time as a node tree, only to learn each clause's line
-	// for semantic errors. The first decode succeeded, so this one does too.
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, fmt.Errorf("%s: %w", source, err)
-	}
-	lines := clauseLines(&root)
+	// Each clause's line is needed only for a semantic error: the YAML is
+	// decoded a second time as a node tree to learn it then. The first
+	// decode succeeded, so this one does too.
+	var lines []int
 	lineOf := func(i int) int {
+		if lines == nil {
+			var root yaml.Node
+			if err := yaml.Unmarshal(data, &root); err == nil {
+				lines = clauseLines(&root)
+			}
+			if lines == nil {
+				lines = []int{}
+			}
+		}
 		if i < len(lines) {
 			return lines[i]
 		}
@@ -58,20 +64,19 @@ func ParseYAML(data []byte, source string) (*Model, error) {
 	seen := make(map[string]int, len(doc.Clauses))
 	for i := range doc.Clauses {
 		c := &doc.Clauses[i]
-		line := lineOf(i)
 		c.ID = strings.TrimSpace(c.ID)
 		if err := checkID(c.ID); err != nil {
-			return nil, fmt.Errorf("%s:%d: clause %d: %w", source, line, i+1, err)
+			return nil, fmt.Errorf("%s:%d: clause %d: %w", source, lineOf(i), i+1, err)
 		}
 		v, err := ParseVerdict(string(c.Verdict))
 		if err != nil {
-			return nil, fmt.Errorf("%s:%d: clause %s: %w", source, line, c.ID, err)
+			return nil, fmt.Errorf("%s:%d: clause %s: %w", source, lineOf(i), c.ID, err)
 		}
 		c.Verdict = v
 		if first, dup := seen[c.ID]; dup {
-			return nil, fmt.Errorf("%s:%d: duplicate clause id %q (first defined at line %d)", source, line, c.ID, first)
+			return nil, fmt.Errorf("%s:%d: duplicate clause id %q (first defined at line %d)", source, lineOf(i), c.ID, lineOf(first))
 		}
-		seen[c.ID] = line
+		seen[c.ID] = i
 		if strings.TrimSpace(c.Title) == "" {
 			c.Title = c.ID
 		}

@@ -3,6 +3,12 @@
 //	benchtool run [-n REPORTS] -- COMMAND ARGS...
 //	    runs the command and prints one line: wall seconds, CPU seconds
 //	    (user+system), peak RSS in MB, and reports/s when -n is given.
+//	benchtool startup [-runs 51] [-warm 3] NAME=BINARY... -- ARGS...
+//	    runs each BINARY with ARGS -runs times, the binaries taking turns
+//	    (paired runs on a loaded machine), each with its own XDG data,
+//	    cache and state directories, and prints per binary the median,
+//	    first and third quartile of user, system and user+system CPU and
+//	    of wall time, in milliseconds.
 //	benchtool serve [-latency 200ms] [-addr 127.0.0.1:0]
 //	    serves an OpenAI-compatible chat-completions endpoint that answers
 //	    every request with a valid screening answer after a fixed latency,
@@ -28,16 +34,18 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: benchtool run|serve ...")
+		fmt.Fprintln(os.Stderr, "usage: benchtool run|startup|serve ...")
 		os.Exit(2)
 	}
 	switch os.Args[1] {
 	case "run":
 		os.Exit(run(os.Args[2:]))
+	case "startup":
+		os.Exit(startup(os.Args[2:]))
 	case "serve":
 		os.Exit(serve(os.Args[2:]))
 	}
-	fmt.Fprintln(os.Stderr, "usage: benchtool run|serve ...")
+	fmt.Fprintln(os.Stderr, "usage: benchtool run|startup|serve ...")
 	os.Exit(2)
 }
 

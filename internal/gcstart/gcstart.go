@@ -1,0 +1,60 @@
+// Package gcstart holds the garbage collector back while a process starts.
+//
+// A run that screens one report (a pre-send hook, `secscreen check`)
+// allocates ~20 MB, most of it kept to the end (the rules' tables, the
+// baseline model), and lives ~50 ms of CPU: with the default GOGC=100 and
+// its 4 MB first goal the collector ran three times for little garbage,
+// ~5 ms of CPU. Begin switches it off for a window at the start, bounded
+// by a soft memory limit so that a large run that reaches the limit early
+// is collected as usual, then gives the settings back.
+package gcstart
+
+import (
+	"os"
+	"runtime/debug"
+	"sync"
+	"time"
+)
+
+// Limit is the heap size past which the collector runs during the window
+// (a soft limit, runtime/debug.SetMemoryLimit): above what a one-report
+// run allocates, and low enough that a large run's peak RSS does not grow
+// (2,000 reports: 67-69 MB with or without the window; at 64 MB, 74-75).
+const Limit = 32 << 20
+
+// Window is how long the collector is held back: a one-report run ends
+// well within it even on a loaded machine; a longer run collects as usual
+// from then on.
+const Window = time.Second
+
+var mu sync.Mutex
+
+// Begin holds the collector back for window, or until the heap reaches
+// limit bytes, unless GOGC or GOMEMLIMIT is set (the user's settings win).
+// It returns a function that gives the settings back at once (also safe
+// to call after the window ended, or more than once).
+func Begin(window time.Duration, limit int64) (end func()) {
+	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
+		return func() {}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	percent := debug.SetGCPercent(-1)
+	oldLimit := debug.SetMemoryLimit(limit)
+	done := false
+	restore := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if done {
+			return
+		}
+		done = true
+		debug.SetMemoryLimit(oldLimit)
+		debug.SetGCPercent(percent)
+	}
+	t := time.AfterFunc(window, restore)
+	return func() {
+		t.Stop()
+		restore()
+	}
+}

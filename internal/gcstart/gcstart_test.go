@@ -1,0 +1,55 @@
+package gcstart
+
+import (
+	"runtime/debug"
+	"testing"
+	"time"
+)
+
+// settings reads the collector's percent and memory limit.
+func settings() (percent int, limit int64) {
+	percent = debug.SetGCPercent(100)
+	debug.SetGCPercent(percent)
+	return percent, debug.SetMemoryLimit(-1)
+}
+
+func TestBeginHoldsBackThenRestores(t *testing.T) {
+	t.Setenv("GOGC", "")
+	t.Setenv("GOMEMLIMIT", "")
+	p0, l0 := settings()
+	end := Begin(time.Hour, 32<<20)
+	if p, l := settings(); p != -1 || l != 32<<20 {
+		t.Fatalf("during the window: GC percent %d, limit %d; want -1 and %d", p, l, 32<<20)
+	}
+	end()
+	end() // twice is harmless
+	if p, l := settings(); p != p0 || l != l0 {
+		t.Fatalf("after end: GC percent %d, limit %d; want %d and %d", p, l, p0, l0)
+	}
+}
+
+func TestWindowEndsByItself(t *testing.T) {
+	t.Setenv("GOGC", "")
+	t.Setenv("GOMEMLIMIT", "")
+	p0, l0 := settings()
+	end := Begin(10*time.Millisecond, 32<<20)
+	defer end()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if p, l := settings(); p == p0 && l == l0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the settings were not given back when the window ended")
+		}
+	}
+}
+
+func TestUserSettingsWin(t *testing.T) {
+	t.Setenv("GOGC", "200")
+	p0, l0 := settings()
+	end := Begin(time.Hour, 32<<20)
+	defer end()
+	if p, l := settings(); p != p0 || l != l0 || l == 32<<20 {
+		t.Fatalf("GOGC set: settings changed to %d, %d", p, l)
+	}
+}
