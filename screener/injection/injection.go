@@ -117,12 +117,13 @@ const (
 // and HTML comments are read.
 func Detect(r *intake.Report) []Span { return detect(r, false) }
 
-// detectReference is Detect without the start gates (see gate.go): every
-// window that meets its need is given to the regular expression. It is
-// kept so that the tests can show the gates change no span.
+// detectReference is Detect with the regular expressions alone: every
+// window that meets its need is given to regexp, not to the automaton
+// (see dfa.go). It is kept so that the tests can show the automaton
+// changes no span.
 func detectReference(r *intake.Report) []Span { return detect(r, true) }
 
-// detect is Detect, with the start gates unless ref.
+// detect is Detect, or detectReference when ref.
 func detect(r *intake.Report, ref bool) []Span {
 	if r == nil {
 		return nil
@@ -185,7 +186,7 @@ type cand struct {
 }
 
 // scanPart finds the candidates of one part. depth counts nested decodes
-// (base64 inside base64...); ref turns the start gates off (see
+// (base64 inside base64...); ref asks regexp alone (see
 // detectReference).
 func scanPart(idx int, name, text string, depth int, ref bool) []cand {
 	if strings.TrimSpace(text) == "" {
@@ -195,18 +196,31 @@ func scanPart(idx int, name, text string, depth int, ref bool) []cand {
 		text = cutValid(text, MaxScanBytes)
 	}
 	v := newView(text)
-	lower, ascii := asciiLower(v.norm), isASCII(v.norm)
+	var lower string
+	ascii := false
+	if ref {
+		lower, ascii = asciiLower(v.norm), isASCII(v.norm)
+	}
 	var out []cand
 	for mi, windows := range anchorWindows(v.norm) {
 		m := &matchers[mi]
-		need := m.need
-		if ascii {
-			need = m.needASCII
-		}
-		seen := map[[2]int]bool{}
+		var seen map[[2]int]bool
 		for _, w := range windows {
-			if !need.met(lower[w[0]:w[1]]) || !ref && !m.gate.mayMatch(v.norm, w[0], w[1]) || !m.re.MatchString(v.norm[w[0]:w[1]]) {
-				continue // no match there (MatchString tracks no submatches: far cheaper)
+			if ref {
+				// The reference: a window without the pattern's need
+				// cannot match; else regexp tells.
+				need := m.need
+				if ascii {
+					need = m.needASCII
+				}
+				if !need.met(lower[w[0]:w[1]]) || !m.re.MatchString(v.norm[w[0]:w[1]]) {
+					continue
+				}
+			} else if !m.dfa.match(v.norm[w[0]:w[1]]) {
+				continue // no match there (a yes or no is far cheaper than the matches)
+			}
+			if seen == nil {
+				seen = map[[2]int]bool{}
 			}
 			for _, loc := range m.re.FindAllStringSubmatchIndex(v.norm[w[0]:w[1]], -1) {
 				for k := range loc {

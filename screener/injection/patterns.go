@@ -20,9 +20,9 @@ type matcher struct {
 	// need is what every match contains (see needOf), in any text and in
 	// ASCII text; set at start.
 	need, needASCII need
-	// gate, when not nil, rules out windows where no match can start
-	// (see gate.go); set at start.
-	gate *gate
+	// dfa tells whether the pattern matches a window (see dfa.go); set
+	// at start, compiled at first use.
+	dfa *dfa
 }
 
 // init sets each matcher's need from the table go generate wrote
@@ -32,7 +32,7 @@ type matcher struct {
 func init() {
 	for i := range matchers {
 		m := &matchers[i]
-		m.gate = newGate(m.re.String())
+		m.dfa = newDFA(m.re.String())
 		if i < len(generatedNeeds) && generatedNeeds[i].src == m.re.String() {
 			m.need, m.needASCII = generatedNeeds[i].need, generatedNeeds[i].ascii
 			continue

@@ -1,0 +1,428 @@
+package injection
+
+import (
+	"regexp/syntax"
+	"slices"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Go's regexp has no DFA: to tell whether a pattern matches a window it
+// runs an NFA (or a backtracker) that keeps a thread per live state and
+// starts a new one at every byte, and the detector's patterns have
+// thousands of states. Nearly every window holds no match, so the question
+// the detector asks most is a yes or no, which a deterministic automaton
+// answers in one table look-up per byte.
+//
+// dfa is such an automaton, built lazily, as RE2 builds its: a state is
+// the set of the compiled program's instructions that threads are at,
+// with the kind of rune read last (the context of \b, ^ and \A), and a
+// state's move on a class of runes is worked out the first time the text
+// asks for it, then kept. Its answer is regexp's MatchString on the same
+// text, exactly: the states are the pike VM's thread sets, without their
+// priorities, which change which match is found but not whether one is.
+// Only that answer is asked of it; where a window matches, the regular
+// expression finds the matches and their submatches as before.
+
+// A rune's kind is what the empty-width assertions read of it as the rune
+// before a position: none (the text's start), a newline, a word character
+// (\b's, ASCII only) or another.
+const (
+	kindStart uint8 = iota
+	kindNewline
+	kindWord
+	kindOther
+)
+
+// kindRune is a rune of each kind, as syntax.EmptyOpContext reads it.
+var kindRune = [...]rune{kindStart: -1, kindNewline: '\n', kindWord: 'a', kindOther: ' '}
+
+// runeKind is the kind of r.
+func runeKind(r rune) uint8 {
+	switch {
+	case r == '\n':
+		return kindNewline
+	case syntax.IsWordChar(r):
+		return kindWord
+	}
+	return kindOther
+}
+
+// dfaMaxStates bounds the states a cache keeps: past it the cache starts
+// afresh, so that a text that walks a pattern through many states costs
+// time, not memory.
+const dfaMaxStates = 4096
+
+// dfa answers whether the pattern src matches a text, as
+// regexp.MatchString does. The pattern is compiled at first use; the
+// automaton's states are built as texts reach them.
+type dfa struct {
+	src       string
+	maxStates int // see dfaMaxStates
+	once      sync.Once
+	prog      *syntax.Prog
+	// Runes are read by class: the runes of a class are matched by the
+	// same instructions and are of the same kind. byteClass holds the
+	// class of each ASCII byte; the runes in [bounds[i], bounds[i+1])
+	// (the last up to unicode.MaxRune) are of class boundClass[i].
+	byteClass  [utf8.RuneSelf]uint16
+	bounds     []rune
+	boundClass []uint16
+	nclass     int
+	classRune  []rune  // a rune of each class
+	classKind  []uint8 // the kind of each class's runes
+	// set is, for each instruction that reads a rune, the index of its
+	// set of runes (instructions that read the same runes share one), -1
+	// for the others; inSet[s*nclass+c] says whether set s holds class
+	// c's runes.
+	set   []int32
+	inSet []bool
+
+	mu   sync.Mutex
+	free []*dfaCache // caches not in use, each kept for the next match
+}
+
+// newDFA returns the automaton of the pattern src, compiled at first use.
+func newDFA(src string) *dfa { return &dfa{src: src, maxStates: dfaMaxStates} }
+
+// init compiles the pattern and splits the runes into classes. A pattern
+// that does not compile panics, as regexp.MustCompile does: the patterns
+// are fixed, and the tests compile them all.
+func (d *dfa) init() {
+	re, err := syntax.Parse(d.src, syntax.Perl)
+	if err != nil {
+		panic("injection: " + err.Error())
+	}
+	prog, err := syntax.Compile(re.Simplify())
+	if err != nil {
+		panic("injection: " + err.Error())
+	}
+	d.prog = prog
+
+	// The distinct sets of runes the program reads, and the rune values
+	// past ASCII where a set begins or ends.
+	d.set = make([]int32, len(prog.Inst))
+	var sets []*syntax.Inst
+	var bounds []rune
+	for pc := range prog.Inst {
+		inst := &prog.Inst[pc]
+		d.set[pc] = -1
+		if !readsRune(inst) {
+			continue
+		}
+		i := slices.IndexFunc(sets, func(s *syntax.Inst) bool { return sameRunes(s, inst) })
+		if i < 0 {
+			i = len(sets)
+			sets = append(sets, inst)
+			bounds = appendBounds(bounds, inst)
+		}
+		d.set[pc] = int32(i)
+	}
+	bounds = append(bounds, utf8.RuneSelf)
+	slices.Sort(bounds)
+	bounds = slices.Compact(bounds)
+	i := 0
+	for i < len(bounds) && bounds[i] < utf8.RuneSelf {
+		i++
+	}
+	bounds = bounds[i:]
+	if bounds[len(bounds)-1] > unicode.MaxRune {
+		bounds = bounds[:len(bounds)-1]
+	}
+
+	// A class is a kind and the sets that hold its runes.
+	ids := map[string]uint16{}
+	sig := make([]byte, 1+len(sets))
+	classOf := func(r rune) uint16 {
+		sig[0] = runeKind(r)
+		for s, inst := range sets {
+			sig[1+s] = 0
+			if instMatches(inst, r) {
+				sig[1+s] = 1
+			}
+		}
+		id, ok := ids[string(sig)]
+		if !ok {
+			id = uint16(len(ids))
+			ids[string(sig)] = id
+			d.classRune = append(d.classRune, r)
+			d.classKind = append(d.classKind, sig[0])
+		}
+		return id
+	}
+	for b := range rune(utf8.RuneSelf) {
+		d.byteClass[b] = classOf(b)
+	}
+	d.bounds = bounds
+	d.boundClass = make([]uint16, len(bounds))
+	for i, r := range bounds {
+		d.boundClass[i] = classOf(r)
+	}
+	d.nclass = len(ids)
+	d.inSet = make([]bool, len(sets)*d.nclass)
+	for s, inst := range sets {
+		for c, r := range d.classRune {
+			d.inSet[s*d.nclass+c] = instMatches(inst, r)
+		}
+	}
+}
+
+// readsRune reports whether inst reads a rune.
+func readsRune(inst *syntax.Inst) bool {
+	switch inst.Op {
+	case syntax.InstRune, syntax.InstRune1, syntax.InstRuneAny, syntax.InstRuneAnyNotNL:
+		return true
+	}
+	return false
+}
+
+// sameRunes reports whether a and b, which read a rune, read the same
+// runes the same way.
+func sameRunes(a, b *syntax.Inst) bool {
+	return a.Op == b.Op && a.Arg&uint32(syntax.FoldCase) == b.Arg&uint32(syntax.FoldCase) && slices.Equal(a.Rune, b.Rune)
+}
+
+// instMatches reports whether inst, which reads a rune, reads r, as the
+// regexp package's machines do.
+func instMatches(inst *syntax.Inst, r rune) bool {
+	switch inst.Op {
+	case syntax.InstRune1:
+		return r == inst.Rune[0]
+	case syntax.InstRuneAny:
+		return true
+	case syntax.InstRuneAnyNotNL:
+		return r != '\n'
+	}
+	return inst.MatchRune(r)
+}
+
+// appendBounds adds to bounds the runes where inst's set of runes begins
+// and ends (one past its last rune): every run of runes between two
+// bounds is either all in the set or all out of it.
+func appendBounds(bounds []rune, inst *syntax.Inst) []rune {
+	switch inst.Op {
+	case syntax.InstRuneAny:
+		return bounds
+	case syntax.InstRuneAnyNotNL:
+		return append(bounds, '\n', '\n'+1)
+	case syntax.InstRune1:
+		return append(bounds, inst.Rune[0], inst.Rune[0]+1)
+	}
+	if len(inst.Rune) == 1 {
+		// A single rune, in any case when syntax.FoldCase is set: its
+		// orbit under simple case folding.
+		r := inst.Rune[0]
+		bounds = append(bounds, r, r+1)
+		if inst.Arg&uint32(syntax.FoldCase) != 0 {
+			for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+				bounds = append(bounds, f, f+1)
+			}
+		}
+		return bounds
+	}
+	for i := 0; i+1 < len(inst.Rune); i += 2 {
+		bounds = append(bounds, inst.Rune[i], inst.Rune[i+1]+1)
+	}
+	return bounds
+}
+
+// runeClass is the class of r, which is not ASCII.
+func (d *dfa) runeClass(r rune) int {
+	i, found := slices.BinarySearch(d.bounds, r)
+	if !found {
+		i--
+	}
+	return int(d.boundClass[i])
+}
+
+// match reports whether the pattern matches in s, as
+// regexp.MatchString(s) does.
+func (d *dfa) match(s string) bool {
+	d.once.Do(d.init)
+	c := d.cache()
+	defer d.release(c)
+	n := d.nclass
+	at := 0 // the current state's first entry in c.next
+	for i := 0; i < len(s); {
+		var class int
+		if b := s[i]; b < utf8.RuneSelf {
+			class = int(d.byteClass[b])
+			i++
+		} else {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			class = d.runeClass(r)
+			i += size
+		}
+		next := c.next[at+class]
+		if next <= 0 {
+			if next == dfaMatched {
+				return true
+			}
+			if next = c.move(d, int32(at/n), class); next == dfaMatched {
+				return true
+			}
+		}
+		at = int(next - 1)
+	}
+	return c.matchesAtEnd(d, at/n)
+}
+
+// cache takes a cache not in use, or makes one.
+func (d *dfa) cache() *dfaCache {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if n := len(d.free); n > 0 {
+		c := d.free[n-1]
+		d.free = d.free[:n-1]
+		return c
+	}
+	return newDFACache(d)
+}
+
+// release gives c back for the next match.
+func (d *dfa) release(c *dfaCache) {
+	d.mu.Lock()
+	d.free = append(d.free, c)
+	d.mu.Unlock()
+}
+
+// A dfaCache holds the states built so far and their moves; one match
+// uses it at a time.
+type dfaCache struct {
+	ids    map[string]int32 // a state's key (see key) → its index
+	states []dfaState
+	// next holds each state's moves, nclass entries per state: the
+	// next state's first entry plus 1, 0 when not yet worked out, or
+	// dfaMatched.
+	next []int32
+
+	// scratch space for move
+	on    []bool // by instruction: in the closure being built
+	stack []uint32
+	added []uint32
+	pcs   []uint32
+	key   []byte
+}
+
+// dfaMatched is a move that ends in a match.
+const dfaMatched = -1
+
+// dfaState is a state: the instructions threads are at, before the
+// empty-width assertions between the rune read last (of kind prev) and
+// the next one are taken.
+type dfaState struct {
+	pcs  []uint32
+	prev uint8
+	end  int8 // matches at the text's end: 0 not yet known, 1 yes, -1 no
+}
+
+func newDFACache(d *dfa) *dfaCache {
+	c := &dfaCache{on: make([]bool, len(d.prog.Inst))}
+	c.reset(d)
+	return c
+}
+
+// reset drops every state but the start: no thread, at the text's start.
+func (c *dfaCache) reset(d *dfa) {
+	c.ids = map[string]int32{}
+	c.states = c.states[:0]
+	c.next = c.next[:0]
+	c.add(d, nil, kindStart)
+}
+
+// add adds the state of pcs (sorted, distinct) after a rune of kind prev,
+// or finds it, and returns its index.
+func (c *dfaCache) add(d *dfa, pcs []uint32, prev uint8) int32 {
+	c.key = append(c.key[:0], prev)
+	for _, pc := range pcs {
+		c.key = append(c.key, byte(pc), byte(pc>>8), byte(pc>>16), byte(pc>>24))
+	}
+	if id, ok := c.ids[string(c.key)]; ok {
+		return id
+	}
+	id := int32(len(c.states))
+	c.ids[string(c.key)] = id
+	c.states = append(c.states, dfaState{pcs: slices.Clone(pcs), prev: prev})
+	c.next = append(c.next, make([]int32, d.nclass)...)
+	return id
+}
+
+// closure takes the threads of state from to the instructions that read
+// a rune, through the empty-width assertions that hold before a rune of
+// class class (or at the text's end, class -1), adding a thread at the
+// pattern's start (a match may start anywhere). It leaves those
+// instructions in c.added and reports whether a thread reached a match.
+func (c *dfaCache) closure(d *dfa, from int32, class int) bool {
+	next := rune(-1)
+	if class >= 0 {
+		next = d.classRune[class]
+	}
+	ctx := syntax.EmptyOpContext(kindRune[c.states[from].prev], next)
+	c.added = c.added[:0]
+	c.stack = append(append(c.stack[:0], uint32(d.prog.Start)), c.states[from].pcs...)
+	matched := false
+	for len(c.stack) > 0 && !matched {
+		pc := c.stack[len(c.stack)-1]
+		c.stack = c.stack[:len(c.stack)-1]
+		if c.on[pc] {
+			continue
+		}
+		c.on[pc] = true
+		c.added = append(c.added, pc)
+		inst := &d.prog.Inst[pc]
+		switch inst.Op {
+		case syntax.InstAlt, syntax.InstAltMatch:
+			c.stack = append(c.stack, inst.Arg, inst.Out)
+		case syntax.InstCapture, syntax.InstNop:
+			c.stack = append(c.stack, inst.Out)
+		case syntax.InstEmptyWidth:
+			if syntax.EmptyOp(inst.Arg)&^ctx == 0 {
+				c.stack = append(c.stack, inst.Out)
+			}
+		case syntax.InstMatch:
+			matched = true
+		}
+	}
+	for _, pc := range c.added {
+		c.on[pc] = false
+	}
+	return matched
+}
+
+// move works out and keeps the move of state from on a rune of class
+// class: the next state's first entry in c.next plus 1, or dfaMatched.
+func (c *dfaCache) move(d *dfa, from int32, class int) int32 {
+	if c.closure(d, from, class) {
+		c.next[int(from)*d.nclass+class] = dfaMatched
+		return dfaMatched
+	}
+	c.pcs = c.pcs[:0]
+	for _, pc := range c.added {
+		if s := d.set[pc]; s >= 0 && d.inSet[int(s)*d.nclass+class] {
+			c.pcs = append(c.pcs, d.prog.Inst[pc].Out)
+		}
+	}
+	slices.Sort(c.pcs)
+	c.pcs = slices.Compact(c.pcs)
+	if len(c.states) >= d.maxStates {
+		// Start afresh; the move from the old state is not kept.
+		c.reset(d)
+		return c.add(d, c.pcs, d.classKind[class])*int32(d.nclass) + 1
+	}
+	to := c.add(d, c.pcs, d.classKind[class])
+	next := to*int32(d.nclass) + 1
+	c.next[int(from)*d.nclass+class] = next
+	return next
+}
+
+// matchesAtEnd reports whether state s reaches a match at the text's end.
+func (c *dfaCache) matchesAtEnd(d *dfa, s int) bool {
+	if st := &c.states[s]; st.end == 0 {
+		st.end = -1
+		if c.closure(d, int32(s), -1) {
+			st.end = 1
+		}
+	}
+	return c.states[s].end > 0
+}
