@@ -25,18 +25,26 @@ import (
 type view struct {
 	orig string
 	norm string
-	off  []int // len(norm)+1 entries; off[len(norm)] == len(orig)
+	// off has len(norm)+1 entries, off[len(norm)] == len(orig); it is
+	// worked out when a span first asks for it (most texts have none).
+	off []int
 }
 
 // newView normalises orig.
-func newView(orig string) *view {
+func newView(orig string) *view { return &view{orig: orig, norm: normalize(orig, nil)} }
+
+// normalize returns orig normalised. When off is not nil it appends to
+// *off, for each byte of the result, the offset in orig of the rune it
+// came from, then len(orig).
+func normalize(orig string, off *[]int) string {
 	var b strings.Builder
 	b.Grow(len(orig))
-	off := make([]int, 0, len(orig)+1)
 	emit := func(s string, at int) {
 		b.WriteString(s)
-		for range len(s) {
-			off = append(off, at)
+		if off != nil {
+			for range len(s) {
+				*off = append(*off, at)
+			}
 		}
 	}
 	lineStart := true
@@ -48,6 +56,21 @@ func newView(orig string) *view {
 				break
 			}
 		}
+		// A run of ASCII bytes that stay as they are: at once.
+		j := i
+		for j < len(orig) && orig[j] < utf8.RuneSelf && orig[j] != '\n' && orig[j] != '*' {
+			j++
+		}
+		if j > i {
+			b.WriteString(orig[i:j])
+			if off != nil {
+				for k := i; k < j; k++ {
+					*off = append(*off, k)
+				}
+			}
+			i = j
+			continue
+		}
 		r, size := utf8.DecodeRuneInString(orig[i:])
 		switch {
 		case r == '\n':
@@ -55,8 +78,6 @@ func newView(orig string) *view {
 			lineStart = true
 		case r == '*':
 			// Markdown emphasis: dropped.
-		case r < utf8.RuneSelf:
-			emit(orig[i:i+size], i)
 		case isTag(r):
 			if a := r - 0xE0000; a >= 0x20 && a < 0x7F {
 				emit(string(a), i)
@@ -64,31 +85,40 @@ func newView(orig string) *view {
 		case isInvisible(r):
 			// dropped
 		default:
-			s := string(r)
-			if m, ok := confusables[r]; ok {
-				s = m
-			} else if !norm.NFKC.IsNormalString(s) {
-				s = norm.NFKC.String(s)
-				// A folded letter may itself be a look-alike.
-				var fb strings.Builder
-				for _, fr := range s {
-					if m, ok := confusables[fr]; ok {
-						fb.WriteString(m)
-					} else if !isInvisible(fr) {
-						fb.WriteRune(fr)
-					}
-				}
-				s = fb.String()
-			}
-			if unicode.IsSpace(r) && s != "\n" {
-				s = " "
-			}
-			emit(s, i)
+			emit(foldRune(r), i)
 		}
 		i += size
 	}
-	off = append(off, len(orig))
-	return &view{orig: orig, norm: b.String(), off: off}
+	if off != nil {
+		*off = append(*off, len(orig))
+	}
+	return b.String()
+}
+
+// foldRune is what a rune past ASCII that is neither invisible nor a tag
+// character reads as: its Latin look-alike, its NFKC form (read for
+// look-alikes again), a space for a space.
+func foldRune(r rune) string {
+	s := string(r)
+	if m, ok := confusables[r]; ok {
+		s = m
+	} else if !norm.NFKC.IsNormalString(s) {
+		s = norm.NFKC.String(s)
+		// A folded letter may itself be a look-alike.
+		var fb strings.Builder
+		for _, fr := range s {
+			if m, ok := confusables[fr]; ok {
+				fb.WriteString(m)
+			} else if !isInvisible(fr) {
+				fb.WriteRune(fr)
+			}
+		}
+		s = fb.String()
+	}
+	if unicode.IsSpace(r) && s != "\n" {
+		s = " "
+	}
+	return s
 }
 
 // skipLineDecoration skips what opens a line without being its text:
@@ -177,6 +207,11 @@ var confusables = map[rune]string{
 // original of its first byte to the end of the original rune its last
 // byte came from.
 func (v *view) span(start, end int) (int, int) {
+	if v.off == nil {
+		off := make([]int, 0, len(v.norm)+1)
+		normalize(v.orig, &off)
+		v.off = off
+	}
 	if end <= start {
 		return v.off[start], v.off[start]
 	}
