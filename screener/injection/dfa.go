@@ -242,30 +242,31 @@ func (d *dfa) match(s string) bool {
 	d.once.Do(d.init)
 	c := d.cache()
 	defer d.release(c)
-	n := d.nclass
-	at := 0 // the current state's first entry in c.next
+	classes, next := &d.byteClass, c.next
+	at := 0 // the current state's first entry in next
 	for i := 0; i < len(s); {
 		var class int
 		if b := s[i]; b < utf8.RuneSelf {
-			class = int(d.byteClass[b])
+			class = int(classes[b])
 			i++
 		} else {
 			r, size := utf8.DecodeRuneInString(s[i:])
 			class = d.runeClass(r)
 			i += size
 		}
-		next := c.next[at+class]
-		if next <= 0 {
-			if next == dfaMatched {
+		to := next[at+class]
+		if to < 0 {
+			if to == dfaMatched {
 				return true
 			}
-			if next = c.move(d, int32(at/n), class); next == dfaMatched {
+			if to = c.move(d, int32(at/d.nclass), class); to == dfaMatched {
 				return true
 			}
+			next = c.next
 		}
-		at = int(next - 1)
+		at = int(to)
 	}
-	return c.matchesAtEnd(d, at/n)
+	return c.matchesAtEnd(d, at/d.nclass)
 }
 
 // cache takes a cache not in use, or makes one.
@@ -293,7 +294,7 @@ type dfaCache struct {
 	ids    map[string]int32 // a state's key (see key) → its index
 	states []dfaState
 	// next holds each state's moves, nclass entries per state: the
-	// next state's first entry plus 1, 0 when not yet worked out, or
+	// next state's first entry, dfaUnknown when not yet worked out, or
 	// dfaMatched.
 	next []int32
 
@@ -305,8 +306,11 @@ type dfaCache struct {
 	key   []byte
 }
 
-// dfaMatched is a move that ends in a match.
-const dfaMatched = -1
+// The moves that lead to no state.
+const (
+	dfaUnknown = -1 // not yet worked out
+	dfaMatched = -2 // ends in a match
+)
 
 // dfaState is a state: the instructions threads are at, before the
 // empty-width assertions between the rune read last (of kind prev) and
@@ -344,7 +348,9 @@ func (c *dfaCache) add(d *dfa, pcs []uint32, prev uint8) int32 {
 	id := int32(len(c.states))
 	c.ids[string(c.key)] = id
 	c.states = append(c.states, dfaState{pcs: slices.Clone(pcs), prev: prev})
-	c.next = append(c.next, make([]int32, d.nclass)...)
+	for range d.nclass {
+		c.next = append(c.next, dfaUnknown)
+	}
 	return id
 }
 
@@ -391,7 +397,7 @@ func (c *dfaCache) closure(d *dfa, from int32, class int) bool {
 }
 
 // move works out and keeps the move of state from on a rune of class
-// class: the next state's first entry in c.next plus 1, or dfaMatched.
+// class: the next state's first entry in c.next, or dfaMatched.
 func (c *dfaCache) move(d *dfa, from int32, class int) int32 {
 	if c.closure(d, from, class) {
 		c.next[int(from)*d.nclass+class] = dfaMatched
@@ -408,10 +414,10 @@ func (c *dfaCache) move(d *dfa, from int32, class int) int32 {
 	if len(c.states) >= d.maxStates {
 		// Start afresh; the move from the old state is not kept.
 		c.reset(d)
-		return c.add(d, c.pcs, d.classKind[class])*int32(d.nclass) + 1
+		return c.add(d, c.pcs, d.classKind[class]) * int32(d.nclass)
 	}
 	to := c.add(d, c.pcs, d.classKind[class])
-	next := to*int32(d.nclass) + 1
+	next := to * int32(d.nclass)
 	c.next[int(from)*d.nclass+class] = next
 	return next
 }
