@@ -105,6 +105,7 @@ const (
 // $ and \b read at the window's edges as they do in t.
 func anchorWindows(t string) [][][2]int {
 	out := make([][][2]int, len(matchers))
+	var buf [24]byte // a word in lower case
 	for i := 0; i < len(t); {
 		if !isWordByte(t[i]) {
 			i++
@@ -114,9 +115,15 @@ func anchorWindows(t string) [][][2]int {
 		for j < len(t) && isWordByte(t[j]) {
 			j++
 		}
-		if j-i <= 24 {
-			w := asciiLower(t[i:j])
-			for _, m := range anchorIndex[w] {
+		if j-i <= len(buf) {
+			for k := i; k < j; k++ {
+				c := t[k]
+				if c >= 'A' && c <= 'Z' {
+					c += 'a' - 'A'
+				}
+				buf[k-i] = c
+			}
+			for _, m := range anchorIndex[string(buf[:j-i])] {
 				s, e := max(0, i-windowBefore), min(len(t), j+windowAfter)
 				if leading[matchers[m].name] {
 					s, e = i, min(len(t), i+leadingReach)
