@@ -489,20 +489,38 @@ func isASCII(s string) bool {
 
 // hasBase64Run reports whether text has a run of 24 base64 characters,
 // which every reBase64 match starts with: most texts have none, and a
-// byte loop is far cheaper than the regular expression.
+// byte loop is far cheaper than the regular expression. A run that starts
+// at or after i holds text[i+23] when it starts by then, so the loop
+// looks there first and, when that byte is not base64, skips 24 bytes.
 func hasBase64Run(text string) bool {
-	n := 0
-	for i := 0; i < len(text); i++ {
-		c := text[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '/' {
-			if n++; n >= 24 {
-				return true
-			}
+	const run = 24
+	for i := 0; i+run <= len(text); {
+		q := i + run - 1
+		if !isBase64Byte(text[q]) {
+			i = q + 1
 			continue
 		}
-		n = 0
+		// The run through q, from i on.
+		s, e := q, q+1
+		for s > i && isBase64Byte(text[s-1]) {
+			s--
+		}
+		for e < len(text) && e-s < run && isBase64Byte(text[e]) {
+			e++
+		}
+		if e-s >= run {
+			return true
+		}
+		// Every run of 24 that starts before e holds text[s-1] or
+		// text[e], which are not base64.
+		i = e + 1
 	}
 	return false
+}
+
+// isBase64Byte reports whether c is in base64's alphabet (padding aside).
+func isBase64Byte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '/'
 }
 
 // looksLikeProse reports whether b is UTF-8 text of words: printable, with
