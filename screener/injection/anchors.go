@@ -3,6 +3,7 @@ package injection
 import (
 	"fmt"
 	"strings"
+	"sync"
 )
 
 // Matching a few dozen large patterns over whole reports is slow with
@@ -75,9 +76,7 @@ const leadingReach = 320
 
 // anchorIndex maps an anchor word to the indices of the matchers it
 // anchors.
-var anchorIndex = buildAnchorIndex()
-
-func buildAnchorIndex() map[string][]int {
+func anchorIndex() map[string][]int {
 	idx := map[string][]int{}
 	for i, m := range matchers {
 		words, ok := anchorWords[m.name]
@@ -91,6 +90,75 @@ func buildAnchorIndex() map[string][]int {
 	return idx
 }
 
+// anchorTable is anchorIndex as a hash table of its own, which every word
+// of every text is looked up in: its hash reads a word's length and three
+// of its bytes, a fraction of what a map's hash of the whole word costs,
+// and a word that is no anchor mostly finds an empty slot at once.
+type anchorTable struct {
+	slots []anchorSlot // open addressing, a power of two of them
+	shift uint         // 32 less the bits of a slot's index
+	// leading is, by matcher, whether it is one of leading.
+	leading []bool
+}
+
+// anchorSlot is an anchor word and the matchers it anchors; an empty
+// word is an empty slot.
+type anchorSlot struct {
+	word     string
+	matchers []int
+}
+
+var anchors struct {
+	once  sync.Once
+	table anchorTable
+}
+
+// theAnchorTable returns the anchor table, built at first use.
+func theAnchorTable() *anchorTable {
+	anchors.once.Do(func() {
+		idx := anchorIndex()
+		t := &anchors.table
+		bits := uint(1)
+		for 1<<bits < 4*len(idx) {
+			bits++
+		}
+		t.slots, t.shift = make([]anchorSlot, 1<<bits), 32-bits
+		for w, ms := range idx {
+			i := t.slot([]byte(w))
+			for t.slots[i].word != "" {
+				i = (i + 1) & (len(t.slots) - 1)
+			}
+			t.slots[i] = anchorSlot{word: w, matchers: ms}
+		}
+		t.leading = make([]bool, len(matchers))
+		for i, m := range matchers {
+			t.leading[i] = leading[m.name]
+		}
+	})
+	return &anchors.table
+}
+
+// slot is where the probe for the word w (not empty) starts.
+func (t *anchorTable) slot(w []byte) int {
+	n := len(w)
+	h := uint32(n) | uint32(w[0])<<8 | uint32(w[n/2])<<16 | uint32(w[n-1])<<24
+	return int(h * 0x9E3779B1 >> t.shift)
+}
+
+// lookup returns the matchers the word w (not empty, lower case)
+// anchors.
+func (t *anchorTable) lookup(w []byte) []int {
+	for i := t.slot(w); ; i = (i + 1) & (len(t.slots) - 1) {
+		s := &t.slots[i]
+		if s.word == "" {
+			return nil
+		}
+		if s.word == string(w) {
+			return s.matchers
+		}
+	}
+}
+
 // Window sizes around an anchor: a match may start this far before its
 // anchor and end this far after it.
 const (
@@ -100,11 +168,16 @@ const (
 	lineReach = 2000
 )
 
-// anchorWindows returns, for each matcher, the merged windows of t its
-// anchors call for, widened to whole lines (within lineReach) so that ^,
-// $ and \b read at the window's edges as they do in t.
-func anchorWindows(t string) [][][2]int {
-	out := make([][][2]int, len(matchers))
+// window is where a matcher's pattern is run: norm[s:e] of a part.
+type window struct{ m, s, e int }
+
+// anchorWindows returns the windows of t that each matcher's anchors call
+// for, merged, widened to whole lines (within lineReach) so that ^, $ and
+// \b read at the window's edges as they do in t, in the order of the
+// matchers, and of t for each.
+func anchorWindows(t string) []window {
+	table := theAnchorTable()
+	per := make([][][2]int, len(matchers))
 	var buf [24]byte // a word in lower case
 	for i := 0; i < len(t); {
 		if !isWordByte(t[i]) {
@@ -123,32 +196,37 @@ func anchorWindows(t string) [][][2]int {
 				}
 				buf[k-i] = c
 			}
-			for _, m := range anchorIndex[string(buf[:j-i])] {
+			for _, m := range table.lookup(buf[:j-i]) {
 				s, e := max(0, i-windowBefore), min(len(t), j+windowAfter)
-				if leading[matchers[m].name] {
+				if table.leading[m] {
 					s, e = i, min(len(t), i+leadingReach)
 				}
-				if ws := out[m]; len(ws) > 0 && ws[len(ws)-1][1] >= s {
+				if ws := per[m]; len(ws) > 0 && ws[len(ws)-1][1] >= s {
 					ws[len(ws)-1][1] = max(ws[len(ws)-1][1], e)
 				} else {
-					out[m] = append(out[m], [2]int{s, e})
+					per[m] = append(per[m], [2]int{s, e})
 				}
 			}
 		}
 		i = j
 	}
-	for m := range out {
-		for k, w := range out[m] {
-			if !leading[matchers[m].name] {
-				out[m][k] = widen(t, w)
-				continue
+	n := 0
+	for _, ws := range per {
+		n += len(ws)
+	}
+	out := make([]window, 0, n)
+	for m, ws := range per {
+		for _, w := range ws {
+			if !table.leading[m] {
+				w = widen(t, w)
+			} else {
+				// Starts at a word; ends after one, so that \b reads
+				// as in t.
+				for w[1] < len(t) && isWordByte(t[w[1]]) {
+					w[1]++
+				}
 			}
-			// Starts at a word; ends after one, so that \b reads
-			// as in t.
-			for w[1] < len(t) && isWordByte(t[w[1]]) {
-				w[1]++
-			}
-			out[m][k] = w
+			out = append(out, window{m: m, s: w[0], e: w[1]})
 		}
 	}
 	return out

@@ -49,7 +49,7 @@ func FuzzScan(f *testing.F) {
 // FuzzFastEqualsReference: whatever the text, the detector's fast paths
 // answer as what they stand for: each matcher's automaton and those of
 // the small patterns of TestDFAContext as regexp, on the text and on its
-// halves; newView as viewByRune; flatObjects as `\{[^{}]+\}`;
+// halves, and two at a time on the halves; newView as viewByRune; flatObjects as `\{[^{}]+\}`;
 // hasBase64Run as a byte-by-byte count.
 func FuzzFastEqualsReference(f *testing.F) {
 	for _, s := range dfaContextTexts {
@@ -66,7 +66,8 @@ func FuzzFastEqualsReference(f *testing.F) {
 		small[i], smallDFA[i] = regexp.MustCompile(src), newDFA(src)
 	}
 	f.Fuzz(func(t *testing.T, text string) {
-		for _, s := range []string{text, text[:len(text)/2], text[len(text)/2:]} {
+		halves := [2]string{text[:len(text)/2], text[len(text)/2:]}
+		for _, s := range []string{text, halves[0], halves[1]} {
 			for i := range matchers {
 				m := &matchers[i]
 				if want := m.re.MatchString(s); m.dfa.match(s) != want {
@@ -77,6 +78,13 @@ func FuzzFastEqualsReference(f *testing.F) {
 				if want := re.MatchString(s); smallDFA[i].match(s) != want {
 					t.Fatalf("%s on %q: regexp says %v", re, s, want)
 				}
+			}
+		}
+		for i := range matchers {
+			m, o := &matchers[i], &matchers[(i+1)%len(matchers)]
+			want := [2]bool{m.re.MatchString(halves[0]), o.re.MatchString(halves[1])}
+			if a, b := matchTwo(m.dfa, halves[0], o.dfa, halves[1]); [2]bool{a, b} != want {
+				t.Fatalf("%s on %q and %s on %q, two at a time: %v, regexp says %v", m.name, halves[0], o.name, halves[1], [2]bool{a, b}, want)
 			}
 		}
 		checkView(t, text)

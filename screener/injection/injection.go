@@ -196,55 +196,43 @@ func scanPart(idx int, name, text string, depth int, ref bool) []cand {
 		text = cutValid(text, MaxScanBytes)
 	}
 	v := newView(text)
-	var lower string
-	ascii := false
-	if ref {
-		lower, ascii = asciiLower(v.norm), isASCII(v.norm)
-	}
 	var out []cand
-	for mi, windows := range anchorWindows(v.norm) {
-		m := &matchers[mi]
-		var seen map[[2]int]bool
-		for _, w := range windows {
-			if ref {
-				// The reference: a window without the pattern's need
-				// cannot match; else regexp tells.
-				need := m.need
-				if ascii {
-					need = m.needASCII
+	windows := anchorWindows(v.norm)
+	hits := matchingWindows(v.norm, windows, ref)
+	var seen map[[2]int]bool // the matches of windows[k.m] so far
+	for k, w := range windows {
+		if !hits[k] {
+			continue
+		}
+		if k == 0 || windows[k-1].m != w.m {
+			seen = nil
+		}
+		if seen == nil {
+			seen = map[[2]int]bool{}
+		}
+		m := &matchers[w.m]
+		for _, loc := range m.re.FindAllStringSubmatchIndex(v.norm[w.s:w.e], -1) {
+			for k := range loc {
+				if loc[k] >= 0 {
+					loc[k] += w.s
 				}
-				if !need.met(lower[w[0]:w[1]]) || !m.re.MatchString(v.norm[w[0]:w[1]]) {
-					continue
-				}
-			} else if !m.dfa.match(v.norm[w[0]:w[1]]) {
-				continue // no match there (a yes or no is far cheaper than the matches)
 			}
-			if seen == nil {
-				seen = map[[2]int]bool{}
+			if seen[[2]int{loc[0], loc[1]}] {
+				continue
 			}
-			for _, loc := range m.re.FindAllStringSubmatchIndex(v.norm[w[0]:w[1]], -1) {
-				for k := range loc {
-					if loc[k] >= 0 {
-						loc[k] += w[0]
-					}
-				}
-				if seen[[2]int{loc[0], loc[1]}] {
-					continue
-				}
-				seen[[2]int{loc[0], loc[1]}] = true
-				str := strong
-				if m.check != nil {
-					str = m.check(v.norm, loc)
-				}
-				if str == none {
-					continue
-				}
-				ns, ne := loc[0], loc[1]
-				if m.trim > 0 && loc[2*m.trim] >= 0 {
-					ns = loc[2*m.trim]
-				}
-				out = append(out, newCand(idx, name, v, ns, ne, m.kind, str, m.name))
+			seen[[2]int{loc[0], loc[1]}] = true
+			str := strong
+			if m.check != nil {
+				str = m.check(v.norm, loc)
 			}
+			if str == none {
+				continue
+			}
+			ns, ne := loc[0], loc[1]
+			if m.trim > 0 && loc[2*m.trim] >= 0 {
+				ns = loc[2*m.trim]
+			}
+			out = append(out, newCand(idx, name, v, ns, ne, m.kind, str, m.name))
 		}
 	}
 	out = append(out, scanJSON(idx, name, v)...)
@@ -253,6 +241,37 @@ func scanPart(idx int, name, text string, depth int, ref bool) []cand {
 		out = append(out, scanBase64(idx, name, text, depth, ref)...)
 	}
 	return out
+}
+
+// matchingWindows reports which windows of t hold a match of their
+// matcher's pattern. The reference (ref) asks regexp, after the pattern's
+// need (a window without it cannot match); otherwise the automata answer,
+// two windows at a time (see matchTwo): the first half's with the second
+// half's, mostly of different matchers.
+func matchingWindows(t string, windows []window, ref bool) []bool {
+	hits := make([]bool, len(windows))
+	if ref {
+		lower, ascii := asciiLower(t), isASCII(t)
+		for k, w := range windows {
+			m := &matchers[w.m]
+			need := m.need
+			if ascii {
+				need = m.needASCII
+			}
+			hits[k] = need.met(lower[w.s:w.e]) && m.re.MatchString(t[w.s:w.e])
+		}
+		return hits
+	}
+	half := (len(windows) + 1) / 2
+	for k := range len(windows) / 2 {
+		a, b := windows[k], windows[half+k]
+		hits[k], hits[half+k] = matchTwo(matchers[a.m].dfa, t[a.s:a.e], matchers[b.m].dfa, t[b.s:b.e])
+	}
+	if len(windows)%2 == 1 {
+		w := windows[half-1]
+		hits[half-1] = matchers[w.m].dfa.match(t[w.s:w.e])
+	}
+	return hits
 }
 
 // cutValid cuts s to at most n bytes without splitting a rune.

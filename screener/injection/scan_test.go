@@ -95,3 +95,25 @@ func TestBase64RunEqualsByteCount(t *testing.T) {
 	require.Greater(t, yes, 300)
 	require.Greater(t, no, 300)
 }
+
+// TestAnchorTableEqualsIndex: the anchor table finds each anchor word's
+// matchers, and nothing for the other words of the equality reports.
+func TestAnchorTableEqualsIndex(t *testing.T) {
+	idx, table := anchorIndex(), theAnchorTable()
+	for w, ms := range idx {
+		require.Equal(t, ms, table.lookup([]byte(w)), w)
+	}
+	others := 0
+	for _, text := range scanTexts(t) {
+		for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool { return r < 0x80 && !isWordByte(byte(r)) }) {
+			if _, ok := idx[w]; !ok {
+				require.Nil(t, table.lookup([]byte(w)), w)
+				others++
+			}
+		}
+	}
+	require.Greater(t, others, 10000)
+	for i, m := range matchers {
+		require.Equal(t, leading[m.name], table.leading[i], m.name)
+	}
+}
