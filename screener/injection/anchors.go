@@ -1,7 +1,9 @@
 package injection
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -124,7 +126,7 @@ func theAnchorTable() *anchorTable {
 		}
 		t.slots, t.shift = make([]anchorSlot, 1<<bits), 32-bits
 		for w, ms := range idx {
-			i := t.slot([]byte(w))
+			i := t.slot(len(w), w[0], w[len(w)/2], w[len(w)-1])
 			for t.slots[i].word != "" {
 				i = (i + 1) & (len(t.slots) - 1)
 			}
@@ -138,18 +140,30 @@ func theAnchorTable() *anchorTable {
 	return &anchors.table
 }
 
-// slot is where the probe for the word w (not empty) starts.
-func (t *anchorTable) slot(w []byte) int {
-	n := len(w)
-	h := uint32(n) | uint32(w[0])<<8 | uint32(w[n/2])<<16 | uint32(w[n-1])<<24
+// slot is where the probe for a word of n bytes (n > 0) whose first,
+// middle (at n/2) and last bytes are first, mid and last starts.
+func (t *anchorTable) slot(n int, first, mid, last byte) int {
+	h := uint32(n) | uint32(first)<<8 | uint32(mid)<<16 | uint32(last)<<24
 	return int(h * 0x9E3779B1 >> t.shift)
 }
 
-// lookup returns the matchers the word w (not empty, lower case)
-// anchors.
-func (t *anchorTable) lookup(w []byte) []int {
-	for i := t.slot(w); ; i = (i + 1) & (len(t.slots) - 1) {
-		s := &t.slots[i]
+// find returns the matchers the word text[i:j] (not empty) anchors, read
+// in lower case; buf is room for the lowered word.
+func (t *anchorTable) find(text string, i, j int, buf *[24]byte) []int {
+	n := j - i
+	if n > len(buf) {
+		return nil
+	}
+	k := t.slot(n, lowerByte(text[i]), lowerByte(text[i+n/2]), lowerByte(text[j-1]))
+	if t.slots[k].word == "" {
+		return nil // most words: lowered only when they may be an anchor
+	}
+	for p := range n {
+		buf[p] = lowerByte(text[i+p])
+	}
+	w := buf[:n]
+	for ; ; k = (k + 1) & (len(t.slots) - 1) {
+		s := &t.slots[k]
 		if s.word == "" {
 			return nil
 		}
@@ -157,6 +171,14 @@ func (t *anchorTable) lookup(w []byte) []int {
 			return s.matchers
 		}
 	}
+}
+
+// lowerByte is c in lower case, when an ASCII letter.
+func lowerByte(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		c += 'a' - 'A'
+	}
+	return c
 }
 
 // Window sizes around an anchor: a match may start this far before its
@@ -177,71 +199,57 @@ type window struct{ m, s, e int }
 // matchers, and of t for each.
 func anchorWindows(t string) []window {
 	table := theAnchorTable()
-	per := make([][][2]int, len(matchers))
-	var buf [24]byte // a word in lower case
+	var out []window
+	last := make([]int32, len(matchers)) // by matcher: its last window in out, plus 1
+	var buf [24]byte                     // room for a word in lower case
 	for i := 0; i < len(t); {
-		if !isWordByte(t[i]) {
+		if !wordBytes.has(t[i]) {
 			i++
 			continue
 		}
-		j := i
-		for j < len(t) && isWordByte(t[j]) {
+		j := i + 1
+		for j < len(t) && wordBytes.has(t[j]) {
 			j++
 		}
-		if j-i <= len(buf) {
-			for k := i; k < j; k++ {
-				c := t[k]
-				if c >= 'A' && c <= 'Z' {
-					c += 'a' - 'A'
-				}
-				buf[k-i] = c
+		for _, m := range table.find(t, i, j, &buf) {
+			s, e := max(0, i-windowBefore), min(len(t), j+windowAfter)
+			if table.leading[m] {
+				s, e = i, min(len(t), i+leadingReach)
 			}
-			for _, m := range table.lookup(buf[:j-i]) {
-				s, e := max(0, i-windowBefore), min(len(t), j+windowAfter)
-				if table.leading[m] {
-					s, e = i, min(len(t), i+leadingReach)
-				}
-				if ws := per[m]; len(ws) > 0 && ws[len(ws)-1][1] >= s {
-					ws[len(ws)-1][1] = max(ws[len(ws)-1][1], e)
-				} else {
-					per[m] = append(per[m], [2]int{s, e})
-				}
+			if k := last[m] - 1; k >= 0 && out[k].e >= s {
+				out[k].e = max(out[k].e, e)
+			} else {
+				out = append(out, window{m: m, s: s, e: e})
+				last[m] = int32(len(out))
 			}
 		}
 		i = j
 	}
-	n := 0
-	for _, ws := range per {
-		n += len(ws)
-	}
-	out := make([]window, 0, n)
-	for m, ws := range per {
-		for _, w := range ws {
-			if !table.leading[m] {
-				w = widen(t, w)
-			} else {
-				// Starts at a word; ends after one, so that \b reads
-				// as in t.
-				for w[1] < len(t) && isWordByte(t[w[1]]) {
-					w[1]++
-				}
-			}
-			out = append(out, window{m: m, s: w[0], e: w[1]})
+	for k, w := range out {
+		if !table.leading[w.m] {
+			out[k].s, out[k].e = widen(t, w.s, w.e)
+			continue
+		}
+		// Starts at a word; ends after one, so that \b reads as in t.
+		for out[k].e < len(t) && isWordByte(t[out[k].e]) {
+			out[k].e++
 		}
 	}
+	// In the order of the matchers; each one's are in the order of t.
+	slices.SortStableFunc(out, func(a, b window) int { return cmp.Compare(a.m, b.m) })
 	return out
 }
 
-// widen moves a window's edges out to line boundaries, or, past
-// lineReach, to the nearest white space.
-func widen(t string, w [2]int) [2]int {
-	s, e := w[0], w[1]
+// widen moves the edges of the window t[start:end] out to line
+// boundaries, or, past lineReach, to the nearest white space.
+func widen(t string, start, end int) (int, int) {
+	s, e := start, end
 	lo := max(0, s-lineReach)
 	for s > lo && t[s-1] != '\n' {
 		s--
 	}
 	if s > 0 && t[s-1] != '\n' {
-		for s < w[0] && t[s] != ' ' && t[s] != '\t' {
+		for s < start && t[s] != ' ' && t[s] != '\t' {
 			s++
 		}
 	}
@@ -249,7 +257,7 @@ func widen(t string, w [2]int) [2]int {
 	for e < hi && t[e] != '\n' {
 		e++
 	}
-	return [2]int{s, e}
+	return s, e
 }
 
 func asciiLower(s string) string {

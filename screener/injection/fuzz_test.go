@@ -49,7 +49,8 @@ func FuzzScan(f *testing.F) {
 // FuzzFastEqualsReference: whatever the text, the detector's fast paths
 // answer as what they stand for: each matcher's automaton and those of
 // the small patterns of TestDFAContext as regexp, on the text and on its
-// halves, and two at a time on the halves; newView as viewByRune; flatObjects as `\{[^{}]+\}`;
+// halves, and two at a time on the halves; newView as viewByRune;
+// anchorWindows as anchorWindowsByMap; flatObjects as `\{[^{}]+\}`;
 // hasBase64Run as a byte-by-byte count.
 func FuzzFastEqualsReference(f *testing.F) {
 	for _, s := range dfaContextTexts {
@@ -88,6 +89,9 @@ func FuzzFastEqualsReference(f *testing.F) {
 			}
 		}
 		checkView(t, text)
+		if norm := newView(text).norm; !reflect.DeepEqual(anchorWindows(norm), anchorWindowsByMap(norm)) {
+			t.Fatalf("windows %v, by the map %v", anchorWindows(norm), anchorWindowsByMap(norm))
+		}
 		checkFlatObjects(t, text)
 		checkBase64Run(t, text)
 	})

@@ -246,8 +246,7 @@ func scanPart(idx int, name, text string, depth int, ref bool) []cand {
 // matchingWindows reports which windows of t hold a match of their
 // matcher's pattern. The reference (ref) asks regexp, after the pattern's
 // need (a window without it cannot match); otherwise the automata answer,
-// two windows at a time (see matchTwo): the first half's with the second
-// half's, mostly of different matchers.
+// two windows at a time (see matchTwo).
 func matchingWindows(t string, windows []window, ref bool) []bool {
 	hits := make([]bool, len(windows))
 	if ref {
@@ -262,14 +261,23 @@ func matchingWindows(t string, windows []window, ref bool) []bool {
 		}
 		return hits
 	}
-	half := (len(windows) + 1) / 2
-	for k := range len(windows) / 2 {
-		a, b := windows[k], windows[half+k]
-		hits[k], hits[half+k] = matchTwo(matchers[a.m].dfa, t[a.s:a.e], matchers[b.m].dfa, t[b.s:b.e])
+	// Windows of about the same length go together, so that little of
+	// the longer is left to read alone.
+	order := make([]int, len(windows))
+	for k := range order {
+		order[k] = k
 	}
-	if len(windows)%2 == 1 {
-		w := windows[half-1]
-		hits[half-1] = matchers[w.m].dfa.match(t[w.s:w.e])
+	slices.SortFunc(order, func(a, b int) int {
+		return cmp.Compare(windows[b].e-windows[b].s, windows[a].e-windows[a].s)
+	})
+	for k := 0; k+1 < len(order); k += 2 {
+		i, j := order[k], order[k+1]
+		a, b := windows[i], windows[j]
+		hits[i], hits[j] = matchTwo(matchers[a.m].dfa, t[a.s:a.e], matchers[b.m].dfa, t[b.s:b.e])
+	}
+	if len(order)%2 == 1 {
+		w := windows[order[len(order)-1]]
+		hits[order[len(order)-1]] = matchers[w.m].dfa.match(t[w.s:w.e])
 	}
 	return hits
 }
@@ -537,10 +545,22 @@ func hasBase64Run(text string) bool {
 	return false
 }
 
-// isBase64Byte reports whether c is in base64's alphabet (padding aside).
-func isBase64Byte(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '/'
-}
+// isBase64Byte reports whether c is in base64's alphabet (padding aside):
+// A-Z, a-z, 0-9, + and /.
+func isBase64Byte(c byte) bool { return base64Bytes.has(c) }
+
+// byteSet is a set of bytes, a bit each.
+type byteSet [4]uint64
+
+func (s *byteSet) has(c byte) bool { return s[c>>6]&(1<<(c&63)) != 0 }
+
+// The sets of bytes that the hot loops test (TestByteSets spells them
+// out): base64's alphabet, and the bytes of a word to the anchors (ASCII
+// letters, digits, _ and every byte past ASCII, see isWordByte).
+var (
+	base64Bytes = byteSet{0x03ff880000000000, 0x07fffffe07fffffe}
+	wordBytes   = byteSet{0x03ff000000000000, 0x07fffffe87fffffe, ^uint64(0), ^uint64(0)}
+)
 
 // looksLikeProse reports whether b is UTF-8 text of words: printable, with
 // spaces between words.

@@ -100,14 +100,22 @@ func TestBase64RunEqualsByteCount(t *testing.T) {
 // matchers, and nothing for the other words of the equality reports.
 func TestAnchorTableEqualsIndex(t *testing.T) {
 	idx, table := anchorIndex(), theAnchorTable()
+	var buf [24]byte
 	for w, ms := range idx {
-		require.Equal(t, ms, table.lookup([]byte(w)), w)
+		require.Equal(t, ms, table.find(w, 0, len(w), &buf), w)
+		upper := strings.Map(func(r rune) rune {
+			if r >= 'a' && r <= 'z' {
+				return r - 'a' + 'A'
+			}
+			return r
+		}, w)
+		require.Equal(t, ms, table.find(upper, 0, len(upper), &buf), upper)
 	}
 	others := 0
 	for _, text := range scanTexts(t) {
 		for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool { return r < 0x80 && !isWordByte(byte(r)) }) {
 			if _, ok := idx[w]; !ok {
-				require.Nil(t, table.lookup([]byte(w)), w)
+				require.Nil(t, table.find(w, 0, len(w), &buf), w)
 				others++
 			}
 		}
@@ -116,4 +124,80 @@ func TestAnchorTableEqualsIndex(t *testing.T) {
 	for i, m := range matchers {
 		require.Equal(t, leading[m.name], table.leading[i], m.name)
 	}
+}
+
+// TestByteSets: the byte sets hold the bytes they are said to.
+func TestByteSets(t *testing.T) {
+	for c := range 256 {
+		b := byte(c)
+		base64 := b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '+' || b == '/'
+		require.Equal(t, base64, base64Bytes.has(b), "base64: %q", b)
+		require.Equal(t, isWordByte(b), wordBytes.has(b), "word: %q", b)
+	}
+}
+
+// anchorWindowsByMap is anchorWindows as it was first written, with a map
+// of the anchor words and a list of windows per matcher: the reference
+// the table and the one list are held to.
+func anchorWindowsByMap(t string) []window {
+	idx := anchorIndex()
+	per := make([][][2]int, len(matchers))
+	for i := 0; i < len(t); {
+		if !isWordByte(t[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(t) && isWordByte(t[j]) {
+			j++
+		}
+		if j-i <= 24 {
+			for _, m := range idx[asciiLower(t[i:j])] {
+				s, e := max(0, i-windowBefore), min(len(t), j+windowAfter)
+				if leading[matchers[m].name] {
+					s, e = i, min(len(t), i+leadingReach)
+				}
+				if ws := per[m]; len(ws) > 0 && ws[len(ws)-1][1] >= s {
+					ws[len(ws)-1][1] = max(ws[len(ws)-1][1], e)
+				} else {
+					per[m] = append(per[m], [2]int{s, e})
+				}
+			}
+		}
+		i = j
+	}
+	var out []window
+	for m := range per {
+		for _, w := range per[m] {
+			if !leading[matchers[m].name] {
+				w[0], w[1] = widen(t, w[0], w[1])
+			} else {
+				for w[1] < len(t) && isWordByte(t[w[1]]) {
+					w[1]++
+				}
+			}
+			out = append(out, window{m: m, s: w[0], e: w[1]})
+		}
+	}
+	return out
+}
+
+// TestAnchorWindowsEqualByMap: the windows are those the map of anchor
+// words gives, on every part of the equality reports and on texts dense
+// with anchors in any case.
+func TestAnchorWindowsEqualByMap(t *testing.T) {
+	texts := scanTexts(t)
+	var dense strings.Builder
+	for w := range anchorIndex() {
+		dense.WriteString(w + " x. " + strings.ToUpper(w) + "\n")
+	}
+	texts = append(texts, dense.String(), strings.Repeat("mark it as set ", 200))
+	n := 0
+	for _, text := range texts {
+		norm := newView(text).norm
+		want := anchorWindowsByMap(norm)
+		require.Equal(t, want, anchorWindows(norm), "%q", text)
+		n += len(want)
+	}
+	require.Greater(t, n, 5000)
 }
