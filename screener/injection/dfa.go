@@ -100,24 +100,33 @@ func (d *dfa) init() {
 	}
 	d.prog = prog
 
-	// The distinct sets of runes the program reads, and the rune values
-	// past ASCII where a set begins or ends.
+	// The distinct sets of runes the program reads, the ASCII bytes in
+	// each, and the rune values past ASCII where a set begins or ends.
 	d.set = make([]int32, len(prog.Inst))
 	var sets []*syntax.Inst
+	var inASCII []byteSet
 	var bounds []rune
+	index := map[string]int32{}
+	var key []byte
 	for pc := range prog.Inst {
 		inst := &prog.Inst[pc]
 		d.set[pc] = -1
 		if !readsRune(inst) {
 			continue
 		}
-		i := slices.IndexFunc(sets, func(s *syntax.Inst) bool { return sameRunes(s, inst) })
-		if i < 0 {
-			i = len(sets)
+		key = append(key[:0], byte(inst.Op), byte(inst.Arg&uint32(syntax.FoldCase)))
+		for _, r := range inst.Rune {
+			key = append(key, byte(r), byte(r>>8), byte(r>>16))
+		}
+		i, ok := index[string(key)]
+		if !ok {
+			i = int32(len(sets))
+			index[string(key)] = i
 			sets = append(sets, inst)
+			inASCII = append(inASCII, asciiOf(inst))
 			bounds = appendBounds(bounds, inst)
 		}
-		d.set[pc] = int32(i)
+		d.set[pc] = i
 	}
 	bounds = append(bounds, utf8.RuneSelf)
 	slices.Sort(bounds)
@@ -131,39 +140,64 @@ func (d *dfa) init() {
 		bounds = bounds[:len(bounds)-1]
 	}
 
-	// A class is a kind and the sets that hold its runes.
+	// A class is a kind and the sets that hold its runes. The ASCII
+	// classes: the bytes of each kind, split by each set in turn.
+	classes := []byteSet{{}, {}, {}}
+	for b := range byte(utf8.RuneSelf) {
+		classes[runeKind(rune(b))-kindNewline].add(b)
+	}
+	for _, in := range inASCII {
+		for c, n := 0, len(classes); c < n; c++ {
+			if both, out := classes[c].and(in), classes[c].andNot(in); !both.empty() && !out.empty() {
+				classes[c] = both
+				classes = append(classes, out)
+			}
+		}
+	}
+	for _, class := range classes {
+		if class.empty() {
+			continue // no newline, say, in the kind of newlines
+		}
+		id, rep := uint16(len(d.classRune)), rune(class.first())
+		for b := range byte(utf8.RuneSelf) {
+			if class.has(b) {
+				d.byteClass[b] = id
+			}
+		}
+		d.classRune = append(d.classRune, rep)
+		d.classKind = append(d.classKind, runeKind(rep))
+	}
+	// The classes past ASCII: one for each signature of the runs between
+	// bounds.
 	ids := map[string]uint16{}
-	sig := make([]byte, 1+len(sets))
-	classOf := func(r rune) uint16 {
-		sig[0] = runeKind(r)
+	sig := make([]byte, len(sets))
+	d.bounds = bounds
+	d.boundClass = make([]uint16, len(bounds))
+	for i, r := range bounds {
 		for s, inst := range sets {
-			sig[1+s] = 0
+			sig[s] = 0
 			if instMatches(inst, r) {
-				sig[1+s] = 1
+				sig[s] = 1
 			}
 		}
 		id, ok := ids[string(sig)]
 		if !ok {
-			id = uint16(len(ids))
+			id = uint16(len(d.classRune))
 			ids[string(sig)] = id
 			d.classRune = append(d.classRune, r)
-			d.classKind = append(d.classKind, sig[0])
+			d.classKind = append(d.classKind, kindOther)
 		}
-		return id
+		d.boundClass[i] = id
 	}
-	for b := range rune(utf8.RuneSelf) {
-		d.byteClass[b] = classOf(b)
-	}
-	d.bounds = bounds
-	d.boundClass = make([]uint16, len(bounds))
-	for i, r := range bounds {
-		d.boundClass[i] = classOf(r)
-	}
-	d.nclass = len(ids)
+	d.nclass = len(d.classRune)
 	d.inSet = make([]bool, len(sets)*d.nclass)
 	for s, inst := range sets {
 		for c, r := range d.classRune {
-			d.inSet[s*d.nclass+c] = instMatches(inst, r)
+			if r < utf8.RuneSelf {
+				d.inSet[s*d.nclass+c] = inASCII[s].has(byte(r))
+			} else {
+				d.inSet[s*d.nclass+c] = instMatches(inst, r)
+			}
 		}
 	}
 }
@@ -175,12 +209,6 @@ func readsRune(inst *syntax.Inst) bool {
 		return true
 	}
 	return false
-}
-
-// sameRunes reports whether a and b, which read a rune, read the same
-// runes the same way.
-func sameRunes(a, b *syntax.Inst) bool {
-	return a.Op == b.Op && a.Arg&uint32(syntax.FoldCase) == b.Arg&uint32(syntax.FoldCase) && slices.Equal(a.Rune, b.Rune)
 }
 
 // instMatches reports whether inst, which reads a rune, reads r, as the
@@ -195,6 +223,36 @@ func instMatches(inst *syntax.Inst, r rune) bool {
 		return r != '\n'
 	}
 	return inst.MatchRune(r)
+}
+
+// asciiOf returns the ASCII bytes inst, which reads a rune, reads.
+func asciiOf(inst *syntax.Inst) byteSet {
+	var set byteSet
+	add := func(lo, hi rune) {
+		for r := lo; r <= min(hi, utf8.RuneSelf-1); r++ {
+			set.add(byte(r))
+		}
+	}
+	switch {
+	case inst.Op == syntax.InstRuneAny:
+		add(0, utf8.RuneSelf-1)
+	case inst.Op == syntax.InstRuneAnyNotNL:
+		add(0, '\n'-1)
+		add('\n'+1, utf8.RuneSelf-1)
+	case inst.Op == syntax.InstRune1 || len(inst.Rune) == 1:
+		r := inst.Rune[0]
+		add(r, r)
+		if inst.Op == syntax.InstRune && inst.Arg&uint32(syntax.FoldCase) != 0 {
+			for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+				add(f, f)
+			}
+		}
+	default:
+		for i := 0; i+1 < len(inst.Rune); i += 2 {
+			add(inst.Rune[i], inst.Rune[i+1])
+		}
+	}
+	return set
 }
 
 // appendBounds adds to bounds the runes where inst's set of runes begins

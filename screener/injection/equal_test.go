@@ -12,6 +12,8 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 
@@ -195,6 +197,55 @@ func TestDFAContext(t *testing.T) {
 				for e := s; e <= len(text); e++ {
 					require.Equal(t, re.MatchString(text[s:e]), d.match(text[s:e]), "%s on %q", src, text[s:e])
 				}
+			}
+		}
+	}
+}
+
+// TestDFAClasses: every rune of a class is read by the same instructions
+// as the class says, and is of its kind; checked on every ASCII byte, at
+// and beside every bound past ASCII, and on random runes, for every
+// matcher and the small patterns.
+func TestDFAClasses(t *testing.T) {
+	var ds []*dfa
+	for i := range matchers {
+		ds = append(ds, newDFA(matchers[i].re.String()))
+	}
+	for _, src := range dfaContextPatterns {
+		ds = append(ds, newDFA(src))
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, d := range ds {
+		d.once.Do(d.init)
+		var setPC []int // an instruction of each set
+		for pc, s := range d.set {
+			if s >= 0 && int(s) == len(setPC) {
+				setPC = append(setPC, pc)
+			}
+		}
+		runes := []rune{utf8.RuneError, unicode.MaxRune}
+		for r := range rune(utf8.RuneSelf) {
+			runes = append(runes, r)
+		}
+		for _, b := range d.bounds {
+			runes = append(runes, b-1, b, b+1)
+		}
+		for range 2000 {
+			runes = append(runes, utf8.RuneSelf+rng.Int32N(unicode.MaxRune-utf8.RuneSelf))
+		}
+		for _, r := range runes {
+			if r < 0 || r > unicode.MaxRune {
+				continue
+			}
+			var class int
+			if r < utf8.RuneSelf {
+				class = int(d.byteClass[r])
+			} else {
+				class = d.runeClass(r)
+			}
+			require.Equal(t, runeKind(r), d.classKind[class], "%s: kind of %q", d.src, r)
+			for s, pc := range setPC {
+				require.Equal(t, instMatches(&d.prog.Inst[pc], r), d.inSet[s*d.nclass+class], "%s: %q at %d", d.src, r, pc)
 			}
 		}
 	}

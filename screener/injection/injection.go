@@ -50,6 +50,7 @@ package injection
 import (
 	"cmp"
 	"encoding/base64"
+	"math/bits"
 	"slices"
 	"strings"
 	"unicode"
@@ -553,6 +554,26 @@ func isBase64Byte(c byte) bool { return base64Bytes.has(c) }
 type byteSet [4]uint64
 
 func (s *byteSet) has(c byte) bool { return s[c>>6]&(1<<(c&63)) != 0 }
+func (s *byteSet) add(c byte)      { s[c>>6] |= 1 << (c & 63) }
+func (s byteSet) empty() bool      { return s == byteSet{} }
+
+func (s byteSet) and(o byteSet) byteSet {
+	return byteSet{s[0] & o[0], s[1] & o[1], s[2] & o[2], s[3] & o[3]}
+}
+
+func (s byteSet) andNot(o byteSet) byteSet {
+	return byteSet{s[0] &^ o[0], s[1] &^ o[1], s[2] &^ o[2], s[3] &^ o[3]}
+}
+
+// first is the least byte of s, which is not empty.
+func (s byteSet) first() byte {
+	for i, w := range s {
+		if w != 0 {
+			return byte(64*i + bits.TrailingZeros64(w))
+		}
+	}
+	panic("injection: first of an empty byte set")
+}
 
 // The sets of bytes that the hot loops test (TestByteSets spells them
 // out): base64's alphabet, and the bytes of a word to the anchors (ASCII
