@@ -72,27 +72,32 @@ func normalize(orig string, off *[]int) string {
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(orig[i:])
-		switch {
-		case r == '\n':
-			emit("\n", i)
-			lineStart = true
-		case r == '*':
-			// Markdown emphasis: dropped.
-		case isTag(r):
-			if a := r - 0xE0000; a >= 0x20 && a < 0x7F {
-				emit(string(a), i)
-			}
-		case isInvisible(r):
-			// dropped
-		default:
-			emit(foldRune(r), i)
-		}
+		normRune(orig[i:i+size], r, i, emit)
+		lineStart = r == '\n'
 		i += size
 	}
 	if off != nil {
 		*off = append(*off, len(orig))
 	}
 	return b.String()
+}
+
+// normRune emits what the rune r, orig[at:at+len(s)] as s, reads as.
+func normRune(s string, r rune, at int, emit func(string, int)) {
+	switch {
+	case r == '*':
+		// Markdown emphasis: dropped.
+	case r < utf8.RuneSelf:
+		emit(s, at)
+	case isTag(r):
+		if a := r - 0xE0000; a >= 0x20 && a < 0x7F {
+			emit(string(a), at)
+		}
+	case isInvisible(r):
+		// dropped
+	default:
+		emit(foldRune(r), at)
+	}
 }
 
 // foldRune is what a rune past ASCII that is neither invisible nor a tag

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// viewByRune is the view as it was first written, rune by rune with the
+// viewByRune is the view read line by line and rune by rune, with the
 // offsets always kept: the reference that newView, which copies runs of
 // plain ASCII at once and works the offsets out only when a span asks,
 // is held to.
@@ -21,32 +21,15 @@ func viewByRune(orig string) *view {
 			off = append(off, at)
 		}
 	}
-	lineStart := true
-	for i := 0; i < len(orig); {
-		if lineStart {
-			i = skipLineDecoration(orig, i, emit)
-			lineStart = false
-			if i >= len(orig) {
-				break
-			}
+	start := 0
+	for _, line := range strings.SplitAfter(orig, "\n") {
+		end := start + len(line)
+		for i := skipLineDecoration(orig[:end], start, emit); i < end; {
+			r, size := utf8.DecodeRuneInString(orig[i:end])
+			normRune(orig[i:i+size], r, i, emit)
+			i += size
 		}
-		r, size := utf8.DecodeRuneInString(orig[i:])
-		switch {
-		case r == '\n':
-			emit("\n", i)
-			lineStart = true
-		case r == '*':
-		case r < utf8.RuneSelf:
-			emit(orig[i:i+size], i)
-		case isTag(r):
-			if a := r - 0xE0000; a >= 0x20 && a < 0x7F {
-				emit(string(a), i)
-			}
-		case isInvisible(r):
-		default:
-			emit(foldRune(r), i)
-		}
-		i += size
+		start = end
 	}
 	return &view{orig: orig, norm: b.String(), off: append(off, len(orig))}
 }
