@@ -95,9 +95,11 @@ func anchorIndex() map[string][]int {
 // anchorTable is anchorIndex as a hash table of its own, which every word
 // of every text is looked up in: its hash reads a word's length and three
 // of its bytes, a fraction of what a map's hash of the whole word costs,
-// and a word that is no anchor mostly finds an empty slot at once.
+// and a word that is no anchor mostly finds an empty slot at once, in a
+// bit map small enough to stay in the nearest cache.
 type anchorTable struct {
 	slots []anchorSlot // open addressing, a power of two of them
+	taken []uint64     // a bit per slot: it holds a word
 	shift uint         // 32 less the bits of a slot's index
 	// leading is, by matcher, whether it is one of leading.
 	leading []bool
@@ -124,13 +126,14 @@ func theAnchorTable() *anchorTable {
 		for 1<<bits < 4*len(idx) {
 			bits++
 		}
-		t.slots, t.shift = make([]anchorSlot, 1<<bits), 32-bits
+		t.slots, t.taken, t.shift = make([]anchorSlot, 1<<bits), make([]uint64, max(1, (1<<bits)/64)), 32-bits
 		for w, ms := range idx {
 			i := t.slot(len(w), w[0], w[len(w)/2], w[len(w)-1])
 			for t.slots[i].word != "" {
 				i = (i + 1) & (len(t.slots) - 1)
 			}
 			t.slots[i] = anchorSlot{word: w, matchers: ms}
+			t.taken[i/64] |= 1 << (i % 64)
 		}
 		t.leading = make([]bool, len(matchers))
 		for i, m := range matchers {
@@ -155,7 +158,7 @@ func (t *anchorTable) find(text string, i, j int, buf *[24]byte) []int {
 		return nil
 	}
 	k := t.slot(n, lowerByte(text[i]), lowerByte(text[i+n/2]), lowerByte(text[j-1]))
-	if t.slots[k].word == "" {
+	if t.taken[k/64]&(1<<(k%64)) == 0 {
 		return nil // most words: lowered only when they may be an anchor
 	}
 	for p := range n {

@@ -192,6 +192,8 @@ func (d *dfa) init() {
 		d.boundClass[i] = id
 	}
 	d.nclass = len(d.classRune)
+	// Every state's first entry must be less than dfaMatched.
+	d.maxStates = min(d.maxStates, int(dfaMatched-1)/d.nclass)
 	d.inSet = make([]bool, len(sets)*d.nclass)
 	for s, inst := range sets {
 		for c, r := range d.classRune {
@@ -320,7 +322,7 @@ func matchTwo(d1 *dfa, s1 string, d2 *dfa, s2 string) (bool, bool) {
 	for i1 < len(s1) && i2 < len(s2) {
 		if b1, b2 := s1[i1], s2[i2]; b1|b2 < utf8.RuneSelf {
 			to1, to2 := next1[at1+int(classes1[b1])], next2[at2+int(classes2[b2])]
-			if to1|to2 >= 0 {
+			if to1 < dfaMatched && to2 < dfaMatched {
 				at1, at2 = int(to1), int(to2)
 				i1++
 				i2++
@@ -356,7 +358,7 @@ func (c *dfaCache) run(d *dfa, s string, i, at int) bool {
 			i += size
 		}
 		to := next[at+class]
-		if to < 0 {
+		if to >= dfaMatched {
 			if to == dfaMatched {
 				return true
 			}
@@ -420,8 +422,9 @@ type dfaCache struct {
 	pcs    []uint32 // the states' instructions, one after the other
 	// next holds each state's moves, nclass entries per state: the
 	// next state's first entry, dfaUnknown when not yet worked out, or
-	// dfaMatched.
-	next []int32
+	// dfaMatched. Two bytes an entry keep the tables of the states a
+	// text visits in the nearest caches.
+	next []uint16
 
 	// scratch space for move
 	on    []bool // by instruction: in the closure being built
@@ -431,10 +434,10 @@ type dfaCache struct {
 	key   []byte
 }
 
-// The moves that lead to no state.
+// The moves that lead to no state; a state's first entry is less.
 const (
-	dfaUnknown = -1 // not yet worked out
-	dfaMatched = -2 // ends in a match
+	dfaUnknown uint16 = 0xFFFF // not yet worked out
+	dfaMatched uint16 = 0xFFFE // ends in a match
 )
 
 // dfaState is a state: the instructions threads are at (pcs[lo:hi] of
@@ -526,7 +529,7 @@ func (c *dfaCache) closure(d *dfa, from int32, class int) bool {
 
 // move works out and keeps the move of state from on a rune of class
 // class: the next state's first entry in c.next, or dfaMatched.
-func (c *dfaCache) move(d *dfa, from int32, class int) int32 {
+func (c *dfaCache) move(d *dfa, from int32, class int) uint16 {
 	if c.closure(d, from, class) {
 		c.next[int(from)*d.nclass+class] = dfaMatched
 		return dfaMatched
@@ -542,10 +545,10 @@ func (c *dfaCache) move(d *dfa, from int32, class int) int32 {
 	if len(c.states) >= d.maxStates {
 		// Start afresh; the move from the old state is not kept.
 		c.reset(d)
-		return c.add(d, c.moved, d.classKind[class]) * int32(d.nclass)
+		return uint16(int(c.add(d, c.moved, d.classKind[class])) * d.nclass)
 	}
 	to := c.add(d, c.moved, d.classKind[class])
-	next := to * int32(d.nclass)
+	next := uint16(int(to) * d.nclass)
 	c.next[int(from)*d.nclass+class] = next
 	return next
 }
