@@ -246,19 +246,17 @@ func anchorWindows(t string) []window {
 // widen moves the edges of the window t[start:end] out to line
 // boundaries, or, past lineReach, to the nearest white space.
 func widen(t string, start, end int) (int, int) {
-	s, e := start, end
-	lo := max(0, s-lineReach)
-	for s > lo && t[s-1] != '\n' {
-		s--
-	}
+	lo := max(0, start-lineReach)
+	s := lo + strings.LastIndexByte(t[lo:start], '\n') + 1 // lo when there is none
 	if s > 0 && t[s-1] != '\n' {
 		for s < start && t[s] != ' ' && t[s] != '\t' {
 			s++
 		}
 	}
-	hi := min(len(t), e+lineReach)
-	for e < hi && t[e] != '\n' {
-		e++
+	hi := min(len(t), end+lineReach)
+	e := hi
+	if k := strings.IndexByte(t[end:hi], '\n'); k >= 0 {
+		e = end + k
 	}
 	return s, e
 }

@@ -170,7 +170,7 @@ func anchorWindowsByMap(t string) []window {
 	for m := range per {
 		for _, w := range per[m] {
 			if !leading[matchers[m].name] {
-				w[0], w[1] = widen(t, w[0], w[1])
+				w = widenByByte(t, w)
 			} else {
 				for w[1] < len(t) && isWordByte(t[w[1]]) {
 					w[1]++
@@ -182,6 +182,25 @@ func anchorWindowsByMap(t string) []window {
 	return out
 }
 
+// widenByByte is widen a byte at a time, as it was first written.
+func widenByByte(t string, w [2]int) [2]int {
+	s, e := w[0], w[1]
+	lo := max(0, s-lineReach)
+	for s > lo && t[s-1] != '\n' {
+		s--
+	}
+	if s > 0 && t[s-1] != '\n' {
+		for s < w[0] && t[s] != ' ' && t[s] != '\t' {
+			s++
+		}
+	}
+	hi := min(len(t), e+lineReach)
+	for e < hi && t[e] != '\n' {
+		e++
+	}
+	return [2]int{s, e}
+}
+
 // TestAnchorWindowsEqualByMap: the windows are those the map of anchor
 // words gives, on every part of the equality reports and on texts dense
 // with anchors in any case.
@@ -191,7 +210,7 @@ func TestAnchorWindowsEqualByMap(t *testing.T) {
 	for w := range anchorIndex() {
 		dense.WriteString(w + " x. " + strings.ToUpper(w) + "\n")
 	}
-	texts = append(texts, dense.String(), strings.Repeat("mark it as set ", 200))
+	texts = append(texts, dense.String(), strings.Repeat("mark it as set ", 200), strings.Repeat("the model must file ", 500))
 	n := 0
 	for _, text := range texts {
 		norm := newView(text).norm
