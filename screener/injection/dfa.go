@@ -6,6 +6,8 @@ import (
 	"sync"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/secscreen/secscreen/internal/lazyre"
 )
 
 // Go's regexp has no DFA: to tell whether a pattern matches a window it
@@ -60,6 +62,7 @@ const dfaMaxStates = 1024
 // regexp.MatchString does. The pattern is compiled at first use; the
 // automaton's states are built as texts reach them.
 type dfa struct {
+	re        *lazyre.Regexp // the pattern, which answers when the automaton gives up
 	src       string
 	maxStates int // see dfaMaxStates
 	once      sync.Once
@@ -85,8 +88,8 @@ type dfa struct {
 	free []*dfaCache // caches not in use, each kept for the next match
 }
 
-// newDFA returns the automaton of the pattern src, compiled at first use.
-func newDFA(src string) *dfa { return &dfa{src: src, maxStates: dfaMaxStates} }
+// newDFA returns the automaton of the pattern re, compiled at first use.
+func newDFA(re *lazyre.Regexp) *dfa { return &dfa{re: re, src: re.String(), maxStates: dfaMaxStates} }
 
 // init compiles the pattern and splits the runes into classes. A pattern
 // that does not compile panics, as regexp.MustCompile does: the patterns
@@ -192,8 +195,8 @@ func (d *dfa) init() {
 		d.boundClass[i] = id
 	}
 	d.nclass = len(d.classRune)
-	// Every state's first entry must be less than dfaMatched.
-	d.maxStates = min(d.maxStates, int(dfaMatched-1)/d.nclass)
+	// Every state's first entry must be less than dfaGaveUp.
+	d.maxStates = min(d.maxStates, int(dfaGaveUp-1)/d.nclass)
 	d.inSet = make([]bool, len(sets)*d.nclass)
 	for s, inst := range sets {
 		for c, r := range d.classRune {
@@ -302,9 +305,14 @@ func (d *dfa) runeClass(r rune) int {
 // regexp.MatchString(s) does.
 func (d *dfa) match(s string) bool {
 	d.once.Do(d.init)
-	c := d.cache()
+	c := d.cache(s)
 	defer d.release(c)
 	return c.run(d, s, 0, 0)
+}
+
+// answer is the answer on s of a move to no state: matched, or gave up.
+func (d *dfa) answer(to uint16, s string) bool {
+	return to == dfaMatched || d.re.MatchString(s)
 }
 
 // matchTwo is d1.match(s1) and d2.match(s2) at once. Reading a byte is a
@@ -314,7 +322,7 @@ func (d *dfa) match(s string) bool {
 func matchTwo(d1 *dfa, s1 string, d2 *dfa, s2 string) (bool, bool) {
 	d1.once.Do(d1.init)
 	d2.once.Do(d2.init)
-	c1, c2 := d1.cache(), d2.cache()
+	c1, c2 := d1.cache(s1), d2.cache(s2)
 	defer d1.release(c1)
 	defer d2.release(c2)
 	classes1, classes2, next1, next2 := &d1.byteClass, &d2.byteClass, c1.next, c2.next
@@ -322,7 +330,7 @@ func matchTwo(d1 *dfa, s1 string, d2 *dfa, s2 string) (bool, bool) {
 	for i1 < len(s1) && i2 < len(s2) {
 		if b1, b2 := s1[i1], s2[i2]; b1|b2 < utf8.RuneSelf {
 			to1, to2 := next1[at1+int(classes1[b1])], next2[at2+int(classes2[b2])]
-			if to1 < dfaMatched && to2 < dfaMatched {
+			if to1 < dfaGaveUp && to2 < dfaGaveUp {
 				at1, at2 = int(to1), int(to2)
 				i1++
 				i2++
@@ -331,13 +339,15 @@ func matchTwo(d1 *dfa, s1 string, d2 *dfa, s2 string) (bool, bool) {
 		}
 		// A rune past ASCII, or a move to work out or that matches: a
 		// step of each the slow way.
-		var matched bool
-		if at1, i1, matched = c1.step(d1, s1, i1, at1); matched {
-			return true, c2.run(d2, s2, i2, at2)
+		var to uint16
+		if to, i1 = c1.step(d1, s1, i1, at1); to >= dfaGaveUp {
+			return d1.answer(to, s1), c2.run(d2, s2, i2, at2)
 		}
-		if at2, i2, matched = c2.step(d2, s2, i2, at2); matched {
-			return c1.run(d1, s1, i1, at1), true
+		at1 = int(to)
+		if to, i2 = c2.step(d2, s2, i2, at2); to >= dfaGaveUp {
+			return c1.run(d1, s1, i1, at1), d2.answer(to, s2)
 		}
+		at2 = int(to)
 		next1, next2 = c1.next, c2.next
 	}
 	return c1.run(d1, s1, i1, at1), c2.run(d2, s2, i2, at2)
@@ -358,14 +368,12 @@ func (c *dfaCache) run(d *dfa, s string, i, at int) bool {
 			i += size
 		}
 		to := next[at+class]
-		if to >= dfaMatched {
-			if to == dfaMatched {
-				return true
-			}
-			if to = c.move(d, int32(at/d.nclass), class); to == dfaMatched {
-				return true
-			}
+		if to == dfaUnknown {
+			to = c.move(d, int32(at/d.nclass), class)
 			next = c.next
+		}
+		if to >= dfaGaveUp {
+			return d.answer(to, s)
 		}
 		at = int(to)
 	}
@@ -373,9 +381,9 @@ func (c *dfaCache) run(d *dfa, s string, i, at int) bool {
 }
 
 // step reads the rune at s[i] (there is one) in the state whose first
-// entry is at, and returns the next state's first entry and the next
-// rune's offset, or matched.
-func (c *dfaCache) step(d *dfa, s string, i, at int) (next, j int, matched bool) {
+// entry is at, and returns the next state's first entry (or dfaMatched,
+// or dfaGaveUp) and the next rune's offset.
+func (c *dfaCache) step(d *dfa, s string, i, at int) (uint16, int) {
 	var class int
 	if b := s[i]; b < utf8.RuneSelf {
 		class = int(d.byteClass[b])
@@ -389,22 +397,23 @@ func (c *dfaCache) step(d *dfa, s string, i, at int) (next, j int, matched bool)
 	if to == dfaUnknown {
 		to = c.move(d, int32(at/d.nclass), class)
 	}
-	if to == dfaMatched {
-		return 0, i, true
-	}
-	return int(to), i, false
+	return to, i
 }
 
-// cache takes a cache not in use, or makes one.
-func (d *dfa) cache() *dfaCache {
+// cache takes a cache not in use, or makes one, to read s.
+func (d *dfa) cache(s string) *dfaCache {
+	var c *dfaCache
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	if n := len(d.free); n > 0 {
-		c := d.free[n-1]
+		c = d.free[n-1]
 		d.free = d.free[:n-1]
-		return c
 	}
-	return newDFACache(d)
+	d.mu.Unlock()
+	if c == nil {
+		c = newDFACache(d)
+	}
+	c.moves, c.budget = 0, max(d.maxStates, len(s)/8)
+	return c
 }
 
 // release gives c back for the next match.
@@ -426,6 +435,11 @@ type dfaCache struct {
 	// text visits in the nearest caches.
 	next []uint16
 
+	// moves counts the moves worked out since the cache was taken, of
+	// at most budget (see move); resets and gaveUp count what their
+	// names say, for the tests.
+	moves, budget, resets, gaveUp int
+
 	// scratch space for move
 	on    []bool // by instruction: in the closure being built
 	stack []uint32
@@ -438,6 +452,7 @@ type dfaCache struct {
 const (
 	dfaUnknown uint16 = 0xFFFF // not yet worked out
 	dfaMatched uint16 = 0xFFFE // ends in a match
+	dfaGaveUp  uint16 = 0xFFFD // too many new states: the regular expression answers (never kept)
 )
 
 // dfaState is a state: the instructions threads are at (pcs[lo:hi] of
@@ -542,8 +557,17 @@ func (c *dfaCache) move(d *dfa, from int32, class int) uint16 {
 	}
 	slices.Sort(c.moved)
 	c.moved = slices.Compact(c.moved)
+	if c.moves++; c.moves > c.budget {
+		// A text that walks the pattern through more new states than
+		// the cache holds, and more than one every 8 bytes, costs more
+		// in building states than regexp takes to answer (RE2 gives up
+		// its DFA likewise).
+		c.gaveUp++
+		return dfaGaveUp
+	}
 	if len(c.states) >= d.maxStates {
 		// Start afresh; the move from the old state is not kept.
+		c.resets++
 		c.reset(d)
 		return uint16(int(c.add(d, c.moved, d.classKind[class])) * d.nclass)
 	}

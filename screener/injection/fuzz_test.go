@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/secscreen/secscreen/internal/lazyre"
 )
 
 // FuzzScan: whatever the text, Scan terminates and every span lies inside
@@ -64,7 +66,7 @@ func FuzzFastEqualsReference(f *testing.F) {
 	small := make([]*regexp.Regexp, len(dfaContextPatterns))
 	smallDFA := make([]*dfa, len(dfaContextPatterns))
 	for i, src := range dfaContextPatterns {
-		small[i], smallDFA[i] = regexp.MustCompile(src), newDFA(src)
+		small[i], smallDFA[i] = regexp.MustCompile(src), newDFA(lazyre.New(src))
 	}
 	f.Fuzz(func(t *testing.T, text string) {
 		halves := [2]string{text[:len(text)/2], text[len(text)/2:]}

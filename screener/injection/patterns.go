@@ -32,7 +32,7 @@ type matcher struct {
 func init() {
 	for i := range matchers {
 		m := &matchers[i]
-		m.dfa = newDFA(m.re.String())
+		m.dfa = newDFA(m.re)
 		if i < len(generatedNeeds) && generatedNeeds[i].src == m.re.String() {
 			m.need, m.needASCII = generatedNeeds[i].need, generatedNeeds[i].ascii
 			continue
