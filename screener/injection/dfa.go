@@ -25,7 +25,11 @@ import (
 // text, exactly: the states are the pike VM's thread sets, without their
 // priorities, which change which match is found but not whether one is.
 // Only that answer is asked of it; where a window matches, the regular
-// expression finds the matches and their submatches as before.
+// expression finds the matches and their submatches as before. A text
+// that would make it build states faster than it reads bytes is handed to
+// the regular expression instead (see move). The tests hold it to
+// regexp on the detector's windows, on windows cut anywhere, on every
+// window of short texts and under a fuzzer.
 
 // A rune's kind is what the empty-width assertions read of it as the rune
 // before a position: none (the text's start), a newline, a word character
