@@ -251,6 +251,7 @@ func scanPart(idx int, name, text string, depth int, ref bool) []cand {
 func matchingWindows(t string, windows []window, ref bool) []bool {
 	hits := make([]bool, len(windows))
 	if ref {
+		setNeeds()
 		lower, ascii := asciiLower(t), isASCII(t)
 		for k, w := range windows {
 			m := &matchers[w.m]
