@@ -1,9 +1,7 @@
 package injection
 
 import (
-	"cmp"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 )
@@ -103,6 +101,9 @@ type anchorTable struct {
 	shift uint         // 32 less the bits of a slot's index
 	// leading is, by matcher, whether it is one of leading.
 	leading []bool
+	// word is, by byte, whether it is a word byte to the anchors (see
+	// isWordByte).
+	word [256]bool
 }
 
 // anchorSlot is an anchor word and the matchers it anchors; an empty
@@ -134,6 +135,9 @@ func theAnchorTable() *anchorTable {
 			}
 			t.slots[i] = anchorSlot{word: w, matchers: ms}
 			t.taken[i/64] |= 1 << (i % 64)
+		}
+		for c := range t.word {
+			t.word[c] = isWordByte(byte(c))
 		}
 		t.leading = make([]bool, len(matchers))
 		for i, m := range matchers {
@@ -205,13 +209,14 @@ func anchorWindows(t string) []window {
 	var out []window
 	last := make([]int32, len(matchers)) // by matcher: its last window in out, plus 1
 	var buf [24]byte                     // room for a word in lower case
+	word := &table.word
 	for i := 0; i < len(t); {
-		if !wordBytes.has(t[i]) {
+		if !word[t[i]] {
 			i++
 			continue
 		}
 		j := i + 1
-		for j < len(t) && wordBytes.has(t[j]) {
+		for j < len(t) && word[t[j]] {
 			j++
 		}
 		for _, m := range table.find(t, i, j, &buf) {
@@ -238,9 +243,25 @@ func anchorWindows(t string) []window {
 			out[k].e++
 		}
 	}
-	// In the order of the matchers; each one's are in the order of t.
-	slices.SortStableFunc(out, func(a, b window) int { return cmp.Compare(a.m, b.m) })
-	return out
+	if len(out) == 0 {
+		return nil
+	}
+	// In the order of the matchers, each one's in the order of t: a
+	// counting sort, last now counting.
+	clear(last)
+	for _, w := range out {
+		last[w.m]++
+	}
+	var at int32
+	for m, n := range last {
+		last[m], at = at, at+n
+	}
+	sorted := make([]window, len(out))
+	for _, w := range out {
+		sorted[last[w.m]] = w
+		last[w.m]++
+	}
+	return sorted
 }
 
 // widen moves the edges of the window t[start:end] out to line

@@ -450,6 +450,9 @@ var reRLO = lazyre.New("\u202E[^\u202C\u2069\n]*")
 
 // scanReversed reads each right-to-left override run in display order.
 func scanReversed(idx int, name, text string, depth int, ref bool) []cand {
+	if !strings.Contains(text, "\u202E") {
+		return nil // what every run starts with: most texts have none
+	}
 	var out []cand
 	for _, loc := range reRLO.FindAllStringIndex(text, -1) {
 		run := []rune(text[loc[0]+len("\u202E") : loc[1]])
@@ -576,13 +579,8 @@ func (s byteSet) first() byte {
 	panic("injection: first of an empty byte set")
 }
 
-// The sets of bytes that the hot loops test (TestByteSets spells them
-// out): base64's alphabet, and the bytes of a word to the anchors (ASCII
-// letters, digits, _ and every byte past ASCII, see isWordByte).
-var (
-	base64Bytes = byteSet{0x03ff880000000000, 0x07fffffe07fffffe}
-	wordBytes   = byteSet{0x03ff000000000000, 0x07fffffe87fffffe, ^uint64(0), ^uint64(0)}
-)
+// base64Bytes is base64's alphabet (TestByteSets spells it out).
+var base64Bytes = byteSet{0x03ff880000000000, 0x07fffffe07fffffe}
 
 // looksLikeProse reports whether b is UTF-8 text of words: printable, with
 // spaces between words.

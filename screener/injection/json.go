@@ -28,6 +28,9 @@ func scanJSON(idx int, name string, v *view) []cand {
 			continue
 		}
 		obj := v.norm[loc[0]:loc[1]]
+		if q := strings.IndexByte(obj, '"'); q < 0 || strings.IndexByte(obj[q:], ':') < 0 {
+			continue // no pair: each is a quote, then a colon (a C block, say)
+		}
 		schema := 0
 		answer := false
 		for _, p := range reJSONPair.FindAllStringSubmatch(obj, -1) {
