@@ -3,6 +3,7 @@ package injection
 import (
 	"fmt"
 	"strings"
+	"sync"
 )
 
 // Matching a few dozen large patterns over whole reports is slow with
@@ -75,9 +76,7 @@ const leadingReach = 320
 
 // anchorIndex maps an anchor word to the indices of the matchers it
 // anchors.
-var anchorIndex = buildAnchorIndex()
-
-func buildAnchorIndex() map[string][]int {
+func anchorIndex() map[string][]int {
 	idx := map[string][]int{}
 	for i, m := range matchers {
 		words, ok := anchorWords[m.name]
@@ -91,6 +90,104 @@ func buildAnchorIndex() map[string][]int {
 	return idx
 }
 
+// anchorTable is anchorIndex as a hash table of its own, which every word
+// of every text is looked up in: its hash reads a word's length and three
+// of its bytes, a fraction of what a map's hash of the whole word costs,
+// and a word that is no anchor mostly finds an empty slot at once, in a
+// bit map small enough to stay in the nearest cache.
+type anchorTable struct {
+	slots []anchorSlot // open addressing, a power of two of them
+	taken []uint64     // a bit per slot: it holds a word
+	shift uint         // 32 less the bits of a slot's index
+	// leading is, by matcher, whether it is one of leading.
+	leading []bool
+	// word is, by byte, whether it is a word byte to the anchors (see
+	// isWordByte).
+	word [256]bool
+}
+
+// anchorSlot is an anchor word and the matchers it anchors; an empty
+// word is an empty slot.
+type anchorSlot struct {
+	word     string
+	matchers []int
+}
+
+var anchors struct {
+	once  sync.Once
+	table anchorTable
+}
+
+// theAnchorTable returns the anchor table, built at first use.
+func theAnchorTable() *anchorTable {
+	anchors.once.Do(func() {
+		idx := anchorIndex()
+		t := &anchors.table
+		bits := uint(1)
+		for 1<<bits < 4*len(idx) {
+			bits++
+		}
+		t.slots, t.taken, t.shift = make([]anchorSlot, 1<<bits), make([]uint64, max(1, (1<<bits)/64)), 32-bits
+		for w, ms := range idx {
+			i := t.slot(len(w), w[0], w[len(w)/2], w[len(w)-1])
+			for t.slots[i].word != "" {
+				i = (i + 1) & (len(t.slots) - 1)
+			}
+			t.slots[i] = anchorSlot{word: w, matchers: ms}
+			t.taken[i/64] |= 1 << (i % 64)
+		}
+		for c := range t.word {
+			t.word[c] = isWordByte(byte(c))
+		}
+		t.leading = make([]bool, len(matchers))
+		for i, m := range matchers {
+			t.leading[i] = leading[m.name]
+		}
+	})
+	return &anchors.table
+}
+
+// slot is where the probe for a word of n bytes (n > 0) whose first,
+// middle (at n/2) and last bytes are first, mid and last starts.
+func (t *anchorTable) slot(n int, first, mid, last byte) int {
+	h := uint32(n) | uint32(first)<<8 | uint32(mid)<<16 | uint32(last)<<24
+	return int(h * 0x9E3779B1 >> t.shift)
+}
+
+// find returns the matchers the word text[i:j] (not empty) anchors, read
+// in lower case; buf is room for the lowered word.
+func (t *anchorTable) find(text string, i, j int, buf *[24]byte) []int {
+	n := j - i
+	if n > len(buf) {
+		return nil
+	}
+	k := t.slot(n, lowerByte(text[i]), lowerByte(text[i+n/2]), lowerByte(text[j-1]))
+	if t.taken[k/64]&(1<<(k%64)) == 0 {
+		return nil // most words: lowered only when they may be an anchor
+	}
+	for p := range n {
+		buf[p] = lowerByte(text[i+p])
+	}
+	w := buf[:n]
+	for ; ; k = (k + 1) & (len(t.slots) - 1) {
+		s := &t.slots[k]
+		if s.word == "" {
+			return nil
+		}
+		if s.word == string(w) {
+			return s.matchers
+		}
+	}
+}
+
+// lowerByte is c in lower case, when an ASCII letter.
+func lowerByte(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		c += 'a' - 'A'
+	}
+	return c
+}
+
 // Window sizes around an anchor: a match may start this far before its
 // anchor and end this far after it.
 const (
@@ -100,71 +197,89 @@ const (
 	lineReach = 2000
 )
 
-// anchorWindows returns, for each matcher, the merged windows of t its
-// anchors call for, widened to whole lines (within lineReach) so that ^,
-// $ and \b read at the window's edges as they do in t.
-func anchorWindows(t string) [][][2]int {
-	out := make([][][2]int, len(matchers))
+// window is where a matcher's pattern is run: norm[s:e] of a part.
+type window struct{ m, s, e int }
+
+// anchorWindows returns the windows of t that each matcher's anchors call
+// for, merged, widened to whole lines (within lineReach) so that ^, $ and
+// \b read at the window's edges as they do in t, in the order of the
+// matchers, and of t for each.
+func anchorWindows(t string) []window {
+	table := theAnchorTable()
+	var out []window
+	last := make([]int32, len(matchers)) // by matcher: its last window in out, plus 1
+	var buf [24]byte                     // room for a word in lower case
+	word := &table.word
 	for i := 0; i < len(t); {
-		if !isWordByte(t[i]) {
+		if !word[t[i]] {
 			i++
 			continue
 		}
-		j := i
-		for j < len(t) && isWordByte(t[j]) {
+		j := i + 1
+		for j < len(t) && word[t[j]] {
 			j++
 		}
-		if j-i <= 24 {
-			w := asciiLower(t[i:j])
-			for _, m := range anchorIndex[w] {
-				s, e := max(0, i-windowBefore), min(len(t), j+windowAfter)
-				if leading[matchers[m].name] {
-					s, e = i, min(len(t), i+leadingReach)
-				}
-				if ws := out[m]; len(ws) > 0 && ws[len(ws)-1][1] >= s {
-					ws[len(ws)-1][1] = max(ws[len(ws)-1][1], e)
-				} else {
-					out[m] = append(out[m], [2]int{s, e})
-				}
+		for _, m := range table.find(t, i, j, &buf) {
+			s, e := max(0, i-windowBefore), min(len(t), j+windowAfter)
+			if table.leading[m] {
+				s, e = i, min(len(t), i+leadingReach)
+			}
+			if k := last[m] - 1; k >= 0 && out[k].e >= s {
+				out[k].e = max(out[k].e, e)
+			} else {
+				out = append(out, window{m: m, s: s, e: e})
+				last[m] = int32(len(out))
 			}
 		}
 		i = j
 	}
-	for m := range out {
-		for k, w := range out[m] {
-			if !leading[matchers[m].name] {
-				out[m][k] = widen(t, w)
-				continue
-			}
-			// Starts at a word; ends after one, so that \b reads
-			// as in t.
-			for w[1] < len(t) && isWordByte(t[w[1]]) {
-				w[1]++
-			}
-			out[m][k] = w
+	for k, w := range out {
+		if !table.leading[w.m] {
+			out[k].s, out[k].e = widen(t, w.s, w.e)
+			continue
+		}
+		// Starts at a word; ends after one, so that \b reads as in t.
+		for out[k].e < len(t) && isWordByte(t[out[k].e]) {
+			out[k].e++
 		}
 	}
-	return out
+	if len(out) == 0 {
+		return nil
+	}
+	// In the order of the matchers, each one's in the order of t: a
+	// counting sort, last now counting.
+	clear(last)
+	for _, w := range out {
+		last[w.m]++
+	}
+	var at int32
+	for m, n := range last {
+		last[m], at = at, at+n
+	}
+	sorted := make([]window, len(out))
+	for _, w := range out {
+		sorted[last[w.m]] = w
+		last[w.m]++
+	}
+	return sorted
 }
 
-// widen moves a window's edges out to line boundaries, or, past
-// lineReach, to the nearest white space.
-func widen(t string, w [2]int) [2]int {
-	s, e := w[0], w[1]
-	lo := max(0, s-lineReach)
-	for s > lo && t[s-1] != '\n' {
-		s--
-	}
+// widen moves the edges of the window t[start:end] out to line
+// boundaries, or, past lineReach, to the nearest white space.
+func widen(t string, start, end int) (int, int) {
+	lo := max(0, start-lineReach)
+	s := lo + strings.LastIndexByte(t[lo:start], '\n') + 1 // lo when there is none
 	if s > 0 && t[s-1] != '\n' {
-		for s < w[0] && t[s] != ' ' && t[s] != '\t' {
+		for s < start && t[s] != ' ' && t[s] != '\t' {
 			s++
 		}
 	}
-	hi := min(len(t), e+lineReach)
-	for e < hi && t[e] != '\n' {
-		e++
+	hi := min(len(t), end+lineReach)
+	e := hi
+	if k := strings.IndexByte(t[end:hi], '\n'); k >= 0 {
+		e = end + k
 	}
-	return [2]int{s, e}
+	return s, e
 }
 
 func asciiLower(s string) string {

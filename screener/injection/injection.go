@@ -50,6 +50,7 @@ package injection
 import (
 	"cmp"
 	"encoding/base64"
+	"math/bits"
 	"slices"
 	"strings"
 	"unicode"
@@ -117,12 +118,13 @@ const (
 // and HTML comments are read.
 func Detect(r *intake.Report) []Span { return detect(r, false) }
 
-// detectReference is Detect without the start gates (see gate.go): every
-// window that meets its need is given to the regular expression. It is
-// kept so that the tests can show the gates change no span.
+// detectReference is Detect with the regular expressions alone: every
+// window that meets its need is given to regexp, not to the automaton
+// (see dfa.go). It is kept so that the tests can show the automaton
+// changes no span.
 func detectReference(r *intake.Report) []Span { return detect(r, true) }
 
-// detect is Detect, with the start gates unless ref.
+// detect is Detect, or detectReference when ref.
 func detect(r *intake.Report, ref bool) []Span {
 	if r == nil {
 		return nil
@@ -185,7 +187,7 @@ type cand struct {
 }
 
 // scanPart finds the candidates of one part. depth counts nested decodes
-// (base64 inside base64...); ref turns the start gates off (see
+// (base64 inside base64...); ref asks regexp alone (see
 // detectReference).
 func scanPart(idx int, name, text string, depth int, ref bool) []cand {
 	if strings.TrimSpace(text) == "" {
@@ -195,42 +197,43 @@ func scanPart(idx int, name, text string, depth int, ref bool) []cand {
 		text = cutValid(text, MaxScanBytes)
 	}
 	v := newView(text)
-	lower, ascii := asciiLower(v.norm), isASCII(v.norm)
 	var out []cand
-	for mi, windows := range anchorWindows(v.norm) {
-		m := &matchers[mi]
-		need := m.need
-		if ascii {
-			need = m.needASCII
+	windows := anchorWindows(v.norm)
+	hits := matchingWindows(v.norm, windows, ref)
+	var seen map[[2]int]bool // the matches of windows[k.m] so far
+	for k, w := range windows {
+		if !hits[k] {
+			continue
 		}
-		seen := map[[2]int]bool{}
-		for _, w := range windows {
-			if !need.met(lower[w[0]:w[1]]) || !ref && !m.gate.mayMatch(v.norm, w[0], w[1]) || !m.re.MatchString(v.norm[w[0]:w[1]]) {
-				continue // no match there (MatchString tracks no submatches: far cheaper)
+		if k == 0 || windows[k-1].m != w.m {
+			seen = nil
+		}
+		if seen == nil {
+			seen = map[[2]int]bool{}
+		}
+		m := &matchers[w.m]
+		for _, loc := range m.re.FindAllStringSubmatchIndex(v.norm[w.s:w.e], -1) {
+			for k := range loc {
+				if loc[k] >= 0 {
+					loc[k] += w.s
+				}
 			}
-			for _, loc := range m.re.FindAllStringSubmatchIndex(v.norm[w[0]:w[1]], -1) {
-				for k := range loc {
-					if loc[k] >= 0 {
-						loc[k] += w[0]
-					}
-				}
-				if seen[[2]int{loc[0], loc[1]}] {
-					continue
-				}
-				seen[[2]int{loc[0], loc[1]}] = true
-				str := strong
-				if m.check != nil {
-					str = m.check(v.norm, loc)
-				}
-				if str == none {
-					continue
-				}
-				ns, ne := loc[0], loc[1]
-				if m.trim > 0 && loc[2*m.trim] >= 0 {
-					ns = loc[2*m.trim]
-				}
-				out = append(out, newCand(idx, name, v, ns, ne, m.kind, str, m.name))
+			if seen[[2]int{loc[0], loc[1]}] {
+				continue
 			}
+			seen[[2]int{loc[0], loc[1]}] = true
+			str := strong
+			if m.check != nil {
+				str = m.check(v.norm, loc)
+			}
+			if str == none {
+				continue
+			}
+			ns, ne := loc[0], loc[1]
+			if m.trim > 0 && loc[2*m.trim] >= 0 {
+				ns = loc[2*m.trim]
+			}
+			out = append(out, newCand(idx, name, v, ns, ne, m.kind, str, m.name))
 		}
 	}
 	out = append(out, scanJSON(idx, name, v)...)
@@ -239,6 +242,46 @@ func scanPart(idx int, name, text string, depth int, ref bool) []cand {
 		out = append(out, scanBase64(idx, name, text, depth, ref)...)
 	}
 	return out
+}
+
+// matchingWindows reports which windows of t hold a match of their
+// matcher's pattern. The reference (ref) asks regexp, after the pattern's
+// need (a window without it cannot match); otherwise the automata answer,
+// two windows at a time (see matchTwo).
+func matchingWindows(t string, windows []window, ref bool) []bool {
+	hits := make([]bool, len(windows))
+	if ref {
+		setNeeds()
+		lower, ascii := asciiLower(t), isASCII(t)
+		for k, w := range windows {
+			m := &matchers[w.m]
+			need := m.need
+			if ascii {
+				need = m.needASCII
+			}
+			hits[k] = need.met(lower[w.s:w.e]) && m.re.MatchString(t[w.s:w.e])
+		}
+		return hits
+	}
+	// Windows of about the same length go together, so that little of
+	// the longer is left to read alone.
+	order := make([]int, len(windows))
+	for k := range order {
+		order[k] = k
+	}
+	slices.SortFunc(order, func(a, b int) int {
+		return cmp.Compare(windows[b].e-windows[b].s, windows[a].e-windows[a].s)
+	})
+	for k := 0; k+1 < len(order); k += 2 {
+		i, j := order[k], order[k+1]
+		a, b := windows[i], windows[j]
+		hits[i], hits[j] = matchTwo(matchers[a.m].dfa, t[a.s:a.e], matchers[b.m].dfa, t[b.s:b.e])
+	}
+	if len(order)%2 == 1 {
+		w := windows[order[len(order)-1]]
+		hits[order[len(order)-1]] = matchers[w.m].dfa.match(t[w.s:w.e])
+	}
+	return hits
 }
 
 // cutValid cuts s to at most n bytes without splitting a rune.
@@ -407,6 +450,9 @@ var reRLO = lazyre.New("\u202E[^\u202C\u2069\n]*")
 
 // scanReversed reads each right-to-left override run in display order.
 func scanReversed(idx int, name, text string, depth int, ref bool) []cand {
+	if !strings.Contains(text, "\u202E") {
+		return nil // what every run starts with: most texts have none
+	}
 	var out []cand
 	for _, loc := range reRLO.FindAllStringIndex(text, -1) {
 		run := []rune(text[loc[0]+len("\u202E") : loc[1]])
@@ -475,21 +521,66 @@ func isASCII(s string) bool {
 
 // hasBase64Run reports whether text has a run of 24 base64 characters,
 // which every reBase64 match starts with: most texts have none, and a
-// byte loop is far cheaper than the regular expression.
+// byte loop is far cheaper than the regular expression. A run that starts
+// at or after i holds text[i+23] when it starts by then, so the loop
+// looks there first and, when that byte is not base64, skips 24 bytes.
 func hasBase64Run(text string) bool {
-	n := 0
-	for i := 0; i < len(text); i++ {
-		c := text[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '/' {
-			if n++; n >= 24 {
-				return true
-			}
+	const run = 24
+	for i := 0; i+run <= len(text); {
+		q := i + run - 1
+		if !isBase64Byte(text[q]) {
+			i = q + 1
 			continue
 		}
-		n = 0
+		// The run through q, from i on.
+		s, e := q, q+1
+		for s > i && isBase64Byte(text[s-1]) {
+			s--
+		}
+		for e < len(text) && e-s < run && isBase64Byte(text[e]) {
+			e++
+		}
+		if e-s >= run {
+			return true
+		}
+		// Every run of 24 that starts before e holds text[s-1] or
+		// text[e], which are not base64.
+		i = e + 1
 	}
 	return false
 }
+
+// isBase64Byte reports whether c is in base64's alphabet (padding aside):
+// A-Z, a-z, 0-9, + and /.
+func isBase64Byte(c byte) bool { return base64Bytes.has(c) }
+
+// byteSet is a set of bytes, a bit each.
+type byteSet [4]uint64
+
+func (s *byteSet) has(c byte) bool { return s[c>>6]&(1<<(c&63)) != 0 }
+func (s *byteSet) add(c byte)      { s[c>>6] |= 1 << (c & 63) }
+func (s byteSet) empty() bool      { return s == byteSet{} }
+
+func (s byteSet) and(o byteSet) byteSet {
+	return byteSet{s[0] & o[0], s[1] & o[1], s[2] & o[2], s[3] & o[3]}
+}
+
+func (s byteSet) andNot(o byteSet) byteSet {
+	return byteSet{s[0] &^ o[0], s[1] &^ o[1], s[2] &^ o[2], s[3] &^ o[3]}
+}
+
+// first is the least byte of s, which is not empty.
+func (s byteSet) first() byte {
+	for i, w := range s {
+		if w != 0 {
+			return byte(64*i + bits.TrailingZeros64(w))
+		}
+	}
+	panic("injection: first of an empty byte set")
+}
+
+// base64Bytes is base64's alphabet (TestByteSets spells it out).
+var base64Bytes = byteSet{0x03ff880000000000, 0x07fffffe07fffffe}
 
 // looksLikeProse reports whether b is UTF-8 text of words: printable, with
 // spaces between words.

@@ -6,13 +6,8 @@ import (
 	"github.com/secscreen/secscreen/internal/lazyre"
 )
 
-var (
-	// reJSONObject finds a flat JSON object (nested ones are read from the
-	// inside out).
-	reJSONObject = lazyre.New(`\{[^{}]+\}`)
-	// reJSONPair finds a key and a scalar value.
-	reJSONPair = lazyre.New(`"([A-Za-z_ -]{1,40})"\s*:\s*("(?:[^"\\\n]|\\.){0,200}"|-?[0-9][0-9.]*|true|false|null)`)
-)
+// reJSONPair finds a key and a scalar value.
+var reJSONPair = lazyre.New(`"([A-Za-z_ -]{1,40})"\s*:\s*("(?:[^"\\\n]|\\.){0,200}"|-?[0-9][0-9.]*|true|false|null)`)
 
 // answerKeys are the keys of a screening model's answer (prompts'
 // schema): an object with several of them is an answer written in
@@ -28,11 +23,14 @@ var answerKeys = map[string]bool{
 // "severity": "high" or a netfilter log with "verdict": "drop" is not.
 func scanJSON(idx int, name string, v *view) []cand {
 	var out []cand
-	for _, loc := range reJSONObject.FindAllStringIndex(v.norm, -1) {
+	for _, loc := range flatObjects(v.norm) {
 		if loc[1]-loc[0] > 4000 {
 			continue
 		}
 		obj := v.norm[loc[0]:loc[1]]
+		if q := strings.IndexByte(obj, '"'); q < 0 || strings.IndexByte(obj[q:], ':') < 0 {
+			continue // no pair: each is a quote, then a colon (a C block, say)
+		}
 		schema := 0
 		answer := false
 		for _, p := range reJSONPair.FindAllStringSubmatch(obj, -1) {
@@ -60,3 +58,34 @@ func scanJSON(idx int, name string, v *view) []cand {
 }
 
 var reCatWhole = lazyre.New(`(?i)^\s*` + catID + `\s*$`)
+
+// flatObjects returns where t holds a flat JSON object (nested ones are
+// read from the inside out): a {, at least one byte that is not a brace,
+// and a }. They are the matches of `\{[^{}]+\}`, found without the
+// regular expression: such a match cannot hold a brace, so the one that
+// starts at a { ends at the next brace, if that is a } and not the next
+// byte.
+func flatObjects(t string) [][2]int {
+	var out [][2]int
+	for i := 0; ; {
+		open := strings.IndexByte(t[i:], '{')
+		if open < 0 {
+			return out
+		}
+		open += i
+		next := strings.IndexAny(t[open+1:], "{}")
+		if next < 0 {
+			return out
+		}
+		next += open + 1
+		switch {
+		case t[next] == '{':
+			i = next
+		case next == open+1:
+			i = next + 1 // "{}"
+		default:
+			out = append(out, [2]int{open, next + 1})
+			i = next + 1
+		}
+	}
+}

@@ -9,10 +9,12 @@ import (
 
 // A matcher's anchors say where it may match; its need says whether it
 // can: literal text that every match contains, read from the pattern
-// itself. A window that lacks it is not given to the regular expression
-// (Go's regexp has no DFA: a pattern of a few thousand states costs
-// microseconds per byte, and the anchors are common words such as "set",
-// "file" or "be").
+// itself. The reference detector (detectReference) does not give a window
+// that lacks it to the regular expression (Go's regexp has no DFA: a
+// pattern of a few thousand states costs microseconds per byte, and the
+// anchors are common words such as "set", "file" or "be"); the detector
+// asks its automata (dfa.go) instead, which answer in less time than the
+// need takes to test.
 
 // need is a conjunction of clauses, each a set of strings one of which
 // every match contains, in ASCII lower case. An empty need asks nothing.

@@ -25,18 +25,26 @@ import (
 type view struct {
 	orig string
 	norm string
-	off  []int // len(norm)+1 entries; off[len(norm)] == len(orig)
+	// off has len(norm)+1 entries, off[len(norm)] == len(orig); it is
+	// worked out when a span first asks for it (most texts have none).
+	off []int
 }
 
 // newView normalises orig.
-func newView(orig string) *view {
+func newView(orig string) *view { return &view{orig: orig, norm: normalize(orig, nil)} }
+
+// normalize returns orig normalised. When off is not nil it appends to
+// *off, for each byte of the result, the offset in orig of the rune it
+// came from, then len(orig).
+func normalize(orig string, off *[]int) string {
 	var b strings.Builder
 	b.Grow(len(orig))
-	off := make([]int, 0, len(orig)+1)
 	emit := func(s string, at int) {
 		b.WriteString(s)
-		for range len(s) {
-			off = append(off, at)
+		if off != nil {
+			for range len(s) {
+				*off = append(*off, at)
+			}
 		}
 	}
 	lineStart := true
@@ -48,47 +56,74 @@ func newView(orig string) *view {
 				break
 			}
 		}
-		r, size := utf8.DecodeRuneInString(orig[i:])
-		switch {
-		case r == '\n':
-			emit("\n", i)
-			lineStart = true
-		case r == '*':
-			// Markdown emphasis: dropped.
-		case r < utf8.RuneSelf:
-			emit(orig[i:i+size], i)
-		case isTag(r):
-			if a := r - 0xE0000; a >= 0x20 && a < 0x7F {
-				emit(string(a), i)
-			}
-		case isInvisible(r):
-			// dropped
-		default:
-			s := string(r)
-			if m, ok := confusables[r]; ok {
-				s = m
-			} else if !norm.NFKC.IsNormalString(s) {
-				s = norm.NFKC.String(s)
-				// A folded letter may itself be a look-alike.
-				var fb strings.Builder
-				for _, fr := range s {
-					if m, ok := confusables[fr]; ok {
-						fb.WriteString(m)
-					} else if !isInvisible(fr) {
-						fb.WriteRune(fr)
-					}
-				}
-				s = fb.String()
-			}
-			if unicode.IsSpace(r) && s != "\n" {
-				s = " "
-			}
-			emit(s, i)
+		// A run of ASCII bytes that stay as they are: at once.
+		j := i
+		for j < len(orig) && orig[j] < utf8.RuneSelf && orig[j] != '\n' && orig[j] != '*' {
+			j++
 		}
+		if j > i {
+			b.WriteString(orig[i:j])
+			if off != nil {
+				for k := i; k < j; k++ {
+					*off = append(*off, k)
+				}
+			}
+			i = j
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(orig[i:])
+		normRune(orig[i:i+size], r, i, emit)
+		lineStart = r == '\n'
 		i += size
 	}
-	off = append(off, len(orig))
-	return &view{orig: orig, norm: b.String(), off: off}
+	if off != nil {
+		*off = append(*off, len(orig))
+	}
+	return b.String()
+}
+
+// normRune emits what the rune r, orig[at:at+len(s)] as s, reads as.
+func normRune(s string, r rune, at int, emit func(string, int)) {
+	switch {
+	case r == '*':
+		// Markdown emphasis: dropped.
+	case r < utf8.RuneSelf:
+		emit(s, at)
+	case isTag(r):
+		if a := r - 0xE0000; a >= 0x20 && a < 0x7F {
+			emit(string(a), at)
+		}
+	case isInvisible(r):
+		// dropped
+	default:
+		emit(foldRune(r), at)
+	}
+}
+
+// foldRune is what a rune past ASCII that is neither invisible nor a tag
+// character reads as: its Latin look-alike, its NFKC form (read for
+// look-alikes again), a space for a space.
+func foldRune(r rune) string {
+	s := string(r)
+	if m, ok := confusables[r]; ok {
+		s = m
+	} else if !norm.NFKC.IsNormalString(s) {
+		s = norm.NFKC.String(s)
+		// A folded letter may itself be a look-alike.
+		var fb strings.Builder
+		for _, fr := range s {
+			if m, ok := confusables[fr]; ok {
+				fb.WriteString(m)
+			} else if !isInvisible(fr) {
+				fb.WriteRune(fr)
+			}
+		}
+		s = fb.String()
+	}
+	if unicode.IsSpace(r) && s != "\n" {
+		s = " "
+	}
+	return s
 }
 
 // skipLineDecoration skips what opens a line without being its text:
@@ -177,6 +212,11 @@ var confusables = map[rune]string{
 // original of its first byte to the end of the original rune its last
 // byte came from.
 func (v *view) span(start, end int) (int, int) {
+	if v.off == nil {
+		off := make([]int, 0, len(v.norm)+1)
+		normalize(v.orig, &off)
+		v.off = off
+	}
 	if end <= start {
 		return v.off[start], v.off[start]
 	}

@@ -2,6 +2,7 @@ package injection
 
 import (
 	"strings"
+	"sync"
 
 	"github.com/secscreen/secscreen/internal/lazyre"
 )
@@ -18,28 +19,40 @@ type matcher struct {
 	// begin with the boundary before it).
 	trim int
 	// need is what every match contains (see needOf), in any text and in
-	// ASCII text; set at start.
+	// ASCII text; set by setNeeds, for the reference detector.
 	need, needASCII need
-	// gate, when not nil, rules out windows where no match can start
-	// (see gate.go); set at start.
-	gate *gate
+	// dfa tells whether the pattern matches a window (see dfa.go); set
+	// at start, compiled at first use.
+	dfa *dfa
 }
 
-// init sets each matcher's need from the table go generate wrote
-// (needs_gen.go), so that start-up parses no pattern; a matcher whose
-// pattern changed since then (the table is stale: TestNeedsGenerated
-// fails) has its need read from the pattern here instead.
+// init gives each matcher its automaton (compiled at first use).
 func init() {
 	for i := range matchers {
-		m := &matchers[i]
-		m.gate = newGate(m.re.String())
-		if i < len(generatedNeeds) && generatedNeeds[i].src == m.re.String() {
-			m.need, m.needASCII = generatedNeeds[i].need, generatedNeeds[i].ascii
-			continue
-		}
-		m.need = needOf(m.re.String(), false)
-		m.needASCII = needOf(m.re.String(), true)
+		matchers[i].dfa = newDFA(matchers[i].re)
 	}
+}
+
+var needsSet sync.Once
+
+// setNeeds sets each matcher's need, once, from the table go generate
+// wrote (needs_gen.go), so that no pattern is parsed for it; a matcher
+// whose pattern changed since then (the table is stale:
+// TestNeedsGenerated fails) has its need read from the pattern instead.
+// Only the reference detector tests needs: the detector asks its
+// automata, which costs less than testing a need.
+func setNeeds() {
+	needsSet.Do(func() {
+		for i := range matchers {
+			m := &matchers[i]
+			if i < len(generatedNeeds) && generatedNeeds[i].src == m.re.String() {
+				m.need, m.needASCII = generatedNeeds[i].need, generatedNeeds[i].ascii
+				continue
+			}
+			m.need = needOf(m.re.String(), false)
+			m.needASCII = needOf(m.re.String(), true)
+		}
+	})
 }
 
 func re(s string) *lazyre.Regexp { return lazyre.New(`(?i)` + s) }
