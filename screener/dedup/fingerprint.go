@@ -15,7 +15,6 @@ package dedup
 import (
 	"cmp"
 	"slices"
-	"strings"
 
 	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/threatmodel"
@@ -42,23 +41,27 @@ const MaxSignedBytes = 256 << 10
 // Of computes a report's fingerprint.
 func Of(r *intake.Report) Fingerprint {
 	text := Text(r)
-	canon := Canonical(text)
+	s := getScratch()
+	defer s.put()
+	s.canon = appendCanonical(s.canon, text)
 	return Fingerprint{
-		Hash:    hashCanonical(canon),
-		Sig:     Sign(Tokens(head(canon, MaxSignedBytes))),
-		Signals: Signals(r.Subject, head(text, MaxSignedBytes)),
+		Hash:    hashCanonical(s.canon),
+		Sig:     s.signCanonical(head(s.canon, MaxSignedBytes)),
+		Signals: s.signals(r.Subject, head(text, MaxSignedBytes)),
 	}
 }
 
 // head returns s cut to at most n bytes at the last line break or space
 // before the cut, so that no token or line is read half.
-func head(s string, n int) string {
+func head[T string | []byte](s T, n int) T {
 	if len(s) <= n {
 		return s
 	}
 	s = s[:n]
-	if i := strings.LastIndexAny(s, "\n "); i > 0 {
-		s = s[:i]
+	for i := len(s) - 1; i > 0; i-- {
+		if s[i] == '\n' || s[i] == ' ' {
+			return s[:i]
+		}
 	}
 	return s
 }

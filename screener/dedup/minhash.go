@@ -3,8 +3,8 @@ package dedup
 import (
 	"encoding/binary"
 	"errors"
-	"hash/fnv"
 	"math"
+	"sync"
 )
 
 // MinHash parameters. A signature has NumHashes values, cut into Bands
@@ -16,7 +16,8 @@ const (
 	NumHashes = 128
 	Bands     = 32
 	Rows      = NumHashes / Bands
-	// ShingleWords is the number of consecutive tokens in one shingle.
+	// ShingleWords is the number of consecutive tokens in one shingle
+	// (signCanonical's window is written for 3).
 	ShingleWords = 3
 )
 
@@ -49,27 +50,49 @@ func Sign(tokens []string) Signature {
 	if len(tokens) == 0 {
 		return nil
 	}
-	sig := make(Signature, NumHashes)
-	for i := range sig {
-		sig[i] = math.MaxUint32
+	s := getScratch()
+	defer s.put()
+	for i := range max(len(tokens)-ShingleWords+1, 1) {
+		s.bases = append(s.bases, shingleHash(tokens[i:min(i+ShingleWords, len(tokens))]))
 	}
-	n := len(tokens) - ShingleWords + 1
-	if n < 1 {
-		n = 1
-	}
-	for i := range n {
-		base := uint64(fnvOffset)
-		for j := i; j < i+ShingleWords && j < len(tokens); j++ {
-			base = fnvString(base, tokens[j])
-			base *= fnvPrime // a 0 byte between tokens
-		}
-		for k := range sig {
-			if v := uint32(mix64(base^seeds[k]) >> 32); v < sig[k] {
-				sig[k] = v
+	return s.sign()
+}
+
+// signCanonical is Sign(Tokens(canon)) without the token strings: the
+// shingles' hashes are taken as the tokens are read.
+func (s *scratch) signCanonical(canon []byte) Signature {
+	// The last three tokens, the newest in win[n%3].
+	var win [3][]byte
+	n := 0
+	forEachToken(canon, func(t []byte) {
+		win[n%3] = t
+		n++
+		if n >= 3 {
+			h := uint64(fnvOffset)
+			for _, w := range [3][]byte{win[n%3], win[(n+1)%3], win[(n+2)%3]} {
+				h = fnvAppend(h, w) * fnvPrime // a 0 byte after each token
 			}
+			s.bases = append(s.bases, h)
 		}
+	})
+	switch {
+	case n == 0:
+		return nil
+	case n < 3:
+		s.bases = append(s.bases, shingleHash(win[:n]))
 	}
-	return sig
+	return s.sign()
+}
+
+// shingleHash is the FNV-1a hash of a shingle's tokens, each followed by a
+// 0 byte: what each of the signature's hashes is salted from.
+func shingleHash[T string | []byte](tokens []T) uint64 {
+	h := uint64(fnvOffset)
+	for _, t := range tokens {
+		h = fnvAppend(h, t)
+		h *= fnvPrime // a 0 byte between tokens
+	}
+	return h
 }
 
 const (
@@ -77,12 +100,128 @@ const (
 	fnvPrime  = 1099511628211
 )
 
-// fnvString continues an FNV-1a hash over s without allocating.
-func fnvString(h uint64, s string) uint64 {
+// fnvAppend continues an FNV-1a hash over s without allocating.
+func fnvAppend[T string | []byte](h uint64, s T) uint64 {
 	for i := 0; i < len(s); i++ {
 		h = (h ^ uint64(s[i])) * fnvPrime
 	}
 	return h
+}
+
+// sign returns the MinHash signature of the shingle hashes in s.bases.
+//
+// Each value is the least of uint32(mix64(base^seed)>>32) over the bases,
+// one seed per position, as it always was (signatures are stored and
+// compared across versions). What makes it faster: a shingle that repeats
+// is hashed once (the least over a set is the same), and mix64's first
+// step is split between the base and the seed (x^(x>>30) distributes over
+// the xor), so that each side's part is taken once.
+func (s *scratch) sign() Signature {
+	bases := s.unique(s.bases)
+	for i, b := range bases {
+		bases[i] = b ^ b>>30
+	}
+	sig := make(Signature, NumHashes)
+	for k, x := range splitSeeds {
+		least := uint32(math.MaxUint32)
+		for _, b := range bases {
+			least = min(least, mixTail(b^x))
+		}
+		sig[k] = least
+	}
+	return sig
+}
+
+// splitSeeds are the seeds with mix64's first step taken: seed^(seed>>30).
+var splitSeeds = func() (x [NumHashes]uint64) {
+	for k, s := range seeds {
+		x[k] = s ^ s>>30
+	}
+	return x
+}()
+
+// mixTail finishes mix64 on z = x^(x>>30) and returns the high 32 bits of
+// the result: uint32(mix64(x)>>32).
+func mixTail(z uint64) uint32 {
+	z *= 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return uint32(z>>32 ^ z>>63)
+}
+
+// unique drops the repeats from b, in place, keeping the first of each.
+func (s *scratch) unique(b []uint64) []uint64 {
+	bits := 4
+	for 1<<bits < 2*len(b) {
+		bits++
+	}
+	size := 1 << bits
+	if len(s.slots) < size {
+		s.slots, s.used, s.gen = make([]uint64, size), make([]uint32, size), 0
+	}
+	// A slot is taken in this call when its used mark is this call's gen,
+	// so that the table needs no clearing between calls.
+	if s.gen++; s.gen == 0 {
+		clear(s.used)
+		s.gen = 1
+	}
+	mask := uint64(size - 1)
+	out := b[:0]
+	for _, x := range b {
+		i := (x * 0x9e3779b97f4a7c15) >> (64 - bits)
+		for s.used[i] == s.gen && s.slots[i] != x {
+			i = (i + 1) & mask
+		}
+		if s.used[i] != s.gen {
+			s.used[i], s.slots[i] = s.gen, x
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// scratch holds the buffers one fingerprint is computed in, reused
+// across reports (see getScratch), so that a fingerprint allocates little
+// more than what it returns.
+type scratch struct {
+	canon []byte
+	// lines and lower are a text's lines and its ASCII lower case, for
+	// Signals.
+	lines []string
+	lower []byte
+	bases []uint64
+	// slots and used are unique's hash set.
+	slots []uint64
+	used  []uint32
+	gen   uint32
+}
+
+var scratches = sync.Pool{New: func() any { return new(scratch) }}
+
+// getScratch returns an empty scratch; put gives it back.
+func getScratch() *scratch {
+	return scratches.Get().(*scratch)
+}
+
+// maxKeptScratch bounds the bytes of a buffer kept for the next report:
+// one huge report does not hold its buffers for the whole run.
+const maxKeptScratch = 1 << 20
+
+func (s *scratch) put() {
+	if cap(s.canon) > maxKeptScratch {
+		s.canon = nil
+	}
+	if cap(s.lower) > maxKeptScratch {
+		s.lower = nil
+	}
+	clear(s.lines) // they hold the text
+	if 16*cap(s.lines) > maxKeptScratch {
+		s.lines = nil
+	}
+	if 8*cap(s.bases) > maxKeptScratch {
+		s.bases, s.slots, s.used = nil, nil, nil
+	}
+	s.canon, s.lower, s.lines, s.bases = s.canon[:0], s.lower[:0], s.lines[:0], s.bases[:0]
+	scratches.Put(s)
 }
 
 // Similarity estimates the Jaccard similarity of the two shingle sets: the
@@ -102,21 +241,25 @@ func Similarity(a, b Signature) float64 {
 }
 
 // BandKeys returns the signature's LSH keys, one per band: reports that
-// share a key are near-duplicate candidates.
+// share a key are near-duplicate candidates. A key is the FNV-1a hash of
+// 'b', the band's number as a byte, and the band's values in little-endian
+// order.
 func (s Signature) BandKeys() []uint64 {
 	if len(s) != NumHashes {
 		return nil
 	}
 	keys := make([]uint64, Bands)
-	var buf [4]byte
 	for b := range Bands {
-		h := fnv.New64a()
-		h.Write([]byte{'b', byte(b)})
+		h := uint64(fnvOffset)
+		h = (h ^ 'b') * fnvPrime
+		h = (h ^ uint64(byte(b))) * fnvPrime
 		for _, v := range s[b*Rows : (b+1)*Rows] {
-			binary.LittleEndian.PutUint32(buf[:], v)
-			h.Write(buf[:])
+			for range 4 {
+				h = (h ^ uint64(v&0xff)) * fnvPrime
+				v >>= 8
+			}
 		}
-		keys[b] = h.Sum64()
+		keys[b] = h
 	}
 	return keys
 }

@@ -1,8 +1,10 @@
 package dedup
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -28,10 +30,15 @@ func Subject(s string) string {
 // attachments. Headers (sender, date, ids) are left out: the same report
 // sent by two people has the same Text.
 func Text(r *intake.Report) string {
+	n := len(r.Subject) + 1 + len(r.Body)
+	for _, a := range r.Attachments {
+		n += 1 + len(a.Text)
+	}
 	var b strings.Builder
+	b.Grow(n)
 	b.WriteString(Subject(r.Subject))
 	b.WriteByte('\n')
-	b.WriteString(Dequote(r.Body))
+	writeDequoted(&b, r.Body)
 	for _, a := range r.Attachments {
 		if !a.Binary && a.Text != "" {
 			b.WriteByte('\n')
@@ -52,32 +59,82 @@ func mayAttribute(line string) bool {
 	if strings.IndexByte(line, ':') < 0 {
 		return false
 	}
-	l := asciiLower(line)
-	return strings.Contains(l, "wrote") || strings.Contains(l, "write") || strings.Contains(l, "chrieb") || strings.Contains(l, "crit")
-}
-
-// asciiLower lowers the ASCII letters of s (the length stays the same).
-func asciiLower(s string) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= 'A' && c <= 'Z' {
-			b := []byte(s)
-			for k := i; k < len(b); k++ {
-				if c := b[k]; c >= 'A' && c <= 'Z' {
-					b[k] = c + 'a' - 'A'
-				}
-			}
-			return string(b)
+	for i := 0; i < len(line); i++ {
+		var ok bool
+		switch lowerByte(line[i]) {
+		case 'w':
+			ok = hasPrefixLower(line[i+1:], "rote") || hasPrefixLower(line[i+1:], "rite")
+		case 'c':
+			ok = hasPrefixLower(line[i+1:], "hrieb") || hasPrefixLower(line[i+1:], "rit")
+		}
+		if ok {
+			return true
 		}
 	}
-	return s
+	return false
+}
+
+// hasPrefixLower reports whether s with its ASCII letters in lower case
+// starts with prefix, a lower-case ASCII string.
+func hasPrefixLower(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		if lowerByte(s[i]) != prefix[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// containsLower reports whether s with its ASCII letters in lower case
+// contains needle, a lower-case ASCII string, without lowering s.
+func containsLower(s, needle string) bool {
+	if needle == "" {
+		return true
+	}
+	for i := 0; i+len(needle) <= len(s); i++ {
+		if lowerByte(s[i]) == needle[0] && hasPrefixLower(s[i+1:], needle[1:]) {
+			return true
+		}
+	}
+	return false
+}
+
+func lowerByte(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// appendLower appends s with its ASCII letters in lower case to dst (the
+// length stays the same).
+func appendLower(dst []byte, s string) []byte {
+	n := len(dst)
+	dst = slices.Grow(dst, len(s))[:n+len(s)]
+	for i := 0; i < len(s); i++ {
+		dst[n+i] = lowerByte(s[i])
+	}
+	return dst
 }
 
 // Dequote drops quoted lines (starting with '>'), the attribution line
 // above a quote, and everything from the signature separator ("-- ") on.
 func Dequote(body string) string {
-	lines := strings.Split(body, "\n")
-	out := make([]string, 0, len(lines))
-	for i, l := range lines {
+	var b strings.Builder
+	b.Grow(len(body))
+	writeDequoted(&b, body)
+	return b.String()
+}
+
+// writeDequoted writes Dequote(body) to b, line by line.
+func writeDequoted(b *strings.Builder, body string) {
+	first := true
+	for rest, more := body, true; more; {
+		var l string
+		l, rest, more = strings.Cut(rest, "\n")
 		t := strings.TrimRight(l, "\r")
 		if t == "-- " {
 			break
@@ -85,22 +142,25 @@ func Dequote(body string) string {
 		if strings.HasPrefix(strings.TrimLeft(t, " \t"), ">") {
 			continue
 		}
-		if mayAttribute(t) && attribution.MatchString(t) && nextQuoted(lines[i+1:]) {
+		if more && mayAttribute(t) && attribution.MatchString(t) && nextQuoted(rest) {
 			continue
 		}
-		out = append(out, t)
+		if !first {
+			b.WriteByte('\n')
+		}
+		b.WriteString(t)
+		first = false
 	}
-	return strings.Join(out, "\n")
 }
 
-// nextQuoted reports whether the first non-blank line is a quote.
-func nextQuoted(lines []string) bool {
-	for _, l := range lines {
-		t := strings.TrimSpace(l)
-		if t == "" {
-			continue
+// nextQuoted reports whether the first non-blank line of text is a quote.
+func nextQuoted(text string) bool {
+	for rest, more := text, true; more; {
+		var l string
+		l, rest, more = strings.Cut(rest, "\n")
+		if t := strings.TrimSpace(l); t != "" {
+			return strings.HasPrefix(t, ">")
 		}
-		return strings.HasPrefix(t, ">")
 	}
 	return false
 }
@@ -109,25 +169,31 @@ func nextQuoted(lines []string) bool {
 // Unicode NFKC, lower case, every run of white space one space, no leading
 // or trailing space.
 func Canonical(text string) string {
-	if s, ok := canonicalASCII(text); ok {
-		return s
-	}
-	text = norm.NFKC.String(text)
-	return strings.Join(strings.FieldsFunc(strings.ToLower(text), unicode.IsSpace), " ")
+	return string(appendCanonical(nil, text))
 }
 
-// canonicalASCII is Canonical in one pass for ASCII text (NFKC leaves it
-// as it is); ok is false for any other text.
-func canonicalASCII(text string) (string, bool) {
-	b := make([]byte, 0, len(text))
+// appendCanonical appends Canonical(text) to dst.
+func appendCanonical(dst []byte, text string) []byte {
+	if out, ok := appendCanonicalASCII(dst, text); ok {
+		return out
+	}
+	text = norm.NFKC.String(text)
+	return append(dst, strings.Join(strings.FieldsFunc(strings.ToLower(text), unicode.IsSpace), " ")...)
+}
+
+// appendCanonicalASCII is appendCanonical in one pass for ASCII text (NFKC
+// leaves it as it is); ok is false for any other text, and dst is then
+// returned as it was.
+func appendCanonicalASCII(dst []byte, text string) ([]byte, bool) {
+	b := dst
 	space := false
 	for i := 0; i < len(text); i++ {
 		c := text[i]
 		switch {
 		case c >= utf8.RuneSelf:
-			return "", false
+			return dst, false
 		case c == ' ' || c >= '\t' && c <= '\r':
-			space = len(b) > 0
+			space = len(b) > len(dst)
 			continue
 		case c >= 'A' && c <= 'Z':
 			c += 'a' - 'A'
@@ -138,18 +204,21 @@ func canonicalASCII(text string) (string, bool) {
 		}
 		b = append(b, c)
 	}
-	return string(b), true
+	return b, true
 }
 
 // ContentHash is the hex SHA-256 of a report's canonical Text: two reports
 // with the same hash say the same thing in the same words, whoever sent
 // them and whatever they quoted.
 func ContentHash(r *intake.Report) string {
-	return hashCanonical(Canonical(Text(r)))
+	s := getScratch()
+	defer s.put()
+	s.canon = appendCanonical(s.canon[:0], Text(r))
+	return hashCanonical(s.canon)
 }
 
-func hashCanonical(canon string) string {
-	sum := sha256.Sum256([]byte(canon))
+func hashCanonical(canon []byte) string {
+	sum := sha256.Sum256(canon)
 	return hex.EncodeToString(sum[:])
 }
 
@@ -159,54 +228,101 @@ func hashCanonical(canon string) string {
 // timestamps of a kernel log ("[ 12.345678]") are dropped.
 func Tokens(canonical string) []string {
 	var toks []string
+	forEachToken([]byte(canonical), func(t []byte) { toks = append(toks, string(t)) })
+	return toks
+}
+
+// wordByte says which ASCII bytes are word characters of a token (see
+// isWordRune), so that ASCII text needs no rune decoding.
+var wordByte = func() (w [utf8.RuneSelf]bool) {
+	for c := range w {
+		w[c] = isWordRune(rune(c))
+	}
+	return w
+}()
+
+// isWordRune reports whether c belongs to a token: a letter, a digit, or
+// one of "_./-" (paths, versions, symbols stay whole).
+func isWordRune(c rune) bool {
+	return c == '_' || c == '.' || c == '/' || c == '-' || unicode.IsLetter(c) || unicode.IsDigit(c)
+}
+
+// The masks of the tokens that vary between crashes.
+var (
+	maskAddr = []byte("0x#")
+	maskHex  = []byte("#h")
+)
+
+// forEachToken calls f with each token of canonical text, in order (see
+// Tokens). The token is only valid during the call.
+func forEachToken(canon []byte, f func(tok []byte)) {
 	start := -1
-	flush := func(end int) {
-		if start < 0 {
-			return
+	for i := 0; i < len(canon); {
+		c, size := rune(canon[i]), 1
+		word := false
+		if c < utf8.RuneSelf {
+			word = wordByte[c]
+		} else {
+			c, size = utf8.DecodeRune(canon[i:])
+			word = isWordRune(c)
 		}
-		toks = append(toks, maskToken(canonical[start:end]))
-		start = -1
-	}
-	for i, c := range canonical {
-		word := c == '_' || c == '.' || c == '/' || c == '-' || unicode.IsLetter(c) || unicode.IsDigit(c)
-		if word {
-			if start < 0 {
-				start = i
-			}
-			continue
+		switch {
+		case word && start < 0:
+			start = i
+		case !word && start >= 0:
+			emitToken(canon[start:i], f)
+			start = -1
 		}
-		flush(i)
+		i += size
 	}
-	flush(len(canonical))
-	out := toks[:0]
-	for _, t := range toks {
-		t = strings.Trim(t, ".-/")
-		if t == "" || isTimestamp(t) {
-			continue
-		}
-		out = append(out, t)
+	if start >= 0 {
+		emitToken(canon[start:], f)
 	}
-	return out
+}
+
+// emitToken masks a run of word characters, trims it and calls f with it
+// unless nothing is left or it is a kernel log timestamp.
+func emitToken(t []byte, f func(tok []byte)) {
+	t = trimPunct(maskToken(t))
+	if len(t) == 0 || isTimestamp(t) {
+		return
+	}
+	f(t)
+}
+
+// trimPunct is bytes.Trim(t, ".-/").
+func trimPunct(t []byte) []byte {
+	punct := func(c byte) bool { return c == '.' || c == '-' || c == '/' }
+	for len(t) > 0 && punct(t[0]) {
+		t = t[1:]
+	}
+	for len(t) > 0 && punct(t[len(t)-1]) {
+		t = t[:len(t)-1]
+	}
+	return t
 }
 
 // maskToken masks the parts of a token that vary between crashes.
-func maskToken(t string) string {
-	if strings.HasPrefix(t, "0x") && len(t) > 2 && isHex(t[2:]) {
-		return "0x#"
+func maskToken(t []byte) []byte {
+	if bytes.HasPrefix(t, maskAddr[:2]) && len(t) > 2 && isHex(t[2:]) {
+		return maskAddr
 	}
-	if len(t) >= 8 && isHex(t) && strings.ContainsAny(t, "0123456789") {
-		return "#h"
+	if len(t) >= 8 && isHex(t) && bytes.ContainsAny(t, "0123456789") {
+		return maskHex
 	}
 	// func+0x12/0x30 has been split at '+': the offset pair is one token.
-	if strings.HasPrefix(t, "0x") && strings.Contains(t, "/0x") {
-		return "0x#"
+	if bytes.HasPrefix(t, maskAddr[:2]) && bytes.Contains(t, []byte("/0x")) {
+		return maskAddr
 	}
 	return t
 }
 
 // isTimestamp reports whether t is a kernel log timestamp such as 12.345678.
-func isTimestamp(t string) bool {
-	dot := strings.IndexByte(t, '.')
+func isTimestamp(t []byte) bool {
+	if len(t) < 8 || t[len(t)-7] != '.' {
+		return false // the first '.' is not 6 digits from the end
+	}
+	dot := bytes.IndexByte(t, '.')
 	if dot < 1 || len(t)-dot-1 != 6 {
 		return false
 	}
@@ -218,8 +334,9 @@ func isTimestamp(t string) bool {
 	return true
 }
 
-func isHex(s string) bool {
-	if s == "" {
+// isHex reports whether s is lower-case hexadecimal digits, at least one.
+func isHex(s []byte) bool {
+	if len(s) == 0 {
 		return false
 	}
 	for _, c := range s {

@@ -1,6 +1,7 @@
 package dedup
 
 import (
+	"bytes"
 	"slices"
 	"strings"
 
@@ -46,9 +47,9 @@ type Signal struct {
 
 // key is the signal's lookup key in an index.
 func (s Signal) key() uint64 {
-	h := fnvString(fnvOffset, s.Kind)
+	h := fnvAppend(fnvOffset, s.Kind)
 	h *= fnvPrime // a 0 byte between the fields
-	return mix64(fnvString(h, s.Value))
+	return mix64(fnvAppend(h, s.Value))
 }
 
 // logPrefix is what a kernel log puts before a message: a level, a
@@ -336,6 +337,13 @@ const maxFileFunctions = 4
 // cites, and the first functions it cites with their source file. The
 // result is sorted and has no repeats.
 func Signals(subject, text string) []Signal {
+	s := getScratch()
+	defer s.put()
+	return s.signals(subject, text)
+}
+
+// signals is Signals with s's buffers.
+func (s *scratch) signals(subject, text string) []Signal {
 	var out []Signal
 	add := func(kind, value string) {
 		s := Signal{Kind: kind, Value: value}
@@ -346,7 +354,8 @@ func Signals(subject, text string) []Signal {
 	if m := syzTitle.FindStringSubmatch(Subject(subject)); m != nil {
 		add(SignalTitle, normalType(m[syzTitle.SubexpIndex("typ")])+" in "+funcName(m[syzTitle.SubexpIndex("fn")]))
 	}
-	lines := strings.Split(text, "\n")
+	s.lines = appendLines(s.lines, text)
+	lines := s.lines
 	if c, ok := readCrash(lines); ok {
 		if c.culprit != "" {
 			add(SignalTitle, c.typ+" in "+c.culprit)
@@ -355,13 +364,13 @@ func Signals(subject, text string) []Signal {
 			add(SignalCrash, c.typ+": "+strings.Join(c.frames, " "))
 		}
 	}
-	lower := asciiLower(text)
-	if strings.Contains(lower, "cve-") {
+	s.lower = appendLower(s.lower, text)
+	if bytes.Contains(s.lower, []byte("cve-")) {
 		for _, m := range cveID.FindAllStringSubmatch(text, -1) {
 			add(SignalCVE, "CVE-"+m[1]+"-"+m[2])
 		}
 	}
-	if strings.Contains(lower, "fixes:") || strings.Contains(lower, "commit") {
+	if bytes.Contains(s.lower, []byte("fixes:")) || bytes.Contains(s.lower, []byte("commit")) {
 		for _, m := range commitID.FindAllStringSubmatch(text, -1) {
 			add(SignalCommit, strings.ToLower(m[1][:12]))
 		}
@@ -404,22 +413,33 @@ func Signals(subject, text string) []Signal {
 	return out
 }
 
+// appendLines appends the lines of text to dst, as strings.Split(text,
+// "\n") has them.
+func appendLines(dst []string, text string) []string {
+	for rest, more := text, true; more; {
+		var l string
+		l, rest, more = strings.Cut(rest, "\n")
+		dst = append(dst, l)
+	}
+	return dst
+}
+
 // The regular expressions above run on every line of a report; these
 // cheap tests skip the lines they cannot match (each test is a literal
 // every match contains; TestPrefiltersNeverSkipAMatch checks them).
 
-// stripLogPrefix removes logPrefix's match from the start of line. It can
-// only match something at a line that starts with white space, "<" or
-// "[", or that holds "kernel:".
+// stripLogPrefix removes logPrefix's match from the start of line. Its
+// parts after the leading white space need a "<", a "[" or "kernel:":
+// without them, the match is that white space (\s: tab, line feed, form
+// feed, carriage return, space).
 func stripLogPrefix(line string) string {
-	if line == "" {
-		return line
-	}
-	switch line[0] {
-	case ' ', '\t', '\n', '\v', '\f', '\r', '<', '[':
-	default:
-		if !strings.Contains(line, "kernel:") {
-			return line
+	if !strings.Contains(line, "kernel:") {
+		i := 0
+		for i < len(line) && (line[i] == ' ' || line[i] == '\t' || line[i] == '\n' || line[i] == '\f' || line[i] == '\r') {
+			i++
+		}
+		if i == len(line) || line[i] != '<' && line[i] != '[' {
+			return line[i:]
 		}
 	}
 	return logPrefix.ReplaceAllString(line, "")
@@ -427,7 +447,7 @@ func stripLogPrefix(line string) string {
 
 // mayTraceStart: "call trace:" in ASCII lower case.
 func mayTraceStart(l string) bool {
-	return strings.Contains(asciiLower(l), "call trace:")
+	return containsLower(l, "call trace:")
 }
 
 // frameOffsetIn is frameOffset's submatches in l, nil without "+0x".
@@ -438,18 +458,24 @@ func frameOffsetIn(l string) []string {
 	return frameOffset.FindStringSubmatch(l)
 }
 
-// frameSymbolIn is frameSymbol's submatches in l; a match has a space, a
-// "." and a ":".
+// frameSymbolIn is frameSymbol's submatches in l; a match has a space and
+// ".c:", ".h:" or ".S:".
 func frameSymbolIn(l string) []string {
-	if strings.IndexByte(l, ':') < 0 || strings.IndexByte(l, '.') < 0 || strings.IndexByte(l, ' ') < 0 {
+	if strings.IndexByte(l, ' ') < 0 || !strings.Contains(l, ".c:") && !strings.Contains(l, ".h:") && !strings.Contains(l, ".S:") {
 		return nil
 	}
 	return frameSymbol.FindStringSubmatch(l)
 }
 
-// pathsIn is filePath's matches in l; a match has a "/" and a ".".
+// mayHavePath is a cheap test that filePath may match l: a match has a
+// "/" and ".c" or ".h".
+func mayHavePath(l string) bool {
+	return strings.IndexByte(l, '/') >= 0 && (strings.Contains(l, ".c") || strings.Contains(l, ".h"))
+}
+
+// pathsIn is filePath's matches in l.
 func pathsIn(l string) []string {
-	if strings.IndexByte(l, '/') < 0 || strings.IndexByte(l, '.') < 0 {
+	if !mayHavePath(l) {
 		return nil
 	}
 	return filePath.FindAllString(l, -1)
@@ -457,5 +483,5 @@ func pathsIn(l string) []string {
 
 // hasPath reports whether l cites a source file (filePath matches).
 func hasPath(l string) bool {
-	return strings.IndexByte(l, '/') >= 0 && strings.IndexByte(l, '.') >= 0 && filePath.MatchString(l)
+	return mayHavePath(l) && filePath.MatchString(l)
 }

@@ -209,9 +209,9 @@ func (t *Tracker) fail(err error) {
 
 // identity says which entries are the same report: same id, same input.
 func identity(id, hash string) uint64 {
-	h := fnvString(fnvOffset, id)
+	h := fnvAppend(fnvOffset, id)
 	h *= fnvPrime // a 0 byte between the fields
-	return mix64(fnvString(h, hash))
+	return mix64(fnvAppend(h, hash))
 }
 
 // candidate is an earlier report to compare a new one with.
