@@ -145,7 +145,8 @@ func (o Options) Compare(q, c Fingerprint) (Match, bool) {
 		return Match{Signal: SignalExact, Similarity: 1}, true
 	}
 	sim := Similarity(q.Sig, c.Sig)
-	shared := sharedSignals(q.Signals, c.Signals)
+	var buf [8]Signal
+	shared := appendShared(buf[:0], q.Signals, c.Signals)
 	if len(shared) > 0 && strong(shared[0].Kind) {
 		return Match{Signal: shared[0].Kind, Evidence: shared[0].Value, Similarity: sim}, true
 	}
@@ -169,22 +170,23 @@ func kinds(signals []Signal) int {
 	return n
 }
 
-// sharedSignals returns the signals both have, strongest first.
-func sharedSignals(a, b []Signal) []Signal {
-	var out []Signal
+// appendShared appends the signals both have to dst, strongest first.
+func appendShared(dst, a, b []Signal) []Signal {
 	for _, s := range a {
 		if slices.Contains(b, s) {
-			out = append(out, s)
+			dst = append(dst, s)
 		}
 	}
-	slices.SortStableFunc(out, func(x, y Signal) int { return cmp.Compare(strength[x.Kind], strength[y.Kind]) })
-	return out
+	if len(dst) > 1 {
+		slices.SortStableFunc(dst, func(x, y Signal) int { return cmp.Compare(strength(x.Kind), strength(y.Kind)) })
+	}
+	return dst
 }
 
 // better orders matches best first: the stronger signal, then the more
 // similar text.
 func better(a, b Match) int {
-	return cmp.Or(cmp.Compare(strength[a.Signal], strength[b.Signal]), cmp.Compare(b.Similarity, a.Similarity))
+	return cmp.Or(cmp.Compare(strength(a.Signal), strength(b.Signal)), cmp.Compare(b.Similarity, a.Similarity))
 }
 
 // Reusable says whether a match lets a report reuse an earlier decision

@@ -30,14 +30,31 @@ const (
 	SignalFileFunction = "file-function"
 )
 
-// strength orders the signals: a lower value is stronger.
-var strength = map[string]int{SignalExact: 0, SignalCrash: 1, SignalTitle: 2, SignalCVE: 3, SignalNear: 4, SignalCommit: 5, SignalFileFunction: 6}
+// strength orders the signals: a lower value is stronger (an unknown
+// kind is 0).
+func strength(kind string) int {
+	switch kind {
+	case SignalCrash:
+		return 1
+	case SignalTitle:
+		return 2
+	case SignalCVE:
+		return 3
+	case SignalNear:
+		return 4
+	case SignalCommit:
+		return 5
+	case SignalFileFunction:
+		return 6
+	}
+	return 0
+}
 
 // strong reports whether one signal alone makes two reports duplicates.
 // The weak ones (commit, file-function) need a second signal or some
 // textual similarity: a bad commit often brings several bugs, and a file's
 // function often has more than one.
-func strong(kind string) bool { return strength[kind] <= strength[SignalNear] }
+func strong(kind string) bool { return strength(kind) <= strength(SignalNear) }
 
 // Signal is one same-bug signal read from a report.
 type Signal struct {
