@@ -105,3 +105,30 @@ func refKeys(f Fingerprint) []uint64 {
 	}
 	return keys
 }
+
+// Compare, which stops counting a similarity that cannot make a match,
+// says what the reference says on pairs of corpus, synthetic and
+// generated reports (near duplicates among them), under the default and
+// other thresholds.
+func TestCompareEqualsReference(t *testing.T) {
+	rs := equalityReports(t)
+	rng := rand.New(rand.NewPCG(5, 6))
+	var fps []Fingerprint
+	for _, i := range rng.Perm(len(rs))[:250] {
+		fps = append(fps, Of(rs[i]))
+		near := *rs[i]
+		near.Body += "\nA line added at the end of the report.\n"
+		fps = append(fps, Of(&near))
+	}
+	fps = append(fps, Fingerprint{}, Fingerprint{Sig: fps[0].Sig[:10]})
+	for _, o := range []Options{{}, {NearAt: 0.3, WeakAt: 0.6}, {NearAt: 1, WeakAt: 0.01}, {NearAt: 0.05, WeakAt: 0.05}, {NearAt: -1}} {
+		for _, q := range fps {
+			for _, c := range fps {
+				wm, wok := refCompare(o, q, c)
+				gm, gok := o.Compare(q, c)
+				require.Equal(t, wok, gok, "%+v", o)
+				require.Equal(t, wm, gm, "%+v", o)
+			}
+		}
+	}
+}

@@ -14,6 +14,7 @@ package dedup
 
 import (
 	"cmp"
+	"math"
 	"slices"
 
 	"github.com/secscreen/secscreen/screener/intake"
@@ -144,9 +145,22 @@ func (o Options) Compare(q, c Fingerprint) (Match, bool) {
 	if q.Hash != "" && q.Hash == c.Hash {
 		return Match{Signal: SignalExact, Similarity: 1}, true
 	}
-	sim := Similarity(q.Sig, c.Sig)
 	var buf [8]Signal
 	shared := appendShared(buf[:0], q.Signals, c.Signals)
+	// The least similarity that can make a match: any when a strong
+	// signal or two kinds match (the match reports it), else WeakAt or
+	// NearAt with one kind, NearAt with none.
+	need := o.NearAt
+	switch {
+	case len(shared) > 0 && strong(shared[0].Kind), kinds(shared) >= 2:
+		need = math.Inf(-1)
+	case len(shared) > 0:
+		need = min(o.NearAt, o.WeakAt)
+	}
+	sim, ok := similarityAtLeast(q.Sig, c.Sig, need)
+	if !ok {
+		return Match{}, false
+	}
 	if len(shared) > 0 && strong(shared[0].Kind) {
 		return Match{Signal: shared[0].Kind, Evidence: shared[0].Value, Similarity: sim}, true
 	}

@@ -228,16 +228,31 @@ func (s *scratch) put() {
 // share of hash positions where the signatures agree. A missing signature
 // is similar to nothing.
 func Similarity(a, b Signature) float64 {
+	sim, _ := similarityAtLeast(a, b, math.Inf(-1))
+	return sim
+}
+
+// similarityAtLeast returns Similarity(a, b) and whether it is at least
+// need. It stops counting, returning false, once the positions left
+// cannot bring it up to need: most candidates of a lookup are not similar,
+// and only a match's similarity is used.
+func similarityAtLeast(a, b Signature, need float64) (float64, bool) {
 	if len(a) != NumHashes || len(b) != NumHashes {
-		return 0
+		return 0, 0 >= need
 	}
 	same := 0
-	for i := range a {
-		if a[i] == b[i] {
-			same++
+	for i := 0; i < NumHashes; i += 16 {
+		for j := i; j < i+16; j++ {
+			if a[j] == b[j] {
+				same++
+			}
+		}
+		if float64(same+NumHashes-i-16)/NumHashes < need {
+			return 0, false
 		}
 	}
-	return float64(same) / NumHashes
+	sim := float64(same) / NumHashes
+	return sim, sim >= need
 }
 
 // BandKeys returns the signature's LSH keys, one per band: reports that

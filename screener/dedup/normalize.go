@@ -102,20 +102,29 @@ func containsLower(s, needle string) bool {
 	return false
 }
 
-func lowerByte(c byte) byte {
-	if c >= 'A' && c <= 'Z' {
-		return c + 'a' - 'A'
+// lowerByte is c in lower case if it is an ASCII letter.
+func lowerByte(c byte) byte { return lowerASCII[c] }
+
+// lowerASCII maps each byte to itself, but 'A' to 'Z' to 'a' to 'z': a
+// lookup costs no branch on mixed-case text.
+var lowerASCII = func() (t [256]byte) {
+	for c := range t {
+		t[c] = byte(c)
+		if c >= 'A' && c <= 'Z' {
+			t[c] += 'a' - 'A'
+		}
 	}
-	return c
-}
+	return t
+}()
 
 // appendLower appends s with its ASCII letters in lower case to dst (the
 // length stays the same).
 func appendLower(dst []byte, s string) []byte {
 	n := len(dst)
 	dst = slices.Grow(dst, len(s))[:n+len(s)]
-	for i := 0; i < len(s); i++ {
-		dst[n+i] = lowerByte(s[i])
+	out := dst[n:]
+	for i := range out {
+		out[i] = lowerASCII[s[i]]
 	}
 	return dst
 }

@@ -248,3 +248,39 @@ func refSignals(subject, text string) []Signal {
 	})
 	return out
 }
+
+// refCompare is the reference Options.Compare: the whole similarity
+// counted for every pair.
+func refCompare(o Options, q, c Fingerprint) (Match, bool) {
+	o = o.withDefaults()
+	if q.Hash != "" && q.Hash == c.Hash {
+		return Match{Signal: SignalExact, Similarity: 1}, true
+	}
+	sim := 0.0
+	if len(q.Sig) == NumHashes && len(c.Sig) == NumHashes {
+		same := 0
+		for i := range q.Sig {
+			if q.Sig[i] == c.Sig[i] {
+				same++
+			}
+		}
+		sim = float64(same) / NumHashes
+	}
+	var shared []Signal
+	for _, s := range q.Signals {
+		if slices.Contains(c.Signals, s) {
+			shared = append(shared, s)
+		}
+	}
+	slices.SortStableFunc(shared, func(x, y Signal) int { return strength(x.Kind) - strength(y.Kind) })
+	if len(shared) > 0 && strong(shared[0].Kind) {
+		return Match{Signal: shared[0].Kind, Evidence: shared[0].Value, Similarity: sim}, true
+	}
+	if sim >= o.NearAt {
+		return Match{Signal: SignalNear, Similarity: sim}, true
+	}
+	if kinds(shared) >= 2 || len(shared) > 0 && sim >= o.WeakAt {
+		return Match{Signal: shared[0].Kind, Evidence: shared[0].Value, Similarity: sim}, true
+	}
+	return Match{}, false
+}
