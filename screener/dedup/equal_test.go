@@ -128,7 +128,20 @@ func TestCompareEqualsReference(t *testing.T) {
 				gm, gok := o.Compare(q, c)
 				require.Equal(t, wok, gok, "%+v", o)
 				require.Equal(t, wm, gm, "%+v", o)
+				// With the signals' keys, as a lookup compares.
+				km, kok := o.compare(q, c, signalKeys(q), signalKeys(c))
+				require.Equal(t, wok, kok, "%+v", o)
+				require.Equal(t, wm, km, "%+v", o)
 			}
 		}
 	}
+}
+
+// signalKeys returns the keys of f's signals.
+func signalKeys(f Fingerprint) []uint64 {
+	keys := make([]uint64, len(f.Signals))
+	for i, s := range f.Signals {
+		keys[i] = s.key()
+	}
+	return keys
 }

@@ -140,13 +140,19 @@ type Match struct {
 }
 
 // Compare says whether q duplicates the earlier report c, and how.
-func (o Options) Compare(q, c Fingerprint) (Match, bool) {
+func (o Options) Compare(q, c Fingerprint) (Match, bool) { return o.compare(q, c, nil, nil) }
+
+// compare is Compare. qk and ck, when both are set, are the keys of q's
+// and c's signals (Signal.key, in order): two signals are compared only
+// when their keys are equal, which a lookup's many candidates that share
+// no signal never are.
+func (o Options) compare(q, c Fingerprint, qk, ck []uint64) (Match, bool) {
 	o = o.withDefaults()
 	if q.Hash != "" && q.Hash == c.Hash {
 		return Match{Signal: SignalExact, Similarity: 1}, true
 	}
 	var buf [8]Signal
-	shared := appendShared(buf[:0], q.Signals, c.Signals)
+	shared := appendShared(buf[:0], q.Signals, c.Signals, qk, ck)
 	// The least similarity that can make a match: any when a strong
 	// signal or two kinds match (the match reports it), else WeakAt or
 	// NearAt with one kind, NearAt with none.
@@ -184,11 +190,22 @@ func kinds(signals []Signal) int {
 	return n
 }
 
-// appendShared appends the signals both have to dst, strongest first.
-func appendShared(dst, a, b []Signal) []Signal {
-	for _, s := range a {
-		if slices.Contains(b, s) {
-			dst = append(dst, s)
+// appendShared appends the signals both a and b have to dst, strongest
+// first. ak and bk are their keys, or nil.
+func appendShared(dst, a, b []Signal, ak, bk []uint64) []Signal {
+	keyed := ak != nil && bk != nil
+	for i, s := range a {
+		if !keyed {
+			if slices.Contains(b, s) {
+				dst = append(dst, s)
+			}
+			continue
+		}
+		for j, k := range bk {
+			if k == ak[i] && b[j] == s {
+				dst = append(dst, s)
+				break
+			}
 		}
 	}
 	if len(dst) > 1 {

@@ -164,29 +164,10 @@ func mixTail(z uint64) uint32 {
 
 // unique drops the repeats from b, in place, keeping the first of each.
 func (s *scratch) unique(b []uint64) []uint64 {
-	bits := 4
-	for 1<<bits < 2*len(b) {
-		bits++
-	}
-	size := 1 << bits
-	if len(s.slots) < size {
-		s.slots, s.used, s.gen = make([]uint64, size), make([]uint32, size), 0
-	}
-	// A slot is taken in this call when its used mark is this call's gen,
-	// so that the table needs no clearing between calls.
-	if s.gen++; s.gen == 0 {
-		clear(s.used)
-		s.gen = 1
-	}
-	mask := uint64(size - 1)
+	s.seen.reset(len(b))
 	out := b[:0]
 	for _, x := range b {
-		i := (x * 0x9e3779b97f4a7c15) >> (64 - bits)
-		for s.used[i] == s.gen && s.slots[i] != x {
-			i = (i + 1) & mask
-		}
-		if s.used[i] != s.gen {
-			s.used[i], s.slots[i] = s.gen, x
+		if s.seen.add(x) {
 			out = append(out, x)
 		}
 	}
@@ -203,10 +184,8 @@ type scratch struct {
 	lines []string
 	lower []byte
 	bases []uint64
-	// slots and used are unique's hash set.
-	slots []uint64
-	used  []uint32
-	gen   uint32
+	// seen is unique's.
+	seen u64Set
 }
 
 var scratches = sync.Pool{New: func() any { return new(scratch) }}
@@ -232,7 +211,7 @@ func (s *scratch) put() {
 		s.lines = nil
 	}
 	if 8*cap(s.bases) > maxKeptScratch {
-		s.bases, s.slots, s.used = nil, nil, nil
+		s.bases, s.seen = nil, u64Set{}
 	}
 	s.canon, s.lower, s.lines, s.bases = s.canon[:0], s.lower[:0], s.lines[:0], s.bases[:0]
 	scratches.Put(s)

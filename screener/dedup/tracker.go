@@ -229,6 +229,9 @@ type candidate struct {
 	gone *goneEntry
 	// earlier is the report of the past (past, runPast).
 	earlier *Earlier
+	// sigKeys are the keys of fp's signals when known (a report of the
+	// run in memory), else nil.
+	sigKeys []uint64
 	// seq is the run's position of a report of the run.
 	seq int
 	// firstSeen is when a report of the past was first screened (zero
@@ -286,8 +289,8 @@ type scored struct {
 // is called from one goroutine at a time).
 type checkScratch struct {
 	mu sync.Mutex
-	// fromRun marks the run's positions already among the candidates.
-	fromRun map[int]bool
+	// fromRun holds the run's positions already among the candidates.
+	fromRun u64Set
 	cands   []candidate
 	found   []scored
 }
@@ -299,6 +302,7 @@ func (t *Tracker) Check(ctx context.Context, seq int, r *intake.Report) []screen
 	start := time.Now()
 	fp := Of(r)
 	keys := fp.Keys()
+	sigKeys := keys[len(keys)-len(fp.Signals):]
 	ident := identity(r.ID, r.Hash)
 	var exactKey uint64
 	if fp.Hash != "" {
@@ -308,11 +312,8 @@ func (t *Tracker) Check(ctx context.Context, seq int, r *intake.Report) []screen
 	sc := &t.scratch
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
-	if sc.fromRun == nil {
-		sc.fromRun = map[int]bool{}
-	}
-	fromRun := sc.fromRun
-	clear(fromRun)
+	fromRun := &sc.fromRun
+	fromRun.reset(t.opt.MaxCandidates + 1)
 	cands := sc.cands[:0]
 	defer func() {
 		clear(cands) // the candidates point at entries and reports
@@ -326,20 +327,19 @@ func (t *Tracker) Check(ctx context.Context, seq int, r *intake.Report) []screen
 	for _, k := range keys {
 		list := t.byKey[k]
 		for i := len(list) - 1; i >= max(0, len(list)-runPerKey) && len(cands) < t.opt.MaxCandidates; i-- {
-			if e := list[i]; !fromRun[e.seq] {
-				fromRun[e.seq] = true
-				cands = append(cands, candidate{kind: runLive, fp: e.fp, live: e, seq: e.seq})
+			if e := list[i]; fromRun.add(uint64(e.seq)) {
+				cands = append(cands, candidate{kind: runLive, fp: e.fp, sigKeys: e.sigKeys(), live: e, seq: e.seq})
 			}
 		}
 	}
-	if ref, ok := t.exact[exactKey]; ok && exactKey != 0 && !fromRun[int(ref.seq)] {
+	if ref, ok := t.exact[exactKey]; ok && exactKey != 0 && !fromRun.has(uint64(ref.seq)) {
 		// The same content as a report that left the window: still being
 		// screened, or spilled.
 		if e := t.entries[int(ref.seq)]; e != nil {
-			fromRun[e.seq] = true
+			fromRun.add(uint64(e.seq))
 			cands = append(cands, candidate{kind: runLive, fp: Fingerprint{Hash: fp.Hash}, live: e, seq: e.seq})
 		} else if g, err := t.goneEntry(ref.rec()); err == nil {
-			fromRun[int(ref.seq)] = true
+			fromRun.add(uint64(ref.seq))
 			cands = append(cands, candidate{kind: runGone, fp: Fingerprint{Hash: fp.Hash}, gone: &g, seq: int(ref.seq)})
 		}
 	}
@@ -357,10 +357,10 @@ func (t *Tracker) Check(ctx context.Context, seq int, r *intake.Report) []screen
 			mineE := t.entries[seqOf]
 			t.mu.Unlock()
 			switch {
-			case ours && fromRun[seqOf]:
+			case ours && fromRun.has(uint64(seqOf)):
 				continue // already a candidate from the run's index
 			case ours:
-				fromRun[seqOf] = true
+				fromRun.add(uint64(seqOf))
 				cands = append(cands, candidate{kind: runPast, fp: x.Fingerprint, live: mineE, earlier: x, seq: seqOf, firstSeen: x.FirstSeen})
 			case xi == ident:
 				// This very report, screened by an earlier run (or
@@ -392,16 +392,20 @@ func (t *Tracker) Check(ctx context.Context, seq int, r *intake.Report) []screen
 	}()
 	for i := range cands {
 		c := &cands[i]
-		if m, ok := t.opt.Compare(fp, c.fp); ok {
+		if m, ok := t.opt.compare(fp, c.fp, sigKeys, c.sigKeys); ok {
 			found = append(found, scored{m, c})
 		}
 	}
 	slices.SortStableFunc(found, func(a, b scored) int {
 		return cmp.Or(better(a.m, b.m), cmp.Compare(a.c.seq, b.c.seq), cmp.Compare(a.c.historyID(), b.c.historyID()))
 	})
+	best := found[:min(len(found), t.opt.MaxMatches)]
 	var out []screener.DuplicateOf
+	if len(best) > 0 {
+		out = make([]screener.DuplicateOf, 0, len(best))
+	}
 	var priors priorSet
-	for _, f := range found[:min(len(found), t.opt.MaxMatches)] {
+	for _, f := range best {
 		d := f.c.dup()
 		d.Signal, d.Evidence, d.Similarity = f.m.Signal, f.m.Evidence, round3(f.m.Similarity)
 		switch {
@@ -635,6 +639,15 @@ func (t *Tracker) Record(ctx context.Context, seq int, r *intake.Report, res *sc
 		t.release(e)
 	}
 	close(e.done)
+}
+
+// sigKeys returns the keys of e's signals, the last of its index keys,
+// while it is indexed.
+func (e *entry) sigKeys() []uint64 {
+	if len(e.keys) < len(e.fp.Signals) {
+		return nil
+	}
+	return e.keys[len(e.keys)-len(e.fp.Signals):]
 }
 
 // unindex removes e from the run's index and frees its fingerprint (kept
