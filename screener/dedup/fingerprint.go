@@ -41,14 +41,15 @@ const MaxSignedBytes = 256 << 10
 
 // Of computes a report's fingerprint.
 func Of(r *intake.Report) Fingerprint {
-	text := Text(r)
+	subject := Subject(r.Subject)
+	text := text(subject, r)
 	s := getScratch()
 	defer s.put()
 	s.canon = appendCanonical(s.canon, text)
 	return Fingerprint{
 		Hash:    hashCanonical(s.canon),
 		Sig:     s.signCanonical(head(s.canon, MaxSignedBytes)),
-		Signals: s.signals(r.Subject, head(text, MaxSignedBytes)),
+		Signals: s.signals(subject, head(text, MaxSignedBytes)),
 	}
 }
 

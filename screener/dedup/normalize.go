@@ -21,7 +21,27 @@ var subjectTags = lazyre.New(`(?i)^\s*(?:(?:re|fwd?|aw|sv|antw)\s*(?:\[\d+\])?\s
 
 // Subject returns a subject without its reply prefixes and bracketed tags.
 func Subject(s string) string {
+	if !mayHaveSubjectTags(s) {
+		return strings.TrimSpace(s)
+	}
 	return strings.TrimSpace(subjectTags.ReplaceAllString(s, ""))
+}
+
+// mayHaveSubjectTags is a cheap test that subjectTags may match s: past
+// the leading white space (\s: tab, line feed, form feed, carriage
+// return, space), a match starts with "[", with the first letter of one
+// of its prefixes in either case, or with a letter from outside ASCII
+// that case folding may bring to one ("ſ" folds to "s").
+func mayHaveSubjectTags(s string) bool {
+	t := strings.TrimLeft(s, " \t\n\f\r")
+	if t == "" {
+		return false
+	}
+	switch lowerASCII[t[0]] {
+	case '[', 'r', 'f', 'a', 's':
+		return true
+	}
+	return t[0] >= utf8.RuneSelf
 }
 
 // Text returns the part of a report that says what it reports: the subject
@@ -29,14 +49,17 @@ func Subject(s string) string {
 // attribution lines that introduce them and the signature, and the text
 // attachments. Headers (sender, date, ids) are left out: the same report
 // sent by two people has the same Text.
-func Text(r *intake.Report) string {
-	n := len(r.Subject) + 1 + len(r.Body)
+func Text(r *intake.Report) string { return text(Subject(r.Subject), r) }
+
+// text is Text with the subject already without its tags.
+func text(subject string, r *intake.Report) string {
+	n := len(subject) + 1 + len(r.Body)
 	for _, a := range r.Attachments {
 		n += 1 + len(a.Text)
 	}
 	var b strings.Builder
 	b.Grow(n)
-	b.WriteString(Subject(r.Subject))
+	b.WriteString(subject)
 	b.WriteByte('\n')
 	writeDequoted(&b, r.Body)
 	for _, a := range r.Attachments {
@@ -194,27 +217,47 @@ func appendCanonical(dst []byte, text string) []byte {
 // leaves it as it is); ok is false for any other text, and dst is then
 // returned as it was.
 func appendCanonicalASCII(dst []byte, text string) ([]byte, bool) {
-	b := dst
+	out := slices.Grow(dst, len(text))[:len(dst)+len(text)]
+	j := len(dst)
 	space := false
 	for i := 0; i < len(text); i++ {
 		c := text[i]
-		switch {
-		case c >= utf8.RuneSelf:
+		switch asciiClass[c] {
+		case classOther:
 			return dst, false
-		case c == ' ' || c >= '\t' && c <= '\r':
-			space = len(b) > len(dst)
+		case classSpace:
+			space = j > len(dst)
 			continue
-		case c >= 'A' && c <= 'Z':
-			c += 'a' - 'A'
 		}
 		if space {
-			b = append(b, ' ')
+			out[j] = ' '
+			j++
 			space = false
 		}
-		b = append(b, c)
+		out[j] = lowerASCII[c]
+		j++
 	}
-	return b, true
+	return out[:j], true
 }
+
+// The classes of bytes for appendCanonicalASCII.
+const (
+	classKept  = iota // written, in lower case
+	classSpace        // white space: runs become one space
+	classOther        // not ASCII
+)
+
+var asciiClass = func() (t [256]byte) {
+	for c := range t {
+		switch {
+		case c >= utf8.RuneSelf:
+			t[c] = classOther
+		case c == ' ' || c >= '\t' && c <= '\r':
+			t[c] = classSpace
+		}
+	}
+	return t
+}()
 
 // ContentHash is the hex SHA-256 of a report's canonical Text: two reports
 // with the same hash say the same thing in the same words, whoever sent
@@ -265,27 +308,28 @@ var (
 // forEachToken calls f with each token of canonical text, in order (see
 // Tokens). The token is only valid during the call.
 func forEachToken(canon []byte, f func(tok []byte)) {
-	start := -1
 	for i := 0; i < len(canon); {
-		c, size := rune(canon[i]), 1
-		word := false
-		if c < utf8.RuneSelf {
-			word = wordByte[c]
-		} else {
-			c, size = utf8.DecodeRune(canon[i:])
-			word = isWordRune(c)
+		// A run of word characters, then the character that ends it.
+		start := i
+		for i < len(canon) {
+			if c := canon[i]; c < utf8.RuneSelf {
+				if !wordByte[c] {
+					break
+				}
+				i++
+			} else if r, size := utf8.DecodeRune(canon[i:]); isWordRune(r) {
+				i += size
+			} else {
+				break
+			}
 		}
-		switch {
-		case word && start < 0:
-			start = i
-		case !word && start >= 0:
+		if i > start {
 			emitToken(canon[start:i], f)
-			start = -1
 		}
-		i += size
-	}
-	if start >= 0 {
-		emitToken(canon[start:], f)
+		if i < len(canon) {
+			_, size := utf8.DecodeRune(canon[i:])
+			i += size
+		}
 	}
 }
 

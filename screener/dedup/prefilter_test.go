@@ -29,7 +29,7 @@ func prefilterLines(t *testing.T) []string {
 	frags := []string{"On Mon, Bob ", "wrote:", "WROTE:", "Writes:", "ſchrieb:", "Alice a écrit:", "A ÉCRIT:", " ", "\t", "  ",
 		"<4>", "[  12.345678]", "[ T123]", "host kernel: ", "kernel:", "Kernel: ", "Call Trace:", "CALL TRACE:", "call trace:",
 		"? ", "\v", "\f", "\r", "\n", " <4>", "\t[ 1.000001] ", "foo_bar+0x1a/0x2b0", "foo lib/x.S:9", "a.h:1", "b.c:", "[<ffffffff8100>] ", "RIP: 0010:", "net/sched/cls_route.c", "cls_route.c:123", "fs/ext4/xattr.h",
-		"route4_change()", "CVE-2025-37899", "cve-2024-1234", "Fixes: ", "commit ", "COMMIT ", "1109c00547fcaa", "x", ".", "/", ":", "()"}
+		"route4_change()", "Re: ", "RE[2]: ", "Fwd:", "FW: ", "aw:", "SV:", "Antw: ", "ſv: ", "[PATCH v2 1/3] ", "[syzbot] ", "CVE-2025-37899", "cve-2024-1234", "Fixes: ", "commit ", "COMMIT ", "1109c00547fcaa", "x", ".", "/", ":", "()"}
 	rng := rand.New(rand.NewPCG(5, 6))
 	for range 20000 {
 		var b strings.Builder
@@ -48,6 +48,7 @@ func TestPrefiltersNeverSkipAMatch(t *testing.T) {
 			require.True(t, mayAttribute(l), "attribution %q", l)
 		}
 		require.Equal(t, logPrefix.ReplaceAllString(l, ""), stripLogPrefix(l), "log prefix %q", l)
+		require.Equal(t, strings.TrimSpace(subjectTags.ReplaceAllString(l, "")), Subject(l), "subject %q", l)
 		if traceStart.MatchString(l) {
 			require.True(t, mayTraceStart(l), "trace start %q", l)
 		}

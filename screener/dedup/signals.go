@@ -356,10 +356,11 @@ const maxFileFunctions = 4
 func Signals(subject, text string) []Signal {
 	s := getScratch()
 	defer s.put()
-	return s.signals(subject, text)
+	return s.signals(Subject(subject), text)
 }
 
-// signals is Signals with s's buffers.
+// signals is Signals with s's buffers, for a subject already without its
+// tags (Subject).
 func (s *scratch) signals(subject, text string) []Signal {
 	var out []Signal
 	add := func(kind, value string) {
@@ -368,7 +369,7 @@ func (s *scratch) signals(subject, text string) []Signal {
 			out = append(out, s)
 		}
 	}
-	if m := syzTitle.FindStringSubmatch(Subject(subject)); m != nil {
+	if m := syzTitle.FindStringSubmatch(subject); m != nil {
 		add(SignalTitle, normalType(m[syzTitle.SubexpIndex("typ")])+" in "+funcName(m[syzTitle.SubexpIndex("fn")]))
 	}
 	s.lines = appendLines(s.lines, text)
