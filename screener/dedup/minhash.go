@@ -59,38 +59,31 @@ func Sign(tokens []string) Signature {
 }
 
 // signCanonical is Sign(Tokens(canon)) without the token strings: the
-// shingles' hashes are taken as the tokens are read.
+// tokens are read into one buffer, where each shingle is a contiguous
+// run of bytes to hash.
 func (s *scratch) signCanonical(canon []byte) Signature {
-	// The last three tokens, the newest in win[n%3].
-	var win [3][]byte
-	n := 0
-	forEachToken(canon, func(t []byte) {
-		win[n%3] = t
-		n++
-		if n >= 3 {
-			h := uint64(fnvOffset)
-			for _, w := range [3][]byte{win[n%3], win[(n+1)%3], win[(n+2)%3]} {
-				h = fnvAppend(h, w) * fnvPrime // a 0 byte after each token
-			}
-			s.bases = append(s.bases, h)
-		}
-	})
+	t := &s.toks
+	t.read(canon)
+	n := t.len()
 	switch {
 	case n == 0:
 		return nil
-	case n < 3:
-		s.bases = append(s.bases, shingleHash(win[:n]))
+	case n < ShingleWords:
+		s.bases = append(s.bases, fnvAppend(fnvOffset, t.run(0, n)))
+	}
+	for i := 0; i+ShingleWords <= n; i++ {
+		s.bases = append(s.bases, fnvAppend(fnvOffset, t.run(i, i+ShingleWords)))
 	}
 	return s.sign()
 }
 
 // shingleHash is the FNV-1a hash of a shingle's tokens, each followed by a
 // 0 byte: what each of the signature's hashes is salted from.
-func shingleHash[T string | []byte](tokens []T) uint64 {
+func shingleHash(tokens []string) uint64 {
 	h := uint64(fnvOffset)
 	for _, t := range tokens {
 		h = fnvAppend(h, t)
-		h *= fnvPrime // a 0 byte between tokens
+		h *= fnvPrime // a 0 byte after each token
 	}
 	return h
 }
@@ -179,6 +172,7 @@ func (s *scratch) unique(b []uint64) []uint64 {
 // more than what it returns.
 type scratch struct {
 	canon []byte
+	toks  tokens
 	// lines and lower are a text's lines and its ASCII lower case, for
 	// Signals.
 	lines []string
@@ -202,6 +196,9 @@ const maxKeptScratch = 1 << 20
 func (s *scratch) put() {
 	if cap(s.canon) > maxKeptScratch {
 		s.canon = nil
+	}
+	if cap(s.toks.buf) > maxKeptScratch || 8*cap(s.toks.starts) > maxKeptScratch {
+		s.toks = tokens{}
 	}
 	if cap(s.lower) > maxKeptScratch {
 		s.lower = nil

@@ -279,10 +279,72 @@ func hashCanonical(canon []byte) string {
 // addresses and offsets become "0x#", long hex strings "#h", and the
 // timestamps of a kernel log ("[ 12.345678]") are dropped.
 func Tokens(canonical string) []string {
-	var toks []string
-	forEachToken([]byte(canonical), func(t []byte) { toks = append(toks, string(t)) })
-	return toks
+	var t tokens
+	t.read([]byte(canonical))
+	out := make([]string, t.len())
+	for i := range out {
+		out[i] = string(t.token(i))
+	}
+	return out
 }
+
+// tokens holds the tokens of a text, each followed by a 0 byte, one after
+// the other in buf: a run of consecutive tokens is a contiguous slice of
+// buf, whose FNV-1a hash is the hash of a shingle.
+type tokens struct {
+	buf []byte
+	// starts[i] is where token i starts in buf; a last one is len(buf).
+	starts []int
+}
+
+// read sets t to the tokens of canonical text (see Tokens).
+func (t *tokens) read(canon []byte) {
+	t.buf, t.starts = t.buf[:0], t.starts[:0]
+	for i := 0; i < len(canon); {
+		// A run of word characters, then the character that ends it.
+		start := i
+		for i < len(canon) {
+			if c := canon[i]; c < utf8.RuneSelf {
+				if !wordByte[c] {
+					break
+				}
+				i++
+			} else if r, size := utf8.DecodeRune(canon[i:]); isWordRune(r) {
+				i += size
+			} else {
+				break
+			}
+		}
+		if i > start {
+			t.add(canon[start:i])
+		}
+		if i < len(canon) {
+			_, size := utf8.DecodeRune(canon[i:])
+			i += size
+		}
+	}
+	t.starts = append(t.starts, len(t.buf))
+}
+
+// add masks a run of word characters, trims it and keeps it unless
+// nothing is left or it is a kernel log timestamp.
+func (t *tokens) add(w []byte) {
+	w = trimPunct(maskToken(w))
+	if len(w) == 0 || isTimestamp(w) {
+		return
+	}
+	t.starts = append(t.starts, len(t.buf))
+	t.buf = append(append(t.buf, w...), 0)
+}
+
+// len is the number of tokens.
+func (t *tokens) len() int { return len(t.starts) - 1 }
+
+// token returns token i, without its 0 byte.
+func (t *tokens) token(i int) []byte { return t.buf[t.starts[i] : t.starts[i+1]-1] }
+
+// run returns tokens i to j-1 with their 0 bytes.
+func (t *tokens) run(i, j int) []byte { return t.buf[t.starts[i]:t.starts[j]] }
 
 // wordByte says which ASCII bytes are word characters of a token (see
 // isWordRune), so that ASCII text needs no rune decoding.
@@ -304,44 +366,6 @@ var (
 	maskAddr = []byte("0x#")
 	maskHex  = []byte("#h")
 )
-
-// forEachToken calls f with each token of canonical text, in order (see
-// Tokens). The token is only valid during the call.
-func forEachToken(canon []byte, f func(tok []byte)) {
-	for i := 0; i < len(canon); {
-		// A run of word characters, then the character that ends it.
-		start := i
-		for i < len(canon) {
-			if c := canon[i]; c < utf8.RuneSelf {
-				if !wordByte[c] {
-					break
-				}
-				i++
-			} else if r, size := utf8.DecodeRune(canon[i:]); isWordRune(r) {
-				i += size
-			} else {
-				break
-			}
-		}
-		if i > start {
-			emitToken(canon[start:i], f)
-		}
-		if i < len(canon) {
-			_, size := utf8.DecodeRune(canon[i:])
-			i += size
-		}
-	}
-}
-
-// emitToken masks a run of word characters, trims it and calls f with it
-// unless nothing is left or it is a kernel log timestamp.
-func emitToken(t []byte, f func(tok []byte)) {
-	t = trimPunct(maskToken(t))
-	if len(t) == 0 || isTimestamp(t) {
-		return
-	}
-	f(t)
-}
 
 // trimPunct is bytes.Trim(t, ".-/").
 func trimPunct(t []byte) []byte {
