@@ -173,10 +173,8 @@ func (s *scratch) unique(b []uint64) []uint64 {
 type scratch struct {
 	canon []byte
 	toks  tokens
-	// lines and lower are a text's lines and its ASCII lower case, for
-	// Signals.
+	// lines are a text's lines, for Signals.
 	lines []string
-	lower []byte
 	bases []uint64
 	// seen is unique's.
 	seen u64Set
@@ -200,9 +198,6 @@ func (s *scratch) put() {
 	if cap(s.toks.buf) > maxKeptScratch || 8*cap(s.toks.starts) > maxKeptScratch {
 		s.toks = tokens{}
 	}
-	if cap(s.lower) > maxKeptScratch {
-		s.lower = nil
-	}
 	clear(s.lines) // they hold the text
 	if 16*cap(s.lines) > maxKeptScratch {
 		s.lines = nil
@@ -210,7 +205,7 @@ func (s *scratch) put() {
 	if 8*cap(s.bases) > maxKeptScratch {
 		s.bases, s.seen = nil, u64Set{}
 	}
-	s.canon, s.lower, s.lines, s.bases = s.canon[:0], s.lower[:0], s.lines[:0], s.bases[:0]
+	s.canon, s.lines, s.bases = s.canon[:0], s.lines[:0], s.bases[:0]
 	scratches.Put(s)
 }
 

@@ -140,16 +140,28 @@ var lowerASCII = func() (t [256]byte) {
 	return t
 }()
 
-// appendLower appends s with its ASCII letters in lower case to dst (the
-// length stays the same).
-func appendLower(dst []byte, s string) []byte {
-	n := len(dst)
-	dst = slices.Grow(dst, len(s))[:n+len(s)]
-	out := dst[n:]
-	for i := range out {
-		out[i] = lowerASCII[s[i]]
+// containsLowerAt is containsLower for long texts: it looks for
+// needle[at] with strings.IndexByte (in both cases for a letter) and
+// compares the needle around each one found, which is fast when that byte
+// is rare in s.
+func containsLowerAt(s, needle string, at int) bool {
+	c := needle[at]
+	for _, b := range [2]byte{c, c &^ 0x20} {
+		if b != c && (c < 'a' || c > 'z') {
+			break // not a letter: one case
+		}
+		for i := at; i < len(s); i++ {
+			j := strings.IndexByte(s[i:], b)
+			if j < 0 {
+				break
+			}
+			i += j
+			if hasPrefixLower(s[i-at:], needle) {
+				return true
+			}
+		}
 	}
-	return dst
+	return false
 }
 
 // Dequote drops quoted lines (starting with '>'), the attribution line

@@ -1,7 +1,6 @@
 package dedup
 
 import (
-	"bytes"
 	"slices"
 	"strings"
 
@@ -91,10 +90,10 @@ var crashHeads = []*lazyre.Regexp{
 // rip finds the faulting function in a register dump.
 var rip = lazyre.New(`(?:RIP: \d{4}:|\bpc : |\bepc : |PC is at |NIP \[[0-9a-f]+\] )(?:\[<[0-9a-f]+>\] )?([A-Za-z_][\w.]*)\+0x`)
 
-// frame is one call trace line: "func+0x1a/0x2b0" (optionally after an
-// address or "?"), or a symbolised "func path/file.c:123".
+// frameSymbol is a symbolised call trace line, "func path/file.c:123" (the
+// other form, "func+0x1a/0x2b0", is read by frameOffsetIn); traceStart
+// opens a call trace.
 var (
-	frameOffset = lazyre.New(`^\s*(?:\[<[0-9a-f]+>\]\s*)?(\?\s+)?([A-Za-z_][\w.]*)\+0x[0-9a-f]+/0x[0-9a-f]+`)
 	frameSymbol = lazyre.New(`^\s*([A-Za-z_][\w.]*) ((?:[\w-]+/)*[\w.-]+\.[chS]):\d+`)
 	traceStart  = lazyre.New(`(?i)^\s*call trace:\s*$`)
 )
@@ -382,13 +381,12 @@ func (s *scratch) signals(subject, text string) []Signal {
 			add(SignalCrash, c.typ+": "+strings.Join(c.frames, " "))
 		}
 	}
-	s.lower = appendLower(s.lower, text)
-	if bytes.Contains(s.lower, []byte("cve-")) {
+	if containsLowerAt(text, "cve-", 3) {
 		for _, m := range cveID.FindAllStringSubmatch(text, -1) {
 			add(SignalCVE, "CVE-"+m[1]+"-"+m[2])
 		}
 	}
-	if bytes.Contains(s.lower, []byte("fixes:")) || bytes.Contains(s.lower, []byte("commit")) {
+	if containsLowerAt(text, "fixes:", 5) || containsLowerAt(text, "commit", 2) {
 		for _, m := range commitID.FindAllStringSubmatch(text, -1) {
 			add(SignalCommit, strings.ToLower(m[1][:12]))
 		}
@@ -468,12 +466,78 @@ func mayTraceStart(l string) bool {
 	return containsLower(l, "call trace:")
 }
 
-// frameOffsetIn is frameOffset's submatches in l, nil without "+0x".
+// frameOffsetIn matches a call trace line "func+0x1a/0x2b0" in l, as the
+// regular expression
+//
+//	^\s*(?:\[<[0-9a-f]+>\]\s*)?(\?\s+)?([A-Za-z_][\w.]*)\+0x[0-9a-f]+/0x[0-9a-f]+
+//
+// would (an address or "?" may come first): it returns the match, the
+// "?" group ("" when absent) and the function, or nil. It reads l left to
+// right: every part of the expression ends where the next must begin (no
+// part can take the next one's first character), so there is nothing to
+// backtrack to and this is the expression's one match
+// (TestPrefiltersNeverSkipAMatch compares them).
 func frameOffsetIn(l string) []string {
-	if !strings.Contains(l, "+0x") {
+	i := skipSpace(l, 0)
+	if strings.HasPrefix(l[i:], "[<") {
+		k := skipHex(l, i+2)
+		if k == i+2 || !strings.HasPrefix(l[k:], ">]") {
+			return nil
+		}
+		i = skipSpace(l, k+2)
+	}
+	stale := ""
+	if i < len(l) && l[i] == '?' {
+		k := skipSpace(l, i+1)
+		if k == i+1 {
+			return nil
+		}
+		stale, i = l[i:k], k
+	}
+	if i == len(l) || !(l[i] == '_' || 'a' <= l[i]|0x20 && l[i]|0x20 <= 'z') {
 		return nil
 	}
-	return frameOffset.FindStringSubmatch(l)
+	j := i + 1
+	for j < len(l) && (l[j] == '.' || isWordByte(l[j])) {
+		j++
+	}
+	if !strings.HasPrefix(l[j:], "+0x") {
+		return nil
+	}
+	k := skipHex(l, j+3)
+	if k == j+3 || !strings.HasPrefix(l[k:], "/0x") {
+		return nil
+	}
+	end := skipHex(l, k+3)
+	if end == k+3 {
+		return nil
+	}
+	return []string{l[:end], stale, l[i:j]}
+}
+
+// skipSpace returns the index of the first byte of l from i on that is not
+// white space as a regular expression's \s sees it (tab, line feed, form
+// feed, carriage return, space).
+func skipSpace(l string, i int) int {
+	for i < len(l) && (l[i] == ' ' || l[i] == '\t' || l[i] == '\n' || l[i] == '\f' || l[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipHex returns the index of the first byte of l from i on that is not
+// a lower-case hexadecimal digit.
+func skipHex(l string, i int) int {
+	for i < len(l) && ('0' <= l[i] && l[i] <= '9' || 'a' <= l[i] && l[i] <= 'f') {
+		i++
+	}
+	return i
+}
+
+// isWordByte reports whether c is a word character of a regular
+// expression (\w: ASCII letters, digits and '_').
+func isWordByte(c byte) bool {
+	return c == '_' || '0' <= c && c <= '9' || 'a' <= c|0x20 && c|0x20 <= 'z'
 }
 
 // frameSymbolIn is frameSymbol's submatches in l; a match has a space and
