@@ -215,12 +215,6 @@ func appendShared(dst, a, b []Signal, ak, bk []uint64) []Signal {
 	return dst
 }
 
-// better orders matches best first: the stronger signal, then the more
-// similar text.
-func better(a, b Match) int {
-	return cmp.Or(cmp.Compare(strength(a.Signal), strength(b.Signal)), cmp.Compare(b.Similarity, a.Similarity))
-}
-
 // Reusable says whether a match lets a report reuse an earlier decision
 // whose verdict is earlier: exact duplicates and near-duplicates at
 // ReuseAt always, a crash, title or CVE match when the earlier verdict is

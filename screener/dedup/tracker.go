@@ -283,6 +283,11 @@ func (c *candidate) historyID() int64 {
 type scored struct {
 	m Match
 	c *candidate
+	// rank (the signal's strength), seq and hid (the history id) order
+	// the matches, kept here so that sorting up to MaxCandidates of them
+	// does not work them out again at each comparison.
+	rank, seq int
+	hid       int64
 }
 
 // checkScratch holds what one Check works in, kept for the next (Check
@@ -393,11 +398,14 @@ func (t *Tracker) Check(ctx context.Context, seq int, r *intake.Report) []screen
 	for i := range cands {
 		c := &cands[i]
 		if m, ok := t.opt.compare(fp, c.fp, sigKeys, c.sigKeys); ok {
-			found = append(found, scored{m, c})
+			found = append(found, scored{m: m, c: c, rank: strength(m.Signal), seq: c.seq, hid: c.historyID()})
 		}
 	}
 	slices.SortStableFunc(found, func(a, b scored) int {
-		return cmp.Or(better(a.m, b.m), cmp.Compare(a.c.seq, b.c.seq), cmp.Compare(a.c.historyID(), b.c.historyID()))
+		// Best first: the stronger signal, the more similar text, then
+		// the earlier report.
+		return cmp.Or(cmp.Compare(a.rank, b.rank), cmp.Compare(b.m.Similarity, a.m.Similarity),
+			cmp.Compare(a.seq, b.seq), cmp.Compare(a.hid, b.hid))
 	})
 	best := found[:min(len(found), t.opt.MaxMatches)]
 	var out []screener.DuplicateOf
