@@ -14,8 +14,8 @@ package dedup
 
 import (
 	"cmp"
+	"math"
 	"slices"
-	"strings"
 
 	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/threatmodel"
@@ -41,24 +41,29 @@ const MaxSignedBytes = 256 << 10
 
 // Of computes a report's fingerprint.
 func Of(r *intake.Report) Fingerprint {
-	text := Text(r)
-	canon := Canonical(text)
+	subject := Subject(r.Subject)
+	text := text(subject, r)
+	s := getScratch()
+	defer s.put()
+	s.canon = appendCanonical(s.canon, text)
 	return Fingerprint{
-		Hash:    hashCanonical(canon),
-		Sig:     Sign(Tokens(head(canon, MaxSignedBytes))),
-		Signals: Signals(r.Subject, head(text, MaxSignedBytes)),
+		Hash:    hashCanonical(s.canon),
+		Sig:     s.signCanonical(head(s.canon, MaxSignedBytes)),
+		Signals: s.signals(subject, head(text, MaxSignedBytes)),
 	}
 }
 
 // head returns s cut to at most n bytes at the last line break or space
 // before the cut, so that no token or line is read half.
-func head(s string, n int) string {
+func head[T string | []byte](s T, n int) T {
 	if len(s) <= n {
 		return s
 	}
 	s = s[:n]
-	if i := strings.LastIndexAny(s, "\n "); i > 0 {
-		s = s[:i]
+	for i := len(s) - 1; i > 0; i-- {
+		if s[i] == '\n' || s[i] == ' ' {
+			return s[:i]
+		}
 	}
 	return s
 }
@@ -136,13 +141,33 @@ type Match struct {
 }
 
 // Compare says whether q duplicates the earlier report c, and how.
-func (o Options) Compare(q, c Fingerprint) (Match, bool) {
+func (o Options) Compare(q, c Fingerprint) (Match, bool) { return o.compare(q, c, nil, nil) }
+
+// compare is Compare. qk and ck, when both are set, are the keys of q's
+// and c's signals (Signal.key, in order): two signals are compared only
+// when their keys are equal, which a lookup's many candidates that share
+// no signal never are.
+func (o Options) compare(q, c Fingerprint, qk, ck []uint64) (Match, bool) {
 	o = o.withDefaults()
 	if q.Hash != "" && q.Hash == c.Hash {
 		return Match{Signal: SignalExact, Similarity: 1}, true
 	}
-	sim := Similarity(q.Sig, c.Sig)
-	shared := sharedSignals(q.Signals, c.Signals)
+	var buf [8]Signal
+	shared := appendShared(buf[:0], q.Signals, c.Signals, qk, ck)
+	// The least similarity that can make a match: any when a strong
+	// signal or two kinds match (the match reports it), else WeakAt or
+	// NearAt with one kind, NearAt with none.
+	need := o.NearAt
+	switch {
+	case len(shared) > 0 && strong(shared[0].Kind), kinds(shared) >= 2:
+		need = math.Inf(-1)
+	case len(shared) > 0:
+		need = min(o.NearAt, o.WeakAt)
+	}
+	sim, ok := similarityAtLeast(q.Sig, c.Sig, need)
+	if !ok {
+		return Match{}, false
+	}
 	if len(shared) > 0 && strong(shared[0].Kind) {
 		return Match{Signal: shared[0].Kind, Evidence: shared[0].Value, Similarity: sim}, true
 	}
@@ -166,22 +191,28 @@ func kinds(signals []Signal) int {
 	return n
 }
 
-// sharedSignals returns the signals both have, strongest first.
-func sharedSignals(a, b []Signal) []Signal {
-	var out []Signal
-	for _, s := range a {
-		if slices.Contains(b, s) {
-			out = append(out, s)
+// appendShared appends the signals both a and b have to dst, strongest
+// first. ak and bk are their keys, or nil.
+func appendShared(dst, a, b []Signal, ak, bk []uint64) []Signal {
+	keyed := ak != nil && bk != nil
+	for i, s := range a {
+		if !keyed {
+			if slices.Contains(b, s) {
+				dst = append(dst, s)
+			}
+			continue
+		}
+		for j, k := range bk {
+			if k == ak[i] && b[j] == s {
+				dst = append(dst, s)
+				break
+			}
 		}
 	}
-	slices.SortStableFunc(out, func(x, y Signal) int { return cmp.Compare(strength[x.Kind], strength[y.Kind]) })
-	return out
-}
-
-// better orders matches best first: the stronger signal, then the more
-// similar text.
-func better(a, b Match) int {
-	return cmp.Or(cmp.Compare(strength[a.Signal], strength[b.Signal]), cmp.Compare(b.Similarity, a.Similarity))
+	if len(dst) > 1 {
+		slices.SortStableFunc(dst, func(x, y Signal) int { return cmp.Compare(strength(x.Kind), strength(y.Kind)) })
+	}
+	return dst
 }
 
 // Reusable says whether a match lets a report reuse an earlier decision

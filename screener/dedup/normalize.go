@@ -1,8 +1,10 @@
 package dedup
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -19,7 +21,27 @@ var subjectTags = lazyre.New(`(?i)^\s*(?:(?:re|fwd?|aw|sv|antw)\s*(?:\[\d+\])?\s
 
 // Subject returns a subject without its reply prefixes and bracketed tags.
 func Subject(s string) string {
+	if !mayHaveSubjectTags(s) {
+		return strings.TrimSpace(s)
+	}
 	return strings.TrimSpace(subjectTags.ReplaceAllString(s, ""))
+}
+
+// mayHaveSubjectTags is a cheap test that subjectTags may match s: past
+// the leading white space (\s: tab, line feed, form feed, carriage
+// return, space), a match starts with "[", with the first letter of one
+// of its prefixes in either case, or with a letter from outside ASCII
+// that case folding may bring to one ("ſ" folds to "s").
+func mayHaveSubjectTags(s string) bool {
+	t := strings.TrimLeft(s, " \t\n\f\r")
+	if t == "" {
+		return false
+	}
+	switch lowerASCII[t[0]] {
+	case '[', 'r', 'f', 'a', 's':
+		return true
+	}
+	return t[0] >= utf8.RuneSelf
 }
 
 // Text returns the part of a report that says what it reports: the subject
@@ -27,11 +49,19 @@ func Subject(s string) string {
 // attribution lines that introduce them and the signature, and the text
 // attachments. Headers (sender, date, ids) are left out: the same report
 // sent by two people has the same Text.
-func Text(r *intake.Report) string {
+func Text(r *intake.Report) string { return text(Subject(r.Subject), r) }
+
+// text is Text with the subject already without its tags.
+func text(subject string, r *intake.Report) string {
+	n := len(subject) + 1 + len(r.Body)
+	for _, a := range r.Attachments {
+		n += 1 + len(a.Text)
+	}
 	var b strings.Builder
-	b.WriteString(Subject(r.Subject))
+	b.Grow(n)
+	b.WriteString(subject)
 	b.WriteByte('\n')
-	b.WriteString(Dequote(r.Body))
+	writeDequoted(&b, r.Body)
 	for _, a := range r.Attachments {
 		if !a.Binary && a.Text != "" {
 			b.WriteByte('\n')
@@ -52,32 +82,103 @@ func mayAttribute(line string) bool {
 	if strings.IndexByte(line, ':') < 0 {
 		return false
 	}
-	l := asciiLower(line)
-	return strings.Contains(l, "wrote") || strings.Contains(l, "write") || strings.Contains(l, "chrieb") || strings.Contains(l, "crit")
-}
-
-// asciiLower lowers the ASCII letters of s (the length stays the same).
-func asciiLower(s string) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= 'A' && c <= 'Z' {
-			b := []byte(s)
-			for k := i; k < len(b); k++ {
-				if c := b[k]; c >= 'A' && c <= 'Z' {
-					b[k] = c + 'a' - 'A'
-				}
-			}
-			return string(b)
+	for i := 0; i < len(line); i++ {
+		var ok bool
+		switch lowerByte(line[i]) {
+		case 'w':
+			ok = hasPrefixLower(line[i+1:], "rote") || hasPrefixLower(line[i+1:], "rite")
+		case 'c':
+			ok = hasPrefixLower(line[i+1:], "hrieb") || hasPrefixLower(line[i+1:], "rit")
+		}
+		if ok {
+			return true
 		}
 	}
-	return s
+	return false
+}
+
+// hasPrefixLower reports whether s with its ASCII letters in lower case
+// starts with prefix, a lower-case ASCII string.
+func hasPrefixLower(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		if lowerByte(s[i]) != prefix[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// containsLower reports whether s with its ASCII letters in lower case
+// contains needle, a lower-case ASCII string, without lowering s.
+func containsLower(s, needle string) bool {
+	if needle == "" {
+		return true
+	}
+	for i := 0; i+len(needle) <= len(s); i++ {
+		if lowerByte(s[i]) == needle[0] && hasPrefixLower(s[i+1:], needle[1:]) {
+			return true
+		}
+	}
+	return false
+}
+
+// lowerByte is c in lower case if it is an ASCII letter.
+func lowerByte(c byte) byte { return lowerASCII[c] }
+
+// lowerASCII maps each byte to itself, but 'A' to 'Z' to 'a' to 'z': a
+// lookup costs no branch on mixed-case text.
+var lowerASCII = func() (t [256]byte) {
+	for c := range t {
+		t[c] = byte(c)
+		if c >= 'A' && c <= 'Z' {
+			t[c] += 'a' - 'A'
+		}
+	}
+	return t
+}()
+
+// containsLowerAt is containsLower for long texts: it looks for
+// needle[at] with strings.IndexByte (in both cases for a letter) and
+// compares the needle around each one found, which is fast when that byte
+// is rare in s.
+func containsLowerAt(s, needle string, at int) bool {
+	c := needle[at]
+	for _, b := range [2]byte{c, c &^ 0x20} {
+		if b != c && (c < 'a' || c > 'z') {
+			break // not a letter: one case
+		}
+		for i := at; i < len(s); i++ {
+			j := strings.IndexByte(s[i:], b)
+			if j < 0 {
+				break
+			}
+			i += j
+			if hasPrefixLower(s[i-at:], needle) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Dequote drops quoted lines (starting with '>'), the attribution line
 // above a quote, and everything from the signature separator ("-- ") on.
 func Dequote(body string) string {
-	lines := strings.Split(body, "\n")
-	out := make([]string, 0, len(lines))
-	for i, l := range lines {
+	var b strings.Builder
+	b.Grow(len(body))
+	writeDequoted(&b, body)
+	return b.String()
+}
+
+// writeDequoted writes Dequote(body) to b, line by line.
+func writeDequoted(b *strings.Builder, body string) {
+	first := true
+	for rest, more := body, true; more; {
+		var l string
+		l, rest, more = strings.Cut(rest, "\n")
 		t := strings.TrimRight(l, "\r")
 		if t == "-- " {
 			break
@@ -85,22 +186,25 @@ func Dequote(body string) string {
 		if strings.HasPrefix(strings.TrimLeft(t, " \t"), ">") {
 			continue
 		}
-		if mayAttribute(t) && attribution.MatchString(t) && nextQuoted(lines[i+1:]) {
+		if more && mayAttribute(t) && attribution.MatchString(t) && nextQuoted(rest) {
 			continue
 		}
-		out = append(out, t)
+		if !first {
+			b.WriteByte('\n')
+		}
+		b.WriteString(t)
+		first = false
 	}
-	return strings.Join(out, "\n")
 }
 
-// nextQuoted reports whether the first non-blank line is a quote.
-func nextQuoted(lines []string) bool {
-	for _, l := range lines {
-		t := strings.TrimSpace(l)
-		if t == "" {
-			continue
+// nextQuoted reports whether the first non-blank line of text is a quote.
+func nextQuoted(text string) bool {
+	for rest, more := text, true; more; {
+		var l string
+		l, rest, more = strings.Cut(rest, "\n")
+		if t := strings.TrimSpace(l); t != "" {
+			return strings.HasPrefix(t, ">")
 		}
-		return strings.HasPrefix(t, ">")
 	}
 	return false
 }
@@ -109,47 +213,76 @@ func nextQuoted(lines []string) bool {
 // Unicode NFKC, lower case, every run of white space one space, no leading
 // or trailing space.
 func Canonical(text string) string {
-	if s, ok := canonicalASCII(text); ok {
-		return s
-	}
-	text = norm.NFKC.String(text)
-	return strings.Join(strings.FieldsFunc(strings.ToLower(text), unicode.IsSpace), " ")
+	return string(appendCanonical(nil, text))
 }
 
-// canonicalASCII is Canonical in one pass for ASCII text (NFKC leaves it
-// as it is); ok is false for any other text.
-func canonicalASCII(text string) (string, bool) {
-	b := make([]byte, 0, len(text))
+// appendCanonical appends Canonical(text) to dst.
+func appendCanonical(dst []byte, text string) []byte {
+	if out, ok := appendCanonicalASCII(dst, text); ok {
+		return out
+	}
+	text = norm.NFKC.String(text)
+	return append(dst, strings.Join(strings.FieldsFunc(strings.ToLower(text), unicode.IsSpace), " ")...)
+}
+
+// appendCanonicalASCII is appendCanonical in one pass for ASCII text (NFKC
+// leaves it as it is); ok is false for any other text, and dst is then
+// returned as it was.
+func appendCanonicalASCII(dst []byte, text string) ([]byte, bool) {
+	out := slices.Grow(dst, len(text))[:len(dst)+len(text)]
+	j := len(dst)
 	space := false
 	for i := 0; i < len(text); i++ {
 		c := text[i]
-		switch {
-		case c >= utf8.RuneSelf:
-			return "", false
-		case c == ' ' || c >= '\t' && c <= '\r':
-			space = len(b) > 0
+		switch asciiClass[c] {
+		case classOther:
+			return dst, false
+		case classSpace:
+			space = j > len(dst)
 			continue
-		case c >= 'A' && c <= 'Z':
-			c += 'a' - 'A'
 		}
 		if space {
-			b = append(b, ' ')
+			out[j] = ' '
+			j++
 			space = false
 		}
-		b = append(b, c)
+		out[j] = lowerASCII[c]
+		j++
 	}
-	return string(b), true
+	return out[:j], true
 }
+
+// The classes of bytes for appendCanonicalASCII.
+const (
+	classKept  = iota // written, in lower case
+	classSpace        // white space: runs become one space
+	classOther        // not ASCII
+)
+
+var asciiClass = func() (t [256]byte) {
+	for c := range t {
+		switch {
+		case c >= utf8.RuneSelf:
+			t[c] = classOther
+		case c == ' ' || c >= '\t' && c <= '\r':
+			t[c] = classSpace
+		}
+	}
+	return t
+}()
 
 // ContentHash is the hex SHA-256 of a report's canonical Text: two reports
 // with the same hash say the same thing in the same words, whoever sent
 // them and whatever they quoted.
 func ContentHash(r *intake.Report) string {
-	return hashCanonical(Canonical(Text(r)))
+	s := getScratch()
+	defer s.put()
+	s.canon = appendCanonical(s.canon[:0], Text(r))
+	return hashCanonical(s.canon)
 }
 
-func hashCanonical(canon string) string {
-	sum := sha256.Sum256([]byte(canon))
+func hashCanonical(canon []byte) string {
+	sum := sha256.Sum256(canon)
 	return hex.EncodeToString(sum[:])
 }
 
@@ -158,55 +291,127 @@ func hashCanonical(canon string) string {
 // addresses and offsets become "0x#", long hex strings "#h", and the
 // timestamps of a kernel log ("[ 12.345678]") are dropped.
 func Tokens(canonical string) []string {
-	var toks []string
-	start := -1
-	flush := func(end int) {
-		if start < 0 {
-			return
-		}
-		toks = append(toks, maskToken(canonical[start:end]))
-		start = -1
-	}
-	for i, c := range canonical {
-		word := c == '_' || c == '.' || c == '/' || c == '-' || unicode.IsLetter(c) || unicode.IsDigit(c)
-		if word {
-			if start < 0 {
-				start = i
-			}
-			continue
-		}
-		flush(i)
-	}
-	flush(len(canonical))
-	out := toks[:0]
-	for _, t := range toks {
-		t = strings.Trim(t, ".-/")
-		if t == "" || isTimestamp(t) {
-			continue
-		}
-		out = append(out, t)
+	var t tokens
+	t.read([]byte(canonical))
+	out := make([]string, t.len())
+	for i := range out {
+		out[i] = string(t.token(i))
 	}
 	return out
 }
 
-// maskToken masks the parts of a token that vary between crashes.
-func maskToken(t string) string {
-	if strings.HasPrefix(t, "0x") && len(t) > 2 && isHex(t[2:]) {
-		return "0x#"
+// tokens holds the tokens of a text, each followed by a 0 byte, one after
+// the other in buf: a run of consecutive tokens is a contiguous slice of
+// buf, whose FNV-1a hash is the hash of a shingle.
+type tokens struct {
+	buf []byte
+	// starts[i] is where token i starts in buf; a last one is len(buf).
+	starts []int
+}
+
+// read sets t to the tokens of canonical text (see Tokens).
+func (t *tokens) read(canon []byte) {
+	t.buf, t.starts = t.buf[:0], t.starts[:0]
+	for i := 0; i < len(canon); {
+		// A run of word characters, then the character that ends it.
+		start := i
+		for i < len(canon) {
+			if c := canon[i]; c < utf8.RuneSelf {
+				if !wordByte[c] {
+					break
+				}
+				i++
+			} else if r, size := utf8.DecodeRune(canon[i:]); isWordRune(r) {
+				i += size
+			} else {
+				break
+			}
+		}
+		if i > start {
+			t.add(canon[start:i])
+		}
+		if i < len(canon) {
+			_, size := utf8.DecodeRune(canon[i:])
+			i += size
+		}
 	}
-	if len(t) >= 8 && isHex(t) && strings.ContainsAny(t, "0123456789") {
-		return "#h"
+	t.starts = append(t.starts, len(t.buf))
+}
+
+// add masks a run of word characters, trims it and keeps it unless
+// nothing is left or it is a kernel log timestamp.
+func (t *tokens) add(w []byte) {
+	w = trimPunct(maskToken(w))
+	if len(w) == 0 || isTimestamp(w) {
+		return
+	}
+	t.starts = append(t.starts, len(t.buf))
+	t.buf = append(append(t.buf, w...), 0)
+}
+
+// len is the number of tokens.
+func (t *tokens) len() int { return len(t.starts) - 1 }
+
+// token returns token i, without its 0 byte.
+func (t *tokens) token(i int) []byte { return t.buf[t.starts[i] : t.starts[i+1]-1] }
+
+// run returns tokens i to j-1 with their 0 bytes.
+func (t *tokens) run(i, j int) []byte { return t.buf[t.starts[i]:t.starts[j]] }
+
+// wordByte says which ASCII bytes are word characters of a token (see
+// isWordRune), so that ASCII text needs no rune decoding.
+var wordByte = func() (w [utf8.RuneSelf]bool) {
+	for c := range w {
+		w[c] = isWordRune(rune(c))
+	}
+	return w
+}()
+
+// isWordRune reports whether c belongs to a token: a letter, a digit, or
+// one of "_./-" (paths, versions, symbols stay whole).
+func isWordRune(c rune) bool {
+	return c == '_' || c == '.' || c == '/' || c == '-' || unicode.IsLetter(c) || unicode.IsDigit(c)
+}
+
+// The masks of the tokens that vary between crashes.
+var (
+	maskAddr = []byte("0x#")
+	maskHex  = []byte("#h")
+)
+
+// trimPunct is bytes.Trim(t, ".-/").
+func trimPunct(t []byte) []byte {
+	punct := func(c byte) bool { return c == '.' || c == '-' || c == '/' }
+	for len(t) > 0 && punct(t[0]) {
+		t = t[1:]
+	}
+	for len(t) > 0 && punct(t[len(t)-1]) {
+		t = t[:len(t)-1]
+	}
+	return t
+}
+
+// maskToken masks the parts of a token that vary between crashes.
+func maskToken(t []byte) []byte {
+	if bytes.HasPrefix(t, maskAddr[:2]) && len(t) > 2 && isHex(t[2:]) {
+		return maskAddr
+	}
+	if len(t) >= 8 && isHex(t) && bytes.ContainsAny(t, "0123456789") {
+		return maskHex
 	}
 	// func+0x12/0x30 has been split at '+': the offset pair is one token.
-	if strings.HasPrefix(t, "0x") && strings.Contains(t, "/0x") {
-		return "0x#"
+	if bytes.HasPrefix(t, maskAddr[:2]) && bytes.Contains(t, []byte("/0x")) {
+		return maskAddr
 	}
 	return t
 }
 
 // isTimestamp reports whether t is a kernel log timestamp such as 12.345678.
-func isTimestamp(t string) bool {
-	dot := strings.IndexByte(t, '.')
+func isTimestamp(t []byte) bool {
+	if len(t) < 8 || t[len(t)-7] != '.' {
+		return false // the first '.' is not 6 digits from the end
+	}
+	dot := bytes.IndexByte(t, '.')
 	if dot < 1 || len(t)-dot-1 != 6 {
 		return false
 	}
@@ -218,8 +423,9 @@ func isTimestamp(t string) bool {
 	return true
 }
 
-func isHex(s string) bool {
-	if s == "" {
+// isHex reports whether s is lower-case hexadecimal digits, at least one.
+func isHex(s []byte) bool {
+	if len(s) == 0 {
 		return false
 	}
 	for _, c := range s {

@@ -11,7 +11,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/secscreen/secscreen/internal/lazyre"
 )
+
+// frameOffset is the regular expression frameOffsetIn reads by hand.
+var frameOffset = lazyre.New(`^\s*(?:\[<[0-9a-f]+>\]\s*)?(\?\s+)?([A-Za-z_][\w.]*)\+0x[0-9a-f]+/0x[0-9a-f]+`)
 
 // prefilterLines are lines to check the prefilters on: every line of the
 // test reports, and lines made of the fragments the patterns look for, in
@@ -28,8 +33,8 @@ func prefilterLines(t *testing.T) []string {
 	}
 	frags := []string{"On Mon, Bob ", "wrote:", "WROTE:", "Writes:", "ſchrieb:", "Alice a écrit:", "A ÉCRIT:", " ", "\t", "  ",
 		"<4>", "[  12.345678]", "[ T123]", "host kernel: ", "kernel:", "Kernel: ", "Call Trace:", "CALL TRACE:", "call trace:",
-		"? ", "foo_bar+0x1a/0x2b0", "[<ffffffff8100>] ", "RIP: 0010:", "net/sched/cls_route.c", "cls_route.c:123", "fs/ext4/xattr.h",
-		"route4_change()", "CVE-2025-37899", "cve-2024-1234", "Fixes: ", "commit ", "COMMIT ", "1109c00547fcaa", "x", ".", "/", ":", "()"}
+		"? ", "\v", "\f", "\r", "\n", " <4>", "\t[ 1.000001] ", "foo_bar+0x1a/0x2b0", "foo lib/x.S:9", "[<", ">]", "?", "?\t", "+0x", "/0x", "0x1", "A.b_9", "Zz", "ffff", "é", "a.h:1", "b.c:", "[<ffffffff8100>] ", "RIP: 0010:", "net/sched/cls_route.c", "cls_route.c:123", "fs/ext4/xattr.h",
+		"route4_change()", "Re: ", "RE[2]: ", "Fwd:", "FW: ", "aw:", "SV:", "Antw: ", "ſv: ", "[PATCH v2 1/3] ", "[syzbot] ", "CVE-2025-37899", "cve-2024-1234", "Fixes: ", "commit ", "COMMIT ", "1109c00547fcaa", "x", ".", "/", ":", "()"}
 	rng := rand.New(rand.NewPCG(5, 6))
 	for range 20000 {
 		var b strings.Builder
@@ -48,6 +53,7 @@ func TestPrefiltersNeverSkipAMatch(t *testing.T) {
 			require.True(t, mayAttribute(l), "attribution %q", l)
 		}
 		require.Equal(t, logPrefix.ReplaceAllString(l, ""), stripLogPrefix(l), "log prefix %q", l)
+		require.Equal(t, strings.TrimSpace(subjectTags.ReplaceAllString(l, "")), Subject(l), "subject %q", l)
 		if traceStart.MatchString(l) {
 			require.True(t, mayTraceStart(l), "trace start %q", l)
 		}
@@ -56,11 +62,25 @@ func TestPrefiltersNeverSkipAMatch(t *testing.T) {
 		require.Equal(t, filePath.FindAllString(l, -1), pathsIn(l), "paths %q", l)
 		require.Equal(t, filePath.MatchString(l), hasPath(l), "path %q", l)
 		if cveID.MatchString(l) {
-			require.Contains(t, asciiLower(l), "cve-", l)
+			require.True(t, containsLower(l, "cve-"), l)
+		}
+		lower := strings.Map(func(r rune) rune {
+			if r >= 'A' && r <= 'Z' {
+				return r + 'a' - 'A'
+			}
+			return r
+		}, l)
+		for _, n := range []string{"cve-", "fixes:", "commit", "call trace:", "wrote", "chrieb", "crit", "x", ""} {
+			require.Equal(t, strings.Contains(lower, n), containsLower(l, n), "%q in %q", n, l)
+		}
+		for _, n := range []struct {
+			needle string
+			at     int
+		}{{"cve-", 3}, {"fixes:", 5}, {"commit", 2}, {"commit", 0}, {"x", 0}} {
+			require.Equal(t, strings.Contains(lower, n.needle), containsLowerAt(l, n.needle, n.at), "%q in %q", n.needle, l)
 		}
 		if commitID.MatchString(l) {
-			lower := asciiLower(l)
-			require.True(t, strings.Contains(lower, "fixes:") || strings.Contains(lower, "commit"), l)
+			require.True(t, containsLower(l, "fixes:") || containsLower(l, "commit"), l)
 		}
 	}
 }
@@ -71,11 +91,41 @@ func TestCanonicalASCIIIsCanonical(t *testing.T) {
 		return strings.Join(strings.FieldsFunc(strings.ToLower(norm.NFKC.String(s)), unicode.IsSpace), " ")
 	}
 	for _, l := range append(prefilterLines(t), "", " \t\v\f\r\n ", "A\x00B\x7f", " lead and trail \n") {
-		got, ok := canonicalASCII(l)
+		got, ok := appendCanonicalASCII([]byte("kept "), l)
 		if !ok {
+			require.Equal(t, "kept ", string(got), "nothing is appended to what was there")
 			assert.Equal(t, slow(l), Canonical(l))
 			continue
 		}
-		require.Equal(t, slow(l), got, "%q", l)
+		require.Equal(t, "kept "+slow(l), string(got), "%q", l)
 	}
+}
+
+// frameOffsetIn gives frameOffset's submatches on lines built from every
+// combination of the parts a frame has, each right, wrong or missing.
+func TestFrameOffsetInIsTheExpression(t *testing.T) {
+	parts := [][]string{
+		{"", " ", "\t \f", "\v"},
+		{"", "[<ffffffff81a0>] ", "[<>] ", "[<FF>]", "[<1f>]x", "[<1f"},
+		{"", "? ", "?", "?\t\t", "??"},
+		{"foo_bar", "_x.isra.0", "9x", "", "A", "é"},
+		{"+0x", "+0X", "+", "-0x", "+0x0x"},
+		{"1a", "", "G", "ff"},
+		{"/0x", "/", "/0X", "//0x"},
+		{"2b0", "", "z", "2b0 [mod]"},
+	}
+	var build func(i int, prefix string)
+	n := 0
+	build = func(i int, prefix string) {
+		if i == len(parts) {
+			n++
+			require.Equal(t, frameOffset.FindStringSubmatch(prefix), frameOffsetIn(prefix), "%q", prefix)
+			return
+		}
+		for _, p := range parts[i] {
+			build(i+1, prefix+p)
+		}
+	}
+	build(0, "")
+	require.Greater(t, n, 10000)
 }

@@ -29,14 +29,31 @@ const (
 	SignalFileFunction = "file-function"
 )
 
-// strength orders the signals: a lower value is stronger.
-var strength = map[string]int{SignalExact: 0, SignalCrash: 1, SignalTitle: 2, SignalCVE: 3, SignalNear: 4, SignalCommit: 5, SignalFileFunction: 6}
+// strength orders the signals: a lower value is stronger (an unknown
+// kind is 0).
+func strength(kind string) int {
+	switch kind {
+	case SignalCrash:
+		return 1
+	case SignalTitle:
+		return 2
+	case SignalCVE:
+		return 3
+	case SignalNear:
+		return 4
+	case SignalCommit:
+		return 5
+	case SignalFileFunction:
+		return 6
+	}
+	return 0
+}
 
 // strong reports whether one signal alone makes two reports duplicates.
 // The weak ones (commit, file-function) need a second signal or some
 // textual similarity: a bad commit often brings several bugs, and a file's
 // function often has more than one.
-func strong(kind string) bool { return strength[kind] <= strength[SignalNear] }
+func strong(kind string) bool { return strength(kind) <= strength(SignalNear) }
 
 // Signal is one same-bug signal read from a report.
 type Signal struct {
@@ -46,9 +63,9 @@ type Signal struct {
 
 // key is the signal's lookup key in an index.
 func (s Signal) key() uint64 {
-	h := fnvString(fnvOffset, s.Kind)
+	h := fnvAppend(fnvOffset, s.Kind)
 	h *= fnvPrime // a 0 byte between the fields
-	return mix64(fnvString(h, s.Value))
+	return mix64(fnvAppend(h, s.Value))
 }
 
 // logPrefix is what a kernel log puts before a message: a level, a
@@ -73,10 +90,10 @@ var crashHeads = []*lazyre.Regexp{
 // rip finds the faulting function in a register dump.
 var rip = lazyre.New(`(?:RIP: \d{4}:|\bpc : |\bepc : |PC is at |NIP \[[0-9a-f]+\] )(?:\[<[0-9a-f]+>\] )?([A-Za-z_][\w.]*)\+0x`)
 
-// frame is one call trace line: "func+0x1a/0x2b0" (optionally after an
-// address or "?"), or a symbolised "func path/file.c:123".
+// frameSymbol is a symbolised call trace line, "func path/file.c:123" (the
+// other form, "func+0x1a/0x2b0", is read by frameOffsetIn); traceStart
+// opens a call trace.
 var (
-	frameOffset = lazyre.New(`^\s*(?:\[<[0-9a-f]+>\]\s*)?(\?\s+)?([A-Za-z_][\w.]*)\+0x[0-9a-f]+/0x[0-9a-f]+`)
 	frameSymbol = lazyre.New(`^\s*([A-Za-z_][\w.]*) ((?:[\w-]+/)*[\w.-]+\.[chS]):\d+`)
 	traceStart  = lazyre.New(`(?i)^\s*call trace:\s*$`)
 )
@@ -336,6 +353,14 @@ const maxFileFunctions = 4
 // cites, and the first functions it cites with their source file. The
 // result is sorted and has no repeats.
 func Signals(subject, text string) []Signal {
+	s := getScratch()
+	defer s.put()
+	return s.signals(Subject(subject), text)
+}
+
+// signals is Signals with s's buffers, for a subject already without its
+// tags (Subject).
+func (s *scratch) signals(subject, text string) []Signal {
 	var out []Signal
 	add := func(kind, value string) {
 		s := Signal{Kind: kind, Value: value}
@@ -343,10 +368,11 @@ func Signals(subject, text string) []Signal {
 			out = append(out, s)
 		}
 	}
-	if m := syzTitle.FindStringSubmatch(Subject(subject)); m != nil {
+	if m := syzTitle.FindStringSubmatch(subject); m != nil {
 		add(SignalTitle, normalType(m[syzTitle.SubexpIndex("typ")])+" in "+funcName(m[syzTitle.SubexpIndex("fn")]))
 	}
-	lines := strings.Split(text, "\n")
+	s.lines = appendLines(s.lines, text)
+	lines := s.lines
 	if c, ok := readCrash(lines); ok {
 		if c.culprit != "" {
 			add(SignalTitle, c.typ+" in "+c.culprit)
@@ -355,13 +381,12 @@ func Signals(subject, text string) []Signal {
 			add(SignalCrash, c.typ+": "+strings.Join(c.frames, " "))
 		}
 	}
-	lower := asciiLower(text)
-	if strings.Contains(lower, "cve-") {
+	if containsLowerAt(text, "cve-", 3) {
 		for _, m := range cveID.FindAllStringSubmatch(text, -1) {
 			add(SignalCVE, "CVE-"+m[1]+"-"+m[2])
 		}
 	}
-	if strings.Contains(lower, "fixes:") || strings.Contains(lower, "commit") {
+	if containsLowerAt(text, "fixes:", 5) || containsLowerAt(text, "commit", 2) {
 		for _, m := range commitID.FindAllStringSubmatch(text, -1) {
 			add(SignalCommit, strings.ToLower(m[1][:12]))
 		}
@@ -404,22 +429,33 @@ func Signals(subject, text string) []Signal {
 	return out
 }
 
+// appendLines appends the lines of text to dst, as strings.Split(text,
+// "\n") has them.
+func appendLines(dst []string, text string) []string {
+	for rest, more := text, true; more; {
+		var l string
+		l, rest, more = strings.Cut(rest, "\n")
+		dst = append(dst, l)
+	}
+	return dst
+}
+
 // The regular expressions above run on every line of a report; these
 // cheap tests skip the lines they cannot match (each test is a literal
 // every match contains; TestPrefiltersNeverSkipAMatch checks them).
 
-// stripLogPrefix removes logPrefix's match from the start of line. It can
-// only match something at a line that starts with white space, "<" or
-// "[", or that holds "kernel:".
+// stripLogPrefix removes logPrefix's match from the start of line. Its
+// parts after the leading white space need a "<", a "[" or "kernel:":
+// without them, the match is that white space (\s: tab, line feed, form
+// feed, carriage return, space).
 func stripLogPrefix(line string) string {
-	if line == "" {
-		return line
-	}
-	switch line[0] {
-	case ' ', '\t', '\n', '\v', '\f', '\r', '<', '[':
-	default:
-		if !strings.Contains(line, "kernel:") {
-			return line
+	if !strings.Contains(line, "kernel:") {
+		i := 0
+		for i < len(line) && (line[i] == ' ' || line[i] == '\t' || line[i] == '\n' || line[i] == '\f' || line[i] == '\r') {
+			i++
+		}
+		if i == len(line) || line[i] != '<' && line[i] != '[' {
+			return line[i:]
 		}
 	}
 	return logPrefix.ReplaceAllString(line, "")
@@ -427,29 +463,101 @@ func stripLogPrefix(line string) string {
 
 // mayTraceStart: "call trace:" in ASCII lower case.
 func mayTraceStart(l string) bool {
-	return strings.Contains(asciiLower(l), "call trace:")
+	return containsLower(l, "call trace:")
 }
 
-// frameOffsetIn is frameOffset's submatches in l, nil without "+0x".
+// frameOffsetIn matches a call trace line "func+0x1a/0x2b0" in l, as the
+// regular expression
+//
+//	^\s*(?:\[<[0-9a-f]+>\]\s*)?(\?\s+)?([A-Za-z_][\w.]*)\+0x[0-9a-f]+/0x[0-9a-f]+
+//
+// would (an address or "?" may come first): it returns the match, the
+// "?" group ("" when absent) and the function, or nil. It reads l left to
+// right: every part of the expression ends where the next must begin (no
+// part can take the next one's first character), so there is nothing to
+// backtrack to and this is the expression's one match
+// (TestPrefiltersNeverSkipAMatch compares them).
 func frameOffsetIn(l string) []string {
-	if !strings.Contains(l, "+0x") {
+	i := skipSpace(l, 0)
+	if strings.HasPrefix(l[i:], "[<") {
+		k := skipHex(l, i+2)
+		if k == i+2 || !strings.HasPrefix(l[k:], ">]") {
+			return nil
+		}
+		i = skipSpace(l, k+2)
+	}
+	stale := ""
+	if i < len(l) && l[i] == '?' {
+		k := skipSpace(l, i+1)
+		if k == i+1 {
+			return nil
+		}
+		stale, i = l[i:k], k
+	}
+	if i == len(l) || !(l[i] == '_' || 'a' <= l[i]|0x20 && l[i]|0x20 <= 'z') {
 		return nil
 	}
-	return frameOffset.FindStringSubmatch(l)
+	j := i + 1
+	for j < len(l) && (l[j] == '.' || isWordByte(l[j])) {
+		j++
+	}
+	if !strings.HasPrefix(l[j:], "+0x") {
+		return nil
+	}
+	k := skipHex(l, j+3)
+	if k == j+3 || !strings.HasPrefix(l[k:], "/0x") {
+		return nil
+	}
+	end := skipHex(l, k+3)
+	if end == k+3 {
+		return nil
+	}
+	return []string{l[:end], stale, l[i:j]}
 }
 
-// frameSymbolIn is frameSymbol's submatches in l; a match has a space, a
-// "." and a ":".
+// skipSpace returns the index of the first byte of l from i on that is not
+// white space as a regular expression's \s sees it (tab, line feed, form
+// feed, carriage return, space).
+func skipSpace(l string, i int) int {
+	for i < len(l) && (l[i] == ' ' || l[i] == '\t' || l[i] == '\n' || l[i] == '\f' || l[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipHex returns the index of the first byte of l from i on that is not
+// a lower-case hexadecimal digit.
+func skipHex(l string, i int) int {
+	for i < len(l) && ('0' <= l[i] && l[i] <= '9' || 'a' <= l[i] && l[i] <= 'f') {
+		i++
+	}
+	return i
+}
+
+// isWordByte reports whether c is a word character of a regular
+// expression (\w: ASCII letters, digits and '_').
+func isWordByte(c byte) bool {
+	return c == '_' || '0' <= c && c <= '9' || 'a' <= c|0x20 && c|0x20 <= 'z'
+}
+
+// frameSymbolIn is frameSymbol's submatches in l; a match has a space and
+// ".c:", ".h:" or ".S:".
 func frameSymbolIn(l string) []string {
-	if strings.IndexByte(l, ':') < 0 || strings.IndexByte(l, '.') < 0 || strings.IndexByte(l, ' ') < 0 {
+	if strings.IndexByte(l, ' ') < 0 || !strings.Contains(l, ".c:") && !strings.Contains(l, ".h:") && !strings.Contains(l, ".S:") {
 		return nil
 	}
 	return frameSymbol.FindStringSubmatch(l)
 }
 
-// pathsIn is filePath's matches in l; a match has a "/" and a ".".
+// mayHavePath is a cheap test that filePath may match l: a match has a
+// "/" and ".c" or ".h".
+func mayHavePath(l string) bool {
+	return strings.IndexByte(l, '/') >= 0 && (strings.Contains(l, ".c") || strings.Contains(l, ".h"))
+}
+
+// pathsIn is filePath's matches in l.
 func pathsIn(l string) []string {
-	if strings.IndexByte(l, '/') < 0 || strings.IndexByte(l, '.') < 0 {
+	if !mayHavePath(l) {
 		return nil
 	}
 	return filePath.FindAllString(l, -1)
@@ -457,5 +565,5 @@ func pathsIn(l string) []string {
 
 // hasPath reports whether l cites a source file (filePath matches).
 func hasPath(l string) bool {
-	return strings.IndexByte(l, '/') >= 0 && strings.IndexByte(l, '.') >= 0 && filePath.MatchString(l)
+	return mayHavePath(l) && filePath.MatchString(l)
 }

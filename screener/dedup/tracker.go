@@ -86,6 +86,8 @@ type Tracker struct {
 	priors map[int]priorSet
 	err    error
 	stats  Stats
+	// scratch is Check's.
+	scratch checkScratch
 }
 
 // exactRef is the first report of the run with some content: its position
@@ -154,6 +156,7 @@ type entry struct {
 	exactKey    uint64 // the key of fp.Hash; 0 for no text
 	id, subject string
 	fp          Fingerprint
+	keys        []uint64 // fp.Keys(), while indexed
 	indexed     bool
 	inWindow    bool
 	done        chan struct{}
@@ -209,24 +212,92 @@ func (t *Tracker) fail(err error) {
 
 // identity says which entries are the same report: same id, same input.
 func identity(id, hash string) uint64 {
-	h := fnvString(fnvOffset, id)
+	h := fnvAppend(fnvOffset, id)
 	h *= fnvPrime // a 0 byte between the fields
-	return mix64(fnvString(h, hash))
+	return mix64(fnvAppend(h, hash))
 }
 
 // candidate is an earlier report to compare a new one with.
 type candidate struct {
-	fp  Fingerprint
-	dup screener.DuplicateOf
-	// earlier is set for a report of the past, to reuse its decision.
-	earlier *Earlier
-	// gone is set for a report of the run that left the window.
-	gone *goneEntry
-	// live is set for a report of the run still in memory.
+	kind candidateKind
+	// fp is a copy: the entry's may be freed while Check compares.
+	fp Fingerprint
+	// live is the report of the run in memory (runLive, and runPast when
+	// the run still holds it).
 	live *entry
+	// gone is what is kept of a report of the run that left the window.
+	gone *goneEntry
+	// earlier is the report of the past (past, runPast).
+	earlier *Earlier
+	// sigKeys are the keys of fp's signals when known (a report of the
+	// run in memory), else nil.
+	sigKeys []uint64
+	// seq is the run's position of a report of the run.
+	seq int
 	// firstSeen is when a report of the past was first screened (zero
 	// for one of this run that the past does not hold yet).
 	firstSeen time.Time
+}
+
+// candidateKind says where a candidate comes from.
+type candidateKind uint8
+
+const (
+	// runLive: a report of the run in memory, from the run's index or by
+	// its exact content.
+	runLive candidateKind = iota
+	// runGone: a report of the run that left the window, by its exact
+	// content.
+	runGone
+	// runPast: a report of the run that the past holds and returned.
+	runPast
+	// past: a report of an earlier run.
+	past
+)
+
+// dup is what a result lists of the candidate.
+func (c *candidate) dup() screener.DuplicateOf {
+	switch c.kind {
+	case runLive:
+		return screener.DuplicateOf{ID: c.live.id, Subject: c.live.subject, Batch: c.seq}
+	case runGone:
+		return screener.DuplicateOf{ID: c.gone.ID, Subject: c.gone.Subject, Batch: c.seq, Seen: c.gone.Seen, Label: c.gone.Result.Label}
+	case runPast:
+		return screener.DuplicateOf{ID: c.earlier.ID, Subject: c.earlier.Subject, Batch: c.seq}
+	}
+	x := c.earlier
+	return screener.DuplicateOf{ID: x.ID, HistoryID: x.HistoryID, Subject: x.Subject, Seen: x.Seen,
+		Label:   threatmodel.Label{Verdict: cmp.Or(x.LabelVerdict, x.Result.Verdict), Category: cmp.Or(x.LabelCategory, x.Result.Category)},
+		Labeled: x.LabelVerdict != ""}
+}
+
+// historyID is the candidate's id in the past, 0 for one of the run.
+func (c *candidate) historyID() int64 {
+	if c.kind == past {
+		return c.earlier.HistoryID
+	}
+	return 0
+}
+
+// scored is a candidate that matched.
+type scored struct {
+	m Match
+	c *candidate
+	// rank (the signal's strength), seq and hid (the history id) order
+	// the matches, kept here so that sorting up to MaxCandidates of them
+	// does not work them out again at each comparison.
+	rank, seq int
+	hid       int64
+}
+
+// checkScratch holds what one Check works in, kept for the next (Check
+// is called from one goroutine at a time).
+type checkScratch struct {
+	mu sync.Mutex
+	// fromRun holds the run's positions already among the candidates.
+	fromRun u64Set
+	cands   []candidate
+	found   []scored
 }
 
 // Check implements screener.Duplicates: it fingerprints r, compares it
@@ -236,15 +307,24 @@ func (t *Tracker) Check(ctx context.Context, seq int, r *intake.Report) []screen
 	start := time.Now()
 	fp := Of(r)
 	keys := fp.Keys()
+	sigKeys := keys[len(keys)-len(fp.Signals):]
 	ident := identity(r.ID, r.Hash)
 	var exactKey uint64
 	if fp.Hash != "" {
 		exactKey = keys[0]
 	}
 
-	var cands []candidate
+	sc := &t.scratch
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	fromRun := &sc.fromRun
+	fromRun.reset(t.opt.MaxCandidates + 1)
+	cands := sc.cands[:0]
+	defer func() {
+		clear(cands) // the candidates point at entries and reports
+		sc.cands = cands[:0]
+	}()
 	var selfFirst time.Time
-	fromRun := map[int]bool{}
 	t.mu.Lock()
 	// As from the past: the newest runPerKey reports of each key, the
 	// first MaxCandidates of them all, so that a key most reports share
@@ -252,23 +332,20 @@ func (t *Tracker) Check(ctx context.Context, seq int, r *intake.Report) []screen
 	for _, k := range keys {
 		list := t.byKey[k]
 		for i := len(list) - 1; i >= max(0, len(list)-runPerKey) && len(cands) < t.opt.MaxCandidates; i-- {
-			if e := list[i]; !fromRun[e.seq] {
-				fromRun[e.seq] = true
-				cands = append(cands, candidate{fp: e.fp, live: e, dup: screener.DuplicateOf{ID: e.id, Subject: e.subject, Batch: e.seq}})
+			if e := list[i]; fromRun.add(uint64(e.seq)) {
+				cands = append(cands, candidate{kind: runLive, fp: e.fp, sigKeys: e.sigKeys(), live: e, seq: e.seq})
 			}
 		}
 	}
-	if ref, ok := t.exact[exactKey]; ok && exactKey != 0 && !fromRun[int(ref.seq)] {
+	if ref, ok := t.exact[exactKey]; ok && exactKey != 0 && !fromRun.has(uint64(ref.seq)) {
 		// The same content as a report that left the window: still being
 		// screened, or spilled.
 		if e := t.entries[int(ref.seq)]; e != nil {
-			fromRun[e.seq] = true
-			cands = append(cands, candidate{fp: Fingerprint{Hash: fp.Hash}, live: e, dup: screener.DuplicateOf{ID: e.id, Subject: e.subject, Batch: e.seq}})
+			fromRun.add(uint64(e.seq))
+			cands = append(cands, candidate{kind: runLive, fp: Fingerprint{Hash: fp.Hash}, live: e, seq: e.seq})
 		} else if g, err := t.goneEntry(ref.rec()); err == nil {
-			fromRun[int(ref.seq)] = true
-			cands = append(cands, candidate{fp: Fingerprint{Hash: fp.Hash}, gone: &g, dup: screener.DuplicateOf{
-				ID: g.ID, Subject: g.Subject, Batch: int(ref.seq), Seen: g.Seen,
-				Label: g.Result.Label}})
+			fromRun.add(uint64(ref.seq))
+			cands = append(cands, candidate{kind: runGone, fp: Fingerprint{Hash: fp.Hash}, gone: &g, seq: int(ref.seq)})
 		}
 	}
 	t.mu.Unlock()
@@ -285,11 +362,11 @@ func (t *Tracker) Check(ctx context.Context, seq int, r *intake.Report) []screen
 			mineE := t.entries[seqOf]
 			t.mu.Unlock()
 			switch {
-			case ours && fromRun[seqOf]:
+			case ours && fromRun.has(uint64(seqOf)):
 				continue // already a candidate from the run's index
 			case ours:
-				fromRun[seqOf] = true
-				cands = append(cands, candidate{fp: x.Fingerprint, live: mineE, firstSeen: x.FirstSeen, dup: screener.DuplicateOf{ID: x.ID, Subject: x.Subject, Batch: seqOf}})
+				fromRun.add(uint64(seqOf))
+				cands = append(cands, candidate{kind: runPast, fp: x.Fingerprint, live: mineE, earlier: x, seq: seqOf, firstSeen: x.FirstSeen})
 			case xi == ident:
 				// This very report, screened by an earlier run (or
 				// earlier in this one, before the window): it is updated,
@@ -297,10 +374,7 @@ func (t *Tracker) Check(ctx context.Context, seq int, r *intake.Report) []screen
 				// time is earlier than it.
 				selfFirst = x.FirstSeen
 			default:
-				cands = append(cands, candidate{fp: x.Fingerprint, earlier: x, firstSeen: x.FirstSeen, dup: screener.DuplicateOf{
-					ID: x.ID, HistoryID: x.HistoryID, Subject: x.Subject, Seen: x.Seen,
-					Label:   threatmodel.Label{Verdict: cmp.Or(x.LabelVerdict, x.Result.Verdict), Category: cmp.Or(x.LabelCategory, x.Result.Category)},
-					Labeled: x.LabelVerdict != ""}})
+				cands = append(cands, candidate{kind: past, fp: x.Fingerprint, earlier: x, firstSeen: x.FirstSeen})
 			}
 		}
 	}
@@ -312,51 +386,57 @@ func (t *Tracker) Check(ctx context.Context, seq int, r *intake.Report) []screen
 				kept = append(kept, c)
 			}
 		}
+		clear(cands[len(kept):])
 		cands = kept
 	}
 
-	type scored struct {
-		m Match
-		candidate
-	}
-	var found []scored
-	for _, c := range cands {
-		if m, ok := t.opt.Compare(fp, c.fp); ok {
-			found = append(found, scored{m, c})
+	found := sc.found[:0]
+	defer func() {
+		clear(found)
+		sc.found = found[:0]
+	}()
+	for i := range cands {
+		c := &cands[i]
+		if m, ok := t.opt.compare(fp, c.fp, sigKeys, c.sigKeys); ok {
+			found = append(found, scored{m: m, c: c, rank: strength(m.Signal), seq: c.seq, hid: c.historyID()})
 		}
 	}
 	slices.SortStableFunc(found, func(a, b scored) int {
-		return cmp.Or(better(a.m, b.m), cmp.Compare(a.dup.Batch, b.dup.Batch), cmp.Compare(a.dup.HistoryID, b.dup.HistoryID))
+		// Best first: the stronger signal, the more similar text, then
+		// the earlier report.
+		return cmp.Or(cmp.Compare(a.rank, b.rank), cmp.Compare(b.m.Similarity, a.m.Similarity),
+			cmp.Compare(a.seq, b.seq), cmp.Compare(a.hid, b.hid))
 	})
-	if len(found) > t.opt.MaxMatches {
-		found = found[:t.opt.MaxMatches]
-	}
+	best := found[:min(len(found), t.opt.MaxMatches)]
 	var out []screener.DuplicateOf
+	if len(best) > 0 {
+		out = make([]screener.DuplicateOf, 0, len(best))
+	}
 	var priors priorSet
-	for _, f := range found {
-		d := f.dup
+	for _, f := range best {
+		d := f.c.dup()
 		d.Signal, d.Evidence, d.Similarity = f.m.Signal, f.m.Evidence, round3(f.m.Similarity)
 		switch {
-		case f.earlier != nil:
+		case f.c.kind == past:
 			if priors.past == nil {
 				priors.past = map[int64]Earlier{}
 			}
-			priors.past[d.HistoryID] = *f.earlier
-		case f.gone != nil:
+			priors.past[d.HistoryID] = *f.c.earlier
+		case f.c.gone != nil:
 			if priors.run == nil {
 				priors.run = map[int]goneEntry{}
 			}
-			priors.run[d.Batch] = *f.gone
-		case f.live != nil:
+			priors.run[d.Batch] = *f.c.gone
+		case f.c.live != nil:
 			if priors.live == nil {
 				priors.live = map[int]*entry{}
 			}
-			priors.live[d.Batch] = f.live
+			priors.live[d.Batch] = f.c.live
 		}
 		out = append(out, d)
 	}
 
-	e := &entry{seq: seq, ident: ident, exactKey: exactKey, id: r.ID, subject: r.Subject, fp: fp, done: make(chan struct{})}
+	e := &entry{seq: seq, ident: ident, exactKey: exactKey, id: r.ID, subject: r.Subject, fp: fp, keys: keys, done: make(chan struct{})}
 	t.mu.Lock()
 	t.entries[seq] = e
 	for _, k := range keys {
@@ -569,11 +649,20 @@ func (t *Tracker) Record(ctx context.Context, seq int, r *intake.Report, res *sc
 	close(e.done)
 }
 
+// sigKeys returns the keys of e's signals, the last of its index keys,
+// while it is indexed.
+func (e *entry) sigKeys() []uint64 {
+	if len(e.keys) < len(e.fp.Signals) {
+		return nil
+	}
+	return e.keys[len(e.keys)-len(e.fp.Signals):]
+}
+
 // unindex removes e from the run's index and frees its fingerprint (kept
 // while a past is still to record it).
 func (t *Tracker) unindex(e *entry) {
 	if e.indexed {
-		for _, k := range e.fp.Keys() {
+		for _, k := range e.keys {
 			list := t.byKey[k]
 			if i := slices.Index(list, e); i >= 0 {
 				list = slices.Delete(list, i, i+1) // oldest first
@@ -584,7 +673,7 @@ func (t *Tracker) unindex(e *entry) {
 				t.byKey[k] = list
 			}
 		}
-		e.indexed = false
+		e.indexed, e.keys = false, nil
 	}
 	if e.recorded || t.past == nil {
 		e.fp = Fingerprint{}

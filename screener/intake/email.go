@@ -9,6 +9,7 @@ import (
 	"mime"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emersion/go-message"
@@ -34,14 +35,17 @@ func (p *partWalker) message(data []byte) error {
 	data = bytes.TrimLeft(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")), "\r\n")
 	data = skipFromLine(data)
 	rd := bytes.NewReader(data)
-	br := bufio.NewReader(rd)
+	br := headerReaders.Get().(*bufio.Reader)
+	br.Reset(rd)
 	th, err := textproto.ReadHeader(br)
+	consumed := len(data) - rd.Len() - br.Buffered()
+	br.Reset(nil)
+	headerReaders.Put(br)
 	if err != nil {
 		// Not even a header block: keep the message as plain text.
 		r.note("header block unreadable (%v); kept the message as plain text", err)
 		return parseText(data, r)
 	}
-	consumed := len(data) - rd.Len() - br.Buffered()
 	body := data[consumed:]
 	h := mail.Header{Header: message.Header{Header: th}}
 
@@ -81,6 +85,10 @@ func (p *partWalker) message(data []byte) error {
 	return nil
 }
 
+// headerReaders hold the buffers header blocks are read through, reused
+// from one message to the next.
+var headerReaders = sync.Pool{New: func() any { return bufio.NewReader(nil) }}
+
 // skipFromLine drops an mbox "From " separator line that opens a single
 // message (a saved .eml, a git format-patch file, a JSONL "raw" value).
 func skipFromLine(data []byte) []byte {
@@ -110,7 +118,7 @@ func readHeaders(h mail.Header, r *Report) {
 	}
 	r.From = oneLine(from)
 	if h.Has("Date") {
-		if d, err := h.Date(); err == nil {
+		if d, err := parseDate(h); err == nil {
 			r.Date = d
 		} else {
 			r.note("Date %q unparseable; left zero", h.Get("Date"))
@@ -130,6 +138,21 @@ func readHeaders(h mail.Header, r *Report) {
 			r.Hidden = append(r.Hidden, Part{Name: "header:" + f.Key(), Text: oneLine(decodeWords(f.Value()))})
 		}
 	}
+}
+
+// commonDate is the layout most mailers write the Date header in.
+const commonDate = "Mon, 2 Jan 2006 15:04:05 -0700"
+
+// parseDate is h.Date(), which is net/mail.ParseDate: that tries its
+// layouts in order and fails through the 24 without a day of the week
+// (an error value each) before commonDate. A date commonDate reads whole
+// is one every earlier layout rejects (they start with a digit, it with a
+// letter), so reading it first gives the same time, without the errors.
+func parseDate(h mail.Header) (time.Time, error) {
+	if t, err := time.Parse(commonDate, h.Get("Date")); err == nil {
+		return t, nil
+	}
+	return h.Date()
 }
 
 // decodedHeaders are the header fields that readHeaders decodes into a
@@ -323,7 +346,14 @@ func (p *partWalker) leaf(e *message.Entity, mt string, params map[string]string
 	if isBody {
 		limit, limitName = p.lim.MaxMessageBytes, "MaxMessageBytes"
 	}
-	data, size, readErr := readUpTo(e.Body, limit)
+	buf := partBuffers.Get().(*[]byte)
+	defer func() {
+		if cap(*buf) <= maxKeptPart {
+			partBuffers.Put(buf)
+		}
+	}()
+	data, size, readErr := readUpTo(e.Body, limit, (*buf)[:0])
+	*buf = data
 	if readErr != nil {
 		p.r.note("part %d (%s): read stopped early: %v", index, mt, readErr)
 	}
@@ -451,15 +481,42 @@ func lenientParams(raw string) (string, map[string]string) {
 	return v, params
 }
 
-// readUpTo reads at most limit bytes of r and counts (by discarding) the
-// rest, returning the kept bytes, the total size and any read error.
-func readUpTo(r io.Reader, limit int64) ([]byte, int64, error) {
-	data, err := io.ReadAll(io.LimitReader(r, limit))
+// partBuffers hold the buffers a part's bytes are read into: what a part
+// keeps (its text, an attachment's) is converted to strings, so the buffer
+// serves the next part. A forwarded message's parts, read while its own
+// bytes are in use, take other buffers.
+var partBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxKeptPart bounds the buffers kept for the next part.
+const maxKeptPart = 1 << 20
+
+// readUpTo reads at most limit bytes of r into buf (appending, growing it
+// as needed) and counts (by discarding) the rest, returning the kept
+// bytes, the total size and any read error.
+func readUpTo(r io.Reader, limit int64, buf []byte) ([]byte, int64, error) {
+	data, err := appendAll(buf, io.LimitReader(r, limit))
 	if err != nil {
 		return data, int64(len(data)), err
 	}
 	rest, err := io.Copy(io.Discard, r)
 	return data, int64(len(data)) + rest, err
+}
+
+// appendAll is io.ReadAll appending to buf.
+func appendAll(buf []byte, r io.Reader) ([]byte, error) {
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)] // grow
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err != nil {
+			if err == io.EOF { //nolint:errorlint // io.ReadAll's test: Read returns io.EOF itself
+				err = nil
+			}
+			return buf, err
+		}
+	}
 }
 
 // decodeWords decodes RFC 2047 encoded words in a parameter value, keeping

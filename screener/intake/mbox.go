@@ -50,7 +50,9 @@ func (rd *reader) mbox(source string, r io.Reader, stdin bool) bool {
 
 // message parses one message of a multi-message input (an mbox, a
 // public-inbox repository) and emits its report, or an error row when it
-// does not parse. It returns false when reading must stop.
+// does not parse. It returns false when reading must stop. Nothing of data
+// is kept: the report's fields are copies (the mbox reuses data's bytes for
+// the next message).
 func (rd *reader) message(src string, data []byte, format Format, stdin bool) bool {
 	rep := newReport(src, data)
 	if err := parseEmail(data, rep, rd.lim); err != nil {
@@ -92,7 +94,14 @@ type mboxSplitter struct {
 	started bool // the first separator has been read
 	done    bool
 	err     error // a read error to report after the message in hand
+	// buf is the last message's bytes, kept to hold the next one: parsing
+	// copies what it keeps, so one buffer serves the whole stream.
+	buf []byte
 }
+
+// maxKeptMessage bounds the message buffer a splitter keeps between
+// messages: one huge message does not hold its size for the whole stream.
+const maxKeptMessage = 1 << 20
 
 func newMboxSplitter(r io.Reader, max int64) *mboxSplitter {
 	return &mboxSplitter{br: bufio.NewReaderSize(r, 64<<10), max: max}
@@ -112,7 +121,8 @@ func (s *mboxSplitter) line() (b []byte, whole bool, err error) {
 	return b, err == nil, err
 }
 
-// next returns the next message's bytes, io.EOF after the last one.
+// next returns the next message's bytes, io.EOF after the last one. The
+// bytes are valid until the next call.
 func (s *mboxSplitter) next() ([]byte, error) {
 	if s.done {
 		if s.err != nil {
@@ -134,7 +144,10 @@ func (s *mboxSplitter) next() ([]byte, error) {
 		}
 		s.started = true
 	}
-	var msg []byte
+	msg := s.buf[:0]
+	if cap(msg) > maxKeptMessage {
+		msg = nil
+	}
 	var size int64
 	store := func(b []byte) {
 		size += int64(len(b))
@@ -175,6 +188,7 @@ func (s *mboxSplitter) next() ([]byte, error) {
 		// The empty line before a separator belongs to the mbox format.
 		msg = trimOneNewline(msg)
 	}
+	s.buf = msg
 	if size > s.max {
 		return nil, &LimitError{Limit: "MaxMessageBytes", Max: s.max, Size: size}
 	}

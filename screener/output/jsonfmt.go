@@ -31,12 +31,23 @@ func (j *jsonWriter) Close(sum screener.Summary) error {
 }
 
 // jsonlWriter writes one result object per line, as each arrives.
-type jsonlWriter struct{ enc *json.Encoder }
+type jsonlWriter struct {
+	w   io.Writer
+	buf []byte // the line being written, kept for the next
+}
 
-func newJSONLWriter(w io.Writer) *jsonlWriter { return &jsonlWriter{enc: json.NewEncoder(w)} }
+func newJSONLWriter(w io.Writer) *jsonlWriter { return &jsonlWriter{w: w} }
 
+// Write writes r's JSON and a newline in one write. Result.MarshalJSON's
+// output is compact, with <, > and & escaped, which is what json.Encoder
+// would write after compacting it once more (TestJSONLIsWhatEncoderWrites).
 func (j *jsonlWriter) Write(r screener.Result) error {
-	if err := j.enc.Encode(r); err != nil {
+	b, err := r.MarshalJSON()
+	if err == nil {
+		j.buf = append(append(j.buf[:0], b...), '\n')
+		_, err = j.w.Write(j.buf)
+	}
+	if err != nil {
 		return fmt.Errorf("write jsonl: %w", err)
 	}
 	return nil

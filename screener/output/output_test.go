@@ -9,12 +9,14 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/secscreen/secscreen/screener"
+	"github.com/secscreen/secscreen/screener/injection"
 	"github.com/secscreen/secscreen/screener/rules"
 	"github.com/secscreen/secscreen/screener/sourcetree"
 	"github.com/secscreen/secscreen/screener/threatmodel"
@@ -252,4 +254,35 @@ func TestVerboseTextNamesMissingCitedCode(t *testing.T) {
 		SourceCheck: &sourcetree.Check{At: []string{"v6.8 (0123456789ab)"}, Cited: cited, Missing: cited[:1]}}))
 	require.NoError(t, w.Close(screener.Summary{}))
 	assert.Contains(t, buf.String(), "    source tree: 2 cited, missing: tcp_frob() (v6.8 (0123456789ab))\n")
+}
+
+// The JSONL writer writes Result.MarshalJSON's bytes as they are: the same
+// bytes as json.Encoder, which compacts them once more, on rows with text
+// that JSON escapes (HTML characters, U+2028, control and invalid bytes)
+// and every kind of nested value.
+func TestJSONLIsWhatEncoderWrites(t *testing.T) {
+	rs, _ := sample()
+	odd := evil + " & \u2028\u2029 \xff\xfe \t\"quoted\" \\ é 日本"
+	seen := time.Date(2026, 1, 5, 8, 3, 39, 123, time.FixedZone("", 3600))
+	msg := "model: server down"
+	rs = append(rs,
+		screener.Result{ID: odd, Source: odd, Subject: odd, From: odd, Hash: "abc", Replies: []string{odd},
+			Label: threatmodel.Label{Verdict: "security", Category: odd}, Confidence: 1.0 / 3, Route: odd, RoutePublic: true,
+			Missing: []string{odd}, Injection: []injection.Span{{Part: "body", Line: 1, Column: 2, Start: 3, End: 4, Kind: "override", Excerpt: odd}},
+			RulesVerdict:   screener.Opinion{Label: threatmodel.Label{Verdict: "security"}, Score: 2.5, Decisive: true},
+			RulesTruncated: []rules.Truncation{{Part: "body", Size: 10, Scanned: 5}},
+			Model:          &screener.ModelAnswer{Error: odd}, Baseline: &screener.Opinion{Error: odd},
+			SourceCheck: &sourcetree.Check{Tree: odd, At: []string{odd}, Notes: []string{odd}}, Backend: "openai", SentTo: odd,
+			Decision: screener.DecisionDuplicate, NeedsReview: true, ReviewReason: odd, ReviewFlags: []string{odd},
+			DuplicateOf: []screener.DuplicateOf{{ID: odd, HistoryID: 7, Subject: odd, Similarity: 0.875, Signal: "crash", Evidence: odd,
+				Label: threatmodel.Label{Verdict: "security", Category: odd}, Labeled: true, Seen: seen, Batch: 3}},
+			Error: &msg},
+		screener.Result{})
+	for _, r := range rs {
+		var want, got bytes.Buffer
+		require.NoError(t, json.NewEncoder(&want).Encode(r))
+		w := newJSONLWriter(&got)
+		require.NoError(t, w.Write(r))
+		require.Equal(t, want.String(), got.String())
+	}
 }
