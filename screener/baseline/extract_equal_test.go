@@ -1,7 +1,11 @@
 package baseline
 
 import (
+	"cmp"
 	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -107,5 +111,25 @@ func BenchmarkExtract(b *testing.B) {
 	for b.Loop() {
 		extract(reports[i%len(reports)], &evs[i%len(evs)], DefaultMaxFeatures, 3, DefaultCharGrams)
 		i++
+	}
+}
+
+// strongest keeps what sorting every contribution and keeping the first
+// MaxEvidence kept: random contributions, weights often tied, any count.
+func TestStrongestIsTheSortedHead(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for range 2000 {
+		n := rng.IntN(40)
+		var all []Contribution
+		var top strongest
+		for i := range n {
+			c := Contribution{Feature: fmt.Sprintf("f%d", rng.IntN(1000)*100+i), Weight: float64(rng.IntN(5)) / 4}
+			all = append(all, c)
+			top.offer(c)
+		}
+		slices.SortStableFunc(all, func(a, b Contribution) int {
+			return cmp.Or(cmp.Compare(b.Weight, a.Weight), cmp.Compare(a.Feature, b.Feature))
+		})
+		require.Equal(t, all[:min(len(all), MaxEvidence)], top.list)
 	}
 }
