@@ -160,6 +160,7 @@ func (s *Screener) screenAnalyzed(ctx context.Context, r *intake.Report, ev rule
 		vote *Opinion
 	)
 	skip := s.cfg.Classifier != nil && s.cfg.SkipModelWhenDecisive && ev.Decisive && !ev.Injection
+	var voted chan *Opinion
 	switch {
 	case s.cfg.Classifier == nil, skip:
 		// No model, or the rules decide alone; a report that addresses the
@@ -167,6 +168,13 @@ func (s *Screener) screenAnalyzed(ctx context.Context, r *intake.Report, ev rule
 	case s.refused.Load():
 		ans = &ModelAnswer{Classification: Classification{Prompt: s.cfg.Classifier.Describe().Prompt}, Error: errRefused.Error(), err: errRefused}
 	default:
+		if s.cfg.Voter != nil {
+			// The voter does not need the model's answer: it votes while
+			// the model is asked, so that its CPU does not add to the
+			// time the report holds its slot.
+			voted = make(chan *Opinion, 1)
+			go func() { voted <- s.vote(ctx, r, &ev) }()
+		}
 		ans = s.ask(ctx, r, &ev)
 		if backend.IsAuthError(ans.err) {
 			s.refused.Store(true)
@@ -175,7 +183,10 @@ func (s *Screener) screenAnalyzed(ctx context.Context, r *intake.Report, ev rule
 	if ans != nil && errors.Is(ans.err, backend.ErrCacheMiss) {
 		return reportError(r, res.Backend, DecisionCacheMiss, ans.err)
 	}
-	if s.cfg.Voter != nil && !skip {
+	switch {
+	case voted != nil:
+		vote = <-voted
+	case s.cfg.Voter != nil && !skip:
 		vote = s.vote(ctx, r, &ev)
 	}
 	var src *Opinion
