@@ -133,3 +133,24 @@ func TestStrongestIsTheSortedHead(t *testing.T) {
 		require.Equal(t, all[:min(len(all), MaxEvidence)], top.list)
 	}
 }
+
+// BenchmarkPredictSynth is the prediction of the built-in model on one
+// synthetic report, its features and the rules' given; one op is one
+// report.
+func BenchmarkPredictSynth(b *testing.B) {
+	m, err := Embedded()
+	require.NoError(b, err)
+	reports := benchsupport.SynthReports(b, 200, 1)
+	eng := kernelEngine(b)
+	evs := make([]rules.Evaluation, len(reports))
+	for i, r := range reports {
+		evs[i] = eng.Evaluate(r)
+	}
+	b.ReportAllocs()
+	defer benchsupport.ReportCPU(b, benchsupport.CPUTime())
+	i := 0
+	for b.Loop() {
+		m.Predict(reports[i%len(reports)], &evs[i%len(evs)])
+		i++
+	}
+}

@@ -65,14 +65,23 @@ func extract(r *intake.Report, ev *rules.Evaluation, maxText, ruleWeight, charN 
 	for _, name := range ruleFeatures(ev) {
 		add(name, ruleWeight)
 	}
+	// Each part is tokenized once: the words the first pass read are kept
+	// for the grams, which go on from where it stopped.
+	words := make([]partWords, len(parts))
 	n := 0
 	var pair []byte
-	for _, p := range parts {
+	for i, p := range parts {
+		words[i].t = tokenizer{s: p.Text}
 		if n >= maxText {
-			break
+			continue
 		}
 		prev := ""
-		for tok := range tokens(p.Text) {
+		for {
+			tok, ok := words[i].t.next()
+			if !ok {
+				break
+			}
+			words[i].read = append(words[i].read, tok)
 			if add(tok, 1) {
 				n++
 			}
@@ -90,8 +99,8 @@ func extract(r *intake.Report, ev *rules.Evaluation, maxText, ruleWeight, charN 
 	}
 	if charN > 0 {
 		n = 0
-		for _, p := range parts {
-			for tok := range tokens(p.Text) {
+		for i := range words {
+			for tok := range words[i].all() {
 				for g := range charGrams(tok, charN) {
 					if n >= maxText {
 						return out
@@ -104,6 +113,29 @@ func extract(r *intake.Report, ev *rules.Evaluation, maxText, ruleWeight, charN 
 		}
 	}
 	return out
+}
+
+// partWords are the words of a part: those read so far, and the tokenizer
+// that reads the rest.
+type partWords struct {
+	read []string
+	t    tokenizer
+}
+
+// all yields every word of the part: those read, then the rest.
+func (w *partWords) all() func(yield func(string) bool) {
+	return func(yield func(string) bool) {
+		for _, tok := range w.read {
+			if !yield(tok) {
+				return
+			}
+		}
+		for tok, ok := w.t.next(); ok; tok, ok = w.t.next() {
+			if !yield(tok) {
+				return
+			}
+		}
+	}
 }
 
 // charGrams yields the character n-grams of a word framed by '<' and '>'
@@ -215,25 +247,43 @@ func ruleFeatures(ev *rules.Evaluation) []string {
 // out single characters, numbers, hex addresses and overlong tokens.
 func tokens(s string) func(yield func(string) bool) {
 	return func(yield func(string) bool) {
-		start := -1
-		for i := 0; i <= len(s); {
-			r, size := rune(0), 1
-			if i < len(s) {
-				r, size = utf8.DecodeRuneInString(s[i:])
+		t := tokenizer{s: s}
+		for tok, ok := t.next(); ok; tok, ok = t.next() {
+			if !yield(tok) {
+				return
 			}
-			word := i < len(s) && (r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r))
-			switch {
-			case word && start < 0:
-				start = i
-			case !word && start >= 0:
-				if tok, ok := keep(s[start:i]); ok && !yield(tok) {
-					return
-				}
-				start = -1
-			}
-			i += size
 		}
 	}
+}
+
+// tokenizer reads the words of s (see tokens) one at a time.
+type tokenizer struct {
+	s string
+	i int // the next byte to look at; len(s)+1 once done
+}
+
+// next returns the next word, or false when there is none left.
+func (t *tokenizer) next() (string, bool) {
+	s, start := t.s, -1
+	for t.i <= len(s) {
+		i := t.i
+		r, size := rune(0), 1
+		if i < len(s) {
+			r, size = utf8.DecodeRuneInString(s[i:])
+		}
+		t.i += size
+		word := i < len(s) && (r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r))
+		switch {
+		case word && start < 0:
+			start = i
+		case !word && start >= 0:
+			if tok, ok := keep(s[start:i]); ok {
+				return tok, true
+			}
+			start = -1
+		}
+	}
+	return "", false
 }
 
 // keep lowercases a raw token and says whether it is worth a feature.
