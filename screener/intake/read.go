@@ -411,10 +411,18 @@ func parseText(data []byte, r *Report) error {
 // readMessage reads all of r if it fits in max bytes. When it does not, it
 // reads on (discarding) to learn the size and returns a *LimitError.
 func readMessage(r io.Reader, max int64) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, max+1))
+	// A message read through stream's buffer is often all there already:
+	// read it into one slice of its size, not one grown from 512 bytes.
+	size := int64(bytes.MinRead)
+	if br, ok := r.(*bufio.Reader); ok {
+		size += int64(br.Buffered())
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, min(size, max+1)))
+	_, err := buf.ReadFrom(io.LimitReader(r, max+1))
 	if err != nil {
 		return nil, fmt.Errorf("read: %w", err)
 	}
+	data := buf.Bytes()
 	if int64(len(data)) <= max {
 		return data, nil
 	}
