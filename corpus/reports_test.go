@@ -2,6 +2,7 @@ package corpus
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -108,7 +109,51 @@ func TestReadReportsInParallelIsInLabelOrder(t *testing.T) {
 	root, err := realRoot(c.Dir)
 	require.NoError(t, err)
 	for i, l := range c.Labels {
-		want := readLabel(context.Background(), root, l, intake.Options{})
+		want := readLabel(context.Background(), root, &realDirs{}, l, intake.Options{})
 		require.Equal(t, want, got[i], l.ID)
 	}
+}
+
+// The paths ReadReports resolves, each directory once, are resolveInside's
+// for every label of the bundled corpus, and for a directory and a file
+// reached through links, inside the corpus and out.
+func TestLabelPathsAreResolveInsides(t *testing.T) {
+	check := func(dir string) {
+		t.Helper()
+		c, err := Load(dir)
+		require.NoError(t, err)
+		root, err := realRoot(c.Dir)
+		require.NoError(t, err)
+		dirs := &realDirs{}
+		for _, l := range c.Labels {
+			want, wantProblem := "", (*fileProblem)(nil)
+			if rel, ok := localPath(l.File); ok {
+				want, wantProblem = resolveInside(root, rel)
+			}
+			got, problem := dirs.labelPath(root, l)
+			assert.Equal(t, want, got, l.File)
+			if wantProblem != nil {
+				require.NotNil(t, problem, l.File)
+				assert.Equal(t, *wantProblem, *problem, l.File)
+			} else {
+				assert.Nil(t, problem, l.File)
+			}
+		}
+	}
+	check("../corpus")
+
+	outside := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(outside, "secret.txt"), []byte("embargoed\n"), 0o644))
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "reports", "real"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "reports", "real", "a.txt"), []byte("a report\n"), 0o644))
+	require.NoError(t, os.Symlink("real", filepath.Join(dir, "reports", "alias")))
+	require.NoError(t, os.Symlink(outside, filepath.Join(dir, "reports", "away")))
+	require.NoError(t, os.Symlink("real/a.txt", filepath.Join(dir, "reports", "b.txt")))
+	var labels strings.Builder
+	for i, f := range []string{"reports/real/a.txt", "reports/alias/a.txt", "reports/away/secret.txt", "reports/b.txt", "reports/none.txt", "reports/real"} {
+		fmt.Fprintf(&labels, `{"id":"l%d","file":%q,"verdict":"needs-info","category":"info.missing"}`+"\n", i, f)
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, LabelsFile), []byte(labels.String()), 0o644))
+	check(dir)
 }

@@ -100,16 +100,21 @@ func FoldTrainer(o FoldTrainerOptions) Trainer {
 		}
 		opt := opt
 		opt.Evaluate = evaluate
-		m, id, err := models.Train(ex, feng, opt)
+		load, id, err := models.TrainLazily(ex, feng, opt)
 		if err != nil {
 			return nil, err
 		}
 		if o.AsClassifier {
+			m, err := load()
+			if err != nil {
+				return nil, err
+			}
 			cfg.Classifier = baseline.NewClassifier(m, feng)
 		} else {
 			// Its votes are kept with the fold's rules evaluations, by
-			// the fold model's cache key.
-			cfg.Voter = cfg.EvalCache.Voter(baseline.Voter(m, tm, feng), id)
+			// the fold model's cache key: with them all there, the
+			// model is not even read.
+			cfg.Voter = cfg.EvalCache.Voter(baseline.LazyVoter(load, tm, feng), id)
 		}
 		return screener.New(cfg)
 	}

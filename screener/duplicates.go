@@ -5,7 +5,9 @@ import (
 	"time"
 
 	"github.com/secscreen/secscreen/screener/backend"
+	"github.com/secscreen/secscreen/screener/injection"
 	"github.com/secscreen/secscreen/screener/intake"
+	"github.com/secscreen/secscreen/screener/rules"
 	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
@@ -55,7 +57,7 @@ type Prior struct {
 // Duplicates finds, for each report of a run, the earlier reports it
 // duplicates (in this run or in a history of earlier runs), and records
 // each result. Run calls Check and Record in input order, each from a
-// single goroutine; Prior may be called from any worker. With
+// single goroutine; Prior may be called from any goroutine. With
 // Config.EmitAsDone, Record is called as each result is done instead: an
 // earlier report of the run may then be recorded after a later one (whose
 // DuplicateOf then lacks that report's verdict).
@@ -63,10 +65,18 @@ type Duplicates interface {
 	// Check returns the earlier reports r duplicates, best first. seq is
 	// r's 1-based position in the run.
 	Check(ctx context.Context, seq int, r *intake.Report) []DuplicateOf
-	// Prior returns the decision of the earlier report d names, waiting
-	// while it is still being screened in this run; ok is false when there
-	// is none to reuse for this kind of match.
-	Prior(ctx context.Context, d DuplicateOf) (p Prior, ok bool)
+	// Prior returns, for the report at position seq, the decision of the
+	// earlier report d (one of those Check returned) names; ok is false
+	// when there is none to reuse for this kind of match. It does not
+	// wait: while that report is still being screened in this run, it
+	// returns a channel that is closed once its decision is known (given
+	// to Decided or Record), and Prior answers then. Once it answers, it
+	// answers the same.
+	Prior(seq int, d DuplicateOf) (p Prior, ok bool, pending <-chan struct{})
+	// Decided is given each result of a report Check was given as soon as
+	// it is done, before Record, from any goroutine: the reports waiting
+	// for its decision need not wait for the results before it.
+	Decided(seq int, res *Result)
 	// Record is given each result in input order (error rows included); it
 	// completes res.DuplicateOf with the decisions of earlier reports of
 	// this run, and keeps the result for the reports that follow.
@@ -94,34 +104,45 @@ func (s *Screener) reuse(r *intake.Report, ev Opinion, p Prior, dups []Duplicate
 	return res
 }
 
-// screenDuplicate screens a report that duplicates earlier ones: when an
-// earlier decision can be reused, it is, unless the report's own rules or
-// the injection detector see text aimed at a model, or its rules say
-// security while that decision does not (a near-duplicate may add what
-// makes it a vulnerability). Otherwise the
-// report is screened as usual and lists its duplicates.
-func (s *Screener) screenDuplicate(ctx context.Context, r *intake.Report, dups []DuplicateOf) Result {
+// mayReuse reports whether the report at position seq may reuse the
+// decision of one of dups, an earlier report's: whether one has a decision
+// to reuse (see Duplicates.Prior), or is still being screened.
+func (s *Screener) mayReuse(seq int, dups []DuplicateOf) bool {
 	for _, d := range dups {
-		p, ok := s.cfg.Duplicates.Prior(ctx, d)
+		if _, ok, pending := s.cfg.Duplicates.Prior(seq, d); ok || pending != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// reuseDecision is the result of a report that duplicates earlier ones
+// when it can reuse an earlier decision: the first match that has one
+// (see Duplicates.Prior), unless the report's own rules or the injection
+// detector (ev, spans: its analysis) see text aimed at a model, or its
+// rules say security while that decision does not (a near-duplicate may
+// add what makes it a vulnerability). ok is false when the report is to be
+// screened as usual. It does not wait for a decision still being made: it
+// returns the channel to wait on, and is asked again after.
+func (s *Screener) reuseDecision(seq int, r *intake.Report, dups []DuplicateOf, ev *rules.Evaluation, spans []injection.Span) (res Result, ok bool, pending <-chan struct{}) {
+	for _, d := range dups {
+		p, ok, pending := s.cfg.Duplicates.Prior(seq, d)
+		if pending != nil {
+			return Result{}, false, pending
+		}
 		if !ok {
 			continue
-		}
-		ev, spans, err := s.analysis(ctx, r)
-		if err != nil {
-			break
 		}
 		const sec = threatmodel.Security
 		rulesSec := ev.Verdict == sec && ev.Confidence >= s.cfg.Policy.PrivateAt
 		if ev.Injection || rulesSec && p.Result.Verdict != sec || len(spans) > 0 {
-			break
+			return Result{}, false, nil
 		}
 		res := s.reuse(r, Opinion{Label: ev.Label, Confidence: ev.Confidence,
 			Score: ev.Score, Decisive: ev.Decisive}, p, dups)
 		res.Rules, res.RulesTruncated, res.Missing = ev.Findings, ev.Truncated, ev.Missing
 		res.report, res.facts = r, &ev.Facts
-		return res
+		return res, true, nil
 	}
-	res := s.Screen(ctx, r)
-	res.DuplicateOf = dups
-	return res
+	return Result{}, false, nil
 }

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
+	"weak"
 
 	"github.com/secscreen/secscreen/screener/injection"
 	"github.com/secscreen/secscreen/screener/intake"
@@ -30,6 +32,48 @@ import (
 type EvalCache struct {
 	dir         string
 	fingerprint string
+	keys        recentKeys
+}
+
+// recentKeys remembers the keys of the last reports looked up, so that a
+// report's analysis and then its vote (Voter) encode and hash it once: that
+// was a tenth of a warm eval's screening. It holds weak pointers: a report
+// remembered is not kept alive by it, and a report made later at the same
+// address is another pointer, never taken for the earlier one.
+type recentKeys struct {
+	mu    sync.Mutex
+	keys  map[weak.Pointer[intake.Report]]string
+	order [recentKeysKept]weak.Pointer[intake.Report]
+	next  int
+}
+
+// recentKeysKept bounds the reports remembered: more than a run reads
+// ahead of the one it screens (see Run), with room to spare.
+const recentKeysKept = 4096
+
+// get returns the key remembered for r.
+func (k *recentKeys) get(r *intake.Report) (string, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	key, ok := k.keys[weak.Make(r)]
+	return key, ok
+}
+
+// put remembers r's key, forgetting the oldest report's past the bound.
+func (k *recentKeys) put(r *intake.Report, key string) {
+	w := weak.Make(r)
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.keys == nil {
+		k.keys = make(map[weak.Pointer[intake.Report]]string, recentKeysKept)
+	}
+	if _, ok := k.keys[w]; ok {
+		return
+	}
+	delete(k.keys, k.order[k.next])
+	k.order[k.next] = w
+	k.next = (k.next + 1) % recentKeysKept
+	k.keys[w] = key
 }
 
 // NewEvalCache returns a cache in dir for evaluations made by rules whose
@@ -158,7 +202,12 @@ const evalCacheFormat = "secscreen-rules-cache/v2"
 
 // key hashes the fingerprint and the whole report, the hidden parts (the
 // header fields and HTML comments the injection detector reads) included.
+// It is remembered for the report (see recentKeys): a report is not
+// changed once read, in a run.
 func (c *EvalCache) key(r *intake.Report) (string, error) {
+	if key, ok := c.keys.get(r); ok {
+		return key, nil
+	}
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%s\x00", evalCacheFormat, c.fingerprint)
 	enc := json.NewEncoder(h)
@@ -168,7 +217,9 @@ func (c *EvalCache) key(r *intake.Report) (string, error) {
 	if err := enc.Encode(r.Hidden); err != nil {
 		return "", err
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	key := hex.EncodeToString(h.Sum(nil))
+	c.keys.put(r, key)
+	return key, nil
 }
 
 // writeAtomic writes data to a temporary file beside path and renames it

@@ -3,8 +3,10 @@ package screener
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync/atomic"
 	"testing"
 
@@ -102,6 +104,35 @@ func TestEvalCacheKeysOnTheFingerprintAndTheWholeReport(t *testing.T) {
 	assert.ErrorIs(t, err, context.Canceled)
 	eval(a, other)
 	assert.Equal(t, 9, calls)
+}
+
+// The keys remembered for the last reports are never those of another
+// report: reports made and dropped one after the other (so that a new one
+// may take an old one's address) each get their own entry, with their own
+// subject; and no more than recentKeysKept are remembered.
+func TestRememberedKeysAreTheReportsOwn(t *testing.T) {
+	c := NewEvalCache(t.TempDir(), "rules v1")
+	ctx := context.Background()
+	calls := 0
+	evaluate := func(_ context.Context, r *intake.Report) (rules.Evaluation, error) {
+		calls++
+		return rules.Evaluation{Label: threatmodel.Label{Category: r.Subject}, Findings: []rules.Finding{}}, nil
+	}
+	none := func(*intake.Report) []injection.Span { return nil }
+	const n = recentKeysKept + 500
+	for i := range n {
+		r := &intake.Report{ID: fmt.Sprint(i), Subject: fmt.Sprint("subject ", i), Body: "the same body"}
+		ev, _, err := c.Analysis(ctx, r, evaluate, none)
+		require.NoError(t, err)
+		require.Equal(t, r.Subject, ev.Category)
+		if i%256 == 0 {
+			runtime.GC()
+		}
+	}
+	assert.Equal(t, n, calls, "every report evaluated: none found under another's key")
+	c.keys.mu.Lock()
+	assert.LessOrEqual(t, len(c.keys.keys), recentKeysKept)
+	c.keys.mu.Unlock()
 }
 
 // countingVoter votes by the report's subject and counts its votes.

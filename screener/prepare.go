@@ -12,17 +12,17 @@ import (
 )
 
 // A run evaluates each report's rules (and runs the injection detector)
-// ahead of the worker that screens it, on a pool of one goroutine per
-// CPU, as the report is queued. Without it a worker spent the rules' CPU
-// time between two model calls: at -j 1 every report cost the rules and
-// then the model's latency, one after the other. Now the next reports'
-// rules are evaluated while the workers wait on the model, so the -j
-// slots are spent waiting on the model only, as long as the CPUs keep up.
+// ahead of its screening, on a pool of one goroutine per CPU, as the
+// report is read. Without it a worker spent the rules' CPU time between
+// two model calls: at -j 1 every report cost the rules and then the
+// model's latency, one after the other. Now the next reports' rules are
+// evaluated while the slots wait on the model, so the -j slots are spent
+// waiting on the model only, as long as the CPUs keep up.
 //
-// The evaluation reaches the worker through the context of its call
-// (Screen and screenDuplicate ask analysis, which takes it from there);
-// it is used once, by the first analysis of that report, and a report
-// without one (Screen called outside Run) is evaluated by its worker.
+// The evaluation reaches the report's job through the context of its call
+// (Screen and Run's jobs ask analysis, which takes it from there); it is
+// used once, by the first analysis of that report, and a report without
+// one (Screen called outside Run) is evaluated by its caller.
 
 // prepared is one report's analysis, started ahead.
 type prepared struct {
@@ -36,14 +36,14 @@ type prepared struct {
 
 type preparedKey struct{}
 
-// preparer runs analyses ahead of the workers.
+// preparer runs analyses ahead of the screening.
 type preparer struct {
 	queue chan *prepared
 	wg    sync.WaitGroup
 }
 
 // newPreparer starts one goroutine per CPU; ahead bounds the analyses
-// queued and not yet taken by a worker.
+// queued and not yet taken by a job.
 func (s *Screener) newPreparer(ctx context.Context, ahead int) *preparer {
 	p := &preparer{queue: make(chan *prepared, ahead)}
 	for range max(runtime.GOMAXPROCS(0), 1) {
@@ -65,7 +65,7 @@ func (s *Screener) newPreparer(ctx context.Context, ahead int) *preparer {
 // the queue is full: the pool's goroutines wait on nothing else, so the
 // queue always moves, and a report queued behind it could not be screened
 // sooner anyway with every CPU busy. When ctx ends first it returns ctx
-// itself (the worker then makes the cancelled row as before).
+// itself (the job then makes the cancelled row).
 func (p *preparer) start(ctx context.Context, r *intake.Report) context.Context {
 	pr := &prepared{r: r, done: make(chan struct{})}
 	select {

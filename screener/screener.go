@@ -9,9 +9,10 @@
 //	            │   one repair) or the baseline ────────────────────────┼─► Policy ──► Result
 //	            └─► Voter (the offline baseline) ───────────────────────┘
 //
-// Run works over a bounded pool of workers, emits results in input order,
-// and stops cleanly when its context is cancelled: every item it read
-// yields exactly one Result, an error row when it could not be screened.
+// Run screens a bounded number of reports at once, emits results in input
+// order, and stops cleanly when its context is cancelled: every item it
+// read yields exactly one Result, an error row when it could not be
+// screened.
 package screener
 
 import (
@@ -25,6 +26,7 @@ import (
 
 	"github.com/secscreen/secscreen/prompts"
 	"github.com/secscreen/secscreen/screener/backend"
+	"github.com/secscreen/secscreen/screener/injection"
 	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/rules"
 	"github.com/secscreen/secscreen/screener/sourcetree"
@@ -135,12 +137,17 @@ func (s *Screener) BackendName() string {
 
 // Screen screens one report.
 func (s *Screener) Screen(ctx context.Context, r *intake.Report) Result {
-	res := Result{ID: r.ID, Source: r.Source, Subject: r.Subject, From: r.From, Hash: r.Hash, Replies: r.Replies,
-		Backend: s.BackendName(), SentTo: backend.NotSent}
 	ev, spans, err := s.analysis(ctx, r)
 	if err != nil {
-		return reportError(r, res.Backend, DecisionCancelled, fmt.Errorf("not screened: %w", err))
+		return reportError(r, s.BackendName(), DecisionCancelled, fmt.Errorf("not screened: %w", err))
 	}
+	return s.screenAnalyzed(ctx, r, ev, spans)
+}
+
+// screenAnalyzed screens r given its rules evaluation and injection spans.
+func (s *Screener) screenAnalyzed(ctx context.Context, r *intake.Report, ev rules.Evaluation, spans []injection.Span) Result {
+	res := Result{ID: r.ID, Source: r.Source, Subject: r.Subject, From: r.From, Hash: r.Hash, Replies: r.Replies,
+		Backend: s.BackendName(), SentTo: backend.NotSent}
 	res.RulesTruncated = ev.Truncated
 	// A report is flagged for injection when the rules or the detector
 	// find text aimed at a model; the detector's spans go in the result.
@@ -153,6 +160,7 @@ func (s *Screener) Screen(ctx context.Context, r *intake.Report) Result {
 		vote *Opinion
 	)
 	skip := s.cfg.Classifier != nil && s.cfg.SkipModelWhenDecisive && ev.Decisive && !ev.Injection
+	var voted chan *Opinion
 	switch {
 	case s.cfg.Classifier == nil, skip:
 		// No model, or the rules decide alone; a report that addresses the
@@ -160,6 +168,13 @@ func (s *Screener) Screen(ctx context.Context, r *intake.Report) Result {
 	case s.refused.Load():
 		ans = &ModelAnswer{Classification: Classification{Prompt: s.cfg.Classifier.Describe().Prompt}, Error: errRefused.Error(), err: errRefused}
 	default:
+		if s.cfg.Voter != nil {
+			// The voter does not need the model's answer: it votes while
+			// the model is asked, so that its CPU does not add to the
+			// time the report holds its slot.
+			voted = make(chan *Opinion, 1)
+			go func() { voted <- s.vote(ctx, r, &ev) }()
+		}
 		ans = s.ask(ctx, r, &ev)
 		if backend.IsAuthError(ans.err) {
 			s.refused.Store(true)
@@ -168,7 +183,10 @@ func (s *Screener) Screen(ctx context.Context, r *intake.Report) Result {
 	if ans != nil && errors.Is(ans.err, backend.ErrCacheMiss) {
 		return reportError(r, res.Backend, DecisionCacheMiss, ans.err)
 	}
-	if s.cfg.Voter != nil && !skip {
+	switch {
+	case voted != nil:
+		vote = <-voted
+	case s.cfg.Voter != nil && !skip:
 		vote = s.vote(ctx, r, &ev)
 	}
 	var src *Opinion
@@ -265,65 +283,97 @@ func reportError(r *intake.Report, backendName string, decision Decision, err er
 // Config.EmitAsDone is set. It returns when items are exhausted or ctx is
 // cancelled; after a cancellation, items already read are emitted (as
 // results or as "cancelled" error rows) and no more are read.
+//
+// Each item read gets a goroutine of its own; Concurrency bounds those
+// being screened at once (a slot: taken once the report's rules are
+// evaluated, held through the model call). What is read ahead of the
+// emitted rows is bounded: 2·Concurrency reports to be screened (or
+// screened and waiting to be emitted), and reusePerSlot·Concurrency more
+// that duplicate an earlier report with a decision to reuse, made or
+// still being made. Those wait for it without a slot (see
+// Duplicates.Prior): in a run where most reports repeat an earlier one,
+// the slots stay busy with the reports that need the model.
 func (s *Screener) Run(ctx context.Context, items iter.Seq[intake.Item], emit func(Result)) Summary {
-	if s.cfg.EmitAsDone {
-		return s.runAsDone(ctx, items, emit)
-	}
 	start := time.Now()
-	type job struct {
-		item intake.Item
-		seq  int
-		dups []DuplicateOf
-		out  chan Result
-		ctx  context.Context // carries the analysis prepared ahead
-	}
 	n := s.cfg.Concurrency
-	// jobs queues up to n reports whose rules are evaluated ahead (see
-	// prepare.go) while the workers wait on the model.
-	jobs := make(chan job, n)
-	// order holds each job in input order; its capacity bounds how far
-	// screening can run ahead of the slowest report.
-	order := make(chan job, 2*n)
+	// ahead and reusing are semaphores (a send takes a place, the emitter
+	// frees it); slots is one too.
+	ahead := make(chan struct{}, 2*n)
+	reusing := make(chan struct{}, reusePerSlot*n)
+	slots := make(chan struct{}, n)
+	// out carries the jobs to the emitter: as they are read (in input
+	// order; the emitter waits for each) or as they are done.
+	out := make(chan *job, cap(ahead)+cap(reusing))
 	prep := s.newPreparer(ctx, n)
+	var jobs sync.WaitGroup
+	// turn chains the jobs that take a slot as read, so that they take
+	// their slots in input order (see job.turn).
+	turn := make(chan struct{})
+	close(turn)
 
-	var wg sync.WaitGroup
-	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range jobs {
-				j.out <- s.screenItem(j.ctx, j.item, j.dups)
-			}
-		}()
-	}
 	go func() {
-		defer close(order)
-		defer close(jobs)
+		defer func() {
+			if s.cfg.EmitAsDone {
+				jobs.Wait()
+			}
+			close(out)
+		}()
 		seq := 0
 		for it := range items {
 			if ctx.Err() != nil {
 				return
 			}
 			seq++
-			j := job{item: it, seq: seq, out: make(chan Result, 1), ctx: ctx}
-			if s.cfg.Duplicates != nil && it.Err == nil && it.Report != nil {
-				// In input order, so that the first of two duplicates is
-				// the one screened, however the workers are scheduled.
-				j.dups = s.cfg.Duplicates.Check(ctx, seq, it.Report)
+			j := &job{item: it, seq: seq, ctx: ctx, done: make(chan struct{})}
+			if it.Err == nil && it.Report != nil {
+				if s.cfg.Duplicates != nil {
+					// In input order, so that the first of two duplicates
+					// is the one screened, however the goroutines are
+					// scheduled.
+					j.dups = s.cfg.Duplicates.Check(ctx, seq, it.Report)
+					j.mayReuse = len(j.dups) > 0 && s.mayReuse(seq, j.dups)
+				}
+			}
+			// Every item checked is emitted: these waits end as the
+			// emitter goes on, cancelled or not.
+			if j.mayReuse {
+				reusing <- struct{}{}
+			} else {
+				ahead <- struct{}{}
+				j.prevTurn, j.turn = turn, make(chan struct{})
+				turn = j.turn
 			}
 			if it.Err == nil && it.Report != nil {
 				j.ctx = prep.start(ctx, it.Report)
 			}
-			order <- j
-			jobs <- j
+			if !s.cfg.EmitAsDone {
+				out <- j
+			}
+			jobs.Go(func() {
+				j.res = s.screenJob(j, slots)
+				if s.cfg.Duplicates != nil && it.Err == nil && it.Report != nil {
+					s.cfg.Duplicates.Decided(j.seq, &j.res)
+				}
+				close(j.done)
+				if s.cfg.EmitAsDone {
+					out <- j
+				}
+				j.passTurn()
+			})
 		}
 	}()
 
 	sum := newSummary(s.BackendName())
-	for j := range order {
-		res := <-j.out
+	for j := range out {
+		<-j.done
+		res := j.res
 		if s.cfg.Duplicates != nil && j.item.Report != nil {
 			s.cfg.Duplicates.Record(ctx, j.seq, j.item.Report, &res)
+		}
+		if j.mayReuse {
+			<-reusing
+		} else {
+			<-ahead
 		}
 		sum.add(res)
 		emit(res)
@@ -332,14 +382,56 @@ func (s *Screener) Run(ctx context.Context, items iter.Seq[intake.Item], emit fu
 			s.cfg.Progress(sum)
 		}
 	}
-	wg.Wait()
+	jobs.Wait()
 	prep.stop()
 	sum.Cancelled = ctx.Err() != nil
 	sum.Wall = time.Since(start)
 	return sum
 }
 
-func (s *Screener) screenItem(ctx context.Context, it intake.Item, dups []DuplicateOf) Result {
+// reusePerSlot bounds the reports read ahead that may reuse an earlier
+// decision, per slot: enough that the slots stay busy when most reports
+// repeat an earlier one (15 of 16 here), while what they hold (the report,
+// its rules evaluation) stays within a few MB per slot.
+const reusePerSlot = 16
+
+// job is one item of a Run.
+type job struct {
+	item intake.Item
+	seq  int
+	dups []DuplicateOf
+	// mayReuse is set when, as the job was read, an earlier report it
+	// duplicates had a decision to reuse, made or still being made.
+	mayReuse bool
+	ctx      context.Context // carries the analysis prepared ahead
+	res      Result
+	done     chan struct{} // closed once res is set
+	// turn is closed once this job has taken its slot or needs none, after
+	// prevTurn, the previous such job's: the jobs that do not expect to
+	// reuse a decision take their slots in input order, as from a queue of
+	// workers, so that none is held back behind later ones (the rows are
+	// emitted in order). Nil for a job that may reuse a decision: it takes
+	// a slot, if it needs one, when it knows.
+	turn, prevTurn chan struct{}
+}
+
+// passTurn lets the next job take a slot, once the previous one has.
+func (j *job) passTurn() {
+	if j.turn != nil {
+		<-j.prevTurn
+		close(j.turn)
+		j.turn = nil
+	}
+}
+
+// screenJob screens one item of a Run. A report that duplicates an earlier
+// one waits, without a slot, for that report's decision while it is being
+// made, and reuses it when it can; the others, and those that cannot, are
+// screened in a slot. When the earlier report got no decision (an error,
+// a failed or cancelled model call), the duplicate is screened itself, as
+// it would have been had it come first.
+func (s *Screener) screenJob(j *job, slots chan struct{}) Result {
+	ctx, it := j.ctx, j.item
 	switch {
 	case it.Err != nil:
 		return errorResult("", it.Source, s.BackendName(), DecisionInputError, it.Err)
@@ -347,85 +439,38 @@ func (s *Screener) screenItem(ctx context.Context, it intake.Item, dups []Duplic
 		return errorResult("", it.Source, s.BackendName(), DecisionInputError, errors.New("no report read"))
 	case ctx.Err() != nil:
 		return reportError(it.Report, s.BackendName(), DecisionCancelled, fmt.Errorf("not screened: %w", ctx.Err()))
-	case len(dups) > 0:
-		return s.screenDuplicate(ctx, it.Report, dups)
 	}
-	return s.Screen(ctx, it.Report)
-}
-
-// runAsDone is Run for Config.EmitAsDone: the workers hand each result to
-// the emitting goroutine as soon as it is done. At most Concurrency reports
-// are in flight, so memory stays bounded whatever the input size.
-// Duplicates are checked in input order, as Run does, and each result is
-// recorded as it is done: an earlier report of the run may be recorded
-// after a later one (see Duplicates).
-func (s *Screener) runAsDone(ctx context.Context, items iter.Seq[intake.Item], emit func(Result)) Summary {
-	start := time.Now()
-	type job struct {
-		item intake.Item
-		seq  int
-		dups []DuplicateOf
-		ctx  context.Context // carries the analysis prepared ahead
+	r := it.Report
+	// Evaluated ahead (prepare.go); waited for without a slot.
+	ev, spans, err := s.analysis(ctx, r)
+	if err != nil {
+		return reportError(r, s.BackendName(), DecisionCancelled, fmt.Errorf("not screened: %w", err))
 	}
-	type outcome struct {
-		job
-		res Result
-	}
-	n := s.cfg.Concurrency
-	// jobs queues up to n reports whose rules are evaluated ahead (see
-	// prepare.go) while the workers wait on the model.
-	jobs := make(chan job, n)
-	done := make(chan outcome, n)
-	prep := s.newPreparer(ctx, n)
-
-	var wg sync.WaitGroup
-	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range jobs {
-				done <- outcome{j, s.screenItem(j.ctx, j.item, j.dups)}
-			}
-		}()
-	}
-	go func() {
-		defer close(jobs)
-		seq := 0
-		for it := range items {
-			if ctx.Err() != nil {
-				return
-			}
-			seq++
-			j := job{item: it, seq: seq, ctx: ctx}
-			if s.cfg.Duplicates != nil && it.Err == nil && it.Report != nil {
-				j.dups = s.cfg.Duplicates.Check(ctx, seq, it.Report)
-			}
-			if it.Err == nil && it.Report != nil {
-				j.ctx = prep.start(ctx, it.Report)
-			}
-			jobs <- j
+	for len(j.dups) > 0 {
+		res, ok, pending := s.reuseDecision(j.seq, r, j.dups, &ev, spans)
+		if ok {
+			return res
 		}
-	}()
-	go func() {
-		wg.Wait()
-		prep.stop()
-		close(done)
-	}()
-
-	sum := newSummary(s.BackendName())
-	for o := range done {
-		res := o.res
-		if s.cfg.Duplicates != nil && o.item.Report != nil {
-			s.cfg.Duplicates.Record(ctx, o.seq, o.item.Report, &res)
+		if pending == nil {
+			break
 		}
-		sum.add(res)
-		emit(res)
-		if s.cfg.Progress != nil {
-			sum.Wall = time.Since(start)
-			s.cfg.Progress(sum)
-		}
+		// Closed once the earlier report's decision is known: it is
+		// earlier in the input, and every job's result is given to
+		// Duplicates.Decided as soon as it is done.
+		<-pending
 	}
-	sum.Cancelled = ctx.Err() != nil
-	sum.Wall = time.Since(start)
-	return sum
+	if j.prevTurn != nil {
+		<-j.prevTurn
+	}
+	slots <- struct{}{}
+	defer func() { <-slots }()
+	j.passTurn()
+	if ctx.Err() != nil {
+		return reportError(r, s.BackendName(), DecisionCancelled, fmt.Errorf("not screened: %w", ctx.Err()))
+	}
+	res := s.screenAnalyzed(ctx, r, ev, spans)
+	if len(j.dups) > 0 {
+		res.DuplicateOf = j.dups
+	}
+	return res
 }

@@ -210,6 +210,39 @@ func decodeReply(r io.Reader) (cacheReply, error) {
 	return e, nil
 }
 
+// replyHead is how much of an entry readReply reads first: the key, the
+// reply and its usage, up to the request, fit in it unless the reply is
+// long.
+const replyHead = 4 << 10
+
+// requestField starts the request in an entry. Inside a JSON string every
+// quote is escaped, so these bytes are the field itself.
+var requestField = []byte(`,"request":`)
+
+// readReply reads the reply of an entry from r: what precedes the request
+// as one object when the first replyHead bytes hold it (json.Unmarshal of
+// a few hundred bytes, not a token at a time), else as decodeReply reads.
+func readReply(r io.Reader) (cacheReply, error) {
+	var buf [replyHead]byte
+	n, err := io.ReadFull(r, buf[:])
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return cacheReply{}, fmt.Errorf("%w: %w", errCorruptEntry, err)
+	}
+	head := buf[:n]
+	if i := bytes.Index(head, requestField); i > 0 {
+		var e struct {
+			Key     *string `json:"key"`
+			Content *string `json:"content"`
+			Usage   *Usage  `json:"usage"`
+		}
+		obj := append(head[:i:i], '}')
+		if json.Unmarshal(obj, &e) == nil && e.Key != nil && e.Content != nil && e.Usage != nil {
+			return cacheReply{Key: *e.Key, Content: *e.Content, Usage: *e.Usage}, nil
+		}
+	}
+	return decodeReply(io.MultiReader(bytes.NewReader(head), r))
+}
+
 // WithCache wraps b with a content-addressed reply cache in c.Dir: each
 // reply is stored in a file named by the SHA-256 of its CacheKeyMaterial
 // (backend name, model, prompt version, messages, schema, temperature,
@@ -293,7 +326,7 @@ func (cb *caching) load(key string) (cacheReply, bool) {
 		return cacheReply{}, false
 	}
 	defer f.Close()
-	e, err := decodeReply(f)
+	e, err := readReply(f)
 	if err != nil || e.Key != key {
 		cb.logf("cache: corrupt entry, treated as a miss", "key", key)
 		return cacheReply{}, false

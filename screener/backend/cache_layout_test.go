@@ -59,3 +59,37 @@ func TestDecodeReplyRefusesPartialEntries(t *testing.T) {
 	require.NoError(t, err, "the reply is whole; the request is not read")
 	assert.Equal(t, cacheReply{Key: "k", Content: "c", Usage: Usage{PromptTokens: 3}}, e)
 }
+
+// readReply reads what decodeReply reads, from every kind of entry: the
+// current layout with a short and a long reply (past its first read), the
+// earlier one, an object with a request field and no reply before it, and
+// the partial or broken entries decodeReply refuses.
+func TestReadReplyIsDecodeReply(t *testing.T) {
+	entry := func(content string, requestFirst bool) string {
+		u := Usage{Backend: "b", Model: "m", PromptTokens: 5, Attempts: 1}
+		ub, err := json.Marshal(u)
+		require.NoError(t, err)
+		cb, err := json.Marshal(content)
+		require.NoError(t, err)
+		req := `{"format":"secscreen-cache/v1","messages":[{"role":"user","content":"x \"request\": y ,\"request\":"}]}`
+		if requestFirst {
+			return `{"key":"k","request":` + req + `,"content":` + string(cb) + `,"usage":` + string(ub) + `}`
+		}
+		return `{"key":"k","content":` + string(cb) + `,"usage":` + string(ub) + `,"stored":"2026-01-01T00:00:00Z","request":` + req + `}`
+	}
+	inputs := []string{
+		entry(`{"verdict":"security"}`, false),
+		entry(`a reply that quotes ,"request": itself`, false),
+		entry(strings.Repeat("long reply ", 800), false),
+		entry(`{"verdict":"security"}`, true),
+		`{"key":"k","request":{}}`, `{"content":"c","usage":{},"request":{}}`,
+		``, `[]`, `{"key":"k","content":"c"}`, `{"key":"k","usage":{},"request":{}}`,
+		`{"key":"k","content":"c","usage":{}`, `{"key":"k","content":1,"usage":{},"request":{}}`, `{"key":"k" "content":"c"}`,
+	}
+	for _, in := range inputs {
+		want, wantErr := decodeReply(strings.NewReader(in))
+		got, err := readReply(strings.NewReader(in))
+		assert.Equal(t, wantErr != nil, err != nil, "%.80q", in)
+		assert.Equal(t, want, got, "%.80q", in)
+	}
+}

@@ -568,9 +568,11 @@ func TestClassifyUsesTheCallersRuleEvaluation(t *testing.T) {
 // Character n-grams: framed words, shared by words of one stem, capped
 // like the words, never mistaken for rule features or words.
 func TestExtractCharGrams(t *testing.T) {
-	assert.Equal(t, []string{"<pri", "priv", "riv>"}, charGrams("priv", 4))
-	assert.Equal(t, []string{"<ab", "abc", "bc>"}, charGrams("abc", 3))
-	assert.Empty(t, charGrams("ab", 4), "the framed word would be the whole gram: the word says it")
+	assert.Equal(t, []string{"<pri", "priv", "riv>"}, slices.Collect(charGrams("priv", 4)))
+	assert.Equal(t, []string{"<ab", "abc", "bc>"}, slices.Collect(charGrams("abc", 3)))
+	assert.Equal(t, []string{"<éc", "écu", "cu>"}, slices.Collect(charGrams("écu", 3)))
+	assert.Empty(t, slices.Collect(charGrams("ab", 4)), "the framed word would be the whole gram: the word says it")
+	assert.Empty(t, slices.Collect(charGrams("éa", 4)))
 
 	r := &intake.Report{Body: "privileged unprivileged"}
 	names := func(fs []feature) []string {

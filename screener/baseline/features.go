@@ -35,32 +35,61 @@ type feature struct {
 // first occurrence, at most maxText of them, then (when charN > 0) the
 // character charN-grams of the words, at most maxText more. Each rule or
 // fact feature weighs ruleWeight, each text feature 1.
+//
+// It is the baseline's share of a report's CPU beside a model (the vote),
+// so it allocates a feature's name only when the feature is new: a word
+// pair is looked up from a scratch buffer, and the grams of a word of
+// ASCII letters are substrings of the framed word (see charGrams).
 func extract(r *intake.Report, ev *rules.Evaluation, maxText, ruleWeight, charN int) []feature {
-	seen := map[string]bool{}
-	var out []feature
+	parts := r.Parts()
+	size := 0
+	for _, p := range parts {
+		size += len(p.Text)
+	}
+	// Reports of prose and code give about one distinct word or pair in
+	// ten bytes, one distinct gram in six.
+	hint := min(size/10, maxText)
+	if charN > 0 {
+		hint += min(size/6, maxText)
+	}
+	seen := make(map[string]struct{}, hint+32)
+	out := make([]feature, 0, hint+32)
 	add := func(name string, w int) bool {
-		if seen[name] {
+		if _, dup := seen[name]; dup {
 			return false
 		}
-		seen[name] = true
+		seen[name] = struct{}{}
 		out = append(out, feature{name: name, weight: w})
 		return true
 	}
 	for _, name := range ruleFeatures(ev) {
 		add(name, ruleWeight)
 	}
+	// Each part is tokenized once: the words the first pass read are kept
+	// for the grams, which go on from where it stopped.
+	words := make([]partWords, len(parts))
 	n := 0
-	for _, p := range r.Parts() {
+	var pair []byte
+	for i, p := range parts {
+		words[i].t = tokenizer{s: p.Text}
 		if n >= maxText {
-			break
+			continue
 		}
 		prev := ""
-		for tok := range tokens(p.Text) {
+		for {
+			tok, ok := words[i].t.next()
+			if !ok {
+				break
+			}
+			words[i].read = append(words[i].read, tok)
 			if add(tok, 1) {
 				n++
 			}
-			if prev != "" && n < maxText && add(prev+" "+tok, 1) {
-				n++
+			if prev != "" && n < maxText {
+				pair = append(append(append(pair[:0], prev...), ' '), tok...)
+				if _, dup := seen[string(pair)]; !dup && add(string(pair), 1) {
+					n++
+				}
 			}
 			if n >= maxText {
 				break
@@ -70,9 +99,9 @@ func extract(r *intake.Report, ev *rules.Evaluation, maxText, ruleWeight, charN 
 	}
 	if charN > 0 {
 		n = 0
-		for _, p := range r.Parts() {
-			for tok := range tokens(p.Text) {
-				for _, g := range charGrams(tok, charN) {
+		for i := range words {
+			for tok := range words[i].all() {
+				for g := range charGrams(tok, charN) {
 					if n >= maxText {
 						return out
 					}
@@ -86,22 +115,70 @@ func extract(r *intake.Report, ev *rules.Evaluation, maxText, ruleWeight, charN 
 	return out
 }
 
-// charGrams returns the character n-grams of a word framed by '<' and '>'
+// partWords are the words of a part: those read so far, and the tokenizer
+// that reads the rest.
+type partWords struct {
+	read []string
+	t    tokenizer
+}
+
+// all yields every word of the part: those read, then the rest.
+func (w *partWords) all() func(yield func(string) bool) {
+	return func(yield func(string) bool) {
+		for _, tok := range w.read {
+			if !yield(tok) {
+				return
+			}
+		}
+		for tok, ok := w.t.next(); ok; tok, ok = w.t.next() {
+			if !yield(tok) {
+				return
+			}
+		}
+	}
+}
+
+// charGrams yields the character n-grams of a word framed by '<' and '>'
 // ("<pri", "priv", ..., "ged>" for n 4), so that words sharing a stem or a
 // root (privilege, privileged, unprivileged) share features even when
 // written differently. A word shorter than n-1 characters gives none (it
 // is a feature itself). The frame characters never occur in a token, so a
-// gram cannot be mistaken for a word.
-func charGrams(tok string, n int) []string {
-	rs := []rune("<" + tok + ">")
-	if len(rs) < n+1 {
-		return nil
+// gram cannot be mistaken for a word. The grams of an ASCII word are
+// substrings of one framed string.
+func charGrams(tok string, n int) func(yield func(string) bool) {
+	return func(yield func(string) bool) {
+		framed := "<" + tok + ">"
+		if isASCII(tok) {
+			if len(framed) < n+1 {
+				return
+			}
+			for i := 0; i+n <= len(framed); i++ {
+				if !yield(framed[i : i+n]) {
+					return
+				}
+			}
+			return
+		}
+		rs := []rune(framed)
+		if len(rs) < n+1 {
+			return
+		}
+		for i := 0; i+n <= len(rs); i++ {
+			if !yield(string(rs[i : i+n])) {
+				return
+			}
+		}
 	}
-	out := make([]string, 0, len(rs)-n+1)
-	for i := 0; i+n <= len(rs); i++ {
-		out = append(out, string(rs[i:i+n]))
+}
+
+// isASCII reports whether s is all ASCII, one byte a character.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
 	}
-	return out
+	return true
 }
 
 // ruleFeatures names what the rules saw: each fired rule and its category,
@@ -170,25 +247,43 @@ func ruleFeatures(ev *rules.Evaluation) []string {
 // out single characters, numbers, hex addresses and overlong tokens.
 func tokens(s string) func(yield func(string) bool) {
 	return func(yield func(string) bool) {
-		start := -1
-		for i := 0; i <= len(s); {
-			r, size := rune(0), 1
-			if i < len(s) {
-				r, size = utf8.DecodeRuneInString(s[i:])
+		t := tokenizer{s: s}
+		for tok, ok := t.next(); ok; tok, ok = t.next() {
+			if !yield(tok) {
+				return
 			}
-			word := i < len(s) && (r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r))
-			switch {
-			case word && start < 0:
-				start = i
-			case !word && start >= 0:
-				if tok, ok := keep(s[start:i]); ok && !yield(tok) {
-					return
-				}
-				start = -1
-			}
-			i += size
 		}
 	}
+}
+
+// tokenizer reads the words of s (see tokens) one at a time.
+type tokenizer struct {
+	s string
+	i int // the next byte to look at; len(s)+1 once done
+}
+
+// next returns the next word, or false when there is none left.
+func (t *tokenizer) next() (string, bool) {
+	s, start := t.s, -1
+	for t.i <= len(s) {
+		i := t.i
+		r, size := rune(0), 1
+		if i < len(s) {
+			r, size = utf8.DecodeRuneInString(s[i:])
+		}
+		t.i += size
+		word := i < len(s) && (r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r))
+		switch {
+		case word && start < 0:
+			start = i
+		case !word && start >= 0:
+			if tok, ok := keep(s[start:i]); ok {
+				return tok, true
+			}
+			start = -1
+		}
+	}
+	return "", false
 }
 
 // keep lowercases a raw token and says whether it is worth a feature.

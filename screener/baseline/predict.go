@@ -128,11 +128,11 @@ func (m *Model) Predict(r *intake.Report, ev *rules.Evaluation) Prediction {
 // rival (naive Bayes), or best's verdict over rival's (logistic
 // regression), strongest first, at most MaxEvidence.
 func (m *Model) evidence(terms []term, best, rival int) []Contribution {
-	var out []Contribution
+	var top strongest
 	if m.Kind == KindNaiveBayes {
 		for _, t := range terms {
 			if d := float64(t.weight) * (m.logProb(t.j, best) - m.logProb(t.j, rival)); d > 0 {
-				out = append(out, Contribution{Feature: m.Vocabulary[t.j], Weight: round4(d)})
+				top.offer(Contribution{Feature: m.Vocabulary[t.j], Weight: round4(d)})
 			}
 		}
 	} else {
@@ -143,12 +143,33 @@ func (m *Model) evidence(terms []term, best, rival int) []Contribution {
 		}
 		for _, x := range vector(terms, m.IDF, m.Options.RuleScale) {
 			if d := x.v * (w[x.j][a] - w[x.j][b]); d > 0 {
-				out = append(out, Contribution{Feature: m.Vocabulary[x.j], Weight: round4(d)})
+				top.offer(Contribution{Feature: m.Vocabulary[x.j], Weight: round4(d)})
 			}
 		}
 	}
-	slices.SortStableFunc(out, func(a, b Contribution) int {
-		return cmp.Or(cmp.Compare(b.Weight, a.Weight), cmp.Compare(a.Feature, b.Feature))
-	})
-	return out[:min(len(out), MaxEvidence)]
+	return top.list
+}
+
+// strongest keeps the MaxEvidence strongest contributions offered, in
+// order: the greatest weight first, then by feature name (the names are
+// distinct, so the order is total). Sorting every contribution of a report
+// to keep six was a tenth of a vote.
+type strongest struct{ list []Contribution }
+
+func (s *strongest) offer(c Contribution) {
+	before := func(a, b Contribution) bool {
+		return cmp.Or(cmp.Compare(b.Weight, a.Weight), cmp.Compare(a.Feature, b.Feature)) < 0
+	}
+	if len(s.list) == MaxEvidence && !before(c, s.list[MaxEvidence-1]) {
+		return
+	}
+	i := len(s.list)
+	for i > 0 && before(c, s.list[i-1]) {
+		i--
+	}
+	if len(s.list) < MaxEvidence {
+		s.list = append(s.list, Contribution{})
+	}
+	copy(s.list[i+1:], s.list[i:len(s.list)-1])
+	s.list[i] = c
 }

@@ -62,34 +62,70 @@ func (c *TrainCache) digest(r *intake.Report) ([sha256.Size]byte, error) {
 // caches of what the model computes (screener.EvalCache.Voter). A model
 // that cannot be stored is still returned.
 func (c *TrainCache) Train(ex []Example, eng *rules.Engine, opt TrainOptions) (m *Model, id string, err error) {
+	load, id, err := c.TrainLazily(ex, eng, opt)
+	if err != nil {
+		return nil, "", err
+	}
+	m, err = load()
+	return m, id, err
+}
+
+// TrainLazily is Train, except that a model the cache holds is read only
+// when load is first called: a warm `eval --folds` whose votes are all in
+// the screener's cache (screener.EvalCache.Voter) needs no fold model, and
+// decoding the five was a third of its CPU. A model the cache lacks is
+// trained (and stored) now. load is safe for concurrent use and returns
+// the same model every time; a cached model that no longer decodes is
+// trained again then.
+func (c *TrainCache) TrainLazily(ex []Example, eng *rules.Engine, opt TrainOptions) (load func() (*Model, error), id string, err error) {
+	trained := func() (func() (*Model, error), string, error) {
+		m, err := Train(ex, eng, opt)
+		if err != nil {
+			return nil, "", err
+		}
+		return func() (*Model, error) { return m, nil }, "", nil
+	}
 	if c == nil || c.Dir == "" || c.Fingerprint == "" {
-		m, err = Train(ex, eng, opt)
-		return m, "", err
+		return trained()
 	}
 	h := sha256.New()
 	fmt.Fprintf(h, "secscreen-fold-model/v2\x00%s\x00", c.Fingerprint)
 	if err := json.NewEncoder(h).Encode(opt); err != nil {
-		m, err = Train(ex, eng, opt)
-		return m, "", err
+		return trained()
 	}
 	for _, e := range ex {
 		d, err := c.digest(e.Report)
 		if err != nil {
-			m, err = Train(ex, eng, opt)
-			return m, "", err
+			return trained()
 		}
 		fmt.Fprintf(h, "%x\x00%s\x00%s\x00", d, e.Verdict, e.Category)
 	}
 	id = hex.EncodeToString(h.Sum(nil))
 	path := filepath.Join(c.Dir, id+".bin")
-	if data, err := os.ReadFile(path); err == nil {
-		var loaded Model
-		if loaded.UnmarshalBinary(data) == nil {
-			return &loaded, id, nil
-		}
+	if _, err := os.Stat(path); err == nil {
+		return sync.OnceValues(func() (*Model, error) {
+			if data, err := os.ReadFile(path); err == nil {
+				var loaded Model
+				if loaded.UnmarshalBinary(data) == nil {
+					return &loaded, nil
+				}
+			}
+			return c.trainAndStore(ex, eng, opt, path)
+		}), id, nil
 	}
-	if m, err = Train(ex, eng, opt); err != nil {
+	m, err := c.trainAndStore(ex, eng, opt, path)
+	if err != nil {
 		return nil, "", err
+	}
+	return func() (*Model, error) { return m, nil }, id, nil
+}
+
+// trainAndStore trains a model and keeps it at path; a model that cannot
+// be kept is still returned.
+func (c *TrainCache) trainAndStore(ex []Example, eng *rules.Engine, opt TrainOptions, path string) (*Model, error) {
+	m, err := Train(ex, eng, opt)
+	if err != nil {
+		return nil, err
 	}
 	data, err := m.MarshalBinary()
 	if err == nil && os.MkdirAll(c.Dir, 0o700) == nil {
@@ -100,5 +136,5 @@ func (c *TrainCache) Train(ex []Example, eng *rules.Engine, opt TrainOptions) (m
 			}
 		}
 	}
-	return m, id, nil
+	return m, nil
 }

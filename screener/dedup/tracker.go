@@ -159,12 +159,15 @@ type entry struct {
 	keys        []uint64 // fp.Keys(), while indexed
 	indexed     bool
 	inWindow    bool
-	done        chan struct{}
-	result      screener.Result // trimmed to the decision, once recorded
-	decided     bool
-	historyID   int64
-	seen        time.Time
-	recorded    bool
+	// done is closed once the decision is known (known): by Decided, or
+	// by Record at the latest.
+	done      chan struct{}
+	known     bool
+	result    screener.Result // trimmed to the decision, once known
+	decided   bool
+	historyID int64
+	seen      time.Time
+	recorded  bool
 }
 
 // NewTracker returns a Tracker over past (nil: the run alone). onErr, if
@@ -524,63 +527,49 @@ func (t *Tracker) release(e *entry) {
 // decision when Options.Reusable says so for its verdict and the earlier
 // report was decided: screened without error, with the model's answer when
 // one was asked (not model-failed or cancelled), or labeled by the team.
-func (t *Tracker) Prior(ctx context.Context, d screener.DuplicateOf) (screener.Prior, bool) {
+// Prior never waits: for a report of the run whose decision is not known
+// yet it returns that report's channel, closed once it is (by Decided, or
+// Record).
+func (t *Tracker) Prior(seq int, d screener.DuplicateOf) (screener.Prior, bool, <-chan struct{}) {
 	m := Match{Signal: d.Signal, Evidence: d.Evidence, Similarity: d.Similarity}
 	if !t.opt.Reusable(m, threatmodel.Security) {
-		return screener.Prior{}, false // not reusable whatever the earlier verdict
-	}
-	if d.Batch > 0 {
-		t.mu.Lock()
-		e := t.entries[d.Batch]
-		var g goneEntry
-		found := false
-		for _, ps := range t.priors {
-			if e != nil || found {
-				break
-			}
-			if e = ps.live[d.Batch]; e == nil {
-				g, found = ps.run[d.Batch]
-			}
-		}
-		t.mu.Unlock()
-		if e == nil {
-			if !found || !g.Decided || !t.opt.Reusable(m, g.Result.Verdict) {
-				return screener.Prior{}, false
-			}
-			return screener.Prior{Result: g.Result}, true
-		}
-		select {
-		case <-e.done:
-		case <-ctx.Done():
-			return screener.Prior{}, false
-		}
-		if !e.decided || !t.opt.Reusable(m, e.result.Verdict) {
-			return screener.Prior{}, false
-		}
-		return screener.Prior{Result: e.result}, true
+		return screener.Prior{}, false, nil // not reusable whatever the earlier verdict
 	}
 	t.mu.Lock()
-	var x Earlier
-	found := false
-	for _, ps := range t.priors {
-		if x, found = ps.past[d.HistoryID]; found {
-			break
+	// What Check found for seq: the matches' entries, records or past.
+	ps := t.priors[seq]
+	var p screener.Prior
+	if d.Batch > 0 {
+		e, g := ps.live[d.Batch], ps.run[d.Batch]
+		if e != nil && !e.known {
+			t.mu.Unlock()
+			return screener.Prior{}, false, e.done
+		}
+		if e != nil {
+			g = goneEntry{Result: e.result, Decided: e.decided}
+		}
+		t.mu.Unlock()
+		if !g.Decided {
+			return screener.Prior{}, false, nil
+		}
+		p.Result = g.Result
+	} else {
+		x, found := ps.past[d.HistoryID]
+		t.mu.Unlock()
+		if !found {
+			return screener.Prior{}, false, nil
+		}
+		p.Result = trim(x.Result)
+		if x.LabelVerdict != "" {
+			p.Result.Label, p.Labeled = threatmodel.Label{Verdict: x.LabelVerdict, Category: x.LabelCategory}, true
+		} else if !decided(&x.Result) {
+			return screener.Prior{}, false, nil
 		}
 	}
-	t.mu.Unlock()
-	if !found {
-		return screener.Prior{}, false
-	}
-	p := screener.Prior{Result: trim(x.Result)}
-	if x.LabelVerdict != "" {
-		p.Result.Label, p.Labeled = threatmodel.Label{Verdict: x.LabelVerdict, Category: x.LabelCategory}, true
-	} else if !decided(&x.Result) {
-		return screener.Prior{}, false
-	}
 	if !t.opt.Reusable(m, p.Result.Verdict) {
-		return screener.Prior{}, false
+		return screener.Prior{}, false, nil
 	}
-	return p, true
+	return p, true, nil
 }
 
 // Record implements screener.Duplicates: it fills in the decisions of the
@@ -631,7 +620,8 @@ func (t *Tracker) Record(ctx context.Context, seq int, r *intake.Report, res *sc
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	e.result, e.decided, e.historyID, e.seen, e.recorded = trim(*res), decided(res), hid, now, true
+	e.historyID, e.seen, e.recorded = hid, now, true
+	t.know(e, res)
 	if write && err == nil {
 		t.stats.Recorded++
 	}
@@ -646,7 +636,26 @@ func (t *Tracker) Record(ctx context.Context, seq int, r *intake.Report, res *sc
 		t.unindex(e)
 		t.release(e)
 	}
-	close(e.done)
+}
+
+// Decided implements screener.Duplicates: it makes the decision of the
+// report at position seq known to the reports that wait for it (see
+// Prior), ahead of Record.
+func (t *Tracker) Decided(seq int, res *screener.Result) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if e := t.entries[seq]; e != nil {
+		t.know(e, res)
+	}
+}
+
+// know keeps e's decision, res's, and releases the reports waiting for it
+// the first time.
+func (t *Tracker) know(e *entry, res *screener.Result) {
+	if !e.known {
+		e.result, e.decided, e.known = trim(*res), decided(res), true
+		close(e.done)
+	}
 }
 
 // sigKeys returns the keys of e's signals, the last of its index keys,

@@ -39,7 +39,7 @@ func feed(t *testing.T, tr *Tracker, reports []*intake.Report) [][]screener.Dupl
 		dups := tr.Check(ctx, seq, r)
 		res := screener.Result{ID: r.ID, Label: threatmodel.Label{Verdict: threatmodel.NotSecurity, Category: "config.debug-feature"}, Confidence: 0.9, DuplicateOf: dups}
 		for _, d := range dups {
-			if p, ok := tr.Prior(ctx, d); ok {
+			if p, ok, _ := tr.Prior(seq, d); ok {
 				res.Verdict, res.Category, res.Decision = p.Result.Verdict, p.Result.Category, screener.DecisionDuplicate
 				break
 			}

@@ -585,7 +585,7 @@ func testDuplicatesAcrossRuns(t *testing.T, b backend) {
 	assert.Equal(t, r.ID, dups[0].ID)
 	assert.Equal(t, dedup.SignalExact, dups[0].Signal)
 	assert.Equal(t, threatmodel.Security, dups[0].Verdict)
-	p, ok := t2.Prior(ctx, dups[0])
+	p, ok, _ := t2.Prior(1, dups[0])
 	require.True(t, ok)
 	assert.Equal(t, threatmodel.Security, p.Result.Verdict)
 	// The report itself, screened again, is not its own duplicate.
