@@ -57,14 +57,14 @@ func runeKind(r rune) uint8 {
 
 // dfaMaxStates bounds the states a cache keeps: past it the cache starts
 // afresh, so that a text that walks a pattern through many states costs
-// time, not memory (a cache then holds at most about 200 KB). Over the
-// suite, the corpus and the synthetic reports no pattern needs more than
-// about 550.
+// time, not memory (a cache then holds at most about 100 KB of moves).
+// Over the suite, the corpus and the synthetic reports no pattern needs
+// more than about 550.
 const dfaMaxStates = 1024
 
-// dfa answers whether the pattern src matches a text, as
-// regexp.MatchString does. The pattern is compiled at first use; the
-// automaton's states are built as texts reach them.
+// dfa answers whether the pattern re matches a text, as re.MatchString
+// does. The pattern is compiled at first use; the automaton's states are
+// built as texts reach them.
 type dfa struct {
 	re        *lazyre.Regexp // the pattern, which answers when the automaton gives up
 	src       string
