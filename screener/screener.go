@@ -351,13 +351,20 @@ func (s *Screener) Run(ctx context.Context, items iter.Seq[intake.Item], emit fu
 			}
 			jobs.Go(func() {
 				j.res = s.screenJob(j, slots)
+				if s.cfg.EmitAsDone {
+					// Queued before its slot is freed and its decision
+					// made known, so that neither the next report in the
+					// slot nor one reusing the decision is emitted first:
+					// at -j 1 rows come out in input order.
+					out <- j
+				}
+				if j.slot {
+					<-slots
+				}
 				if s.cfg.Duplicates != nil && it.Err == nil && it.Report != nil {
 					s.cfg.Duplicates.Decided(j.seq, &j.res)
 				}
 				close(j.done)
-				if s.cfg.EmitAsDone {
-					out <- j
-				}
 				j.passTurn()
 			})
 		}
@@ -413,6 +420,8 @@ type job struct {
 	// emitted in order). Nil for a job that may reuse a decision: it takes
 	// a slot, if it needs one, when it knows.
 	turn, prevTurn chan struct{}
+	// slot is set while the job holds one of Run's slots.
+	slot bool
 }
 
 // passTurn lets the next job take a slot, once the previous one has.
@@ -463,7 +472,7 @@ func (s *Screener) screenJob(j *job, slots chan struct{}) Result {
 		<-j.prevTurn
 	}
 	slots <- struct{}{}
-	defer func() { <-slots }()
+	j.slot = true // freed by Run once the result is queued
 	j.passTurn()
 	if ctx.Err() != nil {
 		return reportError(r, s.BackendName(), DecisionCancelled, fmt.Errorf("not screened: %w", ctx.Err()))
