@@ -47,12 +47,15 @@ func TestScreenRecordsTheHistoryAndFindsDuplicates(t *testing.T) {
 	resend = strings.Replace(resend, "Kenji Sato <ksato@", "Someone Else <else@", 1)
 	dir := writeFiles(t, map[string]string{"a.eml": crashReport, "b.eml": resend,
 		"c.txt": "ext4: a WARN in ext4_xattr_set_entry on a crafted image, root needed to mount.\n"})
-	// -j 1: JSONL rows, and the history's records, come in the order the
-	// reports are done; with one worker that is the input's order.
+	// JSONL rows, and the history's records, come in the order the
+	// reports are done: the resend, which waits for the first one's
+	// decision without a slot, may come after c.txt even at -j 1; the
+	// history numbers them in that order too (a.eml is always #1).
 	code, out, errOut := secscreen(t, "screen", "--backend", "rules", "-j", "1", "-f", "jsonl", dir)
 	require.Equal(t, exitOK, code, errOut)
 	rows := jsonl(t, out)
 	require.Len(t, rows, 3)
+	rows = inSourceOrder(t, rows, "a.eml", "b.eml", "c.txt")
 	assert.Empty(t, rows[0]["duplicate_of"])
 	assert.Equal(t, "duplicate", rows[1]["decision"], "the resend reuses the first one's decision")
 	dups := rows[1]["duplicate_of"].([]any)
@@ -75,8 +78,7 @@ func TestScreenRecordsTheHistoryAndFindsDuplicates(t *testing.T) {
 		" sock_close+0x1c/0x30 net/socket.c:1421\n </TASK>\n"})
 	code, out, errOut = secscreen(t, "screen", "--backend", "rules", "-j", "1", "-f", "jsonl", other, dir+"/a.eml")
 	require.Equal(t, exitOK, code, errOut)
-	rows = jsonl(t, out)
-	require.Len(t, rows, 2)
+	rows = inSourceOrder(t, jsonl(t, out), "d.txt", "a.eml")
 	dups = rows[0]["duplicate_of"].([]any)
 	require.NotEmpty(t, dups)
 	d = dups[0].(map[string]any)
@@ -91,12 +93,12 @@ func TestScreenRecordsTheHistoryAndFindsDuplicates(t *testing.T) {
 	assert.Contains(t, out, "screened:  2 time(s)")
 	assert.Contains(t, out, "nfc_llcp_sock_release")
 
-	code, out, errOut = secscreen(t, "history", "show", "#2", "-f", "json")
+	code, out, errOut = secscreen(t, "history", "show", "#1", "-f", "json")
 	require.Equal(t, exitOK, code, errOut)
 	var shown []map[string]any
 	require.NoError(t, json.Unmarshal([]byte(out), &shown))
 	require.Len(t, shown, 1)
-	assert.Equal(t, "crash-resend@fuzz.example.jp", shown[0]["id"])
+	assert.Equal(t, "crash-a@fuzz.example.jp", shown[0]["id"], "the first report screened is #1")
 
 	code, out, errOut = secscreen(t, "history", "search", "ext4_xattr_set_entry")
 	require.Equal(t, exitOK, code, errOut)
@@ -182,4 +184,22 @@ func TestHistoryIsNamedByFlagOrEnvironment(t *testing.T) {
 
 	code, _, _ = secscreen(t, "history", "search")
 	assert.Equal(t, exitUsage, code)
+}
+
+// inSourceOrder returns rows ordered as the files named, each matched by
+// the end of its source: JSONL rows come as reports are done, and a
+// report that waits for an earlier duplicate's decision may come later.
+func inSourceOrder(t *testing.T, rows []map[string]any, files ...string) []map[string]any {
+	t.Helper()
+	require.Len(t, rows, len(files))
+	out := make([]map[string]any, 0, len(files))
+	for _, f := range files {
+		for _, r := range rows {
+			if src, _ := r["source"].(string); strings.HasSuffix(src, "/"+f) {
+				out = append(out, r)
+			}
+		}
+	}
+	require.Len(t, out, len(files), "rows for %v", files)
+	return out
 }
