@@ -7,46 +7,42 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"unicode/utf8"
 )
 
 // A pattern is one regular expression of a rule or extractor, parsed once
 // and compiled only when some text may hold a match.
 //
-// Go's regexp runs a backtracker or an NFA over whatever it is given; what
-// makes the engine fast is not giving it text that cannot match. At parse
-// time each pattern yields tokens, literals with the bytes allowed just
-// before and after them ("as" between non-word bytes for `\bas an AI\b`, "."
-// between digits for a version number), arranged as an AND of ORs that
-// every match satisfies. A scanner (one Aho-Corasick pass per text over all
-// the tokens of all the patterns of an engine) marks which paragraphs hold
-// which tokens; a pattern runs only on paragraphs that satisfy its tokens.
-// When the pattern is an alternation of branches (after an optional
-// prefix), each branch has its own tokens, and the pattern runs on a
-// paragraph as a variant in which the branches that cannot match there are
-// replaced by a never-matching node (their capture groups kept): the
-// matches are the same, and the smaller program often lets Go use its
-// backtracker instead of its NFA.
+// A pattern runs as a DFA (see matcher), a few nanoseconds a byte; what
+// makes the engine fast is also not giving it text that cannot match. At
+// parse time each pattern yields tokens, literals with the bytes allowed
+// just before and after them ("as" between non-word bytes for
+// `\bas an AI\b`, "." between digits for a version number), arranged as an
+// AND of ORs that every match satisfies. A scanner (one Aho-Corasick pass
+// per text over all the tokens of all the patterns of an engine) marks
+// which paragraphs hold which tokens; a pattern runs only on paragraphs
+// that satisfy its tokens. When the pattern is an alternation of branches
+// (after an optional prefix), each branch has its own tokens: the pattern
+// may match in a paragraph where one of its branches' tokens are, and runs
+// around those only.
 type pattern struct {
 	src string // the expression handed to regexp.Compile
 
-	// parsed guards parsedTree, src parsed as regexp.Compile parses it
-	// (never changed), and parsedAlt, the alternation in it whose
-	// branches are pruned (set when hasAlt); see tree and alt. A pattern
-	// whose analysis was generated parses src only when a variant or a
-	// group index is asked for.
+	// parsed guards tree, src parsed as regexp.Compile parses it (never
+	// changed). A pattern whose analysis was generated parses src only
+	// when it is first run.
 	parsed     sync.Once
 	parsedTree *syntax.Regexp
-	parsedAlt  *syntax.Regexp
-	hasAlt     bool
 
 	once sync.Once
 	re   *regexp.Regexp
 
-	// common must hold for every match; branches, when hasAlt is set,
-	// hold per branch of alt, the alternation whose branches are pruned.
-	// Both are shared by the patterns of one source: never changed.
+	mOnce sync.Once
+	m     *matcher
+
+	// common must hold for every match; branches, when not nil, hold per
+	// branch of the pattern's top alternation (see splitPoint). Both are
+	// shared by the patterns of one source: never changed.
 	common   [][]token
 	branches [][][]token
 	// maxNL bounds the content line breaks a match can hold, with runs
@@ -54,12 +50,6 @@ type pattern struct {
 	// a pattern with a bound runs on the lines around its tokens only.
 	maxNL int
 	runs  byteSet
-
-	mu       sync.Mutex
-	variants map[uint64]*regexp.Regexp
-	// calls counts the calls for a variant: the first few use the whole
-	// pattern, so that one report does not pay for compiling variants.
-	calls atomic.Int32
 }
 
 // parsePattern parses expr as regexp.Compile would (so that a pattern
@@ -69,7 +59,7 @@ func parsePattern(expr string) (*pattern, error) {
 	if recordPattern != nil {
 		recordPattern(expr)
 	} else if a, ok := lookupAnalysis(expr); ok {
-		return &pattern{src: expr, common: a.common, branches: a.branches, hasAlt: a.branches != nil, maxNL: a.maxNL, runs: a.runs}, nil
+		return &pattern{src: expr, common: a.common, branches: a.branches, maxNL: a.maxNL, runs: a.runs}, nil
 	}
 	tree, err := syntax.Parse(expr, syntax.Perl)
 	if err != nil {
@@ -88,7 +78,7 @@ func parsePattern(expr string) (*pattern, error) {
 			useful = useful || len(branches[i]) > 0
 		}
 		if useful {
-			p.parsedAlt, p.branches, p.hasAlt = alt, branches, true
+			p.branches = branches
 		}
 	}
 	return p, nil
@@ -117,20 +107,8 @@ func (p *pattern) tree() *syntax.Regexp {
 			panic("rules: pattern with a generated analysis does not parse: " + err.Error())
 		}
 		p.parsedTree = tree
-		if p.hasAlt {
-			p.parsedAlt, _, _ = splitPoint(tree)
-		}
 	})
 	return p.parsedTree
-}
-
-// alt returns the alternation whose branches are pruned, or nil.
-func (p *pattern) alt() *syntax.Regexp {
-	if !p.hasAlt {
-		return nil
-	}
-	p.tree()
-	return p.parsedAlt
 }
 
 // maxNewlines bounds the content line breaks a match of re can hold, or
@@ -228,84 +206,25 @@ func (p *pattern) regexp() *regexp.Regexp {
 // String returns the expression.
 func (p *pattern) String() string { return p.src }
 
-// variantAfter is how many runs of a pattern use the whole of it before
-// its variants are compiled: building one costs about as much as running
-// the whole pattern a few dozen times on a paragraph, which a batch
-// repays and a single report does not.
-const variantAfter = 16
-
-// maxVariants bounds the pruned programs kept per pattern; a hostile text
-// that asks for more gets the whole pattern, with the same matches.
-const maxVariants = 64
+// matcher returns the pattern's DFA matcher, built on first use. A
+// pattern that parsed compiles.
+func (p *pattern) matcher() *matcher {
+	p.mOnce.Do(func() {
+		m, err := newMatcher(p.tree())
+		if err != nil {
+			panic("rules: pattern that parsed does not compile: " + err.Error())
+		}
+		p.m = m
+	})
+	return p.m
+}
 
 // fullMask is the mask of a pattern's branches that keeps them all.
 func (p *pattern) fullMask() uint64 {
-	if !p.hasAlt {
+	if p.branches == nil {
 		return 1
 	}
 	return 1<<len(p.branches) - 1
-}
-
-// variant returns the pattern with the branches of p.alt that are not in
-// mask replaced by a never-matching node. Every match of the pattern that
-// can occur in a text where those branches' tokens are missing is a match
-// of the variant, and the other way round, at the same positions with the
-// same groups: leftmost-first matching prefers among the branches that can
-// match, and the removed ones cannot.
-func (p *pattern) variant(mask uint64) *regexp.Regexp {
-	if !p.hasAlt || mask == p.fullMask() || p.calls.Add(1) <= variantAfter {
-		return p.regexp()
-	}
-	p.mu.Lock()
-	re, ok := p.variants[mask]
-	full := len(p.variants) >= maxVariants
-	p.mu.Unlock()
-	if ok {
-		return re
-	}
-	if full {
-		return p.regexp()
-	}
-	re = regexp.MustCompile(pruneBranches(p.tree(), p.alt(), mask).String())
-	p.mu.Lock()
-	if p.variants == nil {
-		p.variants = map[uint64]*regexp.Regexp{}
-	}
-	p.variants[mask] = re
-	p.mu.Unlock()
-	return re
-}
-
-// pruneBranches copies tree with the branches of alt outside mask replaced
-// by a node that never matches but keeps their capture groups, so that
-// group numbers and names stay those of the whole pattern.
-func pruneBranches(tree, alt *syntax.Regexp, mask uint64) *syntax.Regexp {
-	if tree == alt {
-		c := *tree
-		c.Sub = make([]*syntax.Regexp, len(tree.Sub))
-		for i, b := range tree.Sub {
-			if mask&(1<<i) != 0 {
-				c.Sub[i] = b
-				continue
-			}
-			dead := &syntax.Regexp{Op: syntax.OpConcat, Sub: []*syntax.Regexp{{Op: syntax.OpNoMatch}}}
-			for _, g := range captures(b, nil) {
-				dead.Sub = append(dead.Sub, &syntax.Regexp{Op: syntax.OpCapture, Cap: g.Cap, Name: g.Name,
-					Sub: []*syntax.Regexp{{Op: syntax.OpEmptyMatch}}})
-			}
-			c.Sub[i] = dead
-		}
-		return &c
-	}
-	if len(tree.Sub) == 0 {
-		return tree
-	}
-	c := *tree
-	c.Sub = make([]*syntax.Regexp, len(tree.Sub))
-	for i, s := range tree.Sub {
-		c.Sub[i] = pruneBranches(s, alt, mask)
-	}
-	return &c
 }
 
 func captures(re *syntax.Regexp, out []*syntax.Regexp) []*syntax.Regexp {
@@ -317,6 +236,10 @@ func captures(re *syntax.Regexp, out []*syntax.Regexp) []*syntax.Regexp {
 	}
 	return out
 }
+
+// capNames returns the names of the pattern's groups, by index ("" for
+// the whole match and unnamed groups).
+func (p *pattern) capNames() []string { return p.matcher().names }
 
 // subexpIndex returns the index of the named group, or -1.
 func (p *pattern) subexpIndex(name string) int {
@@ -554,13 +477,14 @@ const (
 // literals with constrained edges, are rarer. A lone letter, digit or
 // space occurs everywhere and costs a hit at every occurrence: it scores
 // below minScore unless a few bytes only, and no space, may stand next to
-// it ("b" after [EP] in "PB" and "EB").
+// it ("b" after [EP] in "PB" and "EB"). So does a frequent pair ("er",
+// "on", "e "), which prose holds every few dozen bytes.
 func tokenScore(t token) int {
 	if len(t.lit) == 1 && t.lit[0] == ' ' {
 		return 1
 	}
-	if len(t.lit) == 1 && isAlnum(t.lit[0]) {
-		s := 1
+	if len(t.lit) == 1 && isAlnum(t.lit[0]) || len(t.lit) == 2 && commonPair(t.lit) {
+		s := len(t.lit)
 		if narrow(t.left) {
 			s += 4
 		}
@@ -580,6 +504,21 @@ func tokenScore(t token) int {
 		s += 3
 	}
 	return s
+}
+
+// commonPairs are the most frequent letter pairs of English text.
+const commonPairs = "th he in er an re on at en nd ti es or te of ed is it al ar st to nt ng se ha as ou io le ve co me de hi ri ro ic ne ea ra ce li ch ll be ma si om ur"
+
+// commonPair reports whether the two bytes of p (ASCII-lowercased) occur
+// every few dozen bytes of prose: a frequent letter pair, or a letter or
+// digit next to white space.
+func commonPair(p string) bool {
+	space := func(c byte) bool { return c == ' ' || c == '\n' || c == '\t' }
+	switch {
+	case space(p[0]) && (space(p[1]) || isAlnum(p[1])), isAlnum(p[0]) && space(p[1]):
+		return true
+	}
+	return strings.Contains(commonPairs, p)
 }
 
 // narrow reports whether a few bytes only, and no space, are in side.
@@ -831,7 +770,8 @@ func splitPoint(re *syntax.Regexp) (*syntax.Regexp, edge, edge) {
 // scanner finds, in one pass over a text, the tokens of a set of patterns.
 // It is built once per engine and shared by its evaluations.
 type scanner struct {
-	ac *automaton
+	ac   *automaton
+	lits []string // the automaton's literals
 	// variants lists, per literal of the automaton, its tokens: the
 	// token id and the bytes allowed around it.
 	variants [][]tokenVariant
@@ -897,119 +837,236 @@ func newScanner(pats []*pattern) *scanner {
 		}
 		sc.needs[p] = n
 	}
-	sc.ac = newAutomaton(lits)
+	sc.ac, sc.lits = newAutomaton(lits), lits
 	return sc
 }
 
 // automaton is an Aho-Corasick automaton over ASCII-lowercased bytes, as a
-// dense table over the byte classes that occur in its literals.
+// dense table over the byte classes that occur in its literals. A scan
+// reads one table entry per byte: the entries are the offsets of the next
+// state's row (no multiplication on the path from one byte to the next),
+// the rows are in breadth-first order (the states near the root, where a
+// scan of prose spends its time, share few cache lines), and the states
+// where a literal ends come last, so that one comparison tells that there
+// is nothing to report.
 type automaton struct {
 	class [256]uint8
-	n     int     // classes
-	delta []int32 // state*n + class -> state
-	out   []int32 // the literal that ends at a state, or -1
-	next  []int32 // the next state on the failure chain with a literal, or -1
-	first []int32 // the state itself if it has a literal, else next
-	lens  []int
+	n     int // classes
+	// delta holds a row of n+1 entries per state: the offset of the next
+	// state's row per class, then (for a state where literals end) the
+	// index of its literals in outStart.
+	delta []uint32
+	// outFrom is the offset of the first row of a state where literals
+	// end; outs[outStart[k]:outStart[k+1]] are the literals that end at
+	// such a state k (its own and those of its failure chain).
+	outFrom  uint32
+	outStart []int32
+	outs     []int32
+	lens     []int32 // per literal
 }
 
 func newAutomaton(lits []string) *automaton {
 	// The literals are ASCII-lowercased: they hold at most 230 distinct
 	// byte values, so the classes (0 for bytes no literal holds) fit a
 	// byte.
-	a := &automaton{n: 1}
+	var class [256]uint8
+	n := 1
 	for _, l := range lits {
 		for i := 0; i < len(l); i++ {
-			if a.class[l[i]] == 0 {
-				a.class[l[i]] = uint8(a.n)
-				a.n++
+			if class[l[i]] == 0 {
+				class[l[i]] = uint8(n)
+				n++
 			}
 		}
-		a.lens = append(a.lens, len(l))
 	}
-	// The trie has a state per distinct prefix: count them on the sorted
-	// literals, to allocate the table once.
-	sorted := slices.Clone(lits)
-	slices.Sort(sorted)
-	total := 1
-	for i, l := range sorted {
+	// The trie, built in sorted order of the literals (a literal shares
+	// its path with the one before up to their common prefix), then
+	// numbered breadth-first.
+	order := make([]int, len(lits))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(lits[a], lits[b]) })
+	type node struct {
+		children []int32
+		via      uint8
+		ends     []int32
+	}
+	nodes := []node{{}}
+	path := []int32{0} // the nodes of the previous literal's prefixes
+	prev := ""
+	for _, id := range order {
+		l := lits[id]
 		common := 0
-		if i > 0 {
-			p := sorted[i-1]
-			for common < len(p) && common < len(l) && p[common] == l[common] {
-				common++
-			}
+		for common < len(prev) && common < len(l) && prev[common] == l[common] {
+			common++
 		}
-		total += len(l) - common
+		path = path[:common+1]
+		for i := common; i < len(l); i++ {
+			nd := int32(len(nodes))
+			nodes = append(nodes, node{via: class[l[i]]})
+			p := path[len(path)-1]
+			nodes[p].children = append(nodes[p].children, nd)
+			path = append(path, nd)
+		}
+		last := path[len(l)]
+		nodes[last].ends = append(nodes[last].ends, int32(id))
+		prev = l
+	}
+	t := trie{parent: make([]int32, 0, len(nodes)), via: make([]uint8, 0, len(nodes)), ends: make([][]int32, 0, len(nodes))}
+	queue := []int32{0}
+	newID := make([]int32, len(nodes))
+	t.parent = append(t.parent, -1)
+	t.via = append(t.via, 0)
+	t.ends = append(t.ends, nil)
+	for q := 0; q < len(queue); q++ {
+		old := queue[q]
+		for _, c := range nodes[old].children {
+			newID[c] = int32(len(t.parent))
+			t.parent = append(t.parent, newID[old])
+			t.via = append(t.via, nodes[c].via)
+			t.ends = append(t.ends, nodes[c].ends)
+			queue = append(queue, c)
+		}
+	}
+	a := t.automaton(class, n)
+	a.lens = make([]int32, len(lits))
+	for i, l := range lits {
+		a.lens[i] = int32(len(l))
 	}
 	for c := 'A'; c <= 'Z'; c++ {
 		a.class[c] = a.class[c+'a'-'A']
 	}
-	a.delta = make([]int32, total*a.n)
-	a.out = make([]int32, 1, total)
-	a.out[0] = -1
-	for id, l := range lits {
-		s := int32(0)
-		for i := 0; i < len(l); i++ {
-			c := int32(a.class[l[i]])
-			t := a.delta[s*int32(a.n)+c]
-			if t == 0 {
-				t = int32(len(a.out))
-				a.out = append(a.out, -1)
-				a.delta[s*int32(a.n)+c] = t
-			}
-			s = t
-		}
-		a.out[s] = int32(id)
-	}
-	a.delta = a.delta[:len(a.out)*a.n]
-	states := len(a.out)
+	return a
+}
+
+// trie is an Aho-Corasick automaton's trie in breadth-first order: node i
+// (0 is the root) is the child of parent[i] by the class via[i], and the
+// literals ends[i] end there. A node's children are numbered together.
+type trie struct {
+	parent []int32
+	via    []uint8
+	ends   [][]int32
+}
+
+// automaton builds the automaton of the trie.
+func (t *trie) automaton(class [256]uint8, n int) *automaton {
+	states := len(t.parent)
+	w := n + 1
+	// Final numbering: the states where no literal ends (in the trie's
+	// order, the root first), then the others. Which literals end at a
+	// state (own and along the failure chain) is known once its failure
+	// is: compute failures in the trie's order, which reaches a state's
+	// failure before the state.
 	fail := make([]int32, states)
-	a.next = make([]int32, states)
-	a.first = make([]int32, states)
-	a.next[0], a.first[0] = -1, -1
-	queue := make([]int32, 0, states)
-	for c := 0; c < a.n; c++ {
-		if t := a.delta[c]; t != 0 {
-			queue = append(queue, t)
+	outs := make([][]int32, states)
+	// goto by (node, class) for the failure computation: the children of
+	// a node are consecutive, so a node's first child and count suffice.
+	firstChild := make([]int32, states)
+	nChild := make([]int32, states)
+	for i := states - 1; i >= 1; i-- {
+		p := t.parent[i]
+		firstChild[p] = int32(i)
+		nChild[p]++
+	}
+	child := func(s int32, c uint8) int32 {
+		for k := firstChild[s]; k < firstChild[s]+nChild[s]; k++ {
+			if t.via[k] == c {
+				return k
+			}
+		}
+		return -1
+	}
+	for i := 1; i < states; i++ {
+		p, c := t.parent[i], t.via[i]
+		f := int32(0)
+		if p != 0 {
+			for f = fail[p]; ; f = fail[f] {
+				if ch := child(f, c); ch >= 0 {
+					f = ch
+					break
+				}
+				if f == 0 {
+					break
+				}
+			}
+		}
+		fail[i] = f
+		outs[i] = append(slices.Clone(t.ends[i]), outs[f]...)
+	}
+	perm := make([]uint32, states)
+	next := uint32(0)
+	for pass := 0; pass < 2; pass++ {
+		for i := range states {
+			if (len(outs[i]) > 0) == (pass == 1) {
+				perm[i] = next * uint32(w)
+				next++
+			}
 		}
 	}
-	for len(queue) > 0 {
-		s := queue[0]
-		queue = queue[1:]
-		f := fail[s]
-		if a.out[f] >= 0 {
-			a.next[s] = f
-		} else {
-			a.next[s] = a.next[f]
+	a := &automaton{class: class, n: n, delta: make([]uint32, states*w), outStart: []int32{0}}
+	for i := range states {
+		if len(outs[i]) > 0 && (a.outFrom == 0 || perm[i] < a.outFrom) {
+			a.outFrom = perm[i]
 		}
-		a.first[s] = a.next[s]
-		if a.out[s] >= 0 {
-			a.first[s] = s
+	}
+	if a.outFrom == 0 {
+		a.outFrom = uint32(len(a.delta)) // no state reports
+	}
+	// Rows in the trie's order: a state's row is its failure's row (done
+	// before it) with its own children put in.
+	for i := range states {
+		row := a.delta[perm[i] : perm[i]+uint32(w)]
+		if i > 0 {
+			copy(row[:n], a.delta[perm[fail[i]]:perm[fail[i]]+uint32(n)])
 		}
-		row := a.delta[int(s)*a.n : int(s+1)*a.n]
-		frow := a.delta[int(f)*a.n : int(f+1)*a.n]
-		for c := range row {
-			if t := row[c]; t != 0 {
-				fail[t] = frow[c]
-				queue = append(queue, t)
-			} else {
-				row[c] = frow[c]
-			}
+		for k := firstChild[i]; k < firstChild[i]+nChild[i]; k++ {
+			row[t.via[k]] = perm[k]
+		}
+	}
+	// The literals of the reporting states, in their final order.
+	for off := a.outFrom; off < uint32(len(a.delta)); off += uint32(w) {
+		a.outStart = append(a.outStart, 0)
+	}
+	for i := range states {
+		if len(outs[i]) == 0 {
+			continue
+		}
+		k := (perm[i] - a.outFrom) / uint32(w)
+		a.delta[perm[i]+uint32(n)] = k
+		a.outStart[k+1] = int32(len(outs[i]))
+	}
+	for k := 1; k < len(a.outStart); k++ {
+		a.outStart[k] += a.outStart[k-1]
+	}
+	a.outs = make([]int32, a.outStart[len(a.outStart)-1])
+	for i := range states {
+		if len(outs[i]) > 0 {
+			k := a.delta[perm[i]+uint32(n)]
+			copy(a.outs[a.outStart[k]:], outs[i])
 		}
 	}
 	return a
 }
 
+// literalsAt returns the literals that end at the state whose row is at
+// off (off >= a.outFrom).
+func (a *automaton) literalsAt(off uint32) []int32 {
+	k := a.delta[off+uint32(a.n)]
+	return a.outs[a.outStart[k]:a.outStart[k+1]]
+}
+
 // scan calls hit with each literal id and the end offset of its
 // occurrence in t, in order of end offset.
 func (a *automaton) scan(t string, hit func(lit, end int)) {
-	s := int32(0)
-	n := int32(a.n)
+	off := uint32(0)
 	for i := 0; i < len(t); i++ {
-		s = a.delta[s*n+int32(a.class[t[i]])]
-		for o := a.first[s]; o >= 0; o = a.next[o] {
-			hit(int(a.out[o]), i+1)
+		off = a.delta[off+uint32(a.class[t[i]])]
+		if off < a.outFrom {
+			continue
+		}
+		for _, lit := range a.literalsAt(off) {
+			hit(int(lit), i+1)
 		}
 	}
 }
@@ -1026,6 +1083,9 @@ type text struct {
 	t     string
 	paras [][2]int
 	sc    *scanner // nil: every pattern runs on every paragraph
+	// fast: the patterns run as DFAs (see matcher), which needs valid
+	// UTF-8; else Go's regexp runs them.
+	fast bool
 	// w is the number of words of a paragraph bit set; bits holds one
 	// such set per token (the paragraphs holding the token), whole one
 	// bit per token (the token occurs with the text's own edges).
@@ -1071,7 +1131,11 @@ func newText(t string, sc *scanner) *text {
 		x.addParagraph(start, end)
 		start = end + 1
 	}
-	if sc == nil || slices.ContainsFunc(foldOutsideASCII, func(s string) bool { return strings.Contains(t, s) }) {
+	if sc == nil {
+		return x
+	}
+	x.fast = utf8.ValidString(t)
+	if slices.ContainsFunc(foldOutsideASCII, func(s string) bool { return strings.Contains(t, s) }) {
 		return x
 	}
 	x.sc = sc
@@ -1082,19 +1146,23 @@ func newText(t string, sc *scanner) *text {
 	}
 	x.buf = b
 	words := (sc.ntok + 63) / 64
-	x.bits = b.take(&b.bits, sc.ntok*x.w)
+	x.bits = b.zeroed(sc.ntok * x.w)
 	x.whole = b.take(&b.whole, words)
 	x.inSome = b.take(&b.inSome, words)
 	x.paraHits = make([]int32, len(x.paras)+1)
 	x.hits = b.hits[:0]
 	k := 0
 	ac := sc.ac
-	st, ncls := int32(0), int32(ac.n)
+	delta, class, outFrom := ac.delta, &ac.class, ac.outFrom
+	off := uint32(0)
 	for i := 0; i < len(t); i++ {
-		st = ac.delta[st*ncls+int32(ac.class[t[i]])]
-		for o := ac.first[st]; o >= 0; o = ac.next[o] {
-			lit, end := ac.out[o], i+1
-			s := end - ac.lens[lit]
+		off = delta[off+uint32(class[t[i]])]
+		if off < outFrom {
+			continue
+		}
+		for _, lit := range ac.literalsAt(off) {
+			end := i + 1
+			s := end - int(ac.lens[lit])
 			for k < len(x.paras) && x.paras[k][1] < end {
 				k++
 				x.paraHits[k] = int32(len(x.hits))
@@ -1131,12 +1199,22 @@ func newText(t string, sc *scanner) *text {
 // buffers are a text's token sets and hits, kept for the next text once
 // an evaluation is done with it: they are a few dozen KiB per text, and
 // allocating them for every part of every report cost more than clearing.
+// bits is kept all zero between texts: a text clears the rows of the
+// tokens it found (a few out of thousands) when it is done.
 type buffers struct {
 	bits, whole, inSome []uint64
 	hits                []hit
 }
 
 var textBuffers sync.Pool // of *buffers
+
+// zeroed returns b.bits[:n], all zero, growing it when needed.
+func (b *buffers) zeroed(n int) []uint64 {
+	if cap(b.bits) < n {
+		b.bits = make([]uint64, n)
+	}
+	return b.bits[:n]
+}
 
 // take returns (*buf)[:n] cleared, growing *buf when needed.
 func (b *buffers) take(buf *[]uint64, n int) []uint64 {
@@ -1153,6 +1231,12 @@ func (b *buffers) take(buf *[]uint64, n int) []uint64 {
 func (x *text) release() {
 	if x.buf == nil {
 		return
+	}
+	for j, word := range x.inSome {
+		for ; word != 0; word &= word - 1 {
+			id := j*64 + bits.TrailingZeros64(word)
+			clear(x.bits[id*x.w : (id+1)*x.w])
+		}
 	}
 	x.buf.hits = x.hits[:0]
 	textBuffers.Put(x.buf)
@@ -1295,17 +1379,38 @@ func (x *text) mayMatch(m *pattern, whole bool) bool {
 
 // findAt returns up to n matches of m (submatch index pairs, offsets in the
 // whole text), paragraph by paragraph; n < 0 means all.
-func (x *text) findAt(m *pattern, n int) [][]int {
+func (x *text) findAt(m *pattern, n int) [][]int { return x.find(m, n, true) }
+
+// spans is findAt without the groups: each match's start and end only.
+func (x *text) spans(m *pattern, n int) [][]int { return x.find(m, n, false) }
+
+// find is findAt, spans without groups.
+func (x *text) find(m *pattern, n int, groups bool) [][]int {
 	var out [][]int
+	x.eachWindow(m, func(wins [][2]int) bool {
+		out = findIn(out, m, x.fast, x.t, wins, n, groups)
+		return n >= 0 && len(out) >= n
+	})
+	return out
+}
+
+// has reports whether m matches in some paragraph.
+func (x *text) has(m *pattern) bool {
+	found := false
+	x.eachWindow(m, func(wins [][2]int) bool {
+		found = slices.ContainsFunc(wins, func(w [2]int) bool { return matchIn(m, x.fast, x.t[w[0]:w[1]]) })
+		return found
+	})
+	return found
+}
+
+// eachWindow calls f with the windows of each paragraph m may match in, in
+// order, until f returns true.
+func (x *text) eachWindow(m *pattern, f func(wins [][2]int) bool) {
 	plan := x.plan(m)
 	for i, p := range x.paras {
-		var re *regexp.Regexp
-		if plan == nil {
-			re = m.regexp()
-		} else if plan[i] == 0 {
+		if plan != nil && plan[i] == 0 {
 			continue
-		} else {
-			re = m.variant(plan[i])
 		}
 		wins := [][2]int{p}
 		if plan != nil && m.maxNL >= 0 && p[1]-p[0] > minWindowed {
@@ -1313,12 +1418,10 @@ func (x *text) findAt(m *pattern, n int) [][]int {
 				wins = w
 			}
 		}
-		out = append(out, findIn(re, x.t, wins, n-len(out))...)
-		if n >= 0 && len(out) >= n {
-			return out
+		if f(wins) {
+			return
 		}
 	}
-	return out
 }
 
 // minWindowed is the shortest paragraph worth cutting into windows.
@@ -1435,13 +1538,13 @@ func contentBreak(s string, n int, back bool, runs *byteSet) int {
 
 // findWhole returns up to n matches of m over the whole text at once, for
 // patterns that must span a blank line; the token filter still applies.
-func (x *text) findWhole(m *pattern, n int) [][]int {
+func (x *text) findWhole(m *pattern, n int, groups bool) [][]int {
 	need := (*compiledNeed)(nil)
 	if x.sc != nil {
 		need = x.sc.needs[m]
 	}
 	if need == nil {
-		return m.regexp().FindAllStringSubmatchIndex(x.t, n)
+		return findIn(nil, m, x.fast, x.t, [][2]int{{0, len(x.t)}}, n, groups)
 	}
 	if !x.wholeHolds(need.common) {
 		return nil
@@ -1458,20 +1561,32 @@ func (x *text) findWhole(m *pattern, n int) [][]int {
 			return nil
 		}
 	}
-	re := m.variant(mask)
 	if m.maxNL >= 0 && len(x.t) > minWindowed {
 		if wins := x.windows(m, mask, -1); wins != nil {
-			return findIn(re, x.t, wins, n)
+			return findIn(nil, m, x.fast, x.t, wins, n, groups)
 		}
 	}
-	return re.FindAllStringSubmatchIndex(x.t, n)
+	return findIn(nil, m, x.fast, x.t, [][2]int{{0, len(x.t)}}, n, groups)
 }
 
-// findIn returns up to n matches of re in the windows of t, offsets in t.
-func findIn(re *regexp.Regexp, t string, wins [][2]int, n int) [][]int {
-	var out [][]int
+// findIn appends to out the matches of m in the windows of t, offsets in
+// t, until out holds n (n < 0: all), with their groups or (without
+// groups) start and end alone. With fast (t is then valid UTF-8) m's
+// matcher runs, else Go's regexp; they find the same.
+func findIn(out [][]int, m *pattern, fast bool, t string, wins [][2]int, n int, groups bool) [][]int {
 	for _, w := range wins {
-		for _, loc := range re.FindAllStringSubmatchIndex(t[w[0]:w[1]], n-len(out)) {
+		s := t[w[0]:w[1]]
+		var locs [][]int
+		ok := false
+		if fast {
+			locs, ok = m.matcher().findAll(s, n-len(out), groups)
+		}
+		if !ok && groups {
+			locs = m.regexp().FindAllStringSubmatchIndex(s, n-len(out))
+		} else if !ok {
+			locs = m.regexp().FindAllStringIndex(s, n-len(out))
+		}
+		for _, loc := range locs {
 			for i := range loc {
 				if loc[i] >= 0 {
 					loc[i] += w[0]
@@ -1486,18 +1601,21 @@ func findIn(re *regexp.Regexp, t string, wins [][2]int, n int) [][]int {
 	return out
 }
 
-// first returns the leftmost match of m, or nil.
-func (x *text) first(m *pattern) []int {
-	if locs := x.findAt(m, 1); len(locs) > 0 {
-		return locs[0][:2]
+// matchIn reports whether m matches s, with its matcher when fast (s is
+// then valid UTF-8), else with Go's regexp.
+func matchIn(m *pattern, fast bool, s string) bool {
+	if fast {
+		if found, ok := m.matcher().matchString(s); ok {
+			return found
+		}
 	}
-	return nil
+	return m.regexp().MatchString(s)
 }
 
 // findAll returns the text of up to n matches of m.
 func (x *text) findAll(m *pattern, n int) []string {
 	var out []string
-	for _, l := range x.findAt(m, n) {
+	for _, l := range x.spans(m, n) {
 		out = append(out, x.t[l[0]:l[1]])
 	}
 	return out
@@ -1507,13 +1625,10 @@ func (x *text) findAll(m *pattern, n int) []string {
 
 // An auxRe is a regular expression that runs on short strings around a
 // match (the words before a version, its line, the clause before a rule's
-// match), many times per report. It is tested with its own scanner first:
-// where its tokens are missing it cannot match, and Go's regexp, which
-// would try every start position, is not run. It is compiled on first
-// use.
+// match), many times per report. It runs as a DFA (see matcher), compiled
+// on first use.
 type auxRe struct {
-	p  *pattern
-	sc *scanner
+	p *pattern
 }
 
 // newAuxRe parses expr as regexp.Compile would.
@@ -1522,7 +1637,7 @@ func newAuxRe(expr string) (*auxRe, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &auxRe{p: p, sc: newScanner([]*pattern{p})}, nil
+	return &auxRe{p: p}, nil
 }
 
 // mustAuxRe is newAuxRe for the built-in expressions.
@@ -1537,155 +1652,59 @@ func mustAuxRe(expr string) *auxRe {
 // String returns the expression.
 func (a *auxRe) String() string { return a.p.src }
 
-// maxAuxHits bounds the hits an auxRe keeps to cut windows; a string
-// with more is matched whole.
-const maxAuxHits = 16
-
-// find reports whether s holds the tokens of some match (possible) and,
-// when m has a bound on its line breaks, the windows of s that hold every
-// match (nil: all of s). See text.windows for why the matches in the
-// windows are those in s.
-func (a *auxRe) find(s string) (possible bool, wins [][2]int) {
-	need := a.sc.needs[a.p]
-	if len(need.common) == 0 && len(need.branches) == 0 {
-		return true, nil
-	}
-	if slices.ContainsFunc(foldOutsideASCII, func(f string) bool { return strings.Contains(s, f) }) {
-		return true, nil
-	}
-	var small [4]uint64
-	found := small[:]
-	if n := (a.sc.ntok + 63) / 64; n > len(small) {
-		found = make([]uint64, n)
-	}
-	var hitBuf [maxAuxHits]hit
-	hits := hitBuf[:0]
-	ac := a.sc.ac
-	st, n := int32(0), int32(ac.n)
-	for i := 0; i < len(s); i++ {
-		st = ac.delta[st*n+int32(ac.class[s[i]])]
-		for o := ac.first[st]; o >= 0; o = ac.next[o] {
-			lit := int(ac.out[o])
-			end := i + 1
-			start := end - ac.lens[lit]
-			for _, v := range a.sc.variants[lit] {
-				if (start == 0 || v.left.has(s[start-1])) && (end == len(s) || v.right.has(s[end])) {
-					found[v.id/64] |= 1 << (v.id % 64)
-					if len(hits) < cap(hits) {
-						hits = append(hits, hit{tok: int32(v.id), start: int32(start), end: int32(end)})
-					} else {
-						hits = hits[:0:0] // too many: no windows
-					}
-				}
-			}
-		}
-	}
-	has := func(id int) bool { return found[id/64]&(1<<(id%64)) != 0 }
-	holds := func(clauses [][]int) bool {
-		for _, cl := range clauses {
-			if !slices.ContainsFunc(cl, has) {
-				return false
-			}
-		}
-		return true
-	}
-	if !holds(need.common) {
-		return false, nil
-	}
-	var anchors []int
-	switch {
-	case len(need.common) > 0:
-		anchors = need.common[0]
-	case len(need.branches) > 0:
-		alive := false
-		for _, cls := range need.branches {
-			if !holds(cls) {
-				continue
-			}
-			alive = true
-			if len(cls) == 0 {
-				anchors = nil
-				break
-			}
-			anchors = append(anchors, cls[0]...)
-		}
-		if !alive {
-			return false, nil
-		}
-	}
-	if a.p.maxNL < 0 || len(anchors) == 0 || cap(hits) == 0 {
-		return true, nil
-	}
-	var winBuf [maxAuxHits][2]int
-	wins = winBuf[:0]
-	for _, h := range hits {
-		if slices.Contains(anchors, int(h.tok)) {
-			wins = append(wins, around(s, 0, len(s), h, a.p))
-		}
-	}
-	return true, mergeWindows(wins)
-}
-
-// auxView is an auxRe as a text uses it: with its token filter, or plain
-// (every match tried by the regexp alone) for the reference evaluation.
+// auxView is an auxRe as a text uses it: as a DFA, or plain (Go's regexp)
+// for the reference evaluation.
 type auxView struct {
 	a     *auxRe
 	plain bool
 }
 
-// aux returns a as the text uses it: plain when the text has no scanner.
-func (x *text) aux(a *auxRe) auxView { return auxView{a: a, plain: x.sc == nil} }
+// aux returns a as the text uses it: plain for the reference evaluation.
+func (x *text) aux(a *auxRe) auxView { return auxView{a: a, plain: x.sc == nil && !x.fast} }
 
-// find is auxRe.find, or (true, nil) when plain.
-func (v auxView) find(s string) (bool, [][2]int) {
-	if v.plain {
-		return true, nil
+// matcher returns the DFA matcher for s, or nil when Go's regexp must run
+// (plain, or s is not valid UTF-8).
+func (v auxView) matcher(s string) *matcher {
+	if v.plain || !utf8.ValidString(s) {
+		return nil
 	}
-	return v.a.find(s)
+	return v.a.p.matcher()
 }
 
 // MatchString reports whether s holds a match.
 func (v auxView) MatchString(s string) bool {
-	a := v.a
-	ok, wins := v.find(s)
-	if !ok {
-		return false
+	if m := v.matcher(s); m != nil {
+		if found, ok := m.matchString(s); ok {
+			return found
+		}
 	}
-	if wins == nil {
-		return a.p.regexp().MatchString(s)
-	}
-	return slices.ContainsFunc(wins, func(w [2]int) bool { return a.p.regexp().MatchString(s[w[0]:w[1]]) })
+	return v.a.p.regexp().MatchString(s)
 }
 
 // FindStringIndex returns the leftmost match in s, or nil.
 func (v auxView) FindStringIndex(s string) []int {
 	if locs := v.FindAllStringIndex(s, 1); len(locs) > 0 {
-		return locs[0][:2]
+		return locs[0]
 	}
 	return nil
 }
 
 // FindAllStringIndex returns up to n matches in s (n < 0: all).
 func (v auxView) FindAllStringIndex(s string, n int) [][]int {
-	a := v.a
-	ok, wins := v.find(s)
-	if !ok {
-		return nil
+	if m := v.matcher(s); m != nil {
+		if locs, ok := m.findAll(s, n, false); ok {
+			return locs
+		}
 	}
-	if wins == nil {
-		return a.p.regexp().FindAllStringIndex(s, n)
-	}
-	locs := findIn(a.p.regexp(), s, wins, n)
-	for i := range locs {
-		locs[i] = locs[i][:2]
-	}
-	return locs
+	return v.a.p.regexp().FindAllStringIndex(s, n)
 }
 
 // ReplaceAllString replaces every match in s by repl.
 func (v auxView) ReplaceAllString(s, repl string) string {
-	if ok, _ := v.find(s); !ok {
-		return s
+	if m := v.matcher(s); m != nil && !strings.Contains(repl, "$") {
+		if out, ok := m.replaceAll(s, repl); ok {
+			return out
+		}
 	}
 	return v.a.p.regexp().ReplaceAllString(s, repl)
 }

@@ -26,10 +26,28 @@ func sameMatches(t testing.TB, pats []*pattern, sc *scanner, s string) {
 		if got, want := fast.findAt(m, -1), plain.findAt(m, -1); !assert.Equal(t, want, got, "pattern %s on %q", m, s) {
 			return
 		}
-		if got, want := fast.findWhole(m, -1), plain.findWhole(m, -1); !assert.Equal(t, want, got, "pattern %s over the whole of %q", m, s) {
+		if got, want := fast.spans(m, -1), plain.spans(m, -1); !assert.Equal(t, spansOf(want), spansOf(got), "spans of %s on %q", m, s) {
+			return
+		}
+		if got, want := fast.has(m), plain.has(m); !assert.Equal(t, want, got, "pattern %s in %q", m, s) {
+			return
+		}
+		if got, want := fast.findWhole(m, -1, true), plain.findWhole(m, -1, true); !assert.Equal(t, want, got, "pattern %s over the whole of %q", m, s) {
+			return
+		}
+		if got, want := fast.findWhole(m, -1, false), plain.findWhole(m, -1, false); !assert.Equal(t, spansOf(want), spansOf(got), "spans of %s over the whole of %q", m, s) {
 			return
 		}
 	}
+}
+
+// spansOf returns each match's start and end.
+func spansOf(locs [][]int) [][]int {
+	out := make([][]int, len(locs))
+	for i, l := range locs {
+		out[i] = l[:2]
+	}
+	return out
 }
 
 // The token filter must never change what a pattern finds.
@@ -51,7 +69,7 @@ func TestPrefilterIsConservative(t *testing.T) {
 	}
 	filtered := 0
 	for _, m := range pats {
-		if len(m.common) > 0 || m.alt() != nil {
+		if len(m.common) > 0 || m.branches != nil {
 			filtered++
 		}
 	}
@@ -89,16 +107,15 @@ func TestTokensAreSelective(t *testing.T) {
 	assert.Equal(t, uint64(0b100), x.plan(ai)[0])
 }
 
-// A pruned branch keeps its groups, so that $1 and named groups still
-// mean what they mean in the whole pattern.
-func TestPrunedBranchesKeepTheirGroups(t *testing.T) {
+// A pattern whose branches have their own tokens may match where one
+// branch's tokens are, and finds there what the whole pattern finds, with
+// the groups of the whole pattern.
+func TestBranchesKeepTheirGroups(t *testing.T) {
 	m := mustPattern(`(?i)\b(?:(alpha)(\d+)|(?P<b>beta)(\d+))`)
-	require.NotNil(t, m.alt())
+	require.NotNil(t, m.branches)
 	sc := newScanner([]*pattern{m})
 	x := newText("here is beta42", sc)
 	assert.Equal(t, uint64(0b10), x.plan(m)[0])
-	m.calls.Store(variantAfter) // past the runs that use the whole pattern
-	assert.NotEqual(t, m.regexp().String(), m.variant(0b10).String())
 	got := x.findAt(m, -1)
 	require.Len(t, got, 1)
 	assert.Equal(t, m.regexp().FindAllStringSubmatchIndex("here is beta42", -1), got)
@@ -142,11 +159,11 @@ func TestParagraphsAndOffsets(t *testing.T) {
 			got = append(got, txt[p[0]:p[1]])
 		}
 		assert.Equal(t, []string{"first line\nsecond line\n", "third PARA here\n", "\nlast"}, got)
-		loc := x.first(para)
-		require.NotNil(t, loc)
-		assert.Equal(t, "PARA here", txt[loc[0]:loc[1]])
-		assert.Nil(t, x.first(across), "matches do not span a blank line")
-		assert.NotNil(t, x.first(within), "but do span a single line break")
+		locs := x.spans(para, 1)
+		require.Len(t, locs, 1)
+		assert.Equal(t, "PARA here", txt[locs[0][0]:locs[0][1]])
+		assert.False(t, x.has(across), "matches do not span a blank line")
+		assert.True(t, x.has(within), "but do span a single line break")
 		assert.Len(t, x.findAll(many, -1), 4)
 		assert.Len(t, x.findAll(many, 2), 2)
 	}
