@@ -1,6 +1,7 @@
 package rules
 
 import (
+	mathbits "math/bits"
 	"regexp/syntax"
 	"slices"
 	"sync"
@@ -86,75 +87,129 @@ type runeClasses struct {
 	rep     []rune     // a rune of each class
 }
 
-// runeInsts returns the program's instructions that match one rune
-// against a set (the others match any rune, or any but a line break,
-// which the kind tells).
-func runeInsts(p *syntax.Prog) []*syntax.Inst {
-	var out []*syntax.Inst
+// runeSets returns the sets of runes the program's rune instructions
+// match, as ranges (lo, hi pairs): a case-folded literal is the runes of
+// its fold orbit. Instructions that match any rune, or any but a line
+// break, need none: the kind tells.
+func runeSets(p *syntax.Prog) [][]rune {
+	var sets [][]rune
 	for i := range p.Inst {
-		if in := &p.Inst[i]; in.Op == syntax.InstRune || in.Op == syntax.InstRune1 {
-			out = append(out, in)
+		in := &p.Inst[i]
+		if in.Op != syntax.InstRune && in.Op != syntax.InstRune1 {
+			continue
 		}
+		if len(in.Rune) != 1 {
+			sets = append(sets, in.Rune)
+			continue
+		}
+		r0 := in.Rune[0]
+		set := []rune{r0, r0}
+		if in.Op == syntax.InstRune && syntax.Flags(in.Arg)&syntax.FoldCase != 0 {
+			for f := unicode.SimpleFold(r0); f != r0; f = unicode.SimpleFold(f) {
+				set = append(set, f, f)
+			}
+		}
+		sets = append(sets, set)
 	}
-	return out
+	return sets
 }
 
-func newRuneClasses(p *syntax.Prog) *runeClasses {
-	insts := runeInsts(p)
+// newRuneClasses returns the classes of the runes that the rune sets
+// (see runeSets) tell apart.
+func newRuneClasses(sets [][]rune) *runeClasses {
 	c := &runeClasses{}
+	// ASCII: start from the kinds, and split every class by every set's
+	// members (128-bit masks).
+	type mask [2]uint64
+	var kinds [numKinds]mask
+	for r := range rune(utf8.RuneSelf) {
+		k := kindOf(r)
+		kinds[k][r/64] |= 1 << (r % 64)
+	}
+	var classes []mask
+	for _, m := range kinds {
+		if m != (mask{}) {
+			classes = append(classes, m)
+		}
+	}
+	// Sets with the same ASCII members split alike: each distinct one
+	// once.
+	masks := map[mask]bool{}
+	for _, set := range sets {
+		var in mask
+		for j := 0; j+1 < len(set); j += 2 {
+			for r := set[j]; r <= set[j+1] && r < utf8.RuneSelf; r++ {
+				in[r/64] |= 1 << (r % 64)
+			}
+		}
+		if in == (mask{}) || masks[in] {
+			continue
+		}
+		masks[in] = true
+		for i, cl := range classes {
+			both := mask{cl[0] & in[0], cl[1] & in[1]}
+			if both != (mask{}) && both != cl {
+				classes[i] = both
+				classes = append(classes, mask{cl[0] &^ in[0], cl[1] &^ in[1]})
+			}
+		}
+	}
+	for id, cl := range classes {
+		for w, bits := range cl {
+			for ; bits != 0; bits &= bits - 1 {
+				r := rune(w*64 + mathbits.TrailingZeros64(bits))
+				if c.ascii[r] = uint16(id); len(c.rep) == id {
+					c.rep = append(c.rep, r)
+					c.kind = append(c.kind, kindOf(r))
+				}
+			}
+		}
+	}
+	// Above ASCII, membership changes only at the edges of the ranges:
+	// each interval between them is of the class of the sets it is in
+	// (of those that reach above ASCII).
+	cuts := []rune{utf8.RuneSelf}
+	var wide [][]rune
+	for _, set := range sets {
+		for j := 1; j < len(set); j += 2 {
+			if set[j] >= utf8.RuneSelf {
+				wide = append(wide, set)
+				break
+			}
+		}
+	}
+	sets = wide
+	for _, set := range sets {
+		for j := 0; j+1 < len(set); j += 2 {
+			if lo := set[j]; lo > utf8.RuneSelf {
+				cuts = append(cuts, lo)
+			}
+			if hi := set[j+1]; hi >= utf8.RuneSelf && hi < unicode.MaxRune {
+				cuts = append(cuts, hi+1)
+			}
+		}
+	}
+	slices.Sort(cuts)
+	cuts = slices.Compact(cuts)
 	ids := map[string]uint16{}
-	sig := make([]byte, 0, 1+len(insts))
-	classOf := func(r rune) uint16 {
-		sig = append(sig[:0], byte(kindOf(r)))
-		for _, in := range insts {
-			if in.MatchRune(r) {
-				sig = append(sig, 1)
-			} else {
-				sig = append(sig, 0)
+	sig := make([]byte, len(sets))
+	for _, b := range cuts {
+		for i, set := range sets {
+			sig[i] = 0
+			for j := 0; j+1 < len(set); j += 2 {
+				if set[j] <= b && b <= set[j+1] {
+					sig[i] = 1
+					break
+				}
 			}
 		}
 		id, ok := ids[string(sig)]
 		if !ok {
 			id = uint16(len(c.kind))
 			ids[string(sig)] = id
-			c.kind = append(c.kind, kindOf(r))
-			c.rep = append(c.rep, r)
+			c.kind = append(c.kind, kindOther)
+			c.rep = append(c.rep, b)
 		}
-		return id
-	}
-	for r := range rune(utf8.RuneSelf) {
-		c.ascii[r] = classOf(r)
-	}
-	// Above ASCII, an instruction's result changes only at the edges of
-	// its ranges, or at the runes of a case-folded literal.
-	cuts := []rune{utf8.RuneSelf}
-	cut := func(lo, hi rune) {
-		if lo > utf8.RuneSelf {
-			cuts = append(cuts, lo)
-		}
-		if hi >= utf8.RuneSelf && hi < unicode.MaxRune {
-			cuts = append(cuts, hi+1)
-		}
-	}
-	for _, in := range insts {
-		if len(in.Rune) == 1 {
-			r0 := in.Rune[0]
-			cut(r0, r0)
-			if in.Op == syntax.InstRune && syntax.Flags(in.Arg)&syntax.FoldCase != 0 {
-				for f := unicode.SimpleFold(r0); f != r0; f = unicode.SimpleFold(f) {
-					cut(f, f)
-				}
-			}
-			continue
-		}
-		for i := 0; i+1 < len(in.Rune); i += 2 {
-			cut(in.Rune[i], in.Rune[i+1])
-		}
-	}
-	slices.Sort(cuts)
-	cuts = slices.Compact(cuts)
-	for _, b := range cuts {
-		id := classOf(b)
 		if n := len(c.ofBound); n > 0 && c.ofBound[n-1] == id {
 			continue
 		}
@@ -224,8 +279,10 @@ type dfa struct {
 	nseen int
 	stack []uint32
 	runq  []uint32
-	next  []uint32
-	key   []byte
+	// asserted says that the last expand met an assertion.
+	asserted bool
+	next     []uint32
+	key      []byte
 }
 
 // unknown is the entry of a transition not yet built.
@@ -253,7 +310,7 @@ func newDFA(prog *syntax.Prog, cls *runeClasses, longest bool) *dfa {
 func (d *dfa) reset() {
 	d.states = append(d.states[:0], dstate{})
 	d.ids = map[string]int32{}
-	tab := make([]int32, d.stride, 64*d.stride)
+	tab := make([]int32, d.stride, 8*d.stride)
 	for c := range d.stride - 1 {
 		tab[c] = 0 // the dead state stays dead
 	}
@@ -302,7 +359,10 @@ func (d *dfa) closure(pc uint32, ctx syntax.EmptyOp, assert bool, out []uint32) 
 		case syntax.InstEmptyWidth:
 			if !assert {
 				out = append(out, pc)
-			} else if syntax.EmptyOp(in.Arg)&^ctx == 0 {
+				break
+			}
+			d.asserted = true
+			if syntax.EmptyOp(in.Arg)&^ctx == 0 {
 				stack = append(stack, in.Out)
 			}
 		case syntax.InstMatch:
@@ -331,6 +391,7 @@ func (d *dfa) closure(pc uint32, ctx syntax.EmptyOp, assert bool, out []uint32) 
 func (d *dfa) expand(st *dstate, next runeKind) (runq []uint32, matched, loop bool) {
 	ctx := emptyContext(st.prev, next)
 	d.clearSeen()
+	d.asserted = false
 	runq = d.runq[:0]
 	for _, pc := range st.pcs {
 		var m bool
@@ -381,10 +442,19 @@ func (d *dfa) intern(pcs []uint32, prev runeKind, loop bool) int32 {
 		return unknown
 	}
 	st := dstate{pcs: slices.Clone(pcs), prev: prev, loop: loop}
+	// Whether a match ends before the next rune depends on its kind only
+	// through assertions: without any, one expansion tells for all.
 	var match int32
 	for k := range numKinds {
-		if _, m, _ := d.expand(&st, k); m {
+		_, m, _ := d.expand(&st, k)
+		if m {
 			match |= 1 << k
+		}
+		if k == 0 && !d.asserted {
+			if m {
+				match = 1<<numKinds - 1
+			}
+			break
 		}
 	}
 	id := int32(len(d.states))
@@ -457,8 +527,9 @@ func (d *dfa) step(e int32, gen int32, c uint16) int32 {
 		return nx
 	}
 	r, kind := d.cls.rep[c], d.cls.kind[c]
+	// runq is d.runq, which closure leaves alone (intern's expand
+	// reuses it once we are done with it).
 	runq, _, loop := d.expand(&d.states[row/d.stride], kind)
-	runq = slices.Clone(runq) // closure below reuses d.runq's scratch
 	d.clearSeen()
 	next := d.next[:0]
 	for _, pc := range runq {
@@ -623,8 +694,12 @@ func (d *dfa) searchStart(s string, lo, end int) (start int, ok bool) {
 // A matcher finds a pattern's matches with DFAs (see above). Its methods
 // return ok false when they leave the text to Go's regexp.
 type matcher struct {
-	fwd, rev *dfa
-	prog     *syntax.Prog
+	fwd  *dfa
+	prog *syntax.Prog
+	// rev is built when the first match needs its start.
+	simple  *syntax.Regexp
+	revOnce sync.Once
+	rev     *dfa
 	// ncap is the number of group offsets a match has (2 per group, the
 	// whole match included).
 	ncap int
@@ -641,17 +716,29 @@ func newMatcher(re *syntax.Regexp) (*matcher, error) {
 	if err != nil {
 		return nil, err
 	}
-	rprog, err := syntax.Compile(reverseRegexp(simple))
-	if err != nil {
-		return nil, err
-	}
 	return &matcher{
-		fwd:   newDFA(prog, newRuneClasses(prog), false),
-		rev:   newDFA(rprog, newRuneClasses(rprog), true),
-		prog:  prog,
-		ncap:  2 * (re.MaxCap() + 1),
-		names: re.CapNames(),
+		fwd:    newDFA(prog, newRuneClasses(runeSets(prog)), false),
+		prog:   prog,
+		simple: simple,
+		ncap:   2 * (re.MaxCap() + 1),
+		names:  re.CapNames(),
 	}, nil
+}
+
+// reverse returns the DFA of the reversed program, building it on first
+// use. Its rune instructions are the forward program's (the compiler
+// makes one per rune of a literal and per class, whichever way they are
+// read), so it shares the forward classes; TestReversedProgramsShareRuneSets
+// checks that for every pattern of the built-in pack.
+func (m *matcher) reverse() *dfa {
+	m.revOnce.Do(func() {
+		rprog, err := syntax.Compile(reverseRegexp(m.simple))
+		if err != nil {
+			panic("rules: the reversal of a compiled pattern does not compile: " + err.Error())
+		}
+		m.rev = newDFA(rprog, m.fwd.cls, true)
+	})
+	return m.rev
 }
 
 // reverseRegexp returns a regexp that matches the reversal of the strings
@@ -699,7 +786,7 @@ func (m *matcher) find(s string, pos int, groups bool) ([]int, bool) {
 	if !ok || end < 0 {
 		return nil, ok
 	}
-	start, ok := m.rev.searchStart(s, pos, end)
+	start, ok := m.reverse().searchStart(s, pos, end)
 	if !ok || start < 0 {
 		return nil, false
 	}

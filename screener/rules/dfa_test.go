@@ -179,3 +179,43 @@ func FuzzCountFields(f *testing.F) {
 		}
 	})
 }
+
+// The reversed program of every pattern of the built-in pack has the
+// forward program's rune sets, so that the two DFAs share their classes.
+func TestReversedProgramsShareRuneSets(t *testing.T) {
+	e := kernelEngine(t)
+	key := func(set []rune) string { return string(set) }
+	pats := packPatterns(e.pack, e.rules)
+	for _, a := range auxPatterns(e.pack) {
+		pats = append(pats, a.p)
+	}
+	for _, p := range pats {
+		m := p.matcher()
+		rprog, err := syntax.Compile(reverseRegexp(m.simple))
+		require.NoError(t, err)
+		fwd := map[string]bool{}
+		for _, s := range runeSets(m.prog) {
+			fwd[key(s)] = true
+		}
+		for _, s := range runeSets(rprog) {
+			assert.True(t, fwd[key(s)], "pattern %s: reversed program has rune set %q", p, s)
+		}
+	}
+}
+
+// auxPatterns returns the short-string patterns of the engine: the
+// package's own, the versions section's and the extractors'.
+func auxPatterns(pack *RuleSet) []*auxRe {
+	v := pack.Versions
+	auxes := []*auxRe{reRuleNegation, reNoPrivilege, reNegation, reSentenceEnd,
+		v.context, v.notAfter, v.skipLine, v.vendor, v.introduced, v.fixed, v.running}
+	for _, x := range pack.Facts {
+		if x.notAfter != nil {
+			auxes = append(auxes, x.notAfter)
+		}
+		if x.section != nil {
+			auxes = append(auxes, x.section)
+		}
+	}
+	return auxes
+}

@@ -228,7 +228,7 @@ func NewEngine(tm *threatmodel.Model, set *RuleSet, opt Options) (*Engine, error
 		e.fit = newScorer(tm, set.Weights, e.rules, set.Features)
 	}
 	rules := e.rules
-	e.scanner = sync.OnceValue(func() *scanner { return newScanner(packPatterns(set, rules)) })
+	e.scanner = sync.OnceValue(func() *scanner { return scannerOf(packPatterns(set, rules)) })
 	return e, nil
 }
 

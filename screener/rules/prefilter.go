@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -42,7 +43,11 @@ type pattern struct {
 
 	// common must hold for every match; branches, when not nil, hold per
 	// branch of the pattern's top alternation (see splitPoint). Both are
-	// shared by the patterns of one source: never changed.
+	// shared by the patterns of one source: never changed. A pattern with
+	// a generated analysis (gen) makes them when first asked (clauses):
+	// the generated scanner needs only the tokens' numbers.
+	gen      *genAnalysis
+	tokens   sync.Once
 	common   [][]token
 	branches [][][]token
 	// maxNL bounds the content line breaks a match can hold, with runs
@@ -58,8 +63,8 @@ type pattern struct {
 func parsePattern(expr string) (*pattern, error) {
 	if recordPattern != nil {
 		recordPattern(expr)
-	} else if a, ok := lookupAnalysis(expr); ok {
-		return &pattern{src: expr, common: a.common, branches: a.branches, maxNL: a.maxNL, runs: a.runs}, nil
+	} else if g := lookupAnalysis(expr); g != nil {
+		return &pattern{src: expr, gen: g, maxNL: g.maxNL, runs: g.runs}, nil
 	}
 	tree, err := syntax.Parse(expr, syntax.Perl)
 	if err != nil {
@@ -67,6 +72,7 @@ func parsePattern(expr string) (*pattern, error) {
 	}
 	p := &pattern{src: expr}
 	p.parsed.Do(func() { p.parsedTree = tree })
+	p.tokens.Do(func() {})
 	p.maxNL, p.runs = maxNewlines(tree)
 	an := &analyzer{memo: map[memoKey][][]token{}}
 	p.common = worthSearching(slices.Clone(an.tokens(tree, anyEdge, anyEdge)))
@@ -84,13 +90,28 @@ func parsePattern(expr string) (*pattern, error) {
 	return p, nil
 }
 
-// analysis is what parsePattern reads from a pattern's syntax: what
-// go generate writes for the built-in pack's patterns (analysis_gen.go).
-type analysis struct {
-	common   [][]token
-	branches [][][]token
-	maxNL    int
-	runs     byteSet
+// clauses returns the clauses every match satisfies, and those of each
+// branch (nil: the pattern has no branches with clauses of their own).
+func (p *pattern) clauses() (common [][]token, branches [][][]token) {
+	p.tokens.Do(func() {
+		p.common = genClauses(p.gen.common)
+		if p.gen.branches != nil {
+			p.branches = make([][][]token, len(p.gen.branches))
+			for i, b := range p.gen.branches {
+				p.branches[i] = genClauses(b)
+			}
+		}
+	})
+	return p.common, p.branches
+}
+
+// numBranches returns the number of the pattern's branches with clauses
+// of their own (0: none).
+func (p *pattern) numBranches() int {
+	if p.gen != nil {
+		return len(p.gen.branches)
+	}
+	return len(p.branches)
 }
 
 // recordPattern, when set (by the generator of analysis_gen.go), is told
@@ -221,10 +242,10 @@ func (p *pattern) matcher() *matcher {
 
 // fullMask is the mask of a pattern's branches that keeps them all.
 func (p *pattern) fullMask() uint64 {
-	if p.branches == nil {
+	if p.numBranches() == 0 {
 		return 1
 	}
-	return 1<<len(p.branches) - 1
+	return 1<<p.numBranches() - 1
 }
 
 func captures(re *syntax.Regexp, out []*syntax.Regexp) []*syntax.Regexp {
@@ -780,15 +801,20 @@ type scanner struct {
 }
 
 type tokenVariant struct {
-	id          int
-	left, right byteSet
+	id          uint16
+	left, right *byteSet
 }
 
 // compiledNeed is a pattern's clauses as token ids.
 type compiledNeed struct {
-	common   [][]int
-	branches [][][]int
+	common   [][]uint16
+	branches [][][]uint16
 }
+
+// maxTokens bounds the tokens of a scanner (ids are 16 bits); a clause
+// with a token past it is left out, which only lets its pattern run on
+// more paragraphs.
+const maxTokens = 1 << 16
 
 // newScanner builds the scanner of a set of patterns.
 func newScanner(pats []*pattern) *scanner {
@@ -798,32 +824,40 @@ func newScanner(pats []*pattern) *scanner {
 	// building the kernel pack's scanner).
 	litID := map[string]int{}
 	var lits []string
-	ids := func(cls [][]token) [][]int {
-		out := make([][]int, len(cls))
-		for i, cl := range cls {
-			out[i] = make([]int, 0, len(cl))
-			for _, t := range cl {
-				li, ok := litID[t.lit]
-				if !ok {
-					li = len(lits)
-					litID[t.lit] = li
-					lits = append(lits, t.lit)
-					sc.variants = append(sc.variants, nil)
-				}
-				id := -1
-				for _, v := range sc.variants[li] {
-					if v.left == t.left && v.right == t.right {
-						id = v.id
-						break
-					}
-				}
-				if id < 0 {
-					id = sc.ntok
-					sc.ntok++
-					sc.variants[li] = append(sc.variants[li], tokenVariant{id: id, left: t.left, right: t.right})
-				}
-				out[i] = append(out[i], id)
+	tokenID := func(t token) int {
+		li, ok := litID[t.lit]
+		if !ok {
+			li = len(lits)
+			litID[t.lit] = li
+			lits = append(lits, t.lit)
+			sc.variants = append(sc.variants, nil)
+		}
+		for _, v := range sc.variants[li] {
+			if *v.left == t.left && *v.right == t.right {
+				return int(v.id)
 			}
+		}
+		if sc.ntok == maxTokens {
+			return -1
+		}
+		left, right := t.left, t.right
+		sc.variants[li] = append(sc.variants[li], tokenVariant{id: uint16(sc.ntok), left: &left, right: &right})
+		sc.ntok++
+		return sc.ntok - 1
+	}
+	ids := func(cls [][]token) [][]uint16 {
+		out := make([][]uint16, 0, len(cls))
+	clauses:
+		for _, cl := range cls {
+			c := make([]uint16, 0, len(cl))
+			for _, t := range cl {
+				id := tokenID(t)
+				if id < 0 {
+					continue clauses
+				}
+				c = append(c, uint16(id))
+			}
+			out = append(out, c)
 		}
 		return out
 	}
@@ -831,8 +865,9 @@ func newScanner(pats []*pattern) *scanner {
 		if p == nil || sc.needs[p] != nil {
 			continue
 		}
-		n := &compiledNeed{common: ids(p.common)}
-		for _, b := range p.branches {
+		common, branches := p.clauses()
+		n := &compiledNeed{common: ids(common)}
+		for _, b := range branches {
 			n.branches = append(n.branches, ids(b))
 		}
 		sc.needs[p] = n
@@ -849,35 +884,93 @@ func newScanner(pats []*pattern) *scanner {
 // scan of prose spends its time, share few cache lines), and the states
 // where a literal ends come last, so that one comparison tells that there
 // is nothing to report.
+//
+// The table (about 1.8 MB for the built-in pack) is filled as scans need
+// it: an entry is 0 until first read (row 0 is no state's), then computed
+// from the trie (a child, or the failure's entry) and stored. Entries are
+// read and written atomically; two scans that fill one entry store the
+// same value. A process that screens one report touches a small part of
+// the table, and a batch soon has the part prose reaches.
 type automaton struct {
 	class [256]uint8
-	n     int // classes
-	// delta holds a row of n+1 entries per state: the offset of the next
-	// state's row per class, then (for a state where literals end) the
-	// index of its literals in outStart.
+	n     int // classes: the width of a row
+	// delta holds a row of n entries per state from offset n on: the
+	// offset of the next state's row per class, 0 while not computed.
 	delta []uint32
 	// outFrom is the offset of the first row of a state where literals
 	// end; outs[outStart[k]:outStart[k+1]] are the literals that end at
-	// such a state k (its own and those of its failure chain).
+	// the kth such state (its own and those of its failure chain).
 	outFrom  uint32
 	outStart []int32
 	outs     []int32
 	lens     []int32 // per literal
+	// The trie, to compute entries: stateAt[off/n] is the state of the row
+	// at off, and t its tables; first and nChild give a state's children.
+	t             *acTables
+	stateAt       []int32
+	first, nChild []int32
+	// div divides an offset by n (see exactDivisor).
+	div exactDivisor
 }
 
-func newAutomaton(lits []string) *automaton {
+// exactDivisor divides by d numbers that are multiples of d, with a shift
+// and a multiplication: d = 2^shift * odd, and inv is the inverse of odd
+// modulo 2^32.
+type exactDivisor struct {
+	shift uint
+	inv   uint32
+}
+
+func newExactDivisor(d uint32) exactDivisor {
+	shift := uint(bits.TrailingZeros32(d))
+	odd := d >> shift
+	inv := odd // Newton's iteration doubles the correct low bits: 3, 6, 12, 24, 48
+	for range 4 {
+		inv *= 2 - odd*inv
+	}
+	return exactDivisor{shift: shift, inv: inv}
+}
+
+// of returns x/d for x a multiple of d.
+func (e exactDivisor) of(x uint32) uint32 { return (x >> e.shift) * e.inv }
+
+func newAutomaton(lits []string) *automaton { return newACTables(lits).automaton() }
+
+// acTables is an automaton but for its table of transitions, which it
+// fills as scans need it: what go generate writes for the built-in pack
+// (scanner_gen.go). Its states are in breadth-first order: state i (0 is
+// the root) is the child of parent[i] by the class via[i], its failure is
+// fail[i], and its row is at row[i] in the table.
+type acTables struct {
+	class    [256]uint8
+	n        int
+	parent   []int32
+	via      []uint8
+	fail     []int32
+	row      []uint32
+	outFrom  uint32
+	outStart []int32
+	outs     []int32
+	lens     []int32
+}
+
+// newACTables builds the tables of the automaton of lits.
+func newACTables(lits []string) *acTables {
 	// The literals are ASCII-lowercased: they hold at most 230 distinct
 	// byte values, so the classes (0 for bytes no literal holds) fit a
 	// byte.
-	var class [256]uint8
-	n := 1
-	for _, l := range lits {
-		for i := 0; i < len(l); i++ {
-			if class[l[i]] == 0 {
-				class[l[i]] = uint8(n)
-				n++
+	t := &acTables{n: 1, lens: make([]int32, len(lits))}
+	for i, l := range lits {
+		t.lens[i] = int32(len(l))
+		for j := 0; j < len(l); j++ {
+			if t.class[l[j]] == 0 {
+				t.class[l[j]] = uint8(t.n)
+				t.n++
 			}
 		}
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		t.class[c] = t.class[c+'a'-'A']
 	}
 	// The trie, built in sorted order of the literals (a literal shares
 	// its path with the one before up to their common prefix), then
@@ -904,7 +997,7 @@ func newAutomaton(lits []string) *automaton {
 		path = path[:common+1]
 		for i := common; i < len(l); i++ {
 			nd := int32(len(nodes))
-			nodes = append(nodes, node{via: class[l[i]]})
+			nodes = append(nodes, node{via: t.class[l[i]]})
 			p := path[len(path)-1]
 			nodes[p].children = append(nodes[p].children, nd)
 			path = append(path, nd)
@@ -913,76 +1006,31 @@ func newAutomaton(lits []string) *automaton {
 		nodes[last].ends = append(nodes[last].ends, int32(id))
 		prev = l
 	}
-	t := trie{parent: make([]int32, 0, len(nodes)), via: make([]uint8, 0, len(nodes)), ends: make([][]int32, 0, len(nodes))}
+	states := len(nodes)
+	t.parent = append(make([]int32, 0, states), -1)
+	t.via = append(make([]uint8, 0, states), 0)
+	ends := append(make([][]int32, 0, states), nil)
 	queue := []int32{0}
-	newID := make([]int32, len(nodes))
-	t.parent = append(t.parent, -1)
-	t.via = append(t.via, 0)
-	t.ends = append(t.ends, nil)
+	newID := make([]int32, states)
 	for q := 0; q < len(queue); q++ {
 		old := queue[q]
 		for _, c := range nodes[old].children {
 			newID[c] = int32(len(t.parent))
 			t.parent = append(t.parent, newID[old])
 			t.via = append(t.via, nodes[c].via)
-			t.ends = append(t.ends, nodes[c].ends)
+			ends = append(ends, nodes[c].ends)
 			queue = append(queue, c)
 		}
 	}
-	a := t.automaton(class, n)
-	a.lens = make([]int32, len(lits))
-	for i, l := range lits {
-		a.lens[i] = int32(len(l))
-	}
-	for c := 'A'; c <= 'Z'; c++ {
-		a.class[c] = a.class[c+'a'-'A']
-	}
-	return a
-}
-
-// trie is an Aho-Corasick automaton's trie in breadth-first order: node i
-// (0 is the root) is the child of parent[i] by the class via[i], and the
-// literals ends[i] end there. A node's children are numbered together.
-type trie struct {
-	parent []int32
-	via    []uint8
-	ends   [][]int32
-}
-
-// automaton builds the automaton of the trie.
-func (t *trie) automaton(class [256]uint8, n int) *automaton {
-	states := len(t.parent)
-	w := n + 1
-	// Final numbering: the states where no literal ends (in the trie's
-	// order, the root first), then the others. Which literals end at a
-	// state (own and along the failure chain) is known once its failure
-	// is: compute failures in the trie's order, which reaches a state's
-	// failure before the state.
-	fail := make([]int32, states)
-	outs := make([][]int32, states)
-	// goto by (node, class) for the failure computation: the children of
-	// a node are consecutive, so a node's first child and count suffice.
-	firstChild := make([]int32, states)
-	nChild := make([]int32, states)
-	for i := states - 1; i >= 1; i-- {
-		p := t.parent[i]
-		firstChild[p] = int32(i)
-		nChild[p]++
-	}
-	child := func(s int32, c uint8) int32 {
-		for k := firstChild[s]; k < firstChild[s]+nChild[s]; k++ {
-			if t.via[k] == c {
-				return k
-			}
-		}
-		return -1
-	}
+	// Failures, in breadth-first order (a state's failure is shallower).
+	first, nChild := t.children()
+	t.fail = make([]int32, states)
 	for i := 1; i < states; i++ {
 		p, c := t.parent[i], t.via[i]
 		f := int32(0)
 		if p != 0 {
-			for f = fail[p]; ; f = fail[f] {
-				if ch := child(f, c); ch >= 0 {
+			for f = t.fail[p]; ; f = t.fail[f] {
+				if ch := t.child(first, nChild, f, c); ch >= 0 {
 					f = ch
 					break
 				}
@@ -991,78 +1039,143 @@ func (t *trie) automaton(class [256]uint8, n int) *automaton {
 				}
 			}
 		}
-		fail[i] = f
-		outs[i] = append(slices.Clone(t.ends[i]), outs[f]...)
+		t.fail[i] = f
 	}
-	perm := make([]uint32, states)
-	next := uint32(0)
-	for pass := 0; pass < 2; pass++ {
+	// The literals a state reports: its own, then its failure's.
+	count := make([]int32, states)
+	for i := 1; i < states; i++ {
+		count[i] = int32(len(ends[i])) + count[t.fail[i]]
+	}
+	// Rows from offset n on (row 0 is no state's): the states that report
+	// nothing (the root first), then the others, in breadth-first order
+	// each.
+	w := uint32(t.n)
+	t.row = make([]uint32, states)
+	next := uint32(1)
+	for pass := range 2 {
+		if pass == 1 {
+			t.outFrom = next * w
+		}
 		for i := range states {
-			if (len(outs[i]) > 0) == (pass == 1) {
-				perm[i] = next * uint32(w)
+			if (count[i] > 0) == (pass == 1) {
+				t.row[i] = next * w
 				next++
 			}
 		}
 	}
-	a := &automaton{class: class, n: n, delta: make([]uint32, states*w), outStart: []int32{0}}
+	// Reporting state k (in row order) reports outs[outStart[k]:outStart[k+1]].
+	reporting := int(next - t.outFrom/w)
+	t.outStart = make([]int32, reporting+1)
 	for i := range states {
-		if len(outs[i]) > 0 && (a.outFrom == 0 || perm[i] < a.outFrom) {
-			a.outFrom = perm[i]
+		if count[i] > 0 {
+			t.outStart[(t.row[i]-t.outFrom)/w+1] = count[i]
 		}
 	}
-	if a.outFrom == 0 {
-		a.outFrom = uint32(len(a.delta)) // no state reports
+	for k := 1; k <= reporting; k++ {
+		t.outStart[k] += t.outStart[k-1]
 	}
-	// Rows in the trie's order: a state's row is its failure's row (done
-	// before it) with its own children put in.
-	for i := range states {
-		row := a.delta[perm[i] : perm[i]+uint32(w)]
-		if i > 0 {
-			copy(row[:n], a.delta[perm[fail[i]]:perm[fail[i]]+uint32(n)])
-		}
-		for k := firstChild[i]; k < firstChild[i]+nChild[i]; k++ {
-			row[t.via[k]] = perm[k]
-		}
-	}
-	// The literals of the reporting states, in their final order.
-	for off := a.outFrom; off < uint32(len(a.delta)); off += uint32(w) {
-		a.outStart = append(a.outStart, 0)
-	}
-	for i := range states {
-		if len(outs[i]) == 0 {
+	t.outs = make([]int32, t.outStart[reporting])
+	for i := range states { // a failure's list is written before its states'
+		if count[i] == 0 {
 			continue
 		}
-		k := (perm[i] - a.outFrom) / uint32(w)
-		a.delta[perm[i]+uint32(n)] = k
-		a.outStart[k+1] = int32(len(outs[i]))
-	}
-	for k := 1; k < len(a.outStart); k++ {
-		a.outStart[k] += a.outStart[k-1]
-	}
-	a.outs = make([]int32, a.outStart[len(a.outStart)-1])
-	for i := range states {
-		if len(outs[i]) > 0 {
-			k := a.delta[perm[i]+uint32(n)]
-			copy(a.outs[a.outStart[k]:], outs[i])
+		at := t.outStart[(t.row[i]-t.outFrom)/w]
+		n := copy(t.outs[at:], ends[i])
+		if f := t.fail[i]; count[f] > 0 {
+			fa := t.outStart[(t.row[f]-t.outFrom)/w]
+			copy(t.outs[at+int32(n):], t.outs[fa:fa+count[f]])
 		}
+	}
+	return t
+}
+
+// children returns, per state, its first child and the number of its
+// children (a state's children are numbered together).
+func (t *acTables) children() (first, n []int32) {
+	first = make([]int32, len(t.parent))
+	n = make([]int32, len(t.parent))
+	for i := len(t.parent) - 1; i >= 1; i-- {
+		p := t.parent[i]
+		first[p] = int32(i)
+		n[p]++
+	}
+	return first, n
+}
+
+// child returns the child of state s by class c, or -1.
+func (t *acTables) child(first, n []int32, s int32, c uint8) int32 {
+	for k := first[s]; k < first[s]+n[s]; k++ {
+		if t.via[k] == c {
+			return k
+		}
+	}
+	return -1
+}
+
+// automaton returns the automaton of the tables, with the root's row
+// filled and the rest to be filled by scans.
+func (t *acTables) automaton() *automaton {
+	w := uint32(t.n)
+	states := len(t.parent)
+	a := &automaton{class: t.class, n: t.n, delta: make([]uint32, uint32(states+1)*w), outFrom: t.outFrom,
+		outStart: t.outStart, outs: t.outs, lens: t.lens, t: t, stateAt: make([]int32, states+1), div: newExactDivisor(w)}
+	a.first, a.nChild = t.children()
+	for i, off := range t.row {
+		a.stateAt[off/w] = int32(i)
+	}
+	root := t.row[0]
+	for c := range uint8(t.n) {
+		v := root
+		if k := t.child(a.first, a.nChild, 0, c); k >= 0 {
+			v = t.row[k]
+		}
+		a.delta[root+uint32(c)] = v
 	}
 	return a
 }
 
+// fill computes, stores and returns the entry of the row at off for class
+// c: the child by c, or else the failure's entry (the root's are filled).
+func (a *automaton) fill(off uint32, c uint8) uint32 {
+	s := a.stateAt[a.div.of(off)]
+	v := uint32(0)
+	if k := a.t.child(a.first, a.nChild, s, c); k >= 0 {
+		v = a.t.row[k]
+	} else {
+		f := a.t.row[a.t.fail[s]]
+		if v = atomic.LoadUint32(&a.delta[f+uint32(c)]); v == 0 {
+			v = a.fill(f, c)
+		}
+	}
+	atomic.StoreUint32(&a.delta[off+uint32(c)], v)
+	return v
+}
+
+// step returns the offset of the row after the row at off reads byte b.
+func (a *automaton) step(off uint32, b byte) uint32 {
+	c := a.class[b]
+	if v := atomic.LoadUint32(&a.delta[off+uint32(c)]); v != 0 {
+		return v
+	}
+	return a.fill(off, c)
+}
+
+// start is the offset of the root's row.
+func (a *automaton) start() uint32 { return a.t.row[0] }
+
 // literalsAt returns the literals that end at the state whose row is at
 // off (off >= a.outFrom).
 func (a *automaton) literalsAt(off uint32) []int32 {
-	k := a.delta[off+uint32(a.n)]
+	k := a.div.of(off - a.outFrom)
 	return a.outs[a.outStart[k]:a.outStart[k+1]]
 }
 
 // scan calls hit with each literal id and the end offset of its
 // occurrence in t, in order of end offset.
 func (a *automaton) scan(t string, hit func(lit, end int)) {
-	off := uint32(0)
+	off := a.start()
 	for i := 0; i < len(t); i++ {
-		off = a.delta[off+uint32(a.class[t[i]])]
-		if off < a.outFrom {
+		if off = a.step(off, t[i]); off < a.outFrom {
 			continue
 		}
 		for _, lit := range a.literalsAt(off) {
@@ -1154,10 +1267,14 @@ func newText(t string, sc *scanner) *text {
 	k := 0
 	ac := sc.ac
 	delta, class, outFrom := ac.delta, &ac.class, ac.outFrom
-	off := uint32(0)
+	off := ac.start()
 	for i := 0; i < len(t); i++ {
-		off = delta[off+uint32(class[t[i]])]
-		if off < outFrom {
+		c := class[t[i]]
+		next := atomic.LoadUint32(&delta[off+uint32(c)])
+		if next == 0 {
+			next = ac.fill(off, c)
+		}
+		if off = next; off < outFrom {
 			continue
 		}
 		for _, lit := range ac.literalsAt(off) {
@@ -1171,16 +1288,17 @@ func newText(t string, sc *scanner) *text {
 			vs := sc.variants[lit]
 			for j := range vs {
 				v := &vs[j]
+				id := int(v.id)
 				lt := s == 0 || v.left.has(t[s-1])
 				rt := end == len(t) || v.right.has(t[end])
-				h := hit{tok: int32(v.id), start: int32(s), end: int32(end)}
+				h := hit{tok: int32(id), start: int32(s), end: int32(end)}
 				if lt && rt {
-					x.whole[v.id/64] |= 1 << (v.id % 64)
+					x.whole[id/64] |= 1 << (id % 64)
 					h.inWhole = true
 				}
 				if in && (lt || s == x.paras[k][0]) && (rt || end == x.paras[k][1]) {
-					x.bits[v.id*x.w+k/64] |= 1 << (k % 64)
-					x.inSome[v.id/64] |= 1 << (v.id % 64)
+					x.bits[id*x.w+k/64] |= 1 << (k % 64)
+					x.inSome[id/64] |= 1 << (id % 64)
 					h.inPara = true
 				}
 				if h.inPara || h.inWhole {
@@ -1279,14 +1397,14 @@ func lowerASCII(s string) string {
 }
 
 // paraSet returns into dst the paragraphs where every clause holds.
-func (x *text) paraSet(dst []uint64, clauses [][]int) {
+func (x *text) paraSet(dst []uint64, clauses [][]uint16) {
 	for i := range dst {
 		dst[i] = ^uint64(0)
 	}
 	for _, cl := range clauses {
 		clear(x.tmp)
 		for _, id := range cl {
-			row := x.bits[id*x.w : (id+1)*x.w]
+			row := x.bits[int(id)*x.w : (int(id)+1)*x.w]
 			for i := range x.tmp {
 				x.tmp[i] |= row[i]
 			}
@@ -1313,7 +1431,7 @@ func (x *text) plan(m *pattern) []uint64 {
 	}
 	clear(x.masks)
 	// Most patterns have a clause no paragraph holds: done.
-	if !holdsIn(x.inSome, need.common) || len(need.branches) > 0 && !slices.ContainsFunc(need.branches, func(cls [][]int) bool { return holdsIn(x.inSome, cls) }) {
+	if !holdsIn(x.inSome, need.common) || len(need.branches) > 0 && !slices.ContainsFunc(need.branches, func(cls [][]uint16) bool { return holdsIn(x.inSome, cls) }) {
 		return x.masks
 	}
 	x.paraSet(x.acc, need.common)
@@ -1345,10 +1463,10 @@ func (x *text) plan(m *pattern) []uint64 {
 }
 
 // wholeHolds reports whether every clause holds somewhere in the text.
-func (x *text) wholeHolds(clauses [][]int) bool { return holdsIn(x.whole, clauses) }
+func (x *text) wholeHolds(clauses [][]uint16) bool { return holdsIn(x.whole, clauses) }
 
 // holdsIn reports whether every clause has a token in the bit set found.
-func holdsIn(found []uint64, clauses [][]int) bool {
+func holdsIn(found []uint64, clauses [][]uint16) bool {
 	for _, cl := range clauses {
 		ok := false
 		for _, id := range cl {

@@ -6,6 +6,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/secscreen/secscreen/internal/benchsupport"
+	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
 // kernelPatterns returns every pattern the kernel engine runs through the
@@ -69,7 +72,7 @@ func TestPrefilterIsConservative(t *testing.T) {
 	}
 	filtered := 0
 	for _, m := range pats {
-		if len(m.common) > 0 || m.branches != nil {
+		if common, branches := m.clauses(); len(common) > 0 || branches != nil {
 			filtered++
 		}
 	}
@@ -112,7 +115,8 @@ func TestTokensAreSelective(t *testing.T) {
 // the groups of the whole pattern.
 func TestBranchesKeepTheirGroups(t *testing.T) {
 	m := mustPattern(`(?i)\b(?:(alpha)(\d+)|(?P<b>beta)(\d+))`)
-	require.NotNil(t, m.branches)
+	_, branches := m.clauses()
+	require.NotNil(t, branches)
 	sc := newScanner([]*pattern{m})
 	x := newText("here is beta42", sc)
 	assert.Equal(t, uint64(0b10), x.plan(m)[0])
@@ -174,17 +178,7 @@ func TestParagraphsAndOffsets(t *testing.T) {
 func TestShortStringPatternsEqualPlain(t *testing.T) {
 	pack, err := KernelRules()
 	require.NoError(t, err)
-	v := pack.Versions
-	auxes := []*auxRe{reRuleNegation, reNoPrivilege, reNegation, reSentenceEnd,
-		v.context, v.notAfter, v.skipLine, v.vendor, v.introduced, v.fixed, v.running}
-	for _, x := range pack.Facts {
-		if x.notAfter != nil {
-			auxes = append(auxes, x.notAfter)
-		}
-		if x.section != nil {
-			auxes = append(auxes, x.section)
-		}
-	}
+	auxes := auxPatterns(pack)
 	var strs []string
 	for _, c := range loadCases(t) {
 		for _, s := range []string{c.Subject, c.Body} {
@@ -232,4 +226,49 @@ func TestContentLineBreaks(t *testing.T) {
 	w := x.windows(m, 1, 0)
 	require.Len(t, w, 1)
 	assert.Less(t, w[0][1]-w[0][0], len(s)/2, "the window is the lines around the token")
+}
+
+func TestExactDivisor(t *testing.T) {
+	for d := uint32(1); d < 600; d++ {
+		div := newExactDivisor(d)
+		for _, k := range []uint32{0, 1, 2, 3, 1000, 123457, (1<<32 - 1) / d} {
+			require.Equal(t, k, div.of(k*d), "%d/%d", k*d, d)
+		}
+	}
+}
+
+// The built-in engine uses the generated scanner, which marks the same
+// paragraphs for every pattern as a scanner built from the patterns; a
+// pack with a rule of its own gets a scanner built for it.
+func TestGeneratedScannerEqualsBuiltOne(t *testing.T) {
+	e := kernelEngine(t)
+	pats := packPatterns(e.pack, e.rules)
+	gen, built := e.scanner(), newScanner(pats)
+	require.Same(t, generatedBase().ac, gen.ac, "the built-in engine uses the generated scanner")
+	var texts []string
+	for _, c := range loadCases(t) {
+		texts = append(texts, c.Subject, c.Body)
+	}
+	texts = append(texts, benchReport().Body, kasanTrace, cRepro)
+	for _, r := range benchsupport.SynthReports(t, 20, 9) {
+		texts = append(texts, r.Body)
+	}
+	for _, s := range texts {
+		g, b := newText(s, gen), newText(s, built)
+		for _, m := range pats {
+			require.Equal(t, b.plan(m), g.plan(m), "pattern %s on %q", m, s)
+			require.Equal(t, b.mayMatch(m, true), g.mayMatch(m, true), "pattern %s over the whole of %q", m, s)
+		}
+		g.release()
+		b.release()
+	}
+
+	set, err := KernelRules()
+	require.NoError(t, err)
+	own, err := Parse([]byte("rules:\n  - {id: own.rule, category: privilege.root, weight: 1, match: ['\\bown words here\\b']}\n"), "own.yaml")
+	require.NoError(t, err)
+	merged := set.Merge(own)
+	e2, err := NewEngine(threatmodel.Kernel(), merged, Options{})
+	require.NoError(t, err)
+	assert.NotSame(t, generatedBase().ac, e2.scanner().ac, "a pack of its own gets its own scanner")
 }
