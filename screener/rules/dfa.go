@@ -832,6 +832,38 @@ func (m *matcher) findAll(s string, n int, groups bool) ([][]int, bool) {
 	return out, true
 }
 
+// lastEnd returns the end of the last match findAll would return (-1:
+// none). It runs the forward DFA only: the end of each match is where the
+// next search starts, and an empty match is known by ending where its
+// search began.
+func (m *matcher) lastEnd(s string) (int, bool) {
+	last := -1
+	for pos, prevEnd := 0, -1; pos <= len(s); {
+		end, ok := m.fwd.searchEnd(s, pos, false)
+		if !ok {
+			return -1, false
+		}
+		if end < 0 {
+			break
+		}
+		if end == pos {
+			if pos != prevEnd {
+				last = end
+			}
+			if pos < len(s) {
+				_, w := utf8.DecodeRuneInString(s[pos:])
+				pos += w
+			} else {
+				pos++
+			}
+		} else {
+			last, pos = end, end
+		}
+		prevEnd = end
+	}
+	return last, true
+}
+
 // replaceAll returns s with every match replaced by the literal repl, as
 // regexp.ReplaceAllString does for a repl without '$': the search moves on
 // at least a rune after each match, and an empty match right after a

@@ -32,6 +32,13 @@ func sameAsRegexp(t testing.TB, expr string, s string) {
 	if got, ok := m.findAll(s, -1, true); ok {
 		assert.Equal(t, re.FindAllStringSubmatchIndex(s, -1), got, "groups of %q in %q", expr, s)
 	}
+	if got, ok := m.lastEnd(s); ok {
+		want := -1
+		if locs := re.FindAllStringIndex(s, -1); len(locs) > 0 {
+			want = locs[len(locs)-1][1]
+		}
+		assert.Equal(t, want, got, "end of the last match of %q in %q", expr, s)
+	}
 	if got, ok := m.findAll(s, 2, false); ok {
 		assert.Equal(t, re.FindAllStringIndex(s, 2), got, "first two of %q in %q", expr, s)
 	}

@@ -188,8 +188,8 @@ var reSentenceEnd = mustAuxRe(`[.!?;](?:\s|$)|\n[ \t]*\n|\n[ \t]*(?:[-*+]|\d{1,2
 func (v *VersionSpec) role(ts *text, start int) string {
 	t := ts.t
 	w := t[max(0, start-300):start]
-	if locs := ts.aux(reSentenceEnd).FindAllStringIndex(w, -1); len(locs) > 0 {
-		w = w[locs[len(locs)-1][1]:]
+	if end := ts.aux(reSentenceEnd).LastEnd(w); end >= 0 {
+		w = w[end:]
 	}
 	best, role := -1, ""
 	for _, c := range []struct {
@@ -201,8 +201,8 @@ func (v *VersionSpec) role(ts *text, start int) string {
 		}
 		// A later kind wins a tie: "not fixed" is a running word that ends
 		// where "fixed" does.
-		if locs := ts.aux(c.re).FindAllStringIndex(w, -1); len(locs) > 0 && locs[len(locs)-1][1] >= best {
-			best, role = locs[len(locs)-1][1], c.role
+		if end := ts.aux(c.re).LastEnd(w); end >= 0 && end >= best {
+			best, role = end, c.role
 		}
 	}
 	return role

@@ -40,6 +40,8 @@ type pattern struct {
 
 	mOnce sync.Once
 	m     *matcher
+	// hand is the pattern's hand-written matcher, if it has one.
+	hand handMatcher
 
 	// common must hold for every match; branches, when not nil, hold per
 	// branch of the pattern's top alternation (see splitPoint). Both are
@@ -64,13 +66,13 @@ func parsePattern(expr string) (*pattern, error) {
 	if recordPattern != nil {
 		recordPattern(expr)
 	} else if g := lookupAnalysis(expr); g != nil {
-		return &pattern{src: expr, gen: g, maxNL: g.maxNL, runs: g.runs}, nil
+		return &pattern{src: expr, gen: g, maxNL: g.maxNL, runs: g.runs, hand: handMatchers[expr]}, nil
 	}
 	tree, err := syntax.Parse(expr, syntax.Perl)
 	if err != nil {
 		return nil, err
 	}
-	p := &pattern{src: expr}
+	p := &pattern{src: expr, hand: handMatchers[expr]}
 	p.parsed.Do(func() { p.parsedTree = tree })
 	p.tokens.Do(func() {})
 	p.maxNL, p.runs = maxNewlines(tree)
@@ -1696,7 +1698,10 @@ func findIn(out [][]int, m *pattern, fast bool, t string, wins [][2]int, n int, 
 		s := t[w[0]:w[1]]
 		var locs [][]int
 		ok := false
-		if fast {
+		switch {
+		case fast && m.hand != nil:
+			locs, ok = m.hand(s, n-len(out)), true
+		case fast:
 			locs, ok = m.matcher().findAll(s, n-len(out), groups)
 		}
 		if !ok && groups {
@@ -1722,6 +1727,9 @@ func findIn(out [][]int, m *pattern, fast bool, t string, wins [][2]int, n int, 
 // matchIn reports whether m matches s, with its matcher when fast (s is
 // then valid UTF-8), else with Go's regexp.
 func matchIn(m *pattern, fast bool, s string) bool {
+	if fast && m.hand != nil {
+		return len(m.hand(s, 1)) > 0
+	}
 	if fast {
 		if found, ok := m.matcher().matchString(s); ok {
 			return found
@@ -1815,6 +1823,20 @@ func (v auxView) FindAllStringIndex(s string, n int) [][]int {
 		}
 	}
 	return v.a.p.regexp().FindAllStringIndex(s, n)
+}
+
+// LastEnd returns the end of the last match in s (of those
+// FindAllStringIndex returns), or -1.
+func (v auxView) LastEnd(s string) int {
+	if m := v.matcher(s); m != nil {
+		if end, ok := m.lastEnd(s); ok {
+			return end
+		}
+	}
+	if locs := v.a.p.regexp().FindAllStringIndex(s, -1); len(locs) > 0 {
+		return locs[len(locs)-1][1]
+	}
+	return -1
 }
 
 // ReplaceAllString replaces every match in s by repl.

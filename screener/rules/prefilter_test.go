@@ -195,6 +195,7 @@ func TestShortStringPatternsEqualPlain(t *testing.T) {
 		for _, s := range strs {
 			require.Equal(t, plain.FindAllStringIndex(s, -1), fast.FindAllStringIndex(s, -1), "%s on %q", a, s)
 			require.Equal(t, plain.MatchString(s), fast.MatchString(s), "%s on %q", a, s)
+			require.Equal(t, plain.LastEnd(s), fast.LastEnd(s), "%s on %q", a, s)
 			require.Equal(t, plain.ReplaceAllString(s, " "), fast.ReplaceAllString(s, " "), "%s on %q", a, s)
 		}
 	}
