@@ -228,7 +228,7 @@ func NewEngine(tm *threatmodel.Model, set *RuleSet, opt Options) (*Engine, error
 		e.fit = newScorer(tm, set.Weights, e.rules, set.Features)
 	}
 	rules := e.rules
-	e.scanner = sync.OnceValue(func() *scanner { return newScanner(packPatterns(set, rules)) })
+	e.scanner = sync.OnceValue(func() *scanner { return scannerOf(packPatterns(set, rules)) })
 	return e, nil
 }
 
@@ -399,9 +399,9 @@ func (e *Engine) fire(r *Rule, parts []intake.Part, texts []*text, facts *Facts,
 			var loc []int
 			// The first match is most often not negated: look further only
 			// when it is.
-			locs := ts.findAt(m, 1)
+			locs := ts.spans(m, 1)
 			if len(locs) == 1 && negatedBefore(ts, locs[0][0]) {
-				locs = ts.findAt(m, maxFactMatches)
+				locs = ts.spans(m, maxFactMatches)
 			}
 			for _, l := range locs {
 				if !negatedBefore(ts, l[0]) {
@@ -414,7 +414,7 @@ func (e *Engine) fire(r *Rule, parts []intake.Part, texts []*text, facts *Facts,
 			}
 			for _, q := range texts {
 				for _, u := range r.unless {
-					if q.first(u) != nil {
+					if q.has(u) {
 						return Finding{}, false
 					}
 				}

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/secscreen/secscreen/screener/intake"
 )
@@ -31,7 +33,7 @@ func extract(r *intake.Report, parts []intake.Part, texts []*text, pack *RuleSet
 			f.add(FactInjection, oneLine(m, 60))
 		}
 		if p.Name == "subject" || p.Name == "body" {
-			f.Words += len(strings.Fields(ts.t))
+			f.Words += countFields(ts.t)
 		}
 	}
 	for j := range pack.Facts {
@@ -186,8 +188,8 @@ var reSentenceEnd = mustAuxRe(`[.!?;](?:\s|$)|\n[ \t]*\n|\n[ \t]*(?:[-*+]|\d{1,2
 func (v *VersionSpec) role(ts *text, start int) string {
 	t := ts.t
 	w := t[max(0, start-300):start]
-	if locs := ts.aux(reSentenceEnd).FindAllStringIndex(w, -1); len(locs) > 0 {
-		w = w[locs[len(locs)-1][1]:]
+	if end := ts.aux(reSentenceEnd).LastEnd(w); end >= 0 {
+		w = w[end:]
 	}
 	best, role := -1, ""
 	for _, c := range []struct {
@@ -199,12 +201,37 @@ func (v *VersionSpec) role(ts *text, start int) string {
 		}
 		// A later kind wins a tie: "not fixed" is a running word that ends
 		// where "fixed" does.
-		if locs := ts.aux(c.re).FindAllStringIndex(w, -1); len(locs) > 0 && locs[len(locs)-1][1] >= best {
-			best, role = locs[len(locs)-1][1], c.role
+		if end := ts.aux(c.re).LastEnd(w); end >= 0 && end >= best {
+			best, role = end, c.role
 		}
 	}
 	return role
 }
+
+// countFields returns len(strings.Fields(s)) without making the fields:
+// the runs of runes that are not white space (unicode.IsSpace).
+func countFields(s string) int {
+	n, inField := 0, false
+	for i := 0; i < len(s); {
+		var space bool
+		if c := s[i]; c < utf8.RuneSelf {
+			space = asciiSpace[c]
+			i++
+		} else {
+			r, w := utf8.DecodeRuneInString(s[i:])
+			space = unicode.IsSpace(r)
+			i += w
+		}
+		if !space && !inField {
+			n++
+		}
+		inField = !space
+	}
+	return n
+}
+
+// asciiSpace marks the ASCII bytes unicode.IsSpace accepts.
+var asciiSpace = [utf8.RuneSelf]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
 
 func isAlnum(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'

@@ -297,3 +297,25 @@ func bytesRepeat(c byte, n int) []byte {
 	}
 	return b
 }
+
+// A parsed series list answers from the numbers and ends of life it
+// worked out once; a list made otherwise works them out each time, with
+// the same answers.
+func TestSeriesListCacheEqualsComputed(t *testing.T) {
+	l, err := KernelSeries()
+	require.NoError(t, err)
+	require.NotNil(t, l.nums)
+	plain := &SeriesList{AsOf: l.AsOf, Series: l.Series}
+	names := append(l.Names(), "1.0", "2.6", "9.9", "6.99", "x")
+	for y := 2000; y <= 2030; y++ {
+		for _, m := range []time.Month{1, 6, 11} {
+			at := time.Date(y, m, 15, 0, 0, 0, 0, time.UTC)
+			for _, s := range names {
+				require.Equal(t, plain.MaintainedAt(s, at), l.MaintainedAt(s, at), "%s at %s", s, at)
+			}
+		}
+	}
+	for i := range l.Series {
+		require.Equal(t, plain.endOfLife(i), l.endOfLife(i), l.Series[i].Series)
+	}
+}

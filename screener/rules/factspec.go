@@ -2,10 +2,11 @@ package rules
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 
@@ -67,8 +68,10 @@ type FactRule struct {
 	// Line is where the extractor was defined.
 	Line int `yaml:"-" json:"line"`
 
-	match    []*pattern
-	also     []*pattern
+	match  []*pattern
+	also   []*pattern
+	groups bool // the value needs a match's groups
+
 	notAfter *auxRe
 	section  *auxRe
 	replacer *strings.Replacer
@@ -162,6 +165,7 @@ func (x *FactRule) compile() error {
 	if len(x.Replace) > 0 {
 		x.replacer = strings.NewReplacer(x.Replace...)
 	}
+	x.groups = strings.Contains(x.Value, "$") && x.Value != "$0"
 	return nil
 }
 
@@ -175,12 +179,16 @@ const (
 
 // value turns a match of re (offsets in t) into the fact's value; ok is
 // false when the value is empty or excepted.
-func (x *FactRule) value(re *regexp.Regexp, t string, loc []int) (string, bool) {
-	tpl := x.Value
-	if tpl == "" {
-		tpl = "$0"
+func (x *FactRule) value(m *pattern, t string, loc []int) (string, bool) {
+	var v string
+	switch tpl := x.Value; {
+	case tpl == "" || tpl == "$0":
+		v = t[loc[0]:loc[1]]
+	case !strings.Contains(tpl, "$"):
+		v = tpl
+	default:
+		v = string(expandTemplate(nil, tpl, m.capNames(), t, loc))
 	}
-	v := string(re.ExpandString(nil, tpl, t, loc))
 	if x.replacer != nil {
 		v = x.replacer.Replace(v)
 	}
@@ -206,7 +214,7 @@ func (x *FactRule) run(ts *text, f *Facts) {
 		return
 	}
 	for _, a := range x.also {
-		if ts.first(a) == nil {
+		if !ts.has(a) {
 			return
 		}
 	}
@@ -220,9 +228,9 @@ func (x *FactRule) run(ts *text, f *Facts) {
 	enough := x.Fact == "stack_trace" || x.Value != "" && !strings.Contains(x.Value, "$")
 	find := func(m *pattern, n int) [][]int {
 		if x.WholePart {
-			return ts.findWhole(m, n)
+			return ts.findWhole(m, n, x.groups)
 		}
-		return ts.findAt(m, n)
+		return ts.find(m, n, x.groups)
 	}
 	for _, m := range x.match {
 		if enough && count >= need {
@@ -245,7 +253,7 @@ func (x *FactRule) run(ts *text, f *Facts) {
 					continue
 				}
 				count++
-				if v, ok := x.value(m.regexp(), t, loc); ok {
+				if v, ok := x.value(m, t, loc); ok {
 					vals = append(vals, v)
 				}
 				if x.section != nil && count >= need {
@@ -266,6 +274,77 @@ func (x *FactRule) run(ts *text, f *Facts) {
 	}
 }
 
+// expandTemplate appends tpl to dst with its references to the groups of
+// the match loc in src replaced, as regexp.Regexp.Expand does: $name or
+// ${name}, where name is a run of letters, digits and underscores, taken
+// as long as it goes ($1x is the group "1x"); a number names a group by
+// index (without leading zeros), anything else by name (names[i] is group
+// i's); a group that is not there, or did not take part, is empty; $$ is
+// a $, and a $ not followed by a name is itself.
+func expandTemplate(dst []byte, tpl string, names []string, src string, loc []int) []byte {
+	for {
+		before, after, ok := strings.Cut(tpl, "$")
+		if !ok {
+			return append(dst, tpl...)
+		}
+		dst = append(dst, before...)
+		tpl = after
+		if strings.HasPrefix(tpl, "$") {
+			dst = append(dst, '$')
+			tpl = tpl[1:]
+			continue
+		}
+		name, rest, ok := templateName(tpl)
+		if !ok {
+			dst = append(dst, '$')
+			continue
+		}
+		tpl = rest
+		took := func(g int) bool { return 2*g+1 < len(loc) && loc[2*g] >= 0 }
+		if n, err := strconv.Atoi(name); err == nil && len(name) <= 9 && (name[0] != '0' || len(name) == 1) {
+			if took(n) {
+				dst = append(dst, src[loc[2*n]:loc[2*n+1]]...)
+			}
+			continue
+		}
+		// Names may repeat: the first group of the name that took part.
+		for g, gn := range names {
+			if gn == name && took(g) {
+				dst = append(dst, src[loc[2*g]:loc[2*g+1]]...)
+				break
+			}
+		}
+	}
+}
+
+// templateName reads the name at the start of s (after a $): the name,
+// what follows it, and whether there was one.
+func templateName(s string) (name, rest string, ok bool) {
+	brace := strings.HasPrefix(s, "{")
+	if brace {
+		s = s[1:]
+	}
+	i := 0
+	for i < len(s) {
+		r, w := utf8.DecodeRuneInString(s[i:])
+		if r != '_' && !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+			break
+		}
+		i += w
+	}
+	if i == 0 {
+		return "", "", false
+	}
+	name, rest = s[:i], s[i:]
+	if brace {
+		if !strings.HasPrefix(rest, "}") {
+			return "", "", false
+		}
+		rest = rest[1:]
+	}
+	return name, rest, true
+}
+
 // longSection reports whether the text after offset i, up to the next
 // match of section (at most 64 KiB on), holds more than n words.
 func longSection(ts *text, i int, section *auxRe, n int) bool {
@@ -274,7 +353,7 @@ func longSection(ts *text, i int, section *auxRe, n int) bool {
 	if loc := ts.aux(section).FindStringIndex(rest); loc != nil && loc[0] > 0 {
 		rest = rest[:loc[0]]
 	}
-	return len(strings.Fields(rest)) > n
+	return countFields(rest) > n
 }
 
 // runNames applies an attachment-name extractor to a report.
@@ -285,7 +364,7 @@ func (x *FactRule) runNames(r *intake.Report, f *Facts) {
 		}
 		for _, m := range x.match {
 			if loc := m.regexp().FindStringSubmatchIndex(a.Name); loc != nil {
-				if v, ok := x.value(m.regexp(), a.Name, loc); ok {
+				if v, ok := x.value(m, a.Name, loc); ok {
 					f.add(x.Fact, v)
 				}
 				break

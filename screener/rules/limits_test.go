@@ -130,9 +130,9 @@ func TestLongParagraphsAreCutAtLineBreaks(t *testing.T) {
 			assert.Equal(t, byte('\n'), txt[p[0]-1], "a chunk starts after a line break")
 		}
 	}
-	loc := x.first(mustPattern(`needle`))
-	require.NotNil(t, loc)
-	assert.Equal(t, "needle", txt[loc[0]:loc[1]])
+	locs := x.spans(mustPattern(`needle`), 1)
+	require.Len(t, locs, 1)
+	assert.Equal(t, "needle", txt[locs[0][0]:locs[0][1]])
 
 	// A line longer than a chunk is cut at a rune boundary.
 	x = newText(strings.Repeat("é", maxParagraph), nil)

@@ -4,8 +4,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
+	"sync"
 )
 
 //go:generate go test -run ^(TestKernelPackGenerated|TestPatternAnalysisGenerated)$ -args -update
@@ -32,26 +34,21 @@ import (
 type genAnalysis struct {
 	expr     string
 	common   [][]uint16
-	branches [][][]uint16 // nil: no branches to prune
+	branches [][][]uint16 // nil: no branches with clauses of their own
 	maxNL    int
 	runs     byteSet
+	// scanned: the pattern is one of the built-in engine's, whose tokens
+	// generatedScanner looks for.
+	scanned bool
 }
 
-// lookupAnalysis returns the generated analysis of expr, if it has one.
-func lookupAnalysis(expr string) (*analysis, bool) {
+// lookupAnalysis returns the generated analysis of expr, or nil.
+func lookupAnalysis(expr string) *genAnalysis {
 	i, ok := slices.BinarySearchFunc(generatedAnalyses[:], expr, func(g genAnalysis, e string) int { return strings.Compare(g.expr, e) })
 	if !ok {
-		return nil, false
+		return nil
 	}
-	g := &generatedAnalyses[i]
-	a := &analysis{common: genClauses(g.common), maxNL: g.maxNL, runs: g.runs}
-	if g.branches != nil {
-		a.branches = make([][][]token, len(g.branches))
-		for i, b := range g.branches {
-			a.branches[i] = genClauses(b)
-		}
-	}
-	return a, true
+	return &generatedAnalyses[i]
 }
 
 // genToken is a token of the generated table, its byte sets as indices
@@ -67,12 +64,15 @@ func kernelYAMLHash(weightsFile string) (string, error) {
 	h := sha256.New()
 	h.Write(kernelRulesYAML)
 	if weightsFile != "" {
-		data, err := packFS.ReadFile(weightsFile)
+		f, err := packFS.Open(weightsFile)
 		if err != nil {
 			return "", fmt.Errorf("built-in kernel.yaml: weights: %w", err)
 		}
+		defer f.Close()
 		h.Write([]byte{0})
-		h.Write(data)
+		if _, err := io.Copy(h, f); err != nil {
+			return "", fmt.Errorf("built-in kernel.yaml: weights: %w", err)
+		}
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
@@ -122,4 +122,51 @@ func genClauses(ids [][]uint16) [][]token {
 		}
 	}
 	return out
+}
+
+// genScanner is the scanner of the built-in pack's engine as go generate
+// writes it (scanner_gen.go): its literals, the tokens of each (ids into
+// generatedTokens), and its automaton's tables.
+type genScanner struct {
+	lits     []string
+	variants [][]uint16
+	tables   acTables
+}
+
+// generatedBase is the generated scanner without needs, made once per
+// process: the automaton's table (about 1.8 MB) and the tokens' byte
+// sets.
+var generatedBase = sync.OnceValue(newGeneratedBase)
+
+func newGeneratedBase() *scanner {
+	g := &generatedScanner
+	sc := &scanner{ac: g.tables.automaton(), lits: g.lits, ntok: len(generatedTokens), variants: make([][]tokenVariant, len(g.variants))}
+	for i, ids := range g.variants {
+		sc.variants[i] = make([]tokenVariant, len(ids))
+		for j, id := range ids {
+			tk := &generatedTokens[id]
+			sc.variants[i][j] = tokenVariant{id: id, left: &generatedByteSets[tk.left], right: &generatedByteSets[tk.right]}
+		}
+	}
+	return sc
+}
+
+// scannerOf returns the scanner of the patterns: the generated one when
+// every pattern is one it looks for (the built-in pack, perhaps with
+// rules disabled), else one built now.
+func scannerOf(pats []*pattern) *scanner {
+	for _, p := range pats {
+		if p != nil && (p.gen == nil || !p.gen.scanned) {
+			return newScanner(pats)
+		}
+	}
+	base := generatedBase()
+	sc := &scanner{ac: base.ac, lits: base.lits, variants: base.variants, ntok: base.ntok, needs: make(map[*pattern]*compiledNeed, len(pats))}
+	for _, p := range pats {
+		if p == nil || sc.needs[p] != nil {
+			continue
+		}
+		sc.needs[p] = &compiledNeed{common: p.gen.common, branches: p.gen.branches}
+	}
+	return sc
 }

@@ -14,39 +14,42 @@ import (
 // A pattern is one regular expression of a rule or extractor, parsed once
 // and compiled only when some text may hold a match.
 //
-// Go's regexp runs a backtracker or an NFA over whatever it is given; what
-// makes the engine fast is not giving it text that cannot match. At parse
-// time each pattern yields tokens, literals with the bytes allowed just
-// before and after them ("as" between non-word bytes for `\bas an AI\b`, "."
-// between digits for a version number), arranged as an AND of ORs that
-// every match satisfies. A scanner (one Aho-Corasick pass per text over all
-// the tokens of all the patterns of an engine) marks which paragraphs hold
-// which tokens; a pattern runs only on paragraphs that satisfy its tokens.
-// When the pattern is an alternation of branches (after an optional
-// prefix), each branch has its own tokens, and the pattern runs on a
-// paragraph as a variant in which the branches that cannot match there are
-// replaced by a never-matching node (their capture groups kept): the
-// matches are the same, and the smaller program often lets Go use its
-// backtracker instead of its NFA.
+// A pattern runs as a DFA (see matcher), a few nanoseconds a byte; what
+// makes the engine fast is also not giving it text that cannot match. At
+// parse time each pattern yields tokens, literals with the bytes allowed
+// just before and after them ("as" between non-word bytes for
+// `\bas an AI\b`, "." between digits for a version number), arranged as an
+// AND of ORs that every match satisfies. A scanner (one Aho-Corasick pass
+// per text over all the tokens of all the patterns of an engine) marks
+// which paragraphs hold which tokens; a pattern runs only on paragraphs
+// that satisfy its tokens. When the pattern is an alternation of branches
+// (after an optional prefix), each branch has its own tokens: the pattern
+// may match in a paragraph where one of its branches' tokens are, and runs
+// around those only.
 type pattern struct {
 	src string // the expression handed to regexp.Compile
 
-	// parsed guards parsedTree, src parsed as regexp.Compile parses it
-	// (never changed), and parsedAlt, the alternation in it whose
-	// branches are pruned (set when hasAlt); see tree and alt. A pattern
-	// whose analysis was generated parses src only when a variant or a
-	// group index is asked for.
+	// parsed guards tree, src parsed as regexp.Compile parses it (never
+	// changed). A pattern whose analysis was generated parses src only
+	// when it is first run.
 	parsed     sync.Once
 	parsedTree *syntax.Regexp
-	parsedAlt  *syntax.Regexp
-	hasAlt     bool
 
 	once sync.Once
 	re   *regexp.Regexp
 
-	// common must hold for every match; branches, when hasAlt is set,
-	// hold per branch of alt, the alternation whose branches are pruned.
-	// Both are shared by the patterns of one source: never changed.
+	mOnce sync.Once
+	m     *matcher
+	// hand is the pattern's hand-written matcher, if it has one.
+	hand handMatcher
+
+	// common must hold for every match; branches, when not nil, hold per
+	// branch of the pattern's top alternation (see splitPoint). Both are
+	// shared by the patterns of one source: never changed. A pattern with
+	// a generated analysis (gen) makes them when first asked (clauses):
+	// the generated scanner needs only the tokens' numbers.
+	gen      *genAnalysis
+	tokens   sync.Once
 	common   [][]token
 	branches [][][]token
 	// maxNL bounds the content line breaks a match can hold, with runs
@@ -54,12 +57,6 @@ type pattern struct {
 	// a pattern with a bound runs on the lines around its tokens only.
 	maxNL int
 	runs  byteSet
-
-	mu       sync.Mutex
-	variants map[uint64]*regexp.Regexp
-	// calls counts the calls for a variant: the first few use the whole
-	// pattern, so that one report does not pay for compiling variants.
-	calls atomic.Int32
 }
 
 // parsePattern parses expr as regexp.Compile would (so that a pattern
@@ -68,15 +65,16 @@ type pattern struct {
 func parsePattern(expr string) (*pattern, error) {
 	if recordPattern != nil {
 		recordPattern(expr)
-	} else if a, ok := lookupAnalysis(expr); ok {
-		return &pattern{src: expr, common: a.common, branches: a.branches, hasAlt: a.branches != nil, maxNL: a.maxNL, runs: a.runs}, nil
+	} else if g := lookupAnalysis(expr); g != nil {
+		return &pattern{src: expr, gen: g, maxNL: g.maxNL, runs: g.runs, hand: handMatchers[expr]}, nil
 	}
 	tree, err := syntax.Parse(expr, syntax.Perl)
 	if err != nil {
 		return nil, err
 	}
-	p := &pattern{src: expr}
+	p := &pattern{src: expr, hand: handMatchers[expr]}
 	p.parsed.Do(func() { p.parsedTree = tree })
+	p.tokens.Do(func() {})
 	p.maxNL, p.runs = maxNewlines(tree)
 	an := &analyzer{memo: map[memoKey][][]token{}}
 	p.common = worthSearching(slices.Clone(an.tokens(tree, anyEdge, anyEdge)))
@@ -88,19 +86,34 @@ func parsePattern(expr string) (*pattern, error) {
 			useful = useful || len(branches[i]) > 0
 		}
 		if useful {
-			p.parsedAlt, p.branches, p.hasAlt = alt, branches, true
+			p.branches = branches
 		}
 	}
 	return p, nil
 }
 
-// analysis is what parsePattern reads from a pattern's syntax: what
-// go generate writes for the built-in pack's patterns (analysis_gen.go).
-type analysis struct {
-	common   [][]token
-	branches [][][]token
-	maxNL    int
-	runs     byteSet
+// clauses returns the clauses every match satisfies, and those of each
+// branch (nil: the pattern has no branches with clauses of their own).
+func (p *pattern) clauses() (common [][]token, branches [][][]token) {
+	p.tokens.Do(func() {
+		p.common = genClauses(p.gen.common)
+		if p.gen.branches != nil {
+			p.branches = make([][][]token, len(p.gen.branches))
+			for i, b := range p.gen.branches {
+				p.branches[i] = genClauses(b)
+			}
+		}
+	})
+	return p.common, p.branches
+}
+
+// numBranches returns the number of the pattern's branches with clauses
+// of their own (0: none).
+func (p *pattern) numBranches() int {
+	if p.gen != nil {
+		return len(p.gen.branches)
+	}
+	return len(p.branches)
 }
 
 // recordPattern, when set (by the generator of analysis_gen.go), is told
@@ -117,20 +130,8 @@ func (p *pattern) tree() *syntax.Regexp {
 			panic("rules: pattern with a generated analysis does not parse: " + err.Error())
 		}
 		p.parsedTree = tree
-		if p.hasAlt {
-			p.parsedAlt, _, _ = splitPoint(tree)
-		}
 	})
 	return p.parsedTree
-}
-
-// alt returns the alternation whose branches are pruned, or nil.
-func (p *pattern) alt() *syntax.Regexp {
-	if !p.hasAlt {
-		return nil
-	}
-	p.tree()
-	return p.parsedAlt
 }
 
 // maxNewlines bounds the content line breaks a match of re can hold, or
@@ -228,84 +229,25 @@ func (p *pattern) regexp() *regexp.Regexp {
 // String returns the expression.
 func (p *pattern) String() string { return p.src }
 
-// variantAfter is how many runs of a pattern use the whole of it before
-// its variants are compiled: building one costs about as much as running
-// the whole pattern a few dozen times on a paragraph, which a batch
-// repays and a single report does not.
-const variantAfter = 16
-
-// maxVariants bounds the pruned programs kept per pattern; a hostile text
-// that asks for more gets the whole pattern, with the same matches.
-const maxVariants = 64
+// matcher returns the pattern's DFA matcher, built on first use. A
+// pattern that parsed compiles.
+func (p *pattern) matcher() *matcher {
+	p.mOnce.Do(func() {
+		m, err := newMatcher(p.tree())
+		if err != nil {
+			panic("rules: pattern that parsed does not compile: " + err.Error())
+		}
+		p.m = m
+	})
+	return p.m
+}
 
 // fullMask is the mask of a pattern's branches that keeps them all.
 func (p *pattern) fullMask() uint64 {
-	if !p.hasAlt {
+	if p.numBranches() == 0 {
 		return 1
 	}
-	return 1<<len(p.branches) - 1
-}
-
-// variant returns the pattern with the branches of p.alt that are not in
-// mask replaced by a never-matching node. Every match of the pattern that
-// can occur in a text where those branches' tokens are missing is a match
-// of the variant, and the other way round, at the same positions with the
-// same groups: leftmost-first matching prefers among the branches that can
-// match, and the removed ones cannot.
-func (p *pattern) variant(mask uint64) *regexp.Regexp {
-	if !p.hasAlt || mask == p.fullMask() || p.calls.Add(1) <= variantAfter {
-		return p.regexp()
-	}
-	p.mu.Lock()
-	re, ok := p.variants[mask]
-	full := len(p.variants) >= maxVariants
-	p.mu.Unlock()
-	if ok {
-		return re
-	}
-	if full {
-		return p.regexp()
-	}
-	re = regexp.MustCompile(pruneBranches(p.tree(), p.alt(), mask).String())
-	p.mu.Lock()
-	if p.variants == nil {
-		p.variants = map[uint64]*regexp.Regexp{}
-	}
-	p.variants[mask] = re
-	p.mu.Unlock()
-	return re
-}
-
-// pruneBranches copies tree with the branches of alt outside mask replaced
-// by a node that never matches but keeps their capture groups, so that
-// group numbers and names stay those of the whole pattern.
-func pruneBranches(tree, alt *syntax.Regexp, mask uint64) *syntax.Regexp {
-	if tree == alt {
-		c := *tree
-		c.Sub = make([]*syntax.Regexp, len(tree.Sub))
-		for i, b := range tree.Sub {
-			if mask&(1<<i) != 0 {
-				c.Sub[i] = b
-				continue
-			}
-			dead := &syntax.Regexp{Op: syntax.OpConcat, Sub: []*syntax.Regexp{{Op: syntax.OpNoMatch}}}
-			for _, g := range captures(b, nil) {
-				dead.Sub = append(dead.Sub, &syntax.Regexp{Op: syntax.OpCapture, Cap: g.Cap, Name: g.Name,
-					Sub: []*syntax.Regexp{{Op: syntax.OpEmptyMatch}}})
-			}
-			c.Sub[i] = dead
-		}
-		return &c
-	}
-	if len(tree.Sub) == 0 {
-		return tree
-	}
-	c := *tree
-	c.Sub = make([]*syntax.Regexp, len(tree.Sub))
-	for i, s := range tree.Sub {
-		c.Sub[i] = pruneBranches(s, alt, mask)
-	}
-	return &c
+	return 1<<p.numBranches() - 1
 }
 
 func captures(re *syntax.Regexp, out []*syntax.Regexp) []*syntax.Regexp {
@@ -317,6 +259,10 @@ func captures(re *syntax.Regexp, out []*syntax.Regexp) []*syntax.Regexp {
 	}
 	return out
 }
+
+// capNames returns the names of the pattern's groups, by index ("" for
+// the whole match and unnamed groups).
+func (p *pattern) capNames() []string { return p.matcher().names }
 
 // subexpIndex returns the index of the named group, or -1.
 func (p *pattern) subexpIndex(name string) int {
@@ -554,13 +500,14 @@ const (
 // literals with constrained edges, are rarer. A lone letter, digit or
 // space occurs everywhere and costs a hit at every occurrence: it scores
 // below minScore unless a few bytes only, and no space, may stand next to
-// it ("b" after [EP] in "PB" and "EB").
+// it ("b" after [EP] in "PB" and "EB"). So does a frequent pair ("er",
+// "on", "e "), which prose holds every few dozen bytes.
 func tokenScore(t token) int {
 	if len(t.lit) == 1 && t.lit[0] == ' ' {
 		return 1
 	}
-	if len(t.lit) == 1 && isAlnum(t.lit[0]) {
-		s := 1
+	if len(t.lit) == 1 && isAlnum(t.lit[0]) || len(t.lit) == 2 && commonPair(t.lit) {
+		s := len(t.lit)
 		if narrow(t.left) {
 			s += 4
 		}
@@ -580,6 +527,21 @@ func tokenScore(t token) int {
 		s += 3
 	}
 	return s
+}
+
+// commonPairs are the most frequent letter pairs of English text.
+const commonPairs = "th he in er an re on at en nd ti es or te of ed is it al ar st to nt ng se ha as ou io le ve co me de hi ri ro ic ne ea ra ce li ch ll be ma si om ur"
+
+// commonPair reports whether the two bytes of p (ASCII-lowercased) occur
+// every few dozen bytes of prose: a frequent letter pair, or a letter or
+// digit next to white space.
+func commonPair(p string) bool {
+	space := func(c byte) bool { return c == ' ' || c == '\n' || c == '\t' }
+	switch {
+	case space(p[0]) && (space(p[1]) || isAlnum(p[1])), isAlnum(p[0]) && space(p[1]):
+		return true
+	}
+	return strings.Contains(commonPairs, p)
 }
 
 // narrow reports whether a few bytes only, and no space, are in side.
@@ -831,7 +793,8 @@ func splitPoint(re *syntax.Regexp) (*syntax.Regexp, edge, edge) {
 // scanner finds, in one pass over a text, the tokens of a set of patterns.
 // It is built once per engine and shared by its evaluations.
 type scanner struct {
-	ac *automaton
+	ac   *automaton
+	lits []string // the automaton's literals
 	// variants lists, per literal of the automaton, its tokens: the
 	// token id and the bytes allowed around it.
 	variants [][]tokenVariant
@@ -840,15 +803,20 @@ type scanner struct {
 }
 
 type tokenVariant struct {
-	id          int
-	left, right byteSet
+	id          uint16
+	left, right *byteSet
 }
 
 // compiledNeed is a pattern's clauses as token ids.
 type compiledNeed struct {
-	common   [][]int
-	branches [][][]int
+	common   [][]uint16
+	branches [][][]uint16
 }
+
+// maxTokens bounds the tokens of a scanner (ids are 16 bits); a clause
+// with a token past it is left out, which only lets its pattern run on
+// more paragraphs.
+const maxTokens = 1 << 16
 
 // newScanner builds the scanner of a set of patterns.
 func newScanner(pats []*pattern) *scanner {
@@ -858,32 +826,40 @@ func newScanner(pats []*pattern) *scanner {
 	// building the kernel pack's scanner).
 	litID := map[string]int{}
 	var lits []string
-	ids := func(cls [][]token) [][]int {
-		out := make([][]int, len(cls))
-		for i, cl := range cls {
-			out[i] = make([]int, 0, len(cl))
-			for _, t := range cl {
-				li, ok := litID[t.lit]
-				if !ok {
-					li = len(lits)
-					litID[t.lit] = li
-					lits = append(lits, t.lit)
-					sc.variants = append(sc.variants, nil)
-				}
-				id := -1
-				for _, v := range sc.variants[li] {
-					if v.left == t.left && v.right == t.right {
-						id = v.id
-						break
-					}
-				}
-				if id < 0 {
-					id = sc.ntok
-					sc.ntok++
-					sc.variants[li] = append(sc.variants[li], tokenVariant{id: id, left: t.left, right: t.right})
-				}
-				out[i] = append(out[i], id)
+	tokenID := func(t token) int {
+		li, ok := litID[t.lit]
+		if !ok {
+			li = len(lits)
+			litID[t.lit] = li
+			lits = append(lits, t.lit)
+			sc.variants = append(sc.variants, nil)
+		}
+		for _, v := range sc.variants[li] {
+			if *v.left == t.left && *v.right == t.right {
+				return int(v.id)
 			}
+		}
+		if sc.ntok == maxTokens {
+			return -1
+		}
+		left, right := t.left, t.right
+		sc.variants[li] = append(sc.variants[li], tokenVariant{id: uint16(sc.ntok), left: &left, right: &right})
+		sc.ntok++
+		return sc.ntok - 1
+	}
+	ids := func(cls [][]token) [][]uint16 {
+		out := make([][]uint16, 0, len(cls))
+	clauses:
+		for _, cl := range cls {
+			c := make([]uint16, 0, len(cl))
+			for _, t := range cl {
+				id := tokenID(t)
+				if id < 0 {
+					continue clauses
+				}
+				c = append(c, uint16(id))
+			}
+			out = append(out, c)
 		}
 		return out
 	}
@@ -891,125 +867,321 @@ func newScanner(pats []*pattern) *scanner {
 		if p == nil || sc.needs[p] != nil {
 			continue
 		}
-		n := &compiledNeed{common: ids(p.common)}
-		for _, b := range p.branches {
+		common, branches := p.clauses()
+		n := &compiledNeed{common: ids(common)}
+		for _, b := range branches {
 			n.branches = append(n.branches, ids(b))
 		}
 		sc.needs[p] = n
 	}
-	sc.ac = newAutomaton(lits)
+	sc.ac, sc.lits = newAutomaton(lits), lits
 	return sc
 }
 
 // automaton is an Aho-Corasick automaton over ASCII-lowercased bytes, as a
-// dense table over the byte classes that occur in its literals.
+// dense table over the byte classes that occur in its literals. A scan
+// reads one table entry per byte: the entries are the offsets of the next
+// state's row (no multiplication on the path from one byte to the next),
+// the rows are in breadth-first order (the states near the root, where a
+// scan of prose spends its time, share few cache lines), and the states
+// where a literal ends come last, so that one comparison tells that there
+// is nothing to report.
+//
+// The table (about 1.8 MB for the built-in pack) is filled as scans need
+// it: an entry is 0 until first read (row 0 is no state's), then computed
+// from the trie (a child, or the failure's entry) and stored. Entries are
+// read and written atomically; two scans that fill one entry store the
+// same value. A process that screens one report touches a small part of
+// the table, and a batch soon has the part prose reaches.
 type automaton struct {
 	class [256]uint8
-	n     int     // classes
-	delta []int32 // state*n + class -> state
-	out   []int32 // the literal that ends at a state, or -1
-	next  []int32 // the next state on the failure chain with a literal, or -1
-	first []int32 // the state itself if it has a literal, else next
-	lens  []int
+	n     int // classes: the width of a row
+	// delta holds a row of n entries per state from offset n on: the
+	// offset of the next state's row per class, 0 while not computed.
+	delta []uint32
+	// outFrom is the offset of the first row of a state where literals
+	// end; outs[outStart[k]:outStart[k+1]] are the literals that end at
+	// the kth such state (its own and those of its failure chain).
+	outFrom  uint32
+	outStart []int32
+	outs     []int32
+	lens     []int32 // per literal
+	// The trie, to compute entries: stateAt[off/n] is the state of the row
+	// at off, and t its tables; first and nChild give a state's children.
+	t             *acTables
+	stateAt       []int32
+	first, nChild []int32
+	// div divides an offset by n (see exactDivisor).
+	div exactDivisor
 }
 
-func newAutomaton(lits []string) *automaton {
+// exactDivisor divides by d numbers that are multiples of d, with a shift
+// and a multiplication: d = 2^shift * odd, and inv is the inverse of odd
+// modulo 2^32.
+type exactDivisor struct {
+	shift uint
+	inv   uint32
+}
+
+func newExactDivisor(d uint32) exactDivisor {
+	shift := uint(bits.TrailingZeros32(d))
+	odd := d >> shift
+	inv := odd // Newton's iteration doubles the correct low bits: 3, 6, 12, 24, 48
+	for range 4 {
+		inv *= 2 - odd*inv
+	}
+	return exactDivisor{shift: shift, inv: inv}
+}
+
+// of returns x/d for x a multiple of d.
+func (e exactDivisor) of(x uint32) uint32 { return (x >> e.shift) * e.inv }
+
+func newAutomaton(lits []string) *automaton { return newACTables(lits).automaton() }
+
+// acTables is an automaton but for its table of transitions, which it
+// fills as scans need it: what go generate writes for the built-in pack
+// (scanner_gen.go). Its states are in breadth-first order: state i (0 is
+// the root) is the child of parent[i] by the class via[i], its failure is
+// fail[i], and its row is at row[i] in the table.
+type acTables struct {
+	class    [256]uint8
+	n        int
+	parent   []int32
+	via      []uint8
+	fail     []int32
+	row      []uint32
+	outFrom  uint32
+	outStart []int32
+	outs     []int32
+	lens     []int32
+}
+
+// newACTables builds the tables of the automaton of lits.
+func newACTables(lits []string) *acTables {
 	// The literals are ASCII-lowercased: they hold at most 230 distinct
 	// byte values, so the classes (0 for bytes no literal holds) fit a
 	// byte.
-	a := &automaton{n: 1}
-	for _, l := range lits {
-		for i := 0; i < len(l); i++ {
-			if a.class[l[i]] == 0 {
-				a.class[l[i]] = uint8(a.n)
-				a.n++
+	t := &acTables{n: 1, lens: make([]int32, len(lits))}
+	for i, l := range lits {
+		t.lens[i] = int32(len(l))
+		for j := 0; j < len(l); j++ {
+			if t.class[l[j]] == 0 {
+				t.class[l[j]] = uint8(t.n)
+				t.n++
 			}
 		}
-		a.lens = append(a.lens, len(l))
-	}
-	// The trie has a state per distinct prefix: count them on the sorted
-	// literals, to allocate the table once.
-	sorted := slices.Clone(lits)
-	slices.Sort(sorted)
-	total := 1
-	for i, l := range sorted {
-		common := 0
-		if i > 0 {
-			p := sorted[i-1]
-			for common < len(p) && common < len(l) && p[common] == l[common] {
-				common++
-			}
-		}
-		total += len(l) - common
 	}
 	for c := 'A'; c <= 'Z'; c++ {
-		a.class[c] = a.class[c+'a'-'A']
+		t.class[c] = t.class[c+'a'-'A']
 	}
-	a.delta = make([]int32, total*a.n)
-	a.out = make([]int32, 1, total)
-	a.out[0] = -1
-	for id, l := range lits {
-		s := int32(0)
-		for i := 0; i < len(l); i++ {
-			c := int32(a.class[l[i]])
-			t := a.delta[s*int32(a.n)+c]
-			if t == 0 {
-				t = int32(len(a.out))
-				a.out = append(a.out, -1)
-				a.delta[s*int32(a.n)+c] = t
+	// The trie, built in sorted order of the literals (a literal shares
+	// its path with the one before up to their common prefix), then
+	// numbered breadth-first.
+	order := make([]int, len(lits))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(lits[a], lits[b]) })
+	type node struct {
+		children []int32
+		via      uint8
+		ends     []int32
+	}
+	nodes := []node{{}}
+	path := []int32{0} // the nodes of the previous literal's prefixes
+	prev := ""
+	for _, id := range order {
+		l := lits[id]
+		common := 0
+		for common < len(prev) && common < len(l) && prev[common] == l[common] {
+			common++
+		}
+		path = path[:common+1]
+		for i := common; i < len(l); i++ {
+			nd := int32(len(nodes))
+			nodes = append(nodes, node{via: t.class[l[i]]})
+			p := path[len(path)-1]
+			nodes[p].children = append(nodes[p].children, nd)
+			path = append(path, nd)
+		}
+		last := path[len(l)]
+		nodes[last].ends = append(nodes[last].ends, int32(id))
+		prev = l
+	}
+	states := len(nodes)
+	t.parent = append(make([]int32, 0, states), -1)
+	t.via = append(make([]uint8, 0, states), 0)
+	ends := append(make([][]int32, 0, states), nil)
+	queue := []int32{0}
+	newID := make([]int32, states)
+	for q := 0; q < len(queue); q++ {
+		old := queue[q]
+		for _, c := range nodes[old].children {
+			newID[c] = int32(len(t.parent))
+			t.parent = append(t.parent, newID[old])
+			t.via = append(t.via, nodes[c].via)
+			ends = append(ends, nodes[c].ends)
+			queue = append(queue, c)
+		}
+	}
+	// Failures, in breadth-first order (a state's failure is shallower).
+	first, nChild := t.children()
+	t.fail = make([]int32, states)
+	for i := 1; i < states; i++ {
+		p, c := t.parent[i], t.via[i]
+		f := int32(0)
+		if p != 0 {
+			for f = t.fail[p]; ; f = t.fail[f] {
+				if ch := t.child(first, nChild, f, c); ch >= 0 {
+					f = ch
+					break
+				}
+				if f == 0 {
+					break
+				}
 			}
-			s = t
 		}
-		a.out[s] = int32(id)
+		t.fail[i] = f
 	}
-	a.delta = a.delta[:len(a.out)*a.n]
-	states := len(a.out)
-	fail := make([]int32, states)
-	a.next = make([]int32, states)
-	a.first = make([]int32, states)
-	a.next[0], a.first[0] = -1, -1
-	queue := make([]int32, 0, states)
-	for c := 0; c < a.n; c++ {
-		if t := a.delta[c]; t != 0 {
-			queue = append(queue, t)
-		}
+	// The literals a state reports: its own, then its failure's.
+	count := make([]int32, states)
+	for i := 1; i < states; i++ {
+		count[i] = int32(len(ends[i])) + count[t.fail[i]]
 	}
-	for len(queue) > 0 {
-		s := queue[0]
-		queue = queue[1:]
-		f := fail[s]
-		if a.out[f] >= 0 {
-			a.next[s] = f
-		} else {
-			a.next[s] = a.next[f]
+	// Rows from offset n on (row 0 is no state's): the states that report
+	// nothing (the root first), then the others, in breadth-first order
+	// each.
+	w := uint32(t.n)
+	t.row = make([]uint32, states)
+	next := uint32(1)
+	for pass := range 2 {
+		if pass == 1 {
+			t.outFrom = next * w
 		}
-		a.first[s] = a.next[s]
-		if a.out[s] >= 0 {
-			a.first[s] = s
-		}
-		row := a.delta[int(s)*a.n : int(s+1)*a.n]
-		frow := a.delta[int(f)*a.n : int(f+1)*a.n]
-		for c := range row {
-			if t := row[c]; t != 0 {
-				fail[t] = frow[c]
-				queue = append(queue, t)
-			} else {
-				row[c] = frow[c]
+		for i := range states {
+			if (count[i] > 0) == (pass == 1) {
+				t.row[i] = next * w
+				next++
 			}
 		}
+	}
+	// Reporting state k (in row order) reports outs[outStart[k]:outStart[k+1]].
+	reporting := int(next - t.outFrom/w)
+	t.outStart = make([]int32, reporting+1)
+	for i := range states {
+		if count[i] > 0 {
+			t.outStart[(t.row[i]-t.outFrom)/w+1] = count[i]
+		}
+	}
+	for k := 1; k <= reporting; k++ {
+		t.outStart[k] += t.outStart[k-1]
+	}
+	t.outs = make([]int32, t.outStart[reporting])
+	for i := range states { // a failure's list is written before its states'
+		if count[i] == 0 {
+			continue
+		}
+		at := t.outStart[(t.row[i]-t.outFrom)/w]
+		n := copy(t.outs[at:], ends[i])
+		if f := t.fail[i]; count[f] > 0 {
+			fa := t.outStart[(t.row[f]-t.outFrom)/w]
+			copy(t.outs[at+int32(n):], t.outs[fa:fa+count[f]])
+		}
+	}
+	return t
+}
+
+// children returns, per state, its first child and the number of its
+// children (a state's children are numbered together).
+func (t *acTables) children() (first, n []int32) {
+	first = make([]int32, len(t.parent))
+	n = make([]int32, len(t.parent))
+	for i := len(t.parent) - 1; i >= 1; i-- {
+		p := t.parent[i]
+		first[p] = int32(i)
+		n[p]++
+	}
+	return first, n
+}
+
+// child returns the child of state s by class c, or -1.
+func (t *acTables) child(first, n []int32, s int32, c uint8) int32 {
+	for k := first[s]; k < first[s]+n[s]; k++ {
+		if t.via[k] == c {
+			return k
+		}
+	}
+	return -1
+}
+
+// automaton returns the automaton of the tables, with the root's row
+// filled and the rest to be filled by scans.
+func (t *acTables) automaton() *automaton {
+	w := uint32(t.n)
+	states := len(t.parent)
+	a := &automaton{class: t.class, n: t.n, delta: make([]uint32, uint32(states+1)*w), outFrom: t.outFrom,
+		outStart: t.outStart, outs: t.outs, lens: t.lens, t: t, stateAt: make([]int32, states+1), div: newExactDivisor(w)}
+	a.first, a.nChild = t.children()
+	for i, off := range t.row {
+		a.stateAt[off/w] = int32(i)
+	}
+	root := t.row[0]
+	for c := range uint8(t.n) {
+		v := root
+		if k := t.child(a.first, a.nChild, 0, c); k >= 0 {
+			v = t.row[k]
+		}
+		a.delta[root+uint32(c)] = v
 	}
 	return a
+}
+
+// fill computes, stores and returns the entry of the row at off for class
+// c: the child by c, or else the failure's entry (the root's are filled).
+func (a *automaton) fill(off uint32, c uint8) uint32 {
+	s := a.stateAt[a.div.of(off)]
+	v := uint32(0)
+	if k := a.t.child(a.first, a.nChild, s, c); k >= 0 {
+		v = a.t.row[k]
+	} else {
+		f := a.t.row[a.t.fail[s]]
+		if v = atomic.LoadUint32(&a.delta[f+uint32(c)]); v == 0 {
+			v = a.fill(f, c)
+		}
+	}
+	atomic.StoreUint32(&a.delta[off+uint32(c)], v)
+	return v
+}
+
+// step returns the offset of the row after the row at off reads byte b.
+func (a *automaton) step(off uint32, b byte) uint32 {
+	c := a.class[b]
+	if v := atomic.LoadUint32(&a.delta[off+uint32(c)]); v != 0 {
+		return v
+	}
+	return a.fill(off, c)
+}
+
+// start is the offset of the root's row.
+func (a *automaton) start() uint32 { return a.t.row[0] }
+
+// literalsAt returns the literals that end at the state whose row is at
+// off (off >= a.outFrom).
+func (a *automaton) literalsAt(off uint32) []int32 {
+	k := a.div.of(off - a.outFrom)
+	return a.outs[a.outStart[k]:a.outStart[k+1]]
 }
 
 // scan calls hit with each literal id and the end offset of its
 // occurrence in t, in order of end offset.
 func (a *automaton) scan(t string, hit func(lit, end int)) {
-	s := int32(0)
-	n := int32(a.n)
+	off := a.start()
 	for i := 0; i < len(t); i++ {
-		s = a.delta[s*n+int32(a.class[t[i]])]
-		for o := a.first[s]; o >= 0; o = a.next[o] {
-			hit(int(a.out[o]), i+1)
+		if off = a.step(off, t[i]); off < a.outFrom {
+			continue
+		}
+		for _, lit := range a.literalsAt(off) {
+			hit(int(lit), i+1)
 		}
 	}
 }
@@ -1026,6 +1198,9 @@ type text struct {
 	t     string
 	paras [][2]int
 	sc    *scanner // nil: every pattern runs on every paragraph
+	// fast: the patterns run as DFAs (see matcher), which needs valid
+	// UTF-8; else Go's regexp runs them.
+	fast bool
 	// w is the number of words of a paragraph bit set; bits holds one
 	// such set per token (the paragraphs holding the token), whole one
 	// bit per token (the token occurs with the text's own edges).
@@ -1071,7 +1246,11 @@ func newText(t string, sc *scanner) *text {
 		x.addParagraph(start, end)
 		start = end + 1
 	}
-	if sc == nil || slices.ContainsFunc(foldOutsideASCII, func(s string) bool { return strings.Contains(t, s) }) {
+	if sc == nil {
+		return x
+	}
+	x.fast = utf8.ValidString(t)
+	if slices.ContainsFunc(foldOutsideASCII, func(s string) bool { return strings.Contains(t, s) }) {
 		return x
 	}
 	x.sc = sc
@@ -1082,19 +1261,27 @@ func newText(t string, sc *scanner) *text {
 	}
 	x.buf = b
 	words := (sc.ntok + 63) / 64
-	x.bits = b.take(&b.bits, sc.ntok*x.w)
+	x.bits = b.zeroed(sc.ntok * x.w)
 	x.whole = b.take(&b.whole, words)
 	x.inSome = b.take(&b.inSome, words)
 	x.paraHits = make([]int32, len(x.paras)+1)
 	x.hits = b.hits[:0]
 	k := 0
 	ac := sc.ac
-	st, ncls := int32(0), int32(ac.n)
+	delta, class, outFrom := ac.delta, &ac.class, ac.outFrom
+	off := ac.start()
 	for i := 0; i < len(t); i++ {
-		st = ac.delta[st*ncls+int32(ac.class[t[i]])]
-		for o := ac.first[st]; o >= 0; o = ac.next[o] {
-			lit, end := ac.out[o], i+1
-			s := end - ac.lens[lit]
+		c := class[t[i]]
+		next := atomic.LoadUint32(&delta[off+uint32(c)])
+		if next == 0 {
+			next = ac.fill(off, c)
+		}
+		if off = next; off < outFrom {
+			continue
+		}
+		for _, lit := range ac.literalsAt(off) {
+			end := i + 1
+			s := end - int(ac.lens[lit])
 			for k < len(x.paras) && x.paras[k][1] < end {
 				k++
 				x.paraHits[k] = int32(len(x.hits))
@@ -1103,16 +1290,17 @@ func newText(t string, sc *scanner) *text {
 			vs := sc.variants[lit]
 			for j := range vs {
 				v := &vs[j]
+				id := int(v.id)
 				lt := s == 0 || v.left.has(t[s-1])
 				rt := end == len(t) || v.right.has(t[end])
-				h := hit{tok: int32(v.id), start: int32(s), end: int32(end)}
+				h := hit{tok: int32(id), start: int32(s), end: int32(end)}
 				if lt && rt {
-					x.whole[v.id/64] |= 1 << (v.id % 64)
+					x.whole[id/64] |= 1 << (id % 64)
 					h.inWhole = true
 				}
 				if in && (lt || s == x.paras[k][0]) && (rt || end == x.paras[k][1]) {
-					x.bits[v.id*x.w+k/64] |= 1 << (k % 64)
-					x.inSome[v.id/64] |= 1 << (v.id % 64)
+					x.bits[id*x.w+k/64] |= 1 << (k % 64)
+					x.inSome[id/64] |= 1 << (id % 64)
 					h.inPara = true
 				}
 				if h.inPara || h.inWhole {
@@ -1131,12 +1319,22 @@ func newText(t string, sc *scanner) *text {
 // buffers are a text's token sets and hits, kept for the next text once
 // an evaluation is done with it: they are a few dozen KiB per text, and
 // allocating them for every part of every report cost more than clearing.
+// bits is kept all zero between texts: a text clears the rows of the
+// tokens it found (a few out of thousands) when it is done.
 type buffers struct {
 	bits, whole, inSome []uint64
 	hits                []hit
 }
 
 var textBuffers sync.Pool // of *buffers
+
+// zeroed returns b.bits[:n], all zero, growing it when needed.
+func (b *buffers) zeroed(n int) []uint64 {
+	if cap(b.bits) < n {
+		b.bits = make([]uint64, n)
+	}
+	return b.bits[:n]
+}
 
 // take returns (*buf)[:n] cleared, growing *buf when needed.
 func (b *buffers) take(buf *[]uint64, n int) []uint64 {
@@ -1153,6 +1351,12 @@ func (b *buffers) take(buf *[]uint64, n int) []uint64 {
 func (x *text) release() {
 	if x.buf == nil {
 		return
+	}
+	for j, word := range x.inSome {
+		for ; word != 0; word &= word - 1 {
+			id := j*64 + bits.TrailingZeros64(word)
+			clear(x.bits[id*x.w : (id+1)*x.w])
+		}
 	}
 	x.buf.hits = x.hits[:0]
 	textBuffers.Put(x.buf)
@@ -1195,14 +1399,14 @@ func lowerASCII(s string) string {
 }
 
 // paraSet returns into dst the paragraphs where every clause holds.
-func (x *text) paraSet(dst []uint64, clauses [][]int) {
+func (x *text) paraSet(dst []uint64, clauses [][]uint16) {
 	for i := range dst {
 		dst[i] = ^uint64(0)
 	}
 	for _, cl := range clauses {
 		clear(x.tmp)
 		for _, id := range cl {
-			row := x.bits[id*x.w : (id+1)*x.w]
+			row := x.bits[int(id)*x.w : (int(id)+1)*x.w]
 			for i := range x.tmp {
 				x.tmp[i] |= row[i]
 			}
@@ -1229,7 +1433,7 @@ func (x *text) plan(m *pattern) []uint64 {
 	}
 	clear(x.masks)
 	// Most patterns have a clause no paragraph holds: done.
-	if !holdsIn(x.inSome, need.common) || len(need.branches) > 0 && !slices.ContainsFunc(need.branches, func(cls [][]int) bool { return holdsIn(x.inSome, cls) }) {
+	if !holdsIn(x.inSome, need.common) || len(need.branches) > 0 && !slices.ContainsFunc(need.branches, func(cls [][]uint16) bool { return holdsIn(x.inSome, cls) }) {
 		return x.masks
 	}
 	x.paraSet(x.acc, need.common)
@@ -1261,10 +1465,10 @@ func (x *text) plan(m *pattern) []uint64 {
 }
 
 // wholeHolds reports whether every clause holds somewhere in the text.
-func (x *text) wholeHolds(clauses [][]int) bool { return holdsIn(x.whole, clauses) }
+func (x *text) wholeHolds(clauses [][]uint16) bool { return holdsIn(x.whole, clauses) }
 
 // holdsIn reports whether every clause has a token in the bit set found.
-func holdsIn(found []uint64, clauses [][]int) bool {
+func holdsIn(found []uint64, clauses [][]uint16) bool {
 	for _, cl := range clauses {
 		ok := false
 		for _, id := range cl {
@@ -1295,17 +1499,38 @@ func (x *text) mayMatch(m *pattern, whole bool) bool {
 
 // findAt returns up to n matches of m (submatch index pairs, offsets in the
 // whole text), paragraph by paragraph; n < 0 means all.
-func (x *text) findAt(m *pattern, n int) [][]int {
+func (x *text) findAt(m *pattern, n int) [][]int { return x.find(m, n, true) }
+
+// spans is findAt without the groups: each match's start and end only.
+func (x *text) spans(m *pattern, n int) [][]int { return x.find(m, n, false) }
+
+// find is findAt, spans without groups.
+func (x *text) find(m *pattern, n int, groups bool) [][]int {
 	var out [][]int
+	x.eachWindow(m, func(wins [][2]int) bool {
+		out = findIn(out, m, x.fast, x.t, wins, n, groups)
+		return n >= 0 && len(out) >= n
+	})
+	return out
+}
+
+// has reports whether m matches in some paragraph.
+func (x *text) has(m *pattern) bool {
+	found := false
+	x.eachWindow(m, func(wins [][2]int) bool {
+		found = slices.ContainsFunc(wins, func(w [2]int) bool { return matchIn(m, x.fast, x.t[w[0]:w[1]]) })
+		return found
+	})
+	return found
+}
+
+// eachWindow calls f with the windows of each paragraph m may match in, in
+// order, until f returns true.
+func (x *text) eachWindow(m *pattern, f func(wins [][2]int) bool) {
 	plan := x.plan(m)
 	for i, p := range x.paras {
-		var re *regexp.Regexp
-		if plan == nil {
-			re = m.regexp()
-		} else if plan[i] == 0 {
+		if plan != nil && plan[i] == 0 {
 			continue
-		} else {
-			re = m.variant(plan[i])
 		}
 		wins := [][2]int{p}
 		if plan != nil && m.maxNL >= 0 && p[1]-p[0] > minWindowed {
@@ -1313,12 +1538,10 @@ func (x *text) findAt(m *pattern, n int) [][]int {
 				wins = w
 			}
 		}
-		out = append(out, findIn(re, x.t, wins, n-len(out))...)
-		if n >= 0 && len(out) >= n {
-			return out
+		if f(wins) {
+			return
 		}
 	}
-	return out
 }
 
 // minWindowed is the shortest paragraph worth cutting into windows.
@@ -1435,13 +1658,13 @@ func contentBreak(s string, n int, back bool, runs *byteSet) int {
 
 // findWhole returns up to n matches of m over the whole text at once, for
 // patterns that must span a blank line; the token filter still applies.
-func (x *text) findWhole(m *pattern, n int) [][]int {
+func (x *text) findWhole(m *pattern, n int, groups bool) [][]int {
 	need := (*compiledNeed)(nil)
 	if x.sc != nil {
 		need = x.sc.needs[m]
 	}
 	if need == nil {
-		return m.regexp().FindAllStringSubmatchIndex(x.t, n)
+		return findIn(nil, m, x.fast, x.t, [][2]int{{0, len(x.t)}}, n, groups)
 	}
 	if !x.wholeHolds(need.common) {
 		return nil
@@ -1458,20 +1681,35 @@ func (x *text) findWhole(m *pattern, n int) [][]int {
 			return nil
 		}
 	}
-	re := m.variant(mask)
 	if m.maxNL >= 0 && len(x.t) > minWindowed {
 		if wins := x.windows(m, mask, -1); wins != nil {
-			return findIn(re, x.t, wins, n)
+			return findIn(nil, m, x.fast, x.t, wins, n, groups)
 		}
 	}
-	return re.FindAllStringSubmatchIndex(x.t, n)
+	return findIn(nil, m, x.fast, x.t, [][2]int{{0, len(x.t)}}, n, groups)
 }
 
-// findIn returns up to n matches of re in the windows of t, offsets in t.
-func findIn(re *regexp.Regexp, t string, wins [][2]int, n int) [][]int {
-	var out [][]int
+// findIn appends to out the matches of m in the windows of t, offsets in
+// t, until out holds n (n < 0: all), with their groups or (without
+// groups) start and end alone. With fast (t is then valid UTF-8) m's
+// matcher runs, else Go's regexp; they find the same.
+func findIn(out [][]int, m *pattern, fast bool, t string, wins [][2]int, n int, groups bool) [][]int {
 	for _, w := range wins {
-		for _, loc := range re.FindAllStringSubmatchIndex(t[w[0]:w[1]], n-len(out)) {
+		s := t[w[0]:w[1]]
+		var locs [][]int
+		ok := false
+		switch {
+		case fast && m.hand != nil:
+			locs, ok = m.hand(s, n-len(out)), true
+		case fast:
+			locs, ok = m.matcher().findAll(s, n-len(out), groups)
+		}
+		if !ok && groups {
+			locs = m.regexp().FindAllStringSubmatchIndex(s, n-len(out))
+		} else if !ok {
+			locs = m.regexp().FindAllStringIndex(s, n-len(out))
+		}
+		for _, loc := range locs {
 			for i := range loc {
 				if loc[i] >= 0 {
 					loc[i] += w[0]
@@ -1486,18 +1724,24 @@ func findIn(re *regexp.Regexp, t string, wins [][2]int, n int) [][]int {
 	return out
 }
 
-// first returns the leftmost match of m, or nil.
-func (x *text) first(m *pattern) []int {
-	if locs := x.findAt(m, 1); len(locs) > 0 {
-		return locs[0][:2]
+// matchIn reports whether m matches s, with its matcher when fast (s is
+// then valid UTF-8), else with Go's regexp.
+func matchIn(m *pattern, fast bool, s string) bool {
+	if fast && m.hand != nil {
+		return len(m.hand(s, 1)) > 0
 	}
-	return nil
+	if fast {
+		if found, ok := m.matcher().matchString(s); ok {
+			return found
+		}
+	}
+	return m.regexp().MatchString(s)
 }
 
 // findAll returns the text of up to n matches of m.
 func (x *text) findAll(m *pattern, n int) []string {
 	var out []string
-	for _, l := range x.findAt(m, n) {
+	for _, l := range x.spans(m, n) {
 		out = append(out, x.t[l[0]:l[1]])
 	}
 	return out
@@ -1507,13 +1751,10 @@ func (x *text) findAll(m *pattern, n int) []string {
 
 // An auxRe is a regular expression that runs on short strings around a
 // match (the words before a version, its line, the clause before a rule's
-// match), many times per report. It is tested with its own scanner first:
-// where its tokens are missing it cannot match, and Go's regexp, which
-// would try every start position, is not run. It is compiled on first
-// use.
+// match), many times per report. It runs as a DFA (see matcher), compiled
+// on first use.
 type auxRe struct {
-	p  *pattern
-	sc *scanner
+	p *pattern
 }
 
 // newAuxRe parses expr as regexp.Compile would.
@@ -1522,7 +1763,7 @@ func newAuxRe(expr string) (*auxRe, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &auxRe{p: p, sc: newScanner([]*pattern{p})}, nil
+	return &auxRe{p: p}, nil
 }
 
 // mustAuxRe is newAuxRe for the built-in expressions.
@@ -1537,155 +1778,73 @@ func mustAuxRe(expr string) *auxRe {
 // String returns the expression.
 func (a *auxRe) String() string { return a.p.src }
 
-// maxAuxHits bounds the hits an auxRe keeps to cut windows; a string
-// with more is matched whole.
-const maxAuxHits = 16
-
-// find reports whether s holds the tokens of some match (possible) and,
-// when m has a bound on its line breaks, the windows of s that hold every
-// match (nil: all of s). See text.windows for why the matches in the
-// windows are those in s.
-func (a *auxRe) find(s string) (possible bool, wins [][2]int) {
-	need := a.sc.needs[a.p]
-	if len(need.common) == 0 && len(need.branches) == 0 {
-		return true, nil
-	}
-	if slices.ContainsFunc(foldOutsideASCII, func(f string) bool { return strings.Contains(s, f) }) {
-		return true, nil
-	}
-	var small [4]uint64
-	found := small[:]
-	if n := (a.sc.ntok + 63) / 64; n > len(small) {
-		found = make([]uint64, n)
-	}
-	var hitBuf [maxAuxHits]hit
-	hits := hitBuf[:0]
-	ac := a.sc.ac
-	st, n := int32(0), int32(ac.n)
-	for i := 0; i < len(s); i++ {
-		st = ac.delta[st*n+int32(ac.class[s[i]])]
-		for o := ac.first[st]; o >= 0; o = ac.next[o] {
-			lit := int(ac.out[o])
-			end := i + 1
-			start := end - ac.lens[lit]
-			for _, v := range a.sc.variants[lit] {
-				if (start == 0 || v.left.has(s[start-1])) && (end == len(s) || v.right.has(s[end])) {
-					found[v.id/64] |= 1 << (v.id % 64)
-					if len(hits) < cap(hits) {
-						hits = append(hits, hit{tok: int32(v.id), start: int32(start), end: int32(end)})
-					} else {
-						hits = hits[:0:0] // too many: no windows
-					}
-				}
-			}
-		}
-	}
-	has := func(id int) bool { return found[id/64]&(1<<(id%64)) != 0 }
-	holds := func(clauses [][]int) bool {
-		for _, cl := range clauses {
-			if !slices.ContainsFunc(cl, has) {
-				return false
-			}
-		}
-		return true
-	}
-	if !holds(need.common) {
-		return false, nil
-	}
-	var anchors []int
-	switch {
-	case len(need.common) > 0:
-		anchors = need.common[0]
-	case len(need.branches) > 0:
-		alive := false
-		for _, cls := range need.branches {
-			if !holds(cls) {
-				continue
-			}
-			alive = true
-			if len(cls) == 0 {
-				anchors = nil
-				break
-			}
-			anchors = append(anchors, cls[0]...)
-		}
-		if !alive {
-			return false, nil
-		}
-	}
-	if a.p.maxNL < 0 || len(anchors) == 0 || cap(hits) == 0 {
-		return true, nil
-	}
-	var winBuf [maxAuxHits][2]int
-	wins = winBuf[:0]
-	for _, h := range hits {
-		if slices.Contains(anchors, int(h.tok)) {
-			wins = append(wins, around(s, 0, len(s), h, a.p))
-		}
-	}
-	return true, mergeWindows(wins)
-}
-
-// auxView is an auxRe as a text uses it: with its token filter, or plain
-// (every match tried by the regexp alone) for the reference evaluation.
+// auxView is an auxRe as a text uses it: as a DFA, or plain (Go's regexp)
+// for the reference evaluation.
 type auxView struct {
 	a     *auxRe
 	plain bool
 }
 
-// aux returns a as the text uses it: plain when the text has no scanner.
-func (x *text) aux(a *auxRe) auxView { return auxView{a: a, plain: x.sc == nil} }
+// aux returns a as the text uses it: plain for the reference evaluation.
+func (x *text) aux(a *auxRe) auxView { return auxView{a: a, plain: x.sc == nil && !x.fast} }
 
-// find is auxRe.find, or (true, nil) when plain.
-func (v auxView) find(s string) (bool, [][2]int) {
-	if v.plain {
-		return true, nil
+// matcher returns the DFA matcher for s, or nil when Go's regexp must run
+// (plain, or s is not valid UTF-8).
+func (v auxView) matcher(s string) *matcher {
+	if v.plain || !utf8.ValidString(s) {
+		return nil
 	}
-	return v.a.find(s)
+	return v.a.p.matcher()
 }
 
 // MatchString reports whether s holds a match.
 func (v auxView) MatchString(s string) bool {
-	a := v.a
-	ok, wins := v.find(s)
-	if !ok {
-		return false
+	if m := v.matcher(s); m != nil {
+		if found, ok := m.matchString(s); ok {
+			return found
+		}
 	}
-	if wins == nil {
-		return a.p.regexp().MatchString(s)
-	}
-	return slices.ContainsFunc(wins, func(w [2]int) bool { return a.p.regexp().MatchString(s[w[0]:w[1]]) })
+	return v.a.p.regexp().MatchString(s)
 }
 
 // FindStringIndex returns the leftmost match in s, or nil.
 func (v auxView) FindStringIndex(s string) []int {
 	if locs := v.FindAllStringIndex(s, 1); len(locs) > 0 {
-		return locs[0][:2]
+		return locs[0]
 	}
 	return nil
 }
 
 // FindAllStringIndex returns up to n matches in s (n < 0: all).
 func (v auxView) FindAllStringIndex(s string, n int) [][]int {
-	a := v.a
-	ok, wins := v.find(s)
-	if !ok {
-		return nil
+	if m := v.matcher(s); m != nil {
+		if locs, ok := m.findAll(s, n, false); ok {
+			return locs
+		}
 	}
-	if wins == nil {
-		return a.p.regexp().FindAllStringIndex(s, n)
+	return v.a.p.regexp().FindAllStringIndex(s, n)
+}
+
+// LastEnd returns the end of the last match in s (of those
+// FindAllStringIndex returns), or -1.
+func (v auxView) LastEnd(s string) int {
+	if m := v.matcher(s); m != nil {
+		if end, ok := m.lastEnd(s); ok {
+			return end
+		}
 	}
-	locs := findIn(a.p.regexp(), s, wins, n)
-	for i := range locs {
-		locs[i] = locs[i][:2]
+	if locs := v.a.p.regexp().FindAllStringIndex(s, -1); len(locs) > 0 {
+		return locs[len(locs)-1][1]
 	}
-	return locs
+	return -1
 }
 
 // ReplaceAllString replaces every match in s by repl.
 func (v auxView) ReplaceAllString(s, repl string) string {
-	if ok, _ := v.find(s); !ok {
-		return s
+	if m := v.matcher(s); m != nil && !strings.Contains(repl, "$") {
+		if out, ok := m.replaceAll(s, repl); ok {
+			return out
+		}
 	}
 	return v.a.p.regexp().ReplaceAllString(s, repl)
 }

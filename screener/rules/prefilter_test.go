@@ -6,6 +6,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/secscreen/secscreen/internal/benchsupport"
+	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
 // kernelPatterns returns every pattern the kernel engine runs through the
@@ -26,10 +29,28 @@ func sameMatches(t testing.TB, pats []*pattern, sc *scanner, s string) {
 		if got, want := fast.findAt(m, -1), plain.findAt(m, -1); !assert.Equal(t, want, got, "pattern %s on %q", m, s) {
 			return
 		}
-		if got, want := fast.findWhole(m, -1), plain.findWhole(m, -1); !assert.Equal(t, want, got, "pattern %s over the whole of %q", m, s) {
+		if got, want := fast.spans(m, -1), plain.spans(m, -1); !assert.Equal(t, spansOf(want), spansOf(got), "spans of %s on %q", m, s) {
+			return
+		}
+		if got, want := fast.has(m), plain.has(m); !assert.Equal(t, want, got, "pattern %s in %q", m, s) {
+			return
+		}
+		if got, want := fast.findWhole(m, -1, true), plain.findWhole(m, -1, true); !assert.Equal(t, want, got, "pattern %s over the whole of %q", m, s) {
+			return
+		}
+		if got, want := fast.findWhole(m, -1, false), plain.findWhole(m, -1, false); !assert.Equal(t, spansOf(want), spansOf(got), "spans of %s over the whole of %q", m, s) {
 			return
 		}
 	}
+}
+
+// spansOf returns each match's start and end.
+func spansOf(locs [][]int) [][]int {
+	out := make([][]int, len(locs))
+	for i, l := range locs {
+		out[i] = l[:2]
+	}
+	return out
 }
 
 // The token filter must never change what a pattern finds.
@@ -51,7 +72,7 @@ func TestPrefilterIsConservative(t *testing.T) {
 	}
 	filtered := 0
 	for _, m := range pats {
-		if len(m.common) > 0 || m.alt() != nil {
+		if common, branches := m.clauses(); len(common) > 0 || branches != nil {
 			filtered++
 		}
 	}
@@ -89,16 +110,16 @@ func TestTokensAreSelective(t *testing.T) {
 	assert.Equal(t, uint64(0b100), x.plan(ai)[0])
 }
 
-// A pruned branch keeps its groups, so that $1 and named groups still
-// mean what they mean in the whole pattern.
-func TestPrunedBranchesKeepTheirGroups(t *testing.T) {
+// A pattern whose branches have their own tokens may match where one
+// branch's tokens are, and finds there what the whole pattern finds, with
+// the groups of the whole pattern.
+func TestBranchesKeepTheirGroups(t *testing.T) {
 	m := mustPattern(`(?i)\b(?:(alpha)(\d+)|(?P<b>beta)(\d+))`)
-	require.NotNil(t, m.alt())
+	_, branches := m.clauses()
+	require.NotNil(t, branches)
 	sc := newScanner([]*pattern{m})
 	x := newText("here is beta42", sc)
 	assert.Equal(t, uint64(0b10), x.plan(m)[0])
-	m.calls.Store(variantAfter) // past the runs that use the whole pattern
-	assert.NotEqual(t, m.regexp().String(), m.variant(0b10).String())
 	got := x.findAt(m, -1)
 	require.Len(t, got, 1)
 	assert.Equal(t, m.regexp().FindAllStringSubmatchIndex("here is beta42", -1), got)
@@ -142,11 +163,11 @@ func TestParagraphsAndOffsets(t *testing.T) {
 			got = append(got, txt[p[0]:p[1]])
 		}
 		assert.Equal(t, []string{"first line\nsecond line\n", "third PARA here\n", "\nlast"}, got)
-		loc := x.first(para)
-		require.NotNil(t, loc)
-		assert.Equal(t, "PARA here", txt[loc[0]:loc[1]])
-		assert.Nil(t, x.first(across), "matches do not span a blank line")
-		assert.NotNil(t, x.first(within), "but do span a single line break")
+		locs := x.spans(para, 1)
+		require.Len(t, locs, 1)
+		assert.Equal(t, "PARA here", txt[locs[0][0]:locs[0][1]])
+		assert.False(t, x.has(across), "matches do not span a blank line")
+		assert.True(t, x.has(within), "but do span a single line break")
 		assert.Len(t, x.findAll(many, -1), 4)
 		assert.Len(t, x.findAll(many, 2), 2)
 	}
@@ -157,17 +178,7 @@ func TestParagraphsAndOffsets(t *testing.T) {
 func TestShortStringPatternsEqualPlain(t *testing.T) {
 	pack, err := KernelRules()
 	require.NoError(t, err)
-	v := pack.Versions
-	auxes := []*auxRe{reRuleNegation, reNoPrivilege, reNegation, reSentenceEnd,
-		v.context, v.notAfter, v.skipLine, v.vendor, v.introduced, v.fixed, v.running}
-	for _, x := range pack.Facts {
-		if x.notAfter != nil {
-			auxes = append(auxes, x.notAfter)
-		}
-		if x.section != nil {
-			auxes = append(auxes, x.section)
-		}
-	}
+	auxes := auxPatterns(pack)
 	var strs []string
 	for _, c := range loadCases(t) {
 		for _, s := range []string{c.Subject, c.Body} {
@@ -184,6 +195,7 @@ func TestShortStringPatternsEqualPlain(t *testing.T) {
 		for _, s := range strs {
 			require.Equal(t, plain.FindAllStringIndex(s, -1), fast.FindAllStringIndex(s, -1), "%s on %q", a, s)
 			require.Equal(t, plain.MatchString(s), fast.MatchString(s), "%s on %q", a, s)
+			require.Equal(t, plain.LastEnd(s), fast.LastEnd(s), "%s on %q", a, s)
 			require.Equal(t, plain.ReplaceAllString(s, " "), fast.ReplaceAllString(s, " "), "%s on %q", a, s)
 		}
 	}
@@ -215,4 +227,49 @@ func TestContentLineBreaks(t *testing.T) {
 	w := x.windows(m, 1, 0)
 	require.Len(t, w, 1)
 	assert.Less(t, w[0][1]-w[0][0], len(s)/2, "the window is the lines around the token")
+}
+
+func TestExactDivisor(t *testing.T) {
+	for d := uint32(1); d < 600; d++ {
+		div := newExactDivisor(d)
+		for _, k := range []uint32{0, 1, 2, 3, 1000, 123457, (1<<32 - 1) / d} {
+			require.Equal(t, k, div.of(k*d), "%d/%d", k*d, d)
+		}
+	}
+}
+
+// The built-in engine uses the generated scanner, which marks the same
+// paragraphs for every pattern as a scanner built from the patterns; a
+// pack with a rule of its own gets a scanner built for it.
+func TestGeneratedScannerEqualsBuiltOne(t *testing.T) {
+	e := kernelEngine(t)
+	pats := packPatterns(e.pack, e.rules)
+	gen, built := e.scanner(), newScanner(pats)
+	require.Same(t, generatedBase().ac, gen.ac, "the built-in engine uses the generated scanner")
+	var texts []string
+	for _, c := range loadCases(t) {
+		texts = append(texts, c.Subject, c.Body)
+	}
+	texts = append(texts, benchReport().Body, kasanTrace, cRepro)
+	for _, r := range benchsupport.SynthReports(t, 20, 9) {
+		texts = append(texts, r.Body)
+	}
+	for _, s := range texts {
+		g, b := newText(s, gen), newText(s, built)
+		for _, m := range pats {
+			require.Equal(t, b.plan(m), g.plan(m), "pattern %s on %q", m, s)
+			require.Equal(t, b.mayMatch(m, true), g.mayMatch(m, true), "pattern %s over the whole of %q", m, s)
+		}
+		g.release()
+		b.release()
+	}
+
+	set, err := KernelRules()
+	require.NoError(t, err)
+	own, err := Parse([]byte("rules:\n  - {id: own.rule, category: privilege.root, weight: 1, match: ['\\bown words here\\b']}\n"), "own.yaml")
+	require.NoError(t, err)
+	merged := set.Merge(own)
+	e2, err := NewEngine(threatmodel.Kernel(), merged, Options{})
+	require.NoError(t, err)
+	assert.NotSame(t, generatedBase().ac, e2.scanner().ac, "a pack of its own gets its own scanner")
 }

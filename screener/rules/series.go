@@ -44,7 +44,16 @@ type SeriesList struct {
 	Series []Series `yaml:"series" json:"series"`
 	// File is the path the list was read from, or "built-in".
 	File string `yaml:"-" json:"file"`
+
+	// nums and eols hold each series' numbers and end of life, worked
+	// out once by ParseSeries (every version of every report is judged
+	// against the list); a list made otherwise works them out each time.
+	// A parsed list must not be changed.
+	nums []seriesNumbers
+	eols []time.Time
 }
+
+type seriesNumbers struct{ major, minor int }
 
 var kernelSeries = sync.OnceValues(func() (*SeriesList, error) {
 	l, err := ParseSeries(seriesYAML, "built-in")
@@ -95,7 +104,25 @@ func ParseSeries(data []byte, file string) (*SeriesList, error) {
 			return nil, fmt.Errorf("series list %s: series %s: unknown kind %q (want mainline, stable or longterm)", file, s.Series, s.Kind)
 		}
 	}
+	nums := make([]seriesNumbers, len(l.Series))
+	for i, s := range l.Series {
+		nums[i].major, nums[i].minor, _ = splitSeries(s.Series)
+	}
+	eols := make([]time.Time, len(l.Series))
+	for i := range l.Series {
+		eols[i] = l.endOfLife(i)
+	}
+	l.nums, l.eols = nums, eols
 	return l, nil
+}
+
+// numbers returns the major and minor numbers of the i-th series.
+func (l *SeriesList) numbers(i int) (major, minor int) {
+	if l.nums != nil {
+		return l.nums[i].major, l.nums[i].minor
+	}
+	major, minor, _ = splitSeries(l.Series[i].Series)
+	return major, minor
 }
 
 // Maintained reports whether a major.minor series is maintained on the
@@ -116,7 +143,7 @@ func (l *SeriesList) MaintainedAt(series string, at time.Time) bool {
 	}
 	newest := true
 	for i, s := range l.Series {
-		sm, sn, _ := splitSeries(s.Series)
+		sm, sn := l.numbers(i)
 		if sm == maj && sn == min {
 			if s.Released.IsZero() || at.Before(s.Released) {
 				return true // mainline development (release candidates)
@@ -133,6 +160,9 @@ func (l *SeriesList) MaintainedAt(series string, at time.Time) bool {
 // endOfLife returns the end of life of the i-th series; the zero time
 // stands for "none known", i.e. far in the future.
 func (l *SeriesList) endOfLife(i int) time.Time {
+	if l.eols != nil {
+		return l.eols[i]
+	}
 	s := l.Series[i]
 	if !s.EOL.IsZero() || s.Kind != "stable" {
 		if s.EOL.IsZero() {
@@ -141,9 +171,9 @@ func (l *SeriesList) endOfLife(i int) time.Time {
 		return s.EOL
 	}
 	var next time.Time
-	maj, min, _ := splitSeries(s.Series)
-	for _, o := range l.Series {
-		om, on, _ := splitSeries(o.Series)
+	maj, min := l.numbers(i)
+	for j, o := range l.Series {
+		om, on := l.numbers(j)
 		newer := om > maj || (om == maj && on > min)
 		if newer && !o.Released.IsZero() && (next.IsZero() || o.Released.Before(next)) {
 			next = o.Released

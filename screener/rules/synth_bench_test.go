@@ -1,8 +1,10 @@
 package rules
 
 import (
-	"github.com/secscreen/secscreen/internal/benchsupport"
+	"sync"
 	"testing"
+
+	"github.com/secscreen/secscreen/internal/benchsupport"
 
 	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/threatmodel"
@@ -74,6 +76,7 @@ func BenchmarkEvaluateFirstReportGenerated(b *testing.B) {
 	b.ReportAllocs()
 	start := benchsupport.CPUTime()
 	for b.Loop() {
+		generatedBase = sync.OnceValue(newGeneratedBase) // as in a new process
 		set, ok, err := kernelFromGenerated()
 		if err != nil || !ok {
 			b.Fatalf("generated pack: ok=%v err=%v", ok, err)
