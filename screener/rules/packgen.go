@@ -140,14 +140,16 @@ var generatedBase = sync.OnceValue(newGeneratedBase)
 
 func newGeneratedBase() *scanner {
 	g := &generatedScanner
-	sc := &scanner{ac: g.tables.automaton(), lits: g.lits, ntok: len(generatedTokens), variants: make([][]tokenVariant, len(g.variants))}
+	variants := make([][]tokenVariant, len(g.variants))
 	for i, ids := range g.variants {
-		sc.variants[i] = make([]tokenVariant, len(ids))
+		variants[i] = make([]tokenVariant, len(ids))
 		for j, id := range ids {
 			tk := &generatedTokens[id]
-			sc.variants[i][j] = tokenVariant{id: id, left: &generatedByteSets[tk.left], right: &generatedByteSets[tk.right]}
+			variants[i][j] = tokenVariant{id: id, left: tk.left, right: tk.right}
 		}
 	}
+	sc := &scanner{ac: g.tables.automaton(), lits: g.lits, ntok: len(generatedTokens), sets: generatedByteSets[:]}
+	sc.info, sc.more = newLitInfo(g.lits, variants)
 	return sc
 }
 
@@ -161,12 +163,14 @@ func scannerOf(pats []*pattern) *scanner {
 		}
 	}
 	base := generatedBase()
-	sc := &scanner{ac: base.ac, lits: base.lits, variants: base.variants, ntok: base.ntok, needs: make(map[*pattern]*compiledNeed, len(pats))}
+	sc := &scanner{ac: base.ac, lits: base.lits, info: base.info, more: base.more, sets: base.sets, ntok: base.ntok,
+		needs: make(map[*pattern]*compiledNeed, len(pats))}
 	for _, p := range pats {
 		if p == nil || sc.needs[p] != nil {
 			continue
 		}
 		sc.needs[p] = &compiledNeed{common: p.gen.common, branches: p.gen.branches}
 	}
+	sc.markAnchors()
 	return sc
 }

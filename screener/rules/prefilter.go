@@ -501,13 +501,14 @@ const (
 // space occurs everywhere and costs a hit at every occurrence: it scores
 // below minScore unless a few bytes only, and no space, may stand next to
 // it ("b" after [EP] in "PB" and "EB"). So does a frequent pair ("er",
-// "on", "e "), which prose holds every few dozen bytes.
+// "on", "e ") or a common word ("the", " of "), which prose holds every
+// few dozen bytes.
 func tokenScore(t token) int {
 	if len(t.lit) == 1 && t.lit[0] == ' ' {
 		return 1
 	}
-	if len(t.lit) == 1 && isAlnum(t.lit[0]) || len(t.lit) == 2 && commonPair(t.lit) {
-		s := len(t.lit)
+	if len(t.lit) == 1 && isAlnum(t.lit[0]) || len(t.lit) == 2 && commonPair(t.lit) || commonWord(t.lit) {
+		s := 1
 		if narrow(t.left) {
 			s += 4
 		}
@@ -531,6 +532,15 @@ func tokenScore(t token) int {
 
 // commonPairs are the most frequent letter pairs of English text.
 const commonPairs = "th he in er an re on at en nd ti es or te of ed is it al ar st to nt ng se ha as ou io le ve co me de hi ri ro ic ne ea ra ce li ch ll be ma si om ur"
+
+// commonWords are the words that make up much of English prose.
+var commonWords = strings.Fields("the of and to a an in is it that was for on are with as be at this from or by not but all were can if has have had its no so do does did than then there which who into when what will would may also only any each been being out up we they he she you i")
+
+// commonWord reports whether lit, but for white space around it, is one of
+// commonWords: prose holds one every few dozen bytes.
+func commonWord(lit string) bool {
+	return slices.Contains(commonWords, strings.TrimSpace(lit))
+}
 
 // commonPair reports whether the two bytes of p (ASCII-lowercased) occur
 // every few dozen bytes of prose: a frequent letter pair, or a letter or
@@ -728,17 +738,15 @@ func widen(t token, left, right bool) []token {
 				set = u.right
 			}
 			// Both cases of up to maxWiden letters, and no byte of a
-			// multi-byte rune.
+			// multi-byte rune; every white space byte is one (the
+			// automaton reads them alike).
 			var bs []byte
 			if small(set) {
 				for c := 0; c < utf8.RuneSelf && len(bs) <= maxWiden; c++ {
 					if !set.has(byte(c)) {
 						continue
 					}
-					b := byte(c)
-					if b >= 'A' && b <= 'Z' {
-						b += 'a' - 'A'
-					}
+					b := scanByte(byte(c))
 					if !slices.Contains(bs, b) {
 						bs = append(bs, b)
 					}
@@ -795,16 +803,71 @@ func splitPoint(re *syntax.Regexp) (*syntax.Regexp, edge, edge) {
 type scanner struct {
 	ac   *automaton
 	lits []string // the automaton's literals
-	// variants lists, per literal of the automaton, its tokens: the
-	// token id and the bytes allowed around it.
-	variants [][]tokenVariant
-	ntok     int
-	needs    map[*pattern]*compiledNeed
+	// info holds, per literal, its length and its tokens: the first
+	// inline, the others in more (a scan reads one record per literal it
+	// finds); a token's byte sets are indices into sets.
+	info []litInfo
+	more []tokenVariant
+	sets []byteSet
+	ntok int
+	// anchors marks the tokens whose places windows are cut around (see
+	// text.windows): a scan records only their hits.
+	anchors []uint64
+	needs   map[*pattern]*compiledNeed
 }
 
+// litInfo is what a scan needs of a literal it found.
+type litInfo struct {
+	len         int32
+	more, nmore int32 // its tokens after the first: more[more:more+nmore]
+	tok         tokenVariant
+}
+
+// tokenVariant is a token of a literal: its id and the bytes allowed
+// before and after it (indices into the scanner's sets).
 type tokenVariant struct {
-	id          uint16
-	left, right *byteSet
+	id, left, right uint16
+}
+
+// variants returns the tokens of literal li.
+func (sc *scanner) variants(li int) []tokenVariant {
+	in := &sc.info[li]
+	return append([]tokenVariant{in.tok}, sc.more[in.more:in.more+in.nmore]...)
+}
+
+// newLitInfo returns the literal records of lits whose tokens are
+// variants[i] (each literal has at least one).
+func newLitInfo(lits []string, variants [][]tokenVariant) ([]litInfo, []tokenVariant) {
+	info := make([]litInfo, len(lits))
+	var more []tokenVariant
+	for i, vs := range variants {
+		info[i] = litInfo{len: int32(len(lits[i])), more: int32(len(more)), nmore: int32(len(vs) - 1), tok: vs[0]}
+		more = append(more, vs[1:]...)
+	}
+	return info, more
+}
+
+// markAnchors sets sc.anchors from sc.needs: the tokens of the first
+// clause of each pattern, or of each branch's, whose matches windows
+// can hold (see text.windows).
+func (sc *scanner) markAnchors() {
+	sc.anchors = make([]uint64, (sc.ntok+63)/64)
+	mark := func(cls [][]uint16) {
+		if len(cls) > 0 {
+			for _, id := range cls[0] {
+				sc.anchors[id/64] |= 1 << (id % 64)
+			}
+		}
+	}
+	for p, n := range sc.needs {
+		if p.maxNL < 0 {
+			continue
+		}
+		mark(n.common)
+		for _, b := range n.branches {
+			mark(b)
+		}
+	}
 }
 
 // compiledNeed is a pattern's clauses as token ids.
@@ -825,25 +888,38 @@ func newScanner(pats []*pattern) *scanner {
 	// variants (hashing whole tokens, byte sets and all, cost a third of
 	// building the kernel pack's scanner).
 	litID := map[string]int{}
+	setID := map[byteSet]uint16{}
 	var lits []string
-	tokenID := func(t token) int {
-		li, ok := litID[t.lit]
+	var variants [][]tokenVariant
+	set := func(b byteSet) uint16 {
+		id, ok := setID[b]
 		if !ok {
-			li = len(lits)
-			litID[t.lit] = li
-			lits = append(lits, t.lit)
-			sc.variants = append(sc.variants, nil)
+			id = uint16(len(sc.sets))
+			setID[b] = id
+			sc.sets = append(sc.sets, b)
 		}
-		for _, v := range sc.variants[li] {
-			if *v.left == t.left && *v.right == t.right {
-				return int(v.id)
+		return id
+	}
+	tokenID := func(t token) int {
+		left, right := set(t.left), set(t.right)
+		li, ok := litID[t.lit]
+		if ok {
+			for _, v := range variants[li] {
+				if v.left == left && v.right == right {
+					return int(v.id)
+				}
 			}
 		}
 		if sc.ntok == maxTokens {
 			return -1
 		}
-		left, right := t.left, t.right
-		sc.variants[li] = append(sc.variants[li], tokenVariant{id: uint16(sc.ntok), left: &left, right: &right})
+		if !ok {
+			li = len(lits)
+			litID[t.lit] = li
+			lits = append(lits, t.lit)
+			variants = append(variants, nil)
+		}
+		variants[li] = append(variants[li], tokenVariant{id: uint16(sc.ntok), left: left, right: right})
 		sc.ntok++
 		return sc.ntok - 1
 	}
@@ -875,8 +951,28 @@ func newScanner(pats []*pattern) *scanner {
 		sc.needs[p] = n
 	}
 	sc.ac, sc.lits = newAutomaton(lits), lits
+	sc.info, sc.more = newLitInfo(lits, variants)
+	sc.markAnchors()
 	return sc
 }
+
+// scanByte returns the byte the automaton reads for c: ASCII letters
+// lowercased, and white space (\t, \n, \v, \f, \r) as a space. A literal
+// that holds white space thus stands for all its spellings with other
+// white space, which only finds it in more places.
+func scanByte(c byte) byte {
+	switch {
+	case c >= 'A' && c <= 'Z':
+		return c + 'a' - 'A'
+	case c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r':
+		return ' '
+	}
+	return c
+}
+
+// byteFrequencyOrder lists bytes about in the order of their frequency in
+// English prose and in reports: space, letters, digits, then punctuation.
+const byteFrequencyOrder = " etaoinsrhldcumfpgwybvkxjqz0123456789_.,-:/()'\"=+*#<>[]{};!?$%&@|~`^\\"
 
 // automaton is an Aho-Corasick automaton over ASCII-lowercased bytes, as a
 // dense table over the byte classes that occur in its literals. A scan
@@ -962,18 +1058,35 @@ func newACTables(lits []string) *acTables {
 	// byte values, so the classes (0 for bytes no literal holds) fit a
 	// byte.
 	t := &acTables{n: 1, lens: make([]int32, len(lits))}
+	canon := make([]string, len(lits))
+	var used [256]bool
 	for i, l := range lits {
 		t.lens[i] = int32(len(l))
-		for j := 0; j < len(l); j++ {
-			if t.class[l[j]] == 0 {
-				t.class[l[j]] = uint8(t.n)
-				t.n++
-			}
+		b := []byte(l)
+		for j, c := range b {
+			b[j] = scanByte(c)
+			used[b[j]] = true
+		}
+		canon[i] = string(b)
+	}
+	// Classes in order of how often prose holds their bytes, so that the
+	// entries a scan of prose reads share the first cache lines of a row.
+	for _, c := range []byte(byteFrequencyOrder) {
+		if used[c] && t.class[c] == 0 {
+			t.class[c] = uint8(t.n)
+			t.n++
 		}
 	}
-	for c := 'A'; c <= 'Z'; c++ {
-		t.class[c] = t.class[c+'a'-'A']
+	for c := range 256 {
+		if used[c] && t.class[c] == 0 {
+			t.class[c] = uint8(t.n)
+			t.n++
+		}
 	}
+	for c := range 256 {
+		t.class[c] = t.class[scanByte(byte(c))]
+	}
+	lits = canon
 	// The trie, built in sorted order of the literals (a literal shares
 	// its path with the one before up to their common prefix), then
 	// numbered breadth-first.
@@ -1280,32 +1393,17 @@ func newText(t string, sc *scanner) *text {
 			continue
 		}
 		for _, lit := range ac.literalsAt(off) {
+			li := &sc.info[lit]
 			end := i + 1
-			s := end - int(ac.lens[lit])
+			s := end - int(li.len)
 			for k < len(x.paras) && x.paras[k][1] < end {
 				k++
 				x.paraHits[k] = int32(len(x.hits))
 			}
 			in := k < len(x.paras) && x.paras[k][0] <= s
-			vs := sc.variants[lit]
-			for j := range vs {
-				v := &vs[j]
-				id := int(v.id)
-				lt := s == 0 || v.left.has(t[s-1])
-				rt := end == len(t) || v.right.has(t[end])
-				h := hit{tok: int32(id), start: int32(s), end: int32(end)}
-				if lt && rt {
-					x.whole[id/64] |= 1 << (id % 64)
-					h.inWhole = true
-				}
-				if in && (lt || s == x.paras[k][0]) && (rt || end == x.paras[k][1]) {
-					x.bits[id*x.w+k/64] |= 1 << (k % 64)
-					x.inSome[id/64] |= 1 << (id % 64)
-					h.inPara = true
-				}
-				if h.inPara || h.inWhole {
-					x.hits = append(x.hits, h)
-				}
+			x.mark(li.tok, s, end, k, in)
+			for _, v := range sc.more[li.more : li.more+li.nmore] {
+				x.mark(v, s, end, k, in)
 			}
 		}
 	}
@@ -1314,6 +1412,27 @@ func newText(t string, sc *scanner) *text {
 		x.paraHits[k] = int32(len(x.hits))
 	}
 	return x
+}
+
+// mark records token v found at [s, end) of the text, in paragraph k
+// when in: in the token sets, and in the hits when it is an anchor.
+func (x *text) mark(v tokenVariant, s, end, k int, in bool) {
+	sc, t, id := x.sc, x.t, int(v.id)
+	lt := s == 0 || sc.sets[v.left].has(t[s-1])
+	rt := end == len(t) || sc.sets[v.right].has(t[end])
+	h := hit{tok: int32(id), start: int32(s), end: int32(end)}
+	if lt && rt {
+		x.whole[id/64] |= 1 << (id % 64)
+		h.inWhole = true
+	}
+	if in && (lt || s == x.paras[k][0]) && (rt || end == x.paras[k][1]) {
+		x.bits[id*x.w+k/64] |= 1 << (k % 64)
+		x.inSome[id/64] |= 1 << (id % 64)
+		h.inPara = true
+	}
+	if (h.inPara || h.inWhole) && sc.anchors[id/64]&(1<<(id%64)) != 0 {
+		x.hits = append(x.hits, h)
+	}
 }
 
 // buffers are a text's token sets and hits, kept for the next text once
