@@ -203,7 +203,10 @@ func (s *scratch) put() {
 		s.lines = nil
 	}
 	if 8*cap(s.bases) > maxKeptScratch {
-		s.bases, s.seen = nil, u64Set{}
+		s.bases = nil
+	}
+	if 12*len(s.seen.vals) > maxKeptScratch {
+		s.seen = u64Set{}
 	}
 	s.canon, s.lines, s.bases = s.canon[:0], s.lines[:0], s.bases[:0]
 	scratches.Put(s)
