@@ -829,12 +829,6 @@ type tokenVariant struct {
 	id, left, right uint16
 }
 
-// variants returns the tokens of literal li.
-func (sc *scanner) variants(li int) []tokenVariant {
-	in := &sc.info[li]
-	return append([]tokenVariant{in.tok}, sc.more[in.more:in.more+in.nmore]...)
-}
-
 // newLitInfo returns the literal records of lits whose tokens are
 // variants[i] (each literal has at least one).
 func newLitInfo(lits []string, variants [][]tokenVariant) ([]litInfo, []tokenVariant) {
