@@ -168,6 +168,12 @@ func (o Options) compare(q, c Fingerprint, qk, ck []uint64) (Match, bool) {
 	if !ok {
 		return Match{}, false
 	}
+	return o.match(shared, sim)
+}
+
+// match says whether two reports that share the signals shared (strongest
+// first) and whose texts are sim similar are duplicates, and how.
+func (o Options) match(shared []Signal, sim float64) (Match, bool) {
 	if len(shared) > 0 && strong(shared[0].Kind) {
 		return Match{Signal: shared[0].Kind, Evidence: shared[0].Value, Similarity: sim}, true
 	}

@@ -250,7 +250,8 @@ func refSignals(subject, text string) []Signal {
 }
 
 // refCompare is the reference Options.Compare: the whole similarity
-// counted for every pair.
+// counted for every pair and every signal compared, then the same
+// decision (Options.match).
 func refCompare(o Options, q, c Fingerprint) (Match, bool) {
 	o = o.withDefaults()
 	if q.Hash != "" && q.Hash == c.Hash {
@@ -273,14 +274,5 @@ func refCompare(o Options, q, c Fingerprint) (Match, bool) {
 		}
 	}
 	slices.SortStableFunc(shared, func(x, y Signal) int { return strength(x.Kind) - strength(y.Kind) })
-	if len(shared) > 0 && strong(shared[0].Kind) {
-		return Match{Signal: shared[0].Kind, Evidence: shared[0].Value, Similarity: sim}, true
-	}
-	if sim >= o.NearAt {
-		return Match{Signal: SignalNear, Similarity: sim}, true
-	}
-	if kinds(shared) >= 2 || len(shared) > 0 && sim >= o.WeakAt {
-		return Match{Signal: shared[0].Kind, Evidence: shared[0].Value, Similarity: sim}, true
-	}
-	return Match{}, false
+	return o.match(shared, sim)
 }

@@ -490,33 +490,32 @@ var partBuffers = sync.Pool{New: func() any { return new([]byte) }}
 // maxKeptPart bounds the buffers kept for the next part.
 const maxKeptPart = 1 << 20
 
-// readUpTo reads at most limit bytes of r into buf (appending, growing it
-// as needed) and counts (by discarding) the rest, returning the kept
-// bytes, the total size and any read error.
+// readUpTo reads at most limit bytes of r and counts (by discarding) the
+// rest, returning the kept bytes, the total size and any read error. The
+// bytes go into buf's room when they fit in it; a longer part is read on
+// with io.ReadAll (which grows in chunks and copies once), so that a large
+// part costs no more than it did before buf was reused.
 func readUpTo(r io.Reader, limit int64, buf []byte) ([]byte, int64, error) {
-	data, err := appendAll(buf, io.LimitReader(r, limit))
+	lr := io.LimitReader(r, limit)
+	n := 0
+	var err error
+	for n < cap(buf) && err == nil {
+		var k int
+		k, err = lr.Read(buf[n:cap(buf)])
+		n += k
+	}
+	data := buf[:n]
+	switch {
+	case err == io.EOF: //nolint:errorlint // io.ReadAll's test: Read returns io.EOF itself
+		err = nil
+	case err == nil: // buf is full: read on
+		data, err = io.ReadAll(io.MultiReader(bytes.NewReader(data), lr))
+	}
 	if err != nil {
 		return data, int64(len(data)), err
 	}
 	rest, err := io.Copy(io.Discard, r)
 	return data, int64(len(data)) + rest, err
-}
-
-// appendAll is io.ReadAll appending to buf.
-func appendAll(buf []byte, r io.Reader) ([]byte, error) {
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)] // grow
-		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err != nil {
-			if err == io.EOF { //nolint:errorlint // io.ReadAll's test: Read returns io.EOF itself
-				err = nil
-			}
-			return buf, err
-		}
-	}
 }
 
 // decodeWords decodes RFC 2047 encoded words in a parameter value, keeping
