@@ -545,18 +545,28 @@ func (m *Finder) MatchString(s string) (matched, ok bool) {
 // Find returns the leftmost match of s at or after pos (the rune before
 // pos read as context): its group offsets, or nil.
 func (m *Finder) Find(s string, pos int, groups bool) ([]int, bool) {
+	loc, ok := m.appendFind(nil, s, pos, groups)
+	if len(loc) == 0 {
+		return nil, ok
+	}
+	return loc, ok
+}
+
+// appendFind is Find appending the match's offsets, if there is one, to
+// dst: the matches of a search share one array.
+func (m *Finder) appendFind(dst []int, s string, pos int, groups bool) ([]int, bool) {
 	end, ok := m.fwd.searchEnd(s, pos, false)
 	if !ok || end < 0 {
-		return nil, ok
+		return dst, ok
 	}
 	start, ok := m.reverse().searchStart(s, pos, end)
 	if !ok || start < 0 {
-		return nil, false
+		return dst, false
 	}
 	if !groups || m.ncap == 2 {
-		return []int{start, end}, true
+		return append(dst, start, end), true
 	}
-	return m.groups(s, start, end)
+	return m.appendGroups(dst, s, start, end)
 }
 
 // FindAll returns up to n matches of s (n < 0: all), as
@@ -566,23 +576,43 @@ func (m *Finder) FindAll(s string, n int, groups bool) ([][]int, bool) {
 	if n < 0 {
 		n = len(s) + 1
 	}
-	var out [][]int
-	for pos, prevEnd := 0, -1; len(out) < n && pos <= len(s); {
-		loc, ok := m.Find(s, pos, groups)
+	width := 2
+	if groups {
+		width = m.ncap
+	}
+	// The matches' offsets, one after the other.
+	var flat []int
+	for pos, prevEnd := 0, -1; len(flat) < n*width && pos <= len(s); {
+		next, ok := m.appendFind(flat, s, pos, groups)
 		if !ok {
 			return nil, false
 		}
-		if loc == nil {
+		if len(next) == len(flat) {
 			break
 		}
+		loc := next[len(flat):]
 		var counts bool
 		pos, counts = afterMatch(s, pos, loc[1], prevEnd)
 		prevEnd = loc[1]
 		if counts {
-			out = append(out, loc)
+			flat = next
 		}
 	}
-	return out, true
+	return Split(flat, width), true
+}
+
+// Split cuts flat, the offsets of matches one after the other, width
+// each, into one slice per match (each with no room past its end, so
+// that appending to one leaves the next alone).
+func Split(flat []int, width int) [][]int {
+	if len(flat) == 0 {
+		return nil
+	}
+	out := make([][]int, len(flat)/width)
+	for i := range out {
+		out[i] = flat[i*width : (i+1)*width : (i+1)*width]
+	}
+	return out
 }
 
 // afterMatch returns where the search that found a match ending at end,
@@ -635,13 +665,14 @@ func (m *Finder) LastEnd(s string) (int, bool) {
 // match is not replaced.
 func (m *Finder) ReplaceAll(s, repl string) (string, bool) {
 	var b []byte
+	var buf [2]int
 	last, found := 0, false
 	for pos := 0; pos <= len(s); {
-		loc, ok := m.Find(s, pos, false)
+		loc, ok := m.appendFind(buf[:0], s, pos, false)
 		if !ok {
 			return "", false
 		}
-		if loc == nil {
+		if len(loc) == 0 {
 			break
 		}
 		found = true
@@ -658,19 +689,19 @@ func (m *Finder) ReplaceAll(s, repl string) (string, bool) {
 	return string(append(b, s[last:]...)), true
 }
 
-// groups returns the group offsets of the leftmost-first match that
+// appendGroups appends to dst the group offsets of the leftmost-first match that
 // starts at start and ends at end, by backtracking: the threads are
 // followed in priority order, each instruction at each offset at most
 // once (a second visit would fail as the first did), and none goes past
 // end (a thread of higher priority than the match cannot end later).
-func (m *Finder) groups(s string, start, end int) ([]int, bool) {
+func (m *Finder) appendGroups(dst []int, s string, start, end int) ([]int, bool) {
 	b := backtrackers.Get().(*backtracker)
 	defer backtrackers.Put(b)
 	loc := b.run(m.prog, s, start, end, m.ncap)
 	if loc == nil {
-		return nil, false
+		return dst, false
 	}
-	return loc, true
+	return append(dst, loc...), true
 }
 
 type btJob struct {
@@ -698,6 +729,8 @@ func contextAt(s string, i int) syntax.EmptyOp {
 	return emptyContext(lastKind(s, i), next)
 }
 
+// run returns the group offsets of the match of p from start to end (see
+// appendGroups), or nil; they are b's, until its next run.
 func (b *backtracker) run(p *syntax.Prog, s string, start, end, ncap int) []int {
 	width := end - start + 1
 	bitsNeeded := len(p.Inst) * width
@@ -745,9 +778,8 @@ func (b *backtracker) run(p *syntax.Prog, s string, start, end, ncap int) []int 
 				if pos != end {
 					return nil // not the match the DFAs found: leave it to Go's regexp
 				}
-				out := slices.Clone(b.caps)
-				out[0], out[1] = start, end
-				return out
+				b.caps[0], b.caps[1] = start, end
+				return b.caps
 			case syntax.InstFail:
 				next = false
 			default:

@@ -1328,6 +1328,8 @@ type text struct {
 	masks            []uint64
 	anchors          []uint64
 	wins             [][2]int
+	// para holds the one window of a paragraph run whole (eachWindow).
+	para [1][2]int
 }
 
 // hit is a token found at [start, end), with the edges of its paragraph
@@ -1640,14 +1642,16 @@ func (x *text) has(m *pattern) bool {
 }
 
 // eachWindow calls f with the windows of each paragraph m may match in, in
-// order, until f returns true.
+// order, until f returns true. The windows are the text's scratch: f does
+// not keep them.
 func (x *text) eachWindow(m *pattern, f func(wins [][2]int) bool) {
 	plan := x.plan(m)
 	for i, p := range x.paras {
 		if plan != nil && plan[i] == 0 {
 			continue
 		}
-		wins := [][2]int{p}
+		x.para[0] = p
+		wins := x.para[:]
 		if plan != nil && m.maxNL >= 0 && p[1]-p[0] > minWindowed {
 			if w := x.windows(m, plan[i], i); w != nil {
 				wins = w
