@@ -1834,7 +1834,11 @@ func findIn(out [][]int, m *pattern, fast bool, t string, wins [][2]int, n int, 
 					loc[i] += w[0]
 				}
 			}
-			out = append(out, loc)
+		}
+		if len(out) == 0 {
+			out = locs // the first window's matches need no copy
+		} else {
+			out = append(out, locs...)
 		}
 		if n >= 0 && len(out) >= n {
 			break
