@@ -15,7 +15,7 @@ import (
 // (history show and export read by scripts), and reads back.
 func TestLabelJSONShape(t *testing.T) {
 	at := time.Date(2026, 12, 4, 16, 30, 0, 0, time.UTC)
-	l := Label{Verdict: threatmodel.Security, Category: "isolation.memory", Note: "reachable", By: "alice", At: at}
+	l := Label{Label: threatmodel.Label{Verdict: threatmodel.Security, Category: "isolation.memory"}, Note: "reachable", By: "alice", At: at}
 	b, err := json.Marshal(l)
 	require.NoError(t, err)
 	const want = `{"verdict":"security","category":"isolation.memory","note":"reachable","by":"alice","at":"2026-12-04T16:30:00Z"}`
