@@ -1,7 +1,10 @@
 package eval
 
 import (
+	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -27,7 +30,7 @@ const rowJSON = `{"id":"r1","file":"r1.eml","source":"list","subject":"uaf in tc
 func fullRow() Row {
 	return Row{
 		ID: "r1", File: "r1.eml", Source: "list", Subject: "uaf in tc",
-		TrueVerdict: threatmodel.Security, TrueCategory: "isolation.memory",
+		True:       threatmodel.Label{Verdict: threatmodel.Security, Category: "isolation.memory"},
 		Label:      threatmodel.Label{Verdict: threatmodel.NotSecurity, Category: "leak.padding"},
 		Confidence: 0.7, Correct: true, CategoryCorrect: true,
 		Decision: screener.Decision("rules"), NeedsReview: true, ReviewReason: "low confidence", ReviewFlags: []string{"injection"},
@@ -56,4 +59,23 @@ func TestRowJSONShape(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, `{"id":"r2","file":"r2.eml","true_verdict":"","true_category":"","verdict":"","category":"","confidence":0,"correct":false,"category_correct":false,"rules":{"verdict":"","category":"","confidence":0}}`, string(b),
 		"empty fields are written or left out as before")
+}
+
+// TestRunJSONWritesRowsAsBefore: a whole run document with rows, written
+// by WriteJSON (indented, HTML characters escaped), is byte for byte what
+// eval wrote before the true label became a threatmodel.Label
+// (testdata/run-rows.json was written by that code), and reads back.
+func TestRunJSONWritesRowsAsBefore(t *testing.T) {
+	row := fullRow()
+	row.Subject = `<b>uaf</b> & "more"`
+	run := &RunJSON{Schema: Schema, Rows: []Row{row, {ID: "r2", File: "r2.eml"}}}
+	var b bytes.Buffer
+	require.NoError(t, run.WriteJSON(&b))
+	want, err := os.ReadFile(filepath.Join("testdata", "run-rows.json"))
+	require.NoError(t, err)
+	assert.Equal(t, string(want), b.String())
+
+	var back RunJSON
+	require.NoError(t, json.Unmarshal(want, &back))
+	assert.Equal(t, run.Rows, back.Rows)
 }
