@@ -37,6 +37,22 @@ func job(c *cli.Context) (batch.Job, error) {
 	return batch.NewJob(c, set, c.Args().Slice(), c.App.Writer, c.App.ErrWriter)
 }
 
+// inputsAction is the action of a command that screens its INPUT
+// arguments (screen, reply): run with the job its flags and arguments
+// describe.
+func inputsAction(run func(*cli.Context, batch.Job) error) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		if c.NArg() == 0 {
+			return exit.Usagef("%s: name at least one INPUT (a file, a directory, or - for standard input)", c.Command.Name)
+		}
+		j, err := job(c)
+		if err != nil {
+			return err
+		}
+		return run(c, j)
+	}
+}
+
 // loadThreatModel returns the model --threat-model names, or the built-in
 // kernel model.
 func loadThreatModel(c *cli.Context) (*threatmodel.Model, error) {

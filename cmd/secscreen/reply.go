@@ -4,7 +4,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/secscreen/secscreen/internal/cliapp"
-	"github.com/secscreen/secscreen/internal/exit"
 	"github.com/secscreen/secscreen/screener/batch"
 )
 
@@ -20,15 +19,8 @@ func replyCommand() *cli.Command {
 			"private) get no draft: people answer those. The wording is a template (--reply-template).\n\n" +
 			"Exit codes: 0 done; 1 failure; 2 usage error; 3 some inputs could not be screened.",
 		Flags: cliapp.Flags(batch.ReplyFlags()),
-		Action: func(c *cli.Context) error {
-			if c.NArg() == 0 {
-				return exit.Usagef("reply: name at least one INPUT (a file, a directory, or - for standard input)")
-			}
-			j, err := job(c)
-			if err != nil {
-				return err
-			}
+		Action: inputsAction(func(c *cli.Context, j batch.Job) error {
 			return batch.NewReply(c, j).Run(c.Context)
-		},
+		}),
 	}
 }

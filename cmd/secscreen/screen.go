@@ -16,17 +16,10 @@ func screenCommand() *cli.Command {
 		Description: "Every input yields exactly one row: a result, or an error saying why it could\n" +
 			"not be screened. A summary line on standard error counts inputs and rows.\n\n" + exit.Help,
 		Flags: cliapp.Flags(batch.ScreenFlags()),
-		Action: func(c *cli.Context) error {
-			if c.NArg() == 0 {
-				return exit.Usagef("screen: name at least one INPUT (a file, a directory, or - for standard input)")
-			}
-			j, err := job(c)
-			if err != nil {
-				return err
-			}
+		Action: inputsAction(func(c *cli.Context, j batch.Job) error {
 			s := batch.NewScreen(c, j)
 			s.Verbose = cliapp.Verbose(c)
 			return s.Run(c.Context)
-		},
+		}),
 	}
 }
