@@ -15,7 +15,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/urfave/cli/v2"
 
+	"github.com/secscreen/secscreen/internal/cliapp"
 	"github.com/secscreen/secscreen/screener/config"
+	"github.com/secscreen/secscreen/screener/setup"
 )
 
 // userConfig writes the default config file of an isolated test.
@@ -188,7 +190,7 @@ func yamlAt(key, value string) string {
 // else the default, whatever its type.
 func TestGeneratedFlagsAgreeWithResolve(t *testing.T) {
 	isolate(t)
-	flags := append(pipelineFlags(), inputFlags()...)
+	flags := cliapp.Flags(setup.PipelineFlags(), setup.InputFlags())
 	byName := map[string]cli.Flag{}
 	for _, f := range flags {
 		byName[f.Names()[0]] = f

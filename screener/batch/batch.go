@@ -1,4 +1,4 @@
-// Package batch runs the screen and reply commands over their inputs:
+// Package batch runs the screen, reply and check commands over their inputs:
 // reads the reports (intake), screens them with the pipeline setup builds,
 // looks them up in the history, writes one row per input (output, resuming
 // a JSONL file), drafts the replies (replies), remembers what --since-last
