@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/secscreen/secscreen/prompts"
 	"github.com/secscreen/secscreen/screener"
 	"github.com/secscreen/secscreen/screener/injection"
 	"github.com/secscreen/secscreen/screener/rules"
@@ -285,4 +286,21 @@ func TestJSONLIsWhatEncoderWrites(t *testing.T) {
 		require.NoError(t, w.Write(r))
 		require.Equal(t, want.String(), got.String())
 	}
+}
+
+// The model's line names the prompt only when there was one: the offline
+// baseline answers without a prompt.
+func TestTriagePageNamesThePromptOnlyWhenSet(t *testing.T) {
+	page := func(prompt string) string {
+		var buf bytes.Buffer
+		w, err := New(HTML, &buf, Options{})
+		require.NoError(t, err)
+		require.NoError(t, w.Write(screener.Result{ID: "a", Label: threatmodel.Label{Verdict: "security", Category: "c"},
+			Model: &screener.ModelAnswer{Classification: screener.Classification{Answer: prompts.Answer{
+				Label: threatmodel.Label{Verdict: "security", Category: "c"}, Confidence: 0.5}, Prompt: prompt}}}))
+		require.NoError(t, w.Close(screener.Summary{}))
+		return buf.String()
+	}
+	assert.Contains(t, page("screen@3"), `<p class="model-label">security/c (50%), prompt screen@3</p>`)
+	assert.Contains(t, page(""), `<p class="model-label">security/c (50%)</p>`)
 }
