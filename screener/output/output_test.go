@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"html"
 	"os"
 	"slices"
@@ -303,4 +304,48 @@ func TestTriagePageNamesThePromptOnlyWhenSet(t *testing.T) {
 	}
 	assert.Contains(t, page("screen@3"), `<p class="model-label">security/c (50%), prompt screen@3</p>`)
 	assert.Contains(t, page(""), `<p class="model-label">security/c (50%)</p>`)
+}
+
+// The text table's REPORT column is short and tells the run's rows apart:
+// long names are cut in the middle, and a cut that an earlier row already
+// shows moves to where the names differ.
+func TestTextRowNamesAreShortAndUnique(t *testing.T) {
+	var h handles
+	name := func(source string) string {
+		n := h.next(screener.Result{ID: "x", Source: source})
+		assert.LessOrEqual(t, utf8.RuneCountInString(n), handleWidth, n)
+		return n
+	}
+	assert.Equal(t, "02-tc-uaf-nee…-net-admin.eml", name("examples/02-tc-uaf-needs-net-admin.eml"), "the extension stays")
+	assert.Equal(t, "inbox.mbox:12", name("/var/mail/inbox.mbox:12"))
+
+	// Maildir names delivered in the same second differ only inside.
+	seen := map[string]string{}
+	for q := range 300 {
+		src := fmt.Sprintf("/home/u/Maildir/new/1733312345.M%06dP4242Q%d.mail.example.org,S=4096:2,S", 100001+q%7, q)
+		n := name(src)
+		require.NotContains(t, seen, n, "%s and %s", seen[n], src)
+		seen[n] = src
+	}
+
+	// The same file name in two directories.
+	assert.Equal(t, "report.eml", name("a/report.eml"))
+	assert.Equal(t, "b/report.eml", name("b/report.eml"))
+	// The same input again, and again.
+	assert.Equal(t, "a/report.eml", name("a/report.eml"))
+	assert.Equal(t, "report.eml~2", name("a/report.eml"))
+
+	// Through the text writer.
+	var buf bytes.Buffer
+	w, err := New(Text, &buf, Options{})
+	require.NoError(t, err)
+	for q := range 50 {
+		require.NoError(t, w.Write(screener.Result{ID: "x", Source: fmt.Sprintf("Maildir/cur/1733312345.M100001P4242.mail.example.org,U=%d:2,S", q)}))
+	}
+	require.NoError(t, w.Close(screener.Summary{}))
+	rows := map[string]bool{}
+	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n")[1:] {
+		rows[strings.Fields(l)[0]] = true
+	}
+	assert.Len(t, rows, 50, "every row's REPORT differs")
 }
