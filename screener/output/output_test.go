@@ -206,7 +206,7 @@ func TestProgressDrawsOnlyWhenEnabled(t *testing.T) {
 	p = NewProgress(&tty, true, 10)
 	p.Update(screener.Summary{Inputs: 3, Errors: 1, ModelCalls: 2, CacheHits: 1})
 	out := tty.String()
-	assert.Contains(t, out, "3/10")
+	assert.Regexp(t, `30% \|[^|]*\| \(3/10, [0-9.]+ reports/s\) \[[0-9smh]+:[0-9smh]+\]`, out, "done/total, rate, elapsed:left")
 	assert.Contains(t, out, "1 errors")
 	assert.Contains(t, out, "2 model calls (1 cached, 0 failed)")
 	p.Done()
@@ -214,7 +214,24 @@ func TestProgressDrawsOnlyWhenEnabled(t *testing.T) {
 	var spin bytes.Buffer
 	p = NewProgress(&spin, true, -1)
 	p.Update(screener.Summary{Inputs: 7})
-	assert.Contains(t, spin.String(), "7", "an unknown total still counts")
+	assert.Regexp(t, `\(7/-, [0-9.]+ reports/s\)`, spin.String(), "an unknown total still counts, with the rate")
+
+	// The total arrives later (counted while the run goes on); replies
+	// folded into a row are messages done too.
+	spin.Reset()
+	p.SetTotal(20)
+	time.Sleep(110 * time.Millisecond) // Update draws at most ten times a second
+	p.Update(screener.Summary{Inputs: 8, Replies: 2})
+	assert.Regexp(t, `50% \|[^|]*\| \(10/20, [0-9.]+ reports/s\) \[[0-9smh]+:[0-9smh]+\]`, spin.String())
+	spin.Reset()
+	time.Sleep(110 * time.Millisecond)
+	p.Update(screener.Summary{Inputs: 25})
+	assert.Contains(t, spin.String(), "(25/-,", "a short count was wrong: the total is unknown again")
+	p.Done()
+	spin.Reset()
+	p.SetTotal(30)
+	p.Update(screener.Summary{Inputs: 26})
+	assert.Empty(t, spin.String(), "nothing is drawn after Done")
 }
 
 func TestHighlightMarksOverlappingSpans(t *testing.T) {
