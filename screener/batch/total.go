@@ -20,7 +20,7 @@ var errUncountable = errors.New("not countable")
 // directory counts one message per file and a Maildir one per entry of
 // cur/ and new/, from the directory entries alone; a file named as an
 // input is scanned for its mbox "From " lines or JSONL lines (a scan that
-// costs a small part of parsing it, see TestCountingAnMboxIsCheap). It
+// costs a small part of parsing it, see BenchmarkCountMessages). It
 // stops early when ctx is done.
 func countMessages(ctx context.Context, inputs []string) (n int, ok bool) {
 	for _, in := range inputs {
