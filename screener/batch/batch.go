@@ -115,6 +115,15 @@ func (o Screen) Run(ctx context.Context) error {
 	// The progress line shares the terminal only when results go elsewhere.
 	tableOnTerminal := o.Output == "" && output.IsTerminal(o.Stdout)
 	progress := output.NewProgress(o.Stderr, !o.Quiet && !tableOnTerminal && output.IsTerminal(o.Stderr), -1)
+	if progress.Enabled() && !o.SinceLast && !o.Resume { // those read part of the inputs
+		countCtx, stopCount := context.WithCancel(ctx)
+		defer stopCount()
+		go func() {
+			if n, ok := countMessages(countCtx, o.Inputs); ok {
+				progress.SetTotal(n)
+			}
+		}()
+	}
 	dups, hist, err := o.duplicates(ctx)
 	if err != nil {
 		return err
