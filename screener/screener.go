@@ -67,7 +67,9 @@ type Config struct {
 	// EmitAsDone makes Run emit each result as soon as it is done rather
 	// than in input order, so that one slow report (a model call that
 	// retries) holds back no other row: the order of a streamed output
-	// (JSONL) then varies between runs, the set of rows does not.
+	// (JSONL) then varies between runs, the set of rows does not. A
+	// report that duplicates earlier ones of the run is still emitted
+	// after them (see Duplicates).
 	EmitAsDone bool
 	// Duplicates, if set, looks each report up among the earlier ones of
 	// the run (and of a history) before it is screened: a duplicate of a
@@ -310,6 +312,9 @@ func (s *Screener) Run(ctx context.Context, items iter.Seq[intake.Item], emit fu
 	// their slots in input order (see job.turn).
 	turn := make(chan struct{})
 	close(turn)
+	// unemitted are the jobs read and not emitted yet, by position, for
+	// the later reports that duplicate them (see job.after).
+	var unemitted sync.Map
 
 	go func() {
 		defer func() {
@@ -332,6 +337,10 @@ func (s *Screener) Run(ctx context.Context, items iter.Seq[intake.Item], emit fu
 					// scheduled.
 					j.dups = s.cfg.Duplicates.Check(ctx, seq, it.Report)
 					j.mayReuse = len(j.dups) > 0 && s.mayReuse(seq, j.dups)
+					if s.cfg.EmitAsDone {
+						j.after = earlierJobs(&unemitted, j.dups)
+						unemitted.Store(seq, j)
+					}
 				}
 			}
 			// Every item checked is emitted: these waits end as the
@@ -352,15 +361,21 @@ func (s *Screener) Run(ctx context.Context, items iter.Seq[intake.Item], emit fu
 			jobs.Go(func() {
 				j.res = s.screenJob(j, slots)
 				if s.cfg.EmitAsDone {
+					// Queued after the earlier reports it duplicates, so
+					// that Duplicates.Record completes its DuplicateOf
+					// with their decisions as in input order; waited for
+					// without a slot, which they may need.
+					if !j.afterDone() {
+						j.freeSlot(slots)
+					}
+					j.waitAfter()
 					// Queued before its slot is freed and its decision
 					// made known, so that neither the next report in the
 					// slot nor one reusing the decision is emitted first:
 					// at -j 1 rows come out in input order.
 					out <- j
 				}
-				if j.slot {
-					<-slots
-				}
+				j.freeSlot(slots)
 				if s.cfg.Duplicates != nil && it.Err == nil && it.Report != nil {
 					s.cfg.Duplicates.Decided(j.seq, &j.res)
 				}
@@ -376,6 +391,7 @@ func (s *Screener) Run(ctx context.Context, items iter.Seq[intake.Item], emit fu
 		res := j.res
 		if s.cfg.Duplicates != nil && j.item.Report != nil {
 			s.cfg.Duplicates.Record(ctx, j.seq, j.item.Report, &res)
+			unemitted.Delete(j.seq)
 		}
 		if j.mayReuse {
 			<-reusing
@@ -422,6 +438,53 @@ type job struct {
 	turn, prevTurn chan struct{}
 	// slot is set while the job holds one of Run's slots.
 	slot bool
+	// after are the jobs of the earlier reports of the run that this one
+	// duplicates and that were not emitted yet when it was read: with
+	// Config.EmitAsDone it is queued for the emitter after them.
+	after []*job
+}
+
+// earlierJobs returns the jobs of unemitted (by position) that dups name.
+func earlierJobs(unemitted *sync.Map, dups []DuplicateOf) []*job {
+	var after []*job
+	for _, d := range dups {
+		if d.Batch == 0 {
+			continue // from the history
+		}
+		if e, ok := unemitted.Load(d.Batch); ok {
+			after = append(after, e.(*job))
+		}
+	}
+	return after
+}
+
+// afterDone reports whether the jobs j is to be emitted after are done.
+func (j *job) afterDone() bool {
+	for _, e := range j.after {
+		select {
+		case <-e.done:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// waitAfter waits for the jobs j is to be emitted after: each is queued
+// for the emitter before it is done.
+func (j *job) waitAfter() {
+	for _, e := range j.after {
+		<-e.done
+	}
+	j.after = nil
+}
+
+// freeSlot gives j's slot back, if it holds one.
+func (j *job) freeSlot(slots chan struct{}) {
+	if j.slot {
+		<-slots
+		j.slot = false
+	}
 }
 
 // passTurn lets the next job take a slot, once the previous one has.
