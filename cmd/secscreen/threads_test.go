@@ -116,18 +116,9 @@ func TestScreenAReplyOfALaterRunAloneWithoutHistoryOrThreads(t *testing.T) {
 }
 
 func TestScreenAPublicInboxSinceLastFoldsAReplyIntoAnEarlierRunsReport(t *testing.T) {
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git is not on PATH")
-	}
 	isolate(t)
 	work := filepath.Join(t.TempDir(), "work")
-	git := func(args ...string) {
-		t.Helper()
-		cmd := exec.Command("git", args...)
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=a", "GIT_AUTHOR_EMAIL=a@x", "GIT_COMMITTER_NAME=a", "GIT_COMMITTER_EMAIL=a@x", "GIT_CONFIG_NOSYSTEM=1")
-		out, err := cmd.CombinedOutput()
-		require.NoError(t, err, "git %v: %s", args, out)
-	}
+	git := gitRunner(t)
 	post := func(m string) {
 		require.NoError(t, os.WriteFile(filepath.Join(work, "m"), []byte(m), 0o644))
 		git("-C", work, "add", "m")
@@ -156,4 +147,21 @@ func TestScreenAPublicInboxSinceLastFoldsAReplyIntoAnEarlierRunsReport(t *testin
 	require.Len(t, rows, 2, "the update is a row of its own; the first stays")
 	assertUpdate(t, rows[0], rows[1], "root@x", "reply@x")
 	assert.Len(t, screen(), 2, "nothing new")
+}
+
+// gitRunner returns a function that runs git with a fixed identity and no
+// system configuration, failing the test on an error; it skips the test
+// when git is not on PATH.
+func gitRunner(t *testing.T) func(args ...string) {
+	t.Helper()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not on PATH")
+	}
+	return func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", args...)
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=a", "GIT_AUTHOR_EMAIL=a@x", "GIT_COMMITTER_NAME=a", "GIT_COMMITTER_EMAIL=a@x", "GIT_CONFIG_NOSYSTEM=1")
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "git %v: %s", args, out)
+	}
 }

@@ -216,31 +216,20 @@ type querier interface {
 // backfillFingerprints computes the fingerprint of every report recorded
 // before schema 2 from its stored report.
 func backfillFingerprints(ctx context.Context, tx *sql.Tx, d *dialect) error {
-	rows, err := tx.QueryContext(ctx, `SELECT id, report_json FROM reports ORDER BY id`)
-	if err != nil {
-		return err
-	}
 	type row struct {
 		id int64
 		fp dedup.Fingerprint
 	}
 	var todo []row
-	for rows.Next() {
-		var id int64
-		var js string
-		if err := rows.Scan(&id, &js); err != nil {
-			rows.Close()
+	err := eachStoredReport(ctx, tx, func(id int64, js []byte) error {
+		var r intake.Report
+		if err := json.Unmarshal(js, &r); err != nil {
 			return err
 		}
-		var r intake.Report
-		if err := json.Unmarshal([]byte(js), &r); err != nil {
-			rows.Close()
-			return fmt.Errorf("entry %d: %w", id, err)
-		}
 		todo = append(todo, row{id, dedup.Of(&r)})
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	for _, r := range todo {
@@ -249,6 +238,28 @@ func backfillFingerprints(ctx context.Context, tx *sql.Tx, d *dialect) error {
 		}
 	}
 	return nil
+}
+
+// eachStoredReport calls fn with the id and the stored JSON of every
+// report, in id order, and returns once all are read: the caller writes to
+// tx after, not while its rows are open.
+func eachStoredReport(ctx context.Context, tx *sql.Tx, fn func(id int64, js []byte) error) error {
+	rows, err := tx.QueryContext(ctx, `SELECT id, report_json FROM reports ORDER BY id`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var js []byte
+		if err := rows.Scan(&id, &js); err != nil {
+			return err
+		}
+		if err := fn(id, js); err != nil {
+			return fmt.Errorf("entry %d: %w", id, err)
+		}
+	}
+	return rows.Err()
 }
 
 // writeFingerprint stores an entry's fingerprint and replaces its keys.
@@ -293,36 +304,25 @@ func writeFingerprint(ctx context.Context, tx *sql.Tx, d *dialect, id int64, fp 
 // before schema 4 (its Message-ID and its replies' ids) from its stored
 // report.
 func backfillThreadMessages(ctx context.Context, tx *sql.Tx, d *dialect) error {
-	rows, err := tx.QueryContext(ctx, `SELECT id, report_json FROM reports ORDER BY id`)
-	if err != nil {
-		return err
-	}
 	type row struct {
 		id  int64
 		ids []string
 	}
 	var todo []row
-	for rows.Next() {
-		var id int64
-		var js string
-		if err := rows.Scan(&id, &js); err != nil {
-			rows.Close()
-			return err
-		}
+	err := eachStoredReport(ctx, tx, func(id int64, js []byte) error {
 		var r struct {
 			MessageID string   `json:"message_id"`
 			Replies   []string `json:"thread_replies"`
 		}
-		if err := json.Unmarshal([]byte(js), &r); err != nil {
-			rows.Close()
-			return fmt.Errorf("entry %d: %w", id, err)
+		if err := json.Unmarshal(js, &r); err != nil {
+			return err
 		}
 		if ids := threadMessages(r.MessageID, r.Replies); len(ids) > 0 {
 			todo = append(todo, row{id, ids})
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	for _, r := range todo {
