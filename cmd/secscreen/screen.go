@@ -15,7 +15,7 @@ func screenCommand() *cli.Command {
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "text format: show route, review reason and every rule that fired"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress line and no summary on standard error"},
 		&cli.BoolFlag{Name: "resume", Usage: "continue into the JSONL output named by -o: skip the reports it already has a row for (same id and content), repair a half-written last line, append the rest"},
-		&cli.BoolFlag{Name: "no-threads", Usage: "screen every message alone, replies included (by default a reply is folded into the report it answers within the same input)"},
+		&cli.BoolFlag{Name: "no-threads", Usage: "screen every message alone, replies included (by default a reply is folded into the report it answers within the same input, or into the thread an earlier run recorded in the history)"},
 		&cli.BoolFlag{Name: "since-last", Usage: "public-inbox and Maildir inputs: screen only what arrived since the last --since-last run (see --state)"},
 		&cli.StringFlag{Name: "state", Usage: "the `FILE` --since-last remembers what it read in (default $XDG_STATE_HOME/secscreen/since-last.json)"},
 		sourceFlag,
