@@ -216,34 +216,27 @@ type querier interface {
 // backfillFingerprints computes the fingerprint of every report recorded
 // before schema 2 from its stored report.
 func backfillFingerprints(ctx context.Context, tx *sql.Tx, d *dialect) error {
-	type row struct {
-		id int64
-		fp dedup.Fingerprint
-	}
-	var todo []row
-	err := eachStoredReport(ctx, tx, func(id int64, js []byte) error {
+	return backfill(ctx, tx, func(js []byte) (dedup.Fingerprint, bool, error) {
 		var r intake.Report
 		if err := json.Unmarshal(js, &r); err != nil {
-			return err
+			return dedup.Fingerprint{}, false, err
 		}
-		todo = append(todo, row{id, dedup.Of(&r)})
-		return nil
+		return dedup.Of(&r), true, nil
+	}, func(id int64, fp dedup.Fingerprint) error {
+		return writeFingerprint(ctx, tx, d, id, fp)
 	})
-	if err != nil {
-		return err
-	}
-	for _, r := range todo {
-		if err := writeFingerprint(ctx, tx, d, r.id, r.fp); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
-// eachStoredReport calls fn with the id and the stored JSON of every
-// report, in id order, and returns once all are read: the caller writes to
-// tx after, not while its rows are open.
-func eachStoredReport(ctx context.Context, tx *sql.Tx, fn func(id int64, js []byte) error) error {
+// backfill derives a value from every stored report (derive; false: none
+// for this one) and then writes each with write, in id order. The values
+// are all derived before the first is written: the reports' rows are not
+// open while tx writes.
+func backfill[T any](ctx context.Context, tx *sql.Tx, derive func(js []byte) (T, bool, error), write func(id int64, v T) error) error {
+	type row struct {
+		id int64
+		v  T
+	}
+	var todo []row
 	rows, err := tx.QueryContext(ctx, `SELECT id, report_json FROM reports ORDER BY id`)
 	if err != nil {
 		return err
@@ -255,11 +248,24 @@ func eachStoredReport(ctx context.Context, tx *sql.Tx, fn func(id int64, js []by
 		if err := rows.Scan(&id, &js); err != nil {
 			return err
 		}
-		if err := fn(id, js); err != nil {
+		v, ok, err := derive(js)
+		if err != nil {
 			return fmt.Errorf("entry %d: %w", id, err)
 		}
+		if ok {
+			todo = append(todo, row{id, v})
+		}
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows.Close()
+	for _, r := range todo {
+		if err := write(r.id, r.v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // writeFingerprint stores an entry's fingerprint and replaces its keys.
@@ -304,33 +310,19 @@ func writeFingerprint(ctx context.Context, tx *sql.Tx, d *dialect, id int64, fp 
 // before schema 4 (its Message-ID and its replies' ids) from its stored
 // report.
 func backfillThreadMessages(ctx context.Context, tx *sql.Tx, d *dialect) error {
-	type row struct {
-		id  int64
-		ids []string
-	}
-	var todo []row
-	err := eachStoredReport(ctx, tx, func(id int64, js []byte) error {
+	return backfill(ctx, tx, func(js []byte) ([]string, bool, error) {
 		var r struct {
 			MessageID string   `json:"message_id"`
 			Replies   []string `json:"thread_replies"`
 		}
 		if err := json.Unmarshal(js, &r); err != nil {
-			return err
+			return nil, false, err
 		}
-		if ids := threadMessages(r.MessageID, r.Replies); len(ids) > 0 {
-			todo = append(todo, row{id, ids})
-		}
-		return nil
+		ids := threadMessages(r.MessageID, r.Replies)
+		return ids, len(ids) > 0, nil
+	}, func(id int64, ids []string) error {
+		return writeThreadMessages(ctx, tx, d, id, ids)
 	})
-	if err != nil {
-		return err
-	}
-	for _, r := range todo {
-		if err := writeThreadMessages(ctx, tx, d, r.id, r.ids); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // threadMessages lists the message ids an entry holds: the report's
