@@ -69,7 +69,7 @@ func testEarlierThread(t *testing.T, b backend) {
 	assert.Len(t, es, 2, "the earlier screening stays in the history")
 
 	// The team's label is the decision an update shows.
-	require.NoError(t, s.SetLabel(ctx, v2, Label{Verdict: threatmodel.Security, Category: "isolation.privilege"}))
+	require.NoError(t, s.SetLabel(ctx, v2, Label{Label: threatmodel.Label{Verdict: threatmodel.Security, Category: "isolation.privilege"}}))
 	got, err = s.EarlierThread(ctx, []string{"reply@x"}, time.Now().Add(time.Minute))
 	require.NoError(t, err)
 	assert.True(t, got.Decided.Labeled)
