@@ -370,12 +370,16 @@ func (t *Tracker) Check(ctx context.Context, seq int, r *intake.Report) []screen
 			case ours:
 				fromRun.add(uint64(seqOf))
 				cands = append(cands, candidate{kind: runPast, fp: x.Fingerprint, live: mineE, earlier: x, seq: seqOf, firstSeen: x.FirstSeen})
-			case xi == ident:
+			case xi == ident || r.Updates != nil && x.ID == r.ID:
 				// This very report, screened by an earlier run (or
-				// earlier in this one, before the window): it is updated,
-				// not duplicated, and only what came before it the first
-				// time is earlier than it.
-				selfFirst = x.FirstSeen
+				// earlier in this one, before the window), or an earlier
+				// version of this thread, which has new replies since
+				// (intake.Report.Updates): it is updated, not duplicated,
+				// and only what came before its first screening is
+				// earlier than it.
+				if selfFirst.IsZero() || x.FirstSeen.Before(selfFirst) {
+					selfFirst = x.FirstSeen
+				}
 			default:
 				cands = append(cands, candidate{kind: past, fp: x.Fingerprint, earlier: x, firstSeen: x.FirstSeen})
 			}
