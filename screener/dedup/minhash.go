@@ -239,14 +239,18 @@ func similarityAtLeast(a, b Signature, need float64) (float64, bool) {
 	if len(a) != NumHashes || len(b) != NumHashes {
 		return 0, 0 >= need
 	}
+	x, y := (*[NumHashes]uint32)(a), (*[NumHashes]uint32)(b)
+	// The positions need asks for: same/NumHashes >= need exactly when
+	// same >= least, NumHashes being a power of two.
+	least := need * NumHashes
 	same := 0
 	for i := 0; i < NumHashes; i += 16 {
 		for j := i; j < i+16; j++ {
-			if a[j] == b[j] {
+			if x[j] == y[j] {
 				same++
 			}
 		}
-		if float64(same+NumHashes-i-16)/NumHashes < need {
+		if float64(same+NumHashes-i-16) < least {
 			return 0, false
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -208,6 +209,9 @@ type candidate struct {
 	// sigKeys are the keys of fp's signals when known (a report of the
 	// run in memory), else nil.
 	sigKeys []uint64
+	// exactKey is the key of fp.Hash when known (0: not known, or no
+	// text): two different keys are two different hashes.
+	exactKey uint64
 	// seq is the run's position of a report of the run.
 	seq int
 	// firstSeen is when a report of the past was first screened (zero
@@ -260,10 +264,95 @@ type scored struct {
 	m Match
 	c *candidate
 	// rank (the signal's strength), seq and hid (the history id) order
-	// the matches, kept here so that sorting up to MaxCandidates of them
-	// does not work them out again at each comparison.
+	// the matches (see better).
 	rank, seq int
 	hid       int64
+}
+
+// better reports whether a comes before b among the matches: the stronger
+// signal, the more similar text, then the earlier report (by position in
+// the run, then by history id).
+func (a *scored) better(b *scored) bool {
+	switch {
+	case a.rank != b.rank:
+		return a.rank < b.rank
+	case a.m.Similarity != b.m.Similarity:
+		return a.m.Similarity > b.m.Similarity
+	case a.seq != b.seq:
+		return a.seq < b.seq
+	}
+	return a.hid < b.hid
+}
+
+// bestMatches compares q (qk: its signals' keys; qx: its exact key, or 0)
+// with each candidate, as compare does, and appends the MaxMatches best
+// matches to dst, best first (see better). The result is what comparing
+// every candidate and sorting the matches gives
+// (TestBestMatchesAreThoseOfSortingAll), for less: once MaxMatches are
+// found, a candidate whose signal is weaker than the last one's is not
+// compared, and one whose signal is as strong is compared only as long as
+// its similarity can still reach the last one's. o has its defaults.
+func (o Options) bestMatches(dst []scored, q Fingerprint, qk []uint64, qx uint64, cands []candidate) []scored {
+	k := max(o.MaxMatches, 0)
+	var buf [8]Signal
+	for i := range cands {
+		c := &cands[i]
+		var m Match
+		if q.Hash != "" && (qx == 0 || c.exactKey == 0 || qx == c.exactKey) && q.Hash == c.fp.Hash {
+			m = Match{Signal: SignalExact, Similarity: 1}
+		} else {
+			shared := appendShared(buf[:0], q.Signals, c.fp.Signals, qk, c.sigKeys)
+			strongShared := len(shared) > 0 && strong(shared[0].Kind)
+			need := o.NearAt // as compare works it out
+			switch {
+			case strongShared, kinds(shared) >= 2:
+				need = math.Inf(-1)
+			case len(shared) > 0:
+				need = min(o.NearAt, o.WeakAt)
+			}
+			if len(dst) == k {
+				// The best signal a match can have: the strong one shared,
+				// else near.
+				rank := strength(SignalNear)
+				if strongShared {
+					rank = strength(shared[0].Kind)
+				}
+				if k == 0 || dst[k-1].rank < rank {
+					continue
+				}
+				if last := &dst[k-1]; strongShared && last.rank == rank {
+					need = max(need, last.m.Similarity)
+				}
+			}
+			sim, ok := similarityAtLeast(q.Sig, c.fp.Sig, need)
+			if !ok {
+				continue
+			}
+			if m, ok = o.match(shared, sim); !ok {
+				continue
+			}
+		}
+		dst = insertMatch(dst, k, scored{m: m, c: c, rank: strength(m.Signal), seq: c.seq, hid: c.historyID()})
+	}
+	return dst
+}
+
+// insertMatch puts s among the best matches (at most k, best first),
+// after those as good as it, and drops the last one past k.
+func insertMatch(best []scored, k int, s scored) []scored {
+	i := len(best)
+	for i > 0 && s.better(&best[i-1]) {
+		i--
+	}
+	switch {
+	case i == k:
+		return best
+	case len(best) < k:
+		best = append(best, scored{})
+	}
+	copy(best[i+1:], best[i:])
+	best[i] = s
+	return best
 }
 
 // checkScratch holds what one Check works in, kept for the next (Check
@@ -309,7 +398,7 @@ func (t *Tracker) Check(ctx context.Context, seq int, r *intake.Report) []screen
 		list := t.byKey[k]
 		for i := len(list) - 1; i >= max(0, len(list)-runPerKey) && len(cands) < t.opt.MaxCandidates; i-- {
 			if e := list[i]; fromRun.add(uint64(e.seq)) {
-				cands = append(cands, candidate{kind: runLive, fp: e.fp, sigKeys: e.sigKeys(), live: e, seq: e.seq})
+				cands = append(cands, candidate{kind: runLive, fp: e.fp, sigKeys: e.sigKeys(), exactKey: e.exactKey, live: e, seq: e.seq})
 			}
 		}
 	}
@@ -322,9 +411,9 @@ func (t *Tracker) Check(ctx context.Context, seq int, r *intake.Report) []screen
 		exactSlot, e, g = t.firstOf(exactKey)
 		switch {
 		case e != nil && fromRun.add(uint64(e.seq)):
-			cands = append(cands, candidate{kind: runLive, fp: Fingerprint{Hash: fp.Hash}, live: e, seq: e.seq})
+			cands = append(cands, candidate{kind: runLive, fp: Fingerprint{Hash: fp.Hash}, exactKey: exactKey, live: e, seq: e.seq})
 		case g != nil && fromRun.add(uint64(g.Seq)):
-			cands = append(cands, candidate{kind: runGone, fp: Fingerprint{Hash: fp.Hash}, gone: g, seq: g.Seq})
+			cands = append(cands, candidate{kind: runGone, fp: Fingerprint{Hash: fp.Hash}, exactKey: exactKey, gone: g, seq: g.Seq})
 		}
 	}
 	t.mu.Unlock()
@@ -369,24 +458,11 @@ func (t *Tracker) Check(ctx context.Context, seq int, r *intake.Report) []screen
 		cands = kept
 	}
 
-	found := sc.found[:0]
+	best := t.opt.bestMatches(sc.found[:0], fp, sigKeys, exactKey, cands)
 	defer func() {
-		clear(found)
-		sc.found = found[:0]
+		clear(best)
+		sc.found = best[:0]
 	}()
-	for i := range cands {
-		c := &cands[i]
-		if m, ok := t.opt.compare(fp, c.fp, sigKeys, c.sigKeys); ok {
-			found = append(found, scored{m: m, c: c, rank: strength(m.Signal), seq: c.seq, hid: c.historyID()})
-		}
-	}
-	slices.SortStableFunc(found, func(a, b scored) int {
-		// Best first: the stronger signal, the more similar text, then
-		// the earlier report.
-		return cmp.Or(cmp.Compare(a.rank, b.rank), cmp.Compare(b.m.Similarity, a.m.Similarity),
-			cmp.Compare(a.seq, b.seq), cmp.Compare(a.hid, b.hid))
-	})
-	best := found[:min(len(found), t.opt.MaxMatches)]
 	var out []screener.DuplicateOf
 	if len(best) > 0 {
 		out = make([]screener.DuplicateOf, 0, len(best))
