@@ -18,7 +18,7 @@ func benchRows(n int) []Row {
 		if i%4 == 0 {
 			pred = vs[(i+1)%len(vs)]
 		}
-		rows[i] = Row{ID: fmt.Sprintf("r%03d", i), TrueVerdict: threatmodel.Verdict(v), TrueCategory: "info.missing",
+		rows[i] = Row{ID: fmt.Sprintf("r%03d", i), True: threatmodel.Label{Verdict: threatmodel.Verdict(v), Category: "info.missing"},
 			Label: threatmodel.Label{Verdict: threatmodel.Verdict(pred), Category: "info.missing"}, Confidence: float64(i%10) / 10,
 			Rules: Prediction{Label: threatmodel.Label{Verdict: threatmodel.Verdict(v), Category: "info.missing"}, Confidence: 0.5},
 			Fired: []FiredRule{{Rule: fmt.Sprintf("rule-%d", i%7), Category: "info.missing"}}}
@@ -43,7 +43,7 @@ func BenchmarkBootstrapAccuracy(b *testing.B) {
 	rows := benchRows(200)
 	ps := make([]Pair, len(rows))
 	for i, r := range rows {
-		ps[i] = Pair{ID: r.ID, True: string(r.TrueVerdict), Pred: string(r.Verdict), Confidence: r.Confidence}
+		ps[i] = Pair{ID: r.ID, True: string(r.True.Verdict), Pred: string(r.Verdict), Confidence: r.Confidence}
 	}
 	b.ReportAllocs()
 	for b.Loop() {

@@ -104,7 +104,7 @@ func BenchmarkVerdictIntervals(b *testing.B) {
 	rows := benchRows(497)
 	ps := make([]Pair, len(rows))
 	for i, r := range rows {
-		ps[i] = Pair{ID: r.ID, True: string(r.TrueVerdict), Pred: string(r.Verdict), Confidence: r.Confidence}
+		ps[i] = Pair{ID: r.ID, True: string(r.True.Verdict), Pred: string(r.Verdict), Confidence: r.Confidence}
 	}
 	vn := verdictNames()
 	b.ReportAllocs()

@@ -53,7 +53,7 @@ const sec = threatmodel.Security
 func publicLeaks(rows []Row) Leaks {
 	l := Leaks{IDs: []string{}}
 	for _, r := range rows {
-		if r.TrueVerdict != sec {
+		if r.True.Verdict != sec {
 			continue
 		}
 		l.SecurityReports++
@@ -92,7 +92,7 @@ func crossCheck(run *RunJSON, rt screener.Routes) []CrossCheckLine {
 	leaksOf := func(pick func(Row) (label threatmodel.Label, ok bool)) int {
 		n := 0
 		for _, r := range run.Rows {
-			if l, ok := pick(r); ok && r.TrueVerdict == sec && l.Verdict != "" && rt.Of(l.Verdict, l.Category).Public {
+			if l, ok := pick(r); ok && r.True.Verdict == sec && l.Verdict != "" && rt.Of(l.Verdict, l.Category).Public {
 				n++
 			}
 		}

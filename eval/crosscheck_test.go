@@ -52,7 +52,7 @@ func leakRows() []Row {
 	}
 	rows := make([]Row, len(in))
 	for i, l := range in {
-		rows[i] = Row{ID: l.id, File: l.id + ".eml", TrueVerdict: threatmodel.Verdict(l.verdict), TrueCategory: l.category}
+		rows[i] = Row{ID: l.id, File: l.id + ".eml", True: threatmodel.Label{Verdict: threatmodel.Verdict(l.verdict), Category: l.category}}
 		rows[i].fill(l.res)
 	}
 	return rows

@@ -108,7 +108,7 @@ func TestJobSimulatesAModelWithTheBaselineVoting(t *testing.T) {
 	assert.Equal(t, SimulatedName, run.Backend)
 	for _, r := range run.Rows[:4] {
 		require.NotNil(t, r.Model, r.ID)
-		assert.Equal(t, r.TrueVerdict, r.Model.Verdict, "error rate 0: the simulation answers every label")
+		assert.Equal(t, r.True.Verdict, r.Model.Verdict, "error rate 0: the simulation answers every label")
 	}
 	assert.NotNil(t, run.Baseline, "the built-in baseline votes beside the simulated model")
 }

@@ -339,7 +339,7 @@ func (r *RunJSON) WriteMarkdown(w io.Writer) error {
 			model = string(row.Model.Verdict) + " / " + row.Model.Category
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s / %s | %s / %s | %s / %s | %s | %s |\n",
-			mdEscape(row.ID), mdEscape(row.Subject), row.TrueVerdict, mdEscape(row.TrueCategory),
+			mdEscape(row.ID), mdEscape(row.Subject), row.True.Verdict, mdEscape(row.True.Category),
 			mdEscape(string(row.Verdict)), mdEscape(row.Category), mdEscape(string(row.Rules.Verdict)), mdEscape(row.Rules.Category),
 			mdEscape(model), mdEscape(row.Error))
 	}

@@ -107,7 +107,7 @@ func screenAll(ctx context.Context, s *screener.Screener, reports []corpus.Label
 	for i, lr := range reports {
 		rows[i] = Row{
 			ID: lr.Label.ID, File: lr.Label.File,
-			TrueVerdict: lr.Label.Verdict, TrueCategory: lr.Label.Category,
+			True: lr.Label.Label,
 		}
 		if lr.Err != nil {
 			rows[i].Error = lr.Err.Error()

@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/secscreen/secscreen/screener"
@@ -80,9 +81,9 @@ type Row struct {
 	File    string `json:"file"`
 	Source  string `json:"source,omitempty"`
 	Subject string `json:"subject,omitempty"`
-	// TrueVerdict and TrueCategory are the corpus label.
-	TrueVerdict  threatmodel.Verdict `json:"true_verdict"`
-	TrueCategory string              `json:"true_category"`
+	// True is the corpus label, written as "true_verdict" and
+	// "true_category" (see MarshalJSON).
+	True threatmodel.Label `json:"-"`
 	// Label and Confidence are the final decision.
 	threatmodel.Label
 	Confidence float64 `json:"confidence"`
@@ -114,6 +115,44 @@ type Row struct {
 	Fold int `json:"fold,omitempty"`
 	// Error says why the report got no decision.
 	Error string `json:"error,omitempty"`
+}
+
+// rowWire is a Row as it is written: the true label's fields as
+// "true_verdict" and "true_category" between the report's names and the
+// final label, where eval has always written them (eval compare reads
+// earlier runs). The report's names here are shallower than the embedded
+// row's, so encoding/json uses these and keeps this order.
+type rowWire struct {
+	ID           string              `json:"id"`
+	File         string              `json:"file"`
+	Source       string              `json:"source,omitempty"`
+	Subject      string              `json:"subject,omitempty"`
+	TrueVerdict  threatmodel.Verdict `json:"true_verdict"`
+	TrueCategory string              `json:"true_category"`
+	*rowFields
+}
+
+// rowFields is Row without its JSON methods.
+type rowFields Row
+
+// MarshalJSON writes the row with its true label flattened (see rowWire).
+func (r Row) MarshalJSON() ([]byte, error) {
+	return json.Marshal(rowWire{
+		ID: r.ID, File: r.File, Source: r.Source, Subject: r.Subject,
+		TrueVerdict: r.True.Verdict, TrueCategory: r.True.Category,
+		rowFields: (*rowFields)(&r),
+	})
+}
+
+// UnmarshalJSON reads a row as MarshalJSON writes it.
+func (r *Row) UnmarshalJSON(data []byte) error {
+	w := rowWire{rowFields: (*rowFields)(r)}
+	if err := json.Unmarshal(data, &w); err != nil {
+		return err
+	}
+	r.ID, r.File, r.Source, r.Subject = w.ID, w.File, w.Source, w.Subject
+	r.True = threatmodel.Label{Verdict: w.TrueVerdict, Category: w.TrueCategory}
+	return nil
 }
 
 // Scores are the metrics of one predictor over a set of rows.
@@ -282,18 +321,18 @@ func score(rows []Row, meta Meta, opt Options, start time.Time) *Run {
 	cost, priced := 0.0, opt.Prices != nil
 	for i := range rows {
 		r := &rows[i]
-		r.Correct = r.Error == "" && r.Verdict != "" && r.Verdict == r.TrueVerdict
-		r.CategoryCorrect = r.Error == "" && r.Category != "" && r.Category == r.TrueCategory
-		fv = append(fv, Pair{ID: r.ID, True: string(r.TrueVerdict), Pred: string(r.Verdict), Confidence: r.Confidence})
-		fc = append(fc, Pair{ID: r.ID, True: r.TrueCategory, Pred: r.Category, Confidence: r.Confidence})
-		rv = append(rv, Pair{ID: r.ID, True: string(r.TrueVerdict), Pred: string(r.Rules.Verdict), Confidence: r.Rules.Confidence})
-		rc = append(rc, Pair{ID: r.ID, True: r.TrueCategory, Pred: r.Rules.Category, Confidence: r.Rules.Confidence})
+		r.Correct = r.Error == "" && r.Verdict != "" && r.Verdict == r.True.Verdict
+		r.CategoryCorrect = r.Error == "" && r.Category != "" && r.Category == r.True.Category
+		fv = append(fv, Pair{ID: r.ID, True: string(r.True.Verdict), Pred: string(r.Verdict), Confidence: r.Confidence})
+		fc = append(fc, Pair{ID: r.ID, True: r.True.Category, Pred: r.Category, Confidence: r.Confidence})
+		rv = append(rv, Pair{ID: r.ID, True: string(r.True.Verdict), Pred: string(r.Rules.Verdict), Confidence: r.Rules.Confidence})
+		rc = append(rc, Pair{ID: r.ID, True: r.True.Category, Pred: r.Rules.Category, Confidence: r.Rules.Confidence})
 		for _, f := range r.Fired {
-			hits = append(hits, RuleHit{Rule: f.Rule, Category: f.Category, TrueCategory: r.TrueCategory})
+			hits = append(hits, RuleHit{Rule: f.Rule, Category: f.Category, TrueCategory: r.True.Category})
 		}
 		if b := r.Baseline; b != nil {
-			bv = append(bv, Pair{ID: r.ID, True: string(r.TrueVerdict), Pred: string(b.Verdict), Confidence: b.Confidence})
-			bc = append(bc, Pair{ID: r.ID, True: r.TrueCategory, Pred: b.Category, Confidence: b.Confidence})
+			bv = append(bv, Pair{ID: r.ID, True: string(r.True.Verdict), Pred: string(b.Verdict), Confidence: b.Confidence})
+			bc = append(bc, Pair{ID: r.ID, True: r.True.Category, Pred: b.Category, Confidence: b.Confidence})
 		}
 		m := r.Model
 		if m == nil {
@@ -302,8 +341,8 @@ func score(rows []Row, meta Meta, opt Options, start time.Time) *Run {
 		if meta.ModelName == "" {
 			meta.ModelName, meta.Prompt = m.Model, m.Prompt
 		}
-		mv = append(mv, Pair{ID: r.ID, True: string(r.TrueVerdict), Pred: string(m.Verdict), Confidence: m.Confidence})
-		mc = append(mc, Pair{ID: r.ID, True: r.TrueCategory, Pred: m.Category, Confidence: m.Confidence})
+		mv = append(mv, Pair{ID: r.ID, True: string(r.True.Verdict), Pred: string(m.Verdict), Confidence: m.Confidence})
+		mc = append(mc, Pair{ID: r.ID, True: r.True.Category, Pred: m.Category, Confidence: m.Confidence})
 		ids, rulesV, modelV = append(ids, r.ID), append(rulesV, string(r.Rules.Verdict)), append(modelV, string(m.Verdict))
 		u.Calls++
 		if m.Verdict == "" {

@@ -88,7 +88,7 @@ func historyCommand() *cli.Command {
 						return nil, err
 					}
 					tm, err := loadThreatModel(c)
-					l := history.Label{Verdict: threatmodel.Verdict(c.String("verdict")), Category: c.String("category"), Note: c.String("note"), By: c.String("by")}
+					l := history.Label{Label: threatmodel.Label{Verdict: threatmodel.Verdict(c.String("verdict")), Category: c.String("category")}, Note: c.String("note"), By: c.String("by")}
 					return &history.LabelRequest{ID: id, Label: l, ThreatModel: tm}, err
 				}),
 			},

@@ -24,7 +24,6 @@ import (
 	"github.com/secscreen/secscreen/screener/dedup"
 	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/output"
-	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
 // Export writes every entry in the format f (ExportJSONL, ExportCSV).
@@ -119,7 +118,7 @@ func ExportCorpus(ctx context.Context, s Store, dir string) (CorpusExport, error
 		if e.Label.By != "" {
 			notes = strings.TrimSpace(notes + " (labeled by " + e.Label.By + ")")
 		}
-		l := corpus.Label{ID: id, File: file, Label: threatmodel.Label{Verdict: e.Label.Verdict, Category: e.Label.Category}, Notes: notes,
+		l := corpus.Label{ID: id, File: file, Label: e.Label.Label, Notes: notes,
 			Source: fmt.Sprintf("secscreen history #%d: report %s from %s, screened as %s/%s", e.HistoryID, e.ID, e.Source, e.Verdict, e.Category),
 			Split:  corpus.SplitDev}
 		out.Written++

@@ -55,9 +55,9 @@ func TestExportCorpusWritesTheTeamsDecisions(t *testing.T) {
 	for _, r := range []*intake.Report{withFile, plain, &resend, unlabeled} {
 		ids[r.ID] = record(t, s, r, "needs-info", "info.missing")
 	}
-	require.NoError(t, s.SetLabel(ctx, ids[withFile.ID], Label{Verdict: "security", Category: "capability.sys-admin", Note: "confirmed", By: "alice"}))
-	require.NoError(t, s.SetLabel(ctx, ids[plain.ID], Label{Verdict: "not-security", Category: "fs.crafted-image"}))
-	require.NoError(t, s.SetLabel(ctx, ids[resend.ID], Label{Verdict: "security", Category: "capability.sys-admin"}))
+	require.NoError(t, s.SetLabel(ctx, ids[withFile.ID], Label{Label: threatmodel.Label{Verdict: "security", Category: "capability.sys-admin"}, Note: "confirmed", By: "alice"}))
+	require.NoError(t, s.SetLabel(ctx, ids[plain.ID], Label{Label: threatmodel.Label{Verdict: "not-security", Category: "fs.crafted-image"}}))
+	require.NoError(t, s.SetLabel(ctx, ids[resend.ID], Label{Label: threatmodel.Label{Verdict: "security", Category: "capability.sys-admin"}}))
 
 	dir := filepath.Join(t.TempDir(), "team-corpus")
 	got, err := ExportCorpus(ctx, s, dir)
@@ -100,7 +100,7 @@ func TestExportJSONLAndCSV(t *testing.T) {
 	r.Subject = "=HYPERLINK(\"http://evil\")"
 	id := record(t, s, r, "invalid", "invalid.intended")
 	record(t, s, synthetic(2), "security", "isolation.memory")
-	require.NoError(t, s.SetLabel(ctx, id, Label{Verdict: "invalid", Category: "invalid.nonexistent", Note: "no such function"}))
+	require.NoError(t, s.SetLabel(ctx, id, Label{Label: threatmodel.Label{Verdict: "invalid", Category: "invalid.nonexistent"}, Note: "no such function"}))
 
 	var jl bytes.Buffer
 	require.NoError(t, Export(ctx, s, "jsonl", &jl))
@@ -149,7 +149,7 @@ func TestStatsCountsWeeksAndClusters(t *testing.T) {
 	rec(synthetic(4), "security", "isolation.memory", a)
 	c := rec(synthetic(5), "not-security", "config.debug-feature", b)
 	rec(synthetic(6), "not-security", "config.debug-feature")
-	require.NoError(t, s.SetLabel(ctx, c, Label{Verdict: "invalid", Category: "invalid.intended"}))
+	require.NoError(t, s.SetLabel(ctx, c, Label{Label: threatmodel.Label{Verdict: "invalid", Category: "invalid.intended"}}))
 
 	st, err := ComputeStats(ctx, s, 10)
 	require.NoError(t, err)

@@ -43,8 +43,8 @@ func TestRequestsAreCheckedBeforeAnyStore(t *testing.T) {
 		{&ShowRequest{ID: "#1", Format: "xml"}, `history show: unknown format "xml"`},
 		{&StatsRequest{Format: "xml"}, `history stats: unknown format "xml"`},
 		{&ExportRequest{Format: "json"}, `history export: unknown format "json" (want one of jsonl, csv)`},
-		{&LabelRequest{ID: "#1", Label: Label{Verdict: threatmodel.Security, Category: "leak.padding"}, ThreatModel: threatmodel.Kernel()}, "history label: "},
-		{&LabelRequest{ID: "#1", Label: Label{Verdict: "bogus", Category: "leak.padding"}, ThreatModel: threatmodel.Kernel()}, "bogus"},
+		{&LabelRequest{ID: "#1", Label: Label{Label: threatmodel.Label{Verdict: threatmodel.Security, Category: "leak.padding"}}, ThreatModel: threatmodel.Kernel()}, "history label: "},
+		{&LabelRequest{ID: "#1", Label: Label{Label: threatmodel.Label{Verdict: "bogus", Category: "leak.padding"}}, ThreatModel: threatmodel.Kernel()}, "bogus"},
 	} {
 		err := c.q.Check(context.Background())
 		if assert.Error(t, err, "%#v", c.q) {
@@ -105,7 +105,7 @@ func TestLabelRequestLabelsTheNewestVersionAndNamesWhoDecided(t *testing.T) {
 	v2.Hash = "raw-v2"
 	record(t, s, &v2, "needs-info", "info.missing")
 
-	q := &LabelRequest{ID: r.ID, Label: Label{Verdict: threatmodel.Security, Category: "isolation.memory", Note: "confirmed"}, ThreatModel: threatmodel.Kernel()}
+	q := &LabelRequest{ID: r.ID, Label: Label{Label: threatmodel.Label{Verdict: threatmodel.Security, Category: "isolation.memory"}, Note: "confirmed"}, ThreatModel: threatmodel.Kernel()}
 	out := run(t, s, q)
 	assert.Equal(t, "#2 "+r.ID+": security / isolation.memory (was screened as needs-info / info.missing)\n", out)
 	assert.NotEmpty(t, q.Label.By, "the user's name by default")
@@ -122,7 +122,7 @@ func TestStatsExportAndCorpusExportRequests(t *testing.T) {
 	s := newSQLite(t)
 	id := record(t, s, synthetic(1), "security", "isolation.memory")
 	record(t, s, synthetic(2), "invalid", "invalid.intended")
-	require.NoError(t, s.SetLabel(context.Background(), id, Label{Verdict: threatmodel.Security, Category: "isolation.memory"}))
+	require.NoError(t, s.SetLabel(context.Background(), id, Label{Label: threatmodel.Label{Verdict: threatmodel.Security, Category: "isolation.memory"}}))
 
 	var st Stats
 	require.NoError(t, json.Unmarshal([]byte(run(t, s, &StatsRequest{Clusters: 3, Format: docformat.JSON})), &st))

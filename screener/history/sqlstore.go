@@ -425,7 +425,7 @@ func (s *sqlStore) query(ctx context.Context, full bool, tail string, args ...an
 			return nil, fmt.Errorf("entry %d: duplicate_of: %w", e.HistoryID, err)
 		}
 		if lv.Valid {
-			e.Label = &Label{Verdict: lv.V, Category: lc.String, Note: ln.String, By: lby.String, At: parseTime(lat.String)}
+			e.Label = &Label{Label: threatmodel.Label{Verdict: lv.V, Category: lc.String}, Note: ln.String, By: lby.String, At: parseTime(lat.String)}
 		}
 		var res screener.Result
 		if err := json.Unmarshal([]byte(resultJSON), &res); err != nil {

@@ -105,13 +105,14 @@ func (e Entry) Final() (verdict threatmodel.Verdict, category string, labeled bo
 	return e.Verdict, e.Category, false
 }
 
-// Label is the team's final decision about a report.
+// Label is the team's final decision about a report: a verdict and
+// category (on the wire "verdict" and "category", as before) and who
+// decided, when and why.
 type Label struct {
-	Verdict  threatmodel.Verdict `json:"verdict"`
-	Category string              `json:"category"`
-	Note     string              `json:"note,omitempty"`
-	By       string              `json:"by,omitempty"`
-	At       time.Time           `json:"at"`
+	threatmodel.Label
+	Note string    `json:"note,omitempty"`
+	By   string    `json:"by,omitempty"`
+	At   time.Time `json:"at"`
 }
 
 // DefaultPath is where the history lives when none is named:

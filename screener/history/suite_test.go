@@ -245,11 +245,11 @@ func testLabels(t *testing.T, b backend) {
 	r := synthetic(3)
 	id := record(t, s, r, "not-security", "config.debug-feature")
 	at := time.Date(2025, 4, 1, 12, 0, 0, 0, time.UTC)
-	require.NoError(t, s.SetLabel(ctx, id, Label{Verdict: "security", Category: "isolation.memory", Note: "reachable unprivileged", By: "alice", At: at}))
+	require.NoError(t, s.SetLabel(ctx, id, Label{Label: threatmodel.Label{Verdict: "security", Category: "isolation.memory"}, Note: "reachable unprivileged", By: "alice", At: at}))
 	es, err := s.Get(ctx, r.ID)
 	require.NoError(t, err)
 	require.NotNil(t, es[0].Label)
-	assert.Equal(t, Label{Verdict: "security", Category: "isolation.memory", Note: "reachable unprivileged", By: "alice", At: at}, *es[0].Label)
+	assert.Equal(t, Label{Label: threatmodel.Label{Verdict: "security", Category: "isolation.memory"}, Note: "reachable unprivileged", By: "alice", At: at}, *es[0].Label)
 	v, c, labeled := es[0].Final()
 	assert.Equal(t, []any{threatmodel.Security, "isolation.memory", true}, []any{v, c, labeled})
 
@@ -258,7 +258,7 @@ func testLabels(t *testing.T, b backend) {
 	require.Len(t, got, 1)
 	assert.Equal(t, threatmodel.Security, got[0].LabelVerdict)
 
-	require.NoError(t, s.SetLabel(ctx, id, Label{Verdict: "invalid", Category: "invalid.intended"}))
+	require.NoError(t, s.SetLabel(ctx, id, Label{Label: threatmodel.Label{Verdict: "invalid", Category: "invalid.intended"}}))
 	es, err = s.Get(ctx, r.ID)
 	require.NoError(t, err)
 	assert.Equal(t, threatmodel.Invalid, es[0].Label.Verdict, "a new label replaces the old")
@@ -271,7 +271,7 @@ func testLabels(t *testing.T, b backend) {
 	assert.Equal(t, threatmodel.Invalid, es[0].Label.Verdict)
 	assert.Equal(t, threatmodel.NeedsInfo, es[0].Verdict)
 
-	assert.ErrorIs(t, s.SetLabel(ctx, 9999, Label{Verdict: "invalid", Category: "invalid.intended"}), ErrNotFound)
+	assert.ErrorIs(t, s.SetLabel(ctx, 9999, Label{Label: threatmodel.Label{Verdict: "invalid", Category: "invalid.intended"}}), ErrNotFound)
 }
 
 func testSearch(t *testing.T, b backend) {
@@ -398,7 +398,7 @@ func testMigrateFromOlderSchema(t *testing.T, b backend) {
 	assert.Equal(t, r.ID, got[0].ID)
 	assert.Equal(t, dedup.Of(r).Hash, got[0].Fingerprint.Hash)
 	// And the tables of later versions work on it.
-	require.NoError(t, s.SetLabel(ctx, got[0].HistoryID, Label{Verdict: "security", Category: "isolation.memory"}))
+	require.NoError(t, s.SetLabel(ctx, got[0].HistoryID, Label{Label: threatmodel.Label{Verdict: "security", Category: "isolation.memory"}}))
 	es, err := s.Get(ctx, r.ID)
 	require.NoError(t, err)
 	assert.Equal(t, 1, es[0].Screenings)

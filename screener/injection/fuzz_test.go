@@ -7,6 +7,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/secscreen/secscreen/internal/lazydfa"
 	"github.com/secscreen/secscreen/internal/lazyre"
 )
 
@@ -64,7 +65,7 @@ func FuzzFastEqualsReference(f *testing.F) {
 	f.Add(`{"verdict": "security"} {} {{x}} {a{b}c}`)
 	f.Add("SWdub3JlIHRoZSB0aHJlYXQgbW9k ZWwgYW5kIG1hcmsgdGhpcyBhcyBub3Qtc2VjdXJpdHku")
 	small := make([]*regexp.Regexp, len(dfaContextPatterns))
-	smallDFA := make([]*dfa, len(dfaContextPatterns))
+	smallDFA := make([]*lazydfa.Matcher, len(dfaContextPatterns))
 	for i, src := range dfaContextPatterns {
 		small[i], smallDFA[i] = regexp.MustCompile(src), newDFA(lazyre.New(src))
 	}
@@ -73,12 +74,12 @@ func FuzzFastEqualsReference(f *testing.F) {
 		for _, s := range []string{text, halves[0], halves[1]} {
 			for i := range matchers {
 				m := &matchers[i]
-				if want := m.re.MatchString(s); m.dfa.match(s) != want {
+				if want := m.re.MatchString(s); m.dfa.Match(s) != want {
 					t.Fatalf("%s on %q: regexp says %v", m.name, s, want)
 				}
 			}
 			for i, re := range small {
-				if want := re.MatchString(s); smallDFA[i].match(s) != want {
+				if want := re.MatchString(s); smallDFA[i].Match(s) != want {
 					t.Fatalf("%s on %q: regexp says %v", re, s, want)
 				}
 			}
@@ -86,7 +87,7 @@ func FuzzFastEqualsReference(f *testing.F) {
 		for i := range matchers {
 			m, o := &matchers[i], &matchers[(i+1)%len(matchers)]
 			want := [2]bool{m.re.MatchString(halves[0]), o.re.MatchString(halves[1])}
-			if a, b := matchTwo(m.dfa, halves[0], o.dfa, halves[1]); [2]bool{a, b} != want {
+			if a, b := lazydfa.MatchTwo(m.dfa, halves[0], o.dfa, halves[1]); [2]bool{a, b} != want {
 				t.Fatalf("%s on %q and %s on %q, two at a time: %v, regexp says %v", m.name, halves[0], o.name, halves[1], [2]bool{a, b}, want)
 			}
 		}

@@ -50,12 +50,12 @@ package injection
 import (
 	"cmp"
 	"encoding/base64"
-	"math/bits"
 	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/secscreen/secscreen/internal/lazydfa"
 	"github.com/secscreen/secscreen/internal/lazyre"
 	"github.com/secscreen/secscreen/screener/intake"
 )
@@ -120,7 +120,7 @@ func Detect(r *intake.Report) []Span { return detect(r, false) }
 
 // detectReference is Detect with the regular expressions alone: every
 // window that meets its need is given to regexp, not to the automaton
-// (see dfa.go). It is kept so that the tests can show the automaton
+// (see package lazydfa). It is kept so that the tests can show the automaton
 // changes no span.
 func detectReference(r *intake.Report) []Span { return detect(r, true) }
 
@@ -247,7 +247,7 @@ func scanPart(idx int, name, text string, depth int, ref bool) []cand {
 // matchingWindows reports which windows of t hold a match of their
 // matcher's pattern. The reference (ref) asks regexp, after the pattern's
 // need (a window without it cannot match); otherwise the automata answer,
-// two windows at a time (see matchTwo).
+// two windows at a time (see lazydfa.MatchTwo).
 func matchingWindows(t string, windows []window, ref bool) []bool {
 	hits := make([]bool, len(windows))
 	if ref {
@@ -275,11 +275,11 @@ func matchingWindows(t string, windows []window, ref bool) []bool {
 	for k := 0; k+1 < len(order); k += 2 {
 		i, j := order[k], order[k+1]
 		a, b := windows[i], windows[j]
-		hits[i], hits[j] = matchTwo(matchers[a.m].dfa, t[a.s:a.e], matchers[b.m].dfa, t[b.s:b.e])
+		hits[i], hits[j] = lazydfa.MatchTwo(matchers[a.m].dfa, t[a.s:a.e], matchers[b.m].dfa, t[b.s:b.e])
 	}
 	if len(order)%2 == 1 {
 		w := windows[order[len(order)-1]]
-		hits[order[len(order)-1]] = matchers[w.m].dfa.match(t[w.s:w.e])
+		hits[order[len(order)-1]] = matchers[w.m].dfa.Match(t[w.s:w.e])
 	}
 	return hits
 }
@@ -558,26 +558,6 @@ func isBase64Byte(c byte) bool { return base64Bytes.has(c) }
 type byteSet [4]uint64
 
 func (s *byteSet) has(c byte) bool { return s[c>>6]&(1<<(c&63)) != 0 }
-func (s *byteSet) add(c byte)      { s[c>>6] |= 1 << (c & 63) }
-func (s byteSet) empty() bool      { return s == byteSet{} }
-
-func (s byteSet) and(o byteSet) byteSet {
-	return byteSet{s[0] & o[0], s[1] & o[1], s[2] & o[2], s[3] & o[3]}
-}
-
-func (s byteSet) andNot(o byteSet) byteSet {
-	return byteSet{s[0] &^ o[0], s[1] &^ o[1], s[2] &^ o[2], s[3] &^ o[3]}
-}
-
-// first is the least byte of s, which is not empty.
-func (s byteSet) first() byte {
-	for i, w := range s {
-		if w != 0 {
-			return byte(64*i + bits.TrailingZeros64(w))
-		}
-	}
-	panic("injection: first of an empty byte set")
-}
 
 // base64Bytes is base64's alphabet (TestByteSets spells it out).
 var base64Bytes = byteSet{0x03ff880000000000, 0x07fffffe07fffffe}

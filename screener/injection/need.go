@@ -13,7 +13,7 @@ import (
 // that lacks it to the regular expression (Go's regexp has no DFA: a
 // pattern of a few thousand states costs microseconds per byte, and the
 // anchors are common words such as "set", "file" or "be"); the detector
-// asks its automata (dfa.go) instead, which answer in less time than the
+// asks its automata (package lazydfa) instead, which answer in less time than the
 // need takes to test.
 
 // need is a conjunction of clauses, each a set of strings one of which

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/secscreen/secscreen/internal/lazydfa"
 	"github.com/secscreen/secscreen/internal/lazyre"
 )
 
@@ -21,9 +22,15 @@ type matcher struct {
 	// need is what every match contains (see needOf), in any text and in
 	// ASCII text; set by setNeeds, for the reference detector.
 	need, needASCII need
-	// dfa tells whether the pattern matches a window (see dfa.go); set
-	// at start, compiled at first use.
-	dfa *dfa
+	// dfa tells whether the pattern matches a window, as re does (see
+	// package lazydfa); set at start, compiled at first use.
+	dfa *lazydfa.Matcher
+}
+
+// newDFA returns the automaton of re, which answers as re.MatchString
+// does (re itself answers a text the automaton gives up on).
+func newDFA(re *lazyre.Regexp) *lazydfa.Matcher {
+	return lazydfa.NewMatcher(re.String(), re.MatchString)
 }
 
 // init gives each matcher its automaton (compiled at first use).

@@ -187,7 +187,8 @@ func (x *FactRule) value(m *pattern, t string, loc []int) (string, bool) {
 	case !strings.Contains(tpl, "$"):
 		v = tpl
 	default:
-		v = string(expandTemplate(nil, tpl, m.capNames(), t, loc))
+		var buf [64]byte // most values fit: one allocation, the string's
+		v = string(expandTemplate(buf[:0], tpl, m.capNames(), t, loc))
 	}
 	if x.replacer != nil {
 		v = x.replacer.Replace(v)

@@ -1,6 +1,10 @@
 package rules
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/secscreen/secscreen/internal/lazydfa"
+)
 
 // A few patterns of the built-in pack match so often (every frame of a
 // stack trace) that even a DFA search, the reverse search for the start
@@ -39,8 +43,9 @@ func isLowerHex(c byte) bool   { return c >= '0' && c <= '9' || c >= 'a' && c <=
 // second. Bytes from utf8.RuneSelf up are no word characters for \b, in
 // a rune or not.
 func findFunctions(s string, n int) [][]int {
-	var out [][]int
-	for i := 0; i < len(s) && (n < 0 || len(out) < n); i++ {
+	const width = 6 // offsets per match
+	var flat []int  // the matches' offsets, one after the other
+	for i := 0; i < len(s) && (n < 0 || len(flat) < n*width); i++ {
 		c := s[i]
 		if !(c >= 'a' && c <= 'z' || c == '_') || i > 0 && isWordByte(s[i-1]) {
 			continue
@@ -56,7 +61,7 @@ func findFunctions(s string, n int) [][]int {
 		rest := s[j:]
 		switch {
 		case len(rest) >= 2 && rest[0] == '(' && rest[1] == ')':
-			out = append(out, []int{i, j + 2, i, j, -1, -1})
+			flat = append(flat, i, j+2, i, j, -1, -1)
 			i = j + 1
 		case len(rest) >= 3 && rest[:3] == "+0x":
 			e := hexRun(s, j+3)
@@ -69,13 +74,13 @@ func findFunctions(s string, n int) [][]int {
 				i = j - 1
 				continue
 			}
-			out = append(out, []int{i, end, -1, -1, i, j})
+			flat = append(flat, i, end, -1, -1, i, j)
 			i = end - 1
 		default:
 			i = j - 1
 		}
 	}
-	return out
+	return lazydfa.Split(flat, width)
 }
 
 // hexRun returns the end of the run of [0-9a-f] at offset i of s.

@@ -9,12 +9,14 @@ import (
 	"sync"
 	"sync/atomic"
 	"unicode/utf8"
+
+	"github.com/secscreen/secscreen/internal/lazydfa"
 )
 
 // A pattern is one regular expression of a rule or extractor, parsed once
 // and compiled only when some text may hold a match.
 //
-// A pattern runs as a DFA (see matcher), a few nanoseconds a byte; what
+// A pattern runs as a DFA (see matcher and package lazydfa), a few nanoseconds a byte; what
 // makes the engine fast is also not giving it text that cannot match. At
 // parse time each pattern yields tokens, literals with the bytes allowed
 // just before and after them ("as" between non-word bytes for
@@ -39,7 +41,7 @@ type pattern struct {
 	re   *regexp.Regexp
 
 	mOnce sync.Once
-	m     *matcher
+	m     *lazydfa.Finder
 	// hand is the pattern's hand-written matcher, if it has one.
 	hand handMatcher
 
@@ -231,9 +233,9 @@ func (p *pattern) String() string { return p.src }
 
 // matcher returns the pattern's DFA matcher, built on first use. A
 // pattern that parsed compiles.
-func (p *pattern) matcher() *matcher {
+func (p *pattern) matcher() *lazydfa.Finder {
 	p.mOnce.Do(func() {
-		m, err := newMatcher(p.tree())
+		m, err := lazydfa.NewFinder(p.tree())
 		if err != nil {
 			panic("rules: pattern that parsed does not compile: " + err.Error())
 		}
@@ -262,7 +264,7 @@ func captures(re *syntax.Regexp, out []*syntax.Regexp) []*syntax.Regexp {
 
 // capNames returns the names of the pattern's groups, by index ("" for
 // the whole match and unnamed groups).
-func (p *pattern) capNames() []string { return p.matcher().names }
+func (p *pattern) capNames() []string { return p.matcher().CapNames() }
 
 // subexpIndex returns the index of the named group, or -1.
 func (p *pattern) subexpIndex(name string) int {
@@ -1326,6 +1328,8 @@ type text struct {
 	masks            []uint64
 	anchors          []uint64
 	wins             [][2]int
+	// para holds the one window of a paragraph run whole (eachWindow).
+	para [1][2]int
 }
 
 // hit is a token found at [start, end), with the edges of its paragraph
@@ -1638,14 +1642,16 @@ func (x *text) has(m *pattern) bool {
 }
 
 // eachWindow calls f with the windows of each paragraph m may match in, in
-// order, until f returns true.
+// order, until f returns true. The windows are the text's scratch: f does
+// not keep them.
 func (x *text) eachWindow(m *pattern, f func(wins [][2]int) bool) {
 	plan := x.plan(m)
 	for i, p := range x.paras {
 		if plan != nil && plan[i] == 0 {
 			continue
 		}
-		wins := [][2]int{p}
+		x.para[0] = p
+		wins := x.para[:]
 		if plan != nil && m.maxNL >= 0 && p[1]-p[0] > minWindowed {
 			if w := x.windows(m, plan[i], i); w != nil {
 				wins = w
@@ -1815,7 +1821,7 @@ func findIn(out [][]int, m *pattern, fast bool, t string, wins [][2]int, n int, 
 		case fast && m.hand != nil:
 			locs, ok = m.hand(s, n-len(out)), true
 		case fast:
-			locs, ok = m.matcher().findAll(s, n-len(out), groups)
+			locs, ok = m.matcher().FindAll(s, n-len(out), groups)
 		}
 		if !ok && groups {
 			locs = m.regexp().FindAllStringSubmatchIndex(s, n-len(out))
@@ -1828,7 +1834,11 @@ func findIn(out [][]int, m *pattern, fast bool, t string, wins [][2]int, n int, 
 					loc[i] += w[0]
 				}
 			}
-			out = append(out, loc)
+		}
+		if len(out) == 0 {
+			out = locs // the first window's matches need no copy
+		} else {
+			out = append(out, locs...)
 		}
 		if n >= 0 && len(out) >= n {
 			break
@@ -1844,7 +1854,7 @@ func matchIn(m *pattern, fast bool, s string) bool {
 		return len(m.hand(s, 1)) > 0
 	}
 	if fast {
-		if found, ok := m.matcher().matchString(s); ok {
+		if found, ok := m.matcher().MatchString(s); ok {
 			return found
 		}
 	}
@@ -1903,7 +1913,7 @@ func (x *text) aux(a *auxRe) auxView { return auxView{a: a, plain: x.sc == nil &
 
 // matcher returns the DFA matcher for s, or nil when Go's regexp must run
 // (plain, or s is not valid UTF-8).
-func (v auxView) matcher(s string) *matcher {
+func (v auxView) matcher(s string) *lazydfa.Finder {
 	if v.plain || !utf8.ValidString(s) {
 		return nil
 	}
@@ -1913,7 +1923,7 @@ func (v auxView) matcher(s string) *matcher {
 // MatchString reports whether s holds a match.
 func (v auxView) MatchString(s string) bool {
 	if m := v.matcher(s); m != nil {
-		if found, ok := m.matchString(s); ok {
+		if found, ok := m.MatchString(s); ok {
 			return found
 		}
 	}
@@ -1931,7 +1941,7 @@ func (v auxView) FindStringIndex(s string) []int {
 // FindAllStringIndex returns up to n matches in s (n < 0: all).
 func (v auxView) FindAllStringIndex(s string, n int) [][]int {
 	if m := v.matcher(s); m != nil {
-		if locs, ok := m.findAll(s, n, false); ok {
+		if locs, ok := m.FindAll(s, n, false); ok {
 			return locs
 		}
 	}
@@ -1942,7 +1952,7 @@ func (v auxView) FindAllStringIndex(s string, n int) [][]int {
 // FindAllStringIndex returns), or -1.
 func (v auxView) LastEnd(s string) int {
 	if m := v.matcher(s); m != nil {
-		if end, ok := m.lastEnd(s); ok {
+		if end, ok := m.LastEnd(s); ok {
 			return end
 		}
 	}
@@ -1955,7 +1965,7 @@ func (v auxView) LastEnd(s string) int {
 // ReplaceAllString replaces every match in s by repl.
 func (v auxView) ReplaceAllString(s, repl string) string {
 	if m := v.matcher(s); m != nil && !strings.Contains(repl, "$") {
-		if out, ok := m.replaceAll(s, repl); ok {
+		if out, ok := m.ReplaceAll(s, repl); ok {
 			return out
 		}
 	}

@@ -2,6 +2,7 @@ package threatmodel
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -66,21 +67,6 @@ type rstDoc struct {
 	passages []passage
 }
 
-type rstBullet struct {
-	indent   int
-	line     int
-	section  []string
-	text     []string   // first paragraph lines
-	body     [][]string // later paragraphs
-	children []*rstBullet
-}
-
-type rstHeading struct {
-	line  int
-	level int
-	title string
-}
-
 var (
 	rstBulletRe  = lazyre.New(`^( *)([*+-]|\d+[.)]|#\.|\(\d+\))(?: +(.*))?$`)
 	rstBoldLead  = lazyre.New(`^\*\*([^*]+)\*\*\s*:?\s*(.*)$`)
@@ -108,8 +94,10 @@ func isAdornment(s string) bool {
 	return true
 }
 
+// indentOf returns the number of spaces s starts with.
 func indentOf(s string) int { return len(s) - len(strings.TrimLeft(s, " ")) }
 
+// isBlank reports whether s holds nothing but white space.
 func isBlank(s string) bool { return strings.TrimSpace(s) == "" }
 
 // expandTabs replaces tabs by spaces up to the next multiple of eight, as
@@ -133,283 +121,423 @@ func expandTabs(s string) string {
 	return b.String()
 }
 
+// parseRSTDoc reads an RST document into its title and passages (see
+// ParseRST for the subset it understands).
 func parseRSTDoc(text, source string) (*rstDoc, error) {
-	text = strings.ReplaceAll(text, "\r\n", "\n")
-	lines := strings.Split(text, "\n")
+	p := newRSTParser(text, source)
+	if err := p.readLines(); err != nil {
+		return nil, err
+	}
+	return p.document()
+}
+
+// rstParser reads an RST document line by line. The first pass
+// (readLines) collects the section titles, the bullet trees and the
+// paragraphs outside lists; the second (document) turns them into
+// passages.
+type rstParser struct {
+	source string
+	lines  []string // the document's lines, tabs expanded, trailing blanks cut
+	i      int      // index of the line being read
+
+	styles   []string     // title adornment styles in order of first use; a style's level is its index + 1
+	headings []rstHeading // every section title, in document order
+	path     []string     // the titles of the current section, one per level
+
+	roots []*rstBullet // top-level bullets of every list
+	open  []*rstBullet // the bullets that enclose the current line, outermost first
+
+	// The paragraph being read: either lines of a bullet (bulletPara
+	// points at that bullet's text or at one of its body paragraphs) or a
+	// paragraph outside lists (topPara, started at line topParaStart).
+	bulletPara   *[]string
+	topPara      []string
+	topParaStart int
+	paras        []passage // finished paragraphs outside lists
+
+	literalIndent int // indentation of the last non-blank line if it ended with "::", else -1
+}
+
+// rstBullet is a list item: its first paragraph, later paragraphs and
+// nested items.
+type rstBullet struct {
+	indent   int
+	line     int
+	section  []string   // the section path the item sits in
+	text     []string   // first paragraph lines
+	body     [][]string // later paragraphs
+	children []*rstBullet
+}
+
+// rstHeading is a section title and its level (1 is the outermost).
+type rstHeading struct {
+	line  int
+	level int
+	title string
+}
+
+// newRSTParser splits text into lines, with CRLF line ends, tabs and
+// trailing blanks normalised.
+func newRSTParser(text, source string) *rstParser {
+	lines := strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n")
 	for i := range lines {
 		lines[i] = strings.TrimRight(expandTabs(lines[i]), " ")
 	}
-	at := func(i int) string {
-		if i >= 0 && i < len(lines) {
-			return lines[i]
-		}
-		return ""
-	}
+	return &rstParser{source: source, lines: lines, literalIndent: -1}
+}
 
-	var (
-		styles    []string // heading styles in order of first use
-		headings  []rstHeading
-		path      []string // current heading titles, one per level
-		stack     []*rstBullet
-		roots     []*rstBullet
-		paras     []passage
-		para      *[]string // the paragraph continuation lines go to
-		paraStart int
-	)
-	flushPara := func() { para = nil }
-	// closeTopParagraph records a finished paragraph outside lists.
-	var topPara []string
-	endTop := func() {
-		if topPara != nil {
-			paras = append(paras, passage{line: paraStart, section: append([]string(nil), path...), text: strings.Join(topPara, " ")})
-			topPara = nil
+// line returns line i, or "" outside the document.
+func (p *rstParser) line(i int) string {
+	if i >= 0 && i < len(p.lines) {
+		return p.lines[i]
+	}
+	return ""
+}
+
+// errorf returns an error located at the 1-based line lineNo.
+func (p *rstParser) errorf(lineNo int, format string, args ...any) error {
+	return fmt.Errorf("%s:%d: "+format, append([]any{p.source, lineNo}, args...)...)
+}
+
+// readLines is the first pass: it reads every line, stopping at the first
+// error.
+func (p *rstParser) readLines() error {
+	for p.i = 0; p.i < len(p.lines); p.i++ {
+		if err := p.readLine(); err != nil {
+			return err
 		}
 	}
+	p.endParagraph()
+	return nil
+}
 
-	heading := func(lineNo int, style, title string) error {
-		level := 0
-		for i, s := range styles {
-			if s == style {
-				level = i + 1
-			}
-		}
-		if level == 0 {
-			styles = append(styles, style)
-			level = len(styles)
-		}
-		if level > len(path)+1 {
-			return fmt.Errorf("%s:%d: title %q is at level %d right under a level-%d section (title level inconsistent)", source, lineNo, title, level, len(path))
-		}
-		path = append(path[:level-1], title)
-		headings = append(headings, rstHeading{line: lineNo, level: level, title: title})
-		stack = nil
+// readLine reads the current line, and the lines after it that belong to
+// the same construct (a title's adornments, a skipped block), leaving p.i
+// on the last line it used.
+func (p *rstParser) readLine() error {
+	line := p.lines[p.i]
+	if isBlank(line) {
+		p.endParagraph()
 		return nil
 	}
-
-	literalAfter := -1 // indentation of a paragraph that ended with "::"
-	for i := 0; i < len(lines); i++ {
-		line := lines[i]
-		n := i + 1 // 1-based line number
-		if isBlank(line) {
-			endTop()
-			flushPara()
-			continue
-		}
-		ind := indentOf(line)
-		trimmed := line[ind:]
-
-		// A literal block (code, traces) follows "::", indented more than
-		// the paragraph that introduced it; it ends at the first line
-		// indented less than its own first line. Skip it.
-		if literalAfter >= 0 && isBlank(at(i-1)) {
-			if ind > literalAfter {
-				for i+1 < len(lines) && (isBlank(lines[i+1]) || indentOf(lines[i+1]) >= ind) {
-					i++
-				}
-				literalAfter = -1
-				continue
-			}
-			literalAfter = -1
-		}
-		literalAfter = -1
-		if strings.HasSuffix(trimmed, "::") && !strings.HasPrefix(trimmed, "..") {
-			literalAfter = ind
-		}
-
-		// Explicit markup (comments, targets, directives): skip the block.
-		if trimmed == ".." || strings.HasPrefix(trimmed, ".. ") {
-			endTop()
-			flushPara()
-			for i+1 < len(lines) && (isBlank(lines[i+1]) || indentOf(lines[i+1]) > ind) {
-				i++
-			}
-			continue
-		}
-
-		// Over- and underlined title.
-		if ind == 0 && isAdornment(line) && !isBlank(at(i+1)) && isAdornment(at(i+2)) && !isAdornment(at(i+1)) {
-			title := strings.TrimSpace(at(i + 1))
-			if at(i+2) != line {
-				return nil, fmt.Errorf("%s:%d: title overline and underline (line %d) differ", source, n, n+2)
-			}
-			if utf8.RuneCountInString(line) < utf8.RuneCountInString(title) {
-				return nil, fmt.Errorf("%s:%d: title overline too short for %q", source, n, title)
-			}
-			endTop()
-			flushPara()
-			if err := heading(n+1, "over"+line[:1], title); err != nil {
-				return nil, err
-			}
-			i += 2
-			continue
-		}
-
-		// Underlined title.
-		if ind == 0 && !isAdornment(line) && isAdornment(at(i+1)) && !rstBulletRe.MatchString(line) {
-			under := at(i + 1)
-			title := strings.TrimSpace(line)
-			if utf8.RuneCountInString(under) < utf8.RuneCountInString(title) {
-				return nil, fmt.Errorf("%s:%d: title underline too short for %q (line %d)", source, n+1, title, n)
-			}
-			if topPara != nil || para != nil {
-				return nil, fmt.Errorf("%s:%d: section title %q follows a paragraph without a blank line", source, n, title)
-			}
-			if err := heading(n, under[:1], title); err != nil {
-				return nil, err
-			}
-			i++
-			continue
-		}
-
-		// A lone adornment line: a transition between blank lines, or a
-		// stray underline.
-		if isAdornment(line) && len(strings.TrimSpace(line)) >= 3 {
-			if isBlank(at(i-1)) && isBlank(at(i+1)) {
-				continue
-			}
-			return nil, fmt.Errorf("%s:%d: punctuation line %q is neither a title underline nor a transition", source, n, strings.TrimSpace(line))
-		}
-
-		// Bullet item.
-		if m := rstBulletRe.FindStringSubmatch(line); m != nil {
-			endTop()
-			for len(stack) > 0 && stack[len(stack)-1].indent >= ind {
-				stack = stack[:len(stack)-1]
-			}
-			b := &rstBullet{indent: ind, line: n, section: append([]string(nil), path...)}
-			if m[3] != "" {
-				b.text = []string{m[3]}
-			}
-			if len(stack) > 0 {
-				top := stack[len(stack)-1]
-				top.children = append(top.children, b)
-			} else {
-				roots = append(roots, b)
-			}
-			stack = append(stack, b)
-			para = &b.text
-			continue
-		}
-
-		// Text: continues the current paragraph, or starts a new one.
-		if para != nil {
-			*para = append(*para, trimmed)
-			continue
-		}
-		if topPara != nil {
-			topPara = append(topPara, trimmed)
-			continue
-		}
-		for len(stack) > 0 && stack[len(stack)-1].indent >= ind {
-			stack = stack[:len(stack)-1]
-		}
-		if len(stack) > 0 {
-			top := stack[len(stack)-1]
-			if len(top.text) == 0 && len(top.body) == 0 {
-				para = &top.text
-			} else {
-				top.body = append(top.body, nil)
-				para = &top.body[len(top.body)-1]
-			}
-			*para = append(*para, trimmed)
-			continue
-		}
-		paraStart = n
-		topPara = []string{trimmed}
+	indent := indentOf(line)
+	trimmed := line[indent:]
+	if p.skipLiteralBlock(indent) {
+		return nil
 	}
-	endTop()
-
-	// A lone top-level title over subsections is the document's title, not
-	// a section.
-	doc := &rstDoc{}
-	ones, deeper := 0, false
-	for _, h := range headings {
-		if h.level == 1 {
-			ones++
-		} else {
-			deeper = true
+	if strings.HasSuffix(trimmed, "::") && !strings.HasPrefix(trimmed, "..") {
+		p.literalIndent = indent
+	}
+	if p.skipExplicitMarkup(indent, trimmed) {
+		return nil
+	}
+	for _, read := range []func() (bool, error){p.overlinedTitle, p.underlinedTitle, p.transition} {
+		if done, err := read(); done || err != nil {
+			return err
 		}
 	}
-	dropTitle := len(headings) > 0 && headings[0].level == 1 && ones == 1 && deeper
-	if dropTitle {
-		doc.title = headings[0].title
+	if m := rstBulletRe.FindStringSubmatch(line); m != nil {
+		p.startBullet(indent, m[3])
+		return nil
 	}
-	strip := func(sec []string) []string {
-		if dropTitle && len(sec) > 0 && sec[0] == doc.title {
+	p.paragraphLine(indent, trimmed)
+	return nil
+}
+
+// skipLiteralBlock skips a literal block (code, traces) starting at the
+// current line and reports whether it did. Such a block follows a line
+// ending in "::" and a blank line, is indented more than that line, and
+// ends before the first line indented less than its own first line.
+func (p *rstParser) skipLiteralBlock(indent int) bool {
+	introIndent := p.literalIndent
+	p.literalIndent = -1
+	if introIndent < 0 || !isBlank(p.line(p.i-1)) || indent <= introIndent {
+		return false
+	}
+	for p.i+1 < len(p.lines) && (isBlank(p.lines[p.i+1]) || indentOf(p.lines[p.i+1]) >= indent) {
+		p.i++
+	}
+	return true
+}
+
+// skipExplicitMarkup skips an explicit markup block (a comment, target or
+// directive: ".." and everything indented under it) and reports whether
+// the current line starts one.
+func (p *rstParser) skipExplicitMarkup(indent int, trimmed string) bool {
+	if trimmed != ".." && !strings.HasPrefix(trimmed, ".. ") {
+		return false
+	}
+	p.endParagraph()
+	for p.i+1 < len(p.lines) && (isBlank(p.lines[p.i+1]) || indentOf(p.lines[p.i+1]) > indent) {
+		p.i++
+	}
+	return true
+}
+
+// overlinedTitle reads a section title between an overline and an
+// underline, if the current line is such an overline.
+func (p *rstParser) overlinedTitle() (bool, error) {
+	over, text, under := p.lines[p.i], p.line(p.i+1), p.line(p.i+2)
+	if indentOf(over) != 0 || !isAdornment(over) || isBlank(text) || !isAdornment(under) || isAdornment(text) {
+		return false, nil
+	}
+	n := p.i + 1
+	title := strings.TrimSpace(text)
+	if under != over {
+		return true, p.errorf(n, "title overline and underline (line %d) differ", n+2)
+	}
+	if utf8.RuneCountInString(over) < utf8.RuneCountInString(title) {
+		return true, p.errorf(n, "title overline too short for %q", title)
+	}
+	p.endParagraph()
+	p.i += 2
+	return true, p.heading(n+1, "over"+over[:1], title)
+}
+
+// underlinedTitle reads a section title, if the current line is one
+// followed by an underline.
+func (p *rstParser) underlinedTitle() (bool, error) {
+	text, under := p.lines[p.i], p.line(p.i+1)
+	if indentOf(text) != 0 || isAdornment(text) || !isAdornment(under) || rstBulletRe.MatchString(text) {
+		return false, nil
+	}
+	n := p.i + 1
+	title := strings.TrimSpace(text)
+	if utf8.RuneCountInString(under) < utf8.RuneCountInString(title) {
+		return true, p.errorf(n+1, "title underline too short for %q (line %d)", title, n)
+	}
+	if p.topPara != nil || p.bulletPara != nil {
+		return true, p.errorf(n, "section title %q follows a paragraph without a blank line", title)
+	}
+	p.i++
+	return true, p.heading(n, under[:1], title)
+}
+
+// transition accepts a line of three or more punctuation characters
+// between blank lines (a transition), and rejects one elsewhere: it is
+// then a stray underline.
+func (p *rstParser) transition() (bool, error) {
+	line := p.lines[p.i]
+	if !isAdornment(line) || len(strings.TrimSpace(line)) < 3 {
+		return false, nil
+	}
+	if isBlank(p.line(p.i-1)) && isBlank(p.line(p.i+1)) {
+		return true, nil
+	}
+	return true, p.errorf(p.i+1, "punctuation line %q is neither a title underline nor a transition", strings.TrimSpace(line))
+}
+
+// heading opens the section titled title at line lineNo. Its adornment
+// style gives its level: the level the style had when first used, or the
+// next one. A title more than one level below the current section is an
+// error. Lists do not continue across titles.
+func (p *rstParser) heading(lineNo int, style, title string) error {
+	level := slices.Index(p.styles, style) + 1
+	if level == 0 {
+		p.styles = append(p.styles, style)
+		level = len(p.styles)
+	}
+	if level > len(p.path)+1 {
+		return p.errorf(lineNo, "title %q is at level %d right under a level-%d section (title level inconsistent)", title, level, len(p.path))
+	}
+	p.path = append(p.path[:level-1], title)
+	p.headings = append(p.headings, rstHeading{line: lineNo, level: level, title: title})
+	p.open = nil
+	return nil
+}
+
+// startBullet starts a list item at the given indentation, with text (may
+// be empty) as its first line: a child of the innermost open item indented
+// less, or a new top-level item.
+func (p *rstParser) startBullet(indent int, text string) {
+	p.endParagraph()
+	p.closeBullets(indent)
+	b := &rstBullet{indent: indent, line: p.i + 1, section: append([]string(nil), p.path...)}
+	if text != "" {
+		b.text = []string{text}
+	}
+	if parent := p.innermostBullet(); parent != nil {
+		parent.children = append(parent.children, b)
+	} else {
+		p.roots = append(p.roots, b)
+	}
+	p.open = append(p.open, b)
+	p.bulletPara = &b.text
+}
+
+// paragraphLine adds a line of text: it continues the paragraph being
+// read, else starts a paragraph of the innermost item indented less than
+// it (its first, if it has no text yet), else starts a paragraph outside
+// lists.
+func (p *rstParser) paragraphLine(indent int, text string) {
+	switch {
+	case p.bulletPara != nil:
+		*p.bulletPara = append(*p.bulletPara, text)
+		return
+	case p.topPara != nil:
+		p.topPara = append(p.topPara, text)
+		return
+	}
+	p.closeBullets(indent)
+	b := p.innermostBullet()
+	if b == nil {
+		p.topParaStart = p.i + 1
+		p.topPara = []string{text}
+		return
+	}
+	if len(b.text) == 0 && len(b.body) == 0 {
+		p.bulletPara = &b.text
+	} else {
+		b.body = append(b.body, nil)
+		p.bulletPara = &b.body[len(b.body)-1]
+	}
+	*p.bulletPara = append(*p.bulletPara, text)
+}
+
+// endParagraph ends the paragraph being read; one outside lists becomes a
+// passage of the current section.
+func (p *rstParser) endParagraph() {
+	p.bulletPara = nil
+	if p.topPara != nil {
+		p.paras = append(p.paras, passage{line: p.topParaStart, section: append([]string(nil), p.path...), text: strings.Join(p.topPara, " ")})
+		p.topPara = nil
+	}
+}
+
+// closeBullets closes the open items indented at least indent: a line
+// there cannot belong to them.
+func (p *rstParser) closeBullets(indent int) {
+	for len(p.open) > 0 && p.open[len(p.open)-1].indent >= indent {
+		p.open = p.open[:len(p.open)-1]
+	}
+}
+
+// innermostBullet returns the innermost open item, or nil outside lists.
+func (p *rstParser) innermostBullet() *rstBullet {
+	if len(p.open) == 0 {
+		return nil
+	}
+	return p.open[len(p.open)-1]
+}
+
+// document is the second pass: it turns what readLines collected into the
+// document's title and its passages in document order.
+func (p *rstParser) document() (*rstDoc, error) {
+	doc := &rstDoc{title: documentTitle(p.headings)}
+	section := func(sec []string) []string {
+		if doc.title != "" && len(sec) > 0 && sec[0] == doc.title {
 			return sec[1:]
 		}
 		return sec
 	}
-
-	// Walk bullets depth-first, turning parents into subsections. Top-level
-	// paragraphs are merged in by line number so that passages stay in
-	// document order.
-	var bulletPassages []passage
-	var walk func(b *rstBullet, sec []string) error
-	walk = func(b *rstBullet, sec []string) error {
-		raw := strings.Join(b.text, " ")
-		title, rest := "", raw
-		if m := rstBoldLead.FindStringSubmatch(strings.TrimSpace(raw)); m != nil {
-			title, rest = cleanInline(m[1]), m[2]
-		}
-		if len(b.children) > 0 {
-			name := title
-			if name == "" {
-				name = strings.TrimRight(cleanInline(rest), ":")
-			}
-			sub := append(append([]string(nil), sec...), name)
-			for _, c := range b.children {
-				if err := walk(c, sub); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-		parts := []string{}
-		if rest != "" {
-			parts = append(parts, rest)
-		}
-		for _, p := range b.body {
-			parts = append(parts, strings.Join(p, " "))
-		}
-		body := cleanInline(strings.Join(parts, " "))
-		if body == "" && title == "" {
-			return fmt.Errorf("%s:%d: empty bullet item", source, b.line)
-		}
-		psec := sec
-		text := body
-		if title != "" {
-			psec = append(append([]string(nil), sec...), title)
-			if body != "" {
-				text = title + ": " + body
-			} else {
-				text = title
-			}
-		}
-		bulletPassages = append(bulletPassages, passage{line: b.line, section: psec, title: title, text: text, bullet: true})
-		return nil
-	}
-	for _, b := range roots {
-		if err := walk(b, strip(b.section)); err != nil {
+	var bullets []passage
+	for _, b := range p.roots {
+		var err error
+		if bullets, err = p.bulletPassages(bullets, b, section(b.section)); err != nil {
 			return nil, err
 		}
 	}
-	for i := range paras {
-		paras[i].section = strip(paras[i].section)
-		paras[i].text = cleanInline(paras[i].text)
+	for i := range p.paras {
+		p.paras[i].section = section(p.paras[i].section)
+		p.paras[i].text = cleanInline(p.paras[i].text)
 	}
-	// Merge the two ordered lists by line.
+	doc.passages = mergeByLine(bullets, p.paras)
+	return doc, nil
+}
+
+// documentTitle returns the title of a document whose only top-level
+// section holds subsections and comes first: that title names the
+// document rather than a section. Otherwise it returns "".
+func documentTitle(headings []rstHeading) string {
+	top, deeper := 0, false
+	for _, h := range headings {
+		if h.level == 1 {
+			top++
+		} else {
+			deeper = true
+		}
+	}
+	if len(headings) > 0 && headings[0].level == 1 && top == 1 && deeper {
+		return headings[0].title
+	}
+	return ""
+}
+
+// bulletPassages appends to out the passages of item b in section sec,
+// depth first: a leaf item is one passage; an item with children opens a
+// subsection named by its bold lead, or else by its text.
+func (p *rstParser) bulletPassages(out []passage, b *rstBullet, sec []string) ([]passage, error) {
+	title, rest := splitBoldLead(strings.Join(b.text, " "))
+	if len(b.children) == 0 {
+		leaf, err := p.leafPassage(b, sec, title, rest)
+		return append(out, leaf), err
+	}
+	name := title
+	if name == "" {
+		name = strings.TrimRight(cleanInline(rest), ":")
+	}
+	sub := append(append([]string(nil), sec...), name)
+	for _, c := range b.children {
+		var err error
+		if out, err = p.bulletPassages(out, c, sub); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// splitBoldLead splits an item's first paragraph into its bold lead
+// ("**Configuration**:"), cleaned, and the raw text after it. Without a
+// bold lead, title is "" and rest is raw.
+func splitBoldLead(raw string) (title, rest string) {
+	if m := rstBoldLead.FindStringSubmatch(strings.TrimSpace(raw)); m != nil {
+		return cleanInline(m[1]), m[2]
+	}
+	return "", raw
+}
+
+// leafPassage is the passage of an item without children: its wording is
+// rest and its later paragraphs, led by "title: " when it has a bold lead,
+// and the title extends its section. An item with no words is an error.
+func (p *rstParser) leafPassage(b *rstBullet, sec []string, title, rest string) (passage, error) {
+	parts := []string{}
+	if rest != "" {
+		parts = append(parts, rest)
+	}
+	for _, para := range b.body {
+		parts = append(parts, strings.Join(para, " "))
+	}
+	body := cleanInline(strings.Join(parts, " "))
+	if body == "" && title == "" {
+		return passage{}, p.errorf(b.line, "empty bullet item")
+	}
+	text := body
+	if title != "" {
+		sec = append(append([]string(nil), sec...), title)
+		if body != "" {
+			text = title + ": " + body
+		} else {
+			text = title
+		}
+	}
+	return passage{line: b.line, section: sec, title: title, text: text, bullet: true}, nil
+}
+
+// mergeByLine merges two lists of passages, each in line order, into one
+// in line order; on a tie the paragraph comes first.
+func mergeByLine(bullets, paras []passage) []passage {
+	var out []passage
 	i, j := 0, 0
-	for i < len(bulletPassages) || j < len(paras) {
-		if j >= len(paras) || (i < len(bulletPassages) && bulletPassages[i].line < paras[j].line) {
-			doc.passages = append(doc.passages, bulletPassages[i])
+	for i < len(bullets) || j < len(paras) {
+		if j >= len(paras) || (i < len(bullets) && bullets[i].line < paras[j].line) {
+			out = append(out, bullets[i])
 			i++
 		} else {
-			doc.passages = append(doc.passages, paras[j])
+			out = append(out, paras[j])
 			j++
 		}
 	}
-	return doc, nil
+	return out
 }
 
 // cleanInline removes RST inline markup (literals, strong emphasis, roles)

@@ -1,247 +1,19 @@
-package rules
+package lazydfa
 
 import (
-	mathbits "math/bits"
 	"regexp/syntax"
 	"slices"
 	"sync"
 	"sync/atomic"
-	"unicode"
 	"unicode/utf8"
 )
-
-// Go's regexp runs a backtracker or an NFA: each byte of text costs a walk
-// over the threads of the program, tens of nanoseconds for a pattern with
-// many branches. A matcher runs the same program as a lazily built DFA
-// instead: a state is the ordered list of the program's threads, built the
-// first time a text leads to it and then reused, so that a byte costs a
-// table look-up. It finds exactly what Go's regexp finds, match for match
-// and group for group (leftmost-first, the same Unicode classes and case
-// folding, the same assertions): a forward DFA finds where the leftmost
-// match ends, a DFA of the reversed program run backwards from there finds
-// where it starts, and the groups, when the pattern has any, come from a
-// backtracker that follows the program from that start to that end only.
-// A text that is not valid UTF-8, and a search that needs more states than
-// a DFA may keep, are left to Go's regexp (callers check the first, the
-// matcher reports the second), which gives the same matches.
-
-// A runeKind is what the empty-width assertions see of a rune: a word
-// character (ASCII, as \b reads it), a line break, another rune, or the
-// edge of the text (before its start, after its end).
-type runeKind uint8
-
-const (
-	kindOther runeKind = iota
-	kindWord
-	kindNewline
-	kindEdge
-	numKinds
-)
-
-func kindOf(r rune) runeKind {
-	switch {
-	case r < 0:
-		return kindEdge
-	case r == '\n':
-		return kindNewline
-	case syntax.IsWordChar(r):
-		return kindWord
-	}
-	return kindOther
-}
-
-// emptyContext returns the assertions that hold between a rune of kind
-// prev and one of kind next (syntax.EmptyOpContext by kinds).
-func emptyContext(prev, next runeKind) syntax.EmptyOp {
-	var op syntax.EmptyOp
-	switch prev {
-	case kindEdge:
-		op |= syntax.EmptyBeginText | syntax.EmptyBeginLine
-	case kindNewline:
-		op |= syntax.EmptyBeginLine
-	}
-	switch next {
-	case kindEdge:
-		op |= syntax.EmptyEndText | syntax.EmptyEndLine
-	case kindNewline:
-		op |= syntax.EmptyEndLine
-	}
-	if (prev == kindWord) != (next == kindWord) {
-		op |= syntax.EmptyWordBoundary
-	} else {
-		op |= syntax.EmptyNoWordBoundary
-	}
-	return op
-}
-
-// runeClasses partitions the runes into classes that no instruction of a
-// program tells apart: the same rune instructions match them and they are
-// of the same kind. The DFA's transitions are per class.
-type runeClasses struct {
-	ascii [utf8.RuneSelf]uint16
-	// bounds are the starts of the intervals of runes from utf8.RuneSelf
-	// up, each of one class (ofBound).
-	bounds  []rune
-	ofBound []uint16
-	kind    []runeKind // per class
-	rep     []rune     // a rune of each class
-}
-
-// runeSets returns the sets of runes the program's rune instructions
-// match, as ranges (lo, hi pairs): a case-folded literal is the runes of
-// its fold orbit. Instructions that match any rune, or any but a line
-// break, need none: the kind tells.
-func runeSets(p *syntax.Prog) [][]rune {
-	var sets [][]rune
-	for i := range p.Inst {
-		in := &p.Inst[i]
-		if in.Op != syntax.InstRune && in.Op != syntax.InstRune1 {
-			continue
-		}
-		if len(in.Rune) != 1 {
-			sets = append(sets, in.Rune)
-			continue
-		}
-		r0 := in.Rune[0]
-		set := []rune{r0, r0}
-		if in.Op == syntax.InstRune && syntax.Flags(in.Arg)&syntax.FoldCase != 0 {
-			for f := unicode.SimpleFold(r0); f != r0; f = unicode.SimpleFold(f) {
-				set = append(set, f, f)
-			}
-		}
-		sets = append(sets, set)
-	}
-	return sets
-}
-
-// newRuneClasses returns the classes of the runes that the rune sets
-// (see runeSets) tell apart.
-func newRuneClasses(sets [][]rune) *runeClasses {
-	c := &runeClasses{}
-	// ASCII: start from the kinds, and split every class by every set's
-	// members (128-bit masks).
-	type mask [2]uint64
-	var kinds [numKinds]mask
-	for r := range rune(utf8.RuneSelf) {
-		k := kindOf(r)
-		kinds[k][r/64] |= 1 << (r % 64)
-	}
-	var classes []mask
-	for _, m := range kinds {
-		if m != (mask{}) {
-			classes = append(classes, m)
-		}
-	}
-	// Sets with the same ASCII members split alike: each distinct one
-	// once.
-	masks := map[mask]bool{}
-	for _, set := range sets {
-		var in mask
-		for j := 0; j+1 < len(set); j += 2 {
-			for r := set[j]; r <= set[j+1] && r < utf8.RuneSelf; r++ {
-				in[r/64] |= 1 << (r % 64)
-			}
-		}
-		if in == (mask{}) || masks[in] {
-			continue
-		}
-		masks[in] = true
-		for i, cl := range classes {
-			both := mask{cl[0] & in[0], cl[1] & in[1]}
-			if both != (mask{}) && both != cl {
-				classes[i] = both
-				classes = append(classes, mask{cl[0] &^ in[0], cl[1] &^ in[1]})
-			}
-		}
-	}
-	for id, cl := range classes {
-		for w, bits := range cl {
-			for ; bits != 0; bits &= bits - 1 {
-				r := rune(w*64 + mathbits.TrailingZeros64(bits))
-				if c.ascii[r] = uint16(id); len(c.rep) == id {
-					c.rep = append(c.rep, r)
-					c.kind = append(c.kind, kindOf(r))
-				}
-			}
-		}
-	}
-	// Above ASCII, membership changes only at the edges of the ranges:
-	// each interval between them is of the class of the sets it is in
-	// (of those that reach above ASCII).
-	cuts := []rune{utf8.RuneSelf}
-	var wide [][]rune
-	for _, set := range sets {
-		for j := 1; j < len(set); j += 2 {
-			if set[j] >= utf8.RuneSelf {
-				wide = append(wide, set)
-				break
-			}
-		}
-	}
-	sets = wide
-	for _, set := range sets {
-		for j := 0; j+1 < len(set); j += 2 {
-			if lo := set[j]; lo > utf8.RuneSelf {
-				cuts = append(cuts, lo)
-			}
-			if hi := set[j+1]; hi >= utf8.RuneSelf && hi < unicode.MaxRune {
-				cuts = append(cuts, hi+1)
-			}
-		}
-	}
-	slices.Sort(cuts)
-	cuts = slices.Compact(cuts)
-	ids := map[string]uint16{}
-	sig := make([]byte, len(sets))
-	for _, b := range cuts {
-		for i, set := range sets {
-			sig[i] = 0
-			for j := 0; j+1 < len(set); j += 2 {
-				if set[j] <= b && b <= set[j+1] {
-					sig[i] = 1
-					break
-				}
-			}
-		}
-		id, ok := ids[string(sig)]
-		if !ok {
-			id = uint16(len(c.kind))
-			ids[string(sig)] = id
-			c.kind = append(c.kind, kindOther)
-			c.rep = append(c.rep, b)
-		}
-		if n := len(c.ofBound); n > 0 && c.ofBound[n-1] == id {
-			continue
-		}
-		c.bounds = append(c.bounds, b)
-		c.ofBound = append(c.ofBound, id)
-	}
-	return c
-}
-
-// n is the number of classes; class n is the edge of the text.
-func (c *runeClasses) n() int { return len(c.kind) }
-
-// of returns the class of a rune from utf8.RuneSelf up.
-func (c *runeClasses) of(r rune) uint16 {
-	lo, hi := 0, len(c.bounds)
-	for hi-lo > 1 {
-		m := int(uint(lo+hi) >> 1)
-		if c.bounds[m] <= r {
-			lo = m
-		} else {
-			hi = m
-		}
-	}
-	return c.ofBound[lo]
-}
 
 // maxDFAStates bounds the states one DFA keeps; past it, the DFA starts
 // afresh, and a search under way when that happens is left to Go's
 // regexp.
 const maxDFAStates = 10000
 
-// A dfa runs a program leftmost-first and unanchored (a forward search
+// A posDFA runs a program leftmost-first and unanchored (a forward search
 // for the end of the leftmost match), or longest-match and anchored (the
 // reversed program, run backwards from that end for its start).
 //
@@ -257,7 +29,7 @@ const maxDFAStates = 10000
 // before a transition to it is stored, so a search that reads the
 // transition may read the row, past the length of the table it loaded,
 // within its capacity (tableOf).
-type dfa struct {
+type posDFA struct {
 	prog    *syntax.Prog
 	cls     *runeClasses
 	longest bool
@@ -298,16 +70,16 @@ type dstate struct {
 	loop bool
 }
 
-func newDFA(prog *syntax.Prog, cls *runeClasses, longest bool) *dfa {
+func newPosDFA(prog *syntax.Prog, cls *runeClasses, longest bool) *posDFA {
 	n := len(prog.Inst)
-	d := &dfa{prog: prog, cls: cls, longest: longest, stride: cls.n() + 1,
+	d := &posDFA{prog: prog, cls: cls, longest: longest, stride: cls.n() + 1,
 		seen: make([]uint32, n), index: make([]uint32, n)}
 	d.reset()
 	return d
 }
 
 // reset empties the DFA but for its dead state (under mu, or before use).
-func (d *dfa) reset() {
+func (d *posDFA) reset() {
 	d.states = append(d.states[:0], dstate{})
 	d.ids = map[string]int32{}
 	tab := make([]int32, d.stride, 8*d.stride)
@@ -321,10 +93,10 @@ func (d *dfa) reset() {
 	d.gen.Add(1)
 }
 
-func (d *dfa) clearSeen() { d.nseen = 0 }
+func (d *posDFA) clearSeen() { d.nseen = 0 }
 
 // visit adds pc to the seen set; false when it was there.
-func (d *dfa) visit(pc uint32) bool {
+func (d *posDFA) visit(pc uint32) bool {
 	i := d.index[pc]
 	if int(i) < d.nseen && d.seen[i] == pc {
 		return false
@@ -341,7 +113,7 @@ func (d *dfa) visit(pc uint32) bool {
 // instructions are kept; without, assertions are kept as they are. It
 // reports whether a match instruction was reached; leftmost-first, the
 // walk stops there, since every thread after it has a lower priority.
-func (d *dfa) closure(pc uint32, ctx syntax.EmptyOp, assert bool, out []uint32) ([]uint32, bool) {
+func (d *posDFA) closure(pc uint32, ctx syntax.EmptyOp, assert bool, out []uint32) ([]uint32, bool) {
 	stack := append(d.stack[:0], pc)
 	matched := false
 	for len(stack) > 0 {
@@ -388,7 +160,7 @@ func (d *dfa) closure(pc uint32, ctx syntax.EmptyOp, assert bool, out []uint32) 
 // next: it returns the rune instructions that run on that rune, in
 // priority order, whether a match ends before it, and whether the search
 // still starts threads.
-func (d *dfa) expand(st *dstate, next runeKind) (runq []uint32, matched, loop bool) {
+func (d *posDFA) expand(st *dstate, next runeKind) (runq []uint32, matched, loop bool) {
 	ctx := emptyContext(st.prev, next)
 	d.clearSeen()
 	d.asserted = false
@@ -420,7 +192,7 @@ func (d *dfa) expand(st *dstate, next runeKind) (runq []uint32, matched, loop bo
 // intern returns the entry of the state of the threads pcs, adding the
 // state; unknown when the DFA is full (it then starts afresh, and the
 // caller's search gives up).
-func (d *dfa) intern(pcs []uint32, prev runeKind, loop bool) int32 {
+func (d *posDFA) intern(pcs []uint32, prev runeKind, loop bool) int32 {
 	if len(pcs) == 0 && !loop {
 		return 0
 	}
@@ -482,15 +254,15 @@ func (d *dfa) intern(pcs []uint32, prev runeKind, loop bool) int32 {
 	return e
 }
 
-// tableOf returns the table up to its capacity (see dfa).
-func (d *dfa) tableOf() []int32 {
+// tableOf returns the table up to its capacity (see posDFA).
+func (d *posDFA) tableOf() []int32 {
 	tab := *d.table.Load()
 	return tab[:cap(tab)]
 }
 
 // start returns the entry of the start state of a search after a rune of
 // kind prev, and the generation of the table it belongs to.
-func (d *dfa) start(prev runeKind) (int32, int32) {
+func (d *posDFA) start(prev runeKind) (int32, int32) {
 	gen := d.gen.Load()
 	if e := d.starts[prev].Load(); e != 0 {
 		return e - 1, gen
@@ -515,7 +287,7 @@ func (d *dfa) start(prev runeKind) (int32, int32) {
 // step returns the entry of the state after the state of entry e reads a
 // rune of class c; unknown when the DFA was started afresh since the
 // caller's search began (gen), or is full.
-func (d *dfa) step(e int32, gen int32, c uint16) int32 {
+func (d *posDFA) step(e int32, gen int32, c uint16) int32 {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.gen.Load() != gen {
@@ -546,63 +318,30 @@ func (d *dfa) step(e int32, gen int32, c uint16) int32 {
 	return nx
 }
 
-func matchesRune(in *syntax.Inst, r rune) bool {
-	switch in.Op {
-	case syntax.InstRune1:
-		return r == in.Rune[0]
-	case syntax.InstRuneAny:
-		return true
-	case syntax.InstRuneAnyNotNL:
-		return r != '\n'
-	}
-	return in.MatchRune(r)
+// matchBefore reports whether, in the state of entry e, a match ends
+// right before a rune of class c.
+func (d *posDFA) matchBefore(tab []int32, e int32, c uint16) bool {
+	return e&1 != 0 && atomic.LoadInt32(&tab[int(e>>1)+d.stride-1])&(1<<d.cls.kindOfClass(c)) != 0
 }
 
-// lastKind returns the kind of the rune before offset i of s.
-func lastKind(s string, i int) runeKind {
-	if i <= 0 {
-		return kindEdge
-	}
-	if c := s[i-1]; c < utf8.RuneSelf {
-		return kindOf(rune(c))
-	}
-	r, _ := utf8.DecodeLastRuneInString(s[:i])
-	return kindOf(r)
-}
-
-// classAt returns the class of the rune at offset i of s and its width;
-// the edge class at the end.
-func (c *runeClasses) classAt(s string, i int) (uint16, int) {
-	if i >= len(s) {
-		return uint16(len(c.kind)), 0
-	}
-	if b := s[i]; b < utf8.RuneSelf {
-		return c.ascii[b], 1
-	}
-	r, w := utf8.DecodeRuneInString(s[i:])
-	return c.of(r), w
-}
-
-// kindOfClass returns the kind of class c, kindEdge for the edge class.
-func (c *runeClasses) kindOfClass(cl uint16) runeKind {
-	if int(cl) >= len(c.kind) {
-		return kindEdge
-	}
-	return c.kind[cl]
+// build is step for a search: the entry of the next state (see step) and
+// the table to read on with.
+func (d *posDFA) build(e, gen int32, c uint16) (int32, []int32) {
+	nx := d.step(e, gen, c)
+	return nx, d.tableOf()
 }
 
 // searchEnd runs the forward DFA on s from offset pos: it returns the end
 // of the leftmost-first match (-1: none), or, with first, the offset where
 // some match is first known to end (a match exists). ok is false when the
-// DFA gave up.
-func (d *dfa) searchEnd(s string, pos int, first bool) (end int, ok bool) {
+// DFA gave up (end is then of no use).
+func (d *posDFA) searchEnd(s string, pos int, first bool) (end int, ok bool) {
 	e, gen := d.start(lastKind(s, pos))
 	if e == unknown {
 		return -1, false
 	}
 	cls := d.cls
 	tab := d.tableOf()
-	stride := d.stride
 	end = -1
 	for i := pos; ; {
 		var c uint16
@@ -612,8 +351,7 @@ func (d *dfa) searchEnd(s string, pos int, first bool) (end int, ok bool) {
 		} else {
 			c, w = cls.classAt(s, i)
 		}
-		row := int(e >> 1)
-		if e&1 != 0 && atomic.LoadInt32(&tab[row+stride-1])&(1<<cls.kindOfClass(c)) != 0 {
+		if d.matchBefore(tab, e, c) {
 			end = i
 			if first {
 				return end, true
@@ -622,15 +360,12 @@ func (d *dfa) searchEnd(s string, pos int, first bool) (end int, ok bool) {
 		if w == 0 {
 			return end, true
 		}
-		nx := atomic.LoadInt32(&tab[row+int(c)])
+		nx := atomic.LoadInt32(&tab[int(e>>1)+int(c)])
 		if nx == unknown {
-			if nx = d.step(e, gen, c); nx == unknown {
-				return -1, false
-			}
-			tab = d.tableOf()
+			nx, tab = d.build(e, gen, c)
 		}
-		if nx == 0 {
-			return end, true
+		if nx <= 0 { // dead, or gave up
+			return end, nx == 0
 		}
 		e = nx
 		i += w
@@ -640,7 +375,7 @@ func (d *dfa) searchEnd(s string, pos int, first bool) (end int, ok bool) {
 // searchStart runs the reversed program's DFA backwards from end, down to
 // lo: the smallest offset from lo on from which the pattern matches s up
 // to end exactly (the rune before lo read as context), or -1.
-func (d *dfa) searchStart(s string, lo, end int) (start int, ok bool) {
+func (d *posDFA) searchStart(s string, lo, end int) (start int, ok bool) {
 	cls := d.cls
 	after := kindEdge
 	if end < len(s) {
@@ -652,7 +387,6 @@ func (d *dfa) searchStart(s string, lo, end int) (start int, ok bool) {
 		return -1, false
 	}
 	tab := d.tableOf()
-	stride := d.stride
 	start = -1
 	for i := end; ; {
 		var c uint16
@@ -667,39 +401,38 @@ func (d *dfa) searchStart(s string, lo, end int) (start int, ok bool) {
 			r, w = utf8.DecodeLastRuneInString(s[:i])
 			c = cls.of(r)
 		}
-		row := int(e >> 1)
-		if e&1 != 0 && atomic.LoadInt32(&tab[row+stride-1])&(1<<cls.kindOfClass(c)) != 0 {
+		if d.matchBefore(tab, e, c) {
 			start = i
 		}
 		if i <= lo {
 			return start, true
 		}
-		nx := atomic.LoadInt32(&tab[row+int(c)])
+		nx := atomic.LoadInt32(&tab[int(e>>1)+int(c)])
 		if nx == unknown {
-			if nx = d.step(e, gen, c); nx == unknown {
-				return -1, false
-			}
-			tab = d.tableOf()
+			nx, tab = d.build(e, gen, c)
 		}
-		if nx == 0 {
-			return start, true
+		if nx <= 0 { // dead, or gave up
+			return start, nx == 0
 		}
 		e = nx
 		i -= w
 	}
 }
 
-// --- matcher -------------------------------------------------------------------
+// --- Finder -------------------------------------------------------------------
 
-// A matcher finds a pattern's matches with DFAs (see above). Its methods
-// return ok false when they leave the text to Go's regexp.
-type matcher struct {
-	fwd  *dfa
+// A Finder finds a pattern's matches and their groups with DFAs, as Go's
+// regexp finds them (see the package doc). Its texts must be valid UTF-8
+// (the caller leaves others to Go's regexp); its methods return ok false
+// when they leave a text to Go's regexp (a search needed more states than
+// a DFA keeps). It is safe for concurrent use.
+type Finder struct {
+	fwd  *posDFA
 	prog *syntax.Prog
 	// rev is built when the first match needs its start.
 	simple  *syntax.Regexp
 	revOnce sync.Once
-	rev     *dfa
+	rev     *posDFA
 	// ncap is the number of group offsets a match has (2 per group, the
 	// whole match included).
 	ncap int
@@ -708,16 +441,16 @@ type matcher struct {
 	names []string
 }
 
-// newMatcher builds the matcher of the syntax tree re (as parsed by
+// NewFinder builds the Finder of the syntax tree re (as parsed by
 // syntax.Parse with syntax.Perl, which regexp.Compile uses).
-func newMatcher(re *syntax.Regexp) (*matcher, error) {
+func NewFinder(re *syntax.Regexp) (*Finder, error) {
 	simple := re.Simplify()
 	prog, err := syntax.Compile(simple)
 	if err != nil {
 		return nil, err
 	}
-	return &matcher{
-		fwd:    newDFA(prog, newRuneClasses(runeSets(prog)), false),
+	return &Finder{
+		fwd:    newPosDFA(prog, newRuneClasses(runeSets(prog)), false),
 		prog:   prog,
 		simple: simple,
 		ncap:   2 * (re.MaxCap() + 1),
@@ -725,20 +458,50 @@ func newMatcher(re *syntax.Regexp) (*matcher, error) {
 	}, nil
 }
 
+// CapNames returns the names of the pattern's groups by index ("" for the
+// whole match and unnamed groups), as regexp.Regexp.SubexpNames does.
+func (m *Finder) CapNames() []string { return m.names }
+
 // reverse returns the DFA of the reversed program, building it on first
-// use. Its rune instructions are the forward program's (the compiler
-// makes one per rune of a literal and per class, whichever way they are
-// read), so it shares the forward classes; TestReversedProgramsShareRuneSets
-// checks that for every pattern of the built-in pack.
-func (m *matcher) reverse() *dfa {
+// use. Its rune instructions are nearly always the forward program's (the
+// compiler makes one per rune of a literal and per class, whichever way
+// they are read), and it then shares the forward classes; otherwise it
+// has classes of its own.
+func (m *Finder) reverse() *posDFA {
 	m.revOnce.Do(func() {
 		rprog, err := syntax.Compile(reverseRegexp(m.simple))
 		if err != nil {
-			panic("rules: the reversal of a compiled pattern does not compile: " + err.Error())
+			panic("lazydfa: the reversal of a compiled pattern does not compile: " + err.Error())
 		}
-		m.rev = newDFA(rprog, m.fwd.cls, true)
+		cls := m.fwd.cls
+		if !sharesRuneSets(m.prog, rprog) {
+			cls = newRuneClasses(runeSets(rprog))
+		}
+		m.rev = newPosDFA(rprog, cls, true)
 	})
 	return m.rev
+}
+
+// sharesRuneSets reports whether every rune set of program q is one of
+// program p's, so that p's classes tell apart what q reads.
+func sharesRuneSets(p, q *syntax.Prog) bool {
+	key := func(set []rune) string {
+		b := make([]byte, 0, 4*len(set))
+		for _, r := range set {
+			b = append(b, byte(r), byte(r>>8), byte(r>>16), byte(r>>24))
+		}
+		return string(b)
+	}
+	sets := map[string]bool{}
+	for _, s := range runeSets(p) {
+		sets[key(s)] = true
+	}
+	for _, s := range runeSets(q) {
+		if !sets[key(s)] {
+			return false
+		}
+	}
+	return true
 }
 
 // reverseRegexp returns a regexp that matches the reversal of the strings
@@ -773,70 +536,111 @@ func reverseRegexp(re *syntax.Regexp) *syntax.Regexp {
 	return c
 }
 
-// matchString reports whether s holds a match.
-func (m *matcher) matchString(s string) (matched, ok bool) {
+// MatchString reports whether s holds a match.
+func (m *Finder) MatchString(s string) (matched, ok bool) {
 	end, ok := m.fwd.searchEnd(s, 0, true)
 	return end >= 0, ok
 }
 
-// find returns the leftmost match of s at or after pos (the rune before
+// Find returns the leftmost match of s at or after pos (the rune before
 // pos read as context): its group offsets, or nil.
-func (m *matcher) find(s string, pos int, groups bool) ([]int, bool) {
+func (m *Finder) Find(s string, pos int, groups bool) ([]int, bool) {
+	loc, ok := m.appendFind(nil, s, pos, groups)
+	if len(loc) == 0 {
+		return nil, ok
+	}
+	return loc, ok
+}
+
+// appendFind is Find appending the match's offsets, if there is one, to
+// dst: the matches of a search share one array.
+func (m *Finder) appendFind(dst []int, s string, pos int, groups bool) ([]int, bool) {
 	end, ok := m.fwd.searchEnd(s, pos, false)
 	if !ok || end < 0 {
-		return nil, ok
+		return dst, ok
 	}
 	start, ok := m.reverse().searchStart(s, pos, end)
 	if !ok || start < 0 {
-		return nil, false
+		return dst, false
 	}
 	if !groups || m.ncap == 2 {
-		return []int{start, end}, true
+		return append(dst, start, end), true
 	}
-	return m.groups(s, start, end)
+	return m.appendGroups(dst, s, start, end)
 }
 
-// findAll returns up to n matches of s (n < 0: all), as
+// FindAll returns up to n matches of s (n < 0: all), as
 // regexp.FindAllStringSubmatchIndex does: after an empty match the search
 // moves on a rune, and an empty match right after a match is dropped.
-func (m *matcher) findAll(s string, n int, groups bool) ([][]int, bool) {
+func (m *Finder) FindAll(s string, n int, groups bool) ([][]int, bool) {
 	if n < 0 {
 		n = len(s) + 1
 	}
-	var out [][]int
-	for pos, prevEnd := 0, -1; len(out) < n && pos <= len(s); {
-		loc, ok := m.find(s, pos, groups)
+	width := 2
+	if groups {
+		width = m.ncap
+	}
+	// The matches' offsets, one after the other.
+	var flat []int
+	for pos, prevEnd := 0, -1; len(flat) < n*width && pos <= len(s); {
+		next, ok := m.appendFind(flat, s, pos, groups)
 		if !ok {
 			return nil, false
 		}
-		if loc == nil {
+		if len(next) == len(flat) {
 			break
 		}
-		accept := true
-		if loc[1] == pos {
-			accept = loc[0] != prevEnd
-			if pos < len(s) {
-				_, w := utf8.DecodeRuneInString(s[pos:])
-				pos += w
-			} else {
-				pos++
-			}
-		} else {
-			pos = loc[1]
-		}
+		loc := next[len(flat):]
+		var counts bool
+		pos, counts = afterMatch(s, pos, loc[1], prevEnd)
 		prevEnd = loc[1]
-		if accept {
-			out = append(out, loc)
+		if counts {
+			flat = next
 		}
 	}
-	return out, true
+	return Split(flat, width), true
 }
 
-// lastEnd returns the end of the last match findAll would return (-1:
+// Split cuts flat, the offsets of matches one after the other, width
+// each, into one slice per match (each with no room past its end, so
+// that appending to one leaves the next alone).
+func Split(flat []int, width int) [][]int {
+	if len(flat) == 0 {
+		return nil
+	}
+	out := make([][]int, len(flat)/width)
+	for i := range out {
+		out[i] = flat[i*width : (i+1)*width : (i+1)*width]
+	}
+	return out
+}
+
+// afterMatch returns where the search that found a match ending at end,
+// from pos, goes on, and whether the match counts: after an empty match
+// the search moves on a rune, and an empty match right after the match
+// before it (ending at prevEnd) is dropped, as Go's regexp does.
+func afterMatch(s string, pos, end, prevEnd int) (next int, counts bool) {
+	if end != pos {
+		return end, true
+	}
+	return pos + runeWidth(s, pos), pos != prevEnd
+}
+
+// runeWidth returns the width of the rune at offset pos of s, 1 at its
+// end (a search moving past the end stops).
+func runeWidth(s string, pos int) int {
+	if pos >= len(s) {
+		return 1
+	}
+	_, w := utf8.DecodeRuneInString(s[pos:])
+	return w
+}
+
+// LastEnd returns the end of the last match FindAll would return (-1:
 // none). It runs the forward DFA only: the end of each match is where the
 // next search starts, and an empty match is known by ending where its
 // search began.
-func (m *matcher) lastEnd(s string) (int, bool) {
+func (m *Finder) LastEnd(s string) (int, bool) {
 	last := -1
 	for pos, prevEnd := 0, -1; pos <= len(s); {
 		end, ok := m.fwd.searchEnd(s, pos, false)
@@ -846,37 +650,29 @@ func (m *matcher) lastEnd(s string) (int, bool) {
 		if end < 0 {
 			break
 		}
-		if end == pos {
-			if pos != prevEnd {
-				last = end
-			}
-			if pos < len(s) {
-				_, w := utf8.DecodeRuneInString(s[pos:])
-				pos += w
-			} else {
-				pos++
-			}
-		} else {
-			last, pos = end, end
+		var counts bool
+		if pos, counts = afterMatch(s, pos, end, prevEnd); counts {
+			last = end
 		}
 		prevEnd = end
 	}
 	return last, true
 }
 
-// replaceAll returns s with every match replaced by the literal repl, as
+// ReplaceAll returns s with every match replaced by the literal repl, as
 // regexp.ReplaceAllString does for a repl without '$': the search moves on
 // at least a rune after each match, and an empty match right after a
 // match is not replaced.
-func (m *matcher) replaceAll(s, repl string) (string, bool) {
+func (m *Finder) ReplaceAll(s, repl string) (string, bool) {
 	var b []byte
+	var buf [2]int
 	last, found := 0, false
 	for pos := 0; pos <= len(s); {
-		loc, ok := m.find(s, pos, false)
+		loc, ok := m.appendFind(buf[:0], s, pos, false)
 		if !ok {
 			return "", false
 		}
-		if loc == nil {
+		if len(loc) == 0 {
 			break
 		}
 		found = true
@@ -885,18 +681,7 @@ func (m *matcher) replaceAll(s, repl string) (string, bool) {
 			b = append(b, repl...)
 		}
 		last = loc[1]
-		w := 0
-		if pos < len(s) {
-			_, w = utf8.DecodeRuneInString(s[pos:])
-		}
-		switch {
-		case pos+w > loc[1]:
-			pos += w
-		case pos+1 > loc[1]:
-			pos++
-		default:
-			pos = loc[1]
-		}
+		pos = max(pos+runeWidth(s, pos), loc[1])
 	}
 	if !found {
 		return s, true
@@ -904,19 +689,19 @@ func (m *matcher) replaceAll(s, repl string) (string, bool) {
 	return string(append(b, s[last:]...)), true
 }
 
-// groups returns the group offsets of the leftmost-first match that
+// appendGroups appends to dst the group offsets of the leftmost-first match that
 // starts at start and ends at end, by backtracking: the threads are
 // followed in priority order, each instruction at each offset at most
 // once (a second visit would fail as the first did), and none goes past
 // end (a thread of higher priority than the match cannot end later).
-func (m *matcher) groups(s string, start, end int) ([]int, bool) {
+func (m *Finder) appendGroups(dst []int, s string, start, end int) ([]int, bool) {
 	b := backtrackers.Get().(*backtracker)
 	defer backtrackers.Put(b)
 	loc := b.run(m.prog, s, start, end, m.ncap)
 	if loc == nil {
-		return nil, false
+		return dst, false
 	}
-	return loc, true
+	return append(dst, loc...), true
 }
 
 type btJob struct {
@@ -944,6 +729,8 @@ func contextAt(s string, i int) syntax.EmptyOp {
 	return emptyContext(lastKind(s, i), next)
 }
 
+// run returns the group offsets of the match of p from start to end (see
+// appendGroups), or nil; they are b's, until its next run.
 func (b *backtracker) run(p *syntax.Prog, s string, start, end, ncap int) []int {
 	width := end - start + 1
 	bitsNeeded := len(p.Inst) * width
@@ -991,9 +778,8 @@ func (b *backtracker) run(p *syntax.Prog, s string, start, end, ncap int) []int 
 				if pos != end {
 					return nil // not the match the DFAs found: leave it to Go's regexp
 				}
-				out := slices.Clone(b.caps)
-				out[0], out[1] = start, end
-				return out
+				b.caps[0], b.caps[1] = start, end
+				return b.caps
 			case syntax.InstFail:
 				next = false
 			default:
