@@ -59,6 +59,17 @@ type pattern struct {
 	// a pattern with a bound runs on the lines around its tokens only.
 	maxNL int
 	runs  byteSet
+
+	// lastNeed caches the pattern's clauses in the scanner that last
+	// asked for them (scanner.need): an engine's evaluations ask for
+	// them hundreds of times per report.
+	lastNeed atomic.Pointer[scannerNeed]
+}
+
+// scannerNeed is a pattern's compiledNeed in one scanner.
+type scannerNeed struct {
+	sc   *scanner
+	need *compiledNeed
 }
 
 // parsePattern parses expr as regexp.Compile would (so that a pattern
@@ -866,6 +877,18 @@ func (sc *scanner) markAnchors() {
 	}
 }
 
+// need returns p's clauses as token ids, nil when the scanner has none
+// for p (p then runs everywhere). It is sc.needs[p], cached in p for the
+// last scanner that asked: a process most often has one engine.
+func (sc *scanner) need(p *pattern) *compiledNeed {
+	if c := p.lastNeed.Load(); c != nil && c.sc == sc {
+		return c.need
+	}
+	n := sc.needs[p]
+	p.lastNeed.Store(&scannerNeed{sc: sc, need: n})
+	return n
+}
+
 // compiledNeed is a pattern's clauses as token ids.
 type compiledNeed struct {
 	common   [][]uint16
@@ -1323,9 +1346,11 @@ type text struct {
 	// paraHits[k] is the first of paragraph k's.
 	hits     []hit
 	paraHits []int32
-	// scratch for plan and windows.
+	// scratch for plan and windows (in buf); planned is the pattern
+	// whose plan masks holds, nil when none.
 	acc, tmp, common []uint64
 	masks            []uint64
+	planned          *pattern
 	anchors          []uint64
 	wins             [][2]int
 	// para holds the one window of a paragraph run whole (eachWindow).
@@ -1377,6 +1402,10 @@ func newText(t string, sc *scanner) *text {
 	x.inSome = b.take(&b.inSome, words)
 	x.paraHits = make([]int32, len(x.paras)+1)
 	x.hits = b.hits[:0]
+	x.acc, x.tmp, x.common = b.take(&b.acc, x.w), b.take(&b.tmp, x.w), b.take(&b.common, x.w)
+	x.masks = b.take(&b.masks, len(x.paras))
+	x.anchors = b.take(&b.anchors, words)
+	x.wins = b.wins[:0]
 	k := 0
 	ac := sc.ac
 	delta, class, outFrom := ac.delta, &ac.class, ac.outFrom
@@ -1441,6 +1470,9 @@ func (x *text) mark(v tokenVariant, s, end, k int, in bool) {
 type buffers struct {
 	bits, whole, inSome []uint64
 	hits                []hit
+	// scratch of plan and windows, kept to save their allocations.
+	acc, tmp, common, masks, anchors []uint64
+	wins                             [][2]int
 }
 
 var textBuffers sync.Pool // of *buffers
@@ -1476,8 +1508,10 @@ func (x *text) release() {
 		}
 	}
 	x.buf.hits = x.hits[:0]
+	x.buf.wins = x.wins[:0]
 	textBuffers.Put(x.buf)
 	x.buf, x.bits, x.whole, x.inSome, x.hits, x.sc = nil, nil, nil, nil, nil, nil
+	x.acc, x.tmp, x.common, x.masks, x.anchors, x.wins, x.planned = nil, nil, nil, nil, nil, nil, nil
 }
 
 // maxParagraph bounds the text one pattern run sees. Prose paragraphs are
@@ -1540,14 +1574,14 @@ func (x *text) plan(m *pattern) []uint64 {
 	if x.sc == nil {
 		return nil
 	}
-	need := x.sc.needs[m]
+	need := x.sc.need(m)
 	if need == nil {
 		return nil
 	}
-	if x.acc == nil {
-		x.acc, x.tmp = make([]uint64, x.w), make([]uint64, x.w)
-		x.masks = make([]uint64, len(x.paras))
+	if x.planned == m {
+		return x.masks
 	}
+	x.planned = m
 	clear(x.masks)
 	// Most patterns have a clause no paragraph holds: done.
 	if !holdsIn(x.inSome, need.common) || len(need.branches) > 0 && !slices.ContainsFunc(need.branches, func(cls [][]uint16) bool { return holdsIn(x.inSome, cls) }) {
@@ -1561,9 +1595,6 @@ func (x *text) plan(m *pattern) []uint64 {
 			}
 		}
 		return x.masks
-	}
-	if x.common == nil {
-		x.common = make([]uint64, x.w)
 	}
 	common := x.common
 	copy(common, x.acc)
@@ -1604,10 +1635,10 @@ func holdsIn(found []uint64, clauses [][]uint16) bool {
 // mayMatch reports whether m may match in some paragraph of the text (or,
 // with whole, over the whole text): false means it cannot.
 func (x *text) mayMatch(m *pattern, whole bool) bool {
-	if x.sc == nil || x.sc.needs[m] == nil {
+	if x.sc == nil || x.sc.need(m) == nil {
 		return true
 	}
-	need := x.sc.needs[m]
+	need := x.sc.need(m)
 	if whole {
 		return x.wholeHolds(need.common) && (len(need.branches) == 0 || slices.ContainsFunc(need.branches, x.wholeHolds))
 	}
@@ -1677,10 +1708,7 @@ const minWindowed = 256
 // (^, $, \b, \A, \z) see the same bytes as in the paragraph. The windows
 // hold every match of the paragraph, in order, and nothing else.
 func (x *text) windows(m *pattern, mask uint64, k int) [][2]int {
-	need := x.sc.needs[m]
-	if x.anchors == nil {
-		x.anchors = make([]uint64, (x.sc.ntok+63)/64)
-	}
+	need := x.sc.need(m)
 	anchors := x.anchors
 	clear(anchors)
 	switch {
@@ -1780,7 +1808,7 @@ func contentBreak(s string, n int, back bool, runs *byteSet) int {
 func (x *text) findWhole(m *pattern, n int, groups bool) [][]int {
 	need := (*compiledNeed)(nil)
 	if x.sc != nil {
-		need = x.sc.needs[m]
+		need = x.sc.need(m)
 	}
 	if need == nil {
 		return findIn(nil, m, x.fast, x.t, [][2]int{{0, len(x.t)}}, n, groups)
