@@ -169,7 +169,7 @@ func scannerOf(pats []*pattern) *scanner {
 		if p == nil || sc.needs[p] != nil {
 			continue
 		}
-		sc.needs[p] = &compiledNeed{common: p.gen.common, branches: p.gen.branches}
+		sc.needs[p] = newCompiledNeed(p.gen.common, p.gen.branches)
 	}
 	sc.markAnchors()
 	return sc

@@ -893,6 +893,27 @@ func (sc *scanner) need(p *pattern) *compiledNeed {
 type compiledNeed struct {
 	common   [][]uint16
 	branches [][][]uint16
+	// byLength are common and each branch's clauses, shortest first: the
+	// order in which plan tests whether a text holds them at all (most
+	// patterns fail a clause, and a short one fails soonest; the first
+	// clause of common and of each branch keeps its place there, where
+	// windows finds its anchors).
+	byLength         [][]uint16
+	branchesByLength [][][]uint16
+}
+
+// newCompiledNeed returns the need of the clauses common and branches.
+func newCompiledNeed(common [][]uint16, branches [][][]uint16) *compiledNeed {
+	byLength := func(cls [][]uint16) [][]uint16 {
+		out := slices.Clone(cls)
+		slices.SortStableFunc(out, func(a, b []uint16) int { return len(a) - len(b) })
+		return out
+	}
+	n := &compiledNeed{common: common, branches: branches, byLength: byLength(common)}
+	for _, b := range branches {
+		n.branchesByLength = append(n.branchesByLength, byLength(b))
+	}
+	return n
 }
 
 // maxTokens bounds the tokens of a scanner (ids are 16 bits); a clause
@@ -963,11 +984,11 @@ func newScanner(pats []*pattern) *scanner {
 			continue
 		}
 		common, branches := p.clauses()
-		n := &compiledNeed{common: ids(common)}
+		var bs [][][]uint16
 		for _, b := range branches {
-			n.branches = append(n.branches, ids(b))
+			bs = append(bs, ids(b))
 		}
-		sc.needs[p] = n
+		sc.needs[p] = newCompiledNeed(ids(common), bs)
 	}
 	sc.ac, sc.lits = newAutomaton(lits), lits
 	sc.info, sc.more = newLitInfo(lits, variants)
@@ -1584,7 +1605,7 @@ func (x *text) plan(m *pattern) []uint64 {
 	x.planned = m
 	clear(x.masks)
 	// Most patterns have a clause no paragraph holds: done.
-	if !holdsIn(x.inSome, need.common) || len(need.branches) > 0 && !slices.ContainsFunc(need.branches, func(cls [][]uint16) bool { return holdsIn(x.inSome, cls) }) {
+	if !holdsIn(x.inSome, need.byLength) || len(need.branches) > 0 && !slices.ContainsFunc(need.branchesByLength, func(cls [][]uint16) bool { return holdsIn(x.inSome, cls) }) {
 		return x.masks
 	}
 	x.paraSet(x.acc, need.common)
@@ -1640,7 +1661,7 @@ func (x *text) mayMatch(m *pattern, whole bool) bool {
 	}
 	need := x.sc.need(m)
 	if whole {
-		return x.wholeHolds(need.common) && (len(need.branches) == 0 || slices.ContainsFunc(need.branches, x.wholeHolds))
+		return x.wholeHolds(need.byLength) && (len(need.branches) == 0 || slices.ContainsFunc(need.branchesByLength, x.wholeHolds))
 	}
 	return slices.ContainsFunc(x.plan(m), func(mask uint64) bool { return mask != 0 })
 }
