@@ -816,24 +816,56 @@ func splitPoint(re *syntax.Regexp) (*syntax.Regexp, edge, edge) {
 type scanner struct {
 	ac   *automaton
 	lits []string // the automaton's literals
-	// info holds, per literal, its length and its tokens: the first
-	// inline, the others in more (a scan reads one record per literal it
-	// finds); a token's byte sets are indices into sets.
-	info []litInfo
-	more []tokenVariant
+	// sets are the byte sets of the tokens' edges (tokenVariant's left
+	// and right index them).
 	sets []byteSet
 	ntok int
+	// found[foundAt[k]:foundAt[k+1]] are the tokens of the literals that
+	// end at the automaton's kth reporting state (automaton.literalsAt),
+	// in the order of the literals and of their tokens, each with its
+	// literal's length: what a scan marks there, without going through
+	// the literals.
+	found   []foundToken
+	foundAt []int32
 	// anchors marks the tokens whose places windows are cut around (see
 	// text.windows): a scan records only their hits.
 	anchors []uint64
 	needs   map[*pattern]*compiledNeed
 }
 
-// litInfo is what a scan needs of a literal it found.
+// litInfo is a literal's length and tokens, from which foundTokens
+// makes what a scan reads.
 type litInfo struct {
 	len         int32
 	more, nmore int32 // its tokens after the first: more[more:more+nmore]
 	tok         tokenVariant
+}
+
+// foundToken is a token a scan marks where its literal, len bytes long,
+// ends.
+type foundToken struct {
+	len int32
+	v   tokenVariant
+}
+
+// foundTokens returns the scanner's found and foundAt (see scanner) for
+// its automaton and literal records.
+func foundTokens(a *automaton, info []litInfo, more []tokenVariant) ([]foundToken, []int32) {
+	reporting := len(a.outStart) - 1
+	at := make([]int32, reporting+1)
+	var found []foundToken
+	for k := range reporting {
+		at[k] = int32(len(found))
+		for _, lit := range a.outs[a.outStart[k]:a.outStart[k+1]] {
+			li := &info[lit]
+			found = append(found, foundToken{len: li.len, v: li.tok})
+			for _, v := range more[li.more : li.more+li.nmore] {
+				found = append(found, foundToken{len: li.len, v: v})
+			}
+		}
+	}
+	at[reporting] = int32(len(found))
+	return found, at
 }
 
 // tokenVariant is a token of a literal: its id and the bytes allowed
@@ -991,7 +1023,8 @@ func newScanner(pats []*pattern) *scanner {
 		sc.needs[p] = newCompiledNeed(ids(common), bs)
 	}
 	sc.ac, sc.lits = newAutomaton(lits), lits
-	sc.info, sc.more = newLitInfo(lits, variants)
+	info, more := newLitInfo(lits, variants)
+	sc.found, sc.foundAt = foundTokens(sc.ac, info, more)
 	sc.markAnchors()
 	return sc
 }
@@ -1440,19 +1473,15 @@ func newText(t string, sc *scanner) *text {
 		if off = next; off < outFrom {
 			continue
 		}
-		for _, lit := range ac.literalsAt(off) {
-			li := &sc.info[lit]
-			end := i + 1
-			s := end - int(li.len)
-			for k < len(x.paras) && x.paras[k][1] < end {
-				k++
-				x.paraHits[k] = int32(len(x.hits))
-			}
-			in := k < len(x.paras) && x.paras[k][0] <= s
-			x.mark(li.tok, s, end, k, in)
-			for _, v := range sc.more[li.more : li.more+li.nmore] {
-				x.mark(v, s, end, k, in)
-			}
+		end := i + 1
+		for k < len(x.paras) && x.paras[k][1] < end {
+			k++
+			x.paraHits[k] = int32(len(x.hits))
+		}
+		r := ac.div.of(off - outFrom)
+		for _, ft := range sc.found[sc.foundAt[r]:sc.foundAt[r+1]] {
+			s := end - int(ft.len)
+			x.mark(ft.v, s, end, k, k < len(x.paras) && x.paras[k][0] <= s)
 		}
 	}
 	for k < len(x.paras) {
