@@ -44,7 +44,16 @@ func isLowerHex(c byte) bool   { return c >= '0' && c <= '9' || c >= 'a' && c <=
 // a rune or not.
 func findFunctions(s string, n int) [][]int {
 	const width = 6 // offsets per match
-	var flat []int  // the matches' offsets, one after the other
+	// Every match holds "()" or "+0x": their count bounds the matches,
+	// and the offsets, one match after the other, need one allocation.
+	most := strings.Count(s, "()") + strings.Count(s, "+0x")
+	if n >= 0 {
+		most = min(most, n)
+	}
+	if most == 0 {
+		return nil
+	}
+	flat := make([]int, 0, most*width)
 	for i := 0; i < len(s) && (n < 0 || len(flat) < n*width); i++ {
 		c := s[i]
 		if !(c >= 'a' && c <= 'z' || c == '_') || i > 0 && isWordByte(s[i-1]) {

@@ -149,7 +149,8 @@ func newGeneratedBase() *scanner {
 		}
 	}
 	sc := &scanner{ac: g.tables.automaton(), lits: g.lits, ntok: len(generatedTokens), sets: generatedByteSets[:]}
-	sc.info, sc.more = newLitInfo(g.lits, variants)
+	info, more := newLitInfo(g.lits, variants)
+	sc.found, sc.foundAt = foundTokens(sc.ac, info, more)
 	return sc
 }
 
@@ -163,13 +164,13 @@ func scannerOf(pats []*pattern) *scanner {
 		}
 	}
 	base := generatedBase()
-	sc := &scanner{ac: base.ac, lits: base.lits, info: base.info, more: base.more, sets: base.sets, ntok: base.ntok,
+	sc := &scanner{ac: base.ac, lits: base.lits, found: base.found, foundAt: base.foundAt, sets: base.sets, ntok: base.ntok,
 		needs: make(map[*pattern]*compiledNeed, len(pats))}
 	for _, p := range pats {
 		if p == nil || sc.needs[p] != nil {
 			continue
 		}
-		sc.needs[p] = &compiledNeed{common: p.gen.common, branches: p.gen.branches}
+		sc.needs[p] = newCompiledNeed(p.gen.common, p.gen.branches)
 	}
 	sc.markAnchors()
 	return sc

@@ -59,6 +59,17 @@ type pattern struct {
 	// a pattern with a bound runs on the lines around its tokens only.
 	maxNL int
 	runs  byteSet
+
+	// lastNeed caches the pattern's clauses in the scanner that last
+	// asked for them (scanner.need): an engine's evaluations ask for
+	// them hundreds of times per report.
+	lastNeed atomic.Pointer[scannerNeed]
+}
+
+// scannerNeed is a pattern's compiledNeed in one scanner.
+type scannerNeed struct {
+	sc   *scanner
+	need *compiledNeed
 }
 
 // parsePattern parses expr as regexp.Compile would (so that a pattern
@@ -805,24 +816,56 @@ func splitPoint(re *syntax.Regexp) (*syntax.Regexp, edge, edge) {
 type scanner struct {
 	ac   *automaton
 	lits []string // the automaton's literals
-	// info holds, per literal, its length and its tokens: the first
-	// inline, the others in more (a scan reads one record per literal it
-	// finds); a token's byte sets are indices into sets.
-	info []litInfo
-	more []tokenVariant
+	// sets are the byte sets of the tokens' edges (tokenVariant's left
+	// and right index them).
 	sets []byteSet
 	ntok int
+	// found[foundAt[k]:foundAt[k+1]] are the tokens of the literals that
+	// end at the automaton's kth reporting state (automaton.literalsAt),
+	// in the order of the literals and of their tokens, each with its
+	// literal's length: what a scan marks there, without going through
+	// the literals.
+	found   []foundToken
+	foundAt []int32
 	// anchors marks the tokens whose places windows are cut around (see
 	// text.windows): a scan records only their hits.
 	anchors []uint64
 	needs   map[*pattern]*compiledNeed
 }
 
-// litInfo is what a scan needs of a literal it found.
+// litInfo is a literal's length and tokens, from which foundTokens
+// makes what a scan reads.
 type litInfo struct {
 	len         int32
 	more, nmore int32 // its tokens after the first: more[more:more+nmore]
 	tok         tokenVariant
+}
+
+// foundToken is a token a scan marks where its literal, len bytes long,
+// ends.
+type foundToken struct {
+	len int32
+	v   tokenVariant
+}
+
+// foundTokens returns the scanner's found and foundAt (see scanner) for
+// its automaton and literal records.
+func foundTokens(a *automaton, info []litInfo, more []tokenVariant) ([]foundToken, []int32) {
+	reporting := len(a.outStart) - 1
+	at := make([]int32, reporting+1)
+	var found []foundToken
+	for k := range reporting {
+		at[k] = int32(len(found))
+		for _, lit := range a.outs[a.outStart[k]:a.outStart[k+1]] {
+			li := &info[lit]
+			found = append(found, foundToken{len: li.len, v: li.tok})
+			for _, v := range more[li.more : li.more+li.nmore] {
+				found = append(found, foundToken{len: li.len, v: v})
+			}
+		}
+	}
+	at[reporting] = int32(len(found))
+	return found, at
 }
 
 // tokenVariant is a token of a literal: its id and the bytes allowed
@@ -866,10 +909,43 @@ func (sc *scanner) markAnchors() {
 	}
 }
 
+// need returns p's clauses as token ids, nil when the scanner has none
+// for p (p then runs everywhere). It is sc.needs[p], cached in p for the
+// last scanner that asked: a process most often has one engine.
+func (sc *scanner) need(p *pattern) *compiledNeed {
+	if c := p.lastNeed.Load(); c != nil && c.sc == sc {
+		return c.need
+	}
+	n := sc.needs[p]
+	p.lastNeed.Store(&scannerNeed{sc: sc, need: n})
+	return n
+}
+
 // compiledNeed is a pattern's clauses as token ids.
 type compiledNeed struct {
 	common   [][]uint16
 	branches [][][]uint16
+	// byLength are common and each branch's clauses, shortest first: the
+	// order in which plan tests whether a text holds them at all (most
+	// patterns fail a clause, and a short one fails soonest; the first
+	// clause of common and of each branch keeps its place there, where
+	// windows finds its anchors).
+	byLength         [][]uint16
+	branchesByLength [][][]uint16
+}
+
+// newCompiledNeed returns the need of the clauses common and branches.
+func newCompiledNeed(common [][]uint16, branches [][][]uint16) *compiledNeed {
+	byLength := func(cls [][]uint16) [][]uint16 {
+		out := slices.Clone(cls)
+		slices.SortStableFunc(out, func(a, b []uint16) int { return len(a) - len(b) })
+		return out
+	}
+	n := &compiledNeed{common: common, branches: branches, byLength: byLength(common)}
+	for _, b := range branches {
+		n.branchesByLength = append(n.branchesByLength, byLength(b))
+	}
+	return n
 }
 
 // maxTokens bounds the tokens of a scanner (ids are 16 bits); a clause
@@ -940,14 +1016,15 @@ func newScanner(pats []*pattern) *scanner {
 			continue
 		}
 		common, branches := p.clauses()
-		n := &compiledNeed{common: ids(common)}
+		var bs [][][]uint16
 		for _, b := range branches {
-			n.branches = append(n.branches, ids(b))
+			bs = append(bs, ids(b))
 		}
-		sc.needs[p] = n
+		sc.needs[p] = newCompiledNeed(ids(common), bs)
 	}
 	sc.ac, sc.lits = newAutomaton(lits), lits
-	sc.info, sc.more = newLitInfo(lits, variants)
+	info, more := newLitInfo(lits, variants)
+	sc.found, sc.foundAt = foundTokens(sc.ac, info, more)
 	sc.markAnchors()
 	return sc
 }
@@ -1323,9 +1400,11 @@ type text struct {
 	// paraHits[k] is the first of paragraph k's.
 	hits     []hit
 	paraHits []int32
-	// scratch for plan and windows.
+	// scratch for plan and windows (in buf); planned is the pattern
+	// whose plan masks holds, nil when none.
 	acc, tmp, common []uint64
 	masks            []uint64
+	planned          *pattern
 	anchors          []uint64
 	wins             [][2]int
 	// para holds the one window of a paragraph run whole (eachWindow).
@@ -1377,6 +1456,10 @@ func newText(t string, sc *scanner) *text {
 	x.inSome = b.take(&b.inSome, words)
 	x.paraHits = make([]int32, len(x.paras)+1)
 	x.hits = b.hits[:0]
+	x.acc, x.tmp, x.common = b.take(&b.acc, x.w), b.take(&b.tmp, x.w), b.take(&b.common, x.w)
+	x.masks = b.take(&b.masks, len(x.paras))
+	x.anchors = b.take(&b.anchors, words)
+	x.wins = b.wins[:0]
 	k := 0
 	ac := sc.ac
 	delta, class, outFrom := ac.delta, &ac.class, ac.outFrom
@@ -1390,19 +1473,15 @@ func newText(t string, sc *scanner) *text {
 		if off = next; off < outFrom {
 			continue
 		}
-		for _, lit := range ac.literalsAt(off) {
-			li := &sc.info[lit]
-			end := i + 1
-			s := end - int(li.len)
-			for k < len(x.paras) && x.paras[k][1] < end {
-				k++
-				x.paraHits[k] = int32(len(x.hits))
-			}
-			in := k < len(x.paras) && x.paras[k][0] <= s
-			x.mark(li.tok, s, end, k, in)
-			for _, v := range sc.more[li.more : li.more+li.nmore] {
-				x.mark(v, s, end, k, in)
-			}
+		end := i + 1
+		for k < len(x.paras) && x.paras[k][1] < end {
+			k++
+			x.paraHits[k] = int32(len(x.hits))
+		}
+		r := ac.div.of(off - outFrom)
+		for _, ft := range sc.found[sc.foundAt[r]:sc.foundAt[r+1]] {
+			s := end - int(ft.len)
+			x.mark(ft.v, s, end, k, k < len(x.paras) && x.paras[k][0] <= s)
 		}
 	}
 	for k < len(x.paras) {
@@ -1441,6 +1520,9 @@ func (x *text) mark(v tokenVariant, s, end, k int, in bool) {
 type buffers struct {
 	bits, whole, inSome []uint64
 	hits                []hit
+	// scratch of plan and windows, kept to save their allocations.
+	acc, tmp, common, masks, anchors []uint64
+	wins                             [][2]int
 }
 
 var textBuffers sync.Pool // of *buffers
@@ -1476,8 +1558,10 @@ func (x *text) release() {
 		}
 	}
 	x.buf.hits = x.hits[:0]
+	x.buf.wins = x.wins[:0]
 	textBuffers.Put(x.buf)
 	x.buf, x.bits, x.whole, x.inSome, x.hits, x.sc = nil, nil, nil, nil, nil, nil
+	x.acc, x.tmp, x.common, x.masks, x.anchors, x.wins, x.planned = nil, nil, nil, nil, nil, nil, nil
 }
 
 // maxParagraph bounds the text one pattern run sees. Prose paragraphs are
@@ -1540,17 +1624,17 @@ func (x *text) plan(m *pattern) []uint64 {
 	if x.sc == nil {
 		return nil
 	}
-	need := x.sc.needs[m]
+	need := x.sc.need(m)
 	if need == nil {
 		return nil
 	}
-	if x.acc == nil {
-		x.acc, x.tmp = make([]uint64, x.w), make([]uint64, x.w)
-		x.masks = make([]uint64, len(x.paras))
+	if x.planned == m {
+		return x.masks
 	}
+	x.planned = m
 	clear(x.masks)
 	// Most patterns have a clause no paragraph holds: done.
-	if !holdsIn(x.inSome, need.common) || len(need.branches) > 0 && !slices.ContainsFunc(need.branches, func(cls [][]uint16) bool { return holdsIn(x.inSome, cls) }) {
+	if !holdsIn(x.inSome, need.byLength) || len(need.branches) > 0 && !slices.ContainsFunc(need.branchesByLength, func(cls [][]uint16) bool { return holdsIn(x.inSome, cls) }) {
 		return x.masks
 	}
 	x.paraSet(x.acc, need.common)
@@ -1561,9 +1645,6 @@ func (x *text) plan(m *pattern) []uint64 {
 			}
 		}
 		return x.masks
-	}
-	if x.common == nil {
-		x.common = make([]uint64, x.w)
 	}
 	common := x.common
 	copy(common, x.acc)
@@ -1604,12 +1685,12 @@ func holdsIn(found []uint64, clauses [][]uint16) bool {
 // mayMatch reports whether m may match in some paragraph of the text (or,
 // with whole, over the whole text): false means it cannot.
 func (x *text) mayMatch(m *pattern, whole bool) bool {
-	if x.sc == nil || x.sc.needs[m] == nil {
+	if x.sc == nil || x.sc.need(m) == nil {
 		return true
 	}
-	need := x.sc.needs[m]
+	need := x.sc.need(m)
 	if whole {
-		return x.wholeHolds(need.common) && (len(need.branches) == 0 || slices.ContainsFunc(need.branches, x.wholeHolds))
+		return x.wholeHolds(need.byLength) && (len(need.branches) == 0 || slices.ContainsFunc(need.branchesByLength, x.wholeHolds))
 	}
 	return slices.ContainsFunc(x.plan(m), func(mask uint64) bool { return mask != 0 })
 }
@@ -1677,10 +1758,7 @@ const minWindowed = 256
 // (^, $, \b, \A, \z) see the same bytes as in the paragraph. The windows
 // hold every match of the paragraph, in order, and nothing else.
 func (x *text) windows(m *pattern, mask uint64, k int) [][2]int {
-	need := x.sc.needs[m]
-	if x.anchors == nil {
-		x.anchors = make([]uint64, (x.sc.ntok+63)/64)
-	}
+	need := x.sc.need(m)
 	anchors := x.anchors
 	clear(anchors)
 	switch {
@@ -1780,7 +1858,7 @@ func contentBreak(s string, n int, back bool, runs *byteSet) int {
 func (x *text) findWhole(m *pattern, n int, groups bool) [][]int {
 	need := (*compiledNeed)(nil)
 	if x.sc != nil {
-		need = x.sc.needs[m]
+		need = x.sc.need(m)
 	}
 	if need == nil {
 		return findIn(nil, m, x.fast, x.t, [][2]int{{0, len(x.t)}}, n, groups)
