@@ -95,17 +95,20 @@ type dfa struct {
 // newDFA returns the automaton of the pattern re, compiled at first use.
 func newDFA(re *lazyre.Regexp) *dfa { return &dfa{re: re, src: re.String(), maxStates: dfaMaxStates} }
 
-// init compiles the pattern and splits the runes into classes. A pattern
-// that does not compile panics, as regexp.MustCompile does: the patterns
-// are fixed, and the tests compile them all.
+// init compiles the pattern, or reads its program from the generated
+// table, and splits the runes into classes. A pattern that does not
+// compile panics, as regexp.MustCompile does: the patterns are fixed, and
+// the tests compile them all.
 func (d *dfa) init() {
-	re, err := syntax.Parse(d.src, syntax.Perl)
-	if err != nil {
-		panic("injection: " + err.Error())
-	}
-	prog, err := syntax.Compile(re.Simplify())
-	if err != nil {
-		panic("injection: " + err.Error())
+	prog := generatedProg(d.src)
+	if prog == nil {
+		re, err := syntax.Parse(d.src, syntax.Perl)
+		if err != nil {
+			panic("injection: " + err.Error())
+		}
+		if prog, err = syntax.Compile(re.Simplify()); err != nil {
+			panic("injection: " + err.Error())
+		}
 	}
 	d.prog = prog
 
