@@ -696,8 +696,11 @@ func (d *dfa) searchStart(s string, lo, end int) (start int, ok bool) {
 type matcher struct {
 	fwd  *dfa
 	prog *syntax.Prog
-	// rev is built when the first match needs its start.
+	// rev is built when the first match needs its start, from simple or,
+	// for a matcher of the generated table (simple nil), from genRev, the
+	// reversed program's encoding (see progs.go).
 	simple  *syntax.Regexp
+	genRev  string
 	revOnce sync.Once
 	rev     *dfa
 	// ncap is the number of group offsets a match has (2 per group, the
@@ -732,7 +735,13 @@ func newMatcher(re *syntax.Regexp) (*matcher, error) {
 // checks that for every pattern of the built-in pack.
 func (m *matcher) reverse() *dfa {
 	m.revOnce.Do(func() {
-		rprog, err := syntax.Compile(reverseRegexp(m.simple))
+		var rprog *syntax.Prog
+		var err error
+		if m.simple == nil {
+			rprog, err = readGeneratedProg(m.genRev)
+		} else {
+			rprog, err = syntax.Compile(reverseRegexp(m.simple))
+		}
 		if err != nil {
 			panic("rules: the reversal of a compiled pattern does not compile: " + err.Error())
 		}

@@ -229,10 +229,14 @@ func (p *pattern) regexp() *regexp.Regexp {
 // String returns the expression.
 func (p *pattern) String() string { return p.src }
 
-// matcher returns the pattern's DFA matcher, built on first use. A
-// pattern that parsed compiles.
+// matcher returns the pattern's DFA matcher, built on first use (from
+// the generated programs when they hold the pattern). A pattern that
+// parsed compiles.
 func (p *pattern) matcher() *matcher {
 	p.mOnce.Do(func() {
+		if p.m = generatedMatcher(p.src); p.m != nil {
+			return
+		}
 		m, err := newMatcher(p.tree())
 		if err != nil {
 			panic("rules: pattern that parsed does not compile: " + err.Error())
