@@ -4,6 +4,7 @@ import (
 	_ "embed" // progs.bin
 	"encoding/binary"
 	"regexp/syntax"
+	"unicode"
 
 	"github.com/secscreen/secscreen/internal/progtab"
 )
@@ -14,9 +15,11 @@ import (
 // pack's and the package's own) also have their programs generated
 // (progs.bin, written by go generate): a pattern's matcher, built when a
 // text first may hold a match, reads its forward program, its groups and,
-// when a match first needs its start, its reversed program from the table
+// when a match first needs its start, its reversed program, and the classes
+// its runes fall into, from the table
 // instead of parsing, simplifying and compiling the expression twice
-// (about a third of the rules' first report in a process). Any other
+// and working the classes out (about a third of the rules' first report
+// in a process). Any other
 // pattern is compiled as before. TestProgsGenerated fails when the table
 // is not what the compiler gives today.
 
@@ -26,9 +29,9 @@ var progsData string
 var progs = progtab.New(progsData)
 
 // appendProgsEntry appends the table's value for a pattern: its forward
-// program, its reversed program, its number of group offsets and its
-// groups' names.
-func appendProgsEntry(dst []byte, fwd, rev *syntax.Prog, ncap int, names []string) []byte {
+// program, its reversed program, its number of group offsets, its
+// groups' names and its rune classes.
+func appendProgsEntry(dst []byte, fwd, rev *syntax.Prog, ncap int, names []string, cls *runeClasses) []byte {
 	dst = progtab.AppendProg(dst, fwd)
 	dst = progtab.AppendString(dst, string(progtab.AppendProg(nil, rev)))
 	dst = binary.AppendUvarint(dst, uint64(ncap))
@@ -36,7 +39,61 @@ func appendProgsEntry(dst []byte, fwd, rev *syntax.Prog, ncap int, names []strin
 	for _, n := range names {
 		dst = progtab.AppendString(dst, n)
 	}
+	return appendRuneClasses(dst, cls)
+}
+
+// appendRuneClasses appends the encoding of c: its ASCII classes, then its
+// bounds with their classes, then each class's kind and rune.
+func appendRuneClasses(dst []byte, c *runeClasses) []byte {
+	for _, k := range c.ascii {
+		dst = binary.AppendUvarint(dst, uint64(k))
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(c.bounds)))
+	for i, b := range c.bounds {
+		dst = binary.AppendUvarint(dst, uint64(b))
+		dst = binary.AppendUvarint(dst, uint64(c.ofBound[i]))
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(c.kind)))
+	for i, k := range c.kind {
+		dst = append(dst, byte(k))
+		dst = binary.AppendUvarint(dst, uint64(c.rep[i]))
+	}
 	return dst
+}
+
+// readRuneClasses decodes classes that appendRuneClasses wrote at the
+// start of s, and returns them and the rest of s.
+func readRuneClasses(s string) (*runeClasses, string, bool) {
+	c := &runeClasses{}
+	ok := true
+	next := func(limit uint64) uint64 {
+		v, rest, good := progtab.ReadUvarint(s)
+		if !good || v > limit {
+			ok = false
+			return 0
+		}
+		s = rest
+		return v
+	}
+	for i := range c.ascii {
+		c.ascii[i] = uint16(next(1<<16 - 1))
+	}
+	n := next(uint64(len(s)))
+	c.bounds, c.ofBound = make([]rune, n), make([]uint16, n)
+	for i := range c.bounds {
+		c.bounds[i] = rune(next(unicode.MaxRune + 1))
+		c.ofBound[i] = uint16(next(1<<16 - 1))
+	}
+	n = next(uint64(len(s)))
+	c.kind, c.rep = make([]runeKind, n), make([]rune, n)
+	for i := range c.kind {
+		if len(s) == 0 {
+			return nil, s, false
+		}
+		c.kind[i], s = runeKind(s[0]), s[1:]
+		c.rep[i] = rune(next(unicode.MaxRune))
+	}
+	return c, s, ok
 }
 
 // generatedMatcher returns the matcher of the expression src from the
@@ -62,11 +119,12 @@ func generatedMatcher(src string) *matcher {
 			return nil
 		}
 	}
-	if len(rest) != 0 {
+	cls, rest, ok := readRuneClasses(rest)
+	if !ok || len(rest) != 0 {
 		return nil
 	}
 	return &matcher{
-		fwd:    newDFA(fwd, newRuneClasses(runeSets(fwd)), false),
+		fwd:    newDFA(fwd, cls, false),
 		prog:   fwd,
 		genRev: rev,
 		ncap:   int(ncap),

@@ -15,7 +15,7 @@ import (
 // (run go generate ./screener/rules); with -update it rewrites the file.
 // It also checks that the matcher made from the table is the one
 // newMatcher makes of the parsed expression: the same programs, forward
-// and reversed, groups and names.
+// and reversed, groups and names, and rune classes.
 func TestProgsGenerated(t *testing.T) {
 	var table progtab.Builder
 	for _, g := range generatedAnalyses {
@@ -27,7 +27,7 @@ func TestProgsGenerated(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		table.Add(g.expr, appendProgsEntry(nil, m.prog, m.reverse().prog, m.ncap, m.names))
+		table.Add(g.expr, appendProgsEntry(nil, m.prog, m.reverse().prog, m.ncap, m.names, m.fwd.cls))
 	}
 	data := table.Bytes()
 	if *updateKernelGen {
