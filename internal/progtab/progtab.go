@@ -17,13 +17,47 @@
 package progtab
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 	"regexp/syntax"
 	"slices"
 )
+
+// Compile returns the program regexp compiles for src: src parsed with
+// syntax.Perl, simplified and compiled. It is what a table holds for a
+// pattern, and what a package compiles when its table lacks one.
+func Compile(src string) (*syntax.Prog, error) {
+	re, err := syntax.Parse(src, syntax.Perl)
+	if err != nil {
+		return nil, err
+	}
+	return syntax.Compile(re.Simplify())
+}
+
+// ErrStale is returned by WriteOrCheck for a table file that is not the
+// table given.
+var ErrStale = errors.New("progtab: table file is stale")
+
+// WriteOrCheck writes the table data to the file path when update is
+// set, and otherwise returns ErrStale unless the file holds data: what a
+// package's generator test does (go generate runs it with update set).
+func WriteOrCheck(path string, data []byte, update bool) error {
+	if update {
+		return os.WriteFile(path, data, 0o644)
+	}
+	old, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(old, data) {
+		return fmt.Errorf("%w: %s", ErrStale, path)
+	}
+	return nil
+}
 
 // ErrCorrupt is returned for an encoding that ends early or holds a
 // value out of range.

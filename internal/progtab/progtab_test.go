@@ -3,7 +3,9 @@ package progtab
 import (
 	"encoding/binary"
 	"errors"
+	"path/filepath"
 	"reflect"
+	"regexp"
 	"regexp/syntax"
 	"testing"
 )
@@ -23,15 +25,48 @@ var testPatterns = []string{
 
 func compile(t testing.TB, src string) *syntax.Prog {
 	t.Helper()
-	re, err := syntax.Parse(src, syntax.Perl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := syntax.Compile(re.Simplify())
+	p, err := Compile(src)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return p
+}
+
+func TestCompileAsRegexp(t *testing.T) {
+	// Compile takes the steps regexp takes (checked on what regexp shows
+	// of its program: the literal prefix, and no more capture slots than
+	// its groups; a group that simplifying removes, as in (a){0}, has none).
+	for _, src := range testPatterns {
+		p := compile(t, src)
+		re := regexp.MustCompile(src)
+		if p.NumCap > 2*(re.NumSubexp()+1) {
+			t.Errorf("%s: %d capture slots, regexp has %d groups", src, p.NumCap, re.NumSubexp())
+		}
+		prefix, complete := p.Prefix()
+		lit, litComplete := re.LiteralPrefix()
+		if prefix != lit || complete != litComplete {
+			t.Errorf("%s: prefix %q %v, regexp's %q %v", src, prefix, complete, lit, litComplete)
+		}
+	}
+	if _, err := Compile(`(`); err == nil {
+		t.Error("a pattern that does not parse compiled")
+	}
+}
+
+func TestWriteOrCheck(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.bin")
+	if err := WriteOrCheck(path, []byte("a"), false); err == nil {
+		t.Error("a missing file checked")
+	}
+	if err := WriteOrCheck(path, []byte("a"), true); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteOrCheck(path, []byte("a"), false); err != nil {
+		t.Errorf("the file written: %v", err)
+	}
+	if err := WriteOrCheck(path, []byte("b"), false); !errors.Is(err, ErrStale) {
+		t.Errorf("another table: %v, want ErrStale", err)
+	}
 }
 
 func TestProgRoundTrip(t *testing.T) {

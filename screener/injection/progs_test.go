@@ -1,8 +1,6 @@
 package injection
 
 import (
-	"bytes"
-	"os"
 	"reflect"
 	"regexp/syntax"
 	"testing"
@@ -13,11 +11,7 @@ import (
 // compileProg compiles src as the automaton does without the table.
 func compileProg(t *testing.T, src string) *syntax.Prog {
 	t.Helper()
-	re, err := syntax.Parse(src, syntax.Perl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := syntax.Compile(re.Simplify())
+	p, err := progtab.Compile(src)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,18 +34,11 @@ func TestProgsGenerated(t *testing.T) {
 		table.Add(src, progtab.AppendProg(nil, compileProg(t, src)))
 	}
 	data := table.Bytes()
+	if err := progtab.WriteOrCheck("progs.bin", data, *updateNeeds); err != nil {
+		t.Fatalf("%v: run go generate ./screener/injection", err)
+	}
 	if *updateNeeds {
-		if err := os.WriteFile("progs.bin", data, 0o644); err != nil {
-			t.Fatal(err)
-		}
 		return
-	}
-	old, err := os.ReadFile("progs.bin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(old, data) {
-		t.Fatal("progs.bin is stale: run go generate ./screener/injection")
 	}
 	if progs.Len() != len(seen) {
 		t.Fatalf("embedded table: %d entries, want %d", progs.Len(), len(seen))

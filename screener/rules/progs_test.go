@@ -1,8 +1,6 @@
 package rules
 
 import (
-	"bytes"
-	"os"
 	"reflect"
 	"regexp/syntax"
 	"testing"
@@ -30,18 +28,11 @@ func TestProgsGenerated(t *testing.T) {
 		table.Add(g.expr, appendProgsEntry(nil, m.prog, m.reverse().prog, m.ncap, m.names, m.fwd.cls))
 	}
 	data := table.Bytes()
+	if err := progtab.WriteOrCheck("progs.bin", data, *updateKernelGen); err != nil {
+		t.Fatalf("%v: run go generate ./screener/rules", err)
+	}
 	if *updateKernelGen {
-		if err := os.WriteFile("progs.bin", data, 0o644); err != nil {
-			t.Fatal(err)
-		}
 		return
-	}
-	old, err := os.ReadFile("progs.bin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(old, data) {
-		t.Fatal("progs.bin is stale: run go generate ./screener/rules")
 	}
 	if progs.Len() != len(generatedAnalyses) {
 		t.Fatalf("embedded table: %d entries, want %d", progs.Len(), len(generatedAnalyses))
