@@ -265,3 +265,20 @@ func TestGeneratedFlagsAgreeWithResolve(t *testing.T) {
 		}
 	}
 }
+
+// A setting given by a flag's alias (-j, -b) counts as given by the flag,
+// as urfave/cli's IsSet counts it.
+func TestResolveSettingsByAlias(t *testing.T) {
+	isolate(t)
+	flags := append(pipelineFlags(), inputFlags()...)
+	var got config.Settings
+	app := &cli.App{Writer: io.Discard, ErrWriter: io.Discard, Commands: []*cli.Command{{Name: "x", Flags: flags, Action: func(c *cli.Context) (err error) {
+		got, err = resolveSettings(c)
+		return err
+	}}}}
+	require.NoError(t, app.Run([]string{"secscreen", "x", "-j", "3", "-b", "rules"}))
+	assert.Equal(t, 3, got.Concurrency)
+	assert.Equal(t, config.FromFlag, got.Source("concurrency").Kind)
+	assert.Equal(t, "rules", got.Backend)
+	assert.Equal(t, config.FromFlag, got.Source("backend").Kind)
+}

@@ -56,7 +56,13 @@ type SeriesList struct {
 type seriesNumbers struct{ major, minor int }
 
 var kernelSeries = sync.OnceValues(func() (*SeriesList, error) {
-	l, err := ParseSeries(seriesYAML, "built-in")
+	l, ok := seriesFromGenerated()
+	var err error
+	if ok {
+		l, err = l.checked()
+	} else {
+		l, err = ParseSeries(seriesYAML, "built-in")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("built-in series.yaml: %w", err)
 	}
@@ -84,6 +90,13 @@ func ParseSeries(data []byte, file string) (*SeriesList, error) {
 	if err := dec.Decode(l); err != nil {
 		return nil, fmt.Errorf("series list %s: %w", file, err)
 	}
+	return l.checked()
+}
+
+// checked returns the list after checking it and working out each
+// series' numbers and end of life (errors name l.File).
+func (l *SeriesList) checked() (*SeriesList, error) {
+	file := l.File
 	if l.AsOf.IsZero() {
 		return nil, fmt.Errorf("series list %s: as_of date is missing", file)
 	}
