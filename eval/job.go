@@ -248,8 +248,8 @@ func (j Job) foldTrainer(ctx context.Context, s config.Settings, crp *corpus.Cor
 			return nil, nil, err
 		}
 		o.Train = like.Options
-	} else if o.Train, err = baseline.EmbeddedOptions(); err != nil {
-		return nil, nil, err
+	} else {
+		o.Train = baseline.EmbeddedOptions()
 	}
 	if sim != nil {
 		if o.Base, err = simulatedConfig(s, crp, *sim, tm, eng); err != nil {

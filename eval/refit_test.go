@@ -20,8 +20,7 @@ import (
 // an engine that judges like the fitted one; another key fits afresh.
 func TestRefitCachedKeepsAFoldsWeights(t *testing.T) {
 	tm := threatmodel.Kernel()
-	set, err := rules.KernelRules()
-	require.NoError(t, err)
+	set := rules.KernelRules()
 	eng, err := rules.NewEngine(tm, set, rules.Options{})
 	require.NoError(t, err)
 	cats := []string{"isolation.memory", "privilege.root", "info.missing", "capability.sys-admin"}

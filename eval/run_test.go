@@ -62,8 +62,7 @@ func (f *fakeBackend) Complete(ctx context.Context, req backend.Request) (backen
 func newScreener(t *testing.T, b backend.Backend) *screener.Screener {
 	t.Helper()
 	tm := threatmodel.Kernel()
-	set, err := rules.KernelRules()
-	require.NoError(t, err)
+	set := rules.KernelRules()
 	eng, err := rules.NewEngine(tm, set, rules.Options{})
 	require.NoError(t, err)
 	cfg := screener.Config{ThreatModel: tm, Rules: eng, Concurrency: 2}

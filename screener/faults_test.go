@@ -146,8 +146,7 @@ func TestBatchSurvivesBackendFaults(t *testing.T) {
 		MaxAttempts: maxAttempts, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond,
 	}})
 	tm := threatmodel.Kernel()
-	set, err := rules.KernelRules()
-	require.NoError(t, err)
+	set := rules.KernelRules()
 	eng, err := rules.NewEngine(tm, set, rules.Options{})
 	require.NoError(t, err)
 	tpl, err := prompts.Load("")

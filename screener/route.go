@@ -10,6 +10,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/secscreen/secscreen/internal/builtin"
 	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
@@ -32,15 +33,12 @@ type Routes struct {
 	Categories map[string]Route              `yaml:"categories"`
 }
 
-// DefaultRoutes returns the kernel's routes. Like threatmodel.Kernel, it
-// fills zero options and panics (naming routes.yaml) rather than return an
-// error if the embedded file is broken, which tests catch.
+// DefaultRoutes returns the kernel's routes (routes.yaml). Like every
+// loader of built-in data it panics if the file does not load, rather than
+// return an error: see internal/builtin for why.
 func DefaultRoutes() Routes {
 	r, err := ParseRoutes(routesYAML)
-	if err != nil {
-		panic("screener: built-in routes.yaml does not load: " + err.Error())
-	}
-	return r
+	return builtin.Must("screener: routes.yaml", "", r, err)
 }
 
 // ParseRoutes reads routes from YAML. Every route needs a destination

@@ -76,8 +76,7 @@ func answerJSON(verdict, category string, conf float64) string {
 func newTestScreener(t testing.TB, b backend.Backend, mutate func(*Config)) *Screener {
 	t.Helper()
 	tm := threatmodel.Kernel()
-	set, err := rules.KernelRules()
-	require.NoError(t, err)
+	set := rules.KernelRules()
 	eng, err := rules.NewEngine(tm, set, rules.Options{})
 	require.NoError(t, err)
 	cfg := Config{ThreatModel: tm, Rules: eng, Concurrency: 3}
@@ -301,8 +300,7 @@ weights:
     test.root-only-device: {hits: 40, correct: 40, decisive: true}
 `), "test")
 	require.NoError(t, err)
-	kernel, err := rules.KernelRules()
-	require.NoError(t, err)
+	kernel := rules.KernelRules()
 	eng, err := rules.NewEngine(threatmodel.Kernel(), kernel.Merge(extra), rules.Options{})
 	require.NoError(t, err)
 	return eng

@@ -17,27 +17,32 @@ import (
 
 // Every piece of data built into the binary loads, and what is built from
 // several pieces fits together: a broken embedded file fails here, in one
-// place, whichever package reads it.
+// place, whichever package reads it. The loaders panic on broken data
+// (internal/builtin), so each is called under NotPanics to name the file.
 func TestEveryBuiltinLoaderSucceeds(t *testing.T) {
-	tm := threatmodel.Kernel()
+	var (
+		tm     *threatmodel.Model
+		routes screener.Routes
+		set    *rules.RuleSet
+		series *rules.SeriesList
+		m      *baseline.Model
+		opt    baseline.TrainOptions
+	)
+	require.NotPanics(t, func() { tm = threatmodel.Kernel() }, "kernel.yaml")
 	require.NotEmpty(t, tm.Clauses, "kernel.yaml")
-	routes := screener.DefaultRoutes()
+	require.NotPanics(t, func() { routes = screener.DefaultRoutes() }, "routes.yaml")
 	for _, v := range threatmodel.Verdicts {
 		assert.Contains(t, routes.Verdicts, v, "routes.yaml routes every verdict")
 	}
 	assert.NotEqual(t, advice.Contacts{}, advice.KernelContacts())
 
-	set, err := rules.KernelRules()
-	require.NoError(t, err, "kernel.yaml rule pack and its weights")
-	series, err := rules.KernelSeries()
-	require.NoError(t, err, "series.yaml")
-	_, err = rules.NewEngine(tm, set, rules.Options{Series: series})
+	require.NotPanics(t, func() { set = rules.KernelRules() }, "kernel.yaml rule pack and its weights")
+	require.NotPanics(t, func() { series = rules.KernelSeries() }, "series.yaml")
+	_, err := rules.NewEngine(tm, set, rules.Options{Series: series})
 	require.NoError(t, err, "the rule pack fits the threat model")
 
-	m, err := baseline.Embedded()
-	require.NoError(t, err, "model.json")
-	opt, err := baseline.EmbeddedOptions()
-	require.NoError(t, err, "model.json's options")
+	require.NotPanics(t, func() { m = baseline.Embedded() }, "model.bin")
+	require.NotPanics(t, func() { opt = baseline.EmbeddedOptions() }, "model.bin's options")
 	assert.Equal(t, m.Options, opt)
 
 	require.NotEmpty(t, prompts.List())

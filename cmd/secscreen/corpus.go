@@ -5,6 +5,11 @@ import (
 
 	"github.com/secscreen/secscreen/corpus"
 	"github.com/secscreen/secscreen/corpus/synth"
+	"github.com/secscreen/secscreen/internal/cliapp"
+	"github.com/secscreen/secscreen/internal/cliflag"
+	"github.com/secscreen/secscreen/internal/exit"
+	"github.com/secscreen/secscreen/screener/history"
+	"github.com/secscreen/secscreen/screener/setup"
 )
 
 // corpusCommand is `secscreen corpus`: tools for a labeled corpus.
@@ -21,51 +26,49 @@ func corpusCommand() *cli.Command {
 				"against the rest, the AUC of body length, a fix or patch, a subsystem subject prefix, '->' in the\n" +
 				"subject, the year, attachments and AI-style markup, and each verdict's share of attachments,\n" +
 				"threads, HTML and AI-style mail. Exits 1 when problems exist, a cue at --max-cue-auc included.",
-			Flags: []cli.Flag{
-				threatModelFlag,
-				&cli.BoolFlag{Name: "json", Usage: "print the check report as JSON"},
-				&cli.Float64Flag{Name: "max-cue-auc", Value: corpus.DefaultMaxCueAUC,
-					Usage: "fail when one surface cue (length, fix line, subject prefix, year...) separates security from the rest with this AUC or more; 0 turns the audit off"},
-			},
+			Flags:  cliapp.Flags([]cliflag.Flag{setup.ThreatModelFlag}, corpus.CheckFlags),
 			Action: corpusCheck,
 		}, {
 			Name:  "synth",
 			Usage: "write a seeded synthetic mbox of ~4 KB kernel bug reports, for benchmarks",
 			Description: "The same --seed gives the same bytes. The reports carry no labels: they are load for\n" +
 				"benchmarks and tests (scripts/bench), not a corpus to score against.",
-			Flags: []cli.Flag{
-				&cli.IntFlag{Name: "n", Value: 1000, Usage: "number of messages"},
-				&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "generator seed"},
-				&cli.Float64Flag{Name: "replies", Usage: "share of messages (0 to 1) that reply to an earlier one"},
-				&cli.BoolFlag{Name: "distinct-crashes", Usage: "give every report a crash stack of its own, so that none reuses another's decision (for benchmarks of the model path)"},
-				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to `FILE` (default: standard output)"},
-			},
+			Flags:  cliapp.Flags(synth.Flags),
 			Action: corpusSynth,
-		}, corpusExportCommand()},
+		}, {
+			Name:      "export",
+			Usage:     "write the reports the team labeled in the history as a labeled corpus (split dev)",
+			ArgsUsage: "--from-history DIR",
+			Flags:     cliapp.Flags(history.CorpusExportFlags),
+			Action: historyAction(func(c *cli.Context) (history.Request, error) {
+				return history.NewCorpusExportRequest(c, c.Args().Slice(), c.App.ErrWriter)
+			}),
+		}},
 	}
 }
 
 func corpusCheck(c *cli.Context) error {
 	if c.NArg() != 1 {
-		return usageErr("corpus check: want one corpus directory, got %d arguments", c.NArg())
+		return exit.Usagef("corpus check: want one corpus directory, got %d arguments", c.NArg())
 	}
 	tm, err := loadThreatModel(c)
 	if err != nil {
 		return err
 	}
-	return corpus.WriteCheck(c.Context, c.App.Writer, c.Args().First(), tm, corpus.CheckOptions{MaxCueAUC: c.Float64("max-cue-auc")}, c.Bool("json"))
+	return corpus.WriteCheck(c.Context, c.App.Writer, c.Args().First(), tm, corpus.NewCheckOptions(c), c.Bool("json"))
 }
 
 func corpusSynth(c *cli.Context) error {
-	opt := synth.Options{N: c.Int("n"), Seed: c.Uint64("seed"), Replies: c.Float64("replies"), DistinctCrashes: c.Bool("distinct-crashes")}
 	if c.NArg() != 0 {
-		return usageErr("corpus synth: takes no arguments (use -o FILE)")
-	} else if opt.N < 0 || opt.Replies < 0 || opt.Replies > 1 {
-		return usageErr("corpus synth: want --n >= 0 and --replies from 0 to 1")
-	} else if path := c.String("output"); path != "" {
+		return exit.Usagef("corpus synth: takes no arguments (use -o FILE)")
+	}
+	opt, path, err := synth.NewOptions(c)
+	if err != nil {
+		return err
+	} else if path != "" {
 		_, err := synth.WriteFile(path, opt)
 		return err
 	}
-	_, err := synth.Write(c.App.Writer, opt)
+	_, err = synth.Write(c.App.Writer, opt)
 	return err
 }

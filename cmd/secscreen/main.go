@@ -22,23 +22,6 @@ import (
 	"github.com/secscreen/secscreen/internal/gcstart"
 )
 
-// Exit codes (internal/exit), documented in README.md and in the app's help.
-const (
-	exitOK          = exit.OK
-	exitFailure     = exit.Failure
-	exitUsage       = exit.Usage
-	exitInputErrors = exit.InputErrors
-	exitModelFailed = exit.ModelFailed
-	exitInterrupted = exit.Interrupted
-)
-
-func usageErr(format string, args ...any) error { return exit.Usagef(format, args...) }
-
-func withCode(code int, err error) error { return exit.With(code, err) }
-
-// Shared with the commands' files: the text-or-JSON output (cliapp).
-var emit = cliapp.Emit
-
 func newApp() *cli.App {
 	// -v means verbose everywhere: the version is --version only.
 	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version"}

@@ -3,10 +3,13 @@ package main
 import (
 	"github.com/urfave/cli/v2"
 
-	"github.com/secscreen/secscreen/corpus"
+	"github.com/secscreen/secscreen/internal/cliapp"
+	"github.com/secscreen/secscreen/internal/cliflag"
 	"github.com/secscreen/secscreen/internal/docformat"
+	"github.com/secscreen/secscreen/internal/exit"
 	"github.com/secscreen/secscreen/screener/output"
 	"github.com/secscreen/secscreen/screener/rules"
+	"github.com/secscreen/secscreen/screener/setup"
 )
 
 func rulesCommand() *cli.Command {
@@ -17,8 +20,7 @@ func rulesCommand() *cli.Command {
 			{
 				Name:  "list",
 				Usage: "list the rules in force (the threat model's pack plus --rules FILE), with their hand and fitted weights",
-				Flags: []cli.Flag{threatModelFlag, rulesFlag, seriesFlag,
-					&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "`FORMAT`: text or json"}},
+				Flags: cliapp.Flags(setup.ModelFlags, []cliflag.Flag{docformat.Flag}),
 				Action: withRules(func(c *cli.Context, eng *rules.Engine) error {
 					return output.WriteRuleList(c.App.Writer, eng, docformat.Format(c.String("format")))
 				}),
@@ -31,14 +33,9 @@ func rulesCommand() *cli.Command {
 					"and the command exits 1 listing them. For each rule it prints hits, precision over categories\n" +
 					"and over verdicts, support and the Wilson 95% lower bound of the verdict precision.\n" +
 					"Rules carrying the injection signal are exempt (an injection suite measures them).",
-				Flags: []cli.Flag{threatModelFlag, rulesFlag, seriesFlag,
-					&cli.StringFlag{Name: "corpus", Usage: "labeled corpus `DIR`", Required: true},
-					&cli.StringFlag{Name: "split", Value: corpus.SplitDev, Usage: "corpus `SPLIT` to use; only dev: the test split is sealed"},
-					&cli.IntFlag{Name: "min-reports", Value: rules.DefaultMinReports, Usage: "least number of distinct reports an alternative must fire on"},
-					&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "`FORMAT`: text or json"}},
+				Flags: cliapp.Flags(setup.ModelFlags, rules.LintCorpusFlags),
 				Action: withRules(func(c *cli.Context, eng *rules.Engine) error {
-					return rules.LintCorpus(c.Context, c.App.Writer, eng, rules.LintCorpusOptions{CorpusOptions: corpusOptions(c),
-						MinReports: c.Int("min-reports"), Format: docformat.Format(c.String("format"))})
+					return rules.LintCorpus(c.Context, c.App.Writer, eng, rules.NewLintCorpusOptions(c))
 				}),
 			},
 			{
@@ -49,27 +46,19 @@ func rulesCommand() *cli.Command {
 					"cross-validated on dev (--folds, --seed), and marks decisive the rules whose held-out precision\n" +
 					"has a Wilson 95% lower bound of at least 0.90 on at least 10 hits. -o FILE writes the weights\n" +
 					"(the built-in ones: go generate ./screener/rules).",
-				Flags: []cli.Flag{threatModelFlag, rulesFlag, seriesFlag,
-					&cli.StringFlag{Name: "corpus", Usage: "labeled corpus `DIR`", Required: true},
-					&cli.StringFlag{Name: "split", Value: corpus.SplitDev, Usage: "corpus `SPLIT` to fit on; only dev: the test split is sealed"},
-					&cli.IntFlag{Name: "folds", Value: rules.DefaultFolds, Usage: "cross-validation folds"},
-					&cli.Int64Flag{Name: "seed", Value: rules.DefaultSeed, Usage: "seed of the fold assignment"},
-					&cli.Float64Flag{Name: "lambda", Value: rules.DefaultLambda, Usage: "L2 penalty on the weights"},
-					&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the weights to `FILE`"},
-				},
+				Flags: cliapp.Flags(setup.ModelFlags, rules.FitCorpusFlags),
 				Action: withRules(func(c *cli.Context, eng *rules.Engine) error {
-					return rules.FitCorpus(c.Context, c.App.Writer, c.App.ErrWriter, eng, rules.FitCorpusOptions{CorpusOptions: corpusOptions(c),
-						FitOptions: rules.FitOptions{Lambda: c.Float64("lambda"), Folds: c.Int("folds"), Seed: c.Int64("seed")}, Output: c.String("output")})
+					return rules.FitCorpus(c.Context, c.App.Writer, c.App.ErrWriter, eng, rules.NewFitCorpusOptions(c))
 				}),
 			},
 			{
 				Name:      "explain",
 				Usage:     "show the facts extracted from reports and every rule that fired, with its span",
 				ArgsUsage: "INPUT...",
-				Flags:     append([]cli.Flag{threatModelFlag, rulesFlag, seriesFlag}, inputFlags()...),
+				Flags:     cliapp.Flags(setup.ModelFlags, setup.InputFlags()),
 				Action: withRules(func(c *cli.Context, eng *rules.Engine) error {
 					if c.NArg() == 0 {
-						return usageErr("rules explain: name at least one INPUT")
+						return exit.Usagef("rules explain: name at least one INPUT")
 					}
 					j, err := job(c)
 					if err != nil {
@@ -92,9 +81,4 @@ func withRules(fn func(*cli.Context, *rules.Engine) error) cli.ActionFunc {
 		}
 		return fn(c, eng)
 	}
-}
-
-// corpusOptions are the --corpus and --split of rules lint and fit.
-func corpusOptions(c *cli.Context) rules.CorpusOptions {
-	return rules.CorpusOptions{Corpus: c.String("corpus"), Split: c.String("split")}
 }

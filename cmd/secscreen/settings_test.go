@@ -15,7 +15,10 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/urfave/cli/v2"
 
+	"github.com/secscreen/secscreen/internal/cliapp"
+	"github.com/secscreen/secscreen/screener/batch"
 	"github.com/secscreen/secscreen/screener/config"
+	"github.com/secscreen/secscreen/screener/setup"
 )
 
 // userConfig writes the default config file of an isolated test.
@@ -188,7 +191,7 @@ func yamlAt(key, value string) string {
 // else the default, whatever its type.
 func TestGeneratedFlagsAgreeWithResolve(t *testing.T) {
 	isolate(t)
-	flags := append(pipelineFlags(), inputFlags()...)
+	flags := cliapp.Flags(setup.PipelineFlags(), setup.InputFlags())
 	byName := map[string]cli.Flag{}
 	for _, f := range flags {
 		byName[f.Names()[0]] = f
@@ -270,7 +273,7 @@ func TestGeneratedFlagsAgreeWithResolve(t *testing.T) {
 // as urfave/cli's IsSet counts it.
 func TestResolveSettingsByAlias(t *testing.T) {
 	isolate(t)
-	flags := append(pipelineFlags(), inputFlags()...)
+	flags := cliapp.Flags(batch.ScreenFlags())
 	var got config.Settings
 	app := &cli.App{Writer: io.Discard, ErrWriter: io.Discard, Commands: []*cli.Command{{Name: "x", Flags: flags, Action: func(c *cli.Context) (err error) {
 		got, err = resolveSettings(c)

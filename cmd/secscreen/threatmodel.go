@@ -2,6 +2,11 @@ package main
 
 import (
 	"github.com/urfave/cli/v2"
+
+	"github.com/secscreen/secscreen/internal/cliapp"
+	"github.com/secscreen/secscreen/internal/cliflag"
+	"github.com/secscreen/secscreen/internal/docformat"
+	"github.com/secscreen/secscreen/screener/setup"
 )
 
 func threatModelCommand() *cli.Command {
@@ -11,16 +16,13 @@ func threatModelCommand() *cli.Command {
 		Subcommands: []*cli.Command{{
 			Name:  "show",
 			Usage: "print the clauses of the threat model (built-in, or --threat-model FILE)",
-			Flags: []cli.Flag{
-				threatModelFlag,
-				&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "`FORMAT`: text or json"},
-			},
+			Flags: cliapp.Flags([]cliflag.Flag{setup.ThreatModelFlag, docformat.Flag}),
 			Action: func(c *cli.Context) error {
 				tm, err := loadThreatModel(c)
 				if err != nil {
 					return err
 				}
-				return emit(c, tm, tm.WriteText)
+				return cliapp.Emit(c, tm, tm.WriteText)
 			},
 		}},
 	}

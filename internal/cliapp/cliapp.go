@@ -1,7 +1,9 @@
 // Package cliapp holds what secscreen's urfave/cli commands share and
 // urfave/cli lacks: flags after the arguments ("screen inbox/ -f json"),
 // exit code 2 on every usage error, one --format text|json for the
-// commands that print either, and -v given before or after the command.
+// commands that print either, -v given before or after the command, and
+// every flag built from its description (Flags), which the package that
+// owns the flag's option declares (internal/cliflag).
 package cliapp
 
 import (

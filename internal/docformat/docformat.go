@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/secscreen/secscreen/internal/cliflag"
 	"github.com/secscreen/secscreen/internal/enum"
 )
 
@@ -38,3 +39,7 @@ func Write(w io.Writer, f Format, v any, text func(io.Writer) error) error {
 	}
 	return nil
 }
+
+// Flag is the --format of a command that writes text or JSON, text unless
+// given.
+var Flag = cliflag.Flag{Name: "format", Aliases: []string{"f"}, Default: string(Text), Usage: "`FORMAT`: text or json"}

@@ -30,3 +30,10 @@ func TestWriteIndentsJSONOrCallsText(t *testing.T) {
 	require.NoError(t, Write(&b, Text, v, func(w io.Writer) error { _, err := io.WriteString(w, "a: 1 2\n"); return err }))
 	assert.Equal(t, "a: 1 2\n", b.String())
 }
+
+func TestFlagIsTextUnlessGiven(t *testing.T) {
+	f, err := Parse(Flag.Default.(string))
+	require.NoError(t, err)
+	assert.Equal(t, Text, f)
+	assert.Equal(t, []string{"f"}, Flag.Aliases)
+}

@@ -20,8 +20,7 @@ import (
 func rulesScreener(t *testing.T, src screener.SourceChecker) (*screener.Screener, *threatmodel.Model) {
 	t.Helper()
 	tm := threatmodel.Kernel()
-	set, err := rules.KernelRules()
-	require.NoError(t, err)
+	set := rules.KernelRules()
 	eng, err := rules.NewEngine(tm, set, rules.Options{})
 	require.NoError(t, err)
 	s, err := screener.New(screener.Config{ThreatModel: tm, Rules: eng, Source: src})

@@ -25,8 +25,7 @@ import (
 
 func kernelEngine(t testing.TB) *rules.Engine {
 	t.Helper()
-	set, err := rules.KernelRules()
-	require.NoError(t, err)
+	set := rules.KernelRules()
 	e, err := rules.NewEngine(threatmodel.Kernel(), set, rules.Options{})
 	require.NoError(t, err)
 	return e
@@ -550,8 +549,7 @@ func writeFile(path string, data []byte) error { return os.WriteFile(path, data,
 // When the caller already ran the rules, Classify uses that evaluation
 // instead of running them again.
 func TestClassifyUsesTheCallersRuleEvaluation(t *testing.T) {
-	m, err := Embedded()
-	require.NoError(t, err)
+	m := Embedded()
 	eng := kernelEngine(t)
 	r := &intake.Report{ID: "r1", Subject: "oops", Body: "Writing to /dev/mem as root oopses 6.12.3."}
 	ev := eng.Evaluate(r)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+
+	"github.com/secscreen/secscreen/internal/builtin"
 )
 
 // The built-in model is trained into model.json, the form to publish and
@@ -24,42 +26,50 @@ import (
 //go:embed model.bin
 var embeddedModel string
 
-var loadEmbedded = sync.OnceValues(func() (*Model, error) {
+// The file and the command that rebuilds it, which a model.bin that does
+// not load is named by (builtin.Must).
+const embeddedFile, embeddedRebuild = "baseline: model.bin", "go generate ./screener/baseline"
+
+var loadEmbedded = sync.OnceValue(func() *Model {
 	var m Model
-	if err := m.decodeBinary(embeddedModel); err != nil {
-		return nil, fmt.Errorf("embedded baseline model.bin (rebuild it with `go generate ./screener/baseline`): %w", err)
-	}
-	return &m, nil
+	err := m.decodeBinary(embeddedModel)
+	return builtin.Must(embeddedFile, embeddedRebuild, &m, err)
 })
 
 // Embedded returns the model trained on the bundled corpus (corpus/), built
 // into the binary so that the baseline backend works on a fresh machine.
 // Every call returns the same *Model; it is safe for concurrent use and
-// must not be modified.
-func Embedded() (*Model, error) { return loadEmbedded() }
+// must not be modified. Like every loader of built-in data it panics if
+// model.bin does not load, rather than return an error: see
+// internal/builtin for why.
+func Embedded() *Model { return loadEmbedded() }
 
 // EmbeddedOptions returns Embedded().Options, the training options of the
 // built-in model, without decoding the model: eval --folds trains its
 // folds like the built-in model and needs nothing else of it. Only the
-// encoding's small fields are read.
-func EmbeddedOptions() (TrainOptions, error) {
-	fail := func(err error) (TrainOptions, error) {
-		return TrainOptions{}, fmt.Errorf("embedded baseline model.bin (rebuild it with `go generate ./screener/baseline`): %w", err)
-	}
-	rest, ok := strings.CutPrefix(embeddedModel, binaryMagic)
+// encoding's small fields are read. It panics as Embedded does.
+func EmbeddedOptions() TrainOptions {
+	opt, err := optionsOf(embeddedModel)
+	return builtin.Must(embeddedFile, embeddedRebuild, opt, err)
+}
+
+// optionsOf returns the training options of a model encoded by
+// MarshalBinary, reading only the encoding's small fields.
+func optionsOf(encoded string) (TrainOptions, error) {
+	rest, ok := strings.CutPrefix(encoded, binaryMagic)
 	if !ok {
-		return fail(fmt.Errorf("not a %q encoding", binaryMagic[:len(binaryMagic)-1]))
+		return TrainOptions{}, fmt.Errorf("not a %q encoding", binaryMagic[:len(binaryMagic)-1])
 	}
 	d := &binaryReader{rest: rest}
 	js := d.bytes(d.uvarint())
 	if d.err != nil {
-		return fail(d.err)
+		return TrainOptions{}, d.err
 	}
 	var head struct {
 		Options TrainOptions `json:"options"`
 	}
 	if err := json.Unmarshal([]byte(js), &head); err != nil {
-		return fail(err)
+		return TrainOptions{}, fmt.Errorf("options: %w", err)
 	}
 	return head.Options, nil
 }

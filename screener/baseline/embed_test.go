@@ -20,10 +20,8 @@ import (
 )
 
 func TestEmbedded(t *testing.T) {
-	m, err := Embedded()
-	require.NoError(t, err)
-	again, err := Embedded()
-	require.NoError(t, err)
+	m := Embedded()
+	again := Embedded()
 	assert.Same(t, m, again)
 	assert.Equal(t, "linux-kernel", m.ThreatModel)
 	assert.Greater(t, m.Stats.Examples, 100)
@@ -61,8 +59,7 @@ func benchReport() *intake.Report {
 }
 
 func BenchmarkPredict(b *testing.B) {
-	m, err := Embedded()
-	require.NoError(b, err)
+	m := Embedded()
 	eng := kernelEngine(b)
 	r := benchReport()
 	ev := eng.Evaluate(r)
@@ -74,8 +71,7 @@ func BenchmarkPredict(b *testing.B) {
 }
 
 func BenchmarkClassify(b *testing.B) {
-	m, err := Embedded()
-	require.NoError(b, err)
+	m := Embedded()
 	c := NewClassifier(m, kernelEngine(b))
 	r := benchReport()
 	b.ReportAllocs()
@@ -90,8 +86,7 @@ func BenchmarkClassify(b *testing.B) {
 // split.
 func TestEmbeddedIsCurrent(t *testing.T) {
 	ex := bundledExamples(t)
-	m, err := Embedded()
-	require.NoError(t, err)
+	m := Embedded()
 	hashes := make([]string, len(ex))
 	for i, e := range ex {
 		hashes[i] = ReportHash(e.Report)
@@ -143,8 +138,7 @@ func TestEmbeddedBinary(t *testing.T) {
 	}
 	require.True(t, bytes.Equal([]byte(embeddedModel), bin),
 		"model.bin is not model.json's binary encoding: run `go generate ./screener/baseline`")
-	m, err := Embedded()
-	require.NoError(t, err)
+	m := Embedded()
 	require.Equal(t, string(js), string(saved(t, m)))
 	for r, ev := range bundledEvaluations(t) {
 		require.Equal(t, fromJSON.Predict(r, ev), m.Predict(r, ev), r.ID)
@@ -172,8 +166,7 @@ func bundledEvaluations(t *testing.T) iter.Seq2[*intake.Report, *rules.Evaluatio
 // The byte-per-count table of naive Bayes (the bundled model's counts all
 // fit) scores every report exactly as the float64 table does.
 func TestCompactLogProbsEqualDense(t *testing.T) {
-	compact, err := Embedded()
-	require.NoError(t, err)
+	compact := Embedded()
 	require.NotNil(t, compact.counts, "the bundled model's counts fit in a byte")
 	defer func(n int) { compactMaxCount = n }(compactMaxCount)
 	compactMaxCount = -1

@@ -14,7 +14,7 @@ import (
 // Train a model on a few labeled reports, save and reload it, and ask it
 // about a new report, directly and as the screener's classifier.
 func Example() {
-	set, _ := rules.KernelRules()
+	set := rules.KernelRules()
 	eng, _ := rules.NewEngine(threatmodel.Kernel(), set, rules.Options{})
 
 	report := func(subject, body string) *intake.Report {

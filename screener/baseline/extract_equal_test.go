@@ -138,8 +138,7 @@ func TestStrongestIsTheSortedHead(t *testing.T) {
 // synthetic report, its features and the rules' given; one op is one
 // report.
 func BenchmarkPredictSynth(b *testing.B) {
-	m, err := Embedded()
-	require.NoError(b, err)
+	m := Embedded()
 	reports := benchsupport.SynthReports(b, 200, 1)
 	eng := kernelEngine(b)
 	evs := make([]rules.Evaluation, len(reports))

@@ -80,8 +80,8 @@ func TestTrainCorpusRefusesWhatTheUserNamedWrongly(t *testing.T) {
 }
 
 // defaultFlags are train's flags at their defaults, for algo.
-func defaultFlags(algo string) TrainFlags {
-	return TrainFlags{Algo: algo, RuleScale: DefaultRuleScale, Alpha: DefaultAlpha, RuleWeight: DefaultRuleWeight, MinCount: DefaultMinCount,
+func defaultFlags(algo string) trainFlags {
+	return trainFlags{Algo: algo, RuleScale: DefaultRuleScale, Alpha: DefaultAlpha, RuleWeight: DefaultRuleWeight, MinCount: DefaultMinCount,
 		MaxFeatures: DefaultMaxFeatures, CharGrams: DefaultCharGrams, Folds: DefaultFolds, Seed: DefaultSeed, TargetRecall: DefaultTargetRecall}
 }
 
@@ -104,22 +104,22 @@ func TestTrainFlagsRefuseWhatIsOutOfRangeOrOfTheOtherAlgorithm(t *testing.T) {
 		return func(n string) bool { return slices.Contains(names, n) }
 	}
 	for _, c := range []struct {
-		change func(*TrainFlags)
+		change func(*trainFlags)
 		want   string
 	}{
-		{func(f *TrainFlags) { f.Algo = "svm" }, `--algo "svm": want logreg or nb`},
-		{func(f *TrainFlags) { f.Given = given("lambda") }, "--lambda does not apply to --algo nb"},
-		{func(f *TrainFlags) { f.Algo, f.Given = AlgoLogReg, given("alpha") }, "--alpha does not apply to --algo logreg"},
-		{func(f *TrainFlags) { f.Algo, f.Given = AlgoLogReg, given("lambda") }, "--lambda must be positive"},
-		{func(f *TrainFlags) { f.Algo, f.RuleScale = AlgoLogReg, 0 }, "--rule-scale must be positive"},
-		{func(f *TrainFlags) { f.Alpha = 0 }, "--alpha must be positive"},
-		{func(f *TrainFlags) { f.RuleWeight = 0 }, "--rule-weight must be at least 1"},
-		{func(f *TrainFlags) { f.MinCount = 0 }, "--min-count must be at least 1"},
-		{func(f *TrainFlags) { f.MaxFeatures = 0 }, "--max-features must be at least 1"},
-		{func(f *TrainFlags) { f.CharGrams = -1 }, "--char-grams must not be negative"},
-		{func(f *TrainFlags) { f.Folds = 1 }, "--folds must be at least 2"},
-		{func(f *TrainFlags) { f.Seed = -1 }, "--seed must be at least 1"},
-		{func(f *TrainFlags) { f.TargetRecall = 1.5 }, "--target-recall must be in (0, 1]"},
+		{func(f *trainFlags) { f.Algo = "svm" }, `--algo "svm": want logreg or nb`},
+		{func(f *trainFlags) { f.Given = given("lambda") }, "--lambda does not apply to --algo nb"},
+		{func(f *trainFlags) { f.Algo, f.Given = AlgoLogReg, given("alpha") }, "--alpha does not apply to --algo logreg"},
+		{func(f *trainFlags) { f.Algo, f.Given = AlgoLogReg, given("lambda") }, "--lambda must be positive"},
+		{func(f *trainFlags) { f.Algo, f.RuleScale = AlgoLogReg, 0 }, "--rule-scale must be positive"},
+		{func(f *trainFlags) { f.Alpha = 0 }, "--alpha must be positive"},
+		{func(f *trainFlags) { f.RuleWeight = 0 }, "--rule-weight must be at least 1"},
+		{func(f *trainFlags) { f.MinCount = 0 }, "--min-count must be at least 1"},
+		{func(f *trainFlags) { f.MaxFeatures = 0 }, "--max-features must be at least 1"},
+		{func(f *trainFlags) { f.CharGrams = -1 }, "--char-grams must not be negative"},
+		{func(f *trainFlags) { f.Folds = 1 }, "--folds must be at least 2"},
+		{func(f *trainFlags) { f.Seed = -1 }, "--seed must be at least 1"},
+		{func(f *trainFlags) { f.TargetRecall = 1.5 }, "--target-recall must be in (0, 1]"},
 	} {
 		f := defaultFlags(AlgoNaiveBayes)
 		c.change(&f)

@@ -1,4 +1,4 @@
-// Package batch runs the screen and reply commands over their inputs:
+// Package batch runs the screen, reply and check commands over their inputs:
 // reads the reports (intake), screens them with the pipeline setup builds,
 // looks them up in the history, writes one row per input (output, resuming
 // a JSONL file), drafts the replies (replies), remembers what --since-last
@@ -115,6 +115,15 @@ func (o Screen) Run(ctx context.Context) error {
 	// The progress line shares the terminal only when results go elsewhere.
 	tableOnTerminal := o.Output == "" && output.IsTerminal(o.Stdout)
 	progress := output.NewProgress(o.Stderr, !o.Quiet && !tableOnTerminal && output.IsTerminal(o.Stderr), -1)
+	if progress.Enabled() && !o.SinceLast && !o.Resume { // those read part of the inputs
+		countCtx, stopCount := context.WithCancel(ctx)
+		defer stopCount()
+		go func() {
+			if n, ok := countMessages(countCtx, o.Inputs); ok {
+				progress.SetTotal(n)
+			}
+		}()
+	}
 	dups, hist, err := o.duplicates(ctx)
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/secscreen/secscreen/internal/cliflag"
 	"github.com/secscreen/secscreen/screener/backend"
 )
 
@@ -150,7 +151,7 @@ var table = []Setting{
 		Usage: "do not ask the model when the rules alone are decisive (counted as saved calls)"},
 	{Key: "shots", Flag: "shots", Default: 0, Usage: "few-shot examples from --corpus shown to the model (never the report itself)", field: func(s *Settings) any { return &s.Shots }},
 	{Key: "shots_corpus", Flag: "corpus", Default: "", Usage: "labeled corpus `DIR` for --shots", field: func(s *Settings) any { return &s.ShotsCorpus }},
-	// 0: intake's defaults, which the CLI shows as the flags' defaults.
+	// 0: intake's defaults, which setup.InputFlags shows as the flags' defaults.
 	{Key: "limits.message_bytes", Flag: "max-message-bytes", Group: InputGroup, Default: int64(0), field: func(s *Settings) any { return &s.MessageBytes },
 		Usage: "largest message or file read as one report; larger ones become error rows"},
 	{Key: "limits.attachment_bytes", Flag: "max-attachment-bytes", Group: InputGroup, Default: int64(0), field: func(s *Settings) any { return &s.AttachmentBytes },
@@ -159,6 +160,26 @@ var table = []Setting{
 
 // Table lists every setting, in the order the CLI shows their flags.
 func Table() []Setting { return slices.Clone(table) }
+
+// Flags describes the flags of the settings in group g, named, typed,
+// defaulted and explained as the table says, with the variable that stands
+// for each named in its help. The variable is not the flag's own (Env):
+// Resolve reads the variables itself (flags > environment > file), so a
+// command line gives only the flags typed on it.
+func Flags(g Group) []cliflag.Flag {
+	var flags []cliflag.Flag
+	for _, st := range table {
+		if st.Flag == "" || st.Group != g {
+			continue
+		}
+		f := cliflag.Flag{Name: st.Flag, Aliases: st.Aliases, Default: st.Default, DefaultText: st.DefaultText, Usage: st.Usage}
+		if st.Env != "" {
+			f.Usage += " [$" + st.Env + "]"
+		}
+		flags = append(flags, f)
+	}
+	return flags
+}
 
 // Defaults are the settings when nothing is given: each Setting's Default.
 func Defaults() Settings {

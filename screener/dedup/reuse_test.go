@@ -116,8 +116,7 @@ func answerReply(verdict, category string) backend.Reply {
 func screenerWith(t testing.TB, b backend.Backend, dups screener.Duplicates, mutate func(*screener.Config)) *screener.Screener {
 	t.Helper()
 	tm := threatmodel.Kernel()
-	set, err := rules.KernelRules()
-	require.NoError(t, err)
+	set := rules.KernelRules()
 	eng, err := rules.NewEngine(tm, set, rules.Options{})
 	require.NoError(t, err)
 	prompt, err := prompts.Load("")

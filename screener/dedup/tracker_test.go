@@ -55,8 +55,7 @@ func (m *model) Complete(ctx context.Context, req backend.Request) (backend.Repl
 func newScreener(t testing.TB, b backend.Backend, dups screener.Duplicates) *screener.Screener {
 	t.Helper()
 	tm := threatmodel.Kernel()
-	set, err := rules.KernelRules()
-	require.NoError(t, err)
+	set := rules.KernelRules()
 	eng, err := rules.NewEngine(tm, set, rules.Options{})
 	require.NoError(t, err)
 	prompt, err := prompts.Load("")

@@ -189,8 +189,7 @@ func TestCorpusFalseAlarms(t *testing.T) {
 	require.NoError(t, err)
 	reports, err := c.ReadReports(context.Background(), intake.Options{})
 	require.NoError(t, err)
-	set, err := rules.KernelRules()
-	require.NoError(t, err)
+	set := rules.KernelRules()
 	eng, err := rules.NewEngine(threatmodel.Kernel(), set, rules.Options{})
 	require.NoError(t, err)
 	var fa, found, flagged rate

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"html"
 	"os"
 	"slices"
@@ -15,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/secscreen/secscreen/prompts"
 	"github.com/secscreen/secscreen/screener"
 	"github.com/secscreen/secscreen/screener/injection"
 	"github.com/secscreen/secscreen/screener/rules"
@@ -204,7 +206,7 @@ func TestProgressDrawsOnlyWhenEnabled(t *testing.T) {
 	p = NewProgress(&tty, true, 10)
 	p.Update(screener.Summary{Inputs: 3, Errors: 1, ModelCalls: 2, CacheHits: 1})
 	out := tty.String()
-	assert.Contains(t, out, "3/10")
+	assert.Regexp(t, `30% \|[^|]*\| \(3/10, [0-9.]+ reports/s\) \[[0-9smh]+:[0-9smh]+\]`, out, "done/total, rate, elapsed:left")
 	assert.Contains(t, out, "1 errors")
 	assert.Contains(t, out, "2 model calls (1 cached, 0 failed)")
 	p.Done()
@@ -212,7 +214,24 @@ func TestProgressDrawsOnlyWhenEnabled(t *testing.T) {
 	var spin bytes.Buffer
 	p = NewProgress(&spin, true, -1)
 	p.Update(screener.Summary{Inputs: 7})
-	assert.Contains(t, spin.String(), "7", "an unknown total still counts")
+	assert.Regexp(t, `\(7/-, [0-9.]+ reports/s\)`, spin.String(), "an unknown total still counts, with the rate")
+
+	// The total arrives later (counted while the run goes on); replies
+	// folded into a row are messages done too.
+	spin.Reset()
+	p.SetTotal(20)
+	time.Sleep(110 * time.Millisecond) // Update draws at most ten times a second
+	p.Update(screener.Summary{Inputs: 8, Replies: 2})
+	assert.Regexp(t, `50% \|[^|]*\| \(10/20, [0-9.]+ reports/s\) \[[0-9smh]+:[0-9smh]+\]`, spin.String())
+	spin.Reset()
+	time.Sleep(110 * time.Millisecond)
+	p.Update(screener.Summary{Inputs: 25})
+	assert.Contains(t, spin.String(), "(25/-,", "a short count was wrong: the total is unknown again")
+	p.Done()
+	spin.Reset()
+	p.SetTotal(30)
+	p.Update(screener.Summary{Inputs: 26})
+	assert.Empty(t, spin.String(), "nothing is drawn after Done")
 }
 
 func TestHighlightMarksOverlappingSpans(t *testing.T) {
@@ -285,4 +304,65 @@ func TestJSONLIsWhatEncoderWrites(t *testing.T) {
 		require.NoError(t, w.Write(r))
 		require.Equal(t, want.String(), got.String())
 	}
+}
+
+// The model's line names the prompt only when there was one: the offline
+// baseline answers without a prompt.
+func TestTriagePageNamesThePromptOnlyWhenSet(t *testing.T) {
+	page := func(prompt string) string {
+		var buf bytes.Buffer
+		w, err := New(HTML, &buf, Options{})
+		require.NoError(t, err)
+		require.NoError(t, w.Write(screener.Result{ID: "a", Label: threatmodel.Label{Verdict: "security", Category: "c"},
+			Model: &screener.ModelAnswer{Classification: screener.Classification{Answer: prompts.Answer{
+				Label: threatmodel.Label{Verdict: "security", Category: "c"}, Confidence: 0.5}, Prompt: prompt}}}))
+		require.NoError(t, w.Close(screener.Summary{}))
+		return buf.String()
+	}
+	assert.Contains(t, page("screen@3"), `<p class="model-label">security/c (50%), prompt screen@3</p>`)
+	assert.Contains(t, page(""), `<p class="model-label">security/c (50%)</p>`)
+}
+
+// The text table's REPORT column is short and tells the run's rows apart:
+// long names are cut in the middle, and a cut that an earlier row already
+// shows moves to where the names differ.
+func TestTextRowNamesAreShortAndUnique(t *testing.T) {
+	var h handles
+	name := func(source string) string {
+		n := h.next(screener.Result{ID: "x", Source: source})
+		assert.LessOrEqual(t, utf8.RuneCountInString(n), handleWidth, n)
+		return n
+	}
+	assert.Equal(t, "02-tc-uaf-nee…-net-admin.eml", name("examples/02-tc-uaf-needs-net-admin.eml"), "the extension stays")
+	assert.Equal(t, "inbox.mbox:12", name("/var/mail/inbox.mbox:12"))
+
+	// Maildir names delivered in the same second differ only inside.
+	seen := map[string]string{}
+	for q := range 300 {
+		src := fmt.Sprintf("/home/u/Maildir/new/1733312345.M%06dP4242Q%d.mail.example.org,S=4096:2,S", 100001+q%7, q)
+		n := name(src)
+		require.NotContains(t, seen, n, "%s and %s", seen[n], src)
+		seen[n] = src
+	}
+
+	// The same file name in two directories.
+	assert.Equal(t, "report.eml", name("a/report.eml"))
+	assert.Equal(t, "b/report.eml", name("b/report.eml"))
+	// The same input again, and again.
+	assert.Equal(t, "a/report.eml", name("a/report.eml"))
+	assert.Equal(t, "report.eml~2", name("a/report.eml"))
+
+	// Through the text writer.
+	var buf bytes.Buffer
+	w, err := New(Text, &buf, Options{})
+	require.NoError(t, err)
+	for q := range 50 {
+		require.NoError(t, w.Write(screener.Result{ID: "x", Source: fmt.Sprintf("Maildir/cur/1733312345.M100001P4242.mail.example.org,U=%d:2,S", q)}))
+	}
+	require.NoError(t, w.Close(screener.Summary{}))
+	rows := map[string]bool{}
+	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n")[1:] {
+		rows[strings.Fields(l)[0]] = true
+	}
+	assert.Len(t, rows, 50, "every row's REPORT differs")
 }

@@ -18,13 +18,16 @@ import (
 // hits. A disabled Progress prints nothing, so piped and --quiet runs stay
 // quiet. It is fed the run's summary after each row.
 type Progress struct {
-	mu   sync.Mutex
-	bar  *progressbar.ProgressBar
-	last time.Time // when the description was last drawn
+	mu    sync.Mutex
+	bar   *progressbar.ProgressBar
+	last  time.Time // when the description was last drawn
+	total int       // the bar's total, -1 while unknown
+	done  bool      // Done was called: nothing more is drawn
 }
 
 // NewProgress returns a Progress drawing on w when enabled. total is the
-// number of inputs when it is known, -1 otherwise (a spinner then counts).
+// number of messages when it is known, -1 otherwise: a spinner then counts
+// until SetTotal gives the total.
 func NewProgress(w io.Writer, enabled bool, total int) *Progress {
 	if !enabled {
 		return &Progress{}
@@ -35,12 +38,31 @@ func NewProgress(w io.Writer, enabled bool, total int) *Progress {
 		progressbar.OptionShowCount(),
 		progressbar.OptionShowIts(),
 		progressbar.OptionSetItsString("reports"),
-		progressbar.OptionSetPredictTime(total > 0),
+		progressbar.OptionSetPredictTime(true),
 		progressbar.OptionClearOnFinish(),
 		progressbar.OptionSetWidth(24),
 		progressbar.OptionSpinnerType(14),
 	)
-	return &Progress{bar: bar}
+	return &Progress{bar: bar, total: max(total, -1)}
+}
+
+// Enabled reports whether p draws: work done only to show progress (such
+// as counting the inputs) is not worth doing otherwise.
+func (p *Progress) Enabled() bool { return p != nil && p.bar != nil }
+
+// SetTotal gives the number of messages once it is known (counted while
+// the run goes on): the bar then shows done/total, rate and time left.
+func (p *Progress) SetTotal(total int) {
+	if !p.Enabled() || total <= 0 {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.done {
+		return
+	}
+	p.total = total
+	p.bar.ChangeMax(total)
 }
 
 // Update shows the run so far. It is safe to call on a nil or disabled
@@ -51,11 +73,22 @@ func (p *Progress) Update(so screener.Summary) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.done {
+		return
+	}
 	// The bar redraws on every change: at most ten times a second here.
 	if now := time.Now(); now.Sub(p.last) >= 100*time.Millisecond {
 		p.last = now
+		// Messages read: each row and the replies folded into it.
+		done := so.Inputs + so.Replies
+		if p.total > 0 && done > p.total {
+			// The count was short (an mbox inside a directory counts
+			// as one file): the total is not known after all.
+			p.total = -1
+			p.bar.ChangeMax(-1)
+		}
 		p.bar.Describe(describe(so))
-		_ = p.bar.Set(so.Inputs)
+		_ = p.bar.Set(done)
 	}
 }
 
@@ -82,6 +115,7 @@ func (p *Progress) Done() {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.done = true
 	_ = p.bar.Finish()
 	_ = p.bar.Clear()
 }

@@ -22,8 +22,7 @@ import (
 
 func kernelEngine(t *testing.T) *rules.Engine {
 	t.Helper()
-	set, err := rules.KernelRules()
-	require.NoError(t, err)
+	set := rules.KernelRules()
 	eng, err := rules.NewEngine(threatmodel.Kernel(), set, rules.Options{})
 	require.NoError(t, err)
 	return eng

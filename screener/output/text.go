@@ -18,6 +18,7 @@ type textWriter struct {
 	opt    Options
 	header bool
 	err    error
+	names  handles
 }
 
 func newTextWriter(w io.Writer, opt Options) *textWriter { return &textWriter{w: w, opt: opt} }
@@ -43,7 +44,7 @@ func (t *textWriter) Write(r screener.Result) error {
 	if r.NeedsReview {
 		review = "yes"
 	}
-	line := fmt.Sprintf(textRow, clip(Clean(Handle(r)), 28), verdict, category, conf, review, "")
+	line := fmt.Sprintf(textRow, t.names.next(r), verdict, category, conf, review, "")
 	room := 0
 	if t.opt.Width > 0 {
 		room = max(t.opt.Width-utf8.RuneCountInString(line)+1, 10)

@@ -9,6 +9,16 @@
   var selects = Array.prototype.slice.call(document.querySelectorAll("select[data-filter]"));
   var conf = document.getElementById("f-conf");
   var text = document.getElementById("f-text");
+  var header = document.querySelector("header");
+
+  // The column titles stick below the header, whose height depends on
+  // how the filters wrap: the style reads it from --header-height (set
+  // through the CSSOM, which the policy allows; no style attribute).
+  function measureHeader() {
+    document.documentElement.style.setProperty("--header-height", header.offsetHeight + "px");
+  }
+  measureHeader();
+  window.addEventListener("resize", measureHeader);
 
   function keep(tb) {
     for (var i = 0; i < selects.length; i++) {
@@ -92,7 +102,7 @@
     if (tb && tb.classList.contains("report")) {
       var row = tb.querySelector("tr.summary");
       if (row.getAttribute("aria-expanded") !== "true") toggle(row);
-      row.scrollIntoView();
+      tb.scrollIntoView(); // below the header: the tbody's scroll-margin-top
     }
   }
   window.addEventListener("hashchange", openLinked);

@@ -2,9 +2,11 @@ package output
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -65,7 +67,7 @@ func triageResults() []screener.Result {
 	hostile.SetReport(&intake.Report{ID: "evil@example.org", Subject: hostileSubject, Body: hostileBody})
 	info := screener.Result{
 		ID: "vague@example.org", Source: "inbox.mbox:3", Subject: "hello security team", Hash: "cc33",
-		Label: threatmodel.Label{Verdict: "needs-info", Category: "info.missing"}, Confidence: 0.4, Route: "back to the reporter",
+		Label: threatmodel.Label{Verdict: "needs-info", Category: "info.missing"}, Confidence: 0.4, Route: "to the reporter: ask for what is missing",
 		Missing: []string{"version", "reproducer"}, Decision: screener.DecisionRulesOnly,
 	}
 	info.SetReport(&intake.Report{ID: "vague@example.org", Subject: "hello security team", Body: "I found a bug."})
@@ -79,16 +81,15 @@ func TestTriagePageInARealBrowser(t *testing.T) {
 	if exe == "" {
 		t.Skip("no Chromium or Chrome found (install Debian's chromium package, or set SECSCREEN_CHROMIUM): the triage page was not tested in a browser")
 	}
-	page := filepath.Join(t.TempDir(), "triage.html")
-	f, err := os.Create(page)
-	require.NoError(t, err)
-	w, err := New(HTML, f, Options{})
-	require.NoError(t, err)
-	for _, r := range triageResults() {
-		require.NoError(t, w.Write(r))
+	page := writePage(t, triageResults())
+	// A longer page, for links into its middle.
+	var many []screener.Result
+	for i := range 40 {
+		r := triageResults()[2]
+		r.ID = fmt.Sprintf("vague%d@example.org", i+1)
+		many = append(many, r)
 	}
-	require.NoError(t, w.Close(screener.Summary{Backend: "openai", Inputs: 4, Results: 3, Errors: 1, NeedsReview: 1}))
-	require.NoError(t, f.Close())
+	longPage := writePage(t, many)
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.WindowSize(1400, 1000))
@@ -140,6 +141,28 @@ func TestTriagePageInARealBrowser(t *testing.T) {
 	assert.Equal(t, []string{"root@example.org", "evil@example.org", "vague@example.org", "junk.bin"}, order())
 	do(chromedp.Click(chromedp.CSS(`button[data-sort="verdict"]`)))
 	assert.Equal(t, []string{"junk.bin", "vague@example.org", "evil@example.org", "root@example.org"}, order(), "error < needs-info < not-security < security")
+	// Each other column, both ways: a second click reverses the order
+	// (ties too, which keep the input's order ascending).
+	for _, c := range []struct {
+		key  string
+		want []string
+	}{
+		{"category", []string{"junk.bin", "vague@example.org", "root@example.org", "evil@example.org"}}, // "" < info.missing < isolation.memory < privilege.root
+		{"route", []string{"junk.bin", "root@example.org", "evil@example.org", "vague@example.org"}},    // "" < private… < public… < to the reporter…
+		{"review", []string{"evil@example.org", "root@example.org", "vague@example.org", "junk.bin"}},   // held-private < none
+		{"id", []string{"evil@example.org", "junk.bin", "root@example.org", "vague@example.org"}},
+		{"n", []string{"root@example.org", "evil@example.org", "vague@example.org", "junk.bin"}},
+	} {
+		do(chromedp.Click(chromedp.CSS(`button[data-sort="` + c.key + `"]`)))
+		assert.Equal(t, c.want, order(), "%s ascending", c.key)
+		assert.Equal(t, "ascending", evaluate[string](t, ctx, `document.querySelector('button[data-sort="`+c.key+`"]').getAttribute("aria-sort")`))
+		do(chromedp.Click(chromedp.CSS(`button[data-sort="` + c.key + `"]`)))
+		desc := slices.Clone(c.want)
+		slices.Reverse(desc)
+		assert.Equal(t, desc, order(), "%s descending", c.key)
+		assert.Equal(t, "descending", evaluate[string](t, ctx, `document.querySelector('button[data-sort="`+c.key+`"]').getAttribute("aria-sort")`))
+	}
+	do(chromedp.Click(chromedp.CSS(`button[data-sort="n"]`))) // back to the input's order
 
 	// Filter by verdict, review flag, route, category, confidence and text.
 	choose("#f-verdict", "security")
@@ -153,7 +176,7 @@ func TestTriagePageInARealBrowser(t *testing.T) {
 	choose("#f-review", "held-private")
 	assert.Equal(t, []string{"evil@example.org"}, visible())
 	choose("#f-review", "")
-	choose("#f-route", "back to the reporter")
+	choose("#f-route", "to the reporter: ask for what is missing")
 	assert.Equal(t, []string{"vague@example.org"}, visible())
 	choose("#f-route", "")
 	choose("#f-category", "privilege.root")
@@ -201,11 +224,38 @@ func TestTriagePageInARealBrowser(t *testing.T) {
 
 	// A link to a row opens it.
 	do(chromedp.Navigate("file://"+page+"#r3"), chromedp.WaitVisible(chromedp.CSS(row("vague@example.org")+"tr.detail")))
+	// In a long page the page scrolls to it, and the opened row shows
+	// below the sticky header and column titles, not under them.
+	do(chromedp.Navigate("file://"+longPage+"#r20"), chromedp.WaitVisible(chromedp.CSS(row("vague20@example.org")+"tr.detail")))
+	top := func(sel, edge string) float64 {
+		return evaluate[float64](t, ctx, `document.querySelector('`+sel+`').getBoundingClientRect().`+edge)
+	}
+	assert.Greater(t, evaluate[float64](t, ctx, `window.scrollY`), 0.0, "scrolled to the row")
+	assert.InDelta(t, 0, top("header", "top"), 0.5, "the header sticks at the top")
+	assert.InDelta(t, top("header", "bottom"), top("th", "top"), 1, "the column titles stick below the header")
+	assert.GreaterOrEqual(t, top(row("vague20@example.org")+"tr.summary", "top"), top("th", "bottom")-0.5, "the opened row is not under the titles")
+	assert.Less(t, top(row("vague20@example.org")+"tr.summary", "top"), top("th", "bottom")+80, "the opened row is at the top")
 
 	// The policy is in force: an inline script added to the page is refused.
 	assert.Equal(t, "undefined", evaluate[string](t, ctx,
 		`(() => { const s = document.createElement("script"); s.textContent = "window.__inline = 1"; document.body.appendChild(s); return typeof window.__inline })()`),
 		"the Content-Security-Policy blocks scripts other than the page's own")
+}
+
+// writePage writes the triage page of results into a temporary file.
+func writePage(t *testing.T, results []screener.Result) string {
+	t.Helper()
+	page := filepath.Join(t.TempDir(), "triage.html")
+	f, err := os.Create(page)
+	require.NoError(t, err)
+	w, err := New(HTML, f, Options{})
+	require.NoError(t, err)
+	for _, r := range results {
+		require.NoError(t, w.Write(r))
+	}
+	require.NoError(t, w.Close(screener.Summary{Backend: "openai", Inputs: len(results), Results: len(results)}))
+	require.NoError(t, f.Close())
+	return page
 }
 
 // evaluate runs js in the page and decodes its result.

@@ -172,11 +172,7 @@ func NewEngine(tm *threatmodel.Model, set *RuleSet, opt Options) (*Engine, error
 	}
 	e := &Engine{tm: tm, opt: opt, series: opt.Series, pack: set}
 	if e.series == nil {
-		s, err := KernelSeries()
-		if err != nil {
-			return nil, fmt.Errorf("rules engine: %w", err)
-		}
-		e.series = s
+		e.series = KernelSeries()
 	}
 	if e.opt.MinScore == 0 {
 		e.opt.MinScore = DefaultMinScore

@@ -180,8 +180,7 @@ func TestExtractAIMarkersAndInjection(t *testing.T) {
 }
 
 func TestSeriesList(t *testing.T) {
-	l, err := KernelSeries()
-	require.NoError(t, err)
+	l := KernelSeries()
 	assert.False(t, l.AsOf.IsZero())
 	for _, s := range []string{"6.1", "6.6", "6.12", "6.18", "7.3", "7.4", "7.9"} {
 		assert.True(t, l.Maintained(s), s)
@@ -216,8 +215,7 @@ func TestSeriesList(t *testing.T) {
 }
 
 func TestSeriesHistoryJudgesAtTheReportDate(t *testing.T) {
-	l, err := KernelSeries()
-	require.NoError(t, err)
+	l := KernelSeries()
 	day := func(s string) time.Time {
 		d, err := time.Parse(time.DateOnly, s)
 		require.NoError(t, err)
@@ -253,8 +251,7 @@ func TestSeriesHistoryJudgesAtTheReportDate(t *testing.T) {
 }
 
 func TestEngineUsesGivenSeries(t *testing.T) {
-	set, err := KernelRules()
-	require.NoError(t, err)
+	set := KernelRules()
 	l, err := ParseSeries([]byte("as_of: 2030-01-01\nsource: t\nseries:\n  - {series: \"9.1\", kind: stable, released: 2029-01-01}\n"), "t")
 	require.NoError(t, err)
 	e, err := NewEngine(kernelEngine(t).tm, set, Options{Series: l})
@@ -302,8 +299,7 @@ func bytesRepeat(c byte, n int) []byte {
 // worked out once; a list made otherwise works them out each time, with
 // the same answers.
 func TestSeriesListCacheEqualsComputed(t *testing.T) {
-	l, err := KernelSeries()
-	require.NoError(t, err)
+	l := KernelSeries()
 	require.NotNil(t, l.nums)
 	plain := &SeriesList{AsOf: l.AsOf, Series: l.Series}
 	names := append(l.Names(), "1.0", "2.6", "9.9", "6.99", "x")

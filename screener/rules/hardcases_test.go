@@ -231,8 +231,7 @@ func TestDecisionInvalidWhenClaimContradicted(t *testing.T) {
   - {id: t.intended, description: documented behaviour, category: invalid.intended, weight: 3, match: ['\bworks as (?:designed|documented)\b']}
 `), "t.yaml")
 	require.NoError(t, err)
-	set, err := KernelRules()
-	require.NoError(t, err)
+	set := KernelRules()
 	e, err := NewEngine(threatmodel.Kernel(), set.WithoutWeights().Merge(extra), Options{})
 	require.NoError(t, err)
 	ev := e.Evaluate(&intake.Report{
@@ -261,8 +260,7 @@ func TestDecisionLabelsAreValidPairs(t *testing.T) {
 }
 
 func TestThresholdOptions(t *testing.T) {
-	set, err := KernelRules()
-	require.NoError(t, err)
+	set := KernelRules()
 	strict, err := NewEngine(threatmodel.Kernel(), set.WithoutWeights(), Options{MinScore: 10})
 	require.NoError(t, err)
 	r := &intake.Report{Body: "Triggering the bug requires CAP_SYS_ADMIN. Tested on 7.3.1."}

@@ -29,8 +29,7 @@ func NoPack() *RuleSet { return &RuleSet{Source: "no rule pack", Name: "none"} }
 //   - otherwise NoPack.
 func PackFor(tm *threatmodel.Model) (*RuleSet, string, error) {
 	if tm.Source == "built-in" {
-		set, err := KernelRules()
-		return set, "the built-in kernel rule pack", err
+		return KernelRules(), "the built-in kernel rule pack", nil
 	}
 	switch tm.RulePack {
 	case threatmodel.NoRulePack:
@@ -54,10 +53,7 @@ func PackFor(tm *threatmodel.Model) (*RuleSet, string, error) {
 			return nil, "", fmt.Errorf("rule pack beside threat model: %w", err)
 		}
 	}
-	kernel, err := KernelRules()
-	if err != nil {
-		return nil, "", err
-	}
+	kernel := KernelRules()
 	for _, r := range kernel.Rules {
 		if _, ok := tm.Clause(r.Category); !ok {
 			return NoPack(), fmt.Sprintf("no rule pack: threat model %s names none, has none beside it (%s), and lacks the kernel pack's category %s",

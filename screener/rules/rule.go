@@ -12,6 +12,8 @@ import (
 	"sync"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/secscreen/secscreen/internal/builtin"
 )
 
 //go:embed kernel.yaml
@@ -141,21 +143,24 @@ type RuleSet struct {
 
 // KernelRules returns the built-in rule pack for the Linux kernel's threat
 // model (kernel.yaml in this package) with its fitted weights
-// (kernel.weights.yaml).
-func KernelRules() (*RuleSet, error) {
-	p, err := kernelPack()
-	if err != nil {
-		return nil, err
-	}
-	return p.clone(), nil
-}
+// (kernel.weights.yaml). Like every loader of built-in data it panics if
+// the pack does not load, rather than return an error: see
+// internal/builtin for why.
+func KernelRules() *RuleSet { return kernelPack().clone() }
 
-var kernelPack = sync.OnceValues(func() (*RuleSet, error) {
+var kernelPack = sync.OnceValue(func() *RuleSet {
+	set, err := loadKernelPack()
+	return builtin.Must("rules: kernel.yaml", "go generate ./screener/rules", set, err)
+})
+
+// loadKernelPack returns the built-in pack from kernel_gen.go, or decoded
+// from its YAML files when kernel_gen.go is stale.
+func loadKernelPack() (*RuleSet, error) {
 	if set, ok, err := kernelFromGenerated(); ok || err != nil {
 		return set, err
 	}
 	return parseKernelYAML()
-})
+}
 
 // parseKernelYAML decodes the built-in pack from its YAML files.
 func parseKernelYAML() (*RuleSet, error) {

@@ -15,8 +15,7 @@ import (
 
 func kernelEngine(t testing.TB) *Engine {
 	t.Helper()
-	set, err := KernelRules()
-	require.NoError(t, err)
+	set := KernelRules()
 	e, err := NewEngine(threatmodel.Kernel(), set, Options{})
 	require.NoError(t, err)
 	return e
@@ -35,8 +34,7 @@ func ruleIDs(s *RuleSet) []string {
 // hand-written decision, which the decision tests exercise.
 func handEngine(t testing.TB) *Engine {
 	t.Helper()
-	set, err := KernelRules()
-	require.NoError(t, err)
+	set := KernelRules()
 	e, err := NewEngine(threatmodel.Kernel(), set.WithoutWeights(), Options{})
 	require.NoError(t, err)
 	return e
@@ -131,8 +129,7 @@ func TestNewEngineRejectsUnknownFact(t *testing.T) {
 }
 
 func TestLoadFileMergeOverridesDisablesAndAdds(t *testing.T) {
-	base, err := KernelRules()
-	require.NoError(t, err)
+	base := KernelRules()
 	path := filepath.Join(t.TempDir(), "local.yaml")
 	require.NoError(t, os.WriteFile(path, []byte(`rules:
   - {id: lab.cost, disabled: true}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/secscreen/secscreen/internal/builtin"
 )
 
 //go:embed series.yaml
@@ -55,7 +57,7 @@ type SeriesList struct {
 
 type seriesNumbers struct{ major, minor int }
 
-var kernelSeries = sync.OnceValues(func() (*SeriesList, error) {
+var kernelSeries = sync.OnceValue(func() *SeriesList {
 	l, ok := seriesFromGenerated()
 	var err error
 	if ok {
@@ -63,15 +65,14 @@ var kernelSeries = sync.OnceValues(func() (*SeriesList, error) {
 	} else {
 		l, err = ParseSeries(seriesYAML, "built-in")
 	}
-	if err != nil {
-		return nil, fmt.Errorf("built-in series.yaml: %w", err)
-	}
-	return l, nil
+	return builtin.Must("rules: series.yaml", "", l, err)
 })
 
 // KernelSeries returns the built-in list of maintained kernel series
-// (series.yaml in this package, with its as-of date).
-func KernelSeries() (*SeriesList, error) { return kernelSeries() }
+// (series.yaml in this package, with its as-of date). Like every loader of
+// built-in data it panics if the file does not load, rather than return an
+// error: see internal/builtin for why.
+func KernelSeries() *SeriesList { return kernelSeries() }
 
 // LoadSeries reads a series list file in the format of the built-in one.
 func LoadSeries(path string) (*SeriesList, error) {

@@ -211,7 +211,7 @@ func (b *Backend) Configure(ctx context.Context, s config.Settings, cfg *screene
 // baseline model file, or the model embedded at build time.
 func LoadBaseline(s config.Settings) (*baseline.Model, error) {
 	if s.BaselineModel == "" {
-		return baseline.Embedded()
+		return baseline.Embedded(), nil
 	}
 	m, err := baseline.LoadModelFile(s.BaselineModel)
 	if err != nil {

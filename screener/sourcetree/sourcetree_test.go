@@ -249,8 +249,7 @@ func TestWithTheRulesFacts(t *testing.T) {
 	writeTree(t, dir, tinyKernel)
 	tree, err := Open(dir)
 	require.NoError(t, err)
-	set, err := rules.KernelRules()
-	require.NoError(t, err)
+	set := rules.KernelRules()
 	eng, err := rules.NewEngine(threatmodel.Kernel(), set, rules.Options{})
 	require.NoError(t, err)
 	r := report("A use-after-free in tcp_frobnicate() in net/ipv4/tcp_frob.c, reached from tcp_sendmsg(),\n" +

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"slices"
 	"sync"
+
+	"github.com/secscreen/secscreen/internal/builtin"
 )
 
 //go:generate go test -run ^TestKernelGenerated$ -args -update
@@ -26,25 +28,16 @@ var kernel = sync.OnceValue(func() *Model { return kernelFrom(kernelYAML) })
 func kernelFrom(data []byte) *Model {
 	if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) == kernelGenSHA256 {
 		m, err := New(kernelGenName, "built-in", slices.Clone(kernelGenClauses))
-		if err != nil {
-			panic("threatmodel: generated kernel model does not load: " + err.Error())
-		}
+		m = builtin.Must("threatmodel: kernel_gen.go", "go generate ./screener/threatmodel", m, err)
 		m.RulePack = kernelGenRulePack
 		return m
 	}
 	m, err := ParseYAML(data, "built-in")
-	if err != nil {
-		panic("threatmodel: built-in kernel.yaml does not load: " + err.Error())
-	}
-	return m
+	return builtin.Must("threatmodel: kernel.yaml", "", m, err)
 }
 
 // Kernel returns the built-in Linux kernel threat model. It is the default
-// context for models and the reference for every category id.
-//
-// Unlike the loaders of other built-in data, which return an error naming
-// the embedded file, Kernel panics with that message: it fills zero
-// options in packages whose defaults cannot fail, and a broken kernel.yaml
-// is a build defect that TestEveryBuiltinLoaderSucceeds (cmd/secscreen)
-// and this package's tests catch.
+// context for models and the reference for every category id. Like every
+// loader of built-in data it panics if kernel.yaml does not load, rather
+// than return an error: see internal/builtin for why.
 func Kernel() *Model { return kernel() }

@@ -44,3 +44,17 @@ func TestKernelGenerated(t *testing.T) {
 	edited := append(slices.Clone(kernelYAML), "# an edit not yet generated\n"...)
 	require.Equal(t, m, kernelFrom(edited), "a kernel.yaml that is not the generated one's is parsed")
 }
+
+// A kernel.yaml that does not load panics with an error naming it, as
+// every loader of built-in data does (internal/builtin); the document
+// mapping loads.
+func TestBrokenBuiltinDataPanicsNamingTheFile(t *testing.T) {
+	defer func() {
+		err, ok := recover().(error)
+		require.True(t, ok, "the panic is an error")
+		require.ErrorContains(t, err, "built-in threatmodel: kernel.yaml does not load: ")
+	}()
+	require.NotPanics(t, func() { builtinMapping() }, "rstmap.yaml")
+	kernelFrom([]byte("clauses: [unclosed\n"))
+	t.Fatal("a broken kernel.yaml was loaded")
+}

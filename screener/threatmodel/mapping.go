@@ -9,6 +9,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/secscreen/secscreen/internal/builtin"
 	"github.com/secscreen/secscreen/internal/lazyre"
 )
 
@@ -64,12 +65,11 @@ func loadMapping(data []byte) (*docMapping, error) {
 	return &m, nil
 }
 
+// builtinMapping is the embedded rstmap.yaml; it panics if the file does
+// not load, as every loader of built-in data does (internal/builtin).
 var builtinMapping = sync.OnceValue(func() *docMapping {
 	m, err := loadMapping(rstMapYAML)
-	if err != nil {
-		panic("threatmodel: built-in rstmap.yaml does not load: " + err.Error())
-	}
-	return m
+	return builtin.Must("threatmodel: rstmap.yaml", "", m, err)
 })
 
 // match returns the id of the row that best fits a passage, or "" when no

@@ -1,0 +1,199 @@
+package batch
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// errUncountable stops a count whose total cannot be had cheaply.
+var errUncountable = errors.New("not countable")
+
+// countMessages counts, for the progress bar, the messages that reading
+// inputs will yield, or says the count cannot be had cheaply (ok false):
+// standard input, a public-inbox repository, a compressed file. A
+// directory counts one message per file and a Maildir one per entry of
+// cur/ and new/, from the directory entries alone; a file named as an
+// input is scanned for its mbox "From " lines or JSONL lines (a scan that
+// costs a small part of parsing it, see BenchmarkCountMessages). It
+// stops early when ctx is done.
+func countMessages(ctx context.Context, inputs []string) (n int, ok bool) {
+	for _, in := range inputs {
+		if in == "-" || ctx.Err() != nil {
+			return 0, false
+		}
+		fi, err := os.Stat(in)
+		if err != nil {
+			n++ // an error row
+			continue
+		}
+		var k int
+		if fi.IsDir() {
+			k, err = countDir(ctx, in)
+		} else {
+			k, err = countFile(ctx, in)
+		}
+		if err != nil {
+			return 0, false
+		}
+		n += k
+	}
+	return n, true
+}
+
+// countDir counts the files of a directory tree as intake walks it:
+// names starting with "." are skipped, a Maildir counts its cur/ and new/
+// entries, and a public-inbox repository cannot be counted.
+func countDir(ctx context.Context, dir string) (int, error) {
+	n := 0
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			n++ // intake's error row
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if p != dir && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if !d.IsDir() {
+			n++
+			return nil
+		}
+		if isDir(filepath.Join(p, "git")) || isDir(filepath.Join(p, "objects")) {
+			return errUncountable // public-inbox (or any git repository)
+		}
+		if isDir(filepath.Join(p, "cur")) && isDir(filepath.Join(p, "new")) {
+			for _, sub := range []string{"cur", "new"} {
+				entries, _ := os.ReadDir(filepath.Join(p, sub))
+				for _, e := range entries {
+					if !strings.HasPrefix(e.Name(), ".") {
+						n++
+					}
+				}
+			}
+			return fs.SkipDir
+		}
+		return nil
+	})
+	return n, err
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}
+
+// countFile counts the messages of one file: the "From " lines of an
+// mbox (after a blank line: a "From " line inside a message that an mboxo
+// writer left unescaped is counted too), the lines with text of JSONL,
+// else one. A gzip file is not
+// counted (it would be decompressed twice).
+func countFile(ctx context.Context, path string) (int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 1, nil // intake's error row
+	}
+	defer f.Close()
+	buf := make([]byte, 1<<20)
+	head, err := io.ReadFull(f, buf)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return 1, nil
+	}
+	var c counter
+	switch b := buf[:head]; {
+	case bytes.HasPrefix(b, []byte{0x1f, 0x8b}):
+		return 0, errUncountable
+	case bytes.HasPrefix(b, []byte("From ")):
+		c = &mboxCounter{n: 1}
+	case bytes.HasPrefix(bytes.TrimLeft(b, " \t\r\n"), []byte("{")):
+		c = &textLines{}
+	default:
+		return 1, nil
+	}
+	chunk := buf[:head]
+	for len(chunk) > 0 {
+		c.add(chunk)
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		// The last bytes of a chunk are read again with the next one:
+		// too few to hold a separator, so one across chunks counts once.
+		carry := copy(buf, chunk[max(len(chunk)-c.overlap(), 0):])
+		m, err := io.ReadFull(f, buf[carry:])
+		if m == 0 || err != nil && err != io.ErrUnexpectedEOF {
+			break
+		}
+		chunk = buf[:carry+m]
+	}
+	return c.count(), nil
+}
+
+// A counter counts messages in a file's chunks.
+type counter interface {
+	add(chunk []byte)
+	overlap() int // bytes of a chunk to see again with the next
+	count() int
+}
+
+// fromLines are the starts of an mbox's "From " lines that open a
+// message, as intake reads them: after a blank line (LF or CRLF).
+var fromLines = [][]byte{[]byte("\n\nFrom "), []byte("\n\r\nFrom ")}
+
+// mboxCounter counts an mbox's messages: one, and one more per "From "
+// line after a blank line.
+type mboxCounter struct{ n int }
+
+func (c *mboxCounter) add(chunk []byte) {
+	for _, sep := range fromLines {
+		c.n += bytes.Count(chunk, sep)
+	}
+}
+func (c *mboxCounter) overlap() int { return len(fromLines[1]) - 1 }
+func (c *mboxCounter) count() int   { return c.n }
+
+// textLines counts JSONL's records: the lines with text (intake skips
+// blank ones).
+type textLines struct {
+	n    int
+	text bool // the current line has text so far
+}
+
+func (c *textLines) add(chunk []byte) {
+	for len(chunk) > 0 {
+		i := bytes.IndexByte(chunk, '\n')
+		line := chunk
+		if i >= 0 {
+			line = chunk[:i]
+		}
+		if !c.text && len(bytes.TrimSpace(line)) > 0 {
+			c.text = true
+		}
+		if i < 0 {
+			return
+		}
+		if c.text {
+			c.n++
+		}
+		c.text, chunk = false, chunk[i+1:]
+	}
+}
+func (c *textLines) overlap() int { return 0 }
+func (c *textLines) count() int {
+	if c.text {
+		return c.n + 1 // a last line without its newline
+	}
+	return c.n
+}
