@@ -58,9 +58,10 @@ type Prior struct {
 // duplicates (in this run or in a history of earlier runs), and records
 // each result. Run calls Check and Record in input order, each from a
 // single goroutine; Prior may be called from any goroutine. With
-// Config.EmitAsDone, Record is called as each result is done instead: an
-// earlier report of the run may then be recorded after a later one (whose
-// DuplicateOf then lacks that report's verdict).
+// Config.EmitAsDone, Record is called as each result is done instead, but
+// never before the Record of an earlier report of the run that the result
+// duplicates (one Check returned), so that its DuplicateOf is completed
+// as in input order.
 type Duplicates interface {
 	// Check returns the earlier reports r duplicates, best first. seq is
 	// r's 1-based position in the run.

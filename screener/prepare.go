@@ -24,13 +24,27 @@ import (
 // used once, by the first analysis of that report, and a report without
 // one (Screen called outside Run) is evaluated by its caller.
 
-// prepared is one report's analysis, started ahead.
-type prepared struct {
-	r     *intake.Report
-	done  chan struct{}
-	taken atomic.Bool
+// analyzed is what a report's screening needs before its decision: its
+// rules evaluation and injection spans, and, when it was given ahead, the
+// voter's opinion.
+type analyzed struct {
 	ev    rules.Evaluation
 	spans []injection.Span
+	// vote is the voter's opinion when voted is set: given ahead, with the
+	// evaluation, for a report that will need it (see Screener.needsVote).
+	vote  *Opinion
+	voted bool
+}
+
+// prepared is one report's analysis, started ahead.
+type prepared struct {
+	r *intake.Report
+	// vote asks the pool to have the voter vote too, when the analysis
+	// says the report needs its opinion.
+	vote  bool
+	done  chan struct{}
+	taken atomic.Bool
+	a     analyzed
 	err   error
 }
 
@@ -44,6 +58,13 @@ type preparer struct {
 
 // newPreparer starts one goroutine per CPU; ahead bounds the analyses
 // queued and not yet taken by a job.
+//
+// The voter's opinion of a report about to be asked is given here too,
+// right after its evaluation: the pool keeps the run's CPU work to one
+// goroutine per CPU, which yields after each report, so that the
+// goroutines on the run's critical path (a model's answer to handle, a
+// request to send) wait for a CPU for microseconds, not for the
+// scheduler to preempt one of dozens of voting goroutines (10 ms each).
 func (s *Screener) newPreparer(ctx context.Context, ahead int) *preparer {
 	p := &preparer{queue: make(chan *prepared, ahead)}
 	for range max(runtime.GOMAXPROCS(0), 1) {
@@ -52,22 +73,30 @@ func (s *Screener) newPreparer(ctx context.Context, ahead int) *preparer {
 				if err := ctx.Err(); err != nil {
 					pr.err = err
 				} else {
-					pr.ev, pr.spans, pr.err = s.cfg.EvalCache.Analysis(ctx, pr.r, s.cfg.Rules.EvaluateContext, injection.Detect)
+					pr.a.ev, pr.a.spans, pr.err = s.cfg.EvalCache.Analysis(ctx, pr.r, s.cfg.Rules.EvaluateContext, injection.Detect)
+					if pr.err == nil && pr.vote && s.needsVote(&pr.a.ev, pr.a.spans) {
+						ev := pr.a.ev
+						ev.Injection = ev.Injection || len(pr.a.spans) > 0 // as screenAnalyzed gives it
+						pr.a.vote, pr.a.voted = s.vote(ctx, pr.r, &ev), true
+					}
 				}
 				close(pr.done)
+				// Let the goroutines waiting to run go first (see above).
+				runtime.Gosched()
 			}
 		})
 	}
 	return p
 }
 
-// start queues r's analysis and returns ctx carrying it. It waits while
-// the queue is full: the pool's goroutines wait on nothing else, so the
-// queue always moves, and a report queued behind it could not be screened
-// sooner anyway with every CPU busy. When ctx ends first it returns ctx
-// itself (the job then makes the cancelled row).
-func (p *preparer) start(ctx context.Context, r *intake.Report) context.Context {
-	pr := &prepared{r: r, done: make(chan struct{})}
+// start queues r's analysis (with the voter's opinion when vote is set)
+// and returns ctx carrying it. It waits while the queue is full: the
+// pool's goroutines wait on nothing else, so the queue always moves, and a
+// report queued behind it could not be screened sooner anyway with every
+// CPU busy. When ctx ends first it returns ctx itself (the job then makes
+// the cancelled row).
+func (p *preparer) start(ctx context.Context, r *intake.Report, vote bool) context.Context {
+	pr := &prepared{r: r, vote: vote, done: make(chan struct{})}
 	select {
 	case p.queue <- pr:
 		return context.WithValue(ctx, preparedKey{}, pr)
@@ -82,16 +111,18 @@ func (p *preparer) stop() {
 	p.wg.Wait()
 }
 
-// analysis is r's rules evaluation and injection spans: the one prepared
-// ahead for it if ctx carries one not yet taken, else computed now.
-func (s *Screener) analysis(ctx context.Context, r *intake.Report) (rules.Evaluation, []injection.Span, error) {
+// analysis is r's analysis: the one prepared ahead for it if ctx carries
+// one not yet taken, else its rules evaluation and injection spans
+// computed now (with no vote).
+func (s *Screener) analysis(ctx context.Context, r *intake.Report) (analyzed, error) {
 	if pr, ok := ctx.Value(preparedKey{}).(*prepared); ok && pr.r == r && pr.taken.CompareAndSwap(false, true) {
 		select {
 		case <-pr.done:
-			return pr.ev, pr.spans, pr.err
+			return pr.a, pr.err
 		case <-ctx.Done():
-			return rules.Evaluation{}, nil, ctx.Err()
+			return analyzed{}, ctx.Err()
 		}
 	}
-	return s.cfg.EvalCache.Analysis(ctx, r, s.cfg.Rules.EvaluateContext, injection.Detect)
+	ev, spans, err := s.cfg.EvalCache.Analysis(ctx, r, s.cfg.Rules.EvaluateContext, injection.Detect)
+	return analyzed{ev: ev, spans: spans}, err
 }

@@ -19,10 +19,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"iter"
-	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/secscreen/secscreen/prompts"
 	"github.com/secscreen/secscreen/screener/backend"
@@ -67,7 +64,9 @@ type Config struct {
 	// EmitAsDone makes Run emit each result as soon as it is done rather
 	// than in input order, so that one slow report (a model call that
 	// retries) holds back no other row: the order of a streamed output
-	// (JSONL) then varies between runs, the set of rows does not.
+	// (JSONL) then varies between runs, the set of rows does not. A
+	// report that duplicates earlier ones of the run is still emitted
+	// after them (see Duplicates).
 	EmitAsDone bool
 	// Duplicates, if set, looks each report up among the earlier ones of
 	// the run (and of a history) before it is screened: a duplicate of a
@@ -137,15 +136,53 @@ func (s *Screener) BackendName() string {
 
 // Screen screens one report.
 func (s *Screener) Screen(ctx context.Context, r *intake.Report) Result {
-	ev, spans, err := s.analysis(ctx, r)
+	a, err := s.analysis(ctx, r)
 	if err != nil {
 		return reportError(r, s.BackendName(), DecisionCancelled, fmt.Errorf("not screened: %w", err))
 	}
-	return s.screenAnalyzed(ctx, r, ev, spans)
+	return s.screenAnalyzed(ctx, r, a, nil)
 }
 
-// screenAnalyzed screens r given its rules evaluation and injection spans.
-func (s *Screener) screenAnalyzed(ctx context.Context, r *intake.Report, ev rules.Evaluation, spans []injection.Span) Result {
+// skipsModel reports whether the rules decide a report alone (see
+// Config.SkipModelWhenDecisive), given their evaluation and the injection
+// detector's spans: a report that addresses the model is never decided
+// without the model's view and a person's.
+func (s *Screener) skipsModel(ev *rules.Evaluation, spans []injection.Span) bool {
+	injected := ev.Injection || len(spans) > 0
+	return s.cfg.Classifier != nil && s.cfg.SkipModelWhenDecisive && ev.Decisive && !injected
+}
+
+// needsVote reports whether the voter is asked about a report, given its
+// analysis: on every report the classifier is asked about, or on every
+// report when there is no classifier.
+func (s *Screener) needsVote(ev *rules.Evaluation, spans []injection.Span) bool {
+	return s.cfg.Voter != nil && !s.skipsModel(ev, spans)
+}
+
+// asksAtOnce reports whether a report's model call may start before its
+// rules are evaluated: the classifier is an LLM, which does not read the
+// evaluation (the model reads the report on its own), and no setting makes
+// the call depend on it (SkipModelWhenDecisive).
+func (s *Screener) asksAtOnce() bool {
+	_, llm := s.cfg.Classifier.(*LLM)
+	return llm && !s.cfg.SkipModelWhenDecisive && !s.refused.Load()
+}
+
+// askNow asks the classifier about r, with no rules evaluation, and notes
+// refused credentials.
+func (s *Screener) askNow(ctx context.Context, r *intake.Report, ev *rules.Evaluation) *ModelAnswer {
+	ans := s.ask(ctx, r, ev)
+	if backend.IsAuthError(ans.err) {
+		s.refused.Store(true)
+	}
+	return ans
+}
+
+// screenAnalyzed screens r given its analysis. asked, when not nil, is the
+// model's answer from a call made before the analysis was known (see
+// asksAtOnce).
+func (s *Screener) screenAnalyzed(ctx context.Context, r *intake.Report, a analyzed, asked *ModelAnswer) Result {
+	ev, spans := a.ev, a.spans
 	res := Result{ID: r.ID, Source: r.Source, Subject: r.Subject, From: r.From, Hash: r.Hash, Replies: r.Replies,
 		Backend: s.BackendName(), SentTo: backend.NotSent}
 	res.RulesTruncated = ev.Truncated
@@ -154,36 +191,36 @@ func (s *Screener) screenAnalyzed(ctx context.Context, r *intake.Report, ev rule
 	// Its finding does not touch the rules' decisiveness: decisive rules
 	// evidence still stands against a model that obeys the injection.
 	res.Injection = spans
+	skip := s.skipsModel(&ev, spans)
 	ev.Injection = ev.Injection || len(res.Injection) > 0
 	var (
 		ans  *ModelAnswer
 		vote *Opinion
 	)
-	skip := s.cfg.Classifier != nil && s.cfg.SkipModelWhenDecisive && ev.Decisive && !ev.Injection
 	var voted chan *Opinion
 	switch {
 	case s.cfg.Classifier == nil, skip:
-		// No model, or the rules decide alone; a report that addresses the
-		// model is never decided without the model's view and a person's.
+		// No model, or the rules decide alone.
+	case asked != nil:
+		ans = asked
 	case s.refused.Load():
 		ans = &ModelAnswer{Classification: Classification{Prompt: s.cfg.Classifier.Describe().Prompt}, Error: errRefused.Error(), err: errRefused}
 	default:
-		if s.cfg.Voter != nil {
+		if s.cfg.Voter != nil && !a.voted {
 			// The voter does not need the model's answer: it votes while
 			// the model is asked, so that its CPU does not add to the
 			// time the report holds its slot.
 			voted = make(chan *Opinion, 1)
 			go func() { voted <- s.vote(ctx, r, &ev) }()
 		}
-		ans = s.ask(ctx, r, &ev)
-		if backend.IsAuthError(ans.err) {
-			s.refused.Store(true)
-		}
+		ans = s.askNow(ctx, r, &ev)
 	}
 	if ans != nil && errors.Is(ans.err, backend.ErrCacheMiss) {
 		return reportError(r, res.Backend, DecisionCacheMiss, ans.err)
 	}
 	switch {
+	case a.voted:
+		vote = a.vote // given ahead: needsVote said so, as here
 	case voted != nil:
 		vote = <-voted
 	case s.cfg.Voter != nil && !skip:
@@ -275,211 +312,5 @@ func errorResult(id, source, backendName string, decision Decision, err error) R
 func reportError(r *intake.Report, backendName string, decision Decision, err error) Result {
 	res := errorResult(r.ID, r.Source, backendName, decision, err)
 	res.Hash, res.Replies, res.Subject, res.From, res.report = r.Hash, r.Replies, r.Subject, r.From, r
-	return res
-}
-
-// Run screens every item and calls emit once per item, from a single
-// goroutine: in input order, or as each result is done when
-// Config.EmitAsDone is set. It returns when items are exhausted or ctx is
-// cancelled; after a cancellation, items already read are emitted (as
-// results or as "cancelled" error rows) and no more are read.
-//
-// Each item read gets a goroutine of its own; Concurrency bounds those
-// being screened at once (a slot: taken once the report's rules are
-// evaluated, held through the model call). What is read ahead of the
-// emitted rows is bounded: 2·Concurrency reports to be screened (or
-// screened and waiting to be emitted), and reusePerSlot·Concurrency more
-// that duplicate an earlier report with a decision to reuse, made or
-// still being made. Those wait for it without a slot (see
-// Duplicates.Prior): in a run where most reports repeat an earlier one,
-// the slots stay busy with the reports that need the model.
-func (s *Screener) Run(ctx context.Context, items iter.Seq[intake.Item], emit func(Result)) Summary {
-	start := time.Now()
-	n := s.cfg.Concurrency
-	// ahead and reusing are semaphores (a send takes a place, the emitter
-	// frees it); slots is one too.
-	ahead := make(chan struct{}, 2*n)
-	reusing := make(chan struct{}, reusePerSlot*n)
-	slots := make(chan struct{}, n)
-	// out carries the jobs to the emitter: as they are read (in input
-	// order; the emitter waits for each) or as they are done.
-	out := make(chan *job, cap(ahead)+cap(reusing))
-	prep := s.newPreparer(ctx, n)
-	var jobs sync.WaitGroup
-	// turn chains the jobs that take a slot as read, so that they take
-	// their slots in input order (see job.turn).
-	turn := make(chan struct{})
-	close(turn)
-
-	go func() {
-		defer func() {
-			if s.cfg.EmitAsDone {
-				jobs.Wait()
-			}
-			close(out)
-		}()
-		seq := 0
-		for it := range items {
-			if ctx.Err() != nil {
-				return
-			}
-			seq++
-			j := &job{item: it, seq: seq, ctx: ctx, done: make(chan struct{})}
-			if it.Err == nil && it.Report != nil {
-				if s.cfg.Duplicates != nil {
-					// In input order, so that the first of two duplicates
-					// is the one screened, however the goroutines are
-					// scheduled.
-					j.dups = s.cfg.Duplicates.Check(ctx, seq, it.Report)
-					j.mayReuse = len(j.dups) > 0 && s.mayReuse(seq, j.dups)
-				}
-			}
-			// Every item checked is emitted: these waits end as the
-			// emitter goes on, cancelled or not.
-			if j.mayReuse {
-				reusing <- struct{}{}
-			} else {
-				ahead <- struct{}{}
-				j.prevTurn, j.turn = turn, make(chan struct{})
-				turn = j.turn
-			}
-			if it.Err == nil && it.Report != nil {
-				j.ctx = prep.start(ctx, it.Report)
-			}
-			if !s.cfg.EmitAsDone {
-				out <- j
-			}
-			jobs.Go(func() {
-				j.res = s.screenJob(j, slots)
-				if s.cfg.EmitAsDone {
-					// Queued before its slot is freed and its decision
-					// made known, so that neither the next report in the
-					// slot nor one reusing the decision is emitted first:
-					// at -j 1 rows come out in input order.
-					out <- j
-				}
-				if j.slot {
-					<-slots
-				}
-				if s.cfg.Duplicates != nil && it.Err == nil && it.Report != nil {
-					s.cfg.Duplicates.Decided(j.seq, &j.res)
-				}
-				close(j.done)
-				j.passTurn()
-			})
-		}
-	}()
-
-	sum := newSummary(s.BackendName())
-	for j := range out {
-		<-j.done
-		res := j.res
-		if s.cfg.Duplicates != nil && j.item.Report != nil {
-			s.cfg.Duplicates.Record(ctx, j.seq, j.item.Report, &res)
-		}
-		if j.mayReuse {
-			<-reusing
-		} else {
-			<-ahead
-		}
-		sum.add(res)
-		emit(res)
-		if s.cfg.Progress != nil {
-			sum.Wall = time.Since(start)
-			s.cfg.Progress(sum)
-		}
-	}
-	jobs.Wait()
-	prep.stop()
-	sum.Cancelled = ctx.Err() != nil
-	sum.Wall = time.Since(start)
-	return sum
-}
-
-// reusePerSlot bounds the reports read ahead that may reuse an earlier
-// decision, per slot: enough that the slots stay busy when most reports
-// repeat an earlier one (15 of 16 here), while what they hold (the report,
-// its rules evaluation) stays within a few MB per slot.
-const reusePerSlot = 16
-
-// job is one item of a Run.
-type job struct {
-	item intake.Item
-	seq  int
-	dups []DuplicateOf
-	// mayReuse is set when, as the job was read, an earlier report it
-	// duplicates had a decision to reuse, made or still being made.
-	mayReuse bool
-	ctx      context.Context // carries the analysis prepared ahead
-	res      Result
-	done     chan struct{} // closed once res is set
-	// turn is closed once this job has taken its slot or needs none, after
-	// prevTurn, the previous such job's: the jobs that do not expect to
-	// reuse a decision take their slots in input order, as from a queue of
-	// workers, so that none is held back behind later ones (the rows are
-	// emitted in order). Nil for a job that may reuse a decision: it takes
-	// a slot, if it needs one, when it knows.
-	turn, prevTurn chan struct{}
-	// slot is set while the job holds one of Run's slots.
-	slot bool
-}
-
-// passTurn lets the next job take a slot, once the previous one has.
-func (j *job) passTurn() {
-	if j.turn != nil {
-		<-j.prevTurn
-		close(j.turn)
-		j.turn = nil
-	}
-}
-
-// screenJob screens one item of a Run. A report that duplicates an earlier
-// one waits, without a slot, for that report's decision while it is being
-// made, and reuses it when it can; the others, and those that cannot, are
-// screened in a slot. When the earlier report got no decision (an error,
-// a failed or cancelled model call), the duplicate is screened itself, as
-// it would have been had it come first.
-func (s *Screener) screenJob(j *job, slots chan struct{}) Result {
-	ctx, it := j.ctx, j.item
-	switch {
-	case it.Err != nil:
-		return errorResult("", it.Source, s.BackendName(), DecisionInputError, it.Err)
-	case it.Report == nil:
-		return errorResult("", it.Source, s.BackendName(), DecisionInputError, errors.New("no report read"))
-	case ctx.Err() != nil:
-		return reportError(it.Report, s.BackendName(), DecisionCancelled, fmt.Errorf("not screened: %w", ctx.Err()))
-	}
-	r := it.Report
-	// Evaluated ahead (prepare.go); waited for without a slot.
-	ev, spans, err := s.analysis(ctx, r)
-	if err != nil {
-		return reportError(r, s.BackendName(), DecisionCancelled, fmt.Errorf("not screened: %w", err))
-	}
-	for len(j.dups) > 0 {
-		res, ok, pending := s.reuseDecision(j.seq, r, j.dups, &ev, spans)
-		if ok {
-			return res
-		}
-		if pending == nil {
-			break
-		}
-		// Closed once the earlier report's decision is known: it is
-		// earlier in the input, and every job's result is given to
-		// Duplicates.Decided as soon as it is done.
-		<-pending
-	}
-	if j.prevTurn != nil {
-		<-j.prevTurn
-	}
-	slots <- struct{}{}
-	j.slot = true // freed by Run once the result is queued
-	j.passTurn()
-	if ctx.Err() != nil {
-		return reportError(r, s.BackendName(), DecisionCancelled, fmt.Errorf("not screened: %w", ctx.Err()))
-	}
-	res := s.screenAnalyzed(ctx, r, ev, spans)
-	if len(j.dups) > 0 {
-		res.DuplicateOf = j.dups
-	}
 	return res
 }

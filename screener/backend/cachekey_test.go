@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"github.com/secscreen/secscreen/internal/benchsupport"
@@ -79,5 +80,23 @@ func BenchmarkCacheKey(b *testing.B) {
 	defer benchsupport.ReportCPU(b, benchsupport.CPUTime())
 	for b.Loop() {
 		h.key(m)
+	}
+}
+
+// The schema kept from the previous request is used only for the same
+// bytes: schemas that differ, in whitespace or in being JSON at all, each
+// get their own compaction, in any order.
+func TestKeyMaterialCompactsEachSchema(t *testing.T) {
+	schemas := []string{`{"type": "object"}`, "{\n  \"type\":\"object\"\n}", `not json`, `{"type":"string"}`, `{"type": "object"}`, `not json`}
+	for _, s := range schemas {
+		var want []byte
+		var buf bytes.Buffer
+		if json.Compact(&buf, []byte(s)) == nil {
+			want = buf.Bytes()
+		} else {
+			want, _ = json.Marshal(s)
+		}
+		got := KeyMaterial("b", "m", Request{Schema: json.RawMessage(s)}).Schema
+		assert.Equal(t, string(want), string(got), "%q", s)
 	}
 }

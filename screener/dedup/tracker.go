@@ -598,6 +598,13 @@ func (t *Tracker) Record(ctx context.Context, seq int, r *intake.Report, res *sc
 			}
 		}
 	}
+	write := t.past != nil && !res.Failed() && t.err == nil && same == nil
+	if e != nil && write && e.inWindow {
+		// Known as this run's before the past holds it, so that a Check
+		// that finds it both in the run's index and in the past (between
+		// the commit and the unindexing below) lists it once.
+		t.mine[e.ident] = seq
+	}
 	t.mu.Unlock()
 	if e == nil {
 		return
@@ -605,7 +612,6 @@ func (t *Tracker) Record(ctx context.Context, seq int, r *intake.Report, res *sc
 	now := t.now().UTC()
 	var hid int64
 	var err error
-	write := t.past != nil && !res.Failed() && t.Err() == nil
 	switch {
 	case same != nil:
 		// The same report twice in one run: the first one's entry stands.
@@ -631,6 +637,8 @@ func (t *Tracker) Record(ctx context.Context, seq int, r *intake.Report, res *sc
 		if e.inWindow {
 			t.mine[e.ident] = seq
 		}
+	} else if s, ok := t.mine[e.ident]; ok && s == seq {
+		delete(t.mine, e.ident) // not written after all
 	}
 	if !e.inWindow {
 		t.unindex(e)
