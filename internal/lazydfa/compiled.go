@@ -81,7 +81,8 @@ func NewFinderCompiled(enc string) (*Finder, error) {
 	}
 	ncap, rest, ok1 := progtab.ReadUvarint(rest)
 	n, rest, ok2 := progtab.ReadUvarint(rest)
-	if !ok1 || !ok2 || n > uint64(len(rest)) || ncap > uint64(len(prog.Inst))+2 {
+	// A group has two offsets and a name ("" when it has none).
+	if !ok1 || !ok2 || n > uint64(len(rest)) || ncap != 2*n {
 		return nil, errCorrupt
 	}
 	names := make([]string, n)
