@@ -70,9 +70,7 @@ func (m *jitteryModel) Complete(ctx context.Context, req backend.Request) (backe
 func TestRowsAreTheSameFromRunToRun(t *testing.T) {
 	reports := benchsupport.SynthReports(t, 200, 5)
 	tm := threatmodel.Kernel()
-	set, err := rules.KernelRules()
-	require.NoError(t, err)
-	eng, err := rules.NewEngine(tm, set, rules.Options{})
+	eng, err := rules.NewEngine(tm, rules.KernelRules(), rules.Options{})
 	require.NoError(t, err)
 	prompt, err := prompts.Load("")
 	require.NoError(t, err)

@@ -91,7 +91,7 @@ type Duplicates interface {
 // own (held private if it was).
 func (s *Screener) reuse(r *intake.Report, ev Opinion, p Prior, dups []DuplicateOf) Result {
 	pr := p.Result
-	res := Result{ID: r.ID, Source: r.Source, Subject: r.Subject, From: r.From, Hash: r.Hash, Replies: r.Replies,
+	res := Result{ID: r.ID, Source: r.Source, Subject: r.Subject, From: r.From, Hash: r.Hash, Replies: r.Replies, Updates: r.Updates,
 		Backend: s.BackendName(), SentTo: backend.NotSent,
 		Label: pr.Label, Confidence: pr.Confidence, Route: pr.Route, RoutePublic: pr.RoutePublic,
 		RulesVerdict: ev, Decision: DecisionDuplicate, DuplicateOf: dups,

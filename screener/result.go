@@ -28,6 +28,10 @@ type Result struct {
 	// Replies are the ids of the replies folded into this report by
 	// thread grouping (intake.Options.Threads), in input order.
 	Replies []string `json:"thread_replies"`
+	// Updates is set when the report is a thread an earlier run screened,
+	// now with new replies (intake.Report.Updates): the earlier decision
+	// and the new replies' ids; null otherwise.
+	Updates *intake.ThreadUpdate `json:"updates"`
 	// Label is the final decision: "verdict" and "category".
 	threatmodel.Label
 	// Confidence in [0,1] is the decision's confidence.

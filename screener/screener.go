@@ -183,7 +183,7 @@ func (s *Screener) askNow(ctx context.Context, r *intake.Report, ev *rules.Evalu
 // asksAtOnce).
 func (s *Screener) screenAnalyzed(ctx context.Context, r *intake.Report, a analyzed, asked *ModelAnswer) Result {
 	ev, spans := a.ev, a.spans
-	res := Result{ID: r.ID, Source: r.Source, Subject: r.Subject, From: r.From, Hash: r.Hash, Replies: r.Replies,
+	res := Result{ID: r.ID, Source: r.Source, Subject: r.Subject, From: r.From, Hash: r.Hash, Replies: r.Replies, Updates: r.Updates,
 		Backend: s.BackendName(), SentTo: backend.NotSent}
 	res.RulesTruncated = ev.Truncated
 	// A report is flagged for injection when the rules or the detector
@@ -311,6 +311,6 @@ func errorResult(id, source, backendName string, decision Decision, err error) R
 // screened: it keeps the report's identity.
 func reportError(r *intake.Report, backendName string, decision Decision, err error) Result {
 	res := errorResult(r.ID, r.Source, backendName, decision, err)
-	res.Hash, res.Replies, res.Subject, res.From, res.report = r.Hash, r.Replies, r.Subject, r.From, r
+	res.Hash, res.Replies, res.Updates, res.Subject, res.From, res.report = r.Hash, r.Replies, r.Updates, r.Subject, r.From, r
 	return res
 }

@@ -27,6 +27,9 @@ type Summary struct {
 	// grouping); Threads the reports that have some.
 	Replies int `json:"replies"`
 	Threads int `json:"threads"`
+	// Updates counts the threads of earlier runs screened again with new
+	// replies (Result.Updates); Replies counts only their new replies.
+	Updates int `json:"updates"`
 	// ErrorSources names the inputs that became error rows, in input order.
 	ErrorSources []string `json:"error_sources"`
 	// ModelCalls counts reports for which a model was asked;
@@ -72,7 +75,12 @@ func newSummary(backendName string) Summary {
 
 func (s *Summary) add(r Result) {
 	s.Inputs++
-	if len(r.Replies) > 0 {
+	switch {
+	case r.Updates != nil:
+		s.Replies += len(r.Updates.NewReplies)
+		s.Threads++
+		s.Updates++
+	case len(r.Replies) > 0:
 		s.Replies += len(r.Replies)
 		s.Threads++
 	}

@@ -229,18 +229,9 @@ func TestScreenSinceLastOnAMaildir(t *testing.T) {
 }
 
 func TestScreenAPublicInboxSinceLast(t *testing.T) {
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git is not on PATH")
-	}
 	isolate(t)
 	work := filepath.Join(t.TempDir(), "work")
-	git := func(args ...string) {
-		t.Helper()
-		cmd := exec.Command("git", args...)
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=a", "GIT_AUTHOR_EMAIL=a@x", "GIT_COMMITTER_NAME=a", "GIT_COMMITTER_EMAIL=a@x", "GIT_CONFIG_NOSYSTEM=1")
-		out, err := cmd.CombinedOutput()
-		require.NoError(t, err, "git %v: %s", args, out)
-	}
+	git := gitRunner(t)
 	n := 0
 	post := func(subject, inReplyTo string) {
 		n++

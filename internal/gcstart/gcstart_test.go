@@ -1,6 +1,7 @@
 package gcstart
 
 import (
+	"runtime"
 	"runtime/debug"
 	"testing"
 	"time"
@@ -51,5 +52,28 @@ func TestUserSettingsWin(t *testing.T) {
 	defer end()
 	if p, l := settings(); p != p0 || l != l0 || l == 32<<20 {
 		t.Fatalf("GOGC set: settings changed to %d, %d", p, l)
+	}
+}
+
+// A collection within the window (the heap reached the limit, or anyone
+// asked for one) ends it: a large run is not collected again and again at
+// the limit.
+func TestTheFirstCollectionEndsTheWindow(t *testing.T) {
+	t.Setenv("GOGC", "")
+	t.Setenv("GOMEMLIMIT", "")
+	p0, l0 := settings()
+	end := Begin(time.Hour, 32<<20)
+	defer end()
+	if p, _ := settings(); p != -1 {
+		t.Fatalf("the window did not start: GC percent %d", p)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		runtime.GC()
+		if p, l := settings(); p == p0 && l == l0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the settings were not given back after a collection")
+		}
 	}
 }

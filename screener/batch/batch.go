@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/secscreen/secscreen/internal/exit"
 	"github.com/secscreen/secscreen/replies"
@@ -131,6 +132,11 @@ func (o Screen) Run(ctx context.Context) error {
 	defer dups.Close()
 	if hist != nil {
 		defer hist.Close()
+		if o.Intake.Threads {
+			// A reply to a thread of an earlier run joins that thread;
+			// what this run records is not earlier.
+			o.Intake.EarlierThreads = history.EarlierThreads(hist, time.Now())
+		}
 	}
 	p, err := setup.Build(ctx, o.Settings, o.Files, setup.Options{Log: o.Stderr, Progress: progress.Update, Configure: func(cfg *screener.Config) {
 		cfg.Duplicates = dups

@@ -39,7 +39,7 @@ var screenFlags = []cliflag.Flag{
 	{Name: "verbose", Aliases: []string{"v"}, Default: false, Usage: "text format: show route, review reason and every rule that fired"},
 	{Name: "quiet", Aliases: []string{"q"}, Default: false, Usage: "no progress line and no summary on standard error"},
 	{Name: "resume", Default: false, Usage: "continue into the JSONL output named by -o: skip the reports it already has a row for (same id and content), repair a half-written last line, append the rest"},
-	{Name: "no-threads", Default: false, Usage: "screen every message alone, replies included (by default a reply is folded into the report it answers within the same input)"},
+	{Name: "no-threads", Default: false, Usage: "screen every message alone, replies included (by default a reply is folded into the report it answers within the same input, or into the thread an earlier run recorded in the history)"},
 	{Name: "since-last", Default: false, Usage: "public-inbox and Maildir inputs: screen only what arrived since the last --since-last run (see --state)"},
 	{Name: "state", Usage: "the `FILE` --since-last remembers what it read in (default $XDG_STATE_HOME/secscreen/since-last.json)"},
 	setup.SourceFlag,

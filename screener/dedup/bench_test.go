@@ -43,3 +43,30 @@ func BenchmarkTracker(b *testing.B) {
 		tr.Record(ctx, seq, r, &res)
 	}
 }
+
+// BenchmarkTrackerRun checks and records 2,000 seeded synthetic reports
+// in order without a past, as `screen --no-history` over scripts/bench's
+// mbox does (a new Tracker each 2,000); one op is one report.
+func BenchmarkTrackerRun(b *testing.B) {
+	reports := benchsupport.SynthReports(b, 2000, 1)
+	ctx := context.Background()
+	var tr *Tracker
+	b.ResetTimer()
+	start := benchsupport.CPUTime()
+	defer benchsupport.ReportCPU(b, start)
+	i := 0
+	for b.Loop() {
+		if i%len(reports) == 0 {
+			if tr != nil {
+				tr.Close()
+			}
+			tr = NewTracker(nil, Options{}, nil)
+		}
+		r := reports[i%len(reports)]
+		i++
+		dups := tr.Check(ctx, i, r)
+		res := screener.Result{ID: r.ID, Label: threatmodel.Label{Verdict: threatmodel.Security}, DuplicateOf: dups}
+		tr.Record(ctx, i, r, &res)
+	}
+	tr.Close()
+}

@@ -1,6 +1,7 @@
 package dedup
 
 import (
+	"cmp"
 	"encoding/binary"
 	"hash/fnv"
 	"math/rand/v2"
@@ -144,4 +145,83 @@ func signalKeys(f Fingerprint) []uint64 {
 		keys[i] = s.key()
 	}
 	return keys
+}
+
+// The best matches of a lookup, found with the candidates that cannot
+// place among them skipped or cut short, are those of comparing every
+// candidate in full (refCompare) and sorting the matches: the same
+// matches, similarities and order, on lookups among synthetic reports
+// (most sharing a crash, some exact and near copies), corpus reports and
+// reports of the past, under several thresholds and bounds.
+func TestBestMatchesAreThoseOfSortingAll(t *testing.T) {
+	rs := append(benchsupport.SynthReports(t, 400, 3), equalityCorpus(t)[:200]...)
+	rng := rand.New(rand.NewPCG(9, 10))
+	var fps []Fingerprint
+	for _, r := range rs {
+		fps = append(fps, Of(r))
+		if rng.IntN(4) == 0 {
+			near := *r
+			near.Body += "\nA line added at the end of the report.\n"
+			fps = append(fps, Of(&near))
+		}
+		if rng.IntN(8) == 0 {
+			fps = append(fps, fps[len(fps)-1]) // an exact copy
+		}
+	}
+	keyOf := func(f Fingerprint) uint64 {
+		if f.Hash == "" {
+			return 0
+		}
+		return f.Keys()[0]
+	}
+	opts := []Options{{}, {MaxMatches: 1}, {MaxMatches: 2, NearAt: 0.3, WeakAt: 0.1}, {MaxMatches: 8, NearAt: 0.9}, {NearAt: 0.05, WeakAt: 0.05}}
+	compared, beyond := 0, 0
+	for trial := range 3000 {
+		o := opts[trial%len(opts)].withDefaults()
+		q := fps[rng.IntN(len(fps))]
+		qk := signalKeys(q)
+		var cands []candidate
+		for i, j := range rng.Perm(len(fps))[:1+rng.IntN(120)] {
+			c := candidate{fp: fps[j], seq: i + 1}
+			if rng.IntN(2) == 0 {
+				c.sigKeys = signalKeys(c.fp)
+			}
+			if rng.IntN(3) > 0 {
+				c.exactKey = keyOf(c.fp)
+			}
+			if rng.IntN(5) == 0 {
+				c.kind, c.seq = past, 0
+				c.earlier = &Earlier{HistoryID: int64(1 + rng.IntN(1000))}
+			}
+			cands = append(cands, c)
+		}
+		qx := keyOf(q)
+		if trial%4 == 0 {
+			qx = 0
+		}
+		var want []scored
+		for i := range cands {
+			c := &cands[i]
+			if m, ok := refCompare(o, q, c.fp); ok {
+				want = append(want, scored{m: m, c: c, rank: strength(m.Signal), seq: c.seq, hid: c.historyID()})
+			}
+		}
+		slices.SortStableFunc(want, func(a, b scored) int {
+			return cmp.Or(cmp.Compare(a.rank, b.rank), cmp.Compare(b.m.Similarity, a.m.Similarity),
+				cmp.Compare(a.seq, b.seq), cmp.Compare(a.hid, b.hid))
+		})
+		if len(want) > o.MaxMatches {
+			beyond++ // more matches than kept: some were skipped or cut short
+		}
+		want = want[:min(len(want), o.MaxMatches)]
+		got := o.bestMatches(nil, q, qk, qx, cands)
+		require.Equal(t, len(want), len(got), "trial %d", trial)
+		for i := range want {
+			require.Equal(t, want[i].m, got[i].m, "trial %d, match %d", trial, i)
+			require.Same(t, want[i].c, got[i].c, "trial %d, match %d", trial, i)
+		}
+		compared += len(want)
+	}
+	require.Greater(t, compared, 3000)
+	require.Greater(t, beyond, 500, "lookups with more matches than are kept")
 }

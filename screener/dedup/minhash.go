@@ -58,21 +58,36 @@ func Sign(tokens []string) Signature {
 	return s.sign()
 }
 
-// signCanonical is Sign(Tokens(canon)) without the token strings: the
-// tokens are read into one buffer, where each shingle is a contiguous
-// run of bytes to hash.
+// signCanonical is Sign(Tokens(canon)) without the token strings: each
+// shingle's hash is taken as its tokens are read. A token's bytes go into
+// the hashes of the three shingles that hold it at once, so that the three
+// chains of FNV-1a multiplications overlap instead of following one
+// another.
 func (s *scratch) signCanonical(canon []byte) Signature {
-	t := &s.toks
-	t.read(canon)
-	n := t.len()
-	switch {
-	case n == 0:
-		return nil
-	case n < ShingleWords:
-		s.bases = append(s.bases, fnvAppend(fnvOffset, t.run(0, n)))
+	// h0 is the hash of the shingle that started two tokens ago (complete
+	// after this token), h1 one token ago, h2 at this token.
+	var h0, h1, h2 uint64
+	n := 0
+	for w, i := nextToken(canon, 0); w != nil; w, i = nextToken(canon, i) {
+		h0, h1, h2 = h1, h2, fnvOffset
+		for _, c := range w {
+			h0 = (h0 ^ uint64(c)) * fnvPrime
+			h1 = (h1 ^ uint64(c)) * fnvPrime
+			h2 = (h2 ^ uint64(c)) * fnvPrime
+		}
+		// A 0 byte after each token.
+		h0, h1, h2 = h0*fnvPrime, h1*fnvPrime, h2*fnvPrime
+		if n++; n >= ShingleWords {
+			s.bases = append(s.bases, h0)
+		}
 	}
-	for i := 0; i+ShingleWords <= n; i++ {
-		s.bases = append(s.bases, fnvAppend(fnvOffset, t.run(i, i+ShingleWords)))
+	switch n {
+	case 0:
+		return nil
+	case 1:
+		s.bases = append(s.bases, h2) // the whole text, shorter than a shingle
+	case 2:
+		s.bases = append(s.bases, h1)
 	}
 	return s.sign()
 }
@@ -172,7 +187,6 @@ func (s *scratch) unique(b []uint64) []uint64 {
 // more than what it returns.
 type scratch struct {
 	canon []byte
-	toks  tokens
 	// lines are a text's lines, for Signals.
 	lines []string
 	bases []uint64
@@ -194,9 +208,6 @@ const maxKeptScratch = 1 << 20
 func (s *scratch) put() {
 	if cap(s.canon) > maxKeptScratch {
 		s.canon = nil
-	}
-	if cap(s.toks.buf) > maxKeptScratch || 8*cap(s.toks.starts) > maxKeptScratch {
-		s.toks = tokens{}
 	}
 	clear(s.lines) // they hold the text
 	if 16*cap(s.lines) > maxKeptScratch {
@@ -228,14 +239,18 @@ func similarityAtLeast(a, b Signature, need float64) (float64, bool) {
 	if len(a) != NumHashes || len(b) != NumHashes {
 		return 0, 0 >= need
 	}
+	x, y := (*[NumHashes]uint32)(a), (*[NumHashes]uint32)(b)
+	// The positions need asks for: same/NumHashes >= need exactly when
+	// same >= least, NumHashes being a power of two.
+	least := need * NumHashes
 	same := 0
 	for i := 0; i < NumHashes; i += 16 {
 		for j := i; j < i+16; j++ {
-			if a[j] == b[j] {
+			if x[j] == y[j] {
 				same++
 			}
 		}
-		if float64(same+NumHashes-i-16)/NumHashes < need {
+		if float64(same+NumHashes-i-16) < least {
 			return 0, false
 		}
 	}

@@ -74,27 +74,26 @@ func text(subject string, r *intake.Report) string {
 // attribution matches the line a mailer writes above a quote.
 var attribution = lazyre.New(`(?i)^\s*(?:on\b.{0,200}\bwrote:|.{0,120}\b(?:wrote|writes|schrieb|a écrit):)\s*$`)
 
-// mayAttribute is a cheap test that attribution may match line: it needs
-// a colon and one of its verbs. The verbs are checked in ASCII lower case,
-// on the letters case folding cannot bring from outside ASCII (the long s
-// folds to s, so "schrieb" is checked as "chrieb").
+// mayAttribute is a cheap test that attribution may match line: a match
+// ends the line, but for white space (\s: tab, line feed, form feed,
+// carriage return, space), with one of its verbs and a colon. The verbs
+// are compared in ASCII lower case, on the letters case folding cannot
+// bring from outside ASCII (the long s folds to s, so "schrieb" is
+// compared as "chrieb", and "é" of "a écrit" is left out: "crit").
 func mayAttribute(line string) bool {
-	if strings.IndexByte(line, ':') < 0 {
+	t := strings.TrimRight(line, " \t\n\f\r")
+	if !strings.HasSuffix(t, ":") {
 		return false
 	}
-	for i := 0; i < len(line); i++ {
-		var ok bool
-		switch lowerByte(line[i]) {
-		case 'w':
-			ok = hasPrefixLower(line[i+1:], "rote") || hasPrefixLower(line[i+1:], "rite")
-		case 'c':
-			ok = hasPrefixLower(line[i+1:], "hrieb") || hasPrefixLower(line[i+1:], "rit")
-		}
-		if ok {
-			return true
-		}
-	}
-	return false
+	t = t[:len(t)-1]
+	return hasSuffixLower(t, "wrote") || hasSuffixLower(t, "writes") || hasSuffixLower(t, "chrieb") ||
+		hasSuffixLower(t, "crit")
+}
+
+// hasSuffixLower reports whether s with its ASCII letters in lower case
+// ends with suffix, a lower-case ASCII string.
+func hasSuffixLower(s, suffix string) bool {
+	return len(s) >= len(suffix) && hasPrefixLower(s[len(s)-len(suffix):], suffix)
 }
 
 // hasPrefixLower reports whether s with its ASCII letters in lower case
@@ -291,28 +290,19 @@ func hashCanonical(canon []byte) string {
 // addresses and offsets become "0x#", long hex strings "#h", and the
 // timestamps of a kernel log ("[ 12.345678]") are dropped.
 func Tokens(canonical string) []string {
-	var t tokens
-	t.read([]byte(canonical))
-	out := make([]string, t.len())
-	for i := range out {
-		out[i] = string(t.token(i))
+	var out []string
+	canon := []byte(canonical)
+	for w, i := nextToken(canon, 0); w != nil; w, i = nextToken(canon, i) {
+		out = append(out, string(w))
 	}
 	return out
 }
 
-// tokens holds the tokens of a text, each followed by a 0 byte, one after
-// the other in buf: a run of consecutive tokens is a contiguous slice of
-// buf, whose FNV-1a hash is the hash of a shingle.
-type tokens struct {
-	buf []byte
-	// starts[i] is where token i starts in buf; a last one is len(buf).
-	starts []int
-}
-
-// read sets t to the tokens of canonical text (see Tokens).
-func (t *tokens) read(canon []byte) {
-	t.buf, t.starts = t.buf[:0], t.starts[:0]
-	for i := 0; i < len(canon); {
+// nextToken returns the first token of canonical text from byte i on (see
+// Tokens), and where the next one is looked for from; nil when there is
+// none. The token is canon's bytes or a mask, never empty.
+func nextToken(canon []byte, i int) ([]byte, int) {
+	for i < len(canon) {
 		// A run of word characters, then the character that ends it.
 		start := i
 		for i < len(canon) {
@@ -327,36 +317,25 @@ func (t *tokens) read(canon []byte) {
 				break
 			}
 		}
-		if i > start {
-			t.add(canon[start:i])
-		}
+		w := canon[start:i]
 		if i < len(canon) {
-			_, size := utf8.DecodeRune(canon[i:])
-			i += size
+			if canon[i] < utf8.RuneSelf {
+				i++
+			} else {
+				_, size := utf8.DecodeRune(canon[i:])
+				i += size
+			}
+		}
+		if len(w) > 0 {
+			// Masked, trimmed, and kept unless nothing is left or it is
+			// a kernel log timestamp.
+			if w = trimPunct(maskToken(w)); len(w) > 0 && !isTimestamp(w) {
+				return w, i
+			}
 		}
 	}
-	t.starts = append(t.starts, len(t.buf))
+	return nil, i
 }
-
-// add masks a run of word characters, trims it and keeps it unless
-// nothing is left or it is a kernel log timestamp.
-func (t *tokens) add(w []byte) {
-	w = trimPunct(maskToken(w))
-	if len(w) == 0 || isTimestamp(w) {
-		return
-	}
-	t.starts = append(t.starts, len(t.buf))
-	t.buf = append(append(t.buf, w...), 0)
-}
-
-// len is the number of tokens.
-func (t *tokens) len() int { return len(t.starts) - 1 }
-
-// token returns token i, without its 0 byte.
-func (t *tokens) token(i int) []byte { return t.buf[t.starts[i] : t.starts[i+1]-1] }
-
-// run returns tokens i to j-1 with their 0 bytes.
-func (t *tokens) run(i, j int) []byte { return t.buf[t.starts[i]:t.starts[j]] }
 
 // wordByte says which ASCII bytes are word characters of a token (see
 // isWordRune), so that ASCII text needs no rune decoding.

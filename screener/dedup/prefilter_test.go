@@ -34,7 +34,12 @@ func prefilterLines(t *testing.T) []string {
 	frags := []string{"On Mon, Bob ", "wrote:", "WROTE:", "Writes:", "ſchrieb:", "Alice a écrit:", "A ÉCRIT:", " ", "\t", "  ",
 		"<4>", "[  12.345678]", "[ T123]", "host kernel: ", "kernel:", "Kernel: ", "Call Trace:", "CALL TRACE:", "call trace:",
 		"? ", "\v", "\f", "\r", "\n", " <4>", "\t[ 1.000001] ", "foo_bar+0x1a/0x2b0", "foo lib/x.S:9", "[<", ">]", "?", "?\t", "+0x", "/0x", "0x1", "A.b_9", "Zz", "ffff", "é", "a.h:1", "b.c:", "[<ffffffff8100>] ", "RIP: 0010:", "net/sched/cls_route.c", "cls_route.c:123", "fs/ext4/xattr.h",
-		"route4_change()", "Re: ", "RE[2]: ", "Fwd:", "FW: ", "aw:", "SV:", "Antw: ", "ſv: ", "[PATCH v2 1/3] ", "[syzbot] ", "CVE-2025-37899", "cve-2024-1234", "Fixes: ", "commit ", "COMMIT ", "1109c00547fcaa", "x", ".", "/", ":", "()"}
+		"route4_change()", "Re: ", "RE[2]: ", "Fwd:", "FW: ", "aw:", "SV:", "Antw: ", "ſv: ", "[PATCH v2 1/3] ", "[syzbot] ", "CVE-2025-37899", "cve-2024-1234", "Fixes: ", "commit ", "COMMIT ", "1109c00547fcaa", "x", ".", "/", ":", "()",
+		"wrote", "WriteS", ":\t", "écrit", "chrieb", "BUG: KASAN: slab-use-after-free in foo_bar", "BUG: soft lockup", "BUG: ", " Read",
+		"UBSAN: shift-out-of-bounds in net/x.c:12", "WARNING: CPU: 1 PID: 2 at net/x.c:3 foo+0x1/0x2", "WARNING: suspicious RCU usage",
+		"kernel BUG at mm/slub.c:1", "general protection fault", "stack segment", "divide error", "invalid opcode",
+		"Unable to handle kernel paging request", "unreferenced object", "list_add corruption", "list_del", "refcount_t: underflow",
+		"INFO: task x blocked for more than", "INFO: rcu detected stall", "KASAN", "kernel BUG", "UBSAN"}
 	rng := rand.New(rand.NewPCG(5, 6))
 	for range 20000 {
 		var b strings.Builder
@@ -51,6 +56,15 @@ func TestPrefiltersNeverSkipAMatch(t *testing.T) {
 	for _, l := range prefilterLines(t) {
 		if attribution.MatchString(l) {
 			require.True(t, mayAttribute(l), "attribution %q", l)
+		}
+		stripped := logPrefix.ReplaceAllString(l, "")
+		for _, re := range crashHeads {
+			if re.MatchString(stripped) {
+				h, ok := headLine(l)
+				require.True(t, ok, "crash head %q", l)
+				require.Equal(t, stripped, h, "crash head %q", l)
+				break
+			}
 		}
 		require.Equal(t, logPrefix.ReplaceAllString(l, ""), stripLogPrefix(l), "log prefix %q", l)
 		require.Equal(t, strings.TrimSpace(subjectTags.ReplaceAllString(l, "")), Subject(l), "subject %q", l)

@@ -132,9 +132,13 @@ var utilityFrames = []string{
 	"__vmalloc", "vmalloc", "alloc_pages", "__alloc_pages", "alloc_pages_mpol", "folio_alloc", "kmemdup", "krealloc",
 }
 
-// utility reports whether fn is a utility frame (see utilityFrames).
+// utility reports whether fn is a utility frame (see utilityFrames): one
+// of them, or starting with one that ends in "_".
 func utility(fn string) bool {
-	for _, p := range utilityFrames {
+	if fn == "" {
+		return false
+	}
+	for _, p := range utilityByFirst[fn[0]] {
 		if fn == p || strings.HasSuffix(p, "_") && strings.HasPrefix(fn, p) {
 			return true
 		}
@@ -142,13 +146,30 @@ func utility(fn string) bool {
 	return false
 }
 
+// generic reports whether fn is a generic frame: it starts with one of
+// genericFrames.
 func generic(fn string) bool {
-	for _, p := range genericFrames {
+	if fn == "" {
+		return false
+	}
+	for _, p := range genericByFirst[fn[0]] {
 		if strings.HasPrefix(fn, p) {
 			return true
 		}
 	}
 	return false
+}
+
+// utilityByFirst and genericByFirst are utilityFrames and genericFrames by
+// their first byte, so that a frame is compared with the few that start as
+// it does (none is empty).
+var utilityByFirst, genericByFirst = byFirstByte(utilityFrames), byFirstByte(genericFrames)
+
+func byFirstByte(names []string) (t [256][]string) {
+	for _, n := range names {
+		t[n[0]] = append(t[n[0]], n)
+	}
+	return t
 }
 
 // funcName strips the compiler's suffixes: foo.cold, foo.isra.0,
@@ -183,6 +204,38 @@ func mayHead(line string) bool {
 	return false
 }
 
+// headStarts are what a line without its log prefix starts with when a
+// crashHeads expression matches it (each is anchored at the start, and
+// starts with one of these literals).
+var headStarts = []string{"BUG: ", "UBSAN: ", "WARNING: ", "kernel BUG at ", "general protection fault", "stack segment",
+	"divide error", "invalid opcode", "Unable to handle kernel ", "unreferenced object", "list_add corruption",
+	"list_del corruption", "refcount_t: ", "INFO: "}
+
+// headLine returns line without its log prefix when a crashHeads
+// expression may match it, and whether one may. A line whose prefix is
+// only white space (most lines) is told by its start; the others, whose
+// prefix takes a regular expression to strip, by mayHead first.
+func headLine(line string) (string, bool) {
+	l, ok := stripSpacePrefix(line)
+	if !ok {
+		if !mayHead(line) {
+			return "", false
+		}
+		l = stripLogPrefix(line)
+	}
+	if l == "" {
+		return "", false
+	}
+	for _, h := range headStartsByFirst[l[0]] {
+		if strings.HasPrefix(l, h) {
+			return l, true
+		}
+	}
+	return "", false
+}
+
+var headStartsByFirst = byFirstByte(headStarts)
+
 // readCrash finds the first crash report in text: its bug type, its culprit
 // function (from the first line, else the register dump, else the top
 // frame that is not a utility), and the top frames of its call trace. For a
@@ -192,10 +245,10 @@ func readCrash(lines []string) (crash, bool) {
 	var c crash
 	head := -1
 	for i, raw := range lines {
-		if !mayHead(raw) {
+		l, ok := headLine(raw)
+		if !ok {
 			continue
 		}
-		l := stripLogPrefix(raw)
 		for _, re := range crashHeads {
 			if m := re.FindStringSubmatch(l); m != nil {
 				c.typ = normalType(m[re.SubexpIndex("typ")])
@@ -449,16 +502,24 @@ func appendLines(dst []string, text string) []string {
 // without them, the match is that white space (\s: tab, line feed, form
 // feed, carriage return, space).
 func stripLogPrefix(line string) string {
-	if !strings.Contains(line, "kernel:") {
-		i := 0
-		for i < len(line) && (line[i] == ' ' || line[i] == '\t' || line[i] == '\n' || line[i] == '\f' || line[i] == '\r') {
-			i++
-		}
-		if i == len(line) || line[i] != '<' && line[i] != '[' {
-			return line[i:]
-		}
+	if l, ok := stripSpacePrefix(line); ok {
+		return l
 	}
 	return logPrefix.ReplaceAllString(line, "")
+}
+
+// stripSpacePrefix is stripLogPrefix for a line whose prefix is only
+// white space (no "kernel:", no "<" or "[" after the white space): it
+// returns the line without it, or false for any other line.
+func stripSpacePrefix(line string) (string, bool) {
+	if strings.Contains(line, "kernel:") {
+		return "", false
+	}
+	i := skipSpace(line, 0)
+	if i == len(line) || line[i] != '<' && line[i] != '[' {
+		return line[i:], true
+	}
+	return "", false
 }
 
 // mayTraceStart: "call trace:" in ASCII lower case.

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -74,7 +75,7 @@ type Tracker struct {
 	// exact maps each content of the run (its exact key) to the first
 	// report with it, for the exact duplicates of reports that left the
 	// window and that the past does not hold.
-	exact map[uint64]exactRef
+	exact exactTable
 	// gone keeps what is known of those reports, out of memory.
 	gone spill
 	// mine maps the identity of each report of the window recorded in the
@@ -90,36 +91,6 @@ type Tracker struct {
 	scratch checkScratch
 }
 
-// exactRef is the first report of the run with some content: its position
-// and, once it has left the window, where its record is in the spill (n > 0:
-// n bytes at off in the file; n < 0: in memory at off; 0: none yet). It is
-// 16 bytes: the run keeps one per content.
-type exactRef struct {
-	off int64
-	seq int32
-	n   int32
-}
-
-// rec returns where the record is.
-func (r exactRef) rec() spillRef {
-	switch {
-	case r.n > 0:
-		return spillRef{off: r.off, n: r.n, ok: true}
-	case r.n < 0:
-		return spillRef{off: r.off, inMem: true, ok: true}
-	}
-	return spillRef{}
-}
-
-// withRec returns r with the record at ref.
-func (r exactRef) withRec(ref spillRef) exactRef {
-	r.off, r.n = ref.off, ref.n
-	if ref.inMem {
-		r.n = -1
-	}
-	return r
-}
-
 // priorSet is what Check found for one report that Prior may be asked for.
 type priorSet struct {
 	past map[int64]Earlier
@@ -133,6 +104,9 @@ type priorSet struct {
 // goneEntry is what is kept of a report of the run that left the window:
 // enough to name it in a DuplicateOf and to reuse its decision.
 type goneEntry struct {
+	// Key is its exact key and Seq its position in the run.
+	Key     uint64          `json:"key"`
+	Seq     int             `json:"seq"`
 	ID      string          `json:"id"`
 	Subject string          `json:"subject,omitempty"`
 	Result  screener.Result `json:"result"`
@@ -175,7 +149,7 @@ type entry struct {
 // on, finding duplicates within itself.
 func NewTracker(past Past, opt Options, onErr func(error)) *Tracker {
 	return &Tracker{opt: opt.withDefaults(), past: past, onErr: onErr, now: time.Now,
-		entries: map[int]*entry{}, byKey: map[uint64][]*entry{}, exact: map[uint64]exactRef{},
+		entries: map[int]*entry{}, byKey: map[uint64][]*entry{},
 		mine: map[uint64]int{}, priors: map[int]priorSet{}}
 }
 
@@ -235,6 +209,9 @@ type candidate struct {
 	// sigKeys are the keys of fp's signals when known (a report of the
 	// run in memory), else nil.
 	sigKeys []uint64
+	// exactKey is the key of fp.Hash when known (0: not known, or no
+	// text): two different keys are two different hashes.
+	exactKey uint64
 	// seq is the run's position of a report of the run.
 	seq int
 	// firstSeen is when a report of the past was first screened (zero
@@ -287,10 +264,95 @@ type scored struct {
 	m Match
 	c *candidate
 	// rank (the signal's strength), seq and hid (the history id) order
-	// the matches, kept here so that sorting up to MaxCandidates of them
-	// does not work them out again at each comparison.
+	// the matches (see better).
 	rank, seq int
 	hid       int64
+}
+
+// better reports whether a comes before b among the matches: the stronger
+// signal, the more similar text, then the earlier report (by position in
+// the run, then by history id).
+func (a *scored) better(b *scored) bool {
+	switch {
+	case a.rank != b.rank:
+		return a.rank < b.rank
+	case a.m.Similarity != b.m.Similarity:
+		return a.m.Similarity > b.m.Similarity
+	case a.seq != b.seq:
+		return a.seq < b.seq
+	}
+	return a.hid < b.hid
+}
+
+// bestMatches compares q (qk: its signals' keys; qx: its exact key, or 0)
+// with each candidate, as compare does, and appends the MaxMatches best
+// matches to dst, best first (see better). The result is what comparing
+// every candidate and sorting the matches gives
+// (TestBestMatchesAreThoseOfSortingAll), for less: once MaxMatches are
+// found, a candidate whose signal is weaker than the last one's is not
+// compared, and one whose signal is as strong is compared only as long as
+// its similarity can still reach the last one's. o has its defaults.
+func (o Options) bestMatches(dst []scored, q Fingerprint, qk []uint64, qx uint64, cands []candidate) []scored {
+	k := max(o.MaxMatches, 0)
+	var buf [8]Signal
+	for i := range cands {
+		c := &cands[i]
+		var m Match
+		if q.Hash != "" && (qx == 0 || c.exactKey == 0 || qx == c.exactKey) && q.Hash == c.fp.Hash {
+			m = Match{Signal: SignalExact, Similarity: 1}
+		} else {
+			shared := appendShared(buf[:0], q.Signals, c.fp.Signals, qk, c.sigKeys)
+			strongShared := len(shared) > 0 && strong(shared[0].Kind)
+			need := o.NearAt // as compare works it out
+			switch {
+			case strongShared, kinds(shared) >= 2:
+				need = math.Inf(-1)
+			case len(shared) > 0:
+				need = min(o.NearAt, o.WeakAt)
+			}
+			if len(dst) == k {
+				// The best signal a match can have: the strong one shared,
+				// else near.
+				rank := strength(SignalNear)
+				if strongShared {
+					rank = strength(shared[0].Kind)
+				}
+				if k == 0 || dst[k-1].rank < rank {
+					continue
+				}
+				if last := &dst[k-1]; strongShared && last.rank == rank {
+					need = max(need, last.m.Similarity)
+				}
+			}
+			sim, ok := similarityAtLeast(q.Sig, c.fp.Sig, need)
+			if !ok {
+				continue
+			}
+			if m, ok = o.match(shared, sim); !ok {
+				continue
+			}
+		}
+		dst = insertMatch(dst, k, scored{m: m, c: c, rank: strength(m.Signal), seq: c.seq, hid: c.historyID()})
+	}
+	return dst
+}
+
+// insertMatch puts s among the best matches (at most k, best first),
+// after those as good as it, and drops the last one past k.
+func insertMatch(best []scored, k int, s scored) []scored {
+	i := len(best)
+	for i > 0 && s.better(&best[i-1]) {
+		i--
+	}
+	switch {
+	case i == k:
+		return best
+	case len(best) < k:
+		best = append(best, scored{})
+	}
+	copy(best[i+1:], best[i:])
+	best[i] = s
+	return best
 }
 
 // checkScratch holds what one Check works in, kept for the next (Check
@@ -336,19 +398,22 @@ func (t *Tracker) Check(ctx context.Context, seq int, r *intake.Report) []screen
 		list := t.byKey[k]
 		for i := len(list) - 1; i >= max(0, len(list)-runPerKey) && len(cands) < t.opt.MaxCandidates; i-- {
 			if e := list[i]; fromRun.add(uint64(e.seq)) {
-				cands = append(cands, candidate{kind: runLive, fp: e.fp, sigKeys: e.sigKeys(), live: e, seq: e.seq})
+				cands = append(cands, candidate{kind: runLive, fp: e.fp, sigKeys: e.sigKeys(), exactKey: e.exactKey, live: e, seq: e.seq})
 			}
 		}
 	}
-	if ref, ok := t.exact[exactKey]; ok && exactKey != 0 && !fromRun.has(uint64(ref.seq)) {
+	exactSlot, exactGen := -1, t.exact.gen
+	if exactKey != 0 {
 		// The same content as a report that left the window: still being
 		// screened, or spilled.
-		if e := t.entries[int(ref.seq)]; e != nil {
-			fromRun.add(uint64(e.seq))
-			cands = append(cands, candidate{kind: runLive, fp: Fingerprint{Hash: fp.Hash}, live: e, seq: e.seq})
-		} else if g, err := t.goneEntry(ref.rec()); err == nil {
-			fromRun.add(uint64(ref.seq))
-			cands = append(cands, candidate{kind: runGone, fp: Fingerprint{Hash: fp.Hash}, gone: &g, seq: int(ref.seq)})
+		var e *entry
+		var g *goneEntry
+		exactSlot, e, g = t.firstOf(exactKey)
+		switch {
+		case e != nil && fromRun.add(uint64(e.seq)):
+			cands = append(cands, candidate{kind: runLive, fp: Fingerprint{Hash: fp.Hash}, exactKey: exactKey, live: e, seq: e.seq})
+		case g != nil && fromRun.add(uint64(g.Seq)):
+			cands = append(cands, candidate{kind: runGone, fp: Fingerprint{Hash: fp.Hash}, exactKey: exactKey, gone: g, seq: g.Seq})
 		}
 	}
 	t.mu.Unlock()
@@ -370,12 +435,16 @@ func (t *Tracker) Check(ctx context.Context, seq int, r *intake.Report) []screen
 			case ours:
 				fromRun.add(uint64(seqOf))
 				cands = append(cands, candidate{kind: runPast, fp: x.Fingerprint, live: mineE, earlier: x, seq: seqOf, firstSeen: x.FirstSeen})
-			case xi == ident:
+			case xi == ident || r.Updates != nil && x.ID == r.ID:
 				// This very report, screened by an earlier run (or
-				// earlier in this one, before the window): it is updated,
-				// not duplicated, and only what came before it the first
-				// time is earlier than it.
-				selfFirst = x.FirstSeen
+				// earlier in this one, before the window), or an earlier
+				// version of this thread, which has new replies since
+				// (intake.Report.Updates): it is updated, not duplicated,
+				// and only what came before its first screening is
+				// earlier than it.
+				if selfFirst.IsZero() || x.FirstSeen.Before(selfFirst) {
+					selfFirst = x.FirstSeen
+				}
 			default:
 				cands = append(cands, candidate{kind: past, fp: x.Fingerprint, earlier: x, firstSeen: x.FirstSeen})
 			}
@@ -393,24 +462,11 @@ func (t *Tracker) Check(ctx context.Context, seq int, r *intake.Report) []screen
 		cands = kept
 	}
 
-	found := sc.found[:0]
+	best := t.opt.bestMatches(sc.found[:0], fp, sigKeys, exactKey, cands)
 	defer func() {
-		clear(found)
-		sc.found = found[:0]
+		clear(best)
+		sc.found = best[:0]
 	}()
-	for i := range cands {
-		c := &cands[i]
-		if m, ok := t.opt.compare(fp, c.fp, sigKeys, c.sigKeys); ok {
-			found = append(found, scored{m: m, c: c, rank: strength(m.Signal), seq: c.seq, hid: c.historyID()})
-		}
-	}
-	slices.SortStableFunc(found, func(a, b scored) int {
-		// Best first: the stronger signal, the more similar text, then
-		// the earlier report.
-		return cmp.Or(cmp.Compare(a.rank, b.rank), cmp.Compare(b.m.Similarity, a.m.Similarity),
-			cmp.Compare(a.seq, b.seq), cmp.Compare(a.hid, b.hid))
-	})
-	best := found[:min(len(found), t.opt.MaxMatches)]
 	var out []screener.DuplicateOf
 	if len(best) > 0 {
 		out = make([]screener.DuplicateOf, 0, len(best))
@@ -452,8 +508,11 @@ func (t *Tracker) Check(ctx context.Context, seq int, r *intake.Report) []screen
 	}
 	e.indexed, e.inWindow = true, true
 	t.window = append(t.window, e)
-	if _, seen := t.exact[exactKey]; exactKey != 0 && !seen {
-		t.exact[exactKey] = exactRef{seq: int32(seq)}
+	if exactKey != 0 && t.exact.gen != exactGen {
+		exactSlot, _, _ = t.firstOf(exactKey) // a Record moved or removed slots since
+	}
+	if exactKey != 0 && exactSlot < 0 && seq <= maxExactSeq {
+		t.exact.add(exactKey, atSeq(seq))
 	}
 	if priors.past != nil || priors.run != nil || priors.live != nil {
 		t.priors[seq] = priors
@@ -473,13 +532,39 @@ func (t *Tracker) Check(ctx context.Context, seq int, r *intake.Report) []screen
 const runPerKey = 50
 
 // goneEntry reads the record of a report that left the window.
-func (t *Tracker) goneEntry(ref spillRef) (goneEntry, error) {
+func (t *Tracker) goneEntry(ref uint32) (goneEntry, error) {
 	var g goneEntry
 	b, err := t.gone.get(ref)
 	if err == nil {
 		err = json.Unmarshal(b, &g)
 	}
 	return g, err
+}
+
+// firstOf finds the first report of the run with the content of key in
+// t.exact: it returns its slot (-1 when the run has none) and its entry,
+// while the run holds it, else its record. A record that cannot be read is
+// taken for the content (the slot, with neither entry nor record): a tag
+// is another content's at odds of 2^-32.
+func (t *Tracker) firstOf(key uint64) (slot int, e *entry, g *goneEntry) {
+	slot = t.exact.probe(key, func(r exactRef) bool {
+		e, g = nil, nil
+		if seq, ok := r.seq(); ok {
+			e = t.entries[seq]
+			return e != nil && e.exactKey == key
+		}
+		ref, _ := r.spilled()
+		rec, err := t.goneEntry(ref)
+		if err != nil {
+			return true
+		}
+		g = &rec
+		return rec.Key == key
+	})
+	if slot < 0 {
+		e, g = nil, nil
+	}
+	return slot, e, g
 }
 
 // shrink takes the oldest reports out of the window until it holds
@@ -509,18 +594,26 @@ func (t *Tracker) release(e *entry) {
 	if s, ok := t.mine[e.ident]; ok && s == e.seq {
 		delete(t.mine, e.ident)
 	}
-	ref, first := t.exact[e.exactKey]
-	first = first && int(ref.seq) == e.seq
-	switch {
-	case !first:
-	case e.historyID != 0:
-		delete(t.exact, e.exactKey) // the past finds it by this key
-	default:
-		b, err := json.Marshal(goneEntry{ID: e.id, Subject: e.subject, Result: e.result, Decided: e.decided, Seen: e.seen})
+	if e.exactKey == 0 {
+		return
+	}
+	self := atSeq(e.seq)
+	slot := t.exact.probe(e.exactKey, func(r exactRef) bool { return r == self })
+	if slot < 0 {
+		return // not the first of its content
+	}
+	if e.historyID == 0 {
+		b, err := json.Marshal(goneEntry{Key: e.exactKey, Seq: e.seq, ID: e.id, Subject: e.subject, Result: e.result, Decided: e.decided, Seen: e.seen})
 		if err == nil {
-			t.exact[e.exactKey] = ref.withRec(t.gone.add(b))
+			if ref, ok := t.gone.add(b); ok {
+				t.exact.set(slot, inSpill(ref))
+				return
+			}
 		}
 	}
+	// The past finds it by this key; or it could not be kept, and the
+	// next report with its content becomes the first.
+	t.exact.delete(slot)
 }
 
 // Prior implements screener.Duplicates. A match can reuse the earlier
@@ -733,5 +826,5 @@ func (t *Tracker) size() (entries, keys, listed, signatures, exact int) {
 			signatures++
 		}
 	}
-	return len(t.entries), len(t.byKey), listed, signatures, len(t.exact)
+	return len(t.entries), len(t.byKey), listed, signatures, t.exact.len()
 }

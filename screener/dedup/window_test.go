@@ -2,6 +2,7 @@ package dedup
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -124,14 +125,36 @@ func TestAnExactDuplicateOfAReportThatLeftTheWindowReusesItsDecision(t *testing.
 
 func TestTheSpillKeepsRecordsWithoutAFile(t *testing.T) {
 	var s spill
-	a := s.add([]byte("first"))
-	b := s.add([]byte("second record"))
+	a, ok := s.add([]byte("first"))
+	require.True(t, ok)
+	b, ok := s.add([]byte("second record, longer than the alignment"))
+	require.True(t, ok)
+	e, ok := s.add(nil)
+	require.True(t, ok)
 	got, err := s.get(b)
 	require.NoError(t, err)
-	assert.Equal(t, "second record", string(got), "read back while still buffered")
+	assert.Equal(t, "second record, longer than the alignment", string(got), "read back while still buffered")
 	got, err = s.get(a)
 	require.NoError(t, err)
 	assert.Equal(t, "first", string(got))
+	got, err = s.get(e)
+	require.NoError(t, err)
+	assert.Empty(t, got)
+	_, err = s.get(e + 1)
+	assert.Error(t, err, "past the last record")
+
+	// The file fails: the records after it are kept in memory, and those
+	// before still read from the file.
+	s.fileErr = errors.New("the disk is full")
+	c, ok := s.add([]byte("in memory"))
+	require.True(t, ok)
+	assert.Greater(t, c, e)
+	got, err = s.get(c)
+	require.NoError(t, err)
+	assert.Equal(t, "in memory", string(got))
+	got, err = s.get(b)
+	require.NoError(t, err)
+	assert.Equal(t, "second record, longer than the alignment", string(got))
 	require.NoError(t, s.close())
 	_, err = s.get(a)
 	assert.Error(t, err, "closed")
@@ -139,8 +162,9 @@ func TestTheSpillKeepsRecordsWithoutAFile(t *testing.T) {
 	// A spill whose file cannot be made keeps its records in memory.
 	t.Setenv("TMPDIR", "/nonexistent/dir")
 	var m spill
-	c := m.add([]byte("kept"))
-	require.True(t, c.inMem)
+	c, ok = m.add([]byte("kept"))
+	require.True(t, ok)
+	require.Error(t, m.fileErr)
 	got, err = m.get(c)
 	require.NoError(t, err)
 	assert.Equal(t, "kept", string(got))

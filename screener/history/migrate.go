@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -85,6 +86,23 @@ var migrations = []migration{
 				labeled_at TEXT NOT NULL
 			)`,
 		},
+	},
+	{
+		version: 4,
+		name:    "threads: the messages each entry holds, and its hidden parts",
+		stmts: []string{
+			// NULL: recorded before this version, the hidden parts unknown.
+			`ALTER TABLE reports ADD COLUMN hidden_json TEXT`,
+			`CREATE TABLE thread_messages (
+				message_id TEXT NOT NULL,
+				rid BIGINT NOT NULL REFERENCES reports (id) ON DELETE CASCADE,
+				PRIMARY KEY (message_id, rid)
+			){{without_rowid}}`,
+			`CREATE INDEX thread_messages_rid ON thread_messages (rid)`,
+		},
+		// Reports recorded before this version: their Message-ID and
+		// their replies' ids, from the report they kept.
+		after: backfillThreadMessages,
 	},
 }
 
@@ -198,35 +216,52 @@ type querier interface {
 // backfillFingerprints computes the fingerprint of every report recorded
 // before schema 2 from its stored report.
 func backfillFingerprints(ctx context.Context, tx *sql.Tx, d *dialect) error {
+	return backfill(ctx, tx, func(js []byte) (dedup.Fingerprint, bool, error) {
+		var r intake.Report
+		if err := json.Unmarshal(js, &r); err != nil {
+			return dedup.Fingerprint{}, false, err
+		}
+		return dedup.Of(&r), true, nil
+	}, func(id int64, fp dedup.Fingerprint) error {
+		return writeFingerprint(ctx, tx, d, id, fp)
+	})
+}
+
+// backfill derives a value from every stored report (derive; false: none
+// for this one) and then writes each with write, in id order. The values
+// are all derived before the first is written: the reports' rows are not
+// open while tx writes.
+func backfill[T any](ctx context.Context, tx *sql.Tx, derive func(js []byte) (T, bool, error), write func(id int64, v T) error) error {
+	type row struct {
+		id int64
+		v  T
+	}
+	var todo []row
 	rows, err := tx.QueryContext(ctx, `SELECT id, report_json FROM reports ORDER BY id`)
 	if err != nil {
 		return err
 	}
-	type row struct {
-		id int64
-		fp dedup.Fingerprint
-	}
-	var todo []row
+	defer rows.Close()
 	for rows.Next() {
 		var id int64
-		var js string
+		var js []byte
 		if err := rows.Scan(&id, &js); err != nil {
-			rows.Close()
 			return err
 		}
-		var r intake.Report
-		if err := json.Unmarshal([]byte(js), &r); err != nil {
-			rows.Close()
+		v, ok, err := derive(js)
+		if err != nil {
 			return fmt.Errorf("entry %d: %w", id, err)
 		}
-		todo = append(todo, row{id, dedup.Of(&r)})
+		if ok {
+			todo = append(todo, row{id, v})
+		}
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
 		return err
 	}
+	rows.Close()
 	for _, r := range todo {
-		if err := writeFingerprint(ctx, tx, d, r.id, r.fp); err != nil {
+		if err := write(r.id, r.v); err != nil {
 			return err
 		}
 	}
@@ -268,5 +303,53 @@ func writeFingerprint(ctx context.Context, tx *sql.Tx, d *dialect, id int64, fp 
 		return nil
 	}
 	_, err = tx.ExecContext(ctx, d.rebind(`INSERT INTO dedup_keys (k, rid) VALUES `+b.String()), args...)
+	return err
+}
+
+// backfillThreadMessages indexes the messages of every report recorded
+// before schema 4 (its Message-ID and its replies' ids) from its stored
+// report.
+func backfillThreadMessages(ctx context.Context, tx *sql.Tx, d *dialect) error {
+	return backfill(ctx, tx, func(js []byte) ([]string, bool, error) {
+		var r struct {
+			MessageID string   `json:"message_id"`
+			Replies   []string `json:"thread_replies"`
+		}
+		if err := json.Unmarshal(js, &r); err != nil {
+			return nil, false, err
+		}
+		ids := threadMessages(r.MessageID, r.Replies)
+		return ids, len(ids) > 0, nil
+	}, func(id int64, ids []string) error {
+		return writeThreadMessages(ctx, tx, d, id, ids)
+	})
+}
+
+// threadMessages lists the message ids an entry holds: the report's
+// Message-ID and its replies' ids, each once.
+func threadMessages(messageID string, replies []string) []string {
+	var ids []string
+	for _, id := range append([]string{messageID}, replies...) {
+		if id != "" && !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// writeThreadMessages replaces the message ids an entry holds.
+func writeThreadMessages(ctx context.Context, tx *sql.Tx, d *dialect, id int64, ids []string) error {
+	if _, err := tx.ExecContext(ctx, d.rebind(`DELETE FROM thread_messages WHERE rid = ?`), id); err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 2*len(ids))
+	for _, m := range ids {
+		args = append(args, m, id)
+	}
+	vals := strings.TrimSuffix(strings.Repeat("(?, ?), ", len(ids)), ", ")
+	_, err := tx.ExecContext(ctx, d.rebind(`INSERT INTO thread_messages (message_id, rid) VALUES `+vals), args...)
 	return err
 }

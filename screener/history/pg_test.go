@@ -260,3 +260,7 @@ func lastLines(s string, n int) string {
 	}
 	return strings.Join(lines, " | ")
 }
+
+// PostgresTestDSN is postgresDSN for this package's external tests, which
+// run whole screening runs against the test server.
+var PostgresTestDSN = postgresDSN

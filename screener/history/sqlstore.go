@@ -127,6 +127,13 @@ func (s *sqlStore) insert(ctx context.Context, tx *sql.Tx, r *intake.Report, fp 
 	if res.DuplicateOf == nil {
 		dups = "[]"
 	}
+	hidden, err := marshal(r.Hidden)
+	if err != nil {
+		return 0, err
+	}
+	if r.Hidden == nil {
+		hidden = "[]"
+	}
 	now := formatTime(s.now())
 	review := 0
 	if res.NeedsReview {
@@ -134,21 +141,25 @@ func (s *sqlStore) insert(ctx context.Context, tx *sql.Tx, r *intake.Report, fp 
 	}
 	var id int64
 	err = tx.QueryRowContext(ctx, s.d.rebind(`INSERT INTO reports (report_id, content_hash, source, subject, sender, report_date,
-			verdict, category, decision, confidence, needs_review, report_json, result_json, first_seen, screened_at, screenings, duplicate_of)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
+			verdict, category, decision, confidence, needs_review, report_json, result_json, first_seen, screened_at, screenings, duplicate_of,
+			hidden_json)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
 		ON CONFLICT (report_id, content_hash) DO UPDATE SET
 			source = excluded.source, subject = excluded.subject, sender = excluded.sender, report_date = excluded.report_date,
 			verdict = excluded.verdict, category = excluded.category, decision = excluded.decision,
 			confidence = excluded.confidence, needs_review = excluded.needs_review, report_json = excluded.report_json,
 			result_json = excluded.result_json, screened_at = excluded.screened_at,
-			screenings = reports.screenings + 1, duplicate_of = excluded.duplicate_of
+			screenings = reports.screenings + 1, duplicate_of = excluded.duplicate_of, hidden_json = excluded.hidden_json
 		RETURNING id`),
 		r.ID, r.Hash, r.Source, r.Subject, r.From, formatTime(r.Date),
-		res.Verdict, res.Category, res.Decision, res.Confidence, review, rep, result, now, now, dups).Scan(&id)
+		res.Verdict, res.Category, res.Decision, res.Confidence, review, rep, result, now, now, dups, hidden).Scan(&id)
 	if err != nil {
 		return 0, err
 	}
 	if err := writeFingerprint(ctx, tx, s.d, id, fp); err != nil {
+		return 0, err
+	}
+	if err := writeThreadMessages(ctx, tx, s.d, id, threadMessages(r.MessageID, r.Replies)); err != nil {
 		return 0, err
 	}
 	return id, nil

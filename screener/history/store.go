@@ -48,6 +48,12 @@ type Store interface {
 	// Each calls fn for every entry in history id order, with its report
 	// and result when full is set, until fn returns an error.
 	Each(ctx context.Context, full bool, fn func(Entry) error) error
+	// EarlierThread returns the thread a reply answers: the newest entry
+	// first recorded before before that holds a message one of ids names
+	// (its Message-ID, or a reply folded into it), trying ids in order,
+	// with its report (hidden parts included when kept) and what was
+	// decided; nil when there is none.
+	EarlierThread(ctx context.Context, ids []string, before time.Time) (*intake.EarlierThread, error)
 	// SetLabel records the team's decision about an entry, replacing an
 	// earlier label.
 	SetLabel(ctx context.Context, historyID int64, l Label) error

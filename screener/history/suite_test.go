@@ -67,6 +67,9 @@ func runSuite(t *testing.T, b backend) {
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"KillDuringBatchThenResume", testKillDuringBatchThenResume},
 		{"DuplicatesAcrossRuns", testDuplicatesAcrossRuns},
+		{"EarlierThread", testEarlierThread},
+		{"EarlierThreadOfAnOlderSchema", testEarlierThreadOfAnOlderSchema},
+		{"ThreadUpdateIsNotItsOwnDuplicate", testThreadUpdateIsNotItsOwnDuplicate},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, b) })
@@ -353,14 +356,14 @@ func testMigrateFromEmpty(t *testing.T, b backend) {
 		got = append(got, v)
 	}
 	require.NoError(t, rows.Close())
-	assert.Equal(t, []int{1, 2, 3}, got)
+	assert.Equal(t, []int{1, 2, 3, 4}, got)
 	// Opening again applies nothing twice.
 	s2, err := b.open(ctx, target, 0)
 	require.NoError(t, err)
 	defer s2.Close()
 	var n int
 	require.NoError(t, s2.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations`).Scan(&n))
-	assert.Equal(t, 3, n)
+	assert.Equal(t, 4, n)
 }
 
 func testMigrateFromOlderSchema(t *testing.T, b backend) {

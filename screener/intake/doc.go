@@ -73,8 +73,10 @@
 // With Options.Threads, replies are folded into the report they answer
 // within each input (see Options.Threads and JoinThread): the Item is the
 // joined report, its Replies name the messages folded in. With
-// Options.Since, public-inbox and Maildir inputs yield only what arrived
-// since a SinceState was saved.
+// Options.EarlierThreads as well, a reply to a thread of an earlier run
+// (the history) is folded into that thread, which is yielded again with
+// Report.Updates set. With Options.Since, public-inbox and Maildir inputs
+// yield only what arrived since a SinceState was saved.
 //
 // # Limits
 //

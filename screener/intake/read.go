@@ -48,6 +48,12 @@ type Options struct {
 	ThreadWindow int
 	// ThreadBytes is DefaultThreadBytes when zero.
 	ThreadBytes int64
+	// EarlierThreads, when set with Threads, folds a reply that answers
+	// no report of its input but a thread screened in an earlier run (the
+	// history) into that thread: the thread, as screened then, is yielded
+	// again with the reply after its replies, and its Report.Updates says
+	// what was decided then (see EarlierThreads).
+	EarlierThreads EarlierThreads
 	// Since, when set, makes public-inbox and Maildir inputs incremental:
 	// only what arrived since the state was saved is read, and what was
 	// read is recorded into it (see SinceState).
@@ -89,6 +95,7 @@ func Read(ctx context.Context, inputs []string, opt Options) iter.Seq[Item] {
 			t := newThreader(func(it Item) bool {
 				return ctx.Err() == nil && yield(it)
 			}, opt.ThreadWindow, opt.ThreadBytes)
+			t.ctx, t.earlier = ctx, opt.EarlierThreads
 			rd.yield = t.add
 			if !rd.input(in) || !t.flush() {
 				return

@@ -43,6 +43,10 @@ type Report struct {
 	// Replies are the ids of the replies that thread grouping
 	// (Options.Threads) folded into this report, in input order.
 	Replies []string `json:"thread_replies,omitempty"`
+	// Updates is set when this report is a thread screened in an earlier
+	// run that has new replies since (Options.EarlierThreads): what was
+	// decided then, and which replies are new.
+	Updates *ThreadUpdate `json:"updates,omitempty"`
 	// Notes record what intake had to work around while decoding (unknown
 	// charset, broken MIME, truncated attachment...), one line each.
 	Notes []string `json:"notes,omitempty"`

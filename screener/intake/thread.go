@@ -16,7 +16,9 @@ import (
 // identity, subject, sender and date are the thread's. The replies follow
 // the root's body in the order given, each under a separator line naming
 // its sender, date and subject, and their attachments and notes are
-// appended. Hash covers every message, and ThreadSize counts them.
+// appended. Hash covers every message, and ThreadSize counts them. A root
+// that is itself a thread joined before (ThreadSize > 1, as the history
+// keeps one) keeps its replies, and the new ones are numbered after them.
 //
 // A single message is returned as it is. An empty slice is an error.
 func JoinThread(msgs []*Report) (*Report, error) {
@@ -39,19 +41,27 @@ func JoinThread(msgs []*Report) (*Report, error) {
 			break
 		}
 	}
-	out := *msgs[root]
+	replies := make([]*Report, 0, len(msgs)-1)
+	replies = append(replies, msgs[:root]...)
+	return extend(msgs[root], append(replies, msgs[root+1:]...)), nil
+}
+
+// extend returns root with replies folded in after the replies it holds
+// already (a thread joined before, ThreadSize > 1): their bodies follow
+// its body, numbered on, and their attachments, hidden parts and notes
+// are appended. Hash covers root's hash and each reply's. root is not
+// modified. Replies (the ids) are left to the caller.
+func extend(root *Report, replies []*Report) *Report {
+	out := *root
 	out.Attachments = slices.Clone(out.Attachments)
 	out.Notes = slices.Clone(out.Notes)
 	out.Hidden = slices.Clone(out.Hidden)
 	var body strings.Builder
 	body.WriteString(out.Body)
 	h := sha256.New()
-	h.Write([]byte(msgs[root].Hash))
-	n := 0
-	for i, m := range msgs {
-		if i == root {
-			continue
-		}
+	h.Write([]byte(root.Hash))
+	n := max(root.ThreadSize, 1) - 1 // the replies root holds
+	for _, m := range replies {
 		n++
 		h.Write([]byte(m.Hash))
 		if !strings.HasSuffix(body.String(), "\n") {
@@ -74,8 +84,8 @@ func JoinThread(msgs []*Report) (*Report, error) {
 	}
 	out.Body = body.String()
 	out.Hash = hex.EncodeToString(h.Sum(nil))
-	out.ThreadSize = len(msgs)
-	return &out, nil
+	out.ThreadSize = n + 1
+	return &out
 }
 
 // repliesWithin reports whether m answers one of the messages named in ids.

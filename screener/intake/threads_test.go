@@ -193,3 +193,80 @@ func BenchmarkReadSynthThreads(b *testing.B) {
 		}
 	}
 }
+
+// fakeEarlier is a history holding one thread, as an earlier run screened
+// it.
+type fakeEarlier struct {
+	thread *EarlierThread
+	asked  [][]string
+}
+
+func (f *fakeEarlier) EarlierThread(_ context.Context, ids []string) (*EarlierThread, error) {
+	f.asked = append(f.asked, ids)
+	held := append([]string{f.thread.Report.MessageID}, f.thread.Report.Replies...)
+	for _, id := range ids {
+		for _, h := range held {
+			if id == h {
+				r := *f.thread.Report
+				return &EarlierThread{Report: &r, Decided: f.thread.Decided}, nil
+			}
+		}
+	}
+	return nil, nil
+}
+
+func TestThreadsFoldRepliesIntoAThreadOfAnEarlierRun(t *testing.T) {
+	root, err := JoinThread([]*Report{
+		{ID: "root@x", MessageID: "root@x", Subject: "nf_tables: use-after-free in set GC", Body: "The report.", Hash: "h1", Source: "old.mbox:1", Format: FormatMbox},
+		{ID: "q@x", MessageID: "q@x", InReplyTo: "root@x", Subject: "Re: nf_tables: use-after-free in set GC", Body: "Which kernel?", Hash: "h2"},
+	})
+	require.NoError(t, err)
+	root.Replies = []string{"q@x"}
+	past := &fakeEarlier{thread: &EarlierThread{Report: root, Decided: ThreadUpdate{HistoryID: 7, Verdict: "not-security", Category: "invalid.insufficient", Decision: "agree"}}}
+
+	mbox := msg("a@x", "Re: nf_tables: use-after-free in set GC", "q@x", "<root@x> <q@x>", "6.12.3, reproducer attached.") +
+		msg("other@x", "io_uring: leak on cancel", "", "", "Another report.") +
+		msg("a2@x", "Re: nf_tables: use-after-free in set GC", "a@x", "<root@x> <q@x> <a@x>", "And the config.") +
+		msg("q@x", "Re: nf_tables: use-after-free in set GC", "root@x", "<root@x>", "Which kernel?") +
+		msg("lost@x", "Re: something else", "gone@x", "<gone@x>", "Its report is nowhere.")
+	p := writeFile(t, t.TempDir(), "new.mbox", []byte(mbox))
+
+	items := readThreads(t, Options{Threads: true, EarlierThreads: past}, p)
+	require.Len(t, items, 3)
+	up := items[0].Report
+	require.NotNil(t, up)
+	assert.Equal(t, "root@x", up.ID, "the row is the root's")
+	assert.Equal(t, "old.mbox:1", up.Source)
+	assert.Equal(t, []string{"q@x", "a@x", "a2@x"}, up.Replies, "the earlier replies, then the new ones; q@x read again is not folded twice")
+	assert.Equal(t, 4, up.ThreadSize)
+	assert.Contains(t, up.Body, "Which kernel?")
+	assert.Contains(t, up.Body, "----- reply 2: from someone@example.org")
+	assert.Contains(t, up.Body, "6.12.3, reproducer attached.")
+	assert.Contains(t, up.Body, "----- reply 3:")
+	assert.NotEqual(t, root.Hash, up.Hash)
+	require.NotNil(t, up.Updates)
+	assert.Equal(t, int64(7), up.Updates.HistoryID)
+	assert.Equal(t, "not-security", up.Updates.Verdict)
+	assert.Equal(t, []string{"a@x", "a2@x"}, up.Updates.NewReplies)
+	assert.Equal(t, []string{"q@x"}, root.Replies, "the earlier thread is not modified")
+
+	assert.Equal(t, "other@x", items[1].Report.ID)
+	assert.Nil(t, items[1].Report.Updates)
+	assert.Equal(t, "lost@x", items[2].Report.ID, "a reply to nothing known is screened alone")
+	assert.Nil(t, items[2].Report.Updates)
+	assert.Equal(t, [][]string{{"q@x", "root@x"}, {"gone@x"}}, past.asked, "only replies that answer no waiting thread are looked up")
+
+	// Without threads the history is not asked.
+	past.asked = nil
+	assert.Len(t, readThreads(t, Options{EarlierThreads: past}, p), 5)
+	assert.Empty(t, past.asked)
+
+	// The same thread read again whole: an update too, for its new replies.
+	whole := msg("root@x", "nf_tables: use-after-free in set GC", "", "", "The report.") + mbox
+	p2 := writeFile(t, t.TempDir(), "whole.mbox", []byte(whole))
+	items = readThreads(t, Options{Threads: true, EarlierThreads: past}, p2)
+	require.Len(t, items, 3)
+	require.NotNil(t, items[0].Report.Updates)
+	assert.Equal(t, []string{"a@x", "a2@x"}, items[0].Report.Updates.NewReplies)
+	assert.Equal(t, p2+":1", items[0].Report.Source)
+}

@@ -41,7 +41,11 @@ func SummaryDetail(sum screener.Summary) string {
 		fmt.Fprintf(&b, "  to review: %s\n", FirstOf(sum.ReviewIDs, 10))
 	}
 	if sum.Replies > 0 {
-		fmt.Fprintf(&b, "  threads: %d replies folded into %d reports (--no-threads screens them alone)\n", sum.Replies, sum.Threads)
+		fmt.Fprintf(&b, "  threads: %d replies folded into %d reports", sum.Replies, sum.Threads)
+		if sum.Updates > 0 {
+			fmt.Fprintf(&b, ", %d of them screened in an earlier run (see updates)", sum.Updates)
+		}
+		b.WriteString(" (--no-threads screens them alone)\n")
 	}
 	if len(sum.ErrorSources) > 0 {
 		fmt.Fprintf(&b, "  errors: %s\n", FirstOf(sum.ErrorSources, 10))
