@@ -37,9 +37,9 @@ type Earlier struct {
 	Fingerprint Fingerprint
 	// Result is its result as recorded.
 	Result screener.Result
-	// LabelVerdict and LabelCategory are the team's label, when recorded.
-	LabelVerdict  threatmodel.Verdict
-	LabelCategory string
+	// Label is the team's label, when one was recorded (its Verdict is
+	// empty when none was).
+	Label threatmodel.Label
 	// Seen is when it was last screened; FirstSeen when first.
 	Seen, FirstSeen time.Time
 }
@@ -247,8 +247,8 @@ func (c *candidate) dup() screener.DuplicateOf {
 	}
 	x := c.earlier
 	return screener.DuplicateOf{ID: x.ID, HistoryID: x.HistoryID, Subject: x.Subject, Seen: x.Seen,
-		Label:   threatmodel.Label{Verdict: cmp.Or(x.LabelVerdict, x.Result.Verdict), Category: cmp.Or(x.LabelCategory, x.Result.Category)},
-		Labeled: x.LabelVerdict != ""}
+		Label:   threatmodel.Label{Verdict: cmp.Or(x.Label.Verdict, x.Result.Verdict), Category: cmp.Or(x.Label.Category, x.Result.Category)},
+		Labeled: x.Label.Verdict != ""}
 }
 
 // historyID is the candidate's id in the past, 0 for one of the run.
@@ -653,8 +653,8 @@ func (t *Tracker) Prior(seq int, d screener.DuplicateOf) (screener.Prior, bool, 
 			return screener.Prior{}, false, nil
 		}
 		p.Result = trim(x.Result)
-		if x.LabelVerdict != "" {
-			p.Result.Label, p.Labeled = threatmodel.Label{Verdict: x.LabelVerdict, Category: x.LabelCategory}, true
+		if x.Label.Verdict != "" {
+			p.Result.Label, p.Labeled = x.Label, true
 		} else if !decided(&x.Result) {
 			return screener.Prior{}, false, nil
 		}

@@ -272,7 +272,7 @@ func TestATeamLabelIsTheDecisionReused(t *testing.T) {
 	past := &memPast{}
 	m := &model{}
 	run(newScreener(t, m, NewTracker(past, Options{}, nil)), rep("a1", "foo", textA))
-	past.entries[0].LabelVerdict, past.entries[0].LabelCategory = "security", "isolation.memory"
+	past.entries[0].Label = threatmodel.Label{Verdict: "security", Category: "isolation.memory"}
 	res, _ := run(newScreener(t, m, NewTracker(past, Options{}, nil)), rep("a2", "foo", textA))
 	require.Len(t, res, 1)
 	r := res[0]

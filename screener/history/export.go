@@ -250,8 +250,8 @@ func Similar(ctx context.Context, s Store, r *intake.Report, limit int) ([]Hit, 
 	}
 	var hits []Hit
 	for _, e := range earlier {
-		v, c := cmp.Or(e.LabelVerdict, e.Result.Verdict), cmp.Or(e.LabelCategory, e.Result.Category)
-		h := Hit{Summary: Summary{HistoryID: e.HistoryID, ID: e.ID, Subject: e.Subject, Verdict: v, Category: c, Labeled: e.LabelVerdict != ""},
+		v, c := cmp.Or(e.Label.Verdict, e.Result.Verdict), cmp.Or(e.Label.Category, e.Result.Category)
+		h := Hit{Summary: Summary{HistoryID: e.HistoryID, ID: e.ID, Subject: e.Subject, Verdict: v, Category: c, Labeled: e.Label.Verdict != ""},
 			Similarity: dedup.Similarity(fp.Sig, e.Fingerprint.Sig)}
 		if m, ok := opt.Compare(fp, e.Fingerprint); ok {
 			h.Duplicate, h.Signal, h.Evidence, h.Similarity = true, m.Signal, m.Evidence, m.Similarity

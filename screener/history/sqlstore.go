@@ -197,7 +197,7 @@ func (s *sqlStore) Lookup(ctx context.Context, keys []uint64, limit int) ([]dedu
 		out[i] = dedup.Earlier{HistoryID: e.HistoryID, ID: e.ID, Hash: e.Hash, Subject: e.Subject,
 			Fingerprint: e.Fingerprint, Result: *e.Result, Seen: e.Screened, FirstSeen: e.FirstSeen}
 		if e.Label != nil {
-			out[i].LabelVerdict, out[i].LabelCategory = e.Label.Verdict, e.Label.Category
+			out[i].Label = e.Label.Label
 		}
 	}
 	return out, nil

@@ -259,7 +259,7 @@ func testLabels(t *testing.T, b backend) {
 	got, err := s.Lookup(ctx, dedup.Of(r).Keys(), 5)
 	require.NoError(t, err)
 	require.Len(t, got, 1)
-	assert.Equal(t, threatmodel.Security, got[0].LabelVerdict)
+	assert.Equal(t, threatmodel.Security, got[0].Label.Verdict)
 
 	require.NoError(t, s.SetLabel(ctx, id, Label{Label: threatmodel.Label{Verdict: "invalid", Category: "invalid.intended"}}))
 	es, err = s.Get(ctx, r.ID)

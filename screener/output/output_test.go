@@ -19,6 +19,7 @@ import (
 	"github.com/secscreen/secscreen/prompts"
 	"github.com/secscreen/secscreen/screener"
 	"github.com/secscreen/secscreen/screener/injection"
+	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/rules"
 	"github.com/secscreen/secscreen/screener/sourcetree"
 	"github.com/secscreen/secscreen/screener/threatmodel"
@@ -365,4 +366,21 @@ func TestTextRowNamesAreShortAndUnique(t *testing.T) {
 		rows[strings.Fields(l)[0]] = true
 	}
 	assert.Len(t, rows, 50, "every row's REPORT differs")
+}
+
+// A thread an earlier run screened says, on the triage page, which
+// history entry it updates and what was decided then, escaped.
+func TestTriagePageSaysWhichResultAThreadUpdates(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := New(HTML, &buf, Options{})
+	require.NoError(t, err)
+	require.NoError(t, w.Write(screener.Result{ID: "root@x", Label: threatmodel.Label{Verdict: "security", Category: "c"},
+		Replies: []string{"r1@x", "r2@x"},
+		Updates: &intake.ThreadUpdate{HistoryID: 12, Screened: time.Date(2026, 11, 30, 9, 5, 0, 0, time.UTC),
+			Verdict: "needs-info", Category: "<b>", Labeled: true, Decision: "model", NeedsReview: true, NewReplies: []string{"r2@x"}}}))
+	require.NoError(t, w.Write(screener.Result{ID: "plain@x", Label: threatmodel.Label{Verdict: "security", Category: "c"}}))
+	require.NoError(t, w.Close(screener.Summary{}))
+	page := buf.String()
+	assert.Contains(t, page, `<p class="updates">updates history entry #12, screened 2026-11-30 09:05 UTC: then needs-info/&lt;b&gt; (the team's label), model, flagged for review; new replies: 1</p>`)
+	assert.Equal(t, 1, strings.Count(page, `class="updates"`), "only the updated thread says so")
 }
