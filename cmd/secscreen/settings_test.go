@@ -16,6 +16,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/secscreen/secscreen/internal/cliapp"
+	"github.com/secscreen/secscreen/screener/batch"
 	"github.com/secscreen/secscreen/screener/config"
 	"github.com/secscreen/secscreen/screener/setup"
 )
@@ -266,4 +267,21 @@ func TestGeneratedFlagsAgreeWithResolve(t *testing.T) {
 			t.Setenv(st.Env, "")
 		}
 	}
+}
+
+// A setting given by a flag's alias (-j, -b) counts as given by the flag,
+// as urfave/cli's IsSet counts it.
+func TestResolveSettingsByAlias(t *testing.T) {
+	isolate(t)
+	flags := cliapp.Flags(batch.ScreenFlags())
+	var got config.Settings
+	app := &cli.App{Writer: io.Discard, ErrWriter: io.Discard, Commands: []*cli.Command{{Name: "x", Flags: flags, Action: func(c *cli.Context) (err error) {
+		got, err = resolveSettings(c)
+		return err
+	}}}}
+	require.NoError(t, app.Run([]string{"secscreen", "x", "-j", "3", "-b", "rules"}))
+	assert.Equal(t, 3, got.Concurrency)
+	assert.Equal(t, config.FromFlag, got.Source("concurrency").Kind)
+	assert.Equal(t, "rules", got.Backend)
+	assert.Equal(t, config.FromFlag, got.Source("backend").Kind)
 }

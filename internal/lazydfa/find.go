@@ -429,8 +429,11 @@ func (d *posDFA) searchStart(s string, lo, end int) (start int, ok bool) {
 type Finder struct {
 	fwd  *posDFA
 	prog *syntax.Prog
-	// rev is built when the first match needs its start.
+	// rev is built when the first match needs its start, from simple or,
+	// for a Finder made by NewFinderCompiled (simple nil), from revEnc
+	// (see compileReverse).
 	simple  *syntax.Regexp
+	revEnc  string
 	revOnce sync.Once
 	rev     *posDFA
 	// ncap is the number of group offsets a match has (2 per group, the
@@ -463,22 +466,9 @@ func NewFinder(re *syntax.Regexp) (*Finder, error) {
 func (m *Finder) CapNames() []string { return m.names }
 
 // reverse returns the DFA of the reversed program, building it on first
-// use. Its rune instructions are nearly always the forward program's (the
-// compiler makes one per rune of a literal and per class, whichever way
-// they are read), and it then shares the forward classes; otherwise it
-// has classes of its own.
+// use (see compileReverse).
 func (m *Finder) reverse() *posDFA {
-	m.revOnce.Do(func() {
-		rprog, err := syntax.Compile(reverseRegexp(m.simple))
-		if err != nil {
-			panic("lazydfa: the reversal of a compiled pattern does not compile: " + err.Error())
-		}
-		cls := m.fwd.cls
-		if !sharesRuneSets(m.prog, rprog) {
-			cls = newRuneClasses(runeSets(rprog))
-		}
-		m.rev = newPosDFA(rprog, cls, true)
-	})
+	m.revOnce.Do(func() { m.rev = m.compileReverse() })
 	return m.rev
 }
 

@@ -20,7 +20,8 @@ const maxMatchStates = 1024
 // is safe for concurrent use.
 type Matcher struct {
 	src      string
-	fallback func(string) bool // answers when the automaton gives up
+	load     func() *syntax.Prog // the program, when not compiled from src
+	fallback func(string) bool   // answers when the automaton gives up
 	// maxStates is maxMatchStates, or less for the tests.
 	maxStates int
 	once      sync.Once
@@ -47,17 +48,10 @@ func NewMatcher(src string, fallback func(string) bool) *Matcher {
 	return &Matcher{src: src, fallback: fallback, maxStates: maxMatchStates}
 }
 
-// init compiles the pattern and works out which classes of runes each
-// instruction reads.
+// init compiles the pattern, or loads its program (see program), and
+// works out which classes of runes each instruction reads.
 func (d *Matcher) init() {
-	re, err := syntax.Parse(d.src, syntax.Perl)
-	if err != nil {
-		panic("lazydfa: " + err.Error())
-	}
-	prog, err := syntax.Compile(re.Simplify())
-	if err != nil {
-		panic("lazydfa: " + err.Error())
-	}
+	prog := d.program()
 	d.prog = prog
 	d.cls = newRuneClasses(runeSets(prog))
 	d.nclass = d.cls.n()

@@ -27,12 +27,6 @@ type matcher struct {
 	dfa *lazydfa.Matcher
 }
 
-// newDFA returns the automaton of re, which answers as re.MatchString
-// does (re itself answers a text the automaton gives up on).
-func newDFA(re *lazyre.Regexp) *lazydfa.Matcher {
-	return lazydfa.NewMatcher(re.String(), re.MatchString)
-}
-
 // init gives each matcher its automaton (compiled at first use).
 func init() {
 	for i := range matchers {

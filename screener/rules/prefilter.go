@@ -242,10 +242,14 @@ func (p *pattern) regexp() *regexp.Regexp {
 // String returns the expression.
 func (p *pattern) String() string { return p.src }
 
-// matcher returns the pattern's DFA matcher, built on first use. A
+// matcher returns the pattern's DFA matcher, built on first use (from
+// the generated table when it holds the pattern, see progs.go). A
 // pattern that parsed compiles.
 func (p *pattern) matcher() *lazydfa.Finder {
 	p.mOnce.Do(func() {
+		if p.m = generatedFinder(p.src); p.m != nil {
+			return
+		}
 		m, err := lazydfa.NewFinder(p.tree())
 		if err != nil {
 			panic("rules: pattern that parsed does not compile: " + err.Error())

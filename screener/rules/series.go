@@ -58,7 +58,13 @@ type SeriesList struct {
 type seriesNumbers struct{ major, minor int }
 
 var kernelSeries = sync.OnceValue(func() *SeriesList {
-	l, err := ParseSeries(seriesYAML, "built-in")
+	l, ok := seriesFromGenerated()
+	var err error
+	if ok {
+		l, err = l.checked()
+	} else {
+		l, err = ParseSeries(seriesYAML, "built-in")
+	}
 	return builtin.Must("rules: series.yaml", "", l, err)
 })
 
@@ -85,6 +91,13 @@ func ParseSeries(data []byte, file string) (*SeriesList, error) {
 	if err := dec.Decode(l); err != nil {
 		return nil, fmt.Errorf("series list %s: %w", file, err)
 	}
+	return l.checked()
+}
+
+// checked returns the list after checking it and working out each
+// series' numbers and end of life (errors name l.File).
+func (l *SeriesList) checked() (*SeriesList, error) {
+	file := l.File
 	if l.AsOf.IsZero() {
 		return nil, fmt.Errorf("series list %s: as_of date is missing", file)
 	}

@@ -1,0 +1,238 @@
+package lazydfa
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"regexp/syntax"
+	"unicode"
+
+	"github.com/secscreen/secscreen/internal/progtab"
+)
+
+// Automata of fixed patterns can start from what go generate worked out
+// (see package progtab): a Matcher from its program, a Finder from an
+// encoding (AppendCompiled) of its programs, groups and rune classes.
+// Reading them costs a small part of parsing, simplifying and compiling
+// the patterns and working out their classes, which was most of a
+// process's first report in the injection detector and a third of it in
+// the rules.
+
+// NewMatcherOf returns the Matcher of the pattern whose program load
+// returns (called once, at first use, in place of compiling a source);
+// fallback answers for a text that the automaton gives up on, and must be
+// regexp's MatchString of the same pattern. load returns what
+// syntax.Compile makes of the pattern parsed with syntax.Perl and
+// simplified (progtab.Compile).
+func NewMatcherOf(load func() *syntax.Prog, fallback func(string) bool) *Matcher {
+	return &Matcher{load: load, fallback: fallback, maxStates: maxMatchStates}
+}
+
+// program returns the Matcher's program: load's, or src compiled. A src
+// that does not compile panics, as regexp.MustCompile does.
+func (d *Matcher) program() *syntax.Prog {
+	if d.load != nil {
+		return d.load()
+	}
+	prog, err := progtab.Compile(d.src)
+	if err != nil {
+		panic("lazydfa: " + err.Error())
+	}
+	return prog
+}
+
+// errCorrupt is returned for a Finder's encoding that ends early or holds
+// a value out of range.
+var errCorrupt = errors.New("lazydfa: corrupt compiled Finder")
+
+// AppendCompiled appends to dst the encoding of the Finder's programs,
+// forward and reversed, its groups and its rune classes, from which
+// NewFinderCompiled makes the same Finder without compiling anything. It
+// builds the reversed program if no match has yet.
+func (m *Finder) AppendCompiled(dst []byte) []byte {
+	dst = progtab.AppendProg(dst, m.prog)
+	dst = binary.AppendUvarint(dst, uint64(m.ncap))
+	dst = binary.AppendUvarint(dst, uint64(len(m.names)))
+	for _, n := range m.names {
+		dst = progtab.AppendString(dst, n)
+	}
+	dst = appendRuneClasses(dst, m.fwd.cls)
+	// The reversed program, and its classes when they are not the
+	// forward ones, last, as one string: it is read when a match first
+	// needs its start.
+	rev := m.reverse()
+	enc := progtab.AppendProg(nil, rev.prog)
+	if rev.cls == m.fwd.cls {
+		enc = append(enc, 0)
+	} else {
+		enc = appendRuneClasses(append(enc, 1), rev.cls)
+	}
+	return progtab.AppendString(dst, string(enc))
+}
+
+// NewFinderCompiled returns the Finder that AppendCompiled encoded as enc,
+// which it reads in place (enc must not change). The reversed program is
+// read when a match first needs its start: an encoding that does not hold
+// one panics then (a generated table's test reads them all).
+func NewFinderCompiled(enc string) (*Finder, error) {
+	prog, rest, err := progtab.ReadProg(enc)
+	if err != nil {
+		return nil, fmt.Errorf("lazydfa: forward program: %w", err)
+	}
+	ncap, rest, ok1 := progtab.ReadUvarint(rest)
+	n, rest, ok2 := progtab.ReadUvarint(rest)
+	// A group has two offsets and a name ("" when it has none).
+	if !ok1 || !ok2 || n > uint64(len(rest)) || ncap != 2*n {
+		return nil, errCorrupt
+	}
+	names := make([]string, n)
+	for i := range names {
+		var ok bool
+		if names[i], rest, ok = progtab.ReadString(rest); !ok {
+			return nil, errCorrupt
+		}
+	}
+	cls, rest, ok := readRuneClasses(rest)
+	if !ok {
+		return nil, errCorrupt
+	}
+	rev, rest, ok := progtab.ReadString(rest)
+	if !ok || len(rest) != 0 {
+		return nil, errCorrupt
+	}
+	return &Finder{
+		fwd:    newPosDFA(prog, cls, false),
+		prog:   prog,
+		revEnc: rev,
+		ncap:   int(ncap),
+		names:  names,
+	}, nil
+}
+
+// readReverse decodes the reversed program's part of a Finder's encoding
+// (see AppendCompiled) into its DFA; fwd are the forward classes.
+func readReverse(enc string, fwd *runeClasses) (*posDFA, error) {
+	prog, rest, err := progtab.ReadProg(enc)
+	if err != nil {
+		return nil, fmt.Errorf("lazydfa: reversed program: %w", err)
+	}
+	if len(rest) == 0 {
+		return nil, errCorrupt
+	}
+	cls := fwd
+	switch rest[0] {
+	case 0:
+		rest = rest[1:]
+	case 1:
+		var ok bool
+		if cls, rest, ok = readRuneClasses(rest[1:]); !ok {
+			return nil, errCorrupt
+		}
+	default:
+		return nil, errCorrupt
+	}
+	if len(rest) != 0 {
+		return nil, errCorrupt
+	}
+	return newPosDFA(prog, cls, true), nil
+}
+
+// compileReverse builds the DFA of the reversed program: read from the
+// Finder's encoding when it was made from one, and otherwise compiled
+// from the simplified pattern, with the forward classes when they tell
+// apart what the reversed program reads (nearly always: the compiler
+// makes one rune instruction per rune of a literal and per class,
+// whichever way they are read) and classes of its own otherwise.
+func (m *Finder) compileReverse() *posDFA {
+	if m.simple == nil {
+		rev, err := readReverse(m.revEnc, m.fwd.cls)
+		if err != nil {
+			panic("lazydfa: the reversed program of a compiled Finder does not read: " + err.Error())
+		}
+		return rev
+	}
+	rprog, err := syntax.Compile(reverseRegexp(m.simple))
+	if err != nil {
+		panic("lazydfa: the reversal of a compiled pattern does not compile: " + err.Error())
+	}
+	cls := m.fwd.cls
+	if !sharesRuneSets(m.prog, rprog) {
+		cls = newRuneClasses(runeSets(rprog))
+	}
+	return newPosDFA(rprog, cls, true)
+}
+
+// appendRuneClasses appends the encoding of c: its ASCII classes, then its
+// bounds with their classes, then each class's kind and representative
+// rune.
+func appendRuneClasses(dst []byte, c *runeClasses) []byte {
+	for _, k := range c.ascii {
+		dst = binary.AppendUvarint(dst, uint64(k))
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(c.bounds)))
+	for i, b := range c.bounds {
+		dst = binary.AppendUvarint(dst, uint64(b))
+		dst = binary.AppendUvarint(dst, uint64(c.ofBound[i]))
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(c.kind)))
+	for i, k := range c.kind {
+		dst = append(dst, byte(k))
+		dst = binary.AppendUvarint(dst, uint64(c.rep[i]))
+	}
+	return dst
+}
+
+// readRuneClasses decodes classes that appendRuneClasses wrote at the
+// start of s, and returns them and the rest of s; ok is false when s does
+// not hold such classes (it ends early, or a class, kind or rune is out of
+// range).
+func readRuneClasses(s string) (c *runeClasses, rest string, ok bool) {
+	c = &runeClasses{}
+	ok = true
+	next := func(limit uint64) uint64 {
+		v, rest, good := progtab.ReadUvarint(s)
+		if !good || v > limit {
+			ok = false
+			return 0
+		}
+		s = rest
+		return v
+	}
+	for i := range c.ascii {
+		c.ascii[i] = uint16(next(1<<16 - 1))
+	}
+	n := next(uint64(len(s)))
+	if n == 0 {
+		// utf8.RuneSelf starts the first interval: there is one.
+		ok = false
+	}
+	c.bounds, c.ofBound = make([]rune, n), make([]uint16, n)
+	for i := range c.bounds {
+		c.bounds[i] = rune(next(unicode.MaxRune + 1))
+		c.ofBound[i] = uint16(next(1<<16 - 1))
+	}
+	n = next(uint64(len(s)))
+	c.kind, c.rep = make([]runeKind, n), make([]rune, n)
+	for i := range c.kind {
+		if !ok || len(s) == 0 || runeKind(s[0]) >= kindEdge {
+			return nil, s, false
+		}
+		c.kind[i], s = runeKind(s[0]), s[1:]
+		c.rep[i] = rune(next(unicode.MaxRune))
+	}
+	if !ok {
+		return nil, s, false
+	}
+	// Every class a rune falls into must be one of the classes.
+	for _, k := range c.ascii {
+		if int(k) >= len(c.kind) {
+			return nil, s, false
+		}
+	}
+	for _, k := range c.ofBound {
+		if int(k) >= len(c.kind) {
+			return nil, s, false
+		}
+	}
+	return c, s, true
+}

@@ -1,0 +1,140 @@
+package lazydfa
+
+import (
+	"regexp"
+	"regexp/syntax"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/secscreen/secscreen/internal/progtab"
+	"github.com/stretchr/testify/require"
+)
+
+// compiledSources are the patterns the tests of compiled automata run:
+// the small patterns and the Finder cases.
+func compiledSources() []string {
+	srcs := append([]string{}, contextPatterns...)
+	for _, c := range finderCases {
+		srcs = append(srcs, c.expr)
+	}
+	return srcs
+}
+
+func mustFinder(t *testing.T, src string) *Finder {
+	t.Helper()
+	tree, err := syntax.Parse(src, syntax.Perl)
+	require.NoError(t, err)
+	f, err := NewFinder(tree)
+	require.NoError(t, err)
+	return f
+}
+
+// TestRuneClassesEncoding: classes read back as they were written, the
+// bytes after them left alone, and every shorter prefix of an encoding is
+// refused rather than read.
+func TestRuneClassesEncoding(t *testing.T) {
+	for _, src := range compiledSources() {
+		prog, err := progtab.Compile(src)
+		require.NoError(t, err)
+		cls := newRuneClasses(runeSets(prog))
+		enc := string(appendRuneClasses(nil, cls))
+		got, rest, ok := readRuneClasses(enc + "tail")
+		require.True(t, ok, src)
+		require.Equal(t, cls, got, src)
+		require.Equal(t, "tail", rest, src)
+		for n := range len(enc) {
+			_, _, ok := readRuneClasses(enc[:n])
+			require.False(t, ok, "%s: prefix of %d bytes of %d read", src, n, len(enc))
+		}
+	}
+	// A class out of range is refused.
+	cls := newRuneClasses(nil)
+	cls.ascii['a'] = uint16(cls.n())
+	_, _, ok := readRuneClasses(string(appendRuneClasses(nil, cls)))
+	require.False(t, ok)
+}
+
+// TestFinderCompiledIsTheCompiledFinder: a Finder read from its encoding
+// has the compiled Finder's programs, forward and reversed, groups and
+// classes, and finds what regexp finds; a truncated encoding is refused.
+func TestFinderCompiledIsTheCompiledFinder(t *testing.T) {
+	for _, src := range compiledSources() {
+		want := mustFinder(t, src)
+		enc := string(want.AppendCompiled(nil))
+		got, err := NewFinderCompiled(enc)
+		require.NoError(t, err, src)
+		require.Nil(t, got.simple, src)
+		require.Equal(t, want.prog, got.prog, src)
+		require.Equal(t, want.ncap, got.ncap, src)
+		require.Equal(t, want.names, got.names, src)
+		require.Equal(t, want.fwd.cls, got.fwd.cls, src)
+		require.Equal(t, want.reverse().prog, got.reverse().prog, src)
+		require.Equal(t, want.reverse().cls, got.reverse().cls, src)
+		require.Equal(t, want.rev.cls == want.fwd.cls, got.rev.cls == got.fwd.cls, "%s: reversed classes shared", src)
+		require.Equal(t, enc, string(got.AppendCompiled(nil)), src)
+
+		re := regexp.MustCompile(src)
+		for _, text := range append(contextTexts, finderTexts()...) {
+			if !utf8.ValidString(text) {
+				continue
+			}
+			if m, ok := got.FindAll(text, -1, true); ok {
+				require.Equal(t, re.FindAllStringSubmatchIndex(text, -1), m, "%s in %q", src, text)
+			}
+		}
+		for n := range len(enc) {
+			_, err := NewFinderCompiled(enc[:n])
+			require.Error(t, err, "%s: prefix of %d bytes of %d read", src, n, len(enc))
+		}
+	}
+}
+
+// TestFinderCompiledOwnReversedClasses: a reversed program with classes of
+// its own (no pattern of the tests' compiles to one: the compiler makes
+// the same rune instructions either way) keeps them through the encoding.
+func TestFinderCompiledOwnReversedClasses(t *testing.T) {
+	want := mustFinder(t, `ab`)
+	other, err := progtab.Compile(`[a-z]é`)
+	require.NoError(t, err)
+	rprog, err := syntax.Compile(reverseRegexp(want.simple))
+	require.NoError(t, err)
+	want.revOnce.Do(func() { want.rev = newPosDFA(rprog, newRuneClasses(runeSets(other)), true) })
+	got, err := NewFinderCompiled(string(want.AppendCompiled(nil)))
+	require.NoError(t, err)
+	require.NotSame(t, got.fwd.cls, got.reverse().cls)
+	require.Equal(t, want.rev.cls, got.rev.cls)
+	require.Equal(t, want.rev.prog, got.rev.prog)
+}
+
+// TestMatcherOfEqualsRegexp: a Matcher made from a loaded program answers
+// as regexp on every window of the short texts, and loads it once.
+func TestMatcherOfEqualsRegexp(t *testing.T) {
+	for _, src := range contextPatterns {
+		re := regexp.MustCompile(src)
+		loads := 0
+		d := NewMatcherOf(func() *syntax.Prog {
+			loads++
+			prog, err := progtab.Compile(src)
+			require.NoError(t, err)
+			return prog
+		}, re.MatchString)
+		for _, text := range contextTexts {
+			for s := 0; s <= len(text); s++ {
+				for e := s; e <= len(text); e++ {
+					w := text[s:e]
+					require.Equal(t, re.MatchString(w), d.Match(w), "%s on %q", src, w)
+				}
+			}
+		}
+		require.Equal(t, 1, loads, src)
+	}
+}
+
+// finderTexts are the Finder cases' texts.
+func finderTexts() []string {
+	var texts []string
+	for _, c := range finderCases {
+		texts = append(texts, c.text)
+	}
+	return texts
+}
