@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/secscreen/secscreen/screener/intake"
+	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
 // EarlierThreads returns what intake needs to fold a reply into a thread
@@ -87,7 +88,7 @@ func (s *sqlStore) EarlierThread(ctx context.Context, ids []string, before time.
 	}
 	verdict, category, labeled := e.Final()
 	return &intake.EarlierThread{Report: e.Report, Decided: intake.ThreadUpdate{
-		HistoryID: e.HistoryID, Screened: e.Screened, Verdict: string(verdict), Category: category, Labeled: labeled,
+		HistoryID: e.HistoryID, Screened: e.Screened, Label: threatmodel.Label{Verdict: verdict, Category: category}, Labeled: labeled,
 		Decision: string(e.Decision), Confidence: e.Confidence, NeedsReview: e.NeedsReview, ReviewFlags: e.Result.ReviewFlags,
 	}}, nil
 }

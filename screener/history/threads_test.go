@@ -35,7 +35,7 @@ func testEarlierThread(t *testing.T, b backend) {
 	assert.Equal(t, root.Body, got.Report.Body)
 	assert.Equal(t, root.Hidden, got.Report.Hidden, "the hidden parts are kept for the thread's next screening")
 	assert.Equal(t, v1, got.Decided.HistoryID)
-	assert.Equal(t, "not-security", got.Decided.Verdict)
+	assert.Equal(t, threatmodel.NotSecurity, got.Decided.Verdict)
 	assert.Equal(t, "config.debug-feature", got.Decided.Category)
 	assert.False(t, got.Decided.Labeled)
 	assert.Equal(t, "agree", got.Decided.Decision)

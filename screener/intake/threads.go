@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/secscreen/secscreen/internal/lazyre"
+	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
 // Thread grouping defaults (see Options.Threads).
@@ -253,11 +254,10 @@ type ThreadUpdate struct {
 	// Screened when it was made.
 	HistoryID int64     `json:"history_id"`
 	Screened  time.Time `json:"screened"`
-	// Verdict and Category are the decision then: the team's label when
-	// one was recorded (Labeled), else the screening's.
-	Verdict  string `json:"verdict"`
-	Category string `json:"category"`
-	Labeled  bool   `json:"labeled"`
+	// Label is the decision then: the team's label when one was recorded
+	// (Labeled), else the screening's.
+	threatmodel.Label
+	Labeled bool `json:"labeled"`
 	// Decision, Confidence, NeedsReview and ReviewFlags are the earlier
 	// screening's.
 	Decision    string   `json:"decision"`

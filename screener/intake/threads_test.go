@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/secscreen/secscreen/corpus/synth"
+	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
 // msg is one mbox message with the given headers and body.
@@ -222,7 +223,7 @@ func TestThreadsFoldRepliesIntoAThreadOfAnEarlierRun(t *testing.T) {
 	})
 	require.NoError(t, err)
 	root.Replies = []string{"q@x"}
-	past := &fakeEarlier{thread: &EarlierThread{Report: root, Decided: ThreadUpdate{HistoryID: 7, Verdict: "not-security", Category: "invalid.insufficient", Decision: "agree"}}}
+	past := &fakeEarlier{thread: &EarlierThread{Report: root, Decided: ThreadUpdate{HistoryID: 7, Label: threatmodel.Label{Verdict: "not-security", Category: "invalid.insufficient"}, Decision: "agree"}}}
 
 	mbox := msg("a@x", "Re: nf_tables: use-after-free in set GC", "q@x", "<root@x> <q@x>", "6.12.3, reproducer attached.") +
 		msg("other@x", "io_uring: leak on cancel", "", "", "Another report.") +
@@ -246,7 +247,7 @@ func TestThreadsFoldRepliesIntoAThreadOfAnEarlierRun(t *testing.T) {
 	assert.NotEqual(t, root.Hash, up.Hash)
 	require.NotNil(t, up.Updates)
 	assert.Equal(t, int64(7), up.Updates.HistoryID)
-	assert.Equal(t, "not-security", up.Updates.Verdict)
+	assert.Equal(t, threatmodel.NotSecurity, up.Updates.Verdict)
 	assert.Equal(t, []string{"a@x", "a2@x"}, up.Updates.NewReplies)
 	assert.Equal(t, []string{"q@x"}, root.Replies, "the earlier thread is not modified")
 

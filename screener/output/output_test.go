@@ -377,7 +377,7 @@ func TestTriagePageSaysWhichResultAThreadUpdates(t *testing.T) {
 	require.NoError(t, w.Write(screener.Result{ID: "root@x", Label: threatmodel.Label{Verdict: "security", Category: "c"},
 		Replies: []string{"r1@x", "r2@x"},
 		Updates: &intake.ThreadUpdate{HistoryID: 12, Screened: time.Date(2026, 11, 30, 9, 5, 0, 0, time.UTC),
-			Verdict: "needs-info", Category: "<b>", Labeled: true, Decision: "model", NeedsReview: true, NewReplies: []string{"r2@x"}}}))
+			Label: threatmodel.Label{Verdict: "needs-info", Category: "<b>"}, Labeled: true, Decision: "model", NeedsReview: true, NewReplies: []string{"r2@x"}}}))
 	require.NoError(t, w.Write(screener.Result{ID: "plain@x", Label: threatmodel.Label{Verdict: "security", Category: "c"}}))
 	require.NoError(t, w.Close(screener.Summary{}))
 	page := buf.String()
