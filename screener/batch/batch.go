@@ -120,7 +120,7 @@ func (o Screen) Run(ctx context.Context) error {
 		countCtx, stopCount := context.WithCancel(ctx)
 		defer stopCount()
 		go func() {
-			if n, ok := countMessages(countCtx, o.Inputs); ok {
+			if n, ok := intake.CountMessages(countCtx, o.Inputs); ok {
 				progress.SetTotal(n)
 			}
 		}()

@@ -1,11 +1,10 @@
-package batch
+package intake
 
 import (
 	"bytes"
 	"context"
 	"errors"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,15 +13,16 @@ import (
 // errUncountable stops a count whose total cannot be had cheaply.
 var errUncountable = errors.New("not countable")
 
-// countMessages counts, for the progress bar, the messages that reading
-// inputs will yield, or says the count cannot be had cheaply (ok false):
-// standard input, a public-inbox repository, a compressed file. A
-// directory counts one message per file and a Maildir one per entry of
-// cur/ and new/, from the directory entries alone; a file named as an
-// input is scanned for its mbox "From " lines or JSONL lines (a scan that
-// costs a small part of parsing it, see BenchmarkCountMessages). It
-// stops early when ctx is done.
-func countMessages(ctx context.Context, inputs []string) (n int, ok bool) {
+// CountMessages counts the messages that Read will yield for inputs,
+// for a progress bar's total, or says the count cannot be had cheaply
+// (ok false): standard input, a public-inbox repository, a compressed
+// file. It decides what each input is as Read does (isMaildir,
+// publicInboxEpochs, detect): a directory counts one message per file and
+// a Maildir one per entry of cur/ and new/, from the directory entries
+// alone; a file is scanned for its mbox "From " lines or JSONL lines (a
+// scan that costs a small part of parsing it, see BenchmarkCountMessages).
+// It stops early when ctx is done.
+func CountMessages(ctx context.Context, inputs []string) (n int, ok bool) {
 	for _, in := range inputs {
 		if in == "-" || ctx.Err() != nil {
 			return 0, false
@@ -46,65 +46,68 @@ func countMessages(ctx context.Context, inputs []string) (n int, ok bool) {
 	return n, true
 }
 
-// countDir counts the files of a directory tree as intake walks it:
-// names starting with "." are skipped, a Maildir counts its cur/ and new/
-// entries, and a public-inbox repository cannot be counted.
+// countDir counts the messages of a directory as Read walks it: a
+// Maildir's entries, a plain directory's files (names starting with "."
+// skipped) and its subdirectories' messages; a public-inbox repository
+// cannot be counted.
 func countDir(ctx context.Context, dir string) (int, error) {
+	if ctx.Err() != nil {
+		return 0, ctx.Err()
+	}
+	if isMaildir(dir) {
+		return countMaildir(dir), nil
+	}
+	if publicInboxEpochs(dir) != nil {
+		return 0, errUncountable
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 1, nil // Read's error row
+	}
 	n := 0
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			n++ // intake's error row
-			if d != nil && d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") {
+			continue
 		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if p != dir && strings.HasPrefix(d.Name(), ".") {
-			if d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if !d.IsDir() {
+		if !e.IsDir() {
+			// A file, or the one error row of what Read does not
+			// follow inside a walk (a symlink to a directory, a device).
 			n++
-			return nil
+			continue
 		}
-		if isDir(filepath.Join(p, "git")) || isDir(filepath.Join(p, "objects")) {
-			return errUncountable // public-inbox (or any git repository)
+		k, err := countDir(ctx, filepath.Join(dir, e.Name()))
+		if err != nil {
+			return 0, err
 		}
-		if isDir(filepath.Join(p, "cur")) && isDir(filepath.Join(p, "new")) {
-			for _, sub := range []string{"cur", "new"} {
-				entries, _ := os.ReadDir(filepath.Join(p, sub))
-				for _, e := range entries {
-					if !strings.HasPrefix(e.Name(), ".") {
-						n++
-					}
-				}
-			}
-			return fs.SkipDir
-		}
-		return nil
-	})
-	return n, err
+		n += k
+	}
+	return n, nil
 }
 
-func isDir(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.IsDir()
+// countMaildir counts the entries of a Maildir's cur/ and new/ that Read
+// reads (names starting with "." skipped).
+func countMaildir(dir string) int {
+	n := 0
+	for _, sub := range []string{"cur", "new"} {
+		entries, _ := os.ReadDir(filepath.Join(dir, sub))
+		for _, e := range entries {
+			if !strings.HasPrefix(e.Name(), ".") {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // countFile counts the messages of one file: the "From " lines of an
 // mbox (after a blank line: a "From " line inside a message that an mboxo
 // writer left unescaped is counted too), the lines with text of JSONL,
-// else one. A gzip file is not
-// counted (it would be decompressed twice).
+// else one. A gzip or UTF-16 file is not counted (it would be decoded
+// twice).
 func countFile(ctx context.Context, path string) (int, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return 1, nil // intake's error row
+		return 1, nil // Read's error row
 	}
 	defer f.Close()
 	buf := make([]byte, 1<<20)
@@ -113,17 +116,25 @@ func countFile(ctx context.Context, path string) (int, error) {
 		return 1, nil
 	}
 	var c counter
-	switch b := buf[:head]; {
-	case bytes.HasPrefix(b, []byte{0x1f, 0x8b}):
-		return 0, errUncountable
-	case bytes.HasPrefix(b, []byte("From ")):
+	// As Read peeks at the first sniffBytes: complete when the file is
+	// shorter.
+	kind, format := detect(buf[:min(head, sniffBytes)], head < sniffBytes)
+	switch {
+	case kind == sniffGzip || utf16BOM(buf[:head]) != nil:
+		return 0, errUncountable // decompressed or transcoded first
+	case kind != sniffFormat:
+		return 1, nil // Read's error row
+	case format == FormatMbox:
 		c = &mboxCounter{n: 1}
-	case bytes.HasPrefix(bytes.TrimLeft(b, " \t\r\n"), []byte("{")):
+	case format == FormatJSONL:
 		c = &textLines{}
 	default:
 		return 1, nil
 	}
-	chunk := buf[:head]
+	// Counting starts where detect looked: after a byte order mark and
+	// blank lines, so that a "From " line after them is the first message.
+	start := bytes.TrimLeft(bytes.TrimPrefix(buf[:head], []byte("\xef\xbb\xbf")), "\r\n")
+	chunk := buf[head-len(start) : head]
 	for len(chunk) > 0 {
 		c.add(chunk)
 		if err := ctx.Err(); err != nil {

@@ -1,4 +1,4 @@
-package batch
+package intake_test
 
 import (
 	"compress/gzip"
@@ -16,7 +16,9 @@ import (
 	"github.com/secscreen/secscreen/screener/intake"
 )
 
-const intakeData = "../intake/testdata/"
+const intakeData = "testdata/"
+
+const examples = "../../examples"
 
 // The progress bar's total is the number of messages intake then reads.
 func TestCountMessagesAsIntakeReadsThem(t *testing.T) {
@@ -37,7 +39,21 @@ func TestCountMessagesAsIntakeReadsThem(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(noNewline, []byte(strings.TrimSuffix(string(jl), "\n")), 0o600))
 
+	// What Read decides alike: an mbox after blank lines and a byte order
+	// mark; a tree with a symlink to a directory (one error row, not
+	// followed inside a walk), a dot file and a nested Maildir.
+	blank := filepath.Join(tmp, "blank.mbox")
+	require.NoError(t, os.WriteFile(blank, []byte("\xef\xbb\xbf\n\n"+mbox.String()[:len(mbox.String())/100]), 0o600))
+	tree := filepath.Join(tmp, "tree")
+	require.NoError(t, os.MkdirAll(filepath.Join(tree, "sub"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(tree, "sub", "a.eml"), msg, 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(tree, ".hidden"), msg, 0o600))
+	require.NoError(t, os.Symlink(filepath.Join(tree, "sub"), filepath.Join(tree, "link")))
+	require.NoError(t, os.CopyFS(filepath.Join(tree, "sub", "md"), os.DirFS(intakeData+"maildir")))
+
 	for _, inputs := range [][]string{
+		{blank},
+		{tree},
 		{examples},
 		{examples + "/01-pipe-splice-overwrite.eml", examples + "/05-vague-report.txt"},
 		{intakeData + "maildir"},
@@ -47,7 +63,7 @@ func TestCountMessagesAsIntakeReadsThem(t *testing.T) {
 		{big},
 		{examples, intakeData + "maildir", big, filepath.Join(tmp, "missing.eml")},
 	} {
-		n, ok := countMessages(context.Background(), inputs)
+		n, ok := intake.CountMessages(context.Background(), inputs)
 		require.True(t, ok, "%v", inputs)
 		read := 0
 		for range intake.Read(context.Background(), inputs, intake.Options{}) {
@@ -58,7 +74,7 @@ func TestCountMessagesAsIntakeReadsThem(t *testing.T) {
 	// An mboxo writer's unescaped "From " line after a blank line inside
 	// a message counts as one more: the bar then ends short of its total.
 	unescaped := []string{intakeData + "mbox/mboxo-unescaped.mbox"}
-	n, ok := countMessages(context.Background(), unescaped)
+	n, ok := intake.CountMessages(context.Background(), unescaped)
 	require.True(t, ok)
 	read := 0
 	for range intake.Read(context.Background(), unescaped, intake.Options{}) {
@@ -77,14 +93,20 @@ func TestCountMessagesGivesUpWhereCountingIsNotCheap(t *testing.T) {
 	require.NoError(t, w.Close())
 	require.NoError(t, f.Close())
 	repo := t.TempDir()
-	require.NoError(t, os.MkdirAll(filepath.Join(repo, "git", "0.git", "objects"), 0o755))
+	// A public-inbox v2 layout as Read recognises it: git/0.git a bare
+	// repository (HEAD, objects/, refs/).
+	epoch := filepath.Join(repo, "git", "0.git")
+	for _, sub := range []string{"objects", "refs"} {
+		require.NoError(t, os.MkdirAll(filepath.Join(epoch, sub), 0o755))
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(epoch, "HEAD"), []byte("ref: refs/heads/master\n"), 0o644))
 	for _, inputs := range [][]string{{"-"}, {gz}, {examples, repo}} {
-		_, ok := countMessages(context.Background(), inputs)
+		_, ok := intake.CountMessages(context.Background(), inputs)
 		assert.False(t, ok, "%v", inputs)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, ok := countMessages(ctx, []string{examples})
+	_, ok := intake.CountMessages(ctx, []string{examples})
 	assert.False(t, ok, "a cancelled count stops")
 }
 
@@ -108,7 +130,7 @@ func BenchmarkCountMessages(b *testing.B) {
 	b.SetBytes(fi.Size())
 	start := benchsupport.CPUTime()
 	for b.Loop() {
-		if _, ok := countMessages(context.Background(), []string{path}); !ok {
+		if _, ok := intake.CountMessages(context.Background(), []string{path}); !ok {
 			b.Fatal("not counted")
 		}
 	}
