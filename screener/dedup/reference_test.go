@@ -240,12 +240,7 @@ func refSignals(subject, text string) []Signal {
 			}
 		}
 	}
-	slices.SortFunc(out, func(a, b Signal) int {
-		if c := strings.Compare(a.Kind, b.Kind); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Value, b.Value)
-	})
+	slices.SortFunc(out, compareSignals)
 	return out
 }
 

@@ -62,6 +62,15 @@ type Signal struct {
 }
 
 // key is the signal's lookup key in an index.
+// compareSignals orders signals by kind, then value: the order Signals
+// returns them in.
+func compareSignals(a, b Signal) int {
+	if c := strings.Compare(a.Kind, b.Kind); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Value, b.Value)
+}
+
 func (s Signal) key() uint64 {
 	h := fnvAppend(fnvOffset, s.Kind)
 	h *= fnvPrime // a 0 byte between the fields
@@ -473,12 +482,7 @@ func (s *scratch) signals(subject, text string) []Signal {
 			}
 		}
 	}
-	slices.SortFunc(out, func(a, b Signal) int {
-		if c := strings.Compare(a.Kind, b.Kind); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Value, b.Value)
-	})
+	slices.SortFunc(out, compareSignals)
 	return out
 }
 
