@@ -244,7 +244,7 @@ func TestAStoppedRunEmitsTheWaitingReportsOnce(t *testing.T) {
 		rep("o1", "ext4", textB), rep("o2", "bar", textC)}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	allRead := make(chan struct{})
+	allRead, a1Asked := make(chan struct{}), make(chan struct{})
 	var asked sync.Map
 	b := backendFunc(func(ctx context.Context, req backend.Request) (backend.Reply, error) {
 		if _, again := asked.LoadOrStore(req.ReportID, true); again {
@@ -252,6 +252,7 @@ func TestAStoppedRunEmitsTheWaitingReportsOnce(t *testing.T) {
 		}
 		switch req.ReportID {
 		case "a1":
+			close(a1Asked)
 			select {
 			case <-ctx.Done():
 				return backend.Reply{}, ctx.Err()
@@ -259,7 +260,14 @@ func TestAStoppedRunEmitsTheWaitingReportsOnce(t *testing.T) {
 				return backend.Reply{}, errDeadlock
 			}
 		case "o1":
+			// The stop comes once a1's call is under way: o1 may get its
+			// slot before a1's job has made its call.
 			<-allRead
+			select {
+			case <-a1Asked:
+			case <-time.After(deadlockGuard):
+				return backend.Reply{}, errDeadlock
+			}
 			cancel()
 		}
 		return answerReply("not-security", "config.debug-feature"), nil
