@@ -11,39 +11,35 @@ import (
 )
 
 // Automata of fixed patterns can start from what go generate worked out
-// (see package progtab): a Matcher from its program, a Finder from an
-// encoding (AppendCompiled) of its programs, groups and rune classes.
+// (see package progtab): a Matcher from an encoding (AppendCompiled) of
+// its program, rune classes and sets, a Finder from one of its programs,
+// groups and rune classes.
 // Reading them costs a small part of parsing, simplifying and compiling
 // the patterns and working out their classes, which was most of a
 // process's first report in the injection detector and a third of it in
 // the rules.
 
-// NewMatcherOf returns the Matcher of the pattern whose program load
-// returns (called once, at first use, in place of compiling a source);
-// fallback answers for a text that the automaton gives up on, and must be
-// regexp's MatchString of the same pattern. load returns what
-// syntax.Compile makes of the pattern parsed with syntax.Perl and
-// simplified (progtab.Compile).
-func NewMatcherOf(load func() *syntax.Prog, fallback func(string) bool) *Matcher {
-	return &Matcher{load: load, fallback: fallback, maxStates: maxMatchStates}
+// NewMatcherCompiled returns the Matcher whose encoding AppendCompiled
+// returned, enc, which it reads in place (enc must not change) at first
+// use; fallback answers for a text that the automaton gives up on, and
+// must be regexp's MatchString of the same pattern. An enc that does not
+// read panics at first use (a generated table's test reads them all).
+func NewMatcherCompiled(enc string, fallback func(string) bool) *Matcher {
+	return &Matcher{enc: enc, fallback: fallback, maxStates: maxMatchStates}
 }
 
-// program returns the Matcher's program: load's, or src compiled. A src
-// that does not compile panics, as regexp.MustCompile does.
-func (d *Matcher) program() *syntax.Prog {
-	if d.load != nil {
-		return d.load()
-	}
-	prog, err := progtab.Compile(d.src)
-	if err != nil {
-		panic("lazydfa: " + err.Error())
-	}
-	return prog
+// AppendCompiled appends to dst the encoding of the Matcher's program, its
+// rune classes and the sets of classes its instructions read (see
+// matchProg), from which NewMatcherCompiled makes the same Matcher
+// without compiling or working out anything.
+func (d *Matcher) AppendCompiled(dst []byte) []byte {
+	d.once.Do(d.init)
+	return append(dst, d.enc...)
 }
 
-// errCorrupt is returned for a Finder's encoding that ends early or holds
-// a value out of range.
-var errCorrupt = errors.New("lazydfa: corrupt compiled Finder")
+// errCorrupt is returned for a Finder's or a Matcher's encoding that ends
+// early or holds a value out of range.
+var errCorrupt = errors.New("lazydfa: corrupt compiled automaton")
 
 // AppendCompiled appends to dst the encoding of the Finder's programs,
 // forward and reversed, its groups and its rune classes, from which

@@ -3,6 +3,8 @@ package lazydfa
 import (
 	"regexp"
 	"regexp/syntax"
+	"slices"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -106,18 +108,14 @@ func TestFinderCompiledOwnReversedClasses(t *testing.T) {
 	require.Equal(t, want.rev.prog, got.rev.prog)
 }
 
-// TestMatcherOfEqualsRegexp: a Matcher made from a loaded program answers
-// as regexp on every window of the short texts, and loads it once.
-func TestMatcherOfEqualsRegexp(t *testing.T) {
+// TestMatcherCompiledEqualsRegexp: a Matcher made from another's
+// encoding answers as regexp on every window of the short texts, and
+// encodes alike.
+func TestMatcherCompiledEqualsRegexp(t *testing.T) {
 	for _, src := range contextPatterns {
 		re := regexp.MustCompile(src)
-		loads := 0
-		d := NewMatcherOf(func() *syntax.Prog {
-			loads++
-			prog, err := progtab.Compile(src)
-			require.NoError(t, err)
-			return prog
-		}, re.MatchString)
+		enc := NewMatcher(src, nil).AppendCompiled(nil)
+		d := NewMatcherCompiled(string(enc), re.MatchString)
 		for _, text := range contextTexts {
 			for s := 0; s <= len(text); s++ {
 				for e := s; e <= len(text); e++ {
@@ -126,8 +124,56 @@ func TestMatcherOfEqualsRegexp(t *testing.T) {
 				}
 			}
 		}
-		require.Equal(t, 1, loads, src)
+		require.Equal(t, enc, d.AppendCompiled(nil), src)
 	}
+}
+
+// TestMatchProgWide: a program of more instructions than two bytes count
+// is encoded with fields of four, and answers as regexp, by instructions
+// past the first 1<<16 too (the last branches compile last).
+func TestMatchProgWide(t *testing.T) {
+	src := `(?i)` + strings.Repeat(`ab?`, 22000) + `|zz$|q\b`
+	prog, err := progtab.Compile(src)
+	require.NoError(t, err)
+	require.Greater(t, len(prog.Inst), 1<<16)
+	re := regexp.MustCompile(src)
+	d := NewMatcher(src, re.MatchString)
+	for _, text := range []string{"a zz", "zz z", "Q.", "qq", "abab", "", "ZZ"} {
+		require.Equal(t, re.MatchString(text), d.Match(text), "%q", text)
+	}
+	require.True(t, d.wide)
+}
+
+// TestReadMatchProgCorrupt: an encoding cut short, or with an
+// instruction that leads out of the program, does not read.
+func TestReadMatchProgCorrupt(t *testing.T) {
+	prog, err := progtab.Compile(`(?i)ab|c\b`)
+	require.NoError(t, err)
+	enc := appendMatchProg(nil, prog)
+	_, err = readMatchProg(string(enc))
+	require.NoError(t, err)
+	for n := range len(enc) {
+		_, err := readMatchProg(string(enc[:n]))
+		require.ErrorIs(t, err, errCorrupt, "cut at %d", n)
+	}
+	p, err := readMatchProg(string(enc))
+	require.NoError(t, err)
+	// The ops, Outs and args are last, of 1, 2 and 2 bytes an
+	// instruction: point the first Out that is followed past the end.
+	pc := 0
+	for op := syntax.InstOp(p.ops[pc]); op == syntax.InstMatch || op == syntax.InstFail; op = syntax.InstOp(p.ops[pc]) {
+		pc++
+	}
+	bad := slices.Clone(enc)
+	at := len(enc) - 4*p.ninst + 2*pc
+	bad[at], bad[at+1] = 0xFF, 0xFF
+	_, err = readMatchProg(string(bad))
+	require.ErrorIs(t, err, errCorrupt)
+	bad = slices.Clone(enc)
+	bad[len(enc)-5*p.ninst] = 99 // an op that is none
+	_, err = readMatchProg(string(bad))
+	require.ErrorIs(t, err, errCorrupt)
+	require.Panics(t, func() { NewMatcherCompiled(string(enc[:len(enc)-1]), nil).Match("x") })
 }
 
 // finderTexts are the Finder cases' texts.
