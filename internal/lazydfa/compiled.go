@@ -42,28 +42,21 @@ func (d *Matcher) AppendCompiled(dst []byte) []byte {
 var errCorrupt = errors.New("lazydfa: corrupt compiled automaton")
 
 // AppendCompiled appends to dst the encoding of the Finder's programs,
-// forward and reversed, its groups and its rune classes, from which
-// NewFinderCompiled makes the same Finder without compiling anything. It
-// builds the reversed program if no match has yet.
+// forward and reversed, each with its rune classes and sets (see
+// matchProg), and its groups, from which NewFinderCompiled makes the same
+// Finder without compiling anything. It builds the reversed program if no
+// match has yet.
 func (m *Finder) AppendCompiled(dst []byte) []byte {
-	dst = progtab.AppendProg(dst, m.prog)
+	dst = progtab.AppendString(dst, m.enc)
 	dst = binary.AppendUvarint(dst, uint64(m.ncap))
 	dst = binary.AppendUvarint(dst, uint64(len(m.names)))
 	for _, n := range m.names {
 		dst = progtab.AppendString(dst, n)
 	}
-	dst = appendRuneClasses(dst, m.fwd.cls)
-	// The reversed program, and its classes when they are not the
-	// forward ones, last, as one string: it is read when a match first
-	// needs its start.
-	rev := m.reverse()
-	enc := progtab.AppendProg(nil, rev.prog)
-	if rev.cls == m.fwd.cls {
-		enc = append(enc, 0)
-	} else {
-		enc = appendRuneClasses(append(enc, 1), rev.cls)
-	}
-	return progtab.AppendString(dst, string(enc))
+	// The reversed program last: it is read when a match first needs its
+	// start.
+	m.reverse()
+	return progtab.AppendString(dst, m.revEnc)
 }
 
 // NewFinderCompiled returns the Finder that AppendCompiled encoded as enc,
@@ -71,7 +64,11 @@ func (m *Finder) AppendCompiled(dst []byte) []byte {
 // read when a match first needs its start: an encoding that does not hold
 // one panics then (a generated table's test reads them all).
 func NewFinderCompiled(enc string) (*Finder, error) {
-	prog, rest, err := progtab.ReadProg(enc)
+	fwd, rest, ok := progtab.ReadString(enc)
+	if !ok {
+		return nil, errCorrupt
+	}
+	p, err := readMatchProg(fwd)
 	if err != nil {
 		return nil, fmt.Errorf("lazydfa: forward program: %w", err)
 	}
@@ -83,79 +80,39 @@ func NewFinderCompiled(enc string) (*Finder, error) {
 	}
 	names := make([]string, n)
 	for i := range names {
-		var ok bool
 		if names[i], rest, ok = progtab.ReadString(rest); !ok {
 			return nil, errCorrupt
 		}
-	}
-	cls, rest, ok := readRuneClasses(rest)
-	if !ok {
-		return nil, errCorrupt
 	}
 	rev, rest, ok := progtab.ReadString(rest)
 	if !ok || len(rest) != 0 {
 		return nil, errCorrupt
 	}
 	return &Finder{
-		fwd:    newPosDFA(prog, cls, false),
-		prog:   prog,
+		fwd:    newPosDFA(p, false),
+		enc:    fwd,
 		revEnc: rev,
 		ncap:   int(ncap),
 		names:  names,
 	}, nil
 }
 
-// readReverse decodes the reversed program's part of a Finder's encoding
-// (see AppendCompiled) into its DFA; fwd are the forward classes.
-func readReverse(enc string, fwd *runeClasses) (*posDFA, error) {
-	prog, rest, err := progtab.ReadProg(enc)
-	if err != nil {
-		return nil, fmt.Errorf("lazydfa: reversed program: %w", err)
-	}
-	if len(rest) == 0 {
-		return nil, errCorrupt
-	}
-	cls := fwd
-	switch rest[0] {
-	case 0:
-		rest = rest[1:]
-	case 1:
-		var ok bool
-		if cls, rest, ok = readRuneClasses(rest[1:]); !ok {
-			return nil, errCorrupt
-		}
-	default:
-		return nil, errCorrupt
-	}
-	if len(rest) != 0 {
-		return nil, errCorrupt
-	}
-	return newPosDFA(prog, cls, true), nil
-}
-
 // compileReverse builds the DFA of the reversed program: read from the
 // Finder's encoding when it was made from one, and otherwise compiled
-// from the simplified pattern, with the forward classes when they tell
-// apart what the reversed program reads (nearly always: the compiler
-// makes one rune instruction per rune of a literal and per class,
-// whichever way they are read) and classes of its own otherwise.
+// from the simplified pattern (and its encoding kept).
 func (m *Finder) compileReverse() *posDFA {
-	if m.simple == nil {
-		rev, err := readReverse(m.revEnc, m.fwd.cls)
+	if m.simple != nil {
+		rprog, err := syntax.Compile(reverseRegexp(m.simple))
 		if err != nil {
-			panic("lazydfa: the reversed program of a compiled Finder does not read: " + err.Error())
+			panic("lazydfa: the reversal of a compiled pattern does not compile: " + err.Error())
 		}
-		return rev
+		m.revEnc = string(appendMatchProg(nil, rprog))
 	}
-	rprog, err := syntax.Compile(reverseRegexp(m.simple))
+	p, err := readMatchProg(m.revEnc)
 	if err != nil {
-		panic("lazydfa: the reversal of a compiled pattern does not compile: " + err.Error())
+		panic("lazydfa: the reversed program of a compiled Finder does not read: " + err.Error())
 	}
-	cls := m.fwd.cls
-	if !sharesRuneSets(m.prog, rprog) {
-		cls = newRuneClasses(runeSets(rprog))
-	}
-	return newPosDFA(rprog, cls, true)
+	return newPosDFA(p, true)
 }
 
 // appendRuneClasses appends the encoding of c: its ASCII classes, then its

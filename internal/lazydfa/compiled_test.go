@@ -57,8 +57,9 @@ func TestRuneClassesEncoding(t *testing.T) {
 }
 
 // TestFinderCompiledIsTheCompiledFinder: a Finder read from its encoding
-// has the compiled Finder's programs, forward and reversed, groups and
-// classes, and finds what regexp finds; a truncated encoding is refused.
+// has the compiled Finder's programs, forward and reversed, with their
+// classes and sets, and its groups, and finds what regexp finds; a
+// truncated encoding is refused.
 func TestFinderCompiledIsTheCompiledFinder(t *testing.T) {
 	for _, src := range compiledSources() {
 		want := mustFinder(t, src)
@@ -66,13 +67,10 @@ func TestFinderCompiledIsTheCompiledFinder(t *testing.T) {
 		got, err := NewFinderCompiled(enc)
 		require.NoError(t, err, src)
 		require.Nil(t, got.simple, src)
-		require.Equal(t, want.prog, got.prog, src)
+		require.Equal(t, want.fwd.p, got.fwd.p, src)
 		require.Equal(t, want.ncap, got.ncap, src)
 		require.Equal(t, want.names, got.names, src)
-		require.Equal(t, want.fwd.cls, got.fwd.cls, src)
-		require.Equal(t, want.reverse().prog, got.reverse().prog, src)
-		require.Equal(t, want.reverse().cls, got.reverse().cls, src)
-		require.Equal(t, want.rev.cls == want.fwd.cls, got.rev.cls == got.fwd.cls, "%s: reversed classes shared", src)
+		require.Equal(t, want.reverse().p, got.reverse().p, src)
 		require.Equal(t, enc, string(got.AppendCompiled(nil)), src)
 
 		re := regexp.MustCompile(src)
@@ -91,21 +89,22 @@ func TestFinderCompiledIsTheCompiledFinder(t *testing.T) {
 	}
 }
 
-// TestFinderCompiledOwnReversedClasses: a reversed program with classes of
-// its own (no pattern of the tests' compiles to one: the compiler makes
-// the same rune instructions either way) keeps them through the encoding.
-func TestFinderCompiledOwnReversedClasses(t *testing.T) {
-	want := mustFinder(t, `ab`)
-	other, err := progtab.Compile(`[a-z]é`)
+// TestFinderCompiledReversedReadAtFirstMatch: the reversed program of a
+// Finder's encoding is read when a match first needs its start, and one
+// that does not read panics then, not before.
+func TestFinderCompiledReversedReadAtFirstMatch(t *testing.T) {
+	want := mustFinder(t, `a(b+)`)
+	enc := want.AppendCompiled(nil)
+	// The reversed program is the last string: cut its last byte, and
+	// its length with it.
+	rev := want.revEnc
+	bad := append(progtab.AppendString(nil, want.enc), enc[len(progtab.AppendString(nil, want.enc)):len(enc)-len(progtab.AppendString(nil, rev))]...)
+	bad = progtab.AppendString(bad, rev[:len(rev)-1])
+	got, err := NewFinderCompiled(string(bad))
 	require.NoError(t, err)
-	rprog, err := syntax.Compile(reverseRegexp(want.simple))
-	require.NoError(t, err)
-	want.revOnce.Do(func() { want.rev = newPosDFA(rprog, newRuneClasses(runeSets(other)), true) })
-	got, err := NewFinderCompiled(string(want.AppendCompiled(nil)))
-	require.NoError(t, err)
-	require.NotSame(t, got.fwd.cls, got.reverse().cls)
-	require.Equal(t, want.rev.cls, got.rev.cls)
-	require.Equal(t, want.rev.prog, got.rev.prog)
+	m, ok := got.MatchString("xab")
+	require.True(t, m && ok)
+	require.Panics(t, func() { got.Find("xab", 0, true) })
 }
 
 // TestMatcherCompiledEqualsRegexp: a Matcher made from another's

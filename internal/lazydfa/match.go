@@ -311,7 +311,7 @@ func (c *matchCache) move(d *Matcher, from int32, class int) uint16 {
 	}
 	c.moved = c.moved[:0]
 	for _, pc := range c.added {
-		if readsRuneOp(syntax.InstOp(d.ops[pc])) && d.inSet[int(d.arg(pc))*d.nclass+class] != 0 {
+		if readsRuneOp(syntax.InstOp(d.ops[pc])) && d.reads(pc, class) {
 			c.moved = append(c.moved, d.out(pc))
 		}
 	}

@@ -8,16 +8,17 @@ import (
 	"github.com/secscreen/secscreen/internal/progtab"
 )
 
-// A matchProg is a program as a Matcher reads it: each instruction's op,
+// A matchProg is a program as the automata read it: each instruction's op,
 // next instruction and argument in fixed-width fields, and the rune
 // classes with, for each set of runes an instruction reads, the classes
 // it holds. All of it is worked out from a syntax.Prog once
 // (appendMatchProg) and read in place from that encoding (readMatchProg):
-// a Matcher of a generated table's encoding allocates no program, no
+// an automaton of a generated table's encoding allocates no program, no
 // classes of instructions and no maps at first use. On a process's first
 // report, decoding the injection detector's programs and working out
 // their classes and sets was most of what the detector cost, mostly in
-// page faults on the fresh memory they filled.
+// page faults on the fresh memory they filled, and decoding the rules'
+// programs a good part of what their Finders cost.
 type matchProg struct {
 	cls    *runeClasses
 	nclass int // classes of runes, the edge of the text not counted
@@ -27,7 +28,8 @@ type matchProg struct {
 	ops    string // an instruction's syntax.InstOp, a byte each
 	outs   string // an instruction's Out, little-endian
 	// args holds an Alt's other branch (Arg), an EmptyWidth's
-	// assertions, a rune instruction's set, and 0 for the others.
+	// assertions, a Capture's slot, a rune instruction's set, and 0 for
+	// the others.
 	args string
 	// inSet[s*nclass+c] is 1 when set s holds class c's runes, else 0.
 	inSet string
@@ -46,6 +48,12 @@ func (p *matchProg) word(s string, pc uint32) uint32 {
 	}
 	i := 2 * pc
 	return uint32(s[i]) | uint32(s[i+1])<<8
+}
+
+// reads reports whether instruction pc, which reads a rune, reads the
+// runes of class c.
+func (p *matchProg) reads(pc uint32, c int) bool {
+	return p.inSet[int(p.arg(pc))*p.nclass+c] != 0
 }
 
 // readsRuneOp reports whether an instruction of op reads a rune.
@@ -119,7 +127,7 @@ func appendMatchProg(dst []byte, prog *syntax.Prog) []byte {
 		in := &prog.Inst[pc]
 		var arg uint32
 		switch {
-		case in.Op == syntax.InstAlt, in.Op == syntax.InstAltMatch, in.Op == syntax.InstEmptyWidth:
+		case in.Op == syntax.InstAlt, in.Op == syntax.InstAltMatch, in.Op == syntax.InstEmptyWidth, in.Op == syntax.InstCapture:
 			arg = in.Arg
 		case readsRuneOp(in.Op):
 			arg = set[pc]
