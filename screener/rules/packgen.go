@@ -148,7 +148,9 @@ func newGeneratedBase() *scanner {
 			variants[i][j] = tokenVariant{id: id, left: tk.left, right: tk.right}
 		}
 	}
-	sc := &scanner{ac: g.tables.automaton(), lits: g.lits, ntok: len(generatedTokens), sets: generatedByteSets[:]}
+	// The base lives as long as the process: its table of transitions
+	// is kept apart from the heap (see processUint32s).
+	sc := &scanner{ac: g.tables.automaton(processUint32s), lits: g.lits, ntok: len(generatedTokens), sets: generatedByteSets[:]}
 	info, more := newLitInfo(g.lits, variants)
 	sc.found, sc.foundAt = foundTokens(sc.ac, info, more)
 	return sc
