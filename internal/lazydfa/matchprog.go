@@ -193,5 +193,3 @@ func readMatchProg(enc string) (*matchProg, error) {
 	}
 	return p, nil
 }
-
-func ninst32(p *matchProg) uint32 { return uint32(p.ninst) }
