@@ -3,5 +3,5 @@
 package rules
 
 // processUint32s returns n zeroed uint32s, for a table a process keeps to
-// its end (on Linux, backed by transparent huge pages).
+// its end (on Linux, the first is backed by transparent huge pages).
 func processUint32s(n int) []uint32 { return make([]uint32, n) }
