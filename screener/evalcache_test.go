@@ -2,6 +2,7 @@ package screener
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -187,4 +188,82 @@ func TestEvalCacheKeepsVotesByVoterIDAndReport(t *testing.T) {
 	assert.Nil(t, c.Voter(nil, "model-1"))
 	var none *EvalCache
 	assert.Same(t, Classifier(v), none.Voter(v, "model-1"))
+}
+
+// A vote is kept in the report's analysis entry, so that a warm run reads
+// one file per report: the next run's Analysis finds it there and the
+// voter is neither asked nor its own entry read. A vote kept in its own
+// entry, as earlier versions kept every vote, is still found; a corrupt
+// analysis entry loses its votes with it (a miss, voted again), and
+// another voter id never takes the vote kept for another.
+func TestEvalCacheKeepsVotesInTheAnalysisEntry(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	evaluate := func(_ context.Context, r *intake.Report) (rules.Evaluation, error) {
+		return rules.Evaluation{Label: threatmodel.Label{Category: r.Subject}, Findings: []rules.Finding{}}, nil
+	}
+	none := func(*intake.Report) []injection.Span { return nil }
+	v := &countingVoter{}
+	// run screens r as a run does: its analysis, then its vote, with a
+	// new cache (a new run) and a new report read from the same input.
+	run := func(id string) Classification {
+		t.Helper()
+		c := NewEvalCache(dir, "fp")
+		r := &intake.Report{ID: "a", Subject: "memory.uaf", Body: "one"}
+		_, _, err := c.Analysis(ctx, r, evaluate, none)
+		require.NoError(t, err)
+		op, err := c.Voter(v, id).Classify(ctx, r, nil)
+		require.NoError(t, err)
+		return op
+	}
+	entries := func() []string {
+		t.Helper()
+		files, err := filepath.Glob(filepath.Join(dir, "*", "*.json"))
+		require.NoError(t, err)
+		return files
+	}
+	first := run("model-1")
+	assert.EqualValues(t, 1, v.calls.Load())
+	require.Len(t, entries(), 1, "the vote is in the analysis entry, not a file of its own")
+	data, err := os.ReadFile(entries()[0])
+	require.NoError(t, err)
+	assert.Contains(t, string(data), `"votes":`)
+
+	assert.Equal(t, first, run("model-1"), "replayed exactly, float included")
+	assert.EqualValues(t, 1, v.calls.Load(), "the vote came from the analysis entry")
+
+	run("model-2")
+	assert.EqualValues(t, 2, v.calls.Load(), "another voter id votes afresh")
+	assert.Equal(t, first, run("model-1"), "and is kept beside the first voter's vote")
+	assert.EqualValues(t, 2, v.calls.Load())
+	assert.Len(t, entries(), 1)
+
+	// An earlier version's cache: the analysis entry holds no votes, the
+	// vote has its own entry.
+	path := entries()[0]
+	var e evalEntry
+	require.NoError(t, json.Unmarshal(data, &e))
+	require.Len(t, e.Votes, 1)
+	var voteKey string
+	for k := range e.Votes {
+		voteKey = k
+	}
+	e.Votes = nil
+	old, err := json.Marshal(e)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, old, 0o600))
+	own, err := json.Marshal(voteEntry{Key: voteKey, Vote: first})
+	require.NoError(t, err)
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, voteKey[:2]), 0o700))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, voteKey[:2], voteKey+".json"), own, 0o600))
+	assert.Equal(t, first, run("model-1"), "a vote in its own entry is found")
+	assert.EqualValues(t, 2, v.calls.Load())
+
+	// A corrupt analysis entry is a miss, its votes with it.
+	require.NoError(t, os.Remove(filepath.Join(dir, voteKey[:2], voteKey+".json")))
+	require.NoError(t, os.WriteFile(path, []byte(`{"key":"`+e.Key+`","votes":{`), 0o600))
+	assert.Equal(t, first, run("model-1"))
+	assert.EqualValues(t, 3, v.calls.Load(), "voted again")
+	assert.Equal(t, first, run("model-1"))
+	assert.EqualValues(t, 3, v.calls.Load(), "and kept again")
 }
