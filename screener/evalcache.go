@@ -3,6 +3,7 @@ package screener
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"weak"
 
@@ -273,30 +275,65 @@ type evalEntry struct {
 	Votes map[string]Classification `json:"votes,omitempty"`
 }
 
-// evalCacheFormat versions the key derivation and the entry layout.
-const evalCacheFormat = "secscreen-rules-cache/v2"
+// evalCacheFormat versions the key derivation and the entry layout. v3
+// hashes the report's long texts as they are, not as JSON.
+const evalCacheFormat = "secscreen-rules-cache/v3"
 
 // key hashes the fingerprint and the whole report, the hidden parts (the
 // header fields and HTML comments the injection detector reads) included.
 // It is remembered for the report (see recentKeys): a report is not
 // changed once read, in a run.
+//
+// The report is hashed as JSON with its long texts (the body, the text
+// attachments, the hidden parts' text) left out, and then those texts as
+// they are, each after its length: JSON-escaping them was most of the
+// cost of a key, and the JSON still covers every other field, those added
+// later included. The JSON ends the encoding of the fields around the
+// texts, and says how many there are; the lengths frame them: two reports
+// that differ anywhere hash different bytes.
 func (c *EvalCache) key(r *intake.Report) (string, error) {
 	if key, ok := c.keys.get(r); ok {
 		return key, nil
 	}
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%s\x00", evalCacheFormat, c.fingerprint)
+	bp := textBuffers.Get().(*[]byte)
+	defer textBuffers.Put(bp)
+	texts := (*bp)[:0]
+	text := func(s string) string {
+		texts = binary.LittleEndian.AppendUint64(texts, uint64(len(s)))
+		texts = append(texts, s...)
+		return ""
+	}
+	short := *r
+	short.Body = text(r.Body)
+	short.Attachments = slices.Clone(r.Attachments)
+	for i := range short.Attachments {
+		short.Attachments[i].Text = text(r.Attachments[i].Text)
+	}
+	hidden := slices.Clone(r.Hidden)
+	for i := range hidden {
+		hidden[i].Text = text(r.Hidden[i].Text)
+	}
+	short.Hidden = nil
 	enc := json.NewEncoder(h)
-	if err := enc.Encode(r); err != nil {
+	if err := enc.Encode(&short); err != nil {
 		return "", err
 	}
-	if err := enc.Encode(r.Hidden); err != nil {
+	if err := enc.Encode(hidden); err != nil {
 		return "", err
+	}
+	h.Write(texts)
+	if cap(texts) <= 1<<20 { // a huge report's buffer is not kept
+		*bp = texts[:0]
 	}
 	key := hex.EncodeToString(h.Sum(nil))
 	c.keys.put(r, key)
 	return key, nil
 }
+
+// textBuffers hold the texts key hashes, reused from report to report.
+var textBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
 
 // writeAtomic writes data to a temporary file beside path and renames it
 // into place.

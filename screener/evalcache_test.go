@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
+	"slices"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -266,4 +269,64 @@ func TestEvalCacheKeepsVotesInTheAnalysisEntry(t *testing.T) {
 	assert.EqualValues(t, 3, v.calls.Load(), "voted again")
 	assert.Equal(t, first, run("model-1"))
 	assert.EqualValues(t, 3, v.calls.Load(), "and kept again")
+}
+
+// Every field of a report is in its key, the hidden parts included, and a
+// text cannot move from one part to the next (or its length into the
+// text) without changing the key: the long texts are hashed apart from the
+// JSON of the rest, framed by their lengths.
+func TestEvalCacheKeyCoversEveryFieldAndFramesTheTexts(t *testing.T) {
+	c := NewEvalCache(t.TempDir(), "fp")
+	base := intake.Report{
+		ID: "id", Source: "src", Subject: "subject", From: "from", Date: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		Body: "body", Attachments: []intake.Attachment{{Name: "a.c", ContentType: "text/x-csrc", Size: 4, Text: "code"}, {Name: "b.bin", Binary: true}},
+		MessageID: "m@x", InReplyTo: "p@x", References: []string{"p@x"}, Hash: "h", Format: intake.FormatEmail,
+		ThreadSize: 2, Replies: []string{"r@x"}, Updates: &intake.ThreadUpdate{HistoryID: 1}, Notes: []string{"note"},
+		Hidden: []intake.Part{{Name: "header:X-A", Text: "one"}, {Name: "html-comment", Text: "two"}},
+	}
+	edits := map[string]func(r *intake.Report){
+		"ID": func(r *intake.Report) { r.ID = "id2" }, "Source": func(r *intake.Report) { r.Source = "src2" },
+		"Subject": func(r *intake.Report) { r.Subject = "subject2" }, "From": func(r *intake.Report) { r.From = "from2" },
+		"Date": func(r *intake.Report) { r.Date = r.Date.Add(time.Second) },
+		"Body": func(r *intake.Report) { r.Body = "body2" },
+		"Attachments": func(r *intake.Report) {
+			r.Attachments = []intake.Attachment{r.Attachments[0], {Name: "b.bin", Binary: true, Size: 1}}
+		},
+		"MessageID": func(r *intake.Report) { r.MessageID = "m2@x" }, "InReplyTo": func(r *intake.Report) { r.InReplyTo = "p2@x" },
+		"References": func(r *intake.Report) { r.References = nil }, "Hash": func(r *intake.Report) { r.Hash = "h2" },
+		"Format": func(r *intake.Report) { r.Format = intake.FormatText }, "ThreadSize": func(r *intake.Report) { r.ThreadSize = 3 },
+		"Replies": func(r *intake.Report) { r.Replies = nil }, "Updates": func(r *intake.Report) { r.Updates = nil },
+		"Notes":  func(r *intake.Report) { r.Notes = []string{"note2"} },
+		"Hidden": func(r *intake.Report) { r.Hidden = []intake.Part{{Name: "header:X-B", Text: "one"}, r.Hidden[1]} },
+	}
+	typ := reflect.TypeFor[intake.Report]()
+	for i := range typ.NumField() {
+		assert.Contains(t, edits, typ.Field(i).Name, "a field the test does not change: add it")
+	}
+	texts := map[string]func(r *intake.Report){
+		"a body's end moved into the first attachment": func(r *intake.Report) { r.Body, r.Attachments[0].Text = "bod", "ycode" },
+		"an attachment's text moved into the next":     func(r *intake.Report) { r.Attachments[0].Text, r.Attachments[1].Text = "", "code" },
+		"a hidden text moved into the next":            func(r *intake.Report) { r.Hidden[0].Text, r.Hidden[1].Text = "on", "etwo" },
+		"a hidden part's text changed":                 func(r *intake.Report) { r.Hidden[1].Text = "three" },
+		"an attachment's text changed":                 func(r *intake.Report) { r.Attachments[0].Text = "edoc" },
+	}
+	keyOf := func(edit func(*intake.Report)) string {
+		r := base
+		r.Attachments = slices.Clone(base.Attachments)
+		r.Hidden = slices.Clone(base.Hidden)
+		if edit != nil {
+			edit(&r)
+		}
+		key, err := c.key(&r)
+		require.NoError(t, err)
+		return key
+	}
+	want := keyOf(nil)
+	assert.Equal(t, want, keyOf(nil), "the same report, the same key")
+	for name, edit := range edits {
+		assert.NotEqual(t, want, keyOf(edit), name)
+	}
+	for name, edit := range texts {
+		assert.NotEqual(t, want, keyOf(edit), name)
+	}
 }
