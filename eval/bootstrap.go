@@ -71,8 +71,9 @@ func verdictIntervalsOf(sets [][]Pair, classes []string, security string, resamp
 
 // drawer draws the resamples' indexes: bootstrapRNG(seed).IntN, the same
 // numbers, with the PCG source called directly rather than through
-// rand.Rand's Source interface (the draws were half of a warm eval's
-// scoring, which runs after the last report is screened).
+// rand.Rand's Source interface (drawing through it was 40% of an
+// interval's CPU, and the intervals are computed after the last report is
+// screened).
 type drawer struct {
 	src *rand.PCG
 	rng *rand.Rand // on 32-bit platforms, where IntN takes another path

@@ -21,11 +21,12 @@ import (
 	"github.com/secscreen/secscreen/screener/rules"
 )
 
-// EvalCache keeps the rules' evaluations of reports, and the injection
-// detector's findings, across runs, beside
-// the model's reply cache, so that a run answered from that cache (an eval
-// re-run, a resumed batch) does not run the rules again on every report:
-// with the model's answer replayed, the rules were most of the CPU left.
+// EvalCache keeps the rules' evaluations of reports, the injection
+// detector's findings and (with Voter) a voter's opinions across runs,
+// beside the model's reply cache, so that a run answered from that cache
+// (an eval re-run, a resumed batch) does not run the rules again on every
+// report: with the model's answer replayed, the rules were most of the CPU
+// left.
 //
 // An entry is found by the SHA-256 of a fingerprint of the rules in force
 // (see NewEvalCache) and the whole report as intake decoded it: a changed

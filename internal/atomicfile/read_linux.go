@@ -10,8 +10,8 @@ import (
 // reuse one buffer for many files. It makes four system calls (open, fstat,
 // read, close) where os.ReadFile makes about ten, most of them to register
 // a regular file with the runtime's poller, which refuses it: a warm
-// `eval` reads about 1,500 cache entries, and the extra calls were a fifth
-// of its cache reads. A file replaced by WriteFile while it is read is
+// `eval` reads about 1,500 cache entries, and reading 1,400 of them took
+// 25-45% less time this way. A file replaced by WriteFile while it is read is
 // read whole, old or new: the open file stays the one renamed away.
 func ReadFile(path string, buf []byte) ([]byte, error) {
 	var fd int
