@@ -77,3 +77,28 @@ func TestTheFirstCollectionEndsTheWindow(t *testing.T) {
 		}
 	}
 }
+
+// HugeHeap's collection leaves the window open; the next one ends it.
+func TestCollectKeepingWindow(t *testing.T) {
+	t.Setenv("GOGC", "")
+	t.Setenv("GOMEMLIMIT", "")
+	p0, l0 := settings()
+	end := Begin(time.Hour, 32<<20)
+	defer end()
+	collectKeepingWindow()
+	// The disarmed sentinel's cleanup runs soon after the collection.
+	for deadline := time.Now().Add(200 * time.Millisecond); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if p, _ := settings(); p != -1 {
+			t.Fatalf("the window ended after collectKeepingWindow: GC percent %d", p)
+		}
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		runtime.GC()
+		if p, l := settings(); p == p0 && l == l0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the next collection did not end the window")
+		}
+	}
+}
