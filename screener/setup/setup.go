@@ -274,6 +274,11 @@ type Options struct {
 	// Configure completes the screener's configuration (screen adds
 	// duplicate detection).
 	Configure func(*screener.Config)
+	// Ready, if set, is called once the threat model and rules are
+	// loaded, before the classifier is built (which may reach a model
+	// server): what loads beside them (screen's history) is waited for
+	// there, and an error stops Build before anything else is done.
+	Ready func() error
 }
 
 // Build assembles the screener the settings and files describe: the
@@ -297,6 +302,11 @@ func Build(ctx context.Context, s config.Settings, f Files, o Options) (*Pipelin
 	tm, eng, err := f.Load(o.Log)
 	if err != nil {
 		return nil, err
+	}
+	if o.Ready != nil {
+		if err := o.Ready(); err != nil {
+			return nil, err
+		}
 	}
 	b, err := NewBackend(ctx, s, f, o.Log)
 	if err != nil {
