@@ -38,8 +38,8 @@ const Window = time.Second
 
 var (
 	mu sync.Mutex
-	// endWindow ends the open window (nil: none is open).
-	endWindow func()
+	// open is the open window (nil: none is).
+	open *openWindow
 	// generation numbers the sentinels: only the newest one's collection
 	// ends the window (HugeHeap's own collection must not).
 	generation uint64
@@ -60,7 +60,8 @@ func Begin(window time.Duration, limit int64) (end func()) {
 	oldLimit := debug.SetMemoryLimit(limit)
 	done := false
 	var t *time.Timer
-	restore := func() {
+	w := new(openWindow)
+	w.end = func() {
 		mu.Lock()
 		defer mu.Unlock()
 		if done {
@@ -68,14 +69,22 @@ func Begin(window time.Duration, limit int64) (end func()) {
 		}
 		done = true
 		t.Stop()
-		endWindow = nil
+		if open == w {
+			open = nil
+		}
 		debug.SetMemoryLimit(oldLimit)
 		debug.SetGCPercent(percent)
 	}
-	t = time.AfterFunc(window, restore)
-	endWindow = restore
+	t = time.AfterFunc(window, w.end)
+	open = w
 	armLocked()
-	return restore
+	return w.end
+}
+
+// openWindow is a window Begin opened.
+type openWindow struct {
+	// end gives the settings back, once.
+	end func()
 }
 
 // armLocked makes the next collection end the open window: it finds a new
@@ -86,13 +95,13 @@ func armLocked() {
 	generation++
 	runtime.AddCleanup(new([64]byte), func(g uint64) {
 		mu.Lock()
-		end := endWindow
+		w := open
 		if g != generation {
-			end = nil // a sentinel HugeHeap's collection disarmed
+			w = nil // a sentinel HugeHeap's collection disarmed
 		}
 		mu.Unlock()
-		if end != nil {
-			end()
+		if w != nil {
+			w.end()
 		}
 	}, generation)
 }
@@ -105,7 +114,7 @@ func collectKeepingWindow() {
 	mu.Unlock()
 	runtime.GC()
 	mu.Lock()
-	if endWindow != nil {
+	if open != nil {
 		armLocked()
 	}
 	mu.Unlock()
