@@ -30,7 +30,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/secscreen/secscreen/internal/enum"
 	"github.com/secscreen/secscreen/screener/threatmodel"
@@ -160,11 +162,19 @@ const maxLineBytes = 1 << 20
 
 // parseLabels reads label lines from r, returning the labels that parsed and
 // an error for each line that did not. The final error is for read failures.
+//
+// The lines are read first and then decoded on every CPU, each into its
+// own place, so that the labels and errors come in line order whatever
+// the scheduling: decoding the bundled corpus's 497 labels on one core was
+// a twentieth of a warm eval's wall time, with the other core idle.
 func parseLabels(r io.Reader) ([]Label, []lineError, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64*1024), maxLineBytes)
-	var labels []Label
-	var bad []lineError
+	type numbered struct {
+		n    int
+		text []byte
+	}
+	var lines []numbered
 	n := 0
 	for sc.Scan() {
 		n++
@@ -176,19 +186,44 @@ func parseLabels(r io.Reader) ([]Label, []lineError, error) {
 		if len(line) == 0 {
 			continue
 		}
-		l, err := parseLabel(line)
-		if err != nil {
-			bad = append(bad, lineError{line: n, err: err})
-			continue
-		}
-		l.Line = n
-		labels = append(labels, l)
+		lines = append(lines, numbered{n, bytes.Clone(line)})
 	}
 	if err := sc.Err(); err != nil {
 		return nil, nil, fmt.Errorf("line %d: %w", n+1, err)
 	}
+	parsed := make([]Label, len(lines))
+	errs := make([]error, len(lines))
+	parse := func(from, to int) {
+		for i := from; i < to; i++ {
+			parsed[i], errs[i] = parseLabel(lines[i].text)
+			parsed[i].Line = lines[i].n
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(lines)/minLabelsPerWorker)
+	if workers <= 1 {
+		parse(0, len(lines))
+	} else {
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Go(func() { parse(w*len(lines)/workers, (w+1)*len(lines)/workers) })
+		}
+		wg.Wait()
+	}
+	var labels []Label
+	var bad []lineError
+	for i, l := range parsed {
+		if errs[i] != nil {
+			bad = append(bad, lineError{line: lines[i].n, err: errs[i]})
+			continue
+		}
+		labels = append(labels, l)
+	}
 	return labels, bad, nil
 }
+
+// minLabelsPerWorker is how many label lines are worth a goroutine of
+// their own (a few microseconds each).
+const minLabelsPerWorker = 64
 
 // knownFields are the JSON names of Label's fields.
 var knownFields = map[string]bool{"id": true, "file": true, "verdict": true, "category": true, "notes": true, "source": true, "split": true}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -323,4 +324,46 @@ func TestBundledCorpusMeetsTheV2Counts(t *testing.T) {
 	}
 	share := float64(n) / float64(len(c.Labels))
 	assert.InDelta(t, 1.0/3, share, 0.05, "about a third is test")
+}
+
+// parseLabels decodes the lines on several goroutines and gives what one
+// pass over them in order gives: every label with its line number, every
+// bad line's error, in line order (a byte order mark, blank lines, unknown
+// fields and bad lines scattered through a file long enough to be split).
+func TestParseLabelsInLineOrder(t *testing.T) {
+	var in strings.Builder
+	in.WriteString("\xef\xbb\xbf")
+	for i := range 700 {
+		switch {
+		case i%97 == 5:
+			in.WriteString("{not json\n")
+		case i%131 == 7:
+			in.WriteString(`{"id": "x"}` + "\n")
+		case i%50 == 3:
+			in.WriteString("   \n")
+		default:
+			fmt.Fprintf(&in, `{"id": "r%d", "file": "reports/r%d.eml", "verdict": "security", "category": "memory.uaf", "split": "dev", "x%d": %d}`+"\n", i, i, i%3, i)
+		}
+	}
+	labels, bad, err := parseLabels(strings.NewReader(in.String()))
+	require.NoError(t, err)
+
+	var want []Label
+	var wantBad []lineError
+	for n, line := range strings.Split(strings.TrimSuffix(strings.TrimPrefix(in.String(), "\xef\xbb\xbf"), "\n"), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		l, err := parseLabel([]byte(line))
+		if err != nil {
+			wantBad = append(wantBad, lineError{line: n + 1, err: err})
+			continue
+		}
+		l.Line = n + 1
+		want = append(want, l)
+	}
+	require.NotEmpty(t, wantBad)
+	assert.Equal(t, want, labels)
+	assert.Equal(t, wantBad, bad)
 }

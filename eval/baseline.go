@@ -202,6 +202,12 @@ func CheckNotTrainedOn(ctx context.Context, crp *corpus.Corpus, in intake.Option
 	if err != nil {
 		return err
 	}
+	return checkNotTrainedOn(crp, reports, m)
+}
+
+// checkNotTrainedOn is CheckNotTrainedOn on the reports of crp already
+// read.
+func checkNotTrainedOn(crp *corpus.Corpus, reports []corpus.LabeledReport, m *baseline.Model) error {
 	var hashes []string
 	for _, lr := range reports {
 		if lr.Err == nil {

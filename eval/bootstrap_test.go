@@ -137,3 +137,19 @@ func bootstrap(ps []Pair, stat func([]Pair) Num, resamples int, seed uint64) CI 
 	}
 	return percentileCI(ci, vals)
 }
+
+// The drawer draws what bootstrapRNG's IntN draws, for bounds that are
+// powers of two, small, the corpus's size, and large enough to be rejected
+// often.
+func TestDrawerIsIntN(t *testing.T) {
+	for seed := range uint64(4) {
+		for _, n := range []int{1, 2, 3, 5, 64, 100, 497, 1000, 1 << 20, 1<<40 + 7, 1<<62 + 12345, math.MaxInt} {
+			d, rng := newDrawer(seed), bootstrapRNG(seed)
+			for i := range 3000 {
+				if got, want := d.intN(n), rng.IntN(n); got != want {
+					t.Fatalf("seed %d, n %d, draw %d: %d, IntN %d", seed, n, i, got, want)
+				}
+			}
+		}
+	}
+}

@@ -144,21 +144,29 @@ func (j Job) evaluate(ctx context.Context, s config.Settings, crp *corpus.Corpus
 	if err != nil {
 		return nil, err
 	}
+	opt.Prices, opt.ThreatModel = p.Prices, p.ThreatModel
+	// The corpus is read once, for the check and the run: a warm eval
+	// with a baseline read and decoded it twice.
+	opt = opt.withDefaults()
+	start := opt.Now()
+	reports, err := crp.ReadReports(ctx, opt.Intake)
+	if err != nil {
+		return nil, err
+	}
 	if p.Baseline != nil {
-		if err := j.checkNotTrainedOn(ctx, s, crp, p.Baseline); err != nil {
+		if err := j.checkNotTrainedOn(s, crp, reports, p.Baseline); err != nil {
 			return nil, err
 		}
 	}
-	opt.Prices, opt.ThreatModel = p.Prices, p.ThreatModel
-	run, err := Evaluate(ctx, crp, p.Screener, opt)
+	run, err := evaluateRead(ctx, crp, reports, p.Screener, opt, start)
 	progress.Done()
 	return run, err
 }
 
 // checkNotTrainedOn refuses to score a baseline model on reports it was
 // trained on (CheckNotTrainedOn), with a hint at what to do instead.
-func (j Job) checkNotTrainedOn(ctx context.Context, s config.Settings, crp *corpus.Corpus, m *baseline.Model) error {
-	err := CheckNotTrainedOn(ctx, crp, j.Intake, m)
+func (j Job) checkNotTrainedOn(s config.Settings, crp *corpus.Corpus, reports []corpus.LabeledReport, m *baseline.Model) error {
+	err := checkNotTrainedOn(crp, reports, m)
 	var te *TrainedOnError
 	if !errors.As(err, &te) {
 		return err

@@ -448,7 +448,12 @@ func (c CI) String() string { return fmt.Sprintf("[%s, %s]", c.Lo, c.Hi) }
 // bootstrapRNG is the generator the bootstrap intervals draw their
 // resamples from.
 func bootstrapRNG(seed uint64) *rand.Rand {
-	return rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	return rand.New(bootstrapSource(seed))
+}
+
+// bootstrapSource is bootstrapRNG's source.
+func bootstrapSource(seed uint64) *rand.PCG {
+	return rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)
 }
 
 // percentileCI fills ci with the 95% percentile interval of vals, the

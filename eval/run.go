@@ -91,6 +91,12 @@ func Evaluate(ctx context.Context, c *corpus.Corpus, s *screener.Screener, opt O
 	if err != nil {
 		return nil, err
 	}
+	return evaluateRead(ctx, c, reports, s, opt, start)
+}
+
+// evaluateRead is Evaluate on the reports of c already read, for a run
+// started at start; opt has its defaults.
+func evaluateRead(ctx context.Context, c *corpus.Corpus, reports []corpus.LabeledReport, s *screener.Screener, opt Options, start time.Time) (*Run, error) {
 	rows, err := screenAll(ctx, s, reports, opt.Repeat)
 	if err != nil {
 		return nil, err

@@ -2,13 +2,17 @@ package screener
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
+	"slices"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -187,4 +191,142 @@ func TestEvalCacheKeepsVotesByVoterIDAndReport(t *testing.T) {
 	assert.Nil(t, c.Voter(nil, "model-1"))
 	var none *EvalCache
 	assert.Same(t, Classifier(v), none.Voter(v, "model-1"))
+}
+
+// A vote is kept in the report's analysis entry, so that a warm run reads
+// one file per report: the next run's Analysis finds it there and the
+// voter is neither asked nor its own entry read. A vote kept in its own
+// entry, as earlier versions kept every vote, is still found; a corrupt
+// analysis entry loses its votes with it (a miss, voted again), and
+// another voter id never takes the vote kept for another.
+func TestEvalCacheKeepsVotesInTheAnalysisEntry(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	evaluate := func(_ context.Context, r *intake.Report) (rules.Evaluation, error) {
+		return rules.Evaluation{Label: threatmodel.Label{Category: r.Subject}, Findings: []rules.Finding{}}, nil
+	}
+	none := func(*intake.Report) []injection.Span { return nil }
+	v := &countingVoter{}
+	// run screens r as a run does: its analysis, then its vote, with a
+	// new cache (a new run) and a new report read from the same input.
+	run := func(id string) Classification {
+		t.Helper()
+		c := NewEvalCache(dir, "fp")
+		r := &intake.Report{ID: "a", Subject: "memory.uaf", Body: "one"}
+		_, _, err := c.Analysis(ctx, r, evaluate, none)
+		require.NoError(t, err)
+		op, err := c.Voter(v, id).Classify(ctx, r, nil)
+		require.NoError(t, err)
+		return op
+	}
+	entries := func() []string {
+		t.Helper()
+		files, err := filepath.Glob(filepath.Join(dir, "*", "*.json"))
+		require.NoError(t, err)
+		return files
+	}
+	first := run("model-1")
+	assert.EqualValues(t, 1, v.calls.Load())
+	require.Len(t, entries(), 1, "the vote is in the analysis entry, not a file of its own")
+	data, err := os.ReadFile(entries()[0])
+	require.NoError(t, err)
+	assert.Contains(t, string(data), `"votes":`)
+
+	assert.Equal(t, first, run("model-1"), "replayed exactly, float included")
+	assert.EqualValues(t, 1, v.calls.Load(), "the vote came from the analysis entry")
+
+	run("model-2")
+	assert.EqualValues(t, 2, v.calls.Load(), "another voter id votes afresh")
+	assert.Equal(t, first, run("model-1"), "and is kept beside the first voter's vote")
+	assert.EqualValues(t, 2, v.calls.Load())
+	assert.Len(t, entries(), 1)
+
+	// An earlier version's cache: the analysis entry holds no votes, the
+	// vote has its own entry.
+	path := entries()[0]
+	var e evalEntry
+	require.NoError(t, json.Unmarshal(data, &e))
+	require.Len(t, e.Votes, 1)
+	var voteKey string
+	for k := range e.Votes {
+		voteKey = k
+	}
+	e.Votes = nil
+	old, err := json.Marshal(e)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, old, 0o600))
+	own, err := json.Marshal(voteEntry{Key: voteKey, Vote: first})
+	require.NoError(t, err)
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, voteKey[:2]), 0o700))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, voteKey[:2], voteKey+".json"), own, 0o600))
+	assert.Equal(t, first, run("model-1"), "a vote in its own entry is found")
+	assert.EqualValues(t, 2, v.calls.Load())
+
+	// A corrupt analysis entry is a miss, its votes with it.
+	require.NoError(t, os.Remove(filepath.Join(dir, voteKey[:2], voteKey+".json")))
+	require.NoError(t, os.WriteFile(path, []byte(`{"key":"`+e.Key+`","votes":{`), 0o600))
+	assert.Equal(t, first, run("model-1"))
+	assert.EqualValues(t, 3, v.calls.Load(), "voted again")
+	assert.Equal(t, first, run("model-1"))
+	assert.EqualValues(t, 3, v.calls.Load(), "and kept again")
+}
+
+// Every field of a report is in its key, the hidden parts included, and a
+// text cannot move from one part to the next (or its length into the
+// text) without changing the key: the long texts are hashed apart from the
+// JSON of the rest, framed by their lengths.
+func TestEvalCacheKeyCoversEveryFieldAndFramesTheTexts(t *testing.T) {
+	c := NewEvalCache(t.TempDir(), "fp")
+	base := intake.Report{
+		ID: "id", Source: "src", Subject: "subject", From: "from", Date: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		Body: "body", Attachments: []intake.Attachment{{Name: "a.c", ContentType: "text/x-csrc", Size: 4, Text: "code"}, {Name: "b.bin", Binary: true}},
+		MessageID: "m@x", InReplyTo: "p@x", References: []string{"p@x"}, Hash: "h", Format: intake.FormatEmail,
+		ThreadSize: 2, Replies: []string{"r@x"}, Updates: &intake.ThreadUpdate{HistoryID: 1}, Notes: []string{"note"},
+		Hidden: []intake.Part{{Name: "header:X-A", Text: "one"}, {Name: "html-comment", Text: "two"}},
+	}
+	edits := map[string]func(r *intake.Report){
+		"ID": func(r *intake.Report) { r.ID = "id2" }, "Source": func(r *intake.Report) { r.Source = "src2" },
+		"Subject": func(r *intake.Report) { r.Subject = "subject2" }, "From": func(r *intake.Report) { r.From = "from2" },
+		"Date": func(r *intake.Report) { r.Date = r.Date.Add(time.Second) },
+		"Body": func(r *intake.Report) { r.Body = "body2" },
+		"Attachments": func(r *intake.Report) {
+			r.Attachments = []intake.Attachment{r.Attachments[0], {Name: "b.bin", Binary: true, Size: 1}}
+		},
+		"MessageID": func(r *intake.Report) { r.MessageID = "m2@x" }, "InReplyTo": func(r *intake.Report) { r.InReplyTo = "p2@x" },
+		"References": func(r *intake.Report) { r.References = nil }, "Hash": func(r *intake.Report) { r.Hash = "h2" },
+		"Format": func(r *intake.Report) { r.Format = intake.FormatText }, "ThreadSize": func(r *intake.Report) { r.ThreadSize = 3 },
+		"Replies": func(r *intake.Report) { r.Replies = nil }, "Updates": func(r *intake.Report) { r.Updates = nil },
+		"Notes":  func(r *intake.Report) { r.Notes = []string{"note2"} },
+		"Hidden": func(r *intake.Report) { r.Hidden = []intake.Part{{Name: "header:X-B", Text: "one"}, r.Hidden[1]} },
+	}
+	typ := reflect.TypeFor[intake.Report]()
+	for i := range typ.NumField() {
+		assert.Contains(t, edits, typ.Field(i).Name, "a field the test does not change: add it")
+	}
+	texts := map[string]func(r *intake.Report){
+		"a body's end moved into the first attachment": func(r *intake.Report) { r.Body, r.Attachments[0].Text = "bod", "ycode" },
+		"an attachment's text moved into the next":     func(r *intake.Report) { r.Attachments[0].Text, r.Attachments[1].Text = "", "code" },
+		"a hidden text moved into the next":            func(r *intake.Report) { r.Hidden[0].Text, r.Hidden[1].Text = "on", "etwo" },
+		"a hidden part's text changed":                 func(r *intake.Report) { r.Hidden[1].Text = "three" },
+		"an attachment's text changed":                 func(r *intake.Report) { r.Attachments[0].Text = "edoc" },
+	}
+	keyOf := func(edit func(*intake.Report)) string {
+		r := base
+		r.Attachments = slices.Clone(base.Attachments)
+		r.Hidden = slices.Clone(base.Hidden)
+		if edit != nil {
+			edit(&r)
+		}
+		key, err := c.key(&r)
+		require.NoError(t, err)
+		return key
+	}
+	want := keyOf(nil)
+	assert.Equal(t, want, keyOf(nil), "the same report, the same key")
+	for name, edit := range edits {
+		assert.NotEqual(t, want, keyOf(edit), name)
+	}
+	for name, edit := range texts {
+		assert.NotEqual(t, want, keyOf(edit), name)
+	}
 }

@@ -74,7 +74,7 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app := newApp()
 	app.Writer, app.ErrWriter = stdout, stderr
-	err := app.RunContext(ctx, cliapp.FlagsFirst(app, args))
+	err := cliapp.RunErrors(app.RunContext(ctx, cliapp.FlagsFirst(app, args)))
 	if err != nil && err.Error() != "" {
 		fmt.Fprintf(stderr, "secscreen: %s\n", err)
 	}

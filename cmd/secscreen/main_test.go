@@ -109,6 +109,9 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{"screen", "--offline", "--no-cache", "../../examples"},
 		{"rules", "list", "--format", "xml"},
 		{"history", "stats", "--format", "xml"},
+		{"train", "--corpus", "../../corpus"},              // -o is required
+		{"history", "label", "1", "--verdict", "security"}, // and --category
+		{"rules", "lint"}, // --corpus
 	} {
 		code, _, errOut := secscreen(t, args...)
 		assert.Equal(t, exitUsage, code, "%v: %s", args, errOut)

@@ -10,6 +10,11 @@
 // the window there, so that it is collected as usual from then on, not
 // again and again at the limit (a 10 MB message went from ~0.5 to ~0.67 s
 // of CPU when the window held until its end).
+//
+// HugeHeap, called where a screening run starts, has the heap that run
+// grows into backed by transparent huge pages, where the kernel gives them
+// on request: fresh heap pages' first touches were a third of a short
+// run's CPU.
 package gcstart
 
 import (
@@ -31,7 +36,14 @@ const Limit = 32 << 20
 // from then on.
 const Window = time.Second
 
-var mu sync.Mutex
+var (
+	mu sync.Mutex
+	// open is the open window (nil: none is).
+	open *openWindow
+	// generation numbers the sentinels: only the newest one's collection
+	// ends the window (HugeHeap's own collection must not).
+	generation uint64
+)
 
 // Begin holds the collector back for window, or until the heap reaches
 // limit bytes and is collected once, unless GOGC or GOMEMLIMIT is set (the
@@ -47,27 +59,63 @@ func Begin(window time.Duration, limit int64) (end func()) {
 	percent := debug.SetGCPercent(-1)
 	oldLimit := debug.SetMemoryLimit(limit)
 	done := false
-	restore := func() {
+	var t *time.Timer
+	w := new(openWindow)
+	w.end = func() {
 		mu.Lock()
 		defer mu.Unlock()
 		if done {
 			return
 		}
 		done = true
+		t.Stop()
+		if open == w {
+			open = nil
+		}
 		debug.SetMemoryLimit(oldLimit)
 		debug.SetGCPercent(percent)
 	}
-	t := time.AfterFunc(window, restore)
-	// The first collection finds the sentinel unreachable and runs its
-	// cleanup: the window ends there. (It is large enough not to share a
-	// block of the tiny allocator, whose blocks outlive their objects.)
-	sentinel := new([64]byte)
-	runtime.AddCleanup(sentinel, func(*time.Timer) {
-		t.Stop()
-		restore()
-	}, t)
-	return func() {
-		t.Stop()
-		restore()
+	t = time.AfterFunc(window, w.end)
+	open = w
+	armLocked()
+	return w.end
+}
+
+// openWindow is a window Begin opened.
+type openWindow struct {
+	// end gives the settings back, once.
+	end func()
+}
+
+// armLocked makes the next collection end the open window: it finds a new
+// sentinel unreachable and runs its cleanup. (The sentinel is large
+// enough not to share a block of the tiny allocator, whose blocks outlive
+// their objects.) mu is held.
+func armLocked() {
+	generation++
+	runtime.AddCleanup(new([64]byte), func(g uint64) {
+		mu.Lock()
+		w := open
+		if g != generation {
+			w = nil // a sentinel HugeHeap's collection disarmed
+		}
+		mu.Unlock()
+		if w != nil {
+			w.end()
+		}
+	}, generation)
+}
+
+// collectKeepingWindow runs a collection that does not end the open
+// window, if one is open.
+func collectKeepingWindow() {
+	mu.Lock()
+	generation++ // disarms the sentinel
+	mu.Unlock()
+	runtime.GC()
+	mu.Lock()
+	if open != nil {
+		armLocked()
 	}
+	mu.Unlock()
 }

@@ -14,6 +14,24 @@ func settings() (percent int, limit int64) {
 	return percent, debug.SetMemoryLimit(-1)
 }
 
+// waitUntilRestored waits up to 10 s for the settings to be p0 and l0
+// again, calling each (if set) every time round, and fails with failure
+// if they are not.
+func waitUntilRestored(t *testing.T, p0 int, l0 int64, each func(), failure string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if each != nil {
+			each()
+		}
+		if p, l := settings(); p == p0 && l == l0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(failure)
+		}
+	}
+}
+
 func TestBeginHoldsBackThenRestores(t *testing.T) {
 	t.Setenv("GOGC", "")
 	t.Setenv("GOMEMLIMIT", "")
@@ -35,14 +53,7 @@ func TestWindowEndsByItself(t *testing.T) {
 	p0, l0 := settings()
 	end := Begin(10*time.Millisecond, 32<<20)
 	defer end()
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		if p, l := settings(); p == p0 && l == l0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the settings were not given back when the window ended")
-		}
-	}
+	waitUntilRestored(t, p0, l0, nil, "the settings were not given back when the window ended")
 }
 
 func TestUserSettingsWin(t *testing.T) {
@@ -67,13 +78,22 @@ func TestTheFirstCollectionEndsTheWindow(t *testing.T) {
 	if p, _ := settings(); p != -1 {
 		t.Fatalf("the window did not start: GC percent %d", p)
 	}
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		runtime.GC()
-		if p, l := settings(); p == p0 && l == l0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the settings were not given back after a collection")
+	waitUntilRestored(t, p0, l0, runtime.GC, "the settings were not given back after a collection")
+}
+
+// HugeHeap's collection leaves the window open; the next one ends it.
+func TestCollectKeepingWindow(t *testing.T) {
+	t.Setenv("GOGC", "")
+	t.Setenv("GOMEMLIMIT", "")
+	p0, l0 := settings()
+	end := Begin(time.Hour, 32<<20)
+	defer end()
+	collectKeepingWindow()
+	// The disarmed sentinel's cleanup runs soon after the collection.
+	for deadline := time.Now().Add(200 * time.Millisecond); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if p, _ := settings(); p != -1 {
+			t.Fatalf("the window ended after collectKeepingWindow: GC percent %d", p)
 		}
 	}
+	waitUntilRestored(t, p0, l0, runtime.GC, "the next collection did not end the window")
 }

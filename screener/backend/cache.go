@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"sync/atomic"
 	"time"
+
+	"github.com/secscreen/secscreen/internal/atomicfile"
 )
 
 // CacheMode says how WithCache uses its directory.
@@ -337,17 +339,22 @@ func (cb *caching) Complete(ctx context.Context, req Request) (Reply, error) {
 	return rep, nil
 }
 
+// load reads the entry of key, through a pooled buffer with few system
+// calls (atomicfile.Use): a warm eval reads one entry per report.
 func (cb *caching) load(key string) (cacheReply, bool) {
-	f, err := os.Open(cb.path(key))
-	if err != nil {
-		if !errors.Is(err, fs.ErrNotExist) {
-			cb.logf("cache: unreadable entry, treated as a miss", "key", key, "err", err)
-		}
+	var e cacheReply
+	err := atomicfile.Use(cb.path(key), func(data []byte) error {
+		var err error
+		e, err = readReply(bytes.NewReader(data))
+		return err
+	})
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return cacheReply{}, false
-	}
-	defer f.Close()
-	e, err := readReply(f)
-	if err != nil || e.Key != key {
+	case err != nil && !errors.Is(err, errCorruptEntry):
+		cb.logf("cache: unreadable entry, treated as a miss", "key", key, "err", err)
+		return cacheReply{}, false
+	case err != nil || e.Key != key:
 		cb.logf("cache: corrupt entry, treated as a miss", "key", key)
 		return cacheReply{}, false
 	}

@@ -142,3 +142,29 @@ func TestReplyAnswersAsThePersonDecided(t *testing.T) {
 	assert.Equal(t, exit.Usage, exit.Code(err))
 	assert.ErrorContains(t, err, "--reply-template")
 }
+
+// The history opens beside the rules' loading: its error still comes
+// first, as when it opened before them, and a run that then fails
+// otherwise still says why.
+func TestScreenHistoryErrorComesFirst(t *testing.T) {
+	blocker := filepath.Join(t.TempDir(), "file")
+	require.NoError(t, os.WriteFile(blocker, nil, 0o600))
+	unopenable := filepath.Join(blocker, "history.db") // under a file
+
+	j, _, _ := job(t, examples)
+	j.Files.ThreatModel = "testdata/nosuch.rst"
+	err := Screen{Job: j, Format: "text", History: unopenable}.Run(context.Background())
+	assert.Equal(t, exit.Failure, exit.Code(err), "%v", err)
+	assert.ErrorContains(t, err, "--no-history screens without one")
+
+	j, _, _ = job(t, examples)
+	err = Screen{Job: j, Format: "text", History: unopenable}.Run(context.Background())
+	assert.Equal(t, exit.Failure, exit.Code(err), "%v", err)
+	assert.ErrorContains(t, err, "--no-history screens without one")
+
+	j, _, _ = job(t, examples)
+	j.Files.ThreatModel = "testdata/nosuch.rst"
+	err = Screen{Job: j, Format: "text", History: filepath.Join(t.TempDir(), "history.db")}.Run(context.Background())
+	assert.Equal(t, exit.Usage, exit.Code(err), "%v", err)
+	assert.ErrorContains(t, err, "threat model: ")
+}

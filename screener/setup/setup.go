@@ -24,6 +24,7 @@ import (
 
 	"github.com/secscreen/secscreen/corpus"
 	"github.com/secscreen/secscreen/internal/exit"
+	"github.com/secscreen/secscreen/internal/gcstart"
 	"github.com/secscreen/secscreen/prompts"
 	"github.com/secscreen/secscreen/screener"
 	"github.com/secscreen/secscreen/screener/advice"
@@ -273,6 +274,11 @@ type Options struct {
 	// Configure completes the screener's configuration (screen adds
 	// duplicate detection).
 	Configure func(*screener.Config)
+	// Ready, if set, is called once the threat model and rules are
+	// loaded, before the classifier is built (which may reach a model
+	// server): what loads beside them (screen's history) is waited for
+	// there, and an error stops Build before anything else is done.
+	Ready func() error
 }
 
 // Build assembles the screener the settings and files describe: the
@@ -282,6 +288,9 @@ func Build(ctx context.Context, s config.Settings, f Files, o Options) (*Pipelin
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
+	// What follows (the rules' tables, the screening) grows the heap by
+	// ~12 MB: huge pages take a few faults where 4 KB pages took ~1,700.
+	gcstart.HugeHeap(gcstart.HugeHeapSize)
 	if s.BaselineModel == "" && s.Backend != "rules" {
 		// Every backend but the rules alone uses the baseline, in the
 		// model's place or voting beside it: the embedded one decodes on
@@ -293,6 +302,11 @@ func Build(ctx context.Context, s config.Settings, f Files, o Options) (*Pipelin
 	tm, eng, err := f.Load(o.Log)
 	if err != nil {
 		return nil, err
+	}
+	if o.Ready != nil {
+		if err := o.Ready(); err != nil {
+			return nil, err
+		}
 	}
 	b, err := NewBackend(ctx, s, f, o.Log)
 	if err != nil {

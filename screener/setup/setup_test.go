@@ -3,6 +3,7 @@ package setup
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -168,4 +169,24 @@ func TestLoadBaselineIsTheEmbeddedModelByDefault(t *testing.T) {
 	require.NoError(t, err)
 	want := baseline.Embedded()
 	assert.Equal(t, want.Name(), m.Name())
+}
+
+// Ready runs once the rules are loaded and before the classifier is
+// built; its error stops Build there.
+func TestReadyIsWaitedForBeforeTheClassifier(t *testing.T) {
+	s := settings(t, map[string]any{"backend": "rules", "prompt": "nosuch@v9"})
+	stop := errors.New("the history did not open")
+	configured := false
+	_, err := Build(context.Background(), s, Files{}, Options{Ready: func() error { return stop }, Configure: func(*screener.Config) { configured = true }})
+	assert.ErrorIs(t, err, stop, "Ready's error, not the classifier's (a wrong --prompt)")
+	assert.False(t, configured)
+
+	ready := false
+	_, err = Build(context.Background(), s, Files{ThreatModel: "testdata/nosuch.rst"}, Options{Ready: func() error { ready = true; return nil }})
+	assert.Equal(t, exit.Usage, exit.Code(err), "a threat model that does not load stops Build before Ready")
+	assert.False(t, ready)
+
+	_, err = Build(context.Background(), s, Files{}, Options{Ready: func() error { ready = true; return nil }})
+	assert.True(t, ready)
+	assert.ErrorContains(t, err, "--prompt: ", "after Ready, Build goes on as without it")
 }

@@ -8,11 +8,15 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 )
 
 // startupSample is one run's cost.
-type startupSample struct{ user, sys, wall time.Duration }
+type startupSample struct {
+	user, sys, wall time.Duration
+	faults          int64 // minor and major page faults
+}
 
 // startupBinary is one binary under measurement and its samples.
 type startupBinary struct {
@@ -76,11 +80,17 @@ func startup(args []string) int {
 			n := len(v)
 			return fmt.Sprintf("%5.1f [%5.1f %5.1f]", ms(v[n/2]), ms(v[n/4]), ms(v[(3*n)/4]))
 		}
-		fmt.Printf("%-10s cpu %s  user %s  sys %s  wall %s\n", b.name,
+		faults := make([]int64, len(b.samples))
+		for i, s := range b.samples {
+			faults[i] = s.faults
+		}
+		slices.Sort(faults)
+		fmt.Printf("%-10s cpu %s  user %s  sys %s  wall %s  faults %d\n", b.name,
 			pick(func(s startupSample) time.Duration { return s.user + s.sys }),
 			pick(func(s startupSample) time.Duration { return s.user }),
 			pick(func(s startupSample) time.Duration { return s.sys }),
-			pick(func(s startupSample) time.Duration { return s.wall }))
+			pick(func(s startupSample) time.Duration { return s.wall }),
+			faults[len(faults)/2])
 	}
 	return 0
 }
@@ -102,5 +112,9 @@ func runOnce(b *startupBinary, args []string) (startupSample, error) {
 	if code := cmd.ProcessState.ExitCode(); code < 0 || code > 5 {
 		return startupSample{}, fmt.Errorf("exit %d: %s", code, out)
 	}
-	return startupSample{user: cmd.ProcessState.UserTime(), sys: cmd.ProcessState.SystemTime(), wall: wall}, nil
+	s := startupSample{user: cmd.ProcessState.UserTime(), sys: cmd.ProcessState.SystemTime(), wall: wall}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		s.faults = ru.Minflt + ru.Majflt
+	}
+	return s, nil
 }

@@ -1,0 +1,5 @@
+//go:build !linux
+
+package gcstart
+
+func hugeHeap(int) bool { return false }
