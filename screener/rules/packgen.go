@@ -144,9 +144,7 @@ var generatedBase = sync.OnceValue(newGeneratedBase)
 
 func newGeneratedBase() *scanner {
 	g := &generatedScanner
-	// The base lives as long as the process: its table of transitions
-	// is kept apart from the heap (see processUint32s).
-	sc := &scanner{ac: g.tables.automaton(processUint32s), lits: g.lits, ntok: len(generatedTokens), sets: generatedByteSets[:],
+	sc := &scanner{ac: g.tables.automaton(), lits: g.lits, ntok: len(generatedTokens), sets: generatedByteSets[:],
 		found: g.found, foundAt: g.foundAt}
 	if sc.found == nil {
 		sc.found, sc.foundAt = generatedFound(g, sc.ac)

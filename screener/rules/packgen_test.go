@@ -169,7 +169,7 @@ func TestGeneratedScannerDerived(t *testing.T) {
 	}
 	bare := g
 	bare.tables.first, bare.tables.nChild, bare.tables.stateAt, bare.found, bare.foundAt = nil, nil, nil, nil, nil
-	a := bare.tables.automaton(func(n int) []uint32 { return make([]uint32, n) })
+	a := bare.tables.automaton()
 	if !slices.Equal(a.first, first) || !slices.Equal(a.nChild, nChild) || !slices.Equal(a.stateAt, g.tables.stateAt) {
 		t.Fatal("an automaton of tables without children works out others")
 	}

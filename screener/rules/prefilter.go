@@ -1109,9 +1109,7 @@ func newExactDivisor(d uint32) exactDivisor {
 // of returns x/d for x a multiple of d.
 func (e exactDivisor) of(x uint32) uint32 { return (x >> e.shift) * e.inv }
 
-func newAutomaton(lits []string) *automaton {
-	return newACTables(lits).automaton(func(n int) []uint32 { return make([]uint32, n) })
-}
+func newAutomaton(lits []string) *automaton { return newACTables(lits).automaton() }
 
 // acTables is an automaton but for its table of transitions, which it
 // fills as scans need it: what go generate writes for the built-in pack
@@ -1320,12 +1318,11 @@ func (t *acTables) child(first, n []int32, s int32, c uint8) int32 {
 }
 
 // automaton returns the automaton of the tables, with the root's row
-// filled and the rest to be filled by scans; alloc returns its zeroed
-// table of transitions.
-func (t *acTables) automaton(alloc func(n int) []uint32) *automaton {
+// filled and the rest to be filled by scans.
+func (t *acTables) automaton() *automaton {
 	w := uint32(t.n)
 	states := len(t.parent)
-	a := &automaton{class: t.class, n: t.n, delta: alloc(int(uint32(states+1) * w)), outFrom: t.outFrom,
+	a := &automaton{class: t.class, n: t.n, delta: make([]uint32, uint32(states+1)*w), outFrom: t.outFrom,
 		outStart: t.outStart, outs: t.outs, lens: t.lens, t: t, div: newExactDivisor(w),
 		first: t.first, nChild: t.nChild, stateAt: t.stateAt}
 	if a.first == nil {
