@@ -108,11 +108,7 @@ func (m *Finder) compileReverse() *posDFA {
 		}
 		m.revEnc = string(appendMatchProg(nil, rprog))
 	}
-	p, err := readMatchProg(m.revEnc)
-	if err != nil {
-		panic("lazydfa: the reversed program of a compiled Finder does not read: " + err.Error())
-	}
-	return newPosDFA(p, true)
+	return newPosDFA(mustReadMatchProg(m.revEnc, "the reversed program of a compiled Finder"), true)
 }
 
 // appendRuneClasses appends the encoding of c: its ASCII classes, then its

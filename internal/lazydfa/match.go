@@ -53,11 +53,7 @@ func (d *Matcher) init() {
 		}
 		d.enc = string(appendMatchProg(nil, prog))
 	}
-	p, err := readMatchProg(d.enc)
-	if err != nil {
-		panic("lazydfa: a compiled Matcher does not read: " + err.Error())
-	}
-	d.matchProg = *p
+	d.matchProg = *mustReadMatchProg(d.enc, "a compiled Matcher")
 	// Every state's first entry must be less than matchGaveUp.
 	d.maxStates = min(d.maxStates, int(matchGaveUp-1)/d.nclass)
 }

@@ -137,6 +137,17 @@ func appendMatchProg(dst []byte, prog *syntax.Prog) []byte {
 	return dst
 }
 
+// mustReadMatchProg is readMatchProg for an encoding that a generated
+// table's test reads (or that was just made): one that does not read
+// panics, naming what it is.
+func mustReadMatchProg(enc, what string) *matchProg {
+	p, err := readMatchProg(enc)
+	if err != nil {
+		panic("lazydfa: " + what + " does not read: " + err.Error())
+	}
+	return p
+}
+
 // readMatchProg reads, in place, the program that appendMatchProg encoded
 // as enc, and checks it: every instruction's op is known, and what it
 // leads to (its Out, an Alt's other branch, a rune instruction's set) is
