@@ -73,7 +73,7 @@ func (s *Screener) newPreparer(ctx context.Context, ahead int) *preparer {
 				if err := ctx.Err(); err != nil {
 					pr.err = err
 				} else {
-					pr.a.ev, pr.a.spans, pr.err = s.cfg.EvalCache.Analysis(ctx, pr.r, s.cfg.Rules.EvaluateContext, injection.Detect)
+					pr.a.ev, pr.a.spans, pr.err = s.analyze(ctx, pr.r)
 					if pr.err == nil && pr.vote && s.needsVote(&pr.a.ev, pr.a.spans) {
 						ev := pr.a.ev
 						ev.Injection = ev.Injection || len(pr.a.spans) > 0 // as screenAnalyzed gives it
@@ -123,6 +123,27 @@ func (s *Screener) analysis(ctx context.Context, r *intake.Report) (analyzed, er
 			return analyzed{}, ctx.Err()
 		}
 	}
-	ev, spans, err := s.cfg.EvalCache.Analysis(ctx, r, s.cfg.Rules.EvaluateContext, injection.Detect)
+	ev, spans, err := s.analyze(ctx, r)
 	return analyzed{ev: ev, spans: spans}, err
+}
+
+// analyze returns r's rules evaluation and injection spans (through the
+// evaluation cache), the injection detector running on a goroutine of its
+// own beside the evaluation: on a process's first report both build their
+// automata, and together they end sooner when a CPU is free.
+func (s *Screener) analyze(ctx context.Context, r *intake.Report) (rules.Evaluation, []injection.Span, error) {
+	var spans []injection.Span
+	done := make(chan struct{})
+	eval := func(ctx context.Context, r *intake.Report) (rules.Evaluation, error) {
+		go func() {
+			defer close(done)
+			spans = injection.Detect(r)
+		}()
+		return s.cfg.Rules.EvaluateContext(ctx, r)
+	}
+	detect := func(*intake.Report) []injection.Span {
+		<-done
+		return spans
+	}
+	return s.cfg.EvalCache.Analysis(ctx, r, eval, detect)
 }

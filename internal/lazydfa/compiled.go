@@ -11,63 +11,52 @@ import (
 )
 
 // Automata of fixed patterns can start from what go generate worked out
-// (see package progtab): a Matcher from its program, a Finder from an
-// encoding (AppendCompiled) of its programs, groups and rune classes.
+// (see package progtab): a Matcher from an encoding (AppendCompiled) of
+// its program, rune classes and sets, a Finder from one of its programs,
+// groups and rune classes.
 // Reading them costs a small part of parsing, simplifying and compiling
 // the patterns and working out their classes, which was most of a
 // process's first report in the injection detector and a third of it in
 // the rules.
 
-// NewMatcherOf returns the Matcher of the pattern whose program load
-// returns (called once, at first use, in place of compiling a source);
-// fallback answers for a text that the automaton gives up on, and must be
-// regexp's MatchString of the same pattern. load returns what
-// syntax.Compile makes of the pattern parsed with syntax.Perl and
-// simplified (progtab.Compile).
-func NewMatcherOf(load func() *syntax.Prog, fallback func(string) bool) *Matcher {
-	return &Matcher{load: load, fallback: fallback, maxStates: maxMatchStates}
+// NewMatcherCompiled returns the Matcher whose encoding AppendCompiled
+// returned, enc, which it reads in place (enc must not change) at first
+// use; fallback answers for a text that the automaton gives up on, and
+// must be regexp's MatchString of the same pattern. An enc that does not
+// read panics at first use (a generated table's test reads them all).
+func NewMatcherCompiled(enc string, fallback func(string) bool) *Matcher {
+	return &Matcher{enc: enc, fallback: fallback, maxStates: maxMatchStates}
 }
 
-// program returns the Matcher's program: load's, or src compiled. A src
-// that does not compile panics, as regexp.MustCompile does.
-func (d *Matcher) program() *syntax.Prog {
-	if d.load != nil {
-		return d.load()
-	}
-	prog, err := progtab.Compile(d.src)
-	if err != nil {
-		panic("lazydfa: " + err.Error())
-	}
-	return prog
+// AppendCompiled appends to dst the encoding of the Matcher's program, its
+// rune classes and the sets of classes its instructions read (see
+// matchProg), from which NewMatcherCompiled makes the same Matcher
+// without compiling or working out anything.
+func (d *Matcher) AppendCompiled(dst []byte) []byte {
+	d.once.Do(d.init)
+	return append(dst, d.enc...)
 }
 
-// errCorrupt is returned for a Finder's encoding that ends early or holds
-// a value out of range.
-var errCorrupt = errors.New("lazydfa: corrupt compiled Finder")
+// errCorrupt is returned for a Finder's or a Matcher's encoding that ends
+// early or holds a value out of range.
+var errCorrupt = errors.New("lazydfa: corrupt compiled automaton")
 
 // AppendCompiled appends to dst the encoding of the Finder's programs,
-// forward and reversed, its groups and its rune classes, from which
-// NewFinderCompiled makes the same Finder without compiling anything. It
-// builds the reversed program if no match has yet.
+// forward and reversed, each with its rune classes and sets (see
+// matchProg), and its groups, from which NewFinderCompiled makes the same
+// Finder without compiling anything. It builds the reversed program if no
+// match has yet.
 func (m *Finder) AppendCompiled(dst []byte) []byte {
-	dst = progtab.AppendProg(dst, m.prog)
+	dst = progtab.AppendString(dst, m.enc)
 	dst = binary.AppendUvarint(dst, uint64(m.ncap))
 	dst = binary.AppendUvarint(dst, uint64(len(m.names)))
 	for _, n := range m.names {
 		dst = progtab.AppendString(dst, n)
 	}
-	dst = appendRuneClasses(dst, m.fwd.cls)
-	// The reversed program, and its classes when they are not the
-	// forward ones, last, as one string: it is read when a match first
-	// needs its start.
-	rev := m.reverse()
-	enc := progtab.AppendProg(nil, rev.prog)
-	if rev.cls == m.fwd.cls {
-		enc = append(enc, 0)
-	} else {
-		enc = appendRuneClasses(append(enc, 1), rev.cls)
-	}
-	return progtab.AppendString(dst, string(enc))
+	// The reversed program last: it is read when a match first needs its
+	// start.
+	m.reverse()
+	return progtab.AppendString(dst, m.revEnc)
 }
 
 // NewFinderCompiled returns the Finder that AppendCompiled encoded as enc,
@@ -75,7 +64,11 @@ func (m *Finder) AppendCompiled(dst []byte) []byte {
 // read when a match first needs its start: an encoding that does not hold
 // one panics then (a generated table's test reads them all).
 func NewFinderCompiled(enc string) (*Finder, error) {
-	prog, rest, err := progtab.ReadProg(enc)
+	fwd, rest, ok := progtab.ReadString(enc)
+	if !ok {
+		return nil, errCorrupt
+	}
+	p, err := readMatchProg(fwd)
 	if err != nil {
 		return nil, fmt.Errorf("lazydfa: forward program: %w", err)
 	}
@@ -87,79 +80,35 @@ func NewFinderCompiled(enc string) (*Finder, error) {
 	}
 	names := make([]string, n)
 	for i := range names {
-		var ok bool
 		if names[i], rest, ok = progtab.ReadString(rest); !ok {
 			return nil, errCorrupt
 		}
-	}
-	cls, rest, ok := readRuneClasses(rest)
-	if !ok {
-		return nil, errCorrupt
 	}
 	rev, rest, ok := progtab.ReadString(rest)
 	if !ok || len(rest) != 0 {
 		return nil, errCorrupt
 	}
 	return &Finder{
-		fwd:    newPosDFA(prog, cls, false),
-		prog:   prog,
+		fwd:    newPosDFA(p, false),
+		enc:    fwd,
 		revEnc: rev,
 		ncap:   int(ncap),
 		names:  names,
 	}, nil
 }
 
-// readReverse decodes the reversed program's part of a Finder's encoding
-// (see AppendCompiled) into its DFA; fwd are the forward classes.
-func readReverse(enc string, fwd *runeClasses) (*posDFA, error) {
-	prog, rest, err := progtab.ReadProg(enc)
-	if err != nil {
-		return nil, fmt.Errorf("lazydfa: reversed program: %w", err)
-	}
-	if len(rest) == 0 {
-		return nil, errCorrupt
-	}
-	cls := fwd
-	switch rest[0] {
-	case 0:
-		rest = rest[1:]
-	case 1:
-		var ok bool
-		if cls, rest, ok = readRuneClasses(rest[1:]); !ok {
-			return nil, errCorrupt
-		}
-	default:
-		return nil, errCorrupt
-	}
-	if len(rest) != 0 {
-		return nil, errCorrupt
-	}
-	return newPosDFA(prog, cls, true), nil
-}
-
 // compileReverse builds the DFA of the reversed program: read from the
 // Finder's encoding when it was made from one, and otherwise compiled
-// from the simplified pattern, with the forward classes when they tell
-// apart what the reversed program reads (nearly always: the compiler
-// makes one rune instruction per rune of a literal and per class,
-// whichever way they are read) and classes of its own otherwise.
+// from the simplified pattern (and its encoding kept).
 func (m *Finder) compileReverse() *posDFA {
-	if m.simple == nil {
-		rev, err := readReverse(m.revEnc, m.fwd.cls)
+	if m.simple != nil {
+		rprog, err := syntax.Compile(reverseRegexp(m.simple))
 		if err != nil {
-			panic("lazydfa: the reversed program of a compiled Finder does not read: " + err.Error())
+			panic("lazydfa: the reversal of a compiled pattern does not compile: " + err.Error())
 		}
-		return rev
+		m.revEnc = string(appendMatchProg(nil, rprog))
 	}
-	rprog, err := syntax.Compile(reverseRegexp(m.simple))
-	if err != nil {
-		panic("lazydfa: the reversal of a compiled pattern does not compile: " + err.Error())
-	}
-	cls := m.fwd.cls
-	if !sharesRuneSets(m.prog, rprog) {
-		cls = newRuneClasses(runeSets(rprog))
-	}
-	return newPosDFA(rprog, cls, true)
+	return newPosDFA(mustReadMatchProg(m.revEnc, "the reversed program of a compiled Finder"), true)
 }
 
 // appendRuneClasses appends the encoding of c: its ASCII classes, then its

@@ -3,6 +3,8 @@ package lazydfa
 import (
 	"regexp"
 	"regexp/syntax"
+	"slices"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -55,8 +57,9 @@ func TestRuneClassesEncoding(t *testing.T) {
 }
 
 // TestFinderCompiledIsTheCompiledFinder: a Finder read from its encoding
-// has the compiled Finder's programs, forward and reversed, groups and
-// classes, and finds what regexp finds; a truncated encoding is refused.
+// has the compiled Finder's programs, forward and reversed, with their
+// classes and sets, and its groups, and finds what regexp finds; a
+// truncated encoding is refused.
 func TestFinderCompiledIsTheCompiledFinder(t *testing.T) {
 	for _, src := range compiledSources() {
 		want := mustFinder(t, src)
@@ -64,13 +67,10 @@ func TestFinderCompiledIsTheCompiledFinder(t *testing.T) {
 		got, err := NewFinderCompiled(enc)
 		require.NoError(t, err, src)
 		require.Nil(t, got.simple, src)
-		require.Equal(t, want.prog, got.prog, src)
+		require.Equal(t, want.fwd.p, got.fwd.p, src)
 		require.Equal(t, want.ncap, got.ncap, src)
 		require.Equal(t, want.names, got.names, src)
-		require.Equal(t, want.fwd.cls, got.fwd.cls, src)
-		require.Equal(t, want.reverse().prog, got.reverse().prog, src)
-		require.Equal(t, want.reverse().cls, got.reverse().cls, src)
-		require.Equal(t, want.rev.cls == want.fwd.cls, got.rev.cls == got.fwd.cls, "%s: reversed classes shared", src)
+		require.Equal(t, want.reverse().p, got.reverse().p, src)
 		require.Equal(t, enc, string(got.AppendCompiled(nil)), src)
 
 		re := regexp.MustCompile(src)
@@ -89,35 +89,32 @@ func TestFinderCompiledIsTheCompiledFinder(t *testing.T) {
 	}
 }
 
-// TestFinderCompiledOwnReversedClasses: a reversed program with classes of
-// its own (no pattern of the tests' compiles to one: the compiler makes
-// the same rune instructions either way) keeps them through the encoding.
-func TestFinderCompiledOwnReversedClasses(t *testing.T) {
-	want := mustFinder(t, `ab`)
-	other, err := progtab.Compile(`[a-z]é`)
+// TestFinderCompiledReversedReadAtFirstMatch: the reversed program of a
+// Finder's encoding is read when a match first needs its start, and one
+// that does not read panics then, not before.
+func TestFinderCompiledReversedReadAtFirstMatch(t *testing.T) {
+	want := mustFinder(t, `a(b+)`)
+	enc := want.AppendCompiled(nil)
+	// The reversed program is the last string: cut its last byte, and
+	// its length with it.
+	rev := want.revEnc
+	bad := append(progtab.AppendString(nil, want.enc), enc[len(progtab.AppendString(nil, want.enc)):len(enc)-len(progtab.AppendString(nil, rev))]...)
+	bad = progtab.AppendString(bad, rev[:len(rev)-1])
+	got, err := NewFinderCompiled(string(bad))
 	require.NoError(t, err)
-	rprog, err := syntax.Compile(reverseRegexp(want.simple))
-	require.NoError(t, err)
-	want.revOnce.Do(func() { want.rev = newPosDFA(rprog, newRuneClasses(runeSets(other)), true) })
-	got, err := NewFinderCompiled(string(want.AppendCompiled(nil)))
-	require.NoError(t, err)
-	require.NotSame(t, got.fwd.cls, got.reverse().cls)
-	require.Equal(t, want.rev.cls, got.rev.cls)
-	require.Equal(t, want.rev.prog, got.rev.prog)
+	m, ok := got.MatchString("xab")
+	require.True(t, m && ok)
+	require.Panics(t, func() { got.Find("xab", 0, true) })
 }
 
-// TestMatcherOfEqualsRegexp: a Matcher made from a loaded program answers
-// as regexp on every window of the short texts, and loads it once.
-func TestMatcherOfEqualsRegexp(t *testing.T) {
+// TestMatcherCompiledEqualsRegexp: a Matcher made from another's
+// encoding answers as regexp on every window of the short texts, and
+// encodes alike.
+func TestMatcherCompiledEqualsRegexp(t *testing.T) {
 	for _, src := range contextPatterns {
 		re := regexp.MustCompile(src)
-		loads := 0
-		d := NewMatcherOf(func() *syntax.Prog {
-			loads++
-			prog, err := progtab.Compile(src)
-			require.NoError(t, err)
-			return prog
-		}, re.MatchString)
+		enc := NewMatcher(src, nil).AppendCompiled(nil)
+		d := NewMatcherCompiled(string(enc), re.MatchString)
 		for _, text := range contextTexts {
 			for s := 0; s <= len(text); s++ {
 				for e := s; e <= len(text); e++ {
@@ -126,8 +123,56 @@ func TestMatcherOfEqualsRegexp(t *testing.T) {
 				}
 			}
 		}
-		require.Equal(t, 1, loads, src)
+		require.Equal(t, enc, d.AppendCompiled(nil), src)
 	}
+}
+
+// TestMatchProgWide: a program of more instructions than two bytes count
+// is encoded with fields of four, and answers as regexp, by instructions
+// past the first 1<<16 too (the last branches compile last).
+func TestMatchProgWide(t *testing.T) {
+	src := `(?i)` + strings.Repeat(`ab?`, 22000) + `|zz$|q\b`
+	prog, err := progtab.Compile(src)
+	require.NoError(t, err)
+	require.Greater(t, len(prog.Inst), 1<<16)
+	re := regexp.MustCompile(src)
+	d := NewMatcher(src, re.MatchString)
+	for _, text := range []string{"a zz", "zz z", "Q.", "qq", "abab", "", "ZZ"} {
+		require.Equal(t, re.MatchString(text), d.Match(text), "%q", text)
+	}
+	require.True(t, d.wide)
+}
+
+// TestReadMatchProgCorrupt: an encoding cut short, or with an
+// instruction that leads out of the program, does not read.
+func TestReadMatchProgCorrupt(t *testing.T) {
+	prog, err := progtab.Compile(`(?i)ab|c\b`)
+	require.NoError(t, err)
+	enc := appendMatchProg(nil, prog)
+	_, err = readMatchProg(string(enc))
+	require.NoError(t, err)
+	for n := range len(enc) {
+		_, err := readMatchProg(string(enc[:n]))
+		require.ErrorIs(t, err, errCorrupt, "cut at %d", n)
+	}
+	p, err := readMatchProg(string(enc))
+	require.NoError(t, err)
+	// The ops, Outs and args are last, of 1, 2 and 2 bytes an
+	// instruction: point the first Out that is followed past the end.
+	pc := 0
+	for op := syntax.InstOp(p.ops[pc]); op == syntax.InstMatch || op == syntax.InstFail; op = syntax.InstOp(p.ops[pc]) {
+		pc++
+	}
+	bad := slices.Clone(enc)
+	at := len(enc) - 4*p.ninst + 2*pc
+	bad[at], bad[at+1] = 0xFF, 0xFF
+	_, err = readMatchProg(string(bad))
+	require.ErrorIs(t, err, errCorrupt)
+	bad = slices.Clone(enc)
+	bad[len(enc)-5*p.ninst] = 99 // an op that is none
+	_, err = readMatchProg(string(bad))
+	require.ErrorIs(t, err, errCorrupt)
+	require.Panics(t, func() { NewMatcherCompiled(string(enc[:len(enc)-1]), nil).Match("x") })
 }
 
 // finderTexts are the Finder cases' texts.

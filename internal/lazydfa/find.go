@@ -1,6 +1,7 @@
 package lazydfa
 
 import (
+	"fmt"
 	"regexp/syntax"
 	"slices"
 	"sync"
@@ -30,8 +31,8 @@ const maxDFAStates = 10000
 // transition may read the row, past the length of the table it loaded,
 // within its capacity (tableOf).
 type posDFA struct {
-	prog    *syntax.Prog
-	cls     *runeClasses
+	p       *matchProg
+	cls     *runeClasses // p's
 	longest bool
 	stride  int // entries per row: classes, then the match bits
 
@@ -70,9 +71,9 @@ type dstate struct {
 	loop bool
 }
 
-func newPosDFA(prog *syntax.Prog, cls *runeClasses, longest bool) *posDFA {
-	n := len(prog.Inst)
-	d := &posDFA{prog: prog, cls: cls, longest: longest, stride: cls.n() + 1,
+func newPosDFA(p *matchProg, longest bool) *posDFA {
+	n := p.ninst
+	d := &posDFA{p: p, cls: p.cls, longest: longest, stride: p.nclass + 1,
 		seen: make([]uint32, n), index: make([]uint32, n)}
 	d.reset()
 	return d
@@ -122,20 +123,19 @@ func (d *posDFA) closure(pc uint32, ctx syntax.EmptyOp, assert bool, out []uint3
 		if !d.visit(pc) {
 			continue
 		}
-		in := &d.prog.Inst[pc]
-		switch in.Op {
+		switch syntax.InstOp(d.p.ops[pc]) {
 		case syntax.InstAlt, syntax.InstAltMatch:
-			stack = append(stack, in.Arg, in.Out)
+			stack = append(stack, d.p.arg(pc), d.p.out(pc))
 		case syntax.InstCapture, syntax.InstNop:
-			stack = append(stack, in.Out)
+			stack = append(stack, d.p.out(pc))
 		case syntax.InstEmptyWidth:
 			if !assert {
 				out = append(out, pc)
 				break
 			}
 			d.asserted = true
-			if syntax.EmptyOp(in.Arg)&^ctx == 0 {
-				stack = append(stack, in.Out)
+			if syntax.EmptyOp(d.p.arg(pc))&^ctx == 0 {
+				stack = append(stack, d.p.out(pc))
 			}
 		case syntax.InstMatch:
 			if assert {
@@ -178,7 +178,7 @@ func (d *posDFA) expand(st *dstate, next runeKind) (runq []uint32, matched, loop
 	loop = st.loop
 	if loop {
 		var m bool
-		if runq, m = d.closure(uint32(d.prog.Start), ctx, true, runq); m {
+		if runq, m = d.closure(d.p.start, ctx, true, runq); m {
 			matched = true
 			if !d.longest {
 				loop = false
@@ -272,7 +272,7 @@ func (d *posDFA) start(prev runeKind) (int32, int32) {
 	var e int32
 	if d.longest {
 		d.clearSeen()
-		pcs, _ := d.closure(uint32(d.prog.Start), 0, false, d.next[:0])
+		pcs, _ := d.closure(d.p.start, 0, false, d.next[:0])
 		d.next = pcs
 		e = d.intern(pcs, prev, false)
 	} else {
@@ -298,15 +298,15 @@ func (d *posDFA) step(e int32, gen int32, c uint16) int32 {
 	if nx := atomic.LoadInt32(&tab[row+int(c)]); nx != unknown {
 		return nx
 	}
-	r, kind := d.cls.rep[c], d.cls.kind[c]
+	kind := d.cls.kind[c]
 	// runq is d.runq, which closure leaves alone (intern's expand
 	// reuses it once we are done with it).
 	runq, _, loop := d.expand(&d.states[row/d.stride], kind)
 	d.clearSeen()
 	next := d.next[:0]
 	for _, pc := range runq {
-		if in := &d.prog.Inst[pc]; matchesRune(in, r) {
-			next, _ = d.closure(in.Out, 0, false, next)
+		if d.p.reads(pc, int(c)) {
+			next, _ = d.closure(d.p.out(pc), 0, false, next)
 		}
 	}
 	d.next = next
@@ -427,11 +427,13 @@ func (d *posDFA) searchStart(s string, lo, end int) (start int, ok bool) {
 // when they leave a text to Go's regexp (a search needed more states than
 // a DFA keeps). It is safe for concurrent use.
 type Finder struct {
-	fwd  *posDFA
-	prog *syntax.Prog
+	fwd *posDFA
+	// enc is the encoding of the forward program (see matchProg), which
+	// the groups' backtracker also runs.
+	enc string
 	// rev is built when the first match needs its start, from simple or,
-	// for a Finder made by NewFinderCompiled (simple nil), from revEnc
-	// (see compileReverse).
+	// for a Finder made by NewFinderCompiled (simple nil), from revEnc,
+	// the encoding of the reversed program (see compileReverse).
 	simple  *syntax.Regexp
 	revEnc  string
 	revOnce sync.Once
@@ -452,9 +454,14 @@ func NewFinder(re *syntax.Regexp) (*Finder, error) {
 	if err != nil {
 		return nil, err
 	}
+	enc := string(appendMatchProg(nil, prog))
+	p, err := readMatchProg(enc)
+	if err != nil {
+		return nil, fmt.Errorf("lazydfa: the encoding of a compiled program does not read: %w", err)
+	}
 	return &Finder{
-		fwd:    newPosDFA(prog, newRuneClasses(runeSets(prog)), false),
-		prog:   prog,
+		fwd:    newPosDFA(p, false),
+		enc:    enc,
 		simple: simple,
 		ncap:   2 * (re.MaxCap() + 1),
 		names:  re.CapNames(),
@@ -470,28 +477,6 @@ func (m *Finder) CapNames() []string { return m.names }
 func (m *Finder) reverse() *posDFA {
 	m.revOnce.Do(func() { m.rev = m.compileReverse() })
 	return m.rev
-}
-
-// sharesRuneSets reports whether every rune set of program q is one of
-// program p's, so that p's classes tell apart what q reads.
-func sharesRuneSets(p, q *syntax.Prog) bool {
-	key := func(set []rune) string {
-		b := make([]byte, 0, 4*len(set))
-		for _, r := range set {
-			b = append(b, byte(r), byte(r>>8), byte(r>>16), byte(r>>24))
-		}
-		return string(b)
-	}
-	sets := map[string]bool{}
-	for _, s := range runeSets(p) {
-		sets[key(s)] = true
-	}
-	for _, s := range runeSets(q) {
-		if !sets[key(s)] {
-			return false
-		}
-	}
-	return true
 }
 
 // reverseRegexp returns a regexp that matches the reversal of the strings
@@ -687,7 +672,7 @@ func (m *Finder) ReplaceAll(s, repl string) (string, bool) {
 func (m *Finder) appendGroups(dst []int, s string, start, end int) ([]int, bool) {
 	b := backtrackers.Get().(*backtracker)
 	defer backtrackers.Put(b)
-	loc := b.run(m.prog, s, start, end, m.ncap)
+	loc := b.run(m.fwd.p, s, start, end, m.ncap)
 	if loc == nil {
 		return dst, false
 	}
@@ -721,16 +706,16 @@ func contextAt(s string, i int) syntax.EmptyOp {
 
 // run returns the group offsets of the match of p from start to end (see
 // appendGroups), or nil; they are b's, until its next run.
-func (b *backtracker) run(p *syntax.Prog, s string, start, end, ncap int) []int {
+func (b *backtracker) run(p *matchProg, s string, start, end, ncap int) []int {
 	width := end - start + 1
-	bitsNeeded := len(p.Inst) * width
+	bitsNeeded := p.ninst * width
 	b.visited = slices.Grow(b.visited[:0], (bitsNeeded+63)/64)[:(bitsNeeded+63)/64]
 	clear(b.visited)
 	b.caps = slices.Grow(b.caps[:0], ncap)[:ncap]
 	for i := range b.caps {
 		b.caps[i] = -1
 	}
-	b.jobs = append(b.jobs[:0], btJob{pc: uint32(p.Start), pos: start, restore: -1})
+	b.jobs = append(b.jobs[:0], btJob{pc: p.start, pos: start, restore: -1})
 	for len(b.jobs) > 0 {
 		j := b.jobs[len(b.jobs)-1]
 		b.jobs = b.jobs[:len(b.jobs)-1]
@@ -745,25 +730,24 @@ func (b *backtracker) run(p *syntax.Prog, s string, start, end, ncap int) []int 
 				break
 			}
 			b.visited[bit/64] |= 1 << (bit % 64)
-			in := &p.Inst[pc]
 			next := true
-			switch in.Op {
+			switch syntax.InstOp(p.ops[pc]) {
 			case syntax.InstAlt, syntax.InstAltMatch:
-				b.jobs = append(b.jobs, btJob{pc: in.Arg, pos: pos, restore: -1})
-				pc = in.Out
+				b.jobs = append(b.jobs, btJob{pc: p.arg(pc), pos: pos, restore: -1})
+				pc = p.out(pc)
 			case syntax.InstCapture:
-				if int(in.Arg) < ncap {
-					b.jobs = append(b.jobs, btJob{pos: b.caps[in.Arg], restore: int(in.Arg)})
-					b.caps[in.Arg] = pos
+				if slot := p.arg(pc); int(slot) < ncap {
+					b.jobs = append(b.jobs, btJob{pos: b.caps[slot], restore: int(slot)})
+					b.caps[slot] = pos
 				}
-				pc = in.Out
+				pc = p.out(pc)
 			case syntax.InstNop:
-				pc = in.Out
+				pc = p.out(pc)
 			case syntax.InstEmptyWidth:
-				if syntax.EmptyOp(in.Arg)&^contextAt(s, pos) != 0 {
+				if syntax.EmptyOp(p.arg(pc))&^contextAt(s, pos) != 0 {
 					next = false
 				}
-				pc = in.Out
+				pc = p.out(pc)
 			case syntax.InstMatch:
 				if pos != end {
 					return nil // not the match the DFAs found: leave it to Go's regexp
@@ -777,12 +761,12 @@ func (b *backtracker) run(p *syntax.Prog, s string, start, end, ncap int) []int 
 					next = false
 					break
 				}
-				r, w := utf8.DecodeRuneInString(s[pos:])
-				if pos+w > end || !matchesRune(in, r) {
+				c, w := p.cls.classAt(s, pos)
+				if pos+w > end || !p.reads(pc, int(c)) {
 					next = false
 					break
 				}
-				pc, pos = in.Out, pos+w
+				pc, pos = p.out(pc), pos+w
 			}
 			if !next {
 				break

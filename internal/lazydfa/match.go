@@ -2,6 +2,8 @@ package lazydfa
 
 import (
 	"regexp/syntax"
+
+	"github.com/secscreen/secscreen/internal/progtab"
 	"slices"
 	"sync"
 	"unicode/utf8"
@@ -20,20 +22,12 @@ const maxMatchStates = 1024
 // is safe for concurrent use.
 type Matcher struct {
 	src      string
-	load     func() *syntax.Prog // the program, when not compiled from src
-	fallback func(string) bool   // answers when the automaton gives up
+	enc      string            // the program's encoding (appendMatchProg), "" until src is compiled
+	fallback func(string) bool // answers when the automaton gives up
 	// maxStates is maxMatchStates, or less for the tests.
 	maxStates int
 	once      sync.Once
-	prog      *syntax.Prog
-	cls       *runeClasses
-	nclass    int // classes of runes, the edge of the text not counted
-	// set is, for each instruction that reads a rune, the index of its
-	// set of runes (instructions that read the same runes share one), -1
-	// for the others; inSet[s*nclass+c] says whether set s holds class
-	// c's runes.
-	set   []int32
-	inSet []bool
+	matchProg
 
 	mu   sync.Mutex
 	free []*matchCache // caches not in use, each kept for the next match
@@ -48,50 +42,20 @@ func NewMatcher(src string, fallback func(string) bool) *Matcher {
 	return &Matcher{src: src, fallback: fallback, maxStates: maxMatchStates}
 }
 
-// init compiles the pattern, or loads its program (see program), and
-// works out which classes of runes each instruction reads.
+// init compiles the pattern into its encoding, when it was not made from
+// one, and reads the encoding (see matchProg). An encoding that does not
+// read panics.
 func (d *Matcher) init() {
-	prog := d.program()
-	d.prog = prog
-	d.cls = newRuneClasses(runeSets(prog))
-	d.nclass = d.cls.n()
+	if d.enc == "" {
+		prog, err := progtab.Compile(d.src)
+		if err != nil {
+			panic("lazydfa: " + err.Error())
+		}
+		d.enc = string(appendMatchProg(nil, prog))
+	}
+	d.matchProg = *mustReadMatchProg(d.enc, "a compiled Matcher")
 	// Every state's first entry must be less than matchGaveUp.
 	d.maxStates = min(d.maxStates, int(matchGaveUp-1)/d.nclass)
-
-	d.set = make([]int32, len(prog.Inst))
-	index := map[string]int32{}
-	var key []byte
-	for pc := range prog.Inst {
-		in := &prog.Inst[pc]
-		d.set[pc] = -1
-		if !readsRune(in) {
-			continue
-		}
-		key = append(key[:0], byte(in.Op), byte(in.Arg&uint32(syntax.FoldCase)))
-		for _, r := range in.Rune {
-			key = append(key, byte(r), byte(r>>8), byte(r>>16))
-		}
-		s, ok := index[string(key)]
-		if !ok {
-			s = int32(len(index))
-			index[string(key)] = s
-			// Every rune of a class is read alike: its representative
-			// tells.
-			for _, r := range d.cls.rep {
-				d.inSet = append(d.inSet, matchesRune(in, r))
-			}
-		}
-		d.set[pc] = s
-	}
-}
-
-// readsRune reports whether in reads a rune.
-func readsRune(in *syntax.Inst) bool {
-	switch in.Op {
-	case syntax.InstRune, syntax.InstRune1, syntax.InstRuneAny, syntax.InstRuneAnyNotNL:
-		return true
-	}
-	return false
 }
 
 // class returns the class of the rune at s[i] (there is one) and the
@@ -258,7 +222,7 @@ type matchState struct {
 }
 
 func newMatchCache(d *Matcher) *matchCache {
-	c := &matchCache{on: make([]bool, len(d.prog.Inst))}
+	c := &matchCache{on: make([]bool, d.ninst)}
 	c.reset(d)
 	return c
 }
@@ -305,7 +269,7 @@ func (c *matchCache) closure(d *Matcher, from int32, class int) bool {
 	st := c.states[from]
 	ctx := emptyContext(st.prev, next)
 	c.added = c.added[:0]
-	c.stack = append(append(c.stack[:0], uint32(d.prog.Start)), c.pcs[st.lo:st.hi]...)
+	c.stack = append(append(c.stack[:0], d.start), c.pcs[st.lo:st.hi]...)
 	matched := false
 	for len(c.stack) > 0 && !matched {
 		pc := c.stack[len(c.stack)-1]
@@ -315,15 +279,14 @@ func (c *matchCache) closure(d *Matcher, from int32, class int) bool {
 		}
 		c.on[pc] = true
 		c.added = append(c.added, pc)
-		in := &d.prog.Inst[pc]
-		switch in.Op {
+		switch syntax.InstOp(d.ops[pc]) {
 		case syntax.InstAlt, syntax.InstAltMatch:
-			c.stack = append(c.stack, in.Arg, in.Out)
+			c.stack = append(c.stack, d.arg(pc), d.out(pc))
 		case syntax.InstCapture, syntax.InstNop:
-			c.stack = append(c.stack, in.Out)
+			c.stack = append(c.stack, d.out(pc))
 		case syntax.InstEmptyWidth:
-			if syntax.EmptyOp(in.Arg)&^ctx == 0 {
-				c.stack = append(c.stack, in.Out)
+			if syntax.EmptyOp(d.arg(pc))&^ctx == 0 {
+				c.stack = append(c.stack, d.out(pc))
 			}
 		case syntax.InstMatch:
 			matched = true
@@ -344,8 +307,8 @@ func (c *matchCache) move(d *Matcher, from int32, class int) uint16 {
 	}
 	c.moved = c.moved[:0]
 	for _, pc := range c.added {
-		if s := d.set[pc]; s >= 0 && d.inSet[int(s)*d.nclass+class] {
-			c.moved = append(c.moved, d.prog.Inst[pc].Out)
+		if readsRuneOp(syntax.InstOp(d.ops[pc])) && d.reads(pc, class) {
+			c.moved = append(c.moved, d.out(pc))
 		}
 	}
 	slices.Sort(c.moved)

@@ -88,7 +88,7 @@ func TestRuneClasses(t *testing.T) {
 			require.Equal(t, kindOf(r), cls.kind[class], "%s: kind of %q", src, r)
 			rep := cls.rep[class]
 			for pc := range prog.Inst {
-				if in := &prog.Inst[pc]; readsRune(in) {
+				if in := &prog.Inst[pc]; readsRuneOp(in.Op) {
 					require.Equal(t, matchesRune(in, rep), matchesRune(in, r), "%s: %q and %q at %d", src, r, rep, pc)
 				}
 			}

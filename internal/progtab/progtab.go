@@ -1,16 +1,16 @@
-// Package progtab stores compiled regular expression programs
-// (regexp/syntax.Prog) in a compact binary form, so that a package whose
-// fixed patterns it compiles at first use can read them from a table
-// written by go generate instead: parsing, simplifying and compiling a
-// large case-folded pattern allocates several times the program's size
-// and was most of what the first report of a process cost in the
-// injection detector and a good part of it in the rules.
+// Package progtab stores what go generate works out of fixed regular
+// expressions (package lazydfa's encodings of their automata) in tables
+// that a package embeds and reads at first use instead: parsing,
+// simplifying and compiling a large case-folded pattern allocates several
+// times the program's size and was most of what the first report of a
+// process cost in the injection detector and a good part of it in the
+// rules.
 //
 // A table (Builder, Table) maps keys (a pattern's source, as the package
 // that uses it chooses) to values (the package's own record, made with
-// AppendProg, AppendString and binary.AppendUvarint), and is read in
-// place: a lookup touches the index and its entry only, so a process
-// that needs a few programs does not read the whole table. A package
+// AppendString and binary.AppendUvarint, say), and is read in place: a
+// lookup touches the index and its entry only, so a process that needs a
+// few patterns does not read the whole table. A package
 // embeds its table and checks in a test that it is what compiling its
 // patterns gives today, so a stale table fails the tests; a key the table
 // lacks is compiled as before.
@@ -28,8 +28,9 @@ import (
 )
 
 // Compile returns the program regexp compiles for src: src parsed with
-// syntax.Perl, simplified and compiled. It is what a table holds for a
-// pattern, and what a package compiles when its table lacks one.
+// syntax.Perl, simplified and compiled: what a table's record of a
+// pattern is worked out from, and what a package compiles when its table
+// lacks one.
 func Compile(src string) (*syntax.Prog, error) {
 	re, err := syntax.Parse(src, syntax.Perl)
 	if err != nil {
@@ -59,73 +60,6 @@ func WriteOrCheck(path string, data []byte, update bool) error {
 	return nil
 }
 
-// ErrCorrupt is returned for an encoding that ends early or holds a
-// value out of range.
-var ErrCorrupt = errors.New("progtab: corrupt encoding")
-
-// AppendProg appends the encoding of p to dst: the start, the number of
-// capture slots, of instructions and of runes in all, then the
-// instructions, each its op, out, arg and runes (a nil rune slice and an
-// empty one stay apart, as Compile makes them).
-func AppendProg(dst []byte, p *syntax.Prog) []byte {
-	nrunes := 0
-	for i := range p.Inst {
-		nrunes += len(p.Inst[i].Rune)
-	}
-	dst = binary.AppendUvarint(dst, uint64(p.Start))
-	dst = binary.AppendUvarint(dst, uint64(p.NumCap))
-	dst = binary.AppendUvarint(dst, uint64(len(p.Inst)))
-	dst = binary.AppendUvarint(dst, uint64(nrunes))
-	for i := range p.Inst {
-		in := &p.Inst[i]
-		dst = append(dst, byte(in.Op))
-		dst = binary.AppendUvarint(dst, uint64(in.Out))
-		dst = binary.AppendUvarint(dst, uint64(in.Arg))
-		if in.Rune == nil {
-			dst = append(dst, 0)
-			continue
-		}
-		dst = binary.AppendUvarint(dst, uint64(len(in.Rune))+1)
-		for _, r := range in.Rune {
-			dst = binary.AppendUvarint(dst, uint64(r))
-		}
-	}
-	return dst
-}
-
-// reader reads varints from an encoding, remembering the first error.
-type reader struct {
-	s   string
-	err error
-}
-
-// uvarint reads a varint no greater than limit.
-func (r *reader) uvarint(limit uint64) uint64 {
-	if r.err != nil {
-		return 0
-	}
-	v, n := uvarint(r.s)
-	if n == 0 || v > limit {
-		r.err = ErrCorrupt
-		return 0
-	}
-	r.s = r.s[n:]
-	return v
-}
-
-func (r *reader) byte() byte {
-	if r.err != nil {
-		return 0
-	}
-	if len(r.s) == 0 {
-		r.err = ErrCorrupt
-		return 0
-	}
-	c := r.s[0]
-	r.s = r.s[1:]
-	return c
-}
-
 // uvarint decodes a varint at the start of s, as binary.Uvarint does a
 // byte slice's, and returns it and its length (0: none, or too long).
 func uvarint(s string) (uint64, int) {
@@ -141,49 +75,6 @@ func uvarint(s string) (uint64, int) {
 		}
 	}
 	return 0, 0
-}
-
-// ReadProg decodes a program that AppendProg encoded at the start of s,
-// and returns it and the bytes after it. The program's runes share one
-// allocation, each instruction's slice capped at its own length.
-func ReadProg(s string) (*syntax.Prog, string, error) {
-	r := reader{s: s}
-	p := &syntax.Prog{}
-	p.Start = int(r.uvarint(1 << 31))
-	p.NumCap = int(r.uvarint(1 << 31))
-	// Each instruction takes at least 4 bytes, each rune 1.
-	n := int(r.uvarint(uint64(len(s) / 4)))
-	runes := make([]rune, r.uvarint(uint64(len(s))))
-	if r.err != nil {
-		return nil, s, r.err
-	}
-	p.Inst = make([]syntax.Inst, n)
-	for i := range p.Inst {
-		in := &p.Inst[i]
-		in.Op = syntax.InstOp(r.byte())
-		in.Out = uint32(r.uvarint(1<<32 - 1))
-		in.Arg = uint32(r.uvarint(1<<32 - 1))
-		k := int(r.uvarint(uint64(len(runes)) + 1))
-		if r.err != nil {
-			return nil, s, r.err
-		}
-		if k == 0 {
-			continue
-		}
-		k--
-		in.Rune = runes[:k:k]
-		runes = runes[k:]
-		for j := range in.Rune {
-			in.Rune[j] = rune(r.uvarint(0x7fffffff))
-		}
-	}
-	if r.err != nil {
-		return nil, s, r.err
-	}
-	if p.Start >= n {
-		return nil, s, fmt.Errorf("%w: start %d of %d instructions", ErrCorrupt, p.Start, n)
-	}
-	return p, r.s, nil
 }
 
 // Builder makes a table.

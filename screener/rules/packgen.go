@@ -131,15 +131,30 @@ type genScanner struct {
 	lits     []string
 	variants [][]uint16
 	tables   acTables
+	// found and foundAt are the scanner's (see scanner), which
+	// newGeneratedBase would otherwise work out of the above.
+	found   []foundToken
+	foundAt []int32
 }
 
 // generatedBase is the generated scanner without needs, made once per
-// process: the automaton's table (about 1.8 MB) and the tokens' byte
+// process: the automaton's table (about 1.2 MB) and the tokens' byte
 // sets.
 var generatedBase = sync.OnceValue(newGeneratedBase)
 
 func newGeneratedBase() *scanner {
 	g := &generatedScanner
+	sc := &scanner{ac: g.tables.automaton(), lits: g.lits, ntok: len(generatedTokens), sets: generatedByteSets[:],
+		found: g.found, foundAt: g.foundAt}
+	if sc.found == nil {
+		sc.found, sc.foundAt = generatedFound(g, sc.ac)
+	}
+	return sc
+}
+
+// generatedFound returns the found and foundAt (see scanner) of the
+// generated scanner g, whose automaton is a.
+func generatedFound(g *genScanner, a *automaton) ([]foundToken, []int32) {
 	variants := make([][]tokenVariant, len(g.variants))
 	for i, ids := range g.variants {
 		variants[i] = make([]tokenVariant, len(ids))
@@ -148,10 +163,8 @@ func newGeneratedBase() *scanner {
 			variants[i][j] = tokenVariant{id: id, left: tk.left, right: tk.right}
 		}
 	}
-	sc := &scanner{ac: g.tables.automaton(), lits: g.lits, ntok: len(generatedTokens), sets: generatedByteSets[:]}
 	info, more := newLitInfo(g.lits, variants)
-	sc.found, sc.foundAt = foundTokens(sc.ac, info, more)
-	return sc
+	return foundTokens(a, info, more)
 }
 
 // scannerOf returns the scanner of the patterns: the generated one when

@@ -156,3 +156,25 @@ func writeOrCheckGenerated(t *testing.T, name string, code []byte) bool {
 	}
 	return false
 }
+
+// TestGeneratedScannerDerived: what scanner_gen.go holds beside the
+// automaton's tables (each state's children and each row's state, the
+// tokens found where states report literals) is what the scanner works
+// out of the tables, the literals' tokens and generatedTokens without it.
+func TestGeneratedScannerDerived(t *testing.T) {
+	g := generatedScanner
+	first, nChild := g.tables.children()
+	if !slices.Equal(first, g.tables.first) || !slices.Equal(nChild, g.tables.nChild) || !slices.Equal(g.tables.rowStates(), g.tables.stateAt) {
+		t.Fatal("the generated children or row states are not the tables': run go generate ./screener/rules")
+	}
+	bare := g
+	bare.tables.first, bare.tables.nChild, bare.tables.stateAt, bare.found, bare.foundAt = nil, nil, nil, nil, nil
+	a := bare.tables.automaton()
+	if !slices.Equal(a.first, first) || !slices.Equal(a.nChild, nChild) || !slices.Equal(a.stateAt, g.tables.stateAt) {
+		t.Fatal("an automaton of tables without children works out others")
+	}
+	found, foundAt := generatedFound(&bare, a)
+	if !slices.Equal(found, g.found) || !slices.Equal(foundAt, g.foundAt) {
+		t.Fatal("the generated found tokens are not the tables': run go generate ./screener/rules")
+	}
+}

@@ -1127,6 +1127,9 @@ type acTables struct {
 	outStart []int32
 	outs     []int32
 	lens     []int32
+	// first, nChild and stateAt are what automaton works out of the
+	// above (see automaton), when go generate wrote them; nil otherwise.
+	first, nChild, stateAt []int32
 }
 
 // newACTables builds the tables of the automaton of lits.
@@ -1294,6 +1297,16 @@ func (t *acTables) children() (first, n []int32) {
 	return first, n
 }
 
+// rowStates returns, by row (its offset over n), the state whose row it
+// is; row 0 is no state's.
+func (t *acTables) rowStates() []int32 {
+	stateAt := make([]int32, len(t.parent)+1)
+	for i, off := range t.row {
+		stateAt[off/uint32(t.n)] = int32(i)
+	}
+	return stateAt
+}
+
 // child returns the child of state s by class c, or -1.
 func (t *acTables) child(first, n []int32, s int32, c uint8) int32 {
 	for k := first[s]; k < first[s]+n[s]; k++ {
@@ -1310,10 +1323,11 @@ func (t *acTables) automaton() *automaton {
 	w := uint32(t.n)
 	states := len(t.parent)
 	a := &automaton{class: t.class, n: t.n, delta: make([]uint32, uint32(states+1)*w), outFrom: t.outFrom,
-		outStart: t.outStart, outs: t.outs, lens: t.lens, t: t, stateAt: make([]int32, states+1), div: newExactDivisor(w)}
-	a.first, a.nChild = t.children()
-	for i, off := range t.row {
-		a.stateAt[off/w] = int32(i)
+		outStart: t.outStart, outs: t.outs, lens: t.lens, t: t, div: newExactDivisor(w),
+		first: t.first, nChild: t.nChild, stateAt: t.stateAt}
+	if a.first == nil {
+		a.first, a.nChild = t.children()
+		a.stateAt = t.rowStates()
 	}
 	root := t.row[0]
 	for c := range uint8(t.n) {
