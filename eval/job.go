@@ -131,12 +131,18 @@ func (j Job) evaluate(ctx context.Context, s config.Settings, crp *corpus.Corpus
 		// not on this path: without the advice a warm eval's heap was
 		// ~4,400 more first touches of 4 KB pages, a quarter of its CPU.
 		gcstart.HugeHeap(evalHeapSize)
+		// The corpus is read (on every CPU) while the rules and the
+		// backend load, mostly on one: the first fold waits for both.
+		opt = opt.withDefaults()
+		start := opt.Now()
+		reports := readAhead(ctx, crp, opt.Intake)
 		trainer, tm, err := j.foldTrainer(ctx, s, crp, sim)
 		if err != nil {
+			_, _ = reports() // nothing is left reading after the error
 			return nil, err
 		}
 		opt.ThreatModel = tm
-		return CrossValidate(ctx, crp, j.Folds, trainer, opt)
+		return crossValidate(ctx, crp, j.Folds, trainer, opt, start, reports)
 	}
 	progress := output.NewProgress(j.Stderr, !j.Quiet && output.IsTerminal(j.Stderr), len(crp.Labels))
 	var p *setup.Pipeline
