@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/gob"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -72,19 +74,14 @@ func FoldTrainer(o FoldTrainerOptions) Trainer {
 	// is on) serve every fold.
 	evaluate := memoEvaluate(func(r *intake.Report) rules.Evaluation { return o.Base.EvalCache.Evaluate(r, eng) })
 	models := &baseline.TrainCache{Dir: o.CacheDir, Fingerprint: o.Fingerprint}
+	digest := memoPartsDigest()
 	return func(ctx context.Context, train []corpus.LabeledReport) (*screener.Screener, error) {
 		rex := make([]rules.Example, len(train))
 		for i, lr := range train {
 			rex[i] = rules.Example{ID: lr.Label.ID, Report: lr.Report, Category: lr.Label.Category}
 		}
 		fitOpt := rules.FitOptions{Seed: rules.DefaultSeed, Evaluate: evaluate}
-		// The fit depends on its examples and their order.
-		order := sha256.New()
-		for _, x := range rex {
-			fmt.Fprintf(order, "%s\x00", x.ID)
-		}
-		corpusFP := rules.CorpusFingerprint(rex)
-		key := fmt.Sprintf("%s\x00refit %s %x", o.Fingerprint, corpusFP, order.Sum(nil))
+		key := foldKey(o.Fingerprint, rex, digest)
 		feng, err := refitCached(ctx, eng, rex, fitOpt, o.RefitCacheDir, o.Fingerprint, key)
 		if err != nil {
 			return nil, err
@@ -186,6 +183,66 @@ func decodeWeights(data []byte, w *rules.Weights) error {
 		return errors.New("decode refit weights: trailing bytes")
 	}
 	return nil
+}
+
+// foldKeyFormat versions foldKey. v1 (no version in the key) named the
+// examples by rules.CorpusFingerprint and their ids' order, hashing every
+// report's parts again for every fold.
+const foldKeyFormat = "fold/v2"
+
+// foldKey names a fold's training for the refit and evaluation caches: the
+// rules in force (fingerprint) and the examples in their order (the fit
+// depends on both), each by its id, its category and its parts' digest
+// (partsDigest, the parts rules.CorpusFingerprint reads).
+func foldKey(fingerprint string, examples []rules.Example, digest func(*intake.Report) [sha256.Size]byte) string {
+	h := sha256.New()
+	var b []byte
+	for _, x := range examples {
+		d := digest(x.Report)
+		b = appendFramed(appendFramed(b[:0], x.ID), x.Category)
+		h.Write(append(b, d[:]...))
+	}
+	return fmt.Sprintf("%s\x00%s %x", fingerprint, foldKeyFormat, h.Sum(nil))
+}
+
+// partsDigest is the SHA-256 of r's parts (Report.Parts), each name and
+// text after its length.
+func partsDigest(r *intake.Report) [sha256.Size]byte {
+	h := sha256.New()
+	var b []byte
+	for _, p := range r.Parts() {
+		b = appendFramed(b[:0], p.Name)
+		b = binary.LittleEndian.AppendUint64(b, uint64(len(p.Text)))
+		h.Write(b)
+		io.WriteString(h, p.Text)
+	}
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	return sum
+}
+
+// appendFramed appends s after its length.
+func appendFramed(b []byte, s string) []byte {
+	return append(binary.LittleEndian.AppendUint64(b, uint64(len(s))), s...)
+}
+
+// memoPartsDigest returns partsDigest, computed once per report (by
+// identity): the folds share their reports, and hashing them all again for
+// each fold's key was a tenth of a warm eval's training. It is safe for
+// concurrent use.
+func memoPartsDigest() func(*intake.Report) [sha256.Size]byte {
+	var mu sync.Mutex
+	memo := map[*intake.Report][sha256.Size]byte{}
+	return func(r *intake.Report) [sha256.Size]byte {
+		mu.Lock()
+		defer mu.Unlock()
+		d, ok := memo[r]
+		if !ok {
+			d = partsDigest(r)
+			memo[r] = d
+		}
+		return d
+	}
 }
 
 // memoEvaluate returns evaluate's result for a report, computed once per

@@ -163,3 +163,54 @@ func normalWeights(w *rules.Weights) rules.Weights {
 	}
 	return n
 }
+
+// A fold's key changes with anything its refit depends on: the rules in
+// force, an example's id, category or parts (subject, body, text
+// attachments and their names), and the examples' order; the same
+// examples, in other reports of equal content, give the same key.
+func TestFoldKeyNamesWhatTheRefitDependsOn(t *testing.T) {
+	report := func(subject, body, attachment string) *intake.Report {
+		r := &intake.Report{Subject: subject, Body: body}
+		if attachment != "" {
+			r.Attachments = []intake.Attachment{{Name: attachment, Text: "patch"}}
+		}
+		return r
+	}
+	base := func() []rules.Example {
+		return []rules.Example{
+			{ID: "a", Category: "privilege.root", Report: report("s1", "body one", "")},
+			{ID: "b", Category: "info.missing", Report: report("s2", "body two", "fix.diff")},
+		}
+	}
+	digest := memoPartsDigest()
+	key := func(fp string, ex []rules.Example) string { return foldKey(fp, ex, digest) }
+	want := key("fp", base())
+	assert.Equal(t, want, key("fp", base()), "same content, other reports")
+	assert.Equal(t, want, foldKey("fp", base(), partsDigest), "memoized digest")
+
+	changes := map[string]func(ex []rules.Example) (string, []rules.Example){
+		"fingerprint": func(ex []rules.Example) (string, []rules.Example) { return "fp2", ex },
+		"id":          func(ex []rules.Example) (string, []rules.Example) { ex[0].ID = "c"; return "fp", ex },
+		"category":    func(ex []rules.Example) (string, []rules.Example) { ex[1].Category = "privilege.root"; return "fp", ex },
+		"subject":     func(ex []rules.Example) (string, []rules.Example) { ex[0].Report.Subject = "s9"; return "fp", ex },
+		"body":        func(ex []rules.Example) (string, []rules.Example) { ex[0].Report.Body = "body on"; return "fp", ex },
+		"attachment name": func(ex []rules.Example) (string, []rules.Example) {
+			ex[1].Report.Attachments[0].Name = "fix.patch"
+			return "fp", ex
+		},
+		"attachment text": func(ex []rules.Example) (string, []rules.Example) {
+			ex[1].Report.Attachments[0].Text = "patch2"
+			return "fp", ex
+		},
+		"order": func(ex []rules.Example) (string, []rules.Example) { ex[0], ex[1] = ex[1], ex[0]; return "fp", ex },
+		"framing": func(ex []rules.Example) (string, []rules.Example) {
+			ex[0].Report.Subject, ex[0].Report.Body = "s1body", " one"
+			return "fp", ex
+		},
+		"one fewer": func(ex []rules.Example) (string, []rules.Example) { return "fp", ex[:1] },
+	}
+	for name, change := range changes {
+		fp, ex := change(base())
+		assert.NotEqual(t, want, foldKey(fp, ex, partsDigest), name)
+	}
+}
