@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"encoding/binary"
 	"math/bits"
 	"math/rand/v2"
 	"slices"
@@ -26,8 +27,16 @@ func verdictIntervals(ps []Pair, classes []string, security string, resamples in
 // The draws depend only on the seed and the number of pairs, so
 // predictors scored over the same number of reports (the final decision,
 // the rules, and usually the model and the baseline) share one stream of
-// draws per interval: the generator, most of the cost, runs once for them
-// all. The three intervals are drawn at once, on their own goroutines.
+// draws per interval: the generator runs once for them all. The three
+// intervals are drawn at once, on their own goroutines.
+//
+// A resample is counted once for all the predictors that share its draws:
+// each pair has a joint outcome (what statistic k needs of it, for every
+// one of them: see jointOutcomes), a resample counts how many times it
+// drew each joint outcome, and each predictor's statistic is computed
+// from those few counts (k's counts, the same integers as counting pair by
+// pair): counting every drawn pair once per predictor was the larger part
+// of the intervals' CPU, after the last report is screened.
 func verdictIntervalsOf(sets [][]Pair, classes []string, security string, resamples int, seed uint64) [][3]CI {
 	none := CI{Lo: NaN(), Hi: NaN(), Level: 0.95}
 	out := make([][3]CI, len(sets))
@@ -45,16 +54,22 @@ func verdictIntervalsOf(sets [][]Pair, classes []string, security string, resamp
 	for n, members := range bySize {
 		for k := range 3 {
 			wg.Go(func() {
+				sets := make([]codedPairs, len(members))
+				for m, s := range members {
+					sets[m] = coded[s]
+				}
+				ids, outcomes := jointOutcomes(sets, k)
 				rng := newDrawer(seed + uint64(k))
-				idx := make([]int, n)
+				counts := make([]int, len(outcomes))
 				vals := make([][]float64, len(members))
 				stats := make([]ClassStats, len(classes))
 				for range resamples {
-					for i := range idx {
-						idx[i] = rng.intN(n)
+					clear(counts)
+					for range n {
+						counts[ids[rng.intN(n)]]++
 					}
-					for m, s := range members {
-						if v := coded[s].stat(k, idx, classes, stats); v.Defined() {
+					for m := range members {
+						if v := outcomeStat(k, n, counts, outcomes, m, classes, stats); v.Defined() {
 							vals[m] = append(vals[m], float64(v))
 						}
 					}
@@ -67,6 +82,111 @@ func verdictIntervalsOf(sets [][]Pair, classes []string, security string, resamp
 	}
 	wg.Wait()
 	return out
+}
+
+// jointOutcomes numbers the joint outcomes of the pairs of sets (all of
+// one length) for statistic k: the pairs whose coded pairs agree in what k
+// reads of them, in every set, share a number. It returns each pair's
+// number and, by number, the outcome's pair in each set.
+func jointOutcomes(sets []codedPairs, k int) (ids []int, outcomes [][]codedPair) {
+	n := len(sets[0])
+	ids = make([]int, n)
+	seen := map[string]int{}
+	key := make([]byte, 0, 16*len(sets))
+	for i := range n {
+		key = key[:0]
+		for _, cs := range sets {
+			key = cs[i].outcome(k).appendKey(key)
+		}
+		id, ok := seen[string(key)]
+		if !ok {
+			id = len(outcomes)
+			seen[string(key)] = id
+			joint := make([]codedPair, len(sets))
+			for m, cs := range sets {
+				joint[m] = cs[i].outcome(k)
+			}
+			outcomes = append(outcomes, joint)
+		}
+		ids[i] = id
+	}
+	return ids, outcomes
+}
+
+// outcome is what statistic k reads of p: correct (0), the classes (1),
+// whether truth and prediction are the security class (2).
+func (p codedPair) outcome(k int) codedPair {
+	switch k {
+	case 0:
+		return codedPair{correct: p.correct}
+	case 1:
+		return codedPair{t: p.t, p: p.p}
+	default:
+		return codedPair{secTrue: p.secTrue, secPred: p.secPred}
+	}
+}
+
+// appendKey appends p's fields to key, telling every two outcomes apart.
+func (p codedPair) appendKey(key []byte) []byte {
+	flags := byte(0)
+	for bit, set := range []bool{p.correct, p.secTrue, p.secPred} {
+		if set {
+			flags |= 1 << bit
+		}
+	}
+	key = binary.AppendVarint(key, int64(p.t))
+	key = binary.AppendVarint(key, int64(p.p))
+	return append(key, flags)
+}
+
+// outcomeStat computes statistic k (0 Accuracy, 1 the MacroF1 of
+// PerClass(classes), 2 RecallOf(security)) of set m over a
+// resample of n pairs that drew joint outcome j counts[j] times: the same
+// counts as counting the drawn pairs one by one, and the same arithmetic.
+func outcomeStat(k, n int, counts []int, outcomes [][]codedPair, m int, classes []string, stats []ClassStats) Num {
+	switch k {
+	case 0:
+		ok := 0
+		for j, c := range counts {
+			if outcomes[j][m].correct {
+				ok += c
+			}
+		}
+		return ratio(ok, n)
+	case 1:
+		for c := range stats {
+			stats[c] = ClassStats{Class: classes[c]}
+		}
+		for j, c := range counts {
+			t, p := outcomes[j][m].t, outcomes[j][m].p
+			switch {
+			case t >= 0 && t == p:
+				stats[t].TP += c
+			default:
+				if t >= 0 {
+					stats[t].FN += c
+				}
+				if p >= 0 {
+					stats[p].FP += c
+				}
+			}
+		}
+		for c := range stats {
+			stats[c].fill()
+		}
+		return MacroF1(stats)
+	default:
+		tp, support := 0, 0
+		for j, c := range counts {
+			if outcomes[j][m].secTrue {
+				support += c
+				if outcomes[j][m].secPred {
+					tp += c
+				}
+			}
+		}
+		return ratio(tp, support)
+	}
 }
 
 // drawer draws the resamples' indexes: bootstrapRNG(seed).IntN, the same
@@ -120,53 +240,4 @@ func codePairs(ps []Pair, classes []string, security string) codedPairs {
 			secTrue: p.True == security, secPred: p.Pred == security}
 	}
 	return cs
-}
-
-// stat computes statistic k over the resample idx: 0 Accuracy, 1 the
-// MacroF1 of PerClass(classes), 2 RecallOf(security). stats is scratch
-// space of len(classes).
-func (cs codedPairs) stat(k int, idx []int, classes []string, stats []ClassStats) Num {
-	switch k {
-	case 0:
-		ok := 0
-		for _, i := range idx {
-			if cs[i].correct {
-				ok++
-			}
-		}
-		return ratio(ok, len(idx))
-	case 1:
-		for c := range stats {
-			stats[c] = ClassStats{Class: classes[c]}
-		}
-		for _, i := range idx {
-			t, p := cs[i].t, cs[i].p
-			switch {
-			case t >= 0 && t == p:
-				stats[t].TP++
-			default:
-				if t >= 0 {
-					stats[t].FN++
-				}
-				if p >= 0 {
-					stats[p].FP++
-				}
-			}
-		}
-		for c := range stats {
-			stats[c].fill()
-		}
-		return MacroF1(stats)
-	default:
-		tp, support := 0, 0
-		for _, i := range idx {
-			if cs[i].secTrue {
-				support++
-				if cs[i].secPred {
-					tp++
-				}
-			}
-		}
-		return ratio(tp, support)
-	}
 }

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"time"
 
 	"github.com/secscreen/secscreen/corpus"
 	"github.com/secscreen/secscreen/screener"
+	"github.com/secscreen/secscreen/screener/intake"
 	"github.com/secscreen/secscreen/screener/threatmodel"
 )
 
@@ -68,11 +70,19 @@ type Trainer func(ctx context.Context, train []corpus.LabeledReport) (*screener.
 func CrossValidate(ctx context.Context, c *corpus.Corpus, k int, train Trainer, opt Options) (*Run, error) {
 	opt = opt.withDefaults()
 	start := opt.Now()
+	return crossValidate(ctx, c, k, train, opt, start, func() ([]corpus.LabeledReport, error) {
+		return c.ReadReports(ctx, opt.Intake)
+	})
+}
+
+// crossValidate is CrossValidate for a run started at start, with opt's
+// defaults set, on the reports read returns (c's, read with opt.Intake).
+func crossValidate(ctx context.Context, c *corpus.Corpus, k int, train Trainer, opt Options, start time.Time, read func() ([]corpus.LabeledReport, error)) (*Run, error) {
 	folds, err := Folds(c.Labels, k, opt.Seed)
 	if err != nil {
 		return nil, err
 	}
-	reports, err := c.ReadReports(ctx, opt.Intake)
+	reports, err := read()
 	if err != nil {
 		return nil, err
 	}
@@ -140,4 +150,21 @@ func CrossValidate(ctx context.Context, c *corpus.Corpus, k int, train Trainer, 
 		}
 	}
 	return score(rows, meta, opt, start), nil
+}
+
+// readAhead starts reading c's reports with in on another goroutine and
+// returns the function that waits for them (ReadReports' answer; it may be
+// called more than once).
+func readAhead(ctx context.Context, c *corpus.Corpus, in intake.Options) func() ([]corpus.LabeledReport, error) {
+	var reports []corpus.LabeledReport
+	var err error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		reports, err = c.ReadReports(ctx, in)
+	}()
+	return func() ([]corpus.LabeledReport, error) {
+		<-done
+		return reports, err
+	}
 }

@@ -1,11 +1,14 @@
 package backend
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"hash"
+	"slices"
 	"sync/atomic"
+	"unicode/utf8"
 )
 
 // keyHead is the start of a CacheKeyMaterial's JSON encoding, up to and
@@ -20,7 +23,17 @@ type keyHead struct {
 
 // keyHeads keeps the last keyHead a cache computed, so that a run's calls
 // encode and hash the ~15 KB system message once, not on every call.
-type keyHeads struct{ last atomic.Pointer[keyHead] }
+type keyHeads struct {
+	last   atomic.Pointer[keyHead]
+	schema atomic.Pointer[schemaJSON]
+}
+
+// schemaJSON is a request's schema (raw, as in CacheKeyMaterial) and its
+// json.Marshal encoding, or the error that encoding gave.
+type schemaJSON struct {
+	raw, json []byte
+	err       error
+}
 
 // key is CacheKeyMaterial.keyAndJSON, the same key and bytes, with the
 // head taken from h when it matches m. The JSON is put together only when
@@ -42,7 +55,7 @@ func (h *keyHeads) key(m CacheKeyMaterial) (key string, encoding func() []byte) 
 		}
 		h.last.Store(head)
 	}
-	tail, ok := appendKeyTail(nil, m)
+	tail, ok := appendKeyTail(nil, m, &h.schema)
 	if !ok {
 		return whole()
 	}
@@ -82,20 +95,33 @@ func newKeyHead(m CacheKeyMaterial) *keyHead {
 }
 
 // appendKeyTail appends the rest of m's encoding after its first message.
-func appendKeyTail(b []byte, m CacheKeyMaterial) ([]byte, bool) {
+// The messages are encoded by appendMessageJSON, json.Marshal's bytes
+// without its reflection (the report's ~8 KB prompt was most of a key's
+// cost), and the schema's encoding is the one remembered in schemas when
+// it is the same schema as last time.
+func appendKeyTail(b []byte, m CacheKeyMaterial, schemas *atomic.Pointer[schemaJSON]) ([]byte, bool) {
 	var ok bool
+	size := len(b) + 128
+	for _, msg := range m.Messages[1:] {
+		size += len(msg.Role) + len(msg.Content) + 32
+	}
+	b = slices.Grow(b, size)
 	for _, msg := range m.Messages[1:] {
 		b = append(b, ',')
-		if b, ok = appendJSON(b, msg); !ok {
-			return b, false
-		}
+		b = appendMessageJSON(b, msg)
 	}
 	b = append(b, ']')
 	if len(m.Schema) > 0 {
 		// As Marshal does with a RawMessage field: compacted, HTML-escaped;
 		// one that is not JSON is left out, as keyAndJSON leaves it out.
-		if s, err := json.Marshal(m.Schema); err == nil {
-			b = append(append(b, `,"schema":`...), s...)
+		last := schemas.Load()
+		if last == nil || !bytes.Equal(last.raw, m.Schema) {
+			last = &schemaJSON{raw: bytes.Clone(m.Schema)}
+			last.json, last.err = json.Marshal(m.Schema)
+			schemas.Store(last)
+		}
+		if last.err == nil {
+			b = append(append(b, `,"schema":`...), last.json...)
 		}
 	}
 	for _, f := range []struct {
@@ -117,3 +143,75 @@ func appendJSON(b []byte, v any) ([]byte, bool) {
 	}
 	return append(b, data...), true
 }
+
+// appendMessageJSON appends json.Marshal's encoding of msg.
+func appendMessageJSON(b []byte, msg Message) []byte {
+	b = append(b, `{"role":`...)
+	b = appendJSONString(b, string(msg.Role))
+	b = append(b, `,"content":`...)
+	b = appendJSONString(b, msg.Content)
+	return append(b, '}')
+}
+
+// appendJSONString appends s as json.Marshal encodes a string: quoted,
+// with '"', '\\' and control characters escaped, '<', '>' and '&' too (HTML
+// escaping), U+2028 and U+2029 as \u2028 and \u2029, and each byte of
+// invalid UTF-8 as \ufffd.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if jsonSafe[c] {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// jsonSafe marks the ASCII bytes appendJSONString copies as they are.
+var jsonSafe = func() (safe [utf8.RuneSelf]bool) {
+	for c := range safe {
+		safe[c] = c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return safe
+}()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"github.com/secscreen/secscreen/internal/benchsupport"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -98,5 +99,42 @@ func TestKeyMaterialCompactsEachSchema(t *testing.T) {
 		}
 		got := KeyMaterial("b", "m", Request{Schema: json.RawMessage(s)}).Schema
 		assert.Equal(t, string(want), string(got), "%q", s)
+	}
+}
+
+// appendJSONString and appendMessageJSON give json.Marshal's very bytes:
+// for every single byte, the tricky strings, and random strings of bytes
+// and of runes (U+2028 and U+2029, surrogate halves and other invalid
+// UTF-8 among them).
+func TestAppendJSONStringIsMarshal(t *testing.T) {
+	inputs := slices.Clone(tricky)
+	for c := range 256 {
+		inputs = append(inputs, string([]byte{byte(c)}), "a"+string([]byte{byte(c)})+"b")
+	}
+	runes := []rune{'a', '<', '>', '&', '"', '\\', '\n', 0, 0x7f, 0x80, 'é', '\u2028', '\u2029', '\u2027', '\u202a', 0xfffd, 0x1f642, '日'}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 2000 {
+		b := make([]byte, rng.IntN(40))
+		for i := range b {
+			b[i] = byte(rng.IntN(256))
+		}
+		var r strings.Builder
+		for range rng.IntN(40) {
+			if rng.IntN(8) == 0 {
+				r.WriteString("\xed\xa0\x80"[:1+rng.IntN(3)]) // a surrogate half, or part of it
+			} else {
+				r.WriteRune(runes[rng.IntN(len(runes))])
+			}
+		}
+		inputs = append(inputs, string(b), r.String())
+	}
+	for _, s := range inputs {
+		want, err := json.Marshal(s)
+		require.NoError(t, err)
+		require.Equal(t, string(want), string(appendJSONString([]byte("x"), s)[1:]), "%q", s)
+		msg := Message{Role: Role(s), Content: s + "!"}
+		want, err = json.Marshal(msg)
+		require.NoError(t, err)
+		require.Equal(t, string(want), string(appendMessageJSON(nil, msg)), "%q", s)
 	}
 }
