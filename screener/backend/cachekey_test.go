@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"github.com/secscreen/secscreen/internal/benchsupport"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -137,4 +138,7 @@ func TestAppendJSONStringIsMarshal(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, string(want), string(appendMessageJSON(nil, msg)), "%q", s)
 	}
+	// appendMessageJSON writes Message's two fields by hand: a field
+	// added to Message must be added there too, or keys would not see it.
+	assert.Equal(t, 2, reflect.TypeFor[Message]().NumField(), "appendMessageJSON encodes every field of Message")
 }
