@@ -12,9 +12,10 @@ var hugeHeapOnce sync.Once
 
 // HugeHeap asks the kernel to back the next size bytes of the heap with
 // transparent huge pages where the kernel gives them only to memory that
-// asks for them (transparent_hugepage/enabled is "madvise", as in the VMs
-// secscreen runs in); elsewhere, or when called again, it does nothing. It
-// reports whether it advised the heap.
+// asks for them (transparent_hugepage/enabled is "madvise", as on Ubuntu's
+// kernels and on the virtual machine this was measured on); elsewhere, or
+// when called again, it does nothing. It reports whether it advised the
+// heap.
 //
 // Why: a short run's cost is mostly first touches of fresh heap pages.
 // The heap of a one-report run grows by ~12 MB after start-up, ~1,700
