@@ -324,6 +324,28 @@ func TestTriagePageNamesThePromptOnlyWhenSet(t *testing.T) {
 	assert.Contains(t, page(""), `<p class="model-label">security/c (50%)</p>`)
 }
 
+// A rules' verdict with no rule behind it comes from the report's facts:
+// the page says so, rather than a bare "none" beside a rules' verdict.
+func TestTriagePageSaysWhereARulesVerdictWithoutRulesComesFrom(t *testing.T) {
+	page := func(r screener.Result) string {
+		var buf bytes.Buffer
+		w, err := New(HTML, &buf, Options{})
+		require.NoError(t, err)
+		require.NoError(t, w.Write(r))
+		require.NoError(t, w.Close(screener.Summary{}))
+		return buf.String()
+	}
+	fromFacts := page(screener.Result{ID: "a", RulesVerdict: screener.Opinion{Label: threatmodel.Label{Verdict: "security", Category: "isolation.memory"}, Confidence: 0.66}})
+	assert.Contains(t, fromFacts, "comes from the facts read from the report")
+	noVerdict := page(screener.Result{ID: "b"})
+	assert.NotContains(t, noVerdict, "comes from the facts")
+	assert.Contains(t, noVerdict, `<p class="none">none</p>`)
+	withRules := page(screener.Result{ID: "c", Rules: []rules.Finding{{RuleID: "priv.root-only", Category: "privilege.root"}},
+		RulesVerdict: screener.Opinion{Label: threatmodel.Label{Verdict: "not-security", Category: "privilege.root"}, Confidence: 0.8}})
+	assert.NotContains(t, withRules, "comes from the facts")
+	assert.Contains(t, withRules, "priv.root-only")
+}
+
 // The text table's REPORT column is short and tells the run's rows apart:
 // long names are cut in the middle, and a cut that an earlier row already
 // shows moves to where the names differ.
