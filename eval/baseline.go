@@ -72,9 +72,11 @@ func FoldTrainer(o FoldTrainerOptions) Trainer {
 	// Training reads findings and facts only, which the weights do not
 	// change: the evaluations by the shipped weights (cached when a cache
 	// is on) serve every fold.
-	evaluate := memoEvaluate(func(r *intake.Report) rules.Evaluation { return o.Base.EvalCache.Evaluate(r, eng) })
+	evaluate := memoByReport(func(r *intake.Report) rules.Evaluation { return o.Base.EvalCache.Evaluate(r, eng) })
 	models := &baseline.TrainCache{Dir: o.CacheDir, Fingerprint: o.Fingerprint}
-	digest := memoPartsDigest()
+	// Each report's parts are hashed once for every fold's key: hashing
+	// them again for each fold was a tenth of a warm eval's training.
+	digest := memoByReport(partsDigest)
 	return func(ctx context.Context, train []corpus.LabeledReport) (*screener.Screener, error) {
 		rex := make([]rules.Example, len(train))
 		for i, lr := range train {
@@ -226,43 +228,25 @@ func appendFramed(b []byte, s string) []byte {
 	return append(binary.LittleEndian.AppendUint64(b, uint64(len(s))), s...)
 }
 
-// memoPartsDigest returns partsDigest, computed once per report (by
-// identity): the folds share their reports, and hashing them all again for
-// each fold's key was a tenth of a warm eval's training. It is safe for
-// concurrent use.
-func memoPartsDigest() func(*intake.Report) [sha256.Size]byte {
+// memoByReport returns f's result for a report, computed once per report
+// (by identity) and shared by every fold: the folds share their reports.
+// It is safe for concurrent use (two goroutines may compute the same
+// report's result at once; f gives both the same).
+func memoByReport[T any](f func(*intake.Report) T) func(*intake.Report) T {
 	var mu sync.Mutex
-	memo := map[*intake.Report][sha256.Size]byte{}
-	return func(r *intake.Report) [sha256.Size]byte {
+	memo := map[*intake.Report]T{}
+	return func(r *intake.Report) T {
 		mu.Lock()
-		defer mu.Unlock()
-		d, ok := memo[r]
-		if !ok {
-			d = partsDigest(r)
-			memo[r] = d
-		}
-		return d
-	}
-}
-
-// memoEvaluate returns evaluate's result for a report, computed once per
-// report (by identity) and shared by every fold's training. It is safe for
-// concurrent use.
-func memoEvaluate(evaluate func(*intake.Report) rules.Evaluation) func(*intake.Report) rules.Evaluation {
-	var mu sync.Mutex
-	memo := map[*intake.Report]rules.Evaluation{}
-	return func(r *intake.Report) rules.Evaluation {
-		mu.Lock()
-		ev, ok := memo[r]
+		v, ok := memo[r]
 		mu.Unlock()
 		if ok {
-			return ev
+			return v
 		}
-		ev = evaluate(r)
+		v = f(r)
 		mu.Lock()
-		memo[r] = ev
+		memo[r] = v
 		mu.Unlock()
-		return ev
+		return v
 	}
 }
 

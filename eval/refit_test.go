@@ -182,7 +182,7 @@ func TestFoldKeyNamesWhatTheRefitDependsOn(t *testing.T) {
 			{ID: "b", Category: "info.missing", Report: report("s2", "body two", "fix.diff")},
 		}
 	}
-	digest := memoPartsDigest()
+	digest := memoByReport(partsDigest)
 	key := func(fp string, ex []rules.Example) string { return foldKey(fp, ex, digest) }
 	want := key("fp", base())
 	assert.Equal(t, want, key("fp", base()), "same content, other reports")
