@@ -128,28 +128,22 @@ func (o Screen) Run(ctx context.Context) error {
 	// The history opens (SQLite: ~4 ms of CPU, its file created and its
 	// schema read) on another core while setup loads the rules; setup
 	// waits for it before it builds the classifier.
-	opening := make(chan openedHistory, 1)
-	go func() {
-		var h openedHistory
-		h.dups, h.hist, h.err = o.duplicates(ctx)
-		opening <- h
-	}()
 	var h openedHistory
-	opened := false
-	waitHistory := func() {
-		if !opened {
-			h, opened = <-opening, true
-		}
-	}
+	opened := make(chan struct{})
+	go func() {
+		defer close(opened)
+		h.dups, h.hist, h.err = o.duplicates(ctx)
+	}()
 	p, buildErr := setup.Build(ctx, o.Settings, o.Files, setup.Options{Log: o.Stderr, Progress: progress.Update,
-		Ready: func() error { waitHistory(); return h.err },
+		Ready: func() error { <-opened; return h.err },
 		Configure: func(cfg *screener.Config) {
+			<-opened // Ready has waited already
 			cfg.Duplicates = h.dups
 			// JSONL streams each row as it is done; the other formats
 			// keep the input's order.
 			cfg.EmitAsDone = format == output.JSONL
 		}})
-	waitHistory()
+	<-opened
 	if h.err != nil { // the history's error first, as when it opened first
 		return h.err
 	}
