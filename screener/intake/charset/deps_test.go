@@ -12,7 +12,7 @@ import (
 // initialisation built their maps at every start.
 func TestSecscreenLinksNoIndex(t *testing.T) {
 	const cmd = "github.com/secscreen/secscreen/cmd/secscreen"
-	out, err := exec.Command(goTool(t), "list", "-deps", "-f", "{{.ImportPath}}", cmd).CombinedOutput()
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", cmd).CombinedOutput()
 	if err != nil {
 		t.Fatalf("go list -deps %s: %v\n%s", cmd, err, out)
 	}

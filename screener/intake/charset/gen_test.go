@@ -8,6 +8,7 @@ import (
 	"go/format"
 	"go/parser"
 	"go/token"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -122,11 +123,12 @@ func exprOf(t *testing.T, enc encoding.Encoding, name string) string {
 
 // sourceMapKeys returns the string keys of the map literal assigned to
 // the package-level variable name in the package pkg, read from its
-// source (found with go list). The indexes keep their names in such maps
-// and export no way to list them.
+// source (found with go list; go test puts its own go command first on
+// PATH). The indexes keep their names in such maps and export no way to
+// list them.
 func sourceMapKeys(t *testing.T, pkg, name string) []string {
 	t.Helper()
-	out, err := exec.Command(goTool(t), "list", "-f", "{{.Dir}}", pkg).Output()
+	out, err := exec.Command("go", "list", "-f", "{{.Dir}}", pkg).Output()
 	if err != nil {
 		t.Fatalf("go list %s: %v", pkg, err)
 	}
@@ -294,12 +296,7 @@ func generatedImports(tables ...map[string]string) []string {
 			}
 		}
 	}
-	var out []string
-	for p := range used {
-		out = append(out, p)
-	}
-	slices.Sort(out)
-	return out
+	return slices.Sorted(maps.Keys(used))
 }
 
 // writeSwitch writes the function fn, a switch from the names of table
@@ -309,11 +306,7 @@ func writeSwitch(b *bytes.Buffer, fn, index string, table map[string]string) {
 	for name, expr := range table {
 		byExpr[expr] = append(byExpr[expr], name)
 	}
-	exprs := make([]string, 0, len(byExpr))
-	for expr := range byExpr {
-		exprs = append(exprs, expr)
-	}
-	slices.Sort(exprs)
+	exprs := slices.Sorted(maps.Keys(byExpr))
 	fmt.Fprintf(b, "// %s returns the encoding %s gives the name key (lower-cased,\n", fn, index)
 	fmt.Fprintf(b, "// trimmed), or nil when it gives none: %d names.\n", len(table))
 	fmt.Fprintf(b, "func %s(key string) encoding.Encoding {\nswitch key {\n", fn)
@@ -339,24 +332,4 @@ func writeSwitch(b *bytes.Buffer, fn, index string, table map[string]string) {
 		fmt.Fprintf(b, ":\nreturn %s\n", expr)
 	}
 	b.WriteString("}\nreturn nil\n}\n")
-}
-
-// goTool finds the go command that runs this test.
-func goTool(t *testing.T) string {
-	t.Helper()
-	if root := os.Getenv("GOROOT"); root != "" {
-		if p := filepath.Join(root, "bin", "go"); fileExists(p) {
-			return p
-		}
-	}
-	p, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("the go command is needed to find the indexes' source: %v", err)
-	}
-	return p
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
 }
