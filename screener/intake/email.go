@@ -13,10 +13,21 @@ import (
 	"time"
 
 	"github.com/emersion/go-message"
-	"github.com/emersion/go-message/charset"
 	"github.com/emersion/go-message/mail"
 	"github.com/emersion/go-message/textproto"
+
+	"github.com/secscreen/secscreen/screener/intake/charset"
 )
+
+// go-message converts the bodies of text/* parts and the encoded words of
+// headers to UTF-8 through message.CharsetReader (UTF-8 and US-ASCII it
+// reads itself). charset.Reader knows the charsets (ISO-8859-*,
+// windows-125x, KOI8-R, Shift_JIS, GB18030, ...) that go-message's own
+// charset package did, without linking golang.org/x/text's name indexes,
+// whose maps that package's imports built at every start.
+func init() {
+	message.CharsetReader = charset.Reader
+}
 
 // parseEmail decodes one RFC 5322 message into r, which already carries
 // Source and Hash. Broken MIME degrades: what can be read is kept and the

@@ -19,10 +19,6 @@ import (
 
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/unicode"
-
-	// Registers the charsets go-message converts to UTF-8 (ISO-8859-*,
-	// windows-125x, KOI8-R, Shift_JIS, GB18030, ...).
-	_ "github.com/emersion/go-message/charset"
 )
 
 // Options control Read.
