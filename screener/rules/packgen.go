@@ -8,6 +8,10 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	_ "embed" // scanner.bin
+
+	"github.com/secscreen/secscreen/internal/progtab"
 )
 
 //go:generate go test -run ^(TestKernelPackGenerated|TestPatternAnalysisGenerated)$ -args -update
@@ -125,46 +129,47 @@ func genClauses(ids [][]uint16) [][]token {
 }
 
 // genScanner is the scanner of the built-in pack's engine as go generate
-// writes it (scanner_gen.go): its literals, the tokens of each (ids into
-// generatedTokens), and its automaton's tables.
+// writes it (scanner_gen.go and scanner.bin): its literals, the tokens of
+// each (ids into generatedTokens), and its automaton, complete: the
+// automaton's tables but its transitions, which are in scanner.bin, and
+// the tokens found where its states report literals (see scanner).
 type genScanner struct {
 	lits     []string
 	variants [][]uint16
-	tables   acTables
-	// found and foundAt are the scanner's (see scanner), which
-	// newGeneratedBase would otherwise work out of the above.
-	found   []foundToken
-	foundAt []int32
+	// class, n, root, outFrom, outStart and outs are the automaton's (see
+	// automaton and acTables.row).
+	class          [256]uint8
+	n              int
+	root, outFrom  uint32
+	outStart, outs []int32
+	found          []foundToken
+	foundAt        []int32
 }
 
+// The transitions of the generated scanner's automaton, every entry
+// computed (see automaton.delta): about 1.2 MB that a process reads in
+// place, so that a scan faults in the pages of the rows it reaches (for
+// one report, a few dozen near the root) and nothing is allocated,
+// zeroed or filled.
+//
+//go:embed scanner.bin
+var scannerTable string
+
 // generatedBase is the generated scanner without needs, made once per
-// process: the automaton's table (about 1.2 MB) and the tokens' byte
-// sets.
+// process.
 var generatedBase = sync.OnceValue(newGeneratedBase)
 
 func newGeneratedBase() *scanner {
 	g := &generatedScanner
-	sc := &scanner{ac: g.tables.automaton(), lits: g.lits, ntok: len(generatedTokens), sets: generatedByteSets[:],
+	return &scanner{ac: g.automaton(), lits: g.lits, ntok: len(generatedTokens), sets: generatedByteSets[:],
 		found: g.found, foundAt: g.foundAt}
-	if sc.found == nil {
-		sc.found, sc.foundAt = generatedFound(g, sc.ac)
-	}
-	return sc
 }
 
-// generatedFound returns the found and foundAt (see scanner) of the
-// generated scanner g, whose automaton is a.
-func generatedFound(g *genScanner, a *automaton) ([]foundToken, []int32) {
-	variants := make([][]tokenVariant, len(g.variants))
-	for i, ids := range g.variants {
-		variants[i] = make([]tokenVariant, len(ids))
-		for j, id := range ids {
-			tk := &generatedTokens[id]
-			variants[i][j] = tokenVariant{id: id, left: tk.left, right: tk.right}
-		}
-	}
-	info, more := newLitInfo(g.lits, variants)
-	return foundTokens(a, info, more)
+// automaton returns the generated automaton, its transitions read from
+// scanner.bin.
+func (g *genScanner) automaton() *automaton {
+	return &automaton{class: g.class, n: g.n, delta: progtab.Uint32s(scannerTable), root: g.root, outFrom: g.outFrom,
+		outStart: g.outStart, outs: g.outs, div: newExactDivisor(uint32(g.n))}
 }
 
 // scannerOf returns the scanner of the patterns: the generated one when

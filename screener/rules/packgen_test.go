@@ -2,6 +2,7 @@ package rules
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 var updateKernelGen = flag.Bool("update", false, "rewrite kernel_gen.go from kernel.yaml and its weights")
@@ -157,24 +159,54 @@ func writeOrCheckGenerated(t *testing.T, name string, code []byte) bool {
 	return false
 }
 
-// TestGeneratedScannerDerived: what scanner_gen.go holds beside the
-// automaton's tables (each state's children and each row's state, the
-// tokens found where states report literals) is what the scanner works
-// out of the tables, the literals' tokens and generatedTokens without it.
+// TestGeneratedScannerDerived: the generated automaton (scanner_gen.go
+// and scanner.bin) is the automaton of the generated literals, with every
+// transition computed (a scan never fills, which would write read-only
+// memory), and the tokens found where its states report literals are
+// what the scanner works out of it, the literals' tokens and
+// generatedTokens.
 func TestGeneratedScannerDerived(t *testing.T) {
-	g := generatedScanner
-	first, nChild := g.tables.children()
-	if !slices.Equal(first, g.tables.first) || !slices.Equal(nChild, g.tables.nChild) || !slices.Equal(g.tables.rowStates(), g.tables.stateAt) {
-		t.Fatal("the generated children or row states are not the tables': run go generate ./screener/rules")
+	g := &generatedScanner
+	a := g.automaton()
+	want := newACTables(g.lits).automaton()
+	want.complete()
+	if a.class != want.class || a.n != want.n || a.root != want.root || a.outFrom != want.outFrom ||
+		!slices.Equal(a.outStart, want.outStart) || !slices.Equal(a.outs, want.outs) || !slices.Equal(a.delta, want.delta) {
+		t.Fatal("the generated automaton is not that of the generated literals: run go generate ./screener/rules")
 	}
-	bare := g
-	bare.tables.first, bare.tables.nChild, bare.tables.stateAt, bare.found, bare.foundAt = nil, nil, nil, nil, nil
-	a := bare.tables.automaton()
-	if !slices.Equal(a.first, first) || !slices.Equal(a.nChild, nChild) || !slices.Equal(a.stateAt, g.tables.stateAt) {
-		t.Fatal("an automaton of tables without children works out others")
+	if i := slices.Index(a.delta[a.n:], 0); i >= 0 {
+		t.Fatalf("entry %d of the generated transitions is not computed", a.n+i)
 	}
-	found, foundAt := generatedFound(&bare, a)
+	found, foundAt := generatedFound(g, a)
 	if !slices.Equal(found, g.found) || !slices.Equal(foundAt, g.foundAt) {
-		t.Fatal("the generated found tokens are not the tables': run go generate ./screener/rules")
+		t.Fatal("the generated found tokens are not the automaton's: run go generate ./screener/rules")
+	}
+}
+
+// generatedFound returns the found and foundAt (see scanner) of the
+// generated scanner g, whose automaton is a.
+func generatedFound(g *genScanner, a *automaton) ([]foundToken, []int32) {
+	variants := make([][]tokenVariant, len(g.variants))
+	for i, ids := range g.variants {
+		variants[i] = make([]tokenVariant, len(ids))
+		for j, id := range ids {
+			tk := &generatedTokens[id]
+			variants[i][j] = tokenVariant{id: id, left: tk.left, right: tk.right}
+		}
+	}
+	info, more := newLitInfo(g.lits, variants)
+	return foundTokens(a, info, more)
+}
+
+// TestGeneratedScannerReadInPlace: the generated transitions are the
+// embedded scanner.bin itself, not a copy (the linker aligns a symbol
+// that large for words), on a machine that stores words little end
+// first.
+func TestGeneratedScannerReadInPlace(t *testing.T) {
+	if binary.NativeEndian.Uint16([]byte{1, 0}) != 1 {
+		t.Skip("a big-endian machine decodes a copy")
+	}
+	if a := generatedScanner.automaton(); unsafe.Pointer(&a.delta[0]) != unsafe.Pointer(unsafe.StringData(scannerTable)) {
+		t.Fatal("the generated transitions are a copy of scanner.bin")
 	}
 }
