@@ -92,12 +92,49 @@ func kernelFromGenerated() (*RuleSet, bool, error) {
 	if err != nil || sum != generatedKernelHash {
 		return nil, false, nil //nolint:nilerr // stale or missing: decode the YAML instead
 	}
+	if len(generatedRuleExprs) != len(set.Rules) {
+		return nil, false, nil
+	}
+	// The rules were checked when go generate decoded them (Parse); their
+	// patterns' expressions are generated too, most of them with their
+	// analysis: what is left to do is to make the patterns, in one
+	// allocation.
+	n := 0
+	for _, x := range generatedRuleExprs {
+		n += len(x.match) + len(x.unless)
+	}
+	store := make([]pattern, n)
+	patterns := func(exprs []string) ([]*pattern, error) {
+		out := make([]*pattern, len(exprs))
+		for i, expr := range exprs {
+			g := lookupAnalysis(expr)
+			if g == nil {
+				p, err := parsePattern(expr)
+				if err != nil {
+					return nil, err
+				}
+				out[i] = p
+				continue
+			}
+			p := &store[0]
+			store = store[1:]
+			p.src, p.gen, p.maxNL, p.runs, p.hand = expr, g, g.maxNL, g.runs, handMatchers[expr]
+			out[i] = p
+		}
+		return out, nil
+	}
 	for i := range set.Rules {
-		r := &set.Rules[i]
+		r, x := &set.Rules[i], &generatedRuleExprs[i]
 		if r.Disabled {
 			continue
 		}
-		if err := r.compile(); err != nil {
+		if len(x.match) != len(r.Match) || len(x.unless) != len(r.Unless) {
+			return nil, false, nil
+		}
+		if r.match, err = patterns(x.match); err == nil {
+			r.unless, err = patterns(x.unless)
+		}
+		if err != nil {
 			return nil, false, fmt.Errorf("%s:%d: rule %s: %w", r.Source, r.Line, r.ID, err)
 		}
 	}
@@ -113,6 +150,12 @@ func kernelFromGenerated() (*RuleSet, bool, error) {
 		}
 	}
 	return set, true, nil
+}
+
+// genRuleExprs are the expressions of a generated rule's patterns (see
+// patternSource), as its compile method makes them.
+type genRuleExprs struct {
+	match, unless []string
 }
 
 // genClauses makes clauses of tokens from clauses of generated token ids.

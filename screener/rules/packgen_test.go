@@ -39,7 +39,31 @@ func TestKernelPackGenerated(t *testing.T) {
 	b.WriteString("// generatedKernelPack returns the built-in pack as decoded from its YAML,\n// its patterns not yet parsed.\n")
 	b.WriteString("func generatedKernelPack() *RuleSet {\nreturn ")
 	goLiteral(&b, reflect.ValueOf(set))
-	b.WriteString("\n}\n")
+	b.WriteString("\n}\n\n")
+	b.WriteString("// generatedRuleExprs are, by rule, the expressions of its match and\n// unless patterns (none for a disabled rule).\n")
+	b.WriteString("var generatedRuleExprs = [...]genRuleExprs{\n")
+	for _, r := range set.Rules {
+		if r.Disabled {
+			b.WriteString("{},\n")
+			continue
+		}
+		b.WriteString("{\n")
+		for _, f := range []struct {
+			name string
+			pats []*pattern
+		}{{"match", r.match}, {"unless", r.unless}} {
+			if len(f.pats) == 0 {
+				continue
+			}
+			b.WriteString(f.name + ": []string{\n")
+			for _, p := range f.pats {
+				b.WriteString(strconv.Quote(p.src) + ",\n")
+			}
+			b.WriteString("},\n")
+		}
+		b.WriteString("},\n")
+	}
+	b.WriteString("}\n")
 	if writeOrCheckGenerated(t, "kernel_gen.go", b.Bytes()) {
 		return
 	}
@@ -59,6 +83,24 @@ func TestKernelPackGenerated(t *testing.T) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Fatal("the generated pack differs from the one decoded from the YAML")
+	}
+	srcs := func(ps []*pattern) []string {
+		var out []string
+		for _, p := range ps {
+			out = append(out, p.src)
+		}
+		return out
+	}
+	for i := range set.Rules {
+		w, g := &set.Rules[i], &gen.Rules[i]
+		if !slices.Equal(srcs(g.match), srcs(w.match)) || !slices.Equal(srcs(g.unless), srcs(w.unless)) {
+			t.Fatalf("rule %s: the generated patterns are not those the YAML's compile", w.ID)
+		}
+		for _, p := range slices.Concat(g.match, g.unless) {
+			if _, hand := handMatchers[p.src]; p.gen == nil || (p.hand != nil) != hand {
+				t.Fatalf("rule %s: pattern %.60q was not made from its generated analysis", w.ID, p.src)
+			}
+		}
 	}
 }
 
