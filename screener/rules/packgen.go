@@ -36,11 +36,14 @@ import (
 // with tokens as ids into generatedTokens: the table is static data, and
 // a pattern's analysis is made when the pattern is.
 type genAnalysis struct {
-	expr     string
-	common   [][]uint16
-	branches [][][]uint16 // nil: no branches with clauses of their own
-	maxNL    int
-	runs     byteSet
+	expr string
+	// need holds the clauses (need.branches nil: no branches with
+	// clauses of their own), and their orders by length, as
+	// newCompiledNeed makes them: the generated scanner's need of the
+	// pattern, made at no cost.
+	need  compiledNeed
+	maxNL int
+	runs  byteSet
 	// scanned: the pattern is one of the built-in engine's, whose tokens
 	// generatedScanner looks for.
 	scanned bool
@@ -231,7 +234,7 @@ func scannerOf(pats []*pattern) *scanner {
 		if p == nil || sc.needs[p] != nil {
 			continue
 		}
-		sc.needs[p] = newCompiledNeed(p.gen.common, p.gen.branches)
+		sc.needs[p] = &p.gen.need
 	}
 	sc.markAnchors()
 	return sc

@@ -109,10 +109,10 @@ func parsePattern(expr string) (*pattern, error) {
 // branch (nil: the pattern has no branches with clauses of their own).
 func (p *pattern) clauses() (common [][]token, branches [][][]token) {
 	p.tokens.Do(func() {
-		p.common = genClauses(p.gen.common)
-		if p.gen.branches != nil {
-			p.branches = make([][][]token, len(p.gen.branches))
-			for i, b := range p.gen.branches {
+		p.common = genClauses(p.gen.need.common)
+		if p.gen.need.branches != nil {
+			p.branches = make([][][]token, len(p.gen.need.branches))
+			for i, b := range p.gen.need.branches {
 				p.branches[i] = genClauses(b)
 			}
 		}
@@ -124,7 +124,7 @@ func (p *pattern) clauses() (common [][]token, branches [][][]token) {
 // of their own (0: none).
 func (p *pattern) numBranches() int {
 	if p.gen != nil {
-		return len(p.gen.branches)
+		return len(p.gen.need.branches)
 	}
 	return len(p.branches)
 }
