@@ -3,7 +3,7 @@
 package rules
 
 // generatedKernelHash is the hash of the YAML files this form was decoded from.
-const generatedKernelHash = "d596467ffdf03eb014166ea3d45368e35e39704a009c9d99c61f856896aa8cd1"
+const generatedKernelHash = "49664+88919:aecf0186"
 
 // generatedKernelPack returns the built-in pack as decoded from its YAML,
 // its patterns not yet parsed.
