@@ -112,6 +112,7 @@ func kernelFromGenerated() (*RuleSet, bool, error) {
 		n += len(x.match) + len(x.unless)
 	}
 	store := make([]pattern, n)
+	fps := make([]knownFingerprint, len(set.Rules))
 	patterns := func(exprs []string) ([]*pattern, error) {
 		out := make([]*pattern, len(exprs))
 		for i, expr := range exprs {
@@ -139,6 +140,8 @@ func kernelFromGenerated() (*RuleSet, bool, error) {
 		if len(x.match) != len(r.Match) || len(x.unless) != len(r.Unless) {
 			return nil, false, nil
 		}
+		fps[i] = knownFingerprint{fp: x.fingerprint, of: fingerprintOf(r)}
+		r.fingerprint = &fps[i]
 		if r.match, err = patterns(x.match); err == nil {
 			r.unless, err = patterns(x.unless)
 		}
@@ -164,6 +167,7 @@ func kernelFromGenerated() (*RuleSet, bool, error) {
 // patternSource), as its compile method makes them.
 type genRuleExprs struct {
 	match, unless []string
+	fingerprint   string // the rule's Fingerprint
 }
 
 // genClauses makes clauses of tokens from clauses of generated token ids.

@@ -48,6 +48,7 @@ func TestKernelPackGenerated(t *testing.T) {
 			continue
 		}
 		b.WriteString("{\n")
+		fmt.Fprintf(&b, "fingerprint: %q,\n", Fingerprint(&r))
 		for _, f := range []struct {
 			name string
 			pats []*pattern
@@ -95,6 +96,9 @@ func TestKernelPackGenerated(t *testing.T) {
 		w, g := &set.Rules[i], &gen.Rules[i]
 		if !slices.Equal(srcs(g.match), srcs(w.match)) || !slices.Equal(srcs(g.unless), srcs(w.unless)) {
 			t.Fatalf("rule %s: the generated patterns are not those the YAML's compile", w.ID)
+		}
+		if g.fingerprint == nil || g.fingerprint.fp != Fingerprint(w) {
+			t.Fatalf("rule %s: the generated fingerprint is not the rule's", w.ID)
 		}
 		for _, p := range slices.Concat(g.match, g.unless) {
 			if _, hand := handMatchers[p.src]; p.gen == nil || (p.hand != nil) != hand {
@@ -250,5 +254,41 @@ func TestGeneratedScannerReadInPlace(t *testing.T) {
 	}
 	if a := generatedScanner.automaton(); unsafe.Pointer(&a.delta[0]) != unsafe.Pointer(unsafe.StringData(scannerTable)) {
 		t.Fatal("the generated transitions are a copy of scanner.bin")
+	}
+}
+
+// TestKnownFingerprintFollowsTheRule: the built-in rules' fingerprints,
+// worked out ahead, are those hashing gives, and a rule whose fields
+// change no longer has its old one.
+func TestKnownFingerprintFollowsTheRule(t *testing.T) {
+	for _, r := range KernelRules().Rules {
+		if r.Disabled {
+			continue
+		}
+		if r.fingerprint == nil {
+			t.Fatalf("rule %s: no fingerprint worked out ahead", r.ID)
+		}
+		bare := r
+		bare.fingerprint = nil
+		if got, want := Fingerprint(&r), Fingerprint(&bare); got != want {
+			t.Fatalf("rule %s: fingerprint %s, hashing gives %s", r.ID, got, want)
+		}
+		changes := map[string]func(r *Rule){
+			"category": func(r *Rule) { r.Category += "x" },
+			"match":    func(r *Rule) { r.Match = append(slices.Clone(r.Match), "x") },
+			"unless":   func(r *Rule) { r.Unless = append(slices.Clone(r.Unless), "x") },
+			"parts":    func(r *Rule) { r.Parts = []string{"subject"} },
+			"case":     func(r *Rule) { r.CaseSensitive = !r.CaseSensitive },
+			"requires": func(r *Rule) { r.Requires.HasStackTrace = new(r.Requires.HasStackTrace == nil) },
+			"versions": func(r *Rule) { r.Requires.Versions += "x" },
+		}
+		for name, change := range changes {
+			c, b := r, bare
+			change(&c)
+			change(&b)
+			if got, want := Fingerprint(&c), Fingerprint(&b); got != want {
+				t.Fatalf("rule %s, %s changed: fingerprint %s, hashing gives %s", r.ID, name, got, want)
+			}
+		}
 	}
 }
