@@ -4669,3 +4669,197 @@ var generatedRuleExprs = [...]genRuleExprs{
 		},
 	},
 }
+
+// generatedFactExprs are, by fact extractor, the expressions of its
+// match and also patterns.
+var generatedFactExprs = [...]genFactExprs{
+	{
+		match: []string{
+			"(?i)\\b(?:linux-next|net-next|bpf-next|mm-unstable)\\b",
+		},
+	},
+	{
+		match: []string{
+			"(?i)\\b(?:linux-stable|stable\\s+tree|latest\\s+stable)\\b",
+		},
+	},
+	{
+		match: []string{
+			"(?i)\\b(?:mainline|torvalds/linux|linus'?s?\\s+(?:tree|master)|latest\\s+(?:upstream|mainline)|upstream\\s+(?:master|head|tip))\\b",
+		},
+	},
+	{
+		match: []string{
+			"(?i)\\b(?:requires?|needs?|needing|only|must\\s+be|run(?:ning|s)?\\s+as|executed\\s+as|performed\\s+by|done\\s+by|triggered\\s+by|as|by)\\s+(?:the\\s+)?root\\b|\\broot\\s+(?:privileges?|access|permissions?|user)\\s+(?:is\\s+|are\\s+)?(?:required|needed)|\\bas\\s+uid\\s+0\\b|\\broot\\s+in\\s+the\\s+init(?:ial)?\\s+(?:user\\s+)?namespace",
+			"(?i)\\b(?:need|needs|have|has|must)\\s+to\\s+(?:already\\s+)?be\\s+root\\b|\\b(?:is|are)\\s+root-only\\b",
+			"(?i)\\b(?:ran|run|running|executed?|started)\\w*\\s+(?:\\w+\\s+){0,3}with\\s+sudo\\b",
+		},
+	},
+	{
+		match: []string{
+			"(?i)\\bunprivileged\\b|\\b(?:normal|regular|ordinary|non-root|low-privileged?|unprivileged\\s+local|logged-in|local)\\s+(?:users?|accounts?|students?|callers?|readers?|principals?)\\b|\\bany\\s+(?:local\\s+)?user\\b|\\bwithout\\s+(?:any\\s+)?(?:special\\s+)?privileges\\b|\\bno\\s+(?:special\\s+)?(?:privileges?|permissions?)\\s+(?:are\\s+|is\\s+)?(?:needed|required)",
+			"(?i)\\buid[ =:]?[1-9]\\d{2,6}\\b",
+			"(?i)\\blocal\\s+(?:users?|attackers?),?\\s+(?:with\\s+)?no\\s+(?:capabilit|privilege|root)|\\blocal\\s+attackers?\\b",
+			"(?i)\\b(?:needs?|requires?)\\s+no\\s+(?:special\\s+)?(?:privileges?|capabilit(?:y|ies))\\b",
+			"(?i)\\bprivileges?:\\s+none\\b|\\bno\\s+root,?\\s+no\\s+(?:capabilities|privileges)\\b|\\bno\\s+(?:special\\s+)?(?:capabilities|capability)\\s+(?:are\\s+|is\\s+)?(?:needed|required)\\b",
+			"(?i)\\b(?:any|an)\\s+(?:installed|untrusted|ordinary)\\s+(?:app|application)s?\\b",
+			"(?i)\\b(?:users?|process(?:es)?|attackers?)\\s+without\\s+root\\b|\\bwithout\\s+root\\s+(?:privileges|access|rights)\\b|\\b(?:a|an|any)\\s+shell\\s+account\\b",
+		},
+	},
+	{
+		match: []string{
+			"(?i)\\buser[ _-]?namespaces?\\b|\\buserns\\b|\\bunshare\\s+(?:-[a-zA-Z]*[Ur]|--user|--map-root-user)|\\bCLONE_NEWUSER\\b|\\brootless\\s+(?:containers?|podman|docker)\\b",
+		},
+	},
+	{
+		match: []string{
+			"\\bCAP_[A-Z_]{3,}\\b",
+		},
+	},
+	{
+		match: []string{
+			"\\bCONFIG_[A-Z0-9_]+\\b",
+		},
+	},
+	{
+		match: []string{
+			"(?:\\bsysctl\\s+(?:-w\\s+)?|/proc/sys/)([a-z][a-z0-9_./]*[a-z0-9_])",
+		},
+	},
+	{
+		match: []string{
+			"\\b(?:CONFIG_)?(KASAN|KMSAN|KCSAN|UBSAN|LOCKDEP|lockdep|PROVE_LOCKING|FAULT_INJECTION|FAILSLAB|failslab|fail_nth|fail_page_alloc|fail_usercopy|DEBUG_[A-Z0-9_]+|SLUB_DEBUG|KMEMLEAK|kmemleak)\\b",
+		},
+	},
+	{
+		match: []string{
+			"(?i)\\bdrivers/staging/[\\w/.-]+|\\bCONFIG_STAGING\\b|\\bstaging\\s+driver|\\bout[- ]of[- ]tree\\b|\\bproprietary\\s+(?:kernel\\s+)?(?:module|driver)|\\bvendor\\s+(?:kernel|fork|tree|bsp)\\b|\\bandroid\\s+(?:common\\s+)?kernel\\b|\\bnvidia\\.ko\\b|\\bvboxdrv\\b|\\bdkms\\b|\\bTainted:\\s+[A-Z ]*\\bO\\b|\\bkernel\\s+fork\\b|\\bmodule\\s+verification\\s+failed",
+		},
+	},
+	{
+		match: []string{
+			"(?i)\\b(?:crafted|corrupt(?:ed)?|malformed|malicious|fuzzed|manipulated|specially[- ]crafted|invalid|bad)\\s+(?:[\\w-]+\\s+){0,3}(?:file\\s*system|fs|disk|partition|ext[234]|xfs|btrfs|f2fs|ntfs3?|hfs\\+?|hfsplus|jfs|udf|squashfs|erofs|ocfs2|gfs2|nilfs2?|reiserfs|vfat|exfat|iso9660)\\s+images?\\b|\\bsyz_mount_image\\b|\\bmount(?:ing|s|ed)?\\s+(?:a\\s+|an\\s+|the\\s+|this\\s+)?(?:crafted|corrupt\\w*|malformed|malicious|fuzzed)\\b",
+		},
+	},
+	{
+		match: []string{
+			"(?i)\\braw[-_]gadget\\b|\\bdummy_hcd\\b|\\bfacedancer\\b|\\bvhci[-_]hcd\\b|\\bgadgetfs\\b|\\bsyz_usb_connect\\w*|\\bfake\\s+(?:usb|hid|pci)\\s+device|\\bemulated\\s+(?:usb|pci|hid)\\s+device|\\bmalicious\\s+usb\\s+device|\\busb(?:\\s+device)?\\s+emulat\\w+",
+		},
+	},
+	{
+		match: []string{
+			"(?i)\\bphysical(?:ly)?\\s+(?:access|present|attacker|proximity)|\\bevil[- ]maid\\b|\\bDMA\\s+attacks?\\b|\\bthunderbolt\\b|\\bpcileech\\b|\\bmalicious\\s+(?:pci|pcie|thunderbolt|usb)\\s+(?:device|peripheral|card)|\\bfirewire\\b|\\blogic\\s+analy[sz]er|\\bcold[- ]boot\\s+attack|\\bJTAG\\b|\\bbadusb\\b",
+		},
+	},
+	{
+		match: []string{
+			"(?m)(?:\\b(?:int|void)\\s+|^)main\\s*\\(",
+		},
+		also: []string{
+			"(?m)^\\s*#\\s*include\\s*[<\"]",
+		},
+	},
+	{
+		match: []string{
+			"(?m)^(?:r\\d+ = )?[a-z_0-9]+\\$[\\w]+\\(|^r\\d+ = [a-z_0-9]+\\(|\\bsyz-execprog\\b|\\bsyz-repro\\b|^# \\{\"?threaded\"?:",
+		},
+	},
+	{
+		match: []string{
+			"(?m)^\\s*(?:(?:\\$|\\w+\\$|\\w+@[\\w-]+:[^\\s]*\\$) (?:sudo )?[\\w./-]+|(?:#|root@[\\w-]+:[^\\s]*#) (?:sudo )?(?:\\./\\S+|gcc|cc|clang|make|unshare|insmod|modprobe|rmmod|mount|umount|echo|cat|ip|tc|nft|iptables|sysctl|dd|mkfs\\S*|losetup|chmod|bash|sh|python3?|perl|taskset|stress-ng|syz-\\w+|keyctl|setcap|su|id|truncate|fallocate|mkdir|touch|ln))\\b",
+		},
+	},
+	{
+		match: []string{
+			"(?m)^[ \\t]*(?:[\\w@:~-]*[$#] )?(?:sudo )?\\./[\\w.+-]+(?:[ \\t]|$)",
+		},
+	},
+	{
+		match: []string{
+			"(?m)^#!\\s*/(?:usr/)?bin/(?:env )?(?:ba|da|z)?sh\\b",
+		},
+		also: []string{
+			"\\n[^\\n]*\\n",
+		},
+	},
+	{
+		match: []string{
+			"(?i)(?m)^\\W*(?:steps to reproduce|to reproduce|reproduction(?: steps)?|reproducer|how to reproduce)\\b[^\\n]*:?\\s*\\n(?:\\s*\\n)?\\s*(?:1[.)]|-|\\*|\\$|#)\\s*\\S",
+		},
+	},
+	{
+		match: []string{
+			"(?i)(?m)^[ \\t>*#-]*(?:c |syz |the )?(?:reproducers?|repro|reproduction|poc|proof[- ]of[- ]concept|proof|exploit|test program|trigger program)\\b[^:\\n]{0,60}:[ \\t]*(?:\\S|\\n[ \\t]*\\S|\\n?\\z)",
+		},
+	},
+	{
+		match: []string{
+			"(?i)\\b[\\w-]+\\.(?:c|py|sh|syz)\\s+(?:\\(|\\w+\\s+){0,4}(?:attached|below|inline|included)\\b|\\b(?:attached|included|below):?\\s+(?:\\w+\\s+){0,4}[\\w-]+\\.(?:c|py|sh|syz)\\b",
+		},
+	},
+	{
+		match: []string{
+			"(?i)\\b(?:repro\\w*|poc|exploit|proof[- ]of[- ]concept|test program|PoC|trigger program)\\b[^.]{0,50}?(?:^|[\\s\\x60'\"(])[\\w-]+\\.(?:c|py|sh|syz)\\b",
+		},
+	},
+	{
+		match: []string{
+			"(?i)https?://syzkaller\\.appspot\\.com/x/repro\\.(?:c|syz)\\b",
+		},
+	},
+	{
+		match: []string{
+			"(?i)(?:^|[/_.-])(?:repro\\w*|poc\\w*|exploit\\w*|trigger\\w*)\\b|\\.(?:c|syz|sh)$",
+		},
+	},
+	{
+		match: []string{
+			"Call Trace:|\\bRIP: [0-9a-f]{4}:|\\bBUG: (?:KASAN|KMSAN|KCSAN|KFENCE|unable to handle|kernel NULL pointer|sleeping function|soft lockup|scheduling while atomic)|general protection fault|\\bOops: |\\bUBSAN: |WARNING: CPU: \\d+ PID: \\d+|kernel BUG at |Kernel panic - not syncing|Unable to handle kernel|WARNING: possible circular locking|INFO: task \\S+ blocked for more than",
+		},
+	},
+	{
+		match: []string{
+			"\\b((?:arch|block|crypto|drivers|fs|include|init|io_uring|ipc|kernel|lib|mm|net|rust|security|sound|virt|certs)/[\\w./+-]*\\.[chS])\\b",
+		},
+	},
+	{
+		match: []string{
+			"\\b([a-z_][a-z0-9_]{2,})\\(\\)|\\b([a-z_][a-z0-9_]{2,})\\+0x[0-9a-f]+/0x[0-9a-f]+",
+		},
+	},
+	{
+		match: []string{
+			"(?i)\\bCVSS:[34]\\.[01]/AV:[NALP]\\S*|\\bCVSS(?:v?[234](?:\\.\\d)?)?(?:\\s+base)?(?:\\s+score)?(?:\\s+of)?\\s*[:=]?\\s*\\d{1,2}\\.\\d\\b|\\bAV:[NALP]/AC:[LH]/\\S+",
+		},
+	},
+	{
+		match: []string{
+			"(?m)^#{1,6} +[A-Z*][^\\n]*$",
+		},
+	},
+	{
+		match: []string{
+			"(?i)(?m)^\\|?\\s*:?-{3,}:?\\s*\\|",
+		},
+	},
+	{
+		match: []string{
+			"(?i)[\\x{1F300}-\\x{1FAFF}\\x{2705}\\x{274C}\\x{26A0}\\x{2B50}\\x{1F6A8}]",
+		},
+	},
+	{
+		match: []string{
+			"(?i)\\*\\*[^*\\n]{2,80}\\*\\*",
+		},
+	},
+	{
+		match: []string{
+			"(?i)\\bas\\s+an\\s+AI\\b|\\bas\\s+a\\s+large\\s+language\\s+model\\b|\\bcertainly!|\\bI\\s+hope\\s+this\\s+helps\\b|\\bhere(?:'s|\\s+is)\\s+(?:a|the|my)\\s+(?:detailed|comprehensive|thorough)\\b|\\bcomprehensive\\s+(?:security\\s+)?analysis\\b|\\bgreat\\s+question\\b|\\bI\\s+apologi[sz]e\\s+for\\b|\\b(?:generated|written|found|discovered|identified)\\s+(?:with\\s+the\\s+help\\s+of\\s+|using\\s+|by\\s+|with\\s+)(?:an?\\s+)?(?:AI|LLM|ChatGPT|GPT-?\\d\\w*|Claude|Gemini|Copilot|large\\s+language\\s+model)\\b|\\bAI[- ](?:assisted|powered|driven)\\s+(?:analysis|audit|review|scan)",
+		},
+	},
+	{
+		match: []string{
+			"(?i)(?im)^\\W{0,6}(?:potential |security |overall )?(?:impact|exploitation scenarios?|attack scenarios?|risk assessment)(?: analysis| assessment)?\\W{0,4}\\s*$",
+		},
+	},
+}

@@ -100,16 +100,19 @@ func kernelFromGenerated() (*RuleSet, bool, error) {
 	if err != nil || sum != generatedKernelHash {
 		return nil, false, nil //nolint:nilerr // stale or missing: decode the YAML instead
 	}
-	if len(generatedRuleExprs) != len(set.Rules) {
+	if len(generatedRuleExprs) != len(set.Rules) || len(generatedFactExprs) != len(set.Facts) {
 		return nil, false, nil
 	}
-	// The rules were checked when go generate decoded them (Parse); their
-	// patterns' expressions are generated too, most of them with their
-	// analysis: what is left to do is to make the patterns, in one
-	// allocation.
+	// The rules and extractors were checked when go generate decoded them
+	// (Parse); their patterns' expressions are generated too, most of
+	// them with their analysis: what is left to do is to make the
+	// patterns, in one allocation.
 	n := 0
 	for _, x := range generatedRuleExprs {
 		n += len(x.match) + len(x.unless)
+	}
+	for _, x := range generatedFactExprs {
+		n += len(x.match) + len(x.also)
 	}
 	store := make([]pattern, n)
 	fps := make([]knownFingerprint, len(set.Rules))
@@ -150,8 +153,16 @@ func kernelFromGenerated() (*RuleSet, bool, error) {
 		}
 	}
 	for i := range set.Facts {
-		x := &set.Facts[i]
-		if err := x.compile(); err != nil {
+		x, gx := &set.Facts[i], &generatedFactExprs[i]
+		if len(gx.match) != len(x.Match) || len(gx.also) != len(x.Also) {
+			return nil, false, nil
+		}
+		if x.match, err = patterns(gx.match); err == nil {
+			if x.also, err = patterns(gx.also); err == nil {
+				err = x.compileRest()
+			}
+		}
+		if err != nil {
 			return nil, false, fmt.Errorf("%s:%d: fact extractor %s: %w", set.Source, x.Line, x.Fact, err)
 		}
 	}
@@ -168,6 +179,13 @@ func kernelFromGenerated() (*RuleSet, bool, error) {
 type genRuleExprs struct {
 	match, unless []string
 	fingerprint   string // the rule's Fingerprint
+}
+
+// genFactExprs are the expressions of a generated fact extractor's match
+// and also patterns (see patternSource), as its compile method makes
+// them.
+type genFactExprs struct {
+	match, also []string
 }
 
 // genClauses makes clauses of tokens from clauses of generated token ids.

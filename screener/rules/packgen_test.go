@@ -49,19 +49,17 @@ func TestKernelPackGenerated(t *testing.T) {
 		}
 		b.WriteString("{\n")
 		fmt.Fprintf(&b, "fingerprint: %q,\n", Fingerprint(&r))
-		for _, f := range []struct {
-			name string
-			pats []*pattern
-		}{{"match", r.match}, {"unless", r.unless}} {
-			if len(f.pats) == 0 {
-				continue
-			}
-			b.WriteString(f.name + ": []string{\n")
-			for _, p := range f.pats {
-				b.WriteString(strconv.Quote(p.src) + ",\n")
-			}
-			b.WriteString("},\n")
-		}
+		writeExprs(&b, "match", r.match)
+		writeExprs(&b, "unless", r.unless)
+		b.WriteString("},\n")
+	}
+	b.WriteString("}\n\n")
+	b.WriteString("// generatedFactExprs are, by fact extractor, the expressions of its\n// match and also patterns.\n")
+	b.WriteString("var generatedFactExprs = [...]genFactExprs{\n")
+	for _, x := range set.Facts {
+		b.WriteString("{\n")
+		writeExprs(&b, "match", x.match)
+		writeExprs(&b, "also", x.also)
 		b.WriteString("},\n")
 	}
 	b.WriteString("}\n")
@@ -106,6 +104,29 @@ func TestKernelPackGenerated(t *testing.T) {
 			}
 		}
 	}
+	for i := range set.Facts {
+		w, g := &set.Facts[i], &gen.Facts[i]
+		if !slices.Equal(srcs(g.match), srcs(w.match)) || !slices.Equal(srcs(g.also), srcs(w.also)) {
+			t.Fatalf("fact extractor %s: the generated patterns are not those the YAML's compile", w.Fact)
+		}
+		if (g.notAfter == nil) != (w.notAfter == nil) || (g.section == nil) != (w.section == nil) ||
+			(g.replacer == nil) != (w.replacer == nil) || g.groups != w.groups {
+			t.Fatalf("fact extractor %s: the generated one is not compiled as the YAML's", w.Fact)
+		}
+	}
+}
+
+// writeExprs writes the field name of a generated rule's or extractor's
+// expressions, the expressions of pats, unless there are none.
+func writeExprs(b *bytes.Buffer, name string, pats []*pattern) {
+	if len(pats) == 0 {
+		return
+	}
+	b.WriteString(name + ": []string{\n")
+	for _, p := range pats {
+		b.WriteString(strconv.Quote(p.src) + ",\n")
+	}
+	b.WriteString("},\n")
 }
 
 // goLiteral writes v's exported fields as a Go expression of package rules.
