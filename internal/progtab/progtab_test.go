@@ -146,3 +146,24 @@ func TestTableHashCollision(t *testing.T) {
 		t.Errorf("b: %q %v, want 2", v, ok)
 	}
 }
+
+func TestUint32s(t *testing.T) {
+	words := []uint32{0, 1, 0xdeadbeef, 1 << 31, 0x01020304}
+	data := string(AppendUint32s(nil, words))
+	// Aligned (a fresh string's bytes are) and not: the words are the same.
+	for off := range 4 {
+		buf := string(make([]byte, off)) + data + "xyz"
+		got := Uint32s(buf[off:])
+		if len(got) != len(words) {
+			t.Fatalf("offset %d: %d words, want %d", off, len(got), len(words))
+		}
+		for i := range words {
+			if got[i] != words[i] {
+				t.Fatalf("offset %d: word %d is %#x, want %#x", off, i, got[i], words[i])
+			}
+		}
+	}
+	if got := Uint32s("abc"); got != nil {
+		t.Fatalf("less than a word: %v", got)
+	}
+}

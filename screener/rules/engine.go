@@ -170,7 +170,9 @@ func NewEngine(tm *threatmodel.Model, set *RuleSet, opt Options) (*Engine, error
 	if set == nil {
 		return nil, fmt.Errorf("rules engine: no rule set")
 	}
-	e := &Engine{tm: tm, opt: opt, series: opt.Series, pack: set}
+	// The rules are copied once: appending them one by one copied the
+	// slice of these large structs over and over at every start.
+	e := &Engine{tm: tm, opt: opt, series: opt.Series, pack: set, rules: make([]Rule, 0, len(set.Rules))}
 	if e.series == nil {
 		e.series = KernelSeries()
 	}

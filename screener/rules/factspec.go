@@ -116,6 +116,29 @@ func parseRulePattern(p string, caseSensitive, exactSpaces bool) (*pattern, erro
 }
 
 func (x *FactRule) compile() error {
+	if err := x.check(); err != nil {
+		return err
+	}
+	x.match, x.also = nil, nil
+	for _, p := range x.Match {
+		m, err := parseRulePattern(p, x.CaseSensitive, x.ExactSpaces)
+		if err != nil {
+			return fmt.Errorf("match pattern %q: %w", p, err)
+		}
+		x.match = append(x.match, m)
+	}
+	for _, p := range x.Also {
+		m, err := parseRulePattern(p, x.CaseSensitive, x.ExactSpaces)
+		if err != nil {
+			return fmt.Errorf("also pattern %q: %w", p, err)
+		}
+		x.also = append(x.also, m)
+	}
+	return x.compileRest()
+}
+
+// check checks the extractor's fields.
+func (x *FactRule) check() error {
 	if x.Fact == "" {
 		return fmt.Errorf("missing fact name")
 	}
@@ -136,21 +159,12 @@ func (x *FactRule) compile() error {
 	if (x.Section == "") != (x.MinWords == 0) {
 		return fmt.Errorf("section and min_words go together")
 	}
-	x.match, x.also = nil, nil
-	for _, p := range x.Match {
-		m, err := parseRulePattern(p, x.CaseSensitive, x.ExactSpaces)
-		if err != nil {
-			return fmt.Errorf("match pattern %q: %w", p, err)
-		}
-		x.match = append(x.match, m)
-	}
-	for _, p := range x.Also {
-		m, err := parseRulePattern(p, x.CaseSensitive, x.ExactSpaces)
-		if err != nil {
-			return fmt.Errorf("also pattern %q: %w", p, err)
-		}
-		x.also = append(x.also, m)
-	}
+	return nil
+}
+
+// compileRest compiles what the extractor needs besides its match and
+// also patterns.
+func (x *FactRule) compileRest() error {
 	var err error
 	if x.NotAfter != "" {
 		if x.notAfter, err = compileAux(x.NotAfter+`\s*$`, x.CaseSensitive, false); err != nil {

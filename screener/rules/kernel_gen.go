@@ -3,7 +3,7 @@
 package rules
 
 // generatedKernelHash is the hash of the YAML files this form was decoded from.
-const generatedKernelHash = "d596467ffdf03eb014166ea3d45368e35e39704a009c9d99c61f856896aa8cd1"
+const generatedKernelHash = "49664+88919:aecf0186"
 
 // generatedKernelPack returns the built-in pack as decoded from its YAML,
 // its patterns not yet parsed.
@@ -4242,4 +4242,624 @@ func generatedKernelPack() *RuleSet {
 			},
 		},
 	}
+}
+
+// generatedRuleExprs are, by rule, the expressions of its match and
+// unless patterns (none for a disabled rule).
+var generatedRuleExprs = [...]genRuleExprs{
+	{
+		fingerprint: "f542e587ab8d",
+		match: []string{
+			"(?i)\\blocal\\s+privilege\\s+escalation\\b|\\bLPE\\b|\\b(?:gain|obtain|escalat|elevat)\\w*\\s+(?:\\w+\\s+){0,2}(?:to\\s+)?(?:full\\s+)?(?:root|uid\\s+0|all\\s+capabilities)\\b|\\bkernel\\s+code\\s+execution\\b|\\b(?:execute|run)\\w*\\s+(?:arbitrary\\s+)?code\\s+(?:in|with)\\s+(?:kernel|ring\\s+0)\\s+(?:context|mode|privileges)\\b",
+			"(?i)\\broot\\s+shell\\b",
+			"(?i)\\buid=0\\(root\\)|\\beuid\\s+(?:of\\s+(?:the\\s+)?\\w+\\s+)?(?:=\\s*|is\\s+)?0\\b|\\b(?:yields?|gives?|turned\\s+(?:it\\s+|this\\s+)?into|leads?\\s+to)\\s+(?:a\\s+|full\\s+)?root\\b",
+		},
+	},
+	{
+		fingerprint: "15401872be20",
+		match: []string{
+			"(?i)\\b(?:gain|obtain|get|escalat|elevat|ends?\\s+up\\s+(?:as|with)|yields?|gives?)\\w*\\s+(?:\\w+\\s+){0,2}(?:to\\s+)?(?:full\\s+|real\\s+|host\\s+|global\\s+)?(?:root|uid\\s+0|CAP_SYS_ADMIN|all\\s+capabilities)\\b|\\b(?:real|host|global)\\s+(?:root|uid\\s+0)\\b|\\broot\\s+(?:on|of|over)\\s+the\\s+(?:host|node|machine)\\b",
+			"(?i)\\blocal\\s+privilege\\s+escalation\\b|\\bLPE\\b|\\broot\\s+shell\\b|\\bcontainer\\s+escape\\b",
+		},
+		unless: []string{
+			"(?i)\\b(?:no|without|cannot\\s+have\\s+any|does\\s+not\\s+have\\s+any)\\s+(?:effect|impact)\\s+(?:on|outside)\\s+(?:the\\s+)?(?:init(?:ial)?|host|parent)\\s+(?:user\\s+)?namespace",
+			"(?i)\\broot\\s+(?:only\\s+)?(?:inside|within|in)\\s+(?:the|its|their)\\s+(?:own\\s+|new\\s+)?(?:user\\s+)?namespace\\b",
+		},
+	},
+	{
+		fingerprint: "ded9700ae803",
+		match: []string{
+			"(?i)\\b(?:in|into|of|on|for|to)\\s+the\\s+host(?:'s)?\\s+(?:initial\\s+|init\\s+)?(?:user\\s+|network\\s+|mount\\s+|pid\\s+)?(?:namespace|ns|mount\\s+table)\\b",
+			"(?i)\\b(?:root|CAP_\\w+|capabilities|code\\s+execution)\\s+(?:\\w+\\s+){0,2}in\\s+the\\s+(?:init(?:ial)?|host)\\s+(?:user\\s+|network\\s+)?namespace\\b",
+		},
+		unless: []string{
+			"(?i)\\b(?:requires?|needs?|needing|must\\s+(?:have|hold)|holding)\\s+(?:the\\s+)?CAP_\\w+\\s+(?:\\w+\\s+){0,2}in\\s+the\\s+(?:init(?:ial)?|root|host)\\s+(?:user\\s+)?namespace",
+			"(?i)\\b(?:no|without|cannot\\s+have\\s+any|does\\s+not\\s+have\\s+any)\\s+(?:effect|impact)\\s+(?:on|outside)\\s+(?:the\\s+)?(?:init(?:ial)?|host|parent)\\s+(?:user\\s+)?namespace",
+		},
+	},
+	{
+		fingerprint: "dc05524c523d",
+		match: []string{
+			"(?i)\\b(?:unprivileged|normal|regular|ordinary|non-root|any\\s+local|any)\\s+(?:local\\s+)?(?:users?|process(?:es)?|attackers?|applications?)\\b\\s+(?:\\w+\\s+){0,2}(?:can|could|is\\s+able\\s+to|are\\s+able\\s+to|may)\\s+(?:\\w+\\s+){0,3}(?:trigger|reach|hit|exploit|cause|crash|corrupt|panic|hang|call|invoke)",
+			"(?i)\\breachable\\s+(?:by|from|for)\\s+(?:an?\\s+|any\\s+)?(?:unprivileged|normal|regular|non-root)\\s+(?:local\\s+)?(?:users?|process(?:es)?)",
+		},
+	},
+	{
+		fingerprint: "c0071723cfe0",
+		match: []string{
+			"(?i)\\b(?:slab-|vmalloc-)?use-after-free\\b|\\bdouble[- ]free\\b|\\b(?:out-of-bounds|OOB)\\s+(?:write|access)\\b|\\b(?:heap|slab|stack)[- ](?:buffer[- ])?overflow\\b|\\bheap-buffer-overflow\\b",
+		},
+	},
+	{
+		fingerprint: "e1a85ed7a838",
+		match: []string{
+			"(?i)\\b(?:(?:panic|crash|hang|freez|froze|lock(?:s|ed)?\\s+up|oops|reboot)\\w*|(?:take|takes|took|taking|bring|brings|brought|bringing)\\s+down)\\s+(?:the\\s+)?(?:whole\\s+|entire\\s+)?(?:kernel|system|machine|host|box|server|node)\\b",
+		},
+		unless: []string{
+			"(?i)\\b(?:ulimit|RLIMIT_\\w+|memory\\.max|pids\\.max|cgroup\\s+limits?)\\s+(?:\\w+\\s+){0,3}(?:prevent|mitigate|stop|bound)s?",
+		},
+	},
+	{
+		fingerprint: "2a97cd9f5357",
+		match: []string{
+			"(?i)\\barbitrary\\s+(?:kernel\\s+)?(?:memory\\s+)?(?:read|write)s?\\b|\\bwrite[- ]what[- ]where\\b|\\b(?:read|write|dump)\\w*\\s+(?:arbitrary\\s+|attacker-chosen\\s+|chosen\\s+)?kernel\\s+(?:heap\\s+|stack\\s+)?(?:memory|addresses)\\b",
+		},
+		unless: []string{
+			"(?i)\\b(?:leak|disclos|expos|reveal)\\w*\\s+(?:\\w+\\s+){0,3}(?:kernel\\s+(?:\\w+\\s+)?(?:pointers?|addresses?)|pointers?)\\b",
+			"(?i)\\barbitrary\\s+(?:kernel\\s+)?(?:memory\\s+)?(?:read|write)s?\\s+(?:is|are|was|were)\\s+not\\s+(?:possible|achievable|reachable)|\\bno\\s+arbitrary\\s+(?:kernel\\s+)?(?:read|write)",
+		},
+	},
+	{
+		fingerprint: "4a225efb055b",
+		match: []string{
+			"(?i)\\b(?:read|dump|leak|disclos|expos|return)\\w*\\s+(?:\\w+\\s+){0,4}(?:physical\\s+(?:memory|pages)|kernel\\s+(?:heap|stack)\\s+memory|(?:\\d+\\s*[KMG]i?B|bytes|pages)\\s+of\\s+(?:kernel|server|host|other\\s+processes'?)\\s+memory|other\\s+(?:processes'|users'|guests'?)\\s+memory|host\\s+memory)\\b",
+		},
+		unless: []string{
+			"(?i)\\bpadding\\b",
+			"(?i)\\b(?:leak|disclos|expos|reveal)\\w*\\s+(?:\\w+\\s+){0,3}(?:kernel\\s+(?:\\w+\\s+)?(?:pointers?|addresses?)|pointers?)\\b",
+		},
+	},
+	{
+		fingerprint: "5cb393263bf1",
+		match: []string{
+			"(?i)\\b(?:memory|pages?|data|contents?|buffers?|secrets?)\\s+(?:\\w+\\s+){0,2}(?:of|from|in|into)\\s+(?:all\\s+|any\\s+)?(?:another|other|all\\s+other|a\\s+different|the\\s+victim's|victim)\\s+(?:users?'?s?\\s+)?process(?:es)?'?\\b|\\b(?:another|other|all\\s+other|a\\s+different)\\s+users?'?s?\\s+process(?:es)?'?s?\\s+(?:\\w+\\s+){0,2}(?:memory|pages?|data|address\\s+space|heap|stack)\\b",
+		},
+		unless: []string{
+			"(?i)\\b(?:own|same|their|its)\\s+process(?:es)?'?\\s+(?:memory|pages)\\b\\s+(?:\\w+\\s+){0,3}only\\b",
+		},
+	},
+	{
+		fingerprint: "d57b6507ce10",
+		match: []string{
+			"(?i)\\b(?:another|other|a\\s+different|the\\s+victim|victim)\\s+users?'?s?\\s+(?:\\w+\\s+){0,3}(?:files?|data|blocks|contents|secrets?|passwords?|keys|documents|mail|home\\s+director(?:y|ies))\\b",
+		},
+	},
+	{
+		fingerprint: "be680df9f928",
+		match: []string{
+			"(?i)\\b(?:root-owned|root\\s+owned|another\\s+user'?s|other\\s+users'?|someone\\s+else'?s)\\s+(?:\\w+\\s+){0,2}(?:files?|director(?:y|ies)|data|documents|home)\\b",
+			"(?i)\\b(?:files?|data|documents)\\s+(?:of|from|belonging\\s+to|owned\\s+by)\\s+(?:other|another)\\s+(?:users?|students?|accounts?|tenants?|employees?)\\b|\\b(?:files?|binar(?:y|ies)|data)\\s+owned\\s+by\\s+root\\b",
+			"(?i)\\b(?:read|write|modify|overwrite|change|corrupt|alter|replace)\\w*\\s+(?:\\w+\\s+){0,4}(?:any\\s+file\\s+(?:on|in)\\s+the\\s+(?:system|machine)|read-only\\s+(?:files?|mappings?)|setuid(?:-root)?\\s+(?:files?|binar(?:y|ies)|programs?)|/etc/(?:passwd|shadow|sudoers))\\b|\\bfiles\\s+(?:they|he|she|it)\\s+(?:do|does)\\s+not\\s+own\\b",
+		},
+	},
+	{
+		fingerprint: "32200f310460",
+		match: []string{
+			"(?i)\\b(?:ptrace|write|inject|attach|control|signal|kill|steal)\\w*\\s+(?:\\w+\\s+){0,4}(?:setuid(?:-root)?\\s+(?:binary|program|image|process)|euid-?0|root(?:-owned)?\\s+process(?:es)?|process(?:es)?\\s+(?:of|owned\\s+by|belonging\\s+to|running\\s+as)\\s+(?:another|other|a\\s+different|any\\s+other)\\s+users?|(?:another|other)\\s+users?'?s?\\s+process(?:es)?)",
+		},
+	},
+	{
+		fingerprint: "0cca1f139148",
+		match: []string{
+			"(?i)\\b(?:(?:another|other|foreign|a\\s+different|the\\s+previous|the\\s+victim(?:'s)?)\\s+(?:local\\s+)?(?:users?|apps?|applications?|tenants?|clients?|sessions?)'?s?|someone\\s+else's)\\s+(?:\\w+\\s+){0,2}(?:messages?|segments?|message\\s+queues?|queues?|IPC|parcels?|transactions?|binder\\s+buffers?|sockets?|pipes?|shared\\s+memory|terminal\\s+(?:input|reads|writes|activity)|keystrokes|file\\s+descriptors|fds|queued\\s+connections)\\b",
+			"(?i)\\b(?:messages?|data|bytes|input|connections?|file\\s+descriptors|fds|keystrokes)\\s+(?:that\\s+|which\\s+)?(?:\\w+\\s+){0,2}(?:another|other|a\\s+different)\\s+(?:local\\s+)?(?:users?|clients?|apps?)'?s?\\s+(?:process(?:es)?\\s+)?(?:\\w+\\s+)?(?:send|sent|exchange|wrote|write|queue|pass|type|typed)\\w*",
+		},
+	},
+	{
+		fingerprint: "8ded723f363a",
+		match: []string{
+			"(?i)\\b(?:of|from)\\s+(?:\\w+\\s+){0,2}(?:another\\s+user's|any\\s+other\\s+user's|other\\s+users')\\s+(?:process|program)(?:es)?\\b",
+		},
+	},
+	{
+		fingerprint: "0271eb2556b8",
+		match: []string{
+			"(?i)\\b(?:remote|off-path|unauthenticated|network|on-path)\\s+attackers?\\b|\\bremotely\\s+(?:triggerable|exploitable)\\b|\\bpre-auth(?:entication)?\\b",
+			"(?i)\\banyone\\s+on\\s+the\\s+(?:internet|network|same\\s+(?:LAN|link|network|segment|wifi))\\b|\\bremote\\s+(?:party|parties|sender|peer|client|station)s?\\b|\\bwithin\\s+(?:radio|Bluetooth|Wi-?Fi)\\s+range\\b",
+			"(?i)\\bnearby\\s+attackers?\\b|\\b(?:remote|network)\\s+(?:\\w+\\s+)?clients?\\s+(?:with\\s+(?:valid\\s+)?credentials|without\\s+credentials)\\b|\\bno\\s+credentials\\b",
+		},
+	},
+	{
+		fingerprint: "5ff65a8e16f8",
+		match: []string{
+			"(?i)\\b(?:chang|alter|modif|reconfigur|add|delet|flush|disabl|edit|rewrit|install|creat|replac|overwrit|reset|take|takes|took|bring|brings|brought|power|turn)\\w*\\s+(?:[\\w'\"-]+\\s+){0,3}(?:firewall|netfilter|nftables|iptables|routes?|routing|network\\s+(?:device\\s+|interface\\s+)?(?:configuration|settings)|(?:network\\s+)?interfaces?|qdiscs?|tunnels?|(?:MPTCP\\s+|network\\s+)endpoints?|NIC|NICs|(?:network\\s+|Bluetooth\\s+|wireless\\s+|Wi-?Fi\\s+|BT\\s+)?adapters?|(?:network|Bluetooth|wireless|Wi-?Fi|BT)\\s+(?:controllers?|devices?)|(?:NIC|adapter|controller|interface|host|system)(?:'s)?\\s+(?:\\w+\\s+)?(?:configuration|settings))(?:'s)?\\b",
+			"(?i)\\b(?:supposed|meant|expected|should)\\s+to\\s+(?:require|need|check)\\b[^.]{0,60}\\bCAP_NET_ADMIN\\b|\\b(?:lacks?|missing|without|dropped|drops?|lost|no|has\\s+no|carry\\s+no)\\s+(?:the\\s+)?(?:\"?flags:\\s+\\[)?(?:GENL_(?:UNS_)?ADMIN_PERM|admin-perm|admin\\s+flag|permission\\s+flag)|\\bwithout\\s+(?:holding\\s+|having\\s+)?CAP_NET_ADMIN\\b|\\bCAP_NET_ADMIN\\s+(?:check\\s+)?(?:is\\s+)?(?:missing|bypassed|skipped|never\\s+checked|not\\s+checked)\\b",
+		},
+	},
+	{
+		fingerprint: "970c60701bfd",
+		match: []string{
+			"(?i)\\b(?:linux-|v)?[2-7]\\.\\d{1,2}(?:\\.\\d{1,3})?(?:-rc\\d+)?(?:-[\\w.]+)?",
+		},
+		unless: []string{
+			"(?i)\\b(?:also|still)\\s+(?:\\w+\\s+){0,2}(?:affects?|reproduces?|present|triggers?|crashes)\\s+(?:\\w+\\s+){0,2}(?:on\\s+|in\\s+)?(?:mainline|upstream|linux-next|the\\s+latest|current\\s+(?:stable|mainline))",
+			"(?i)\\b(?:code|function|path)\\s+(?:\\w+\\s+){0,2}(?:has\\s+not|hasn't|did\\s+not|didn't)\\s+change",
+		},
+	},
+	{
+		fingerprint: "b877bf74deed",
+		match: []string{
+			"(?i)\\bno\\s+(?:such\\s+)?(?:splat|crash|oops|panic|error|warning|hang|lockup|KASAN\\s+(?:report|splat))s?\\b|\\b(?:does|did|do)\\s+not\\s+(?:crash|reproduce|trigger|oops|panic|hang)\\b|\\b(?:does|did)\\s+nothing\\s+on\\b",
+		},
+		unless: []string{
+			"(?i)\\b(?:also|still)\\s+(?:\\w+\\s+){0,2}(?:affects?|reproduces?|present|triggers?|crashes)\\s+(?:\\w+\\s+){0,2}(?:on\\s+|in\\s+)?(?:mainline|upstream|linux-next|the\\s+latest|current\\s+(?:stable|mainline))",
+		},
+	},
+	{
+		fingerprint: "0567a4735a10",
+		match: []string{
+			"(?i)\\bCONFIG_MMU(?:=n|\\s+is\\s+not\\s+set)\\b|\\b(?:no|without\\s+an?)[- ]MMU\\b|\\bnommu\\b|\\bCONFIG_(?:NOMMU|TEST_\\w+|\\w+_TEST|COMPILE_TEST|DEVKMEM)\\b|\\btest\\s+(?:driver|module)s?\\b|\\b(?:developers?|testing)\\s+only\\b|\\ballyesconfig\\b",
+		},
+	},
+	{
+		fingerprint: "4bd0570261f7",
+		match: []string{
+			"(?i)\\b(?:kernel|net|vm|fs)\\.[\\w.]+\\s*=\\s*-?\\d+\\b[^\\n]{0,60}\\b(?:admin\\w*|non-default|instead\\s+of)\\b|\\b(?:admin\\w*|integrator|distro\\w*|vendor)\\b[^.\\n]{0,60}\\b(?:set|raised|lowered|changed|relaxed|enabled|disabled)\\b[^.\\n]{0,30}\\b(?:sysctl|kernel\\.\\w+|net\\.\\w+|vm\\.\\w+|fs\\.\\w+)|\\b(?:chmod|chgrp|chown|setfacl|tmpfiles\\.d|udev\\s+rules?|mode\\s+0?[67]77|world[- ](?:readable|writable))\\b[^\\n]{0,60}(?:/dev/|/proc/|/sys/|debugfs|tracefs)|\\b(?:debugfs|tracefs|/proc/\\S+|/sys/\\S+)\\s+(?:\\w+\\s+){0,4}(?:world[- ]writable|readable\\s+by\\s+(?:all|any)|writable\\s+by\\s+(?:all|any|a\\s+group|the\\s+group)|(?:re)?mounted\\s+(?:with\\s+)?mode)|\\bmitigations=off\\b|\\biomem=relaxed\\b|\\bstrict_devmem=0\\b|\\b(?:booted\\s+with|boot\\s+(?:parameters?|options?)|kernel\\s+command\\s+line|cmdline)\\b[^\\n]{0,40}\\b(?:nokaslr|nosmap|nosmep|nopti)\\b",
+		},
+	},
+	{
+		fingerprint: "48ba8dea7e94",
+		match: []string{
+			"(?i)\\bfault[- ]injection\\b|\\bfail[_-]nth\\b|\\bfailslab\\b|\\bfail_page_alloc\\b|\\bshould_fail\\w*\\b|\\bFAULT_INJECTION\\b|\\bCONFIG_FAIL_\\w+\\b",
+		},
+		unless: []string{
+			"(?i)\\b(?:not\\s+using|does\\s+not\\s+need|doesn't\\s+need|no\\s+need\\s+for)\\s+(?:any\\s+)?fault[- ]injection\\b|\\bno\\s+(?:\\w+\\s+)?fault[- ]injection\\s+(?:is\\s+|was\\s+)?(?:needed|required|necessary)\\b|\\balso\\s+reproduces?\\s+without\\s+fault[- ]injection",
+		},
+	},
+	{
+		fingerprint: "4a0555d946b5",
+		match: []string{
+			"(?i)\\bWARNING:\\s+suspicious\\s+RCU\\s+usage\\b|\\bsuspicious\\s+rcu_dereference\\w*\\(\\)\\s+usage\\b|\\bWARNING:\\s+possible\\s+(?:circular|recursive)\\s+locking\\b|\\binconsistent\\s+lock\\s+state\\b|\\blockdep\\s+(?:warning|splat|report|complains)\\b|\\bKCSAN:\\s+data-race\\b|\\bPROVE_(?:RCU|LOCKING)\\b",
+		},
+		unless: []string{
+			"(?i)\\b(?:actual|real|observed)\\s+(?:dead)?lock(?:up)?\\b|\\bsystem\\s+(?:hangs|hung|locks\\s+up)\\b|\\bhung_task\\b|\\bblocked\\s+for\\s+more\\s+than\\b",
+			"(?i)\\buse-after-free\\b|\\bout-of-bounds\\s+(?:read|write|access)\\b",
+		},
+	},
+	{
+		fingerprint: "bfa3c0606daa",
+		match: []string{
+			"(?i)\\bdrivers/staging\\b|\\bCONFIG_STAGING\\b|\\bstaging\\s+(?:driver|tree|module)s?\\b|\\b(?:marked|flagged|tagged|labell?ed|is|as)\\s+(?:as\\s+)?(?:EXPERIMENTAL|BROKEN)\\b|\\bdepends\\s+on\\s+BROKEN\\b|\\(EXPERIMENTAL\\)|\\bCONFIG_\\w+_EXPERIMENTAL\\b",
+		},
+	},
+	{
+		fingerprint: "4d9e2a180cb9",
+		match: []string{
+			"(?i)\\bout[- ]of[- ]tree\\b|\\bproprietary\\s+(?:kernel\\s+)?(?:modules?|drivers?)\\b|\\bDKMS\\b|\\bvendor\\s+(?:kernel|fork|tree|BSP|driver|module)s?\\b|\\bnot\\s+(?:in|part\\s+of)\\s+(?:the\\s+)?(?:mainline|upstream)\\s+(?:kernel|tree|source)",
+			"(?i)(?-i:Tainted:\\s+[A-Z ]*[OP])|\\bmodule\\s+verification\\s+failed:\\s+signature",
+		},
+		unless: []string{
+			"(?i)\\b(?:also|still)\\s+(?:\\w+\\s+){0,2}(?:affects?|reproduces?|present|triggers?)\\s+(?:\\w+\\s+){0,2}(?:on\\s+|in\\s+)?(?:mainline|upstream|linux-next|the\\s+latest)",
+		},
+	},
+	{
+		fingerprint: "e9f24738ce3b",
+		match: []string{
+			"(?i)\\bCAP_[A-Z_]+\\s+(?:\\w+\\s+){0,3}in\\s+the\\s+(?:init(?:ial)?|root|host)\\s+(?:user\\s+)?(?:namespace|ns)\\b|\\binit_user_ns\\b|\\bGENL_(?:UNS_)?ADMIN_PERM\\b|(?-i:\\bcapable\\(CAP_[A-Z_]+\\))",
+		},
+		unless: []string{
+			"(?i)\\b(?:missing|lacks?|lacking|without|no|bypass\\w*|skips?)\\s+(?:\\w+\\s+){0,3}(?:capable\\(|GENL_ADMIN_PERM|capability\\s+check)",
+		},
+	},
+	{
+		fingerprint: "55e724fc8554",
+		match: []string{
+			"(?i)\\b(?:requires?|needs?|needing|only\\s+(?:with|by)|must\\s+(?:have|hold)|holding|possess\\w*|privileged\\s+user\\s+with)\\s+(?:the\\s+)?(?:CAP_(?:SYS_ADMIN|NET_ADMIN|SYS_RAWIO|SYS_MODULE|SYS_BOOT|SYS_PTRACE|BPF|PERFMON|SYS_RESOURCE|DAC_OVERRIDE|DAC_READ_SEARCH|MAC_ADMIN|SYS_TIME)|(?:cap_)?sys_admin)\\b",
+		},
+		unless: []string{
+			"(?i)\\buser[ _-]?namespaces?\\b|\\buserns\\b|\\bunshare\\s+-|\\bCLONE_NEWUSER\\b",
+			"(?i)\\b(?:without|bypass\\w*|circumvent\\w*|skip\\w*|missing|lacks?)\\s+(?:\\w+\\s+){0,3}(?:the\\s+)?(?:CAP_\\w+|capability|capable\\(?\\)?|ownership|permission)\\s+checks?\\b",
+			"(?i)\\b(?:supposed|meant|expected|should|ought)\\s+to\\s+(?:require|check)\\b|\\bdoes\\s+not\\s+check\\s+(?:\\w+\\s+){0,3}capabilit",
+		},
+	},
+	{
+		fingerprint: "32d08252896f",
+		match: []string{
+			"(?i)\\b(?:setcap|--cap-add|AmbientCapabilities|CapabilityBoundingSet)\\b|\\b(?:granted|given|grants?|gave|holds?|has|have|with|running\\s+with|runs\\s+with)\\s+(?:the\\s+)?(?:\\w+\\s+)?CAP_[A-Z_]+\\b|\\bprivileged:\\s*true\\b|--privileged\\b|\\bprivileged\\s+(?:containers?|pods?|DaemonSets?)\\b",
+		},
+	},
+	{
+		fingerprint: "0ccae3a86b80",
+		match: []string{
+			"(?i)\\b(?:(?:on\\s+|of\\s+)?the\\s+host|outside\\s+(?:the\\s+|of\\s+the\\s+|its\\s+)?(?:\\w+\\s+)?(?:namespace|unshare|container)|(?:another|a\\s+second|other)\\s+(?:terminal|shell|session)|other\\s+users|host\\s+PIDs?|init(?:ial)?\\s+(?:user\\s+|network\\s+|mount\\s+)?namespace)\\b[^.]{0,80}?\\b(?:unchanged|unaffected|untouched|nothing\\s+(?:changed|was\\s+captured|happen\\w*)|shows?\\s+(?:nothing|the\\s+real)|(?:is|are|was|were)\\s+not\\s+(?:changed|affected|captured|visible)|the\\s+real\\s+(?:\\w+\\s+)?(?:file|hostname|value)|E(?:SRCH|PERM))|\\b(?:no|without\\s+any|without)\\s+(?:effect|impact)\\s+(?:on|outside)\\s+(?:the\\s+)?(?:init(?:ial)?|host|parent)\\s+(?:user\\s+)?namespace\\b",
+		},
+	},
+	{
+		fingerprint: "e95a1f8e209f",
+		match: []string{
+			"(?i)\\b(?:requires?|needs?|needing|must\\s+be|must\\s+run\\s+as|only\\s+(?:as|by)|performed\\s+(?:as|by)|executed\\s+as|run\\s+as|running\\s+as)\\s+root\\b|\\broot\\s+(?:privileges?|access|permissions?|user)\\s+(?:is\\s+|are\\s+)?(?:required|needed)\\b|\\bonly\\s+root\\s+can\\b|\\brequires?\\s+sudo\\b|\\b(?:need|needs|have|has|must)\\s+to\\s+(?:already\\s+)?be\\s+root\\b|\\b(?:is|are)\\s+root-only\\b|\\b(?:only\\s+)?(?:reachable|triggerable|accessible|writable|readable)\\s+(?:only\\s+)?by\\s+root\\b",
+			"(?i)\\b(?:run|ran|execute|executed|running|do|did|issue|issued)\\w*\\s+(?:\\w+\\s+){0,3}(?:as\\s+root|with\\s+sudo)\\b",
+		},
+		unless: []string{
+			"(?i)\\bcontainer\\s+(?:breakout|escape)\\b|\\bbreak\\w*\\s+out\\s+of\\s+(?:the|a)\\s+container\\b|\\bescape\\w*\\s+(?:from\\s+)?(?:the|a)\\s+container\\b",
+			"(?i)\\b(?:supposed\\s+to|meant\\s+to|expected\\s+to|should|ought\\s+to)\\s+(?:require|need|be)\\b",
+		},
+	},
+	{
+		fingerprint: "9c439334ab33",
+		match: []string{
+			"(?i)\\b(?:predict|guess|infer)\\w*\\s+(?:the\\s+)?(?:next\\s+)?(?:IP\\s*IDs?|IPID|ip_id|source\\s+ports?|ephemeral\\s+ports?|TCP\\s+sequence\\s+numbers?|ISNs?|initial\\s+sequence\\s+numbers?|random\\s+(?:numbers?|values?)|ports?)|\\bpredictable\\s+(?:ephemeral\\s+|source\\s+|local\\s+)*(?:ports?|IP\\s*IDs?|sequence\\s+numbers?|ISNs?|port\\s+selection)\\b|\\b(?:IP\\s*IDs?|source\\s+ports?|ephemeral\\s+ports?|sequence\\s+numbers?|ISNs?)\\s+(?:\\w+\\s+){0,3}(?:be\\s+)?(?:predicted|guessed|inferred)\\b",
+		},
+		unless: []string{
+			"(?i)\\b(?:under\\s+(?:normal|production)\\s+(?:load|traffic)|on\\s+a\\s+busy\\s+(?:system|server)|in\\s+production)\\b",
+		},
+	},
+	{
+		fingerprint: "83c792b153bf",
+		match: []string{
+			"(?i)\\bside[- ]channels?\\b|\\bstatistical(?:ly)?\\s+(?:analysis|inference|attack)\\b|\\bprobabilistic(?:ally)?\\b|\\bPrime\\s*\\+\\s*Probe\\b|\\bFlush\\s*\\+\\s*Reload\\b|\\bmeasur\\w*\\s+(?:\\w+\\s+){0,2}(?:cache\\s+|access\\s+|load\\s+)?timings?\\b",
+			"(?i)\\b(?:low\\s+success\\s+rate|measurement\\s+noise|noise-free|(?:silent|quiet|idle|isolated)\\s+(?:lab|environment|system|laptop|machine|VM|host|network|bridge)|(?:above|at|near)\\s+chance)\\b",
+		},
+		unless: []string{
+			"(?i)\\b(?:100%\\s+(?:reliable|success)|deterministic(?:ally)?|reliably\\s+(?:leaks|reproduces))\\b",
+		},
+	},
+	{
+		fingerprint: "59090a341d8a",
+		match: []string{
+			"(?i)\\bbrute[- ]forc\\w+|\\b(?:millions|billions|trillions)\\s+(?:of\\s+)?(?:\\w+\\s+)?(?:attempts|tries|trials|connections|guesses|requests|packets|probes|forks|calls|operations)\\b|\\b\\d+(?:\\.\\d+)?\\s+(?:million|billion)\\s+(?:\\w+\\s+)?(?:forks|attempts|tries|connections|requests|iterations|guesses|probes|packets|calls)\\b|\\b2\\^\\d{2,3}\\b",
+		},
+		unless: []string{
+			"(?i)\\b(?:not\\s+(?:a\\s+)?|without\\s+|no\\s+|no\\s+need\\s+to\\s+)brute[- ]forc\\w+",
+		},
+	},
+	{
+		fingerprint: "e28f9282a7d9",
+		match: []string{
+			"(?i)\\bonly\\s+(?:\\w+\\s+){0,3}(?:under|on|in|with|inside)\\s+(?:\\w+\\s+){0,2}(?:QEMU|emulat\\w+|simulat\\w+|TCG|Bochs|gem5|UML|user[- ]mode\\s+linux|FPGA|symbolic|model)\\b|\\b(?:in|under|on|with|inside)\\s+(?:the\\s+|a\\s+)?(?:gem5|Simics|cycle-accurate\\s+simulator|RTL\\s+simulation|symbolic\\s+model)\\b|\\b(?:tens\\s+of\\s+)?(?:thousands|millions)\\s+of\\s+(?:CPUs|cores|NUMA\\s+nodes)\\b|\\b\\d{5,}\\s+(?:emulated\\s+)?CPUs\\b|\\b(?:petabytes?|exabytes?|\\d+\\s*[PE]B)\\b|\\bnr_cpus=\\d{5,}|\\b(?:do|does)\\s+not\\s+exist\\s+(?:on|in)\\s+(?:real|any\\s+real|production)",
+		},
+	},
+	{
+		fingerprint: "7fe9eeccf5b5",
+		match: []string{
+			"(?i)\\braw[-_]gadget\\b|\\bdummy_hcd\\b|\\bfacedancer\\b|\\bvhci(?:[-_]hcd)?\\b|\\bgadgetfs\\b|\\bsyz_usb_connect\\w*",
+			"(?i)\\b(?:fake|emulated|malicious|rogue|spoofed|modified|compromised|custom)\\s+(?:\\w+\\s+){0,2}(?:USB|HID|PCIe?|Bluetooth|HCI|NVMe|SATA|storage|network)\\s+(?:device|gadget|peripheral|controller|firmware|stick|dongle|adapter|card)s?\\b|\\b(?:emulat|pretend|pos|masquerad|impersonat)\\w*\\s+(?:to\\s+be\\s+|as\\s+)?(?:an?\\s+|another\\s+)?(?:\\w+\\s+){0,2}(?:device|keyboard|gadget|controller)\\b|\\bhardware\\s+modification\\b|\\b(?:modified|patched|malicious|custom)\\s+(?:device\\s+)?firmware\\b",
+		},
+	},
+	{
+		fingerprint: "c1f0e0fe1ccb",
+		match: []string{
+			"(?i)\\b(?:costs?|effort|resources?)\\s+(?:\\w+\\s+){0,4}(?:orders?\\s+of\\s+magnitude|far|much)\\s+(?:higher|more|greater|larger)\\s+than\\b|\\bnot\\s+worth\\s+the\\s+(?:cost|effort)\\b|\\b\\d+\\s+(?:weeks|months)\\s+of\\s+(?:development|work|engineering)\\b|(?:\\$\\s*\\d[\\d,.]{3,}|\\d[\\d,.]*k?\\s+(?:USD|EUR|dollars))|\\bkeyboard\\s+emulator\\b",
+		},
+	},
+	{
+		fingerprint: "3b4b3dbf0dc1",
+		match: []string{
+			"(?i)\\b(?:requires|needs|assum\\w+|given|once|after|with|already\\s+has|already\\s+have)\\s+(?:that\\s+)?(?:an?\\s+|the\\s+)?(?:attacker\\s+)?(?:already\\s+)?(?:has\\s+|have\\s+|having\\s+|holds\\s+|obtained\\s+)?(?:an?\\s+)?(?:existing\\s+|separate\\s+|prior\\s+|another\\s+|second\\s+)?(?:arbitrary\\s+(?:kernel\\s+)?(?:memory\\s+)?(?:read|write)|(?:kernel\\s+)?(?:read|write)\\s+primitive|kernel\\s+code\\s+execution|memory\\s+corruption\\s+(?:bug|primitive|vulnerability)|use-after-free|UAF)|\\b(?:combined|chained)\\s+with\\s+(?:another|a\\s+separate|an\\s+additional|a\\s+second)\\s+(?:bug|vulnerability|flaw)\\b|\\b(?:needs?|requires?)\\s+(?:a\\s+|an\\s+)?(?:second|separate|another|additional)\\s+(?:bug|vulnerability|flaw)\\b|\\bself[- ]protection\\b|\\b(?:defeat|bypass)\\w*\\s+(?:the\\s+)?(?:CFI|kCFI|stack\\s+protector|SMEP|SMAP|hardened\\s+usercopy|FORTIFY_SOURCE|STACKPROTECTOR|(?:slab\\s+)?freelist\\s+hardening)\\b|\\b(?:introduced|added|planted|inserted|simulat\\w+)\\s+(?:\\S+\\s+){0,3}(?:on\\s+purpose|deliberately|with\\s+a\\s+(?:test\\s+)?module)\\b|\\bdeliberately\\s+(?:broken|buggy|vulnerable)\\b",
+		},
+	},
+	{
+		fingerprint: "bee972d9fc8b",
+		match: []string{
+			"(?i)\\b(?:KASLR|kASLR|ASLR)\\s+(?:bypass|defeat|break)\\w*|\\b(?:bypass\\w*|defeat\\w*|break\\w*|derandomi[sz]\\w*)\\s+(?:the\\s+)?(?:KASLR|kASLR|ASLR|kernel\\s+address\\s+space\\s+layout\\s+randomi[sz]ation)\\b|\\b(?:recover|find|leak|locate|infer|determine|break)\\w*\\s+(?:the\\s+)?(?:randomi[sz]ed\\s+)?kernel\\s+(?:text\\s+|image\\s+|stack\\s+)?(?:base|slide|offset)\\b|\\bKASLR\\s+(?:base\\s+)?(?:recovery|leak|entropy)\\b|\\bbits\\s+of\\s+(?:KASLR\\s+)?entropy\\b|\\bRANDSTRUCT\\b|\\brandomi[sz]ation\\b",
+			"(?i)\\bno\\s+(?:\\w+\\s+){0,2}(?:exploit|exploitation|attack)(?:\\s+(?:path|vector|scenario))?\\b|\\b(?:do\\s+not|don't)\\s+have\\s+(?:any\\s+|an\\s+)?(?:vulnerability|exploit|bug)\\s+(?:that|to)\\b",
+		},
+		unless: []string{
+			"(?i)\\bprivilege\\s+escalation\\b|\\broot\\s+shell\\b|\\bgain\\w*\\s+root\\b|\\barbitrary\\s+(?:kernel\\s+)?(?:memory\\s+)?(?:read|write)\\b|\\bwrite[- ]what[- ]where\\b|\\buid=0\\b|\\bLPE\\b",
+		},
+	},
+	{
+		fingerprint: "2414cf5cb240",
+		match: []string{
+			"(?i)\\bmissing\\s+(?:\\w+\\s+)?(?:check|validation)s?\\b|\\b(?:does\\s+not|doesn't|fails\\s+to|never)\\s+(?:check|validate|reject|report|propagate)\\s+(?:the\\s+|an?\\s+)?(?:\\w+\\s+)?(?:return\\s+value|error|argument|input|flags?|bits|fields?|lengths?|values?)\\b|\\b(?:not|never)\\s+(?:checked|validated|rejected|propagated)\\b|\\bsilently\\s+(?:clamp|truncat|ignor|accept)\\w*|\\b(?:error|return\\s+value)s?\\s+(?:\\w+\\s+){0,3}(?:is\\s+|are\\s+)?(?:ignored|discarded|dropped|lost)\\b|\\b(?:only|just)\\s+(?:affects?\\s+)?(?:the\\s+)?(?:caller|calling\\s+(?:process|program|task))(?:'s)?\\b|\\b(?:caller|calling\\s+process)'s\\s+own\\b|\\bno\\s+(?:\\w+\\s+)?(?:effect|impact|consequence)\\s+(?:on|beyond|outside|for)\\s+(?:the\\s+)?(?:calling|caller|anyone|other)",
+		},
+		unless: []string{
+			"(?i)\\buse-after-free\\b|\\bout-of-bounds\\b|\\boverflow\\b|\\bNULL\\s+pointer\\s+dereference\\b|\\bprivilege\\s+escalation\\b|\\bpanic\\b|\\bcorrupt\\w*\\b|\\bgeneral\\s+protection\\s+fault\\b",
+		},
+	},
+	{
+		fingerprint: "f31fb90c1324",
+		match: []string{
+			"(?i)\\bpadding\\b|\\b(?:struct(?:ure)?|alignment)\\s+holes?\\b|\\bholes?\\s+in\\s+(?:the\\s+)?struct\\w*|\\b\\d+-byte\\s+hole\\b|\\bkernel-infoleak\\b",
+		},
+	},
+	{
+		fingerprint: "6a5751888517",
+		match: []string{
+			"(?i)\\b(?:error|log|warning|dmesg|printk|kernel)\\s+(?:messages?|output|logs?|lines?|repl(?:y|ies))\\s+(?:\\w+\\s+){0,4}(?:leak|disclos|reveal|expos|contain|print|includ|echo|give\\w*\\s+out|show)\\w*\\s+(?:\\w+\\s+){0,4}(?:identifiers?|IDs?|inode\\s+numbers?|names?|UUIDs?|partial|bytes|non-terminated|unterminated|not\\s+(?:NUL-|null-)?terminated)|\\b(?:non|un)-?terminated\\s+string\\w*",
+		},
+	},
+	{
+		fingerprint: "97cf3b6abdc1",
+		match: []string{
+			"(?i)\\b(?:leak|disclos|expos|reveal|print|show)\\w*\\s+(?:\\w+\\s+){0,3}(?:kernel\\s+(?:\\w+\\s+)?(?:pointers?|addresses?)|pointers?|(?:heap|stack|vmalloc|slab|module|text|ioremap|virtual|DMA)\\s+(?:\\w+\\s+)?address(?:es)?)\\b|\\b(?:kernel\\s+)?(?:pointer|address)\\s+(?:leak|disclosure|exposure)s?\\b|\\braw\\s+(?:kernel\\s+)?(?:pointers?|address(?:es)?)\\b|%p[xK]\\b",
+		},
+		unless: []string{
+			"(?i)\\bprivilege\\s+escalation\\b|\\broot\\s+shell\\b|\\bgain\\w*\\s+root\\b|\\bwrite[- ]what[- ]where\\b|\\buid=0\\b|\\bLPE\\b",
+			"(?i)\\b(?:gain|obtain|get|gets|achieve|build|into|to|yields?|gives?|turn\\w*)\\s+(?:an?\\s+)?arbitrary\\s+(?:kernel\\s+)?(?:memory\\s+)?(?:read|write)",
+		},
+	},
+	{
+		fingerprint: "668f8e60dda9",
+		match: []string{
+			"(?i)\\b(?:crafted|corrupt(?:ed)?|malformed|malicious|fuzzed|manipulated|specially[- ]crafted|invalid|bogus)\\s+(?:[\\w-]+\\s+){0,3}(?:file\\s*system|fs|disk|partition|ext[234]|xfs|btrfs|f2fs|ntfs3?|hfs\\+?|hfsplus|jfs|udf|squashfs|erofs|ocfs2|gfs2|nilfs2?|reiserfs|vfat|exfat|iso9660|fat|minix)\\s+(?:\\w+\\s+)?(?:images?|volumes?|file\\s*systems?)\\b|\\b(?:file\\s*system|fs|disk|ext[234]|xfs|btrfs|f2fs|squashfs|erofs|ntfs3?|hfsplus|udf|iso9660|vfat|exfat)\\s+images?\\s+with\\s+(?:an?\\s+)?(?:crafted|corrupt\\w*|malformed|bogus|invalid)\\b|\\bmount(?:ing|s|ed)?\\s+(?:a\\s+|an\\s+|the\\s+|this\\s+)?(?:crafted|corrupt\\w*|malformed|malicious|fuzzed)\\b|\\bsyz_mount_image\\b|\\bcrafted\\s+image\\b|\\bmount\\s+(?:-t\\s+\\w+\\s+)?-o\\s+\\S*loop\\b|\\blosetup\\s+(?:-f|--find|-P)\\b|\\bloop\\s+(?:device|mount)\\b",
+		},
+		unless: []string{
+			"(?i)\\b(?:via|through|using|over|a\\s+malicious|malicious)\\s+FUSE\\b|\\bFUSE\\s+(?:server|daemon|file\\s*system|mount)\\b|\\bfusermount\\b",
+			"(?i)\\bunprivileged(?:ly)?\\s+mount(?:able|ed|s)?\\b|\\bmount(?:ed|able)?\\s+(?:by|as)\\s+an?\\s+(?:unprivileged|normal|regular)\\s+user\\b",
+		},
+	},
+	{
+		fingerprint: "8fe702da1b2a",
+		match: []string{
+			"(?i)\\b(?:e2fsck|fsck(?:\\.\\w+)?|xfs_repair|btrfs\\s+check)\\b\\s+(?:\\S+\\s+){0,5}(?:detects?|reports?|fixes|repairs?|flags?|finds?|catches|would\\s+(?:detect|fix|catch|repair))\\b|\\b(?:detected|fixed|repaired|caught|rejected|flagged)\\s+by\\s+(?:running\\s+)?(?:e2fsck|fsck|xfs_repair|btrfs\\s+check)\\b",
+		},
+		unless: []string{
+			"(?i)\\b(?:e2fsck|fsck|xfs_repair|btrfs\\s+check)\\b\\s+(?:\\S+\\s+){0,4}(?:does\\s+not|doesn't|cannot|can't|fails\\s+to|did\\s+not|didn't)\\s+(?:detect|catch|fix|find|notice|repair|report)",
+			"(?i)\\b(?:passes|clean)\\s+(?:e2)?fsck\\b",
+		},
+	},
+	{
+		fingerprint: "ecc554bf7f1c",
+		match: []string{
+			"(?i)\\bphysical(?:ly)?\\s+(?:access|present|attacker|proximity|pentest|penetration\\s+test)\\b|\\bevil[- ]maid\\b|\\bDMA\\s+attacks?\\b|\\bpcileech\\b|\\bcold[- ]boot\\b|\\bJTAG\\b|\\bBadUSB\\b|\\blogic\\s+analy[sz]ers?\\b|\\b(?:solder\\w*|open\\w*\\s+the\\s+case|UART\\s+pads?)\\b",
+			"(?i)\\b(?:malicious|rogue)\\s+(?:PCI|PCIe|Thunderbolt|FireWire|USB)\\s+(?:device|peripheral|card|stick)s?\\b|\\b(?:via|over|through)\\s+Thunderbolt\\b|\\b(?:plug|insert|connect|attach)\\w*\\s+(?:\\w+\\s+){0,4}physically\\b|\\bphysically\\s+(?:plug|insert|connect|attach)\\w*|\\bat\\s+the\\s+(?:console|keyboard)\\b",
+		},
+		unless: []string{
+			"(?i)\\b(?:no|without|does\\s+not\\s+require|doesn't\\s+require|not\\s+require)\\s+physical\\s+access\\b",
+			"(?i)\\bIOMMU\\s+(?:is\\s+)?(?:enabled|active|on|enforced)\\b|\\bkernel\\s+DMA\\s+protection\\s+(?:is\\s+)?(?:enabled|active|on|in\\s+effect)\\b",
+		},
+	},
+	{
+		fingerprint: "a13e06b0dcad",
+		match: []string{
+			"(?i)\\b(?:mitigat|prevent|avoid|limit|bound|stop|cap)\\w*\\s+(?:\\w+\\s+){0,4}(?:by|with|via|through)\\s+(?:\\w+\\s+){0,3}(?:ulimit|rlimits?|RLIMIT_\\w+|cgroups?|memory\\.max|pids\\.max|io\\.max|quotas?|resource\\s+limits|size=|proper\\s+permissions|TasksMax)\\b|\\b(?:ulimit|RLIMIT_\\w+|memory\\.max|pids\\.max|io\\.max|cgroup\\s+(?:limits?|io\\.max|memory\\.max)|memcg\\s+limits?|quotas?|TasksMax)\\s+(?:\\w+\\s+){0,3}(?:stops?|prevents?|caps?|bounds?|limits?|mitigates?|fix(?:es)?)\\b|\\b(?:performance|functional)\\s+regression\\b|\\bfork[- ]bomb\\b",
+		},
+	},
+	{
+		fingerprint: "374efd6482d3",
+		match: []string{
+			"(?i)\\b(?:could\\s+not|couldn't|unable\\s+to|did\\s+not|didn't|cannot|can't|haven't|have\\s+not|not\\s+yet)\\s+(?:been\\s+able\\s+to\\s+)?(?:reproduc|trigger|test|verif|confirm)\\w*|\\bno\\s+(?:reproducer|PoC|proof[- ]of[- ]concept)\\b|\\b(?:theoretical|hypothetical)(?:ly)?\\s+(?:vulnerab\\w+|attacks?|exploit\\w*|issues?|bugs?)\\b",
+		},
+	},
+	{
+		fingerprint: "f46067b9ec28",
+		match: []string{
+			"(?i)\\b(?:found|discovered|identified|detected|flagged|generated|written|reported)\\b\\s+(?:\\w+\\s+){0,3}(?:by|with|using)\\s+(?:the\\s+help\\s+of\\s+)?(?:an?\\s+)?(?:AI|LLM|large\\s+language\\s+model|ChatGPT|GPT-?\\d\\w*|Claude|Gemini|Copilot|static\\s+analy[sz]\\w+|CodeQL|Coverity|semgrep|smatch|fuzzer|agent|(?:our|my)\\s+(?:tool|scanner|analy[sz]er))\\b|\\b(?:AI|LLM)[- ](?:assisted|powered|driven|based)\\s+(?:analysis|audit|review|scan\\w*|tool|research)\\b|\\b(?:static\\s+analysis|smatch|sparse|Coverity|CodeQL|cppcheck|semgrep|clang-tidy)\\b\\s+(?:\\w+\\s+){0,3}(?:found|reports?|reported|flagged|warn\\w*|output|alert)",
+		},
+	},
+	{
+		fingerprint: "b5aa8df27209",
+		match: []string{
+			"(?i)(?m)^#{1,6}\\s+(?:\\W+\\s+)?(?:Summary|Executive\\s+Summary|Impact|Description|Vulnerability\\s+(?:Details|Description)|Root\\s+Cause(?:\\s+Analysis)?|Proof\\s+of\\s+Concept|Mitigation|Recommendations?|Remediation|Severity|Technical\\s+Details|Overview|Exploitation|Affected\\s+(?:Versions|Components))\\b",
+		},
+	},
+	{
+		fingerprint: "587e7cd6b58c",
+		match: []string{
+			"(?i)\\bCVSS(?:v?[34](?:\\.\\d)?)?\\b|\\bAV:[NALP]/AC:[LH]\\b",
+		},
+	},
+	{
+		fingerprint: "af7523fe8a92",
+		match: []string{
+			"(?i)[\\x{1F300}-\\x{1FAFF}\\x{2705}\\x{274C}\\x{26A0}\\x{1F6A8}]",
+		},
+	},
+	{
+		fingerprint: "1ae52cc8c68b",
+		match: []string{
+			"(?i)\\b(?:ignore|disregard|forget)\\s+(?:all\\s+|any\\s+)?(?:of\\s+)?(?:the\\s+|your\\s+)?(?:previous|prior|above|earlier|preceding|system)\\s+(?:instructions|prompts?|rules|guidelines|messages?)\\b",
+			"(?i)(?m)^\\s*(?:system|assistant)(?:\\s+prompt)?\\s*:\\s*(?:you|ignore|disregard|from\\s+now\\s+on|new\\s+instructions|override)",
+			"(?i)<\\|(?:im_start|system|endoftext)\\|>|\\[/?INST\\]",
+		},
+	},
+	{
+		fingerprint: "c4c952692426",
+		match: []string{
+			"(?i)\\bclassify\\s+(?:this|the|it)(?:\\s+report|\\s+issue|\\s+bug)?\\s+as\\b|\\bmark\\s+(?:this|it)\\s+as\\s+(?:a\\s+)?(?:security|critical|valid|high)\\b",
+			"(?i)\\b(?:verdict|category)\"?\\s*[:=]\\s*\"?(?:security|not-security|needs-info|invalid|capability\\.[a-z-]+|isolation\\.[a-z]+)\\b",
+		},
+	},
+	{
+		fingerprint: "7ae43b58a1ff",
+		match: []string{
+			"(?i)\\byou\\s+are\\s+(?:a|an|the)\\s+(?:[\\w-]+\\s+){0,3}(?:screening|triage|classification|classifier|security\\s+review)\\s+(?:model|assistant|bot|system|agent|LLM)\\b",
+			"(?i)\\b(?:note|instructions?|message)\\s+(?:to|for)\\s+(?:the\\s+|any\\s+)?(?:AI|LLM|language\\s+model|screening\\s+model|screener|classifier|bot)\\b",
+		},
+	},
+}
+
+// generatedFactExprs are, by fact extractor, the expressions of its
+// match and also patterns.
+var generatedFactExprs = [...]genFactExprs{
+	{
+		match: []string{
+			"(?i)\\b(?:linux-next|net-next|bpf-next|mm-unstable)\\b",
+		},
+	},
+	{
+		match: []string{
+			"(?i)\\b(?:linux-stable|stable\\s+tree|latest\\s+stable)\\b",
+		},
+	},
+	{
+		match: []string{
+			"(?i)\\b(?:mainline|torvalds/linux|linus'?s?\\s+(?:tree|master)|latest\\s+(?:upstream|mainline)|upstream\\s+(?:master|head|tip))\\b",
+		},
+	},
+	{
+		match: []string{
+			"(?i)\\b(?:requires?|needs?|needing|only|must\\s+be|run(?:ning|s)?\\s+as|executed\\s+as|performed\\s+by|done\\s+by|triggered\\s+by|as|by)\\s+(?:the\\s+)?root\\b|\\broot\\s+(?:privileges?|access|permissions?|user)\\s+(?:is\\s+|are\\s+)?(?:required|needed)|\\bas\\s+uid\\s+0\\b|\\broot\\s+in\\s+the\\s+init(?:ial)?\\s+(?:user\\s+)?namespace",
+			"(?i)\\b(?:need|needs|have|has|must)\\s+to\\s+(?:already\\s+)?be\\s+root\\b|\\b(?:is|are)\\s+root-only\\b",
+			"(?i)\\b(?:ran|run|running|executed?|started)\\w*\\s+(?:\\w+\\s+){0,3}with\\s+sudo\\b",
+		},
+	},
+	{
+		match: []string{
+			"(?i)\\bunprivileged\\b|\\b(?:normal|regular|ordinary|non-root|low-privileged?|unprivileged\\s+local|logged-in|local)\\s+(?:users?|accounts?|students?|callers?|readers?|principals?)\\b|\\bany\\s+(?:local\\s+)?user\\b|\\bwithout\\s+(?:any\\s+)?(?:special\\s+)?privileges\\b|\\bno\\s+(?:special\\s+)?(?:privileges?|permissions?)\\s+(?:are\\s+|is\\s+)?(?:needed|required)",
+			"(?i)\\buid[ =:]?[1-9]\\d{2,6}\\b",
+			"(?i)\\blocal\\s+(?:users?|attackers?),?\\s+(?:with\\s+)?no\\s+(?:capabilit|privilege|root)|\\blocal\\s+attackers?\\b",
+			"(?i)\\b(?:needs?|requires?)\\s+no\\s+(?:special\\s+)?(?:privileges?|capabilit(?:y|ies))\\b",
+			"(?i)\\bprivileges?:\\s+none\\b|\\bno\\s+root,?\\s+no\\s+(?:capabilities|privileges)\\b|\\bno\\s+(?:special\\s+)?(?:capabilities|capability)\\s+(?:are\\s+|is\\s+)?(?:needed|required)\\b",
+			"(?i)\\b(?:any|an)\\s+(?:installed|untrusted|ordinary)\\s+(?:app|application)s?\\b",
+			"(?i)\\b(?:users?|process(?:es)?|attackers?)\\s+without\\s+root\\b|\\bwithout\\s+root\\s+(?:privileges|access|rights)\\b|\\b(?:a|an|any)\\s+shell\\s+account\\b",
+		},
+	},
+	{
+		match: []string{
+			"(?i)\\buser[ _-]?namespaces?\\b|\\buserns\\b|\\bunshare\\s+(?:-[a-zA-Z]*[Ur]|--user|--map-root-user)|\\bCLONE_NEWUSER\\b|\\brootless\\s+(?:containers?|podman|docker)\\b",
+		},
+	},
+	{
+		match: []string{
+			"\\bCAP_[A-Z_]{3,}\\b",
+		},
+	},
+	{
+		match: []string{
+			"\\bCONFIG_[A-Z0-9_]+\\b",
+		},
+	},
+	{
+		match: []string{
+			"(?:\\bsysctl\\s+(?:-w\\s+)?|/proc/sys/)([a-z][a-z0-9_./]*[a-z0-9_])",
+		},
+	},
+	{
+		match: []string{
+			"\\b(?:CONFIG_)?(KASAN|KMSAN|KCSAN|UBSAN|LOCKDEP|lockdep|PROVE_LOCKING|FAULT_INJECTION|FAILSLAB|failslab|fail_nth|fail_page_alloc|fail_usercopy|DEBUG_[A-Z0-9_]+|SLUB_DEBUG|KMEMLEAK|kmemleak)\\b",
+		},
+	},
+	{
+		match: []string{
+			"(?i)\\bdrivers/staging/[\\w/.-]+|\\bCONFIG_STAGING\\b|\\bstaging\\s+driver|\\bout[- ]of[- ]tree\\b|\\bproprietary\\s+(?:kernel\\s+)?(?:module|driver)|\\bvendor\\s+(?:kernel|fork|tree|bsp)\\b|\\bandroid\\s+(?:common\\s+)?kernel\\b|\\bnvidia\\.ko\\b|\\bvboxdrv\\b|\\bdkms\\b|\\bTainted:\\s+[A-Z ]*\\bO\\b|\\bkernel\\s+fork\\b|\\bmodule\\s+verification\\s+failed",
+		},
+	},
+	{
+		match: []string{
+			"(?i)\\b(?:crafted|corrupt(?:ed)?|malformed|malicious|fuzzed|manipulated|specially[- ]crafted|invalid|bad)\\s+(?:[\\w-]+\\s+){0,3}(?:file\\s*system|fs|disk|partition|ext[234]|xfs|btrfs|f2fs|ntfs3?|hfs\\+?|hfsplus|jfs|udf|squashfs|erofs|ocfs2|gfs2|nilfs2?|reiserfs|vfat|exfat|iso9660)\\s+images?\\b|\\bsyz_mount_image\\b|\\bmount(?:ing|s|ed)?\\s+(?:a\\s+|an\\s+|the\\s+|this\\s+)?(?:crafted|corrupt\\w*|malformed|malicious|fuzzed)\\b",
+		},
+	},
+	{
+		match: []string{
+			"(?i)\\braw[-_]gadget\\b|\\bdummy_hcd\\b|\\bfacedancer\\b|\\bvhci[-_]hcd\\b|\\bgadgetfs\\b|\\bsyz_usb_connect\\w*|\\bfake\\s+(?:usb|hid|pci)\\s+device|\\bemulated\\s+(?:usb|pci|hid)\\s+device|\\bmalicious\\s+usb\\s+device|\\busb(?:\\s+device)?\\s+emulat\\w+",
+		},
+	},
+	{
+		match: []string{
+			"(?i)\\bphysical(?:ly)?\\s+(?:access|present|attacker|proximity)|\\bevil[- ]maid\\b|\\bDMA\\s+attacks?\\b|\\bthunderbolt\\b|\\bpcileech\\b|\\bmalicious\\s+(?:pci|pcie|thunderbolt|usb)\\s+(?:device|peripheral|card)|\\bfirewire\\b|\\blogic\\s+analy[sz]er|\\bcold[- ]boot\\s+attack|\\bJTAG\\b|\\bbadusb\\b",
+		},
+	},
+	{
+		match: []string{
+			"(?m)(?:\\b(?:int|void)\\s+|^)main\\s*\\(",
+		},
+		also: []string{
+			"(?m)^\\s*#\\s*include\\s*[<\"]",
+		},
+	},
+	{
+		match: []string{
+			"(?m)^(?:r\\d+ = )?[a-z_0-9]+\\$[\\w]+\\(|^r\\d+ = [a-z_0-9]+\\(|\\bsyz-execprog\\b|\\bsyz-repro\\b|^# \\{\"?threaded\"?:",
+		},
+	},
+	{
+		match: []string{
+			"(?m)^\\s*(?:(?:\\$|\\w+\\$|\\w+@[\\w-]+:[^\\s]*\\$) (?:sudo )?[\\w./-]+|(?:#|root@[\\w-]+:[^\\s]*#) (?:sudo )?(?:\\./\\S+|gcc|cc|clang|make|unshare|insmod|modprobe|rmmod|mount|umount|echo|cat|ip|tc|nft|iptables|sysctl|dd|mkfs\\S*|losetup|chmod|bash|sh|python3?|perl|taskset|stress-ng|syz-\\w+|keyctl|setcap|su|id|truncate|fallocate|mkdir|touch|ln))\\b",
+		},
+	},
+	{
+		match: []string{
+			"(?m)^[ \\t]*(?:[\\w@:~-]*[$#] )?(?:sudo )?\\./[\\w.+-]+(?:[ \\t]|$)",
+		},
+	},
+	{
+		match: []string{
+			"(?m)^#!\\s*/(?:usr/)?bin/(?:env )?(?:ba|da|z)?sh\\b",
+		},
+		also: []string{
+			"\\n[^\\n]*\\n",
+		},
+	},
+	{
+		match: []string{
+			"(?i)(?m)^\\W*(?:steps to reproduce|to reproduce|reproduction(?: steps)?|reproducer|how to reproduce)\\b[^\\n]*:?\\s*\\n(?:\\s*\\n)?\\s*(?:1[.)]|-|\\*|\\$|#)\\s*\\S",
+		},
+	},
+	{
+		match: []string{
+			"(?i)(?m)^[ \\t>*#-]*(?:c |syz |the )?(?:reproducers?|repro|reproduction|poc|proof[- ]of[- ]concept|proof|exploit|test program|trigger program)\\b[^:\\n]{0,60}:[ \\t]*(?:\\S|\\n[ \\t]*\\S|\\n?\\z)",
+		},
+	},
+	{
+		match: []string{
+			"(?i)\\b[\\w-]+\\.(?:c|py|sh|syz)\\s+(?:\\(|\\w+\\s+){0,4}(?:attached|below|inline|included)\\b|\\b(?:attached|included|below):?\\s+(?:\\w+\\s+){0,4}[\\w-]+\\.(?:c|py|sh|syz)\\b",
+		},
+	},
+	{
+		match: []string{
+			"(?i)\\b(?:repro\\w*|poc|exploit|proof[- ]of[- ]concept|test program|PoC|trigger program)\\b[^.]{0,50}?(?:^|[\\s\\x60'\"(])[\\w-]+\\.(?:c|py|sh|syz)\\b",
+		},
+	},
+	{
+		match: []string{
+			"(?i)https?://syzkaller\\.appspot\\.com/x/repro\\.(?:c|syz)\\b",
+		},
+	},
+	{
+		match: []string{
+			"(?i)(?:^|[/_.-])(?:repro\\w*|poc\\w*|exploit\\w*|trigger\\w*)\\b|\\.(?:c|syz|sh)$",
+		},
+	},
+	{
+		match: []string{
+			"Call Trace:|\\bRIP: [0-9a-f]{4}:|\\bBUG: (?:KASAN|KMSAN|KCSAN|KFENCE|unable to handle|kernel NULL pointer|sleeping function|soft lockup|scheduling while atomic)|general protection fault|\\bOops: |\\bUBSAN: |WARNING: CPU: \\d+ PID: \\d+|kernel BUG at |Kernel panic - not syncing|Unable to handle kernel|WARNING: possible circular locking|INFO: task \\S+ blocked for more than",
+		},
+	},
+	{
+		match: []string{
+			"\\b((?:arch|block|crypto|drivers|fs|include|init|io_uring|ipc|kernel|lib|mm|net|rust|security|sound|virt|certs)/[\\w./+-]*\\.[chS])\\b",
+		},
+	},
+	{
+		match: []string{
+			"\\b([a-z_][a-z0-9_]{2,})\\(\\)|\\b([a-z_][a-z0-9_]{2,})\\+0x[0-9a-f]+/0x[0-9a-f]+",
+		},
+	},
+	{
+		match: []string{
+			"(?i)\\bCVSS:[34]\\.[01]/AV:[NALP]\\S*|\\bCVSS(?:v?[234](?:\\.\\d)?)?(?:\\s+base)?(?:\\s+score)?(?:\\s+of)?\\s*[:=]?\\s*\\d{1,2}\\.\\d\\b|\\bAV:[NALP]/AC:[LH]/\\S+",
+		},
+	},
+	{
+		match: []string{
+			"(?m)^#{1,6} +[A-Z*][^\\n]*$",
+		},
+	},
+	{
+		match: []string{
+			"(?i)(?m)^\\|?\\s*:?-{3,}:?\\s*\\|",
+		},
+	},
+	{
+		match: []string{
+			"(?i)[\\x{1F300}-\\x{1FAFF}\\x{2705}\\x{274C}\\x{26A0}\\x{2B50}\\x{1F6A8}]",
+		},
+	},
+	{
+		match: []string{
+			"(?i)\\*\\*[^*\\n]{2,80}\\*\\*",
+		},
+	},
+	{
+		match: []string{
+			"(?i)\\bas\\s+an\\s+AI\\b|\\bas\\s+a\\s+large\\s+language\\s+model\\b|\\bcertainly!|\\bI\\s+hope\\s+this\\s+helps\\b|\\bhere(?:'s|\\s+is)\\s+(?:a|the|my)\\s+(?:detailed|comprehensive|thorough)\\b|\\bcomprehensive\\s+(?:security\\s+)?analysis\\b|\\bgreat\\s+question\\b|\\bI\\s+apologi[sz]e\\s+for\\b|\\b(?:generated|written|found|discovered|identified)\\s+(?:with\\s+the\\s+help\\s+of\\s+|using\\s+|by\\s+|with\\s+)(?:an?\\s+)?(?:AI|LLM|ChatGPT|GPT-?\\d\\w*|Claude|Gemini|Copilot|large\\s+language\\s+model)\\b|\\bAI[- ](?:assisted|powered|driven)\\s+(?:analysis|audit|review|scan)",
+		},
+	},
+	{
+		match: []string{
+			"(?i)(?im)^\\W{0,6}(?:potential |security |overall )?(?:impact|exploitation scenarios?|attack scenarios?|risk assessment)(?: analysis| assessment)?\\W{0,4}\\s*$",
+		},
+	},
 }

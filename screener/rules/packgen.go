@@ -1,13 +1,16 @@
 package rules
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"slices"
 	"strings"
 	"sync"
+
+	_ "embed" // scanner.bin
+
+	"github.com/secscreen/secscreen/internal/progtab"
 )
 
 //go:generate go test -run ^(TestKernelPackGenerated|TestPatternAnalysisGenerated)$ -args -update
@@ -32,11 +35,14 @@ import (
 // with tokens as ids into generatedTokens: the table is static data, and
 // a pattern's analysis is made when the pattern is.
 type genAnalysis struct {
-	expr     string
-	common   [][]uint16
-	branches [][][]uint16 // nil: no branches with clauses of their own
-	maxNL    int
-	runs     byteSet
+	expr string
+	// need holds the clauses (need.branches nil: no branches with
+	// clauses of their own), and their orders by length, as
+	// newCompiledNeed makes them: the generated scanner's need of the
+	// pattern, made at no cost.
+	need  compiledNeed
+	maxNL int
+	runs  byteSet
 	// scanned: the pattern is one of the built-in engine's, whose tokens
 	// generatedScanner looks for.
 	scanned bool
@@ -59,10 +65,15 @@ type genToken struct {
 }
 
 // kernelYAMLHash returns the hash of the built-in pack's files: kernel.yaml
-// and the weights file it names ("" for none).
+// and the weights file it names ("" for none). It tells whether
+// kernel_gen.go was generated from these files, at every start: a CRC
+// (CRC-32, which processors compute at several GB/s) with the files'
+// lengths is enough to tell an edited file, where SHA-256 cost about
+// 0.3 ms.
 func kernelYAMLHash(weightsFile string) (string, error) {
-	h := sha256.New()
+	h := crc32.NewIEEE()
 	h.Write(kernelRulesYAML)
+	var wsize int64
 	if weightsFile != "" {
 		f, err := packFS.Open(weightsFile)
 		if err != nil {
@@ -70,11 +81,12 @@ func kernelYAMLHash(weightsFile string) (string, error) {
 		}
 		defer f.Close()
 		h.Write([]byte{0})
-		if _, err := io.Copy(h, f); err != nil {
+		// A small buffer: io.Copy's would be 32 KiB, made and zeroed.
+		if wsize, err = io.CopyBuffer(h, f, make([]byte, 4<<10)); err != nil {
 			return "", fmt.Errorf("built-in kernel.yaml: weights: %w", err)
 		}
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return fmt.Sprintf("%d+%d:%08x", len(kernelRulesYAML), wsize, h.Sum32()), nil
 }
 
 // kernelFromGenerated returns the built-in pack from kernel_gen.go, with
@@ -88,18 +100,69 @@ func kernelFromGenerated() (*RuleSet, bool, error) {
 	if err != nil || sum != generatedKernelHash {
 		return nil, false, nil //nolint:nilerr // stale or missing: decode the YAML instead
 	}
+	if len(generatedRuleExprs) != len(set.Rules) || len(generatedFactExprs) != len(set.Facts) {
+		return nil, false, nil
+	}
+	// The rules and extractors were checked when go generate decoded them
+	// (Parse); their patterns' expressions are generated too, most of
+	// them with their analysis: what is left to do is to make the
+	// patterns, in one allocation.
+	n := 0
+	for _, x := range generatedRuleExprs {
+		n += len(x.match) + len(x.unless)
+	}
+	for _, x := range generatedFactExprs {
+		n += len(x.match) + len(x.also)
+	}
+	store := make([]pattern, n)
+	fps := make([]knownFingerprint, len(set.Rules))
+	patterns := func(exprs []string) ([]*pattern, error) {
+		out := make([]*pattern, len(exprs))
+		for i, expr := range exprs {
+			g := lookupAnalysis(expr)
+			if g == nil {
+				p, err := parsePattern(expr)
+				if err != nil {
+					return nil, err
+				}
+				out[i] = p
+				continue
+			}
+			p := &store[0]
+			store = store[1:]
+			p.src, p.gen, p.maxNL, p.runs, p.hand = expr, g, g.maxNL, g.runs, handMatchers[expr]
+			out[i] = p
+		}
+		return out, nil
+	}
 	for i := range set.Rules {
-		r := &set.Rules[i]
+		r, x := &set.Rules[i], &generatedRuleExprs[i]
 		if r.Disabled {
 			continue
 		}
-		if err := r.compile(); err != nil {
+		if len(x.match) != len(r.Match) || len(x.unless) != len(r.Unless) {
+			return nil, false, nil
+		}
+		fps[i] = knownFingerprint{fp: x.fingerprint, of: fingerprintOf(r)}
+		r.fingerprint = &fps[i]
+		if r.match, err = patterns(x.match); err == nil {
+			r.unless, err = patterns(x.unless)
+		}
+		if err != nil {
 			return nil, false, fmt.Errorf("%s:%d: rule %s: %w", r.Source, r.Line, r.ID, err)
 		}
 	}
 	for i := range set.Facts {
-		x := &set.Facts[i]
-		if err := x.compile(); err != nil {
+		x, gx := &set.Facts[i], &generatedFactExprs[i]
+		if len(gx.match) != len(x.Match) || len(gx.also) != len(x.Also) {
+			return nil, false, nil
+		}
+		if x.match, err = patterns(gx.match); err == nil {
+			if x.also, err = patterns(gx.also); err == nil {
+				err = x.compileRest()
+			}
+		}
+		if err != nil {
 			return nil, false, fmt.Errorf("%s:%d: fact extractor %s: %w", set.Source, x.Line, x.Fact, err)
 		}
 	}
@@ -109,6 +172,20 @@ func kernelFromGenerated() (*RuleSet, bool, error) {
 		}
 	}
 	return set, true, nil
+}
+
+// genRuleExprs are the expressions of a generated rule's patterns (see
+// patternSource), as its compile method makes them.
+type genRuleExprs struct {
+	match, unless []string
+	fingerprint   string // the rule's Fingerprint
+}
+
+// genFactExprs are the expressions of a generated fact extractor's match
+// and also patterns (see patternSource), as its compile method makes
+// them.
+type genFactExprs struct {
+	match, also []string
 }
 
 // genClauses makes clauses of tokens from clauses of generated token ids.
@@ -125,46 +202,47 @@ func genClauses(ids [][]uint16) [][]token {
 }
 
 // genScanner is the scanner of the built-in pack's engine as go generate
-// writes it (scanner_gen.go): its literals, the tokens of each (ids into
-// generatedTokens), and its automaton's tables.
+// writes it (scanner_gen.go and scanner.bin): its literals, the tokens of
+// each (ids into generatedTokens), and its automaton, complete: the
+// automaton's tables but its transitions, which are in scanner.bin, and
+// the tokens found where its states report literals (see scanner).
 type genScanner struct {
 	lits     []string
 	variants [][]uint16
-	tables   acTables
-	// found and foundAt are the scanner's (see scanner), which
-	// newGeneratedBase would otherwise work out of the above.
-	found   []foundToken
-	foundAt []int32
+	// class, n, root, outFrom, outStart and outs are the automaton's (see
+	// automaton and acTables.row).
+	class          [256]uint8
+	n              int
+	root, outFrom  uint32
+	outStart, outs []int32
+	found          []foundToken
+	foundAt        []int32
 }
 
+// The transitions of the generated scanner's automaton, every entry
+// computed (see automaton.delta): about 1.2 MB that a process reads in
+// place, so that a scan faults in the pages of the rows it reaches (for
+// one report, a few dozen near the root) and nothing is allocated,
+// zeroed or filled.
+//
+//go:embed scanner.bin
+var scannerTable string
+
 // generatedBase is the generated scanner without needs, made once per
-// process: the automaton's table (about 1.2 MB) and the tokens' byte
-// sets.
+// process.
 var generatedBase = sync.OnceValue(newGeneratedBase)
 
 func newGeneratedBase() *scanner {
 	g := &generatedScanner
-	sc := &scanner{ac: g.tables.automaton(), lits: g.lits, ntok: len(generatedTokens), sets: generatedByteSets[:],
+	return &scanner{ac: g.automaton(), lits: g.lits, ntok: len(generatedTokens), sets: generatedByteSets[:],
 		found: g.found, foundAt: g.foundAt}
-	if sc.found == nil {
-		sc.found, sc.foundAt = generatedFound(g, sc.ac)
-	}
-	return sc
 }
 
-// generatedFound returns the found and foundAt (see scanner) of the
-// generated scanner g, whose automaton is a.
-func generatedFound(g *genScanner, a *automaton) ([]foundToken, []int32) {
-	variants := make([][]tokenVariant, len(g.variants))
-	for i, ids := range g.variants {
-		variants[i] = make([]tokenVariant, len(ids))
-		for j, id := range ids {
-			tk := &generatedTokens[id]
-			variants[i][j] = tokenVariant{id: id, left: tk.left, right: tk.right}
-		}
-	}
-	info, more := newLitInfo(g.lits, variants)
-	return foundTokens(a, info, more)
+// automaton returns the generated automaton, its transitions read from
+// scanner.bin.
+func (g *genScanner) automaton() *automaton {
+	return &automaton{class: g.class, n: g.n, delta: progtab.Uint32s(scannerTable), root: g.root, outFrom: g.outFrom,
+		outStart: g.outStart, outs: g.outs, div: newExactDivisor(uint32(g.n))}
 }
 
 // scannerOf returns the scanner of the patterns: the generated one when
@@ -183,7 +261,7 @@ func scannerOf(pats []*pattern) *scanner {
 		if p == nil || sc.needs[p] != nil {
 			continue
 		}
-		sc.needs[p] = newCompiledNeed(p.gen.common, p.gen.branches)
+		sc.needs[p] = &p.gen.need
 	}
 	sc.markAnchors()
 	return sc

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 var updateKernelGen = flag.Bool("update", false, "rewrite kernel_gen.go from kernel.yaml and its weights")
@@ -37,7 +39,30 @@ func TestKernelPackGenerated(t *testing.T) {
 	b.WriteString("// generatedKernelPack returns the built-in pack as decoded from its YAML,\n// its patterns not yet parsed.\n")
 	b.WriteString("func generatedKernelPack() *RuleSet {\nreturn ")
 	goLiteral(&b, reflect.ValueOf(set))
-	b.WriteString("\n}\n")
+	b.WriteString("\n}\n\n")
+	b.WriteString("// generatedRuleExprs are, by rule, the expressions of its match and\n// unless patterns (none for a disabled rule).\n")
+	b.WriteString("var generatedRuleExprs = [...]genRuleExprs{\n")
+	for _, r := range set.Rules {
+		if r.Disabled {
+			b.WriteString("{},\n")
+			continue
+		}
+		b.WriteString("{\n")
+		fmt.Fprintf(&b, "fingerprint: %q,\n", Fingerprint(&r))
+		writeExprs(&b, "match", r.match)
+		writeExprs(&b, "unless", r.unless)
+		b.WriteString("},\n")
+	}
+	b.WriteString("}\n\n")
+	b.WriteString("// generatedFactExprs are, by fact extractor, the expressions of its\n// match and also patterns.\n")
+	b.WriteString("var generatedFactExprs = [...]genFactExprs{\n")
+	for _, x := range set.Facts {
+		b.WriteString("{\n")
+		writeExprs(&b, "match", x.match)
+		writeExprs(&b, "also", x.also)
+		b.WriteString("},\n")
+	}
+	b.WriteString("}\n")
 	if writeOrCheckGenerated(t, "kernel_gen.go", b.Bytes()) {
 		return
 	}
@@ -58,6 +83,50 @@ func TestKernelPackGenerated(t *testing.T) {
 	if !bytes.Equal(got, want) {
 		t.Fatal("the generated pack differs from the one decoded from the YAML")
 	}
+	srcs := func(ps []*pattern) []string {
+		var out []string
+		for _, p := range ps {
+			out = append(out, p.src)
+		}
+		return out
+	}
+	for i := range set.Rules {
+		w, g := &set.Rules[i], &gen.Rules[i]
+		if !slices.Equal(srcs(g.match), srcs(w.match)) || !slices.Equal(srcs(g.unless), srcs(w.unless)) {
+			t.Fatalf("rule %s: the generated patterns are not those the YAML's compile", w.ID)
+		}
+		if g.fingerprint == nil || g.fingerprint.fp != Fingerprint(w) {
+			t.Fatalf("rule %s: the generated fingerprint is not the rule's", w.ID)
+		}
+		for _, p := range slices.Concat(g.match, g.unless) {
+			if _, hand := handMatchers[p.src]; p.gen == nil || (p.hand != nil) != hand {
+				t.Fatalf("rule %s: pattern %.60q was not made from its generated analysis", w.ID, p.src)
+			}
+		}
+	}
+	for i := range set.Facts {
+		w, g := &set.Facts[i], &gen.Facts[i]
+		if !slices.Equal(srcs(g.match), srcs(w.match)) || !slices.Equal(srcs(g.also), srcs(w.also)) {
+			t.Fatalf("fact extractor %s: the generated patterns are not those the YAML's compile", w.Fact)
+		}
+		if (g.notAfter == nil) != (w.notAfter == nil) || (g.section == nil) != (w.section == nil) ||
+			(g.replacer == nil) != (w.replacer == nil) || g.groups != w.groups {
+			t.Fatalf("fact extractor %s: the generated one is not compiled as the YAML's", w.Fact)
+		}
+	}
+}
+
+// writeExprs writes the field name of a generated rule's or extractor's
+// expressions, the expressions of pats, unless there are none.
+func writeExprs(b *bytes.Buffer, name string, pats []*pattern) {
+	if len(pats) == 0 {
+		return
+	}
+	b.WriteString(name + ": []string{\n")
+	for _, p := range pats {
+		b.WriteString(strconv.Quote(p.src) + ",\n")
+	}
+	b.WriteString("},\n")
 }
 
 // goLiteral writes v's exported fields as a Go expression of package rules.
@@ -157,24 +226,90 @@ func writeOrCheckGenerated(t *testing.T, name string, code []byte) bool {
 	return false
 }
 
-// TestGeneratedScannerDerived: what scanner_gen.go holds beside the
-// automaton's tables (each state's children and each row's state, the
-// tokens found where states report literals) is what the scanner works
-// out of the tables, the literals' tokens and generatedTokens without it.
+// TestGeneratedScannerDerived: the generated automaton (scanner_gen.go
+// and scanner.bin) is the automaton of the generated literals, with every
+// transition computed (a scan never fills, which would write read-only
+// memory), and the tokens found where its states report literals are
+// what the scanner works out of it, the literals' tokens and
+// generatedTokens.
 func TestGeneratedScannerDerived(t *testing.T) {
-	g := generatedScanner
-	first, nChild := g.tables.children()
-	if !slices.Equal(first, g.tables.first) || !slices.Equal(nChild, g.tables.nChild) || !slices.Equal(g.tables.rowStates(), g.tables.stateAt) {
-		t.Fatal("the generated children or row states are not the tables': run go generate ./screener/rules")
+	g := &generatedScanner
+	a := g.automaton()
+	want := newACTables(g.lits).automaton()
+	want.complete()
+	if a.class != want.class || a.n != want.n || a.root != want.root || a.outFrom != want.outFrom ||
+		!slices.Equal(a.outStart, want.outStart) || !slices.Equal(a.outs, want.outs) || !slices.Equal(a.delta, want.delta) {
+		t.Fatal("the generated automaton is not that of the generated literals: run go generate ./screener/rules")
 	}
-	bare := g
-	bare.tables.first, bare.tables.nChild, bare.tables.stateAt, bare.found, bare.foundAt = nil, nil, nil, nil, nil
-	a := bare.tables.automaton()
-	if !slices.Equal(a.first, first) || !slices.Equal(a.nChild, nChild) || !slices.Equal(a.stateAt, g.tables.stateAt) {
-		t.Fatal("an automaton of tables without children works out others")
+	if i := slices.Index(a.delta[a.n:], 0); i >= 0 {
+		t.Fatalf("entry %d of the generated transitions is not computed", a.n+i)
 	}
-	found, foundAt := generatedFound(&bare, a)
+	found, foundAt := generatedFound(g, a)
 	if !slices.Equal(found, g.found) || !slices.Equal(foundAt, g.foundAt) {
-		t.Fatal("the generated found tokens are not the tables': run go generate ./screener/rules")
+		t.Fatal("the generated found tokens are not the automaton's: run go generate ./screener/rules")
+	}
+}
+
+// generatedFound returns the found and foundAt (see scanner) of the
+// generated scanner g, whose automaton is a.
+func generatedFound(g *genScanner, a *automaton) ([]foundToken, []int32) {
+	variants := make([][]tokenVariant, len(g.variants))
+	for i, ids := range g.variants {
+		variants[i] = make([]tokenVariant, len(ids))
+		for j, id := range ids {
+			tk := &generatedTokens[id]
+			variants[i][j] = tokenVariant{id: id, left: tk.left, right: tk.right}
+		}
+	}
+	info, more := newLitInfo(g.lits, variants)
+	return foundTokens(a, info, more)
+}
+
+// TestGeneratedScannerReadInPlace: the generated transitions are the
+// embedded scanner.bin itself, not a copy (the linker aligns a symbol
+// that large for words), on a machine that stores words little end
+// first.
+func TestGeneratedScannerReadInPlace(t *testing.T) {
+	if binary.NativeEndian.Uint16([]byte{1, 0}) != 1 {
+		t.Skip("a big-endian machine decodes a copy")
+	}
+	if a := generatedScanner.automaton(); unsafe.Pointer(&a.delta[0]) != unsafe.Pointer(unsafe.StringData(scannerTable)) {
+		t.Fatal("the generated transitions are a copy of scanner.bin")
+	}
+}
+
+// TestKnownFingerprintFollowsTheRule: the built-in rules' fingerprints,
+// worked out ahead, are those hashing gives, and a rule whose fields
+// change no longer has its old one.
+func TestKnownFingerprintFollowsTheRule(t *testing.T) {
+	for _, r := range KernelRules().Rules {
+		if r.Disabled {
+			continue
+		}
+		if r.fingerprint == nil {
+			t.Fatalf("rule %s: no fingerprint worked out ahead", r.ID)
+		}
+		bare := r
+		bare.fingerprint = nil
+		if got, want := Fingerprint(&r), Fingerprint(&bare); got != want {
+			t.Fatalf("rule %s: fingerprint %s, hashing gives %s", r.ID, got, want)
+		}
+		changes := map[string]func(r *Rule){
+			"category": func(r *Rule) { r.Category += "x" },
+			"match":    func(r *Rule) { r.Match = append(slices.Clone(r.Match), "x") },
+			"unless":   func(r *Rule) { r.Unless = append(slices.Clone(r.Unless), "x") },
+			"parts":    func(r *Rule) { r.Parts = []string{"subject"} },
+			"case":     func(r *Rule) { r.CaseSensitive = !r.CaseSensitive },
+			"requires": func(r *Rule) { r.Requires.HasStackTrace = new(r.Requires.HasStackTrace == nil) },
+			"versions": func(r *Rule) { r.Requires.Versions += "x" },
+		}
+		for name, change := range changes {
+			c, b := r, bare
+			change(&c)
+			change(&b)
+			if got, want := Fingerprint(&c), Fingerprint(&b); got != want {
+				t.Fatalf("rule %s, %s changed: fingerprint %s, hashing gives %s", r.ID, name, got, want)
+			}
+		}
 	}
 }

@@ -109,10 +109,10 @@ func parsePattern(expr string) (*pattern, error) {
 // branch (nil: the pattern has no branches with clauses of their own).
 func (p *pattern) clauses() (common [][]token, branches [][][]token) {
 	p.tokens.Do(func() {
-		p.common = genClauses(p.gen.common)
-		if p.gen.branches != nil {
-			p.branches = make([][][]token, len(p.gen.branches))
-			for i, b := range p.gen.branches {
+		p.common = genClauses(p.gen.need.common)
+		if p.gen.need.branches != nil {
+			p.branches = make([][][]token, len(p.gen.need.branches))
+			for i, b := range p.gen.need.branches {
 				p.branches[i] = genClauses(b)
 			}
 		}
@@ -124,7 +124,7 @@ func (p *pattern) clauses() (common [][]token, branches [][][]token) {
 // of their own (0: none).
 func (p *pattern) numBranches() int {
 	if p.gen != nil {
-		return len(p.gen.branches)
+		return len(p.gen.need.branches)
 	}
 	return len(p.branches)
 }
@@ -1060,7 +1060,8 @@ const byteFrequencyOrder = " etaoinsrhldcumfpgwybvkxjqz0123456789_.,-:/()'\"=+*#
 // where a literal ends come last, so that one comparison tells that there
 // is nothing to report.
 //
-// The table (about 1.8 MB for the built-in pack) is filled as scans need
+// The built-in pack's table (about 1.2 MB) is generated whole (see
+// genScanner) and read in place. Any other pack's is filled as scans need
 // it: an entry is 0 until first read (row 0 is no state's), then computed
 // from the trie (a child, or the failure's entry) and stored. Entries are
 // read and written atomically; two scans that fill one entry store the
@@ -1071,7 +1072,10 @@ type automaton struct {
 	n     int // classes: the width of a row
 	// delta holds a row of n entries per state from offset n on: the
 	// offset of the next state's row per class, 0 while not computed.
+	// The generated automaton's is read-only memory, every entry
+	// computed.
 	delta []uint32
+	root  uint32 // the offset of the root's row
 	// outFrom is the offset of the first row of a state where literals
 	// end; outs[outStart[k]:outStart[k+1]] are the literals that end at
 	// the kth such state (its own and those of its failure chain).
@@ -1081,6 +1085,7 @@ type automaton struct {
 	lens     []int32 // per literal
 	// The trie, to compute entries: stateAt[off/n] is the state of the row
 	// at off, and t its tables; first and nChild give a state's children.
+	// nil for a complete delta.
 	t             *acTables
 	stateAt       []int32
 	first, nChild []int32
@@ -1127,9 +1132,6 @@ type acTables struct {
 	outStart []int32
 	outs     []int32
 	lens     []int32
-	// first, nChild and stateAt are what automaton works out of the
-	// above (see automaton), when go generate wrote them; nil otherwise.
-	first, nChild, stateAt []int32
 }
 
 // newACTables builds the tables of the automaton of lits.
@@ -1322,14 +1324,10 @@ func (t *acTables) child(first, n []int32, s int32, c uint8) int32 {
 func (t *acTables) automaton() *automaton {
 	w := uint32(t.n)
 	states := len(t.parent)
-	a := &automaton{class: t.class, n: t.n, delta: make([]uint32, uint32(states+1)*w), outFrom: t.outFrom,
-		outStart: t.outStart, outs: t.outs, lens: t.lens, t: t, div: newExactDivisor(w),
-		first: t.first, nChild: t.nChild, stateAt: t.stateAt}
-	if a.first == nil {
-		a.first, a.nChild = t.children()
-		a.stateAt = t.rowStates()
-	}
 	root := t.row[0]
+	a := &automaton{class: t.class, n: t.n, delta: make([]uint32, uint32(states+1)*w), root: root, outFrom: t.outFrom,
+		outStart: t.outStart, outs: t.outs, lens: t.lens, t: t, div: newExactDivisor(w), stateAt: t.rowStates()}
+	a.first, a.nChild = t.children()
 	for c := range uint8(t.n) {
 		v := root
 		if k := t.child(a.first, a.nChild, 0, c); k >= 0 {
@@ -1367,7 +1365,7 @@ func (a *automaton) step(off uint32, b byte) uint32 {
 }
 
 // start is the offset of the root's row.
-func (a *automaton) start() uint32 { return a.t.row[0] }
+func (a *automaton) start() uint32 { return a.root }
 
 // literalsAt returns the literals that end at the state whose row is at
 // off (off >= a.outFrom).

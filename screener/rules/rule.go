@@ -66,6 +66,9 @@ type Rule struct {
 
 	match  []*pattern
 	unless []*pattern
+	// fingerprint is the rule's Fingerprint worked out ahead (by go
+	// generate, for the built-in pack's rules), nil when there is none.
+	fingerprint *knownFingerprint
 }
 
 // Requires holds a rule's conditions on Facts; every condition that is set
