@@ -13,10 +13,6 @@ import (
 // in brackets.
 const thpModeFile = "/sys/kernel/mm/transparent_hugepage/enabled"
 
-// hugePageSize is the size of a transparent huge page on the platforms Go
-// runs Linux on with 4 KB pages (x86-64, arm64).
-const hugePageSize = 2 << 20
-
 // chunkSize is the granule in which the runtime maps its heap as it grows
 // (runtime.pallocChunkBytes); the heap's mappings begin at multiples of
 // it.
