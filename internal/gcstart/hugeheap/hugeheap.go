@@ -6,8 +6,8 @@
 // Why: a short run's cost is mostly first touches of fresh heap pages, a
 // page fault each (~5-10 µs in a VM); a huge page is one fault for 512
 // pages. One report screened with the rules made ~1,450 faults with the
-// advice given where the screening starts (setup.Build), ~820-870 with it
-// given here; `check` 1,500 and ~850.
+// advice given where the screening starts (setup.Build), ~860-910 with it
+// given here (CPU -20%); `check` 1,470-1,530 and 870-920.
 //
 // When: pages touched before the advice stay 4 KB pages, and by the time
 // main runs the other packages' inits have touched ~450 heap pages (~800
@@ -31,9 +31,15 @@
 // and frees it with one collection while the heap is still small; the
 // allocations that follow reuse those pages first. That collection costs
 // ~180 faults (the collector's first span sets and work buffers), more than
-// a run that allocates little saves: --version made ~540 faults with size
-// 0, ~720 with 16 MB (820 before), so a caller passes a size only for runs
-// that grow the heap (screening).
+// a run that allocates little saves: --version made ~540-560 faults with
+// size 0, ~720 with 16 MB (~800 before), so a caller passes a size only for
+// runs that grow the heap (screening).
+//
+// Cost: huge pages are resident whole. Peak RSS grew ~0.5 MB for 2,000
+// reports on one core (54.1 to 54.7 MB, 20 paired runs) and ~1.3 MB over a
+// 1 GB mbox (78.2 to 79.5 MB); for a 10 MB message the median grew ~1 MB but
+// a third of the runs peaked 6-8 MB higher (84-86 MB against 76-80), with
+// the first chunk alone advised too.
 package hugeheap
 
 import (

@@ -27,8 +27,9 @@ var ScreeningCommands = []string{"screen", "check", "eval"}
 // ScreeningHeap is how much of the heap is prepared for a screening
 // command: about what one report's run grows into, in whole chunks. Paired
 // runs (31 each, one report): 4 MB left ~1,010 page faults, 8 MB ~860,
-// 12 and 16 MB ~825; a warm `eval --folds 5` took 0.23 s CPU with 16 MB or
-// 32 MB, against 0.25-0.26 s with gcstart.HugeHeap's 32 MB at its start.
+// 12 and 16 MB ~825; a warm `eval --folds 5` took 0.225-0.24 s CPU with 16
+// MB or 32 MB, against 0.25 s with gcstart.HugeHeap's 32 MB at its start
+// and 0.31 s with no advice.
 const ScreeningHeap = 16 << 20
 
 func init() {
