@@ -12,7 +12,6 @@ import (
 	"github.com/secscreen/secscreen/corpus"
 	"github.com/secscreen/secscreen/internal/docformat"
 	"github.com/secscreen/secscreen/internal/exit"
-	"github.com/secscreen/secscreen/internal/gcstart"
 	"github.com/secscreen/secscreen/prompts"
 	"github.com/secscreen/secscreen/screener"
 	"github.com/secscreen/secscreen/screener/backend"
@@ -127,10 +126,6 @@ func (j Job) corpus() (*corpus.Corpus, error) {
 // simulated model), cross-fitted when the job has folds.
 func (j Job) evaluate(ctx context.Context, s config.Settings, crp *corpus.Corpus, sim *SimulateSpec, opt Options) (*Run, error) {
 	if j.Folds > 0 {
-		// setup.Build, which advises the heap for a screening run, is
-		// not on this path: without the advice a warm eval's heap was
-		// ~4,400 more first touches of 4 KB pages, a quarter of its CPU.
-		gcstart.HugeHeap(evalHeapSize)
 		// The corpus is read (on every CPU) while the rules and the
 		// backend load, mostly on one: the first fold waits for both.
 		opt = opt.withDefaults()
@@ -364,11 +359,3 @@ func CompareFiles(w io.Writer, a, b, jsonPath string) error {
 	}
 	return nil
 }
-
-// evalHeapSize is how much of the heap gcstart.HugeHeap prepares for an
-// `eval --folds`: about what a warm one's heap grows into (the corpus read,
-// the folds' screening and the reply cache's entries), in whole huge pages.
-// Paired warm runs (8 each, load ~5-7): 16 MB took 3,660 page faults and
-// 0.25 s CPU, 32 MB 2,800 and 0.225-0.26 s, 48 and 64 MB no fewer, against
-// 7,280 and 0.31 s unadvised.
-const evalHeapSize = 32 << 20

@@ -17,6 +17,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	// Prepares a screening run's heap from an init, before the other
+	// packages' inits fill it.
+	_ "github.com/secscreen/secscreen/cmd/secscreen/internal/earlyheap"
 	"github.com/secscreen/secscreen/internal/cliapp"
 	"github.com/secscreen/secscreen/internal/exit"
 	"github.com/secscreen/secscreen/internal/gcstart"

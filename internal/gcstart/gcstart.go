@@ -11,10 +11,10 @@
 // again and again at the limit (a 10 MB message went from ~0.5 to ~0.67 s
 // of CPU when the window held until its end).
 //
-// HugeHeap, called where a screening run starts, has the heap that run
-// grows into backed by transparent huge pages, where the kernel gives them
-// on request: fresh heap pages' first touches were a third of a short
-// run's CPU.
+// Its subpackage hugeheap has that heap backed by huge pages. It is a
+// package of its own because it must act from an init that runs before the
+// other packages' inits fill the heap, which gcstart's imports
+// (runtime/debug) do not let gcstart's do.
 package gcstart
 
 import (
@@ -40,9 +40,6 @@ var (
 	mu sync.Mutex
 	// open is the open window (nil: none is).
 	open *openWindow
-	// generation numbers the sentinels: only the newest one's collection
-	// ends the window (HugeHeap's own collection must not).
-	generation uint64
 )
 
 // Begin holds the collector back for window, or until the heap reaches
@@ -92,30 +89,12 @@ type openWindow struct {
 // enough not to share a block of the tiny allocator, whose blocks outlive
 // their objects.) mu is held.
 func armLocked() {
-	generation++
-	runtime.AddCleanup(new([64]byte), func(g uint64) {
+	runtime.AddCleanup(new([64]byte), func(struct{}) {
 		mu.Lock()
 		w := open
-		if g != generation {
-			w = nil // a sentinel HugeHeap's collection disarmed
-		}
 		mu.Unlock()
 		if w != nil {
 			w.end()
 		}
-	}, generation)
-}
-
-// collectKeepingWindow runs a collection that does not end the open
-// window, if one is open.
-func collectKeepingWindow() {
-	mu.Lock()
-	generation++ // disarms the sentinel
-	mu.Unlock()
-	runtime.GC()
-	mu.Lock()
-	if open != nil {
-		armLocked()
-	}
-	mu.Unlock()
+	}, struct{}{})
 }

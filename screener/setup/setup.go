@@ -24,7 +24,6 @@ import (
 
 	"github.com/secscreen/secscreen/corpus"
 	"github.com/secscreen/secscreen/internal/exit"
-	"github.com/secscreen/secscreen/internal/gcstart"
 	"github.com/secscreen/secscreen/prompts"
 	"github.com/secscreen/secscreen/screener"
 	"github.com/secscreen/secscreen/screener/advice"
@@ -288,9 +287,6 @@ func Build(ctx context.Context, s config.Settings, f Files, o Options) (*Pipelin
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
-	// What follows (the rules' tables, the screening) grows the heap by
-	// ~12 MB: huge pages take a few faults where 4 KB pages took ~1,700.
-	gcstart.HugeHeap(gcstart.HugeHeapSize)
 	if s.BaselineModel == "" && s.Backend != "rules" {
 		// Every backend but the rules alone uses the baseline, in the
 		// model's place or voting beside it: the embedded one decodes on

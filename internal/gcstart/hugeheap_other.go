@@ -1,5 +1,0 @@
-//go:build !linux
-
-package gcstart
-
-func hugeHeap(int) bool { return false }
