@@ -23,7 +23,7 @@ func trainCommand(cl commandLine) *cli.Command {
 			"--target-recall), and writes it to -o. Trained on dev only, a model scores the test split\n" +
 			"directly. A report file that cannot be read is reported and skipped. The built-in\n" +
 			"model is made with `secscreen train --corpus corpus --split dev -o screener/baseline/model.json`.",
-		Flags:  cl.flags("train", func() []cli.Flag { return cliapp.Flags(baseline.TrainCorpusFlags, setup.ModelFlags) }),
+		Flags:  cl.flags("train", func() []cli.Flag { return cliapp.Flags(baseline.TrainCorpusFlags(), setup.ModelFlags) }),
 		Action: trainRun,
 	}
 }
