@@ -1,14 +1,11 @@
 package eval
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/gob"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -129,9 +126,9 @@ func FoldTrainer(o FoldTrainerOptions) Trainer {
 // empty dir or fingerprint nothing is kept; a refit that cannot be kept is
 // still returned.
 //
-// The weights are kept in gob (refitCacheFormat): decoding a fold's
-// weights from JSON took ~2.6 ms, from gob ~0.95, and the first fold's
-// screening waits for its refit.
+// The weights are kept in a binary encoding of their own (refitCacheFormat,
+// encodeWeights): decoding a fold's weights from JSON took ~2.6 ms, from
+// gob ~0.95, and the first fold's screening waits for its refit.
 func refitCached(ctx context.Context, eng *rules.Engine, examples []rules.Example, opt rules.FitOptions, dir, fingerprint, key string) (*rules.Engine, error) {
 	if dir == "" || fingerprint == "" {
 		feng, _, err := eng.Refit(ctx, examples, opt)
@@ -142,7 +139,7 @@ func refitCached(ctx context.Context, eng *rules.Engine, examples []rules.Exampl
 	if err := json.NewEncoder(h).Encode(opt); err != nil {
 		return nil, fmt.Errorf("refit cache key: %w", err)
 	}
-	path := filepath.Join(dir, hex.EncodeToString(h.Sum(nil))+".gob")
+	path := filepath.Join(dir, hex.EncodeToString(h.Sum(nil))+".weights")
 	var w rules.Weights
 	if atomicfile.Use(path, func(data []byte) error { return decodeWeights(data, &w) }) == nil {
 		if feng, err := eng.WithWeights(&w); err == nil {
@@ -160,32 +157,11 @@ func refitCached(ctx context.Context, eng *rules.Engine, examples []rules.Exampl
 }
 
 // refitCacheFormat versions the refit entries' key and encoding: v1 kept
-// the weights as JSON in .json files, v2 as gob in .gob files. A new
-// version is a new key, so an entry of another version is never read.
-const refitCacheFormat = "secscreen-refit/v2"
-
-// encodeWeights encodes w for the refit cache (gob: every exported field,
-// floats exact).
-func encodeWeights(w *rules.Weights) ([]byte, error) {
-	var b bytes.Buffer
-	if err := gob.NewEncoder(&b).Encode(w); err != nil {
-		return nil, fmt.Errorf("encode refit weights: %w", err)
-	}
-	return b.Bytes(), nil
-}
-
-// decodeWeights decodes what encodeWeights encoded into w; anything else
-// (a damaged entry) is an error.
-func decodeWeights(data []byte, w *rules.Weights) error {
-	r := bytes.NewReader(data)
-	if err := gob.NewDecoder(r).Decode(w); err != nil {
-		return fmt.Errorf("decode refit weights: %w", err)
-	}
-	if r.Len() != 0 {
-		return errors.New("decode refit weights: trailing bytes")
-	}
-	return nil
-}
+// the weights as JSON in .json files, v2 as gob in .gob files, v3 in
+// encodeWeights' encoding in .weights files. A new version is a new key,
+// so an entry of another version is never read (and one that is, by its
+// path, does not decode: decodeWeights checks its version).
+const refitCacheFormat = "secscreen-refit/v3"
 
 // foldKeyFormat versions foldKey. v1 (no version in the key) named the
 // examples by rules.CorpusFingerprint and their ids' order, hashing every

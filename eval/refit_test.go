@@ -1,12 +1,19 @@
 package eval
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
+	"encoding/gob"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -44,7 +51,7 @@ func TestRefitCachedKeepsAFoldsWeights(t *testing.T) {
 	first, err := refitCached(ctx, eng, ex, opt, dir, "fp", "key-1")
 	require.NoError(t, err)
 	require.Positive(t, evaluations)
-	files, _ := filepath.Glob(filepath.Join(dir, "*.gob"))
+	files, _ := filepath.Glob(filepath.Join(dir, "*.weights"))
 	require.Len(t, files, 1, "the refit is kept")
 
 	evaluations = 0
@@ -59,10 +66,15 @@ func TestRefitCachedKeepsAFoldsWeights(t *testing.T) {
 	require.NoError(t, err)
 	assert.Positive(t, evaluations, "another key fits afresh")
 
-	// A damaged entry, or one in v1's JSON, is fitted again, not trusted.
+	// A damaged or short entry, or one in v1's JSON or v2's gob, is
+	// fitted again, not trusted.
 	v1, err := json.Marshal(fitWeights(t, eng, ex, opt))
 	require.NoError(t, err)
-	for _, bad := range [][]byte{[]byte("{"), v1, {}} {
+	var v2 bytes.Buffer
+	require.NoError(t, gob.NewEncoder(&v2).Encode(fitWeights(t, eng, ex, opt)))
+	kept, err := os.ReadFile(files[0])
+	require.NoError(t, err)
+	for _, bad := range [][]byte{[]byte("{"), v1, v2.Bytes(), {}, kept[:len(kept)-1], kept[:len(weightsMagic)+3]} {
 		require.NoError(t, os.WriteFile(files[0], bad, 0o600))
 		evaluations = 0
 		_, err = refitCached(ctx, eng, ex, opt, dir, "fp", "key-1")
@@ -118,7 +130,38 @@ func TestRefitWeightsEncodingRoundTrips(t *testing.T) {
 		// everything else is equal.
 		assert.Equal(t, normalWeights(w), normalWeights(&got))
 		require.Error(t, decodeWeights(append(data, 0), new(rules.Weights)), "trailing bytes")
+		for n := range len(data) {
+			require.Error(t, decodeWeights(data[:n], new(rules.Weights)), "cut to %d of %d bytes", n, len(data))
+		}
 	}
+	// Floats come back bit for bit.
+	for _, f := range []float64{math.Copysign(0, -1), math.NaN(), math.Inf(-1), math.SmallestNonzeroFloat64} {
+		data, err := encodeWeights(&rules.Weights{Bias: map[string]float64{"x": f}})
+		require.NoError(t, err)
+		var got rules.Weights
+		require.NoError(t, decodeWeights(data, &got))
+		assert.Equal(t, math.Float64bits(f), math.Float64bits(got.Bias["x"]), "%v", f)
+	}
+}
+
+// An entry's lengths and flags are checked: a length past the entry's end
+// or a flag other than 0 or 1 is an error, not a huge map or a guess.
+func TestRefitWeightsDecodingRefusesDamage(t *testing.T) {
+	data, err := encodeWeights(&rules.Weights{GeneratedBy: "g", Corpus: &rules.CorpusInfo{Dir: "d"}})
+	require.NoError(t, err)
+	require.NoError(t, decodeWeights(data, new(rules.Weights)))
+	long := slices.Clone(data)
+	long[len(weightsMagic)] = 0x7f // GeneratedBy's length
+	assert.ErrorContains(t, decodeWeights(long, new(rules.Weights)), "ends early")
+	flag := slices.Clone(data)
+	flag[len(weightsMagic)+1+1+1] = 2 // after GeneratedBy and Date: Corpus's presence
+	assert.ErrorContains(t, decodeWeights(flag, new(rules.Weights)), "neither 0 nor 1")
+	huge := append([]byte(weightsMagic), 0, 0, 0, 0, 0)
+	huge = binary.AppendUvarint(huge, 1<<40) // Bias's length
+	assert.ErrorContains(t, decodeWeights(huge, new(rules.Weights)), "ends early")
+	w := rules.Weights{Method: "kept"}
+	require.Error(t, decodeWeights(data[:len(data)-1], &w))
+	assert.Equal(t, rules.Weights{Method: "kept"}, w, "a failed decode leaves its target alone")
 }
 
 // allSet fails the test when a field of the struct v is its zero value.
@@ -213,4 +256,14 @@ func TestFoldKeyNamesWhatTheRefitDependsOn(t *testing.T) {
 		fp, ex := change(base())
 		assert.NotEqual(t, want, foldKey(fp, ex, partsDigest), name)
 	}
+}
+
+// The secscreen command links this package but not encoding/gob, whose
+// initialisation every start paid for while only the refit cache used it.
+func TestSecscreenLinksNoGob(t *testing.T) {
+	const self = "github.com/secscreen/secscreen/eval"
+	out, err := exec.Command("go", "list", "-deps", "-f",
+		`{{if eq .ImportPath "encoding/gob" "`+self+`"}}{{.ImportPath}}{{end}}`, "github.com/secscreen/secscreen/cmd/secscreen").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Equal(t, []string{self}, strings.Fields(string(out)))
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/secscreen/secscreen/screener/batch"
 )
 
-func checkCommand() *cli.Command {
+func checkCommand(cl commandLine) *cli.Command {
 	return &cli.Command{
 		Name:      "check",
 		Usage:     "advise on one report before it is sent: verdict, deciding clause, where to send it, what to fix",
@@ -20,7 +20,7 @@ func checkCommand() *cli.Command {
 			"reporting rules' completeness checklist and the checklist for AI-assisted reports. With\n" +
 			"--source DIR, cited code the kernel tree lacks is named, and counts against the report.\n" +
 			"Works as git's sendemail-validate hook (see README).\n\n" + advice.ExitCodesHelp,
-		Flags:  cliapp.Flags(batch.CheckFlags()),
+		Flags:  cl.flags("check", func() []cli.Flag { return cliapp.Flags(batch.CheckFlags()) }),
 		Before: cliapp.CheckFormat,
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {

@@ -13,7 +13,7 @@ import (
 )
 
 // corpusCommand is `secscreen corpus`: tools for a labeled corpus.
-func corpusCommand() *cli.Command {
+func corpusCommand(cl commandLine) *cli.Command {
 	return &cli.Command{
 		Name:  "corpus",
 		Usage: "work with a labeled evaluation corpus",
@@ -26,20 +26,20 @@ func corpusCommand() *cli.Command {
 				"against the rest, the AUC of body length, a fix or patch, a subsystem subject prefix, '->' in the\n" +
 				"subject, the year, attachments and AI-style markup, and each verdict's share of attachments,\n" +
 				"threads, HTML and AI-style mail. Exits 1 when problems exist, a cue at --max-cue-auc included.",
-			Flags:  cliapp.Flags([]cliflag.Flag{setup.ThreatModelFlag}, corpus.CheckFlags),
+			Flags:  cl.flags("check", func() []cli.Flag { return cliapp.Flags([]cliflag.Flag{setup.ThreatModelFlag}, corpus.CheckFlags) }),
 			Action: corpusCheck,
 		}, {
 			Name:  "synth",
 			Usage: "write a seeded synthetic mbox of ~4 KB kernel bug reports, for benchmarks",
 			Description: "The same --seed gives the same bytes. The reports carry no labels: they are load for\n" +
 				"benchmarks and tests (scripts/bench), not a corpus to score against.",
-			Flags:  cliapp.Flags(synth.Flags),
+			Flags:  cl.flags("synth", func() []cli.Flag { return cliapp.Flags(synth.Flags) }),
 			Action: corpusSynth,
 		}, {
 			Name:      "export",
 			Usage:     "write the reports the team labeled in the history as a labeled corpus (split dev)",
 			ArgsUsage: "--from-history DIR",
-			Flags:     cliapp.Flags(history.CorpusExportFlags),
+			Flags:     cl.flags("export", func() []cli.Flag { return cliapp.Flags(history.CorpusExportFlags) }),
 			Action: historyAction(func(c *cli.Context) (history.Request, error) {
 				return history.NewCorpusExportRequest(c, c.Args().Slice(), c.App.ErrWriter)
 			}),

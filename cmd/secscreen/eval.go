@@ -9,7 +9,7 @@ import (
 )
 
 // evalCommand is `secscreen eval`: screen a labeled corpus and score it.
-func evalCommand() *cli.Command {
+func evalCommand(cl commandLine) *cli.Command {
 	return &cli.Command{
 		Name:  "eval",
 		Usage: "screen a labeled corpus and measure accuracy, recall, calibration and cost",
@@ -28,13 +28,13 @@ func evalCommand() *cli.Command {
 			"instead: for each fold it refits the rules' weights and trains a baseline like --baseline-model (or\n" +
 			"the built-in one) on the other K-1 folds and screens the held-out fold with them, so that no voter\n" +
 			"has seen the reports it is scored on (the weights the rules ship with were fitted on dev).",
-		Flags:  cliapp.Flags(eval.Flags()),
+		Flags:  cl.flags("eval", func() []cli.Flag { return cliapp.Flags(eval.Flags()) }),
 		Action: evalRun,
 		Subcommands: []*cli.Command{{
 			Name:      "compare",
 			Usage:     "compare two runs saved with --json: metric changes, flipped reports, McNemar's test",
 			ArgsUsage: "A.json B.json",
-			Flags:     cliapp.Flags(eval.CompareFlags),
+			Flags:     cl.flags("compare", func() []cli.Flag { return cliapp.Flags(eval.CompareFlags) }),
 			Action:    evalCompare,
 		}},
 	}

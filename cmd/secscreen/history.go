@@ -10,7 +10,7 @@ import (
 	"github.com/secscreen/secscreen/screener/setup"
 )
 
-func historyCommand() *cli.Command {
+func historyCommand(cl commandLine) *cli.Command {
 	return &cli.Command{
 		Name:  "history",
 		Usage: "search, show, label and export the reports screened before",
@@ -22,7 +22,7 @@ func historyCommand() *cli.Command {
 				Name:      "search",
 				Usage:     "find reports by words in their subject or text, or (--like FILE) by similarity to a report",
 				ArgsUsage: "WORD... | --like FILE",
-				Flags:     cliapp.Flags(history.SearchFlags),
+				Flags:     cl.flags("search", func() []cli.Flag { return cliapp.Flags(history.SearchFlags) }),
 				Action: historyAction(func(c *cli.Context) (history.Request, error) {
 					return history.NewSearchRequest(c, c.Args().Slice()), nil
 				}),
@@ -31,7 +31,7 @@ func historyCommand() *cli.Command {
 				Name:      "show",
 				Usage:     "show a report: what was decided, what it duplicates, its text",
 				ArgsUsage: "ID",
-				Flags:     cliapp.Flags(history.ShowFlags),
+				Flags:     cl.flags("show", func() []cli.Flag { return cliapp.Flags(history.ShowFlags) }),
 				Action: historyAction(func(c *cli.Context) (history.Request, error) {
 					return history.NewShowRequest(c, c.Args().Slice())
 				}),
@@ -39,7 +39,7 @@ func historyCommand() *cli.Command {
 			{
 				Name:  "stats",
 				Usage: "counts per week by verdict and category, and the largest duplicate clusters",
-				Flags: cliapp.Flags(history.StatsFlags),
+				Flags: cl.flags("stats", func() []cli.Flag { return cliapp.Flags(history.StatsFlags) }),
 				Action: historyAction(func(c *cli.Context) (history.Request, error) {
 					return history.NewStatsRequest(c), nil
 				}),
@@ -47,7 +47,7 @@ func historyCommand() *cli.Command {
 			{
 				Name:  "export",
 				Usage: "write every entry: jsonl (reports and results in full) or csv (one row each, no text)",
-				Flags: cliapp.Flags(history.ExportFlags),
+				Flags: cl.flags("export", func() []cli.Flag { return cliapp.Flags(history.ExportFlags) }),
 				Action: historyAction(func(c *cli.Context) (history.Request, error) {
 					return history.NewExportRequest(c), nil
 				}),
@@ -56,7 +56,9 @@ func historyCommand() *cli.Command {
 				Name:      "label",
 				Usage:     "record the team's final decision about a report (a later duplicate reuses it)",
 				ArgsUsage: "ID",
-				Flags:     cliapp.Flags([]cliflag.Flag{history.Flag, setup.ThreatModelFlag}, history.LabelFlags),
+				Flags: cl.flags("label", func() []cli.Flag {
+					return cliapp.Flags([]cliflag.Flag{history.Flag, setup.ThreatModelFlag}, history.LabelFlags)
+				}),
 				Action: historyAction(func(c *cli.Context) (history.Request, error) {
 					q, err := history.NewLabelRequest(c, c.Args().Slice())
 					if err != nil {

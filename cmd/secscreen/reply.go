@@ -7,7 +7,7 @@ import (
 	"github.com/secscreen/secscreen/screener/batch"
 )
 
-func replyCommand() *cli.Command {
+func replyCommand(cl commandLine) *cli.Command {
 	return &cli.Command{
 		Name:      "reply",
 		Usage:     "draft a reply to each report that is not a security bug",
@@ -18,7 +18,7 @@ func replyCommand() *cli.Command {
 			"what is missing. Security bugs and reports that part of the screening calls security bugs (held\n" +
 			"private) get no draft: people answer those. The wording is a template (--reply-template).\n\n" +
 			"Exit codes: 0 done; 1 failure; 2 usage error; 3 some inputs could not be screened.",
-		Flags: cliapp.Flags(batch.ReplyFlags()),
+		Flags: cl.flags("reply", func() []cli.Flag { return cliapp.Flags(batch.ReplyFlags()) }),
 		Action: inputsAction(func(c *cli.Context, j batch.Job) error {
 			return batch.NewReply(c, j).Run(c.Context)
 		}),

@@ -12,7 +12,7 @@ import (
 	"github.com/secscreen/secscreen/screener/setup"
 )
 
-func rulesCommand() *cli.Command {
+func rulesCommand(cl commandLine) *cli.Command {
 	return &cli.Command{
 		Name:  "rules",
 		Usage: "inspect the deterministic rules",
@@ -20,7 +20,7 @@ func rulesCommand() *cli.Command {
 			{
 				Name:  "list",
 				Usage: "list the rules in force (the threat model's pack plus --rules FILE), with their hand and fitted weights",
-				Flags: cliapp.Flags(setup.ModelFlags, []cliflag.Flag{docformat.Flag}),
+				Flags: cl.flags("list", func() []cli.Flag { return cliapp.Flags(setup.ModelFlags, []cliflag.Flag{docformat.Flag}) }),
 				Action: withRules(func(c *cli.Context, eng *rules.Engine) error {
 					return output.WriteRuleList(c.App.Writer, eng, docformat.Format(c.String("format")))
 				}),
@@ -33,7 +33,7 @@ func rulesCommand() *cli.Command {
 					"and the command exits 1 listing them. For each rule it prints hits, precision over categories\n" +
 					"and over verdicts, support and the Wilson 95% lower bound of the verdict precision.\n" +
 					"Rules carrying the injection signal are exempt (an injection suite measures them).",
-				Flags: cliapp.Flags(setup.ModelFlags, rules.LintCorpusFlags),
+				Flags: cl.flags("lint", func() []cli.Flag { return cliapp.Flags(setup.ModelFlags, rules.LintCorpusFlags) }),
 				Action: withRules(func(c *cli.Context, eng *rules.Engine) error {
 					return rules.LintCorpus(c.Context, c.App.Writer, eng, rules.NewLintCorpusOptions(c))
 				}),
@@ -46,7 +46,7 @@ func rulesCommand() *cli.Command {
 					"cross-validated on dev (--folds, --seed), and marks decisive the rules whose held-out precision\n" +
 					"has a Wilson 95% lower bound of at least 0.90 on at least 10 hits. -o FILE writes the weights\n" +
 					"(the built-in ones: go generate ./screener/rules).",
-				Flags: cliapp.Flags(setup.ModelFlags, rules.FitCorpusFlags),
+				Flags: cl.flags("fit", func() []cli.Flag { return cliapp.Flags(setup.ModelFlags, rules.FitCorpusFlags) }),
 				Action: withRules(func(c *cli.Context, eng *rules.Engine) error {
 					return rules.FitCorpus(c.Context, c.App.Writer, c.App.ErrWriter, eng, rules.NewFitCorpusOptions(c))
 				}),
@@ -55,7 +55,7 @@ func rulesCommand() *cli.Command {
 				Name:      "explain",
 				Usage:     "show the facts extracted from reports and every rule that fired, with its span",
 				ArgsUsage: "INPUT...",
-				Flags:     cliapp.Flags(setup.ModelFlags, setup.InputFlags()),
+				Flags:     cl.flags("explain", func() []cli.Flag { return cliapp.Flags(setup.ModelFlags, setup.InputFlags()) }),
 				Action: withRules(func(c *cli.Context, eng *rules.Engine) error {
 					if c.NArg() == 0 {
 						return exit.Usagef("rules explain: name at least one INPUT")

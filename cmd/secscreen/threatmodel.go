@@ -9,14 +9,14 @@ import (
 	"github.com/secscreen/secscreen/screener/setup"
 )
 
-func threatModelCommand() *cli.Command {
+func threatModelCommand(cl commandLine) *cli.Command {
 	return &cli.Command{
 		Name:  "threatmodel",
 		Usage: "inspect the threat model",
 		Subcommands: []*cli.Command{{
 			Name:  "show",
 			Usage: "print the clauses of the threat model (built-in, or --threat-model FILE)",
-			Flags: cliapp.Flags([]cliflag.Flag{setup.ThreatModelFlag, docformat.Flag}),
+			Flags: cl.flags("show", func() []cli.Flag { return cliapp.Flags([]cliflag.Flag{setup.ThreatModelFlag, docformat.Flag}) }),
 			Action: func(c *cli.Context) error {
 				tm, err := loadThreatModel(c)
 				if err != nil {

@@ -11,7 +11,7 @@ import (
 
 // trainCommand is `secscreen train`: fit the offline baseline classifier
 // to a labeled corpus.
-func trainCommand() *cli.Command {
+func trainCommand(cl commandLine) *cli.Command {
 	return &cli.Command{
 		Name:  "train",
 		Usage: "train the offline baseline classifier on a labeled corpus",
@@ -23,7 +23,7 @@ func trainCommand() *cli.Command {
 			"--target-recall), and writes it to -o. Trained on dev only, a model scores the test split\n" +
 			"directly. A report file that cannot be read is reported and skipped. The built-in\n" +
 			"model is made with `secscreen train --corpus corpus --split dev -o screener/baseline/model.json`.",
-		Flags:  cliapp.Flags(baseline.TrainCorpusFlags, setup.ModelFlags),
+		Flags:  cl.flags("train", func() []cli.Flag { return cliapp.Flags(baseline.TrainCorpusFlags(), setup.ModelFlags) }),
 		Action: trainRun,
 	}
 }

@@ -2,6 +2,7 @@ package cliapp
 
 import (
 	"io"
+	"reflect"
 	"testing"
 	"time"
 
@@ -77,4 +78,37 @@ func TestARequiredFlagLeftOutIsRefused(t *testing.T) {
 
 func TestAFlagOfAnotherTypeIsRefused(t *testing.T) {
 	assert.PanicsWithValue(t, "cliapp: no flag type for --ratio", func() { Flags([]cliflag.Flag{{Name: "ratio", Default: float32(1)}}) })
+}
+
+// flagNames gives what cli.FlagNames gives, on every name and alias of up
+// to six characters from the ones its regular expression treats apart
+// (every string, so names with commas, spaces and line breaks too).
+func TestFlagNamesAsTheLibrarys(t *testing.T) {
+	const alphabet = "a, \n-"
+	var all func(prefix string, n int, yield func(string))
+	all = func(prefix string, n int, yield func(string)) {
+		yield(prefix)
+		if n == 0 {
+			return
+		}
+		for _, c := range alphabet {
+			all(prefix+string(c), n-1, yield)
+		}
+	}
+	all("", 6, func(s string) {
+		require.Equal(t, cli.FlagNames(s, []string{s + ",x", "y"}), flagNames(s, []string{s + ",x", "y"}), "%q", s)
+	})
+}
+
+// Every flag build makes gives the names, help and type of the library's
+// flag it holds: only where the names come from differs.
+func TestBuiltFlagsAreTheLibrarys(t *testing.T) {
+	for _, f := range Flags(table, []cliflag.Flag{{Name: "list, l", Aliases: []string{"L"}}}) {
+		// Each is a struct whose first field is the library's flag.
+		lib := reflect.ValueOf(f).Elem().Field(0).Interface().(cli.Flag)
+		assert.Equal(t, lib.Names(), f.Names())
+		assert.Equal(t, lib.String(), f.String())
+		_, libBool := lib.(*cli.BoolFlag)
+		assert.Equal(t, libBool, isBool(f), "%s", f.Names()[0])
+	}
 }

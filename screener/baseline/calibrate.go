@@ -266,14 +266,15 @@ func cmpFloat(a, b float64) int {
 }
 
 // temperatureGrid are the temperatures fitTemperature tries before it
-// refines the best: 0.05 to 1000, twenty steps per decade.
-var temperatureGrid = func() []float64 {
+// refines the best: 0.05 to 1000, twenty steps per decade. Worked out at
+// first use (training only), not at every start.
+var temperatureGrid = sync.OnceValue(func() []float64 {
 	var ts []float64
 	for e := -26; e <= 60; e++ {
 		ts = append(ts, math.Pow(10, float64(e)/20))
 	}
 	return ts
-}()
+})
 
 // nll is the mean negative log-probability of the true verdicts at
 // temperature t; a report without scores (never held out) is skipped.
@@ -298,14 +299,15 @@ func nll(m *Model, oof []rawScores, truth []int, t float64) float64 {
 // between the best point's neighbours), rounded to four significant
 // digits, and that loss.
 func fitTemperature(m *Model, oof []rawScores, truth []int) (float64, float64) {
+	grid := temperatureGrid()
 	bi, bl := 0, math.Inf(1)
-	for i, t := range temperatureGrid {
+	for i, t := range grid {
 		if l := nll(m, oof, truth, t); l < bl-1e-12 {
 			bi, bl = i, l
 		}
 	}
-	lo := math.Log(temperatureGrid[max(bi-1, 0)])
-	hi := math.Log(temperatureGrid[min(bi+1, len(temperatureGrid)-1)])
+	lo := math.Log(grid[max(bi-1, 0)])
+	hi := math.Log(grid[min(bi+1, len(grid)-1)])
 	f := func(x float64) float64 { return nll(m, oof, truth, math.Exp(x)) }
 	const g = 0.6180339887498949
 	a, b := hi-g*(hi-lo), lo+g*(hi-lo)
@@ -325,7 +327,7 @@ func fitTemperature(m *Model, oof []rawScores, truth []int) (float64, float64) {
 	if l := nll(m, oof, truth, t); l < bl {
 		return t, l
 	}
-	return temperatureGrid[bi], bl
+	return grid[bi], bl
 }
 
 // roundSig rounds x > 0 to d significant digits.

@@ -9,25 +9,28 @@ import (
 	"github.com/secscreen/secscreen/internal/exit"
 )
 
-// TrainCorpusFlags are the flags of `secscreen train` (TrainCorpus), in the
-// order of its help, which the flags of the threat model and its rules
-// follow.
-var TrainCorpusFlags = []cliflag.Flag{
-	{Name: "corpus", Default: "corpus", Usage: "corpus `DIR` holding labels.jsonl and the reports"},
-	{Name: "split", Default: corpus.SplitDev, Usage: "corpus `SPLIT` to train on; only dev: the test split is sealed"},
-	{Name: "output", Aliases: []string{"o"}, Required: true, Usage: "write the model to `FILE` (\"-\": stdout)"},
-	{Name: "algo", Default: DefaultAlgo, Usage: "`ALGO`: logreg (logistic regression) or nb (naive Bayes)"},
-	{Name: "lambda", Default: 0.0, Usage: "logreg: L2 strength `L` (default: chosen by cross-validation among " +
-		strings.ReplaceAll(strings.Trim(fmt.Sprint(Lambdas), "[]"), " ", ", ") + ")"},
-	{Name: "rule-scale", Default: DefaultRuleScale, Usage: "logreg: length `X` of the rules' block of the feature vector (the words' has length 1)"},
-	{Name: "alpha", Default: DefaultAlpha, Usage: "nb: additive smoothing `ALPHA` of the counts"},
-	{Name: "rule-weight", Default: DefaultRuleWeight, Usage: "nb: count each rule or fact feature `N` times"},
-	{Name: "min-count", Default: DefaultMinCount, Usage: "keep words found in at least `N` training reports"},
-	{Name: "max-features", Default: DefaultMaxFeatures, Usage: "read at most `N` distinct words and word pairs per report"},
-	{Name: "char-grams", Default: DefaultCharGrams, Usage: "also read the character `N`-grams of the words (0: words and word pairs only)"},
-	{Name: "folds", Default: DefaultFolds, Usage: "calibrate on `K` stratified held-out folds"},
-	{Name: "seed", Default: DefaultSeed, Usage: "seed `N` of the calibration folds"},
-	{Name: "target-recall", Default: DefaultTargetRecall, Usage: "choose the security threshold for held-out security recall `R`"},
+// TrainCorpusFlags returns the flags of `secscreen train` (TrainCorpus),
+// in the order of its help, which the flags of the threat model and its
+// rules follow. (A function: the usage of --lambda formats Lambdas, which
+// every start paid for when this was a variable.)
+func TrainCorpusFlags() []cliflag.Flag {
+	return []cliflag.Flag{
+		{Name: "corpus", Default: "corpus", Usage: "corpus `DIR` holding labels.jsonl and the reports"},
+		{Name: "split", Default: corpus.SplitDev, Usage: "corpus `SPLIT` to train on; only dev: the test split is sealed"},
+		{Name: "output", Aliases: []string{"o"}, Required: true, Usage: "write the model to `FILE` (\"-\": stdout)"},
+		{Name: "algo", Default: DefaultAlgo, Usage: "`ALGO`: logreg (logistic regression) or nb (naive Bayes)"},
+		{Name: "lambda", Default: 0.0, Usage: "logreg: L2 strength `L` (default: chosen by cross-validation among " +
+			strings.ReplaceAll(strings.Trim(fmt.Sprint(Lambdas), "[]"), " ", ", ") + ")"},
+		{Name: "rule-scale", Default: DefaultRuleScale, Usage: "logreg: length `X` of the rules' block of the feature vector (the words' has length 1)"},
+		{Name: "alpha", Default: DefaultAlpha, Usage: "nb: additive smoothing `ALPHA` of the counts"},
+		{Name: "rule-weight", Default: DefaultRuleWeight, Usage: "nb: count each rule or fact feature `N` times"},
+		{Name: "min-count", Default: DefaultMinCount, Usage: "keep words found in at least `N` training reports"},
+		{Name: "max-features", Default: DefaultMaxFeatures, Usage: "read at most `N` distinct words and word pairs per report"},
+		{Name: "char-grams", Default: DefaultCharGrams, Usage: "also read the character `N`-grams of the words (0: words and word pairs only)"},
+		{Name: "folds", Default: DefaultFolds, Usage: "calibrate on `K` stratified held-out folds"},
+		{Name: "seed", Default: DefaultSeed, Usage: "seed `N` of the calibration folds"},
+		{Name: "target-recall", Default: DefaultTargetRecall, Usage: "choose the security threshold for held-out security recall `R`"},
+	}
 }
 
 // NewTrainCorpusOptions returns the options the flags v give

@@ -12,13 +12,21 @@ import (
 	"github.com/secscreen/secscreen/screener/setup"
 )
 
-// The flags of Job's advice: the MAINTAINERS file and the replies' wording.
-var (
-	MaintainersFlag = cliflag.Flag{Name: "maintainers",
-		Usage: "the kernel's MAINTAINERS `FILE`: name the maintainers and lists of the files a report cites, as get_maintainer.pl does"}
-	ReplyTemplateFlag = cliflag.Flag{Name: "reply-template",
+// MaintainersFlag is the flag of Job's advice's MAINTAINERS file.
+var MaintainersFlag = cliflag.Flag{Name: "maintainers",
+	Usage: "the kernel's MAINTAINERS `FILE`: name the maintainers and lists of the files a report cites, as get_maintainer.pl does"}
+
+// replyTemplateName is the name of the flag of the replies' wording.
+const replyTemplateName = "reply-template"
+
+// replyTemplateFlag is the flag of the replies' wording. Its usage lists
+// the built-in templates, which are read (a directory walk of the
+// embedded files and a regexp to order their versions) when a command's
+// flags are built, not at every start.
+func replyTemplateFlag() cliflag.Flag {
+	return cliflag.Flag{Name: replyTemplateName,
 		Usage: "reply wording: NAME@VERSION (built-in: " + strings.Join(replies.List(), ", ") + ") or a template `FILE`"}
-)
+}
 
 // NewJob returns the job the flags v, the merged settings s (config.Resolve
 // of the same command line) and the inputs describe, writing to stdout and
@@ -29,10 +37,11 @@ func NewJob(v cliflag.Values, s config.Settings, inputs []string, stdout, stderr
 		return Job{}, err
 	}
 	return Job{Settings: s, Files: setup.FilesFrom(v), Inputs: inputs, Intake: in, Stdout: stdout, Stderr: stderr,
-		Maintainers: v.String(MaintainersFlag.Name), ReplyTemplate: v.String(ReplyTemplateFlag.Name)}, nil
+		Maintainers: v.String(MaintainersFlag.Name), ReplyTemplate: v.String(replyTemplateName)}, nil
 }
 
-// screenFlags are screen's own flags, in the order of its help.
+// screenFlags are screen's own flags, in the order of its help, but for
+// the last two (the replies' wording and MaintainersFlag: see ScreenFlags).
 var screenFlags = []cliflag.Flag{
 	{Name: "format", Aliases: []string{"f"}, Default: "text", Usage: "output `FORMAT`: text, json, jsonl, csv, md, html"},
 	{Name: "output", Aliases: []string{"o"}, Usage: "write results to `FILE` instead of standard output"},
@@ -44,7 +53,6 @@ var screenFlags = []cliflag.Flag{
 	{Name: "state", Usage: "the `FILE` --since-last remembers what it read in (default $XDG_STATE_HOME/secscreen/since-last.json)"},
 	setup.SourceFlag,
 	{Name: "replies", Usage: "draft a reply to each report that is not a security bug, one file each in `DIR` (see secscreen reply)"},
-	ReplyTemplateFlag, MaintainersFlag,
 }
 
 // noHistoryFlag screens without the history.
@@ -54,7 +62,8 @@ var noHistoryFlag = cliflag.Flag{Name: "no-history", Default: false,
 // ScreenFlags are the flags of the screen command: its own, the input
 // flags, the pipeline's (setup) and the history's.
 func ScreenFlags() []cliflag.Flag {
-	return slices.Concat(screenFlags, setup.InputFlags(), setup.PipelineFlags(), []cliflag.Flag{history.Flag, noHistoryFlag})
+	return slices.Concat(screenFlags, []cliflag.Flag{replyTemplateFlag(), MaintainersFlag}, setup.InputFlags(), setup.PipelineFlags(),
+		[]cliflag.Flag{history.Flag, noHistoryFlag})
 }
 
 // NewScreen returns the screen run of j the flags v describe (ScreenFlags),
@@ -68,16 +77,18 @@ func NewScreen(v cliflag.Values, j Job) Screen {
 }
 
 // replyFlags are reply's own flags, in the order of its help.
-var replyFlags = []cliflag.Flag{
-	{Name: "dir", Aliases: []string{"o"}, Usage: "write each reply to a file in `DIR` (created, readable only by you); default: all replies to standard output as an mbox"},
-	ReplyTemplateFlag, MaintainersFlag, setup.SourceFlag,
-	{Name: "category", Usage: "answer with this threat-model `ID` (a person's decision) instead of the screening's label; no model is asked"},
+func replyFlags() []cliflag.Flag {
+	return []cliflag.Flag{
+		{Name: "dir", Aliases: []string{"o"}, Usage: "write each reply to a file in `DIR` (created, readable only by you); default: all replies to standard output as an mbox"},
+		replyTemplateFlag(), MaintainersFlag, setup.SourceFlag,
+		{Name: "category", Usage: "answer with this threat-model `ID` (a person's decision) instead of the screening's label; no model is asked"},
+	}
 }
 
 // ReplyFlags are the flags of the reply command: its own, the input flags
 // and the pipeline's (setup).
 func ReplyFlags() []cliflag.Flag {
-	return slices.Concat(replyFlags, setup.InputFlags(), setup.PipelineFlags())
+	return slices.Concat(replyFlags(), setup.InputFlags(), setup.PipelineFlags())
 }
 
 // NewReply returns the reply run of j the flags v describe (ReplyFlags).

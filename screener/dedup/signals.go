@@ -171,14 +171,23 @@ func generic(fn string) bool {
 
 // utilityByFirst and genericByFirst are utilityFrames and genericFrames by
 // their first byte, so that a frame is compared with the few that start as
-// it does (none is empty).
-var utilityByFirst, genericByFirst = byFirstByte(utilityFrames), byFirstByte(genericFrames)
+// it does (none is empty); headStartsByFirst is headStarts so.
+var utilityByFirst, genericByFirst, headStartsByFirst [256][]string
 
-func byFirstByte(names []string) (t [256][]string) {
+// init fills the tables by first byte in place: made by a function that
+// returned each by value (6 KB), they took a ~20 KB frame and its copies,
+// which grew the stack of every process's initialisation.
+func init() {
+	byFirstByte(&utilityByFirst, utilityFrames)
+	byFirstByte(&genericByFirst, genericFrames)
+	byFirstByte(&headStartsByFirst, headStarts)
+}
+
+// byFirstByte adds each of names to t under its first byte.
+func byFirstByte(t *[256][]string, names []string) {
 	for _, n := range names {
 		t[n[0]] = append(t[n[0]], n)
 	}
-	return t
 }
 
 // funcName strips the compiler's suffixes: foo.cold, foo.isra.0,
@@ -242,8 +251,6 @@ func headLine(line string) (string, bool) {
 	}
 	return "", false
 }
-
-var headStartsByFirst = byFirstByte(headStarts)
 
 // readCrash finds the first crash report in text: its bug type, its culprit
 // function (from the first line, else the register dump, else the top

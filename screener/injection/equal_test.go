@@ -115,33 +115,34 @@ func TestDFAExact(t *testing.T) {
 	matches, windows := 0, 0
 	// Each window alone, and with the window before it (lazydfa.MatchTwo), one
 	// of each order.
-	var last *matcher
+	last := -1
 	var lastText string
 	var lastWant bool
-	check := func(m *matcher, s string) {
+	check := func(mi int, s string) {
+		m := &matchers[mi]
 		want := m.re.MatchString(s)
 		if want {
 			matches++
 		}
 		windows++
-		require.Equal(t, want, m.dfa.Match(s), "%s on %q", m.name, s)
-		if last != nil {
-			a, b := lazydfa.MatchTwo(last.dfa, lastText, m.dfa, s)
+		require.Equal(t, want, automaton(mi).Match(s), "%s on %q", m.name, s)
+		if last >= 0 {
+			a, b := lazydfa.MatchTwo(automaton(last), lastText, automaton(mi), s)
 			if windows%2 == 1 {
-				b, a = lazydfa.MatchTwo(m.dfa, s, last.dfa, lastText)
+				b, a = lazydfa.MatchTwo(automaton(mi), s, automaton(last), lastText)
 			}
-			require.Equal(t, [2]bool{lastWant, want}, [2]bool{a, b}, "%s on %q with %s on %q", last.name, lastText, m.name, s)
+			require.Equal(t, [2]bool{lastWant, want}, [2]bool{a, b}, "%s on %q with %s on %q", matchers[last].name, lastText, m.name, s)
 		}
-		last, lastText, lastWant = m, s, want
+		last, lastText, lastWant = mi, s, want
 	}
 	for _, text := range texts {
 		norm := newView(cutValid(text, MaxScanBytes)).norm
 		for _, w := range anchorWindows(norm) {
-			check(&matchers[w.m], norm[w.s:w.e])
+			check(w.m, norm[w.s:w.e])
 		}
 		for mi := range matchers {
 			m := &matchers[mi]
-			check(m, norm)
+			check(mi, norm)
 			var ws [][2]int
 			if loc := m.re.FindStringIndex(norm); loc != nil {
 				// Windows that start just before, at and just after the
@@ -158,7 +159,7 @@ func TestDFAExact(t *testing.T) {
 			}
 			for _, w := range ws {
 				if s, e := max(0, w[0]), min(len(norm), w[1]); s <= e {
-					check(m, norm[s:e])
+					check(mi, norm[s:e])
 				}
 			}
 		}
@@ -216,7 +217,7 @@ func TestDFAConcurrent(t *testing.T) {
 			for mi := range matchers {
 				m := &matchers[mi]
 				for _, text := range texts {
-					if m.dfa.Match(text) != m.re.MatchString(text) {
+					if automaton(mi).Match(text) != m.re.MatchString(text) {
 						errs <- m.name + " on " + text
 					}
 				}

@@ -275,11 +275,11 @@ func matchingWindows(t string, windows []window, ref bool) []bool {
 	for k := 0; k+1 < len(order); k += 2 {
 		i, j := order[k], order[k+1]
 		a, b := windows[i], windows[j]
-		hits[i], hits[j] = lazydfa.MatchTwo(matchers[a.m].dfa, t[a.s:a.e], matchers[b.m].dfa, t[b.s:b.e])
+		hits[i], hits[j] = lazydfa.MatchTwo(automaton(a.m), t[a.s:a.e], automaton(b.m), t[b.s:b.e])
 	}
 	if len(order)%2 == 1 {
 		w := windows[order[len(order)-1]]
-		hits[order[len(order)-1]] = matchers[w.m].dfa.Match(t[w.s:w.e])
+		hits[order[len(order)-1]] = automaton(w.m).Match(t[w.s:w.e])
 	}
 	return hits
 }

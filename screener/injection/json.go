@@ -2,6 +2,7 @@ package injection
 
 import (
 	"strings"
+	"sync"
 
 	"github.com/secscreen/secscreen/internal/lazyre"
 )
@@ -11,11 +12,13 @@ var reJSONPair = lazyre.New(`"([A-Za-z_ -]{1,40})"\s*:\s*("(?:[^"\\\n]|\\.){0,20
 
 // answerKeys are the keys of a screening model's answer (prompts'
 // schema): an object with several of them is an answer written in
-// advance.
-var answerKeys = map[string]bool{
-	"verdict": true, "category": true, "confidence": true, "rationale": true, "cited_clauses": true,
-	"attacker_privileges": true, "boundary_crossed": true, "missing_information": true, "ai_generated_signs": true,
-}
+// advance. Made at first use.
+var answerKeys = sync.OnceValue(func() map[string]bool {
+	return map[string]bool{
+		"verdict": true, "category": true, "confidence": true, "rationale": true, "cited_clauses": true,
+		"attacker_privileges": true, "boundary_crossed": true, "missing_information": true, "ai_generated_signs": true,
+	}
+})
 
 // scanJSON finds JSON objects that are a model's answer: a verdict key
 // whose value is a verdict, a category id under "category", a security
@@ -36,7 +39,7 @@ func scanJSON(idx int, name string, v *view) []cand {
 		for _, p := range reJSONPair.FindAllStringSubmatch(obj, -1) {
 			key := strings.ToLower(strings.ReplaceAll(strings.TrimSpace(p[1]), " ", "_"))
 			val := strings.Trim(p[2], `"`)
-			if answerKeys[key] {
+			if answerKeys()[key] {
 				schema++
 			}
 			switch key {

@@ -2,6 +2,7 @@ package injection
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -105,14 +106,14 @@ func normRune(s string, r rune, at int, emit func(string, int)) {
 // look-alikes again), a space for a space.
 func foldRune(r rune) string {
 	s := string(r)
-	if m, ok := confusables[r]; ok {
+	if m, ok := confusables()[r]; ok {
 		s = m
 	} else if !norm.NFKC.IsNormalString(s) {
 		s = norm.NFKC.String(s)
 		// A folded letter may itself be a look-alike.
 		var fb strings.Builder
 		for _, fr := range s {
-			if m, ok := confusables[fr]; ok {
+			if m, ok := confusables()[fr]; ok {
 				fb.WriteString(m)
 			} else if !isInvisible(fr) {
 				fb.WriteRune(fr)
@@ -184,29 +185,32 @@ func isBidi(r rune) bool {
 }
 
 // confusables maps letters that look like Latin letters in common fonts,
-// and typographic quotes, to ASCII.
-var confusables = map[rune]string{
-	// Cyrillic
-	'а': "a", 'в': "b", 'е': "e", 'ё': "e", 'і': "i", 'ї': "i", 'ј': "j", 'к': "k",
-	'м': "m", 'н': "h", 'о': "o", 'р': "p", 'с': "c", 'т': "t", 'у': "y", 'х': "x",
-	'ѕ': "s", 'ԁ': "d", 'ԛ': "q", 'ԝ': "w", 'һ': "h", 'ӏ': "l", 'ү': "y", 'ɡ': "g",
-	'А': "A", 'В': "B", 'Е': "E", 'Ё': "E", 'І': "I", 'Ї': "I", 'Ј': "J", 'К': "K",
-	'М': "M", 'Н': "H", 'О': "O", 'Р': "P", 'С': "C", 'Т': "T", 'У': "Y", 'Х': "X",
-	'Ѕ': "S", 'Ү': "Y", 'Ԛ': "Q", 'Ԝ': "W", 'Ӏ': "I",
-	// Greek
-	'α': "a", 'ε': "e", 'ι': "i", 'κ': "k", 'ν': "v", 'ο': "o", 'ρ': "p", 'τ': "t",
-	'υ': "u", 'χ': "x", 'ϲ': "c", 'ϳ': "j",
-	'Α': "A", 'Β': "B", 'Ε': "E", 'Ζ': "Z", 'Η': "H", 'Ι': "I", 'Κ': "K", 'Μ': "M",
-	'Ν': "N", 'Ο': "O", 'Ρ': "P", 'Τ': "T", 'Υ': "Y", 'Χ': "X", 'Ϲ': "C",
-	// Armenian
-	'օ': "o", 'ս': "u", 'հ': "h", 'ո': "n", 'ց': "g",
-	// Latin look-alikes outside ASCII
-	'ı': "i", 'ɑ': "a", 'ʏ': "y", 'ɪ': "i", 'ᴏ': "o", 'ꜱ': "s",
-	// quotes and dashes
-	'‘': "'", '’': "'", '‚': "'", '‛': "'", '′': "'",
-	'“': `"`, '”': `"`, '„': `"`, '‟': `"`, '″': `"`, '«': `"`, '»': `"`,
-	'‐': "-", '‑': "-", '‒': "-", '–': "-", '—': "--", '―': "--", '−': "-",
-}
+// and typographic quotes, to ASCII. It is made at first use: only text
+// past ASCII needs it.
+var confusables = sync.OnceValue(func() map[rune]string {
+	return map[rune]string{
+		// Cyrillic
+		'а': "a", 'в': "b", 'е': "e", 'ё': "e", 'і': "i", 'ї': "i", 'ј': "j", 'к': "k",
+		'м': "m", 'н': "h", 'о': "o", 'р': "p", 'с': "c", 'т': "t", 'у': "y", 'х': "x",
+		'ѕ': "s", 'ԁ': "d", 'ԛ': "q", 'ԝ': "w", 'һ': "h", 'ӏ': "l", 'ү': "y", 'ɡ': "g",
+		'А': "A", 'В': "B", 'Е': "E", 'Ё': "E", 'І': "I", 'Ї': "I", 'Ј': "J", 'К': "K",
+		'М': "M", 'Н': "H", 'О': "O", 'Р': "P", 'С': "C", 'Т': "T", 'У': "Y", 'Х': "X",
+		'Ѕ': "S", 'Ү': "Y", 'Ԛ': "Q", 'Ԝ': "W", 'Ӏ': "I",
+		// Greek
+		'α': "a", 'ε': "e", 'ι': "i", 'κ': "k", 'ν': "v", 'ο': "o", 'ρ': "p", 'τ': "t",
+		'υ': "u", 'χ': "x", 'ϲ': "c", 'ϳ': "j",
+		'Α': "A", 'Β': "B", 'Ε': "E", 'Ζ': "Z", 'Η': "H", 'Ι': "I", 'Κ': "K", 'Μ': "M",
+		'Ν': "N", 'Ο': "O", 'Ρ': "P", 'Τ': "T", 'Υ': "Y", 'Χ': "X", 'Ϲ': "C",
+		// Armenian
+		'օ': "o", 'ս': "u", 'հ': "h", 'ո': "n", 'ց': "g",
+		// Latin look-alikes outside ASCII
+		'ı': "i", 'ɑ': "a", 'ʏ': "y", 'ɪ': "i", 'ᴏ': "o", 'ꜱ': "s",
+		// quotes and dashes
+		'‘': "'", '’': "'", '‚': "'", '‛': "'", '′': "'",
+		'“': `"`, '”': `"`, '„': `"`, '‟': `"`, '″': `"`, '«': `"`, '»': `"`,
+		'‐': "-", '‑': "-", '‒': "-", '–': "-", '—': "--", '―': "--", '−': "-",
+	}
+})
 
 // span returns the original byte range of norm[start:end]: from the
 // original of its first byte to the end of the original rune its last
@@ -238,7 +242,7 @@ func obfuscations(orig string) []string {
 			bidi = true
 		case isInvisible(r):
 			zw = true
-		case confusables[r] != "" && !strings.ContainsRune("‘’‚‛′“”„‟″«»‐‑‒–—―−", r):
+		case confusables()[r] != "" && !strings.ContainsRune("‘’‚‛′“”„‟″«»‐‑‒–—―−", r):
 			hom = true
 		case unicode.IsLetter(r) && !norm.NFKC.IsNormalString(string(r)):
 			compat = true

@@ -22,16 +22,28 @@ type matcher struct {
 	// need is what every match contains (see needOf), in any text and in
 	// ASCII text; set by setNeeds, for the reference detector.
 	need, needASCII need
-	// dfa tells whether the pattern matches a window, as re does (see
-	// package lazydfa); set at start, compiled at first use.
-	dfa *lazydfa.Matcher
 }
 
-// init gives each matcher its automaton (compiled at first use).
-func init() {
-	for i := range matchers {
-		matchers[i].dfa = newDFA(matchers[i].re)
-	}
+// automata holds each matcher's automaton, by the matcher's index (see
+// automaton).
+var automata = sync.OnceValue(func() []lazyAutomaton { return make([]lazyAutomaton, len(matchers)) })
+
+// lazyAutomaton is a matcher's automaton, made at its first use.
+type lazyAutomaton struct {
+	once sync.Once
+	dfa  *lazydfa.Matcher
+}
+
+// automaton returns the automaton of matchers[i], which tells whether the
+// pattern matches a window as its re does (see package lazydfa). It is
+// made at the matcher's first use: finding a pattern's automaton in the
+// generated table hashes and compares the pattern's source, and a report
+// gives windows to a part of the matchers only; making them all at start
+// was most of the package's initialisation (~0.3 ms).
+func automaton(i int) *lazydfa.Matcher {
+	a := &automata()[i]
+	a.once.Do(func() { a.dfa = newDFA(matchers[i].re) })
+	return a.dfa
 }
 
 var needsSet sync.Once

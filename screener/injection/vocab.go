@@ -2,6 +2,7 @@ package injection
 
 import (
 	"strings"
+	"sync"
 
 	"github.com/secscreen/secscreen/internal/lazyre"
 )
@@ -99,18 +100,22 @@ func vtEndsOK(t string, end int) bool {
 	for j < len(t) && isWordByte(t[j]) {
 		j++
 	}
-	return vtFollowers[strings.ToLower(t[i:j])]
+	return vtFollowers()[strings.ToLower(t[i:j])]
 }
 
-var vtFollowers = map[string]bool{
-	"and": true, "or": true, "with": true, "because": true, "since": true, "so": true, "category": true,
-	"confidence": true, "severity": true, "priority": true, "immediately": true, "please": true, "now": true,
-	"not": true, "do": true, "this": true, "it": true, "in": true, "for": true, "to": true, "by": true, "as": true,
-	"without": true, "rather": true, "instead": true, "per": true, "at": true, "on": true, "when": true,
-	"you": true, "we": true, "i": true, "but": true, "then": true, "no": true, "nothing": true, "asap": true,
-	"only": true, "regardless": true, "despite": true, "here": true, "too": true, "also": true, "right": true,
-	"status": true, "verdict": true, "of": true, "classification": true, "label": true, "level": true, "queue": true,
-}
+// vtFollowers are the words that may follow a verdict phrase (see
+// vtEndsOK); made at first use.
+var vtFollowers = sync.OnceValue(func() map[string]bool {
+	return map[string]bool{
+		"and": true, "or": true, "with": true, "because": true, "since": true, "so": true, "category": true,
+		"confidence": true, "severity": true, "priority": true, "immediately": true, "please": true, "now": true,
+		"not": true, "do": true, "this": true, "it": true, "in": true, "for": true, "to": true, "by": true, "as": true,
+		"without": true, "rather": true, "instead": true, "per": true, "at": true, "on": true, "when": true,
+		"you": true, "we": true, "i": true, "but": true, "then": true, "no": true, "nothing": true, "asap": true,
+		"only": true, "regardless": true, "despite": true, "here": true, "too": true, "also": true, "right": true,
+		"status": true, "verdict": true, "of": true, "classification": true, "label": true, "level": true, "queue": true,
+	}
+})
 
 func isWordByte(c byte) bool {
 	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80

@@ -145,7 +145,7 @@ func readHeaders(h mail.Header, r *Report) {
 	}
 	r.References = msgIDList(h, "References")
 	for f := h.Fields(); f.Next(); {
-		if !decodedHeaders[f.Key()] && !strings.HasPrefix(f.Key(), "Arc-") {
+		if !decodedHeader(f.Key()) && !strings.HasPrefix(f.Key(), "Arc-") {
 			r.Hidden = append(r.Hidden, Part{Name: "header:" + f.Key(), Text: oneLine(decodeWords(f.Value()))})
 		}
 	}
@@ -166,13 +166,18 @@ func parseDate(h mail.Header) (time.Time, error) {
 	return h.Date()
 }
 
-// decodedHeaders are the header fields that readHeaders decodes into a
+// decodedHeader reports the header fields that readHeaders decodes into a
 // Report's fields, or that describe transport and MIME structure rather
-// than carry a sender's text; the others are kept in Report.Hidden.
-var decodedHeaders = map[string]bool{
-	"Subject": true, "From": true, "Date": true, "Message-Id": true, "In-Reply-To": true, "References": true,
-	"Mime-Version": true, "Content-Type": true, "Content-Transfer-Encoding": true,
-	"Received": true, "Return-Path": true, "Dkim-Signature": true, "Authentication-Results": true, "Received-Spf": true,
+// than carry a sender's text; the others are kept in Report.Hidden. (A
+// switch, not a map: nothing to build at start.)
+func decodedHeader(key string) bool {
+	switch key {
+	case "Subject", "From", "Date", "Message-Id", "In-Reply-To", "References",
+		"Mime-Version", "Content-Type", "Content-Transfer-Encoding",
+		"Received", "Return-Path", "Dkim-Signature", "Authentication-Results", "Received-Spf":
+		return true
+	}
+	return false
 }
 
 // msgIDList parses a list of message ids, falling back to splitting on
@@ -561,14 +566,19 @@ func extensionFor(mt string) string {
 // binaryPrefixes are media type families never read as text.
 var binaryPrefixes = []string{"image/", "audio/", "video/", "font/", "model/"}
 
-// binaryTypes are application types that are binary whatever they contain.
-var binaryTypes = map[string]bool{
-	"application/pdf": true, "application/zip": true, "application/gzip": true,
-	"application/x-gzip": true, "application/x-tar": true, "application/x-xz": true,
-	"application/x-bzip2": true, "application/x-7z-compressed": true,
-	"application/vnd.ms-excel": true, "application/msword": true,
-	"application/x-executable": true, "application/x-sharedlib": true,
-	"application/zstd": true, "application/x-rar-compressed": true,
+// binaryType reports the application types that are binary whatever they
+// contain.
+func binaryType(mt string) bool {
+	switch mt {
+	case "application/pdf", "application/zip", "application/gzip",
+		"application/x-gzip", "application/x-tar", "application/x-xz",
+		"application/x-bzip2", "application/x-7z-compressed",
+		"application/vnd.ms-excel", "application/msword",
+		"application/x-executable", "application/x-sharedlib",
+		"application/zstd", "application/x-rar-compressed":
+		return true
+	}
+	return false
 }
 
 // isTextAttachment decides whether an attachment is kept as text, by media
@@ -582,7 +592,7 @@ func isTextAttachment(mt, name string, data []byte) bool {
 	if !looksLikeText(sample) {
 		return false
 	}
-	if binaryTypes[mt] {
+	if binaryType(mt) {
 		return false
 	}
 	for _, p := range binaryPrefixes {

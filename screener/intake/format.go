@@ -146,15 +146,20 @@ func looksLikeJSONL(b []byte) bool {
 	return json.Unmarshal(line, &v) == nil
 }
 
-// mailHeaders are header names whose presence makes a header-like block an
-// email rather than text that happens to start with "Word: ".
-var mailHeaders = map[string]bool{
-	"from": true, "to": true, "cc": true, "subject": true, "date": true,
-	"message-id": true, "received": true, "return-path": true,
-	"mime-version": true, "content-type": true, "delivered-to": true,
-	"in-reply-to": true, "references": true, "reply-to": true, "sender": true,
-	"list-id": true, "dkim-signature": true, "x-mailer": true,
-	"user-agent": true, "content-transfer-encoding": true,
+// mailHeader reports the header names (lower case) whose presence makes a
+// header-like block an email rather than text that happens to start with
+// "Word: ".
+func mailHeader(name string) bool {
+	switch name {
+	case "from", "to", "cc", "subject", "date",
+		"message-id", "received", "return-path",
+		"mime-version", "content-type", "delivered-to",
+		"in-reply-to", "references", "reply-to", "sender",
+		"list-id", "dkim-signature", "x-mailer",
+		"user-agent", "content-transfer-encoding":
+		return true
+	}
+	return false
 }
 
 // looksLikeEmail reports whether b opens with an RFC 5322 header block: every
@@ -187,7 +192,7 @@ func looksLikeEmail(b []byte) bool {
 		}
 		first = false
 		name, _, _ := bytes.Cut(line, []byte(":"))
-		if mailHeaders[strings.ToLower(string(name))] {
+		if mailHeader(strings.ToLower(string(name))) {
 			known = true
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -73,7 +74,11 @@ func rcDate(versions []Version, series *SeriesList) time.Time {
 	return d.Add(-24 * time.Hour)
 }
 
-var reDateLine = regexp.MustCompile(`(?mi)^(?:date|submitted):[ \t]*(.+?)\s*$`)
+// reDateLine finds a "Date:" or "Submitted:" line. It is compiled at first
+// use: a report without a Date header, rarely an email, needs it.
+var reDateLine = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?mi)^(?:date|submitted):[ \t]*(.+?)\s*$`)
+})
 
 // ReportDate returns the report's date: its Date header, or else a
 // "Date:" or "Submitted:" line (a web form's) among the first lines of a
@@ -88,7 +93,7 @@ func ReportDate(r *intake.Report) time.Time {
 		head = head[:n]
 	}
 	head = head[:min(len(head), 4096)]
-	m := reDateLine.FindStringSubmatch(head)
+	m := reDateLine().FindStringSubmatch(head)
 	if m == nil {
 		return time.Time{}
 	}

@@ -551,7 +551,14 @@ func tokenScore(t token) int {
 const commonPairs = "th he in er an re on at en nd ti es or te of ed is it al ar st to nt ng se ha as ou io le ve co me de hi ri ro ic ne ea ra ce li ch ll be ma si om ur"
 
 // commonWords are the words that make up much of English prose.
-var commonWords = strings.Fields("the of and to a an in is it that was for on are with as be at this from or by not but all were can if has have had its no so do does did than then there which who into when what will would may also only any each been being out up we they he she you i")
+// (A literal, not strings.Fields of a sentence: it costs nothing at start.)
+var commonWords = []string{
+	"the", "of", "and", "to", "a", "an", "in", "is", "it", "that", "was", "for", "on", "are", "with", "as",
+	"be", "at", "this", "from", "or", "by", "not", "but", "all", "were", "can", "if", "has", "have", "had",
+	"its", "no", "so", "do", "does", "did", "than", "then", "there", "which", "who", "into", "when", "what",
+	"will", "would", "may", "also", "only", "any", "each", "been", "being", "out", "up", "we", "they", "he",
+	"she", "you", "i",
+}
 
 // commonWord reports whether lit, but for white space around it, is one of
 // commonWords: prose holds one every few dozen bytes.
