@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"go/format"
-	"os"
 	"strings"
 	"testing"
+
+	"github.com/secscreen/secscreen/internal/progtab"
 )
 
 // TestAnchorsGenerated fails when anchors_gen.go is not the table that
@@ -14,18 +15,8 @@ import (
 // with -update it rewrites the file.
 func TestAnchorsGenerated(t *testing.T) {
 	src := anchorsSource(t, buildAnchorTable(), anchorsSum())
-	if *updateNeeds {
-		if err := os.WriteFile("anchors_gen.go", src, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	old, err := os.ReadFile("anchors_gen.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(old, src) {
-		t.Fatal("anchors_gen.go is stale: run go generate ./screener/injection")
+	if err := progtab.WriteOrCheck("anchors_gen.go", src, *updateNeeds); err != nil {
+		t.Fatalf("%v: run go generate ./screener/injection", err)
 	}
 }
 

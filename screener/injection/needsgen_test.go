@@ -5,10 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"go/format"
-	"os"
 	"regexp"
 	"strconv"
 	"testing"
+
+	"github.com/secscreen/secscreen/internal/progtab"
 )
 
 var updateNeeds = flag.Bool("update", false, "rewrite needs_gen.go from the matchers' patterns")
@@ -30,18 +31,8 @@ func TestNeedsGenerated(t *testing.T) {
 	if err != nil {
 		t.Fatalf("format generated needs: %v", err)
 	}
-	if *updateNeeds {
-		if err := os.WriteFile("needs_gen.go", src, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	old, err := os.ReadFile("needs_gen.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(old, src) {
-		t.Fatal("needs_gen.go is stale: run go generate ./screener/injection")
+	if err := progtab.WriteOrCheck("needs_gen.go", src, *updateNeeds); err != nil {
+		t.Fatalf("%v: run go generate ./screener/injection", err)
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 	"go/parser"
 	"go/token"
 	"maps"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
@@ -17,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/secscreen/secscreen/internal/progtab"
 
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
@@ -262,18 +263,8 @@ func TestNamesGenerated(t *testing.T) {
 	if err != nil {
 		t.Fatalf("format generated names_gen.go: %v\n%s", err, b.Bytes())
 	}
-	if *updateGenerated {
-		if err := os.WriteFile("names_gen.go", src, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	old, err := os.ReadFile("names_gen.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(old, src) {
-		t.Fatal("names_gen.go is stale: run go generate ./screener/intake/charset")
+	if err := progtab.WriteOrCheck("names_gen.go", src, *updateGenerated); err != nil {
+		t.Fatalf("%v: run go generate ./screener/intake/charset", err)
 	}
 }
 
