@@ -23,6 +23,8 @@ import (
 	"runtime/debug"
 	"sync"
 	"time"
+
+	"github.com/secscreen/secscreen/internal/gcstart/hugeheap"
 )
 
 // Limit is the heap size past which the collector runs during the window
@@ -40,6 +42,9 @@ var (
 	mu sync.Mutex
 	// open is the open window (nil: none is).
 	open *openWindow
+	// generation numbers the sentinels: only the newest one's collection
+	// ends the window (GrowHeap's own collection must not).
+	generation uint64
 )
 
 // Begin holds the collector back for window, or until the heap reaches
@@ -89,12 +94,41 @@ type openWindow struct {
 // enough not to share a block of the tiny allocator, whose blocks outlive
 // their objects.) mu is held.
 func armLocked() {
-	runtime.AddCleanup(new([64]byte), func(struct{}) {
+	generation++
+	runtime.AddCleanup(new([64]byte), func(g uint64) {
 		mu.Lock()
 		w := open
+		if g != generation {
+			w = nil // a sentinel GrowHeap's collection disarmed
+		}
 		mu.Unlock()
 		if w != nil {
 			w.end()
 		}
-	}, struct{}{})
+	}, generation)
 }
+
+// collectKeepingWindow runs a collection that does not end the open
+// window, if one is open.
+func collectKeepingWindow() {
+	mu.Lock()
+	generation++ // disarms the sentinel
+	mu.Unlock()
+	runtime.GC()
+	mu.Lock()
+	if open != nil {
+		armLocked()
+	}
+	mu.Unlock()
+}
+
+// GrowSize is how much heap GrowHeap prepares for a run that decodes the
+// baseline or asks a model: about what such a run grows into beyond the
+// heap's first chunk.
+const GrowSize = 16 << 20
+
+// GrowHeap has the runtime map size bytes more heap on huge pages
+// (hugeheap.Grow), where a run is known to grow past the heap's first
+// chunk, which earlyheap advised at start; its one collection does not end
+// Begin's window. It acts once per process.
+func GrowHeap(size int) bool { return hugeheap.Grow(size, collectKeepingWindow) }

@@ -80,3 +80,19 @@ func TestTheFirstCollectionEndsTheWindow(t *testing.T) {
 	}
 	waitUntilRestored(t, p0, l0, runtime.GC, "the settings were not given back after a collection")
 }
+
+func TestCollectKeepingWindow(t *testing.T) {
+	t.Setenv("GOGC", "")
+	t.Setenv("GOMEMLIMIT", "")
+	p0, l0 := settings()
+	end := Begin(time.Hour, 32<<20)
+	defer end()
+	collectKeepingWindow()
+	// The disarmed sentinel's cleanup runs soon after the collection.
+	for deadline := time.Now().Add(200 * time.Millisecond); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if p, _ := settings(); p != -1 {
+			t.Fatalf("the window ended after collectKeepingWindow: GC percent %d", p)
+		}
+	}
+	waitUntilRestored(t, p0, l0, runtime.GC, "the next collection did not end the window")
+}

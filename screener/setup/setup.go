@@ -18,6 +18,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/secscreen/secscreen/internal/gcstart"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -286,6 +287,11 @@ type Options struct {
 func Build(ctx context.Context, s config.Settings, f Files, o Options) (*Pipeline, error) {
 	if o.Log == nil {
 		o.Log = io.Discard
+	}
+	if s.Backend != "rules" {
+		// The baseline's decoding and a model's answers grow the heap past
+		// its first chunk, which earlyheap advised: prepare more.
+		gcstart.GrowHeap(gcstart.GrowSize)
 	}
 	if s.BaselineModel == "" && s.Backend != "rules" {
 		// Every backend but the rules alone uses the baseline, in the

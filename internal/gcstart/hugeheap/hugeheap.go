@@ -60,3 +60,17 @@ func Prepare(size int) (advised bool) {
 	once.Do(func() { advised = prepare(size, os.Getenv) })
 	return advised
 }
+
+var growOnce sync.Once
+
+// Grow has the runtime map size more bytes of heap, advises them for huge
+// pages and frees them with collect (a collection), once per process and
+// only where Prepare's advice can work and GOGC and GOMEMLIMIT are unset:
+// for a run known, once it starts screening, to grow past the heap's first
+// chunk (the baseline's decoding, a model's answers), where Prepare with a
+// size would have paid the collection in every run. It reports whether it
+// advised the heap.
+func Grow(size int, collect func()) (advised bool) {
+	growOnce.Do(func() { advised = grow(size, os.Getenv, collect) })
+	return advised
+}

@@ -27,39 +27,54 @@ const arenaSize = 64 << 20
 const madvCollapse = 25
 
 func prepare(size int, getenv func(string) string) bool {
-	if thpDisabled(getenv("GODEBUG")) {
-		return false
-	}
-	if mode, err := os.ReadFile(thpModeFile); err != nil || !thpOnRequest(string(mode)) {
+	if !thpOnRequestHere(getenv) {
 		return false
 	}
 	start := heapStart()
-	end := start + chunkSize
-	var buf []byte
-	if size > 0 && getenv("GOGC") == "" && getenv("GOMEMLIMIT") == "" {
-		buf = make([]byte, size)
-		top := (uintptr(unsafe.Pointer(unsafe.SliceData(buf))) + uintptr(size) + chunkSize - 1) &^ (chunkSize - 1)
-		if top > end && top-start <= arenaSize {
-			end = top
-		}
-	}
-	err := madvise(start, end, syscall.MADV_HUGEPAGE)
-	if errors.Is(err, syscall.ENOMEM) {
-		// Part of the range is not mapped (the heap's mappings are
-		// not contiguous); the rest was advised.
-		err = nil
-	}
+	err := madvise(start, start+chunkSize, syscall.MADV_HUGEPAGE)
 	if err == nil {
 		// Best effort: the kernel may have no huge page free (EAGAIN),
 		// predate MADV_COLLAPSE (EINVAL), or find a 2 MB range with no
 		// page touched (EINVAL), which needs none.
 		_ = madvise(start, start+chunkSize, madvCollapse)
 	}
-	if buf != nil {
-		runtime.KeepAlive(buf)
-		buf = nil
-		runtime.GC()
+	if size > 0 {
+		grow(size, getenv, runtime.GC)
 	}
+	return err == nil
+}
+
+// thpOnRequestHere reports whether advice can give this process huge
+// pages: the kernel gives them on request and GODEBUG does not keep the
+// runtime's heap off them.
+func thpOnRequestHere(getenv func(string) string) bool {
+	if thpDisabled(getenv("GODEBUG")) {
+		return false
+	}
+	mode, err := os.ReadFile(thpModeFile)
+	return err == nil && thpOnRequest(string(mode))
+}
+
+func grow(size int, getenv func(string) string, collect func()) bool {
+	if size <= 0 || getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "" || !thpOnRequestHere(getenv) {
+		return false
+	}
+	start := heapStart()
+	buf := make([]byte, size)
+	beg := uintptr(unsafe.Pointer(unsafe.SliceData(buf))) &^ (chunkSize - 1)
+	top := (uintptr(unsafe.Pointer(unsafe.SliceData(buf))) + uintptr(size) + chunkSize - 1) &^ (chunkSize - 1)
+	if top-start <= arenaSize && start < beg {
+		beg = start
+	}
+	err := madvise(beg, top, syscall.MADV_HUGEPAGE)
+	if errors.Is(err, syscall.ENOMEM) {
+		// Part of the range is not mapped (the heap's mappings are
+		// not contiguous); the rest was advised.
+		err = nil
+	}
+	runtime.KeepAlive(buf)
+	buf = nil
+	collect()
 	return err == nil
 }
 

@@ -153,3 +153,25 @@ func TestPrepareLeavesTHPOffWhenGODEBUGSaysSo(t *testing.T) {
 		t.Fatal("prepare advised the heap with GODEBUG=disablethp=1")
 	}
 }
+
+// grow has the runtime map more heap, advises it and frees it with the
+// collection it is given; where the user tunes the collector it does
+// nothing.
+func TestGrowAdvisesAndCollectsWithWhatItIsGiven(t *testing.T) {
+	requireTHPOnRequest(t)
+	defer debug.SetGCPercent(debug.SetGCPercent(-1)) // no collection but grow's
+	if grow(8<<20, env("GOGC=200"), func() { t.Error("grow collected with GOGC set") }) {
+		t.Error("grow advised the heap with GOGC set")
+	}
+	collected := 0
+	if !grow(8<<20, env(), func() { collected++; runtime.GC() }) {
+		t.Fatal("grow did not advise the heap")
+	}
+	if collected != 1 {
+		t.Errorf("grow called its collection %d times, want 1", collected)
+	}
+	next := make([]byte, 6<<20)
+	if flags := vmFlags(t, uintptr(unsafe.Pointer(&next[len(next)-1]))); !hasFlag(flags, "hg") {
+		t.Errorf("what was allocated after grow lies in a mapping with flags %v, want hg (huge pages advised)", flags)
+	}
+}

@@ -3,3 +3,5 @@
 package hugeheap
 
 func prepare(int, func(string) string) bool { return false }
+
+func grow(int, func(string) string, func()) bool { return false }

@@ -16,13 +16,19 @@ import (
 	"github.com/secscreen/secscreen/internal/gcstart/hugeheap"
 )
 
-// ScreeningCommands are the commands that grow the heap by the
-// screening's ~12 MB (the rules' tables, the reports, the baseline) and
-// get ScreeningHeap prepared; the others get only the heap's first chunk
-// advised, since preparing more costs a collection (~180 page faults) that
-// a run allocating little does not win back (`rules list`: ~680 faults
-// with the first chunk alone, ~750 with 16 MB; `--version` 540 and 720).
-var ScreeningCommands = []string{"screen", "check", "eval"}
+// ScreeningCommands are the commands whose every run grows the heap by
+// ~12 MB or more (eval: the corpus, the folds' evaluations) and get
+// ScreeningHeap prepared; the others get only the heap's first chunk
+// advised, since preparing more costs a collection (~180 page faults, ~4 ms
+// of CPU, most of it scanning the binary's pointer data) that a run
+// allocating little does not win back. `screen` and `check` are not here:
+// with the rules alone one report fits in the first chunk (the collection
+// made it 31.9 against 29.2 ms wall, paired), and where the baseline or a
+// model grows it further setup.Build prepares more heap then
+// (gcstart.GrowHeap), which left those runs as fast as with the
+// collection here (`check` 37.2 and 36.5 ms, the default `screen` 34.4
+// and 34.5).
+var ScreeningCommands = []string{"eval"}
 
 // ScreeningHeap is how much of the heap is prepared for a screening
 // command: about what one report's run grows into, in whole chunks. Paired
