@@ -154,10 +154,14 @@ func NewBackend(ctx context.Context, s config.Settings, f Files, log io.Writer) 
 		return nil, err
 	}
 	b := &Backend{Built: built}
-	// The prompt is checked whatever answers: a wrong one in the config
-	// file is an error even on a run that renders none.
-	if b.Prompt, err = prompts.Resolve(s.Prompt); err != nil {
-		return nil, exit.With(exit.Usage, s.Errorf("prompt", "%w", err))
+	// A prompt the settings name is checked whatever answers: a wrong one
+	// in the config file is an error even on a run that renders none. The
+	// built-in default is parsed only for a run that renders it (its
+	// templates are tested; parsing them was ~0.5 ms of every start).
+	if s.Prompt != "" || (built.Backend != nil && !built.Offline) {
+		if b.Prompt, err = prompts.Resolve(s.Prompt); err != nil {
+			return nil, exit.With(exit.Usage, s.Errorf("prompt", "%w", err))
+		}
 	}
 	if built.Offline {
 		if b.Baseline, err = LoadBaseline(s); err != nil {
@@ -293,6 +297,7 @@ func Build(ctx context.Context, s config.Settings, f Files, o Options) (*Pipelin
 		// its first chunk, which earlyheap advised: prepare more.
 		gcstart.GrowHeap(gcstart.GrowSize)
 	}
+	screener.PrefetchDefaultRoutes()
 	if s.BaselineModel == "" && s.Backend != "rules" {
 		// Every backend but the rules alone uses the baseline, in the
 		// model's place or voting beside it: the embedded one decodes on

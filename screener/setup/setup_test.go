@@ -190,3 +190,29 @@ func TestReadyIsWaitedForBeforeTheClassifier(t *testing.T) {
 	assert.True(t, ready)
 	assert.ErrorContains(t, err, "--prompt: ", "after Ready, Build goes on as without it")
 }
+
+// A prompt the settings name is checked whatever answers; the built-in
+// default is parsed only for a run that renders it.
+func TestNewBackendChecksANamedPromptOnly(t *testing.T) {
+	ctx := context.Background()
+	for _, backend := range []string{"rules", baseline.Name} {
+		_, err := NewBackend(ctx, settings(t, map[string]any{"backend": backend, "prompt": "nosuch@v9"}), Files{}, nil)
+		assert.Equal(t, exit.Usage, exit.Code(err), "--backend %s with a wrong --prompt: %v", backend, err)
+
+		b, err := NewBackend(ctx, settings(t, map[string]any{"backend": backend}), Files{}, nil)
+		require.NoError(t, err)
+		assert.Nil(t, b.Prompt, "--backend %s renders no prompt: the default is not parsed", backend)
+
+		b, err = NewBackend(ctx, settings(t, map[string]any{"backend": backend, "prompt": "screen@v1"}), Files{}, nil)
+		require.NoError(t, err)
+		assert.NotNil(t, b.Prompt, "--backend %s with --prompt screen@v1", backend)
+	}
+}
+
+func TestDefaultRoutesAreCopies(t *testing.T) {
+	a := screener.DefaultRoutes()
+	for k := range a.Verdicts {
+		delete(a.Verdicts, k)
+	}
+	assert.NotEmpty(t, screener.DefaultRoutes().Verdicts, "a caller's change to its routes reached the next caller's")
+}
