@@ -44,6 +44,7 @@ package hugeheap
 
 import (
 	"os"
+	"runtime"
 	"sync"
 )
 
@@ -57,7 +58,19 @@ var once sync.Once
 // and does nothing with GODEBUG=disablethp=1. It reports whether it
 // advised the heap.
 func Prepare(size int) (advised bool) {
-	once.Do(func() { advised = prepare(size, os.Getenv) })
+	once.Do(func() {
+		advised = prepareHeap(size, os.Getenv, func(n int) { Grow(n, runtime.GC) })
+	})
+	return advised
+}
+
+// prepareHeap advises the heap's first chunk and, given a size, has grow
+// prepare that much more.
+func prepareHeap(size int, getenv func(string) string, grow func(size int)) bool {
+	advised := prepare(getenv)
+	if size > 0 {
+		grow(size)
+	}
 	return advised
 }
 
@@ -68,8 +81,10 @@ var growOnce sync.Once
 // only where Prepare's advice can work and GOGC and GOMEMLIMIT are unset:
 // for a run known, once it starts screening, to grow past the heap's first
 // chunk (the baseline's decoding, a model's answers), where Prepare with a
-// size would have paid the collection in every run. It reports whether it
-// advised the heap.
+// size would have paid the collection in every run. Prepare with a size
+// grows it here too, so that a process pays at most one such collection
+// (eval prepares its heap at start and builds its screener after). It
+// reports whether it advised the heap.
 func Grow(size int, collect func()) (advised bool) {
 	growOnce.Do(func() { advised = grow(size, os.Getenv, collect) })
 	return advised

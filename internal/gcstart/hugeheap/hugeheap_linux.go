@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"runtime"
+	"sync"
 	"syscall"
 	"unsafe"
 )
@@ -26,7 +27,9 @@ const arenaSize = 64 << 20
 // back a range's pages with huge pages now, copying those present.
 const madvCollapse = 25
 
-func prepare(size int, getenv func(string) string) bool {
+// prepare advises huge pages for the heap's first chunk and collapses
+// what is touched there.
+func prepare(getenv func(string) string) bool {
 	if !thpOnRequestHere(getenv) {
 		return false
 	}
@@ -38,11 +41,12 @@ func prepare(size int, getenv func(string) string) bool {
 		// page touched (EINVAL), which needs none.
 		_ = madvise(start, start+chunkSize, madvCollapse)
 	}
-	if size > 0 {
-		grow(size, getenv, runtime.GC)
-	}
 	return err == nil
 }
+
+// thpMode is the content of thpModeFile, read once: Prepare and Grow both
+// ask it.
+var thpMode = sync.OnceValues(func() ([]byte, error) { return os.ReadFile(thpModeFile) })
 
 // thpOnRequestHere reports whether advice can give this process huge
 // pages: the kernel gives them on request and GODEBUG does not keep the
@@ -51,10 +55,14 @@ func thpOnRequestHere(getenv func(string) string) bool {
 	if thpDisabled(getenv("GODEBUG")) {
 		return false
 	}
-	mode, err := os.ReadFile(thpModeFile)
+	mode, err := thpMode()
 	return err == nil && thpOnRequest(string(mode))
 }
 
+// grow has the runtime map size more bytes of heap by allocating them,
+// advises them (and the heap below them, from its first chunk, when that
+// lies in the same arena) for huge pages, and frees them with collect;
+// where the user tunes the collector (GOGC, GOMEMLIMIT) it does nothing.
 func grow(size int, getenv func(string) string, collect func()) bool {
 	if size <= 0 || getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "" || !thpOnRequestHere(getenv) {
 		return false

@@ -117,7 +117,7 @@ func TestPrepareAdvisesTheHeapThatFollows(t *testing.T) {
 		t.Skip("the heap has huge pages advised already")
 	}
 	gcs := numGC()
-	if !prepare(8<<20, env()) {
+	if !prepareAndGrow(8<<20, env()) {
 		t.Fatal("prepare did not advise the heap")
 	}
 	if flags := vmFlags(t, args); !hasFlag(flags, "hg") {
@@ -139,7 +139,7 @@ func TestPrepareForcesNoCollectionWhenTheUserTunesTheCollector(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(-1)) // no collection but Prepare's
 	for _, setting := range []string{"GOGC=200", "GOMEMLIMIT=1GiB"} {
 		gcs := numGC()
-		if !prepare(8<<20, env(setting)) {
+		if !prepareAndGrow(8<<20, env(setting)) {
 			t.Errorf("%s: prepare did not advise the heap's first chunk", setting)
 		}
 		if n := numGC(); n != gcs {
@@ -149,7 +149,7 @@ func TestPrepareForcesNoCollectionWhenTheUserTunesTheCollector(t *testing.T) {
 }
 
 func TestPrepareLeavesTHPOffWhenGODEBUGSaysSo(t *testing.T) {
-	if prepare(8<<20, env("GODEBUG=disablethp=1")) {
+	if prepareAndGrow(8<<20, env("GODEBUG=disablethp=1")) {
 		t.Fatal("prepare advised the heap with GODEBUG=disablethp=1")
 	}
 }
@@ -174,4 +174,10 @@ func TestGrowAdvisesAndCollectsWithWhatItIsGiven(t *testing.T) {
 	if flags := vmFlags(t, uintptr(unsafe.Pointer(&next[len(next)-1]))); !hasFlag(flags, "hg") {
 		t.Errorf("what was allocated after grow lies in a mapping with flags %v, want hg (huge pages advised)", flags)
 	}
+}
+
+// prepareAndGrow is what Prepare(size) does, without its once and with the
+// environment getenv: prepareHeap growing the heap with grow.
+func prepareAndGrow(size int, getenv func(string) string) bool {
+	return prepareHeap(size, getenv, func(n int) { grow(n, getenv, runtime.GC) })
 }

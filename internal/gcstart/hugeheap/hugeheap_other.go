@@ -2,6 +2,6 @@
 
 package hugeheap
 
-func prepare(int, func(string) string) bool { return false }
+func prepare(func(string) string) bool { return false }
 
 func grow(int, func(string) string, func()) bool { return false }
