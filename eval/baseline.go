@@ -150,8 +150,8 @@ func refitCached(ctx context.Context, eng *rules.Engine, examples []rules.Exampl
 	if err != nil {
 		return nil, err
 	}
-	if data, err := encodeWeights(fit.Weights); err == nil && os.MkdirAll(dir, 0o700) == nil {
-		_ = atomicfile.WriteFile(path, data, 0o600) // a refit not kept is done again next time
+	if os.MkdirAll(dir, 0o700) == nil {
+		_ = atomicfile.WriteFile(path, encodeWeights(fit.Weights), 0o600) // a refit not kept is done again next time
 	}
 	return feng, nil
 }

@@ -29,7 +29,7 @@ import (
 const weightsMagic = "secscreen-refit-weights/3\n"
 
 // encodeWeights encodes w for the refit cache (every field, floats exact).
-func encodeWeights(w *rules.Weights) ([]byte, error) {
+func encodeWeights(w *rules.Weights) []byte {
 	b := []byte(weightsMagic)
 	b = appendString(b, w.GeneratedBy)
 	b = appendString(b, w.Date)
@@ -67,7 +67,7 @@ func encodeWeights(w *rules.Weights) ([]byte, error) {
 		b = appendString(b, name)
 		b = appendFloatMap(b, w.Features[name])
 	}
-	return b, nil
+	return b
 }
 
 // decodeWeights decodes what encodeWeights encoded into w; anything else
