@@ -10,9 +10,9 @@ import (
 // names it prepares the heap for must stay the app's commands.
 func TestEarlyHeapNamesTheAppsCommands(t *testing.T) {
 	app := newApp()
-	for _, name := range earlyheap.ScreeningCommands {
+	for _, name := range earlyheap.GrowingCommands {
 		if app.Command(name) == nil {
-			t.Errorf("earlyheap.ScreeningCommands names %q, which is not a command", name)
+			t.Errorf("earlyheap.GrowingCommands names %q, which is not a command", name)
 		}
 	}
 }

@@ -122,13 +122,8 @@ func collectKeepingWindow() {
 	mu.Unlock()
 }
 
-// GrowSize is how much heap GrowHeap prepares for a run that decodes the
-// baseline or asks a model: about what such a run grows into beyond the
-// heap's first chunk.
-const GrowSize = 16 << 20
-
-// GrowHeap has the runtime map size bytes more heap on huge pages
-// (hugeheap.Grow), where a run is known to grow past the heap's first
+// GrowHeap has the runtime map hugeheap.GrowSize more bytes of heap on huge
+// pages (hugeheap.Grow), where a run is known to grow past the heap's first
 // chunk, which earlyheap advised at start; its one collection does not end
 // Begin's window. It acts once per process.
-func GrowHeap(size int) bool { return hugeheap.Grow(size, collectKeepingWindow) }
+func GrowHeap() bool { return hugeheap.Grow(hugeheap.GrowSize, collectKeepingWindow) }

@@ -399,7 +399,7 @@ func growHeapAtSecond(items iter.Seq[intake.Item]) iter.Seq[intake.Item] {
 		n := 0
 		for it := range items {
 			if n++; n == 2 {
-				gcstart.GrowHeap(gcstart.GrowSize)
+				gcstart.GrowHeap()
 			}
 			if !yield(it) {
 				return

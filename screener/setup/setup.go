@@ -295,7 +295,7 @@ func Build(ctx context.Context, s config.Settings, f Files, o Options) (*Pipelin
 	if s.Backend != "rules" {
 		// The baseline's decoding and a model's answers grow the heap past
 		// its first chunk, which earlyheap advised: prepare more.
-		gcstart.GrowHeap(gcstart.GrowSize)
+		gcstart.GrowHeap()
 	}
 	screener.PrefetchDefaultRoutes()
 	if s.BaselineModel == "" && s.Backend != "rules" {

@@ -16,27 +16,18 @@ import (
 	"github.com/secscreen/secscreen/internal/gcstart/hugeheap"
 )
 
-// ScreeningCommands are the commands whose every run grows the heap by
+// GrowingCommands are the commands whose every run grows the heap by
 // ~12 MB or more (eval: the corpus, the folds' evaluations) and get
-// ScreeningHeap prepared; the others get only the heap's first chunk
-// advised, since preparing more costs a collection (~180 page faults, ~4 ms
-// of CPU, most of it scanning the binary's pointer data) that a run
-// allocating little does not win back. `screen` and `check` are not here:
-// with the rules alone one report fits in the first chunk (the collection
-// made it 31.9 against 29.2 ms wall, paired), and where the baseline or a
-// model grows it further setup.Build prepares more heap then
-// (gcstart.GrowHeap), which left those runs as fast as with the
-// collection here (`check` 37.2 and 36.5 ms, the default `screen` 34.4
-// and 34.5).
-var ScreeningCommands = []string{"eval"}
-
-// ScreeningHeap is how much of the heap is prepared for a screening
-// command: about what one report's run grows into, in whole chunks. Paired
-// runs (31 each, one report): 4 MB left ~1,010 page faults, 8 MB ~860,
-// 12 and 16 MB ~825; a warm `eval --folds 5` took 0.225-0.24 s CPU with 16
-// MB or 32 MB, against 0.25 s with gcstart.HugeHeap's 32 MB at its start
-// and 0.31 s with no advice.
-const ScreeningHeap = 16 << 20
+// hugeheap.GrowSize more prepared at start; the others get only the heap's
+// first chunk advised, since preparing more costs a collection (~180 page
+// faults, ~4 ms of CPU, most of it scanning the binary's pointer data)
+// that a run allocating little does not win back. `screen` and `check` are
+// not here: with the rules alone one report fits in the first chunk (the
+// collection made it 31.9 against 29.2 ms wall, paired), and where the
+// baseline or a model grows it further setup.Build prepares more heap then
+// (gcstart.GrowHeap), which left those runs as fast as with the collection
+// here (`check` 37.2 and 36.5 ms, the default `screen` 34.4 and 34.5).
+var GrowingCommands = []string{"eval"}
 
 func init() {
 	hugeheap.Prepare(heapToPrepare(os.Args[1:]))
@@ -51,9 +42,9 @@ func heapToPrepare(args []string) int {
 		if len(a) > 0 && a[0] == '-' {
 			continue
 		}
-		for _, c := range ScreeningCommands {
+		for _, c := range GrowingCommands {
 			if a == c {
-				return ScreeningHeap
+				return hugeheap.GrowSize
 			}
 		}
 		return 0

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/secscreen/secscreen/internal/gcstart/hugeheap"
 )
 
 func TestHeapToPrepare(t *testing.T) {
@@ -12,11 +14,11 @@ func TestHeapToPrepare(t *testing.T) {
 		args []string
 		want int
 	}{
-		{[]string{"eval", "--corpus", "corpus"}, ScreeningHeap},
-		{[]string{"-v", "eval"}, ScreeningHeap},
+		{[]string{"eval", "--corpus", "corpus"}, hugeheap.GrowSize},
+		{[]string{"-v", "eval"}, hugeheap.GrowSize},
 		{[]string{"screen", "--backend", "rules", "a.mbox"}, 0}, // setup.Build grows the heap when the run needs more
 		{[]string{"check", "a.eml"}, 0},
-		{[]string{"--verbose", "eval", "--folds", "5"}, ScreeningHeap},
+		{[]string{"--verbose", "eval", "--folds", "5"}, hugeheap.GrowSize},
 		{[]string{"--version"}, 0},
 		{[]string{"help", "screen"}, 0},
 		{[]string{"rules", "list"}, 0},
