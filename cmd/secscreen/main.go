@@ -18,7 +18,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	// Prepares a screening run's heap from an init, before the other
+	// Prepares the run's heap for huge pages from an init, before the other
 	// packages' inits fill it.
 	_ "github.com/secscreen/secscreen/cmd/secscreen/internal/earlyheap"
 	"github.com/secscreen/secscreen/internal/cliapp"
