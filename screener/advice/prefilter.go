@@ -1,24 +1,58 @@
 package advice
 
 import (
-	"regexp/syntax"
+	_ "embed" // progs.bin
 	"strings"
 	"sync"
-	"unicode"
+	"unicode/utf8"
 
+	"github.com/secscreen/secscreen/internal/lazydfa"
 	"github.com/secscreen/secscreen/internal/lazyre"
+	"github.com/secscreen/secscreen/internal/progtab"
 )
 
-// The checklists' patterns run Go regular expressions over the whole
-// report, and most reports hold no match of most of them: running them
-// (and compiling them first) was ~5% of check's CPU. Each pattern
-// therefore comes with a test of the literals every one of its matches
-// holds, a few substring searches, and the expression runs only on a
-// text that passes it: the answers are the expression's own, and a text
-// without the literals has no match to lose. TestPrefiltersKeepEveryMatch
-// proves the tests let every match through on the corpus and on texts
-// made to trip them, and TestAdviceWithoutPrefilters that the advice on
-// every corpus report is the same without them.
+// The checklists' patterns ran Go regular expressions over the whole
+// report, and most reports hold no match of most of them: compiling and
+// running them was ~5% of check's CPU. Each pattern therefore comes with a
+// test of literals that every one of its matches holds, a few substring
+// searches, and runs only on a text that passes it. The case-insensitive
+// ones, which would run on nearly every report, search it segment by
+// segment: between the bytes no match can hold, only the segments that
+// pass the test, with a DFA finder generated at go generate time
+// (progs.bin) instead of the compiled expression. The answers are the
+// expression's own: TestPrefiltersKeepEveryMatch proves the tests let
+// every match through on the corpus and on texts made to trip them,
+// TestPatternsAnswerAsTheirExpressions that every method answers as the
+// expression does on the whole text, and TestAdviceWithoutPrefilters that
+// the advice on every corpus report is the same without them.
+
+//go:generate go test -run ^TestProgsGenerated$ -args -update
+
+// The segmented patterns' DFA finders are generated (progs.bin, which go
+// generate writes): a finder reads its programs from the table
+// (lazydfa.NewFinderCompiled) instead of compiling the expression, which
+// cost more than running it on a report's few segments. TestProgsGenerated
+// fails when the table is not what compiling the expressions gives today.
+//
+//go:embed progs.bin
+var progsData string
+
+var progs = progtab.New(progsData)
+
+// generatedFinder returns the finder of the expression src from the
+// generated table, or nil when the table does not hold it (or holds what
+// does not read, which TestProgsGenerated rules out).
+func generatedFinder(src string) *lazydfa.Finder {
+	v, ok := progs.Value(src)
+	if !ok {
+		return nil
+	}
+	f, err := lazydfa.NewFinderCompiled(v)
+	if err != nil {
+		return nil
+	}
+	return f
+}
 
 // scanned is a report's text as the patterns read it.
 type scanned struct {
@@ -71,9 +105,14 @@ type pattern struct {
 	// beside it do, so the matches are the same; the expression runs on a
 	// few short segments instead of the whole text.
 	segment bool
+	// inMatch lists the ASCII bytes other than word characters that a
+	// match can hold, for a segmented pattern: the text is cut at the
+	// others (TestBarriers checks each list against the expression).
+	inMatch string
 
-	barriersOnce sync.Once
-	barriers     *[256]bool // nil: search the whole text
+	once     sync.Once
+	barriers *[256]bool      // nil: search the whole text
+	finder   *lazydfa.Finder // the generated DFA finder; nil: none
 }
 
 // prefilter switches the patterns' tests and segments on; the tests switch
@@ -111,7 +150,7 @@ func (p *pattern) find(dst [][]int, t *scanned, n int) [][]int {
 			hi++
 		}
 		if hi > lo && p.mayIn(t, lo, hi) {
-			for _, m := range p.re.FindAllStringIndex(text[lo:hi], n-len(dst)) {
+			for _, m := range p.findIn(text[lo:hi], n-len(dst)) {
 				dst = append(dst, []int{lo + m[0], lo + m[1]})
 			}
 			if n > 0 && len(dst) >= n {
@@ -128,64 +167,31 @@ func (p *pattern) barrierBytes() *[256]bool {
 	if !p.segment {
 		return nil
 	}
-	p.barriersOnce.Do(func() { p.barriers = barriersOf(p.re.String()) })
+	p.once.Do(p.init)
 	return p.barriers
 }
 
-// barriersOf returns the ASCII bytes that are not word characters and
-// that no match of the expression src holds (Go's \b takes text edges and
-// such bytes alike for non-word), or nil when src asserts a line's or the
-// text's edge (a segment's edge is neither) or does not parse.
-func barriersOf(src string) *[256]bool {
-	re, err := syntax.Parse(src, syntax.Perl)
-	if err != nil {
-		return nil
+// init sets up a segmented pattern: its barriers and its finder.
+func (p *pattern) init() {
+	p.barriers = new([256]bool)
+	for c := range 128 {
+		p.barriers[c] = !isWordByte(byte(c)) && !strings.ContainsRune(p.inMatch, rune(c))
 	}
-	var held [128]bool
-	anchored := false
-	var walk func(*syntax.Regexp)
-	walk = func(re *syntax.Regexp) {
-		switch re.Op {
-		case syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText, syntax.OpEndText:
-			anchored = true
-		case syntax.OpAnyChar, syntax.OpAnyCharNotNL:
-			for c := range held {
-				held[c] = held[c] || c != '\n' || re.Op == syntax.OpAnyChar
-			}
-		case syntax.OpLiteral:
-			for _, r := range re.Rune {
-				for f := r; ; {
-					if f < 128 {
-						held[f] = true
-					}
-					if re.Flags&syntax.FoldCase == 0 {
-						break
-					}
-					if f = unicode.SimpleFold(f); f == r {
-						break
-					}
-				}
-			}
-		case syntax.OpCharClass:
-			for i := 0; i+1 < len(re.Rune); i += 2 {
-				for c := max(re.Rune[i], 0); c <= re.Rune[i+1] && c < 128; c++ {
-					held[c] = true
-				}
-			}
-		}
-		for _, sub := range re.Sub {
-			walk(sub)
+	p.finder = generatedFinder(p.re.String())
+}
+
+// findIn returns up to n matches (n < 0: all) in the segment s, as
+// regexp's FindAllStringIndex finds them: with the generated DFA finder,
+// which finds the same matches without compiling the expression, or with
+// the expression for a text the finder does not take (not valid UTF-8) or
+// gives up on.
+func (p *pattern) findIn(s string, n int) [][]int {
+	if p.finder != nil && utf8.ValidString(s) {
+		if m, ok := p.finder.FindAll(s, n, false); ok {
+			return m
 		}
 	}
-	walk(re)
-	if anchored {
-		return nil
-	}
-	bar := new([256]bool)
-	for c := range held {
-		bar[c] = !held[c] && !isWordByte(byte(c))
-	}
-	return bar
+	return p.re.FindAllStringIndex(s, n)
 }
 
 // MatchString is regexp's MatchString of t's text.

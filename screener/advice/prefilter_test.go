@@ -3,6 +3,7 @@ package advice
 import (
 	"context"
 	"regexp"
+	"regexp/syntax"
 	"strings"
 	"testing"
 	"unicode"
@@ -11,6 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/secscreen/secscreen/corpus"
+	"github.com/secscreen/secscreen/internal/lazydfa"
+	"github.com/secscreen/secscreen/internal/progtab"
 	"github.com/secscreen/secscreen/screener/intake"
 )
 
@@ -18,6 +21,7 @@ import (
 var prefiltered = map[string]*pattern{
 	"patch start": rePatchStart, "patch file": rePatchFile, "fixes tag": reFixesTag, "signed-off": reSignedOff,
 	"mitigation": reMitigation, "speculate": reSpeculate, "tested": reTested, "ai tool": reAITool, "kasan head": reKASANHead,
+	"bug kind": reBugKind,
 }
 
 // corpusReports reads every report of the bundled corpus, both splits
@@ -50,7 +54,8 @@ var tricky = []string{
 	"in theory", "Theoretically", "full system compromise", "Arbitrary Code Execution", "could reſult in",
 	"reproduces reliably", "Triggers every time", "confirmed", "VERIFIED",
 	"diff --git a/x b/x\n", "--- a/x\n+++ b/x\n", "Index: x", "Fixes: 0123456789ab (\"x\")", "Signed-off-by: A <a@b>",
-	"BUG: KASAN: use-after-free in x",
+	"BUG: KASAN: use-after-free in x", "a Use-After-Free", "NULL pointer dereference", "double-free.", "out-of-bounds-ish",
+	"not UTF-8: \xff could lead to \xfe, found with AI\xff tools, tested\xc3",
 }
 
 // The patterns' tests let every text with a match through: on every
@@ -106,9 +111,77 @@ func TestPatternsAnswerAsTheirExpressions(t *testing.T) {
 	}
 }
 
-// A pattern is cut only at bytes no match holds, never at a word
-// character, and not at all when it asserts a line's or the text's edge.
+// barriersOf returns the ASCII bytes that are not word characters and
+// that no match of the expression src holds (Go's \b takes text edges and
+// such bytes alike for non-word), or nil when src asserts a line's or the
+// text's edge (a segment's edge is neither) or does not parse.
+func barriersOf(src string) *[256]bool {
+	re, err := syntax.Parse(src, syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	var held [128]bool
+	anchored := false
+	var walk func(*syntax.Regexp)
+	walk = func(re *syntax.Regexp) {
+		switch re.Op {
+		case syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText, syntax.OpEndText:
+			anchored = true
+		case syntax.OpAnyChar, syntax.OpAnyCharNotNL:
+			for c := range held {
+				held[c] = held[c] || c != '\n' || re.Op == syntax.OpAnyChar
+			}
+		case syntax.OpLiteral:
+			for _, r := range re.Rune {
+				for f := r; ; {
+					if f < 128 {
+						held[f] = true
+					}
+					if re.Flags&syntax.FoldCase == 0 {
+						break
+					}
+					if f = unicode.SimpleFold(f); f == r {
+						break
+					}
+				}
+			}
+		case syntax.OpCharClass:
+			for i := 0; i+1 < len(re.Rune); i += 2 {
+				for c := max(re.Rune[i], 0); c <= re.Rune[i+1] && c < 128; c++ {
+					held[c] = true
+				}
+			}
+		}
+		for _, sub := range re.Sub {
+			walk(sub)
+		}
+	}
+	walk(re)
+	if anchored {
+		return nil
+	}
+	bar := new([256]bool)
+	for c := range held {
+		bar[c] = !held[c] && !isWordByte(byte(c))
+	}
+	return bar
+}
+
+// A segmented pattern is cut only at bytes no match holds, never at a
+// word character (its inMatch lists the others, as parsing its
+// expression finds them), and no pattern that asserts a line's or the
+// text's edge is segmented.
 func TestBarriers(t *testing.T) {
+	for name, p := range prefiltered {
+		want := barriersOf(p.re.String())
+		if !p.segment {
+			continue
+		}
+		require.NotNil(t, want, name)
+		got := p.barrierBytes()
+		require.NotNil(t, got, name)
+		assert.Equal(t, *want, *got, "%s: inMatch %q", name, p.inMatch)
+	}
 	spec := barriersOf(reSpeculate.re.String())
 	require.NotNil(t, spec)
 	for _, c := range []byte(".,;:()\n\t\"'/") {
@@ -138,6 +211,32 @@ func TestBarriers(t *testing.T) {
 	all := barriersOf(`(?s)a.b`)
 	require.NotNil(t, all)
 	assert.False(t, all['\n'])
+}
+
+// claimedKinds finds, in one search, the bug classes that searching each
+// line but the sanitizers' headlines finds: on every report of the corpus
+// and on the tricky texts.
+func TestClaimedKindsAsLineByLine(t *testing.T) {
+	re := regexp.MustCompile(reBugKind.re.String())
+	texts := []string{strings.Join(tricky, "\n"), "use-after-free\nBUG: KASAN: use-after-free in x\nout-of-bounds"}
+	for _, r := range corpusReports(t) {
+		texts = append(texts, reportText(r))
+	}
+	found := 0
+	for _, text := range texts {
+		var want []string
+		for _, line := range strings.Split(text, "\n") {
+			if strings.Contains(line, "BUG: KASAN") {
+				continue
+			}
+			for _, m := range re.FindAllString(line, -1) {
+				want = append(want, bugKind(m))
+			}
+		}
+		found += len(want)
+		require.Equal(t, want, claimedKinds(scan(text)), text[:min(len(text), 80)])
+	}
+	require.Positive(t, found)
 }
 
 // The advice on every report of the corpus, with and without the tool's
@@ -174,4 +273,42 @@ func TestFoldsToASCIIAreAll(t *testing.T) {
 	assert.ElementsMatch(t, foldsToASCII, found)
 	assert.True(t, scan("a \u212A").unfolded)
 	assert.False(t, scan("a k é").unfolded)
+}
+
+// TestProgsGenerated fails when progs.bin is not the DFA finders of the
+// segmented patterns as compiling their expressions gives today (run go
+// generate ./screener/advice); with -update it rewrites the file. Each
+// finder made from the table encodes to its entry.
+func TestProgsGenerated(t *testing.T) {
+	var table progtab.Builder
+	for _, p := range prefiltered {
+		if p.segment {
+			table.Add(p.re.String(), compiledFinder(t, p.re.String()).AppendCompiled(nil))
+		}
+	}
+	if err := progtab.WriteOrCheck("progs.bin", table.Bytes(), *update); err != nil {
+		t.Fatalf("%v: run go generate ./screener/advice", err)
+	}
+	if *update {
+		return
+	}
+	for name, p := range prefiltered {
+		if !p.segment {
+			continue
+		}
+		got := generatedFinder(p.re.String())
+		require.NotNil(t, got, name)
+		assert.Equal(t, string(compiledFinder(t, p.re.String()).AppendCompiled(nil)), string(got.AppendCompiled(nil)), name)
+	}
+	assert.Nil(t, generatedFinder("not a pattern of the checklists"))
+}
+
+// compiledFinder compiles the expression as go generate does.
+func compiledFinder(t *testing.T, expr string) *lazydfa.Finder {
+	t.Helper()
+	tree, err := syntax.Parse(expr, syntax.Perl)
+	require.NoError(t, err)
+	f, err := lazydfa.NewFinder(tree)
+	require.NoError(t, err)
+	return f
 }
