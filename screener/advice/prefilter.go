@@ -29,30 +29,10 @@ import (
 //go:generate go test -run ^TestProgsGenerated$ -args -update
 
 // The segmented patterns' DFA finders are generated (progs.bin, which go
-// generate writes): a finder reads its programs from the table
-// (lazydfa.NewFinderCompiled) instead of compiling the expression, which
-// cost more than running it on a report's few segments. TestProgsGenerated
-// fails when the table is not what compiling the expressions gives today.
+// generate writes; see pattern.init).
 //
 //go:embed progs.bin
 var progsData string
-
-var progs = progtab.New(progsData)
-
-// generatedFinder returns the finder of the expression src from the
-// generated table, or nil when the table does not hold it (or holds what
-// does not read, which TestProgsGenerated rules out).
-func generatedFinder(src string) *lazydfa.Finder {
-	v, ok := progs.Value(src)
-	if !ok {
-		return nil
-	}
-	f, err := lazydfa.NewFinderCompiled(v)
-	if err != nil {
-		return nil
-	}
-	return f
-}
 
 // scanned is a report's text as the patterns read it.
 type scanned struct {
@@ -177,7 +157,14 @@ func (p *pattern) init() {
 	for c := range 128 {
 		p.barriers[c] = !isWordByte(byte(c)) && !strings.ContainsRune(p.inMatch, rune(c))
 	}
-	p.finder = generatedFinder(p.re.String())
+	// The finder reads its programs from the table instead of compiling
+	// the expression, which cost more than running it on a report's few
+	// segments. TestProgsGenerated fails when the table is not what
+	// compiling the expressions gives today, and checks that every entry
+	// reads.
+	if enc, ok := progtab.New(progsData).Value(p.re.String()); ok {
+		p.finder, _ = lazydfa.NewFinderCompiled(enc)
+	}
 }
 
 // findIn returns up to n matches (n < 0: all) in the segment s, as

@@ -133,55 +133,38 @@ func inPlace[T any](b string) bool {
 	return littleEndian && uintptr(unsafe.Pointer(unsafe.StringData(b)))%unsafe.Alignof(zero) == 0
 }
 
-// viewUint64s returns the little-endian uint64s at s, in place where
-// inPlace allows, else a copy; nil for none.
+// viewWords returns the n 8-byte words at s as Ts: in place where
+// inPlace allows, else decoded from their little-endian bits by decode;
+// nil for none.
+func viewWords[T uint64 | float64 | [2]int32](data string, s tableSpan, decode func(uint64) T) ([]T, error) {
+	b, err := view(data, s, 8)
+	if err != nil || s.n == 0 {
+		return nil, err
+	}
+	if inPlace[T](b) {
+		return unsafe.Slice((*T)(unsafe.Pointer(unsafe.StringData(b))), s.n), nil
+	}
+	out := make([]T, s.n)
+	for i := range out {
+		out[i] = decode(le64(b[8*i:]))
+	}
+	return out, nil
+}
+
+// viewUint64s returns the little-endian uint64s at s (see viewWords).
 func viewUint64s(data string, s tableSpan) ([]uint64, error) {
-	b, err := view(data, s, 8)
-	if err != nil || s.n == 0 {
-		return nil, err
-	}
-	if inPlace[uint64](b) {
-		return unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.StringData(b))), s.n), nil
-	}
-	out := make([]uint64, s.n)
-	for i := range out {
-		out[i] = le64(b[8*i:])
-	}
-	return out, nil
+	return viewWords(data, s, func(x uint64) uint64 { return x })
 }
 
-// viewFloat64s returns the little-endian float64s at s, as viewUint64s.
+// viewFloat64s returns the little-endian float64s at s (see viewWords).
 func viewFloat64s(data string, s tableSpan) ([]float64, error) {
-	b, err := view(data, s, 8)
-	if err != nil || s.n == 0 {
-		return nil, err
-	}
-	if inPlace[float64](b) {
-		return unsafe.Slice((*float64)(unsafe.Pointer(unsafe.StringData(b))), s.n), nil
-	}
-	out := make([]float64, s.n)
-	for i := range out {
-		out[i] = math.Float64frombits(le64(b[8*i:]))
-	}
-	return out, nil
+	return viewWords(data, s, math.Float64frombits)
 }
 
-// viewPairs returns the pairs of little-endian int32s at s, as
-// viewUint64s.
+// viewPairs returns the pairs of little-endian int32s at s (see
+// viewWords).
 func viewPairs(data string, s tableSpan) ([][2]int32, error) {
-	b, err := view(data, s, 8)
-	if err != nil || s.n == 0 {
-		return nil, err
-	}
-	if inPlace[[2]int32](b) {
-		return unsafe.Slice((*[2]int32)(unsafe.Pointer(unsafe.StringData(b))), s.n), nil
-	}
-	out := make([][2]int32, s.n)
-	for i := range out {
-		x := le64(b[8*i:])
-		out[i] = [2]int32{int32(uint32(x)), int32(uint32(x >> 32))}
-	}
-	return out, nil
+	return viewWords(data, s, func(x uint64) [2]int32 { return [2]int32{int32(uint32(x)), int32(uint32(x >> 32))} })
 }
 
 // littleEndian is whether the machine stores words little end first.
