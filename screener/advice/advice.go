@@ -204,7 +204,7 @@ func Build(res screener.Result, opt Options) Advice {
 	if f == nil {
 		f = &rules.Facts{}
 	}
-	text := reportText(r)
+	text := scan(reportText(r))
 	a.AIAssisted = opt.AIAssisted || aiDisclosed(text)
 	a.AIStyle = append(a.AIStyle, f.AIMarkers...)
 	if len(f.CVSS) > 0 {
@@ -221,7 +221,7 @@ func Build(res screener.Result, opt Options) Advice {
 
 	var rcpt maintainers.Recipients
 	if opt.Maintainers != nil {
-		ms := opt.Maintainers.Match(f.Files, text)
+		ms := opt.Maintainers.Match(f.Files, text.text)
 		for _, m := range ms {
 			a.Sections = append(a.Sections, Section{Name: m.Section.Name, Status: m.Section.Status, By: m.By, Paths: m.Paths,
 				Maintainers: m.Section.Maintainers, CatchAll: m.Section.CatchAll()})

@@ -32,27 +32,27 @@ func TestAIDisclosure(t *testing.T) {
 		"No AI was used; written without an LLM.":  false,
 		"the aim of this patch":                    false,
 	} {
-		assert.Equal(t, want, aiDisclosed(text), text)
+		assert.Equal(t, want, aiDisclosed(scan(text)), text)
 	}
 }
 
 func TestContradictions(t *testing.T) {
 	text := "The bug is a use-after-free in net/ipv4/tcp.c.\n\nBUG: KASAN: slab-out-of-bounds in foo+0x1/0x2\n" +
 		"---\ndiff --git a/net/ipv6/route.c b/net/ipv6/route.c\n--- a/net/ipv6/route.c\n+++ b/net/ipv6/route.c\n"
-	got := contradictions(&rules.Facts{Files: []string{"net/ipv4/tcp.c", "net/ipv6/route.c"}}, text)
+	got := contradictions(&rules.Facts{Files: []string{"net/ipv4/tcp.c", "net/ipv6/route.c"}}, scan(text))
 	assert.Equal(t, []string{
 		"the patch changes net/ipv6/route.c but the report blames net/ipv4/tcp.c",
 		"the text claims use-after-free but the KASAN report says out-of-bounds",
 	}, got)
 	// Agreement is no contradiction.
 	assert.Empty(t, contradictions(&rules.Facts{Files: []string{"net/ipv4/tcp.c"}},
-		"A slab-out-of-bounds read in net/ipv4/tcp.c.\nBUG: KASAN: slab-out-of-bounds in tcp_x+0x1/0x2\n--- a/net/ipv4/tcp.c\n+++ b/net/ipv4/tcp.c\n"))
+		scan("A slab-out-of-bounds read in net/ipv4/tcp.c.\nBUG: KASAN: slab-out-of-bounds in tcp_x+0x1/0x2\n--- a/net/ipv4/tcp.c\n+++ b/net/ipv4/tcp.c\n")))
 }
 
 func TestCompletenessEdges(t *testing.T) {
 	r := &intake.Report{Attachments: []intake.Attachment{{Name: "poc.bin", Binary: true}}}
 	f := &rules.Facts{Words: 80, Versions: []rules.Version{{Text: "5.4.1", Series: "5.4"}}, Privileges: []string{"unprivileged"}}
-	items := completeness(r, f, "text")
+	items := completeness(r, f, scan("text"))
 	assert.Equal(t, Weak, item(items, "version").Status)
 	assert.Contains(t, item(items, "version").Detail, "no longer maintained (5.4.1)")
 	assert.Equal(t, Weak, item(items, "reproducer").Status)
@@ -60,20 +60,20 @@ func TestCompletenessEdges(t *testing.T) {
 	assert.Equal(t, Weak, item(items, "conditions").Status)
 
 	f.Versions = []rules.Version{{Text: "5.15.0-91-generic", Vendor: true}}
-	assert.Contains(t, item(completeness(r, f, ""), "version").Detail, "vendor kernels")
+	assert.Contains(t, item(completeness(r, f, scan("")), "version").Detail, "vendor kernels")
 
-	items = completeness(r, f, "Mitigation: blacklist the module.\ndiff --git a/x.c b/x.c\n")
+	items = completeness(r, f, scan("Mitigation: blacklist the module.\ndiff --git a/x.c b/x.c\n"))
 	assert.Equal(t, OK, item(items, "mitigations").Status)
 	assert.Equal(t, Weak, item(items, "fix").Status)
 	assert.Contains(t, item(items, "fix").Detail, "a Signed-off-by: line and a Fixes: tag")
 }
 
 func TestCitedCodeWithoutATree(t *testing.T) {
-	it := citedCodeItem(&rules.Facts{}, "", nil)
+	it := citedCodeItem(&rules.Facts{}, scan(""), nil)
 	assert.Equal(t, Unknown, it.Status)
 	assert.Contains(t, it.Detail, "--source DIR")
 	src := &sourcetree.Check{At: []string{"v6.8"}, Cited: []sourcetree.Citation{{Kind: "file", Name: "a.c", Found: true}}}
-	assert.Equal(t, OK, citedCodeItem(&rules.Facts{}, "", src).Status)
+	assert.Equal(t, OK, citedCodeItem(&rules.Facts{}, scan(""), src).Status)
 }
 
 // result makes a Result as the screener would, for routing tests.

@@ -12,9 +12,8 @@ import (
 // binaryMagic starts MarshalBinary's encoding and names its version.
 const binaryMagic = "secscreen-baseline-bin/2\n"
 
-// MarshalBinary encodes the model compactly, for the model built into the
-// binary (model.bin, see Embedded) and for a cache of trained models (eval
-// --folds keeps one per fold). After the magic line come the small fields
+// MarshalBinary encodes the model compactly, for a cache of trained models
+// (eval --folds keeps one per fold). After the magic line come the small fields
 // as Save's JSON writes them, then the bulk in plain binary: the
 // vocabulary and the report hashes as lengths and bytes, each class's
 // counts as varint deltas of the index and varint counts, the IDF and the

@@ -82,16 +82,3 @@ func TestEmbeddedOptionsAreTheEmbeddedModels(t *testing.T) {
 	o := EmbeddedOptions()
 	assert.Equal(t, m.Options, o)
 }
-
-// The built-in model's options are read from its encoding; what is not an
-// encoding is an error, which EmbeddedOptions turns into the panic of
-// every loader of built-in data (internal/builtin).
-func TestOptionsOfABrokenEncoding(t *testing.T) {
-	_, err := optionsOf("not a model")
-	assert.ErrorContains(t, err, "encoding")
-	_, err = optionsOf(embeddedModel[:len(binaryMagic)+1])
-	assert.Error(t, err, "cut short")
-	opt, err := optionsOf(embeddedModel)
-	require.NoError(t, err)
-	assert.Equal(t, Embedded().Options, opt)
-}

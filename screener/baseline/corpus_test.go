@@ -20,12 +20,29 @@ var bundledDir = filepath.Join("..", "..", "corpus")
 // checkout without it fails.
 func bundledExamples(t testing.TB) []Example {
 	t.Helper()
+	return corpusExamples(t, true)
+}
+
+// allCorpusExamples reads both splits of the bundled corpus, for tests
+// that prove two ways of computing the same thing agree (nothing is tuned
+// on them).
+func allCorpusExamples(t testing.TB) []Example {
+	t.Helper()
+	return corpusExamples(t, false)
+}
+
+// corpusExamples reads the bundled corpus: its dev split alone, or all of
+// it.
+func corpusExamples(t testing.TB, devOnly bool) []Example {
+	t.Helper()
 	_, err := os.Stat(filepath.Join(bundledDir, corpus.LabelsFile))
 	require.NoError(t, err, "the bundled corpus is part of the repository")
 	c, err := corpus.Load(bundledDir)
 	require.NoError(t, err)
-	c, err = c.OnlySplit(corpus.SplitDev)
-	require.NoError(t, err)
+	if devOnly {
+		c, err = c.OnlySplit(corpus.SplitDev)
+		require.NoError(t, err)
+	}
 	read, err := c.ReadReports(context.Background(), intake.Options{})
 	require.NoError(t, err)
 	var ex []Example

@@ -79,9 +79,10 @@
 //	go run ./cmd/secscreen train --corpus corpus --split dev -o screener/baseline/model.json
 //
 // (also the first go:generate directive of this package), so that the test
-// split can be scored with it directly. The binary embeds model.bin, the
-// same model in MarshalBinary's encoding (the second directive writes it
-// from model.json), which decodes in a fraction of the JSON's time. NewClassifier makes a model a
+// split can be scored with it directly. The binary embeds the same model
+// prepared for prediction, as Go (model_gen.go) and arrays read in place
+// (model.bin), which the second directive writes from model.json: loading
+// it costs next to nothing. NewClassifier makes a model a
 // screener.Classifier named "baseline": it reads the report and the rules'
 // evaluation directly, with no prompt and no JSON in between, and its
 // answers pass prompts.ParseAnswer.

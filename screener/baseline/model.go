@@ -293,9 +293,8 @@ type Model struct {
 	VerdictWeights  [][]float64           `json:"verdict_weights,omitempty"`
 	CategoryWeights [][]float64           `json:"category_weights,omitempty"`
 
-	index  vocabIndex // feature name → vocabulary index
-	report map[string]bool
-	vOf    []int // class → index of its verdict in verdicts()
+	index vocabIndex // feature name → vocabulary index
+	vOf   []int      // class → index of its verdict in verdicts()
 	// naive Bayes
 	prior []float64 // log P(class), smoothed
 	// log P(feature | class) (see prepareNB and logProb): either logp at
@@ -514,10 +513,6 @@ func (m *Model) verdicts() []threatmodel.Verdict {
 // fields.
 func (m *Model) prepare() {
 	m.index = newVocabIndex(m.Vocabulary)
-	m.report = make(map[string]bool, len(m.Reports))
-	for _, h := range m.Reports {
-		m.report[h] = true
-	}
 	vs := m.verdicts()
 	m.vOf = make([]int, len(m.Classes))
 	for c, cl := range m.Classes {
@@ -554,7 +549,9 @@ func softmax(s []float64, t float64) []float64 {
 func (m *Model) Overlap(hashes []string) int {
 	n := 0
 	for _, h := range hashes {
-		if m.report[strings.ToLower(h)] {
+		// Reports is sorted and distinct (Train makes it so, check
+		// checks it): a search needs no set built at every load.
+		if _, ok := slices.BinarySearch(m.Reports, strings.ToLower(h)); ok {
 			n++
 		}
 	}

@@ -30,7 +30,7 @@ func (o Check) Run(ctx context.Context) error {
 	if err != nil {
 		return exit.Usagef("check: %w", err)
 	}
-	p, err := setup.Build(ctx, o.Settings, o.Files, setup.Options{Log: o.Stderr})
+	p, err := setup.Build(ctx, o.Settings, o.Files, setup.Options{Log: o.Stderr, SmallInput: setup.SmallInputs(o.Inputs)})
 	if err != nil {
 		return err
 	}

@@ -216,3 +216,28 @@ func TestDefaultRoutesAreCopies(t *testing.T) {
 	}
 	assert.NotEmpty(t, screener.DefaultRoutes().Verdicts, "a caller's change to its routes reached the next caller's")
 }
+
+// Inputs are small when they are regular files of at most
+// smallInputBytes in all; standard input, a directory, a missing file or
+// no input at all is not known to be small.
+func TestSmallInputs(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, size int) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, bytes.Repeat([]byte("x"), size), 0o644))
+		return p
+	}
+	one := write("one.mbox", 4<<10)
+	half := write("half.mbox", smallInputBytes/2+1)
+	big := write("big.mbox", smallInputBytes+1)
+	exact := write("exact.mbox", smallInputBytes)
+	assert.True(t, SmallInputs([]string{one}))
+	assert.True(t, SmallInputs([]string{exact}))
+	assert.True(t, SmallInputs([]string{one, one}))
+	assert.False(t, SmallInputs([]string{big}))
+	assert.False(t, SmallInputs([]string{half, half}), "small files that are not small together")
+	assert.False(t, SmallInputs([]string{"-"}))
+	assert.False(t, SmallInputs([]string{dir}))
+	assert.False(t, SmallInputs([]string{one, filepath.Join(dir, "missing")}))
+	assert.False(t, SmallInputs(nil))
+}
