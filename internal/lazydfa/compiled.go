@@ -63,7 +63,13 @@ func (m *Finder) AppendCompiled(dst []byte) []byte {
 // which it reads in place (enc must not change). The reversed program is
 // read when a match first needs its start: an encoding that does not hold
 // one panics then (a generated table's test reads them all).
-func NewFinderCompiled(enc string) (*Finder, error) {
+func NewFinderCompiled(enc string) (*Finder, error) { return NewFinderCompiledWarm(enc, nil) }
+
+// NewFinderCompiledWarm is NewFinderCompiled for a Finder whose DFAs start
+// from their snapshots in warm (see WarmSet) when it holds them; one it
+// lacks, or holds for a program since changed, starts empty. warm may be
+// nil.
+func NewFinderCompiledWarm(enc string, warm *WarmSet) (*Finder, error) {
 	fwd, rest, ok := progtab.ReadString(enc)
 	if !ok {
 		return nil, errCorrupt
@@ -89,8 +95,9 @@ func NewFinderCompiled(enc string) (*Finder, error) {
 		return nil, errCorrupt
 	}
 	return &Finder{
-		fwd:    newPosDFA(p, false),
+		fwd:    newPosDFAWarm(p, false, warm.dfa(fwd, false, p.nclass+1)),
 		enc:    fwd,
+		warm:   warm,
 		revEnc: rev,
 		ncap:   int(ncap),
 		names:  names,
@@ -108,7 +115,8 @@ func (m *Finder) compileReverse() *posDFA {
 		}
 		m.revEnc = string(appendMatchProg(nil, rprog))
 	}
-	return newPosDFA(mustReadMatchProg(m.revEnc, "the reversed program of a compiled Finder"), true)
+	p := mustReadMatchProg(m.revEnc, "the reversed program of a compiled Finder")
+	return newPosDFAWarm(p, true, m.warm.dfa(m.revEnc, true, p.nclass+1))
 }
 
 // appendRuneClasses appends the encoding of c: its ASCII classes, then its

@@ -30,6 +30,14 @@ const maxDFAStates = 10000
 // before a transition to it is stored, so a search that reads the
 // transition may read the row, past the length of the table it loaded,
 // within its capacity (tableOf).
+//
+// A DFA may start warm, from a generated snapshot of the states that
+// warm-up texts reached (see warm.go): its table is then the snapshot's
+// rows, read in place and never written (its capacity is its length, so
+// the first state added copies it; ownTable copies it before any other
+// store), and the snapshot's states are read from it when asked for
+// (state, lookup), so that a search that stays among them allocates
+// nothing.
 type posDFA struct {
 	p       *matchProg
 	cls     *runeClasses // p's
@@ -43,8 +51,19 @@ type posDFA struct {
 	starts [numKinds]atomic.Int32
 	gen    atomic.Int32
 
-	mu     sync.Mutex
+	// warm is the snapshot the DFA starts from (nil: it starts empty);
+	// frozen says that the table is still warm's rows (under mu).
+	warm   *warmDFA
+	frozen bool
+	// maxStates is maxDFAStates, or less for the tests.
+	maxStates int
+
+	mu sync.Mutex
+	// states holds the states added since the last reset, of ids from
+	// nwarm on (the snapshot's are warm's); ids maps their keys (see
+	// intern) to their entries, made when the first is added.
 	states []dstate
+	nwarm  int32
 	ids    map[string]int32
 	// scratch, under mu.
 	seen  []uint32 // sparse set of instructions: dense
@@ -72,17 +91,35 @@ type dstate struct {
 }
 
 func newPosDFA(p *matchProg, longest bool) *posDFA {
+	return newPosDFAWarm(p, longest, nil)
+}
+
+// newPosDFAWarm returns the DFA of p that starts from the snapshot w (nil:
+// empty), which must be of p (see WarmSet.dfa).
+func newPosDFAWarm(p *matchProg, longest bool, w *warmDFA) *posDFA {
 	n := p.ninst
 	d := &posDFA{p: p, cls: p.cls, longest: longest, stride: p.nclass + 1,
-		seen: make([]uint32, n), index: make([]uint32, n)}
+		seen: make([]uint32, n), index: make([]uint32, n), warm: w, maxStates: maxDFAStates}
 	d.reset()
 	return d
 }
 
-// reset empties the DFA but for its dead state (under mu, or before use).
+// reset takes the DFA back to where it started: its warm snapshot, or
+// empty but for its dead state (under mu, or before use).
 func (d *posDFA) reset() {
-	d.states = append(d.states[:0], dstate{})
-	d.ids = map[string]int32{}
+	d.states = d.states[:0]
+	clear(d.ids)
+	if w := d.warm; w != nil {
+		d.nwarm, d.frozen = w.n, true
+		d.table.Store(&w.rows)
+		for i := range d.starts {
+			d.starts[i].Store(w.starts[i])
+		}
+		d.gen.Add(1)
+		return
+	}
+	d.nwarm, d.frozen = 0, false
+	d.states = append(d.states, dstate{})
 	tab := make([]int32, d.stride, 8*d.stride)
 	for c := range d.stride - 1 {
 		tab[c] = 0 // the dead state stays dead
@@ -92,6 +129,35 @@ func (d *posDFA) reset() {
 		d.starts[i].Store(0)
 	}
 	d.gen.Add(1)
+}
+
+// numStates returns the number of states, the dead one included (under
+// mu).
+func (d *posDFA) numStates() int { return int(d.nwarm) + len(d.states) }
+
+// state returns the state of id (under mu).
+func (d *posDFA) state(id int32) dstate {
+	if id < d.nwarm {
+		return d.warm.state(id)
+	}
+	return d.states[id-d.nwarm]
+}
+
+// ownTable returns the table with room for extra more entries, copied to
+// the heap when it is the warm snapshot's (which is never written) or
+// lacks the room; the copy is stored for searches to read on (under mu).
+func (d *posDFA) ownTable(extra int) []int32 {
+	tab := *d.table.Load()
+	if !d.frozen && len(tab)+extra <= cap(tab) {
+		return tab
+	}
+	grown := make([]int32, len(tab), 2*cap(tab)+extra)
+	for i := range tab {
+		grown[i] = atomic.LoadInt32(&tab[i])
+	}
+	d.frozen = false
+	d.table.Store(&grown)
+	return grown
 }
 
 func (d *posDFA) clearSeen() { d.nseen = 0 }
@@ -196,20 +262,15 @@ func (d *posDFA) intern(pcs []uint32, prev runeKind, loop bool) int32 {
 	if len(pcs) == 0 && !loop {
 		return 0
 	}
-	key := append(d.key[:0], byte(prev))
-	if loop {
-		key = append(key, 1)
-	} else {
-		key = append(key, 0)
-	}
-	for _, pc := range pcs {
-		key = append(key, byte(pc), byte(pc>>8), byte(pc>>16), byte(pc>>24))
-	}
+	key := appendKey(d.key[:0], pcs, prev, loop)
 	d.key = key
 	if e, ok := d.ids[string(key)]; ok {
 		return e
 	}
-	if len(d.states) >= maxDFAStates {
+	if e, ok := d.warm.lookup(key, pcs, prev, loop); ok {
+		return e
+	}
+	if d.numStates() >= d.maxStates {
 		d.reset()
 		return unknown
 	}
@@ -229,16 +290,9 @@ func (d *posDFA) intern(pcs []uint32, prev runeKind, loop bool) int32 {
 			break
 		}
 	}
-	id := int32(len(d.states))
+	id := int32(d.numStates())
 	d.states = append(d.states, st)
-	tab := *d.table.Load()
-	if len(tab)+d.stride > cap(tab) {
-		grown := make([]int32, len(tab), 2*cap(tab))
-		for i := range tab {
-			grown[i] = atomic.LoadInt32(&tab[i])
-		}
-		tab = grown
-	}
+	tab := d.ownTable(d.stride)
 	tab = tab[:len(tab)+d.stride]
 	row := tab[len(tab)-d.stride:]
 	for c := range row {
@@ -249,6 +303,9 @@ func (d *posDFA) intern(pcs []uint32, prev runeKind, loop bool) int32 {
 	e := id * int32(d.stride) << 1
 	if match != 0 {
 		e |= 1
+	}
+	if d.ids == nil {
+		d.ids = map[string]int32{}
 	}
 	d.ids[string(key)] = e
 	return e
@@ -301,7 +358,8 @@ func (d *posDFA) step(e int32, gen int32, c uint16) int32 {
 	kind := d.cls.kind[c]
 	// runq is d.runq, which closure leaves alone (intern's expand
 	// reuses it once we are done with it).
-	runq, _, loop := d.expand(&d.states[row/d.stride], kind)
+	st := d.state(int32(row / d.stride))
+	runq, _, loop := d.expand(&st, kind)
 	d.clearSeen()
 	next := d.next[:0]
 	for _, pc := range runq {
@@ -312,7 +370,7 @@ func (d *posDFA) step(e int32, gen int32, c uint16) int32 {
 	d.next = next
 	nx := d.intern(next, kind, loop)
 	if nx != unknown {
-		tab = *d.table.Load()
+		tab = d.ownTable(0)
 		atomic.StoreInt32(&tab[row+int(c)], nx)
 	}
 	return nx
@@ -438,6 +496,8 @@ type Finder struct {
 	revEnc  string
 	revOnce sync.Once
 	rev     *posDFA
+	// warm holds the snapshots the DFAs start from (nil: none).
+	warm *WarmSet
 	// ncap is the number of group offsets a match has (2 per group, the
 	// whole match included).
 	ncap int
