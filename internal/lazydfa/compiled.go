@@ -54,9 +54,12 @@ func (m *Finder) AppendCompiled(dst []byte) []byte {
 		dst = progtab.AppendString(dst, n)
 	}
 	// The reversed program last: it is read when a match first needs its
-	// start.
+	// start. Then each program's CRC, by which its warm snapshot is found
+	// (see WarmSet) without reading the whole program at run time.
 	m.reverse()
-	return progtab.AppendString(dst, m.revEnc)
+	dst = progtab.AppendString(dst, m.revEnc)
+	dst = binary.LittleEndian.AppendUint32(dst, programSum(m.enc))
+	return binary.LittleEndian.AppendUint32(dst, programSum(m.revEnc))
 }
 
 // NewFinderCompiled returns the Finder that AppendCompiled encoded as enc,
@@ -91,13 +94,15 @@ func NewFinderCompiledWarm(enc string, warm *WarmSet) (*Finder, error) {
 		}
 	}
 	rev, rest, ok := progtab.ReadString(rest)
-	if !ok || len(rest) != 0 {
+	if !ok || len(rest) != 8 {
 		return nil, errCorrupt
 	}
+	fwdSum, revSum := binary.LittleEndian.Uint32([]byte(rest[:4])), binary.LittleEndian.Uint32([]byte(rest[4:]))
 	return &Finder{
-		fwd:    newPosDFAWarm(p, false, warm.dfa(fwd, false, p.nclass+1)),
+		fwd:    newPosDFAWarm(p, false, warm.dfa(fwdSum, len(fwd), false, p.nclass+1)),
 		enc:    fwd,
 		warm:   warm,
+		revSum: revSum,
 		revEnc: rev,
 		ncap:   int(ncap),
 		names:  names,
@@ -116,7 +121,7 @@ func (m *Finder) compileReverse() *posDFA {
 		m.revEnc = string(appendMatchProg(nil, rprog))
 	}
 	p := mustReadMatchProg(m.revEnc, "the reversed program of a compiled Finder")
-	return newPosDFAWarm(p, true, m.warm.dfa(m.revEnc, true, p.nclass+1))
+	return newPosDFAWarm(p, true, m.warm.dfa(m.revSum, len(m.revEnc), true, p.nclass+1))
 }
 
 // appendRuneClasses appends the encoding of c: its ASCII classes, then its

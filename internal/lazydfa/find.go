@@ -60,11 +60,15 @@ type posDFA struct {
 
 	mu sync.Mutex
 	// states holds the states added since the last reset, of ids from
-	// nwarm on (the snapshot's are warm's); ids maps their keys (see
-	// intern) to their entries, made when the first is added.
+	// nwarm on (the snapshot's are warm's); slots finds them: an
+	// open-addressing hash set (by stateHash) of their entries (0: an
+	// empty slot), a power of two long, at most half full, made when the
+	// first is added. (A map of string keys cost a string and the map's
+	// groups per state, on a first report most of the states' page
+	// faults.)
 	states []dstate
 	nwarm  int32
-	ids    map[string]int32
+	slots  []int32
 	// scratch, under mu.
 	seen  []uint32 // sparse set of instructions: dense
 	index []uint32 // and its index
@@ -74,7 +78,6 @@ type posDFA struct {
 	// asserted says that the last expand met an assertion.
 	asserted bool
 	next     []uint32
-	key      []byte
 }
 
 // unknown is the entry of a transition not yet built.
@@ -108,7 +111,7 @@ func newPosDFAWarm(p *matchProg, longest bool, w *warmDFA) *posDFA {
 // empty but for its dead state (under mu, or before use).
 func (d *posDFA) reset() {
 	d.states = d.states[:0]
-	clear(d.ids)
+	clear(d.slots)
 	if w := d.warm; w != nil {
 		d.nwarm, d.frozen = w.n, true
 		d.table.Store(&w.rows)
@@ -151,10 +154,16 @@ func (d *posDFA) ownTable(extra int) []int32 {
 	if !d.frozen && len(tab)+extra <= cap(tab) {
 		return tab
 	}
-	grown := make([]int32, len(tab), 2*cap(tab)+extra)
-	for i := range tab {
-		grown[i] = atomic.LoadInt32(&tab[i])
+	// A table grows by doubling; the snapshot's, by room for a few states
+	// (most texts that leave it add a few).
+	size := 2*cap(tab) + extra
+	if d.frozen {
+		size = len(tab) + max(extra, 4*d.stride)
 	}
+	// Entries are written under mu only, which the caller holds: a plain
+	// copy reads them.
+	grown := make([]int32, len(tab), size)
+	copy(grown, tab)
 	d.frozen = false
 	d.table.Store(&grown)
 	return grown
@@ -262,12 +271,11 @@ func (d *posDFA) intern(pcs []uint32, prev runeKind, loop bool) int32 {
 	if len(pcs) == 0 && !loop {
 		return 0
 	}
-	key := appendKey(d.key[:0], pcs, prev, loop)
-	d.key = key
-	if e, ok := d.ids[string(key)]; ok {
+	h := stateHash(pcs, prev, loop)
+	if e, ok := d.warm.lookup(h, pcs, prev, loop); ok {
 		return e
 	}
-	if e, ok := d.warm.lookup(key, pcs, prev, loop); ok {
+	if e := d.slots[d.slot(h, pcs, prev, loop)]; e != 0 {
 		return e
 	}
 	if d.numStates() >= d.maxStates {
@@ -304,11 +312,42 @@ func (d *posDFA) intern(pcs []uint32, prev runeKind, loop bool) int32 {
 	if match != 0 {
 		e |= 1
 	}
-	if d.ids == nil {
-		d.ids = map[string]int32{}
+	if 2*len(d.states) > len(d.slots) {
+		d.growSlots()
 	}
-	d.ids[string(key)] = e
+	d.slots[d.slot(h, pcs, prev, loop)] = e
 	return e
+}
+
+// slot returns the index of the slot of the added state of pcs, prev and
+// loop, of hash h: the slot that holds its entry, or the empty one where
+// it goes (under mu).
+func (d *posDFA) slot(h uint32, pcs []uint32, prev runeKind, loop bool) int {
+	if len(d.slots) == 0 {
+		d.slots = make([]int32, 16)
+	}
+	mask := len(d.slots) - 1
+	for i := int(h) & mask; ; i = (i + 1) & mask {
+		e := d.slots[i]
+		if e == 0 {
+			return i
+		}
+		if st := d.states[int32(int(e>>1)/d.stride)-d.nwarm]; st.prev == prev && st.loop == loop && slices.Equal(st.pcs, pcs) {
+			return i
+		}
+	}
+}
+
+// growSlots doubles the slots, for one more state (under mu).
+func (d *posDFA) growSlots() {
+	old := d.slots
+	d.slots = make([]int32, 2*len(old))
+	for _, e := range old {
+		if e != 0 {
+			st := d.states[int32(int(e>>1)/d.stride)-d.nwarm]
+			d.slots[d.slot(stateHash(st.pcs, st.prev, st.loop), st.pcs, st.prev, st.loop)] = e
+		}
+	}
 }
 
 // tableOf returns the table up to its capacity (see posDFA).
@@ -496,8 +535,10 @@ type Finder struct {
 	revEnc  string
 	revOnce sync.Once
 	rev     *posDFA
-	// warm holds the snapshots the DFAs start from (nil: none).
-	warm *WarmSet
+	// warm holds the snapshots the DFAs start from (nil: none), revSum
+	// the CRC of revEnc that finds the reversed program's.
+	warm   *WarmSet
+	revSum uint32
 	// ncap is the number of group offsets a match has (2 per group, the
 	// whole match included).
 	ncap int

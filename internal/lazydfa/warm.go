@@ -78,10 +78,10 @@ func programSum(enc string) uint32 {
 	if enc == "" {
 		return 0
 	}
-	return crc32.Checksum(unsafe.Slice(unsafe.StringData(enc), len(enc)), castagnoli)
+	// MakeTable makes the table once (and not at every process's start,
+	// as a package variable would).
+	return crc32.Checksum(unsafe.Slice(unsafe.StringData(enc), len(enc)), crc32.MakeTable(crc32.Castagnoli))
 }
-
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // A warmDFA is one snapshot, read in place.
 type warmDFA struct {
@@ -94,14 +94,15 @@ type warmDFA struct {
 	starts [numKinds]int32
 }
 
-// dfa returns the snapshot of the program of encoding enc, run
-// leftmost-first or longest-match, for rows of stride entries; nil when s
-// (which may be nil) holds none, or one that does not fit.
-func (s *WarmSet) dfa(enc string, longest bool, stride int) *warmDFA {
+// dfa returns the snapshot of the program whose encoding has the CRC sum
+// (programSum) and length n, run leftmost-first or longest-match, for rows
+// of stride entries; nil when s (which may be nil) holds none, or one that
+// does not fit.
+func (s *WarmSet) dfa(sum uint32, n int, longest bool, stride int) *warmDFA {
 	if s == nil || s.n == 0 {
 		return nil
 	}
-	sum, size, lm := programSum(enc), uint32(len(enc)), uint32(0)
+	size, lm := uint32(n), uint32(0)
 	if longest {
 		lm = 1
 	}
@@ -175,13 +176,12 @@ func (d *warmDFA) entry(id int32) int32 {
 	return e
 }
 
-// lookup returns the entry of the state of key (the key of pcs, prev and
-// loop); false when d (which may be nil) lacks it.
-func (d *warmDFA) lookup(key []byte, pcs []uint32, prev runeKind, loop bool) (int32, bool) {
+// lookup returns the entry of the state of pcs, prev and loop, of hash h
+// (stateHash); false when d (which may be nil) lacks it.
+func (d *warmDFA) lookup(h uint32, pcs []uint32, prev runeKind, loop bool) (int32, bool) {
 	if d == nil {
 		return 0, false
 	}
-	h := keyHash(key)
 	n := len(d.index) / warmIndexEnt
 	lo, hi := 0, n
 	for lo < hi {
@@ -227,12 +227,14 @@ func readKey(key string) (pcs []uint32, prev runeKind, loop bool) {
 	return pcs, runeKind(key[0]), key[1] != 0
 }
 
-// keyHash is the 32-bit FNV-1a hash of a state's key.
-func keyHash(key []byte) uint32 {
-	h := uint32(2166136261)
-	for _, b := range key {
-		h ^= uint32(b)
-		h *= 16777619
+// stateHash is the hash of the state of pcs after a rune of kind prev,
+// loop or not: FNV-1a, a word at a time. Snapshots are ordered by it:
+// it must not change without go generate.
+func stateHash(pcs []uint32, prev runeKind, loop bool) uint32 {
+	h := (uint32(2166136261) ^ uint32(prev)<<1 ^ b2u(loop)) * 16777619
+	for _, pc := range pcs {
+		h = (h ^ pc) * 16777619
 	}
-	return h
+	return h ^ h>>15
 }
+

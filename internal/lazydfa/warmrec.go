@@ -182,7 +182,7 @@ func (wc *warmCounts) snapshot(minTexts int) []uint32 {
 		words = append(words, uint32(len(pcs)), uint32(len(st.pcs))<<8|uint32(st.prev)<<1|b2u(st.loop))
 		pcs = append(pcs, st.pcs...)
 		if id > 0 {
-			index = append(index, indexed{keyHash(appendKey(nil, st.pcs, st.prev, st.loop)), uint32(id)})
+			index = append(index, indexed{stateHash(st.pcs, st.prev, st.loop), uint32(id)})
 		}
 	}
 	slices.SortFunc(index, func(a, b indexed) int { return cmp.Or(cmp.Compare(a.hash, b.hash), cmp.Compare(a.id, b.id)) })
@@ -210,11 +210,11 @@ func (r *WarmRecorder) Coverage(ws *WarmSet) (reached, held int) {
 		if p, err := readMatchProg(wc.enc); err == nil {
 			stride = p.nclass + 1
 		}
-		w := ws.dfa(wc.enc, wc.longest, stride)
+		w := ws.dfa(programSum(wc.enc), len(wc.enc), wc.longest, stride)
 		for k, n := range wc.texts {
 			reached += n
 			pcs, prev, loop := readKey(k)
-			if _, ok := w.lookup([]byte(k), pcs, prev, loop); ok {
+			if _, ok := w.lookup(stateHash(pcs, prev, loop), pcs, prev, loop); ok {
 				held += n
 			}
 		}
