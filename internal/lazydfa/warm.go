@@ -237,4 +237,3 @@ func stateHash(pcs []uint32, prev runeKind, loop bool) uint32 {
 	}
 	return h ^ h>>15
 }
-
