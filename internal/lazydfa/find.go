@@ -47,7 +47,9 @@ type posDFA struct {
 	table atomic.Pointer[[]int32]
 	// starts holds the entry of the start state of a search, per kind of
 	// the rune before it (0: not built), and gen the table's generation,
-	// which a search checks before it asks for a state.
+	// which a search checks before it asks for a state. A reset makes gen
+	// odd while it changes the table and the starts, so that a search
+	// takes a start entry and a table of one generation (see start).
 	starts [numKinds]atomic.Int32
 	gen    atomic.Int32
 
@@ -110,6 +112,8 @@ func newPosDFAWarm(p *matchProg, longest bool, w *warmDFA) *posDFA {
 // reset takes the DFA back to where it started: its warm snapshot, or
 // empty but for its dead state (under mu, or before use).
 func (d *posDFA) reset() {
+	d.gen.Add(1)
+	defer d.gen.Add(1)
 	d.states = d.states[:0]
 	clear(d.slots)
 	if w := d.warm; w != nil {
@@ -118,7 +122,6 @@ func (d *posDFA) reset() {
 		for i := range d.starts {
 			d.starts[i].Store(w.starts[i])
 		}
-		d.gen.Add(1)
 		return
 	}
 	d.nwarm, d.frozen = 0, false
@@ -131,7 +134,6 @@ func (d *posDFA) reset() {
 	for i := range d.starts {
 		d.starts[i].Store(0)
 	}
-	d.gen.Add(1)
 }
 
 // numStates returns the number of states, the dead one included (under
@@ -357,11 +359,17 @@ func (d *posDFA) tableOf() []int32 {
 }
 
 // start returns the entry of the start state of a search after a rune of
-// kind prev, and the generation of the table it belongs to.
-func (d *posDFA) start(prev runeKind) (int32, int32) {
-	gen := d.gen.Load()
-	if e := d.starts[prev].Load(); e != 0 {
-		return e - 1, gen
+// kind prev, the generation of the table it belongs to and that table (see
+// tableOf). Without mu, the entry and the table are taken between two
+// loads of an even generation, the same: no reset changed them between.
+func (d *posDFA) start(prev runeKind) (int32, int32, []int32) {
+	if gen := d.gen.Load(); gen&1 == 0 {
+		if e := d.starts[prev].Load(); e != 0 {
+			tab := d.tableOf()
+			if d.gen.Load() == gen {
+				return e - 1, gen, tab
+			}
+		}
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -377,15 +385,22 @@ func (d *posDFA) start(prev runeKind) (int32, int32) {
 	if e != unknown {
 		d.starts[prev].Store(e + 1)
 	}
-	return e, d.gen.Load()
+	return e, d.gen.Load(), d.tableOf()
 }
 
 // step returns the entry of the state after the state of entry e reads a
-// rune of class c; unknown when the DFA was started afresh since the
-// caller's search began (gen), or is full.
-func (d *posDFA) step(e int32, gen int32, c uint16) int32 {
+// rune of class c, and the table to read on with (taken under mu: a reset
+// after step returns does not mix tables); unknown when the DFA was started
+// afresh since the caller's search began (gen), or is full.
+func (d *posDFA) step(e int32, gen int32, c uint16) (int32, []int32) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	nx := d.stepLocked(e, gen, c)
+	return nx, d.tableOf()
+}
+
+// stepLocked is step under mu, without the table.
+func (d *posDFA) stepLocked(e int32, gen int32, c uint16) int32 {
 	if d.gen.Load() != gen {
 		return unknown
 	}
@@ -421,24 +436,16 @@ func (d *posDFA) matchBefore(tab []int32, e int32, c uint16) bool {
 	return e&1 != 0 && atomic.LoadInt32(&tab[int(e>>1)+d.stride-1])&(1<<d.cls.kindOfClass(c)) != 0
 }
 
-// build is step for a search: the entry of the next state (see step) and
-// the table to read on with.
-func (d *posDFA) build(e, gen int32, c uint16) (int32, []int32) {
-	nx := d.step(e, gen, c)
-	return nx, d.tableOf()
-}
-
 // searchEnd runs the forward DFA on s from offset pos: it returns the end
 // of the leftmost-first match (-1: none), or, with first, the offset where
 // some match is first known to end (a match exists). ok is false when the
 // DFA gave up (end is then of no use).
 func (d *posDFA) searchEnd(s string, pos int, first bool) (end int, ok bool) {
-	e, gen := d.start(lastKind(s, pos))
+	e, gen, tab := d.start(lastKind(s, pos))
 	if e == unknown {
 		return -1, false
 	}
 	cls := d.cls
-	tab := d.tableOf()
 	end = -1
 	for i := pos; ; {
 		var c uint16
@@ -459,7 +466,7 @@ func (d *posDFA) searchEnd(s string, pos int, first bool) (end int, ok bool) {
 		}
 		nx := atomic.LoadInt32(&tab[int(e>>1)+int(c)])
 		if nx == unknown {
-			nx, tab = d.build(e, gen, c)
+			nx, tab = d.step(e, gen, c)
 		}
 		if nx <= 0 { // dead, or gave up
 			return end, nx == 0
@@ -479,11 +486,10 @@ func (d *posDFA) searchStart(s string, lo, end int) (start int, ok bool) {
 		c, _ := cls.classAt(s, end)
 		after = cls.kindOfClass(c)
 	}
-	e, gen := d.start(after)
+	e, gen, tab := d.start(after)
 	if e == unknown {
 		return -1, false
 	}
-	tab := d.tableOf()
 	start = -1
 	for i := end; ; {
 		var c uint16
@@ -506,7 +512,7 @@ func (d *posDFA) searchStart(s string, lo, end int) (start int, ok bool) {
 		}
 		nx := atomic.LoadInt32(&tab[int(e>>1)+int(c)])
 		if nx == unknown {
-			nx, tab = d.build(e, gen, c)
+			nx, tab = d.step(e, gen, c)
 		}
 		if nx <= 0 { // dead, or gave up
 			return start, nx == 0

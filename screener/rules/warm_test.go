@@ -16,7 +16,7 @@ import (
 
 // warmMinShare is the share of the warm-up reports (in percent) that
 // must reach a state for warm.bin to hold it.
-const warmMinShare = 10
+const warmMinShare = 3
 
 // warmUpEnv names the file TestWarmUpProcess writes warm.bin's data to.
 const warmUpEnv = "SECSCREEN_RULES_WARMUP_OUT"
