@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 
@@ -45,6 +46,9 @@ func TestWarmDFAsGenerated(t *testing.T) {
 	}
 	require.Equal(t, lazydfa.NewWarmSet(string(data)).Len(), warmDFAs().Len(), "the embedded set reads")
 	require.NotZero(t, warmDFAs().Len())
+	// progtab.Uint32s reads aligned words in place: the DFAs read the
+	// snapshots from the binary, no copy.
+	require.Zero(t, uintptr(unsafe.Pointer(unsafe.StringData(warmData)))%4, "warm.bin is not aligned for words")
 }
 
 // TestWarmUpProcess is the warm-up of warm.bin (see progs.go), run by
