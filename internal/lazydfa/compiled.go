@@ -54,16 +54,25 @@ func (m *Finder) AppendCompiled(dst []byte) []byte {
 		dst = progtab.AppendString(dst, n)
 	}
 	// The reversed program last: it is read when a match first needs its
-	// start.
+	// start. Then each program's CRC, by which its warm snapshot is found
+	// (see WarmSet) without reading the whole program at run time.
 	m.reverse()
-	return progtab.AppendString(dst, m.revEnc)
+	dst = progtab.AppendString(dst, m.revEnc)
+	dst = binary.LittleEndian.AppendUint32(dst, programSum(m.enc))
+	return binary.LittleEndian.AppendUint32(dst, programSum(m.revEnc))
 }
 
 // NewFinderCompiled returns the Finder that AppendCompiled encoded as enc,
 // which it reads in place (enc must not change). The reversed program is
 // read when a match first needs its start: an encoding that does not hold
 // one panics then (a generated table's test reads them all).
-func NewFinderCompiled(enc string) (*Finder, error) {
+func NewFinderCompiled(enc string) (*Finder, error) { return NewFinderCompiledWarm(enc, nil) }
+
+// NewFinderCompiledWarm is NewFinderCompiled for a Finder whose DFAs start
+// from their snapshots in warm (see WarmSet) when it holds them; one it
+// lacks, or holds for a program since changed, starts empty. warm may be
+// nil.
+func NewFinderCompiledWarm(enc string, warm *WarmSet) (*Finder, error) {
 	fwd, rest, ok := progtab.ReadString(enc)
 	if !ok {
 		return nil, errCorrupt
@@ -85,12 +94,15 @@ func NewFinderCompiled(enc string) (*Finder, error) {
 		}
 	}
 	rev, rest, ok := progtab.ReadString(rest)
-	if !ok || len(rest) != 0 {
+	if !ok || len(rest) != 8 {
 		return nil, errCorrupt
 	}
+	fwdSum, revSum := binary.LittleEndian.Uint32([]byte(rest[:4])), binary.LittleEndian.Uint32([]byte(rest[4:]))
 	return &Finder{
-		fwd:    newPosDFA(p, false),
+		fwd:    newPosDFAWarm(p, false, warm.dfa(fwdSum, len(fwd), false, p.nclass+1)),
 		enc:    fwd,
+		warm:   warm,
+		revSum: revSum,
 		revEnc: rev,
 		ncap:   int(ncap),
 		names:  names,
@@ -108,7 +120,8 @@ func (m *Finder) compileReverse() *posDFA {
 		}
 		m.revEnc = string(appendMatchProg(nil, rprog))
 	}
-	return newPosDFA(mustReadMatchProg(m.revEnc, "the reversed program of a compiled Finder"), true)
+	p := mustReadMatchProg(m.revEnc, "the reversed program of a compiled Finder")
+	return newPosDFAWarm(p, true, m.warm.dfa(m.revSum, len(m.revEnc), true, p.nclass+1))
 }
 
 // appendRuneClasses appends the encoding of c: its ASCII classes, then its

@@ -95,11 +95,12 @@ func TestFinderCompiledIsTheCompiledFinder(t *testing.T) {
 func TestFinderCompiledReversedReadAtFirstMatch(t *testing.T) {
 	want := mustFinder(t, `a(b+)`)
 	enc := want.AppendCompiled(nil)
-	// The reversed program is the last string: cut its last byte, and
-	// its length with it.
-	rev := want.revEnc
-	bad := append(progtab.AppendString(nil, want.enc), enc[len(progtab.AppendString(nil, want.enc)):len(enc)-len(progtab.AppendString(nil, rev))]...)
+	// The reversed program is the last string, before the programs'
+	// CRCs: cut its last byte, and its length with it.
+	rev, sums := want.revEnc, enc[len(enc)-8:]
+	bad := append(progtab.AppendString(nil, want.enc), enc[len(progtab.AppendString(nil, want.enc)):len(enc)-8-len(progtab.AppendString(nil, rev))]...)
 	bad = progtab.AppendString(bad, rev[:len(rev)-1])
+	bad = append(bad, sums...)
 	got, err := NewFinderCompiled(string(bad))
 	require.NoError(t, err)
 	m, ok := got.MatchString("xab")

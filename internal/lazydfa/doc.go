@@ -26,6 +26,13 @@
 // reads with a cache of its own, of two-byte entries, and two texts can
 // be read at once (MatchTwo), their look-ups interleaved.
 //
+// A Finder of a generated encoding may start warm (NewFinderCompiledWarm):
+// its DFAs start from snapshots of the states that warm-up texts reached
+// (WarmRecorder writes them at go generate time, WarmSet reads them in
+// place), so that the first text of a process does not build the states
+// nearly every text reaches. A snapshot is found by its program's CRC: one
+// of a program since changed is not found, and the DFA starts empty.
+//
 // Both leave a text to Go's regexp when it would make them build states
 // faster than they read bytes (a Finder reports it, a Matcher calls its
 // fallback). A text that is not valid UTF-8 must not be given to a Finder

@@ -30,6 +30,14 @@ const maxDFAStates = 10000
 // before a transition to it is stored, so a search that reads the
 // transition may read the row, past the length of the table it loaded,
 // within its capacity (tableOf).
+//
+// A DFA may start warm, from a generated snapshot of the states that
+// warm-up texts reached (see warm.go): its table is then the snapshot's
+// rows, read in place and never written (its capacity is its length, so
+// the first state added copies it; ownTable copies it before any other
+// store), and the snapshot's states are read from it when asked for
+// (state, lookup), so that a search that stays among them allocates
+// nothing.
 type posDFA struct {
 	p       *matchProg
 	cls     *runeClasses // p's
@@ -39,13 +47,30 @@ type posDFA struct {
 	table atomic.Pointer[[]int32]
 	// starts holds the entry of the start state of a search, per kind of
 	// the rune before it (0: not built), and gen the table's generation,
-	// which a search checks before it asks for a state.
+	// which a search checks before it asks for a state. A reset makes gen
+	// odd while it changes the table and the starts, so that a search
+	// takes a start entry and a table of one generation (see start).
 	starts [numKinds]atomic.Int32
 	gen    atomic.Int32
 
-	mu     sync.Mutex
+	// warm is the snapshot the DFA starts from (nil: it starts empty);
+	// frozen says that the table is still warm's rows (under mu).
+	warm   *warmDFA
+	frozen bool
+	// maxStates is maxDFAStates, or less for the tests.
+	maxStates int
+
+	mu sync.Mutex
+	// states holds the states added since the last reset, of ids from
+	// nwarm on (the snapshot's are warm's); slots finds them: an
+	// open-addressing hash set (by stateHash) of their entries (0: an
+	// empty slot), a power of two long, at most half full, made when the
+	// first is added. (A map of string keys cost a string and the map's
+	// groups per state, on a first report most of the states' page
+	// faults.)
 	states []dstate
-	ids    map[string]int32
+	nwarm  int32
+	slots  []int32
 	// scratch, under mu.
 	seen  []uint32 // sparse set of instructions: dense
 	index []uint32 // and its index
@@ -55,7 +80,6 @@ type posDFA struct {
 	// asserted says that the last expand met an assertion.
 	asserted bool
 	next     []uint32
-	key      []byte
 }
 
 // unknown is the entry of a transition not yet built.
@@ -72,17 +96,36 @@ type dstate struct {
 }
 
 func newPosDFA(p *matchProg, longest bool) *posDFA {
+	return newPosDFAWarm(p, longest, nil)
+}
+
+// newPosDFAWarm returns the DFA of p that starts from the snapshot w (nil:
+// empty), which must be of p (see WarmSet.dfa).
+func newPosDFAWarm(p *matchProg, longest bool, w *warmDFA) *posDFA {
 	n := p.ninst
 	d := &posDFA{p: p, cls: p.cls, longest: longest, stride: p.nclass + 1,
-		seen: make([]uint32, n), index: make([]uint32, n)}
+		seen: make([]uint32, n), index: make([]uint32, n), warm: w, maxStates: maxDFAStates}
 	d.reset()
 	return d
 }
 
-// reset empties the DFA but for its dead state (under mu, or before use).
+// reset takes the DFA back to where it started: its warm snapshot, or
+// empty but for its dead state (under mu, or before use).
 func (d *posDFA) reset() {
-	d.states = append(d.states[:0], dstate{})
-	d.ids = map[string]int32{}
+	d.gen.Add(1)
+	defer d.gen.Add(1)
+	d.states = d.states[:0]
+	clear(d.slots)
+	if w := d.warm; w != nil {
+		d.nwarm, d.frozen = w.n, true
+		d.table.Store(&w.rows)
+		for i := range d.starts {
+			d.starts[i].Store(w.starts[i])
+		}
+		return
+	}
+	d.nwarm, d.frozen = 0, false
+	d.states = append(d.states, dstate{})
 	tab := make([]int32, d.stride, 8*d.stride)
 	for c := range d.stride - 1 {
 		tab[c] = 0 // the dead state stays dead
@@ -91,7 +134,41 @@ func (d *posDFA) reset() {
 	for i := range d.starts {
 		d.starts[i].Store(0)
 	}
-	d.gen.Add(1)
+}
+
+// numStates returns the number of states, the dead one included (under
+// mu).
+func (d *posDFA) numStates() int { return int(d.nwarm) + len(d.states) }
+
+// state returns the state of id (under mu).
+func (d *posDFA) state(id int32) dstate {
+	if id < d.nwarm {
+		return d.warm.state(id)
+	}
+	return d.states[id-d.nwarm]
+}
+
+// ownTable returns the table with room for extra more entries, copied to
+// the heap when it is the warm snapshot's (which is never written) or
+// lacks the room; the copy is stored for searches to read on (under mu).
+func (d *posDFA) ownTable(extra int) []int32 {
+	tab := *d.table.Load()
+	if !d.frozen && len(tab)+extra <= cap(tab) {
+		return tab
+	}
+	// A table grows by doubling; the snapshot's, by room for a few states
+	// (most texts that leave it add a few).
+	size := 2*cap(tab) + extra
+	if d.frozen {
+		size = len(tab) + max(extra, 4*d.stride)
+	}
+	// Entries are written under mu only, which the caller holds: a plain
+	// copy reads them.
+	grown := make([]int32, len(tab), size)
+	copy(grown, tab)
+	d.frozen = false
+	d.table.Store(&grown)
+	return grown
 }
 
 func (d *posDFA) clearSeen() { d.nseen = 0 }
@@ -196,20 +273,14 @@ func (d *posDFA) intern(pcs []uint32, prev runeKind, loop bool) int32 {
 	if len(pcs) == 0 && !loop {
 		return 0
 	}
-	key := append(d.key[:0], byte(prev))
-	if loop {
-		key = append(key, 1)
-	} else {
-		key = append(key, 0)
-	}
-	for _, pc := range pcs {
-		key = append(key, byte(pc), byte(pc>>8), byte(pc>>16), byte(pc>>24))
-	}
-	d.key = key
-	if e, ok := d.ids[string(key)]; ok {
+	h := stateHash(pcs, prev, loop)
+	if e, ok := d.warm.lookup(h, pcs, prev, loop); ok {
 		return e
 	}
-	if len(d.states) >= maxDFAStates {
+	if e := d.slots[d.slot(h, pcs, prev, loop)]; e != 0 {
+		return e
+	}
+	if d.numStates() >= d.maxStates {
 		d.reset()
 		return unknown
 	}
@@ -229,16 +300,9 @@ func (d *posDFA) intern(pcs []uint32, prev runeKind, loop bool) int32 {
 			break
 		}
 	}
-	id := int32(len(d.states))
+	id := int32(d.numStates())
 	d.states = append(d.states, st)
-	tab := *d.table.Load()
-	if len(tab)+d.stride > cap(tab) {
-		grown := make([]int32, len(tab), 2*cap(tab))
-		for i := range tab {
-			grown[i] = atomic.LoadInt32(&tab[i])
-		}
-		tab = grown
-	}
+	tab := d.ownTable(d.stride)
 	tab = tab[:len(tab)+d.stride]
 	row := tab[len(tab)-d.stride:]
 	for c := range row {
@@ -250,8 +314,42 @@ func (d *posDFA) intern(pcs []uint32, prev runeKind, loop bool) int32 {
 	if match != 0 {
 		e |= 1
 	}
-	d.ids[string(key)] = e
+	if 2*len(d.states) > len(d.slots) {
+		d.growSlots()
+	}
+	d.slots[d.slot(h, pcs, prev, loop)] = e
 	return e
+}
+
+// slot returns the index of the slot of the added state of pcs, prev and
+// loop, of hash h: the slot that holds its entry, or the empty one where
+// it goes (under mu).
+func (d *posDFA) slot(h uint32, pcs []uint32, prev runeKind, loop bool) int {
+	if len(d.slots) == 0 {
+		d.slots = make([]int32, 16)
+	}
+	mask := len(d.slots) - 1
+	for i := int(h) & mask; ; i = (i + 1) & mask {
+		e := d.slots[i]
+		if e == 0 {
+			return i
+		}
+		if st := d.states[int32(int(e>>1)/d.stride)-d.nwarm]; st.prev == prev && st.loop == loop && slices.Equal(st.pcs, pcs) {
+			return i
+		}
+	}
+}
+
+// growSlots doubles the slots, for one more state (under mu).
+func (d *posDFA) growSlots() {
+	old := d.slots
+	d.slots = make([]int32, 2*len(old))
+	for _, e := range old {
+		if e != 0 {
+			st := d.states[int32(int(e>>1)/d.stride)-d.nwarm]
+			d.slots[d.slot(stateHash(st.pcs, st.prev, st.loop), st.pcs, st.prev, st.loop)] = e
+		}
+	}
 }
 
 // tableOf returns the table up to its capacity (see posDFA).
@@ -261,11 +359,17 @@ func (d *posDFA) tableOf() []int32 {
 }
 
 // start returns the entry of the start state of a search after a rune of
-// kind prev, and the generation of the table it belongs to.
-func (d *posDFA) start(prev runeKind) (int32, int32) {
-	gen := d.gen.Load()
-	if e := d.starts[prev].Load(); e != 0 {
-		return e - 1, gen
+// kind prev, the generation of the table it belongs to and that table (see
+// tableOf). Without mu, the entry and the table are taken between two
+// loads of an even generation, the same: no reset changed them between.
+func (d *posDFA) start(prev runeKind) (int32, int32, []int32) {
+	if gen := d.gen.Load(); gen&1 == 0 {
+		if e := d.starts[prev].Load(); e != 0 {
+			tab := d.tableOf()
+			if d.gen.Load() == gen {
+				return e - 1, gen, tab
+			}
+		}
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -281,15 +385,22 @@ func (d *posDFA) start(prev runeKind) (int32, int32) {
 	if e != unknown {
 		d.starts[prev].Store(e + 1)
 	}
-	return e, d.gen.Load()
+	return e, d.gen.Load(), d.tableOf()
 }
 
 // step returns the entry of the state after the state of entry e reads a
-// rune of class c; unknown when the DFA was started afresh since the
-// caller's search began (gen), or is full.
-func (d *posDFA) step(e int32, gen int32, c uint16) int32 {
+// rune of class c, and the table to read on with (taken under mu: a reset
+// after step returns does not mix tables); unknown when the DFA was started
+// afresh since the caller's search began (gen), or is full.
+func (d *posDFA) step(e int32, gen int32, c uint16) (int32, []int32) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	nx := d.stepLocked(e, gen, c)
+	return nx, d.tableOf()
+}
+
+// stepLocked is step under mu, without the table.
+func (d *posDFA) stepLocked(e int32, gen int32, c uint16) int32 {
 	if d.gen.Load() != gen {
 		return unknown
 	}
@@ -301,7 +412,8 @@ func (d *posDFA) step(e int32, gen int32, c uint16) int32 {
 	kind := d.cls.kind[c]
 	// runq is d.runq, which closure leaves alone (intern's expand
 	// reuses it once we are done with it).
-	runq, _, loop := d.expand(&d.states[row/d.stride], kind)
+	st := d.state(int32(row / d.stride))
+	runq, _, loop := d.expand(&st, kind)
 	d.clearSeen()
 	next := d.next[:0]
 	for _, pc := range runq {
@@ -312,7 +424,7 @@ func (d *posDFA) step(e int32, gen int32, c uint16) int32 {
 	d.next = next
 	nx := d.intern(next, kind, loop)
 	if nx != unknown {
-		tab = *d.table.Load()
+		tab = d.ownTable(0)
 		atomic.StoreInt32(&tab[row+int(c)], nx)
 	}
 	return nx
@@ -324,24 +436,16 @@ func (d *posDFA) matchBefore(tab []int32, e int32, c uint16) bool {
 	return e&1 != 0 && atomic.LoadInt32(&tab[int(e>>1)+d.stride-1])&(1<<d.cls.kindOfClass(c)) != 0
 }
 
-// build is step for a search: the entry of the next state (see step) and
-// the table to read on with.
-func (d *posDFA) build(e, gen int32, c uint16) (int32, []int32) {
-	nx := d.step(e, gen, c)
-	return nx, d.tableOf()
-}
-
 // searchEnd runs the forward DFA on s from offset pos: it returns the end
 // of the leftmost-first match (-1: none), or, with first, the offset where
 // some match is first known to end (a match exists). ok is false when the
 // DFA gave up (end is then of no use).
 func (d *posDFA) searchEnd(s string, pos int, first bool) (end int, ok bool) {
-	e, gen := d.start(lastKind(s, pos))
+	e, gen, tab := d.start(lastKind(s, pos))
 	if e == unknown {
 		return -1, false
 	}
 	cls := d.cls
-	tab := d.tableOf()
 	end = -1
 	for i := pos; ; {
 		var c uint16
@@ -362,7 +466,7 @@ func (d *posDFA) searchEnd(s string, pos int, first bool) (end int, ok bool) {
 		}
 		nx := atomic.LoadInt32(&tab[int(e>>1)+int(c)])
 		if nx == unknown {
-			nx, tab = d.build(e, gen, c)
+			nx, tab = d.step(e, gen, c)
 		}
 		if nx <= 0 { // dead, or gave up
 			return end, nx == 0
@@ -382,11 +486,10 @@ func (d *posDFA) searchStart(s string, lo, end int) (start int, ok bool) {
 		c, _ := cls.classAt(s, end)
 		after = cls.kindOfClass(c)
 	}
-	e, gen := d.start(after)
+	e, gen, tab := d.start(after)
 	if e == unknown {
 		return -1, false
 	}
-	tab := d.tableOf()
 	start = -1
 	for i := end; ; {
 		var c uint16
@@ -409,7 +512,7 @@ func (d *posDFA) searchStart(s string, lo, end int) (start int, ok bool) {
 		}
 		nx := atomic.LoadInt32(&tab[int(e>>1)+int(c)])
 		if nx == unknown {
-			nx, tab = d.build(e, gen, c)
+			nx, tab = d.step(e, gen, c)
 		}
 		if nx <= 0 { // dead, or gave up
 			return start, nx == 0
@@ -438,6 +541,10 @@ type Finder struct {
 	revEnc  string
 	revOnce sync.Once
 	rev     *posDFA
+	// warm holds the snapshots the DFAs start from (nil: none), revSum
+	// the CRC of revEnc that finds the reversed program's.
+	warm   *WarmSet
+	revSum uint32
 	// ncap is the number of group offsets a match has (2 per group, the
 	// whole match included).
 	ncap int

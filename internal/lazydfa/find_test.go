@@ -25,6 +25,14 @@ func sameAsRegexp(t testing.TB, expr string, s string) {
 	require.NoError(t, err)
 	m, err := NewFinder(tree)
 	require.NoError(t, err)
+	finderSameAsRegexp(t, m, re, s)
+}
+
+// finderSameAsRegexp checks that m, a Finder of re's pattern, finds in s
+// what re finds (see sameAsRegexp).
+func finderSameAsRegexp(t testing.TB, m *Finder, re *regexp.Regexp, s string) {
+	t.Helper()
+	expr := re.String()
 	if !utf8.ValidString(s) {
 		return
 	}

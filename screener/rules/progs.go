@@ -1,7 +1,8 @@
 package rules
 
 import (
-	_ "embed" // progs.bin
+	_ "embed" // progs.bin, warm.bin
+	"sync"
 
 	"github.com/secscreen/secscreen/internal/lazydfa"
 	"github.com/secscreen/secscreen/internal/progtab"
@@ -34,9 +35,36 @@ func generatedFinder(src string) *lazydfa.Finder {
 	if !ok {
 		return nil
 	}
-	f, err := lazydfa.NewFinderCompiled(v)
+	if finderMade != nil {
+		f, err := lazydfa.NewFinderCompiled(v)
+		if err != nil {
+			return nil
+		}
+		finderMade(f)
+		return f
+	}
+	f, err := lazydfa.NewFinderCompiledWarm(v, warmDFAs())
 	if err != nil {
 		return nil
 	}
 	return f
 }
+
+//go:generate go test -run ^TestWarmDFAsGenerated$ -args -update
+
+// The finders' DFAs start warm (warm.bin, written by go generate): from
+// the states that the engine's searches over the corpus's dev split led
+// them to, those that at least warmMinShare of its reports reach, which
+// the first report of a process would otherwise build (a few percent of
+// its CPU and about a tenth of its page faults). A DFA whose program
+// changed since finds no snapshot and starts empty; TestWarmDFAsGenerated
+// fails when warm.bin is not what the warm-up gives today.
+
+//go:embed warm.bin
+var warmData string
+
+var warmDFAs = sync.OnceValue(func() *lazydfa.WarmSet { return lazydfa.NewWarmSet(warmData) })
+
+// finderMade, when set (by the warm-up that go generate runs), is told of
+// every finder generatedFinder makes, which then starts cold.
+var finderMade func(*lazydfa.Finder)
