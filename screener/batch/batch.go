@@ -103,7 +103,6 @@ func (o Screen) Run(ctx context.Context) error {
 		// -o report.html without -f writes HTML, not a text table.
 		format = output.FormatForFile(o.Output, format)
 	}
-	output.Prefetch(format) // while setup loads the rules
 	if o.Resume && (o.Output == "" || format != output.JSONL) {
 		return exit.Usagef("--resume continues a JSONL output: name it with -o FILE (.jsonl, or -f jsonl)")
 	}
@@ -137,26 +136,6 @@ func (o Screen) Run(ctx context.Context) error {
 		defer close(opened)
 		h.dups, h.hist, h.err = o.duplicates(ctx)
 	}()
-	// The input's first message is read (its file opened and split, its
-	// headers parsed and decoded: ~1 ms in a fresh process) on another
-	// core while setup loads the rules, once the history is open: a reply
-	// may join a thread that an earlier run screened. A failed write
-	// stops the reading (stopRun), as it stops the run.
-	runCtx, stopRun := context.WithCancel(ctx)
-	defer stopRun()
-	items, stopReading := readAhead(o.Inputs, func() iter.Seq[intake.Item] {
-		<-opened
-		if h.err != nil {
-			return func(func(intake.Item) bool) {}
-		}
-		in := o.Intake
-		if h.hist != nil && in.Threads {
-			// A reply to a thread of an earlier run joins that thread;
-			// what this run records is not earlier.
-			in.EarlierThreads = history.EarlierThreads(h.hist, time.Now())
-		}
-		return intake.Read(runCtx, o.Inputs, in)
-	})
 	p, buildErr := setup.Build(ctx, o.Settings, o.Files, setup.Options{Log: o.Stderr, Progress: progress.Update,
 		SmallInput: setup.SmallInputs(o.Inputs), Ready: func() error { <-opened; return h.err },
 		Configure: func(cfg *screener.Config) {
@@ -174,8 +153,12 @@ func (o Screen) Run(ctx context.Context) error {
 	defer dups.Close()
 	if hist != nil {
 		defer hist.Close()
+		if o.Intake.Threads {
+			// A reply to a thread of an earlier run joins that thread;
+			// what this run records is not earlier.
+			o.Intake.EarlierThreads = history.EarlierThreads(hist, time.Now())
+		}
 	}
-	defer stopReading() // before the history closes: reading asks it about threads
 	if buildErr != nil {
 		return buildErr
 	}
@@ -203,12 +186,14 @@ func (o Screen) Run(ctx context.Context) error {
 
 	// A failed write (a full disk) stops the run: every report screened
 	// after it would cost a model call for a row nobody gets.
+	ctx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
 	var writeErr error
-	items = growHeapAtSecond(items)
+	items := growHeapAtSecond(intake.Read(ctx, o.Inputs, o.Intake))
 	if done != nil {
 		items = done.Filter(items)
 	}
-	sum := p.Screener.Run(runCtx, items, func(r screener.Result) {
+	sum := p.Screener.Run(ctx, items, func(r screener.Result) {
 		if writeErr == nil {
 			if writeErr = w.Write(r); writeErr == nil && drafts != nil {
 				writeErr = drafts.Add(r)

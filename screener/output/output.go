@@ -61,24 +61,6 @@ func FormatForFile(path string, def Format) Format {
 	return def
 }
 
-// Prefetch starts, on another goroutine, the one-time work that the first
-// row of format f costs to write, so that a short run (one report, as the
-// reporter's hooks screen) finds it done when its row is ready instead of
-// doing it then: encoding/json's encoders for a result (~0.6 ms on the
-// first row of a fresh process) or the triage page's template. Formats that
-// need nothing of the kind start nothing.
-func Prefetch(f Format) {
-	switch f {
-	case JSON, JSONL:
-		go func() { _, _ = screener.Result{}.MarshalJSON() }()
-	case HTML:
-		go func() {
-			htmlPage()
-			contentSecurityPolicy()
-		}()
-	}
-}
-
 // Writer writes results in one format.
 type Writer interface {
 	// Write writes (or buffers) one result.

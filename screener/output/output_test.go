@@ -406,14 +406,3 @@ func TestTriagePageSaysWhichResultAThreadUpdates(t *testing.T) {
 	assert.Contains(t, page, `<p class="updates">updates history entry #12, screened 2026-11-30 09:05 UTC: then needs-info/&lt;b&gt; (the team's label), model, flagged for review; new replies: 1</p>`)
 	assert.Equal(t, 1, strings.Count(page, `class="updates"`), "only the updated thread says so")
 }
-
-// Prefetch only moves work earlier: rows written while its goroutine runs
-// (run with -race) and after it are the same as before it.
-func TestPrefetchChangesNoOutput(t *testing.T) {
-	for _, f := range Formats {
-		before := render(t, f)
-		Prefetch(f)
-		during := render(t, f)
-		assert.Equal(t, before, during, f)
-	}
-}
