@@ -2,7 +2,9 @@
 //
 //	benchtool run [-n REPORTS] -- COMMAND ARGS...
 //	    runs the command and prints one line: wall seconds, CPU seconds
-//	    (user+system), peak RSS in MB, and reports/s when -n is given.
+//	    (user+system), peak RSS in MB, and reports/s when -n is given;
+//	    -stamps adds the command's start and end in Unix nanoseconds (to
+//	    set against the server's call log).
 //	benchtool startup [-runs 51] [-warm 3] NAME=BINARY... -- ARGS...
 //	    runs each BINARY with ARGS -runs times, the binaries taking turns
 //	    (paired runs on a loaded machine), each with its own XDG data,
@@ -13,6 +15,10 @@
 //	    serves an OpenAI-compatible chat-completions endpoint that answers
 //	    every request with a valid screening answer after a fixed latency,
 //	    and prints its base URL (http://HOST:PORT/v1) on the first line.
+//	    GET /bench/calls returns, and forgets, the calls answered so far:
+//	    one line per call, when its request had arrived whole and when its
+//	    reply was written, in Unix nanoseconds, to see when a client's calls
+//	    leave and how long each waits on the server.
 //
 // It is a measuring aid, not part of secscreen.
 package main
@@ -27,6 +33,8 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"strconv"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -53,6 +61,7 @@ func run(args []string) int {
 	fs := flag.NewFlagSet("run", flag.ExitOnError)
 	n := fs.Int("n", 0, "reports the command handles, for reports/s")
 	label := fs.String("label", "", "label printed first")
+	stamps := fs.Bool("stamps", false, "print the start and end of the command in Unix nanoseconds")
 	_ = fs.Parse(args)
 	cmdArgs := fs.Args()
 	if len(cmdArgs) == 0 {
@@ -77,6 +86,9 @@ func run(args []string) int {
 	line := fmt.Sprintf("wall %.3f s  cpu %.3f s  peak RSS %.1f MB", wall.Seconds(), cpu.Seconds(), rss)
 	if *n > 0 {
 		line += fmt.Sprintf("  %.1f reports/s  %.2f ms CPU/report", float64(*n)/wall.Seconds(), cpu.Seconds()*1000/float64(*n))
+	}
+	if *stamps {
+		line += fmt.Sprintf("  start %d  end %d", start.UnixNano(), start.Add(wall).UnixNano())
 	}
 	if *label != "" {
 		line = *label + ": " + line
@@ -106,13 +118,20 @@ func serve(args []string) int {
 		"usage": map[string]any{"prompt_tokens": 6000, "completion_tokens": 80, "total_tokens": 6080},
 	})
 	var calls atomic.Int64
+	var log callLog
 	mux := http.NewServeMux()
 	mux.HandleFunc("/v1/chat/completions", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
+		arrived := time.Now()
 		calls.Add(1)
 		time.Sleep(*latency)
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(reply)
+		log.add(arrived, time.Now())
+	})
+	mux.HandleFunc("/bench/calls", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = w.Write(log.take())
 	})
 	mux.HandleFunc("/v1/models", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -137,4 +156,28 @@ func serve(args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// callLog keeps when each call arrived and when its reply was written.
+type callLog struct {
+	mu    sync.Mutex
+	lines []byte
+}
+
+func (l *callLog) add(arrived, replied time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = strconv.AppendInt(l.lines, arrived.UnixNano(), 10)
+	l.lines = append(l.lines, ' ')
+	l.lines = strconv.AppendInt(l.lines, replied.UnixNano(), 10)
+	l.lines = append(l.lines, '\n')
+}
+
+// take returns the lines logged so far and forgets them.
+func (l *callLog) take() []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := l.lines
+	l.lines = nil
+	return out
 }
