@@ -91,6 +91,10 @@ type Screener struct {
 	// refused is set once the model server refused the credentials: the
 	// screener asks it no more (every call would be refused the same way).
 	refused atomic.Bool
+	// announces is set when the classifier is an LLM whose backend says
+	// when each request has left (backend.Announcer): a run's analyses
+	// then give way to its calls until they have (see slots).
+	announces bool
 }
 
 // DecisionCacheMiss marks the error row of a report that --offline could
@@ -122,7 +126,11 @@ func New(cfg Config) (*Screener, error) {
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 4
 	}
-	return &Screener{cfg: cfg}, nil
+	s := &Screener{cfg: cfg}
+	if llm, ok := cfg.Classifier.(*LLM); ok {
+		s.announces = backend.AnnouncesSending(llm.cfg.Backend)
+	}
+	return s, nil
 }
 
 // BackendName names what answers besides the rules: the classifier's name,

@@ -26,7 +26,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"sync"
+
+	"github.com/secscreen/secscreen/screener/backend"
 )
 
 // MaxErrorBody bounds how much of an error response is kept in memory.
@@ -100,6 +103,13 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	base := t.Base
 	if base == nil {
 		base = Pooled()
+	}
+	if ctx := req.Context(); backend.HasWaiting(ctx) {
+		// The caller wants to know when the request has left (see
+		// backend.WithWaiting).
+		req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+			WroteRequest: func(httptrace.WroteRequestInfo) { backend.Waiting(ctx) },
+		}))
 	}
 	ex, _ := req.Context().Value(key{}).(*Exchange)
 	if ex == nil {
