@@ -12,7 +12,9 @@
 //	err := lib.Call(ctx, ...)   // the library's http.Client uses wire.Transport
 //	if ex.Status >= 400 { ... ex.Header, ex.Body ... }
 //
-// Requests whose context carries no Exchange pass through untouched.
+// Requests whose context carries no Exchange pass through untouched. A
+// request whose context carries backend.WithWaiting's function calls it
+// once the request has been written (an httptrace hook), for either.
 //
 // When the call fails, Call.Classify reads the Exchange to turn the
 // library's error into one that package backend judges (timeout, HTTP
@@ -81,7 +83,8 @@ var Pooled = sync.OnceValue(func() http.RoundTripper {
 })
 
 // Transport wraps Base (Pooled() when nil) to serve the Exchange found in
-// each request's context.
+// each request's context, and to say when each request has been written
+// (backend.Waiting).
 type Transport struct {
 	Base http.RoundTripper
 }
