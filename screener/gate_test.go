@@ -49,6 +49,11 @@ func TestSlotsHoldTheAnalysesUntilTheirCallsLeave(t *testing.T) {
 	assert.True(t, isClosed(held), "sent")
 	s.sent(a) // again: a retry or a repair writes another request
 	assert.True(t, isClosed(s.callsSent()))
+	s.sending(a) // a reply cache's miss after its lookup
+	held = s.callsSent()
+	assert.False(t, isClosed(held), "held again until it has left")
+	s.sent(a)
+	assert.True(t, isClosed(held))
 
 	s.release(plain) // the queued ticket is granted its slot
 	require.True(t, queued.granted)
@@ -56,7 +61,10 @@ func TestSlotsHoldTheAnalysesUntilTheirCallsLeave(t *testing.T) {
 	assert.False(t, isClosed(held), "granted on release, its call not sent")
 	s.release(queued) // returned without sending (a cache hit, an error)
 	assert.True(t, isClosed(held), "given back")
-	s.sent(queued) // a late announcement changes nothing
+	s.sent(queued) // late announcements change nothing
+	s.sending(queued)
+	assert.True(t, isClosed(s.callsSent()))
+	s.sending(plain) // a ticket that does not hold holds nothing
 	assert.True(t, isClosed(s.callsSent()))
 	s.release(a)
 	assert.Equal(t, 2, s.free)

@@ -327,7 +327,7 @@ func (s *Screener) screenAsking(rn *run, j *job) Result {
 		// The backend says when the request has left, and the pool's
 		// analyses go on (see slots.callsSent); the slot's release says
 		// it for a call that returned without sending.
-		ans = s.askNow(backend.WithWaiting(ctx, func() { rn.slots.sent(t) }), r, nil)
+		ans = s.askNow(backend.WithWaiting(ctx, func() { rn.slots.sent(t) }, func() { rn.slots.sending(t) }), r, nil)
 	}
 	rn.answered(j)
 	a, err := s.analysis(ctx, r)
@@ -378,10 +378,11 @@ type slots struct {
 
 // ticket is a report's place in the queue for a slot.
 type ticket struct {
-	seq     int
-	ready   chan struct{} // closed once granted
-	granted bool
-	dropped bool // given back before it was granted
+	seq      int
+	ready    chan struct{} // closed once granted
+	granted  bool
+	dropped  bool // given back before it was granted
+	released bool // given back after it was granted
 	// holds is set for a report whose slot holds the analyses back until
 	// its call has left (see slots); unsent, from when it is granted until
 	// then (see slots.sent).
@@ -420,6 +421,7 @@ func (s *slots) release(t *ticket) {
 		return
 	}
 	s.sentLocked(t)
+	t.released = true
 	s.free++
 	s.grant()
 }
@@ -431,6 +433,30 @@ func (s *slots) sent(t *ticket) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sentLocked(t)
+}
+
+// sending notes that the call of t, a granted ticket that holds and that
+// said it had left, goes on to the server after all (a reply cache's
+// miss): it holds the analyses back again until it has left. It does
+// nothing once t's slot is given back.
+func (s *slots) sending(t *ticket) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t.granted && !t.released {
+		s.holdLocked(t)
+	}
+}
+
+// holdLocked has t, a granted ticket, hold the analyses back until its
+// call has left, if it holds and does not already; s.mu is held.
+func (s *slots) holdLocked(t *ticket) {
+	if !t.holds || t.unsent {
+		return
+	}
+	t.unsent = true
+	if s.unsent++; s.unsent == 1 {
+		s.clear = make(chan struct{})
+	}
 }
 
 // sentLocked is sent with s.mu held.
@@ -462,12 +488,7 @@ func (s *slots) grant() {
 		}
 		s.free--
 		t.granted = true
-		if t.holds {
-			t.unsent = true
-			if s.unsent++; s.unsent == 1 {
-				s.clear = make(chan struct{})
-			}
-		}
+		s.holdLocked(t)
 		close(t.ready)
 	}
 }

@@ -422,7 +422,7 @@ func TestRateLimitSaysWhenACallWaits(t *testing.T) {
 	b := &scripted{}
 	r := WithRateLimit(b, 1e-6, 1)
 	var waited atomic.Int32
-	ctx := WithWaiting(context.Background(), func() { waited.Add(1) })
+	ctx := WithWaiting(context.Background(), func() { waited.Add(1) }, nil)
 	_, err := r.Complete(ctx, req("a"))
 	require.NoError(t, err)
 	assert.EqualValues(t, 0, waited.Load(), "a token was there")
@@ -439,3 +439,19 @@ func TestRateLimitSaysWhenACallWaits(t *testing.T) {
 type announcing struct{ *scripted }
 
 func (announcing) AnnouncesSending() bool { return true }
+
+// The reply cache says its lookup need not go first, and that a miss goes
+// on to the server, first again; a hit says nothing more.
+func TestCacheAnnouncesItsLookupAndItsMisses(t *testing.T) {
+	b := &scripted{}
+	c := WithCache(b, Cache{Dir: t.TempDir()})
+	var said []string
+	ctx := WithWaiting(context.Background(), func() { said = append(said, "waiting") }, func() { said = append(said, "sending") })
+	_, err := c.Complete(ctx, req("a"))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"waiting", "sending"}, said, "a miss")
+	said = nil
+	_, err = c.Complete(ctx, req("a"))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"waiting"}, said, "a hit")
+}

@@ -2,8 +2,11 @@ package backend
 
 import "context"
 
-// waitingKey is the context key of WithWaiting's function.
+// waitingKey is the context key of WithWaiting's functions.
 type waitingKey struct{}
+
+// announcements are the functions WithWaiting puts in a context.
+type announcements struct{ waiting, sending func() }
 
 // WithWaiting returns ctx carrying waiting, for a caller that runs CPU
 // work of its own beside its model calls and wants that work to give way
@@ -14,17 +17,30 @@ type waitingKey struct{}
 // limiter (WithRateLimit). waiting may be called more than once (a retry
 // writes its request again, a repair is a second call) and from another
 // goroutine than the call's; a call that returns without either (a cache
-// hit, an error before sending) does not call it.
-func WithWaiting(ctx context.Context, waiting func()) context.Context {
-	return context.WithValue(ctx, waitingKey{}, waiting)
+// hit, an error before sending) does not call it. The reply cache
+// (WithCache) calls waiting before it looks a reply up (local work, no
+// more urgent than the caller's), and sending, when not nil, on a miss,
+// before the call goes on to the server: from then on the call goes first
+// again, until it calls waiting once more.
+func WithWaiting(ctx context.Context, waiting, sending func()) context.Context {
+	return context.WithValue(ctx, waitingKey{}, announcements{waiting: waiting, sending: sending})
 }
 
-// Waiting calls the function that ctx carries from WithWaiting, if any: a
-// backend calls it once its request has left, or before it waits for
-// something other than the CPU.
+// Waiting calls the waiting function that ctx carries from WithWaiting,
+// if any: a backend calls it once its request has left, or before it
+// waits for something other than the CPU.
 func Waiting(ctx context.Context) {
-	if f, ok := ctx.Value(waitingKey{}).(func()); ok {
-		f()
+	if a, ok := ctx.Value(waitingKey{}).(announcements); ok && a.waiting != nil {
+		a.waiting()
+	}
+}
+
+// Sending calls the sending function that ctx carries from WithWaiting,
+// if any: a layer calls it when a call that said Waiting goes on to the
+// server after all (a cache miss).
+func Sending(ctx context.Context) {
+	if a, ok := ctx.Value(waitingKey{}).(announcements); ok && a.sending != nil {
+		a.sending()
 	}
 }
 
@@ -52,6 +68,6 @@ func (cb *caching) AnnouncesSending() bool { return AnnouncesSending(cb.Backend)
 
 // HasWaiting reports whether ctx carries a function from WithWaiting.
 func HasWaiting(ctx context.Context) bool {
-	_, ok := ctx.Value(waitingKey{}).(func())
+	_, ok := ctx.Value(waitingKey{}).(announcements)
 	return ok
 }

@@ -139,7 +139,7 @@ func TestTransportSaysWhenTheRequestHasLeft(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	call(backend.WithWaiting(ctx, func() { once.Do(func() { close(written) }) }), "/announced")
+	call(backend.WithWaiting(ctx, func() { once.Do(func() { close(written) }) }, nil), "/announced")
 	select {
 	case <-written:
 	default:
