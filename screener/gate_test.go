@@ -35,15 +35,15 @@ func isClosed(ch <-chan struct{}) bool {
 func TestSlotsHoldTheAnalysesUntilTheirCallsLeave(t *testing.T) {
 	s := newSlots(2)
 	require.True(t, isClosed(s.callsSent()), "nothing granted, nothing held")
-	plain := s.enqueue(1, false)
+	plain := s.enqueue(1, holdsNothing)
 	require.True(t, plain.granted)
 	assert.True(t, isClosed(s.callsSent()), "a ticket that does not hold holds nothing")
 
-	a := s.enqueue(2, true)
+	a := s.enqueue(2, holdsFromGrant)
 	require.True(t, a.granted)
 	held := s.callsSent()
 	assert.False(t, isClosed(held), "granted, its call not sent")
-	queued := s.enqueue(3, true)
+	queued := s.enqueue(3, holdsFromGrant)
 	require.False(t, queued.granted, "no slot free")
 	s.sent(a)
 	assert.True(t, isClosed(held), "sent")
@@ -68,6 +68,17 @@ func TestSlotsHoldTheAnalysesUntilTheirCallsLeave(t *testing.T) {
 	assert.True(t, isClosed(s.callsSent()))
 	s.release(a)
 	assert.Equal(t, 2, s.free)
+
+	// Behind a reply cache a slot holds only from the miss on.
+	c := s.enqueue(4, holdsOnSending)
+	require.True(t, c.granted)
+	assert.True(t, isClosed(s.callsSent()), "granted: its lookup need not go first")
+	s.sending(c)
+	held = s.callsSent()
+	assert.False(t, isClosed(held), "a miss goes first")
+	s.sent(c)
+	assert.True(t, isClosed(held))
+	s.release(c)
 }
 
 // The preparer's pool starts no analysis while a call is unsent: here the
@@ -127,6 +138,14 @@ func TestThePoolStopsWaitingWhenTheRunIsCancelled(t *testing.T) {
 // run whose calls waited for analyses that waited for them would never
 // end), and no more calls are in flight than the run's concurrency.
 func TestARunWhoseCallsHoldTheAnalysesScreensEveryReport(t *testing.T) {
+	for _, cached := range []bool{false, true} {
+		t.Run(fmt.Sprintf("reply cache %v", cached), func(t *testing.T) { runHoldingTheAnalyses(t, cached) })
+	}
+}
+
+// runHoldingTheAnalyses is TestARunWhoseCallsHoldTheAnalysesScreensEveryReport
+// with a reply cache in front of the client or without.
+func runHoldingTheAnalyses(t *testing.T, cached bool) {
 	const n, rounds = 4, 3
 	var (
 		mu       sync.Mutex
@@ -162,12 +181,21 @@ func TestARunWhoseCallsHoldTheAnalysesScreensEveryReport(t *testing.T) {
 	client, err := openai.New(openai.Config{BaseURL: srv.URL + "/v1", Model: "m", Timeout: time.Minute})
 	require.NoError(t, err)
 	voter := &evVoter{}
-	s := newTestScreener(t, backend.Wrap(client, backend.Layers{}), func(c *Config) {
+	layers := backend.Layers{}
+	if cached {
+		layers.Cache = &backend.Cache{Dir: t.TempDir()}
+	}
+	s := newTestScreener(t, backend.Wrap(client, layers), func(c *Config) {
 		c.Concurrency = n
 		c.Voter = voter
 		c.EmitAsDone = true
 	})
 	require.True(t, s.announces, "the OpenAI client says when its requests have left")
+	want := holdsFromGrant
+	if cached {
+		want = holdsOnSending
+	}
+	require.Equal(t, want, s.holding(true))
 	var items []intake.Item
 	for i := range n * rounds {
 		r := report(i, fmt.Sprintf("Use-after-free number %d in the af_unix garbage collector, reachable by an unprivileged user.", i))

@@ -90,7 +90,7 @@ func (s *Screener) Run(ctx context.Context, items iter.Seq[intake.Item], emit fu
 				if !j.mayReuse {
 					// In the queue for a slot from now on, in input order.
 					j.asksAtOnce = s.asksAtOnce()
-					j.ticket = rn.slots.enqueue(seq, j.asksAtOnce && s.announces)
+					j.ticket = rn.slots.enqueue(seq, s.holding(j.asksAtOnce))
 				}
 			}
 			if !rn.asDone {
@@ -296,7 +296,7 @@ func (s *Screener) screenJob(rn *run, j *job) Result {
 	if j.ticket == nil {
 		// It waited for an earlier decision and could not reuse it: in
 		// the queue now, ahead of every later report.
-		j.ticket = rn.slots.enqueue(j.seq, false)
+		j.ticket = rn.slots.enqueue(j.seq, holdsNothing)
 	}
 	j.ticket.wait()
 	if ctx.Err() != nil {
@@ -383,10 +383,10 @@ type ticket struct {
 	granted  bool
 	dropped  bool // given back before it was granted
 	released bool // given back after it was granted
-	// holds is set for a report whose slot holds the analyses back until
-	// its call has left (see slots); unsent, from when it is granted until
-	// then (see slots.sent).
-	holds, unsent bool
+	// holding says when the report's slot holds the analyses back (see
+	// slots); unsent is set while it does (see slots.sent).
+	holding holding
+	unsent  bool
 }
 
 func newSlots(n int) *slots {
@@ -395,11 +395,30 @@ func newSlots(n int) *slots {
 	return &slots{free: n, clear: clear}
 }
 
+// holding says when a report's slot holds the run's analyses back until
+// its call has left (see slots).
+type holding uint8
+
+const (
+	// holdsNothing: the report does not ask the model at once, or its
+	// backend does not say when its requests leave.
+	holdsNothing holding = iota
+	// holdsFromGrant: from when the slot is granted (the call is built
+	// and sent at once).
+	holdsFromGrant
+	// holdsOnSending: from when the call goes on to the server (a reply
+	// cache's miss, backend.Sending): a cache hit needs no priority, and
+	// a run whose calls are answered from the cache cycles its slots
+	// through lookups so fast that holding from the grant kept the
+	// analyses back nearly all the time.
+	holdsOnSending
+)
+
 // enqueue puts the report at position seq in the queue, and grants it a
-// slot at once if one is free. holds says that the slot holds the
-// analyses back until the report's call has left (see slots).
-func (s *slots) enqueue(seq int, holds bool) *ticket {
-	t := &ticket{seq: seq, ready: make(chan struct{}), holds: holds}
+// slot at once if one is free. h says when the slot holds the analyses
+// back until the report's call has left (see slots).
+func (s *slots) enqueue(seq int, h holding) *ticket {
+	t := &ticket{seq: seq, ready: make(chan struct{}), holding: h}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	heap.Push(&s.waiting, t)
@@ -426,7 +445,7 @@ func (s *slots) release(t *ticket) {
 	s.grant()
 }
 
-// sent notes that the call of t, a granted ticket that holds, has left
+// sent notes that the call of t, a granted ticket, has left
 // (its request was written, or it waits for the rate limit: see
 // backend.WithWaiting). It may be called more than once.
 func (s *slots) sent(t *ticket) {
@@ -435,22 +454,21 @@ func (s *slots) sent(t *ticket) {
 	s.sentLocked(t)
 }
 
-// sending notes that the call of t, a granted ticket that holds and that
-// said it had left, goes on to the server after all (a reply cache's
-// miss): it holds the analyses back again until it has left. It does
-// nothing once t's slot is given back.
+// sending notes that the call of t, a granted ticket, goes on to the
+// server (a reply cache's miss): if t holds, it holds the analyses back
+// until the call has left. It does nothing once t's slot is given back.
 func (s *slots) sending(t *ticket) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if t.granted && !t.released {
+	if t.granted && !t.released && t.holding != holdsNothing {
 		s.holdLocked(t)
 	}
 }
 
 // holdLocked has t, a granted ticket, hold the analyses back until its
-// call has left, if it holds and does not already; s.mu is held.
+// call has left, unless it does already; s.mu is held.
 func (s *slots) holdLocked(t *ticket) {
-	if !t.holds || t.unsent {
+	if t.unsent {
 		return
 	}
 	t.unsent = true
@@ -488,7 +506,9 @@ func (s *slots) grant() {
 		}
 		s.free--
 		t.granted = true
-		s.holdLocked(t)
+		if t.holding == holdsFromGrant {
+			s.holdLocked(t)
+		}
 		close(t.ready)
 	}
 }

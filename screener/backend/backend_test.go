@@ -454,4 +454,7 @@ func TestCacheAnnouncesItsLookupAndItsMisses(t *testing.T) {
 	_, err = c.Complete(ctx, req("a"))
 	require.NoError(t, err)
 	assert.Equal(t, []string{"waiting"}, said, "a hit")
+	assert.True(t, LooksUpFirst(c))
+	assert.False(t, LooksUpFirst(WithRetry(c, RetryPolicy{})), "only a cache outermost looks up first")
+	assert.False(t, LooksUpFirst(b))
 }

@@ -66,6 +66,14 @@ func (r *retrying) AnnouncesSending() bool { return AnnouncesSending(r.Backend) 
 func (l *limited) AnnouncesSending() bool  { return AnnouncesSending(l.Backend) }
 func (cb *caching) AnnouncesSending() bool { return AnnouncesSending(cb.Backend) }
 
+// LooksUpFirst reports whether b looks each reply up before it calls the
+// server (a reply cache, WithCache, outermost): it calls Waiting before
+// the lookup and Sending on a miss (see WithWaiting).
+func LooksUpFirst(b Backend) bool {
+	_, ok := b.(*caching)
+	return ok
+}
+
 // HasWaiting reports whether ctx carries a function from WithWaiting.
 func HasWaiting(ctx context.Context) bool {
 	_, ok := ctx.Value(waitingKey{}).(announcements)
