@@ -57,7 +57,9 @@ type preparer struct {
 }
 
 // newPreparer starts one goroutine per CPU; ahead bounds the analyses
-// queued and not yet taken by a job.
+// queued and not yet taken by a job. Before each analysis they wait for
+// the channel that callsSent returns (nil: no wait) to be closed: model
+// calls about to leave go first (see slots).
 //
 // The voter's opinion of a report about to be asked is given here too,
 // right after its evaluation: the pool keeps the run's CPU work to one
@@ -65,11 +67,17 @@ type preparer struct {
 // goroutines on the run's critical path (a model's answer to handle, a
 // request to send) wait for a CPU for microseconds, not for the
 // scheduler to preempt one of dozens of voting goroutines (10 ms each).
-func (s *Screener) newPreparer(ctx context.Context, ahead int) *preparer {
+func (s *Screener) newPreparer(ctx context.Context, ahead int, callsSent func() <-chan struct{}) *preparer {
 	p := &preparer{queue: make(chan *prepared, ahead)}
 	for range max(runtime.GOMAXPROCS(0), 1) {
 		p.wg.Go(func() {
 			for pr := range p.queue {
+				if callsSent != nil {
+					select {
+					case <-callsSent():
+					case <-ctx.Done():
+					}
+				}
 				if err := ctx.Err(); err != nil {
 					pr.err = err
 				} else {

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/secscreen/secscreen/screener/backend"
 	"github.com/secscreen/secscreen/screener/intake"
 )
 
@@ -42,7 +43,7 @@ func (s *Screener) Run(ctx context.Context, items iter.Seq[intake.Item], emit fu
 		out:    make(chan *job, cap(ahead)+cap(reusing)),
 		asDone: s.cfg.EmitAsDone,
 	}
-	prep := s.newPreparer(ctx, n)
+	prep := s.newPreparer(ctx, n, rn.slots.callsSent)
 	var jobs sync.WaitGroup
 
 	go func() {
@@ -76,16 +77,21 @@ func (s *Screener) Run(ctx context.Context, items iter.Seq[intake.Item], emit fu
 				reusing <- struct{}{}
 			} else {
 				ahead <- struct{}{}
-				if screened {
-					// In the queue for a slot from now on, in input order.
-					j.ticket = rn.slots.enqueue(seq)
-					j.asksAtOnce = s.asksAtOnce()
-				}
 			}
 			if screened {
 				// The voter votes ahead too for a report that will be
 				// screened: it is needed unless the rules decide alone.
+				// Queued for its analysis before it is queued for a slot:
+				// the pool starts no analysis while a model call granted a
+				// slot has not left (slots.callsSent), so the reader may
+				// wait here for room in the pool's queue only while it
+				// holds no such slot.
 				j.ctx = prep.start(ctx, it.Report, !j.mayReuse)
+				if !j.mayReuse {
+					// In the queue for a slot from now on, in input order.
+					j.asksAtOnce = s.asksAtOnce()
+					j.ticket = rn.slots.enqueue(seq, s.holding(j.asksAtOnce))
+				}
 			}
 			if !rn.asDone {
 				rn.out <- j
@@ -290,7 +296,7 @@ func (s *Screener) screenJob(rn *run, j *job) Result {
 	if j.ticket == nil {
 		// It waited for an earlier decision and could not reuse it: in
 		// the queue now, ahead of every later report.
-		j.ticket = rn.slots.enqueue(j.seq)
+		j.ticket = rn.slots.enqueue(j.seq, holdsNothing)
 	}
 	j.ticket.wait()
 	if ctx.Err() != nil {
@@ -311,14 +317,17 @@ func (s *Screener) screenJob(rn *run, j *job) Result {
 // automata build their states on first use), and a slot that waited for
 // them was a slot not waiting on the model.
 func (s *Screener) screenAsking(rn *run, j *job) Result {
-	ctx, r := j.ctx, j.item.Report
-	j.ticket.wait()
+	ctx, r, t := j.ctx, j.item.Report, j.ticket
+	t.wait()
 	if ctx.Err() != nil {
 		return reportError(r, s.BackendName(), DecisionCancelled, fmt.Errorf("not screened: %w", ctx.Err()))
 	}
 	var ans *ModelAnswer // nil when the server refused the credentials meanwhile (see screenAnalyzed)
 	if !s.refused.Load() {
-		ans = s.askNow(ctx, r, nil)
+		// The backend says when the request has left, and the pool's
+		// analyses go on (see slots.callsSent); the slot's release says
+		// it for a call that returned without sending.
+		ans = s.askNow(backend.WithWaiting(ctx, func() { rn.slots.sent(t) }, func() { rn.slots.sending(t) }), r, nil)
 	}
 	rn.answered(j)
 	a, err := s.analysis(ctx, r)
@@ -346,26 +355,70 @@ func (s *Screener) screenAsking(rn *run, j *job) Result {
 // the goroutine that frees it (or that queues the report): the report
 // granted one need not run first to pass the turn on, so the slots change
 // hands at the pace of the model's answers, not of the scheduler.
+//
+// A slot granted to a report that asks the model at once, through a
+// backend that says when its request has left (backend.Announcer), holds
+// the run's analyses back until then: the preparer's pool starts none
+// while such a call is unsent (callsSent).
+// With 64 slots, 64 calls leave at the start of a run and again each time
+// a round of answers comes back, and on a few cores they waited for the
+// CPUs behind the analyses, which are needed only once the answers are
+// in: the first ones (the automata building their states) take tens of
+// milliseconds each, and each millisecond a call waited to leave was one
+// more for the whole run on that slot's chain of calls.
 type slots struct {
 	mu      sync.Mutex
 	free    int
 	waiting ticketQueue
+	// unsent counts the granted tickets that hold the analyses and whose
+	// call has not left; clear is closed while it is 0.
+	unsent int
+	clear  chan struct{}
 }
 
 // ticket is a report's place in the queue for a slot.
 type ticket struct {
-	seq     int
-	ready   chan struct{} // closed once granted
-	granted bool
-	dropped bool // given back before it was granted
+	seq      int
+	ready    chan struct{} // closed once granted
+	granted  bool
+	dropped  bool // given back before it was granted
+	released bool // given back after it was granted
+	// holding says when the report's slot holds the analyses back (see
+	// slots); unsent is set while it does (see slots.sent).
+	holding holding
+	unsent  bool
 }
 
-func newSlots(n int) *slots { return &slots{free: n} }
+func newSlots(n int) *slots {
+	clear := make(chan struct{})
+	close(clear)
+	return &slots{free: n, clear: clear}
+}
+
+// holding says when a report's slot holds the run's analyses back until
+// its call has left (see slots).
+type holding uint8
+
+const (
+	// holdsNothing: the report does not ask the model at once, or its
+	// backend does not say when its requests leave.
+	holdsNothing holding = iota
+	// holdsFromGrant: from when the slot is granted (the call is built
+	// and sent at once).
+	holdsFromGrant
+	// holdsOnSending: from when the call goes on to the server (a reply
+	// cache's miss, backend.Sending): a cache hit needs no priority, and
+	// a run whose calls are answered from the cache cycles its slots
+	// through lookups so fast that holding from the grant kept the
+	// analyses back nearly all the time.
+	holdsOnSending
+)
 
 // enqueue puts the report at position seq in the queue, and grants it a
-// slot at once if one is free.
-func (s *slots) enqueue(seq int) *ticket {
-	t := &ticket{seq: seq, ready: make(chan struct{})}
+// slot at once if one is free. h says when the slot holds the analyses
+// back until the report's call has left (see slots).
+func (s *slots) enqueue(seq int, h holding) *ticket {
+	t := &ticket{seq: seq, ready: make(chan struct{}), holding: h}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	heap.Push(&s.waiting, t)
@@ -377,7 +430,8 @@ func (s *slots) enqueue(seq int) *ticket {
 func (t *ticket) wait() { <-t.ready }
 
 // release gives t's slot back, to the earliest report waiting, or t's
-// place in the queue if it was not granted a slot yet.
+// place in the queue if it was not granted a slot yet. A call still
+// unsent counts as sent from then on: it returned, or was never made.
 func (s *slots) release(t *ticket) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -385,8 +439,61 @@ func (s *slots) release(t *ticket) {
 		t.dropped = true
 		return
 	}
+	s.sentLocked(t)
+	t.released = true
 	s.free++
 	s.grant()
+}
+
+// sent notes that the call of t, a granted ticket, has left
+// (its request was written, or it waits for the rate limit: see
+// backend.WithWaiting). It may be called more than once.
+func (s *slots) sent(t *ticket) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sentLocked(t)
+}
+
+// sending notes that the call of t, a granted ticket, goes on to the
+// server (a reply cache's miss): if t holds, it holds the analyses back
+// until the call has left. It does nothing once t's slot is given back.
+func (s *slots) sending(t *ticket) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t.granted && !t.released && t.holding != holdsNothing {
+		s.holdLocked(t)
+	}
+}
+
+// holdLocked has t, a granted ticket, hold the analyses back until its
+// call has left, unless it does already; s.mu is held.
+func (s *slots) holdLocked(t *ticket) {
+	if t.unsent {
+		return
+	}
+	t.unsent = true
+	if s.unsent++; s.unsent == 1 {
+		s.clear = make(chan struct{})
+	}
+}
+
+// sentLocked is sent with s.mu held.
+func (s *slots) sentLocked(t *ticket) {
+	if !t.unsent {
+		return
+	}
+	t.unsent = false
+	if s.unsent--; s.unsent == 0 {
+		close(s.clear)
+	}
+}
+
+// callsSent returns a channel that is closed once no call granted a slot
+// is waiting to leave: now, if none is.
+func (s *slots) callsSent() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.clear
 }
 
 // grant gives the free slots to the earliest reports waiting; s.mu is
@@ -399,6 +506,9 @@ func (s *slots) grant() {
 		}
 		s.free--
 		t.granted = true
+		if t.holding == holdsFromGrant {
+			s.holdLocked(t)
+		}
 		close(t.ready)
 	}
 }

@@ -91,6 +91,12 @@ type Screener struct {
 	// refused is set once the model server refused the credentials: the
 	// screener asks it no more (every call would be refused the same way).
 	refused atomic.Bool
+	// announces is set when the classifier is an LLM whose backend says
+	// when each request has left (backend.Announcer): a run's analyses
+	// then give way to its calls until they have (see slots). looksUp is
+	// set when that backend looks each reply up in a cache first
+	// (backend.LooksUpFirst): only a miss goes first then.
+	announces, looksUp bool
 }
 
 // DecisionCacheMiss marks the error row of a report that --offline could
@@ -122,7 +128,24 @@ func New(cfg Config) (*Screener, error) {
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 4
 	}
-	return &Screener{cfg: cfg}, nil
+	s := &Screener{cfg: cfg}
+	if llm, ok := cfg.Classifier.(*LLM); ok {
+		s.announces = backend.AnnouncesSending(llm.cfg.Backend)
+		s.looksUp = backend.LooksUpFirst(llm.cfg.Backend)
+	}
+	return s, nil
+}
+
+// holding says when the slot of a report holds the run's analyses back
+// (see slots), given whether the report asks the model at once.
+func (s *Screener) holding(asksAtOnce bool) holding {
+	switch {
+	case !asksAtOnce || !s.announces:
+		return holdsNothing
+	case s.looksUp:
+		return holdsOnSending
+	}
+	return holdsFromGrant
 }
 
 // BackendName names what answers besides the rules: the classifier's name,

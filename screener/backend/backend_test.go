@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -412,4 +413,48 @@ func TestCacheLeavesMessagelessRequestsAlone(t *testing.T) {
 	}
 	assert.Equal(t, 4, b.calls)
 	assert.Empty(t, cacheFiles(t, dir))
+}
+
+// A call that must wait for the rate limit says so first (the caller's
+// work need not give way to it any longer); one that has a token goes on
+// without a word.
+func TestRateLimitSaysWhenACallWaits(t *testing.T) {
+	b := &scripted{}
+	r := WithRateLimit(b, 1e-6, 1)
+	var waited atomic.Int32
+	ctx := WithWaiting(context.Background(), func() { waited.Add(1) }, nil)
+	_, err := r.Complete(ctx, req("a"))
+	require.NoError(t, err)
+	assert.EqualValues(t, 0, waited.Load(), "a token was there")
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	_, err = r.Complete(cctx, req("b"))
+	require.Error(t, err)
+	assert.EqualValues(t, 1, waited.Load(), "no token: it waits, and says so")
+	assert.True(t, AnnouncesSending(WithRetry(WithRateLimit(announcing{b}, 1, 1), RetryPolicy{})), "the layers pass it through")
+	assert.False(t, AnnouncesSending(WithRetry(b, RetryPolicy{})))
+}
+
+// announcing is a backend that says it announces its requests.
+type announcing struct{ *scripted }
+
+func (announcing) AnnouncesSending() bool { return true }
+
+// The reply cache says its lookup need not go first, and that a miss goes
+// on to the server, first again; a hit says nothing more.
+func TestCacheAnnouncesItsLookupAndItsMisses(t *testing.T) {
+	b := &scripted{}
+	c := WithCache(b, Cache{Dir: t.TempDir()})
+	var said []string
+	ctx := WithWaiting(context.Background(), func() { said = append(said, "waiting") }, func() { said = append(said, "sending") })
+	_, err := c.Complete(ctx, req("a"))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"waiting", "sending"}, said, "a miss")
+	said = nil
+	_, err = c.Complete(ctx, req("a"))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"waiting"}, said, "a hit")
+	assert.True(t, LooksUpFirst(c))
+	assert.False(t, LooksUpFirst(WithRetry(c, RetryPolicy{})), "only a cache outermost looks up first")
+	assert.False(t, LooksUpFirst(b))
 }

@@ -315,6 +315,9 @@ func (cb *caching) Complete(ctx context.Context, req Request) (Reply, error) {
 	if len(req.Messages) == 0 {
 		return cb.Backend.Complete(ctx, req)
 	}
+	// The lookup is local work, no more urgent than the caller's own (see
+	// WithWaiting); a miss goes on to the server, first again.
+	Waiting(ctx)
 	start := time.Now()
 	material := KeyMaterial(cb.Name(), cb.Model(), req)
 	key, encoding := cb.heads.key(material)
@@ -329,6 +332,7 @@ func (cb *caching) Complete(ctx context.Context, req Request) (Reply, error) {
 		return Reply{}, fmt.Errorf("cache: report %q, %s %s, prompt %s: %w (offline mode)",
 			req.ReportID, cb.Name(), cb.Model(), req.PromptVersion, ErrCacheMiss)
 	}
+	Sending(ctx)
 	rep, err := cb.Backend.Complete(ctx, req)
 	if err != nil {
 		return rep, err

@@ -27,6 +27,9 @@ type limited struct {
 }
 
 func (l *limited) Complete(ctx context.Context, req Request) (Reply, error) {
+	if l.lim.Tokens() < 1 {
+		Waiting(ctx) // it waits for the budget, not for the CPU
+	}
 	if err := l.lim.Wait(ctx); err != nil {
 		return Reply{}, fmt.Errorf("waiting for the rate limit: %w", err)
 	}

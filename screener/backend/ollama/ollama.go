@@ -297,3 +297,8 @@ func (c *Client) classify(ctx, actx context.Context, ex *wire.Exchange, err erro
 // Destination names the server reports are sent to (scheme://host:port);
 // it implements backend.Remote.
 func (c *Client) Destination() string { return backend.ServerOf(c.base.String()) }
+
+// AnnouncesSending is true: the client's transport (wire.Transport) calls
+// backend.Waiting once each request is written; it implements
+// backend.Announcer.
+func (c *Client) AnnouncesSending() bool { return true }

@@ -319,3 +319,8 @@ func (e *transportError) Unwrap() error { return e.err }
 // Destination names the server reports are sent to (scheme://host:port);
 // it implements backend.Remote.
 func (c *Client) Destination() string { return backend.ServerOf(c.cfg.BaseURL) }
+
+// AnnouncesSending is true: the client's transport (wire.Transport) calls
+// backend.Waiting once each request is written; it implements
+// backend.Announcer.
+func (c *Client) AnnouncesSending() bool { return true }

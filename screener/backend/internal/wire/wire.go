@@ -12,7 +12,9 @@
 //	err := lib.Call(ctx, ...)   // the library's http.Client uses wire.Transport
 //	if ex.Status >= 400 { ... ex.Header, ex.Body ... }
 //
-// Requests whose context carries no Exchange pass through untouched.
+// Requests whose context carries no Exchange pass through untouched. A
+// request whose context carries backend.WithWaiting's function calls it
+// once the request has been written (an httptrace hook), for either.
 //
 // When the call fails, Call.Classify reads the Exchange to turn the
 // library's error into one that package backend judges (timeout, HTTP
@@ -26,7 +28,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"sync"
+
+	"github.com/secscreen/secscreen/screener/backend"
 )
 
 // MaxErrorBody bounds how much of an error response is kept in memory.
@@ -78,7 +83,8 @@ var Pooled = sync.OnceValue(func() http.RoundTripper {
 })
 
 // Transport wraps Base (Pooled() when nil) to serve the Exchange found in
-// each request's context.
+// each request's context, and to say when each request has been written
+// (backend.Waiting).
 type Transport struct {
 	Base http.RoundTripper
 }
@@ -100,6 +106,13 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	base := t.Base
 	if base == nil {
 		base = Pooled()
+	}
+	if ctx := req.Context(); backend.HasWaiting(ctx) {
+		// The caller wants to know when the request has left (see
+		// backend.WithWaiting).
+		req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+			WroteRequest: func(httptrace.WroteRequestInfo) { backend.Waiting(ctx) },
+		}))
 	}
 	ex, _ := req.Context().Value(key{}).(*Exchange)
 	if ex == nil {

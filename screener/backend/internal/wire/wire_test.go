@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -105,4 +106,44 @@ func TestCallClassify(t *testing.T) {
 	err = call.Classify(live, live, &Exchange{}, libErr)
 	assert.ErrorIs(t, err, unreachable)
 	assert.ErrorIs(t, err, libErr)
+}
+
+// A request whose context carries backend.WithWaiting's function calls it
+// once the request is written: the server here replies only after it was
+// called. A context without one passes through as before.
+func TestTransportSaysWhenTheRequestHasLeft(t *testing.T) {
+	written := make(chan struct{})
+	var once sync.Once
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		if r.URL.Path == "/announced" {
+			select {
+			case <-written:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		_, _ = io.WriteString(w, `{"ok":true}`)
+	}))
+	defer srv.Close()
+	c := Client(nil)
+	call := func(ctx context.Context, path string) {
+		t.Helper()
+		ctx, _ = Record(ctx)
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+path, strings.NewReader(`{}`))
+		require.NoError(t, err)
+		resp, err := c.Do(req)
+		require.NoError(t, err)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	call(backend.WithWaiting(ctx, func() { once.Do(func() { close(written) }) }, nil), "/announced")
+	select {
+	case <-written:
+	default:
+		t.Fatal("the request's waiting function was not called")
+	}
+	call(ctx, "/plain")
 }
