@@ -15,27 +15,37 @@ func AppendUint32s(dst []byte, words []uint32) []byte {
 }
 
 // Uint32s returns the little-endian 32-bit words that AppendUint32s wrote
-// in data (bytes past the last whole word are left out). On a
-// little-endian machine, for data aligned for them (an embedded table: the
+// in data (bytes past the last whole word are left out), read in place
+// where Words can.
+func Uint32s(data string) []uint32 { return Words(data, le32) }
+
+// Words returns the words of type T that data holds one after another,
+// each the size of a T and read from its little-endian bytes by decode
+// (bytes past the last whole word are left out; nil for none). On a
+// little-endian machine, for data aligned for T (an embedded table: the
 // linker aligns large symbols), the words are data itself, read in place:
 // nothing is copied or allocated, and only the pages a reader touches are
-// faulted in. Otherwise they are a decoded copy. Either way the caller
-// must not change them: data may be read-only memory.
-func Uint32s(data string) []uint32 {
-	n := len(data) / 4
+// faulted in. Otherwise they are a copy decoded by decode. Either way the
+// caller must not change them: data may be read-only memory. T must hold
+// no pointers.
+func Words[T any](data string, decode func(string) T) []T {
+	var zero T
+	size := int(unsafe.Sizeof(zero))
+	n := len(data) / size
 	if n == 0 {
 		return nil
 	}
 	p := unsafe.StringData(data)
-	if littleEndian && uintptr(unsafe.Pointer(p))%unsafe.Alignof(uint32(0)) == 0 {
-		return unsafe.Slice((*uint32)(unsafe.Pointer(p)), n)
+	if LittleEndian && uintptr(unsafe.Pointer(p))%unsafe.Alignof(zero) == 0 {
+		return unsafe.Slice((*T)(unsafe.Pointer(p)), n)
 	}
-	words := make([]uint32, n)
+	words := make([]T, n)
 	for i := range words {
-		words[i] = le32(data[4*i:])
+		words[i] = decode(data[size*i:])
 	}
 	return words
 }
 
-// littleEndian is whether the machine stores words little end first.
-var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+// LittleEndian is whether the machine stores words little end first: then
+// Words reads aligned data in place.
+var LittleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1

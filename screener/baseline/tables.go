@@ -1,12 +1,13 @@
 package baseline
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
 	"strings"
 	"unsafe"
+
+	"github.com/secscreen/secscreen/internal/progtab"
 )
 
 // The built-in model is read in place: go generate writes what decoding
@@ -126,29 +127,15 @@ func view(data string, s tableSpan, size int) (string, error) {
 	return data[s.off : s.off+s.n*size], nil
 }
 
-// inPlace reports whether the n elements of type T at the start of b can
-// be b's memory: on a little-endian machine, and where b is aligned for T.
-func inPlace[T any](b string) bool {
-	var zero T
-	return littleEndian && uintptr(unsafe.Pointer(unsafe.StringData(b)))%unsafe.Alignof(zero) == 0
-}
-
-// viewWords returns the n 8-byte words at s as Ts: in place where
-// inPlace allows, else decoded from their little-endian bits by decode;
-// nil for none.
+// viewWords returns the n 8-byte words at s as Ts (progtab.Words: in
+// place where it can, else decoded from their little-endian bits by
+// decode); nil for none.
 func viewWords[T uint64 | float64 | [2]int32](data string, s tableSpan, decode func(uint64) T) ([]T, error) {
 	b, err := view(data, s, 8)
 	if err != nil || s.n == 0 {
 		return nil, err
 	}
-	if inPlace[T](b) {
-		return unsafe.Slice((*T)(unsafe.Pointer(unsafe.StringData(b))), s.n), nil
-	}
-	out := make([]T, s.n)
-	for i := range out {
-		out[i] = decode(le64(b[8*i:]))
-	}
-	return out, nil
+	return progtab.Words(b, func(w string) T { return decode(le64(w)) }), nil
 }
 
 // viewUint64s returns the little-endian uint64s at s (see viewWords).
@@ -166,6 +153,3 @@ func viewFloat64s(data string, s tableSpan) ([]float64, error) {
 func viewPairs(data string, s tableSpan) ([][2]int32, error) {
 	return viewWords(data, s, func(x uint64) [2]int32 { return [2]int32{int32(uint32(x)), int32(uint32(x >> 32))} })
 }
-
-// littleEndian is whether the machine stores words little end first.
-var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1

@@ -16,6 +16,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/secscreen/secscreen/internal/progtab"
 )
 
 // appendTables returns model.bin's encoding of the prepared model m's
@@ -213,7 +215,7 @@ func TestEmbeddedTables(t *testing.T) {
 // aligns a symbol that large for words), on a machine that stores words
 // little end first; loading the model allocates next to nothing.
 func TestEmbeddedReadInPlace(t *testing.T) {
-	if !littleEndian {
+	if !progtab.LittleEndian {
 		t.Skip("a big-endian machine decodes a copy")
 	}
 	m := Embedded()
