@@ -95,6 +95,12 @@ type dstate struct {
 	loop bool
 }
 
+// is reports whether st is the state of the threads pcs after a rune of
+// kind prev, loop or not.
+func (st *dstate) is(pcs []uint32, prev runeKind, loop bool) bool {
+	return st.prev == prev && st.loop == loop && slices.Equal(st.pcs, pcs)
+}
+
 func newPosDFA(p *matchProg, longest bool) *posDFA {
 	return newPosDFAWarm(p, longest, nil)
 }
@@ -334,7 +340,7 @@ func (d *posDFA) slot(h uint32, pcs []uint32, prev runeKind, loop bool) int {
 		if e == 0 {
 			return i
 		}
-		if st := d.states[int32(int(e>>1)/d.stride)-d.nwarm]; st.prev == prev && st.loop == loop && slices.Equal(st.pcs, pcs) {
+		if st := &d.states[int32(int(e>>1)/d.stride)-d.nwarm]; st.is(pcs, prev, loop) {
 			return i
 		}
 	}

@@ -3,7 +3,6 @@ package lazydfa
 import (
 	"cmp"
 	"hash/crc32"
-	"slices"
 	"sync/atomic"
 	"unsafe"
 
@@ -197,7 +196,7 @@ func (d *warmDFA) lookup(h uint32, pcs []uint32, prev runeKind, loop bool) (int3
 		if id <= 0 || id >= d.n {
 			continue
 		}
-		if st := d.state(id); st.prev == prev && st.loop == loop && slices.Equal(st.pcs, pcs) {
+		if st := d.state(id); st.is(pcs, prev, loop) {
 			return d.entry(id), true
 		}
 	}
