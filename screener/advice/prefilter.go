@@ -6,6 +6,7 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"github.com/secscreen/secscreen/internal/ascii"
 	"github.com/secscreen/secscreen/internal/lazydfa"
 	"github.com/secscreen/secscreen/internal/lazyre"
 	"github.com/secscreen/secscreen/internal/progtab"
@@ -53,15 +54,7 @@ var foldsToASCII = []string{"\u212A", "\u017F"}
 
 // scan prepares text for the patterns.
 func scan(text string) *scanned {
-	lower := make([]byte, len(text))
-	for i := 0; i < len(text); i++ {
-		c := text[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		lower[i] = c
-	}
-	t := &scanned{text: text, lower: string(lower)}
+	t := &scanned{text: text, lower: ascii.Lower(text)}
 	for _, r := range foldsToASCII {
 		t.unfolded = t.unfolded || strings.Contains(text, r)
 	}
@@ -155,7 +148,7 @@ func (p *pattern) barrierBytes() *[256]bool {
 func (p *pattern) init() {
 	p.barriers = new([256]bool)
 	for c := range 128 {
-		p.barriers[c] = !isWordByte(byte(c)) && !strings.ContainsRune(p.inMatch, rune(c))
+		p.barriers[c] = !ascii.IsWordByte(byte(c)) && !strings.ContainsRune(p.inMatch, rune(c))
 	}
 	// The finder reads its programs from the table instead of compiling
 	// the expression, which cost more than running it on a report's few
@@ -244,15 +237,9 @@ func holdsAIWord(s string) bool {
 			return false
 		}
 		j += i
-		if (j == 0 || !isWordByte(s[j-1])) && (j+2 == len(s) || !isWordByte(s[j+2]) || s[j+2] == 's') {
+		if (j == 0 || !ascii.IsWordByte(s[j-1])) && (j+2 == len(s) || !ascii.IsWordByte(s[j+2]) || s[j+2] == 's') {
 			return true
 		}
 		i = j + 1
 	}
-}
-
-// isWordByte reports whether c is an ASCII word character, as \b reads
-// them.
-func isWordByte(c byte) bool {
-	return c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/secscreen/secscreen/corpus"
+	"github.com/secscreen/secscreen/internal/ascii"
 	"github.com/secscreen/secscreen/internal/lazydfa"
 	"github.com/secscreen/secscreen/internal/progtab"
 	"github.com/secscreen/secscreen/screener/intake"
@@ -162,7 +163,7 @@ func barriersOf(src string) *[256]bool {
 	}
 	bar := new([256]bool)
 	for c := range held {
-		bar[c] = !held[c] && !isWordByte(byte(c))
+		bar[c] = !held[c] && !ascii.IsWordByte(byte(c))
 	}
 	return bar
 }

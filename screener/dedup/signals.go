@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/secscreen/secscreen/internal/ascii"
 	"github.com/secscreen/secscreen/internal/lazyre"
 )
 
@@ -570,7 +571,7 @@ func frameOffsetIn(l string) []string {
 		return nil
 	}
 	j := i + 1
-	for j < len(l) && (l[j] == '.' || isWordByte(l[j])) {
+	for j < len(l) && (l[j] == '.' || ascii.IsWordByte(l[j])) {
 		j++
 	}
 	if !strings.HasPrefix(l[j:], "+0x") {
@@ -604,12 +605,6 @@ func skipHex(l string, i int) int {
 		i++
 	}
 	return i
-}
-
-// isWordByte reports whether c is a word character of a regular
-// expression (\w: ASCII letters, digits and '_').
-func isWordByte(c byte) bool {
-	return c == '_' || '0' <= c && c <= '9' || 'a' <= c|0x20 && c|0x20 <= 'z'
 }
 
 // frameSymbolIn is frameSymbol's submatches in l; a match has a space and

@@ -3,6 +3,7 @@ package rules
 import (
 	"strings"
 
+	"github.com/secscreen/secscreen/internal/ascii"
 	"github.com/secscreen/secscreen/internal/lazydfa"
 )
 
@@ -56,7 +57,7 @@ func findFunctions(s string, n int) [][]int {
 	flat := make([]int, 0, most*width)
 	for i := 0; i < len(s) && (n < 0 || len(flat) < n*width); i++ {
 		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c == '_') || i > 0 && isWordByte(s[i-1]) {
+		if !(c >= 'a' && c <= 'z' || c == '_') || i > 0 && ascii.IsWordByte(s[i-1]) {
 			continue
 		}
 		j := i + 1
@@ -117,7 +118,7 @@ const exprVersions = `(?i)(?:\b(?P<prefix>linux-|v)|\b)(?P<major>\d{1,2})\.(?P<m
 func findVersions(s string, n int) [][]int {
 	var out [][]int
 	for i := 0; i < len(s) && (n < 0 || len(out) < n); i++ {
-		if i > 0 && isWordByte(s[i-1]) {
+		if i > 0 && ascii.IsWordByte(s[i-1]) {
 			continue
 		}
 		var loc []int
@@ -201,7 +202,7 @@ func suffixRun(s string, i int) int {
 	j := i
 	for j < len(s) {
 		switch {
-		case isWordByte(s[j]):
+		case ascii.IsWordByte(s[j]):
 			j++
 		case strings.HasPrefix(s[j:], "\u017f"):
 			j += len("\u017f")

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"unicode/utf8"
 
+	"github.com/secscreen/secscreen/internal/ascii"
 	"github.com/secscreen/secscreen/internal/lazydfa"
 )
 
@@ -316,7 +317,7 @@ var (
 	wordBytes = func() byteSet {
 		var s byteSet
 		for c := 0; c < 256; c++ {
-			if isWordByte(byte(c)) {
+			if ascii.IsWordByte(byte(c)) {
 				s.add(byte(c))
 			}
 		}
@@ -324,10 +325,6 @@ var (
 	}()
 	nonWordBytes = byteSet{^wordBytes[0], ^wordBytes[1], ^wordBytes[2], ^wordBytes[3]}
 )
-
-// isWordByte reports whether c is a word character for \b (ASCII only, as
-// in Go's regexp).
-func isWordByte(c byte) bool { return c == '_' || isAlnum(c) }
 
 // A token is a literal (ASCII-lowercased) that a match must contain, with
 // the bytes that may stand right before and after it in the text the
@@ -633,8 +630,8 @@ func (an *analyzer) compute(re *syntax.Regexp, l, r edge) [][]token {
 				return nil // non-ASCII case folding: not filtered
 			}
 		}
-		lit := lowerASCII(string(re.Rune))
-		t := token{lit: lit, left: l.resolve(isWordByte(lit[0])), right: r.resolve(isWordByte(lit[len(lit)-1]))}
+		lit := ascii.Lower(string(re.Rune))
+		t := token{lit: lit, left: l.resolve(ascii.IsWordByte(lit[0])), right: r.resolve(ascii.IsWordByte(lit[len(lit)-1]))}
 		return [][]token{widen(t, l.inside && !l.any, r.inside && !r.any)}
 	case syntax.OpCapture:
 		return an.tokens(re.Sub[0], l, r)
@@ -1609,17 +1606,6 @@ func (x *text) addParagraph(start, end int) {
 	if start < end {
 		x.paras = append(x.paras, [2]int{start, end})
 	}
-}
-
-// lowerASCII lowercases A-Z only, so that offsets stay those of s.
-func lowerASCII(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if c >= 'A' && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
 }
 
 // paraSet returns into dst the paragraphs where every clause holds.

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"github.com/secscreen/secscreen/internal/ascii"
 )
 
 // maxFileBytes bounds the size of one source file read into the index;
@@ -127,7 +129,7 @@ func buildIndex(ctx context.Context, dir string) (*index, error) {
 func addWords(set map[uint64]struct{}, data []byte) {
 	start := -1
 	for i := 0; i <= len(data); i++ {
-		if i < len(data) && isWordByte(data[i]) {
+		if i < len(data) && ascii.IsWordByte(data[i]) {
 			if start < 0 {
 				start = i
 			}
@@ -140,10 +142,6 @@ func addWords(set map[uint64]struct{}, data []byte) {
 			start = -1
 		}
 	}
-}
-
-func isWordByte(c byte) bool {
-	return c == '_' || isDigit(c) || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
